@@ -74,15 +74,15 @@ func TestTaskInputOutputProcessing(t *testing.T) {
 			wantTask: `{"flagged":true,"parts":{"first":0,"last3":[30,40,50]},"name":"run"}`,
 		},
 		{
-			name:     "Parameters inside arrays and with the whole input",
-			fields:   `"InputPath":"$.in","Parameters":{"list":[{"v.$":"$.a"},"lit"],"all.$":"$"}`,
-			input:    `{"in":{"a":1}}`, result: `0`, want: `0`,
+			name:   "Parameters inside arrays and with the whole input",
+			fields: `"InputPath":"$.in","Parameters":{"list":[{"v.$":"$.a"},"lit"],"all.$":"$"}`,
+			input:  `{"in":{"a":1}}`, result: `0`, want: `0`,
 			wantTask: `{"list":[{"v":1},"lit"],"all":{"a":1}}`,
 		},
 		{
-			name:     "indefinite paths select arrays",
-			fields:   `"Parameters":{"names.$":"$.people[*].name","none.$":"$.people[?(@.age > 100)]","deep.$":"$..age"}`,
-			input:    `{"people":[{"name":"a","age":1},{"name":"b","age":2}]}`, result: `0`, want: `0`,
+			name:   "indefinite paths select arrays",
+			fields: `"Parameters":{"names.$":"$.people[*].name","none.$":"$.people[?(@.age > 100)]","deep.$":"$..age"}`,
+			input:  `{"people":[{"name":"a","age":1},{"name":"b","age":2}]}`, result: `0`, want: `0`,
 			wantTask: `{"names":["a","b"],"none":[],"deep":[1,2]}`,
 		},
 		{
@@ -98,8 +98,8 @@ func TestTaskInputOutputProcessing(t *testing.T) {
 			fields: `"ResultPath":"$.r","OutputPath":"$.r.v"`, input: `{"a":1}`, result: `{"v":[1,2]}`, want: `[1,2]`,
 		},
 		{
-			name:     "InputPath from the context object",
-			fields:   `"InputPath":"$$.Execution.Id"`, input: `{}`, result: `1`, want: `1`, wantTask: `"exec-1"`,
+			name:   "InputPath from the context object",
+			fields: `"InputPath":"$$.Execution.Id"`, input: `{}`, result: `1`, want: `1`, wantTask: `"exec-1"`,
 		},
 	}
 	for _, tt := range tests {
