@@ -3,6 +3,7 @@ package asl
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -44,7 +45,14 @@ func drive(m *Machine, input any, tasks taskFunc, res *runResult, depth int) err
 		Execution: ExecutionInfo{ID: "exec-1", Name: "run", Input: input, StartTime: testNow}}
 	name, stateInput := m.StartAt, input
 	ctx.State = StateInfo{Name: name, EnteredTime: testNow}
-	out, err := m.Enter(name, stateInput, ctx)
+	enter := func() (Outcome, error) {
+		ctx.Task = nil
+		if st := m.States[name]; st != nil && strings.HasSuffix(st.Resource, ".waitForTaskToken") {
+			ctx.Task = &TaskInfo{Token: "token-" + name}
+		}
+		return m.Enter(name, stateInput, ctx)
+	}
+	out, err := enter()
 	for steps := 0; ; steps++ {
 		if err != nil {
 			return err
@@ -61,7 +69,7 @@ func drive(m *Machine, input any, tasks taskFunc, res *runResult, depth int) err
 			name, stateInput = out.Next, out.Output
 			ctx.State = StateInfo{Name: name, EnteredTime: testNow}
 			ctx.Attempts = nil
-			out, err = m.Enter(name, stateInput, ctx)
+			out, err = enter()
 		case Succeeded:
 			res.Status, res.Output = "SUCCEEDED", out.Output
 			return nil
@@ -78,12 +86,12 @@ func drive(m *Machine, input any, tasks taskFunc, res *runResult, depth int) err
 			name, stateInput = out.Next, out.Output
 			ctx.State = StateInfo{Name: name, EnteredTime: testNow}
 			ctx.Attempts = nil
-			out, err = m.Enter(name, stateInput, ctx)
+			out, err = enter()
 		case RetryAfter:
 			res.Delays = append(res.Delays, out.Retry.Delay)
 			ctx.Attempts = out.Retry.Attempts
 			ctx.State.RetryCount = out.Retry.RetryCount
-			out, err = m.Enter(name, stateInput, ctx)
+			out, err = enter()
 		case RunTask:
 			result, serr := tasks(out.Task.Resource, out.Task.Input)
 			if serr != nil {
