@@ -1,0 +1,296 @@
+package workflow
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/workflow/asl"
+)
+
+// StartInput starts an execution.
+type StartInput struct {
+	StateMachine string
+	// Version picks a version; 0 means the latest.
+	Version int
+	// Name is optional and unique per state machine: starting again with the
+	// same name and input returns the existing execution; another input is
+	// a conflict.
+	Name  string
+	Input json.RawMessage
+}
+
+// maxExecutionName is Step Functions' limit on execution names.
+const maxExecutionName = 80
+
+func newID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// StartExecution starts an execution of a state machine. It returns the
+// execution and whether it existed already (same name and input). Concurrent
+// starts share one transaction (group commit); each returns only after that
+// transaction committed. Errors: EINVALID (bad name or input), ETOOLARGE
+// (input over 256 KiB), ENOTFOUND (state machine), ECONFLICT (name taken
+// with another input).
+func (e *Engine) StartExecution(ctx context.Context, in StartInput) (*mesh.Execution, bool, error) {
+	if len(in.Input) == 0 {
+		in.Input = json.RawMessage("{}")
+	}
+	if len(in.Input) > MaxPayloadSize {
+		return nil, false, &mesh.Error{Code: mesh.ETOOLARGE, Field: "input",
+			Message: fmt.Sprintf("the input has %d bytes, more than the limit of %d", len(in.Input), MaxPayloadSize)}
+	}
+	v, err := asl.ParseJSON(in.Input)
+	if err != nil {
+		return nil, false, mesh.Invalid("input", "is not valid JSON: %v", err)
+	}
+	canon, err := asl.MarshalJSON(v)
+	if err != nil {
+		return nil, false, mesh.Invalid("input", "%v", err)
+	}
+	if err := mesh.ValidateName("state_machine", in.StateMachine); err != nil {
+		return nil, false, err
+	}
+	if in.Name != "" {
+		if len(in.Name) > maxExecutionName {
+			return nil, false, mesh.Invalid("name", "is longer than %d characters", maxExecutionName)
+		}
+		for _, c := range in.Name {
+			if c < 0x21 || c == 0x7f || bytes.ContainsRune([]byte(`<>{}[]?*"#%\^|~`+"`$&,;:/"), c) {
+				return nil, false, mesh.Invalid("name", "may not hold whitespace, control characters or any of <>{}[]?*\"#%%\\^|~`$&,;:/")
+			}
+		}
+	}
+	in.Input = canon
+	req := &startRequest{ctx: ctx, in: in, done: make(chan struct{})}
+	e.starts.submit(req)
+	return req.exec, req.existed, req.err
+}
+
+type startRequest struct {
+	ctx     context.Context
+	in      StartInput
+	exec    *mesh.Execution
+	existed bool
+	err     error
+	done    chan struct{}
+}
+
+// commitQueue gathers concurrent starts into one transaction. The first
+// caller to find the queue idle commits batches until it is empty, while
+// the others wait for their batch.
+type commitQueue struct {
+	e       *Engine
+	mu      sync.Mutex
+	pending []*startRequest
+	busy    bool
+}
+
+const maxStartBatch = 512
+
+func (q *commitQueue) submit(req *startRequest) {
+	q.mu.Lock()
+	q.pending = append(q.pending, req)
+	if q.busy {
+		q.mu.Unlock()
+		<-req.done
+		return
+	}
+	q.busy = true
+	for len(q.pending) > 0 {
+		n := min(len(q.pending), maxStartBatch)
+		batch := q.pending[:n:n]
+		q.pending = q.pending[n:]
+		q.mu.Unlock()
+		q.e.commitStarts(batch)
+		for _, r := range batch {
+			if r != req {
+				close(r.done)
+			}
+		}
+		q.mu.Lock()
+	}
+	q.busy = false
+	q.mu.Unlock()
+}
+
+// commitStarts inserts a batch of executions in one transaction.
+func (e *Engine) commitStarts(batch []*startRequest) {
+	now := e.clock.Now()
+	err := e.store.Update(context.Background(), func(tx store.Tx) error {
+		versions := map[string]*mesh.StateMachine{}
+		for _, r := range batch {
+			r.exec, r.existed, r.err = nil, false, nil
+			if r.ctx.Err() != nil {
+				r.err = r.ctx.Err()
+				continue
+			}
+			if err := e.insertStart(r, tx, now, versions); err != nil {
+				if mesh.ErrorCode(err) == mesh.EINTERNAL {
+					return err
+				}
+				r.err = err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for _, r := range batch {
+			r.exec, r.err = nil, fmt.Errorf("start execution: %w", err)
+		}
+		return
+	}
+	e.wake()
+}
+
+func (e *Engine) insertStart(r *startRequest, tx store.Tx, now time.Time, versions map[string]*mesh.StateMachine) error {
+	ctx, in := r.ctx, r.in
+	key := fmt.Sprintf("%s:%d", in.StateMachine, in.Version)
+	sm := versions[key]
+	if sm == nil {
+		var err error
+		if sm, err = tx.FindStateMachine(ctx, in.StateMachine, in.Version); err != nil {
+			return err
+		}
+		versions[key] = sm
+	}
+	if in.Name != "" {
+		old, err := tx.FindExecutionByName(ctx, in.StateMachine, in.Name)
+		if err == nil {
+			if !bytes.Equal(old.Input, in.Input) {
+				return &mesh.Error{Code: mesh.ECONFLICT, Field: "name",
+					Message: fmt.Sprintf("execution %q of state machine %q exists already with another input", in.Name, in.StateMachine)}
+			}
+			r.exec, r.existed = &old.Execution, true
+			return nil
+		}
+		if !mesh.IsCode(err, mesh.ENOTFOUND) {
+			return err
+		}
+	}
+	m, err := e.machine(ctx, tx, sm.Name, sm.Version)
+	if err != nil {
+		return err
+	}
+	id := newID()
+	if in.Name == "" {
+		in.Name = id
+	}
+	d := MaxDuration
+	if m.TimeoutSeconds > 0 {
+		d = min(d, time.Duration(m.TimeoutSeconds)*time.Second)
+	}
+	rec := &store.ExecutionRecord{
+		Execution: mesh.Execution{
+			ID: id, Name: in.Name, StateMachine: sm.Name, Version: sm.Version, Status: mesh.ExecutionRunning,
+			Input: in.Input, StartedAt: now, Deadline: now.Add(d), StartedBy: mesh.ActorFromContext(ctx).Principal(),
+		},
+		WakeAt: now,
+	}
+	input, _ := asl.ParseJSON(in.Input)
+	r0 := &run{rec: rec, now: now, top: m, input: input}
+	r0.st.Root = &frame{State: m.StartAt, Input: Value{input}, Phase: phaseEnter, machine: m}
+	r0.event(nil, "ExecutionStarted", map[string]any{"input": input, "stateMachine": sm.Name, "version": int64(sm.Version)})
+	if err := r0.encode(); err != nil {
+		return err
+	}
+	rec.WakeAt = now
+	if err := tx.InsertExecution(ctx, rec); err != nil {
+		return err
+	}
+	if err := tx.InsertHistoryEvents(ctx, r0.events); err != nil {
+		return err
+	}
+	if err := store.Audit(ctx, tx, now, "workflow.execution.start", "execution/"+id, sm.Name); err != nil {
+		return err
+	}
+	r.exec = &rec.Execution
+	return nil
+}
+
+// FindExecution returns an execution. Errors: ENOTFOUND.
+func (e *Engine) FindExecution(ctx context.Context, id string) (*mesh.Execution, error) {
+	var out *mesh.Execution
+	err := e.store.View(ctx, func(tx store.Tx) error {
+		rec, err := tx.FindExecution(ctx, id)
+		if err == nil {
+			out = &rec.Execution
+		}
+		return err
+	})
+	return out, err
+}
+
+// FindExecutions lists executions, newest first. Errors: EINVALID (status).
+func (e *Engine) FindExecutions(ctx context.Context, f store.ExecutionFilter) ([]*mesh.Execution, error) {
+	if f.Status != "" && !mesh.ValidExecutionStatus(f.Status) {
+		return nil, mesh.Invalid("status", "must be RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
+	}
+	var out []*mesh.Execution
+	err := e.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = tx.FindExecutions(ctx, f)
+		return err
+	})
+	return out, err
+}
+
+// History returns an execution's events after afterID, at most limit (default and maximum 1000).
+// Errors: ENOTFOUND.
+func (e *Engine) History(ctx context.Context, id string, afterID, limit int) ([]*mesh.HistoryEvent, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	var out []*mesh.HistoryEvent
+	err := e.store.View(ctx, func(tx store.Tx) error {
+		if _, err := tx.FindExecution(ctx, id); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.FindHistoryEvents(ctx, id, afterID, limit)
+		return err
+	})
+	return out, err
+}
+
+// StopExecution aborts a running execution, recording ExecutionAborted with
+// the given error and cause. Errors: ENOTFOUND, ECONFLICT (already ended).
+func (e *Engine) StopExecution(ctx context.Context, id, errName, cause string) (*mesh.Execution, error) {
+	if len(errName) > 256 || len(cause) > 32768 {
+		return nil, mesh.Invalid("error", "error is limited to 256 characters and cause to 32768")
+	}
+	var out *mesh.Execution
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		rec, err := tx.LockExecution(ctx, id)
+		if err != nil {
+			return err
+		}
+		if rec.Terminal() {
+			return mesh.Errorf(mesh.ECONFLICT, "execution %s has already ended with status %s", id, rec.Status)
+		}
+		s, err := e.load(ctx, tx, rec)
+		if err != nil {
+			return err
+		}
+		s.endExecution(mesh.ExecutionAborted, errName, cause)
+		if err := s.save(); err != nil {
+			return err
+		}
+		out = &rec.Execution
+		return store.Audit(ctx, tx, s.r.now, "workflow.execution.stop", "execution/"+id, errName)
+	})
+	return out, err
+}
