@@ -21,6 +21,8 @@ import (
 	"github.com/meshgate/meshgate/internal/store/sqlite"
 	"github.com/meshgate/meshgate/internal/web"
 	"github.com/meshgate/meshgate/internal/web/api"
+	"github.com/meshgate/meshgate/internal/workflow"
+	"github.com/meshgate/meshgate/internal/workflow/task"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -33,8 +35,10 @@ type Server struct {
 	Store   store.Store
 	Auth    *auth.Service
 	Catalog *catalog.Service
-	Router  *web.Router
-	http    *http.Server
+	// Workflow is the state machine engine.
+	Workflow *workflow.Engine
+	Router   *web.Router
+	http     *http.Server
 
 	// background holds loops (timers, dispatchers, reapers) that stop with the server.
 	background []Background
@@ -77,6 +81,9 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	s.Auth = auth.NewService(s.Store, s.cfg.Clock)
 	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
+	task.RegisterBuiltins()
+	s.Workflow = workflow.New(s.Store, workflow.Options{Clock: s.cfg.Clock, Logger: s.log})
+	s.background = append(s.background, s.Workflow.Dispatcher(), s.Workflow.Sender())
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -104,6 +111,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Auth:             s.Auth,
 		Catalog:          s.Catalog,
 		CentralAccountID: s.cfg.CentralAccountID,
+		Workflow:         s.Workflow,
 	})
 	s.Router = rt
 	s.http = &http.Server{

@@ -8,6 +8,7 @@ import (
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/web"
+	"github.com/meshgate/meshgate/internal/workflow"
 )
 
 // Deps are the services the handlers call.
@@ -19,9 +20,12 @@ type Deps struct {
 	Catalog *catalog.Service
 	// CentralAccountID names the server's own account.
 	CentralAccountID string
+	// Workflow is the state machine engine.
+	Workflow *workflow.Engine
 }
 
 // Register adds every API route to rt.
 func Register(rt *web.Router, d *Deps) {
 	registerOpenAPI(rt, d)
+	registerWorkflow(rt, d)
 }

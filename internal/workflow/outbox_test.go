@@ -1,0 +1,68 @@
+package workflow_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+)
+
+func TestHTTPTaskThroughOutbox(t *testing.T) {
+	var mu sync.Mutex
+	var keys []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		keys = append(keys, r.Header.Get("Idempotency-Key"))
+		mu.Unlock()
+		body, _ := io.ReadAll(r.Body)
+		if r.URL.Path == "/missing" {
+			http.Error(w, "no such ticket", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ticket": 42, "got": ` + string(body) + `}`))
+	}))
+	defer srv.Close()
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("ticket", `{"StartAt": "Open", "States": {
+			"Open": {"Type": "Task", "Resource": "meshgate:http:invoke", "TimeoutSeconds": 10,
+				"Parameters": {"Method": "POST", "Url.$": "$.url", "Body": {"title": "access"}},
+				"ResultSelector": {"ticket.$": "$.Body.ticket", "status.$": "$.StatusCode"}, "End": true,
+				"Catch": [{"ErrorEquals": ["HTTP.StatusCode.404"], "Next": "Missing"}]},
+			"Missing": {"Type": "Pass", "Result": "missing", "End": true}}}`)
+		ok := ev.start("ticket", "", `{"url": "`+srv.URL+`/tickets"}`)
+		missing := ev.start("ticket", "", `{"url": "`+srv.URL+`/missing"}`)
+		bad := ev.start("ticket", "", `{"url": "file:///etc/passwd"}`)
+		ev.drain()
+		ev.wantStatus(ok.ID, mesh.ExecutionRunning)
+		if n, err := ev.engine.SendOutboxOnce(ev.ctx); err != nil || n != 3 {
+			t.Fatalf("send outbox: got %v %v, want 3 tasks", n, err)
+		}
+		if n, _ := ev.engine.SendOutboxOnce(ev.ctx); n != 0 {
+			t.Errorf("second send: got %v tasks, want %v", n, 0)
+		}
+		ev.drain()
+		if got := ev.wantStatus(ok.ID, mesh.ExecutionSucceeded); string(got.Output) != `{"status":200,"ticket":42}` {
+			t.Errorf("output: got %s, want %s", got.Output, `{"status":200,"ticket":42}`)
+		}
+		if got := ev.wantStatus(missing.ID, mesh.ExecutionSucceeded); string(got.Output) != `"missing"` {
+			t.Errorf("caught 404: got %s, want %s", got.Output, `"missing"`)
+		}
+		if got := ev.wantStatus(bad.ID, mesh.ExecutionFailed); got.Error != "HTTP.InvalidParameters" {
+			t.Errorf("file URL: got %v, want %v", got.Error, "HTTP.InvalidParameters")
+		}
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for _, k := range keys {
+		if k == "" {
+			t.Errorf("a request had no Idempotency-Key")
+		}
+	}
+}
