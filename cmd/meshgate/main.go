@@ -32,6 +32,11 @@ type CLI struct {
 	Serve   ServeCmd   `cmd:"" help:"Run the meshgate server."`
 	Migrate MigrateCmd `cmd:"" help:"Apply the store's migrations and exit."`
 	Version VersionCmd `cmd:"" help:"Print the version."`
+
+	Workflow  WorkflowCmd  `cmd:"" help:"Manage state machines; run a definition locally."`
+	Execution ExecutionCmd `cmd:"" help:"Start, list, stop and inspect executions."`
+	Task      TaskCmd      `cmd:"" help:"Answer tasks waiting for a task token."`
+	Load      LoadCmd      `cmd:"" help:"Measure a running server under load."`
 }
 
 // version is set at build time with -ldflags "-X main.version=...".
