@@ -85,8 +85,10 @@ type WorkflowTx interface {
 	// DeleteStateMachine removes every version; ENOTFOUND.
 	DeleteStateMachine(ctx context.Context, name string) error
 
-	// InsertExecution adds an execution; ECONFLICT when its name is taken for the state machine.
-	InsertExecution(ctx context.Context, e *ExecutionRecord) error
+	// InsertExecutions adds executions in few statements and returns the ids
+	// it inserted; an execution whose name is taken for its state machine is
+	// left out.
+	InsertExecutions(ctx context.Context, es []*ExecutionRecord) (map[string]bool, error)
 	// FindExecution returns an execution by id; ENOTFOUND.
 	FindExecution(ctx context.Context, id string) (*ExecutionRecord, error)
 	// FindExecutionByName returns an execution by state machine and name; ENOTFOUND.
@@ -101,8 +103,9 @@ type WorkflowTx interface {
 	ClaimExecutions(ctx context.Context, now time.Time, limit int) ([]*ExecutionRecord, error)
 	// NextWake returns the earliest wake time of any execution, zero if none.
 	NextWake(ctx context.Context) (time.Time, error)
-	// UpdateExecution saves an execution's status, output, state and wake time.
-	UpdateExecution(ctx context.Context, e *ExecutionRecord) error
+	// UpdateExecutions saves executions' status, output, error, stop time,
+	// event count, state and wake time, in few statements.
+	UpdateExecutions(ctx context.Context, es []*ExecutionRecord) error
 	// CountExecutions counts a state machine's executions with the given status.
 	CountExecutions(ctx context.Context, stateMachine, status string) (int, error)
 

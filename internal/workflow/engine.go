@@ -165,6 +165,7 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		var events []*mesh.HistoryEvent
 		for _, rec := range recs {
 			s, err := e.load(ctx, tx, rec)
 			if err != nil {
@@ -173,10 +174,18 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 			if err := s.advance(); err != nil {
 				return err
 			}
-			if err := s.save(); err != nil {
+			if err := s.prepare(); err != nil {
 				return err
 			}
+			events = append(events, s.r.events...)
 			outbox = outbox || s.outbox
+		}
+		// one statement per hundred rows rather than several per execution
+		if err := tx.UpdateExecutions(ctx, recs); err != nil {
+			return err
+		}
+		if err := tx.InsertHistoryEvents(ctx, events); err != nil {
+			return err
 		}
 		n = len(recs)
 		return nil

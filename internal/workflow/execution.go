@@ -87,6 +87,11 @@ type startRequest struct {
 	existed bool
 	err     error
 	done    chan struct{}
+
+	// set while the batch commits
+	rec    *store.ExecutionRecord
+	events []*mesh.HistoryEvent
+	dup    *startRequest // an earlier request of the batch with the same name and input
 }
 
 // commitQueue gathers concurrent starts into one transaction. The first
@@ -132,20 +137,46 @@ func (e *Engine) commitStarts(batch []*startRequest) {
 	now := e.clock.Now()
 	err := e.store.Update(context.Background(), func(tx store.Tx) error {
 		versions := map[string]*mesh.StateMachine{}
+		names := map[string]*startRequest{}
+		var recs []*store.ExecutionRecord
+		var fresh []*startRequest
 		for _, r := range batch {
-			r.exec, r.existed, r.err = nil, false, nil
+			r.exec, r.existed, r.err, r.rec = nil, false, nil, nil
 			if r.ctx.Err() != nil {
 				r.err = r.ctx.Err()
 				continue
 			}
-			if err := e.insertStart(r, tx, now, versions); err != nil {
+			if err := e.prepareStart(r, tx, now, versions, names); err != nil {
 				if mesh.ErrorCode(err) == mesh.EINTERNAL {
 					return err
 				}
 				r.err = err
+				continue
+			}
+			if r.rec != nil {
+				recs, fresh = append(recs, r.rec), append(fresh, r)
 			}
 		}
-		return nil
+		if len(recs) == 0 {
+			return nil
+		}
+		inserted, err := tx.InsertExecutions(context.Background(), recs)
+		if err != nil {
+			return err
+		}
+		var events []*mesh.HistoryEvent
+		for _, r := range fresh {
+			if !inserted[r.rec.ID] {
+				r.exec, r.err = nil, &mesh.Error{Code: mesh.ECONFLICT, Field: "name",
+					Message: fmt.Sprintf("execution %q of state machine %q was started concurrently", r.in.Name, r.in.StateMachine)}
+				continue
+			}
+			events = append(events, r.events...)
+			if err := store.Audit(r.ctx, tx, now, "workflow.execution.start", "execution/"+r.rec.ID, r.rec.StateMachine); err != nil {
+				return err
+			}
+		}
+		return tx.InsertHistoryEvents(context.Background(), events)
 	})
 	if err != nil {
 		for _, r := range batch {
@@ -153,10 +184,17 @@ func (e *Engine) commitStarts(batch []*startRequest) {
 		}
 		return
 	}
+	for _, r := range batch {
+		if r.dup != nil {
+			r.exec, r.existed, r.err = r.dup.exec, r.dup.err == nil, r.dup.err
+		}
+	}
 	e.wake()
 }
 
-func (e *Engine) insertStart(r *startRequest, tx store.Tx, now time.Time, versions map[string]*mesh.StateMachine) error {
+// prepareStart checks a start request in tx and builds its execution; for
+// an existing execution of the same name and input it sets r.exec instead.
+func (e *Engine) prepareStart(r *startRequest, tx store.Tx, now time.Time, versions map[string]*mesh.StateMachine, names map[string]*startRequest) error {
 	ctx, in := r.ctx, r.in
 	key := fmt.Sprintf("%s:%d", in.StateMachine, in.Version)
 	sm := versions[key]
@@ -168,6 +206,16 @@ func (e *Engine) insertStart(r *startRequest, tx store.Tx, now time.Time, versio
 		versions[key] = sm
 	}
 	if in.Name != "" {
+		nk := in.StateMachine + "\x00" + in.Name
+		if other := names[nk]; other != nil {
+			// the same name twice in one batch
+			if !bytes.Equal(other.in.Input, in.Input) {
+				return &mesh.Error{Code: mesh.ECONFLICT, Field: "name",
+					Message: fmt.Sprintf("execution %q of state machine %q exists already with another input", in.Name, in.StateMachine)}
+			}
+			r.dup = other
+			return nil
+		}
 		old, err := tx.FindExecutionByName(ctx, in.StateMachine, in.Name)
 		if err == nil {
 			if !bytes.Equal(old.Input, in.Input) {
@@ -180,14 +228,16 @@ func (e *Engine) insertStart(r *startRequest, tx store.Tx, now time.Time, versio
 		if !mesh.IsCode(err, mesh.ENOTFOUND) {
 			return err
 		}
+		names[nk] = r
 	}
 	m, err := e.machine(ctx, tx, sm.Name, sm.Version)
 	if err != nil {
 		return err
 	}
 	id := newID()
-	if in.Name == "" {
-		in.Name = id
+	name := in.Name
+	if name == "" {
+		name = id
 	}
 	d := MaxDuration
 	if m.TimeoutSeconds > 0 {
@@ -195,10 +245,9 @@ func (e *Engine) insertStart(r *startRequest, tx store.Tx, now time.Time, versio
 	}
 	rec := &store.ExecutionRecord{
 		Execution: mesh.Execution{
-			ID: id, Name: in.Name, StateMachine: sm.Name, Version: sm.Version, Status: mesh.ExecutionRunning,
+			ID: id, Name: name, StateMachine: sm.Name, Version: sm.Version, Status: mesh.ExecutionRunning,
 			Input: in.Input, StartedAt: now, Deadline: now.Add(d), StartedBy: mesh.ActorFromContext(ctx).Principal(),
 		},
-		WakeAt: now,
 	}
 	input, _ := asl.ParseJSON(in.Input)
 	r0 := &run{rec: rec, now: now, top: m, input: input}
@@ -207,17 +256,7 @@ func (e *Engine) insertStart(r *startRequest, tx store.Tx, now time.Time, versio
 	if err := r0.encode(); err != nil {
 		return err
 	}
-	rec.WakeAt = now
-	if err := tx.InsertExecution(ctx, rec); err != nil {
-		return err
-	}
-	if err := tx.InsertHistoryEvents(ctx, r0.events); err != nil {
-		return err
-	}
-	if err := store.Audit(ctx, tx, now, "workflow.execution.start", "execution/"+id, sm.Name); err != nil {
-		return err
-	}
-	r.exec = &rec.Execution
+	r.rec, r.exec, r.events = rec, &rec.Execution, r0.events
 	return nil
 }
 

@@ -126,9 +126,9 @@ func (s *stepper) clearTask(f *frame) {
 	f.Resource, f.Callback, f.External = "", false, false
 }
 
-// save writes the execution, its new history events and the withdrawal of
-// cancelled task attempts.
-func (s *stepper) save() error {
+// prepare withdraws cancelled task attempts and encodes the execution; the
+// caller then writes it with its events, alone (save) or in a batch.
+func (s *stepper) prepare() error {
 	for _, seq := range s.cancelled {
 		if err := s.tx.UpdateTaskTokens(s.ctx, s.r.rec.ID, seq, store.TokenExpired, s.r.now); err != nil {
 			return err
@@ -138,10 +138,15 @@ func (s *stepper) save() error {
 		}
 	}
 	s.cancelled = nil
-	if err := s.r.encode(); err != nil {
+	return s.r.encode()
+}
+
+// save writes the execution and its new history events.
+func (s *stepper) save() error {
+	if err := s.prepare(); err != nil {
 		return err
 	}
-	if err := s.tx.UpdateExecution(s.ctx, s.r.rec); err != nil {
+	if err := s.tx.UpdateExecutions(s.ctx, []*store.ExecutionRecord{s.r.rec}); err != nil {
 		return err
 	}
 	if err := s.tx.InsertHistoryEvents(s.ctx, s.r.events); err != nil {

@@ -116,21 +116,54 @@ func (tx *Tx) DeleteStateMachine(ctx context.Context, name string) error {
 	return nil
 }
 
-// InsertExecution adds an execution.
-func (tx *Tx) InsertExecution(ctx context.Context, e *store.ExecutionRecord) error {
-	tag, err := tx.tx.Exec(ctx, `INSERT INTO workflow_executions
+// InsertExecutions adds executions in one statement; those whose name is
+// taken are left out.
+func (tx *Tx) InsertExecutions(ctx context.Context, es []*store.ExecutionRecord) (map[string]bool, error) {
+	n := len(es)
+	ids, names, sms, statuses, inputs, errs, causes, by := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	outputs := make([]*string, n)
+	versions, events := make([]int32, n), make([]int32, n)
+	started, deadlines := make([]time.Time, n), make([]time.Time, n)
+	stopped, wakes := make([]*time.Time, n), make([]*time.Time, n)
+	states := make([][]byte, n)
+	for i, e := range es {
+		ids[i], names[i], sms[i], statuses[i], inputs[i] = e.ID, e.Name, e.StateMachine, e.Status, string(e.Input)
+		errs[i], causes[i], by[i], states[i] = e.Error, e.Cause, e.StartedBy, e.State
+		versions[i], events[i] = int32(e.Version), int32(e.Events)
+		started[i], deadlines[i] = e.StartedAt.UTC(), e.Deadline.UTC()
+		if e.Output != nil {
+			s := string(e.Output)
+			outputs[i] = &s
+		}
+		stopped[i], wakes[i] = optTime(e.StoppedAt), optTime(e.WakeAt)
+	}
+	rows, err := tx.tx.Query(ctx, `INSERT INTO workflow_executions
 		(id, name, state_machine, version, status, input, output, error, cause, started_at, stopped_at,
 		 deadline, events, started_by, state, wake_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING`,
-		e.ID, e.Name, e.StateMachine, e.Version, e.Status, string(e.Input), nullText(e.Output), e.Error, e.Cause,
-		e.StartedAt.UTC(), nullTime(e.StoppedAt), e.Deadline.UTC(), e.Events, e.StartedBy, e.State, nullTime(e.WakeAt))
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[],
+			$9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::int[], $14::text[], $15::bytea[], $16::timestamptz[])
+		ON CONFLICT DO NOTHING RETURNING id`,
+		ids, names, sms, versions, statuses, inputs, outputs, errs, causes, started, stopped, deadlines, events, by, states, wakes)
 	if err != nil {
-		return fmt.Errorf("insert execution: %w", err)
+		return nil, fmt.Errorf("insert executions: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return mesh.Errorf(mesh.ECONFLICT, "execution %q exists already for state machine %q", e.Name, e.StateMachine)
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("insert executions: %w", err)
 	}
-	return nil
+	inserted := make(map[string]bool, len(got))
+	for _, id := range got {
+		inserted[id] = true
+	}
+	return inserted, nil
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 const execColumns = `id, name, state_machine, version, status, input, output, error, cause, started_at,
@@ -273,13 +306,29 @@ func (tx *Tx) NextWake(ctx context.Context) (time.Time, error) {
 	return timeOf(t), nil
 }
 
-// UpdateExecution saves an execution's progress.
-func (tx *Tx) UpdateExecution(ctx context.Context, e *store.ExecutionRecord) error {
-	_, err := tx.tx.Exec(ctx, `UPDATE workflow_executions SET status = $1, output = $2, error = $3, cause = $4,
-		stopped_at = $5, events = $6, state = $7, wake_at = $8 WHERE id = $9`,
-		e.Status, nullText(e.Output), e.Error, e.Cause, nullTime(e.StoppedAt), e.Events, e.State, nullTime(e.WakeAt), e.ID)
+// UpdateExecutions saves executions' progress in one statement.
+func (tx *Tx) UpdateExecutions(ctx context.Context, es []*store.ExecutionRecord) error {
+	n := len(es)
+	ids, statuses, errs, causes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	outputs := make([]*string, n)
+	stopped, wakes := make([]*time.Time, n), make([]*time.Time, n)
+	events := make([]int32, n)
+	states := make([][]byte, n)
+	for i, e := range es {
+		ids[i], statuses[i], errs[i], causes[i], states[i], events[i] = e.ID, e.Status, e.Error, e.Cause, e.State, int32(e.Events)
+		if e.Output != nil {
+			s := string(e.Output)
+			outputs[i] = &s
+		}
+		stopped[i], wakes[i] = optTime(e.StoppedAt), optTime(e.WakeAt)
+	}
+	_, err := tx.tx.Exec(ctx, `UPDATE workflow_executions AS x SET status = v.status, output = v.output, error = v.error,
+		cause = v.cause, stopped_at = v.stopped_at, events = v.events, state = v.state, wake_at = v.wake_at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::int[], $8::bytea[], $9::timestamptz[])
+			AS v(id, status, output, error, cause, stopped_at, events, state, wake_at)
+		WHERE x.id = v.id`, ids, statuses, outputs, errs, causes, stopped, events, states, wakes)
 	if err != nil {
-		return fmt.Errorf("update execution: %w", err)
+		return fmt.Errorf("update executions: %w", err)
 	}
 	return nil
 }

@@ -97,20 +97,46 @@ func (tx *Tx) DeleteStateMachine(ctx context.Context, name string) error {
 	return nil
 }
 
-// InsertExecution adds an execution.
-func (tx *Tx) InsertExecution(ctx context.Context, e *store.ExecutionRecord) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO workflow_executions
-		(id, name, state_machine, version, status, input, output, error, cause, started_at, stopped_at,
-		 deadline, events, started_by, state, wake_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, e.Name, e.StateMachine, e.Version, e.Status, string(e.Input), nullText(e.Output), e.Error, e.Cause,
-		formatTime(e.StartedAt), nullTime(e.StoppedAt), formatTime(e.Deadline), e.Events, e.StartedBy, e.State, nullTime(e.WakeAt))
-	if isUnique(err) {
-		return mesh.Errorf(mesh.ECONFLICT, "execution %q exists already for state machine %q", e.Name, e.StateMachine)
+// rowsPerStatement bounds the rows of one multi-row statement (SQLite
+// allows 32766 parameters).
+const rowsPerStatement = 100
+
+// InsertExecutions adds executions; those whose name is taken are left out.
+func (tx *Tx) InsertExecutions(ctx context.Context, es []*store.ExecutionRecord) (map[string]bool, error) {
+	inserted := make(map[string]bool, len(es))
+	for len(es) > 0 {
+		n := min(rowsPerStatement, len(es))
+		var b strings.Builder
+		b.WriteString(`INSERT INTO workflow_executions (id, name, state_machine, version, status, input, output, error, cause,
+			started_at, stopped_at, deadline, events, started_by, state, wake_at) VALUES `)
+		args := make([]any, 0, n*16)
+		for i, e := range es[:n] {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, e.ID, e.Name, e.StateMachine, e.Version, e.Status, string(e.Input), nullText(e.Output), e.Error, e.Cause,
+				formatTime(e.StartedAt), nullTime(e.StoppedAt), formatTime(e.Deadline), e.Events, e.StartedBy, e.State, nullTime(e.WakeAt))
+		}
+		b.WriteString(" ON CONFLICT DO NOTHING RETURNING id")
+		rows, err := tx.tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("insert executions: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("insert executions: %w", err)
+			}
+			inserted[id] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("insert executions: %w", err)
+		}
+		es = es[n:]
 	}
-	if err != nil {
-		return fmt.Errorf("insert execution: %w", err)
-	}
-	return nil
+	return inserted, nil
 }
 
 func nullText(b []byte) any {
@@ -272,13 +298,26 @@ func (tx *Tx) NextWake(ctx context.Context) (time.Time, error) {
 	return parseTime(s.String)
 }
 
-// UpdateExecution saves an execution's progress.
-func (tx *Tx) UpdateExecution(ctx context.Context, e *store.ExecutionRecord) error {
-	_, err := tx.tx.ExecContext(ctx, `UPDATE workflow_executions SET status = ?, output = ?, error = ?, cause = ?,
-		stopped_at = ?, events = ?, state = ?, wake_at = ? WHERE id = ?`,
-		e.Status, nullText(e.Output), e.Error, e.Cause, nullTime(e.StoppedAt), e.Events, e.State, nullTime(e.WakeAt), e.ID)
-	if err != nil {
-		return fmt.Errorf("update execution: %w", err)
+// UpdateExecutions saves executions' progress, many rows per statement.
+func (tx *Tx) UpdateExecutions(ctx context.Context, es []*store.ExecutionRecord) error {
+	for len(es) > 0 {
+		n := min(rowsPerStatement, len(es))
+		var b strings.Builder
+		b.WriteString(`WITH v(id, status, output, error, cause, stopped_at, events, state, wake_at) AS (VALUES `)
+		args := make([]any, 0, n*9)
+		for i, e := range es[:n] {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, e.ID, e.Status, nullText(e.Output), e.Error, e.Cause, nullTime(e.StoppedAt), e.Events, e.State, nullTime(e.WakeAt))
+		}
+		b.WriteString(`) UPDATE workflow_executions AS x SET status = v.status, output = v.output, error = v.error, cause = v.cause,
+			stopped_at = v.stopped_at, events = v.events, state = v.state, wake_at = v.wake_at FROM v WHERE x.id = v.id`)
+		if _, err := tx.tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("update executions: %w", err)
+		}
+		es = es[n:]
 	}
 	return nil
 }
@@ -296,9 +335,8 @@ func (tx *Tx) CountExecutions(ctx context.Context, stateMachine, status string) 
 
 // InsertHistoryEvents appends events, many rows per statement.
 func (tx *Tx) InsertHistoryEvents(ctx context.Context, events []*mesh.HistoryEvent) error {
-	const chunk = 100
 	for len(events) > 0 {
-		n := min(chunk, len(events))
+		n := min(rowsPerStatement, len(events))
 		var b strings.Builder
 		b.WriteString(`INSERT INTO workflow_history (execution_id, id, previous_id, type, timestamp, details) VALUES `)
 		args := make([]any, 0, n*6)
