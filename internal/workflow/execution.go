@@ -27,6 +27,10 @@ type StartInput struct {
 	Input json.RawMessage
 }
 
+// inlineSteps bounds the states a start enters in its own transaction;
+// the dispatcher takes longer executions from there.
+const inlineSteps = 50
+
 // maxExecutionName is Step Functions' limit on execution names.
 const maxExecutionName = 80
 
@@ -89,8 +93,8 @@ type startRequest struct {
 	done    chan struct{}
 
 	// set while the batch commits
-	rec    *store.ExecutionRecord
-	events []*mesh.HistoryEvent
+	rec *store.ExecutionRecord
+	run *run
 	dup    *startRequest // an earlier request of the batch with the same name and input
 }
 
@@ -135,7 +139,9 @@ func (q *commitQueue) submit(req *startRequest) {
 // commitStarts inserts a batch of executions in one transaction.
 func (e *Engine) commitStarts(batch []*startRequest) {
 	now := e.clock.Now()
+	outbox := false
 	err := e.store.Update(context.Background(), func(tx store.Tx) error {
+		outbox = false
 		versions := map[string]*mesh.StateMachine{}
 		names := map[string]*startRequest{}
 		var recs []*store.ExecutionRecord
@@ -165,16 +171,31 @@ func (e *Engine) commitStarts(batch []*startRequest) {
 			return err
 		}
 		var events []*mesh.HistoryEvent
+		var started []*store.ExecutionRecord
 		for _, r := range fresh {
 			if !inserted[r.rec.ID] {
 				r.exec, r.err = nil, &mesh.Error{Code: mesh.ECONFLICT, Field: "name",
 					Message: fmt.Sprintf("execution %q of state machine %q was started concurrently", r.in.Name, r.in.StateMachine)}
 				continue
 			}
-			events = append(events, r.events...)
 			if err := store.Audit(r.ctx, tx, now, "workflow.execution.start", "execution/"+r.rec.ID, r.rec.StateMachine); err != nil {
 				return err
 			}
+			// Take the first steps in this transaction: a short execution
+			// ends in the commit that starts it, with no second write.
+			st := &stepper{e: e, ctx: context.WithoutCancel(r.ctx), tx: tx, r: r.run, limit: inlineSteps}
+			if err := st.advance(); err != nil {
+				return err
+			}
+			if err := st.prepare(); err != nil {
+				return err
+			}
+			outbox = outbox || st.outbox
+			events = append(events, r.run.events...)
+			started = append(started, r.rec)
+		}
+		if err := tx.UpdateExecutions(context.Background(), started); err != nil {
+			return err
 		}
 		return tx.InsertHistoryEvents(context.Background(), events)
 	})
@@ -188,6 +209,9 @@ func (e *Engine) commitStarts(batch []*startRequest) {
 		if r.dup != nil {
 			r.exec, r.existed, r.err = r.dup.exec, r.dup.err == nil, r.dup.err
 		}
+	}
+	if outbox {
+		e.wakeOutbox()
 	}
 	e.wake()
 }
@@ -256,7 +280,7 @@ func (e *Engine) prepareStart(r *startRequest, tx store.Tx, now time.Time, versi
 	if err := r0.encode(); err != nil {
 		return err
 	}
-	r.rec, r.exec, r.events = rec, &rec.Execution, r0.events
+	r.rec, r.exec, r.run = rec, &rec.Execution, r0
 	return nil
 }
 

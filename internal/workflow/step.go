@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -59,6 +60,8 @@ type stepper struct {
 	cancelled []int64
 	// outbox is set when an external task was queued.
 	outbox bool
+	// limit bounds the states entered (default maxStepsPerPass).
+	limit int
 }
 
 // advance moves the execution as far as it can go now: ready states,
@@ -82,7 +85,7 @@ func (s *stepper) advance() (err error) {
 				fmt.Sprintf("the execution history reached the limit of %d events", MaxHistoryEvents))
 			break
 		}
-		if s.r.steps >= maxStepsPerPass {
+		if limit := cmp.Or(s.limit, maxStepsPerPass); s.r.steps >= limit {
 			break
 		}
 		progressed, err := s.step(s.r.st.Root)
