@@ -95,7 +95,7 @@ type startRequest struct {
 	// set while the batch commits
 	rec *store.ExecutionRecord
 	run *run
-	dup    *startRequest // an earlier request of the batch with the same name and input
+	dup *startRequest // an earlier request of the batch with the same name and input
 }
 
 // commitQueue gathers concurrent starts into one transaction. The first
