@@ -54,5 +54,7 @@ func BenchmarkWorkflowLoad(b *testing.B) {
 		}
 		b.ReportMetric(res.TransitionsPerSecond, "transitions/s")
 		b.ReportMetric(res.ExecutionsPerSecond, "executions/s")
+		st := e.Stats()
+		b.ReportMetric(float64(st.Starts)/float64(max(st.StartCommits, 1)), "starts/commit")
 	}
 }

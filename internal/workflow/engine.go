@@ -58,9 +58,28 @@ type Engine struct {
 	machines sync.Map // "name:version" → *asl.Machine
 	kick     chan struct{}
 	kickOut  chan struct{}
-	starts   commitQueue
+	queue    commitQueue
 
-	transitions atomic.Int64
+	transitions  atomic.Int64
+	startCommits atomic.Int64
+	starts       atomic.Int64
+	passes       atomic.Int64
+}
+
+// Stats are counters of this process's engine, for metrics and load reports.
+type Stats struct {
+	// Transitions counts states entered.
+	Transitions int64
+	// Starts counts executions started, StartCommits the transactions that
+	// committed them (group commit puts many starts in one).
+	Starts, StartCommits int64
+	// Passes counts dispatcher transactions.
+	Passes int64
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats {
+	return Stats{Transitions: e.transitions.Load(), Starts: e.starts.Load(), StartCommits: e.startCommits.Load(), Passes: e.passes.Load()}
 }
 
 // New returns an engine on s.
@@ -96,7 +115,7 @@ func New(s store.Store, opts Options) *Engine {
 		store: s, registry: opts.Registry, clock: opts.Clock, log: opts.Logger, opts: opts,
 		kick: make(chan struct{}, 1), kickOut: make(chan struct{}, 1),
 	}
-	e.starts.e = e
+	e.queue.e = e
 	return e
 }
 
@@ -169,7 +188,11 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 		for _, rec := range recs {
 			s, err := e.load(ctx, tx, rec)
 			if err != nil {
-				return err
+				// an execution that cannot be loaded (its definition or
+				// state unreadable) fails alone rather than stall the batch
+				e.log.Error("workflow: cannot load execution", "execution", rec.ID, "err", err)
+				s = &stepper{e: e, ctx: ctx, tx: tx, r: &run{rec: rec, now: e.clock.Now()}}
+				s.endExecution(mesh.ExecutionFailed, asl.ErrRuntime, "the engine cannot load the execution: "+err.Error())
 			}
 			if err := s.advance(); err != nil {
 				return err
@@ -192,6 +215,9 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 	})
 	if err != nil {
 		return 0, fmt.Errorf("advance executions: %w", err)
+	}
+	if n > 0 {
+		e.passes.Add(1)
 	}
 	if outbox {
 		e.wakeOutbox()

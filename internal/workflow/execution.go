@@ -80,7 +80,7 @@ func (e *Engine) StartExecution(ctx context.Context, in StartInput) (*mesh.Execu
 	}
 	in.Input = canon
 	req := &startRequest{ctx: ctx, in: in, done: make(chan struct{})}
-	e.starts.submit(req)
+	e.queue.submit(req)
 	return req.exec, req.existed, req.err
 }
 
@@ -210,6 +210,8 @@ func (e *Engine) commitStarts(batch []*startRequest) {
 			r.exec, r.existed, r.err = r.dup.exec, r.dup.err == nil, r.dup.err
 		}
 	}
+	e.startCommits.Add(1)
+	e.starts.Add(int64(len(batch)))
 	if outbox {
 		e.wakeOutbox()
 	}

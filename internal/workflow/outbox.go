@@ -135,18 +135,38 @@ func (e *Engine) Sender() *Sender { return &Sender{e: e} }
 // Sender runs external tasks until its context ends.
 type Sender struct{ e *Engine }
 
-// Run loops until ctx ends.
+// Run loops until ctx ends, keeping up to OutboxConcurrency tasks running:
+// a slow task does not hold back the others.
 func (s *Sender) Run(ctx context.Context) error {
 	e := s.e
+	slots := make(chan struct{}, e.opts.OutboxConcurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for {
-		n, err := e.SendOutboxOnce(ctx)
-		if ctx.Err() != nil {
-			return nil
+		free := cap(slots) - len(slots)
+		var tasks []*store.OutboxTask
+		if free > 0 {
+			now := e.clock.Now()
+			err := e.store.Update(ctx, func(tx store.Tx) error {
+				var err error
+				tasks, err = tx.ClaimOutboxTasks(ctx, e.opts.Owner, now, now.Add(outboxLease), free)
+				return err
+			})
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err != nil {
+				e.log.Error("workflow outbox", "err", err)
+			}
 		}
-		if err != nil {
-			e.log.Error("workflow outbox", "err", err)
+		for _, t := range tasks {
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots; e.wakeOutbox() }()
+				e.runExternal(ctx, t)
+			})
 		}
-		if n > 0 && err == nil {
+		if len(tasks) > 0 && len(tasks) == free {
 			continue
 		}
 		t := time.NewTimer(e.opts.PollInterval)

@@ -1,11 +1,14 @@
 package workflow_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -64,5 +67,33 @@ func TestHTTPTaskThroughOutbox(t *testing.T) {
 		if k == "" {
 			t.Errorf("a request had no Idempotency-Key")
 		}
+	}
+}
+
+func TestLoopsRunExecutionsToTheEnd(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok": true}`))
+	}))
+	defer srv.Close()
+	ev := newEnv(t, storetest.OpenSQLite(t, nil))
+	ev.create("call", `{"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "meshgate:http:invoke",
+		"Parameters": {"Url": "`+srv.URL+`"}, "OutputPath": "$.Body", "End": true}}}`)
+	ctx, cancel := context.WithCancel(ev.ctx)
+	done := make(chan struct{}, 2)
+	go func() { ev.engine.Dispatcher().Run(ctx); done <- struct{}{} }()
+	go func() { ev.engine.Sender().Run(ctx); done <- struct{}{} }()
+	x := ev.start("call", "", `{}`)
+	// the loops react to the start and to the task's result at once;
+	// the deadline only guards against a hang
+	deadline := time.Now().Add(10 * time.Second)
+	for ev.get(x.ID).Status == mesh.ExecutionRunning && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+	cancel()
+	<-done
+	<-done
+	if got := ev.wantStatus(x.ID, mesh.ExecutionSucceeded); string(got.Output) != `{"ok":true}` {
+		t.Errorf("output: got %s, want %s", got.Output, `{"ok":true}`)
 	}
 }
