@@ -445,3 +445,16 @@ func TestParallelAndMap(t *testing.T) {
 		}
 	})
 }
+
+func TestPayloadLimitBetweenStates(t *testing.T) {
+	ev := newEnv(t, storetest.OpenSQLite(t, nil))
+	// 200 KiB input doubled by a Parallel state's two branches
+	ev.create("grow", `{"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": true, "Branches": [
+		{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
+		{"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}]}}}`)
+	x := ev.start("grow", "", `{"x": "`+strings.Repeat("a", 200<<10)+`"}`)
+	ev.drain()
+	if got := ev.wantStatus(x.ID, mesh.ExecutionFailed); got.Error != "States.DataLimitExceeded" {
+		t.Errorf("error: got %v, want %v", got.Error, "States.DataLimitExceeded")
+	}
+}

@@ -98,6 +98,8 @@ type run struct {
 	events []*mesh.HistoryEvent
 	// steps counts states entered in this transaction.
 	steps int
+	// tooLarge is set when an event's payload passed the payload limit.
+	tooLarge bool
 }
 
 func (r *run) decode() error {
@@ -227,6 +229,9 @@ func (r *run) event(f *frame, typ string, details map[string]any) {
 			b, _ = asl.MarshalJSON(map[string]any{"error": err.Error()})
 		}
 		ev.Details = b
+		if len(b) > MaxPayloadSize+1024 {
+			r.tooLarge = true
+		}
 	}
 	r.events = append(r.events, ev)
 }

@@ -92,6 +92,11 @@ func (s *stepper) advance() (err error) {
 		if err != nil {
 			return err
 		}
+		if s.r.tooLarge && !s.r.rec.Terminal() {
+			s.endExecution(mesh.ExecutionFailed, asl.ErrDataLimitExceeded,
+				fmt.Sprintf("a state's input or output is larger than the limit of %d bytes", MaxPayloadSize))
+			break
+		}
 		if !progressed {
 			break
 		}
