@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/ohler55/ojg"
@@ -15,6 +16,15 @@ const MaxPayloadSize = 256 * 1024
 // on: map[string]any, []any, string, bool, nil, int64 for integral numbers that
 // fit and float64 for the others.
 func ParseJSON(data []byte) (any, error) {
+	// oj accepts some malformed documents (`{"a":}`): check strictly first.
+	if !json.Valid(data) {
+		var v any
+		err := json.Unmarshal(data, &v)
+		if err == nil {
+			err = fmt.Errorf("invalid json")
+		}
+		return nil, fmt.Errorf("parse json: %w", err)
+	}
 	v, err := oj.Parse(data, ojg.NumConvFloat64)
 	if err != nil {
 		return nil, fmt.Errorf("parse json: %w", err)
