@@ -185,7 +185,11 @@ func parseOperand(d *dec, field string, r *choiceRule, v any) {
 		}
 		r.str = s
 		if r.spec.kind == kindMatches {
-			r.pattern = compilePattern(s)
+			p, err := compilePattern(s)
+			if err != nil {
+				d.ps.add(d.loc, field, "%v", err)
+			}
+			r.pattern = p
 		}
 	case kindNumber:
 		if _, ok := asNumber(v); !ok {
@@ -212,25 +216,27 @@ func parseOperand(d *dec, field string, r *choiceRule, v any) {
 }
 
 // compilePattern splits a StringMatches pattern at its unescaped "*"; "\*"
-// stands for a literal star and "\\" for a literal backslash.
-func compilePattern(s string) []string {
+// stands for a literal star and "\\" for a literal backslash. Any other
+// backslash is an open escape, which the specification forbids.
+func compilePattern(s string) ([]string, error) {
 	var parts []string
 	var cur strings.Builder
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\\' && i+1 < len(s) && (s[i+1] == '*' || s[i+1] == '\\') {
+		switch c := s[i]; c {
+		case '\\':
+			if i+1 >= len(s) || (s[i+1] != '*' && s[i+1] != '\\') {
+				return nil, fmt.Errorf("open escape at offset %d: only \"\\*\" and \"\\\\\" are escapes", i)
+			}
 			cur.WriteByte(s[i+1])
 			i++
-			continue
-		}
-		if c == '*' {
+		case '*':
 			parts = append(parts, cur.String())
 			cur.Reset()
-			continue
+		default:
+			cur.WriteByte(c)
 		}
-		cur.WriteByte(c)
 	}
-	return append(parts, cur.String())
+	return append(parts, cur.String()), nil
 }
 
 // matchPattern matches s against parts from compilePattern: the first part

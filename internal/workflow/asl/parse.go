@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/meshgate/meshgate/internal/workflow/asl/intrinsic"
 )
@@ -86,7 +87,7 @@ func parseMachine(obj map[string]any, loc string, kind machineKind, ps *problems
 	}
 	for _, name := range sortedKeys(states) {
 		sloc := join(loc, name)
-		if name == "" || len(name) > maxStateNameLength {
+		if name == "" || utf8.RuneCountInString(name) > maxStateNameLength {
 			ps.add(sloc, "", "a state name must have 1 to %d characters", maxStateNameLength)
 		}
 		sobj, ok := states[name].(map[string]any)

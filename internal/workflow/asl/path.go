@@ -133,18 +133,28 @@ func parseDefinitePath(s string) (frags []jp.Frag, definite bool, err error) {
 			if i+1 < len(s) && s[i+1] == '.' {
 				return nil, false, nil
 			}
+			// A backslash makes the next character part of the name, as in
+			// the specification's "$.store\.book".
+			var b strings.Builder
 			j := i + 1
-			for j < len(s) && s[j] != '.' && s[j] != '[' {
-				j++
+			for ; j < len(s) && s[j] != '.' && s[j] != '['; j++ {
+				c := s[j]
+				if c == '\\' && j+1 < len(s) {
+					b.WriteByte(s[j+1])
+					j++
+					continue
+				}
+				if strings.IndexByte("]'\"$*?()@ \t\n\r,:", c) >= 0 {
+					if c == '*' && j == i+1 && (j+1 == len(s) || s[j+1] == '.' || s[j+1] == '[') {
+						return nil, false, nil // ".*"
+					}
+					return nil, false, fmt.Errorf("unexpected %q in a field name at offset %d", c, j)
+				}
+				b.WriteByte(c)
 			}
-			name := s[i+1 : j]
-			switch {
-			case name == "*":
-				return nil, false, nil
-			case name == "":
+			name := b.String()
+			if j == i+1 {
 				return nil, false, fmt.Errorf("missing field name at offset %d", i+1)
-			case strings.ContainsAny(name, "]'\"$*?()@ \t\n\r"):
-				return nil, false, fmt.Errorf("invalid field name %q", name)
 			}
 			frags = append(frags, jp.Child(name))
 			i = j

@@ -3,6 +3,8 @@ package asl
 import (
 	"strings"
 	"testing"
+
+	"github.com/ohler55/ojg/jp"
 )
 
 func TestCompilePath(t *testing.T) {
@@ -47,6 +49,18 @@ func TestCompilePath(t *testing.T) {
 			t.Errorf("%q: got ref %v definite %v context %v, want %v %v %v", tt.path,
 				p.IsReference(), p.definite, p.IsContext(), tt.wantRef, tt.wantDefinite, tt.wantIsContext)
 		}
+	}
+	// The specification's examples of acceptable reference paths.
+	for _, ref := range []string{`$.store.book`, `$.store\.book`, `$.\stor\e.boo\k`, `$.store.book.title`, `$.foo.\.bar`,
+		`$.foo\@bar.baz\[\[.\?pretty`, `$.&Ж中.\uD800\uDF46`, `$.ledgers.branch[0].pending.count`, `$.ledgers.branch[0]`,
+		`$.ledgers[0][22][315].foo`, `$['store']['book']`, `$['store'][0]['book']`} {
+		if _, err := compileReferencePath(ref); err != nil {
+			t.Errorf("%s: got %v, want a reference path", ref, err)
+		}
+	}
+	p, err := compileReferencePath(`$.store\.book.\stor\e`)
+	if err != nil || len(p.frags) != 2 || p.frags[0] != jp.Child("store.book") || p.frags[1] != jp.Child("store") {
+		t.Errorf("got %v %v, want [store.book store]", p, err)
 	}
 	if _, err := compileReferencePath("$.a[*]"); err == nil || !strings.Contains(err.Error(), "not a reference path") {
 		t.Errorf("got %v, want a reference path error", err)
