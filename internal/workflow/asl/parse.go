@@ -23,7 +23,9 @@ func Parse(def []byte) (*Machine, error) {
 		return nil, &ValidationError{Problems: []Problem{{Message: "the definition must be a JSON object, got a " + typeName(v)}}}
 	}
 	ps := &problems{}
+	duplicateKeys(def, ps)
 	m := parseMachine(obj, "", machineTop, ps)
+	checkUniqueNames(m, map[string]string{}, ps)
 	if err := ps.err(); err != nil {
 		return nil, err
 	}

@@ -147,6 +147,15 @@ func TestValidationProblems(t *testing.T) {
 				strings.Repeat("n", 81) + "||unreachable"}},
 		{"top-level fields", `{"StartAt":"A","TimeoutSeconds":0,"Comment":1,"States":{"A":{"Type":"Succeed"}}}`,
 			[]string{"|TimeoutSeconds|integer from 1", "|Comment|must be a string"}},
+		{"duplicate keys", `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"A":{"Type":"Succeed","Comment":"x","Comment":"y"}},"StartAt":"A"}`,
+			[]string{"||duplicate field \"A\" in States", "||duplicate field \"Comment\" in States.A", "||duplicate field \"StartAt\" in the top-level object"}},
+		{"duplicate keys in arrays", `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"A","States":{"A":{"Type":"Succeed"}}},
+			{"StartAt":"B","StartAt":"B","States":{"B":{"Type":"Succeed"}}}]}}}`,
+			[]string{"||duplicate field \"StartAt\" in States.P.Branches[1]"}},
+		{"names unique across branches", `{"StartAt":"A","States":{"A":{"Type":"Parallel","End":true,"Branches":[
+			{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},
+			{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}]}}}`,
+			[]string{"A/Branches[1]/B||also used by \"A/Branches[0]/B\"", "A/Branches[2]/A||also used by \"A\""}},
 		{"state not an object", `{"StartAt":"A","States":{"A":[]}}`, []string{"A||must be a JSON object"}},
 	}
 	for _, tt := range tests {
