@@ -1,5 +1,7 @@
 package intrinsic
 
+import "math"
+
 func init() {
 	register(
 		&function{name: "States.Array", min: 0, max: -1, result: tArray,
@@ -78,7 +80,10 @@ func rangeLen(start, end, step int64) uint64 {
 		dist = uint64(start) - uint64(end)
 		abs = uint64(-(step + 1)) + 1
 	}
-	return dist/abs + 1
+	if q := dist / abs; q < math.MaxUint64 {
+		return q + 1
+	}
+	return math.MaxUint64 // 2^64 items; saturate rather than wrap to 0
 }
 
 // checkArrayRange rejects a literal range longer than maxRangeItems.

@@ -313,7 +313,7 @@ func (p *parser) path() (Arg, error) {
 	start := p.pos
 	s := p.src
 	i := p.pos
-	depth := 0
+	var open []byte // the brackets and parentheses not yet closed
 	var quote byte
 scan:
 	for ; i < len(s); i++ {
@@ -331,17 +331,24 @@ scan:
 		case '\'', '"':
 			quote = c
 		case '[', '(':
-			depth++
+			open = append(open, c)
 		case ']', ')':
-			if depth == 0 {
+			if len(open) == 0 {
 				if c == ')' {
 					break scan
 				}
 				return Arg{}, p.errorf(i, "unbalanced ']' in path")
 			}
-			depth--
+			want := byte(']')
+			if open[len(open)-1] == '(' {
+				want = ')'
+			}
+			if c != want {
+				return Arg{}, p.errorf(i, "unbalanced %q in path: expected %q", c, want)
+			}
+			open = open[:len(open)-1]
 		case ',', ' ', '\t', '\r', '\n':
-			if depth == 0 {
+			if len(open) == 0 {
 				break scan
 			}
 		}
@@ -349,11 +356,8 @@ scan:
 	if quote != 0 {
 		return Arg{}, p.errorf(start, "quoted name in path is never closed")
 	}
-	if depth != 0 {
+	if len(open) != 0 {
 		return Arg{}, p.errorf(start, "unbalanced brackets in path")
-	}
-	if i > len(s) {
-		i = len(s)
 	}
 	path := s[start:i]
 	if err := checkPathOutline(path); err != "" {
