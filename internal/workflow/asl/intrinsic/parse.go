@@ -202,7 +202,6 @@ func (p *parser) arg(depth int) (Arg, error) {
 			return Arg{Kind: ArgBool, Value: false, Pos: start, raw: word}, nil
 		}
 		if strings.HasPrefix(word, "States.") {
-			p.skipSpace()
 			return Arg{}, p.errorf(p.pos, "expected '(' right after %s, found %s", word, p.near())
 		}
 		return Arg{}, p.errorf(start, "unexpected %q: an argument is a string in single quotes, a number, true, false, null, a path beginning with $, or an intrinsic function", word)
