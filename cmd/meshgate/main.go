@@ -1,0 +1,81 @@
+// Command meshgate is the meshgate server (`meshgate serve`) and its CLI (every
+// other subcommand, a client of a running server over the REST API).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := (&Main{Stdout: os.Stdout, Stderr: os.Stderr}).Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// Main runs one invocation of the command; tests call it in-process.
+type Main struct {
+	Stdout, Stderr io.Writer
+}
+
+// CLI is the command tree. Each command group lives in the file named after it.
+type CLI struct {
+	Globals
+
+	Serve   ServeCmd   `cmd:"" help:"Run the meshgate server."`
+	Migrate MigrateCmd `cmd:"" help:"Apply the store's migrations and exit."`
+	Version VersionCmd `cmd:"" help:"Print the version."`
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Run parses args and runs the chosen command, returning the exit code.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	var cli CLI
+	parser, err := kong.New(&cli,
+		kong.Name("meshgate"),
+		kong.Description("A self-hosted data-sharing workflow for data meshes."),
+		kong.UsageOnError(),
+		kong.Writers(m.Stdout, m.Stderr),
+		kong.Exit(func(int) {}),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+	)
+	if err != nil {
+		fmt.Fprintln(m.Stderr, "meshgate:", err)
+		return 2
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
+			return 0
+		}
+		fmt.Fprintln(m.Stderr, "meshgate:", err)
+		return 2
+	}
+	if kctx.Command() == "" {
+		return 0
+	}
+	cli.Globals.stdout, cli.Globals.stderr = m.Stdout, m.Stderr
+	if err := kctx.Run(&cli.Globals); err != nil {
+		fmt.Fprintln(m.Stderr, "meshgate:", err)
+		return 1
+	}
+	return 0
+}
+
+// VersionCmd prints the version.
+type VersionCmd struct{}
+
+// Run prints the version.
+func (VersionCmd) Run(g *Globals) error {
+	_, err := fmt.Fprintln(g.stdout, "meshgate", version)
+	return err
+}

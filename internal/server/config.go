@@ -1,0 +1,81 @@
+// Package server assembles meshgate: it opens the store, builds the services,
+// mounts the HTTP API and runs them until the context ends, then shuts down
+// HTTP, then the background work, then the store.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+// Config is everything `meshgate serve` can be told. The zero value of each
+// field means its documented default; Validate fills them in.
+type Config struct {
+	// Addr is the listen address (default 127.0.0.1:8080: loopback unless told otherwise).
+	Addr string
+	// DataDir holds the SQLite store and the bootstrap admin's credentials (default ./meshgate-data).
+	DataDir string
+	// DatabaseURL, when set (postgres://...), selects the PostgreSQL store instead of SQLite.
+	DatabaseURL string
+	// Synchronous is SQLite's synchronous pragma: FULL (default) or NORMAL.
+	Synchronous string
+	// CentralAccountID is the id of the server's own account (default "central").
+	CentralAccountID string
+	// CentralAccountName is its display name (default "Central").
+	CentralAccountName string
+	// Organization is the central account's organization id; accounts in it get
+	// shares without an invitation (default none).
+	Organization string
+	// BootstrapToken, on a fresh store, becomes a valid admin API token (for automation).
+	BootstrapToken string
+	// Demo seeds a small demo mesh on a fresh store.
+	Demo bool
+	// ShutdownTimeout bounds graceful shutdown (default 15s).
+	ShutdownTimeout time.Duration
+	// Clock is the time source (default the system clock); tests inject one.
+	Clock mesh.Clock
+}
+
+// Validate checks the config and fills in defaults.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr %q: %w", c.Addr, err)
+	}
+	if c.DataDir == "" {
+		c.DataDir = "meshgate-data"
+	}
+	c.DataDir = filepath.Clean(c.DataDir)
+	if c.Synchronous == "" {
+		c.Synchronous = "FULL"
+	}
+	if c.Synchronous != "FULL" && c.Synchronous != "NORMAL" {
+		return fmt.Errorf("sqlite synchronous must be FULL or NORMAL, not %q", c.Synchronous)
+	}
+	if c.CentralAccountID == "" {
+		c.CentralAccountID = "central"
+	}
+	if err := mesh.ValidateAccountID("central-account", c.CentralAccountID); err != nil {
+		return err
+	}
+	if c.CentralAccountName == "" {
+		c.CentralAccountName = "Central"
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 15 * time.Second
+	}
+	if c.BootstrapToken != "" && len(c.BootstrapToken) < 16 {
+		return errors.New("bootstrap token must be at least 16 characters")
+	}
+	if c.Clock == nil {
+		c.Clock = mesh.SystemClock{}
+	}
+	return nil
+}

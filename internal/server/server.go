@@ -1,0 +1,188 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/auth"
+	"github.com/meshgate/meshgate/internal/catalog"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/postgres"
+	"github.com/meshgate/meshgate/internal/store/sqlite"
+	"github.com/meshgate/meshgate/internal/web"
+	"github.com/meshgate/meshgate/internal/web/api"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Server is a running meshgate.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	Store   store.Store
+	Auth    *auth.Service
+	Catalog *catalog.Service
+	Router  *web.Router
+	http    *http.Server
+
+	// background holds loops (timers, dispatchers, reapers) that stop with the server.
+	background []Background
+}
+
+// Background is a loop that runs until its context ends.
+type Background interface {
+	Run(ctx context.Context) error
+}
+
+// OpenStore opens the store the config names and applies its migrations.
+func OpenStore(ctx context.Context, cfg *Config) (store.Store, error) {
+	if cfg.DatabaseURL != "" {
+		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Clock: cfg.Clock})
+	}
+	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "meshgate.db"), sqlite.Options{Synchronous: cfg.Synchronous, Clock: cfg.Clock})
+}
+
+// New opens the store and assembles the server; it does not listen yet.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := OpenStore(ctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, Store: st}
+	if err := s.assemble(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) assemble(ctx context.Context) error {
+	key, err := s.secret(ctx, "page_token_key")
+	if err != nil {
+		return err
+	}
+	s.Auth = auth.NewService(s.Store, s.cfg.Clock)
+	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := web.NewMetrics(reg)
+
+	rt := web.NewRouter(s.Auth, s)
+	rt.Handle("GET", "/healthz", web.Public, func(w http.ResponseWriter, r *http.Request) error {
+		web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return nil
+	})
+	rt.Handle("GET", "/readyz", web.Public, func(w http.ResponseWriter, r *http.Request) error {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.Store.Ping(ctx); err != nil {
+			return mesh.Errorf(mesh.EUNAVAILABLE, "store unreachable")
+		}
+		web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": s.Store.Dialect()})
+		return nil
+	})
+	rt.HandleHTTP("GET", "/metrics", web.MeshAdmin, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	api.Register(rt, &api.Deps{
+		Store:            s.Store,
+		Clock:            s.cfg.Clock,
+		Pages:            web.NewPageTokens(key),
+		Auth:             s.Auth,
+		Catalog:          s.Catalog,
+		CentralAccountID: s.cfg.CentralAccountID,
+	})
+	s.Router = rt
+	s.http = &http.Server{
+		Handler:           web.Middleware(rt, metrics, s.log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return nil
+}
+
+// secret returns a random server-wide secret kept in the store, shared by replicas.
+func (s *Server) secret(ctx context.Context, name string) ([]byte, error) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	var v string
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		v, err = tx.EnsureSetting(ctx, name, hex.EncodeToString(b))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server secret %s: %w", name, err)
+	}
+	return hex.DecodeString(v)
+}
+
+// RecordAudit writes an audit entry in its own transaction (web.Auditor).
+func (s *Server) RecordAudit(ctx context.Context, e mesh.AuditEntry) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return tx.InsertAudit(ctx, &e) })
+}
+
+// Handler returns the server's HTTP handler, for in-process tests.
+func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// Serve accepts connections on ln until ctx ends, then shuts down gracefully:
+// HTTP first, then background loops, then the store.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for _, b := range s.background {
+		wg.Go(func() {
+			if err := b.Run(bgCtx); err != nil && !errors.Is(err, context.Canceled) {
+				s.log.Error("background loop stopped", "err", err)
+			}
+		})
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	s.log.Info("meshgate listening", "addr", ln.Addr().String(), "store", s.Store.Dialect())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.http.Shutdown(shutdownCtx)
+	stopBackground()
+	wg.Wait()
+	return errors.Join(ignoreClosed(serveErr), err, s.Store.Close())
+}
+
+// ListenAndServe listens on the configured address and serves until ctx ends.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		s.Store.Close()
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,5 @@
+package store
+
+// AccessTx is the access part of a transaction.
+type AccessTx interface {
+}

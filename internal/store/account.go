@@ -1,0 +1,5 @@
+package store
+
+// AccountTx is the account part of a transaction.
+type AccountTx interface {
+}

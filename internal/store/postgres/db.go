@@ -1,0 +1,187 @@
+// Package postgres implements store.Store on PostgreSQL with pgx v5 and a
+// connection pool, for several meshgate replicas sharing one database.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// migrationLock is the advisory lock key that serializes migrations across replicas.
+const migrationLock = 0x6d657368 // "mesh"
+
+// Options tune the store.
+type Options struct {
+	// Schema, when set, is created if missing and used as the search_path
+	// (tests use one schema each).
+	Schema string
+	// MaxConns bounds the pool (default pgxpool's).
+	MaxConns int32
+	// Clock stamps rows; default the system clock.
+	Clock mesh.Clock
+}
+
+// DB is a PostgreSQL store.
+type DB struct {
+	pool  *pgxpool.Pool
+	clock mesh.Clock
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open connects to the database at url, applies pending migrations and returns the store.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	if opts.Clock == nil {
+		opts.Clock = mesh.SystemClock{}
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	if opts.Schema != "" {
+		if err := createSchema(ctx, url, opts.Schema); err != nil {
+			return nil, err
+		}
+		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	db := &DB{pool: pool, clock: opts.Clock}
+	if err := db.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func createSchema(ctx context.Context, url, schema string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("postgres: connect: %w", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return fmt.Errorf("postgres: create schema %s: %w", schema, err)
+	}
+	return nil
+}
+
+// Pool exposes the connection pool, for the engine's listeners and for tests.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Dialect returns "postgres".
+func (db *DB) Dialect() string { return "postgres" }
+
+// Ping checks the server is reachable.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Update runs fn in a read-committed read-write transaction.
+func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return db.run(ctx, pgx.TxOptions{}, fn)
+}
+
+// View runs fn in a repeatable-read read-only transaction (one snapshot).
+func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
+	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
+
+func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) error) error {
+	pgTx, err := db.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	tx := &Tx{tx: pgTx, now: db.clock.Now}
+	defer func() {
+		if p := recover(); p != nil {
+			pgTx.Rollback(context.WithoutCancel(ctx))
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		pgTx.Rollback(context.WithoutCancel(ctx))
+		return err
+	}
+	if err := pgTx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	all, err := store.LoadMigrations(migrationsFS, "migrations")
+	if err != nil {
+		return err
+	}
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: acquire: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return fmt.Errorf("postgres: lock migrations: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
+		return fmt.Errorf("postgres: create schema_migrations: %w", err)
+	}
+	rows, err := conn.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("postgres: read schema_migrations: %w", err)
+	}
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return fmt.Errorf("postgres: read schema_migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	for _, v := range versions {
+		applied[v] = true
+	}
+	pending, err := store.Pending(all, applied)
+	if err != nil {
+		return err
+	}
+	for _, m := range pending {
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+				m.Version, m.Name, db.clock.Now())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
+// isNoRows reports whether err is pgx.ErrNoRows; callers turn it into ENOTFOUND.
+func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

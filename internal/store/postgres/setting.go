@@ -1,0 +1,29 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+// Setting returns the value of key, or ENOTFOUND.
+func (tx *Tx) Setting(ctx context.Context, key string) (string, error) {
+	var v string
+	err := tx.tx.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v)
+	if isNoRows(err) {
+		return "", mesh.NotFound("setting", key)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read setting %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// EnsureSetting stores value under key unless it has one, and returns the stored value.
+func (tx *Tx) EnsureSetting(ctx context.Context, key, value string) (string, error) {
+	if _, err := tx.tx.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
+		return "", fmt.Errorf("write setting %s: %w", key, err)
+	}
+	return tx.Setting(ctx, key)
+}

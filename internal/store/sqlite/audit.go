@@ -1,0 +1,83 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// InsertAudit appends e and sets its ID.
+func (tx *Tx) InsertAudit(ctx context.Context, e *mesh.AuditEntry) error {
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO audit_log
+		(time, principal, account_id, action, resource, remote_addr, request_id, result, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		formatTime(e.Time), e.Principal, e.AccountID, e.Action, e.Resource, e.RemoteAddr, e.RequestID, e.Result, e.Detail)
+	if err != nil {
+		return fmt.Errorf("insert audit entry: %w", err)
+	}
+	e.ID, err = res.LastInsertId()
+	return err
+}
+
+// FindAuditEntries returns entries matching f, newest first.
+func (tx *Tx) FindAuditEntries(ctx context.Context, f store.AuditFilter) ([]*mesh.AuditEntry, error) {
+	var where []string
+	var args []any
+	eq := func(col, v string) {
+		if v == "" {
+			return
+		}
+		if p, ok := strings.CutSuffix(v, "*"); ok {
+			where = append(where, col+" >= ? AND "+col+" < ?")
+			args = append(args, p, p+"\uffff")
+			return
+		}
+		where = append(where, col+" = ?")
+		args = append(args, v)
+	}
+	eq("principal", f.Principal)
+	eq("account_id", f.AccountID)
+	eq("action", f.Action)
+	eq("resource", f.Resource)
+	eq("result", f.Result)
+	if !f.Since.IsZero() {
+		where, args = append(where, "time >= ?"), append(args, formatTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "time < ?"), append(args, formatTime(f.Until))
+	}
+	if f.BeforeID > 0 {
+		where, args = append(where, "id < ?"), append(args, f.BeforeID)
+	}
+	q := `SELECT id, time, principal, account_id, action, resource, remote_addr, request_id, result, detail FROM audit_log`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limit)
+	rows, err := tx.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find audit entries: %w", err)
+	}
+	defer rows.Close()
+	var out []*mesh.AuditEntry
+	for rows.Next() {
+		var e mesh.AuditEntry
+		var t string
+		if err := rows.Scan(&e.ID, &t, &e.Principal, &e.AccountID, &e.Action, &e.Resource, &e.RemoteAddr, &e.RequestID, &e.Result, &e.Detail); err != nil {
+			return nil, fmt.Errorf("scan audit entry: %w", err)
+		}
+		if e.Time, err = parseTime(t); err != nil {
+			return nil, fmt.Errorf("audit entry %d: %w", e.ID, err)
+		}
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,211 @@
+// Package sqlite implements store.Store on an embedded SQLite database
+// (modernc.org/sqlite, no cgo): WAL journal, synchronous=FULL by default so an
+// acknowledged write survives power loss, one writer connection and a small
+// pool of readers.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Options tune the store. The zero value is the safe default.
+type Options struct {
+	// Synchronous is SQLite's synchronous pragma: "FULL" (default) or "NORMAL".
+	// NORMAL may lose the last transactions on power loss, never corrupt.
+	Synchronous string
+	// BusyTimeout bounds how long a connection waits for a lock (default 5s).
+	BusyTimeout time.Duration
+	// Readers is the size of the read pool (default: number of CPUs, at least 2).
+	Readers int
+	// Clock stamps rows; default the system clock.
+	Clock mesh.Clock
+}
+
+// DB is a SQLite store.
+type DB struct {
+	path   string
+	writer *sql.DB
+	reader *sql.DB
+	clock  mesh.Clock
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database file at path, applies pending
+// migrations and returns the store.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if opts.Synchronous == "" {
+		opts.Synchronous = "FULL"
+	}
+	if opts.Synchronous != "FULL" && opts.Synchronous != "NORMAL" {
+		return nil, fmt.Errorf("sqlite: synchronous must be FULL or NORMAL, not %q", opts.Synchronous)
+	}
+	if opts.BusyTimeout == 0 {
+		opts.BusyTimeout = 5 * time.Second
+	}
+	if opts.Readers == 0 {
+		opts.Readers = max(2, runtime.NumCPU())
+	}
+	if opts.Clock == nil {
+		opts.Clock = mesh.SystemClock{}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: create directory: %w", err)
+	}
+	db := &DB{path: path, clock: opts.Clock}
+	var err error
+	if db.writer, err = openPool(path, opts, "immediate", 1); err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.writer.Close()
+		return nil, err
+	}
+	if db.reader, err = openPool(path, opts, "deferred", opts.Readers); err != nil {
+		db.writer.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openPool(path string, opts Options, txlock string, conns int) (*sql.DB, error) {
+	q := url.Values{}
+	for _, p := range []string{
+		"journal_mode(WAL)",
+		"synchronous(" + opts.Synchronous + ")",
+		fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()),
+		"foreign_keys(1)",
+		"temp_store(MEMORY)",
+		"cache_size(-16000)",
+	} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", txlock)
+	pool, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	pool.SetMaxOpenConns(conns)
+	pool.SetMaxIdleConns(conns)
+	pool.SetConnMaxLifetime(0)
+	return pool, nil
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Dialect returns "sqlite".
+func (db *DB) Dialect() string { return "sqlite" }
+
+// Ping checks both pools.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.writer.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return db.reader.PingContext(ctx)
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	return errors.Join(db.reader.Close(), db.writer.Close())
+}
+
+// Update runs fn in a write transaction on the single writer connection.
+func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return db.run(ctx, db.writer, false, fn)
+}
+
+// View runs fn in a read transaction on the reader pool.
+func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
+	return db.run(ctx, db.reader, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(store.Tx) error) (err error) {
+	sqlTx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, now: db.clock.Now}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if readOnly {
+		return sqlTx.Rollback()
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies pending migrations; Open already does.
+func (db *DB) migrate(ctx context.Context) error {
+	all, err := store.LoadMigrations(migrationsFS, "migrations")
+	if err != nil {
+		return err
+	}
+	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: create schema_migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	rows, err := db.writer.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("sqlite: read schema_migrations: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	pending, err := store.Pending(all, applied)
+	if err != nil {
+		return err
+	}
+	for _, m := range pending {
+		tx, err := db.writer.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.Version, m.Name, db.clock.Now().Format(time.RFC3339Nano)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("sqlite: migration %s: commit: %w", m.Name, err)
+		}
+	}
+	return nil
+}

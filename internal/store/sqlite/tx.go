@@ -1,0 +1,37 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// Tx is a SQLite transaction. Each area's methods live in the file named after it.
+type Tx struct {
+	tx  *sql.Tx
+	now func() time.Time
+}
+
+var _ store.Tx = (*Tx)(nil)
+
+// timeFormat stores times as sortable UTC text.
+const timeFormat = "2006-01-02T15:04:05.000000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func parseTime(s string) (time.Time, error) {
+	return time.Parse(time.RFC3339Nano, s)
+}
+
+// nullTime formats an optional time; the zero time is NULL.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return formatTime(t)
+}
+
+// isNoRows reports whether err is sql.ErrNoRows; callers turn it into ENOTFOUND.
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

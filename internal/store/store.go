@@ -1,0 +1,45 @@
+// Package store defines meshgate's persistence boundary: a Store runs
+// transactions, and a Tx offers the operations of every domain area. The
+// sqlite and postgres packages implement it; storetest is the suite both pass.
+//
+// Each area declares its part of Tx in a file of its own (account.go,
+// catalog.go, ...), and each implementation keeps that area's SQL in the file
+// of the same name.
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+// Store is a transactional store.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it if fn returns
+	// nil; the commit is durable before Update returns. On error everything fn
+	// did is rolled back and the error is returned.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// View runs fn in a read-only transaction that sees one consistent snapshot.
+	View(ctx context.Context, fn func(tx Tx) error) error
+	// Ping checks that the store is reachable.
+	Ping(ctx context.Context) error
+	// Dialect names the implementation: "sqlite" or "postgres".
+	Dialect() string
+	// Close releases the store's connections.
+	Close() error
+}
+
+// Tx is one transaction. Its methods return *mesh.Error values for expected
+// failures (ENOTFOUND, ECONFLICT, ...) and wrap anything else.
+type Tx interface {
+	AccountTx
+	AuthTx
+	AuditTx
+	SettingTx
+	CatalogTx
+	AccessTx
+	WorkflowTx
+}
+
+// ErrSchemaTooNew is returned by Open when the store was migrated by a newer
+// meshgate than this binary.
+var ErrSchemaTooNew = errors.New("store schema is newer than this meshgate binary")

@@ -1,0 +1,106 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+func init() {
+	register("audit", testAudit)
+	register("setting", testSetting)
+}
+
+func testAudit(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	actor := &mesh.Actor{Username: "ann", AccountID: "central", RemoteAddr: "127.0.0.1", RequestID: "r1"}
+	err := s.Update(ctx, func(tx store.Tx) error {
+		for i, action := range []string{"catalog.create-database", "catalog.update-database", "account.onboard"} {
+			e := mesh.NewAuditEntry(actor, base.Add(time.Duration(i)*time.Minute), action, "database/sales")
+			if err := tx.InsertAudit(ctx, &e); err != nil {
+				return err
+			}
+			if e.ID == 0 {
+				t.Errorf("entry %d: got id 0, want an assigned id", i)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("insert: %v", err)
+	}
+	tests := []struct {
+		name   string
+		filter store.AuditFilter
+		want   []string
+	}{
+		{"all newest first", store.AuditFilter{}, []string{"account.onboard", "catalog.update-database", "catalog.create-database"}},
+		{"action prefix", store.AuditFilter{Action: "catalog.*"}, []string{"catalog.update-database", "catalog.create-database"}},
+		{"exact action", store.AuditFilter{Action: "account.onboard"}, []string{"account.onboard"}},
+		{"since", store.AuditFilter{Since: base.Add(time.Minute)}, []string{"account.onboard", "catalog.update-database"}},
+		{"limit", store.AuditFilter{Limit: 1}, []string{"account.onboard"}},
+		{"other principal", store.AuditFilter{Principal: "central/bob"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			err := s.View(ctx, func(tx store.Tx) error {
+				es, err := tx.FindAuditEntries(ctx, tt.filter)
+				for _, e := range es {
+					got = append(got, e.Action)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatalf("find: %v", err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Fatalf("got %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+	// The fields round-trip.
+	s.View(ctx, func(tx store.Tx) error {
+		es, err := tx.FindAuditEntries(ctx, store.AuditFilter{Limit: 1})
+		if err != nil || len(es) != 1 {
+			t.Fatalf("got %v entries, err %v; want 1", len(es), err)
+		}
+		e := es[0]
+		if e.Principal != "central/ann" || e.RemoteAddr != "127.0.0.1" || e.RequestID != "r1" || e.Result != "ok" || !e.Time.Equal(base.Add(2*time.Minute)) {
+			t.Errorf("got %+v, want principal central/ann from 127.0.0.1, request r1, result ok at %v", e, base.Add(2*time.Minute))
+		}
+		return nil
+	})
+}
+
+func testSetting(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.Setting(ctx, "k"); !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("missing setting: got %v, want not found", err)
+		}
+		v, err := tx.EnsureSetting(ctx, "k", "first")
+		if err != nil || v != "first" {
+			t.Errorf("got %q, %v; want first", v, err)
+		}
+		v, err = tx.EnsureSetting(ctx, "k", "second")
+		if err != nil || v != "first" {
+			t.Errorf("got %q, %v; want first kept", v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

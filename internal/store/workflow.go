@@ -1,0 +1,5 @@
+package store
+
+// WorkflowTx is the workflow part of a transaction.
+type WorkflowTx interface {
+}

@@ -1,0 +1,27 @@
+// Package api is meshgate's JSON REST API under /api/v1. Each area registers
+// its routes from the file named after it; every route names its policy.
+package api
+
+import (
+	"github.com/meshgate/meshgate/internal/auth"
+	"github.com/meshgate/meshgate/internal/catalog"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/web"
+)
+
+// Deps are the services the handlers call.
+type Deps struct {
+	Store   store.Store
+	Clock   mesh.Clock
+	Pages   *web.PageTokens
+	Auth    *auth.Service
+	Catalog *catalog.Service
+	// CentralAccountID names the server's own account.
+	CentralAccountID string
+}
+
+// Register adds every API route to rt.
+func Register(rt *web.Router, d *Deps) {
+	registerOpenAPI(rt, d)
+}

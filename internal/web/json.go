@@ -1,0 +1,74 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+// MaxBodyBytes is the default request body limit (1 MiB).
+const MaxBodyBytes = 1 << 20
+
+// WriteJSON writes v as JSON with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if v == nil {
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// DecodeJSON reads the request body into v. It rejects bodies over the
+// limit (ETOOLARGE), unknown fields (EINVALID naming the field), trailing data
+// and malformed JSON, so a bad request changes nothing.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	return decodeStrict(r.Body, v)
+}
+
+func decodeStrict(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return mesh.Invalid("body", "unexpected data after the JSON value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return mesh.Invalid("body", "unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into a mesh error naming the field.
+func jsonError(err error) error {
+	var maxErr *http.MaxBytesError
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &maxErr):
+		return &mesh.Error{Code: mesh.ETOOLARGE, Message: fmt.Sprintf("request body is larger than %d bytes", maxErr.Limit)}
+	case errors.Is(err, io.EOF):
+		return mesh.Invalid("body", "a JSON body is required")
+	case errors.As(err, &syntaxErr):
+		return mesh.Invalid("body", "malformed JSON at byte %d: %v", syntaxErr.Offset, err)
+	case errors.As(err, &typeErr):
+		return mesh.Invalid(typeErr.Field, "must be %s, not %s", typeErr.Type, typeErr.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return mesh.Invalid(field, "unknown field %q", field)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return mesh.Invalid("body", "truncated JSON")
+	}
+	return mesh.Invalid("body", "malformed JSON: %v", err)
+}

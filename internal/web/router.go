@@ -1,0 +1,175 @@
+// Package web holds what every HTTP handler of meshgate shares: the router
+// with one authorization policy per route, the JSON and error shapes,
+// middleware (request ids, logging, metrics, authentication, audit of
+// rejected changes) and opaque page tokens. The JSON API lives in web/api.
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+// HandlerFunc is an HTTP handler that returns its error instead of writing it.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Policy decides whether the caller may reach a route at all. Finer,
+// resource-level decisions belong to the services, which read the actor from
+// the context. A nil actor means the request carried no valid credentials.
+type Policy func(actor *mesh.Actor, r *http.Request) error
+
+// Public lets anyone through: health, readiness, login.
+func Public(*mesh.Actor, *http.Request) error { return nil }
+
+// Authenticated requires a signed-in user or an API token.
+func Authenticated(actor *mesh.Actor, _ *http.Request) error {
+	if actor == nil {
+		return mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+	}
+	return nil
+}
+
+// MeshAdmin requires an admin of the central account.
+func MeshAdmin(actor *mesh.Actor, r *http.Request) error {
+	if err := Authenticated(actor, r); err != nil {
+		return err
+	}
+	if !actor.IsMeshAdmin() {
+		return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins may do this")
+	}
+	return nil
+}
+
+// Authenticator resolves the credentials of a request (session cookie or
+// bearer token) to an actor. It returns (nil, nil) when there are none and an
+// EUNAUTHORIZED error when they are invalid or expired.
+type Authenticator interface {
+	Authenticate(ctx context.Context, r *http.Request) (*mesh.Actor, error)
+}
+
+// Route is one registered route, kept for documentation checks.
+type Route struct {
+	Method, Pattern string
+	Public          bool
+}
+
+// Router is an http.ServeMux whose every route names its policy.
+type Router struct {
+	mux    *http.ServeMux
+	auth   Authenticator
+	audit  Auditor
+	routes []Route
+}
+
+// NewRouter returns a router authenticating with auth and recording rejected
+// changes with audit (either may be nil in tests).
+func NewRouter(auth Authenticator, audit Auditor) *Router {
+	return &Router{mux: http.NewServeMux(), auth: auth, audit: audit}
+}
+
+// Handle registers h for "METHOD /path" behind policy.
+func (rt *Router) Handle(method, pattern string, policy Policy, h HandlerFunc) {
+	rt.routes = append(rt.routes, Route{Method: method, Pattern: pattern, Public: isPublic(policy)})
+	route := method + " " + pattern
+	rt.mux.Handle(route, rt.wrap(route, policy, h))
+}
+
+// HandleHTTP registers a plain http.Handler (metrics, static files) behind policy.
+func (rt *Router) HandleHTTP(method, pattern string, policy Policy, h http.Handler) {
+	rt.Handle(method, pattern, policy, func(w http.ResponseWriter, r *http.Request) error {
+		h.ServeHTTP(w, r)
+		return nil
+	})
+}
+
+// Routes lists the registered routes.
+func (rt *Router) Routes() []Route { return rt.routes }
+
+// ServeHTTP dispatches to the registered routes.
+// Unmatched paths and methods get the JSON error shape (404, or 405 with Allow).
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := rt.mux.Handler(r)
+	if pattern != "" {
+		rt.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := &headerRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if allow := rec.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	if rec.status == http.StatusMethodNotAllowed {
+		WriteJSON(w, rec.status, ErrorBody{Error: ErrorDetail{Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path}})
+		return
+	}
+	WriteError(w, r, mesh.NotFound("route", r.Method+" "+r.URL.Path))
+}
+
+// headerRecorder captures what the mux would answer for an unmatched request.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header         { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerRecorder) WriteHeader(s int)           { h.status = s }
+
+func (rt *Router) wrap(route string, policy Policy, h HandlerFunc) http.Handler {
+	public := isPublic(policy)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setRoute(r.Context(), route)
+		var actor *mesh.Actor
+		if rt.auth != nil && !public {
+			a, err := rt.auth.Authenticate(r.Context(), r)
+			if err != nil {
+				rt.fail(w, r, nil, route, err)
+				return
+			}
+			actor = a
+		}
+		if actor != nil {
+			actor.RemoteAddr = ClientAddr(r)
+			actor.RequestID = RequestID(r.Context())
+			r = r.WithContext(mesh.NewContext(r.Context(), actor))
+		}
+		if err := policy(actor, r); err != nil {
+			rt.fail(w, r, actor, route, err)
+			return
+		}
+		if err := h(w, r); err != nil {
+			rt.fail(w, r, actor, route, err)
+		}
+	})
+}
+
+// fail writes err and, for a state-changing call, records the rejection in
+// the audit log. Successful changes are audited by the services, in the same
+// transaction as the change.
+func (rt *Router) fail(w http.ResponseWriter, r *http.Request, actor *mesh.Actor, route string, err error) {
+	WriteError(w, r, err)
+	if rt.audit == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return
+	}
+	e := mesh.NewAuditEntry(actor, timeNow(), route, r.URL.Path)
+	if actor == nil {
+		e.RemoteAddr = ClientAddr(r)
+		e.RequestID = RequestID(r.Context())
+	}
+	e.Result = mesh.ErrorCode(err)
+	e.Detail = mesh.ErrorMessage(err)
+	if aerr := rt.audit.RecordAudit(context.WithoutCancel(r.Context()), e); aerr != nil {
+		logAuditFailure(r, aerr)
+	}
+}
+
+// Auditor records an audit entry in its own transaction.
+type Auditor interface {
+	RecordAudit(ctx context.Context, e mesh.AuditEntry) error
+}
+
+// isPublic compares policies by identity: only Public skips authentication.
+func isPublic(p Policy) bool {
+	return funcID(p) == funcID(Public)
+}
