@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"math/rand/v2"
 	"testing"
 )
 
@@ -28,7 +29,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		ctx := &Context{Now: testNow, Random: func() float64 { return 0.25 }}
+		ctx := &Context{Now: testNow, Rand: rand.New(rand.NewPCG(3, 4))}
 		for name := range m.States {
 			out, err := m.Enter(name, in, ctx)
 			if err != nil {

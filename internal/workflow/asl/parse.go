@@ -242,11 +242,7 @@ func (d *dec) pathOrIntrinsic(field string) (*Path, *intrinsic.Call) {
 		return nil, nil
 	}
 	if intrinsic.IsIntrinsic(s) {
-		c, err := intrinsic.Parse(s)
-		if err != nil {
-			d.ps.add(d.loc, field, "invalid intrinsic function call: %v", err)
-		}
-		return nil, c
+		return nil, compileIntrinsic(s, d.ps, d.loc, field)
 	}
 	p, err := compileReferencePath(s)
 	if err != nil {

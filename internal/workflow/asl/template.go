@@ -3,6 +3,7 @@ package asl
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 
@@ -56,11 +57,7 @@ func compileTemplate(v any, ps *problems, state, field string) *template {
 				case !ok:
 					ps.add(state, f, "the value of a field ending in \".$\" must be a path or an intrinsic function call, got a %s", typeName(e))
 				case intrinsic.IsIntrinsic(s):
-					c, err := intrinsic.Parse(s)
-					if err != nil {
-						ps.add(state, f, "invalid intrinsic function call: %v", err)
-					}
-					tf.call, tf.expr = c, s
+					tf.call, tf.expr = compileIntrinsic(s, ps, state, f), s
 				default:
 					p, err := compilePath(s)
 					if err != nil {
@@ -145,6 +142,25 @@ func (tp *template) eval(s *scope, input any, failName string) (any, *StateError
 	return out, nil
 }
 
+// compileIntrinsic parses an intrinsic function call and checks its path
+// arguments, reporting problems under state and field.
+func compileIntrinsic(expr string, ps *problems, state, field string) *intrinsic.Call {
+	c, err := intrinsic.Parse(expr)
+	if err != nil {
+		ps.add(state, field, "invalid intrinsic function call: %v", err)
+		return nil
+	}
+	for _, path := range c.Paths() {
+		p, err := compilePath(path)
+		if err != nil {
+			ps.add(state, field, "invalid intrinsic function call: %v", err)
+			return nil
+		}
+		argPaths.Store(path, p)
+	}
+	return c
+}
+
 // argPaths caches paths used as intrinsic function arguments.
 var argPaths sync.Map // string → *Path
 
@@ -173,7 +189,11 @@ func evalIntrinsic(s *scope, c *intrinsic.Call, input any, failName string) (v a
 		}
 		return v, nil
 	}
-	out, err := c.Eval(resolve)
+	var rnd *rand.Rand
+	if s.ctx != nil {
+		rnd = s.ctx.Rand
+	}
+	out, err := c.EvalWith(resolve, rnd)
 	if err == nil {
 		return out, nil
 	}
