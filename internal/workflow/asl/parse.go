@@ -236,7 +236,7 @@ func (d *dec) exclusive(a, b string) {
 
 // pathOrIntrinsic reads a field holding a reference path or an intrinsic
 // function call (Fail's ErrorPath and CausePath).
-func (d *dec) pathOrIntrinsic(field string) (*Path, *intrinsic.Call) {
+func (d *dec) pathOrIntrinsic(field string) (*Path, *intrinsicCall) {
 	s, ok := d.str(field, false)
 	if !ok {
 		return nil, nil

@@ -1,10 +1,6 @@
 package asl
 
-import (
-	"time"
-
-	"github.com/meshgate/meshgate/internal/workflow/asl/intrinsic"
-)
+import "time"
 
 // State types.
 const (
@@ -75,7 +71,7 @@ type State struct {
 	waitTimestampPath       *Path
 	failError, failCause    string
 	errorPath, causePath    *Path
-	errorCall, causeCall    *intrinsic.Call
+	errorCall, causeCall    *intrinsicCall
 	itemsPath               *Path
 	maxConcurrency          int64
 	maxConcurrencyPath      *Path

@@ -3,8 +3,6 @@ package asl
 import (
 	"fmt"
 	"time"
-
-	"github.com/meshgate/meshgate/internal/workflow/asl/intrinsic"
 )
 
 // Enter runs a state's input processing and decides what happens next. Pass,
@@ -157,7 +155,7 @@ func failState(st *State, s *scope, input any) (Outcome, *StateError) {
 }
 
 // failText resolves a Fail state's Error or Cause.
-func failText(s *scope, input any, p *Path, call *intrinsic.Call, static, field string) (string, *StateError) {
+func failText(s *scope, input any, p *Path, call *intrinsicCall, static, field string) (string, *StateError) {
 	var v any
 	switch {
 	case p != nil:

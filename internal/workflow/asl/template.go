@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 
 	"github.com/meshgate/meshgate/internal/workflow/asl/intrinsic"
 )
@@ -25,7 +24,7 @@ type templateField struct {
 	key  string // without ".$"
 	src  string // the key as written
 	path *Path
-	call *intrinsic.Call
+	call *intrinsicCall
 	expr string
 	sub  *template
 }
@@ -142,46 +141,45 @@ func (tp *template) eval(s *scope, input any, failName string) (any, *StateError
 	return out, nil
 }
 
+// intrinsicCall is a parsed intrinsic function call with its compiled path
+// arguments.
+type intrinsicCall struct {
+	call *intrinsic.Call
+	args map[string]*Path
+}
+
 // compileIntrinsic parses an intrinsic function call and checks its path
 // arguments, reporting problems under state and field.
-func compileIntrinsic(expr string, ps *problems, state, field string) *intrinsic.Call {
+func compileIntrinsic(expr string, ps *problems, state, field string) *intrinsicCall {
 	c, err := intrinsic.Parse(expr)
 	if err != nil {
 		ps.add(state, field, "invalid intrinsic function call: %v", err)
 		return nil
 	}
+	ic := &intrinsicCall{call: c, args: map[string]*Path{}}
 	for _, path := range c.Paths() {
 		p, err := compilePath(path)
 		if err != nil {
 			ps.add(state, field, "invalid intrinsic function call: %v", err)
 			return nil
 		}
-		argPaths.Store(path, p)
+		ic.args[path] = p
 	}
-	return c
+	return ic
 }
-
-// argPaths caches paths used as intrinsic function arguments.
-var argPaths sync.Map // string → *Path
 
 // evalIntrinsic runs an intrinsic function call, resolving its path arguments
 // against input or the context object.
-func evalIntrinsic(s *scope, c *intrinsic.Call, input any, failName string) (v any, serr *StateError) {
+func evalIntrinsic(s *scope, ic *intrinsicCall, input any, failName string) (v any, serr *StateError) {
 	defer func() {
 		if r := recover(); r != nil {
 			v, serr = nil, &StateError{Name: ErrIntrinsicFailure, Cause: fmt.Sprintf("%v", r)}
 		}
 	}()
 	resolve := func(path string) (any, error) {
-		var p *Path
-		if c, ok := argPaths.Load(path); ok {
-			p = c.(*Path)
-		} else {
-			var err error
-			if p, err = compilePath(path); err != nil {
-				return nil, &StateError{Name: ErrIntrinsicFailure, Cause: err.Error()}
-			}
-			argPaths.Store(path, p)
+		p, ok := ic.args[path]
+		if !ok {
+			return nil, &StateError{Name: ErrIntrinsicFailure, Cause: fmt.Sprintf("unexpected path argument %s", path)}
 		}
 		v, err := s.eval(p, input)
 		if err != nil {
@@ -193,7 +191,7 @@ func evalIntrinsic(s *scope, c *intrinsic.Call, input any, failName string) (v a
 	if s.ctx != nil {
 		rnd = s.ctx.Rand
 	}
-	out, err := c.EvalWith(resolve, rnd)
+	out, err := ic.call.EvalWith(resolve, rnd)
 	if err == nil {
 		return out, nil
 	}
