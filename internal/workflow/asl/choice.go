@@ -12,8 +12,8 @@ type choiceRule struct {
 	next     string
 	op       string
 	spec     opSpec
-	variable *Path
-	operand  *Path // the ...Path forms
+	variable *jsonPath
+	operand  *jsonPath // the ...Path forms
 	str      string
 	num      any
 	boolean  bool

@@ -137,7 +137,7 @@ func (s *scope) contextObject() map[string]any {
 }
 
 // eval applies p to data or, for "$$" paths, to the context object.
-func (s *scope) eval(p *Path, data any) (any, error) {
+func (s *scope) eval(p *jsonPath, data any) (any, error) {
 	if p.context {
 		return p.eval(s.contextObject())
 	}

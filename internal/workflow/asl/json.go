@@ -3,6 +3,7 @@ package asl
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/ohler55/ojg"
 	"github.com/ohler55/ojg/oj"
@@ -50,7 +51,12 @@ func checkTree(v any, depth int) error {
 		return fmt.Errorf("marshal json: value nested too deeply")
 	}
 	switch t := v.(type) {
-	case nil, bool, string, int64, float64, int:
+	case nil, bool, string, int64, int:
+		return nil
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return fmt.Errorf("marshal json: %v is not a JSON number", t)
+		}
 		return nil
 	case map[string]any:
 		for _, e := range t {

@@ -188,7 +188,7 @@ func (d *dec) path(field string, ref, nullable bool) pathField {
 		d.ps.add(d.loc, field, "must be a path string, got a %s", typeName(v))
 		return pathField{}
 	}
-	var p *Path
+	var p *jsonPath
 	var err error
 	if ref {
 		p, err = compileReferencePath(s)
@@ -210,7 +210,7 @@ func (d *dec) path(field string, ref, nullable bool) pathField {
 }
 
 // refPath reads an optional reference path field that cannot be null.
-func (d *dec) refPath(field string) *Path {
+func (d *dec) refPath(field string) *jsonPath {
 	return d.path(field, true, false).path
 }
 
@@ -236,7 +236,7 @@ func (d *dec) exclusive(a, b string) {
 
 // pathOrIntrinsic reads a field holding a reference path or an intrinsic
 // function call (Fail's ErrorPath and CausePath).
-func (d *dec) pathOrIntrinsic(field string) (*Path, *intrinsicCall) {
+func (d *dec) pathOrIntrinsic(field string) (*jsonPath, *intrinsicCall) {
 	s, ok := d.str(field, false)
 	if !ok {
 		return nil, nil

@@ -9,11 +9,11 @@ import (
 	"github.com/ohler55/ojg/jp"
 )
 
-// Path is a compiled JSONPath from a definition: "$..." applies to the
+// jsonPath is a compiled JSONPath from a definition: "$..." applies to the
 // state's data, "$$..." to the context object. A reference path addresses a
 // single node with field names and non-negative indexes only; other paths may
 // use wildcards, slices, unions, descent and filters and then select a list.
-type Path struct {
+type jsonPath struct {
 	raw      string
 	context  bool
 	frags    []jp.Frag // after the root
@@ -23,20 +23,20 @@ type Path struct {
 }
 
 // String returns the path as written in the definition.
-func (p *Path) String() string { return p.raw }
+func (p *jsonPath) String() string { return p.raw }
 
 // IsContext reports whether the path applies to the context object ("$$").
-func (p *Path) IsContext() bool { return p.context }
+func (p *jsonPath) IsContext() bool { return p.context }
 
 // IsReference reports whether the path is a reference path.
-func (p *Path) IsReference() bool { return p.ref }
+func (p *jsonPath) IsReference() bool { return p.ref }
 
 // compilePath parses a path; it must start with "$" or "$$".
-func compilePath(s string) (*Path, error) {
+func compilePath(s string) (*jsonPath, error) {
 	if !strings.HasPrefix(s, "$") {
 		return nil, fmt.Errorf("%q is not a path: a path starts with \"$\"", s)
 	}
-	p := &Path{raw: s}
+	p := &jsonPath{raw: s}
 	src := s
 	if strings.HasPrefix(s, "$$") {
 		p.context = true
@@ -62,7 +62,7 @@ func compilePath(s string) (*Path, error) {
 }
 
 // compileReferencePath parses a path that must be a reference path.
-func compileReferencePath(s string) (*Path, error) {
+func compileReferencePath(s string) (*jsonPath, error) {
 	p, err := compilePath(s)
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func compileReferencePath(s string) (*Path, error) {
 
 // compileGeneral compiles a path with wildcards, slices, unions, descent or
 // filters with ojg.
-func (p *Path) compileGeneral(src string) (err error) {
+func (p *jsonPath) compileGeneral(src string) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
@@ -258,7 +258,7 @@ func getDefinite(data any, frags []jp.Frag) (any, bool) {
 // eval applies the path to data. A definite path yields the node it selects,
 // or errNoMatch; another path yields the list of nodes it selects, possibly
 // empty.
-func (p *Path) eval(data any) (v any, err error) {
+func (p *jsonPath) eval(data any) (v any, err error) {
 	if p.definite {
 		v, ok := getDefinite(data, p.frags)
 		if !ok {

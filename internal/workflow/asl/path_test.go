@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -158,6 +159,9 @@ func TestJSONHelpers(t *testing.T) {
 	}
 	if _, err := ParseJSON([]byte(`{"a":}`)); err == nil {
 		t.Error("got nil, want a parse error")
+	}
+	if _, err := MarshalJSON([]any{math.Inf(1)}); err == nil {
+		t.Error("got nil, want an error for an infinite number")
 	}
 	if _, err := MarshalJSON(map[string]any{"x": struct{}{}}); err == nil {
 		t.Error("got nil, want an error for a non-JSON value")

@@ -23,7 +23,7 @@ type template struct {
 type templateField struct {
 	key  string // without ".$"
 	src  string // the key as written
-	path *Path
+	path *jsonPath
 	call *intrinsicCall
 	expr string
 	sub  *template
@@ -145,7 +145,7 @@ func (tp *template) eval(s *scope, input any, failName string) (any, *StateError
 // arguments.
 type intrinsicCall struct {
 	call *intrinsic.Call
-	args map[string]*Path
+	args map[string]*jsonPath
 }
 
 // compileIntrinsic parses an intrinsic function call and checks its path
@@ -156,7 +156,7 @@ func compileIntrinsic(expr string, ps *problems, state, field string) *intrinsic
 		ps.add(state, field, "invalid intrinsic function call: %v", err)
 		return nil
 	}
-	ic := &intrinsicCall{call: c, args: map[string]*Path{}}
+	ic := &intrinsicCall{call: c, args: map[string]*jsonPath{}}
 	for _, path := range c.Paths() {
 		p, err := compilePath(path)
 		if err != nil {
