@@ -91,23 +91,3 @@ func CheckPayloadSize(v any, what string) error {
 	}
 	return nil
 }
-
-// copyValue returns a deep copy of a value tree.
-func copyValue(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = copyValue(e)
-		}
-		return m
-	case []any:
-		a := make([]any, len(t))
-		for i, e := range t {
-			a[i] = copyValue(e)
-		}
-		return a
-	default:
-		return v
-	}
-}

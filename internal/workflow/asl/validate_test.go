@@ -2,6 +2,7 @@ package asl
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -183,6 +184,53 @@ func TestValidDefinitions(t *testing.T) {
 	} {
 		if _, err := Parse([]byte(def)); err != nil {
 			t.Errorf("got %v, want a valid definition:\n%s", err, def)
+		}
+	}
+}
+
+func TestMachineFields(t *testing.T) {
+	m := mustParse(t, `{"Comment":"c","Version":"1.0","TimeoutSeconds":60,"StartAt":"T","States":{
+	 "T":{"Type":"Task","Resource":"r","Comment":"task","Next":"P",
+	  "Retry":[{"ErrorEquals":["E"]},{"ErrorEquals":["F"],"IntervalSeconds":2,"MaxAttempts":5,"BackoffRate":1.5,"MaxDelaySeconds":9,"JitterStrategy":"FULL"}],
+	  "Catch":[{"ErrorEquals":["States.ALL"],"Next":"P"}]},
+	 "P":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+	  "ItemProcessor":{"StartAt":"S","States":{"S":{"Type":"Succeed"}}}}}}]}}}`)
+	if m.Comment != "c" || m.Version != "1.0" || m.TimeoutSeconds != 60 || m.StartAt != "T" || m.Location != "" {
+		t.Errorf("got %+v, want the top-level fields", m)
+	}
+	task := m.States["T"]
+	if task.Name != "T" || task.Type != TypeTask || task.Resource != "r" || task.Comment != "task" || task.Next != "P" || task.End {
+		t.Errorf("got %+v, want the task's fields", task)
+	}
+	want := []*Retrier{
+		{ErrorEquals: []string{"E"}, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: "NONE"},
+		{ErrorEquals: []string{"F"}, IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 1.5, MaxDelaySeconds: 9, JitterStrategy: "FULL"},
+	}
+	if !reflect.DeepEqual(task.Retry(), want) {
+		t.Errorf("got %+v, want %+v", task.Retry(), want)
+	}
+	if c := task.Catch(); len(c) != 1 || c[0].Next != "P" || c[0].ErrorEquals[0] != ErrAll {
+		t.Errorf("got %+v, want one catcher to P", c)
+	}
+	branch := m.States["P"].Branches[0]
+	if branch.Location != "P/Branches[0]" || branch.States["M"].Processor.Location != "P/Branches[0]/M/ItemProcessor" {
+		t.Errorf("got %q and %q, want the nested locations", branch.Location, branch.States["M"].Processor.Location)
+	}
+}
+
+func TestErrorStrings(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{(&StateError{Name: "E", Cause: "c"}).Error(), "E: c"},
+		{(&StateError{Name: "E"}).Error(), "E"},
+		{Goto.String(), "Goto"},
+		{RetryAfter.String(), "RetryAfter"},
+		{Kind(99).String(), "Kind(?)"},
+		{Problem{Message: "m"}.String(), "m"},
+		{Problem{State: "S", Field: "F", Message: "m"}.String(), `state "S": field "F": m`},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
 	}
 }
