@@ -62,11 +62,14 @@ var operators = func() map[string]opSpec {
 }()
 
 func parseChoiceState(d *dec, st *State) {
-	st.Default, _ = d.str("Default", false)
-	raw, ok := d.obj["Choices"]
+	var ok bool
+	if st.Default, ok = d.str("Default", false); ok && st.Default == "" {
+		d.ps.add(d.loc, "Default", "must name a state")
+	}
+	raw, has := d.obj["Choices"]
 	arr, isArr := raw.([]any)
 	switch {
-	case !ok:
+	case !has:
 		d.ps.add(d.loc, "Choices", "missing required field")
 		return
 	case !isArr || len(arr) == 0:

@@ -157,6 +157,9 @@ func TestValidationProblems(t *testing.T) {
 			{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},
 			{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}]}}}`,
 			[]string{"A/Branches[1]/B||also used by \"A/Branches[0]/B\"", "A/Branches[2]/A||also used by \"A\""}},
+		{"empty names", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":""},"C":{"Type":"Choice","Default":"","Choices":[{"Variable":"$","IsNull":true,"Next":""}]}}}`,
+			[]string{"A|Next|must name a state", "C|Default|must name a state", "C|Choices[0].Next|must be a state name",
+				"|States|no terminal state", "C||unreachable"}},
 		{"state not an object", `{"StartAt":"A","States":{"A":[]}}`, []string{"A||must be a JSON object"}},
 	}
 	for _, tt := range tests {
