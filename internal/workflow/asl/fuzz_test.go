@@ -1,7 +1,9 @@
 package asl
 
 import (
+	"encoding/json"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 )
 
@@ -80,6 +82,35 @@ func FuzzPaths(f *testing.F) {
 					t.Fatalf("%q: set then get gave %v %v", path, back, ok)
 				}
 			}
+		}
+	})
+}
+
+// FuzzJSON checks that every document ParseJSON accepts marshals to valid
+// JSON that parses back to the same value.
+func FuzzJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5,"x\u2028y",null,true]}`, `"\u0000<>&"`, `1e308`, `-0.0`, `[[[]]]`, `{"":{"":""}}`,
+		`123456789012345678901234567890`, `"\ud800"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := ParseJSON(data)
+		if err != nil {
+			return
+		}
+		b, err := MarshalJSON(v)
+		if err != nil {
+			t.Fatalf("marshal %q: %v", data, err)
+		}
+		if !json.Valid(b) {
+			t.Fatalf("marshal %q: got invalid JSON %q", data, b)
+		}
+		back, err := ParseJSON(b)
+		if err != nil {
+			t.Fatalf("reparse %q: %v", b, err)
+		}
+		if !reflect.DeepEqual(normalize(back), normalize(v)) {
+			t.Fatalf("round trip of %q: got %#v, want %#v", data, back, v)
 		}
 	})
 }

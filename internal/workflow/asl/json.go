@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"unicode/utf8"
 
 	"github.com/ohler55/ojg"
 	"github.com/ohler55/ojg/oj"
@@ -18,6 +19,11 @@ const MaxPayloadSize = 256 * 1024
 // fit and float64 for the others.
 func ParseJSON(data []byte) (any, error) {
 	// oj accepts some malformed documents (`{"a":}`): check strictly first.
+	// JSON text must be UTF-8 (RFC 8259); invalid bytes would not survive a
+	// round trip.
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("parse json: invalid UTF-8")
+	}
 	if !json.Valid(data) {
 		var v any
 		err := json.Unmarshal(data, &v)
@@ -30,6 +36,9 @@ func ParseJSON(data []byte) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse json: %w", err)
 	}
+	if err := checkTree(v, 0); err != nil {
+		return nil, fmt.Errorf("parse json: %w", err)
+	}
 	return v, nil
 }
 
@@ -39,7 +48,7 @@ var marshalOptions = ojg.Options{Sort: true, HTMLUnsafe: true}
 // equal values always give equal bytes.
 func MarshalJSON(v any) ([]byte, error) {
 	if err := checkTree(v, 0); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("marshal json: %w", err)
 	}
 	return []byte(oj.JSON(v, &marshalOptions)), nil
 }
@@ -48,14 +57,14 @@ func MarshalJSON(v any) ([]byte, error) {
 // in its own ways rather than fail.
 func checkTree(v any, depth int) error {
 	if depth > 10000 {
-		return fmt.Errorf("marshal json: value nested too deeply")
+		return fmt.Errorf("value nested too deeply")
 	}
 	switch t := v.(type) {
 	case nil, bool, string, int64, int:
 		return nil
 	case float64:
 		if math.IsNaN(t) || math.IsInf(t, 0) {
-			return fmt.Errorf("marshal json: %v is not a JSON number", t)
+			return fmt.Errorf("number out of range: %v", t)
 		}
 		return nil
 	case map[string]any:
@@ -73,7 +82,7 @@ func checkTree(v any, depth int) error {
 		}
 		return nil
 	default:
-		return fmt.Errorf("marshal json: unsupported type %T", v)
+		return fmt.Errorf("unsupported type %T", v)
 	}
 }
 
