@@ -157,8 +157,10 @@ func TestJSONHelpers(t *testing.T) {
 	if string(b) != want {
 		t.Errorf("got %s, want %s", b, want)
 	}
-	if _, err := ParseJSON([]byte(`{"a":}`)); err == nil {
-		t.Error("got nil, want a parse error")
+	for _, bad := range []string{`{"a":}`, `2e700`, "\"\xd4\"", `[1,]`, `{"a":1}x`} {
+		if _, err := ParseJSON([]byte(bad)); err == nil {
+			t.Errorf("%q: got nil, want a parse error", bad)
+		}
 	}
 	if _, err := MarshalJSON([]any{math.Inf(1)}); err == nil {
 		t.Error("got nil, want an error for an infinite number")
