@@ -40,6 +40,14 @@ func FuzzParse(f *testing.F) {
 			if out.Kind == 0 {
 				t.Fatalf("enter %q: no outcome", name)
 			}
+			if _, err := MarshalJSON(out.Output); err != nil {
+				t.Fatalf("enter %q: output: %v", name, err)
+			}
+			if out.Task != nil {
+				if _, err := MarshalJSON(out.Task.Input); err != nil {
+					t.Fatalf("enter %q: task input: %v", name, err)
+				}
+			}
 			if st := m.States[name]; st.Type == TypeTask || st.Type == TypeParallel || st.Type == TypeMap {
 				_, _ = m.Complete(name, in, in, ctx)
 				_ = m.Fail(name, in, StateError{Name: "States.TaskFailed", Cause: "x"}, ctx)
