@@ -170,7 +170,10 @@ func compileIntrinsic(expr string, ps *problems, state, field string) *intrinsic
 
 // evalIntrinsic runs an intrinsic function call, resolving its path arguments
 // against input or the context object.
-func evalIntrinsic(s *scope, ic *intrinsicCall, input any, failName string) (v any, serr *StateError) {
+func evalIntrinsic(outer *scope, ic *intrinsicCall, input any, failName string) (v any, serr *StateError) {
+	// The resolver escapes into the intrinsic package: give it its own copy
+	// of the scope so that callers' scopes can stay on the stack.
+	s := &scope{ctx: outer.ctx, name: outer.name, ctxObj: outer.ctxObj}
 	defer func() {
 		if r := recover(); r != nil {
 			v, serr = nil, &StateError{Name: ErrIntrinsicFailure, Cause: fmt.Sprintf("%v", r)}
