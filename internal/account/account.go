@@ -57,9 +57,10 @@ func (s *Service) RegisterDependents(fn DependentsFunc) {
 	s.dependents = append(s.dependents, fn)
 }
 
-// RegisterCleanup adds an area's clean-up for a forced offboarding: it runs
-// in the offboarding transaction, before the account is deleted, and returns
-// what it removed or changed, which the audit log records.
+// RegisterCleanup adds an area's clean-up for offboarding: it runs in every
+// offboarding transaction that goes ahead (forced, or without dependents),
+// before the account is deleted, and returns what it removed or changed,
+// which the audit log records.
 func (s *Service) RegisterCleanup(fn DependentsFunc) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
