@@ -39,6 +39,7 @@ type Service struct {
 	mu         sync.RWMutex
 	dependents []DependentsFunc
 	cleanups   []DependentsFunc
+	offboarded []func(accountID string)
 }
 
 // NewService returns the accounts service for the configured central account.
@@ -65,6 +66,14 @@ func (s *Service) RegisterCleanup(fn DependentsFunc) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cleanups = append(s.cleanups, fn)
+}
+
+// OnOffboard adds fn to what runs after an offboarding commits (for example
+// to forget cached credentials of the account's users).
+func (s *Service) OnOffboard(fn func(accountID string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offboarded = append(s.offboarded, fn)
 }
 
 // CentralAccountID returns the id of the central account.
@@ -254,7 +263,7 @@ func (s *Service) OffboardAccount(ctx context.Context, id string, force bool) (*
 		return nil, mesh.Invalid("id", "the central account %s cannot be offboarded", id)
 	}
 	s.mu.RLock()
-	dependents, cleanups := s.dependents, s.cleanups
+	dependents, cleanups, offboarded := s.dependents, s.cleanups, s.offboarded
 	s.mu.RUnlock()
 	now := s.clock.Now()
 	res := &Offboarding{Affected: []string{}}
@@ -297,6 +306,9 @@ func (s *Service) OffboardAccount(ctx context.Context, id string, force bool) (*
 	if err != nil {
 		return nil, err
 	}
+	for _, fn := range offboarded {
+		fn(id)
+	}
 	return res, nil
 }
 
@@ -325,4 +337,20 @@ func requireMeshAdmin(ctx context.Context, what string) error {
 		return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins may %s", what)
 	}
 	return nil
+}
+
+// InCentralOrganization reports, inside tx, whether accountID belongs to the
+// central account's organization, so that shares reach it without an
+// invitation. Without a central organization, no account is in it.
+// Errors: ENOTFOUND (account).
+func (s *Service) InCentralOrganization(ctx context.Context, tx store.Tx, accountID string) (bool, error) {
+	central, err := tx.FindAccountByID(ctx, s.central.ID)
+	if err != nil {
+		return false, err
+	}
+	a, err := tx.FindAccountByID(ctx, accountID)
+	if err != nil {
+		return false, err
+	}
+	return central.Organization != "" && a.Organization == central.Organization, nil
 }

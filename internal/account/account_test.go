@@ -29,7 +29,9 @@ var (
 	salesMember  = mesh.NewContext(context.Background(), &mesh.Actor{UserID: 3, Username: "bea", AccountID: "111122223333", CentralAccountID: "central", Roles: []string{mesh.RoleMember}})
 	centralUser  = mesh.NewContext(context.Background(), &mesh.Actor{UserID: 4, Username: "cy", AccountID: "central", CentralAccountID: "central", Roles: []string{mesh.RoleApprover}})
 	anonymous    = context.Background()
-	salesAccount = func() *mesh.Account { return &mesh.Account{ID: "111122223333", Name: "Sales", Organization: "o-example"} }
+	salesAccount = func() *mesh.Account {
+		return &mesh.Account{ID: "111122223333", Name: "Sales", Organization: "o-example"}
+	}
 )
 
 func TestEnsureCentral(t *testing.T) {
@@ -142,6 +144,50 @@ func TestOnboardAndUpdate(t *testing.T) {
 	})
 }
 
+func TestInCentralOrganization(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		svc, _ := newService(t, s, "o-example")
+		for _, a := range []*mesh.Account{salesAccount(), {ID: "222233334444", Name: "M", Organization: "o-other"}, {ID: "partner", Name: "P"}} {
+			if err := svc.CreateAccount(meshAdmin, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tests := []struct {
+			id   string
+			want bool
+			code string
+		}{
+			{"111122223333", true, ""},
+			{"222233334444", false, ""},
+			{"partner", false, ""},
+			{"999999999999", false, mesh.ENOTFOUND},
+		}
+		for _, tt := range tests {
+			s.View(ctx, func(tx store.Tx) error {
+				got, err := svc.InCentralOrganization(ctx, tx, tt.id)
+				if got != tt.want || mesh.ErrorCode(err) != tt.code {
+					t.Errorf("%s: got %v, %v; want %v, %q", tt.id, got, err, tt.want, tt.code)
+				}
+				return nil
+			})
+		}
+		// Without a central organization, no account is in it.
+		bare := account.NewService(s, nil, account.Central{ID: "central"})
+		s.Update(ctx, func(tx store.Tx) error {
+			c, _ := tx.FindAccountByID(ctx, "central")
+			c.Organization = ""
+			return tx.UpdateAccount(ctx, c)
+		})
+		s.View(ctx, func(tx store.Tx) error {
+			if got, err := bare.InCentralOrganization(ctx, tx, "partner"); got || err != nil {
+				t.Errorf("got %v, %v; want false without an organization", got, err)
+			}
+			return nil
+		})
+	})
+}
+
 func TestOffboard(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
@@ -155,7 +201,8 @@ func TestOffboard(t *testing.T) {
 			}
 			return nil, nil
 		})
-		var cleaned []string
+		var cleaned, notified []string
+		svc.OnOffboard(func(id string) { notified = append(notified, id) })
 		svc.RegisterCleanup(func(ctx context.Context, tx store.Tx, id string) ([]string, error) {
 			cleaned = append(cleaned, id)
 			return []string{"revoked share/7"}, nil
@@ -196,7 +243,7 @@ func TestOffboard(t *testing.T) {
 		if !ok || d.Account != "111122223333" || !equal(d.Dependents, want) {
 			t.Fatalf("got details %+v, want %v", me.Details, want)
 		}
-		if _, err := svc.FindAccountByID(meshAdmin, "111122223333"); err != nil || len(cleaned) != 0 {
+		if _, err := svc.FindAccountByID(meshAdmin, "111122223333"); err != nil || len(cleaned) != 0 || len(notified) != 0 {
 			t.Fatalf("after a refused offboarding: %v, cleaned %v; want the account intact", err, cleaned)
 		}
 
@@ -215,6 +262,9 @@ func TestOffboard(t *testing.T) {
 		}
 		if _, err := svc.FindAccountByID(meshAdmin, "111122223333"); !mesh.IsCode(err, mesh.ENOTFOUND) {
 			t.Errorf("offboarded account: got %v, want not found", err)
+		}
+		if !equal(notified, []string{"222233334444", "111122223333"}) {
+			t.Errorf("got %v notified, want both offboarded accounts", notified)
 		}
 		var entry *mesh.AuditEntry
 		s.View(ctx, func(tx store.Tx) error {

@@ -36,6 +36,10 @@ type Options struct {
 	LoginPerAddr Rate
 	// MaxHashes bounds concurrent argon2 computations, which cost memory (default 4).
 	MaxHashes int
+	// TokenCacheTTL is how long a checked API token is remembered (default
+	// 5s; negative: never). Changes made through this process take effect at
+	// once; another replica's within this time.
+	TokenCacheTTL time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -60,6 +64,9 @@ func (o *Options) setDefaults() {
 	if o.MaxHashes == 0 {
 		o.MaxHashes = 4
 	}
+	if o.TokenCacheTTL == 0 {
+		o.TokenCacheTTL = 5 * time.Second
+	}
 }
 
 // CookieName is the session cookie's name.
@@ -81,6 +88,7 @@ type Service struct {
 	perUser *Limiter
 	perAddr *Limiter
 	hashers chan struct{}
+	tokens  *tokenCache
 	// dummyHash is verified for unknown usernames, so that a sign-in takes as
 	// long whether or not the user exists.
 	dummyHash string
@@ -99,6 +107,7 @@ func NewService(s store.Store, clock mesh.Clock, opts Options) *Service {
 		perUser:   NewLimiter(opts.LoginPerUser, clock),
 		perAddr:   NewLimiter(opts.LoginPerAddr, clock),
 		hashers:   make(chan struct{}, opts.MaxHashes),
+		tokens:    newTokenCache(opts.TokenCacheTTL),
 		dummyHash: HashPassword(TemporaryPassword(), opts.Argon2),
 	}
 }
@@ -131,6 +140,10 @@ func secretHash(secret string) []byte {
 	h := sha256.Sum256([]byte(secret))
 	return h[:]
 }
+
+// ForgetTokens empties the token cache; call it after a change that may end
+// tokens outside this package (such as offboarding an account).
+func (s *Service) ForgetTokens() { s.tokens.clear() }
 
 var errUnauthorized = mesh.Errorf(mesh.EUNAUTHORIZED, "invalid, expired or revoked credentials")
 
@@ -173,40 +186,49 @@ func passwordChangeRoute(r *http.Request) bool {
 }
 
 // AuthenticateToken resolves an API token to an actor; EUNAUTHORIZED when it
-// is unknown, revoked or expired.
+// is unknown, revoked or expired. Its last use is recorded at most once a minute.
 func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*mesh.Actor, error) {
 	if len(secret) > 512 {
 		return nil, errUnauthorized
 	}
 	now := s.clock.Now()
-	var tok *mesh.Token
-	var user *mesh.User
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		if tok, err = tx.FindTokenByHash(ctx, secretHash(secret)); err != nil {
+	h := sha256.Sum256([]byte(secret))
+	e, ok := s.tokens.get(h, now)
+	if !ok {
+		gen := s.tokens.generation()
+		var tok *mesh.Token
+		var user *mesh.User
+		err := s.store.View(ctx, func(tx store.Tx) error {
+			var err error
+			if tok, err = tx.FindTokenByHash(ctx, h[:]); err != nil {
+				return err
+			}
+			user, err = tx.FindUserByID(ctx, tok.UserID)
 			return err
+		})
+		if mesh.IsCode(err, mesh.ENOTFOUND) {
+			return nil, errUnauthorized
 		}
-		user, err = tx.FindUserByID(ctx, tok.UserID)
-		return err
-	})
-	if mesh.IsCode(err, mesh.ENOTFOUND) {
-		return nil, errUnauthorized
+		if err != nil {
+			return nil, fmt.Errorf("authenticate token: %w", err)
+		}
+		e = tokenEntry{actor: *s.actor(user), tokenID: tok.ID, expires: tok.ExpiresAt, lastUsed: tok.LastUsedAt, cachedAt: now}
+		e.actor.TokenID = tok.ID
+		s.tokens.put(h, &e, gen)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("authenticate token: %w", err)
-	}
-	if tok.Expired(now) {
+	if e.expires != nil && !now.Before(*e.expires) {
 		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "the API token has expired")
 	}
-	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) >= touchEvery {
-		err := s.store.Update(ctx, func(tx store.Tx) error { return tx.TouchToken(ctx, tok.ID, now) })
+	if e.lastUsed == nil || now.Sub(*e.lastUsed) >= touchEvery {
+		err := s.store.Update(ctx, func(tx store.Tx) error { return tx.TouchToken(ctx, e.tokenID, now) })
 		if err != nil {
 			return nil, fmt.Errorf("record token use: %w", err)
 		}
+		s.tokens.used(h, now)
 	}
-	actor := s.actor(user)
-	actor.TokenID = tok.ID
-	return actor, nil
+	actor := e.actor
+	actor.Roles = append([]string(nil), e.actor.Roles...)
+	return &actor, nil
 }
 
 func (s *Service) authenticateSession(ctx context.Context, secret string) (*mesh.Actor, bool, error) {

@@ -31,7 +31,7 @@ type fixture struct {
 	dir   string
 }
 
-func newFixture(t *testing.T, s store.Store) *fixture {
+func newFixture(t testing.TB, s store.Store) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	clock := mesh.NewFakeClock(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
@@ -244,6 +244,11 @@ func TestSessionExpiry(t *testing.T) {
 		}
 		f.clock.Add(3 * time.Hour)
 		wantCode(t, use(l), mesh.EUNAUTHORIZED)
+
+		// The reaper removes the sessions that ended without a sign-out.
+		if n, err := f.svc.ReapSessions(ctx); err != nil || n != 1 {
+			t.Errorf("reap: got %d, %v; want the 1 session left unused (the others went when used)", n, err)
+		}
 
 		// Logout ends it at once.
 		l = login()
@@ -491,4 +496,58 @@ func TestUserManagement(t *testing.T) {
 
 func asError(err error, target **mesh.Error) bool {
 	return errors.As(err, target)
+}
+
+func TestTokenCache(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		sam, _ := f.createUser(t, "111122223333", "sam", mesh.RoleMember)
+		tok, secret, err := f.svc.CreateToken(f.admin, sam.ID, "ci", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roles := func(svc *auth.Service) string {
+			a, err := svc.AuthenticateToken(ctx, secret)
+			if err != nil {
+				return mesh.ErrorCode(err)
+			}
+			return strings.Join(a.Roles, ",")
+		}
+		// Another replica on the same store, with its own cache.
+		other := auth.NewService(s, f.clock, auth.Options{Argon2: auth.TestArgon2})
+		if got := roles(f.svc) + " " + roles(other); got != "member member" {
+			t.Fatalf("got %q, want member on both replicas", got)
+		}
+		// A change made here shows here at once; on the other replica after its cache's TTL.
+		newRoles := []string{mesh.RoleApprover}
+		if _, err := f.svc.UpdateUser(f.admin, sam.ID, auth.UserUpdate{Roles: &newRoles}); err != nil {
+			t.Fatal(err)
+		}
+		if got := roles(f.svc) + " " + roles(other); got != "approver member" {
+			t.Errorf("got %q, want approver here and the cached member there", got)
+		}
+		if err := f.svc.RevokeToken(f.admin, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := roles(f.svc) + " " + roles(other); got != mesh.EUNAUTHORIZED+" member" {
+			t.Errorf("got %q, want unauthorized here and the cached member there", got)
+		}
+		f.clock.Add(5 * time.Second)
+		if got := roles(other); got != mesh.EUNAUTHORIZED {
+			t.Errorf("after the TTL: got %q, want unauthorized on the other replica", got)
+		}
+		// The cache also forgets on demand (offboarding calls this).
+		_, secret2, _ := f.svc.CreateToken(f.admin, sam.ID, "ci2", 0)
+		if _, err := f.svc.AuthenticateToken(ctx, secret2); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Update(ctx, func(tx store.Tx) error { return tx.DeleteUser(ctx, sam.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		f.svc.ForgetTokens()
+		if _, err := f.svc.AuthenticateToken(ctx, secret2); !mesh.IsCode(err, mesh.EUNAUTHORIZED) {
+			t.Errorf("after ForgetTokens: got %v, want unauthorized", err)
+		}
+	})
 }

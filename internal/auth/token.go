@@ -84,6 +84,7 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) error {
 		return err
 	}
 	now := s.clock.Now()
+	defer s.tokens.clear()
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		tok, err := tx.FindTokenByID(ctx, id)
 		if err != nil {

@@ -167,6 +167,7 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*me
 	if err != nil {
 		return nil, err
 	}
+	s.tokens.clear()
 	return u, nil
 }
 
@@ -178,6 +179,7 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 		return err
 	}
 	now := s.clock.Now()
+	defer s.tokens.clear()
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		u, err := s.managedUser(ctx, tx, actor, id)
 		if err != nil {

@@ -86,6 +86,8 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.Auth = auth.NewService(s.Store, s.cfg.Clock, authOpts)
 	s.Accounts = account.NewService(s.Store, s.cfg.Clock, account.Central{
 		ID: s.cfg.CentralAccountID, Name: s.cfg.CentralAccountName, Organization: s.cfg.Organization})
+	s.Accounts.OnOffboard(func(string) { s.Auth.ForgetTokens() })
+	s.background = append(s.background, auth.NewSessionReaper(s.Auth, time.Hour, s.log))
 	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
 
 	reg := prometheus.NewRegistry()
