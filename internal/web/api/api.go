@@ -24,4 +24,5 @@ type Deps struct {
 // Register adds every API route to rt.
 func Register(rt *web.Router, d *Deps) {
 	registerOpenAPI(rt, d)
+	registerCatalog(rt, d)
 }
