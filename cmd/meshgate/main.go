@@ -32,6 +32,7 @@ type CLI struct {
 	Serve   ServeCmd   `cmd:"" help:"Run the meshgate server."`
 	Migrate MigrateCmd `cmd:"" help:"Apply the store's migrations and exit."`
 	Version VersionCmd `cmd:"" help:"Print the version."`
+	Catalog CatalogCmd `cmd:"" help:"Databases, tables and columns of the central catalog (Glue-compatible)."`
 }
 
 // version is set at build time with -ldflags "-X main.version=...".
