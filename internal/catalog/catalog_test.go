@@ -343,3 +343,36 @@ func TestHasPII(t *testing.T) {
 		t.Errorf("missing database: got %v, want not found", err)
 	}
 }
+
+func TestLookups(t *testing.T) {
+	s, st := newService(t)
+	if _, err := s.CreateDatabase(as(meshAdmin), &mesh.Database{Name: "loose"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	err := st.View(ctx, func(tx store.Tx) error {
+		owner, err := s.DatabaseOwner(ctx, tx, "sales")
+		if err != nil || owner != producer {
+			t.Errorf("DatabaseOwner: got %q, %v; want %s", owner, err, producer)
+		}
+		if _, err := s.DatabaseOwner(ctx, tx, "nope"); code(err) != mesh.ENOTFOUND {
+			t.Errorf("DatabaseOwner(nope): got %v, want not found", err)
+		}
+		cols, err := s.TableColumns(ctx, tx, "sales", "orders")
+		if err != nil || !slices.Equal(cols, []string{"id", "email"}) {
+			t.Errorf("TableColumns: got %v, %v; want [id email]", cols, err)
+		}
+		tables, err := s.Tables(ctx, tx, "sales")
+		if err != nil || !slices.Equal(tables, []string{"orders"}) {
+			t.Errorf("Tables: got %v, %v; want [orders]", tables, err)
+		}
+		owners, err := s.Owners(ctx, tx)
+		if want := map[string]string{"sales": producer, "loose": ""}; err != nil || !reflect.DeepEqual(owners, want) {
+			t.Errorf("Owners: got %v, %v; want %v", owners, err, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
