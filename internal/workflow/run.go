@@ -1,8 +1,11 @@
 package workflow
 
 import (
+	cryptorand "crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	mathrand "math/rand/v2"
 	"sort"
 	"time"
 
@@ -98,6 +101,7 @@ type run struct {
 	events []*mesh.HistoryEvent
 	// steps counts states entered in this transaction.
 	steps int
+	rnd   *mathrand.Rand
 	// tooLarge is set when an event's payload passed the payload limit.
 	tooLarge bool
 }
@@ -245,8 +249,19 @@ func (r *run) context(f *frame) *asl.Context {
 			ID: fmt.Sprintf("%s:%d", r.rec.StateMachine, r.rec.Version), Name: r.rec.StateMachine},
 		Now:      r.now,
 		Attempts: f.Attempts,
-		Random:   randomFloat,
+		Rand:     r.random(),
 	}
+}
+
+// random returns the run's source of randomness (retry jitter, States.UUID,
+// States.MathRandom), seeded from crypto/rand.
+func (r *run) random() *mathrand.Rand {
+	if r.rnd == nil {
+		var b [16]byte
+		cryptorand.Read(b[:])
+		r.rnd = mathrand.New(mathrand.NewPCG(binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])))
+	}
+	return r.rnd
 }
 
 func sortedStates(m *asl.Machine) []string {

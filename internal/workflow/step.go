@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -29,12 +28,6 @@ const (
 	// transaction, so a looping definition cannot hold the writer.
 	maxStepsPerPass = 500
 )
-
-func randomFloat() float64 {
-	var b [8]byte
-	rand.Read(b[:])
-	return float64(binary.BigEndian.Uint64(b[:])>>11) / (1 << 53)
-}
 
 // newToken returns a task token (256 random bits) and its stored hash.
 func newToken() (token, hash string) {

@@ -12,8 +12,8 @@ type choiceRule struct {
 	next     string
 	op       string
 	spec     opSpec
-	variable *Path
-	operand  *Path // the ...Path forms
+	variable *jsonPath
+	operand  *jsonPath // the ...Path forms
 	str      string
 	num      any
 	boolean  bool
@@ -62,11 +62,14 @@ var operators = func() map[string]opSpec {
 }()
 
 func parseChoiceState(d *dec, st *State) {
-	st.Default, _ = d.str("Default", false)
-	raw, ok := d.obj["Choices"]
+	var ok bool
+	if st.Default, ok = d.str("Default", false); ok && st.Default == "" {
+		d.ps.add(d.loc, "Default", "must name a state")
+	}
+	raw, has := d.obj["Choices"]
 	arr, isArr := raw.([]any)
 	switch {
-	case !ok:
+	case !has:
 		d.ps.add(d.loc, "Choices", "missing required field")
 		return
 	case !isArr || len(arr) == 0:
@@ -185,7 +188,11 @@ func parseOperand(d *dec, field string, r *choiceRule, v any) {
 		}
 		r.str = s
 		if r.spec.kind == kindMatches {
-			r.pattern = compilePattern(s)
+			p, err := compilePattern(s)
+			if err != nil {
+				d.ps.add(d.loc, field, "%v", err)
+			}
+			r.pattern = p
 		}
 	case kindNumber:
 		if _, ok := asNumber(v); !ok {
@@ -212,25 +219,27 @@ func parseOperand(d *dec, field string, r *choiceRule, v any) {
 }
 
 // compilePattern splits a StringMatches pattern at its unescaped "*"; "\*"
-// stands for a literal star and "\\" for a literal backslash.
-func compilePattern(s string) []string {
+// stands for a literal star and "\\" for a literal backslash. Any other
+// backslash is an open escape, which the specification forbids.
+func compilePattern(s string) ([]string, error) {
 	var parts []string
 	var cur strings.Builder
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\\' && i+1 < len(s) && (s[i+1] == '*' || s[i+1] == '\\') {
+		switch c := s[i]; c {
+		case '\\':
+			if i+1 >= len(s) || (s[i+1] != '*' && s[i+1] != '\\') {
+				return nil, fmt.Errorf("open escape at offset %d: only \"\\*\" and \"\\\\\" are escapes", i)
+			}
 			cur.WriteByte(s[i+1])
 			i++
-			continue
-		}
-		if c == '*' {
+		case '*':
 			parts = append(parts, cur.String())
 			cur.Reset()
-			continue
+		default:
+			cur.WriteByte(c)
 		}
-		cur.WriteByte(c)
 	}
-	return append(parts, cur.String())
+	return append(parts, cur.String()), nil
 }
 
 // matchPattern matches s against parts from compilePattern: the first part

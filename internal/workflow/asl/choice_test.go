@@ -21,7 +21,7 @@ func TestChoiceSpecExample(t *testing.T) {
 	m := mustParse(t, specChoice)
 	tests := []struct{ input, want string }{
 		{`{"type":"Public"}`, "Public"},
-		{`{"type":"Private","value":25}`, "ValueInTwenties"},
+		{`{"type":"Private","value":22}`, "ValueInTwenties"},
 		{`{"type":"Private","value":30,"rating":3,"auditThreshold":2}`, "StartAudit"},
 		{`{"type":"Private","value":"25","rating":1,"auditThreshold":2}`, "RecordEvent"},
 	}
@@ -197,11 +197,22 @@ func TestMatchPattern(t *testing.T) {
 		{`\*`, "*", true},
 		{`\*`, "x", false},
 		{`\\*`, `\abc`, true},
-		{`a\b`, `a\b`, true},
 	}
 	for _, tt := range tests {
-		if got := matchPattern(compilePattern(tt.pattern), tt.s); got != tt.want {
+		parts, err := compilePattern(tt.pattern)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.pattern, err)
+		}
+		if got := matchPattern(parts, tt.s); got != tt.want {
 			t.Errorf("%q ~ %q: got %v, want %v", tt.pattern, tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestPatternOpenEscape(t *testing.T) {
+	for _, p := range []string{`a\b`, `a\`, `\\\`} {
+		if _, err := compilePattern(p); err == nil {
+			t.Errorf("%q: got nil, want an open escape error", p)
 		}
 	}
 }

@@ -1,11 +1,14 @@
 package asl
 
-import "time"
+import (
+	"math/rand/v2"
+	"time"
+)
 
 // Context carries what the engine knows about the execution and the state
 // being stepped. Its Execution, State, StateMachine, Task and Map parts make
 // up the context object that paths starting with "$$" read; Now, Attempts
-// and Random are inputs of the step itself and are not visible to paths.
+// and Rand are inputs of the step itself and are not visible to paths.
 type Context struct {
 	Execution    ExecutionInfo
 	State        StateInfo
@@ -22,9 +25,12 @@ type Context struct {
 	// engine keeps it from the RetryAfter outcome and resets it to nil when
 	// the execution moves to another state.
 	Attempts []int
-	// Random returns a number in [0, 1); Fail uses it for Retriers with
-	// "JitterStrategy": "FULL". When nil, no jitter is applied.
-	Random func() float64
+	// Rand is the step's only source of randomness: Fail draws the jitter
+	// of Retriers with "JitterStrategy": "FULL" from it, and the intrinsic
+	// functions States.UUID and States.MathRandom (without a seed) their
+	// values. When nil, no jitter is applied and the intrinsic functions use
+	// the default sources. A *rand.Rand is not safe for concurrent use.
+	Rand *rand.Rand
 }
 
 // ExecutionInfo is $$.Execution.
@@ -131,7 +137,7 @@ func (s *scope) contextObject() map[string]any {
 }
 
 // eval applies p to data or, for "$$" paths, to the context object.
-func (s *scope) eval(p *Path, data any) (any, error) {
+func (s *scope) eval(p *jsonPath, data any) (any, error) {
 	if p.context {
 		return p.eval(s.contextObject())
 	}

@@ -21,6 +21,21 @@
 //		}
 //	}
 //
+// The engine's side of the contract:
+//
+//   - Before entering a Task state whose resource hands out a task token,
+//     set ctx.Task so that Parameters can read $$.Task.Token.
+//   - Report a task's timeout as States.Timeout and a missed heartbeat as
+//     States.HeartbeatTimeout; report a failed branch or item with that
+//     frame's own error and cause (Step Functions propagates them).
+//   - Record out.Events, in order, and the events only the engine knows of
+//     (ExecutionStarted, TaskScheduled, TaskSucceeded, WaitStateExited, ...).
+//   - Check payloads with CheckPayloadSize where Step Functions limits them.
+//   - Keep ctx.Attempts and ctx.State.RetryCount from RetryAfter outcomes and
+//     reset them when the execution moves to another state.
+//   - Give ctx.Rand to make the step deterministic: it is the only source of
+//     the retry jitter and of States.UUID and States.MathRandom.
+//
 // Values are JSON value trees as ParseJSON produces them: map[string]any,
 // []any, string, bool, nil, int64 and float64. The interpreter never modifies
 // a value it is given; outputs may share structure with inputs, so callers
@@ -43,7 +58,8 @@
 //     States.Runtime there).
 //   - A ResultPath that cannot be applied to the raw input raises
 //     States.ResultPathMatchFailure.
-//   - Intrinsic function failures raise States.IntrinsicFailure.
+//   - Intrinsic function failures raise States.IntrinsicFailure (see the
+//     intrinsic subpackage).
 //
 // Error matching in Retry and Catch: States.ALL matches any error name;
 // States.TaskFailed matches any name but States.Timeout and
@@ -56,10 +72,16 @@
 // operator expects is false; the Is... type tests are false for a variable
 // that is not present (IsPresent: false is then true).
 //
-// Paths are JSONPath as github.com/ohler55/ojg/jp reads it; paths starting
+// Paths: definite paths ("$.a.b[0]", "$['a b']", with the specification's
+// backslash escapes in dot notation) are read by this package; paths with
+// wildcards, slices, unions, descent or filters by github.com/ohler55/ojg/jp; paths starting
 // with "$$" read the context object (see Context.Object). Definite paths
 // select one node; paths with wildcards, slices, unions, descent or filters
 // select an array of the matched nodes, possibly empty.
+//
+// A Task's TimeoutSeconds is 0 in TaskCall when the definition sets none;
+// the engine picks the default (Step Functions: 99999999 seconds; the
+// specification: 60).
 //
 // Not supported, and rejected by Parse: JSONata (QueryLanguage), variables
 // (Assign), distributed Map (ItemReader, ItemBatcher, ResultWriter,

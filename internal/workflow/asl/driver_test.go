@@ -2,6 +2,7 @@ package asl
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func drive(m *Machine, input any, tasks taskFunc, res *runResult, depth int) err
 	if depth > 10 {
 		return fmt.Errorf("nested too deeply")
 	}
-	ctx := &Context{Now: testNow, Random: func() float64 { return 0.5 },
+	ctx := &Context{Now: testNow, Rand: rand.New(rand.NewPCG(1, 2)),
 		Execution: ExecutionInfo{ID: "exec-1", Name: "run", Input: input, StartTime: testNow}}
 	name, stateInput := m.StartAt, input
 	ctx.State = StateInfo{Name: name, EnteredTime: testNow}

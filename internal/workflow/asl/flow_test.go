@@ -99,6 +99,9 @@ func TestMapVariants(t *testing.T) {
 		{"items are the input by default",
 			`"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Result":"x","End":true}}}`,
 			`[1,2,3]`, `["x","x","x"]`, ""},
+		{"intrinsic functions in ItemSelector",
+			`"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"ItemSelector":{"label.$":"States.Format('item {} is {}', $$.Map.Item.Index, $$.Map.Item.Value)"}`,
+			`["a","b"]`, `[{"label":"item 0 is a"},{"label":"item 1 is b"}]`, ""},
 		{"empty list", `"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, `[]`, `[]`, ""},
 		{"items not an array", `"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, `{"a":1}`, "", ErrRuntime},
 		{"item failure fails the state",
@@ -243,5 +246,32 @@ func TestStepErrors(t *testing.T) {
 	}
 	if out := m.Fail("Nope", nil, StateError{Name: "E"}, nil); out.Kind != Failed {
 		t.Errorf("got %v, want Failed", out.Kind)
+	}
+}
+
+func TestNestedMapInParallelWithRetry(t *testing.T) {
+	m := mustParse(t, `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,
+	 "Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":1,"MaxAttempts":1}],
+	 "ResultSelector":{"doubled.$":"$[0]","name.$":"$[1]"},
+	 "Branches":[
+	  {"StartAt":"Each","States":{"Each":{"Type":"Map","ItemsPath":"$.nums","MaxConcurrency":2,
+	    "ItemProcessor":{"StartAt":"Double","States":{"Double":{"Type":"Task","Resource":"double","End":true}}},"End":true}}},
+	  {"StartAt":"Name","States":{"Name":{"Type":"Pass","InputPath":"$.name","End":true}}}]}}}`)
+	calls := 0
+	tasks := func(res string, in any) (any, *StateError) {
+		calls++
+		if calls == 2 {
+			return nil, &StateError{Name: "Flaky", Cause: "once"}
+		}
+		n, _ := asInteger(in)
+		return 2 * n, nil
+	}
+	res := runMachine(t, m, mustJSON(t, `{"nums":[1,2,3],"name":"x"}`), tasks)
+	if res.Status != "SUCCEEDED" {
+		t.Fatalf("got %s %s, want SUCCEEDED", res.Status, res.Error)
+	}
+	assertJSON(t, res.Output, `{"doubled":[2,4,6],"name":"x"}`)
+	if !reflect.DeepEqual(res.Delays, []time.Duration{time.Second}) || calls != 5 {
+		t.Errorf("got delays %v after %d task calls, want one 1s retry of the whole Parallel state after 5 calls", res.Delays, calls)
 	}
 }

@@ -1,7 +1,10 @@
 package asl
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
+	"unicode/utf8"
 
 	"github.com/ohler55/ojg"
 	"github.com/ohler55/ojg/oj"
@@ -15,8 +18,25 @@ const MaxPayloadSize = 256 * 1024
 // on: map[string]any, []any, string, bool, nil, int64 for integral numbers that
 // fit and float64 for the others.
 func ParseJSON(data []byte) (any, error) {
+	// oj accepts some malformed documents (`{"a":}`): check strictly first.
+	// JSON text must be UTF-8 (RFC 8259); invalid bytes would not survive a
+	// round trip.
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("parse json: invalid UTF-8")
+	}
+	if !json.Valid(data) {
+		var v any
+		err := json.Unmarshal(data, &v)
+		if err == nil {
+			err = fmt.Errorf("invalid json")
+		}
+		return nil, fmt.Errorf("parse json: %w", err)
+	}
 	v, err := oj.Parse(data, ojg.NumConvFloat64)
 	if err != nil {
+		return nil, fmt.Errorf("parse json: %w", err)
+	}
+	if err := checkTree(v, 0); err != nil {
 		return nil, fmt.Errorf("parse json: %w", err)
 	}
 	return v, nil
@@ -28,7 +48,7 @@ var marshalOptions = ojg.Options{Sort: true, HTMLUnsafe: true}
 // equal values always give equal bytes.
 func MarshalJSON(v any) ([]byte, error) {
 	if err := checkTree(v, 0); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("marshal json: %w", err)
 	}
 	return []byte(oj.JSON(v, &marshalOptions)), nil
 }
@@ -37,10 +57,15 @@ func MarshalJSON(v any) ([]byte, error) {
 // in its own ways rather than fail.
 func checkTree(v any, depth int) error {
 	if depth > 10000 {
-		return fmt.Errorf("marshal json: value nested too deeply")
+		return fmt.Errorf("value nested too deeply")
 	}
 	switch t := v.(type) {
-	case nil, bool, string, int64, float64, int:
+	case nil, bool, string, int64, int:
+		return nil
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return fmt.Errorf("number out of range: %v", t)
+		}
 		return nil
 	case map[string]any:
 		for _, e := range t {
@@ -57,7 +82,7 @@ func checkTree(v any, depth int) error {
 		}
 		return nil
 	default:
-		return fmt.Errorf("marshal json: unsupported type %T", v)
+		return fmt.Errorf("unsupported type %T", v)
 	}
 }
 
@@ -74,24 +99,4 @@ func CheckPayloadSize(v any, what string) error {
 			Cause: fmt.Sprintf("%s has a size of %d bytes, more than the limit of %d bytes", what, len(b), MaxPayloadSize)}
 	}
 	return nil
-}
-
-// copyValue returns a deep copy of a value tree.
-func copyValue(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = copyValue(e)
-		}
-		return m
-	case []any:
-		a := make([]any, len(t))
-		for i, e := range t {
-			a[i] = copyValue(e)
-		}
-		return a
-	default:
-		return v
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/meshgate/meshgate/internal/workflow/asl/intrinsic"
 )
@@ -22,7 +23,9 @@ func Parse(def []byte) (*Machine, error) {
 		return nil, &ValidationError{Problems: []Problem{{Message: "the definition must be a JSON object, got a " + typeName(v)}}}
 	}
 	ps := &problems{}
+	duplicateKeys(def, ps)
 	m := parseMachine(obj, "", machineTop, ps)
+	checkUniqueNames(m, map[string]string{}, ps)
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
@@ -86,7 +89,7 @@ func parseMachine(obj map[string]any, loc string, kind machineKind, ps *problems
 	}
 	for _, name := range sortedKeys(states) {
 		sloc := join(loc, name)
-		if name == "" || len(name) > maxStateNameLength {
+		if name == "" || utf8.RuneCountInString(name) > maxStateNameLength {
 			ps.add(sloc, "", "a state name must have 1 to %d characters", maxStateNameLength)
 		}
 		sobj, ok := states[name].(map[string]any)
@@ -185,7 +188,7 @@ func (d *dec) path(field string, ref, nullable bool) pathField {
 		d.ps.add(d.loc, field, "must be a path string, got a %s", typeName(v))
 		return pathField{}
 	}
-	var p *Path
+	var p *jsonPath
 	var err error
 	if ref {
 		p, err = compileReferencePath(s)
@@ -207,7 +210,7 @@ func (d *dec) path(field string, ref, nullable bool) pathField {
 }
 
 // refPath reads an optional reference path field that cannot be null.
-func (d *dec) refPath(field string) *Path {
+func (d *dec) refPath(field string) *jsonPath {
 	return d.path(field, true, false).path
 }
 
@@ -233,17 +236,13 @@ func (d *dec) exclusive(a, b string) {
 
 // pathOrIntrinsic reads a field holding a reference path or an intrinsic
 // function call (Fail's ErrorPath and CausePath).
-func (d *dec) pathOrIntrinsic(field string) (*Path, *intrinsic.Call) {
+func (d *dec) pathOrIntrinsic(field string) (*jsonPath, *intrinsicCall) {
 	s, ok := d.str(field, false)
 	if !ok {
 		return nil, nil
 	}
 	if intrinsic.IsIntrinsic(s) {
-		c, err := intrinsic.Parse(s)
-		if err != nil {
-			d.ps.add(d.loc, field, "invalid intrinsic function call: %v", err)
-		}
-		return nil, c
+		return nil, compileIntrinsic(s, d.ps, d.loc, field)
 	}
 	p, err := compileReferencePath(s)
 	if err != nil {

@@ -132,9 +132,10 @@ func parseTransition(d *dec, st *State) {
 	case !d.has("Next") && !hasEnd:
 		d.ps.add(d.loc, "Next", "a %s state needs \"Next\" or \"End\": true", st.Type)
 	}
-	if hasNext {
-		st.Next = next
+	if hasNext && next == "" {
+		d.ps.add(d.loc, "Next", "must name a state")
 	}
+	st.Next = next
 }
 
 func parseTask(d *dec, st *State) {

@@ -9,11 +9,11 @@ import (
 	"github.com/ohler55/ojg/jp"
 )
 
-// Path is a compiled JSONPath from a definition: "$..." applies to the
+// jsonPath is a compiled JSONPath from a definition: "$..." applies to the
 // state's data, "$$..." to the context object. A reference path addresses a
 // single node with field names and non-negative indexes only; other paths may
 // use wildcards, slices, unions, descent and filters and then select a list.
-type Path struct {
+type jsonPath struct {
 	raw      string
 	context  bool
 	frags    []jp.Frag // after the root
@@ -23,60 +23,46 @@ type Path struct {
 }
 
 // String returns the path as written in the definition.
-func (p *Path) String() string { return p.raw }
+func (p *jsonPath) String() string { return p.raw }
 
 // IsContext reports whether the path applies to the context object ("$$").
-func (p *Path) IsContext() bool { return p.context }
+func (p *jsonPath) IsContext() bool { return p.context }
 
 // IsReference reports whether the path is a reference path.
-func (p *Path) IsReference() bool { return p.ref }
+func (p *jsonPath) IsReference() bool { return p.ref }
 
 // compilePath parses a path; it must start with "$" or "$$".
-func compilePath(s string) (*Path, error) {
+func compilePath(s string) (*jsonPath, error) {
 	if !strings.HasPrefix(s, "$") {
 		return nil, fmt.Errorf("%q is not a path: a path starts with \"$\"", s)
 	}
-	p := &Path{raw: s}
+	p := &jsonPath{raw: s}
 	src := s
 	if strings.HasPrefix(s, "$$") {
 		p.context = true
 		src = s[1:]
 	}
-	x, err := parseJSONPath(src)
+	frags, definite, err := parseDefinitePath(src)
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a valid path: %w", s, err)
 	}
-	if len(x) == 0 {
-		return nil, fmt.Errorf("%q is not a valid path", s)
-	}
-	if _, ok := x[0].(jp.Root); !ok {
-		return nil, fmt.Errorf("%q is not a valid path: a path starts with \"$\"", s)
-	}
 	p.definite, p.ref = true, true
-	for _, f := range x[1:] {
-		switch t := f.(type) {
-		case jp.Child:
-			p.frags = append(p.frags, t)
-		case jp.Nth:
-			if t < 0 {
+	if definite {
+		p.frags = frags
+		for _, f := range frags {
+			if n, ok := f.(jp.Nth); ok && n < 0 {
 				p.ref = false
 			}
-			p.frags = append(p.frags, t)
-		case jp.Bracket:
-			// Only marks bracket notation.
-		case jp.Wildcard, jp.Descent, *jp.Filter, jp.Slice, jp.Union:
-			p.definite, p.ref = false, false
-			p.frags = append(p.frags, t)
-		default:
-			return nil, fmt.Errorf("%q is not a valid path: unsupported %q", s, f.Append(nil, true, false))
 		}
+	} else if err := p.compileGeneral(src); err != nil {
+		return nil, fmt.Errorf("%q is not a valid path: %w", s, err)
 	}
 	p.expr = append(jp.Expr{jp.Root('$')}, p.frags...)
 	return p, nil
 }
 
 // compileReferencePath parses a path that must be a reference path.
-func compileReferencePath(s string) (*Path, error) {
+func compileReferencePath(s string) (*jsonPath, error) {
 	p, err := compilePath(s)
 	if err != nil {
 		return nil, err
@@ -87,62 +73,149 @@ func compileReferencePath(s string) (*Path, error) {
 	return p, nil
 }
 
-// parseJSONPath parses with ojg, falling back to a plain reading of dot and
-// index notation for field names ojg refuses in dot notation (such as
-// "$.account-id"), which Step Functions accepts.
-func parseJSONPath(s string) (x jp.Expr, err error) {
+// compileGeneral compiles a path with wildcards, slices, unions, descent or
+// filters with ojg.
+func (p *jsonPath) compileGeneral(src string) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			x, err = nil, fmt.Errorf("%v", r)
+			err = fmt.Errorf("%v", r)
 		}
 	}()
-	x, err = jp.ParseString(s)
-	if err == nil {
-		return x, nil
-	}
-	if y, ok := parseSimplePath(s); ok {
-		return y, nil
-	}
-	return nil, err
-}
-
-// parseSimplePath reads "$" followed by ".name" and "[n]" segments, where a
-// name is any run of characters other than ".", "[", "]", quotes, "*", "@",
-// "?", "(", ")", "$" and spaces.
-func parseSimplePath(s string) (jp.Expr, bool) {
-	if !strings.HasPrefix(s, "$") {
-		return nil, false
-	}
-	x := jp.Expr{jp.Root('$')}
-	rest := s[1:]
-	for rest != "" {
-		switch rest[0] {
-		case '.':
-			end := 1
-			for end < len(rest) && !strings.ContainsRune(".[]'\"*@?()$ ", rune(rest[end])) {
-				end++
+	// ojg ignores some trailing garbage ("$.a$"): outside filters and
+	// scripts, "$" may only start the path.
+	depth := 0
+	for i := 1; i < len(src); i++ {
+		switch src[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case '$':
+			if depth <= 0 {
+				return fmt.Errorf("unexpected \"$\" at offset %d", i)
 			}
-			if end == 1 {
-				return nil, false
-			}
-			x = append(x, jp.Child(rest[1:end]))
-			rest = rest[end:]
-		case '[':
-			end := strings.IndexByte(rest, ']')
-			if end < 0 {
-				return nil, false
-			}
-			n, err := strconv.Atoi(rest[1:end])
-			if err != nil || n < 0 {
-				return nil, false
-			}
-			x = append(x, jp.Nth(n))
-			rest = rest[end+1:]
-		default:
-			return nil, false
 		}
 	}
-	return x, true
+	x, err := jp.ParseString(src)
+	if err != nil {
+		return err
+	}
+	if len(x) == 0 {
+		return errors.New("empty path")
+	}
+	if _, ok := x[0].(jp.Root); !ok {
+		return errors.New("a path starts with \"$\"")
+	}
+	p.definite, p.ref = false, false
+	for _, f := range x[1:] {
+		switch t := f.(type) {
+		case jp.Bracket:
+			// Only marks bracket notation.
+		case jp.Child, jp.Nth, jp.Wildcard, jp.Descent, *jp.Filter, jp.Slice, jp.Union:
+			p.frags = append(p.frags, t)
+		default:
+			return fmt.Errorf("unsupported %q", f.Append(nil, true, false))
+		}
+	}
+	return nil
+}
+
+// parseDefinitePath reads "$" followed by ".name", "['name']" and "[n]"
+// steps. definite is false, without an error, when the path uses the syntax
+// of other paths (wildcards, descent, slices, unions, filters).
+func parseDefinitePath(s string) (frags []jp.Frag, definite bool, err error) {
+	if !strings.HasPrefix(s, "$") {
+		return nil, false, errors.New("a path starts with \"$\"")
+	}
+	for i := 1; i < len(s); {
+		switch s[i] {
+		case '.':
+			if i+1 < len(s) && s[i+1] == '.' {
+				return nil, false, nil
+			}
+			// A backslash makes the next character part of the name, as in
+			// the specification's "$.store\.book".
+			var b strings.Builder
+			j := i + 1
+			for ; j < len(s) && s[j] != '.' && s[j] != '['; j++ {
+				c := s[j]
+				if c == '\\' && j+1 < len(s) {
+					b.WriteByte(s[j+1])
+					j++
+					continue
+				}
+				if strings.IndexByte("]'\"$*?()@ \t\n\r,:", c) >= 0 {
+					if c == '*' && j == i+1 && (j+1 == len(s) || s[j+1] == '.' || s[j+1] == '[') {
+						return nil, false, nil // ".*"
+					}
+					return nil, false, fmt.Errorf("unexpected %q in a field name at offset %d", c, j)
+				}
+				b.WriteByte(c)
+			}
+			name := b.String()
+			if j == i+1 {
+				return nil, false, fmt.Errorf("missing field name at offset %d", i+1)
+			}
+			frags = append(frags, jp.Child(name))
+			i = j
+		case '[':
+			if i+1 >= len(s) {
+				return nil, false, fmt.Errorf("unterminated \"[\" at offset %d", i)
+			}
+			if q := s[i+1]; q == '\'' || q == '"' {
+				name, n, ok := readQuoted(s[i+1:])
+				if !ok {
+					return nil, false, fmt.Errorf("unterminated quoted name at offset %d", i+1)
+				}
+				j := i + 1 + n
+				if j < len(s) && s[j] == ',' {
+					return nil, false, nil
+				}
+				if j >= len(s) || s[j] != ']' {
+					return nil, false, fmt.Errorf("missing \"]\" at offset %d", j)
+				}
+				frags = append(frags, jp.Child(name))
+				i = j + 1
+				continue
+			}
+			end := strings.IndexByte(s[i:], ']')
+			if end < 0 {
+				return nil, false, fmt.Errorf("unterminated \"[\" at offset %d", i)
+			}
+			inner := s[i+1 : i+end]
+			if strings.ContainsAny(inner, "*:,?(") {
+				return nil, false, nil
+			}
+			n, err := strconv.Atoi(inner)
+			if err != nil || len(inner) > 10 {
+				return nil, false, fmt.Errorf("invalid index %q", inner)
+			}
+			frags = append(frags, jp.Nth(n))
+			i += end + 1
+		default:
+			return nil, false, fmt.Errorf("unexpected %q at offset %d", s[i], i)
+		}
+	}
+	return frags, true, nil
+}
+
+// readQuoted reads a quoted name starting at s[0], with backslash escapes;
+// n is the number of bytes read, quotes included.
+func readQuoted(s string) (name string, n int, ok bool) {
+	q := s[0]
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && i+1 < len(s):
+			b.WriteByte(s[i+1])
+			i++
+		case c == q:
+			return b.String(), i + 1, true
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", 0, false
 }
 
 // errNoMatch is returned by lookups of definite paths that select nothing.
@@ -185,7 +258,7 @@ func getDefinite(data any, frags []jp.Frag) (any, bool) {
 // eval applies the path to data. A definite path yields the node it selects,
 // or errNoMatch; another path yields the list of nodes it selects, possibly
 // empty.
-func (p *Path) eval(data any) (v any, err error) {
+func (p *jsonPath) eval(data any) (v any, err error) {
 	if p.definite {
 		v, ok := getDefinite(data, p.frags)
 		if !ok {

@@ -169,7 +169,10 @@ func (m *Machine) fail(st *State, stateInput any, err *StateError, ctx *Context)
 		var random func() float64
 		retryCount := 0
 		if ctx != nil {
-			random, retryCount = ctx.Random, ctx.State.RetryCount
+			retryCount = ctx.State.RetryCount
+			if ctx.Rand != nil {
+				random = ctx.Rand.Float64
+			}
 		}
 		return Outcome{Kind: RetryAfter, Error: err.Name, Cause: err.Cause, Retry: &Retry{
 			Delay: r.delay(n, random), Retrier: i, Attempts: next, RetryCount: retryCount + 1,

@@ -172,3 +172,19 @@ func TestCatchAfterRetriesAndInputErrors(t *testing.T) {
 	}
 	assertJSON(t, res.Output, `{"a":1}`)
 }
+
+func TestComplexRetrySpecExample(t *testing.T) {
+	m := mustParse(t, `{"StartAt":"X","States":{"X":{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:task:X","Next":"Y",
+	 "Retry":[{"ErrorEquals":["ErrorA","ErrorB"],"IntervalSeconds":1,"BackoffRate":2,"MaxAttempts":2},
+	          {"ErrorEquals":["ErrorC"],"IntervalSeconds":5}],
+	 "Catch":[{"ErrorEquals":["States.ALL"],"Next":"Z"}]},
+	 "Y":{"Type":"Succeed"},"Z":{"Type":"Succeed"}}}`)
+	res := runMachine(t, m, map[string]any{}, failingTasks("ErrorA", "ErrorB", "ErrorC", "ErrorB"))
+	if !reflect.DeepEqual(res.Delays, secs(1, 2, 5)) {
+		t.Errorf("got delays %v, want [1s 2s 5s]", res.Delays)
+	}
+	if got := res.States[len(res.States)-1]; got != "Z" {
+		t.Errorf("got final state %s, want Z", got)
+	}
+	assertJSON(t, res.Output, `{"Error":"ErrorB","Cause":"cause of ErrorB"}`)
+}

@@ -1,10 +1,6 @@
 package asl
 
-import (
-	"time"
-
-	"github.com/meshgate/meshgate/internal/workflow/asl/intrinsic"
-)
+import "time"
 
 // State types.
 const (
@@ -65,27 +61,27 @@ type State struct {
 	catch                   []*Catcher
 	timeoutSeconds          int64
 	heartbeatSeconds        int64
-	timeoutPath, heartbPath *Path
+	timeoutPath, heartbPath *jsonPath
 	choices                 []*choiceRule
 	waitSeconds             int64
 	hasWaitSeconds          bool
 	waitTimestamp           time.Time
 	hasWaitTimestamp        bool
-	waitSecondsPath         *Path
-	waitTimestampPath       *Path
+	waitSecondsPath         *jsonPath
+	waitTimestampPath       *jsonPath
 	failError, failCause    string
-	errorPath, causePath    *Path
-	errorCall, causeCall    *intrinsic.Call
-	itemsPath               *Path
+	errorPath, causePath    *jsonPath
+	errorCall, causeCall    *intrinsicCall
+	itemsPath               *jsonPath
 	maxConcurrency          int64
-	maxConcurrencyPath      *Path
+	maxConcurrencyPath      *jsonPath
 	enterEvents, exitEvents []EventType
 }
 
 // pathField is an InputPath, OutputPath or ResultPath: absent means "$",
 // null means discard.
 type pathField struct {
-	path *Path // nil means "$"
+	path *jsonPath // nil means "$"
 	null bool
 }
 

@@ -3,8 +3,6 @@ package asl
 import (
 	"fmt"
 	"time"
-
-	"github.com/meshgate/meshgate/internal/workflow/asl/intrinsic"
 )
 
 // Enter runs a state's input processing and decides what happens next. Pass,
@@ -157,7 +155,7 @@ func failState(st *State, s *scope, input any) (Outcome, *StateError) {
 }
 
 // failText resolves a Fail state's Error or Cause.
-func failText(s *scope, input any, p *Path, call *intrinsic.Call, static, field string) (string, *StateError) {
+func failText(s *scope, input any, p *jsonPath, call *intrinsicCall, static, field string) (string, *StateError) {
 	var v any
 	switch {
 	case p != nil:
@@ -218,7 +216,7 @@ func waitState(st *State, s *scope, eff any, ctx *Context) (Outcome, *StateError
 
 // positiveInt resolves a ...Path field that must select an integer of at
 // least lo.
-func positiveInt(s *scope, p *Path, data any, field string, lo int64) (int64, *StateError) {
+func positiveInt(s *scope, p *jsonPath, data any, field string, lo int64) (int64, *StateError) {
 	v, err := s.eval(p, data)
 	if err != nil {
 		return 0, runtimeErr("invalid path %s in %s: no results for the path in the state's input", p.raw, field)

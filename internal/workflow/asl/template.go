@@ -3,8 +3,8 @@ package asl
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
-	"sync"
 
 	"github.com/meshgate/meshgate/internal/workflow/asl/intrinsic"
 )
@@ -23,8 +23,8 @@ type template struct {
 type templateField struct {
 	key  string // without ".$"
 	src  string // the key as written
-	path *Path
-	call *intrinsic.Call
+	path *jsonPath
+	call *intrinsicCall
 	expr string
 	sub  *template
 }
@@ -56,11 +56,7 @@ func compileTemplate(v any, ps *problems, state, field string) *template {
 				case !ok:
 					ps.add(state, f, "the value of a field ending in \".$\" must be a path or an intrinsic function call, got a %s", typeName(e))
 				case intrinsic.IsIntrinsic(s):
-					c, err := intrinsic.Parse(s)
-					if err != nil {
-						ps.add(state, f, "invalid intrinsic function call: %v", err)
-					}
-					tf.call, tf.expr = c, s
+					tf.call, tf.expr = compileIntrinsic(s, ps, state, f), s
 				default:
 					p, err := compilePath(s)
 					if err != nil {
@@ -145,27 +141,48 @@ func (tp *template) eval(s *scope, input any, failName string) (any, *StateError
 	return out, nil
 }
 
-// argPaths caches paths used as intrinsic function arguments.
-var argPaths sync.Map // string → *Path
+// intrinsicCall is a parsed intrinsic function call with its compiled path
+// arguments.
+type intrinsicCall struct {
+	call *intrinsic.Call
+	args map[string]*jsonPath
+}
+
+// compileIntrinsic parses an intrinsic function call and checks its path
+// arguments, reporting problems under state and field.
+func compileIntrinsic(expr string, ps *problems, state, field string) *intrinsicCall {
+	c, err := intrinsic.Parse(expr)
+	if err != nil {
+		ps.add(state, field, "invalid intrinsic function call: %v", err)
+		return nil
+	}
+	ic := &intrinsicCall{call: c, args: map[string]*jsonPath{}}
+	for _, path := range c.Paths() {
+		p, err := compilePath(path)
+		if err != nil {
+			ps.add(state, field, "invalid intrinsic function call: %v", err)
+			return nil
+		}
+		ic.args[path] = p
+	}
+	return ic
+}
 
 // evalIntrinsic runs an intrinsic function call, resolving its path arguments
 // against input or the context object.
-func evalIntrinsic(s *scope, c *intrinsic.Call, input any, failName string) (v any, serr *StateError) {
+func evalIntrinsic(outer *scope, ic *intrinsicCall, input any, failName string) (v any, serr *StateError) {
+	// The resolver escapes into the intrinsic package: give it its own copy
+	// of the scope so that callers' scopes can stay on the stack.
+	s := &scope{ctx: outer.ctx, name: outer.name, ctxObj: outer.ctxObj}
 	defer func() {
 		if r := recover(); r != nil {
 			v, serr = nil, &StateError{Name: ErrIntrinsicFailure, Cause: fmt.Sprintf("%v", r)}
 		}
 	}()
 	resolve := func(path string) (any, error) {
-		var p *Path
-		if c, ok := argPaths.Load(path); ok {
-			p = c.(*Path)
-		} else {
-			var err error
-			if p, err = compilePath(path); err != nil {
-				return nil, &StateError{Name: ErrIntrinsicFailure, Cause: err.Error()}
-			}
-			argPaths.Store(path, p)
+		p, ok := ic.args[path]
+		if !ok {
+			return nil, &StateError{Name: ErrIntrinsicFailure, Cause: fmt.Sprintf("unexpected path argument %s", path)}
 		}
 		v, err := s.eval(p, input)
 		if err != nil {
@@ -173,7 +190,11 @@ func evalIntrinsic(s *scope, c *intrinsic.Call, input any, failName string) (v a
 		}
 		return v, nil
 	}
-	out, err := c.Eval(resolve)
+	var rnd *rand.Rand
+	if s.ctx != nil {
+		rnd = s.ctx.Rand
+	}
+	out, err := ic.call.EvalWith(resolve, rnd)
 	if err == nil {
 		return out, nil
 	}
