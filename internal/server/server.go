@@ -85,6 +85,11 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := web.NewMetrics(reg)
+	s.Store = instrumentStore(s.Store, reg)
+
 	authOpts := s.cfg.Auth
 	authOpts.CentralAccountID = s.cfg.CentralAccountID
 	s.Auth = auth.NewService(s.Store, s.cfg.Clock, authOpts)
@@ -96,10 +101,6 @@ func (s *Server) assemble(ctx context.Context) error {
 	task.RegisterBuiltins()
 	s.Workflow = workflow.New(s.Store, workflow.Options{Clock: s.cfg.Clock, Logger: s.log})
 	s.background = append(s.background, s.Workflow.Dispatcher(), s.Workflow.Sender())
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := web.NewMetrics(reg)
 
 	rt := web.NewRouter(s.Auth, s)
 	rt.Handle("GET", "/healthz", web.Public, func(w http.ResponseWriter, r *http.Request) error {
