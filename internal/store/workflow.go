@@ -78,11 +78,15 @@ const (
 type WorkflowTx interface {
 	// InsertStateMachine adds a version; ECONFLICT when it exists.
 	InsertStateMachine(ctx context.Context, sm *mesh.StateMachine) error
-	// FindStateMachine returns a version, or the latest when version is 0; ENOTFOUND.
+	// FindStateMachine returns a version (deleted or not), or the latest
+	// version of a state machine that is not deleted when version is 0; ENOTFOUND.
 	FindStateMachine(ctx context.Context, name string, version int) (*mesh.StateMachine, error)
-	// FindStateMachines returns the latest version of every state machine, by name.
+	// FindStateMachines returns the latest version of every state machine that is not deleted, by name.
 	FindStateMachines(ctx context.Context) ([]*mesh.StateMachine, error)
-	// DeleteStateMachine removes every version; ENOTFOUND.
+	// MaxStateMachineVersion returns the highest version a name ever had, deleted or not (0 for none).
+	MaxStateMachineVersion(ctx context.Context, name string) (int, error)
+	// DeleteStateMachine marks every version deleted; ENOTFOUND. Version
+	// numbers are never reused, so a version names one definition forever.
 	DeleteStateMachine(ctx context.Context, name string) error
 
 	// InsertExecutions adds executions in few statements and returns the ids

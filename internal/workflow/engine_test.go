@@ -458,3 +458,20 @@ func TestPayloadLimitBetweenStates(t *testing.T) {
 		t.Errorf("error: got %v, want %v", got.Error, "States.DataLimitExceeded")
 	}
 }
+
+func TestRecreatedStateMachineGetsNewVersions(t *testing.T) {
+	ev := newEnv(t, storetest.OpenSQLite(t, nil))
+	ev.create("flow", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "old", "End": true}}}`)
+	x := ev.start("flow", "", `{}`)
+	if err := ev.engine.DeleteStateMachine(ev.ctx, "flow", false); err != nil {
+		t.Fatal(err)
+	}
+	ev.create("flow", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "new", "End": true}}}`)
+	y := ev.start("flow", "", `{}`)
+	if got := ev.get(y.ID); got.Version != 2 || string(got.Output) != `"new"` {
+		t.Errorf("new execution: got version %d output %s, want version 2 output \"new\"", got.Version, got.Output)
+	}
+	if got := ev.get(x.ID); got.Version != 1 || string(got.Output) != `"old"` {
+		t.Errorf("old execution: got version %d output %s, want version 1 output \"old\"", got.Version, got.Output)
+	}
+}

@@ -110,7 +110,12 @@ func (e *Engine) saveStateMachine(ctx context.Context, in StateMachineInput, cre
 		case err == nil:
 			sm.Version = latest.Version + 1
 		case mesh.IsCode(err, mesh.ENOTFOUND) && create:
-			sm.Version = 1
+			// after a delete, numbering goes on: a version names one definition forever
+			n, err := tx.MaxStateMachineVersion(ctx, in.Name)
+			if err != nil {
+				return err
+			}
+			sm.Version = n + 1
 		default:
 			return err
 		}
@@ -151,7 +156,9 @@ func (e *Engine) FindStateMachines(ctx context.Context) ([]*mesh.StateMachine, e
 	return out, err
 }
 
-// DeleteStateMachine deletes every version. While executions run it is
+// DeleteStateMachine deletes a state machine: it is no longer listed and
+// cannot be started; its versions stay readable for its past executions
+// and their numbers are never reused. While executions run it is
 // refused (ECONFLICT) unless force is set, which aborts them first.
 // Errors: ENOTFOUND, ECONFLICT.
 func (e *Engine) DeleteStateMachine(ctx context.Context, name string, force bool) error {

@@ -70,7 +70,7 @@ func (tx *Tx) FindStateMachine(ctx context.Context, name string, version int) (*
 		q += `AND version = $2`
 		args = append(args, version)
 	} else {
-		q += `ORDER BY version DESC LIMIT 1`
+		q += `AND NOT deleted ORDER BY version DESC LIMIT 1`
 	}
 	sm, err := scanStateMachine(tx.tx.QueryRow(ctx, q, args...))
 	if isNoRows(err) {
@@ -87,8 +87,8 @@ func (tx *Tx) FindStateMachine(ctx context.Context, name string, version int) (*
 
 // FindStateMachines returns the latest version of every state machine.
 func (tx *Tx) FindStateMachines(ctx context.Context) ([]*mesh.StateMachine, error) {
-	rows, err := tx.tx.Query(ctx, `SELECT DISTINCT ON (name) `+smColumns+` FROM workflow_state_machines
-		ORDER BY name, version DESC`)
+	rows, err := tx.tx.Query(ctx, `SELECT `+smColumns+` FROM (SELECT DISTINCT ON (name) * FROM workflow_state_machines
+		ORDER BY name, version DESC) s WHERE NOT deleted ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("find state machines: %w", err)
 	}
@@ -104,9 +104,18 @@ func (tx *Tx) FindStateMachines(ctx context.Context) ([]*mesh.StateMachine, erro
 	return out, rows.Err()
 }
 
-// DeleteStateMachine removes every version of a state machine.
+// MaxStateMachineVersion returns the highest version a name ever had.
+func (tx *Tx) MaxStateMachineVersion(ctx context.Context, name string) (int, error) {
+	var v int
+	if err := tx.tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM workflow_state_machines WHERE name = $1`, name).Scan(&v); err != nil {
+		return 0, fmt.Errorf("max state machine version: %w", err)
+	}
+	return v, nil
+}
+
+// DeleteStateMachine marks every version of a state machine deleted.
 func (tx *Tx) DeleteStateMachine(ctx context.Context, name string) error {
-	tag, err := tx.tx.Exec(ctx, `DELETE FROM workflow_state_machines WHERE name = $1`, name)
+	tag, err := tx.tx.Exec(ctx, `UPDATE workflow_state_machines SET deleted = TRUE WHERE name = $1 AND NOT deleted`, name)
 	if err != nil {
 		return fmt.Errorf("delete state machine: %w", err)
 	}

@@ -51,7 +51,7 @@ func (tx *Tx) FindStateMachine(ctx context.Context, name string, version int) (*
 		q += `AND version = ?`
 		args = append(args, version)
 	} else {
-		q += `ORDER BY version DESC LIMIT 1`
+		q += `AND NOT deleted ORDER BY version DESC LIMIT 1`
 	}
 	sm, err := scanStateMachine(tx.tx.QueryRowContext(ctx, q, args...))
 	if isNoRows(err) {
@@ -69,7 +69,7 @@ func (tx *Tx) FindStateMachine(ctx context.Context, name string, version int) (*
 // FindStateMachines returns the latest version of every state machine.
 func (tx *Tx) FindStateMachines(ctx context.Context) ([]*mesh.StateMachine, error) {
 	rows, err := tx.tx.QueryContext(ctx, `SELECT `+smColumns+` FROM workflow_state_machines s
-		WHERE version = (SELECT MAX(version) FROM workflow_state_machines WHERE name = s.name) ORDER BY name`)
+		WHERE NOT deleted AND version = (SELECT MAX(version) FROM workflow_state_machines WHERE name = s.name) ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("find state machines: %w", err)
 	}
@@ -85,9 +85,18 @@ func (tx *Tx) FindStateMachines(ctx context.Context) ([]*mesh.StateMachine, erro
 	return out, rows.Err()
 }
 
-// DeleteStateMachine removes every version of a state machine.
+// MaxStateMachineVersion returns the highest version a name ever had.
+func (tx *Tx) MaxStateMachineVersion(ctx context.Context, name string) (int, error) {
+	var v int
+	if err := tx.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM workflow_state_machines WHERE name = ?`, name).Scan(&v); err != nil {
+		return 0, fmt.Errorf("max state machine version: %w", err)
+	}
+	return v, nil
+}
+
+// DeleteStateMachine marks every version of a state machine deleted.
 func (tx *Tx) DeleteStateMachine(ctx context.Context, name string) error {
-	res, err := tx.tx.ExecContext(ctx, `DELETE FROM workflow_state_machines WHERE name = ?`, name)
+	res, err := tx.tx.ExecContext(ctx, `UPDATE workflow_state_machines SET deleted = 1 WHERE name = ? AND NOT deleted`, name)
 	if err != nil {
 		return fmt.Errorf("delete state machine: %w", err)
 	}

@@ -45,8 +45,20 @@ func testWorkflow(t *testing.T, open Opener) {
 			if err := tx.DeleteStateMachine(ctx, "flow"); err != nil {
 				return err
 			}
-			if _, err := tx.FindStateMachine(ctx, "flow", 1); mesh.ErrorCode(err) != mesh.ENOTFOUND {
-				t.Errorf("after delete: got %v, want %v", err, mesh.ENOTFOUND)
+			if _, err := tx.FindStateMachine(ctx, "flow", 0); mesh.ErrorCode(err) != mesh.ENOTFOUND {
+				t.Errorf("latest after delete: got %v, want %v", err, mesh.ENOTFOUND)
+			}
+			if old, err := tx.FindStateMachine(ctx, "flow", 1); err != nil || old.Version != 1 {
+				t.Errorf("old version after delete: got %v %v, want version 1", old, err)
+			}
+			if all, err := tx.FindStateMachines(ctx); err != nil || len(all) != 0 {
+				t.Errorf("list after delete: got %v %v, want none", all, err)
+			}
+			if n, err := tx.MaxStateMachineVersion(ctx, "flow"); err != nil || n != 2 {
+				t.Errorf("max version: got %v %v, want 2", n, err)
+			}
+			if err := tx.DeleteStateMachine(ctx, "flow"); mesh.ErrorCode(err) != mesh.ENOTFOUND {
+				t.Errorf("delete again: got %v, want %v", err, mesh.ENOTFOUND)
 			}
 			return nil
 		})

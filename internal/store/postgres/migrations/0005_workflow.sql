@@ -5,6 +5,8 @@ CREATE TABLE workflow_state_machines (
 	definition  TEXT NOT NULL,
 	created_at  TIMESTAMPTZ NOT NULL,
 	created_by  TEXT NOT NULL DEFAULT '',
+	-- deleted versions are kept so that version numbers are never reused
+	deleted     BOOLEAN NOT NULL DEFAULT FALSE,
 	PRIMARY KEY (name, version)
 );
 

@@ -5,6 +5,8 @@ CREATE TABLE workflow_state_machines (
 	definition  TEXT NOT NULL,
 	created_at  TEXT NOT NULL,
 	created_by  TEXT NOT NULL DEFAULT '',
+	-- deleted versions are kept so that version numbers are never reused
+	deleted     INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (name, version)
 );
 
