@@ -101,6 +101,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	task.RegisterBuiltins()
 	s.Workflow = workflow.New(s.Store, workflow.Options{Clock: s.cfg.Clock, Logger: s.log})
 	s.background = append(s.background, s.Workflow.Dispatcher(), s.Workflow.Sender())
+	reg.MustRegister(s.Workflow.Metrics()...)
 
 	rt := web.NewRouter(s.Auth, s)
 	rt.Handle("GET", "/healthz", web.Public, func(w http.ResponseWriter, r *http.Request) error {
