@@ -120,7 +120,8 @@ type WorkflowTx interface {
 
 	// InsertTaskToken stores a token's hash.
 	InsertTaskToken(ctx context.Context, t *TaskToken) error
-	// FindTaskToken returns a token by hash, locked until the transaction ends; ENOTFOUND.
+	// FindTaskToken returns a token by hash; ENOTFOUND. Token statuses change
+	// only while their execution is locked (LockExecution).
 	FindTaskToken(ctx context.Context, hash string) (*TaskToken, error)
 	// UpdateTaskTokens sets the status of an execution's active tokens, or of
 	// the one bound to attempt when attempt > 0.

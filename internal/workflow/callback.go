@@ -17,8 +17,18 @@ func (e *Engine) callback(ctx context.Context, token, action string, use bool, f
 		return mesh.Invalid("task_token", "is required and at most 1024 characters")
 	}
 	return e.store.Update(ctx, func(tx store.Tx) error {
-		tok, err := tx.FindTaskToken(ctx, hashToken(token))
+		hash := hashToken(token)
+		tok, err := tx.FindTaskToken(ctx, hash)
 		if err != nil {
+			return err
+		}
+		// Lock the execution, then read the token again: its status only
+		// changes under that lock, and taking locks in this order everywhere
+		// keeps replicas from deadlocking.
+		if _, err := tx.LockExecution(ctx, tok.ExecutionID); err != nil {
+			return err
+		}
+		if tok, err = tx.FindTaskToken(ctx, hash); err != nil {
 			return err
 		}
 		switch tok.Status {

@@ -102,6 +102,14 @@ func (e *Engine) runExternal(ctx context.Context, t *store.OutboxTask) {
 		}
 	}
 	err := e.store.Update(ctx, func(tx store.Tx) error {
+		// the execution first, then its outbox row: the order every
+		// transaction takes, so replicas cannot deadlock
+		if _, err := tx.LockExecution(ctx, t.ExecutionID); err != nil {
+			if mesh.IsCode(err, mesh.ENOTFOUND) {
+				return tx.FinishOutboxTask(ctx, t.ID, "", store.OutboxCancelled)
+			}
+			return err
+		}
 		if err := tx.FinishOutboxTask(ctx, t.ID, e.opts.Owner, store.OutboxDone); err != nil {
 			if mesh.IsCode(err, mesh.ECONFLICT) {
 				return nil // cancelled, or the lease passed to another replica

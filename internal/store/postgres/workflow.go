@@ -417,12 +417,13 @@ func (tx *Tx) InsertTaskToken(ctx context.Context, t *store.TaskToken) error {
 	return nil
 }
 
-// FindTaskToken returns a token by hash, locked.
+// FindTaskToken returns a token by hash. It takes no lock: token statuses
+// change only under their execution's lock, which callers take first.
 func (tx *Tx) FindTaskToken(ctx context.Context, hash string) (*store.TaskToken, error) {
 	var t store.TaskToken
 	var used *time.Time
 	err := tx.tx.QueryRow(ctx, `SELECT hash, execution_id, attempt, state, status, created_at, used_at
-		FROM workflow_task_tokens WHERE hash = $1 FOR UPDATE`, hash).Scan(&t.Hash, &t.ExecutionID, &t.Attempt, &t.State, &t.Status, &t.CreatedAt, &used)
+		FROM workflow_task_tokens WHERE hash = $1`, hash).Scan(&t.Hash, &t.ExecutionID, &t.Attempt, &t.State, &t.Status, &t.CreatedAt, &used)
 	if isNoRows(err) {
 		return nil, mesh.Errorf(mesh.ENOTFOUND, "unknown task token")
 	}
