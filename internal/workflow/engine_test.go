@@ -475,3 +475,41 @@ func TestRecreatedStateMachineGetsNewVersions(t *testing.T) {
 		t.Errorf("old execution: got version %d output %s, want version 1 output \"old\"", got.Version, got.Output)
 	}
 }
+
+func TestTaskTimeouts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("cb", callbackMachine)
+		tests := []struct {
+			name      string
+			heartbeat bool
+			want      string
+		}{
+			{"no heartbeat", false, "States.HeartbeatTimeout"},
+			{"heartbeats until the task timeout", true, "States.Timeout"},
+		}
+		for _, tt := range tests {
+			x := ev.start("cb", "", `{}`)
+			ev.drain()
+			tok := ev.lastToken()
+			for elapsed := 0; elapsed < 100; elapsed += 5 {
+				ev.clock.Add(5 * time.Second)
+				if tt.heartbeat {
+					ev.engine.SendTaskHeartbeat(ev.ctx, tok)
+				}
+				ev.drain()
+			}
+			got := ev.wantStatus(x.ID, mesh.ExecutionFailed)
+			if got.Error != tt.want {
+				t.Errorf("%s: got %v, want %v", tt.name, got.Error, tt.want)
+			}
+			if got.Deadline != got.StartedAt.Add(workflow.MaxDuration) {
+				t.Errorf("%s: deadline: got %v, want a year after the start", tt.name, got.Deadline)
+			}
+			h := ev.history(x.ID)
+			if !strings.Contains(strings.Join(h, ","), "TaskTimedOut") {
+				t.Errorf("%s: history %v has no TaskTimedOut", tt.name, h)
+			}
+		}
+	})
+}
