@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -510,6 +511,50 @@ func TestTaskTimeouts(t *testing.T) {
 			if !strings.Contains(strings.Join(h, ","), "TaskTimedOut") {
 				t.Errorf("%s: history %v has no TaskTimedOut", tt.name, h)
 			}
+		}
+	})
+}
+
+func TestRacingStartsOfOneNameRunOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("short", shortMachine)
+		other := workflow.New(s, workflow.Options{Registry: ev.engine.Registry(), Clock: ev.clock})
+		const names = 20
+		var mu sync.Mutex
+		ids := map[string]map[string]bool{}
+		var wg sync.WaitGroup
+		for i := range names * 4 {
+			e := ev.engine
+			if i%2 == 1 {
+				e = other
+			}
+			name := fmt.Sprintf("n-%d", (i/2)%names)
+			wg.Go(func() {
+				x, _, err := e.StartExecution(ev.ctx, workflow.StartInput{StateMachine: "short", Name: name, Input: json.RawMessage(`{"n": 1}`)})
+				if err != nil {
+					if mesh.ErrorCode(err) != mesh.ECONFLICT {
+						t.Errorf("start %s: %v", name, err)
+					}
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if ids[name] == nil {
+					ids[name] = map[string]bool{}
+				}
+				ids[name][x.ID] = true
+			})
+		}
+		wg.Wait()
+		for name, set := range ids {
+			if len(set) != 1 {
+				t.Errorf("%s: got %d executions, want 1", name, len(set))
+			}
+		}
+		ev.drain()
+		if got := ev.counter("runs"); got != names {
+			t.Errorf("counter: got %v, want %v", got, names)
 		}
 	})
 }

@@ -2,11 +2,15 @@ package workflow
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,69 +140,31 @@ func (q *commitQueue) submit(req *startRequest) {
 	q.mu.Unlock()
 }
 
-// commitStarts inserts a batch of executions in one transaction.
+// transient reports whether a transaction failed only because it met
+// another (PostgreSQL's deadlock and serialization failures) and may be
+// run again as it is.
+func transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "(SQLSTATE 40P01)") || strings.Contains(msg, "(SQLSTATE 40001)")
+}
+
+// errStartRace reports that another replica took an execution name
+// between the check and the insert of a start batch.
+var errStartRace = errors.New("a concurrent start took an execution name")
+
+// commitStarts starts a batch of executions in one transaction, each taking
+// its first steps there too. Executions are inserted once, after those
+// steps; should another replica take one of the names meanwhile, the batch
+// is rolled back and done again inserting first.
 func (e *Engine) commitStarts(batch []*startRequest) {
 	now := e.clock.Now()
-	outbox := false
-	err := e.store.Update(context.Background(), func(tx store.Tx) error {
-		outbox = false
-		versions := map[string]*mesh.StateMachine{}
-		names := map[string]*startRequest{}
-		var recs []*store.ExecutionRecord
-		var fresh []*startRequest
-		for _, r := range batch {
-			r.exec, r.existed, r.err, r.rec = nil, false, nil, nil
-			if r.ctx.Err() != nil {
-				r.err = r.ctx.Err()
-				continue
-			}
-			if err := e.prepareStart(r, tx, now, versions, names); err != nil {
-				if mesh.ErrorCode(err) == mesh.EINTERNAL {
-					return err
-				}
-				r.err = err
-				continue
-			}
-			if r.rec != nil {
-				recs, fresh = append(recs, r.rec), append(fresh, r)
-			}
-		}
-		if len(recs) == 0 {
-			return nil
-		}
-		inserted, err := tx.InsertExecutions(context.Background(), recs)
-		if err != nil {
-			return err
-		}
-		var events []*mesh.HistoryEvent
-		var started []*store.ExecutionRecord
-		for _, r := range fresh {
-			if !inserted[r.rec.ID] {
-				r.exec, r.err = nil, &mesh.Error{Code: mesh.ECONFLICT, Field: "name",
-					Message: fmt.Sprintf("execution %q of state machine %q was started concurrently", r.in.Name, r.in.StateMachine)}
-				continue
-			}
-			if err := store.Audit(r.ctx, tx, now, "workflow.execution.start", "execution/"+r.rec.ID, r.rec.StateMachine); err != nil {
-				return err
-			}
-			// Take the first steps in this transaction: a short execution
-			// ends in the commit that starts it, with no second write.
-			st := &stepper{e: e, ctx: context.WithoutCancel(r.ctx), tx: tx, r: r.run, limit: inlineSteps}
-			if err := st.advance(); err != nil {
-				return err
-			}
-			if err := st.prepare(); err != nil {
-				return err
-			}
-			outbox = outbox || st.outbox
-			events = append(events, r.run.events...)
-			started = append(started, r.rec)
-		}
-		if err := tx.UpdateExecutions(context.Background(), started); err != nil {
-			return err
-		}
-		return tx.InsertHistoryEvents(context.Background(), events)
-	})
+	outbox, err := e.commitStartBatch(batch, now, false)
+	for try := 0; try < 5 && (errors.Is(err, errStartRace) || transient(err)); try++ {
+		outbox, err = e.commitStartBatch(batch, now, true)
+	}
 	if err != nil {
 		for _, r := range batch {
 			r.exec, r.err = nil, fmt.Errorf("start execution: %w", err)
@@ -216,6 +182,98 @@ func (e *Engine) commitStarts(batch []*startRequest) {
 		e.wakeOutbox()
 	}
 	e.wake()
+}
+
+func (e *Engine) commitStartBatch(batch []*startRequest, now time.Time, insertFirst bool) (outbox bool, err error) {
+	bg := context.Background()
+	err = e.store.Update(bg, func(tx store.Tx) error {
+		outbox = false
+		versions := map[string]*mesh.StateMachine{}
+		names := map[string]*startRequest{}
+		var fresh []*startRequest
+		for _, r := range batch {
+			r.exec, r.existed, r.err, r.rec, r.run, r.dup = nil, false, nil, nil, nil, nil
+			if r.ctx.Err() != nil {
+				r.err = r.ctx.Err()
+				continue
+			}
+			if err := e.prepareStart(r, tx, now, versions, names); err != nil {
+				if mesh.ErrorCode(err) == mesh.EINTERNAL {
+					return err
+				}
+				r.err = err
+				continue
+			}
+			if r.rec != nil {
+				fresh = append(fresh, r)
+			}
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		// one order for every batch, so concurrent inserts of one name wait
+		// for each other instead of deadlocking
+		slices.SortFunc(fresh, func(a, b *startRequest) int {
+			return cmp.Or(strings.Compare(a.rec.StateMachine, b.rec.StateMachine), strings.Compare(a.rec.Name, b.rec.Name))
+		})
+		if insertFirst {
+			recs := make([]*store.ExecutionRecord, len(fresh))
+			for i, r := range fresh {
+				if err := r.run.encode(); err != nil {
+					return err
+				}
+				recs[i] = r.rec
+			}
+			inserted, err := tx.InsertExecutions(bg, recs)
+			if err != nil {
+				return err
+			}
+			kept := fresh[:0]
+			for _, r := range fresh {
+				if inserted[r.rec.ID] {
+					kept = append(kept, r)
+					continue
+				}
+				r.exec, r.err = nil, &mesh.Error{Code: mesh.ECONFLICT, Field: "name",
+					Message: fmt.Sprintf("execution %q of state machine %q was started concurrently", r.in.Name, r.in.StateMachine)}
+			}
+			fresh = kept
+		}
+		var events []*mesh.HistoryEvent
+		recs := make([]*store.ExecutionRecord, 0, len(fresh))
+		for _, r := range fresh {
+			if err := store.Audit(r.ctx, tx, now, "workflow.execution.start", "execution/"+r.rec.ID, r.rec.StateMachine); err != nil {
+				return err
+			}
+			// Take the first steps in this transaction: a short execution
+			// ends in the commit that starts it, with no second write.
+			st := &stepper{e: e, ctx: context.WithoutCancel(r.ctx), tx: tx, r: r.run, limit: inlineSteps}
+			if err := st.advance(); err != nil {
+				return err
+			}
+			if err := st.prepare(); err != nil {
+				return err
+			}
+			outbox = outbox || st.outbox
+			events = append(events, r.run.events...)
+			recs = append(recs, r.rec)
+		}
+		if insertFirst {
+			if err := tx.UpdateExecutions(bg, recs); err != nil {
+				return err
+			}
+		} else {
+			inserted, err := tx.InsertExecutions(bg, recs)
+			if err != nil {
+				return err
+			}
+			if len(inserted) != len(recs) {
+				return errStartRace
+			}
+		}
+		return tx.InsertHistoryEvents(bg, events)
+	})
+	return outbox, err
 }
 
 // prepareStart checks a start request in tx and builds its execution; for
@@ -279,9 +337,6 @@ func (e *Engine) prepareStart(r *startRequest, tx store.Tx, now time.Time, versi
 	r0 := &run{rec: rec, now: now, top: m, input: input}
 	r0.st.Root = &frame{State: m.StartAt, Input: Value{input}, Phase: phaseEnter, machine: m}
 	r0.event(nil, "ExecutionStarted", map[string]any{"input": input, "stateMachine": sm.Name, "version": int64(sm.Version)})
-	if err := r0.encode(); err != nil {
-		return err
-	}
 	r.rec, r.exec, r.run = rec, &rec.Execution, r0
 	return nil
 }

@@ -73,6 +73,10 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 		if s.ctx.Err() != nil {
 			return s.ctx.Err()
 		}
+		if transient(err) {
+			// the store, not the task, failed: the whole transition runs again
+			return err
+		}
 		return s.taskFailed(f, stateError(err), false)
 	}
 	if err := s.tx.ReleaseSavepoint(s.ctx, sp); err != nil {
