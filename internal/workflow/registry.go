@@ -69,12 +69,13 @@ const CallbackSuffix = ".waitForTaskToken"
 type Registry struct {
 	mu       sync.RWMutex
 	tx       map[string]TxTaskFunc
+	atomic   map[string]bool
 	external map[string]ExternalTaskFunc
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{tx: map[string]TxTaskFunc{}, external: map[string]ExternalTaskFunc{}}
+	return &Registry{tx: map[string]TxTaskFunc{}, atomic: map[string]bool{}, external: map[string]ExternalTaskFunc{}}
 }
 
 // DefaultRegistry is the registry servers use; packages register their
@@ -96,6 +97,18 @@ func (r *Registry) Register(uri string, fn TxTaskFunc) {
 	r.tx[uri] = fn
 }
 
+// RegisterAtomic adds an in-transaction resource whose function changes
+// the store in at most one statement, so that a failure leaves nothing to
+// undo: it runs without the savepoint Register's resources get. Its
+// function must fail with a store error only when the store itself failed.
+func (r *Registry) RegisterAtomic(uri string, fn TxTaskFunc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.check(uri)
+	r.tx[uri] = fn
+	r.atomic[uri] = true
+}
+
 // RegisterExternal adds an external resource; see Register.
 func (r *Registry) RegisterExternal(uri string, fn ExternalTaskFunc) {
 	r.mu.Lock()
@@ -115,10 +128,15 @@ func (r *Registry) check(uri string) {
 
 // lookup returns the functions of a resource (its callback suffix removed).
 func (r *Registry) lookup(resource string) (txFn TxTaskFunc, extFn ExternalTaskFunc, callback bool) {
+	txFn, extFn, callback, _ = r.lookupAtomic(resource)
+	return txFn, extFn, callback
+}
+
+func (r *Registry) lookupAtomic(resource string) (txFn TxTaskFunc, extFn ExternalTaskFunc, callback, atomic bool) {
 	base, callback := strings.CutSuffix(resource, CallbackSuffix)
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.tx[base], r.external[base], callback
+	return r.tx[base], r.external[base], callback, r.atomic[base]
 }
 
 // Has reports whether a resource (with or without the callback suffix) is registered.

@@ -32,7 +32,7 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 		sched["heartbeatInSeconds"] = call.HeartbeatSeconds
 	}
 	r.event(f, "TaskScheduled", sched)
-	txFn, extFn, callback := s.e.registry.lookup(call.Resource)
+	txFn, extFn, callback, atomic := s.e.registry.lookupAtomic(call.Resource)
 	f.Callback, f.External = callback, extFn != nil
 	if txFn == nil && extFn == nil {
 		return s.taskFailed(f, asl.StateError{Name: asl.ErrRuntime, Cause: fmt.Sprintf("unknown task resource %q", call.Resource)}, false)
@@ -62,13 +62,20 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 		})
 	}
 	const sp = "workflow_task"
-	if err := s.tx.Savepoint(s.ctx, sp); err != nil {
-		return fmt.Errorf("task savepoint: %w", err)
+	if !atomic {
+		if err := s.tx.Savepoint(s.ctx, sp); err != nil {
+			return fmt.Errorf("task savepoint: %w", err)
+		}
 	}
 	result, err := txFn(s.ctx, s.tx, call.Input)
 	if err != nil {
-		if rerr := s.tx.RollbackToSavepoint(s.ctx, sp); rerr != nil {
-			return fmt.Errorf("task savepoint: %w", rerr)
+		if atomic && transient(err) {
+			return err
+		}
+		if !atomic {
+			if rerr := s.tx.RollbackToSavepoint(s.ctx, sp); rerr != nil {
+				return fmt.Errorf("task savepoint: %w", rerr)
+			}
 		}
 		if s.ctx.Err() != nil {
 			return s.ctx.Err()
@@ -79,8 +86,10 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 		}
 		return s.taskFailed(f, stateError(err), false)
 	}
-	if err := s.tx.ReleaseSavepoint(s.ctx, sp); err != nil {
-		return fmt.Errorf("task savepoint: %w", err)
+	if !atomic {
+		if err := s.tx.ReleaseSavepoint(s.ctx, sp); err != nil {
+			return fmt.Errorf("task savepoint: %w", err)
+		}
 	}
 	if callback {
 		return nil // the task now waits for its token

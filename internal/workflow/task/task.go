@@ -33,7 +33,7 @@ func RegisterBuiltins() {
 
 // Register adds the built-in resources to r.
 func Register(r *workflow.Registry, opts HTTPOptions) {
-	r.Register(CounterIncrement, Counter)
+	r.RegisterAtomic(CounterIncrement, Counter)
 	r.RegisterExternal(HTTPInvoke, NewHTTP(opts).Invoke)
 }
 
