@@ -558,3 +558,36 @@ func TestRacingStartsOfOneNameRunOnce(t *testing.T) {
 		}
 	})
 }
+
+func TestBranchAndItemFailures(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("fail", `{"StartAt": "Both", "States": {
+			"Both": {"Type": "Parallel", "Next": "Each", "ResultPath": null,
+				"Catch": [{"ErrorEquals": ["Branch.Broke"], "ResultPath": "$.caught", "Next": "Each"}],
+				"Branches": [
+					{"StartAt": "Slow", "States": {"Slow": {"Type": "Task", "Resource": "test:token.waitForTaskToken", "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}},
+					{"StartAt": "Broke", "States": {"Broke": {"Type": "Fail", "Error": "Branch.Broke", "Cause": "b"}}}]},
+			"Each": {"Type": "Map", "ItemsPath": "$.items", "End": true,
+				"ItemProcessor": {"StartAt": "Check", "States": {
+					"Check": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericGreaterThan": 2, "Next": "TooBig"}], "Default": "Ok"},
+					"TooBig": {"Type": "Fail", "Error": "Item.TooBig"},
+					"Ok": {"Type": "Pass", "End": true}}}}}}`)
+		x := ev.start("fail", "", `{"items": [1, 2, 3]}`)
+		ev.drain()
+		got := ev.wantStatus(x.ID, mesh.ExecutionFailed)
+		if got.Error != "Item.TooBig" {
+			t.Errorf("error: got %v, want %v", got.Error, "Item.TooBig")
+		}
+		// the aborted branch's token is withdrawn
+		if err := ev.engine.SendTaskSuccess(ev.ctx, ev.lastToken(), nil); mesh.ErrorCode(err) != mesh.ECONFLICT {
+			t.Errorf("token of an aborted branch: got %v, want %v", err, mesh.ECONFLICT)
+		}
+		h := strings.Join(ev.history(x.ID), ",")
+		for _, want := range []string{"ParallelStateFailed", "MapIterationFailed", "MapStateFailed", "ExecutionFailed"} {
+			if !strings.Contains(h, want) {
+				t.Errorf("history has no %s: %s", want, h)
+			}
+		}
+	})
+}

@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -96,4 +97,33 @@ func TestLoopsRunExecutionsToTheEnd(t *testing.T) {
 	if got := ev.wantStatus(x.ID, mesh.ExecutionSucceeded); string(got.Output) != `{"ok":true}` {
 		t.Errorf("output: got %s, want %s", got.Output, `{"ok":true}`)
 	}
+}
+
+func TestHTTPCallbackTask(t *testing.T) {
+	tokens := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Token string }
+		json.NewDecoder(r.Body).Decode(&body)
+		tokens <- body.Token
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("approve", `{"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": "meshgate:http:invoke.waitForTaskToken",
+			"Parameters": {"Method": "POST", "Url": "`+srv.URL+`", "Body": {"Token.$": "$$.Task.Token"}}, "End": true}}}`)
+		x := ev.start("approve", "", `{}`)
+		if n, err := ev.engine.SendOutboxOnce(ev.ctx); err != nil || n != 1 {
+			t.Fatalf("send outbox: got %v %v, want 1 task", n, err)
+		}
+		tok := <-tokens
+		ev.drain()
+		ev.wantStatus(x.ID, mesh.ExecutionRunning) // the answer of the call only says the token left
+		if err := ev.engine.SendTaskSuccess(ev.ctx, tok, json.RawMessage(`{"approved": true}`)); err != nil {
+			t.Fatalf("success: %v", err)
+		}
+		if got := ev.wantStatus(x.ID, mesh.ExecutionSucceeded); string(got.Output) != `{"approved":true}` {
+			t.Errorf("output: got %s, want %s", got.Output, `{"approved":true}`)
+		}
+	})
 }
