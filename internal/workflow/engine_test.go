@@ -168,6 +168,12 @@ func TestShortExecution(t *testing.T) {
 		if got := ev.counter("runs"); got != 1 {
 			t.Errorf("counter: got %v, want %v", got, 1)
 		}
+		evs, _ := ev.engine.History(ev.ctx, x.ID, 0, 0)
+		for _, e := range evs[1:] {
+			if e.PreviousID != e.ID-1 {
+				t.Errorf("event %d (%s): got previous id %v, want %v", e.ID, e.Type, e.PreviousID, e.ID-1)
+			}
+		}
 	})
 }
 

@@ -337,6 +337,7 @@ func (e *Engine) prepareStart(r *startRequest, tx store.Tx, now time.Time, versi
 	r0 := &run{rec: rec, now: now, top: m, input: input}
 	r0.st.Root = &frame{State: m.StartAt, Input: Value{input}, Phase: phaseEnter, machine: m}
 	r0.event(nil, "ExecutionStarted", map[string]any{"input": input, "stateMachine": sm.Name, "version": int64(sm.Version)})
+	r0.st.Root.LastEvent = r0.rec.Events
 	r.rec, r.exec, r.run = rec, &rec.Execution, r0
 	return nil
 }
