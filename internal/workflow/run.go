@@ -7,6 +7,7 @@ import (
 	"fmt"
 	mathrand "math/rand/v2"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -253,13 +254,21 @@ func (r *run) context(f *frame) *asl.Context {
 	}
 }
 
+// randomSeed seeds every run's source of randomness, each run taking its
+// own stream, without a system call per run.
+var randomSeed, randomStream = func() (uint64, *atomic.Uint64) {
+	var b [16]byte
+	cryptorand.Read(b[:])
+	s := &atomic.Uint64{}
+	s.Store(binary.LittleEndian.Uint64(b[8:]))
+	return binary.LittleEndian.Uint64(b[:8]), s
+}()
+
 // random returns the run's source of randomness (retry jitter, States.UUID,
-// States.MathRandom), seeded from crypto/rand.
+// States.MathRandom).
 func (r *run) random() *mathrand.Rand {
 	if r.rnd == nil {
-		var b [16]byte
-		cryptorand.Read(b[:])
-		r.rnd = mathrand.New(mathrand.NewPCG(binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])))
+		r.rnd = mathrand.New(mathrand.NewPCG(randomSeed, randomStream.Add(1)))
 	}
 	return r.rnd
 }
