@@ -106,15 +106,26 @@ func (tx *Tx) DeleteStateMachine(ctx context.Context, name string) error {
 	return nil
 }
 
-// rowsPerStatement bounds the rows of one multi-row statement (SQLite
-// allows 32766 parameters).
-const rowsPerStatement = 100
+// batchSizes are the row counts of multi-row statements: a batch is split
+// into statements of these sizes, largest first, so that only a few
+// statement texts exist and each stays in the connection's statement cache.
+var batchSizes = [...]int{64, 16, 4, 1}
+
+// nextBatch returns how many of n rows the next statement takes.
+func nextBatch(n int) int {
+	for _, s := range batchSizes {
+		if n >= s {
+			return s
+		}
+	}
+	return n
+}
 
 // InsertExecutions adds executions; those whose name is taken are left out.
 func (tx *Tx) InsertExecutions(ctx context.Context, es []*store.ExecutionRecord) (map[string]bool, error) {
 	inserted := make(map[string]bool, len(es))
 	for len(es) > 0 {
-		n := min(rowsPerStatement, len(es))
+		n := nextBatch(len(es))
 		var b strings.Builder
 		b.WriteString(`INSERT INTO workflow_executions (id, name, state_machine, version, status, input, output, error, cause,
 			started_at, stopped_at, deadline, events, started_by, state, wake_at) VALUES `)
@@ -310,7 +321,7 @@ func (tx *Tx) NextWake(ctx context.Context) (time.Time, error) {
 // UpdateExecutions saves executions' progress, many rows per statement.
 func (tx *Tx) UpdateExecutions(ctx context.Context, es []*store.ExecutionRecord) error {
 	for len(es) > 0 {
-		n := min(rowsPerStatement, len(es))
+		n := nextBatch(len(es))
 		var b strings.Builder
 		b.WriteString(`WITH v(id, status, output, error, cause, stopped_at, events, state, wake_at) AS (VALUES `)
 		args := make([]any, 0, n*9)
@@ -345,7 +356,7 @@ func (tx *Tx) CountExecutions(ctx context.Context, stateMachine, status string) 
 // InsertHistoryEvents appends events, many rows per statement.
 func (tx *Tx) InsertHistoryEvents(ctx context.Context, events []*mesh.HistoryEvent) error {
 	for len(events) > 0 {
-		n := min(rowsPerStatement, len(events))
+		n := nextBatch(len(events))
 		var b strings.Builder
 		b.WriteString(`INSERT INTO workflow_history (execution_id, id, previous_id, type, timestamp, details) VALUES `)
 		args := make([]any, 0, n*6)
