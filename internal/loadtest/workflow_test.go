@@ -2,6 +2,7 @@ package loadtest_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"github.com/meshgate/meshgate/client"
 	"github.com/meshgate/meshgate/internal/loadtest"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/server"
+	"github.com/meshgate/meshgate/internal/server/servertest"
 	"github.com/meshgate/meshgate/internal/store/sqlite"
 	"github.com/meshgate/meshgate/internal/web"
 	"github.com/meshgate/meshgate/internal/web/api"
@@ -57,4 +60,24 @@ func BenchmarkWorkflowLoad(b *testing.B) {
 		st := e.Stats()
 		b.ReportMetric(float64(st.Starts)/float64(max(st.StartCommits, 1)), "starts/commit")
 	}
+}
+
+// BenchmarkWorkflowLoadServer is BenchmarkWorkflowLoad against the whole
+// server (authentication, middleware, metrics) on SQLite with
+// synchronous=FULL, with its background loops running.
+func BenchmarkWorkflowLoadServer(b *testing.B) {
+	srv, c := servertest.New(b, servertest.Options{Config: server.Config{Synchronous: "FULL"}, Log: io.Discard})
+	c = c.WithHTTPClient(loadtest.NewHTTPClient(64))
+	for b.Loop() {
+		res, err := loadtest.Workflow(context.Background(), loadtest.WorkflowOptions{Client: c, Executions: 5000, Concurrency: 64})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Succeeded != res.Executions {
+			b.Fatalf("succeeded: got %v, want %v", res.Succeeded, res.Executions)
+		}
+		b.ReportMetric(res.TransitionsPerSecond, "transitions/s")
+		b.ReportMetric(res.ExecutionsPerSecond, "executions/s")
+	}
+	_ = srv
 }

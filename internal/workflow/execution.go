@@ -38,10 +38,16 @@ const inlineSteps = 50
 // maxExecutionName is Step Functions' limit on execution names.
 const maxExecutionName = 80
 
-func newID() string {
+// newID returns a UUIDv7: time-ordered, so new executions and their
+// history land at the end of the store's indexes rather than all over them.
+func newID(now time.Time) string {
 	b := make([]byte, 16)
 	rand.Read(b)
-	b[6] = (b[6] & 0x0f) | 0x40
+	ms := uint64(now.UnixMilli())
+	for i := 0; i < 6; i++ {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = (b[6] & 0x0f) | 0x70
 	b[8] = (b[8] & 0x3f) | 0x80
 	h := hex.EncodeToString(b)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
@@ -318,7 +324,7 @@ func (e *Engine) prepareStart(r *startRequest, tx store.Tx, now time.Time, versi
 	if err != nil {
 		return err
 	}
-	id := newID()
+	id := newID(now)
 	name := in.Name
 	if name == "" {
 		name = id
