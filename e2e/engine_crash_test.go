@@ -279,7 +279,7 @@ func TestEngineSurvivesKills(t *testing.T) {
 	bin := buildMeshgate(t, t.TempDir())
 
 	t.Run("sqlite", func(t *testing.T) {
-		const n, kills = 300, 20
+		const n, kills = 600, 20
 		p := startProc(t, bin, "sqlite.log", "--data", t.TempDir())
 		c := p.client()
 		if _, err := c.CreateStateMachine(context.Background(), "crash", "", json.RawMessage(crashDefinition)); err != nil {
@@ -289,15 +289,28 @@ func TestEngineSurvivesKills(t *testing.T) {
 		defer cancel()
 		var started atomic.Int64
 		done := startLoad(ctx, func() []*client.Client { return []*client.Client{c} }, "crash", n, &started)
-		for k := 0; k < kills; k++ {
-			time.Sleep(time.Duration(50+rand.IntN(400)) * time.Millisecond)
+		// kill at random moments until the load has been started and at
+		// least `kills` kills happened, the first ones while it is started
+		var loadErr error
+		loading, k, duringStarts := true, 0, 0
+		for k < kills || loading {
+			time.Sleep(time.Duration(20+rand.IntN(300)) * time.Millisecond)
+			select {
+			case loadErr = <-done:
+				loading = false
+			default:
+			}
+			if loading {
+				duringStarts++
+			}
 			p.kill()
 			p.start()
+			k++
 		}
-		if err := <-done; err != nil {
-			t.Fatal(err)
+		if loadErr != nil {
+			t.Fatal(loadErr)
 		}
-		t.Logf("%d kills during the load of %d executions", kills, started.Load())
+		t.Logf("%d kills, %d of them while the %d executions were being started", k, duringStarts, started.Load())
 		checkOutcome(t, c, "crash", n)
 	})
 
