@@ -17,7 +17,7 @@ type LoadCmd struct {
 // LoadWorkflowCmd is the workflow load.
 type LoadWorkflowCmd struct {
 	Executions  int           `help:"Executions to start." default:"10000"`
-	Concurrency int           `help:"Concurrent start requests." default:"64"`
+	Concurrency int           `help:"Concurrent start requests; more of them make bigger group commits." default:"256"`
 	Definition  string        `help:"Definition to run instead of the built-in short one: inline JSON or file://path."`
 	Timeout     time.Duration `help:"How long to wait for the executions to end." default:"10m"`
 }

@@ -46,9 +46,9 @@ func BenchmarkWorkflowLoad(b *testing.B) {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go e.Dispatcher().Run(lctx)
-	c := client.New(srv.URL, "t").WithHTTPClient(loadtest.NewHTTPClient(64))
+	c := client.New(srv.URL, "t").WithHTTPClient(loadtest.NewHTTPClient(256))
 	for b.Loop() {
-		res, err := loadtest.Workflow(ctx, loadtest.WorkflowOptions{Client: c, Executions: 5000, Concurrency: 64})
+		res, err := loadtest.Workflow(ctx, loadtest.WorkflowOptions{Client: c, Executions: 5000, Concurrency: 256})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -67,9 +67,9 @@ func BenchmarkWorkflowLoad(b *testing.B) {
 // synchronous=FULL, with its background loops running.
 func BenchmarkWorkflowLoadServer(b *testing.B) {
 	srv, c := servertest.New(b, servertest.Options{Config: server.Config{Synchronous: "FULL"}, Log: io.Discard})
-	c = c.WithHTTPClient(loadtest.NewHTTPClient(64))
+	c = c.WithHTTPClient(loadtest.NewHTTPClient(256))
 	for b.Loop() {
-		res, err := loadtest.Workflow(context.Background(), loadtest.WorkflowOptions{Client: c, Executions: 5000, Concurrency: 64})
+		res, err := loadtest.Workflow(context.Background(), loadtest.WorkflowOptions{Client: c, Executions: 5000, Concurrency: 256})
 		if err != nil {
 			b.Fatal(err)
 		}
