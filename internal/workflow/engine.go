@@ -8,6 +8,19 @@
 // transaction (exactly once); external ones leave through the outbox (at
 // least once, with a dedupe key). Timers are wake times on execution rows,
 // so they survive restarts.
+//
+// Sharing the work: an execution is advanced only inside a transaction that
+// holds its row (PostgreSQL: FOR UPDATE, SKIP LOCKED by the dispatchers; SQLite:
+// the single writer), so a replica that dies mid-step loses nothing and the
+// others take its executions at once. Work done outside transactions, the
+// external tasks of the outbox, is leased: a row names its owner and lease
+// expiry, and a dead replica's task is run again by another once the lease
+// has expired. Locks are always taken execution first, then its tokens and
+// outbox rows, so replicas cannot deadlock on them.
+//
+// Starts are group-committed: concurrent StartExecution calls share one
+// transaction, in which each new execution also takes its first steps, so
+// a short execution is started and finished by a single commit.
 package workflow
 
 import (
