@@ -71,7 +71,7 @@ func buildMeshgate(t *testing.T, dir string) string {
 	return crashBinary.path
 }
 
-func freeAddr(t *testing.T) string {
+func crashFreeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -81,8 +81,8 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// proc is one `meshgate serve` process that the test may kill and restart.
-type proc struct {
+// crashProc is one `meshgate serve` process that the test may kill and restart.
+type crashProc struct {
 	t    *testing.T
 	bin  string
 	args []string
@@ -91,13 +91,13 @@ type proc struct {
 	cmd  *exec.Cmd
 }
 
-func startProc(t *testing.T, bin, logName string, args ...string) *proc {
+func startCrashProc(t *testing.T, bin, logName string, args ...string) *crashProc {
 	t.Helper()
 	logs, err := os.Create(filepath.Join(t.TempDir(), logName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{t: t, bin: bin, addr: freeAddr(t), logs: logs}
+	p := &crashProc{t: t, bin: bin, addr: crashFreeAddr(t), logs: logs}
 	p.args = append([]string{"serve", "--addr", p.addr, "--log-level", "warn"}, args...)
 	p.start()
 	t.Cleanup(func() {
@@ -114,7 +114,7 @@ func startProc(t *testing.T, bin, logName string, args ...string) *proc {
 	return p
 }
 
-func (p *proc) start() {
+func (p *crashProc) start() {
 	p.t.Helper()
 	cmd := exec.Command(p.bin, p.args...)
 	var env []string
@@ -140,7 +140,7 @@ func (p *proc) start() {
 }
 
 // kill sends SIGKILL: no shutdown, no flush, as a crash or kill -9 would.
-func (p *proc) kill() {
+func (p *crashProc) kill() {
 	if p.cmd == nil {
 		return
 	}
@@ -149,13 +149,13 @@ func (p *proc) kill() {
 	p.cmd = nil
 }
 
-func (p *proc) client() *client.Client {
+func (p *crashProc) client() *client.Client {
 	return client.New("http://"+p.addr, crashToken).WithHTTPClient(&httpClientNoKeepAlive)
 }
 
-// load starts executions e-1..e-n through the given servers, retrying each
+// startCrashLoad starts executions e-1..e-n through the given servers, retrying each
 // with the same name (the idempotency key) until a server acknowledges it.
-func startLoad(ctx context.Context, servers func() []*client.Client, sm string, n int, started *atomic.Int64) <-chan error {
+func startCrashLoad(ctx context.Context, servers func() []*client.Client, sm string, n int, started *atomic.Int64) <-chan error {
 	done := make(chan error, 1)
 	go func() {
 		var wg sync.WaitGroup
@@ -195,10 +195,10 @@ func startLoad(ctx context.Context, servers func() []*client.Client, sm string, 
 	return done
 }
 
-// checkOutcome waits until no execution of sm runs, then checks every one
+// checkCrashOutcome waits until no execution of sm runs, then checks every one
 // ended as it would have without crashes and every counter increment
 // happened exactly once.
-func checkOutcome(t *testing.T, c *client.Client, sm string, n int) {
+func checkCrashOutcome(t *testing.T, c *client.Client, sm string, n int) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(90 * time.Second)
@@ -280,7 +280,7 @@ func TestEngineSurvivesKills(t *testing.T) {
 
 	t.Run("sqlite", func(t *testing.T) {
 		const n, kills = 600, 20
-		p := startProc(t, bin, "sqlite.log", "--data", t.TempDir())
+		p := startCrashProc(t, bin, "sqlite.log", "--data", t.TempDir())
 		c := p.client()
 		if _, err := c.CreateStateMachine(context.Background(), "crash", "", json.RawMessage(crashDefinition)); err != nil {
 			t.Fatal(err)
@@ -288,7 +288,7 @@ func TestEngineSurvivesKills(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		var started atomic.Int64
-		done := startLoad(ctx, func() []*client.Client { return []*client.Client{c} }, "crash", n, &started)
+		done := startCrashLoad(ctx, func() []*client.Client { return []*client.Client{c} }, "crash", n, &started)
 		// kill at random moments until the load has been started and at
 		// least `kills` kills happened, the first ones while it is started
 		var loadErr error
@@ -311,7 +311,7 @@ func TestEngineSurvivesKills(t *testing.T) {
 			t.Fatal(loadErr)
 		}
 		t.Logf("%d kills, %d of them while the %d executions were being started", k, duringStarts, started.Load())
-		checkOutcome(t, c, "crash", n)
+		checkCrashOutcome(t, c, "crash", n)
 	})
 
 	t.Run("postgres replicas", func(t *testing.T) {
@@ -331,8 +331,8 @@ func TestEngineSurvivesKills(t *testing.T) {
 			dsn = url + "?search_path=" + schema
 		}
 		const n = 300
-		a := startProc(t, bin, "replica-a.log", "--database", dsn, "--data", t.TempDir())
-		b := startProc(t, bin, "replica-b.log", "--database", dsn, "--data", t.TempDir())
+		a := startCrashProc(t, bin, "replica-a.log", "--database", dsn, "--data", t.TempDir())
+		b := startCrashProc(t, bin, "replica-b.log", "--database", dsn, "--data", t.TempDir())
 		if _, err := a.client().CreateStateMachine(context.Background(), "crash", "", json.RawMessage(crashDefinition)); err != nil {
 			t.Fatal(err)
 		}
@@ -341,7 +341,7 @@ func TestEngineSurvivesKills(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		var started atomic.Int64
-		done := startLoad(ctx, func() []*client.Client {
+		done := startCrashLoad(ctx, func() []*client.Client {
 			mu.Lock()
 			defer mu.Unlock()
 			return live
@@ -356,6 +356,6 @@ func TestEngineSurvivesKills(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		checkOutcome(t, b.client(), "crash", n)
+		checkCrashOutcome(t, b.client(), "crash", n)
 	})
 }
