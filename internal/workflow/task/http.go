@@ -45,7 +45,9 @@ type HTTPOptions struct {
 // A non-2xx answer fails with "HTTP.StatusCode.<code>" (cause: the start of
 // the body); no answer fails with "HTTP.Error"; bad Parameters with
 // "HTTP.InvalidParameters". Each request carries the attempt's dedupe key in
-// the Idempotency-Key header.
+// the Idempotency-Key header. A request is bounded by the Parameters'
+// TimeoutSeconds, the state's TimeoutSeconds (default 60 s) and the outbox
+// lease (105 s), whichever is shortest; it then fails with States.Timeout.
 type HTTP struct {
 	client *http.Client
 }
