@@ -108,9 +108,9 @@ type startRequest struct {
 	dup *startRequest // an earlier request of the batch with the same name and input
 }
 
-// commitQueue gathers concurrent starts into one transaction. The first
-// caller to find the queue idle commits batches until it is empty, while
-// the others wait for their batch.
+// commitQueue gathers concurrent starts into one transaction: while one
+// batch commits, the next gathers. A committer goroutine runs while there
+// is work and stops when the queue is empty.
 type commitQueue struct {
 	e       *Engine
 	mu      sync.Mutex
@@ -120,15 +120,20 @@ type commitQueue struct {
 
 const maxStartBatch = 512
 
+// submit queues req and returns once its batch has committed (or failed).
 func (q *commitQueue) submit(req *startRequest) {
 	q.mu.Lock()
 	q.pending = append(q.pending, req)
-	if q.busy {
-		q.mu.Unlock()
-		<-req.done
-		return
+	if !q.busy {
+		q.busy = true
+		go q.drain()
 	}
-	q.busy = true
+	q.mu.Unlock()
+	<-req.done
+}
+
+func (q *commitQueue) drain() {
+	q.mu.Lock()
 	for len(q.pending) > 0 {
 		n := min(len(q.pending), maxStartBatch)
 		batch := q.pending[:n:n]
@@ -136,9 +141,7 @@ func (q *commitQueue) submit(req *startRequest) {
 		q.mu.Unlock()
 		q.e.commitStarts(batch)
 		for _, r := range batch {
-			if r != req {
-				close(r.done)
-			}
+			close(r.done)
 		}
 		q.mu.Lock()
 	}
