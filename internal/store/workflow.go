@@ -135,6 +135,9 @@ type WorkflowTx interface {
 	// FinishOutboxTask marks a task done or cancelled; ECONFLICT when owner no
 	// longer holds its lease or it is not pending (owner "" skips the lease check).
 	FinishOutboxTask(ctx context.Context, id int64, owner, status string) error
+	// ReleaseOutboxLeases frees the leases of every pending task, for a
+	// process that knows it is the store's only user (SQLite) when it starts.
+	ReleaseOutboxLeases(ctx context.Context) error
 	// CancelOutboxTasks cancels an execution's pending tasks, or the one of attempt when attempt > 0.
 	CancelOutboxTasks(ctx context.Context, executionID string, attempt int64) error
 

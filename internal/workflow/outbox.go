@@ -147,6 +147,13 @@ type Sender struct{ e *Engine }
 // a slow task does not hold back the others.
 func (s *Sender) Run(ctx context.Context) error {
 	e := s.e
+	if e.store.Dialect() == "sqlite" {
+		// one process per SQLite store: leases left by its previous run
+		// belong to no one alive, so its tasks run again at once
+		if err := e.store.Update(ctx, func(tx store.Tx) error { return tx.ReleaseOutboxLeases(ctx) }); err != nil {
+			e.log.Error("workflow outbox: release leases", "err", err)
+		}
+	}
 	slots := make(chan struct{}, e.opts.OutboxConcurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()

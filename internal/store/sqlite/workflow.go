@@ -512,6 +512,14 @@ func (tx *Tx) FinishOutboxTask(ctx context.Context, id int64, owner, status stri
 	return nil
 }
 
+// ReleaseOutboxLeases frees the leases of every pending task.
+func (tx *Tx) ReleaseOutboxLeases(ctx context.Context) error {
+	if _, err := tx.tx.ExecContext(ctx, `UPDATE workflow_outbox SET lease_until = NULL, lease_owner = '' WHERE status = 'pending' AND lease_until IS NOT NULL`); err != nil {
+		return fmt.Errorf("release outbox leases: %w", err)
+	}
+	return nil
+}
+
 // CancelOutboxTasks cancels an execution's pending tasks.
 func (tx *Tx) CancelOutboxTasks(ctx context.Context, executionID string, attempt int64) error {
 	q := `UPDATE workflow_outbox SET status = 'cancelled' WHERE execution_id = ? AND status = 'pending'`

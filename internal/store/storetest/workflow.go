@@ -155,10 +155,16 @@ func testWorkflow(t *testing.T, open Opener) {
 			if again, _ := tx.ClaimOutboxTasks(ctx, "b", now.Add(2*time.Minute), now.Add(3*time.Minute), 10); len(again) != 1 {
 				t.Errorf("claim after the lease expired: got %d tasks, want 1", len(again))
 			}
+			if err := tx.ReleaseOutboxLeases(ctx); err != nil {
+				return err
+			}
+			if again, _ := tx.ClaimOutboxTasks(ctx, "c", now.Add(2*time.Minute), now.Add(3*time.Minute), 10); len(again) != 1 {
+				t.Errorf("claim after the leases were released: got %d tasks, want 1", len(again))
+			}
 			if err := tx.FinishOutboxTask(ctx, got[0].ID, "a", store.OutboxDone); mesh.ErrorCode(err) != mesh.ECONFLICT {
 				t.Errorf("finish with a lost lease: got %v, want %v", err, mesh.ECONFLICT)
 			}
-			if err := tx.FinishOutboxTask(ctx, got[0].ID, "b", store.OutboxDone); err != nil {
+			if err := tx.FinishOutboxTask(ctx, got[0].ID, "c", store.OutboxDone); err != nil {
 				t.Errorf("finish: %v", err)
 			}
 			if v, err := tx.AddWorkflowCounter(ctx, "c", 2); err != nil || v != 2 {
