@@ -70,8 +70,8 @@ func TestExternalTasksSurviveKills(t *testing.T) {
 		}
 		done <- nil
 	}()
-	loading := true
-	for k := 0; k < kills || loading; k++ {
+	loading, k := true, 0
+	for ; k < kills || loading; k++ {
 		time.Sleep(time.Duration(50+rand.IntN(250)) * time.Millisecond)
 		select {
 		case err := <-done:
@@ -120,5 +120,5 @@ func TestExternalTasksSurviveKills(t *testing.T) {
 			duplicates += deliveries - 1
 		}
 	}
-	t.Logf("%d executions, %d kills, %d repeated deliveries, each with its attempt's dedupe key for the receiver to drop", n, kills, duplicates)
+	t.Logf("%d executions, %d kills, %d repeated deliveries, each with its attempt's dedupe key for the receiver to drop", n, k, duplicates)
 }
