@@ -18,7 +18,9 @@ type Index struct {
 	byID        map[int64]key
 	// owners maps a database to its owning account (data_owner): an account
 	// principal holds everything on what it owns.
-	owners  map[string]string
+	owners map[string]string
+	// links maps an account to its resource links by name.
+	links   map[string]map[string]*mesh.ResourceLink
 	central string
 	version int64
 }
@@ -35,6 +37,7 @@ func NewIndex(central string) *Index {
 		byPrincipal: map[mesh.Principal]map[string]*node{},
 		byID:        map[int64]key{},
 		owners:      map[string]string{},
+		links:       map[string]map[string]*mesh.ResourceLink{},
 		central:     central,
 	}
 }
@@ -207,4 +210,58 @@ func decideGrants(grants []*mesh.Grant, action mesh.Permission, r mesh.Resource,
 		}
 	}
 	return n.decide(action, r, grantOpt)
+}
+
+// ReplaceLinks swaps in every resource link.
+func (x *Index) ReplaceLinks(links []*mesh.ResourceLink) {
+	m := map[string]map[string]*mesh.ResourceLink{}
+	for _, l := range links {
+		if m[l.AccountID] == nil {
+			m[l.AccountID] = map[string]*mesh.ResourceLink{}
+		}
+		m[l.AccountID][l.Name] = l
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.links = m
+}
+
+// PutLink adds a resource link.
+func (x *Index) PutLink(l *mesh.ResourceLink) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.links[l.AccountID] == nil {
+		x.links[l.AccountID] = map[string]*mesh.ResourceLink{}
+	}
+	x.links[l.AccountID][l.Name] = l
+}
+
+// RemoveLink drops a resource link.
+func (x *Index) RemoveLink(l *mesh.ResourceLink) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	delete(x.links[l.AccountID], l.Name)
+}
+
+// ResolveLink rewrites a resource named through one of the account's
+// resource links into the shared resource it points at. A resource that
+// names no link of the account is returned as it is.
+func (x *Index) ResolveLink(accountID string, r mesh.Resource) mesh.Resource {
+	x.mu.RLock()
+	l := x.links[accountID][r.Database]
+	x.mu.RUnlock()
+	return resolveLink(l, r)
+}
+
+// A link named after the database it points at names the original too, so
+// it resolves to the name as written.
+func resolveLink(l *mesh.ResourceLink, r mesh.Resource) mesh.Resource {
+	if l == nil || l.Name == l.Database {
+		return r
+	}
+	r.Database = l.Database
+	if l.Table != "" && r.Table == "" {
+		r.Table = l.Table
+	}
+	return r
 }

@@ -1,0 +1,300 @@
+// Package access holds meshgate's permissions and cross-account sharing:
+// grants with grant option, the one authorization decision, shares of
+// catalog resources with other accounts, their invitations, and the resource
+// links that show a share in the consumer account's catalog view.
+//
+// Decisions are answered from an in-memory Index of the active grants. The
+// store keeps an access version that every change increments in the same
+// transaction. A change made through this process is applied to the index
+// right after it commits; changes made elsewhere (another replica on the
+// same PostgreSQL database, or a catalog delete running in the catalog's
+// transaction) are picked up by Refresh, which compares the store's version
+// with the index's and reloads when they differ. The Run loop calls Refresh
+// every Config.RefreshInterval (default 1s): that interval bounds how stale
+// another replica's decisions can be. Refresh costs one single-row read
+// when nothing changed.
+package access
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// Defaults of Config.
+const (
+	DefaultInvitationTTL   = 12 * time.Hour
+	DefaultRefreshInterval = time.Second
+	DefaultSweepInterval   = time.Minute
+)
+
+// Config tunes the service.
+type Config struct {
+	// CentralAccountID is the server's own account.
+	CentralAccountID string
+	// Organization is the central account's organization: shares with
+	// accounts of the same (non-empty) organization are active at once.
+	Organization string
+	// InvitationTTL is how long an invitation stays pending (default 12h, as RAM).
+	InvitationTTL time.Duration
+	// RefreshInterval bounds how stale the decision index may be against
+	// changes made by other replicas (default 1s).
+	RefreshInterval time.Duration
+	// SweepInterval is how often expired invitations are recorded (default 1m).
+	// Expiry itself is exact: a pending invitation past its time is expired
+	// whenever it is read.
+	SweepInterval time.Duration
+}
+
+// Catalog is what access reads of the catalog, inside the caller's transaction.
+type Catalog interface {
+	// DatabaseOwner returns a database's owning account (its data_owner
+	// parameter, possibly empty), or ENOTFOUND.
+	DatabaseOwner(ctx context.Context, tx store.Tx, database string) (string, error)
+	// TableColumns returns a table's column names, or ENOTFOUND.
+	TableColumns(ctx context.Context, tx store.Tx, database, table string) ([]string, error)
+	// Tables returns a database's table names.
+	Tables(ctx context.Context, tx store.Tx, database string) ([]string, error)
+	// Owners returns every database's owning account.
+	Owners(ctx context.Context, tx store.Tx) (map[string]string, error)
+}
+
+// Accounts is what access reads of accounts and users.
+type Accounts interface {
+	// AccountOrganization returns an account's organization ("" for none), or ENOTFOUND.
+	AccountOrganization(ctx context.Context, tx store.Tx, accountID string) (string, error)
+	// CheckUser returns ENOTFOUND unless the account has the user.
+	CheckUser(ctx context.Context, tx store.Tx, accountID, username string) error
+}
+
+// Service manages grants, shares, invitations and links, and decides.
+type Service struct {
+	store    store.Store
+	clock    mesh.Clock
+	cfg      Config
+	catalog  Catalog
+	accounts Accounts
+	index    *Index
+
+	// writeMu orders this process's access changes so that each is applied
+	// to the index in commit order.
+	writeMu sync.Mutex
+	// dirty asks the next Refresh to reload even if the version looks current.
+	dirty atomic.Bool
+}
+
+// NewService returns the access service. Call Load before serving decisions.
+func NewService(s store.Store, clock mesh.Clock, cfg Config, catalog Catalog, accounts Accounts) *Service {
+	if cfg.InvitationTTL == 0 {
+		cfg.InvitationTTL = DefaultInvitationTTL
+	}
+	if cfg.RefreshInterval == 0 {
+		cfg.RefreshInterval = DefaultRefreshInterval
+	}
+	if cfg.SweepInterval == 0 {
+		cfg.SweepInterval = DefaultSweepInterval
+	}
+	return &Service{store: s, clock: clock, cfg: cfg, catalog: catalog, accounts: accounts, index: NewIndex(cfg.CentralAccountID)}
+}
+
+// Index returns the decision index, for in-process callers that decide often.
+func (s *Service) Index() *Index { return s.index }
+
+// Load rebuilds the index from the store: every grant, link and owner.
+func (s *Service) Load(ctx context.Context) error {
+	var version int64
+	var grants []*mesh.Grant
+	var links []*mesh.ResourceLink
+	var owners map[string]string
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		if version, err = tx.AccessVersion(ctx); err != nil {
+			return err
+		}
+		if grants, err = tx.FindGrants(ctx, store.GrantFilter{}); err != nil {
+			return err
+		}
+		if links, err = tx.FindResourceLinks(ctx, "", 0); err != nil {
+			return err
+		}
+		owners, err = s.catalog.Owners(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("load access index: %w", err)
+	}
+	s.index.Replace(version, grants, owners)
+	s.index.ReplaceLinks(links)
+	return nil
+}
+
+// Refresh reloads the index when the store's access version moved on
+// without it (another replica, a catalog delete) and refreshes the owners.
+func (s *Service) Refresh(ctx context.Context) error {
+	var version int64
+	var owners map[string]string
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		if version, err = tx.AccessVersion(ctx); err != nil {
+			return err
+		}
+		owners, err = s.catalog.Owners(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("refresh access index: %w", err)
+	}
+	if version != s.index.Version() || s.dirty.Load() {
+		s.dirty.Store(false)
+		return s.Load(ctx)
+	}
+	s.index.SetOwners(owners)
+	return nil
+}
+
+// Run keeps the index fresh and records expired invitations until ctx ends
+// (server.Background).
+func (s *Service) Run(ctx context.Context) error {
+	refresh := time.NewTicker(s.cfg.RefreshInterval)
+	defer refresh.Stop()
+	sweep := time.NewTicker(s.cfg.SweepInterval)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-refresh.C:
+			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				s.dirty.Store(true)
+			}
+		case <-sweep.C:
+			s.ExpireInvitations(ctx)
+		}
+	}
+}
+
+// changes collects what a transaction did to the index's inputs, applied
+// once it commits.
+type changes struct {
+	put      map[int64]*mesh.Grant
+	removed  map[int64]bool
+	links    []*mesh.ResourceLink
+	unlinked []*mesh.ResourceLink
+	version  int64
+	bumped   bool
+}
+
+func newChanges() *changes {
+	return &changes{put: map[int64]*mesh.Grant{}, removed: map[int64]bool{}}
+}
+
+func (c *changes) putGrant(g *mesh.Grant) {
+	cp := *g
+	c.put[g.ID] = &cp
+	delete(c.removed, g.ID)
+}
+
+func (c *changes) removeGrant(id int64) {
+	delete(c.put, id)
+	c.removed[id] = true
+}
+
+// bump increments the store's access version once per transaction.
+func (c *changes) bump(ctx context.Context, tx store.Tx) error {
+	if c.bumped {
+		return nil
+	}
+	v, err := tx.BumpAccessVersion(ctx)
+	if err != nil {
+		return err
+	}
+	c.version, c.bumped = v, true
+	return nil
+}
+
+// update runs fn in a store transaction and, once it commits, applies its
+// changes to the index. A version that does not follow the index's own means
+// another writer got in between: the next Refresh reloads.
+func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *changes) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	c := newChanges()
+	if err := s.store.Update(ctx, func(tx store.Tx) error { return fn(tx, c) }); err != nil {
+		return err
+	}
+	if !c.bumped {
+		return nil
+	}
+	prev := s.index.Version()
+	put := make([]*mesh.Grant, 0, len(c.put))
+	for _, g := range c.put {
+		put = append(put, g)
+	}
+	removed := make([]int64, 0, len(c.removed))
+	for id := range c.removed {
+		removed = append(removed, id)
+	}
+	s.index.Apply(c.version, put, removed)
+	for _, l := range c.unlinked {
+		s.index.RemoveLink(l)
+	}
+	for _, l := range c.links {
+		s.index.PutLink(l)
+	}
+	if c.version != prev+1 {
+		s.dirty.Store(true)
+	}
+	return nil
+}
+
+// actor returns the caller, or EUNAUTHORIZED.
+func actor(ctx context.Context) (*mesh.Actor, error) {
+	a := mesh.ActorFromContext(ctx)
+	if a == nil {
+		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+	}
+	return a, nil
+}
+
+// Authorize decides one request for a data engine or another capability.
+// The principal may name its account's resource links in place of the
+// shared database. Errors: EINVALID for a malformed request.
+func (s *Service) Authorize(p mesh.Principal, action mesh.Permission, r mesh.Resource) (mesh.Decision, error) {
+	if _, err := mesh.ParsePrincipal("principal", string(p)); err != nil {
+		return mesh.Decision{}, err
+	}
+	if !action.Valid() {
+		return mesh.Decision{}, mesh.Invalid("action", "unknown action %q", action)
+	}
+	if err := r.Validate(); err != nil {
+		return mesh.Decision{}, err
+	}
+	if r.Table == mesh.AllTables {
+		return mesh.Decision{}, mesh.Invalid("resource.table", "ask about one table, not %q", mesh.AllTables)
+	}
+	return s.index.Allowed(p, action, s.index.ResolveLink(p.Account(), r)), nil
+}
+
+// CheckAuthorizeCaller decides whether the caller may ask about principal p
+// and resource r: about itself or its own account, as a mesh admin, or as an
+// admin of the account that owns the resource.
+func (s *Service) CheckAuthorizeCaller(ctx context.Context, p mesh.Principal, r mesh.Resource) error {
+	a, err := actor(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case a.IsMeshAdmin(),
+		p == mesh.UserPrincipal(a.AccountID, a.Username),
+		p.Account() == a.AccountID && a.HasRole(mesh.RoleAdmin),
+		a.HasRole(mesh.RoleAdmin) && s.index.Owner(r.Database) == a.AccountID:
+		return nil
+	}
+	return mesh.Errorf(mesh.EFORBIDDEN, "you may ask only about yourself, your account, or resources your account owns")
+}
+
