@@ -297,4 +297,3 @@ func (s *Service) CheckAuthorizeCaller(ctx context.Context, p mesh.Principal, r 
 	}
 	return mesh.Errorf(mesh.EFORBIDDEN, "you may ask only about yourself, your account, or resources your account owns")
 }
-
