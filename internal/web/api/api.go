@@ -3,6 +3,7 @@
 package api
 
 import (
+	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -17,6 +18,7 @@ type Deps struct {
 	Pages   *web.PageTokens
 	Auth    *auth.Service
 	Catalog *catalog.Service
+	Access  *access.Service
 	// CentralAccountID names the server's own account.
 	CentralAccountID string
 }
@@ -24,4 +26,5 @@ type Deps struct {
 // Register adds every API route to rt.
 func Register(rt *web.Router, d *Deps) {
 	registerOpenAPI(rt, d)
+	registerAccess(rt, d)
 }
