@@ -171,12 +171,17 @@ func (c *Client) ResendInvitation(ctx context.Context, id int64) (*Invitation, e
 	return &out, c.Do(ctx, http.MethodPost, "/api/v1/invitations/"+strconv.FormatInt(id, 10)+"/resend", nil, nil, &out)
 }
 
-// Links lists an account's resource links.
+// Links lists an account's resource links; with account empty, the
+// caller's account's (every account's for a mesh admin).
 func (c *Client) Links(ctx context.Context, account string) ([]ResourceLink, error) {
 	var out struct {
 		Links []ResourceLink `json:"links"`
 	}
-	return out.Links, c.Do(ctx, http.MethodGet, "/api/v1/accounts/"+PathEscape(account)+"/links", nil, nil, &out)
+	path := "/api/v1/links"
+	if account != "" {
+		path = "/api/v1/accounts/" + PathEscape(account) + "/links"
+	}
+	return out.Links, c.Do(ctx, http.MethodGet, path, nil, nil, &out)
 }
 
 // LinkTables lists the tables a resource link shows now.

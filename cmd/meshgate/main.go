@@ -32,6 +32,13 @@ type CLI struct {
 	Serve   ServeCmd   `cmd:"" help:"Run the meshgate server."`
 	Migrate MigrateCmd `cmd:"" help:"Apply the store's migrations and exit."`
 	Version VersionCmd `cmd:"" help:"Print the version."`
+
+	Grant      GrantCmd      `cmd:"" help:"Grant permissions on a database, tables or columns (shares with other accounts)."`
+	Revoke     RevokeCmd     `cmd:"" help:"Revoke exactly the named permissions; what was granted from them goes too."`
+	Grants     GrantsCmd     `cmd:"" help:"List grants."`
+	Invitation InvitationCmd `cmd:"" help:"List, accept, reject and resend share invitations."`
+	Link       LinkCmd       `cmd:"" help:"List resource links and the tables they show."`
+	Authorize  AuthorizeCmd  `cmd:"" help:"Ask whether a principal may do an action on a resource."`
 }
 
 // version is set at build time with -ldflags "-X main.version=...".

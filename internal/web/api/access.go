@@ -20,6 +20,7 @@ func registerAccess(rt *web.Router, d *Deps) {
 	rt.Handle("POST", "/api/v1/invitations/{id}/accept", web.Authenticated, d.acceptInvitation)
 	rt.Handle("POST", "/api/v1/invitations/{id}/reject", web.Authenticated, d.rejectInvitation)
 	rt.Handle("POST", "/api/v1/invitations/{id}/resend", web.Authenticated, d.resendInvitation)
+	rt.Handle("GET", "/api/v1/links", web.Authenticated, d.listLinks)
 	rt.Handle("GET", "/api/v1/accounts/{id}/links", web.Authenticated, d.listLinks)
 	rt.Handle("GET", "/api/v1/accounts/{id}/links/{name}/tables", web.Authenticated, d.linkTables)
 	rt.Handle("POST", "/api/v1/authorize", web.Authenticated, d.authorize)
