@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -33,6 +34,7 @@ type Server struct {
 	Store   store.Store
 	Auth    *auth.Service
 	Catalog *catalog.Service
+	Access  *access.Service
 	Router  *web.Router
 	http    *http.Server
 
@@ -77,6 +79,9 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	s.Auth = auth.NewService(s.Store, s.cfg.Clock)
 	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
+	if err := s.newAccess(ctx); err != nil {
+		return err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -103,6 +108,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Pages:            web.NewPageTokens(key),
 		Auth:             s.Auth,
 		Catalog:          s.Catalog,
+		Access:           s.Access,
 		CentralAccountID: s.cfg.CentralAccountID,
 	})
 	s.Router = rt
