@@ -19,18 +19,27 @@ type GrantInput struct {
 	Grantable   mesh.Permissions `json:"grantable"`
 }
 
-// validate checks the input's shape. For a revocation, permissions may be
-// empty when only the grant option is revoked.
+// validate checks the principal and that permissions are named. The
+// resource's shape is checked by validateShape once a resource link in it
+// has been resolved (a link may stand for a table).
 func (in *GrantInput) validate(revoke bool) error {
 	if _, err := mesh.ParsePrincipal("principal", string(in.Principal)); err != nil {
 		return err
 	}
 	in.Resource = in.Resource.Normalize()
-	if err := in.Resource.Validate(); err != nil {
+	if err := mesh.ValidateName("resource.database", in.Resource.Database); err != nil {
 		return err
 	}
 	if in.Permissions == 0 && (!revoke || in.Grantable == 0) {
 		return mesh.Invalid("permissions", "name at least one permission")
+	}
+	return nil
+}
+
+// validateShape checks the resolved resource and the permissions it may carry.
+func (in *GrantInput) validateShape(revoke bool) error {
+	if err := in.Resource.Validate(); err != nil {
+		return err
 	}
 	valid := ValidPermissions(in.Resource.Kind())
 	if bad := (in.Permissions | in.Grantable) &^ valid; bad != 0 {
@@ -50,16 +59,20 @@ type target struct {
 // checkResource resolves a link of the actor's account, and checks that the
 // database, table and columns exist. Errors: ENOTFOUND, EINVALID naming
 // unknown columns.
-func (s *Service) checkResource(ctx context.Context, tx store.Tx, a *mesh.Actor, r *mesh.Resource) (target, error) {
+func (s *Service) checkResource(ctx context.Context, tx store.Tx, a *mesh.Actor, in *GrantInput) (target, error) {
+	r := &in.Resource
 	if a.AccountID != s.cfg.CentralAccountID {
 		if l, err := tx.FindResourceLink(ctx, a.AccountID, r.Database); err == nil && l.Name != l.Database {
 			if l.Table != "" && r.Table != "" && r.Table != l.Table {
 				return target{}, mesh.NotFound("table", r.Table+" through resource link "+l.Name)
 			}
 			*r = resolveLink(l, *r)
-		} else if !mesh.IsCode(err, mesh.ENOTFOUND) {
+		} else if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
 			return target{}, err
 		}
+	}
+	if err := in.validateShape(false); err != nil {
+		return target{}, err
 	}
 	owner, err := s.catalog.DatabaseOwner(ctx, tx, r.Database)
 	if err != nil {
@@ -152,7 +165,7 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*mesh.Grant, error)
 	}
 	var out *mesh.Grant
 	err = s.update(ctx, func(tx store.Tx, c *changes) error {
-		t, err := s.checkResource(ctx, tx, a, &in.Resource)
+		t, err := s.checkResource(ctx, tx, a, &in)
 		if err != nil {
 			return err
 		}
@@ -240,6 +253,9 @@ func (s *Service) Revoke(ctx context.Context, in GrantInput) (*mesh.Grant, error
 			if l, err := tx.FindResourceLink(ctx, a.AccountID, in.Resource.Database); err == nil {
 				in.Resource = resolveLink(l, in.Resource)
 			}
+		}
+		if err := in.validateShape(true); err != nil {
+			return err
 		}
 		g, err := tx.FindGrantByResource(ctx, in.Principal, in.Resource)
 		if err != nil {
