@@ -7,15 +7,15 @@ import (
 )
 
 // Index is the in-memory copy of the active grants that answers decisions:
-// principal → database → grants split by kind, so a decision is two map
-// lookups and a scan of the few grants one principal holds in one database.
+// (principal, database) → grants split by kind, so a decision is one map
+// lookup and a scan of the few grants one principal holds in one database.
 // It is safe for concurrent use. The Service keeps it consistent with the
 // store: rebuilt at start, changed after each commit, and reloaded when the
 // store's access version moves on behind its back (another replica).
 type Index struct {
-	mu          sync.RWMutex
-	byPrincipal map[mesh.Principal]map[string]*node
-	byID        map[int64]key
+	mu    sync.RWMutex
+	nodes map[nodeKey]*node
+	byID  map[int64]key
 	// owners maps a database to its owning account (data_owner): an account
 	// principal holds everything on what it owns.
 	owners map[string]string
@@ -23,6 +23,12 @@ type Index struct {
 	links   map[string]map[string]*mesh.ResourceLink
 	central string
 	version int64
+}
+
+// nodeKey hashes both strings without building a combined one.
+type nodeKey struct {
+	principal mesh.Principal
+	database  string
 }
 
 type key struct {
@@ -34,11 +40,11 @@ type key struct {
 // which holds everything on the catalog it keeps.
 func NewIndex(central string) *Index {
 	return &Index{
-		byPrincipal: map[mesh.Principal]map[string]*node{},
-		byID:        map[int64]key{},
-		owners:      map[string]string{},
-		links:       map[string]map[string]*mesh.ResourceLink{},
-		central:     central,
+		nodes:   map[nodeKey]*node{},
+		byID:    map[int64]key{},
+		owners:  map[string]string{},
+		links:   map[string]map[string]*mesh.ResourceLink{},
+		central: central,
 	}
 }
 
@@ -69,15 +75,11 @@ func (x *Index) put(g *mesh.Grant) {
 	if g.Status != mesh.GrantActive {
 		return
 	}
-	dbs := x.byPrincipal[g.Principal]
-	if dbs == nil {
-		dbs = map[string]*node{}
-		x.byPrincipal[g.Principal] = dbs
-	}
-	n := dbs[g.Resource.Database]
+	nk := nodeKey{g.Principal, g.Resource.Database}
+	n := x.nodes[nk]
 	if n == nil {
 		n = &node{}
-		dbs[g.Resource.Database] = n
+		x.nodes[nk] = n
 	}
 	n.add(g)
 	x.byID[g.ID] = key{g.Principal, g.Resource}
@@ -96,12 +98,9 @@ func (x *Index) remove(id int64) {
 		return
 	}
 	delete(x.byID, id)
-	dbs := x.byPrincipal[k.principal]
-	if n := dbs[k.resource.Database]; n != nil && n.remove(id, k.resource) {
-		delete(dbs, k.resource.Database)
-		if len(dbs) == 0 {
-			delete(x.byPrincipal, k.principal)
-		}
+	nk := nodeKey{k.principal, k.resource.Database}
+	if n := x.nodes[nk]; n != nil && n.remove(id, k.resource) {
+		delete(x.nodes, nk)
 	}
 }
 
@@ -144,7 +143,7 @@ func (x *Index) Replace(version int64, grants []*mesh.Grant, owners map[string]s
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.byPrincipal, x.byID, x.owners, x.version = fresh.byPrincipal, fresh.byID, owners, version
+	x.nodes, x.byID, x.owners, x.version = fresh.nodes, fresh.byID, owners, version
 }
 
 // SetOwners replaces the database → owning account map.
@@ -180,7 +179,7 @@ func (x *Index) decide(p mesh.Principal, action mesh.Permission, r mesh.Resource
 		return mesh.Decision{Grants: []int64{}, Reason: "unknown action " + string(action)}
 	}
 	x.mu.RLock()
-	n := x.byPrincipal[p][r.Database]
+	n := x.nodes[nodeKey{p, r.Database}]
 	owner := x.owners[r.Database]
 	var ids []int64
 	var reason string
