@@ -33,6 +33,13 @@ type CLI struct {
 	Migrate MigrateCmd `cmd:"" help:"Apply the store's migrations and exit."`
 	Version VersionCmd `cmd:"" help:"Print the version."`
 
+	Login   LoginCmd   `cmd:"" help:"Sign in with a username and password and print an API token for the CLI."`
+	Passwd  PasswdCmd  `cmd:"" help:"Change your password."`
+	Account AccountCmd `cmd:"" help:"Onboard, offboard, list and show accounts."`
+	User    UserCmd    `cmd:"" help:"Manage users and their roles."`
+	Token   TokenCmd   `cmd:"" help:"Create, list and revoke your API tokens."`
+	Audit   AuditCmd   `cmd:"" help:"Query the audit log (mesh admins)."`
+
 	Grant      GrantCmd      `cmd:"" help:"Grant permissions on a database, tables or columns (shares with other accounts)."`
 	Revoke     RevokeCmd     `cmd:"" help:"Revoke exactly the named permissions; what was granted from them goes too."`
 	Grants     GrantsCmd     `cmd:"" help:"List grants."`

@@ -58,28 +58,30 @@ func (s *Service) OnCatalogDelete(ctx context.Context, tx store.Tx, database, ta
 }
 
 // OnAccountDelete revokes every grant an offboarded account and its users
-// hold, and so ends its shares; the account service calls it inside its
-// offboarding transaction.
-func (s *Service) OnAccountDelete(ctx context.Context, tx store.Tx, accountID string) error {
+// hold, and so ends its shares, and returns what it removed; the account
+// service calls it inside its offboarding transaction.
+func (s *Service) OnAccountDelete(ctx context.Context, tx store.Tx, accountID string) ([]string, error) {
 	c := newChanges()
 	gs, err := tx.FindGrants(ctx, store.GrantFilter{AccountID: accountID})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var removed []string
 	for _, g := range gs {
 		g, err := tx.FindGrantByID(ctx, g.ID)
 		if mesh.IsCode(err, mesh.ENOTFOUND) {
 			continue
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
+		removed = append(removed, fmt.Sprintf("grant/%d: %s %s on %s", g.ID, g.Principal, g.Permissions, g.Resource))
 		if err := s.deleteGrant(ctx, tx, c, g, "account "+accountID+" was offboarded"); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := c.bump(ctx, tx); err != nil {
-		return err
+		return nil, err
 	}
 	for id := range c.removed {
 		s.index.Remove(id)
@@ -88,7 +90,7 @@ func (s *Service) OnAccountDelete(ctx context.Context, tx store.Tx, accountID st
 		s.index.RemoveLink(l)
 	}
 	s.dirty.Store(true)
-	return nil
+	return removed, nil
 }
 
 // Dependents lists what offboarding an account would affect in access: the

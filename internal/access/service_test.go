@@ -494,9 +494,16 @@ func TestDependents(t *testing.T) {
 		if len(deps) != 1 || !strings.Contains(deps[0], "with account "+sibling) {
 			t.Errorf("got %q, want the share of sales.orders with %s", deps, sibling)
 		}
-		err := s.Update(meshAdmin, func(tx store.Tx) error { return f.svc.OnAccountDelete(meshAdmin, tx, sibling) })
+		var removed []string
+		err := s.Update(meshAdmin, func(tx store.Tx) (err error) {
+			removed, err = f.svc.OnAccountDelete(meshAdmin, tx, sibling)
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(removed) != 1 {
+			t.Errorf("got %q removed, want the one grant", removed)
 		}
 		if f.allowed(sibling, mesh.PermSelect, orders()) {
 			t.Error("after offboarding: got allowed, want denied")

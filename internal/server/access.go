@@ -8,19 +8,45 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-// newAccess builds the access service, registers its hooks with the services
-// whose deletions it follows, and adds its refresh loop to the background work.
+// newAccess builds the access service, registers it with the services whose
+// deletions it follows, and adds its refresh loop to the background work.
 func (s *Server) newAccess(ctx context.Context) error {
 	s.Access = access.NewService(s.Store, s.cfg.Clock, access.Config{
 		CentralAccountID: s.cfg.CentralAccountID,
 		Organization:     s.cfg.Organization,
 		InvitationTTL:    s.cfg.InvitationTTL,
-	}, emptyCatalog{}, noAccounts{})
+	}, emptyCatalog{}, accessAccounts{})
+	s.Accounts.RegisterDependents(s.Access.Dependents)
+	s.Accounts.RegisterCleanup(s.Access.OnAccountDelete)
 	s.background = append(s.background, s.Access)
 	return s.Access.Load(ctx)
 }
 
-// emptyCatalog and noAccounts stand in until the catalog and accounts land.
+// accessAccounts reads accounts and users for the access service.
+type accessAccounts struct{}
+
+// AccountOrganization returns an account's organization, or ENOTFOUND.
+func (accessAccounts) AccountOrganization(ctx context.Context, tx store.Tx, id string) (string, error) {
+	a, err := tx.FindAccountByID(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return a.Organization, nil
+}
+
+// CheckUser returns ENOTFOUND unless the account has the user.
+func (accessAccounts) CheckUser(ctx context.Context, tx store.Tx, id, username string) error {
+	u, _, err := tx.FindUserByUsername(ctx, username)
+	if err != nil {
+		return err
+	}
+	if u.AccountID != id {
+		return mesh.NotFound("user", id+"/"+username)
+	}
+	return nil
+}
+
+// emptyCatalog stands in until the catalog is assembled.
 type emptyCatalog struct{}
 
 func (emptyCatalog) DatabaseOwner(_ context.Context, _ store.Tx, db string) (string, error) {
@@ -33,12 +59,3 @@ func (emptyCatalog) Tables(_ context.Context, _ store.Tx, db string) ([]string, 
 	return nil, mesh.NotFound("database", db)
 }
 func (emptyCatalog) Owners(context.Context, store.Tx) (map[string]string, error) { return nil, nil }
-
-type noAccounts struct{}
-
-func (noAccounts) AccountOrganization(_ context.Context, _ store.Tx, id string) (string, error) {
-	return "", mesh.NotFound("account", id)
-}
-func (noAccounts) CheckUser(_ context.Context, _ store.Tx, id, u string) error {
-	return mesh.NotFound("user", id+"/"+u)
-}

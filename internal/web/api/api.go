@@ -4,6 +4,7 @@ package api
 
 import (
 	"github.com/meshgate/meshgate/internal/access"
+	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -13,12 +14,13 @@ import (
 
 // Deps are the services the handlers call.
 type Deps struct {
-	Store   store.Store
-	Clock   mesh.Clock
-	Pages   *web.PageTokens
-	Auth    *auth.Service
-	Catalog *catalog.Service
-	Access  *access.Service
+	Store    store.Store
+	Clock    mesh.Clock
+	Pages    *web.PageTokens
+	Auth     *auth.Service
+	Accounts *account.Service
+	Catalog  *catalog.Service
+	Access   *access.Service
 	// CentralAccountID names the server's own account.
 	CentralAccountID string
 }
@@ -26,5 +28,7 @@ type Deps struct {
 // Register adds every API route to rt.
 func Register(rt *web.Router, d *Deps) {
 	registerOpenAPI(rt, d)
+	registerIdentity(rt, d)
+	registerAudit(rt, d)
 	registerAccess(rt, d)
 }
