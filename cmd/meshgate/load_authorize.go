@@ -20,13 +20,14 @@ type LoadAuthorizeCmd struct {
 	Requests    int    `help:"Requests to time (after 1,000 warm-up requests)." default:"50000"`
 	Batch       int    `help:"Decisions per request (1: single requests)." default:"1"`
 	Database    string `help:"PostgreSQL URL; default a temporary SQLite store." env:"MESHGATE_LOAD_DATABASE"`
+	CPUProfile  string `help:"Write a CPU profile of the timed part (client and server) to this file."`
 }
 
 // Run runs the load and prints its figures.
 func (c *LoadAuthorizeCmd) Run(ctx context.Context, g *Globals) error {
 	res, err := loadtest.RunAuthorize(ctx, loadtest.AuthorizeOptions{
 		Grants: c.Grants, Concurrency: c.Concurrency, Requests: c.Requests, Batch: c.Batch,
-		DatabaseURL: c.Database, Progress: g.stderr,
+		DatabaseURL: c.Database, Progress: g.stderr, CPUProfile: c.CPUProfile,
 	})
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@
 package loadtest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -12,9 +13,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +41,8 @@ type AuthorizeOptions struct {
 	DatabaseURL string
 	// Progress receives a line per phase (may be nil).
 	Progress io.Writer
+	// CPUProfile, when set, receives a CPU profile of the timed part.
+	CPUProfile string
 }
 
 // AuthorizeResult is what one load measured.
@@ -131,36 +136,44 @@ func RunAuthorize(ctx context.Context, opts AuthorizeOptions) (*AuthorizeResult,
 	go func() { served <- srv.Serve(serveCtx, ln) }()
 	defer func() { stop(); <-served }()
 
-	url := "http://" + ln.Addr().String() + "/api/v1/authorize"
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: opts.Concurrency * 2, MaxIdleConnsPerHost: opts.Concurrency * 2, IdleConnTimeout: time.Minute}}
+	addr := ln.Addr().String()
 	bodies := authorizeBatches(cases, opts.Batch)
-	ask := func(i int) (int64, error) {
+	// Each client keeps one connection and speaks plain HTTP/1.1 on it, as
+	// wrk does, so the measuring side costs little of the shared CPU.
+	conns := make([]*authorizeConn, opts.Concurrency)
+	for i := range conns {
+		if conns[i], err = dialAuthorize(addr, token); err != nil {
+			return nil, err
+		}
+		defer conns[i].Close()
+	}
+	ask := func(c *authorizeConn, i int) (int64, error) {
 		b := bodies[i%len(bodies)]
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := hc.Do(req)
+		raw, err := c.post(b.body)
 		if err != nil {
 			return 0, err
-		}
-		defer resp.Body.Close()
-		raw, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return 0, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return 0, fmt.Errorf("status %d: %s", resp.StatusCode, raw)
 		}
 		return checkAuthorizeAnswer(raw, b.allow, opts.Batch)
 	}
 	// Warm up connections and caches; a first failure stops the load.
 	fmt.Fprintf(progress, "warming up\n")
 	for i := range min(1000, opts.Requests) {
-		if _, err := ask(i); err != nil {
+		if _, err := ask(conns[i%len(conns)], i); err != nil {
 			return nil, fmt.Errorf("warm-up request: %w", err)
 		}
 	}
 	fmt.Fprintf(progress, "asking %d requests from %d clients\n", opts.Requests, opts.Concurrency)
+	if opts.CPUProfile != "" {
+		f, err := os.Create(opts.CPUProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	lat := make([][]time.Duration, opts.Concurrency)
 	var next, allowed, errs atomic.Int64
 	var wg sync.WaitGroup
@@ -174,7 +187,7 @@ func RunAuthorize(ctx context.Context, opts AuthorizeOptions) (*AuthorizeResult,
 					break
 				}
 				t0 := time.Now()
-				n, err := ask(i * 7919) // stride through the cases
+				n, err := ask(conns[w], i*7919) // stride through the cases
 				mine = append(mine, time.Since(t0))
 				if err != nil {
 					errs.Add(1)
@@ -301,6 +314,67 @@ func checkAuthorizeAnswer(raw []byte, want bool, batch int) (int64, error) {
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// authorizeConn is one keep-alive HTTP/1.1 connection to the server.
+type authorizeConn struct {
+	net.Conn
+	r    *bufio.Reader
+	head []byte
+	buf  []byte
+}
+
+func dialAuthorize(addr, token string) (*authorizeConn, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	head := "POST /api/v1/authorize HTTP/1.1\r\nHost: " + addr + "\r\nAuthorization: Bearer " + token +
+		"\r\nContent-Type: application/json\r\nContent-Length: "
+	return &authorizeConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10), head: []byte(head)}, nil
+}
+
+// post sends one request and returns the response body; a status other
+// than 200 is an error.
+func (c *authorizeConn) post(body []byte) ([]byte, error) {
+	c.buf = append(c.buf[:0], c.head...)
+	c.buf = strconv.AppendInt(c.buf, int64(len(body)), 10)
+	c.buf = append(c.buf, "\r\n\r\n"...)
+	c.buf = append(c.buf, body...)
+	if _, err := c.Write(c.buf); err != nil {
+		return nil, err
+	}
+	status, err := c.r.ReadSlice('\n')
+	if err != nil {
+		return nil, err
+	}
+	ok := bytes.HasPrefix(status, []byte("HTTP/1.1 200 "))
+	length := -1
+	for {
+		line, err := c.r.ReadSlice('\n')
+		if err != nil {
+			return nil, err
+		}
+		if len(line) <= 2 {
+			break
+		}
+		if k, v, found := bytes.Cut(line, []byte(":")); found && strings.EqualFold(string(k), "Content-Length") {
+			if length, err = strconv.Atoi(string(bytes.TrimSpace(v))); err != nil {
+				return nil, fmt.Errorf("bad Content-Length: %w", err)
+			}
+		}
+	}
+	if length < 0 {
+		return nil, errors.New("response without Content-Length")
+	}
+	raw := make([]byte, length)
+	if _, err := io.ReadFull(c.r, raw); err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s%s", bytes.TrimSpace(status), raw)
+	}
+	return raw, nil
 }
 
 func authorizeToken(n int) string {
