@@ -15,6 +15,9 @@ import (
 // denies the resource (failing closed), and the next Refresh reloads.
 func (s *Service) OnCatalogDelete(ctx context.Context, tx store.Tx, database, table string) error {
 	c := newChanges()
+	if err := c.bump(ctx, tx); err != nil {
+		return err
+	}
 	gs, err := tx.FindGrants(ctx, store.GrantFilter{Database: database, Table: table})
 	if err != nil {
 		return err
@@ -62,6 +65,9 @@ func (s *Service) OnCatalogDelete(ctx context.Context, tx store.Tx, database, ta
 // service calls it inside its offboarding transaction.
 func (s *Service) OnAccountDelete(ctx context.Context, tx store.Tx, accountID string) ([]string, error) {
 	c := newChanges()
+	if err := c.bump(ctx, tx); err != nil {
+		return nil, err
+	}
 	gs, err := tx.FindGrants(ctx, store.GrantFilter{AccountID: accountID})
 	if err != nil {
 		return nil, err

@@ -117,7 +117,8 @@ func (x *Index) RemoveResource(database, table string) {
 	}
 }
 
-// Apply records a committed change: puts and removals, then the version.
+// Apply records committed changes, removals first, and sets the version
+// they bring the index to.
 func (x *Index) Apply(version int64, put []*mesh.Grant, removed []int64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -127,9 +128,7 @@ func (x *Index) Apply(version int64, put []*mesh.Grant, removed []int64) {
 	for _, g := range put {
 		x.put(g)
 	}
-	if version > x.version {
-		x.version = version
-	}
+	x.version = version
 }
 
 // Replace swaps in a complete set of grants and owners at version.

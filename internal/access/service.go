@@ -3,16 +3,39 @@
 // catalog resources with other accounts, their invitations, and the resource
 // links that show a share in the consumer account's catalog view.
 //
+// # Semantics (Lake Formation's)
+//
+// A grant gives a principal (an account, or one of its users) permissions on
+// a database, on all tables of a database (also those added later), on a
+// table, or on some columns of a table (an include or an exclude list, SELECT
+// only), with a subset held WITH GRANT OPTION. ALL implies every permission.
+// Database grants cover the database itself, not its tables. Any permission
+// on a table or some of its columns implies DESCRIBE of the table, and any
+// grant in a database DESCRIBE of the database. A user's permissions are its
+// own grants only: a cross-account grant lands on the account, and the
+// account's users get nothing until its admins grant them, from what the
+// account holds with grant option. An account principal holds everything on
+// the databases it owns (data_owner), and the central account on all.
+//
+// Mesh admins may grant anything, a producer account's admins anything on
+// their own databases; anyone else only what they (or, for an account's
+// admins, their account) hold with grant option, and only to users of their
+// own account. Such a grant records its source; when the source's holding
+// shrinks, the grant shrinks with it (the cascade), each step audited.
+//
+// # Freshness
+//
 // Decisions are answered from an in-memory Index of the active grants. The
-// store keeps an access version that every change increments in the same
-// transaction. A change made through this process is applied to the index
-// right after it commits; changes made elsewhere (another replica on the
-// same PostgreSQL database, or a catalog delete running in the catalog's
-// transaction) are picked up by Refresh, which compares the store's version
-// with the index's and reloads when they differ. The Run loop calls Refresh
-// every Config.RefreshInterval (default 1s): that interval bounds how stale
-// another replica's decisions can be. Refresh costs one single-row read
-// when nothing changed.
+// store keeps an access version: every access transaction increments it
+// first, so each grant it writes carries the new version, and each grant it
+// deletes leaves a tombstone at that version. A change made through this
+// process is applied to the index right after it commits. Changes made
+// elsewhere (another replica on the same PostgreSQL database, a catalog
+// delete in the catalog's transaction, an offboarding) are picked up by
+// Refresh: one single-row read when nothing changed, else the grants and
+// tombstones newer than the index's version. The Run loop calls Refresh every
+// Config.RefreshInterval (default 1s), which bounds how stale another
+// replica's decisions can be; a replica's own changes show at once.
 package access
 
 import (
@@ -105,8 +128,18 @@ func NewService(s store.Store, clock mesh.Clock, cfg Config, catalog Catalog, ac
 // Index returns the decision index, for in-process callers that decide often.
 func (s *Service) Index() *Index { return s.index }
 
+// tombstoneWindow is how many access versions of deleted grants the store
+// keeps; a replica further behind than that reloads everything.
+const tombstoneWindow = 100_000
+
 // Load rebuilds the index from the store: every grant, link and owner.
 func (s *Service) Load(ctx context.Context) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.loadLocked(ctx)
+}
+
+func (s *Service) loadLocked(ctx context.Context) error {
 	var version int64
 	var grants []*mesh.Grant
 	var links []*mesh.ResourceLink
@@ -133,25 +166,53 @@ func (s *Service) Load(ctx context.Context) error {
 	return nil
 }
 
-// Refresh reloads the index when the store's access version moved on
-// without it (another replica, a catalog delete) and refreshes the owners.
+// Refresh brings the index up to the store's access version by difference:
+// the grants written and the tombstones of the grants deleted since the
+// index's version, and every link. It reloads everything after a change it
+// could not follow (a catalog delete's transaction, or a version further
+// behind than the store keeps tombstones). It also refreshes the owners.
 func (s *Service) Refresh(ctx context.Context) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.refreshLocked(ctx)
+}
+
+func (s *Service) refreshLocked(ctx context.Context) error {
+	have := s.index.Version()
 	var version int64
+	var changed []*mesh.Grant
+	var gone []int64
+	var links []*mesh.ResourceLink
 	var owners map[string]string
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		if version, err = tx.AccessVersion(ctx); err != nil {
 			return err
 		}
-		owners, err = s.catalog.Owners(ctx, tx)
+		if owners, err = s.catalog.Owners(ctx, tx); err != nil {
+			return err
+		}
+		if version == have || version-have > tombstoneWindow {
+			return nil
+		}
+		if changed, err = tx.FindGrants(ctx, store.GrantFilter{SinceVersion: have}); err != nil {
+			return err
+		}
+		if gone, err = tx.FindGrantTombstones(ctx, have); err != nil {
+			return err
+		}
+		links, err = tx.FindResourceLinks(ctx, "", 0)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("refresh access index: %w", err)
 	}
-	if version != s.index.Version() || s.dirty.Load() {
-		s.dirty.Store(false)
-		return s.Load(ctx)
+	if s.dirty.Swap(false) || version < have || version-have > tombstoneWindow {
+		return s.loadLocked(ctx)
+	}
+	if version != have {
+		s.index.Apply(version, changed, gone)
+		s.index.ReplaceLinks(links)
 	}
 	s.index.SetOwners(owners)
 	return nil
@@ -174,6 +235,7 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		case <-sweep.C:
 			s.ExpireInvitations(ctx)
+			s.pruneTombstones(ctx)
 		}
 	}
 }
@@ -217,18 +279,24 @@ func (c *changes) bump(ctx context.Context, tx store.Tx) error {
 	return nil
 }
 
-// update runs fn in a store transaction and, once it commits, applies its
-// changes to the index. A version that does not follow the index's own means
-// another writer got in between: the next Refresh reloads.
+// update runs fn in a store transaction that first increments the access
+// version (so that every grant it writes carries the new version, and access
+// changes are ordered across replicas by that row's lock) and, once it
+// commits, applies its changes to the index. When the version does not follow
+// the index's own, another replica changed access in between: the index
+// catches up by difference at once.
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *changes) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	c := newChanges()
-	if err := s.store.Update(ctx, func(tx store.Tx) error { return fn(tx, c) }); err != nil {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		if err := c.bump(ctx, tx); err != nil {
+			return err
+		}
+		return fn(tx, c)
+	})
+	if err != nil {
 		return err
-	}
-	if !c.bumped {
-		return nil
 	}
 	prev := s.index.Version()
 	put := make([]*mesh.Grant, 0, len(c.put))
@@ -239,15 +307,21 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *changes) e
 	for id := range c.removed {
 		removed = append(removed, id)
 	}
-	s.index.Apply(c.version, put, removed)
+	next := prev
+	if c.version == prev+1 {
+		next = c.version
+	}
+	s.index.Apply(next, put, removed)
 	for _, l := range c.unlinked {
 		s.index.RemoveLink(l)
 	}
 	for _, l := range c.links {
 		s.index.PutLink(l)
 	}
-	if c.version != prev+1 {
-		s.dirty.Store(true)
+	if next != c.version {
+		// Our own changes are applied; the refresh fetches them again with
+		// the others', which is harmless. A failure leaves the next tick to it.
+		s.refreshLocked(context.WithoutCancel(ctx))
 	}
 	return nil
 }
@@ -296,4 +370,15 @@ func (s *Service) CheckAuthorizeCaller(ctx context.Context, p mesh.Principal, r 
 		return nil
 	}
 	return mesh.Errorf(mesh.EFORBIDDEN, "you may ask only about yourself, your account, or resources your account owns")
+}
+
+// pruneTombstones forgets deleted grants older than the tombstone window.
+func (s *Service) pruneTombstones(ctx context.Context) error {
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		v, err := tx.AccessVersion(ctx)
+		if err != nil || v <= tombstoneWindow {
+			return err
+		}
+		return tx.PruneGrantTombstones(ctx, v-tombstoneWindow)
+	})
 }

@@ -479,6 +479,28 @@ func TestRefreshSeesAnotherReplica(t *testing.T) {
 		if !other.allowed(sibling, mesh.PermSelect, orders()) {
 			t.Error("after refresh: got denied, want allowed")
 		}
+		// A revocation reaches the other replica through the grant's tombstone.
+		f.revoke(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
+		f.grant(producerAdmin, in(sibling, mesh.Resource{Database: "sales", Table: "items"}, set(mesh.PermInsert), 0))
+		if err := other.svc.Refresh(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if other.allowed(sibling, mesh.PermSelect, orders()) || !other.allowed(sibling, mesh.PermInsert, mesh.Resource{Database: "sales", Table: "items"}) {
+			t.Error("after the second refresh: got the revoked grant kept or the new one missing")
+		}
+		// A change made while the other replica was behind is caught up by
+		// difference when the replica writes next.
+		f.grant(producerAdmin, in(sibling, mesh.Resource{Database: "sales", Table: "items"}, set(mesh.PermDelete), 0))
+		other.grant(producerAdmin, in(sibling, orders(), set(mesh.PermDescribe), 0))
+		if !other.allowed(sibling, mesh.PermDelete, mesh.Resource{Database: "sales", Table: "items"}) {
+			t.Error("after its own write: got the other replica's change missing")
+		}
+		if err := f.svc.Refresh(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := other.svc.Index().Len(), f.svc.Index().Len(); got != want || got != 2 {
+			t.Errorf("got %d grants in the other replica's index, want %d", got, want)
+		}
 	})
 }
 

@@ -282,6 +282,8 @@ type Grant struct {
 	GrantedBy string    `json:"granted_by"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Version is the access version of the grant's last change.
+	Version int64 `json:"-"`
 }
 
 // Share states.

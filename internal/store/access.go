@@ -20,6 +20,8 @@ type GrantFilter struct {
 	Table   string
 	ShareID int64
 	Source  mesh.Principal
+	// SinceVersion matches grants changed after that access version.
+	SinceVersion int64
 	// AfterID continues a listing: only grants with a larger id.
 	AfterID int64
 	// Limit bounds the result; 0 means no bound.
@@ -45,7 +47,8 @@ type InvitationFilter struct {
 // in-memory decision index is stale.
 type AccessTx interface {
 	// CreateGrant stores g and sets its ID; ECONFLICT if the principal
-	// already has a grant on exactly that resource.
+	// already has a grant on exactly that resource. Writes to grants record
+	// the current access version (bump it first) for incremental refresh.
 	CreateGrant(ctx context.Context, g *mesh.Grant) error
 	// FindGrantByID returns a grant, or ENOTFOUND.
 	FindGrantByID(ctx context.Context, id int64) (*mesh.Grant, error)
@@ -56,8 +59,13 @@ type AccessTx interface {
 	// UpdateGrant saves g's permissions, grantable set, status, share and
 	// source; ENOTFOUND if it is gone.
 	UpdateGrant(ctx context.Context, g *mesh.Grant) error
-	// DeleteGrant removes a grant; ENOTFOUND if it is gone.
+	// DeleteGrant removes a grant, leaving a tombstone at the current access
+	// version; ENOTFOUND if it is gone.
 	DeleteGrant(ctx context.Context, id int64) error
+	// FindGrantTombstones returns the ids of grants deleted after sinceVersion.
+	FindGrantTombstones(ctx context.Context, sinceVersion int64) ([]int64, error)
+	// PruneGrantTombstones forgets tombstones at or before version.
+	PruneGrantTombstones(ctx context.Context, version int64) error
 
 	// CreateShare stores s and sets its ID; ECONFLICT if the account already
 	// has a share of that database or table.

@@ -14,7 +14,7 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-const grantColumns = `id, principal, database, tbl, col_mode, columns, permissions, grantable, status, share_id, source, granted_by, created_at, updated_at`
+const grantColumns = `id, principal, database, tbl, col_mode, columns, permissions, grantable, status, share_id, source, granted_by, created_at, updated_at, version`
 
 // isAccessUnique reports whether an INSERT ... ON CONFLICT DO NOTHING
 // RETURNING found the row taken. (Conflicts are not left to raise errors:
@@ -39,8 +39,9 @@ func accessAffected(tag pgconn.CommandTag, err error, kind string, id int64) err
 func (tx *Tx) CreateGrant(ctx context.Context, g *mesh.Grant) error {
 	tbl, mode, cols := store.EncodeResource(g.Resource)
 	err := tx.tx.QueryRow(ctx, `INSERT INTO grants
-		(principal, account_id, is_user, database, tbl, col_mode, columns, permissions, grantable, status, share_id, source, granted_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING RETURNING id`,
+		(principal, account_id, is_user, database, tbl, col_mode, columns, permissions, grantable, status, share_id, source, granted_by, created_at, updated_at, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, (SELECT version FROM access_version WHERE id = 1))
+		ON CONFLICT DO NOTHING RETURNING id`,
 		string(g.Principal), g.Principal.Account(), !g.Principal.IsAccount(), g.Resource.Database, tbl, mode, cols,
 		int64(g.Permissions), int64(g.Grantable), g.Status, g.ShareID, string(g.Source), g.GrantedBy,
 		g.CreatedAt, g.UpdatedAt).Scan(&g.ID)
@@ -57,7 +58,7 @@ func scanGrant(row pgx.Row) (*mesh.Grant, error) {
 	var g mesh.Grant
 	var principal, database, tbl, mode, cols, source string
 	var ps, gr int64
-	if err := row.Scan(&g.ID, &principal, &database, &tbl, &mode, &cols, &ps, &gr, &g.Status, &g.ShareID, &source, &g.GrantedBy, &g.CreatedAt, &g.UpdatedAt); err != nil {
+	if err := row.Scan(&g.ID, &principal, &database, &tbl, &mode, &cols, &ps, &gr, &g.Status, &g.ShareID, &source, &g.GrantedBy, &g.CreatedAt, &g.UpdatedAt, &g.Version); err != nil {
 		return nil, err
 	}
 	g.Principal, g.Source = mesh.Principal(principal), mesh.Principal(source)
@@ -111,6 +112,10 @@ func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Gran
 	eq("tbl", f.Table, f.Table != "")
 	eq("share_id", f.ShareID, f.ShareID != 0)
 	eq("source", string(f.Source), f.Source != "")
+	if f.SinceVersion > 0 {
+		args = append(args, f.SinceVersion)
+		where = append(where, "version > $"+strconv.Itoa(len(args)))
+	}
 	if f.AfterID > 0 {
 		args = append(args, f.AfterID)
 		where = append(where, "id > $"+strconv.Itoa(len(args)))
@@ -136,15 +141,43 @@ func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Gran
 
 // UpdateGrant saves g's mutable fields.
 func (tx *Tx) UpdateGrant(ctx context.Context, g *mesh.Grant) error {
-	tag, err := tx.tx.Exec(ctx, `UPDATE grants SET permissions = $1, grantable = $2, status = $3, share_id = $4, source = $5, granted_by = $6, updated_at = $7 WHERE id = $8`,
+	tag, err := tx.tx.Exec(ctx, `UPDATE grants SET permissions = $1, grantable = $2, status = $3, share_id = $4, source = $5, granted_by = $6, updated_at = $7,
+		version = (SELECT version FROM access_version WHERE id = 1) WHERE id = $8`,
 		int64(g.Permissions), int64(g.Grantable), g.Status, g.ShareID, string(g.Source), g.GrantedBy, g.UpdatedAt, g.ID)
 	return accessAffected(tag, err, "grant", g.ID)
 }
 
-// DeleteGrant removes a grant.
+// DeleteGrant removes a grant and leaves its tombstone.
 func (tx *Tx) DeleteGrant(ctx context.Context, id int64) error {
 	tag, err := tx.tx.Exec(ctx, `DELETE FROM grants WHERE id = $1`, id)
-	return accessAffected(tag, err, "grant", id)
+	if err := accessAffected(tag, err, "grant", id); err != nil {
+		return err
+	}
+	if _, err := tx.tx.Exec(ctx, `INSERT INTO grant_tombstones (version, grant_id) SELECT version, $1 FROM access_version WHERE id = 1`, id); err != nil {
+		return fmt.Errorf("grant %d tombstone: %w", id, err)
+	}
+	return nil
+}
+
+// FindGrantTombstones returns the ids of grants deleted after sinceVersion.
+func (tx *Tx) FindGrantTombstones(ctx context.Context, sinceVersion int64) ([]int64, error) {
+	rows, err := tx.tx.Query(ctx, `SELECT grant_id FROM grant_tombstones WHERE version > $1 ORDER BY version`, sinceVersion)
+	if err != nil {
+		return nil, fmt.Errorf("find grant tombstones: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("find grant tombstones: %w", err)
+	}
+	return out, nil
+}
+
+// PruneGrantTombstones forgets tombstones at or before version.
+func (tx *Tx) PruneGrantTombstones(ctx context.Context, version int64) error {
+	if _, err := tx.tx.Exec(ctx, `DELETE FROM grant_tombstones WHERE version <= $1`, version); err != nil {
+		return fmt.Errorf("prune grant tombstones: %w", err)
+	}
+	return nil
 }
 
 const shareColumns = `id, account_id, database, tbl, status, created_at, updated_at`

@@ -10,7 +10,7 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-const grantColumns = `id, principal, database, tbl, col_mode, columns, permissions, grantable, status, share_id, source, granted_by, created_at, updated_at`
+const grantColumns = `id, principal, database, tbl, col_mode, columns, permissions, grantable, status, share_id, source, granted_by, created_at, updated_at, version`
 
 // isAccessUnique reports whether err is a UNIQUE constraint violation.
 func isAccessUnique(err error) bool {
@@ -21,8 +21,8 @@ func isAccessUnique(err error) bool {
 func (tx *Tx) CreateGrant(ctx context.Context, g *mesh.Grant) error {
 	tbl, mode, cols := store.EncodeResource(g.Resource)
 	res, err := tx.tx.ExecContext(ctx, `INSERT INTO grants
-		(principal, account_id, is_user, database, tbl, col_mode, columns, permissions, grantable, status, share_id, source, granted_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(principal, account_id, is_user, database, tbl, col_mode, columns, permissions, grantable, status, share_id, source, granted_by, created_at, updated_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT version FROM access_version WHERE id = 1))`,
 		string(g.Principal), g.Principal.Account(), !g.Principal.IsAccount(), g.Resource.Database, tbl, mode, cols,
 		int64(g.Permissions), int64(g.Grantable), g.Status, g.ShareID, string(g.Source), g.GrantedBy,
 		formatTime(g.CreatedAt), formatTime(g.UpdatedAt))
@@ -40,7 +40,7 @@ func scanGrant(sc interface{ Scan(...any) error }) (*mesh.Grant, error) {
 	var g mesh.Grant
 	var principal, database, tbl, mode, cols, source, created, updated string
 	var ps, gr int64
-	if err := sc.Scan(&g.ID, &principal, &database, &tbl, &mode, &cols, &ps, &gr, &g.Status, &g.ShareID, &source, &g.GrantedBy, &created, &updated); err != nil {
+	if err := sc.Scan(&g.ID, &principal, &database, &tbl, &mode, &cols, &ps, &gr, &g.Status, &g.ShareID, &source, &g.GrantedBy, &created, &updated, &g.Version); err != nil {
 		return nil, err
 	}
 	g.Principal, g.Source = mesh.Principal(principal), mesh.Principal(source)
@@ -99,6 +99,9 @@ func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Gran
 	eq("tbl", f.Table, f.Table != "")
 	eq("share_id", f.ShareID, f.ShareID != 0)
 	eq("source", string(f.Source), f.Source != "")
+	if f.SinceVersion > 0 {
+		where, args = append(where, "version > ?"), append(args, f.SinceVersion)
+	}
 	if f.AfterID > 0 {
 		where, args = append(where, "id > ?"), append(args, f.AfterID)
 	}
@@ -128,15 +131,48 @@ func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Gran
 
 // UpdateGrant saves g's mutable fields.
 func (tx *Tx) UpdateGrant(ctx context.Context, g *mesh.Grant) error {
-	res, err := tx.tx.ExecContext(ctx, `UPDATE grants SET permissions = ?, grantable = ?, status = ?, share_id = ?, source = ?, granted_by = ?, updated_at = ? WHERE id = ?`,
+	res, err := tx.tx.ExecContext(ctx, `UPDATE grants SET permissions = ?, grantable = ?, status = ?, share_id = ?, source = ?, granted_by = ?, updated_at = ?,
+		version = (SELECT version FROM access_version WHERE id = 1) WHERE id = ?`,
 		int64(g.Permissions), int64(g.Grantable), g.Status, g.ShareID, string(g.Source), g.GrantedBy, formatTime(g.UpdatedAt), g.ID)
 	return accessAffected(res, err, "grant", g.ID)
 }
 
-// DeleteGrant removes a grant.
+// DeleteGrant removes a grant and leaves its tombstone.
 func (tx *Tx) DeleteGrant(ctx context.Context, id int64) error {
 	res, err := tx.tx.ExecContext(ctx, `DELETE FROM grants WHERE id = ?`, id)
-	return accessAffected(res, err, "grant", id)
+	if err := accessAffected(res, err, "grant", id); err != nil {
+		return err
+	}
+	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO grant_tombstones (version, grant_id) SELECT version, ? FROM access_version WHERE id = 1`, id); err != nil {
+		return fmt.Errorf("grant %d tombstone: %w", id, err)
+	}
+	return nil
+}
+
+// FindGrantTombstones returns the ids of grants deleted after sinceVersion.
+func (tx *Tx) FindGrantTombstones(ctx context.Context, sinceVersion int64) ([]int64, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT grant_id FROM grant_tombstones WHERE version > ? ORDER BY version`, sinceVersion)
+	if err != nil {
+		return nil, fmt.Errorf("find grant tombstones: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// PruneGrantTombstones forgets tombstones at or before version.
+func (tx *Tx) PruneGrantTombstones(ctx context.Context, version int64) error {
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM grant_tombstones WHERE version <= ?`, version); err != nil {
+		return fmt.Errorf("prune grant tombstones: %w", err)
+	}
+	return nil
 }
 
 func accessAffected(res sql.Result, err error, kind string, id int64) error {

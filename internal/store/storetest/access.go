@@ -208,6 +208,53 @@ func testAccessShares(t *testing.T, open Opener) {
 func testAccessVersion(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := context.Background()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	grant := func(table string) *mesh.Grant {
+		return &mesh.Grant{Principal: "222233334444", Resource: mesh.Resource{Database: "sales", Table: table},
+			Permissions: mesh.PermissionsOf(mesh.PermSelect), Status: mesh.GrantActive, CreatedAt: now, UpdatedAt: now}
+	}
+	a, b := grant("a"), grant("b")
+	// Writes carry the access version current in their transaction.
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if _, err := tx.BumpAccessVersion(ctx); err != nil {
+			return err
+		}
+		if err := tx.CreateGrant(ctx, a); err != nil {
+			return err
+		}
+		return tx.CreateGrant(ctx, b)
+	})
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if _, err := tx.BumpAccessVersion(ctx); err != nil {
+			return err
+		}
+		b.Permissions |= mesh.PermInsert.Bit()
+		if err := tx.UpdateGrant(ctx, b); err != nil {
+			return err
+		}
+		return tx.DeleteGrant(ctx, a.ID)
+	})
+	s.View(ctx, func(tx store.Tx) error {
+		changed, err := tx.FindGrants(ctx, store.GrantFilter{SinceVersion: 1})
+		if err != nil || len(changed) != 1 || changed[0].ID != b.ID || changed[0].Version != 2 {
+			t.Errorf("changed since 1: got %+v (%v), want grant %d at version 2", changed, err, b.ID)
+		}
+		gone, err := tx.FindGrantTombstones(ctx, 1)
+		if err != nil || !slices.Equal(gone, []int64{a.ID}) {
+			t.Errorf("deleted since 1: got %v (%v), want [%d]", gone, err, a.ID)
+		}
+		if gone, _ := tx.FindGrantTombstones(ctx, 2); len(gone) != 0 {
+			t.Errorf("deleted since 2: got %v, want none", gone)
+		}
+		return nil
+	})
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.PruneGrantTombstones(ctx, 2) })
+	s.View(ctx, func(tx store.Tx) error {
+		if gone, _ := tx.FindGrantTombstones(ctx, 0); len(gone) != 0 {
+			t.Errorf("after pruning: got %v, want none", gone)
+		}
+		return nil
+	})
 	var got []int64
 	for range 2 {
 		mustUpdate(t, s, func(tx store.Tx) error {
@@ -221,7 +268,7 @@ func testAccessVersion(t *testing.T, open Opener) {
 		got = append(got, v)
 		return err
 	})
-	if want := []int64{1, 2, 2}; !slices.Equal(got, want) {
+	if want := []int64{3, 4, 4}; !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }

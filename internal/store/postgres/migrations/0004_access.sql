@@ -17,6 +17,8 @@ CREATE TABLE grants (
 	share_id    BIGINT NOT NULL DEFAULT 0,
 	source      TEXT NOT NULL DEFAULT '',
 	granted_by  TEXT NOT NULL DEFAULT '',
+	-- the access version of the last change, for replicas' incremental refresh
+	version     BIGINT NOT NULL DEFAULT 0,
 	created_at  TIMESTAMPTZ NOT NULL,
 	updated_at  TIMESTAMPTZ NOT NULL,
 	UNIQUE (principal, database, tbl, col_mode, columns)
@@ -24,7 +26,16 @@ CREATE TABLE grants (
 CREATE INDEX grants_account ON grants (account_id, database);
 CREATE INDEX grants_resource ON grants (database, tbl);
 CREATE INDEX grants_share ON grants (share_id) WHERE share_id <> 0;
+CREATE INDEX grants_version ON grants (version);
 CREATE INDEX grants_source ON grants (source, database) WHERE source <> '';
+
+-- Deleted grants, by the access version that deleted them, so that replicas
+-- refresh by difference.
+CREATE TABLE grant_tombstones (
+	version  BIGINT NOT NULL,
+	grant_id BIGINT NOT NULL
+);
+CREATE INDEX grant_tombstones_version ON grant_tombstones (version);
 
 -- A share of a database (tbl '') or one table with another account.
 CREATE TABLE shares (
