@@ -39,6 +39,7 @@ type CLI struct {
 	User    UserCmd    `cmd:"" help:"Manage users and their roles."`
 	Token   TokenCmd   `cmd:"" help:"Create, list and revoke your API tokens."`
 	Audit   AuditCmd   `cmd:"" help:"Query the audit log (mesh admins)."`
+	Catalog CatalogCmd `cmd:"" help:"Databases, tables and columns of the central catalog (Glue-compatible)."`
 
 	Grant      GrantCmd      `cmd:"" help:"Grant permissions on a database, tables or columns (shares with other accounts)."`
 	Revoke     RevokeCmd     `cmd:"" help:"Revoke exactly the named permissions; what was granted from them goes too."`

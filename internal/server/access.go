@@ -15,7 +15,8 @@ func (s *Server) newAccess(ctx context.Context) error {
 		CentralAccountID: s.cfg.CentralAccountID,
 		Organization:     s.cfg.Organization,
 		InvitationTTL:    s.cfg.InvitationTTL,
-	}, emptyCatalog{}, accessAccounts{})
+	}, s.Catalog, accessAccounts{})
+	s.Catalog.OnDelete(s.Access.OnCatalogDelete)
 	s.Accounts.RegisterDependents(s.Access.Dependents)
 	s.Accounts.RegisterCleanup(s.Access.OnAccountDelete)
 	s.background = append(s.background, s.Access)
@@ -45,17 +46,3 @@ func (accessAccounts) CheckUser(ctx context.Context, tx store.Tx, id, username s
 	}
 	return nil
 }
-
-// emptyCatalog stands in until the catalog is assembled.
-type emptyCatalog struct{}
-
-func (emptyCatalog) DatabaseOwner(_ context.Context, _ store.Tx, db string) (string, error) {
-	return "", mesh.NotFound("database", db)
-}
-func (emptyCatalog) TableColumns(_ context.Context, _ store.Tx, db, t string) ([]string, error) {
-	return nil, mesh.NotFound("table", db+"."+t)
-}
-func (emptyCatalog) Tables(_ context.Context, _ store.Tx, db string) ([]string, error) {
-	return nil, mesh.NotFound("database", db)
-}
-func (emptyCatalog) Owners(context.Context, store.Tx) (map[string]string, error) { return nil, nil }

@@ -83,6 +83,11 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := web.NewMetrics(reg)
+	s.Store = instrumentStore(s.Store, reg)
+
 	authOpts := s.cfg.Auth
 	authOpts.CentralAccountID = s.cfg.CentralAccountID
 	s.Auth = auth.NewService(s.Store, s.cfg.Clock, authOpts)
@@ -94,10 +99,6 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err := s.newAccess(ctx); err != nil {
 		return err
 	}
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := web.NewMetrics(reg)
 
 	rt := web.NewRouter(s.Auth, s)
 	rt.Handle("GET", "/healthz", web.Public, func(w http.ResponseWriter, r *http.Request) error {

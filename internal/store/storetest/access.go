@@ -16,13 +16,6 @@ func init() {
 	register("access/version", testAccessVersion)
 }
 
-func mustUpdate(t *testing.T, s store.Store, fn func(tx store.Tx) error) {
-	t.Helper()
-	if err := s.Update(context.Background(), fn); err != nil {
-		t.Fatalf("update: %v", err)
-	}
-}
-
 func testAccessGrants(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := context.Background()

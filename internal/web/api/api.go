@@ -30,5 +30,6 @@ func Register(rt *web.Router, d *Deps) {
 	registerOpenAPI(rt, d)
 	registerIdentity(rt, d)
 	registerAudit(rt, d)
+	registerCatalog(rt, d)
 	registerAccess(rt, d)
 }
