@@ -35,8 +35,8 @@ func (c *LoadAuthorizeCmd) Run(ctx context.Context, g *Globals) error {
 	if g.JSON() {
 		return g.PrintJSON(res)
 	}
-	return g.PrintTable([]string{"STORE", "GRANTS", "CONCURRENCY", "REQUESTS", "REQ/S", "P50 MS", "P90 MS", "P99 MS", "MAX MS", "ERRORS"},
+	return g.PrintTable([]string{"STORE", "GRANTS", "CONCURRENCY", "REQUESTS", "REQ/S", "P50 MS", "P90 MS", "P99 MS", "MAX MS", "CPU US/REQ", "ERRORS"},
 		[][]string{{res.Store, fmt.Sprint(res.Grants), fmt.Sprint(res.Concurrency), fmt.Sprint(res.Requests),
 			fmt.Sprintf("%.0f", res.PerSecond), fmt.Sprintf("%.3f", res.P50), fmt.Sprintf("%.3f", res.P90),
-			fmt.Sprintf("%.3f", res.P99), fmt.Sprintf("%.3f", res.Max), fmt.Sprint(res.Errors)}})
+			fmt.Sprintf("%.3f", res.P99), fmt.Sprintf("%.3f", res.Max), fmt.Sprintf("%.0f", res.CPUPerRequest), fmt.Sprint(res.Errors)}})
 }
