@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/server"
 	"github.com/meshgate/meshgate/internal/store"
@@ -38,6 +40,7 @@ type AuthorizeOptions struct {
 	// Batch, when above 1, sends that many decisions per request.
 	Batch int
 	// DatabaseURL selects PostgreSQL; default SQLite in a temporary directory.
+	// The load runs in a schema of its own, dropped at the end.
 	DatabaseURL string
 	// Progress receives a line per phase (may be nil).
 	Progress io.Writer
@@ -103,7 +106,15 @@ func RunAuthorize(ctx context.Context, opts AuthorizeOptions) (*AuthorizeResult,
 	}
 	defer os.RemoveAll(dir)
 	token := "mgt_load_" + authorizeToken(16)
-	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: dir, DatabaseURL: opts.DatabaseURL, Synchronous: "NORMAL", BootstrapToken: token}
+	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: dir, Synchronous: "NORMAL", BootstrapToken: token}
+	if opts.DatabaseURL != "" {
+		url, drop, err := authorizeSchema(ctx, opts.DatabaseURL)
+		if err != nil {
+			return nil, err
+		}
+		defer drop()
+		cfg.DatabaseURL = url
+	}
 	srv, err := server.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
@@ -382,6 +393,36 @@ func (c *authorizeConn) post(body []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%s%s", bytes.TrimSpace(status), raw)
 	}
 	return raw, nil
+}
+
+// authorizeSchema creates a schema of its own for the load and returns the
+// URL that uses it and a function that drops it.
+func authorizeSchema(ctx context.Context, dbURL string) (string, func(), error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	defer conn.Close(ctx)
+	schema := "meshgate_load_" + authorizeToken(6)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	drop := func() {
+		c, err := pgx.Connect(context.WithoutCancel(ctx), dbURL)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.WithoutCancel(ctx))
+		c.Exec(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE")
+	}
+	return u.String(), drop, nil
 }
 
 func authorizeToken(n int) string {
