@@ -109,6 +109,8 @@ type Service struct {
 	writeMu sync.Mutex
 	// dirty asks the next Refresh to reload even if the version looks current.
 	dirty atomic.Bool
+	// ownersAt is when the owners were last read (guarded by writeMu).
+	ownersAt time.Time
 }
 
 // NewService returns the access service. Call Load before serving decisions.
@@ -127,6 +129,10 @@ func NewService(s store.Store, clock mesh.Clock, cfg Config, catalog Catalog, ac
 
 // Index returns the decision index, for in-process callers that decide often.
 func (s *Service) Index() *Index { return s.index }
+
+// ownersInterval is how often Refresh rereads the databases' owners (which
+// change only when a database's data_owner parameter does).
+const ownersInterval = 10 * time.Second
 
 // tombstoneWindow is how many access versions of deleted grants the store
 // keeps; a replica further behind than that reloads everything.
@@ -163,6 +169,7 @@ func (s *Service) loadLocked(ctx context.Context) error {
 	}
 	s.index.Replace(version, grants, owners)
 	s.index.ReplaceLinks(links)
+	s.ownersAt = s.clock.Now()
 	return nil
 }
 
@@ -189,8 +196,10 @@ func (s *Service) refreshLocked(ctx context.Context) error {
 		if version, err = tx.AccessVersion(ctx); err != nil {
 			return err
 		}
-		if owners, err = s.catalog.Owners(ctx, tx); err != nil {
-			return err
+		if s.clock.Now().Sub(s.ownersAt) >= ownersInterval {
+			if owners, err = s.catalog.Owners(ctx, tx); err != nil {
+				return err
+			}
 		}
 		if version == have || version-have > tombstoneWindow {
 			return nil
@@ -214,7 +223,10 @@ func (s *Service) refreshLocked(ctx context.Context) error {
 		s.index.Apply(version, changed, gone)
 		s.index.ReplaceLinks(links)
 	}
-	s.index.SetOwners(owners)
+	if owners != nil {
+		s.index.SetOwners(owners)
+		s.ownersAt = s.clock.Now()
+	}
 	return nil
 }
 
