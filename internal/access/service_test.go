@@ -532,3 +532,39 @@ func TestDependents(t *testing.T) {
 		}
 	})
 }
+
+// TestDecisionsDuringChanges decides while grants come and go (run with -race).
+func TestDecisionsDuringChanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		done := make(chan struct{})
+		decided := make(chan int)
+		go func() {
+			n := 0
+			for {
+				select {
+				case <-done:
+					decided <- n
+					return
+				default:
+				}
+				f.svc.Authorize(sibling, mesh.PermSelect, orders("id"))
+				n++
+			}
+		}()
+		for range 5 {
+			f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
+			if err := f.svc.Refresh(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			f.revoke(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
+		}
+		close(done)
+		if n := <-decided; n == 0 {
+			t.Error("got no decisions made during the changes, want some")
+		}
+		if f.allowed(sibling, mesh.PermSelect, orders("id")) {
+			t.Error("after the last revocation: got allowed, want denied")
+		}
+	})
+}
