@@ -344,7 +344,10 @@ func (s *Service) ResendInvitation(ctx context.Context, id int64) (*mesh.Invitat
 			return err
 		}
 		if !a.IsMeshAdmin() && !(owner != "" && a.IsAdminOf(owner)) {
-			return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins and the admins of account %q may resend invitation %d", owner, inv.ID)
+			if owner == "" {
+				return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins may resend invitation %d", inv.ID)
+			}
+			return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins and the admins of account %s may resend invitation %d", owner, inv.ID)
 		}
 		now := s.clock.Now()
 		inv.Status = inv.EffectiveStatus(now)
