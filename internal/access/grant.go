@@ -374,22 +374,26 @@ func (s *Service) deleteGrant(ctx context.Context, tx store.Tx, c *changes, g *m
 // GrantFilter selects grants to list.
 type GrantFilter = store.GrantFilter
 
-// ListGrants returns grants matching f. Mesh admins see every grant; others
-// see their own account's grants and the grants on databases their account
-// owns.
-func (s *Service) ListGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant, error) {
+// ListGrants returns grants matching f, in id order, and the id to continue
+// after (0 at the end). Mesh admins see every grant; others see their own
+// account's grants and the grants on databases their account owns.
+func (s *Service) ListGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant, int64, error) {
 	a, err := actor(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 1000
 	}
 	var out []*mesh.Grant
+	var next int64
 	err = s.store.View(ctx, func(tx store.Tx) error {
 		gs, err := tx.FindGrants(ctx, f)
 		if err != nil {
 			return err
+		}
+		if len(gs) == f.Limit {
+			next = gs[len(gs)-1].ID
 		}
 		for _, g := range gs {
 			if a.IsMeshAdmin() || g.Principal.Account() == a.AccountID || s.index.Owner(g.Resource.Database) == a.AccountID {
@@ -398,5 +402,5 @@ func (s *Service) ListGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant,
 		}
 		return nil
 	})
-	return out, err
+	return out, next, err
 }

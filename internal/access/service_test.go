@@ -404,7 +404,7 @@ func TestRevokeCascades(t *testing.T) {
 		if len(links) != 0 {
 			t.Errorf("got %d links after the share ended, want 0", len(links))
 		}
-		gs, _ := f.svc.ListGrants(meshAdmin, access.GrantFilter{AccountID: outsider})
+		gs, _, _ := f.svc.ListGrants(meshAdmin, access.GrantFilter{AccountID: outsider})
 		if len(gs) != 0 {
 			t.Errorf("got %d grants left in the consumer account, want 0", len(gs))
 		}

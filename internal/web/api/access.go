@@ -90,13 +90,13 @@ func (d *Deps) listGrants(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.AfterID = c.AfterID
 	}
-	gs, err := d.Access.ListGrants(r.Context(), f)
+	gs, next, err := d.Access.ListGrants(r.Context(), f)
 	if err != nil {
 		return err
 	}
 	out := map[string]any{"grants": accessItems(gs)}
-	if len(gs) == f.Limit {
-		out["next_page_token"] = d.Pages.Encode(grantCursor{AfterID: gs[len(gs)-1].ID})
+	if next != 0 {
+		out["next_page_token"] = d.Pages.Encode(grantCursor{AfterID: next})
 	}
 	web.WriteJSON(w, http.StatusOK, out)
 	return nil

@@ -185,3 +185,37 @@ func TestAuthorizeRejectsBadRequests(t *testing.T) {
 		t.Error("without credentials: got allowed, want 401")
 	}
 }
+
+func TestListGrantsPages(t *testing.T) {
+	srv, cat := newAccessAPI(t)
+	ctx := context.Background()
+	admin := client.New(srv.URL, "central/admin/admin")
+	for _, tb := range []string{"a", "b", "c"} {
+		cat.AddTable("sales", tb, "id")
+		if _, err := admin.Grant(ctx, client.GrantInput{Principal: "111122223333", Resource: client.Resource{Database: "sales", Table: tb}, Permissions: []string{"SELECT"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	f := client.GrantsFilter{Database: "sales", Limit: 2}
+	for pages := 0; ; pages++ {
+		gs, next, err := admin.Grants(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range gs {
+			got = append(got, g.Resource.Table)
+		}
+		if next == "" || pages > 3 {
+			break
+		}
+		f.PageToken = next
+	}
+	if strings.Join(got, ",") != "a,b,c" {
+		t.Errorf("got %v over pages, want a,b,c", got)
+	}
+	_, _, err := admin.Grants(ctx, client.GrantsFilter{PageToken: "tampered"})
+	if e := apiError(t, err, 400, ""); e.Field != "page_token" {
+		t.Errorf("got field %q, want page_token", e.Field)
+	}
+}
