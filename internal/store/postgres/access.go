@@ -126,7 +126,8 @@ func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Gran
 	}
 	q += " ORDER BY id"
 	if f.Limit > 0 {
-		q += " LIMIT " + strconv.Itoa(f.Limit)
+		args = append(args, f.Limit)
+		q += " LIMIT $" + strconv.Itoa(len(args))
 	}
 	rows, err := tx.tx.Query(ctx, q, args...)
 	if err != nil {

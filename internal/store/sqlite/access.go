@@ -111,7 +111,8 @@ func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Gran
 	}
 	q += " ORDER BY id"
 	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+		q += " LIMIT ?" // a parameter, so each filter shape is one cached statement
+		args = append(args, f.Limit)
 	}
 	rows, err := tx.tx.QueryContext(ctx, q, args...)
 	if err != nil {
