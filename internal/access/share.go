@@ -381,8 +381,19 @@ func (s *Service) ResendInvitation(ctx context.Context, id int64) (*mesh.Invitat
 // keeps the stored state and the audit log in step.
 func (s *Service) ExpireInvitations(ctx context.Context) (int, error) {
 	ctx = mesh.NewContext(ctx, mesh.SystemActor(s.cfg.CentralAccountID))
+	due := false
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		invs, err := tx.FindInvitations(ctx, store.InvitationFilter{Status: mesh.InvitationPending})
+		for _, inv := range invs {
+			due = due || inv.EffectiveStatus(s.clock.Now()) == mesh.InvitationExpired
+		}
+		return err
+	})
+	if err != nil || !due {
+		return 0, err
+	}
 	n := 0
-	err := s.update(ctx, func(tx store.Tx, c *changes) error {
+	err = s.update(ctx, func(tx store.Tx, c *changes) error {
 		invs, err := tx.FindInvitations(ctx, store.InvitationFilter{Status: mesh.InvitationPending})
 		if err != nil {
 			return err
