@@ -33,9 +33,11 @@
 // elsewhere (another replica on the same PostgreSQL database, a catalog
 // delete in the catalog's transaction, an offboarding) are picked up by
 // Refresh: one single-row read when nothing changed, else the grants and
-// tombstones newer than the index's version. The Run loop calls Refresh every
-// Config.RefreshInterval (default 1s), which bounds how stale another
-// replica's decisions can be; a replica's own changes show at once.
+// tombstones newer than the index's version. The Run loop calls Refresh on
+// each PostgreSQL notification of an access change (LISTEN/NOTIFY: usually
+// within milliseconds of the commit) and every Config.RefreshInterval
+// (default 1s), which bounds the staleness of another replica's decisions
+// even when a notification is lost; a replica's own changes show at once.
 package access
 
 import (
@@ -111,6 +113,8 @@ type Service struct {
 	dirty atomic.Bool
 	// ownersAt is when the owners were last read (guarded by writeMu).
 	ownersAt time.Time
+	// refreshed, when set (by tests), is called after each refresh of Run.
+	refreshed func()
 }
 
 // NewService returns the access service. Call Load before serving decisions.
@@ -231,20 +235,45 @@ func (s *Service) refreshLocked(ctx context.Context) error {
 }
 
 // Run keeps the index fresh and records expired invitations until ctx ends
-// (server.Background).
+// (server.Background). On a store that notifies of access changes
+// (PostgreSQL's LISTEN/NOTIFY), it refreshes on each notice as well as on
+// the ticker.
 func (s *Service) Run(ctx context.Context) error {
 	refresh := time.NewTicker(s.cfg.RefreshInterval)
 	defer refresh.Stop()
 	sweep := time.NewTicker(s.cfg.SweepInterval)
 	defer sweep.Stop()
+	// With a store that notifies (PostgreSQL), other replicas' changes
+	// arrive within milliseconds; the ticker remains the bound.
+	notified := make(chan struct{}, 1)
+	if l, ok := s.store.(store.AccessListener); ok {
+		// The listener holds a pooled connection: wait for it to give it
+		// back before the store closes.
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		wg.Go(func() {
+			l.ListenAccess(ctx, func() {
+				select {
+				case notified <- struct{}{}:
+				default:
+				}
+			})
+		})
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-notified:
+			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				s.dirty.Store(true)
+			}
+			s.afterRefresh()
 		case <-refresh.C:
 			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
 				s.dirty.Store(true)
 			}
+			s.afterRefresh()
 		case <-sweep.C:
 			s.ExpireInvitations(ctx)
 			s.pruneTombstones(ctx)
@@ -393,4 +422,10 @@ func (s *Service) pruneTombstones(ctx context.Context) error {
 		}
 		return tx.PruneGrantTombstones(ctx, v-tombstoneWindow)
 	})
+}
+
+func (s *Service) afterRefresh() {
+	if s.refreshed != nil {
+		s.refreshed()
+	}
 }

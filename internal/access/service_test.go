@@ -34,6 +34,11 @@ type fixture struct {
 
 func newFixture(t *testing.T, s store.Store) *fixture {
 	t.Helper()
+	return newFixtureConfig(t, s, access.Config{CentralAccountID: central, Organization: org})
+}
+
+func newFixtureConfig(t *testing.T, s store.Store, cfg access.Config) *fixture {
+	t.Helper()
 	cat := accesstest.NewCatalog()
 	cat.AddDatabase("sales", producer)
 	cat.AddTable("sales", "orders", "id", "total", "email")
@@ -46,7 +51,7 @@ func newFixture(t *testing.T, s store.Store) *fixture {
 	accts.AddAccount(outsider, otherOrg, "oadmin", aliceName)
 	accts.AddAccount(sibling, org, "sadmin", aliceName, "carol")
 	clock := mesh.NewFakeClock(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
-	svc := access.NewService(s, clock, access.Config{CentralAccountID: central, Organization: org}, cat, accts)
+	svc := access.NewService(s, clock, cfg, cat, accts)
 	if err := svc.Load(context.Background()); err != nil {
 		t.Fatalf("load: %v", err)
 	}
@@ -567,4 +572,35 @@ func TestDecisionsDuringChanges(t *testing.T) {
 			t.Error("after the last revocation: got allowed, want denied")
 		}
 	})
+}
+
+// TestNotifiedRefresh: on PostgreSQL another replica learns of a change by
+// LISTEN/NOTIFY, long before its periodic refresh (set to an hour here).
+func TestNotifiedRefresh(t *testing.T) {
+	s := storetest.OpenPostgres(t, nil)
+	f := newFixture(t, s)
+	other := newFixtureConfig(t, s, access.Config{CentralAccountID: central, Organization: org, RefreshInterval: time.Hour})
+	refreshed := make(chan struct{}, 100)
+	access.SetRefreshed(other.svc, func() { refreshed <- struct{}{} })
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { other.svc.Run(ctx); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
+
+	// The listener announces itself with a refresh; then a grant elsewhere
+	// reaches the other replica through a notification.
+	deadline := time.After(30 * time.Second) // a guard against hanging, not a measurement
+	select {
+	case <-refreshed:
+	case <-deadline:
+		t.Fatal("the listener never started")
+	}
+	f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
+	for !other.allowed(sibling, mesh.PermSelect, orders()) {
+		select {
+		case <-refreshed:
+		case <-deadline:
+			t.Fatal("the other replica never learned of the grant")
+		}
+	}
 }

@@ -140,3 +140,11 @@ func DecodeResource(database, table, mode, columns string) mesh.Resource {
 	}
 	return r
 }
+
+// AccessListener is implemented by stores that can tell a replica at once
+// that another one changed access (PostgreSQL, with LISTEN/NOTIFY).
+type AccessListener interface {
+	// ListenAccess calls changed after each access change committed, and
+	// whenever it (re)starts listening, until ctx ends.
+	ListenAccess(ctx context.Context, changed func()) error
+}
