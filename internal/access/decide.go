@@ -26,8 +26,8 @@ type entry struct {
 	cols      []string // sorted
 }
 
-func newEntry(g *mesh.Grant) *entry {
-	e := &entry{id: g.ID, perms: g.Permissions, grantable: g.Grantable}
+func newEntry(g *mesh.Grant) entry {
+	e := entry{id: g.ID, perms: g.Permissions, grantable: g.Grantable}
 	switch {
 	case len(g.Resource.Columns) > 0:
 		e.mode, e.cols = colsInclude, slices.Clone(g.Resource.Columns)
@@ -57,9 +57,85 @@ func (e *entry) coversColumn(c string) bool {
 // node holds one principal's grants in one database, split by resource kind
 // so that a decision looks at only the grants that can apply.
 type node struct {
-	db     []*entry            // on the database itself
-	all    []*entry            // on all tables of the database
-	tables map[string][]*entry // on one table, whole or some columns
+	db  []entry // on the database itself
+	all []entry // on all tables of the database
+	// tables holds the grants on one table, whole or some columns. Most
+	// principals hold a few tables per database: a short slice searched in
+	// order costs less memory than a map and no more time.
+	tables []tableGrants
+	// many replaces tables beyond maxTableSlice tables.
+	many map[string][]entry
+}
+
+type tableGrants struct {
+	table   string
+	entries []entry
+}
+
+const maxTableSlice = 8
+
+// table returns the grants on one table.
+func (n *node) table(name string) []entry {
+	if n.many != nil {
+		return n.many[name]
+	}
+	for i := range n.tables {
+		if n.tables[i].table == name {
+			return n.tables[i].entries
+		}
+	}
+	return nil
+}
+
+// setTable replaces the grants on one table (none: forgets the table).
+func (n *node) setTable(name string, es []entry) {
+	if n.many != nil {
+		if len(es) == 0 {
+			delete(n.many, name)
+		} else {
+			n.many[name] = es
+		}
+		return
+	}
+	for i := range n.tables {
+		if n.tables[i].table == name {
+			if len(es) == 0 {
+				n.tables = slices.Delete(n.tables, i, i+1)
+			} else {
+				n.tables[i].entries = es
+			}
+			return
+		}
+	}
+	if len(es) == 0 {
+		return
+	}
+	if len(n.tables) < maxTableSlice {
+		n.tables = append(n.tables, tableGrants{name, es})
+		return
+	}
+	n.many = map[string][]entry{name: es}
+	for _, t := range n.tables {
+		n.many[t.table] = t.entries
+	}
+	n.tables = nil
+}
+
+// tableCount returns how many tables the node holds grants on.
+func (n *node) tableCount() int { return len(n.tables) + len(n.many) }
+
+// eachTable calls fn with the grants of every table until it returns false.
+func (n *node) eachTable(fn func(es []entry) bool) {
+	for _, t := range n.tables {
+		if !fn(t.entries) {
+			return
+		}
+	}
+	for _, es := range n.many {
+		if !fn(es) {
+			return
+		}
+	}
 }
 
 func (n *node) add(g *mesh.Grant) {
@@ -70,31 +146,25 @@ func (n *node) add(g *mesh.Grant) {
 	case mesh.KindAllTables:
 		n.all = append(n.all, e)
 	default:
-		if n.tables == nil {
-			n.tables = map[string][]*entry{}
-		}
-		n.tables[g.Resource.Table] = append(n.tables[g.Resource.Table], e)
+		n.setTable(g.Resource.Table, append(n.table(g.Resource.Table), e))
 	}
 }
 
-// remove drops the grant with id; it reports whether the node is now empty.
-func (n *node) remove(id int64, r mesh.Resource) bool {
-	del := func(es []*entry) []*entry {
-		return slices.DeleteFunc(es, func(e *entry) bool { return e.id == id })
+// remove drops the grant with id from the grants on table ("" for the
+// database, "*" for all tables); it reports whether the node is now empty.
+func (n *node) remove(id int64, table string) bool {
+	del := func(es []entry) []entry {
+		return slices.DeleteFunc(es, func(e entry) bool { return e.id == id })
 	}
-	switch r.Kind() {
-	case mesh.KindDatabase:
+	switch table {
+	case "":
 		n.db = del(n.db)
-	case mesh.KindAllTables:
+	case mesh.AllTables:
 		n.all = del(n.all)
 	default:
-		if es := del(n.tables[r.Table]); len(es) > 0 {
-			n.tables[r.Table] = es
-		} else {
-			delete(n.tables, r.Table)
-		}
+		n.setTable(table, del(n.table(table)))
 	}
-	return len(n.db) == 0 && len(n.all) == 0 && len(n.tables) == 0
+	return len(n.db) == 0 && len(n.all) == 0 && n.tableCount() == 0
 }
 
 // decide answers whether the grants of n give action on r (or, with grantOpt,
@@ -132,22 +202,25 @@ func (n *node) decide(action mesh.Permission, r mesh.Resource, grantOpt bool) ([
 		}
 		return nil, "no grant gives " + need(action, r, grantOpt)
 	}
-	tbl := n.tables[r.Table]
+	tbl := n.table(r.Table)
 	if ids := firstWith(n.all, action, grantOpt); ids != nil {
 		return ids, ""
 	}
-	for _, e := range tbl {
+	for i := range tbl {
+		e := &tbl[i]
 		if e.mode == colsAll && e.set(grantOpt).Has(action) {
 			return []int64{e.id}, ""
 		}
 	}
 	if action == mesh.PermDescribe && !grantOpt {
-		for _, e := range n.all {
+		for i := range n.all {
+			e := &n.all[i]
 			if e.perms != 0 {
 				return []int64{e.id}, ""
 			}
 		}
-		for _, e := range tbl {
+		for i := range tbl {
+			e := &tbl[i]
 			if e.perms != 0 {
 				return []int64{e.id}, ""
 			}
@@ -162,13 +235,15 @@ func (n *node) decide(action mesh.Permission, r mesh.Resource, grantOpt bool) ([
 			return columnsCovered(tbl, action, r, grantOpt)
 		}
 		// An exclude list is covered by a grant excluding no more than it does.
-		for _, e := range tbl {
+		for i := range tbl {
+			e := &tbl[i]
 			if e.mode == colsExclude && e.set(grantOpt).Has(action) && subset(e.cols, r.ExcludedColumns) {
 				return []int64{e.id}, ""
 			}
 		}
 	case mesh.KindTable:
-		for _, e := range tbl {
+		for i := range tbl {
+			e := &tbl[i]
 			if e.mode != colsAll && e.set(grantOpt).Has(action) {
 				return nil, fmt.Sprintf("%s is granted only on some columns of table %s.%s; name the columns", action, r.Database, r.Table)
 			}
@@ -179,11 +254,12 @@ func (n *node) decide(action mesh.Permission, r mesh.Resource, grantOpt bool) ([
 
 // columnsCovered checks each asked column against the column grants; the
 // union of several grants may cover the list.
-func columnsCovered(tbl []*entry, action mesh.Permission, r mesh.Resource, grantOpt bool) ([]int64, string) {
+func columnsCovered(tbl []entry, action mesh.Permission, r mesh.Resource, grantOpt bool) ([]int64, string) {
 	var ids []int64
 	for _, c := range r.Columns {
 		found := false
-		for _, e := range tbl {
+		for i := range tbl {
+			e := &tbl[i]
 			if e.mode != colsAll && e.set(grantOpt).Has(action) && e.coversColumn(c) {
 				if !slices.Contains(ids, e.id) {
 					ids = append(ids, e.id)
@@ -201,8 +277,9 @@ func columnsCovered(tbl []*entry, action mesh.Permission, r mesh.Resource, grant
 	return ids, ""
 }
 
-func firstWith(es []*entry, action mesh.Permission, grantOpt bool) []int64 {
-	for _, e := range es {
+func firstWith(es []entry, action mesh.Permission, grantOpt bool) []int64 {
+	for i := range es {
+		e := &es[i]
 		if e.set(grantOpt).Has(action) {
 			return []int64{e.id}
 		}
@@ -211,21 +288,26 @@ func firstWith(es []*entry, action mesh.Permission, grantOpt bool) []int64 {
 }
 
 func anyGrant(n *node) []int64 {
-	for _, es := range [][]*entry{n.db, n.all} {
-		for _, e := range es {
+	for _, es := range [][]entry{n.db, n.all} {
+		for i := range es {
+			e := &es[i]
 			if e.perms != 0 {
 				return []int64{e.id}
 			}
 		}
 	}
-	for _, es := range n.tables {
-		for _, e := range es {
+	var ids []int64
+	n.eachTable(func(es []entry) bool {
+		for i := range es {
+			e := &es[i]
 			if e.perms != 0 {
-				return []int64{e.id}
+				ids = []int64{e.id}
+				return false
 			}
 		}
-	}
-	return nil
+		return true
+	})
+	return ids
 }
 
 // subset reports whether every element of a (sorted) is in b.

@@ -121,6 +121,31 @@ func TestIndexGrantableAndRevoke(t *testing.T) {
 	}
 }
 
+// TestIndexManyTables crosses from the short table list to the map and back.
+func TestIndexManyTables(t *testing.T) {
+	x := NewIndex("central")
+	acct := mesh.Principal(consumer)
+	const n = 3 * maxTableSlice
+	for i := range n {
+		x.Put(grant(int64(i+1), acct, table("sales", fmt.Sprintf("t%d", i)), perms(mesh.PermSelect), 0))
+	}
+	for i := range n {
+		if d := x.Allowed(acct, mesh.PermSelect, table("sales", fmt.Sprintf("t%d", i))); !d.Allowed || d.Grants[0] != int64(i+1) {
+			t.Fatalf("table t%d: got %+v, want allowed by grant %d", i, d, i+1)
+		}
+	}
+	for i := range n - 1 {
+		x.Remove(int64(i + 1))
+	}
+	if x.Allowed(acct, mesh.PermSelect, table("sales", "t0")).Allowed || !x.Allowed(acct, mesh.PermSelect, table("sales", fmt.Sprintf("t%d", n-1))).Allowed {
+		t.Error("after removing all but the last: got the wrong tables allowed")
+	}
+	x.RemoveResource("sales", "")
+	if x.Len() != 0 || len(x.nodes) != 0 {
+		t.Errorf("after removing the database: got %d grants in %d nodes, want none", x.Len(), len(x.nodes))
+	}
+}
+
 func TestNeedNamesThePermission(t *testing.T) {
 	got := Need(mesh.PermSelect, table("sales", "orders"), true)
 	if want := "SELECT WITH GRANT OPTION on table sales.orders"; got != want {
@@ -169,9 +194,7 @@ func BenchmarkAllowed(b *testing.B) {
 		if i%2 == 0 {
 			for k, n := range x.nodes {
 				if k.principal == p && len(n.tables) > 0 {
-					for t := range n.tables {
-						res.Database, res.Table = k.database, t
-					}
+					res.Database, res.Table = k.database, n.tables[0].table
 					break
 				}
 			}

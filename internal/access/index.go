@@ -15,7 +15,7 @@ import (
 type Index struct {
 	mu    sync.RWMutex
 	nodes map[nodeKey]*node
-	byID  map[int64]key
+	byID  map[int64]grantRef
 	// owners maps a database to its owning account (data_owner): an account
 	// principal holds everything on what it owns.
 	owners map[string]string
@@ -25,15 +25,17 @@ type Index struct {
 	version int64
 }
 
+// grantRef finds a grant in the index again: its node and its table (""
+// for the database, "*" for all tables).
+type grantRef struct {
+	node  nodeKey
+	table string
+}
+
 // nodeKey hashes both strings without building a combined one.
 type nodeKey struct {
 	principal mesh.Principal
 	database  string
-}
-
-type key struct {
-	principal mesh.Principal
-	resource  mesh.Resource
 }
 
 // NewIndex returns an empty index. central names the central account,
@@ -41,7 +43,7 @@ type key struct {
 func NewIndex(central string) *Index {
 	return &Index{
 		nodes:   map[nodeKey]*node{},
-		byID:    map[int64]key{},
+		byID:    map[int64]grantRef{},
 		owners:  map[string]string{},
 		links:   map[string]map[string]*mesh.ResourceLink{},
 		central: central,
@@ -82,7 +84,7 @@ func (x *Index) put(g *mesh.Grant) {
 		x.nodes[nk] = n
 	}
 	n.add(g)
-	x.byID[g.ID] = key{g.Principal, g.Resource}
+	x.byID[g.ID] = grantRef{nk, g.Resource.Table}
 }
 
 // Remove drops the grant with id, if present.
@@ -93,14 +95,13 @@ func (x *Index) Remove(id int64) {
 }
 
 func (x *Index) remove(id int64) {
-	k, ok := x.byID[id]
+	ref, ok := x.byID[id]
 	if !ok {
 		return
 	}
 	delete(x.byID, id)
-	nk := nodeKey{k.principal, k.resource.Database}
-	if n := x.nodes[nk]; n != nil && n.remove(id, k.resource) {
-		delete(x.nodes, nk)
+	if n := x.nodes[ref.node]; n != nil && n.remove(id, ref.table) {
+		delete(x.nodes, ref.node)
 	}
 }
 
@@ -110,8 +111,8 @@ func (x *Index) remove(id int64) {
 func (x *Index) RemoveResource(database, table string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for id, k := range x.byID {
-		if k.resource.Database == database && (table == "" || k.resource.Table == table) {
+	for id, ref := range x.byID {
+		if ref.node.database == database && (table == "" || ref.table == table) {
 			x.remove(id)
 		}
 	}
