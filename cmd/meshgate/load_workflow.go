@@ -8,12 +8,6 @@ import (
 	"github.com/meshgate/meshgate/internal/loadtest"
 )
 
-// LoadCmd measures a running server under load; each area adds its load as
-// a subcommand.
-type LoadCmd struct {
-	Workflow LoadWorkflowCmd `cmd:"" help:"Start short executions through the API and measure state transitions per second."`
-}
-
 // LoadWorkflowCmd is the workflow load.
 type LoadWorkflowCmd struct {
 	Executions  int           `help:"Executions to start." default:"10000"`

@@ -1,5 +1,3 @@
-// Package loadtest drives a running meshgate server through its API and
-// measures it. Each area's load lives in the file named after it.
 package loadtest
 
 import (

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
@@ -37,6 +38,7 @@ type Server struct {
 	Auth     *auth.Service
 	Accounts *account.Service
 	Catalog  *catalog.Service
+	Access   *access.Service
 	// Workflow is the state machine engine.
 	Workflow *workflow.Engine
 	Router   *web.Router
@@ -98,6 +100,9 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.Accounts.OnOffboard(func(string) { s.Auth.ForgetTokens() })
 	s.background = append(s.background, auth.NewSessionReaper(s.Auth, time.Hour, s.log))
 	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
+	if err := s.newAccess(ctx); err != nil {
+		return err
+	}
 	task.RegisterBuiltins()
 	s.Workflow = workflow.New(s.Store, workflow.Options{Clock: s.cfg.Clock, Logger: s.log})
 	s.background = append(s.background, s.Workflow.Dispatcher(), s.Workflow.Sender())
@@ -125,6 +130,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Auth:             s.Auth,
 		Accounts:         s.Accounts,
 		Catalog:          s.Catalog,
+		Access:           s.Access,
 		CentralAccountID: s.cfg.CentralAccountID,
 		Workflow:         s.Workflow,
 	})

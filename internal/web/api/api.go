@@ -3,6 +3,7 @@
 package api
 
 import (
+	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
@@ -20,6 +21,7 @@ type Deps struct {
 	Auth     *auth.Service
 	Accounts *account.Service
 	Catalog  *catalog.Service
+	Access   *access.Service
 	// CentralAccountID names the server's own account.
 	CentralAccountID string
 	// Workflow is the state machine engine.
@@ -33,4 +35,5 @@ func Register(rt *web.Router, d *Deps) {
 	registerAudit(rt, d)
 	registerCatalog(rt, d)
 	registerWorkflow(rt, d)
+	registerAccess(rt, d)
 }
