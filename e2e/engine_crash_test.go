@@ -42,33 +42,21 @@ const crashDefinition = `{
   }
 }`
 
-var crashBinary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// buildMeshgate compiles cmd/meshgate once into dir.
+// buildMeshgate compiles cmd/meshgate into dir, which the calling test
+// owns and removes; the build cache makes every build after the first quick.
 func buildMeshgate(t *testing.T, dir string) string {
 	t.Helper()
-	crashBinary.once.Do(func() {
-		out, err := exec.Command("go", "env", "GOMOD").Output()
-		if err != nil {
-			crashBinary.err = err
-			return
-		}
-		root := filepath.Dir(strings.TrimSpace(string(out)))
-		crashBinary.path = filepath.Join(dir, "meshgate")
-		cmd := exec.Command("go", "build", "-o", crashBinary.path, "./cmd/meshgate")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			crashBinary.err = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if crashBinary.err != nil {
-		t.Fatalf("build meshgate: %v", crashBinary.err)
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
 	}
-	return crashBinary.path
+	bin := filepath.Join(dir, "meshgate")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/meshgate")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(out)))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build meshgate: %v\n%s", err, out)
+	}
+	return bin
 }
 
 func crashFreeAddr(t *testing.T) string {
