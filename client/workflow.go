@@ -170,3 +170,11 @@ func (c *Client) SendTaskFailure(ctx context.Context, token, errName, cause stri
 func (c *Client) SendTaskHeartbeat(ctx context.Context, token string) error {
 	return c.Do(ctx, "POST", "/api/v1/tasks/heartbeat", nil, map[string]any{"task_token": token}, nil)
 }
+
+// TaskResources lists the task resource URIs a Task state may name.
+func (c *Client) TaskResources(ctx context.Context) ([]string, error) {
+	var out struct {
+		Resources []string `json:"resources"`
+	}
+	return out.Resources, c.Do(ctx, "GET", "/api/v1/task-resources", nil, nil, &out)
+}

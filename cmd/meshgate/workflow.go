@@ -20,12 +20,31 @@ import (
 
 // WorkflowCmd manages state machines and runs definitions locally.
 type WorkflowCmd struct {
-	Create   WorkflowCreateCmd   `cmd:"" help:"Create a state machine from an Amazon States Language definition."`
-	Update   WorkflowUpdateCmd   `cmd:"" help:"Save a new version of a state machine; running executions keep theirs."`
-	Describe WorkflowDescribeCmd `cmd:"" help:"Show a state machine version (default the latest)."`
-	List     WorkflowListCmd     `cmd:"" help:"List state machines."`
-	Delete   WorkflowDeleteCmd   `cmd:"" help:"Delete a state machine (refused while executions run, unless --force)."`
-	Run      WorkflowRunCmd      `cmd:"" help:"Run a definition to completion in-process on a throwaway store and print the result as JSON."`
+	Create    WorkflowCreateCmd    `cmd:"" help:"Create a state machine from an Amazon States Language definition."`
+	Update    WorkflowUpdateCmd    `cmd:"" help:"Save a new version of a state machine; running executions keep theirs."`
+	Describe  WorkflowDescribeCmd  `cmd:"" help:"Show a state machine version (default the latest)."`
+	List      WorkflowListCmd      `cmd:"" help:"List state machines."`
+	Delete    WorkflowDeleteCmd    `cmd:"" help:"Delete a state machine (refused while executions run, unless --force)."`
+	Run       WorkflowRunCmd       `cmd:"" help:"Run a definition to completion in-process on a throwaway store and print the result as JSON."`
+	Resources WorkflowResourcesCmd `cmd:"" help:"List the task resources the server offers."`
+}
+
+// WorkflowResourcesCmd lists task resources.
+type WorkflowResourcesCmd struct{}
+
+// Run lists them.
+func (c *WorkflowResourcesCmd) Run(ctx context.Context, g *Globals) error {
+	rs, err := g.Client().TaskResources(ctx)
+	if err != nil {
+		return err
+	}
+	return g.Print(rs, []string{"RESOURCE"}, func() [][]string {
+		rows := make([][]string, len(rs))
+		for i, r := range rs {
+			rows[i] = []string{r}
+		}
+		return rows
+	})
 }
 
 // WorkflowCreateCmd creates a state machine.

@@ -30,6 +30,7 @@ func registerWorkflow(rt *web.Router, d *Deps) {
 	rt.Handle("GET", "/api/v1/executions/{id}", web.MeshAdmin, h.getExecution)
 	rt.Handle("POST", "/api/v1/executions/{id}/stop", web.MeshAdmin, h.stopExecution)
 	rt.Handle("GET", "/api/v1/executions/{id}/history", web.MeshAdmin, h.history)
+	rt.Handle("GET", "/api/v1/task-resources", web.Authenticated, h.taskResources)
 	rt.Handle("POST", "/api/v1/tasks/success", web.Authenticated, h.taskSuccess)
 	rt.Handle("POST", "/api/v1/tasks/failure", web.Authenticated, h.taskFailure)
 	rt.Handle("POST", "/api/v1/tasks/heartbeat", web.Authenticated, h.taskHeartbeat)
@@ -292,5 +293,10 @@ func (h *workflowHandlers) taskHeartbeat(w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]string{"status": "accepted"})
+	return nil
+}
+
+func (h *workflowHandlers) taskResources(w http.ResponseWriter, r *http.Request) error {
+	web.WriteJSON(w, http.StatusOK, map[string]any{"resources": h.e.Registry().Resources(), "callback_suffix": workflow.CallbackSuffix})
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,6 +111,9 @@ func TestWorkflowAPI(t *testing.T) {
 		}
 		if sm, err := c.StateMachine(ctx, "hello", 0); err != nil || sm.Version != 2 {
 			t.Errorf("describe: got %v %v, want version 2", sm, err)
+		}
+		if rs, err := c.TaskResources(ctx); err != nil || !slices.Contains(rs, "meshgate:http:invoke") {
+			t.Errorf("task resources: got %v %v, want meshgate:http:invoke among them", rs, err)
 		}
 		if err := c.DeleteStateMachine(ctx, "hello", false); err != nil {
 			t.Errorf("delete: %v", err)
