@@ -422,6 +422,18 @@ func TestLimits(t *testing.T) {
 	if !strings.Contains(got.Cause, "25000") || got.Events > workflow.MaxHistoryEvents {
 		t.Errorf("history limit: got %d events, cause %q", got.Events, got.Cause)
 	}
+	// one step that would pass the limit at once
+	ev.create("wide", `{"StartAt": "Each", "States": {"Each": {"Type": "Map", "End": true,
+		"ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}`)
+	items := make([]string, 26000)
+	for i := range items {
+		items[i] = "1"
+	}
+	w := ev.start("wide", "", "["+strings.Join(items, ",")+"]")
+	ev.drain()
+	if got := ev.wantStatus(w.ID, mesh.ExecutionFailed); got.Events > workflow.MaxHistoryEvents || !strings.Contains(got.Cause, "25000") {
+		t.Errorf("wide map: got %d events, cause %q", got.Events, got.Cause)
+	}
 	ev.create("slow", `{"TimeoutSeconds": 60, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}}`)
 	y := ev.start("slow", "", `{}`)
 	ev.drain()

@@ -103,6 +103,8 @@ type run struct {
 	// steps counts states entered in this transaction.
 	steps int
 	rnd   *mathrand.Rand
+	// historyFull is set when an event was dropped at the history limit.
+	historyFull bool
 	// tooLarge is set when an event's payload passed the payload limit.
 	tooLarge bool
 }
@@ -217,6 +219,11 @@ func (r *run) findTask(seq int64) *frame {
 
 // event appends a history event for frame f (nil for the execution itself).
 func (r *run) event(f *frame, typ string, details map[string]any) {
+	if r.rec.Events >= MaxHistoryEvents-1 && f != nil {
+		// keep the last slot for the execution's end; advance ends it
+		r.historyFull = true
+		return
+	}
 	r.rec.Events++
 	ev := &mesh.HistoryEvent{ExecutionID: r.rec.ID, ID: r.rec.Events, Type: typ, Timestamp: r.now}
 	if f != nil {

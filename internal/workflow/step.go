@@ -73,7 +73,7 @@ func (s *stepper) advance() (err error) {
 			s.endExecution(mesh.ExecutionTimedOut, asl.ErrTimeout, "the execution ran longer than its TimeoutSeconds")
 			break
 		}
-		if s.r.rec.Events >= MaxHistoryEvents-1 {
+		if s.r.rec.Events >= MaxHistoryEvents-1 || s.r.historyFull {
 			s.endExecution(mesh.ExecutionFailed, asl.ErrRuntime,
 				fmt.Sprintf("the execution history reached the limit of %d events", MaxHistoryEvents))
 			break
@@ -84,6 +84,11 @@ func (s *stepper) advance() (err error) {
 		progressed, err := s.step(s.r.st.Root)
 		if err != nil {
 			return err
+		}
+		if s.r.historyFull && !s.r.rec.Terminal() {
+			s.endExecution(mesh.ExecutionFailed, asl.ErrRuntime,
+				fmt.Sprintf("the execution history reached the limit of %d events", MaxHistoryEvents))
+			break
 		}
 		if s.r.tooLarge && !s.r.rec.Terminal() {
 			s.endExecution(mesh.ExecutionFailed, asl.ErrDataLimitExceeded,
