@@ -3,6 +3,8 @@ package loadtest_test
 import (
 	"context"
 	"io"
+	"os"
+	"strconv"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -30,6 +32,10 @@ func (adminAuth) Authenticate(ctx context.Context, r *http.Request) (*mesh.Actor
 // SQLite with synchronous=FULL and reports transitions per second. Run with
 // -benchtime=1x; the load size is fixed.
 func BenchmarkWorkflowLoad(b *testing.B) {
+	conc := 256
+	if v, err := strconv.Atoi(os.Getenv("MESHGATE_LOAD_CONCURRENCY")); err == nil && v > 0 {
+		conc = v
+	}
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "m.db"), sqlite.Options{Synchronous: "FULL"})
 	if err != nil {
@@ -46,9 +52,9 @@ func BenchmarkWorkflowLoad(b *testing.B) {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go e.Dispatcher().Run(lctx)
-	c := client.New(srv.URL, "t").WithHTTPClient(loadtest.NewHTTPClient(256))
+	c := client.New(srv.URL, "t").WithHTTPClient(loadtest.NewHTTPClient(conc))
 	for b.Loop() {
-		res, err := loadtest.Workflow(ctx, loadtest.WorkflowOptions{Client: c, Executions: 5000, Concurrency: 256})
+		res, err := loadtest.Workflow(ctx, loadtest.WorkflowOptions{Client: c, Executions: 5000, Concurrency: conc})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -66,10 +72,11 @@ func BenchmarkWorkflowLoad(b *testing.B) {
 // server (authentication, middleware, metrics) on SQLite with
 // synchronous=FULL, with its background loops running.
 func BenchmarkWorkflowLoadServer(b *testing.B) {
+	conc := 256
 	srv, c := servertest.New(b, servertest.Options{Config: server.Config{Synchronous: "FULL"}, Log: io.Discard})
-	c = c.WithHTTPClient(loadtest.NewHTTPClient(256))
+	c = c.WithHTTPClient(loadtest.NewHTTPClient(conc))
 	for b.Loop() {
-		res, err := loadtest.Workflow(context.Background(), loadtest.WorkflowOptions{Client: c, Executions: 5000, Concurrency: 256})
+		res, err := loadtest.Workflow(context.Background(), loadtest.WorkflowOptions{Client: c, Executions: 5000, Concurrency: conc})
 		if err != nil {
 			b.Fatal(err)
 		}
