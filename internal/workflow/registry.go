@@ -88,13 +88,15 @@ func Register(uri string, fn TxTaskFunc) { DefaultRegistry.Register(uri, fn) }
 // RegisterExternal adds an external resource to DefaultRegistry.
 func RegisterExternal(uri string, fn ExternalTaskFunc) { DefaultRegistry.RegisterExternal(uri, fn) }
 
-// Register adds an in-transaction resource. It panics on a duplicate or a
-// name with the callback suffix, which are programming errors.
+// Register adds an in-transaction resource. Registering a URI again
+// replaces its function (servers assembled again in one process, as tests
+// do, register again). It panics on an empty URI or one with the callback
+// suffix, which are programming errors.
 func (r *Registry) Register(uri string, fn TxTaskFunc) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.check(uri)
-	r.tx[uri] = fn
+	r.replace(uri)
+	r.tx[uri], r.atomic[uri] = fn, false
 }
 
 // RegisterAtomic adds an in-transaction resource whose function changes
@@ -104,26 +106,26 @@ func (r *Registry) Register(uri string, fn TxTaskFunc) {
 func (r *Registry) RegisterAtomic(uri string, fn TxTaskFunc) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.check(uri)
-	r.tx[uri] = fn
-	r.atomic[uri] = true
+	r.replace(uri)
+	r.tx[uri], r.atomic[uri] = fn, true
 }
 
 // RegisterExternal adds an external resource; see Register.
 func (r *Registry) RegisterExternal(uri string, fn ExternalTaskFunc) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.check(uri)
+	r.replace(uri)
 	r.external[uri] = fn
 }
 
-func (r *Registry) check(uri string) {
+// replace checks uri and forgets what it named before.
+func (r *Registry) replace(uri string) {
 	if uri == "" || strings.HasSuffix(uri, CallbackSuffix) {
 		panic(fmt.Sprintf("workflow: invalid task resource %q", uri))
 	}
-	if r.tx[uri] != nil || r.external[uri] != nil {
-		panic(fmt.Sprintf("workflow: task resource %q registered twice", uri))
-	}
+	delete(r.tx, uri)
+	delete(r.atomic, uri)
+	delete(r.external, uri)
 }
 
 // lookup returns the functions of a resource (its callback suffix removed).
