@@ -120,3 +120,74 @@ func TestWorkflowAPI(t *testing.T) {
 		}
 	})
 }
+
+func TestWorkflowCallbacksAndPagesAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		reg := workflow.NewRegistry()
+		tokens := make(chan string, 10)
+		reg.Register("test:ask", func(ctx context.Context, tx store.Tx, input any) (any, error) {
+			tokens <- input.(map[string]any)["token"].(string)
+			return nil, nil
+		})
+		e := workflow.New(s, workflow.Options{Registry: reg})
+		rt := web.NewRouter(adminAuth{}, nil)
+		api.Register(rt, &api.Deps{Store: s, Clock: mesh.SystemClock{}, Pages: web.NewPageTokens([]byte("k")), Workflow: e})
+		srv := httptest.NewServer(rt)
+		defer srv.Close()
+		c := client.New(srv.URL, "admin-token")
+		ctx := context.Background()
+		def := `{"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": "test:ask.waitForTaskToken",
+			"Parameters": {"token.$": "$$.Task.Token"}, "HeartbeatSeconds": 60, "End": true}}}`
+		if _, err := c.CreateStateMachine(ctx, "ask", "", json.RawMessage(def)); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for range 3 {
+			x, err := c.StartExecution(ctx, client.StartExecutionInput{StateMachine: "ask"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, x.ID)
+		}
+		ok, fail, stop := <-tokens, <-tokens, <-tokens
+		if err := c.SendTaskHeartbeat(ctx, ok); err != nil {
+			t.Errorf("heartbeat: %v", err)
+		}
+		if err := c.SendTaskSuccess(ctx, ok, json.RawMessage(`{"yes": 1}`)); err != nil {
+			t.Errorf("success: %v", err)
+		}
+		wantStatus(t, c.SendTaskSuccess(ctx, ok, nil), http.StatusConflict)
+		if err := c.SendTaskFailure(ctx, fail, "No", "denied"); err != nil {
+			t.Errorf("failure: %v", err)
+		}
+		if _, err := c.StopExecution(ctx, ids[2], "Stop", "by hand"); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		wantStatus(t, c.SendTaskHeartbeat(ctx, stop), http.StatusConflict)
+		want := map[string]string{ids[0]: "SUCCEEDED", ids[1]: "FAILED", ids[2]: "ABORTED"}
+		seen := map[string]bool{}
+		for token := ""; ; {
+			xs, next, err := c.Executions(ctx, client.ExecutionFilter{StateMachine: "ask", Limit: 1, PageToken: token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range xs {
+				if seen[x.ID] {
+					t.Errorf("%s listed twice", x.ID)
+				}
+				seen[x.ID] = true
+				if x.Status != want[x.ID] {
+					t.Errorf("%s: got %v, want %v", x.ID, x.Status, want[x.ID])
+				}
+			}
+			if token = next; token == "" {
+				break
+			}
+		}
+		if len(seen) != 3 {
+			t.Errorf("listed: got %d executions, want 3", len(seen))
+		}
+		_, _, err := c.Executions(ctx, client.ExecutionFilter{PageToken: "forged"})
+		wantStatus(t, err, http.StatusBadRequest)
+	})
+}
