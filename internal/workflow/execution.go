@@ -251,7 +251,7 @@ func (e *Engine) commitStartBatch(batch []*startRequest, now time.Time, insertFi
 		var events []*mesh.HistoryEvent
 		recs := make([]*store.ExecutionRecord, 0, len(fresh))
 		for _, r := range fresh {
-			if err := store.Audit(r.ctx, tx, now, "workflow.execution.start", "execution/"+r.rec.ID, r.rec.StateMachine); err != nil {
+			if err := store.Audit(context.WithoutCancel(r.ctx), tx, now, "workflow.execution.start", "execution/"+r.rec.ID, r.rec.StateMachine); err != nil {
 				return err
 			}
 			// Take the first steps in this transaction: a short execution
@@ -288,7 +288,8 @@ func (e *Engine) commitStartBatch(batch []*startRequest, now time.Time, insertFi
 // prepareStart checks a start request in tx and builds its execution; for
 // an existing execution of the same name and input it sets r.exec instead.
 func (e *Engine) prepareStart(r *startRequest, tx store.Tx, now time.Time, versions map[string]*mesh.StateMachine, names map[string]*startRequest) error {
-	ctx, in := r.ctx, r.in
+	// the request may go away; the batch it shares with others must not
+	ctx, in := context.WithoutCancel(r.ctx), r.in
 	key := fmt.Sprintf("%s:%d", in.StateMachine, in.Version)
 	sm := versions[key]
 	if sm == nil {
