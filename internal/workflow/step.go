@@ -173,7 +173,10 @@ func (s *stepper) enter(f *frame) error {
 	}
 	out, err := m.Enter(f.State, f.Input.V, actx)
 	if err != nil {
-		return fmt.Errorf("execution %s: %w", s.r.rec.ID, err)
+		// only a state the machine does not have: the saved position is
+		// unusable, so the execution fails rather than the batch
+		s.endExecution(mesh.ExecutionFailed, asl.ErrRuntime, err.Error())
+		return nil
 	}
 	return s.apply(f, out, token)
 }
