@@ -405,53 +405,72 @@ func (tx *Tx) DeleteTable(ctx context.Context, database, name string) error {
 	return nil
 }
 
+// searchCandidates bounds how many matches of a search are ranked: bm25
+// costs a few microseconds a row here, and a term found in most of the
+// catalog (such as "id") would otherwise rank every table. Matches on names
+// and matches anywhere are each ranked up to this bound, so a search is exact
+// whenever it matches fewer rows, and otherwise still finds the tables whose
+// names match among the first candidates.
+const searchCandidates = 2000
+
 // SearchCatalog ranks databases and tables with FTS5's bm25 (names weigh
-// most, then descriptions, parameter values, columns) and reports which
-// database, table or column matched.
+// most, then descriptions, columns, parameter values) and reports which
+// database, table or column matched. One statement finds, ranks and reads
+// the hits.
 func (tx *Tx) SearchCatalog(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, error) {
 	terms := store.SearchTerms(q.Text)
 	if len(terms) == 0 {
 		return nil, nil
 	}
 	limit := store.SearchLimit(q.Limit)
-	rows, err := tx.tx.QueryContext(ctx, `SELECT rowid, rank FROM catalog_fts WHERE catalog_fts MATCH ? ORDER BY rank LIMIT ?`,
-		ftsQuery(terms), limit)
+	rows, err := tx.tx.QueryContext(ctx, `SELECT m.rowid, m.rank,
+			coalesce(d.name, ''), coalesce(d.description, ''), coalesce(d.parameters, '{}'),
+			coalesce(t.database_name, ''), coalesce(t.name, ''), coalesce(t.description, ''), coalesce(t.parameters, '{}'),
+			coalesce(t.columns, '[]'), coalesce(t.partition_keys, '[]')
+		FROM (SELECT rowid, min(rank) AS rank FROM (
+				SELECT rowid, rank FROM (SELECT rowid, rank FROM catalog_fts WHERE catalog_fts MATCH ?1 LIMIT ?3)
+				UNION ALL
+				SELECT rowid, rank FROM (SELECT rowid, rank FROM catalog_fts WHERE catalog_fts MATCH ?2 LIMIT ?3)
+			) GROUP BY rowid ORDER BY rank LIMIT ?4) m
+		LEFT JOIN catalog_databases d ON d.id = -m.rowid
+		LEFT JOIN catalog_tables t ON t.id = m.rowid
+		ORDER BY m.rank`, ftsQuery(terms), "{name} : ("+ftsQuery(terms)+")", searchCandidates, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search catalog: %w", err)
 	}
-	type match struct {
-		rowid int64
-		score float64
-	}
-	var matches []match
+	defer rows.Close()
+	var hits []store.SearchHit
 	for rows.Next() {
-		var m match
-		if err := rows.Scan(&m.rowid, &m.score); err != nil {
-			rows.Close()
+		var rowid int64
+		var rank float64
+		var d mesh.Database
+		var t mesh.Table
+		var dParams, tParams, cols, parts string
+		if err := rows.Scan(&rowid, &rank, &d.Name, &d.Description, &dParams,
+			&t.DatabaseName, &t.Name, &t.Description, &tParams, &cols, &parts); err != nil {
 			return nil, fmt.Errorf("search catalog: %w", err)
 		}
-		matches = append(matches, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search catalog: %w", err)
-	}
-	var hits []store.SearchHit
-	for _, m := range matches {
-		score := -m.score // bm25 is lower for better matches
-		if m.rowid < 0 {
-			d, _, err := scanDatabase(tx.tx.QueryRowContext(ctx, `SELECT `+databaseCols+` FROM catalog_databases WHERE id = ?`, -m.rowid))
-			if err != nil {
-				return nil, fmt.Errorf("search catalog: database %d: %w", -m.rowid, err)
+		score := -rank // bm25 is lower for better matches
+		if rowid < 0 {
+			if err := unmarshalMap(dParams, &d.Parameters); err != nil {
+				return nil, fmt.Errorf("search catalog: database %s: %w", d.Name, err)
 			}
-			hits = append(hits, store.DatabaseHits(d, score, terms)...)
+			hits = append(hits, store.DatabaseHits(&d, score, terms)...)
 			continue
 		}
-		t, _, err := scanTable(tx.tx.QueryRowContext(ctx, `SELECT `+tableCols+` FROM catalog_tables WHERE id = ?`, m.rowid))
-		if err != nil {
-			return nil, fmt.Errorf("search catalog: table %d: %w", m.rowid, err)
+		if err := unmarshalMap(tParams, &t.Parameters); err != nil {
+			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
 		}
-		hits = append(hits, store.TableHits(t, score, terms)...)
+		if err := json.Unmarshal([]byte(cols), &t.Columns); err != nil {
+			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
+		}
+		if err := json.Unmarshal([]byte(parts), &t.PartitionKeys); err != nil {
+			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
+		}
+		hits = append(hits, store.TableHits(&t, score, terms)...)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search catalog: %w", err)
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
 	if len(hits) > limit {
