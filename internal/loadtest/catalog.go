@@ -41,7 +41,9 @@ func (s CatalogSpec) WithDefaults() CatalogSpec {
 }
 
 // Databases returns how many databases hold the tables.
-func (s CatalogSpec) Databases() int { return (s.Tables + s.TablesPerDatabase - 1) / s.TablesPerDatabase }
+func (s CatalogSpec) Databases() int {
+	return (s.Tables + s.TablesPerDatabase - 1) / s.TablesPerDatabase
+}
 
 // Owners are the producer accounts the databases are spread over.
 var Owners = []string{"111122223333", "222233334444", "333344445555", "444455556666", "555566667777",
