@@ -33,6 +33,7 @@ type CLI struct {
 	Migrate MigrateCmd `cmd:"" help:"Apply the store's migrations and exit."`
 	Version VersionCmd `cmd:"" help:"Print the version."`
 	Catalog CatalogCmd `cmd:"" help:"Databases, tables and columns of the central catalog (Glue-compatible)."`
+	Load    LoadCmd    `cmd:"" help:"Measure a running server under load."`
 }
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -1,9 +1,11 @@
-// Package loadtest generates synthetic but realistic loads for meshgate and
-// measures them: a catalog of many tables with a vocabulary of names and
-// descriptions, loaded through the REST API, then read and searched with
-// latencies reported as percentiles. The load command and the store
-// benchmarks share its generator, so their figures describe the same data.
+// Package loadtest drives a running meshgate server through its API and
+// measures it. Each area's load lives in the file named after it.
 package loadtest
+
+// The catalog load: a synthetic but realistic catalog (a vocabulary of names,
+// descriptions and columns), loaded through the REST API, then read and
+// searched with latencies reported as percentiles. The load command and the
+// store benchmarks share this generator, so their figures describe the same data.
 
 import (
 	"fmt"
