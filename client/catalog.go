@@ -71,15 +71,15 @@ type SearchHit struct {
 	Score    float64 `json:"score"`
 }
 
-// ListOptions filter and page a catalog listing.
-type ListOptions struct {
+// CatalogListOptions filter and page a catalog listing.
+type CatalogListOptions struct {
 	Owner     string
 	PII       *bool
 	Limit     int
 	NextToken string
 }
 
-func (o ListOptions) query(glue bool) url.Values {
+func (o CatalogListOptions) query(glue bool) url.Values {
 	q := url.Values{}
 	if o.Owner != "" {
 		q.Set("owner", o.Owner)
@@ -132,13 +132,13 @@ func (c *Client) GetDatabaseGlue(ctx context.Context, name string) (json.RawMess
 }
 
 // ListDatabases returns one page of databases.
-func (c *Client) ListDatabases(ctx context.Context, o ListOptions) (*DatabasePage, error) {
+func (c *Client) ListDatabases(ctx context.Context, o CatalogListOptions) (*DatabasePage, error) {
 	var p DatabasePage
 	return &p, c.Do(ctx, http.MethodGet, "/api/v1/catalog/databases", o.query(false), nil, &p)
 }
 
 // ListDatabasesGlue returns Glue's GetDatabases response: {"DatabaseList": [...], "NextToken"}.
-func (c *Client) ListDatabasesGlue(ctx context.Context, o ListOptions) (json.RawMessage, error) {
+func (c *Client) ListDatabasesGlue(ctx context.Context, o CatalogListOptions) (json.RawMessage, error) {
 	var out json.RawMessage
 	return out, c.Do(ctx, http.MethodGet, "/api/v1/catalog/databases", o.query(true), nil, &out)
 }
@@ -186,13 +186,13 @@ func (c *Client) GetTableGlue(ctx context.Context, database, name string) (json.
 }
 
 // ListTables returns one page of a database's tables.
-func (c *Client) ListTables(ctx context.Context, database string, o ListOptions) (*TablePage, error) {
+func (c *Client) ListTables(ctx context.Context, database string, o CatalogListOptions) (*TablePage, error) {
 	var p TablePage
 	return &p, c.Do(ctx, http.MethodGet, databasePath(database)+"/tables", o.query(false), nil, &p)
 }
 
 // ListTablesGlue returns Glue's GetTables response: {"TableList": [...], "NextToken"}.
-func (c *Client) ListTablesGlue(ctx context.Context, database string, o ListOptions) (json.RawMessage, error) {
+func (c *Client) ListTablesGlue(ctx context.Context, database string, o CatalogListOptions) (json.RawMessage, error) {
 	var out json.RawMessage
 	return out, c.Do(ctx, http.MethodGet, databasePath(database)+"/tables", o.query(true), nil, &out)
 }

@@ -110,8 +110,8 @@ type listFlags struct {
 	NextToken string `help:"Continue from a previous page's next token."`
 }
 
-func (f listFlags) options() client.ListOptions {
-	o := client.ListOptions{Owner: f.Owner, Limit: f.Limit, NextToken: f.NextToken}
+func (f listFlags) options() client.CatalogListOptions {
+	o := client.CatalogListOptions{Owner: f.Owner, Limit: f.Limit, NextToken: f.NextToken}
 	if f.PII != "" {
 		b := f.PII == "true"
 		o.PII = &b

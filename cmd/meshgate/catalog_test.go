@@ -42,7 +42,7 @@ func catalogServer(t *testing.T) string {
 	return srv.URL
 }
 
-func runCLI(t *testing.T, endpoint string, args ...string) (string, int) {
+func runCatalogCLI(t *testing.T, endpoint string, args ...string) (string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	m := &Main{Stdout: &out, Stderr: &errOut}
@@ -90,7 +90,7 @@ func TestSeedCatalogCommands(t *testing.T) {
 		{[]string{"catalog", "delete-database", "--name", "sales"}, 0, []string{"deleted database sales"}},
 	}
 	for _, s := range steps {
-		out, code := runCLI(t, ep, s.args...)
+		out, code := runCatalogCLI(t, ep, s.args...)
 		t.Logf("meshgate %s:\n%s", strings.Join(s.args[:2], " "), out)
 		if code != s.wantCode {
 			t.Fatalf("%v: exit %d, want %d; output:\n%s", s.args, code, s.wantCode, out)
@@ -106,11 +106,11 @@ func TestSeedCatalogCommands(t *testing.T) {
 // TestGetDatabaseGlueJSON checks -o json prints Glue's GetDatabase response.
 func TestGetDatabaseGlueJSON(t *testing.T) {
 	ep := catalogServer(t)
-	if out, code := runCLI(t, ep, "catalog", "create-database", "--database-input",
+	if out, code := runCatalogCLI(t, ep, "catalog", "create-database", "--database-input",
 		`{"Name": "sales", "Parameters": {"data_owner": "111122223333", "pii_flag": "true"}}`); code != 0 {
 		t.Fatalf("create: %s", out)
 	}
-	out, code := runCLI(t, ep, "-o", "json", "catalog", "get-database", "--name", "sales")
+	out, code := runCatalogCLI(t, ep, "-o", "json", "catalog", "get-database", "--name", "sales")
 	if code != 0 {
 		t.Fatalf("get-database: exit %d: %s", code, out)
 	}
