@@ -134,7 +134,7 @@ func TestGetDatabaseGlueJSON(t *testing.T) {
 
 func TestLoadCatalogCommand(t *testing.T) {
 	ep := catalogServer(t)
-	out, code := runCLI(t, ep, "load", "catalog", "--tables", "150", "--tables-per-database", "100", "--columns", "5",
+	out, code := runCatalogCLI(t, ep, "load", "catalog", "--tables", "150", "--tables-per-database", "100", "--columns", "5",
 		"--concurrency", "2", "--batch", "40", "--requests", "10")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
@@ -145,7 +145,7 @@ func TestLoadCatalogCommand(t *testing.T) {
 		}
 	}
 	// Measuring again without loading reads the same tables.
-	if out, code := runCLI(t, ep, "-o", "json", "load", "catalog", "--skip-load", "--tables", "150", "--tables-per-database", "100",
+	if out, code := runCatalogCLI(t, ep, "-o", "json", "load", "catalog", "--skip-load", "--tables", "150", "--tables-per-database", "100",
 		"--columns", "5", "--requests", "10"); code != 0 || !strings.Contains(out, `"latencies"`) {
 		t.Errorf("skip-load: exit %d:\n%s", code, out)
 	}

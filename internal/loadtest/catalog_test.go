@@ -45,7 +45,7 @@ func TestCatalogLoad(t *testing.T) {
 	}
 	total := 0
 	for i := range 3 {
-		p, err := cl.ListTables(context.Background(), spec.WithDefaults().DatabaseName(i), client.ListOptions{Limit: 1000})
+		p, err := cl.ListTables(context.Background(), spec.WithDefaults().DatabaseName(i), client.CatalogListOptions{Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
