@@ -83,6 +83,10 @@ type CatalogTx interface {
 	// CreateTable inserts t with version 1 and both times set to now, or
 	// returns ECONFLICT if the name is taken, ENOTFOUND if its database is missing.
 	CreateTable(ctx context.Context, t *mesh.Table) error
+	// CreateTables inserts tables of one database (up to 1000) as
+	// CreateTable does, in as few statements as the store can; on ECONFLICT
+	// the message names a taken table.
+	CreateTables(ctx context.Context, database string, tables []*mesh.Table) error
 	// UpdateTable replaces everything but the keys and the creation time if
 	// the stored version is expectedVersion. ENOTFOUND; ECONFLICT if stale.
 	UpdateTable(ctx context.Context, t *mesh.Table, expectedVersion int64) error

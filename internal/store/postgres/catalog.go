@@ -317,6 +317,18 @@ func (tx *Tx) CreateTable(ctx context.Context, t *mesh.Table) error {
 	return nil
 }
 
+// CreateTables inserts the tables one by one (PostgreSQL parses once per
+// connection; the cost is the round trips, acceptable for its use).
+func (tx *Tx) CreateTables(ctx context.Context, database string, tables []*mesh.Table) error {
+	for _, t := range tables {
+		t.DatabaseName = database
+		if err := tx.CreateTable(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // UpdateTable replaces t's fields if the stored version is expectedVersion.
 func (tx *Tx) UpdateTable(ctx context.Context, t *mesh.Table, expectedVersion int64) error {
 	now := tx.stamp()

@@ -329,34 +329,79 @@ func tableJSON(t *mesh.Table) (format, params, cols, parts string) {
 
 // CreateTable inserts t with version 1.
 func (tx *Tx) CreateTable(ctx context.Context, t *mesh.Table) error {
+	return tx.CreateTables(ctx, t.DatabaseName, []*mesh.Table{t})
+}
+
+// CreateTables inserts the tables with two statements, one for the rows and
+// one for their search entries: parsing a statement costs as much as running it.
+func (tx *Tx) CreateTables(ctx context.Context, database string, tables []*mesh.Table) error {
+	if len(tables) == 0 {
+		return nil
+	}
 	var dbID int64
-	err := tx.tx.QueryRowContext(ctx, `SELECT id FROM catalog_databases WHERE name = ?`, t.DatabaseName).Scan(&dbID)
+	err := tx.tx.QueryRowContext(ctx, `SELECT id FROM catalog_databases WHERE name = ?`, database).Scan(&dbID)
 	if isNoRows(err) {
-		return mesh.NotFound("database", t.DatabaseName)
+		return mesh.NotFound("database", database)
 	}
 	if err != nil {
-		return fmt.Errorf("create table %s.%s: %w", t.DatabaseName, t.Name, err)
+		return fmt.Errorf("create tables in %s: %w", database, err)
 	}
 	now := tx.now()
-	format, params, cols, parts := tableJSON(t)
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO catalog_tables
+	stamp := formatTime(now)
+	var q strings.Builder
+	q.WriteString(`INSERT INTO catalog_tables
 		(database_id, database_name, name, description, table_type, location, format, parameters, columns, partition_keys,
-		 has_pii, created_at, updated_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (database_name, name) DO NOTHING`,
-		dbID, t.DatabaseName, t.Name, t.Description, t.TableType, t.Location, format, params, cols, parts,
-		boolInt(t.HasPII()), formatTime(now), formatTime(now))
+		 has_pii, created_at, updated_at, version) VALUES `)
+	args := make([]any, 0, 13*len(tables))
+	for i, t := range tables {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)")
+		format, params, cols, parts := tableJSON(t)
+		args = append(args, dbID, database, t.Name, t.Description, t.TableType, t.Location, format, params, cols, parts,
+			boolInt(t.HasPII()), stamp, stamp)
+	}
+	q.WriteString(" ON CONFLICT (database_name, name) DO NOTHING RETURNING id, name")
+	rows, err := tx.tx.QueryContext(ctx, q.String(), args...)
 	if err != nil {
-		return fmt.Errorf("create table %s.%s: %w", t.DatabaseName, t.Name, err)
+		return fmt.Errorf("create tables in %s: %w", database, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return mesh.Errorf(mesh.ECONFLICT, "table %q exists already in database %q", t.Name, t.DatabaseName)
+	ids := make(map[string]int64, len(tables))
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			rows.Close()
+			return fmt.Errorf("create tables in %s: %w", database, err)
+		}
+		ids[name] = id
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("create table %s.%s: %w", t.DatabaseName, t.Name, err)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("create tables in %s: %w", database, err)
 	}
-	t.CreatedAt, t.UpdatedAt, t.Version = now, now, 1
-	return tx.index(ctx, id, store.TableDoc(t), false)
+	q.Reset()
+	q.WriteString(`INSERT INTO catalog_fts (rowid, name, description, parameters, columns) VALUES `)
+	args = args[:0]
+	for i, t := range tables {
+		id, ok := ids[t.Name]
+		if !ok {
+			return mesh.Errorf(mesh.ECONFLICT, "table %q exists already in database %q", t.Name, database)
+		}
+		delete(ids, t.Name) // a name given twice conflicts with itself
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?)")
+		doc := store.TableDoc(t)
+		args = append(args, id, doc.Name, doc.Description, doc.Parameters, doc.Columns)
+		t.DatabaseName, t.CreatedAt, t.UpdatedAt, t.Version = database, now, now, 1
+	}
+	if _, err := tx.tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("create tables in %s: index: %w", database, err)
+	}
+	return nil
 }
 
 // UpdateTable replaces t's fields if the stored version is expectedVersion.

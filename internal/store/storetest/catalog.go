@@ -14,6 +14,54 @@ func init() {
 	register("catalog/tables", testCatalogTables)
 	register("catalog/filters", testCatalogFilters)
 	register("catalog/search", testCatalogSearch)
+	register("catalog/batch", testCatalogBatch)
+}
+
+func testCatalogBatch(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreateDatabase(ctx, &mesh.Database{Name: "sales"}) })
+	batch := []*mesh.Table{sampleTable("", "a", true), sampleTable("", "b", false), sampleTable("", "c", false)}
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreateTables(ctx, "sales", batch) })
+	for _, tb := range batch {
+		if tb.Version != 1 || tb.DatabaseName != "sales" || tb.CreatedAt.IsZero() {
+			t.Errorf("after batch: got %s.%s version %d created %v, want sales, version 1 and a time", tb.DatabaseName, tb.Name, tb.Version, tb.CreatedAt)
+		}
+	}
+	tests := []struct {
+		name     string
+		database string
+		tables   []*mesh.Table
+		want     string
+	}{
+		{"taken name", "sales", []*mesh.Table{sampleTable("", "d", false), sampleTable("", "b", false)}, mesh.ECONFLICT},
+		{"name twice", "sales", []*mesh.Table{sampleTable("", "e", false), sampleTable("", "e", false)}, mesh.ECONFLICT},
+		{"no database", "nope", []*mesh.Table{sampleTable("", "f", false)}, mesh.ENOTFOUND},
+	}
+	for _, tt := range tests {
+		err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateTables(ctx, tt.database, tt.tables) })
+		if got := mesh.ErrorCode(err); got != tt.want {
+			t.Errorf("%s: got %v, want %s", tt.name, err, tt.want)
+		}
+	}
+	mustView(t, s, func(tx store.Tx) error {
+		ts, err := tx.FindTables(ctx, store.TableFilter{Database: "sales"})
+		var got []string
+		for _, tb := range ts {
+			got = append(got, tb.Name)
+		}
+		if want := []string{"a", "b", "c"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("tables: got %v, want %v (failed batches leave nothing)", got, want)
+		}
+		hits, err2 := tx.SearchCatalog(ctx, store.SearchQuery{Text: "customer"})
+		if len(hits) != 3 {
+			t.Errorf("search: got %d hits, want a column hit per table", len(hits))
+		}
+		if err == nil {
+			err = err2
+		}
+		return err
+	})
 }
 
 func mustUpdate(t *testing.T, s store.Store, fn func(tx store.Tx) error) {
