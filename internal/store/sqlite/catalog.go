@@ -239,15 +239,15 @@ func scanTable(row scanner) (*mesh.Table, int64, error) {
 	if err := unmarshalMap(params, &t.Parameters); err != nil {
 		return nil, 0, fmt.Errorf("table %s.%s parameters: %w", t.DatabaseName, t.Name, err)
 	}
-	if err := json.Unmarshal([]byte(cols), &t.Columns); err != nil {
+	var err error
+	if t.Columns, err = decodeColumns(cols); err != nil {
 		return nil, 0, fmt.Errorf("table %s.%s columns: %w", t.DatabaseName, t.Name, err)
 	}
 	if parts != "" && parts != "[]" && parts != "null" {
-		if err := json.Unmarshal([]byte(parts), &t.PartitionKeys); err != nil {
+		if t.PartitionKeys, err = decodeColumns(parts); err != nil {
 			return nil, 0, fmt.Errorf("table %s.%s partition keys: %w", t.DatabaseName, t.Name, err)
 		}
 	}
-	var err error
 	if t.CreatedAt, err = parseTime(created); err != nil {
 		return nil, 0, err
 	}
@@ -506,10 +506,10 @@ func (tx *Tx) SearchCatalog(ctx context.Context, q store.SearchQuery) ([]store.S
 		if err := unmarshalMap(tParams, &t.Parameters); err != nil {
 			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
 		}
-		if err := json.Unmarshal([]byte(cols), &t.Columns); err != nil {
+		if t.Columns, err = decodeColumns(cols); err != nil {
 			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
 		}
-		if err := json.Unmarshal([]byte(parts), &t.PartitionKeys); err != nil {
+		if t.PartitionKeys, err = decodeColumns(parts); err != nil {
 			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
 		}
 		hits = append(hits, store.TableHits(&t, score, terms)...)
