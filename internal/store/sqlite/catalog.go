@@ -42,12 +42,16 @@ func unmarshalMap(s string, m *map[string]string) error {
 	return json.Unmarshal([]byte(s), m)
 }
 
+// marshalJSON encodes v without escaping <, > and & (column types such as
+// array<string> stay readable, and decodeColumns reads them directly).
 func marshalJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		panic("catalog json: " + err.Error()) // plain maps and structs always marshal
 	}
-	return string(b)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func boolInt(b bool) int {

@@ -17,6 +17,7 @@ func TestDecodeColumns(t *testing.T) {
 		{"empty", `[]`, true},
 		{"plain", `[{"name":"id","type":"bigint"},{"name":"email","type":"string","comment":"contact","parameters":{"pii_flag":"true","x":""}}]`, true},
 		{"empty parameters", `[{"name":"a","type":"int","parameters":{}}]`, true},
+		{"types as the store writes them", `[{"name":"a","type":"array<struct<b:int,c:string>>"}]`, true},
 		{"unicode", `[{"name":"a","type":"int","comment":"größe 🙂"}]`, true},
 		{"escaped", `[{"name":"a","type":"int","comment":"say \"hi\" \u003cb\u003e"}]`, false},
 		{"unknown key", `[{"name":"a","type":"int","extra":1}]`, false},
