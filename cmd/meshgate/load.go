@@ -27,6 +27,7 @@ type LoadCatalogCmd struct {
 	Prefix            string `help:"Prefix of the generated databases' names." default:"load"`
 	SkipLoad          bool   `help:"Only measure a catalog an earlier run loaded with the same sizes."`
 	Data              string `help:"The server's data directory, to report its SQLite store's size." type:"path"`
+	ServerPID         int    `help:"Process id of a server on this machine, to report its CPU time per request."`
 }
 
 // Run loads, measures and prints the figures.
@@ -34,7 +35,7 @@ func (c *LoadCatalogCmd) Run(ctx context.Context, g *Globals) error {
 	cl := g.Client().WithHTTPClient(loadtest.CatalogHTTPClient(c.Concurrency))
 	progress := g.stderr
 	res, err := loadtest.Catalog(ctx, loadtest.CatalogOptions{
-		Client: cl, Concurrency: c.Concurrency, Batch: c.Batch, Requests: c.Requests, SkipLoad: c.SkipLoad, Progress: progress,
+		Client: cl, Concurrency: c.Concurrency, Batch: c.Batch, Requests: c.Requests, SkipLoad: c.SkipLoad, Progress: progress, ServerPID: c.ServerPID,
 		Spec: loadtest.CatalogSpec{Tables: c.Tables, Columns: c.Columns, TablesPerDatabase: c.TablesPerDatabase, Prefix: c.Prefix},
 	})
 	if err != nil {
@@ -63,14 +64,20 @@ func (c *LoadCatalogCmd) Run(ctx context.Context, g *Globals) error {
 		fmt.Fprintf(g.stdout, "store file: %.1f MiB\n", float64(size)/(1<<20))
 	}
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
+	cpu := func(d time.Duration) string {
+		if d == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.0f", float64(d)/float64(time.Microsecond))
+	}
 	var rows [][]string
 	failed := 0
 	for _, l := range res.Latencies {
 		failed += l.Errors
 		rows = append(rows, []string{l.Name, fmt.Sprint(l.Concurrency), fmt.Sprint(l.Requests), fmt.Sprint(l.Errors),
-			fmt.Sprintf("%.0f", l.PerSecond), ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max)})
+			fmt.Sprintf("%.0f", l.PerSecond), ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max), cpu(l.ServerCPU)})
 	}
-	if err := g.PrintTable([]string{"REQUEST", "CONCURRENCY", "REQUESTS", "ERRORS", "PER_SECOND", "P50_MS", "P90_MS", "P99_MS", "MAX_MS"}, rows); err != nil {
+	if err := g.PrintTable([]string{"REQUEST", "CONCURRENCY", "REQUESTS", "ERRORS", "PER_SECOND", "P50_MS", "P90_MS", "P99_MS", "MAX_MS", "SERVER_CPU_US"}, rows); err != nil {
 		return err
 	}
 	if failed > 0 {

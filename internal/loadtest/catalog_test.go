@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -80,5 +81,23 @@ func TestSpecIsDeterministic(t *testing.T) {
 	}
 	if a.Name != s.TableName(7) || a.DatabaseName != s.TableDatabase(7) {
 		t.Errorf("got %s.%s, want %s.%s", a.DatabaseName, a.Name, s.TableDatabase(7), s.TableName(7))
+	}
+}
+
+func TestProcessCPU(t *testing.T) {
+	before, err := ProcessCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := 0
+	for i := range 50_000_000 {
+		x += i % 7
+	}
+	after, err := ProcessCPU(os.Getpid())
+	if err != nil || after < before || x == 0 {
+		t.Errorf("got %v then %v (%v), want a growing CPU time", before, after, err)
+	}
+	if _, err := ProcessCPU(0); err == nil {
+		t.Error("pid 0: got no error, want one")
 	}
 }
