@@ -35,8 +35,14 @@ func scanDatabase(row scanner) (*mesh.Database, int64, error) {
 	return &d, id, nil
 }
 
+// unmarshalMap decodes a parameter map; "{}" leaves m nil, as it was written.
 func unmarshalMap(s string, m *map[string]string) error {
-	if s == "" || s == "{}" {
+	if s == "" || s == "{}" || s == "null" {
+		return nil
+	}
+	p := &columnScanner{s: s}
+	if v, ok := p.params(); ok && p.i == len(s) {
+		*m = v
 		return nil
 	}
 	return json.Unmarshal([]byte(s), m)

@@ -63,3 +63,19 @@ func FuzzDecodeColumns(f *testing.F) {
 		}
 	})
 }
+
+func TestUnmarshalMap(t *testing.T) {
+	for _, in := range []string{`{"a":"1","data_owner":"111122223333"}`, `{"a":"say \"x\""}`, `{"k":""}`} {
+		var want, got map[string]string
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := unmarshalMap(in, &got); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %v, %v; want %v", in, got, err, want)
+		}
+	}
+	var m map[string]string
+	if err := unmarshalMap(`{"a":`, &m); err == nil {
+		t.Error("truncated map: got no error, want one")
+	}
+}
