@@ -466,7 +466,7 @@ func (tx *Tx) DeleteTable(ctx context.Context, database, name string) error {
 // and matches anywhere are each ranked up to this bound, so a search is exact
 // whenever it matches fewer rows, and otherwise still finds the tables whose
 // names match among the first candidates.
-const searchCandidates = 2000
+const searchCandidates = 1000
 
 // SearchCatalog ranks databases and tables with FTS5's bm25 (names weigh
 // most, then descriptions, columns, parameter values) and reports which
