@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -15,6 +16,40 @@ func init() {
 	register("catalog/filters", testCatalogFilters)
 	register("catalog/search", testCatalogSearch)
 	register("catalog/batch", testCatalogBatch)
+	register("catalog/search-many", testCatalogSearchMany)
+}
+
+// testCatalogSearchMany checks that a term matching more rows than a store
+// ranks still finds the table named after it, created last.
+func testCatalogSearchMany(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if err := tx.CreateDatabase(ctx, &mesh.Database{Name: "big"}); err != nil {
+			return err
+		}
+		for start := 0; start < 1500; start += 500 {
+			var batch []*mesh.Table
+			for i := start; i < start+500; i++ {
+				batch = append(batch, &mesh.Table{Name: fmt.Sprintf("t%04d", i), Description: "holds a widget",
+					Columns: []mesh.Column{{Name: "widget_id", Type: "bigint"}}})
+			}
+			if err := tx.CreateTables(ctx, "big", batch); err != nil {
+				return err
+			}
+		}
+		return tx.CreateTable(ctx, &mesh.Table{DatabaseName: "big", Name: "widget", Columns: []mesh.Column{{Name: "id", Type: "bigint"}}})
+	})
+	mustView(t, s, func(tx store.Tx) error {
+		hits, err := tx.SearchCatalog(ctx, store.SearchQuery{Text: "widget", Limit: 5})
+		if err != nil {
+			return err
+		}
+		if len(hits) != 5 || hits[0].Kind != store.HitTable || hits[0].Table != "widget" {
+			t.Errorf("got %+v, want the table named widget first of 5 hits", hits)
+		}
+		return nil
+	})
 }
 
 func testCatalogBatch(t *testing.T, open Opener) {
