@@ -10,10 +10,12 @@ import (
 	"github.com/meshgate/meshgate/internal/loadtest"
 )
 
-// LoadCmd measures a running server under load; each area adds its load as
-// a subcommand.
+// LoadCmd groups the load commands; each area adds its load as a subcommand
+// here. Some load a running server (--endpoint), others start their own on a
+// throwaway store; each says which.
 type LoadCmd struct {
-	Catalog LoadCatalogCmd `cmd:"" help:"Load a synthetic catalog through the API, then measure get-table and search latencies."`
+	Catalog   LoadCatalogCmd   `cmd:"" help:"Load a synthetic catalog into a running server through the API, then measure get-table and search latencies."`
+	Authorize LoadAuthorizeCmd `cmd:"" help:"Measure POST /api/v1/authorize with many grants stored (starts its own server)."`
 }
 
 // LoadCatalogCmd is the catalog load.

@@ -40,7 +40,6 @@ type CLI struct {
 	Token   TokenCmd   `cmd:"" help:"Create, list and revoke your API tokens."`
 	Audit   AuditCmd   `cmd:"" help:"Query the audit log (mesh admins)."`
 	Catalog CatalogCmd `cmd:"" help:"Databases, tables and columns of the central catalog (Glue-compatible)."`
-	Load    LoadCmd    `cmd:"" help:"Measure a running server under load."`
 
 	Grant      GrantCmd      `cmd:"" help:"Grant permissions on a database, tables or columns (shares with other accounts)."`
 	Revoke     RevokeCmd     `cmd:"" help:"Revoke exactly the named permissions; what was granted from them goes too."`
@@ -48,7 +47,7 @@ type CLI struct {
 	Invitation InvitationCmd `cmd:"" help:"List, accept, reject and resend share invitations."`
 	Link       LinkCmd       `cmd:"" help:"List resource links and the tables they show."`
 	Authorize  AuthorizeCmd  `cmd:"" help:"Ask whether a principal may do an action on a resource."`
-	Load       LoadCmd       `cmd:"" help:"Load a throwaway server and measure it."`
+	Load       LoadCmd       `cmd:"" help:"Load a server and measure it."`
 }
 
 // version is set at build time with -ldflags "-X main.version=...".
