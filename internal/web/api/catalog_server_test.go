@@ -78,6 +78,20 @@ func TestCatalogOnRealServer(t *testing.T) {
 					t.Errorf("%s: got status %d (%v), want %d", s.name, got, err, s.want)
 				}
 			}
+			// Deleting a table revokes the grants on it in the same transaction.
+			grant := client.GrantInput{Principal: "111122223333/pm", Resource: client.Resource{Database: "sales", Table: "orders"}, Permissions: []string{"SELECT"}}
+			if _, err := admin.Grant(ctx, grant); err != nil {
+				t.Fatalf("grant: %v", err)
+			}
+			if gs, _, err := admin.Grants(ctx, client.GrantsFilter{Database: "sales", Table: "orders"}); err != nil || len(gs) != 1 {
+				t.Fatalf("grants before the delete: got %v, %v; want one", gs, err)
+			}
+			if err := producerAdmin.DeleteTable(ctx, "sales", "orders"); err != nil {
+				t.Fatalf("delete table: %v", err)
+			}
+			if gs, _, err := admin.Grants(ctx, client.GrantsFilter{Database: "sales", Table: "orders"}); err != nil || len(gs) != 0 {
+				t.Errorf("grants after the delete: got %v, %v; want none", gs, err)
+			}
 			// Successful changes are audited by the service, refusals by the router.
 			list, err := admin.ListAudit(ctx, client.AuditFilter{Principal: "111122223333/pa"}, client.ListOptions{})
 			if err != nil {
@@ -87,7 +101,7 @@ func TestCatalogOnRealServer(t *testing.T) {
 			for _, e := range list.Entries {
 				got = append(got, e.Action+" "+e.Result)
 			}
-			want := []string{"catalog.update-database ok", "catalog.create-table ok", "POST /api/v1/catalog/databases forbidden", "catalog.create-database ok"}
+			want := []string{"catalog.delete-table ok", "access.revoke-cascade ok", "catalog.update-database ok", "catalog.create-table ok", "POST /api/v1/catalog/databases forbidden", "catalog.create-database ok"}
 			if len(got) != len(want) {
 				t.Fatalf("audit of pa: got %v, want %v", got, want)
 			}
