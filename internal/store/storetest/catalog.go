@@ -370,7 +370,7 @@ func testCatalogSearch(t *testing.T, open Opener) {
 			{DatabaseName: "sales", Name: "orders", Description: "one row per order", Columns: []mesh.Column{{Name: "id", Type: "bigint"}}},
 			{DatabaseName: "sales", Name: "customers", Description: "who buys",
 				Columns: []mesh.Column{{Name: "id", Type: "bigint"}, {Name: "email_address", Type: "string", Comment: "where invoices go"}}},
-			{DatabaseName: "hr", Name: "employees", Description: "staff",
+			{DatabaseName: "hr", Name: "employees", Description: "staff 従業員",
 				Columns: []mesh.Column{{Name: "salary", Type: "decimal", Parameters: map[string]string{"classification": "confidential"}}}},
 		} {
 			if err := tx.CreateTable(ctx, tb); err != nil {
@@ -391,6 +391,7 @@ func testCatalogSearch(t *testing.T, open Opener) {
 		{"parameter value", "retail", []hit{{"database", "sales", "", ""}}},
 		{"column parameter value", "confidential", []hit{{"column", "hr", "employees", "salary"}}},
 		{"prefix", "employ*", []hit{{"table", "hr", "employees", ""}}},
+		{"other scripts", "従業員", []hit{{"table", "hr", "employees", ""}}},
 		{"all words required", "payroll orders", nil},
 		{"case and underscores", "EMAIL_Address", []hit{{"column", "sales", "customers", "email_address"}}},
 		{"syntax is not interpreted", `" OR ' AND NOT col:x *`, nil},
