@@ -32,6 +32,13 @@ type CLI struct {
 	Serve   ServeCmd   `cmd:"" help:"Run the meshgate server."`
 	Migrate MigrateCmd `cmd:"" help:"Apply the store's migrations and exit."`
 	Version VersionCmd `cmd:"" help:"Print the version."`
+
+	Login   LoginCmd   `cmd:"" help:"Sign in with a username and password and print an API token for the CLI."`
+	Passwd  PasswdCmd  `cmd:"" help:"Change your password."`
+	Account AccountCmd `cmd:"" help:"Onboard, offboard, list and show accounts."`
+	User    UserCmd    `cmd:"" help:"Manage users and their roles."`
+	Token   TokenCmd   `cmd:"" help:"Create, list and revoke your API tokens."`
+	Audit   AuditCmd   `cmd:"" help:"Query the audit log (mesh admins)."`
 }
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/mesh"
 )
 
@@ -37,6 +38,8 @@ type Config struct {
 	Demo bool
 	// ShutdownTimeout bounds graceful shutdown (default 15s).
 	ShutdownTimeout time.Duration
+	// Auth tunes sessions, password hashing and sign-in rate limits (defaults in auth.Options).
+	Auth auth.Options
 	// Clock is the time source (default the system clock); tests inject one.
 	Clock mesh.Clock
 }

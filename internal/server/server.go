@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -28,13 +29,14 @@ import (
 
 // Server is a running meshgate.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	Store   store.Store
-	Auth    *auth.Service
-	Catalog *catalog.Service
-	Router  *web.Router
-	http    *http.Server
+	cfg      Config
+	log      *slog.Logger
+	Store    store.Store
+	Auth     *auth.Service
+	Accounts *account.Service
+	Catalog  *catalog.Service
+	Router   *web.Router
+	http     *http.Server
 
 	// background holds loops (timers, dispatchers, reapers) that stop with the server.
 	background []Background
@@ -67,6 +69,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := s.bootstrap(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -75,7 +81,13 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.Auth = auth.NewService(s.Store, s.cfg.Clock)
+	authOpts := s.cfg.Auth
+	authOpts.CentralAccountID = s.cfg.CentralAccountID
+	s.Auth = auth.NewService(s.Store, s.cfg.Clock, authOpts)
+	s.Accounts = account.NewService(s.Store, s.cfg.Clock, account.Central{
+		ID: s.cfg.CentralAccountID, Name: s.cfg.CentralAccountName, Organization: s.cfg.Organization})
+	s.Accounts.OnOffboard(func(string) { s.Auth.ForgetTokens() })
+	s.background = append(s.background, auth.NewSessionReaper(s.Auth, time.Hour, s.log))
 	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
 
 	reg := prometheus.NewRegistry()
@@ -102,6 +114,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Clock:            s.cfg.Clock,
 		Pages:            web.NewPageTokens(key),
 		Auth:             s.Auth,
+		Accounts:         s.Accounts,
 		Catalog:          s.Catalog,
 		CentralAccountID: s.cfg.CentralAccountID,
 	})
@@ -114,6 +127,27 @@ func (s *Server) assemble(ctx context.Context) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	return nil
+}
+
+// bootstrap creates the central account if it is missing and, on a fresh
+// store, the first mesh admin, whose temporary password is logged once and
+// written to DATA/bootstrap-admin.txt (SQLite only: PostgreSQL has no data
+// directory of ours).
+func (s *Server) bootstrap(ctx context.Context) error {
+	if err := s.Accounts.EnsureCentral(ctx); err != nil {
+		return err
+	}
+	dir := s.cfg.DataDir
+	if s.cfg.DatabaseURL != "" {
+		dir = ""
+	}
+	b, err := s.Auth.Bootstrap(ctx, dir, s.cfg.BootstrapToken)
+	if err != nil || !b.Created {
+		return err
+	}
+	s.log.Warn("created the first mesh admin; sign in with this temporary password and change it",
+		"username", b.Username, "password", b.Password, "file", b.File, "bootstrap_token", s.cfg.BootstrapToken != "")
 	return nil
 }
 

@@ -3,6 +3,7 @@
 package api
 
 import (
+	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -12,11 +13,12 @@ import (
 
 // Deps are the services the handlers call.
 type Deps struct {
-	Store   store.Store
-	Clock   mesh.Clock
-	Pages   *web.PageTokens
-	Auth    *auth.Service
-	Catalog *catalog.Service
+	Store    store.Store
+	Clock    mesh.Clock
+	Pages    *web.PageTokens
+	Auth     *auth.Service
+	Accounts *account.Service
+	Catalog  *catalog.Service
 	// CentralAccountID names the server's own account.
 	CentralAccountID string
 }
@@ -24,4 +26,6 @@ type Deps struct {
 // Register adds every API route to rt.
 func Register(rt *web.Router, d *Deps) {
 	registerOpenAPI(rt, d)
+	registerIdentity(rt, d)
+	registerAudit(rt, d)
 }

@@ -21,8 +21,11 @@ func init() {
 			params: []param{{name: "string", types: tString, conv: toLimitedString}},
 			eval:   evalBase64Decode},
 		&function{name: "States.Hash", min: 2, max: 2, result: tString,
-			params: []param{{name: "data", types: tString, conv: toLimitedString}, {name: "algorithm", types: tString, conv: toHashAlgorithm}},
-			eval:   evalHash},
+			params: []param{
+				{name: "data", types: tString, conv: toLimitedString},
+				{name: "algorithm", types: tString, conv: toHashAlgorithm},
+			},
+			eval: evalHash},
 	)
 }
 

@@ -18,8 +18,12 @@ func init() {
 			params: []param{{name: "value", noLiteral: true}},
 			eval:   evalJSONToString},
 		&function{name: "States.JsonMerge", min: 3, max: 3, result: tObject,
-			params: []param{{name: "object", types: tObject, conv: toObject}, {name: "object", types: tObject, conv: toObject}, {name: "deep merge flag", types: tBool, conv: toFalse}},
-			eval:   evalJSONMerge},
+			params: []param{
+				{name: "object", types: tObject, conv: toObject},
+				{name: "object", types: tObject, conv: toObject},
+				{name: "deep merge flag", types: tBool, conv: toFalse},
+			},
+			eval: evalJSONMerge},
 	)
 }
 

@@ -9,12 +9,19 @@ import (
 func init() {
 	register(
 		&function{name: "States.MathRandom", min: 2, max: 3, result: tNumber,
-			params: []param{{name: "start", types: tNumber, conv: toRoundedInt}, {name: "end", types: tNumber, conv: toRoundedInt}, {name: "seed", types: tNumber, conv: toRoundedInt}},
-			check:  checkMathRandom,
-			eval:   evalMathRandom},
+			params: []param{
+				{name: "start", types: tNumber, conv: toRoundedInt},
+				{name: "end", types: tNumber, conv: toRoundedInt},
+				{name: "seed", types: tNumber, conv: toRoundedInt},
+			},
+			check: checkMathRandom,
+			eval:  evalMathRandom},
 		&function{name: "States.MathAdd", min: 2, max: 2, result: tNumber,
-			params: []param{{name: "value", types: tNumber, conv: toInt32}, {name: "value", types: tNumber, conv: toInt32}},
-			eval:   evalMathAdd},
+			params: []param{
+				{name: "value", types: tNumber, conv: toInt32},
+				{name: "value", types: tNumber, conv: toInt32},
+			},
+			eval: evalMathAdd},
 		&function{name: "States.UUID", min: 0, max: 0, result: tString,
 			eval: evalUUID},
 	)

@@ -9,12 +9,18 @@ import (
 func init() {
 	register(
 		&function{name: "States.Format", min: 1, max: -1, result: tString,
-			params: []param{{name: "template", types: tString, conv: toString}, {name: "value", types: tScalar, conv: toScalar}},
-			check:  checkFormat,
-			eval:   evalFormat},
+			params: []param{
+				{name: "template", types: tString, conv: toString},
+				{name: "value", types: tScalar, conv: toScalar},
+			},
+			check: checkFormat,
+			eval:  evalFormat},
 		&function{name: "States.StringSplit", min: 2, max: 2, result: tArray,
-			params: []param{{name: "string", types: tString, conv: toString}, {name: "delimiters", types: tString, conv: toDelimiters}},
-			eval:   evalStringSplit},
+			params: []param{
+				{name: "string", types: tString, conv: toString},
+				{name: "delimiters", types: tString, conv: toDelimiters},
+			},
+			eval: evalStringSplit},
 	)
 }
 

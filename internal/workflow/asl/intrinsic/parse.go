@@ -116,7 +116,11 @@ func (p *parser) call(depth int) (*Call, error) {
 				p.pos++
 				break
 			}
-			return nil, p.errorf(p.pos, "expected ',' or ')' in the arguments of %s, found %s", name, p.near())
+			hint := ""
+			if a.Kind == ArgString {
+				hint = ` (write \' for a quote inside a string)`
+			}
+			return nil, p.errorf(p.pos, "expected ',' or ')' in the arguments of %s, found %s%s", name, p.near(), hint)
 		}
 	}
 	if err := p.check(c); err != nil {
@@ -196,6 +200,9 @@ func (p *parser) arg(depth int) (Arg, error) {
 			return Arg{Kind: ArgBool, Value: true, Pos: start, raw: word}, nil
 		case "false":
 			return Arg{Kind: ArgBool, Value: false, Pos: start, raw: word}, nil
+		}
+		if strings.HasPrefix(word, "States.") {
+			return Arg{}, p.errorf(p.pos, "expected '(' right after %s, found %s", word, p.near())
 		}
 		return Arg{}, p.errorf(start, "unexpected %q: an argument is a string in single quotes, a number, true, false, null, a path beginning with $, or an intrinsic function", word)
 	}

@@ -135,6 +135,8 @@ func TestParseErrors(t *testing.T) {
 		{"States.Array(foo)", 13, `unexpected "foo"`},
 		{"States.Array(True)", 13, `unexpected "True"`},
 		{"States.Array(Foo())", 13, `unknown intrinsic function "Foo": intrinsic function names begin with "States."`},
+		{"States.Array(States.UUID ())", 24, "expected '(' right after States.UUID"},
+		{"States.Array(States.UUID)", 24, "expected '(' right after States.UUID, found \")\""},
 		{"States.Array(States.Nope())", 13, `unknown intrinsic function "States.Nope"`},
 		{"States.Array(States.UUID(1))", 13, "States.UUID takes no arguments, got 1"},
 		{"States.Array($.a[0)", 18, `unbalanced ')' in path: expected ']'`},

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// stdin is where passwords are read from; tests replace it.
+var stdin io.Reader = os.Stdin
+
+// LoginCmd signs in with a username and password and prints a new API token
+// for the CLI: the CLI authenticates with tokens, not cookies. The session
+// used to create it is ended at once.
+type LoginCmd struct {
+	Username      string        `required:"" help:"Your username."`
+	PasswordStdin bool          `name:"password-stdin" help:"Read the password from standard input without a prompt. If it is temporary, a second line gives the new password."`
+	TokenName     string        `name:"token-name" default:"cli" help:"Name of the API token to create."`
+	Expires       time.Duration `default:"720h" help:"Lifetime of the API token (0 for none)."`
+}
+
+// Run signs in, changes a temporary password if needed, creates the token
+// and signs out.
+func (c *LoginCmd) Run(ctx context.Context, g *Globals) error {
+	in := bufio.NewReader(stdin)
+	password, err := readSecret(in, g, "Password: ", !c.PasswordStdin)
+	if err != nil {
+		return err
+	}
+	sc := g.Client().WithSession()
+	res, err := sc.Login(ctx, c.Username, password)
+	if err != nil {
+		return err
+	}
+	defer sc.Logout(context.WithoutCancel(ctx))
+	if res.PasswordChangeRequired {
+		fmt.Fprintln(g.stderr, "Your password is temporary; choose a new one (at least 12 characters).")
+		next, err := readSecret(in, g, "New password: ", !c.PasswordStdin)
+		if err != nil {
+			return err
+		}
+		if err := sc.ChangePassword(ctx, password, next); err != nil {
+			return err
+		}
+	}
+	tok, err := sc.CreateToken(ctx, c.TokenName, c.Expires)
+	if err != nil {
+		return err
+	}
+	if g.JSON() {
+		return g.PrintJSON(tok)
+	}
+	fmt.Fprintf(g.stderr, "signed in as %s/%s; use this token with --token or MESHGATE_TOKEN:\n", res.User.AccountID, res.User.Username)
+	_, err = fmt.Fprintf(g.stdout, "export MESHGATE_TOKEN=%s\n", tok.Secret)
+	return err
+}
+
+// PasswdCmd changes your password, reading the current and the new one
+// from standard input (one per line).
+type PasswdCmd struct{}
+
+// Run changes the caller's password.
+func (c *PasswdCmd) Run(ctx context.Context, g *Globals) error {
+	in := bufio.NewReader(stdin)
+	current, err := readSecret(in, g, "Current password: ", true)
+	if err != nil {
+		return err
+	}
+	next, err := readSecret(in, g, "New password: ", true)
+	if err != nil {
+		return err
+	}
+	if err := g.Client().ChangePassword(ctx, current, next); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(g.stdout, "password changed")
+	return err
+}
+
+// readSecret reads one line, prompting on stderr when asked to.
+func readSecret(in *bufio.Reader, g *Globals, prompt string, show bool) (string, error) {
+	if show {
+		fmt.Fprint(g.stderr, prompt)
+	}
+	line, err := in.ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}

@@ -1,0 +1,301 @@
+package account_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/account"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+)
+
+func newService(t *testing.T, s store.Store, org string) (*account.Service, *mesh.FakeClock) {
+	t.Helper()
+	clock := mesh.NewFakeClock(time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC))
+	svc := account.NewService(s, clock, account.Central{ID: "central", Name: "Central", Organization: org})
+	if err := svc.EnsureCentral(context.Background()); err != nil {
+		t.Fatalf("ensure central: %v", err)
+	}
+	return svc, clock
+}
+
+var (
+	meshAdmin    = mesh.NewContext(context.Background(), &mesh.Actor{UserID: 1, Username: "root", AccountID: "central", CentralAccountID: "central", Roles: []string{mesh.RoleAdmin}})
+	salesAdmin   = mesh.NewContext(context.Background(), &mesh.Actor{UserID: 2, Username: "ada", AccountID: "111122223333", CentralAccountID: "central", Roles: []string{mesh.RoleAdmin}})
+	salesMember  = mesh.NewContext(context.Background(), &mesh.Actor{UserID: 3, Username: "bea", AccountID: "111122223333", CentralAccountID: "central", Roles: []string{mesh.RoleMember}})
+	centralUser  = mesh.NewContext(context.Background(), &mesh.Actor{UserID: 4, Username: "cy", AccountID: "central", CentralAccountID: "central", Roles: []string{mesh.RoleApprover}})
+	anonymous    = context.Background()
+	salesAccount = func() *mesh.Account {
+		return &mesh.Account{ID: "111122223333", Name: "Sales", Organization: "o-example"}
+	}
+)
+
+func TestEnsureCentral(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		svc, _ := newService(t, s, "o-example")
+		a, err := svc.FindAccountByID(meshAdmin, "central")
+		if err != nil || a.Name != "Central" || a.Organization != "o-example" {
+			t.Fatalf("got %+v (%v), want Central in o-example", a, err)
+		}
+		// A restart with another organization configured moves it; nothing else changes.
+		svc2 := account.NewService(s, nil, account.Central{ID: "central", Name: "Renamed", Organization: "o-new"})
+		if err := svc2.EnsureCentral(ctx); err != nil {
+			t.Fatal(err)
+		}
+		a, _ = svc2.FindAccountByID(meshAdmin, "central")
+		if a.Name != "Central" || a.Organization != "o-new" {
+			t.Errorf("got %+v, want the name kept and organization o-new", a)
+		}
+		if err := svc2.EnsureCentral(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		s.View(ctx, func(tx store.Tx) error {
+			es, err := tx.FindAuditEntries(ctx, store.AuditFilter{Resource: "account/central"})
+			for _, e := range es {
+				actions = append(actions, e.Action+" by "+e.Principal)
+			}
+			return err
+		})
+		if len(actions) != 2 || actions[0] != "account.update by central/system" || actions[1] != "account.onboard by central/system" {
+			t.Errorf("got %v, want one onboarding and one update by the system", actions)
+		}
+	})
+}
+
+func TestOnboardAndUpdate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		svc, clock := newService(t, s, "")
+		tests := []struct {
+			name  string
+			ctx   context.Context
+			a     *mesh.Account
+			code  string
+			field string
+		}{
+			{"mesh admin", meshAdmin, salesAccount(), "", ""},
+			{"again", meshAdmin, salesAccount(), mesh.ECONFLICT, ""},
+			{"account admin", salesAdmin, &mesh.Account{ID: "222233334444", Name: "M"}, mesh.EFORBIDDEN, ""},
+			{"central non-admin", centralUser, &mesh.Account{ID: "222233334444", Name: "M"}, mesh.EFORBIDDEN, ""},
+			{"anonymous", anonymous, &mesh.Account{ID: "222233334444", Name: "M"}, mesh.EUNAUTHORIZED, ""},
+			{"bad id", meshAdmin, &mesh.Account{ID: "1111-", Name: "M"}, "", ""},
+			{"upper case id", meshAdmin, &mesh.Account{ID: "Sales", Name: "M"}, mesh.EINVALID, "id"},
+			{"13 digits", meshAdmin, &mesh.Account{ID: "1111222233334", Name: "M"}, "", ""},
+			{"no name", meshAdmin, &mesh.Account{ID: "222233334444"}, mesh.EINVALID, "name"},
+			{"control in name", meshAdmin, &mesh.Account{ID: "222233334444", Name: "a\nb"}, mesh.EINVALID, "name"},
+			{"bad organization", meshAdmin, &mesh.Account{ID: "222233334444", Name: "M", Organization: "o_x"}, mesh.EINVALID, "organization"},
+			{"bad email", meshAdmin, &mesh.Account{ID: "222233334444", Name: "M", Email: "m@"}, mesh.EINVALID, "email"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				err := svc.CreateAccount(tt.ctx, tt.a)
+				var me *mesh.Error
+				switch {
+				case tt.code == "" && err != nil:
+					t.Fatalf("got %v, want success", err)
+				case tt.code != "" && !mesh.IsCode(err, tt.code):
+					t.Fatalf("got %v, want %s", err, tt.code)
+				case tt.field != "" && (!errors.As(err, &me) || me.Field != tt.field):
+					t.Fatalf("got %v, want the field %s named", err, tt.field)
+				}
+			})
+		}
+		// "1111-" is a valid slug and 13 digits too: the id rule is 12 digits or a slug.
+		list, err := svc.FindAccounts(salesMember, store.AccountFilter{})
+		if err != nil || len(list) != 4 {
+			t.Fatalf("got %d accounts (%v), want 4", len(list), err)
+		}
+		_, err = svc.FindAccounts(anonymous, store.AccountFilter{})
+		if !mesh.IsCode(err, mesh.EUNAUTHORIZED) {
+			t.Errorf("anonymous listing: got %v, want unauthorized", err)
+		}
+
+		clock.Add(time.Hour)
+		name, org, email := "Sales EU", "o-other", "eu@example.com"
+		a, err := svc.UpdateAccount(salesAdmin, "111122223333", account.Update{Name: &name, Email: &email})
+		if err != nil || a.Name != name || a.Email != email || a.Organization != "o-example" || !a.UpdatedAt.Equal(clock.Now()) {
+			t.Fatalf("got %+v (%v), want the account admin's changes", a, err)
+		}
+		for _, c := range []struct {
+			name string
+			ctx  context.Context
+			upd  account.Update
+			code string
+		}{
+			{"account admin moves organization", salesAdmin, account.Update{Organization: &org}, mesh.EFORBIDDEN},
+			{"member", salesMember, account.Update{Name: &name}, mesh.EFORBIDDEN},
+			{"bad email", meshAdmin, account.Update{Email: new(string("x"))}, mesh.EINVALID},
+		} {
+			if _, err := svc.UpdateAccount(c.ctx, "111122223333", c.upd); !mesh.IsCode(err, c.code) {
+				t.Errorf("%s: got %v, want %s", c.name, err, c.code)
+			}
+		}
+		if _, err := svc.UpdateAccount(meshAdmin, "999999999999", account.Update{Name: &name}); !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("unknown account: got %v, want not found", err)
+		}
+		if a, err := svc.UpdateAccount(meshAdmin, "111122223333", account.Update{Organization: &org}); err != nil || a.Organization != org {
+			t.Errorf("got %+v (%v), want the mesh admin to move the organization", a, err)
+		}
+	})
+}
+
+func TestInCentralOrganization(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		svc, _ := newService(t, s, "o-example")
+		for _, a := range []*mesh.Account{salesAccount(), {ID: "222233334444", Name: "M", Organization: "o-other"}, {ID: "partner", Name: "P"}} {
+			if err := svc.CreateAccount(meshAdmin, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tests := []struct {
+			id   string
+			want bool
+			code string
+		}{
+			{"111122223333", true, ""},
+			{"222233334444", false, ""},
+			{"partner", false, ""},
+			{"999999999999", false, mesh.ENOTFOUND},
+		}
+		for _, tt := range tests {
+			s.View(ctx, func(tx store.Tx) error {
+				got, err := svc.InCentralOrganization(ctx, tx, tt.id)
+				if got != tt.want || mesh.ErrorCode(err) != tt.code {
+					t.Errorf("%s: got %v, %v; want %v, %q", tt.id, got, err, tt.want, tt.code)
+				}
+				return nil
+			})
+		}
+		// Without a central organization, no account is in it.
+		bare := account.NewService(s, nil, account.Central{ID: "central"})
+		s.Update(ctx, func(tx store.Tx) error {
+			c, _ := tx.FindAccountByID(ctx, "central")
+			c.Organization = ""
+			return tx.UpdateAccount(ctx, c)
+		})
+		s.View(ctx, func(tx store.Tx) error {
+			if got, err := bare.InCentralOrganization(ctx, tx, "partner"); got || err != nil {
+				t.Errorf("got %v, %v; want false without an organization", got, err)
+			}
+			return nil
+		})
+	})
+}
+
+func TestOffboard(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		svc, _ := newService(t, s, "")
+		// Two areas report dependents; one cleans up on force.
+		products := map[string][]string{"111122223333": {"database/sales", "database/orders"}}
+		svc.RegisterDependents(func(ctx context.Context, tx store.Tx, id string) ([]string, error) { return products[id], nil })
+		svc.RegisterDependents(func(ctx context.Context, tx store.Tx, id string) ([]string, error) {
+			if id == "111122223333" {
+				return []string{"share/7 to 222233334444"}, nil
+			}
+			return nil, nil
+		})
+		var cleaned, notified []string
+		svc.OnOffboard(func(id string) { notified = append(notified, id) })
+		svc.RegisterCleanup(func(ctx context.Context, tx store.Tx, id string) ([]string, error) {
+			cleaned = append(cleaned, id)
+			return []string{"revoked share/7"}, nil
+		})
+		for _, a := range []*mesh.Account{salesAccount(), {ID: "222233334444", Name: "Marketing"}} {
+			if err := svc.CreateAccount(meshAdmin, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := s.Update(ctx, func(tx store.Tx) error {
+			return tx.CreateUser(ctx, &mesh.User{AccountID: "111122223333", Username: "ada", Roles: []string{"admin"}, CreatedAt: time.Now(), UpdatedAt: time.Now()}, "h")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		_, err = svc.OffboardAccount(salesAdmin, "111122223333", true)
+		if !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("account admin: got %v, want forbidden", err)
+		}
+		_, err = svc.OffboardAccount(meshAdmin, "central", true)
+		if !mesh.IsCode(err, mesh.EINVALID) {
+			t.Errorf("central: got %v, want invalid", err)
+		}
+		_, err = svc.OffboardAccount(meshAdmin, "999999999999", true)
+		if !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("unknown: got %v, want not found", err)
+		}
+
+		// Without force: refused, listing the dependents, nothing changed.
+		_, err = svc.OffboardAccount(meshAdmin, "111122223333", false)
+		var me *mesh.Error
+		if !errors.As(err, &me) || me.Code != mesh.ECONFLICT {
+			t.Fatalf("got %v, want conflict", err)
+		}
+		d, ok := me.Details.(account.DependentsDetails)
+		want := []string{"database/sales", "database/orders", "share/7 to 222233334444"}
+		if !ok || d.Account != "111122223333" || !equal(d.Dependents, want) {
+			t.Fatalf("got details %+v, want %v", me.Details, want)
+		}
+		if _, err := svc.FindAccountByID(meshAdmin, "111122223333"); err != nil || len(cleaned) != 0 || len(notified) != 0 {
+			t.Fatalf("after a refused offboarding: %v, cleaned %v; want the account intact", err, cleaned)
+		}
+
+		// Without dependents: no force needed; clean-ups run in every offboarding.
+		if _, err := svc.OffboardAccount(meshAdmin, "222233334444", false); err != nil {
+			t.Errorf("account without dependents: got %v, want offboarded", err)
+		}
+
+		// With force: clean-ups run, the account and its users go, the audit log says what.
+		res, err := svc.OffboardAccount(meshAdmin, "111122223333", true)
+		if err != nil {
+			t.Fatalf("forced: %v", err)
+		}
+		if !equal(res.Affected, append(want, "revoked share/7")) || res.UsersRemoved != 1 || !equal(cleaned, []string{"222233334444", "111122223333"}) {
+			t.Errorf("got %+v (cleaned %v), want every dependent, the clean-up and 1 user", res, cleaned)
+		}
+		if _, err := svc.FindAccountByID(meshAdmin, "111122223333"); !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("offboarded account: got %v, want not found", err)
+		}
+		if !equal(notified, []string{"222233334444", "111122223333"}) {
+			t.Errorf("got %v notified, want both offboarded accounts", notified)
+		}
+		var entry *mesh.AuditEntry
+		s.View(ctx, func(tx store.Tx) error {
+			es, err := tx.FindAuditEntries(ctx, store.AuditFilter{Action: "account.offboard", Resource: "account/111122223333"})
+			if len(es) == 1 {
+				entry = es[0]
+			}
+			return err
+		})
+		if entry == nil || entry.Principal != "central/root" {
+			t.Fatalf("got %+v, want one offboarding entry by central/root", entry)
+		}
+		var detail struct {
+			Force        bool     `json:"force"`
+			Affected     []string `json:"affected"`
+			UsersRemoved int      `json:"users_removed"`
+		}
+		if err := json.Unmarshal([]byte(entry.Detail), &detail); err != nil || !detail.Force || len(detail.Affected) != 4 || detail.UsersRemoved != 1 {
+			t.Errorf("got detail %q (%v), want force, 4 affected and 1 user", entry.Detail, err)
+		}
+	})
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,54 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// SessionReaper is a background loop that deletes expired and idle sessions
+// once an interval, so the sessions table does not grow without bound.
+type SessionReaper struct {
+	svc      *Service
+	interval time.Duration
+	log      *slog.Logger
+}
+
+// NewSessionReaper returns a reaper for svc's sessions running every interval.
+func NewSessionReaper(svc *Service, interval time.Duration, log *slog.Logger) *SessionReaper {
+	return &SessionReaper{svc: svc, interval: interval, log: log}
+}
+
+// Run reaps until ctx ends.
+func (r *SessionReaper) Run(ctx context.Context) error {
+	t := time.NewTicker(r.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			n, err := r.svc.ReapSessions(ctx)
+			if err != nil {
+				r.log.Error("reap sessions", "err", err)
+			} else if n > 0 {
+				r.log.Debug("reaped sessions", "count", n)
+			}
+		}
+	}
+}
+
+// ReapSessions deletes the sessions that have expired or been idle too long,
+// and returns how many.
+func (s *Service) ReapSessions(ctx context.Context) (int, error) {
+	now := s.clock.Now()
+	var n int
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		n, err = tx.DeleteExpiredSessions(ctx, now, now.Add(-s.opts.SessionIdle))
+		return err
+	})
+	return n, err
+}

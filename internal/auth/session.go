@@ -1,0 +1,175 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// Login is a sign-in's result. Secret is the session id for the cookie,
+// shown only here.
+type Login struct {
+	User    *mesh.User
+	Session *mesh.Session
+	Secret  string
+}
+
+// Credentials are a sign-in attempt and where it came from.
+type Credentials struct {
+	Username   string
+	Password   string
+	RemoteAddr string
+	RequestID  string
+}
+
+// Login checks a username and password and starts a session. Attempts are
+// rate-limited per username and per client address; a wrong password and an
+// unknown user are answered alike. Errors: EINVALID, EUNAUTHORIZED, ERATELIMIT.
+func (s *Service) Login(ctx context.Context, c Credentials) (*Login, error) {
+	username, password, remoteAddr := c.Username, c.Password, c.RemoteAddr
+	if username == "" {
+		return nil, mesh.Invalid("username", "is required")
+	}
+	if password == "" {
+		return nil, mesh.Invalid("password", "is required")
+	}
+	if len(username) > mesh.MaxUsernameLen || len(password) > MaxPasswordLen {
+		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "invalid username or password")
+	}
+	if !s.perAddr.Allow(remoteAddr) {
+		return nil, mesh.Errorf(mesh.ERATELIMIT, "too many sign-in attempts from %s; try again later", remoteAddr)
+	}
+	if !s.perUser.Allow(username) {
+		return nil, mesh.Errorf(mesh.ERATELIMIT, "too many sign-in attempts for %s; try again later", username)
+	}
+	var user *mesh.User
+	var hash string
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		user, hash, err = tx.FindUserByUsername(ctx, username)
+		return err
+	})
+	if mesh.IsCode(err, mesh.ENOTFOUND) {
+		s.verify(password, s.dummyHash)
+		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "invalid username or password")
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.verify(password, hash)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "invalid username or password")
+	}
+	s.perAddr.Refund(remoteAddr)
+	s.perUser.Refund(username)
+
+	now := s.clock.Now()
+	secret := newSecret()
+	sess := &mesh.Session{UserID: user.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.opts.SessionMax), RemoteAddr: remoteAddr}
+	actor := s.actor(user)
+	actor.RemoteAddr = remoteAddr
+	actor.RequestID = c.RequestID
+	actx := mesh.NewContext(ctx, actor)
+	err = s.store.Update(actx, func(tx store.Tx) error {
+		if err := tx.CreateSession(actx, sess, secretHash(secret)); err != nil {
+			return err
+		}
+		user.LastLoginAt = &now
+		if err := tx.UpdateUser(actx, user); err != nil {
+			return err
+		}
+		return store.Audit(actx, tx, now, "auth.login", userResource(user), "")
+	})
+	if err != nil {
+		return nil, err
+	}
+	actor.SessionID = sess.ID
+	return &Login{User: user, Session: sess, Secret: secret}, nil
+}
+
+// Logout ends the actor's session. A call made with an API token ends nothing.
+func (s *Service) Logout(ctx context.Context) error {
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return err
+	}
+	if actor.SessionID == 0 {
+		return nil
+	}
+	now := s.clock.Now()
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.DeleteSession(ctx, actor.SessionID); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, now, "auth.logout", "user/"+actor.AccountID+"/"+actor.Username, "")
+	})
+}
+
+// SessionCookie returns the cookie carrying a new session: HttpOnly,
+// SameSite=Lax, Secure when the request came over TLS.
+func (s *Service) SessionCookie(r *http.Request, l *Login) *http.Cookie {
+	return &http.Cookie{
+		Name: CookieName, Value: l.Secret, Path: "/",
+		Expires: l.Session.ExpiresAt, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+	}
+}
+
+// ClearCookie returns a cookie that removes the session cookie.
+func ClearCookie(r *http.Request) *http.Cookie {
+	return &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
+}
+
+// ChangePassword replaces the actor's password after checking the current
+// one, clears the must-change flag and ends the user's other sessions.
+// Errors: EINVALID, EUNAUTHORIZED (wrong current password), ERATELIMIT.
+func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case current == "":
+		return mesh.Invalid("current_password", "is required")
+	case len(next) < MinPasswordLen:
+		return mesh.Invalid("new_password", "must be at least %d characters", MinPasswordLen)
+	case len(next) > MaxPasswordLen:
+		return mesh.Invalid("new_password", "must be at most %d characters", MaxPasswordLen)
+	case next == current:
+		return mesh.Invalid("new_password", "must differ from the current password")
+	}
+	if !s.perUser.Allow(actor.Username) {
+		return mesh.Errorf(mesh.ERATELIMIT, "too many password attempts; try again later")
+	}
+	var hash string
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		_, hash, err = tx.FindUserByUsername(ctx, actor.Username)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	ok, err := s.verify(current, hash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return mesh.Errorf(mesh.EUNAUTHORIZED, "the current password is wrong")
+	}
+	s.perUser.Refund(actor.Username)
+	newHash := s.hash(next)
+	now := s.clock.Now()
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.SetPassword(ctx, actor.UserID, newHash, false, now); err != nil {
+			return err
+		}
+		if err := tx.DeleteUserSessions(ctx, actor.UserID, actor.SessionID); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, now, "user.change-password", "user/"+actor.AccountID+"/"+actor.Username, "")
+	})
+}

@@ -1,0 +1,153 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/server"
+	"github.com/meshgate/meshgate/internal/server/servertest"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+)
+
+// wantAPIError checks err is an API error with the given status, code and field.
+func wantAPIError(t *testing.T, err error, status int, code, field string) {
+	t.Helper()
+	var e *client.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("got %v, want an API error %d %s", err, status, code)
+	}
+	if e.Status != status || e.Code != code || e.Field != field {
+		t.Fatalf("got %d %s field %q (%s), want %d %s field %q", e.Status, e.Code, e.Field, e.Message, status, code, field)
+	}
+}
+
+func identEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestAccounts(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			_, admin := servertest.New(t, servertest.Options{Store: kind, Config: server.Config{Organization: "o-example"}})
+
+			// The central account exists from the start.
+			central, err := admin.GetAccount(ctx, "central")
+			if err != nil {
+				t.Fatalf("central account: %v", err)
+			}
+			if central.Organization != "o-example" || central.Name != "Central" {
+				t.Errorf("got %+v, want Central in o-example", central)
+			}
+			sales, err := admin.OnboardAccount(ctx, client.AccountInput{ID: "111122223333", Name: "Sales", Organization: "o-example", Email: "sales@example.com"})
+			if err != nil {
+				t.Fatalf("onboard: %v", err)
+			}
+			if sales.ID != "111122223333" || sales.CreatedAt.IsZero() {
+				t.Errorf("got %+v, want the new account with its creation time", sales)
+			}
+			_, err = admin.OnboardAccount(ctx, client.AccountInput{ID: "111122223333", Name: "Again"})
+			wantAPIError(t, err, http.StatusConflict, mesh.ECONFLICT, "")
+
+			list, err := admin.ListAccounts(ctx, "", client.ListOptions{Limit: 1})
+			if err != nil {
+				t.Fatalf("list: %v", err)
+			}
+			if len(list.Accounts) != 1 || list.Accounts[0].ID != "111122223333" || list.NextToken == "" {
+				t.Fatalf("got %+v, want the first account and a next token", list)
+			}
+			list, err = admin.ListAccounts(ctx, "", client.ListOptions{Limit: 1, NextToken: list.NextToken})
+			if err != nil || len(list.Accounts) != 1 || list.Accounts[0].ID != "central" {
+				t.Fatalf("got %+v (%v), want central on page two", list, err)
+			}
+			_, err = admin.ListAccounts(ctx, "", client.ListOptions{NextToken: list.NextToken + "x"})
+			wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, "next_token")
+
+			name := "Sales EU"
+			upd, err := admin.UpdateAccount(ctx, "111122223333", client.AccountUpdate{Name: &name})
+			if err != nil || upd.Name != "Sales EU" || upd.Email != "sales@example.com" {
+				t.Fatalf("got %+v (%v), want the new name and the email kept", upd, err)
+			}
+
+			_, err = admin.OffboardAccount(ctx, "central", true)
+			wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, "id")
+			off, err := admin.OffboardAccount(ctx, "111122223333", false)
+			if err != nil || off.Account.ID != "111122223333" {
+				t.Fatalf("got %+v (%v), want the account offboarded", off, err)
+			}
+			_, err = admin.GetAccount(ctx, "111122223333")
+			wantAPIError(t, err, http.StatusNotFound, mesh.ENOTFOUND, "")
+
+			audit, err := admin.ListAudit(ctx, client.AuditFilter{Action: "account.*", Resource: "account/111122223333"}, client.ListOptions{})
+			if err != nil {
+				t.Fatalf("audit: %v", err)
+			}
+			var actions []string
+			for _, e := range audit.Entries {
+				actions = append(actions, e.Action)
+				if e.Principal != "central/admin" || e.RequestID == "" || e.RemoteAddr == "" {
+					t.Errorf("got %+v, want central/admin with a request id and address", e)
+				}
+			}
+			if want := []string{"account.offboard", "account.update", "account.onboard"}; !identEqual(actions, want) {
+				t.Errorf("got %v, want %v", actions, want)
+			}
+		})
+	}
+}
+
+func TestAccountBadInput(t *testing.T) {
+	ctx := context.Background()
+	srv, admin := servertest.New(t, servertest.Options{})
+	tests := []struct {
+		name, method, path string
+		body               any
+		wantStatus         int
+		wantCode, field    string
+	}{
+		{"bad id", "POST", "/api/v1/accounts", map[string]string{"id": "Bad_ID", "name": "x"}, 400, mesh.EINVALID, "id"},
+		{"slug of digits", "POST", "/api/v1/accounts", map[string]string{"id": "12345", "name": "x"}, 201, "", ""},
+		{"missing name", "POST", "/api/v1/accounts", map[string]string{"id": "111122223333"}, 400, mesh.EINVALID, "name"},
+		{"unknown field", "POST", "/api/v1/accounts", map[string]string{"id": "111122223333", "name": "x", "colour": "red"}, 400, mesh.EINVALID, "colour"},
+		{"bad organization", "POST", "/api/v1/accounts", map[string]string{"id": "111122223333", "name": "x", "organization": "O EXAMPLE"}, 400, mesh.EINVALID, "organization"},
+		{"bad email", "POST", "/api/v1/accounts", map[string]string{"id": "111122223333", "name": "x", "email": "not an email"}, 400, mesh.EINVALID, "email"},
+		{"bad path id", "GET", "/api/v1/accounts/NOPE!", nil, 400, mesh.EINVALID, "id"},
+		{"unknown account", "GET", "/api/v1/accounts/999999999999", nil, 404, mesh.ENOTFOUND, ""},
+		{"bad force", "DELETE", "/api/v1/accounts/999999999999?force=maybe", nil, 400, mesh.EINVALID, "force"},
+		{"bad limit", "GET", "/api/v1/accounts?limit=0", nil, 400, mesh.EINVALID, "limit"},
+		{"patch unknown field", "PATCH", "/api/v1/accounts/central", map[string]string{"id": "x"}, 400, mesh.EINVALID, "id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := admin.Do(ctx, tt.method, tt.path, nil, tt.body, nil)
+			if tt.wantCode == "" {
+				if err != nil {
+					t.Fatalf("got %v, want success", err)
+				}
+				return
+			}
+			wantAPIError(t, err, tt.wantStatus, tt.wantCode, tt.field)
+		})
+	}
+	// The rejected calls created nothing.
+	list, err := admin.ListAccounts(ctx, "", client.ListOptions{})
+	if err != nil || len(list.Accounts) != 2 {
+		t.Errorf("got %d accounts (%v), want central and 12345", len(list.Accounts), err)
+	}
+	_, err = srv.Client().ListAccounts(ctx, "", client.ListOptions{})
+	wantAPIError(t, err, http.StatusUnauthorized, mesh.EUNAUTHORIZED, "")
+	_, err = srv.Client().WithToken("mgt_nope").ListAccounts(ctx, "", client.ListOptions{})
+	wantAPIError(t, err, http.StatusUnauthorized, mesh.EUNAUTHORIZED, "")
+}
