@@ -39,6 +39,7 @@ type CLI struct {
 	User    UserCmd    `cmd:"" help:"Manage users and their roles."`
 	Token   TokenCmd   `cmd:"" help:"Create, list and revoke your API tokens."`
 	Audit   AuditCmd   `cmd:"" help:"Query the audit log (mesh admins)."`
+	Catalog CatalogCmd `cmd:"" help:"Databases, tables and columns of the central catalog (Glue-compatible)."`
 }
 
 // version is set at build time with -ldflags "-X main.version=...".

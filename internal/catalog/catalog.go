@@ -1,19 +1,174 @@
 // Package catalog holds the central data catalog: databases, tables, columns,
 // their parameters (data_owner, pii_flag, ...) and search.
+//
+// Every signed-in user may read the catalog. Who may change it is decided in
+// one place, authorizeEdit: mesh admins change anything; a producer account's
+// admins change the databases whose data_owner is their account, and those
+// databases' tables. Every change is audited in its own transaction, and
+// updates carry the version they read (a stale version is ECONFLICT and
+// changes nothing).
 package catalog
 
 import (
+	"context"
+	"sync"
+
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 )
+
+// DeleteHook runs inside the transaction that deletes a catalog resource, so
+// that what refers to it (grants, shares, links) goes with it or the delete
+// fails. table is "" when the database itself is deleted; a database deleted
+// with its tables calls the hook for each table first.
+type DeleteHook func(ctx context.Context, tx store.Tx, database, table string) error
 
 // Service manages the catalog.
 type Service struct {
 	store store.Store
 	clock mesh.Clock
+
+	mu    sync.RWMutex
+	hooks []DeleteHook
 }
 
 // NewService returns the catalog service.
 func NewService(s store.Store, clock mesh.Clock) *Service {
+	if clock == nil {
+		clock = mesh.SystemClock{}
+	}
 	return &Service{store: s, clock: clock}
+}
+
+// OnDelete registers h to run in the transaction of every database and table deletion.
+func (s *Service) OnDelete(h DeleteHook) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hooks = append(s.hooks, h)
+}
+
+func (s *Service) runDeleteHooks(ctx context.Context, tx store.Tx, database, table string) error {
+	s.mu.RLock()
+	hooks := s.hooks
+	s.mu.RUnlock()
+	for _, h := range hooks {
+		if err := h(ctx, tx, database, table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// authorizeRead lets every signed-in user discover catalog metadata.
+func authorizeRead(actor *mesh.Actor) error {
+	if actor == nil {
+		return mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+	}
+	return nil
+}
+
+// authorizeEdit is the one decision on who may change the catalog: mesh
+// admins may change anything; an account's admins may change the databases
+// whose data_owner is their account, and those databases' tables. owner is
+// the data_owner of the database concerned ("" for a database without one,
+// which only mesh admins may change).
+func authorizeEdit(actor *mesh.Actor, owner string) error {
+	if err := authorizeRead(actor); err != nil {
+		return err
+	}
+	if actor.IsMeshAdmin() || owner != "" && actor.IsAdminOf(owner) {
+		return nil
+	}
+	if owner == "" {
+		return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins may change catalog resources without a data_owner")
+	}
+	return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins and admins of account %s (the data_owner) may change this", owner)
+}
+
+// CanEdit reports whether the actor in ctx may change the database d and its
+// tables (for showing edit controls; the services decide with the same rule).
+func CanEdit(ctx context.Context, d *mesh.Database) bool {
+	return authorizeEdit(mesh.ActorFromContext(ctx), d.DataOwner()) == nil
+}
+
+// DatabaseFilter selects databases; see store.DatabaseFilter.
+type DatabaseFilter = store.DatabaseFilter
+
+// TableFilter selects tables; see store.TableFilter.
+type TableFilter = store.TableFilter
+
+// SearchQuery is a full-text search; see store.SearchQuery.
+type SearchQuery = store.SearchQuery
+
+// SearchHit is one search result; see store.SearchHit.
+type SearchHit = store.SearchHit
+
+// MaxListLimit bounds one page of a listing.
+const MaxListLimit = 1000
+
+func clampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 100
+	case n > MaxListLimit:
+		return MaxListLimit
+	}
+	return n
+}
+
+// Search runs a ranked full-text search over database, table and column
+// names, descriptions, comments and parameter values.
+// Errors: EUNAUTHORIZED, EINVALID (query too long).
+func (s *Service) Search(ctx context.Context, q SearchQuery) ([]SearchHit, error) {
+	if err := authorizeRead(mesh.ActorFromContext(ctx)); err != nil {
+		return nil, err
+	}
+	if len(q.Text) > 512 {
+		return nil, mesh.Invalid("q", "is longer than 512 characters")
+	}
+	var hits []SearchHit
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		hits, err = tx.SearchCatalog(ctx, q)
+		return err
+	})
+	return hits, err
+}
+
+// HasPII reports whether a request for database.table touches personal data.
+// For a whole database (table "" or "*") the database's own pii_flag and
+// every table's and column's count. For one table, its own flag, its
+// columns' and its database's count.
+// Errors: EUNAUTHORIZED, ENOTFOUND.
+func (s *Service) HasPII(ctx context.Context, database, table string) (bool, error) {
+	if err := authorizeRead(mesh.ActorFromContext(ctx)); err != nil {
+		return false, err
+	}
+	var pii bool
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		pii, err = HasPIITx(ctx, tx, database, table)
+		return err
+	})
+	return pii, err
+}
+
+// HasPIITx is HasPII inside a caller's transaction (for the workflow's tasks);
+// it checks no permissions.
+func HasPIITx(ctx context.Context, tx store.Tx, database, table string) (bool, error) {
+	d, err := tx.FindDatabase(ctx, database)
+	if err != nil {
+		return false, err
+	}
+	if d.PII() {
+		return true, nil
+	}
+	if table == "" || table == "*" {
+		return tx.TablesHavePII(ctx, database)
+	}
+	t, err := tx.FindTable(ctx, database, table)
+	if err != nil {
+		return false, err
+	}
+	return t.HasPII(), nil
 }

@@ -81,6 +81,11 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := web.NewMetrics(reg)
+	s.Store = instrumentStore(s.Store, reg)
+
 	authOpts := s.cfg.Auth
 	authOpts.CentralAccountID = s.cfg.CentralAccountID
 	s.Auth = auth.NewService(s.Store, s.cfg.Clock, authOpts)
@@ -89,10 +94,6 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.Accounts.OnOffboard(func(string) { s.Auth.ForgetTokens() })
 	s.background = append(s.background, auth.NewSessionReaper(s.Auth, time.Hour, s.log))
 	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := web.NewMetrics(reg)
 
 	rt := web.NewRouter(s.Auth, s)
 	rt.Handle("GET", "/healthz", web.Public, func(w http.ResponseWriter, r *http.Request) error {

@@ -1,1 +1,424 @@
 package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// searchVector is the SQL of a weighted search document from four text
+// arguments (already normalized to tokens, so both stores read text alike).
+func searchVector(a, b, c, d string) string {
+	return `setweight(to_tsvector('simple', ` + a + `), 'A') || setweight(to_tsvector('simple', ` + b + `), 'B') ||
+		setweight(to_tsvector('simple', ` + c + `), 'C') || setweight(to_tsvector('simple', ` + d + `), 'D')`
+}
+
+// docArgs normalizes a search document's fields to space-separated tokens:
+// name, description, columns, parameter values (weights A to D).
+func docArgs(doc store.SearchDoc) []any {
+	norm := func(s string) string { return strings.Join(store.Tokens(s), " ") }
+	return []any{norm(doc.Name), norm(doc.Description), norm(doc.Columns), norm(doc.Parameters)}
+}
+
+func (tx *Tx) stamp() time.Time { return tx.now().UTC().Truncate(time.Microsecond) }
+
+func jsonArg(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("catalog json: " + err.Error()) // plain maps and structs always marshal
+	}
+	return b
+}
+
+const databaseCols = `id, name, description, location_uri, parameters, created_at, updated_at, version`
+
+func scanDatabase(row pgx.Row) (*mesh.Database, int64, error) {
+	var d mesh.Database
+	var id int64
+	var params []byte
+	if err := row.Scan(&id, &d.Name, &d.Description, &d.LocationURI, &params, &d.CreatedAt, &d.UpdatedAt, &d.Version); err != nil {
+		return nil, 0, err
+	}
+	if err := unmarshalMap(params, &d.Parameters); err != nil {
+		return nil, 0, fmt.Errorf("database %s parameters: %w", d.Name, err)
+	}
+	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	return &d, id, nil
+}
+
+func unmarshalMap(b []byte, m *map[string]string) error {
+	if len(b) == 0 || string(b) == "{}" || string(b) == "null" {
+		return nil
+	}
+	return json.Unmarshal(b, m)
+}
+
+// FindDatabase returns the database, or ENOTFOUND.
+func (tx *Tx) FindDatabase(ctx context.Context, name string) (*mesh.Database, error) {
+	d, _, err := tx.findDatabase(ctx, name)
+	return d, err
+}
+
+func (tx *Tx) findDatabase(ctx context.Context, name string) (*mesh.Database, int64, error) {
+	d, id, err := scanDatabase(tx.tx.QueryRow(ctx, `SELECT `+databaseCols+` FROM catalog_databases WHERE name = $1`, name))
+	if isNoRows(err) {
+		return nil, 0, mesh.NotFound("database", name)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("find database %s: %w", name, err)
+	}
+	return d, id, nil
+}
+
+const piiExpr = `(d.pii OR EXISTS (SELECT 1 FROM catalog_tables t WHERE t.database_id = d.id AND t.has_pii))`
+
+// FindDatabases returns the databases matching f, in name order.
+func (tx *Tx) FindDatabases(ctx context.Context, f store.DatabaseFilter) ([]*mesh.Database, error) {
+	args := []any{f.After}
+	where := []string{"d.name > $1"}
+	if f.Owner != "" {
+		args = append(args, f.Owner)
+		where = append(where, "d.owner = $"+strconv.Itoa(len(args)))
+	}
+	if f.PII != nil {
+		if *f.PII {
+			where = append(where, piiExpr)
+		} else {
+			where = append(where, "NOT "+piiExpr)
+		}
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, limit)
+	q := `SELECT d.id, d.name, d.description, d.location_uri, d.parameters, d.created_at, d.updated_at, d.version
+		FROM catalog_databases d WHERE ` + strings.Join(where, " AND ") + ` ORDER BY d.name LIMIT $` + strconv.Itoa(len(args))
+	rows, err := tx.tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find databases: %w", err)
+	}
+	defer rows.Close()
+	var out []*mesh.Database
+	for rows.Next() {
+		d, _, err := scanDatabase(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find databases: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// CreateDatabase inserts d with version 1, or returns ECONFLICT.
+func (tx *Tx) CreateDatabase(ctx context.Context, d *mesh.Database) error {
+	now := tx.stamp()
+	args := append([]any{d.Name, d.Description, d.LocationURI, jsonArg(d.Parameters), d.DataOwner(), d.PII(), now},
+		docArgs(store.DatabaseDoc(d))...)
+	var id int64
+	err := tx.tx.QueryRow(ctx, `INSERT INTO catalog_databases
+		(name, description, location_uri, parameters, owner, pii, created_at, updated_at, version, search)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1, `+searchVector("$8", "$9", "$10", "$11")+`)
+		ON CONFLICT (name) DO NOTHING RETURNING id`, args...).Scan(&id)
+	if isNoRows(err) {
+		return mesh.Errorf(mesh.ECONFLICT, "database %q exists already", d.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", d.Name, err)
+	}
+	d.CreatedAt, d.UpdatedAt, d.Version = now, now, 1
+	return nil
+}
+
+func versionConflict(kind, key string, current, expected int64) error {
+	return &mesh.Error{Code: mesh.ECONFLICT,
+		Message: fmt.Sprintf("%s %q changed: it is at version %d, the update was made from version %d; read it again", kind, key, current, expected),
+		Details: map[string]int64{"current_version": current}}
+}
+
+// UpdateDatabase replaces d's fields if the stored version is expectedVersion.
+// The version check is part of the UPDATE, so concurrent writers cannot both win.
+func (tx *Tx) UpdateDatabase(ctx context.Context, d *mesh.Database, expectedVersion int64) error {
+	now := tx.stamp()
+	args := append([]any{d.Name, expectedVersion, d.Description, d.LocationURI, jsonArg(d.Parameters), d.DataOwner(), d.PII(), now},
+		docArgs(store.DatabaseDoc(d))...)
+	err := tx.tx.QueryRow(ctx, `UPDATE catalog_databases SET description = $3, location_uri = $4, parameters = $5,
+		owner = $6, pii = $7, updated_at = $8, version = version + 1, search = `+searchVector("$9", "$10", "$11", "$12")+`
+		WHERE name = $1 AND version = $2 RETURNING created_at, version`, args...).Scan(&d.CreatedAt, &d.Version)
+	if isNoRows(err) {
+		cur, _, ferr := tx.findDatabase(ctx, d.Name)
+		if ferr != nil {
+			return ferr
+		}
+		return versionConflict("database", d.Name, cur.Version, expectedVersion)
+	}
+	if err != nil {
+		return fmt.Errorf("update database %s: %w", d.Name, err)
+	}
+	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), now
+	return nil
+}
+
+// DeleteDatabase removes the database and (by cascade) its tables.
+func (tx *Tx) DeleteDatabase(ctx context.Context, name string) error {
+	tag, err := tx.tx.Exec(ctx, `DELETE FROM catalog_databases WHERE name = $1`, name)
+	if err != nil {
+		return fmt.Errorf("delete database %s: %w", name, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return mesh.NotFound("database", name)
+	}
+	return nil
+}
+
+// CountTables returns how many tables the database has.
+func (tx *Tx) CountTables(ctx context.Context, database string) (int, error) {
+	var n int
+	if err := tx.tx.QueryRow(ctx, `SELECT count(*) FROM catalog_tables WHERE database_name = $1`, database).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count tables of %s: %w", database, err)
+	}
+	return n, nil
+}
+
+// TablesHavePII reports whether any table of the database holds personal data.
+func (tx *Tx) TablesHavePII(ctx context.Context, database string) (bool, error) {
+	var b bool
+	err := tx.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM catalog_tables t JOIN catalog_databases d ON d.id = t.database_id
+		WHERE d.name = $1 AND t.has_pii)`, database).Scan(&b)
+	if err != nil {
+		return false, fmt.Errorf("tables of %s have pii: %w", database, err)
+	}
+	return b, nil
+}
+
+const tableCols = `id, database_name, name, description, table_type, location, format, parameters, columns, partition_keys, created_at, updated_at, version`
+
+func scanTable(row pgx.Row) (*mesh.Table, int64, error) {
+	var t mesh.Table
+	var id int64
+	var format, params, cols, parts []byte
+	if err := row.Scan(&id, &t.DatabaseName, &t.Name, &t.Description, &t.TableType, &t.Location,
+		&format, &params, &cols, &parts, &t.CreatedAt, &t.UpdatedAt, &t.Version); err != nil {
+		return nil, 0, err
+	}
+	key := t.DatabaseName + "." + t.Name
+	if err := json.Unmarshal(format, &t.Format); err != nil {
+		return nil, 0, fmt.Errorf("table %s format: %w", key, err)
+	}
+	if err := unmarshalMap(params, &t.Parameters); err != nil {
+		return nil, 0, fmt.Errorf("table %s parameters: %w", key, err)
+	}
+	if err := json.Unmarshal(cols, &t.Columns); err != nil {
+		return nil, 0, fmt.Errorf("table %s columns: %w", key, err)
+	}
+	if s := string(parts); s != "" && s != "[]" && s != "null" {
+		if err := json.Unmarshal(parts, &t.PartitionKeys); err != nil {
+			return nil, 0, fmt.Errorf("table %s partition keys: %w", key, err)
+		}
+	}
+	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
+	return &t, id, nil
+}
+
+// FindTable returns the table, or ENOTFOUND.
+func (tx *Tx) FindTable(ctx context.Context, database, name string) (*mesh.Table, error) {
+	t, _, err := scanTable(tx.tx.QueryRow(ctx, `SELECT `+tableCols+` FROM catalog_tables WHERE database_name = $1 AND name = $2`, database, name))
+	if isNoRows(err) {
+		return nil, mesh.NotFound("table", database+"."+name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find table %s.%s: %w", database, name, err)
+	}
+	return t, nil
+}
+
+// FindTables returns the tables matching f, in (database, name) order.
+func (tx *Tx) FindTables(ctx context.Context, f store.TableFilter) ([]*mesh.Table, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if f.Database != "" {
+		where = append(where, "t.database_name = "+arg(f.Database)+" AND t.name > "+arg(f.AfterName))
+	} else if f.AfterDatabase != "" || f.AfterName != "" {
+		where = append(where, "(t.database_name, t.name) > ("+arg(f.AfterDatabase)+", "+arg(f.AfterName)+")")
+	}
+	if f.Owner != "" {
+		where = append(where, "t.database_id IN (SELECT id FROM catalog_databases WHERE owner = "+arg(f.Owner)+")")
+	}
+	if f.PII != nil {
+		where = append(where, "t.has_pii = "+arg(*f.PII))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q := `SELECT t.id, t.database_name, t.name, t.description, t.table_type, t.location, t.format, t.parameters,
+		t.columns, t.partition_keys, t.created_at, t.updated_at, t.version FROM catalog_tables t`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY t.database_name, t.name LIMIT " + arg(limit)
+	rows, err := tx.tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find tables: %w", err)
+	}
+	defer rows.Close()
+	var out []*mesh.Table
+	for rows.Next() {
+		t, _, err := scanTable(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find tables: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func tableArgs(t *mesh.Table) []any {
+	cs, ps := t.Columns, t.PartitionKeys
+	if cs == nil {
+		cs = []mesh.Column{}
+	}
+	if ps == nil {
+		ps = []mesh.Column{}
+	}
+	return []any{t.Description, t.TableType, t.Location, jsonArg(t.Format), jsonArg(t.Parameters), jsonArg(cs), jsonArg(ps), t.HasPII()}
+}
+
+// CreateTable inserts t with version 1.
+func (tx *Tx) CreateTable(ctx context.Context, t *mesh.Table) error {
+	now := tx.stamp()
+	args := append([]any{t.DatabaseName, t.Name, now}, tableArgs(t)...)
+	args = append(args, docArgs(store.TableDoc(t))...)
+	tag, err := tx.tx.Exec(ctx, `INSERT INTO catalog_tables
+		(database_id, database_name, name, created_at, updated_at, version,
+		 description, table_type, location, format, parameters, columns, partition_keys, has_pii, search)
+		SELECT d.id, $1, $2, $3, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, `+searchVector("$12", "$13", "$14", "$15")+`
+		FROM catalog_databases d WHERE d.name = $1
+		ON CONFLICT (database_name, name) DO NOTHING`, args...)
+	if err != nil {
+		return fmt.Errorf("create table %s.%s: %w", t.DatabaseName, t.Name, err)
+	}
+	if tag.RowsAffected() == 0 {
+		if _, _, err := tx.findDatabase(ctx, t.DatabaseName); err != nil {
+			return err
+		}
+		return mesh.Errorf(mesh.ECONFLICT, "table %q exists already in database %q", t.Name, t.DatabaseName)
+	}
+	t.CreatedAt, t.UpdatedAt, t.Version = now, now, 1
+	return nil
+}
+
+// UpdateTable replaces t's fields if the stored version is expectedVersion.
+func (tx *Tx) UpdateTable(ctx context.Context, t *mesh.Table, expectedVersion int64) error {
+	now := tx.stamp()
+	args := append([]any{t.DatabaseName, t.Name, expectedVersion, now}, tableArgs(t)...)
+	args = append(args, docArgs(store.TableDoc(t))...)
+	err := tx.tx.QueryRow(ctx, `UPDATE catalog_tables SET updated_at = $4, version = version + 1,
+		description = $5, table_type = $6, location = $7, format = $8, parameters = $9, columns = $10,
+		partition_keys = $11, has_pii = $12, search = `+searchVector("$13", "$14", "$15", "$16")+`
+		WHERE database_name = $1 AND name = $2 AND version = $3 RETURNING created_at, version`, args...).Scan(&t.CreatedAt, &t.Version)
+	if isNoRows(err) {
+		var cur int64
+		err := tx.tx.QueryRow(ctx, `SELECT version FROM catalog_tables WHERE database_name = $1 AND name = $2`, t.DatabaseName, t.Name).Scan(&cur)
+		if isNoRows(err) {
+			return mesh.NotFound("table", t.DatabaseName+"."+t.Name)
+		}
+		if err != nil {
+			return fmt.Errorf("update table %s.%s: %w", t.DatabaseName, t.Name, err)
+		}
+		return versionConflict("table", t.DatabaseName+"."+t.Name, cur, expectedVersion)
+	}
+	if err != nil {
+		return fmt.Errorf("update table %s.%s: %w", t.DatabaseName, t.Name, err)
+	}
+	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), now
+	return nil
+}
+
+// DeleteTable removes the table, or returns ENOTFOUND.
+func (tx *Tx) DeleteTable(ctx context.Context, database, name string) error {
+	tag, err := tx.tx.Exec(ctx, `DELETE FROM catalog_tables WHERE database_name = $1 AND name = $2`, database, name)
+	if err != nil {
+		return fmt.Errorf("delete table %s.%s: %w", database, name, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return mesh.NotFound("table", database+"."+name)
+	}
+	return nil
+}
+
+// SearchCatalog ranks databases and tables with ts_rank over their weighted
+// search vectors and reports which database, table or column matched.
+func (tx *Tx) SearchCatalog(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, error) {
+	terms := store.SearchTerms(q.Text)
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	limit := store.SearchLimit(q.Limit)
+	rows, err := tx.tx.Query(ctx, `WITH q AS (SELECT to_tsquery('simple', $1) AS q)
+		SELECT kind, id, score FROM (
+			SELECT 'd' AS kind, d.id, ts_rank('{0.1, 0.2, 0.4, 1.0}', d.search, q.q) AS score FROM catalog_databases d, q WHERE d.search @@ q.q
+			UNION ALL
+			SELECT 't', t.id, ts_rank('{0.1, 0.2, 0.4, 1.0}', t.search, q.q) FROM catalog_tables t, q WHERE t.search @@ q.q
+		) m ORDER BY score DESC, kind, id LIMIT $2`, tsQuery(terms), limit)
+	if err != nil {
+		return nil, fmt.Errorf("search catalog: %w", err)
+	}
+	type match struct {
+		kind  string
+		id    int64
+		score float32
+	}
+	matches, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (match, error) {
+		var m match
+		err := r.Scan(&m.kind, &m.id, &m.score)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search catalog: %w", err)
+	}
+	var hits []store.SearchHit
+	for _, m := range matches {
+		score := float64(m.score)
+		if m.kind == "d" {
+			d, _, err := scanDatabase(tx.tx.QueryRow(ctx, `SELECT `+databaseCols+` FROM catalog_databases WHERE id = $1`, m.id))
+			if err != nil {
+				return nil, fmt.Errorf("search catalog: database %d: %w", m.id, err)
+			}
+			hits = append(hits, store.DatabaseHits(d, score, terms)...)
+			continue
+		}
+		t, _, err := scanTable(tx.tx.QueryRow(ctx, `SELECT `+tableCols+` FROM catalog_tables WHERE id = $1`, m.id))
+		if err != nil {
+			return nil, fmt.Errorf("search catalog: table %d: %w", m.id, err)
+		}
+		hits = append(hits, store.TableHits(t, score, terms)...)
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	return hits, nil
+}
+
+// tsQuery builds a tsquery from terms: each a quoted lexeme (so no input is
+// read as tsquery syntax), all required.
+func tsQuery(terms []store.SearchTerm) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = "'" + strings.ReplaceAll(t.Text, "'", "''") + "'"
+		if t.Prefix {
+			parts[i] += ":*"
+		}
+	}
+	return strings.Join(parts, " & ")
+}

@@ -1,1 +1,474 @@
 package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+const databaseCols = `id, name, description, location_uri, parameters, created_at, updated_at, version`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanDatabase(row scanner) (*mesh.Database, int64, error) {
+	var d mesh.Database
+	var id int64
+	var params, created, updated string
+	if err := row.Scan(&id, &d.Name, &d.Description, &d.LocationURI, &params, &created, &updated, &d.Version); err != nil {
+		return nil, 0, err
+	}
+	if err := unmarshalMap(params, &d.Parameters); err != nil {
+		return nil, 0, fmt.Errorf("database %s parameters: %w", d.Name, err)
+	}
+	var err error
+	if d.CreatedAt, err = parseTime(created); err != nil {
+		return nil, 0, err
+	}
+	if d.UpdatedAt, err = parseTime(updated); err != nil {
+		return nil, 0, err
+	}
+	return &d, id, nil
+}
+
+func unmarshalMap(s string, m *map[string]string) error {
+	if s == "" || s == "{}" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), m)
+}
+
+func marshalJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("catalog json: " + err.Error()) // plain maps and structs always marshal
+	}
+	return string(b)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// FindDatabase returns the database, or ENOTFOUND.
+func (tx *Tx) FindDatabase(ctx context.Context, name string) (*mesh.Database, error) {
+	d, _, err := tx.findDatabase(ctx, name)
+	return d, err
+}
+
+func (tx *Tx) findDatabase(ctx context.Context, name string) (*mesh.Database, int64, error) {
+	d, id, err := scanDatabase(tx.tx.QueryRowContext(ctx, `SELECT `+databaseCols+` FROM catalog_databases WHERE name = ?`, name))
+	if isNoRows(err) {
+		return nil, 0, mesh.NotFound("database", name)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("find database %s: %w", name, err)
+	}
+	return d, id, nil
+}
+
+// piiExpr is true for a database holding personal data anywhere.
+const piiExpr = `(d.pii = 1 OR EXISTS (SELECT 1 FROM catalog_tables t WHERE t.database_id = d.id AND t.has_pii = 1))`
+
+// FindDatabases returns the databases matching f, in name order.
+func (tx *Tx) FindDatabases(ctx context.Context, f store.DatabaseFilter) ([]*mesh.Database, error) {
+	where := []string{"d.name > ?"}
+	args := []any{f.After}
+	if f.Owner != "" {
+		where, args = append(where, "d.owner = ?"), append(args, f.Owner)
+	}
+	if f.PII != nil {
+		if *f.PII {
+			where = append(where, piiExpr)
+		} else {
+			where = append(where, "NOT "+piiExpr)
+		}
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q := `SELECT d.id, d.name, d.description, d.location_uri, d.parameters, d.created_at, d.updated_at, d.version
+		FROM catalog_databases d WHERE ` + strings.Join(where, " AND ") + ` ORDER BY d.name LIMIT ?`
+	rows, err := tx.tx.QueryContext(ctx, q, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("find databases: %w", err)
+	}
+	defer rows.Close()
+	var out []*mesh.Database
+	for rows.Next() {
+		d, _, err := scanDatabase(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find databases: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// CreateDatabase inserts d with version 1, or returns ECONFLICT.
+func (tx *Tx) CreateDatabase(ctx context.Context, d *mesh.Database) error {
+	now := tx.now()
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO catalog_databases
+		(name, description, location_uri, parameters, owner, pii, created_at, updated_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (name) DO NOTHING`,
+		d.Name, d.Description, d.LocationURI, marshalJSON(d.Parameters), d.DataOwner(), boolInt(d.PII()),
+		formatTime(now), formatTime(now))
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", d.Name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return mesh.Errorf(mesh.ECONFLICT, "database %q exists already", d.Name)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", d.Name, err)
+	}
+	d.CreatedAt, d.UpdatedAt, d.Version = now, now, 1
+	return tx.indexDatabase(ctx, id, d, false)
+}
+
+// indexDatabase writes the database's search row (rowid -id).
+func (tx *Tx) indexDatabase(ctx context.Context, id int64, d *mesh.Database, replace bool) error {
+	return tx.index(ctx, -id, store.DatabaseDoc(d), replace)
+}
+
+func (tx *Tx) index(ctx context.Context, rowid int64, doc store.SearchDoc, replace bool) error {
+	if replace {
+		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM catalog_fts WHERE rowid = ?`, rowid); err != nil {
+			return fmt.Errorf("unindex %d: %w", rowid, err)
+		}
+	}
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO catalog_fts (rowid, name, description, parameters, columns) VALUES (?, ?, ?, ?, ?)`,
+		rowid, doc.Name, doc.Description, doc.Parameters, doc.Columns)
+	if err != nil {
+		return fmt.Errorf("index %d: %w", rowid, err)
+	}
+	return nil
+}
+
+// versionConflict builds the ECONFLICT error of a stale update.
+func versionConflict(kind, key string, current, expected int64) error {
+	return &mesh.Error{Code: mesh.ECONFLICT,
+		Message: fmt.Sprintf("%s %q changed: it is at version %d, the update was made from version %d; read it again", kind, key, current, expected),
+		Details: map[string]int64{"current_version": current}}
+}
+
+// UpdateDatabase replaces d's fields if the stored version is expectedVersion.
+func (tx *Tx) UpdateDatabase(ctx context.Context, d *mesh.Database, expectedVersion int64) error {
+	cur, id, err := tx.findDatabase(ctx, d.Name)
+	if err != nil {
+		return err
+	}
+	if cur.Version != expectedVersion {
+		return versionConflict("database", d.Name, cur.Version, expectedVersion)
+	}
+	now := tx.now()
+	_, err = tx.tx.ExecContext(ctx, `UPDATE catalog_databases SET description = ?, location_uri = ?, parameters = ?,
+		owner = ?, pii = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+		d.Description, d.LocationURI, marshalJSON(d.Parameters), d.DataOwner(), boolInt(d.PII()), formatTime(now), id)
+	if err != nil {
+		return fmt.Errorf("update database %s: %w", d.Name, err)
+	}
+	d.CreatedAt, d.UpdatedAt, d.Version = cur.CreatedAt, now, cur.Version+1
+	return tx.indexDatabase(ctx, id, d, true)
+}
+
+// DeleteDatabase removes the database and its tables.
+func (tx *Tx) DeleteDatabase(ctx context.Context, name string) error {
+	_, id, err := tx.findDatabase(ctx, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM catalog_fts WHERE rowid IN (SELECT id FROM catalog_tables WHERE database_id = ?)`, id); err != nil {
+		return fmt.Errorf("delete database %s: unindex tables: %w", name, err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM catalog_fts WHERE rowid = ?`, -id); err != nil {
+		return fmt.Errorf("delete database %s: unindex: %w", name, err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM catalog_tables WHERE database_id = ?`, id); err != nil {
+		return fmt.Errorf("delete database %s: tables: %w", name, err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM catalog_databases WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("delete database %s: %w", name, err)
+	}
+	return nil
+}
+
+// CountTables returns how many tables the database has.
+func (tx *Tx) CountTables(ctx context.Context, database string) (int, error) {
+	var n int
+	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM catalog_tables WHERE database_name = ?`, database).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count tables of %s: %w", database, err)
+	}
+	return n, nil
+}
+
+// TablesHavePII reports whether any table of the database holds personal data.
+func (tx *Tx) TablesHavePII(ctx context.Context, database string) (bool, error) {
+	var n int
+	err := tx.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM catalog_tables t JOIN catalog_databases d ON d.id = t.database_id
+		WHERE d.name = ? AND t.has_pii = 1)`, database).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("tables of %s have pii: %w", database, err)
+	}
+	return n == 1, nil
+}
+
+const tableCols = `id, database_name, name, description, table_type, location, format, parameters, columns, partition_keys, created_at, updated_at, version`
+
+func scanTable(row scanner) (*mesh.Table, int64, error) {
+	var t mesh.Table
+	var id int64
+	var format, params, cols, parts, created, updated string
+	if err := row.Scan(&id, &t.DatabaseName, &t.Name, &t.Description, &t.TableType, &t.Location,
+		&format, &params, &cols, &parts, &created, &updated, &t.Version); err != nil {
+		return nil, 0, err
+	}
+	if err := json.Unmarshal([]byte(format), &t.Format); err != nil {
+		return nil, 0, fmt.Errorf("table %s.%s format: %w", t.DatabaseName, t.Name, err)
+	}
+	if err := unmarshalMap(params, &t.Parameters); err != nil {
+		return nil, 0, fmt.Errorf("table %s.%s parameters: %w", t.DatabaseName, t.Name, err)
+	}
+	if err := json.Unmarshal([]byte(cols), &t.Columns); err != nil {
+		return nil, 0, fmt.Errorf("table %s.%s columns: %w", t.DatabaseName, t.Name, err)
+	}
+	if parts != "" && parts != "[]" && parts != "null" {
+		if err := json.Unmarshal([]byte(parts), &t.PartitionKeys); err != nil {
+			return nil, 0, fmt.Errorf("table %s.%s partition keys: %w", t.DatabaseName, t.Name, err)
+		}
+	}
+	var err error
+	if t.CreatedAt, err = parseTime(created); err != nil {
+		return nil, 0, err
+	}
+	if t.UpdatedAt, err = parseTime(updated); err != nil {
+		return nil, 0, err
+	}
+	return &t, id, nil
+}
+
+// FindTable returns the table, or ENOTFOUND.
+func (tx *Tx) FindTable(ctx context.Context, database, name string) (*mesh.Table, error) {
+	t, _, err := tx.findTable(ctx, database, name)
+	return t, err
+}
+
+func (tx *Tx) findTable(ctx context.Context, database, name string) (*mesh.Table, int64, error) {
+	t, id, err := scanTable(tx.tx.QueryRowContext(ctx, `SELECT `+tableCols+` FROM catalog_tables WHERE database_name = ? AND name = ?`, database, name))
+	if isNoRows(err) {
+		return nil, 0, mesh.NotFound("table", database+"."+name)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("find table %s.%s: %w", database, name, err)
+	}
+	return t, id, nil
+}
+
+// FindTables returns the tables matching f, in (database, name) order.
+func (tx *Tx) FindTables(ctx context.Context, f store.TableFilter) ([]*mesh.Table, error) {
+	var where []string
+	var args []any
+	if f.Database != "" {
+		where, args = append(where, "t.database_name = ? AND t.name > ?"), append(args, f.Database, f.AfterName)
+	} else if f.AfterDatabase != "" || f.AfterName != "" {
+		where, args = append(where, "(t.database_name, t.name) > (?, ?)"), append(args, f.AfterDatabase, f.AfterName)
+	}
+	if f.Owner != "" {
+		where, args = append(where, "t.database_id IN (SELECT id FROM catalog_databases WHERE owner = ?)"), append(args, f.Owner)
+	}
+	if f.PII != nil {
+		where, args = append(where, "t.has_pii = ?"), append(args, boolInt(*f.PII))
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q := `SELECT t.id, t.database_name, t.name, t.description, t.table_type, t.location, t.format, t.parameters,
+		t.columns, t.partition_keys, t.created_at, t.updated_at, t.version FROM catalog_tables t`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY t.database_name, t.name LIMIT ?"
+	rows, err := tx.tx.QueryContext(ctx, q, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("find tables: %w", err)
+	}
+	defer rows.Close()
+	var out []*mesh.Table
+	for rows.Next() {
+		t, _, err := scanTable(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find tables: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func tableJSON(t *mesh.Table) (format, params, cols, parts string) {
+	cs := t.Columns
+	if cs == nil {
+		cs = []mesh.Column{}
+	}
+	ps := t.PartitionKeys
+	if ps == nil {
+		ps = []mesh.Column{}
+	}
+	return marshalJSON(t.Format), marshalJSON(t.Parameters), marshalJSON(cs), marshalJSON(ps)
+}
+
+// CreateTable inserts t with version 1.
+func (tx *Tx) CreateTable(ctx context.Context, t *mesh.Table) error {
+	var dbID int64
+	err := tx.tx.QueryRowContext(ctx, `SELECT id FROM catalog_databases WHERE name = ?`, t.DatabaseName).Scan(&dbID)
+	if isNoRows(err) {
+		return mesh.NotFound("database", t.DatabaseName)
+	}
+	if err != nil {
+		return fmt.Errorf("create table %s.%s: %w", t.DatabaseName, t.Name, err)
+	}
+	now := tx.now()
+	format, params, cols, parts := tableJSON(t)
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO catalog_tables
+		(database_id, database_name, name, description, table_type, location, format, parameters, columns, partition_keys,
+		 has_pii, created_at, updated_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (database_name, name) DO NOTHING`,
+		dbID, t.DatabaseName, t.Name, t.Description, t.TableType, t.Location, format, params, cols, parts,
+		boolInt(t.HasPII()), formatTime(now), formatTime(now))
+	if err != nil {
+		return fmt.Errorf("create table %s.%s: %w", t.DatabaseName, t.Name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return mesh.Errorf(mesh.ECONFLICT, "table %q exists already in database %q", t.Name, t.DatabaseName)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("create table %s.%s: %w", t.DatabaseName, t.Name, err)
+	}
+	t.CreatedAt, t.UpdatedAt, t.Version = now, now, 1
+	return tx.index(ctx, id, store.TableDoc(t), false)
+}
+
+// UpdateTable replaces t's fields if the stored version is expectedVersion.
+func (tx *Tx) UpdateTable(ctx context.Context, t *mesh.Table, expectedVersion int64) error {
+	var id, version int64
+	var created string
+	err := tx.tx.QueryRowContext(ctx, `SELECT id, version, created_at FROM catalog_tables WHERE database_name = ? AND name = ?`,
+		t.DatabaseName, t.Name).Scan(&id, &version, &created)
+	if isNoRows(err) {
+		return mesh.NotFound("table", t.DatabaseName+"."+t.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("update table %s.%s: %w", t.DatabaseName, t.Name, err)
+	}
+	if version != expectedVersion {
+		return versionConflict("table", t.DatabaseName+"."+t.Name, version, expectedVersion)
+	}
+	now := tx.now()
+	format, params, cols, parts := tableJSON(t)
+	_, err = tx.tx.ExecContext(ctx, `UPDATE catalog_tables SET description = ?, table_type = ?, location = ?, format = ?,
+		parameters = ?, columns = ?, partition_keys = ?, has_pii = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+		t.Description, t.TableType, t.Location, format, params, cols, parts, boolInt(t.HasPII()), formatTime(now), id)
+	if err != nil {
+		return fmt.Errorf("update table %s.%s: %w", t.DatabaseName, t.Name, err)
+	}
+	if t.CreatedAt, err = parseTime(created); err != nil {
+		return err
+	}
+	t.UpdatedAt, t.Version = now, version+1
+	return tx.index(ctx, id, store.TableDoc(t), true)
+}
+
+// DeleteTable removes the table, or returns ENOTFOUND.
+func (tx *Tx) DeleteTable(ctx context.Context, database, name string) error {
+	var id int64
+	err := tx.tx.QueryRowContext(ctx, `DELETE FROM catalog_tables WHERE database_name = ? AND name = ? RETURNING id`, database, name).Scan(&id)
+	if isNoRows(err) {
+		return mesh.NotFound("table", database+"."+name)
+	}
+	if err != nil {
+		return fmt.Errorf("delete table %s.%s: %w", database, name, err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM catalog_fts WHERE rowid = ?`, id); err != nil {
+		return fmt.Errorf("delete table %s.%s: unindex: %w", database, name, err)
+	}
+	return nil
+}
+
+// SearchCatalog ranks databases and tables with FTS5's bm25 (names weigh
+// most, then descriptions, parameter values, columns) and reports which
+// database, table or column matched.
+func (tx *Tx) SearchCatalog(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, error) {
+	terms := store.SearchTerms(q.Text)
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	limit := store.SearchLimit(q.Limit)
+	rows, err := tx.tx.QueryContext(ctx, `SELECT rowid, rank FROM catalog_fts WHERE catalog_fts MATCH ? ORDER BY rank LIMIT ?`,
+		ftsQuery(terms), limit)
+	if err != nil {
+		return nil, fmt.Errorf("search catalog: %w", err)
+	}
+	type match struct {
+		rowid int64
+		score float64
+	}
+	var matches []match
+	for rows.Next() {
+		var m match
+		if err := rows.Scan(&m.rowid, &m.score); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("search catalog: %w", err)
+		}
+		matches = append(matches, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search catalog: %w", err)
+	}
+	var hits []store.SearchHit
+	for _, m := range matches {
+		score := -m.score // bm25 is lower for better matches
+		if m.rowid < 0 {
+			d, _, err := scanDatabase(tx.tx.QueryRowContext(ctx, `SELECT `+databaseCols+` FROM catalog_databases WHERE id = ?`, -m.rowid))
+			if err != nil {
+				return nil, fmt.Errorf("search catalog: database %d: %w", -m.rowid, err)
+			}
+			hits = append(hits, store.DatabaseHits(d, score, terms)...)
+			continue
+		}
+		t, _, err := scanTable(tx.tx.QueryRowContext(ctx, `SELECT `+tableCols+` FROM catalog_tables WHERE id = ?`, m.rowid))
+		if err != nil {
+			return nil, fmt.Errorf("search catalog: table %d: %w", m.rowid, err)
+		}
+		hits = append(hits, store.TableHits(t, score, terms)...)
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	return hits, nil
+}
+
+// ftsQuery builds an FTS5 query from terms: each a quoted string (so no input
+// is read as FTS5 syntax), all required.
+func ftsQuery(terms []store.SearchTerm) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = `"` + strings.ReplaceAll(t.Text, `"`, `""`) + `"`
+		if t.Prefix {
+			parts[i] += "*"
+		}
+	}
+	return strings.Join(parts, " ")
+}

@@ -28,4 +28,5 @@ func Register(rt *web.Router, d *Deps) {
 	registerOpenAPI(rt, d)
 	registerIdentity(rt, d)
 	registerAudit(rt, d)
+	registerCatalog(rt, d)
 }

@@ -1,0 +1,222 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// DatabaseUpdate changes a database. Nil fields are left as they are; a
+// non-nil Parameters map replaces all parameters (an empty map clears them).
+type DatabaseUpdate struct {
+	Description *string
+	LocationURI *string
+	Parameters  map[string]string
+}
+
+// FindDatabase returns the database named name.
+// Errors: EUNAUTHORIZED, EINVALID (a malformed name), ENOTFOUND.
+func (s *Service) FindDatabase(ctx context.Context, name string) (*mesh.Database, error) {
+	if err := authorizeRead(mesh.ActorFromContext(ctx)); err != nil {
+		return nil, err
+	}
+	if err := mesh.ValidateName("name", name); err != nil {
+		return nil, err
+	}
+	var d *mesh.Database
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		d, err = tx.FindDatabase(ctx, name)
+		return err
+	})
+	return d, err
+}
+
+// FindDatabases returns one page of databases matching f, in name order.
+// Errors: EUNAUTHORIZED, EINVALID (a malformed owner).
+func (s *Service) FindDatabases(ctx context.Context, f DatabaseFilter) ([]*mesh.Database, error) {
+	if err := authorizeRead(mesh.ActorFromContext(ctx)); err != nil {
+		return nil, err
+	}
+	if f.Owner != "" {
+		if err := mesh.ValidateAccountID("owner", f.Owner); err != nil {
+			return nil, err
+		}
+	}
+	f.Limit = clampLimit(f.Limit)
+	var ds []*mesh.Database
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		ds, err = tx.FindDatabases(ctx, f)
+		return err
+	})
+	return ds, err
+}
+
+// CreateDatabase creates d (its times and version are set). A producer
+// account's admins may create databases only with their account as data_owner.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID naming the field, ECONFLICT if the name is taken.
+func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database) (*mesh.Database, error) {
+	if err := validateDatabase("", d); err != nil {
+		return nil, err
+	}
+	if err := authorizeEdit(mesh.ActorFromContext(ctx), d.DataOwner()); err != nil {
+		return nil, err
+	}
+	d = cloneDatabase(d)
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateDatabase(ctx, d); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, s.clock.Now(), "catalog.create-database", "database/"+d.Name, ownerDetail(d.Parameters))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// UpdateDatabase applies upd to the database if it is still at
+// expectedVersion. Changing data_owner needs edit rights on both the old and
+// the new owner.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID naming the field (version 0 too),
+// ENOTFOUND, ECONFLICT if the database changed since expectedVersion.
+func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseUpdate, expectedVersion int64) (*mesh.Database, error) {
+	actor := mesh.ActorFromContext(ctx)
+	if err := authorizeRead(actor); err != nil {
+		return nil, err
+	}
+	if err := mesh.ValidateName("name", name); err != nil {
+		return nil, err
+	}
+	if expectedVersion <= 0 {
+		return nil, mesh.Invalid("version", "is required: send the version you read (If-Match header or \"version\")")
+	}
+	var out *mesh.Database
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		cur, err := tx.FindDatabase(ctx, name)
+		if err != nil {
+			return err
+		}
+		if err := authorizeEdit(actor, cur.DataOwner()); err != nil {
+			return err
+		}
+		d := cloneDatabase(cur)
+		if upd.Description != nil {
+			d.Description = *upd.Description
+		}
+		if upd.LocationURI != nil {
+			d.LocationURI = *upd.LocationURI
+		}
+		if upd.Parameters != nil {
+			d.Parameters = maps.Clone(upd.Parameters)
+		}
+		if err := validateDatabase("", d); err != nil {
+			return err
+		}
+		if d.DataOwner() != cur.DataOwner() {
+			if err := authorizeEdit(actor, d.DataOwner()); err != nil {
+				return err
+			}
+		}
+		if err := tx.UpdateDatabase(ctx, d, expectedVersion); err != nil {
+			return err
+		}
+		out = d
+		return store.Audit(ctx, tx, s.clock.Now(), "catalog.update-database", "database/"+name,
+			fmt.Sprintf("version %d; %s", d.Version, ownerDetail(d.Parameters)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteOptions tune a deletion.
+type DeleteOptions struct {
+	// Force deletes a database together with its tables. Without it a
+	// database that has tables is not deleted (ECONFLICT), so nothing
+	// disappears by accident.
+	Force bool
+}
+
+// DeleteDatabase deletes the database, running the delete hooks in the same
+// transaction (for each table first when Force takes them along).
+// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, ECONFLICT (it has tables and
+// Force is not set; Details: {"tables": n}).
+func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOptions) error {
+	actor := mesh.ActorFromContext(ctx)
+	if err := authorizeRead(actor); err != nil {
+		return err
+	}
+	if err := mesh.ValidateName("name", name); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		cur, err := tx.FindDatabase(ctx, name)
+		if err != nil {
+			return err
+		}
+		if err := authorizeEdit(actor, cur.DataOwner()); err != nil {
+			return err
+		}
+		n, err := tx.CountTables(ctx, name)
+		if err != nil {
+			return err
+		}
+		if n > 0 && !opts.Force {
+			return &mesh.Error{Code: mesh.ECONFLICT, Details: map[string]int{"tables": n},
+				Message: fmt.Sprintf("database %q has %d tables: delete them first, or delete with force to take them along", name, n)}
+		}
+		if n > 0 {
+			if err := s.deleteAllTables(ctx, tx, name); err != nil {
+				return err
+			}
+		}
+		if err := s.runDeleteHooks(ctx, tx, name, ""); err != nil {
+			return err
+		}
+		if err := tx.DeleteDatabase(ctx, name); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, s.clock.Now(), "catalog.delete-database", "database/"+name, fmt.Sprintf("with %d tables", n))
+	})
+}
+
+// deleteAllTables runs the hooks and audits for every table of a database
+// about to be deleted with force (the store removes the rows with the database).
+func (s *Service) deleteAllTables(ctx context.Context, tx store.Tx, database string) error {
+	f := store.TableFilter{Database: database, Limit: MaxListLimit}
+	for {
+		ts, err := tx.FindTables(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if err := s.runDeleteHooks(ctx, tx, database, t.Name); err != nil {
+				return err
+			}
+			if err := store.Audit(ctx, tx, s.clock.Now(), "catalog.delete-table", "table/"+database+"/"+t.Name, "with its database"); err != nil {
+				return err
+			}
+		}
+		if len(ts) < f.Limit {
+			return nil
+		}
+		f.AfterName = ts[len(ts)-1].Name
+	}
+}
+
+func cloneDatabase(d *mesh.Database) *mesh.Database {
+	c := *d
+	c.Parameters = maps.Clone(d.Parameters)
+	return &c
+}
+
+// ownerDetail is the audit detail of a change: who owns the resource and its flag.
+func ownerDetail(p map[string]string) string {
+	return fmt.Sprintf("data_owner=%q pii_flag=%q", p[mesh.ParamDataOwner], p[mesh.ParamPIIFlag])
+}

@@ -1,0 +1,273 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// TableUpdate changes a table. Nil fields are left as they are; a non-nil
+// map or slice replaces the whole field (empty clears it).
+type TableUpdate struct {
+	Description   *string
+	TableType     *string
+	Location      *string
+	Format        *mesh.StorageFormat
+	Parameters    map[string]string
+	Columns       []mesh.Column
+	PartitionKeys []mesh.Column
+}
+
+// FindTable returns the table database.name.
+// Errors: EUNAUTHORIZED, EINVALID (a malformed name), ENOTFOUND.
+func (s *Service) FindTable(ctx context.Context, database, name string) (*mesh.Table, error) {
+	if err := authorizeRead(mesh.ActorFromContext(ctx)); err != nil {
+		return nil, err
+	}
+	if err := mesh.ValidateName("database_name", database); err != nil {
+		return nil, err
+	}
+	if err := mesh.ValidateName("name", name); err != nil {
+		return nil, err
+	}
+	var t *mesh.Table
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		t, err = tx.FindTable(ctx, database, name)
+		return err
+	})
+	return t, err
+}
+
+// FindTables returns one page of tables matching f, in (database, name)
+// order. When f.Database is set and the database does not exist, ENOTFOUND.
+// Errors: EUNAUTHORIZED, EINVALID, ENOTFOUND.
+func (s *Service) FindTables(ctx context.Context, f TableFilter) ([]*mesh.Table, error) {
+	if err := authorizeRead(mesh.ActorFromContext(ctx)); err != nil {
+		return nil, err
+	}
+	if f.Owner != "" {
+		if err := mesh.ValidateAccountID("owner", f.Owner); err != nil {
+			return nil, err
+		}
+	}
+	f.Limit = clampLimit(f.Limit)
+	var ts []*mesh.Table
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		if f.Database != "" {
+			if _, err := tx.FindDatabase(ctx, f.Database); err != nil {
+				return err
+			}
+		}
+		var err error
+		ts, err = tx.FindTables(ctx, f)
+		return err
+	})
+	return ts, err
+}
+
+// CreateTable creates t in its database (t.DatabaseName).
+// Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID naming the field, ENOTFOUND
+// (no such database), ECONFLICT (the name is taken).
+func (s *Service) CreateTable(ctx context.Context, t *mesh.Table) (*mesh.Table, error) {
+	ts, err := s.CreateTables(ctx, t.DatabaseName, []*mesh.Table{t})
+	if err != nil {
+		return nil, err
+	}
+	return ts[0], nil
+}
+
+// CreateTables creates several tables of one database in one transaction:
+// all of them or, on any error, none. Field paths in errors start with
+// "tables[i]." when there is more than one table.
+// Errors: as CreateTable; EINVALID when more than MaxBatch tables are given.
+func (s *Service) CreateTables(ctx context.Context, database string, tables []*mesh.Table) ([]*mesh.Table, error) {
+	actor := mesh.ActorFromContext(ctx)
+	if err := authorizeRead(actor); err != nil {
+		return nil, err
+	}
+	if err := mesh.ValidateName("database_name", database); err != nil {
+		return nil, err
+	}
+	if len(tables) == 0 {
+		return nil, mesh.Invalid("tables", "is empty")
+	}
+	if len(tables) > MaxBatch {
+		return nil, mesh.Invalid("tables", "has %d tables, more than %d", len(tables), MaxBatch)
+	}
+	out := make([]*mesh.Table, len(tables))
+	for i, t := range tables {
+		prefix := ""
+		if len(tables) > 1 {
+			prefix = fmt.Sprintf("tables[%d].", i)
+		}
+		if t.DatabaseName != "" && t.DatabaseName != database {
+			return nil, mesh.Invalid(prefix+"database_name", "is %q, not the database %q it is created in", t.DatabaseName, database)
+		}
+		if err := validateTable(prefix, t); err != nil {
+			return nil, err
+		}
+		out[i] = cloneTable(t)
+		out[i].DatabaseName = database
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		d, err := tx.FindDatabase(ctx, database)
+		if err != nil {
+			return err
+		}
+		if err := authorizeEdit(actor, d.DataOwner()); err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		for _, t := range out {
+			if err := tx.CreateTable(ctx, t); err != nil {
+				return err
+			}
+			if err := store.Audit(ctx, tx, now, "catalog.create-table", "table/"+database+"/"+t.Name, piiDetail(t)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateTable applies upd to the table if it is still at expectedVersion.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID naming the field (version 0
+// too), ENOTFOUND, ECONFLICT if the table changed since expectedVersion.
+func (s *Service) UpdateTable(ctx context.Context, database, name string, upd TableUpdate, expectedVersion int64) (*mesh.Table, error) {
+	actor := mesh.ActorFromContext(ctx)
+	if err := authorizeRead(actor); err != nil {
+		return nil, err
+	}
+	if err := mesh.ValidateName("database_name", database); err != nil {
+		return nil, err
+	}
+	if err := mesh.ValidateName("name", name); err != nil {
+		return nil, err
+	}
+	if expectedVersion <= 0 {
+		return nil, mesh.Invalid("version", "is required: send the version you read (If-Match header or \"version\")")
+	}
+	var out *mesh.Table
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		d, err := tx.FindDatabase(ctx, database)
+		if err != nil {
+			return err
+		}
+		if err := authorizeEdit(actor, d.DataOwner()); err != nil {
+			return err
+		}
+		cur, err := tx.FindTable(ctx, database, name)
+		if err != nil {
+			return err
+		}
+		t := applyTableUpdate(cur, upd)
+		if err := validateTable("", t); err != nil {
+			return err
+		}
+		if err := tx.UpdateTable(ctx, t, expectedVersion); err != nil {
+			return err
+		}
+		out = t
+		return store.Audit(ctx, tx, s.clock.Now(), "catalog.update-table", "table/"+database+"/"+name,
+			fmt.Sprintf("version %d; %s", t.Version, piiDetail(t)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func applyTableUpdate(cur *mesh.Table, upd TableUpdate) *mesh.Table {
+	t := cloneTable(cur)
+	if upd.Description != nil {
+		t.Description = *upd.Description
+	}
+	if upd.TableType != nil {
+		t.TableType = *upd.TableType
+	}
+	if upd.Location != nil {
+		t.Location = *upd.Location
+	}
+	if upd.Format != nil {
+		t.Format = *upd.Format
+		t.Format.SerDe.Parameters = maps.Clone(upd.Format.SerDe.Parameters)
+	}
+	if upd.Parameters != nil {
+		t.Parameters = maps.Clone(upd.Parameters)
+	}
+	if upd.Columns != nil {
+		t.Columns = cloneColumns(upd.Columns)
+	}
+	if upd.PartitionKeys != nil {
+		t.PartitionKeys = cloneColumns(upd.PartitionKeys)
+	}
+	return t
+}
+
+// DeleteTable deletes the table, running the delete hooks in the same transaction.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID, ENOTFOUND.
+func (s *Service) DeleteTable(ctx context.Context, database, name string) error {
+	actor := mesh.ActorFromContext(ctx)
+	if err := authorizeRead(actor); err != nil {
+		return err
+	}
+	if err := mesh.ValidateName("database_name", database); err != nil {
+		return err
+	}
+	if err := mesh.ValidateName("name", name); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		d, err := tx.FindDatabase(ctx, database)
+		if err != nil {
+			return err
+		}
+		if err := authorizeEdit(actor, d.DataOwner()); err != nil {
+			return err
+		}
+		if _, err := tx.FindTable(ctx, database, name); err != nil {
+			return err
+		}
+		if err := s.runDeleteHooks(ctx, tx, database, name); err != nil {
+			return err
+		}
+		if err := tx.DeleteTable(ctx, database, name); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, s.clock.Now(), "catalog.delete-table", "table/"+database+"/"+name, "")
+	})
+}
+
+func cloneTable(t *mesh.Table) *mesh.Table {
+	c := *t
+	c.Parameters = maps.Clone(t.Parameters)
+	c.Format.SerDe.Parameters = maps.Clone(t.Format.SerDe.Parameters)
+	c.Columns = cloneColumns(t.Columns)
+	c.PartitionKeys = cloneColumns(t.PartitionKeys)
+	return &c
+}
+
+func cloneColumns(cs []mesh.Column) []mesh.Column {
+	if cs == nil {
+		return nil
+	}
+	out := slices.Clone(cs)
+	for i := range out {
+		out[i].Parameters = maps.Clone(cs[i].Parameters)
+	}
+	return out
+}
+
+// piiDetail is the audit detail of a table change: its personal-data columns.
+func piiDetail(t *mesh.Table) string {
+	return fmt.Sprintf("pii_flag=%q pii_columns=%v", t.Parameters[mesh.ParamPIIFlag], t.PIIColumns())
+}

@@ -1,0 +1,131 @@
+package catalog
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+// Limits on catalog input beyond the shared name and parameter limits.
+const (
+	MaxLocationLen = 2056 // as Glue's Location and LocationUri
+	MaxTypeLen     = 32768
+	MaxCommentLen  = mesh.MaxDescriptionLen
+	MaxShortLen    = 1024 // table type, input/output format, serde names
+	MaxColumns     = 1000
+	MaxBatch       = 1000
+)
+
+// Field paths in errors follow the JSON names of meshgate's own shape
+// ("columns[3].name"); the API renames them for Glue-shaped input
+// ("table_input.StorageDescriptor.Columns[3].Name").
+
+func checkText(field, s string, max int) error {
+	if len(s) > max {
+		return mesh.Invalid(field, "is longer than %d bytes", max)
+	}
+	if !utf8.ValidString(s) {
+		return mesh.Invalid(field, "is not valid UTF-8")
+	}
+	return nil
+}
+
+func validateParameters(field string, p map[string]string) error {
+	if err := mesh.ValidateParameters(field, p); err != nil {
+		return err
+	}
+	for k, v := range p {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return mesh.Invalid(field+"."+k, "is not valid UTF-8")
+		}
+	}
+	if owner, ok := p[mesh.ParamDataOwner]; ok && owner != "" {
+		if err := mesh.ValidateAccountID(field+"."+mesh.ParamDataOwner, owner); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateDatabase checks a database's input fields.
+func validateDatabase(prefix string, d *mesh.Database) error {
+	if err := mesh.ValidateName(prefix+"name", d.Name); err != nil {
+		return err
+	}
+	if err := checkText(prefix+"description", d.Description, mesh.MaxDescriptionLen); err != nil {
+		return err
+	}
+	if err := checkText(prefix+"location_uri", d.LocationURI, MaxLocationLen); err != nil {
+		return err
+	}
+	return validateParameters(prefix+"parameters", d.Parameters)
+}
+
+// validateTable checks a table's input fields; prefix starts every field path.
+func validateTable(prefix string, t *mesh.Table) error {
+	if err := mesh.ValidateName(prefix+"name", t.Name); err != nil {
+		return err
+	}
+	checks := []struct {
+		field string
+		value string
+		max   int
+	}{
+		{"description", t.Description, mesh.MaxDescriptionLen},
+		{"table_type", t.TableType, MaxShortLen},
+		{"location", t.Location, MaxLocationLen},
+		{"format.input_format", t.Format.InputFormat, MaxShortLen},
+		{"format.output_format", t.Format.OutputFormat, MaxShortLen},
+		{"format.serde.name", t.Format.SerDe.Name, MaxShortLen},
+		{"format.serde.serialization_library", t.Format.SerDe.SerializationLibrary, MaxShortLen},
+	}
+	for _, c := range checks {
+		if err := checkText(prefix+c.field, c.value, c.max); err != nil {
+			return err
+		}
+	}
+	if err := validateParameters(prefix+"format.serde.parameters", t.Format.SerDe.Parameters); err != nil {
+		return err
+	}
+	if err := validateParameters(prefix+"parameters", t.Parameters); err != nil {
+		return err
+	}
+	if n := len(t.Columns) + len(t.PartitionKeys); n > MaxColumns {
+		return mesh.Invalid(prefix+"columns", "has %d columns and partition keys, more than %d", n, MaxColumns)
+	}
+	seen := map[string]string{}
+	for _, group := range []struct {
+		field string
+		cols  []mesh.Column
+	}{{"columns", t.Columns}, {"partition_keys", t.PartitionKeys}} {
+		for i := range group.cols {
+			field := fmt.Sprintf("%s%s[%d]", prefix, group.field, i)
+			c := &group.cols[i]
+			if err := validateColumn(field, c); err != nil {
+				return err
+			}
+			if other, dup := seen[c.Name]; dup {
+				return mesh.Invalid(field+".name", "column %q is already named at %s", c.Name, other)
+			}
+			seen[c.Name] = field
+		}
+	}
+	return nil
+}
+
+func validateColumn(field string, c *mesh.Column) error {
+	if err := mesh.ValidateName(field+".name", c.Name); err != nil {
+		return err
+	}
+	if c.Type == "" {
+		return mesh.Invalid(field+".type", "is required")
+	}
+	if err := checkText(field+".type", c.Type, MaxTypeLen); err != nil {
+		return err
+	}
+	if err := checkText(field+".comment", c.Comment, MaxCommentLen); err != nil {
+		return err
+	}
+	return validateParameters(field+".parameters", c.Parameters)
+}

@@ -1,0 +1,386 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/catalog"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+	"github.com/meshgate/meshgate/internal/web"
+	"github.com/meshgate/meshgate/internal/web/api"
+)
+
+// tokenAuth maps bearer tokens to test actors.
+type tokenAuth map[string]*mesh.Actor
+
+func (a tokenAuth) Authenticate(_ context.Context, r *http.Request) (*mesh.Actor, error) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return nil, nil
+	}
+	actor, ok := a[tok]
+	if !ok {
+		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "invalid token")
+	}
+	cp := *actor
+	return &cp, nil
+}
+
+var actors = tokenAuth{
+	"admin":    {Username: "root", AccountID: "central", CentralAccountID: "central", Roles: []string{mesh.RoleAdmin}},
+	"producer": {Username: "pa", AccountID: "111122223333", CentralAccountID: "central", Roles: []string{mesh.RoleAdmin}},
+	"member":   {Username: "pm", AccountID: "111122223333", CentralAccountID: "central", Roles: []string{mesh.RoleMember}},
+}
+
+func newCatalogServer(t *testing.T) http.Handler {
+	t.Helper()
+	clock := mesh.NewFakeClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	st := storetest.OpenSQLite(t, clock)
+	rt := web.NewRouter(actors, nil)
+	api.Register(rt, &api.Deps{Store: st, Clock: clock, Pages: web.NewPageTokens([]byte("test key")),
+		Catalog: catalog.NewService(st, clock), CentralAccountID: "central"})
+	return web.Middleware(rt, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+func call(t *testing.T, h http.Handler, token, method, path, body string, headers ...string) response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := response{status: rec.Code, header: rec.Header(), raw: rec.Body.String()}
+	if rec.Body.Len() > 0 {
+		if err := json.Unmarshal(rec.Body.Bytes(), &res.body); err != nil {
+			t.Fatalf("%s %s: body %q is not a JSON object: %v", method, path, rec.Body.String(), err)
+		}
+	}
+	return res
+}
+
+func (r response) errField() string {
+	e, _ := r.body["error"].(map[string]any)
+	f, _ := e["field"].(string)
+	return f
+}
+
+func (r response) errCode() string {
+	e, _ := r.body["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
+
+func keys(m any) []string {
+	mm, _ := m.(map[string]any)
+	var out []string
+	for k := range mm {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+const seedDB = `{"Name": "sales", "Parameters": {"data_owner": "111122223333", "data_owner_name": "Sales", "pii_flag": "true"}}`
+
+func TestGlueDatabaseShapes(t *testing.T) {
+	h := newCatalogServer(t)
+	res := call(t, h, "admin", "POST", "/api/v1/catalog/databases?shape=glue", `{"Name": "sales", "Description": "Sales data", "CreateTableDefaultPermissions": []}`)
+	if res.status != 201 {
+		t.Fatalf("create: got %d %s, want 201", res.status, res.raw)
+	}
+	res = call(t, h, "producer", "GET", "/api/v1/catalog/databases/sales", "")
+	if res.status != 200 || res.header.Get("ETag") != `"1"` {
+		t.Fatalf("get: got %d etag %q, want 200 and \"1\"", res.status, res.header.Get("ETag"))
+	}
+	// The seed's update-database input, with the version read.
+	res = call(t, h, "admin", "PUT", "/api/v1/catalog/databases/sales?shape=glue", seedDB, "If-Match", `"1"`)
+	if res.status != 200 {
+		t.Fatalf("update: got %d %s, want 200", res.status, res.raw)
+	}
+	res = call(t, h, "member", "GET", "/api/v1/catalog/databases/sales?shape=glue", "")
+	db, _ := res.body["Database"].(map[string]any)
+	if got, want := keys(db), []string{"CatalogId", "CreateTableDefaultPermissions", "CreateTime", "Name", "Parameters"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("GetDatabase keys: got %v, want %v (Glue replaces the description too)", got, want)
+	}
+	if db["Name"] != "sales" || db["CatalogId"] != "central" || db["CreateTime"] != "2026-03-01T12:00:00+00:00" {
+		t.Errorf("got %v, want sales in catalog central created 2026-03-01T12:00:00+00:00", db)
+	}
+	if p := db["Parameters"].(map[string]any); p["pii_flag"] != "true" || p["data_owner"] != "111122223333" {
+		t.Errorf("parameters: got %v, want the seed's", p)
+	}
+	if perms, ok := db["CreateTableDefaultPermissions"].([]any); !ok || len(perms) != 0 {
+		t.Errorf("CreateTableDefaultPermissions: got %v, want []", db["CreateTableDefaultPermissions"])
+	}
+
+	tests := []struct {
+		name, token, method, path, body, ifMatch string
+		status                                   int
+		field                                    string
+	}{
+		{"stale version", "admin", "PUT", "/api/v1/catalog/databases/sales?shape=glue", seedDB, `"1"`, 409, ""},
+		{"no version", "admin", "PUT", "/api/v1/catalog/databases/sales?shape=glue", seedDB, "", 400, "version"},
+		{"bad If-Match", "admin", "PUT", "/api/v1/catalog/databases/sales?shape=glue", seedDB, "abc", 400, "If-Match"},
+		{"rename", "admin", "PUT", "/api/v1/catalog/databases/sales?shape=glue", `{"Name": "other"}`, `"2"`, 400, "database_input.Name"},
+		{"unknown field", "admin", "PUT", "/api/v1/catalog/databases/sales?shape=glue", `{"Name": "sales", "Colour": "red"}`, `"2"`, 400, "Colour"},
+		{"unsupported Glue field", "admin", "PUT", "/api/v1/catalog/databases/sales?shape=glue", `{"Name": "sales", "TargetDatabase": {"DatabaseName": "x"}}`, `"2"`, 400, "database_input.TargetDatabase"},
+		{"bad data_owner", "admin", "PUT", "/api/v1/catalog/databases/sales?shape=glue", `{"Name": "sales", "Parameters": {"data_owner": "Bob"}}`, `"2"`, 400, "database_input.Parameters.data_owner"},
+		{"member may not edit", "member", "PUT", "/api/v1/catalog/databases/sales?shape=glue", seedDB, `"2"`, 403, ""},
+		{"anonymous", "", "GET", "/api/v1/catalog/databases/sales", "", "", 401, ""},
+		{"patch in glue shape", "admin", "PATCH", "/api/v1/catalog/databases/sales?shape=glue", seedDB, `"2"`, 400, "shape"},
+		{"producer patches its own", "producer", "PATCH", "/api/v1/catalog/databases/sales", `{"description": "Orders", "version": 2}`, "", 200, ""},
+		{"version disagrees", "producer", "PATCH", "/api/v1/catalog/databases/sales", `{"description": "x", "version": 2}`, `"3"`, 400, "version"},
+		{"missing", "admin", "GET", "/api/v1/catalog/databases/nope", "", "", 404, ""},
+		{"bad name", "admin", "GET", "/api/v1/catalog/databases/No%20Such", "", "", 400, "name"},
+		{"delete", "admin", "DELETE", "/api/v1/catalog/databases/sales", "", "", 204, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hdr []string
+			if tt.ifMatch != "" {
+				hdr = []string{"If-Match", tt.ifMatch}
+			}
+			res := call(t, h, tt.token, tt.method, tt.path, tt.body, hdr...)
+			if res.status != tt.status || res.errField() != tt.field {
+				t.Errorf("got %d field %q (%s), want %d field %q", res.status, res.errField(), res.raw, tt.status, tt.field)
+			}
+		})
+	}
+}
+
+func TestGlueTableShapes(t *testing.T) {
+	h := newCatalogServer(t)
+	call(t, h, "admin", "POST", "/api/v1/catalog/databases?shape=glue", seedDB)
+	table := `{"Name": "orders", "TableType": "EXTERNAL_TABLE", "Owner": "hadoop", "Retention": 0,
+		"Parameters": {"classification": "parquet"},
+		"PartitionKeys": [{"Name": "dt", "Type": "string"}],
+		"StorageDescriptor": {"Columns": [
+			{"Name": "id", "Type": "bigint"},
+			{"Name": "email", "Type": "string", "Comment": "contact", "Parameters": {"pii_flag": "true"}}],
+		  "Location": "s3://sales/orders/", "Compressed": false, "NumberOfBuckets": -1,
+		  "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+		  "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe", "Parameters": {"serialization.format": "1"}}}}`
+	res := call(t, h, "producer", "POST", "/api/v1/catalog/databases/sales/tables?shape=glue", table)
+	if res.status != 201 {
+		t.Fatalf("create table: got %d %s, want 201", res.status, res.raw)
+	}
+	res = call(t, h, "member", "GET", "/api/v1/catalog/databases/sales/tables/orders?shape=glue", "")
+	tbl, _ := res.body["Table"].(map[string]any)
+	sd, _ := tbl["StorageDescriptor"].(map[string]any)
+	cols, _ := sd["Columns"].([]any)
+	if tbl["Name"] != "orders" || tbl["DatabaseName"] != "sales" || len(cols) != 2 || tbl["VersionId"] != "1" {
+		t.Fatalf("GetTable: got %v, want orders in sales with 2 columns at version 1", res.raw)
+	}
+	email := cols[1].(map[string]any)
+	if email["Parameters"].(map[string]any)["pii_flag"] != "true" || email["Comment"] != "contact" {
+		t.Errorf("column: got %v, want pii_flag true and its comment", email)
+	}
+	if serde := sd["SerdeInfo"].(map[string]any); !strings.HasSuffix(serde["SerializationLibrary"].(string), "ParquetHiveSerDe") {
+		t.Errorf("serde: got %v", serde)
+	}
+	res = call(t, h, "member", "GET", "/api/v1/catalog/databases/sales/tables?shape=glue", "")
+	if list, _ := res.body["TableList"].([]any); len(list) != 1 {
+		t.Errorf("GetTables: got %s, want one table", res.raw)
+	}
+	res = call(t, h, "member", "GET", "/api/v1/catalog/databases/sales/tables/orders", "")
+	if res.body["format"].(map[string]any)["serde"].(map[string]any)["parameters"].(map[string]any)["serialization.format"] != "1" {
+		t.Errorf("meshgate shape: got %s", res.raw)
+	}
+
+	tests := []struct {
+		name, token, method, path, body, ifMatch string
+		status                                   int
+		field                                    string
+	}{
+		{"column without type", "producer", "POST", "/api/v1/catalog/databases/sales/tables?shape=glue",
+			`{"Name": "t2", "StorageDescriptor": {"Columns": [{"Name": "a", "Type": "int"}, {"Name": "b"}]}}`, "", 400, "table_input.StorageDescriptor.Columns[1].Type"},
+		{"partition key name", "producer", "POST", "/api/v1/catalog/databases/sales/tables?shape=glue",
+			`{"Name": "t2", "PartitionKeys": [{"Name": "Bad Name", "Type": "int"}]}`, "", 400, "table_input.PartitionKeys[0].Name"},
+		{"unknown nested field", "producer", "POST", "/api/v1/catalog/databases/sales/tables?shape=glue",
+			`{"Name": "t2", "StorageDescriptor": {"Colums": []}}`, "", 400, "Colums"},
+		{"view definition unsupported", "producer", "POST", "/api/v1/catalog/databases/sales/tables?shape=glue",
+			`{"Name": "t2", "ViewDefinition": {"IsProtected": true}}`, "", 400, "table_input.ViewDefinition"},
+		{"duplicate", "producer", "POST", "/api/v1/catalog/databases/sales/tables?shape=glue", `{"Name": "orders"}`, "", 409, ""},
+		{"no database", "admin", "POST", "/api/v1/catalog/databases/nope/tables?shape=glue", `{"Name": "t"}`, "", 404, ""},
+		{"update replaces", "producer", "PUT", "/api/v1/catalog/databases/sales/tables/orders?shape=glue",
+			`{"Name": "orders", "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "bigint"}]}}`, `"1"`, 200, ""},
+		{"stale update", "producer", "PUT", "/api/v1/catalog/databases/sales/tables/orders?shape=glue",
+			`{"Name": "orders"}`, `"1"`, 409, ""},
+		{"member may not edit", "member", "DELETE", "/api/v1/catalog/databases/sales/tables/orders", "", "", 403, ""},
+		{"delete database refused", "admin", "DELETE", "/api/v1/catalog/databases/sales", "", "", 409, ""},
+		{"bad force", "admin", "DELETE", "/api/v1/catalog/databases/sales?force=yes", "", "", 400, "force"},
+		{"delete database forced", "admin", "DELETE", "/api/v1/catalog/databases/sales?force=true", "", "", 204, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hdr []string
+			if tt.ifMatch != "" {
+				hdr = []string{"If-Match", tt.ifMatch}
+			}
+			res := call(t, h, tt.token, tt.method, tt.path, tt.body, hdr...)
+			if res.status != tt.status || res.errField() != tt.field {
+				t.Errorf("got %d field %q (%s), want %d field %q", res.status, res.errField(), res.raw, tt.status, tt.field)
+			}
+		})
+	}
+}
+
+func TestBatchCreateTables(t *testing.T) {
+	h := newCatalogServer(t)
+	call(t, h, "admin", "POST", "/api/v1/catalog/databases?shape=glue", seedDB)
+	res := call(t, h, "producer", "POST", "/api/v1/catalog/databases/sales/tables:batch",
+		`{"tables": [{"name": "a", "columns": [{"name": "x", "type": "int"}]}, {"name": "b", "columns": []}]}`)
+	if res.status != 201 || len(res.body["tables"].([]any)) != 2 {
+		t.Fatalf("batch: got %d %s, want 201 with 2 tables", res.status, res.raw)
+	}
+	res = call(t, h, "producer", "POST", "/api/v1/catalog/databases/sales/tables:batch?shape=glue",
+		`{"TableInputs": [{"Name": "c"}, {"Name": "d", "StorageDescriptor": {"Columns": [{"Name": "x"}]}}]}`)
+	if res.status != 400 || res.errField() != "TableInputs[1].StorageDescriptor.Columns[0].Type" {
+		t.Errorf("bad batch: got %d field %q, want 400 naming TableInputs[1].StorageDescriptor.Columns[0].Type", res.status, res.errField())
+	}
+	res = call(t, h, "producer", "GET", "/api/v1/catalog/databases/sales/tables/c", "")
+	if res.status != 404 {
+		t.Errorf("a rejected batch left table c: got %d, want 404", res.status)
+	}
+}
+
+func TestListPagination(t *testing.T) {
+	h := newCatalogServer(t)
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		owner := "111122223333"
+		if n == "c" {
+			owner = "444455556666"
+		}
+		res := call(t, h, "admin", "POST", "/api/v1/catalog/databases", `{"name": "`+n+`", "parameters": {"data_owner": "`+owner+`"}}`)
+		if res.status != 201 {
+			t.Fatalf("create %s: got %d %s", n, res.status, res.raw)
+		}
+	}
+	var got []string
+	path := "/api/v1/catalog/databases?limit=2&owner=111122223333"
+	var lastToken string
+	for range 5 {
+		res := call(t, h, "member", "GET", path, "")
+		if res.status != 200 {
+			t.Fatalf("list: got %d %s", res.status, res.raw)
+		}
+		for _, d := range res.body["databases"].([]any) {
+			got = append(got, d.(map[string]any)["name"].(string))
+		}
+		tok, _ := res.body["next_token"].(string)
+		if tok == "" {
+			break
+		}
+		lastToken = tok
+		path = "/api/v1/catalog/databases?limit=2&owner=111122223333&next_token=" + url.QueryEscape(tok)
+	}
+	if want := []string{"a", "b", "d", "e"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("pages: got %v, want %v", got, want)
+	}
+	payload, sig, _ := strings.Cut(lastToken, ".")
+	tampered := strings.Map(func(r rune) rune {
+		if r == 'A' {
+			return 'B'
+		}
+		return r
+	}, payload) + "x." + sig
+	for _, tok := range []string{"garbage", tampered, payload + ".", "." + sig} {
+		res := call(t, h, "member", "GET", "/api/v1/catalog/databases?next_token="+url.QueryEscape(tok), "")
+		if res.status != 400 || res.errField() != "next_token" {
+			t.Errorf("token %q: got %d field %q, want 400 naming next_token", tok, res.status, res.errField())
+		}
+	}
+	for _, q := range []string{"limit=0", "limit=x", "limit=100000", "pii=maybe", "owner=Not%20An%20Account", "shape=xml"} {
+		res := call(t, h, "member", "GET", "/api/v1/catalog/databases?"+q, "")
+		if res.status != 400 || res.errField() == "" {
+			t.Errorf("%s: got %d field %q, want 400 naming the field", q, res.status, res.errField())
+		}
+	}
+	res := call(t, h, "member", "GET", "/api/v1/catalog/databases?shape=glue&limit=1", "")
+	if list, _ := res.body["DatabaseList"].([]any); len(list) != 1 || res.body["NextToken"] == "" {
+		t.Errorf("GetDatabases: got %s, want one database and a NextToken", res.raw)
+	}
+}
+
+func TestSearchAPI(t *testing.T) {
+	h := newCatalogServer(t)
+	call(t, h, "admin", "POST", "/api/v1/catalog/databases", `{"name": "sales", "description": "orders and invoices"}`)
+	call(t, h, "admin", "POST", "/api/v1/catalog/databases/sales/tables", `{"name": "orders", "columns": [{"name": "order_id", "type": "bigint"}]}`)
+	call(t, h, "admin", "POST", "/api/v1/catalog/databases/sales/tables", `{"name": "customers", "description": "who orders", "columns": [{"name": "id", "type": "bigint"}]}`)
+	res := call(t, h, "member", "GET", "/api/v1/catalog/search?q=orders", "")
+	if res.status != 200 {
+		t.Fatalf("search: got %d %s", res.status, res.raw)
+	}
+	var got []string
+	for _, hit := range res.body["hits"].([]any) {
+		m := hit.(map[string]any)
+		got = append(got, m["kind"].(string)+":"+m["database"].(string)+"/"+str(m["table"])+"/"+str(m["column"]))
+	}
+	if len(got) < 2 || got[0] != "table:sales/orders/" {
+		t.Errorf("hits: got %v, want table sales/orders first", got)
+	}
+	for _, q := range []string{"", "q=", "q=%20", "q=x&limit=0", "q=x&limit=101"} {
+		res := call(t, h, "member", "GET", "/api/v1/catalog/search?"+q, "")
+		if res.status != 400 {
+			t.Errorf("%q: got %d, want 400", q, res.status)
+		}
+	}
+	if res := call(t, h, "", "GET", "/api/v1/catalog/search?q=orders", ""); res.status != 401 {
+		t.Errorf("anonymous search: got %d, want 401", res.status)
+	}
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// TestCatalogRoutesDocumented checks every catalog route is in the OpenAPI document.
+func TestCatalogRoutesDocumented(t *testing.T) {
+	doc, err := api.OpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := doc["paths"].(map[string]any)
+	rt := web.NewRouter(nil, nil)
+	api.Register(rt, &api.Deps{Pages: web.NewPageTokens([]byte("k"))})
+	n := 0
+	for _, r := range rt.Routes() {
+		if !strings.HasPrefix(r.Pattern, "/api/v1/catalog") {
+			continue
+		}
+		n++
+		item, _ := paths[r.Pattern].(map[string]any)
+		if _, ok := item[strings.ToLower(r.Method)]; !ok {
+			t.Errorf("%s %s is not documented", r.Method, r.Pattern)
+		}
+	}
+	if n == 0 {
+		t.Error("no catalog routes registered")
+	}
+}
