@@ -101,6 +101,9 @@ func TestServeDemo(t *testing.T) {
 	if string(after) != string(users) {
 		t.Errorf("demo-users.txt changed on restart: got %q, want %q", after, users)
 	}
+	if !strings.Contains(srv.Logs(), "seeded only on a fresh store") {
+		t.Errorf("logs after restart: got %q, want a note that the demo is not reseeded", srv.Logs())
+	}
 }
 
 // TestServeDemoPostgres checks that the demo seeds a PostgreSQL store too;

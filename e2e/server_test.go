@@ -49,30 +49,38 @@ func TestHealthNeedsNoAuth(t *testing.T) {
 }
 
 // TestAPINeedsAuth checks that the API answers 401 in the one error shape
-// without valid credentials.
+// without valid credentials, and serves the bootstrap token.
 func TestAPINeedsAuth(t *testing.T) {
 	srv := testbin.StartServer(t, testbin.Options{})
-	tests := []struct {
+	paths := []string{"/api/v1/openapi.json", "/api/v1/me", "/api/v1/accounts", "/api/v1/catalog/databases", "/api/v1/catalog/search?q=sales"}
+	tokens := []struct {
 		name  string
 		token string
 	}{
 		{name: "no token", token: ""},
 		{name: "unknown token", token: "mgt_not_a_real_token_0123456789"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			status, body := get(t, srv.URL+"/api/v1/openapi.json", tt.token)
-			if status != http.StatusUnauthorized {
-				t.Fatalf("status: got %d, want 401 (body %s)", status, body)
-			}
-			var got struct {
-				Error struct{ Code, Message string }
-			}
-			if err := json.Unmarshal(body, &got); err != nil {
-				t.Fatalf("decode %s: %v", body, err)
-			}
-			if got.Error.Code != "unauthorized" || got.Error.Message == "" {
-				t.Errorf("error: got %+v, want code unauthorized with a message", got.Error)
+	for _, path := range paths {
+		for _, tt := range tokens {
+			t.Run(path+"/"+tt.name, func(t *testing.T) {
+				status, body := get(t, srv.URL+path, tt.token)
+				if status != http.StatusUnauthorized {
+					t.Fatalf("status: got %d, want 401 (body %s)", status, body)
+				}
+				var got struct {
+					Error struct{ Code, Message string }
+				}
+				if err := json.Unmarshal(body, &got); err != nil {
+					t.Fatalf("decode %s: %v", body, err)
+				}
+				if got.Error.Code != "unauthorized" || got.Error.Message == "" {
+					t.Errorf("error: got %+v, want code unauthorized with a message", got.Error)
+				}
+			})
+		}
+		t.Run(path+"/bootstrap token", func(t *testing.T) {
+			if status, body := get(t, srv.URL+path, srv.Token); status != http.StatusOK {
+				t.Errorf("status: got %d, want 200 (body %s)", status, body)
 			}
 		})
 	}
