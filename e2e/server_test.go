@@ -86,6 +86,22 @@ func TestAPINeedsAuth(t *testing.T) {
 	}
 }
 
+// TestMetrics checks that /metrics is for mesh admins and counts requests by route.
+func TestMetrics(t *testing.T) {
+	srv := testbin.StartServer(t, testbin.Options{})
+	if status, body := get(t, srv.URL+"/metrics", ""); status != http.StatusUnauthorized {
+		t.Errorf("metrics without a token: got %d, want 401 (%s)", status, body)
+	}
+	get(t, srv.URL+"/api/v1/accounts", srv.Token)
+	status, body := get(t, srv.URL+"/metrics", srv.Token)
+	if status != http.StatusOK {
+		t.Fatalf("metrics with the bootstrap token: got %d, want 200 (%s)", status, body)
+	}
+	if !strings.Contains(string(body), `route="GET /api/v1/accounts"`) {
+		t.Errorf("metrics: got %s, want a series labelled with the route /api/v1/accounts", body)
+	}
+}
+
 // TestGracefulShutdown checks that SIGTERM and SIGINT stop the server with
 // exit code 0 and that its store opens again afterwards.
 func TestGracefulShutdown(t *testing.T) {
