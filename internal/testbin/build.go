@@ -15,6 +15,16 @@
 //
 // StartServer waits until /readyz answers, stops the server when the test
 // ends, and copies its logs into the test's output when the test fails.
+// Options.Postgres runs it on PostgreSQL (MESHGATE_TEST_POSTGRES) in a
+// fresh schema; storetest.Kinds lists the stores a run has.
+//
+// For crash and restart tests: Kill (SIGKILL) and Stop (SIGTERM, must exit
+// 0), then Restart on the same address and store; Signal sends any signal
+// and returns the exit code; Replica starts a second server on the same
+// PostgreSQL database. For everything else: Run runs the binary without a
+// server (migrate, a serve that must refuse to start), Client is a Go API
+// client with the admin token, ResidentMemory reads the server's RSS, Logs
+// returns what it printed, and DataDir holds its files.
 // Packages using testbin may call Main from TestMain so that the built binary
 // is removed when the tests end:
 //

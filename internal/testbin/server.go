@@ -71,10 +71,12 @@ type Server struct {
 	// such as --database-input file://db.json resolve there.
 	WorkDir string
 
-	bin  string
-	args []string
-	env  []string
-	logs syncBuffer
+	bin      string
+	args     []string // serve and its flags but --addr
+	env      []string
+	extra    []string // Options.Args
+	extraEnv []string // Options.Env
+	logs     syncBuffer
 
 	mu   sync.Mutex
 	proc *process // nil when not running
@@ -99,6 +101,8 @@ func StartServer(t testing.TB, opts Options) *Server {
 		Database: opts.Database,
 		Token:    opts.BootstrapToken,
 		WorkDir:  t.TempDir(),
+		extra:    opts.Args,
+		extraEnv: opts.Env,
 	}
 	if s.DataDir == "" {
 		s.DataDir = t.TempDir()
@@ -188,6 +192,18 @@ func (s *Server) waitReady(p *process) error {
 			return fmt.Errorf("server not ready after %s", readyTimeout)
 		}
 	}
+}
+
+// Replica starts another server on the same PostgreSQL database, with the
+// same bootstrap token (which the first server's fresh store made valid) and
+// the same extra flags, for scale-out and take-over tests. SQLite serves one
+// process only, so Replica fails the test for a SQLite server.
+func (s *Server) Replica(t testing.TB) *Server {
+	t.Helper()
+	if s.Database == "" {
+		t.Fatal("replica: a SQLite store serves one process; start the first server with Options.Postgres")
+	}
+	return StartServer(t, Options{Database: s.Database, BootstrapToken: s.Token, Args: s.extra, Env: s.extraEnv})
 }
 
 // Running reports whether the server process is running.

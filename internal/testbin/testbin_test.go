@@ -115,3 +115,19 @@ func TestPostgresServer(t *testing.T) {
 	}
 	srv.Stop(t)
 }
+
+func TestPostgresReplica(t *testing.T) {
+	first := testbin.StartServer(t, testbin.Options{Postgres: true})
+	second := first.Replica(t)
+	if second.URL == first.URL {
+		t.Fatalf("replica URL: got %q, the first server's", second.URL)
+	}
+	// The replica shares the store: an account onboarded through one is seen by the other.
+	if _, err := first.CLI(t, "account", "onboard", "--id", "111122223333", "--name", "Sales"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := second.CLI(t, "account", "show", "--id", "111122223333")
+	if err != nil || !strings.Contains(out, "Sales") {
+		t.Errorf("account through the replica: got %q, %v; want Sales", out, err)
+	}
+}
