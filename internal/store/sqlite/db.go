@@ -18,7 +18,7 @@ import (
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
 )
 
 //go:embed migrations
@@ -97,10 +97,11 @@ func openPool(path string, opts Options, txlock string, conns int) (*sql.DB, err
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", txlock)
-	pool, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	connector, err := sqlite.NewConnector("file:" + path + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	pool := sql.OpenDB(cachingConnector{connector})
 	pool.SetMaxOpenConns(conns)
 	pool.SetMaxIdleConns(conns)
 	pool.SetConnMaxLifetime(0)
