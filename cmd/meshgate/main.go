@@ -40,6 +40,14 @@ type CLI struct {
 	Token   TokenCmd   `cmd:"" help:"Create, list and revoke your API tokens."`
 	Audit   AuditCmd   `cmd:"" help:"Query the audit log (mesh admins)."`
 	Catalog CatalogCmd `cmd:"" help:"Databases, tables and columns of the central catalog (Glue-compatible)."`
+
+	Grant      GrantCmd      `cmd:"" help:"Grant permissions on a database, tables or columns (shares with other accounts)."`
+	Revoke     RevokeCmd     `cmd:"" help:"Revoke exactly the named permissions; what was granted from them goes too."`
+	Grants     GrantsCmd     `cmd:"" help:"List grants."`
+	Invitation InvitationCmd `cmd:"" help:"List, accept, reject and resend share invitations."`
+	Link       LinkCmd       `cmd:"" help:"List resource links and the tables they show."`
+	Authorize  AuthorizeCmd  `cmd:"" help:"Ask whether a principal may do an action on a resource."`
+	Load       LoadCmd       `cmd:"" help:"Load a throwaway server and measure it."`
 }
 
 // version is set at build time with -ldflags "-X main.version=...".

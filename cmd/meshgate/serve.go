@@ -17,6 +17,7 @@ type ServeCmd struct {
 	Synchronous     string        `help:"SQLite synchronous pragma: FULL survives power loss; NORMAL is faster." default:"FULL" enum:"FULL,NORMAL" env:"MESHGATE_SQLITE_SYNCHRONOUS"`
 	CentralAccount  string        `help:"Id of the central account (the server's own)." default:"central" env:"MESHGATE_CENTRAL_ACCOUNT"`
 	Organization    string        `help:"Organization of the central account; its accounts get shares without invitations." env:"MESHGATE_ORGANIZATION"`
+	InvitationTTL   time.Duration `help:"How long a share invitation stays pending." default:"12h" env:"MESHGATE_INVITATION_TTL"`
 	Demo            bool          `help:"On a fresh store, seed a small demo mesh to look at." env:"MESHGATE_DEMO"`
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"MESHGATE_LOG_LEVEL"`
 	ShutdownTimeout time.Duration `help:"How long graceful shutdown may take." default:"15s" env:"MESHGATE_SHUTDOWN_TIMEOUT"`
@@ -33,6 +34,7 @@ func (c *ServeCmd) Config() server.Config {
 		Organization:     c.Organization,
 		BootstrapToken:   os.Getenv("MESHGATE_BOOTSTRAP_TOKEN"),
 		Demo:             c.Demo,
+		InvitationTTL:    c.InvitationTTL,
 		ShutdownTimeout:  c.ShutdownTimeout,
 	}
 }

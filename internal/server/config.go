@@ -32,6 +32,8 @@ type Config struct {
 	// Organization is the central account's organization id; accounts in it get
 	// shares without an invitation (default none).
 	Organization string
+	// InvitationTTL is how long a share invitation stays pending (default 12h).
+	InvitationTTL time.Duration
 	// BootstrapToken, on a fresh store, becomes a valid admin API token (for automation).
 	BootstrapToken string
 	// Demo seeds a small demo mesh on a fresh store.

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
@@ -35,6 +36,7 @@ type Server struct {
 	Auth     *auth.Service
 	Accounts *account.Service
 	Catalog  *catalog.Service
+	Access   *access.Service
 	Router   *web.Router
 	http     *http.Server
 
@@ -94,6 +96,9 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.Accounts.OnOffboard(func(string) { s.Auth.ForgetTokens() })
 	s.background = append(s.background, auth.NewSessionReaper(s.Auth, time.Hour, s.log))
 	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
+	if err := s.newAccess(ctx); err != nil {
+		return err
+	}
 
 	rt := web.NewRouter(s.Auth, s)
 	rt.Handle("GET", "/healthz", web.Public, func(w http.ResponseWriter, r *http.Request) error {
@@ -117,6 +122,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Auth:             s.Auth,
 		Accounts:         s.Accounts,
 		Catalog:          s.Catalog,
+		Access:           s.Access,
 		CentralAccountID: s.cfg.CentralAccountID,
 	})
 	s.Router = rt

@@ -1,5 +1,150 @@
 package store
 
-// AccessTx is the access part of a transaction.
+import (
+	"context"
+	"strings"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+// GrantFilter selects grants, in id order. Zero fields match everything.
+type GrantFilter struct {
+	Principal mesh.Principal
+	// AccountID matches the account's own grants and its users'.
+	AccountID string
+	// UsersOnly, with AccountID, leaves out the account's own grants.
+	UsersOnly bool
+	Database  string
+	// Table matches grants on that table (whole or some columns) or, as "*",
+	// on all tables; empty matches any.
+	Table   string
+	ShareID int64
+	Source  mesh.Principal
+	// SinceVersion matches grants changed after that access version.
+	SinceVersion int64
+	// AfterID continues a listing: only grants with a larger id.
+	AfterID int64
+	// Limit bounds the result; 0 means no bound.
+	Limit int
+}
+
+// ShareFilter selects shares, in id order. Zero fields match everything.
+type ShareFilter struct {
+	AccountID string
+	Database  string
+	Status    string
+}
+
+// InvitationFilter selects invitations, newest first. Zero fields match everything.
+type InvitationFilter struct {
+	AccountID string
+	ShareID   int64
+	Status    string
+}
+
+// AccessTx is the access part of a transaction: grants, shares, invitations,
+// resource links, and the access version that tells replicas their
+// in-memory decision index is stale.
 type AccessTx interface {
+	// CreateGrant stores g and sets its ID; ECONFLICT if the principal
+	// already has a grant on exactly that resource. Writes to grants record
+	// the current access version (bump it first) for incremental refresh.
+	CreateGrant(ctx context.Context, g *mesh.Grant) error
+	// FindGrantByID returns a grant, or ENOTFOUND.
+	FindGrantByID(ctx context.Context, id int64) (*mesh.Grant, error)
+	// FindGrantByResource returns p's grant on exactly r (normalized), or ENOTFOUND.
+	FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error)
+	// FindGrants returns the grants matching f.
+	FindGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant, error)
+	// UpdateGrant saves g's permissions, grantable set, status, share and
+	// source; ENOTFOUND if it is gone.
+	UpdateGrant(ctx context.Context, g *mesh.Grant) error
+	// DeleteGrant removes a grant, leaving a tombstone at the current access
+	// version; ENOTFOUND if it is gone.
+	DeleteGrant(ctx context.Context, id int64) error
+	// FindGrantTombstones returns the ids of grants deleted after sinceVersion.
+	FindGrantTombstones(ctx context.Context, sinceVersion int64) ([]int64, error)
+	// PruneGrantTombstones forgets tombstones at or before version.
+	PruneGrantTombstones(ctx context.Context, version int64) error
+
+	// CreateShare stores s and sets its ID; ECONFLICT if the account already
+	// has a share of that database or table.
+	CreateShare(ctx context.Context, s *mesh.Share) error
+	// FindShareByID returns a share, or ENOTFOUND.
+	FindShareByID(ctx context.Context, id int64) (*mesh.Share, error)
+	// FindShare returns the account's share of database (table empty) or of
+	// one table, or ENOTFOUND.
+	FindShare(ctx context.Context, accountID, database, table string) (*mesh.Share, error)
+	// FindShares returns the shares matching f.
+	FindShares(ctx context.Context, f ShareFilter) ([]*mesh.Share, error)
+	// UpdateShare saves s's status.
+	UpdateShare(ctx context.Context, s *mesh.Share) error
+	// DeleteShare removes a share.
+	DeleteShare(ctx context.Context, id int64) error
+
+	// CreateInvitation stores inv and sets its ID.
+	CreateInvitation(ctx context.Context, inv *mesh.Invitation) error
+	// FindInvitationByID returns an invitation, or ENOTFOUND.
+	FindInvitationByID(ctx context.Context, id int64) (*mesh.Invitation, error)
+	// FindInvitations returns the invitations matching f, newest first.
+	FindInvitations(ctx context.Context, f InvitationFilter) ([]*mesh.Invitation, error)
+	// UpdateInvitation saves inv's status, expiry and decision.
+	UpdateInvitation(ctx context.Context, inv *mesh.Invitation) error
+
+	// CreateResourceLink stores l and sets its ID; ECONFLICT if the account
+	// already has a link of that name.
+	CreateResourceLink(ctx context.Context, l *mesh.ResourceLink) error
+	// FindResourceLink returns the account's link named name, or ENOTFOUND.
+	FindResourceLink(ctx context.Context, accountID, name string) (*mesh.ResourceLink, error)
+	// FindResourceLinks returns an account's links (all accounts' when
+	// accountID is empty), by name; shareID, when not 0, keeps one share's.
+	FindResourceLinks(ctx context.Context, accountID string, shareID int64) ([]*mesh.ResourceLink, error)
+	// DeleteResourceLink removes a link.
+	DeleteResourceLink(ctx context.Context, id int64) error
+
+	// AccessVersion returns the access version: it grows with every change
+	// to grants or shares.
+	AccessVersion(ctx context.Context) (int64, error)
+	// BumpAccessVersion increments the access version and returns the new one.
+	BumpAccessVersion(ctx context.Context) (int64, error)
+}
+
+// Column modes of a stored grant's resource.
+const (
+	ColumnsInclude = "include"
+	ColumnsExclude = "exclude"
+)
+
+// EncodeResource flattens a resource into the columns both stores keep:
+// the table ("" for the database, "*" for all tables), the column mode and
+// the sorted column list joined by commas (names cannot hold commas).
+func EncodeResource(r mesh.Resource) (table, mode, columns string) {
+	r = r.Normalize()
+	switch {
+	case len(r.Columns) > 0:
+		return r.Table, ColumnsInclude, strings.Join(r.Columns, ",")
+	case len(r.ExcludedColumns) > 0:
+		return r.Table, ColumnsExclude, strings.Join(r.ExcludedColumns, ",")
+	}
+	return r.Table, "", ""
+}
+
+// DecodeResource is the inverse of EncodeResource.
+func DecodeResource(database, table, mode, columns string) mesh.Resource {
+	r := mesh.Resource{Database: database, Table: table}
+	switch mode {
+	case ColumnsInclude:
+		r.Columns = strings.Split(columns, ",")
+	case ColumnsExclude:
+		r.ExcludedColumns = strings.Split(columns, ",")
+	}
+	return r
+}
+
+// AccessListener is implemented by stores that can tell a replica at once
+// that another one changed access (PostgreSQL, with LISTEN/NOTIFY).
+type AccessListener interface {
+	// ListenAccess calls changed after each access change committed, and
+	// whenever it (re)starts listening, until ctx ends.
+	ListenAccess(ctx context.Context, changed func()) error
 }

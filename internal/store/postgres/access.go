@@ -1,1 +1,483 @@
 package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+const grantColumns = `id, principal, database, tbl, col_mode, columns, permissions, grantable, status, share_id, source, granted_by, created_at, updated_at, version`
+
+// isAccessUnique reports whether an INSERT ... ON CONFLICT DO NOTHING
+// RETURNING found the row taken. (Conflicts are not left to raise errors:
+// an error would abort the whole transaction.)
+func isAccessUnique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.Is(err, pgx.ErrNoRows) || (errors.As(err, &pe) && pe.Code == "23505")
+}
+
+// accessAffected turns a write that touched no row into ENOTFOUND.
+func accessAffected(tag pgconn.CommandTag, err error, kind string, id int64) error {
+	if err != nil {
+		return fmt.Errorf("write %s %d: %w", kind, id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return mesh.NotFound(kind, fmt.Sprint(id))
+	}
+	return nil
+}
+
+// CreateGrant stores g and sets its ID.
+func (tx *Tx) CreateGrant(ctx context.Context, g *mesh.Grant) error {
+	tbl, mode, cols := store.EncodeResource(g.Resource)
+	err := tx.tx.QueryRow(ctx, `INSERT INTO grants
+		(principal, account_id, is_user, database, tbl, col_mode, columns, permissions, grantable, status, share_id, source, granted_by, created_at, updated_at, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, (SELECT version FROM access_version WHERE id = 1))
+		ON CONFLICT DO NOTHING RETURNING id`,
+		string(g.Principal), g.Principal.Account(), !g.Principal.IsAccount(), g.Resource.Database, tbl, mode, cols,
+		int64(g.Permissions), int64(g.Grantable), g.Status, g.ShareID, string(g.Source), g.GrantedBy,
+		g.CreatedAt, g.UpdatedAt).Scan(&g.ID)
+	if isAccessUnique(err) {
+		return mesh.Errorf(mesh.ECONFLICT, "%s already has a grant on %s", g.Principal, g.Resource)
+	}
+	if err != nil {
+		return fmt.Errorf("insert grant: %w", err)
+	}
+	return nil
+}
+
+func scanGrant(row pgx.Row) (*mesh.Grant, error) {
+	var g mesh.Grant
+	var principal, database, tbl, mode, cols, source string
+	var ps, gr int64
+	if err := row.Scan(&g.ID, &principal, &database, &tbl, &mode, &cols, &ps, &gr, &g.Status, &g.ShareID, &source, &g.GrantedBy, &g.CreatedAt, &g.UpdatedAt, &g.Version); err != nil {
+		return nil, err
+	}
+	g.Principal, g.Source = mesh.Principal(principal), mesh.Principal(source)
+	g.Resource = store.DecodeResource(database, tbl, mode, cols)
+	g.Permissions, g.Grantable = mesh.Permissions(ps), mesh.Permissions(gr)
+	g.CreatedAt, g.UpdatedAt = g.CreatedAt.UTC(), g.UpdatedAt.UTC()
+	return &g, nil
+}
+
+// FindGrantByID returns a grant, or ENOTFOUND.
+func (tx *Tx) FindGrantByID(ctx context.Context, id int64) (*mesh.Grant, error) {
+	g, err := scanGrant(tx.tx.QueryRow(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id))
+	if isNoRows(err) {
+		return nil, mesh.NotFound("grant", fmt.Sprint(id))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find grant %d: %w", id, err)
+	}
+	return g, nil
+}
+
+// FindGrantByResource returns p's grant on exactly r, or ENOTFOUND.
+func (tx *Tx) FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error) {
+	tbl, mode, cols := store.EncodeResource(r)
+	g, err := scanGrant(tx.tx.QueryRow(ctx, `SELECT `+grantColumns+` FROM grants
+		WHERE principal = $1 AND database = $2 AND tbl = $3 AND col_mode = $4 AND columns = $5`,
+		string(p), r.Database, tbl, mode, cols))
+	if isNoRows(err) {
+		return nil, mesh.NotFound("grant", string(p)+" on "+r.String())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find grant: %w", err)
+	}
+	return g, nil
+}
+
+// FindGrants returns the grants matching f, by id.
+func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Grant, error) {
+	var where []string
+	var args []any
+	eq := func(col string, v any, set bool) {
+		if set {
+			args = append(args, v)
+			where = append(where, col+" = $"+strconv.Itoa(len(args)))
+		}
+	}
+	eq("principal", string(f.Principal), f.Principal != "")
+	eq("account_id", f.AccountID, f.AccountID != "")
+	eq("is_user", true, f.UsersOnly)
+	eq("database", f.Database, f.Database != "")
+	eq("tbl", f.Table, f.Table != "")
+	eq("share_id", f.ShareID, f.ShareID != 0)
+	eq("source", string(f.Source), f.Source != "")
+	if f.SinceVersion > 0 {
+		args = append(args, f.SinceVersion)
+		where = append(where, "version > $"+strconv.Itoa(len(args)))
+	}
+	if f.AfterID > 0 {
+		args = append(args, f.AfterID)
+		where = append(where, "id > $"+strconv.Itoa(len(args)))
+	}
+	q := `SELECT ` + grantColumns + ` FROM grants`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id"
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += " LIMIT $" + strconv.Itoa(len(args))
+	}
+	rows, err := tx.tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find grants: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mesh.Grant, error) { return scanGrant(row) })
+	if err != nil {
+		return nil, fmt.Errorf("find grants: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateGrant saves g's mutable fields.
+func (tx *Tx) UpdateGrant(ctx context.Context, g *mesh.Grant) error {
+	tag, err := tx.tx.Exec(ctx, `UPDATE grants SET permissions = $1, grantable = $2, status = $3, share_id = $4, source = $5, granted_by = $6, updated_at = $7,
+		version = (SELECT version FROM access_version WHERE id = 1) WHERE id = $8`,
+		int64(g.Permissions), int64(g.Grantable), g.Status, g.ShareID, string(g.Source), g.GrantedBy, g.UpdatedAt, g.ID)
+	return accessAffected(tag, err, "grant", g.ID)
+}
+
+// DeleteGrant removes a grant and leaves its tombstone.
+func (tx *Tx) DeleteGrant(ctx context.Context, id int64) error {
+	tag, err := tx.tx.Exec(ctx, `DELETE FROM grants WHERE id = $1`, id)
+	if err := accessAffected(tag, err, "grant", id); err != nil {
+		return err
+	}
+	if _, err := tx.tx.Exec(ctx, `INSERT INTO grant_tombstones (version, grant_id) SELECT version, $1 FROM access_version WHERE id = 1`, id); err != nil {
+		return fmt.Errorf("grant %d tombstone: %w", id, err)
+	}
+	return nil
+}
+
+// FindGrantTombstones returns the ids of grants deleted after sinceVersion.
+func (tx *Tx) FindGrantTombstones(ctx context.Context, sinceVersion int64) ([]int64, error) {
+	rows, err := tx.tx.Query(ctx, `SELECT grant_id FROM grant_tombstones WHERE version > $1 ORDER BY version`, sinceVersion)
+	if err != nil {
+		return nil, fmt.Errorf("find grant tombstones: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("find grant tombstones: %w", err)
+	}
+	return out, nil
+}
+
+// PruneGrantTombstones forgets tombstones at or before version.
+func (tx *Tx) PruneGrantTombstones(ctx context.Context, version int64) error {
+	if _, err := tx.tx.Exec(ctx, `DELETE FROM grant_tombstones WHERE version <= $1`, version); err != nil {
+		return fmt.Errorf("prune grant tombstones: %w", err)
+	}
+	return nil
+}
+
+const shareColumns = `id, account_id, database, tbl, status, created_at, updated_at`
+
+func scanShare(row pgx.Row) (*mesh.Share, error) {
+	var s mesh.Share
+	if err := row.Scan(&s.ID, &s.AccountID, &s.Database, &s.Table, &s.Status, &s.CreatedAt, &s.UpdatedAt); err != nil {
+		return nil, err
+	}
+	s.CreatedAt, s.UpdatedAt = s.CreatedAt.UTC(), s.UpdatedAt.UTC()
+	return &s, nil
+}
+
+// CreateShare stores s and sets its ID.
+func (tx *Tx) CreateShare(ctx context.Context, s *mesh.Share) error {
+	err := tx.tx.QueryRow(ctx, `INSERT INTO shares (account_id, database, tbl, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id`,
+		s.AccountID, s.Database, s.Table, s.Status, s.CreatedAt, s.UpdatedAt).Scan(&s.ID)
+	if isAccessUnique(err) {
+		return mesh.Errorf(mesh.ECONFLICT, "account %s already has a share of %s", s.AccountID, s.Database)
+	}
+	if err != nil {
+		return fmt.Errorf("insert share: %w", err)
+	}
+	return nil
+}
+
+// FindShareByID returns a share, or ENOTFOUND.
+func (tx *Tx) FindShareByID(ctx context.Context, id int64) (*mesh.Share, error) {
+	s, err := scanShare(tx.tx.QueryRow(ctx, `SELECT `+shareColumns+` FROM shares WHERE id = $1`, id))
+	if isNoRows(err) {
+		return nil, mesh.NotFound("share", fmt.Sprint(id))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find share %d: %w", id, err)
+	}
+	return s, nil
+}
+
+// FindShare returns the account's share of a database or table, or ENOTFOUND.
+func (tx *Tx) FindShare(ctx context.Context, accountID, database, table string) (*mesh.Share, error) {
+	s, err := scanShare(tx.tx.QueryRow(ctx, `SELECT `+shareColumns+` FROM shares WHERE account_id = $1 AND database = $2 AND tbl = $3`,
+		accountID, database, table))
+	if isNoRows(err) {
+		return nil, mesh.NotFound("share", accountID+":"+database+"."+table)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find share: %w", err)
+	}
+	return s, nil
+}
+
+// FindShares returns the shares matching f.
+func (tx *Tx) FindShares(ctx context.Context, f store.ShareFilter) ([]*mesh.Share, error) {
+	var where []string
+	var args []any
+	for _, c := range []struct{ col, v string }{{"account_id", f.AccountID}, {"database", f.Database}, {"status", f.Status}} {
+		if c.v != "" {
+			args = append(args, c.v)
+			where = append(where, c.col+" = $"+strconv.Itoa(len(args)))
+		}
+	}
+	q := `SELECT ` + shareColumns + ` FROM shares`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := tx.tx.Query(ctx, q+" ORDER BY id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("find shares: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mesh.Share, error) { return scanShare(row) })
+	if err != nil {
+		return nil, fmt.Errorf("find shares: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateShare saves s's status.
+func (tx *Tx) UpdateShare(ctx context.Context, s *mesh.Share) error {
+	tag, err := tx.tx.Exec(ctx, `UPDATE shares SET status = $1, updated_at = $2 WHERE id = $3`, s.Status, s.UpdatedAt, s.ID)
+	return accessAffected(tag, err, "share", s.ID)
+}
+
+// DeleteShare removes a share.
+func (tx *Tx) DeleteShare(ctx context.Context, id int64) error {
+	tag, err := tx.tx.Exec(ctx, `DELETE FROM shares WHERE id = $1`, id)
+	return accessAffected(tag, err, "share", id)
+}
+
+const invitationColumns = `id, share_id, account_id, database, tbl, status, sent_by, created_at, expires_at, decided_by, decided_at`
+
+func scanInvitation(row pgx.Row) (*mesh.Invitation, error) {
+	var inv mesh.Invitation
+	var decided *time.Time
+	if err := row.Scan(&inv.ID, &inv.ShareID, &inv.AccountID, &inv.Database, &inv.Table, &inv.Status, &inv.SentBy, &inv.CreatedAt, &inv.ExpiresAt, &inv.DecidedBy, &decided); err != nil {
+		return nil, err
+	}
+	inv.CreatedAt, inv.ExpiresAt = inv.CreatedAt.UTC(), inv.ExpiresAt.UTC()
+	if decided != nil {
+		inv.DecidedAt = decided.UTC()
+	}
+	return &inv, nil
+}
+
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// CreateInvitation stores inv and sets its ID.
+func (tx *Tx) CreateInvitation(ctx context.Context, inv *mesh.Invitation) error {
+	err := tx.tx.QueryRow(ctx, `INSERT INTO invitations (share_id, account_id, database, tbl, status, sent_by, created_at, expires_at, decided_by, decided_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		inv.ShareID, inv.AccountID, inv.Database, inv.Table, inv.Status, inv.SentBy, inv.CreatedAt, inv.ExpiresAt, inv.DecidedBy, optionalTime(inv.DecidedAt)).Scan(&inv.ID)
+	if err != nil {
+		return fmt.Errorf("insert invitation: %w", err)
+	}
+	return nil
+}
+
+// FindInvitationByID returns an invitation, or ENOTFOUND.
+func (tx *Tx) FindInvitationByID(ctx context.Context, id int64) (*mesh.Invitation, error) {
+	inv, err := scanInvitation(tx.tx.QueryRow(ctx, `SELECT `+invitationColumns+` FROM invitations WHERE id = $1`, id))
+	if isNoRows(err) {
+		return nil, mesh.NotFound("invitation", fmt.Sprint(id))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find invitation %d: %w", id, err)
+	}
+	return inv, nil
+}
+
+// FindInvitations returns the invitations matching f, newest first.
+func (tx *Tx) FindInvitations(ctx context.Context, f store.InvitationFilter) ([]*mesh.Invitation, error) {
+	var where []string
+	var args []any
+	add := func(col string, v any) {
+		args = append(args, v)
+		where = append(where, col+" = $"+strconv.Itoa(len(args)))
+	}
+	if f.AccountID != "" {
+		add("account_id", f.AccountID)
+	}
+	if f.ShareID != 0 {
+		add("share_id", f.ShareID)
+	}
+	if f.Status != "" {
+		add("status", f.Status)
+	}
+	q := `SELECT ` + invitationColumns + ` FROM invitations`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := tx.tx.Query(ctx, q+" ORDER BY id DESC", args...)
+	if err != nil {
+		return nil, fmt.Errorf("find invitations: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mesh.Invitation, error) { return scanInvitation(row) })
+	if err != nil {
+		return nil, fmt.Errorf("find invitations: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateInvitation saves inv's status, expiry and decision.
+func (tx *Tx) UpdateInvitation(ctx context.Context, inv *mesh.Invitation) error {
+	tag, err := tx.tx.Exec(ctx, `UPDATE invitations SET status = $1, expires_at = $2, decided_by = $3, decided_at = $4, sent_by = $5 WHERE id = $6`,
+		inv.Status, inv.ExpiresAt, inv.DecidedBy, optionalTime(inv.DecidedAt), inv.SentBy, inv.ID)
+	return accessAffected(tag, err, "invitation", inv.ID)
+}
+
+const linkColumns = `id, account_id, name, database, tbl, share_id, created_at`
+
+func scanLink(row pgx.Row) (*mesh.ResourceLink, error) {
+	var l mesh.ResourceLink
+	if err := row.Scan(&l.ID, &l.AccountID, &l.Name, &l.Database, &l.Table, &l.ShareID, &l.CreatedAt); err != nil {
+		return nil, err
+	}
+	l.CreatedAt = l.CreatedAt.UTC()
+	return &l, nil
+}
+
+// CreateResourceLink stores l and sets its ID.
+func (tx *Tx) CreateResourceLink(ctx context.Context, l *mesh.ResourceLink) error {
+	err := tx.tx.QueryRow(ctx, `INSERT INTO resource_links (account_id, name, database, tbl, share_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id`,
+		l.AccountID, l.Name, l.Database, l.Table, l.ShareID, l.CreatedAt).Scan(&l.ID)
+	if isAccessUnique(err) {
+		return mesh.Errorf(mesh.ECONFLICT, "account %s already has a resource link named %q", l.AccountID, l.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("insert resource link: %w", err)
+	}
+	return nil
+}
+
+// FindResourceLink returns the account's link named name, or ENOTFOUND.
+func (tx *Tx) FindResourceLink(ctx context.Context, accountID, name string) (*mesh.ResourceLink, error) {
+	l, err := scanLink(tx.tx.QueryRow(ctx, `SELECT `+linkColumns+` FROM resource_links WHERE account_id = $1 AND name = $2`, accountID, name))
+	if isNoRows(err) {
+		return nil, mesh.NotFound("resource link", accountID+"/"+name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find resource link: %w", err)
+	}
+	return l, nil
+}
+
+// FindResourceLinks returns an account's links by name.
+func (tx *Tx) FindResourceLinks(ctx context.Context, accountID string, shareID int64) ([]*mesh.ResourceLink, error) {
+	rows, err := tx.tx.Query(ctx, `SELECT `+linkColumns+` FROM resource_links
+		WHERE ($1 = '' OR account_id = $1) AND ($2 = 0 OR share_id = $2) ORDER BY account_id, name`, accountID, shareID)
+	if err != nil {
+		return nil, fmt.Errorf("find resource links: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mesh.ResourceLink, error) { return scanLink(row) })
+	if err != nil {
+		return nil, fmt.Errorf("find resource links: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteResourceLink removes a link.
+func (tx *Tx) DeleteResourceLink(ctx context.Context, id int64) error {
+	tag, err := tx.tx.Exec(ctx, `DELETE FROM resource_links WHERE id = $1`, id)
+	return accessAffected(tag, err, "resource link", id)
+}
+
+// AccessVersion returns the access version.
+func (tx *Tx) AccessVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := tx.tx.QueryRow(ctx, `SELECT version FROM access_version WHERE id = 1`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read access version: %w", err)
+	}
+	return v, nil
+}
+
+// BumpAccessVersion increments the access version and returns it. The row
+// lock it takes also orders concurrent access changes across replicas. It
+// also notifies the replicas' listeners (see ListenAccess) when the
+// transaction commits.
+func (tx *Tx) BumpAccessVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := tx.tx.QueryRow(ctx, `UPDATE access_version SET version = version + 1 WHERE id = 1 RETURNING version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("bump access version: %w", err)
+	}
+	if _, err := tx.tx.Exec(ctx, `SELECT pg_notify($1, current_schema() || ':' || $2)`, accessChannel, strconv.FormatInt(v, 10)); err != nil {
+		return 0, fmt.Errorf("notify access version: %w", err)
+	}
+	return v, nil
+}
+
+// accessChannel is the LISTEN/NOTIFY channel of access changes. Its payload
+// is "schema:version", so that stores sharing a database in different
+// schemas tell their changes apart.
+const accessChannel = "meshgate_access"
+
+// ListenAccess calls changed whenever a connection commits an access change
+// to this store, until ctx ends. It holds one connection of the pool and
+// reconnects after errors. It also calls changed each time it starts
+// listening, since changes may have been missed before.
+func (db *DB) ListenAccess(ctx context.Context, changed func()) error {
+	for {
+		err := db.listenAccess(ctx, changed)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+		_ = err // reconnect; the periodic refresh covers the gap
+	}
+}
+
+func (db *DB) listenAccess(ctx context.Context, changed func()) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	var schema string
+	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+accessChannel); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+accessChannel)
+	changed()
+	prefix := schema + ":"
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(n.Payload, prefix) {
+			changed()
+		}
+	}
+}

@@ -3,6 +3,7 @@
 package api
 
 import (
+	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
@@ -19,6 +20,7 @@ type Deps struct {
 	Auth     *auth.Service
 	Accounts *account.Service
 	Catalog  *catalog.Service
+	Access   *access.Service
 	// CentralAccountID names the server's own account.
 	CentralAccountID string
 }
@@ -29,4 +31,5 @@ func Register(rt *web.Router, d *Deps) {
 	registerIdentity(rt, d)
 	registerAudit(rt, d)
 	registerCatalog(rt, d)
+	registerAccess(rt, d)
 }

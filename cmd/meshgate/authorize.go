@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/meshgate/meshgate/client"
+)
+
+// AuthorizeCmd asks the one authorization decision.
+type AuthorizeCmd struct {
+	Principal string   `help:"Account id or account/user (default: you)."`
+	Action    string   `required:"" help:"DESCRIBE, SELECT, INSERT, DELETE, ALTER, DROP, CREATE_TABLE or ALL."`
+	Database  string   `required:"" help:"Database, or a resource link of the principal's account."`
+	Table     string   `help:"Table (default: the database itself)."`
+	Columns   []string `sep:"," help:"Columns asked for (SELECT)."`
+}
+
+// Run prints the decision; the exit status is 0 either way.
+func (c *AuthorizeCmd) Run(ctx context.Context, g *Globals) error {
+	d, err := g.Client().Authorize(ctx, client.AuthorizeRequest{
+		Principal: c.Principal, Action: strings.ToUpper(c.Action),
+		Resource: client.Resource{Database: c.Database, Table: c.Table, Columns: c.Columns},
+	})
+	if err != nil {
+		return err
+	}
+	if g.JSON() {
+		return g.PrintJSON(d)
+	}
+	ids := make([]string, len(d.Grants))
+	for i, id := range d.Grants {
+		ids[i] = strconv.FormatInt(id, 10)
+	}
+	answer := "DENIED"
+	if d.Allowed {
+		answer = "ALLOWED"
+	}
+	_, err = fmt.Fprintf(g.stdout, "%s\t%s\tgrants: %s\n", answer, d.Reason, strings.Join(ids, ","))
+	return err
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/meshgate/meshgate/client"
+)
+
+// InvitationCmd groups the share invitation commands.
+type InvitationCmd struct {
+	List   InvitationListCmd   `cmd:"" help:"List your account's invitations."`
+	Accept InvitationAcceptCmd `cmd:"" help:"Accept an invitation (your account's admins); creates a resource link."`
+	Reject InvitationRejectCmd `cmd:"" help:"Reject an invitation (your account's admins)."`
+	Resend InvitationResendCmd `cmd:"" help:"Offer a pending or expired invitation again with a new expiry."`
+}
+
+// InvitationListCmd lists invitations.
+type InvitationListCmd struct {
+	Account string `help:"Account (default yours; mesh admins see all without it)."`
+	Status  string `help:"Only this status." enum:",pending,accepted,rejected,expired,withdrawn" default:""`
+}
+
+// Run lists the invitations.
+func (c *InvitationListCmd) Run(ctx context.Context, g *Globals) error {
+	invs, err := g.Client().Invitations(ctx, c.Account, c.Status)
+	if err != nil {
+		return err
+	}
+	return printInvitations(g, invs, invs)
+}
+
+func printInvitations(g *Globals, v any, invs []client.Invitation) error {
+	return g.Print(v, []string{"ID", "ACCOUNT", "RESOURCE", "STATUS", "SENT BY", "EXPIRES", "DECIDED BY"}, func() [][]string {
+		var rows [][]string
+		for _, inv := range invs {
+			res := inv.Database
+			if inv.Table != "" {
+				res += "." + inv.Table
+			}
+			rows = append(rows, []string{strconv.FormatInt(inv.ID, 10), inv.AccountID, res, inv.Status, inv.SentBy, accessTime(inv.ExpiresAt), inv.DecidedBy})
+		}
+		return rows
+	})
+}
+
+// InvitationAcceptCmd accepts an invitation.
+type InvitationAcceptCmd struct {
+	ID       int64  `required:"" help:"Invitation id."`
+	LinkName string `help:"Name of the resource link (default: the shared database's name, made unique)."`
+}
+
+// Run accepts the invitation and prints it with its link.
+func (c *InvitationAcceptCmd) Run(ctx context.Context, g *Globals) error {
+	d, err := g.Client().AcceptInvitation(ctx, c.ID, c.LinkName)
+	if err != nil {
+		return err
+	}
+	return printDecided(g, d)
+}
+
+// InvitationRejectCmd rejects an invitation.
+type InvitationRejectCmd struct {
+	ID int64 `required:"" help:"Invitation id."`
+}
+
+// Run rejects the invitation.
+func (c *InvitationRejectCmd) Run(ctx context.Context, g *Globals) error {
+	d, err := g.Client().RejectInvitation(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	return printDecided(g, d)
+}
+
+func printDecided(g *Globals, d *client.InvitationDecision) error {
+	if g.JSON() {
+		return g.PrintJSON(d)
+	}
+	if err := printInvitations(g, d, []client.Invitation{*d.Invitation}); err != nil {
+		return err
+	}
+	if d.Link != nil {
+		return printLinks(g, d.Link, []client.ResourceLink{*d.Link})
+	}
+	return nil
+}
+
+// InvitationResendCmd resends an invitation.
+type InvitationResendCmd struct {
+	ID int64 `required:"" help:"Invitation id."`
+}
+
+// Run resends the invitation.
+func (c *InvitationResendCmd) Run(ctx context.Context, g *Globals) error {
+	inv, err := g.Client().ResendInvitation(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	return printInvitations(g, inv, []client.Invitation{*inv})
+}

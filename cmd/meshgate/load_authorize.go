@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/meshgate/meshgate/internal/loadtest"
+)
+
+// LoadCmd groups the load commands, which start their own server on a
+// throwaway store, load it, and print what they measured.
+type LoadCmd struct {
+	Authorize LoadAuthorizeCmd `cmd:"" help:"Measure POST /api/v1/authorize with many grants stored."`
+}
+
+// LoadAuthorizeCmd measures the authorization decision over HTTP.
+type LoadAuthorizeCmd struct {
+	Grants      int    `help:"Grants stored before the load." default:"100000"`
+	Concurrency int    `help:"Clients asking at once." default:"8"`
+	Requests    int    `help:"Requests to time (after 1,000 warm-up requests)." default:"50000"`
+	Batch       int    `help:"Decisions per request (1: single requests)." default:"1"`
+	Database    string `help:"PostgreSQL URL; default a temporary SQLite store." env:"MESHGATE_LOAD_DATABASE"`
+	CPUProfile  string `help:"Write a CPU profile of the timed part (client and server) to this file."`
+}
+
+// Run runs the load and prints its figures.
+func (c *LoadAuthorizeCmd) Run(ctx context.Context, g *Globals) error {
+	res, err := loadtest.RunAuthorize(ctx, loadtest.AuthorizeOptions{
+		Grants: c.Grants, Concurrency: c.Concurrency, Requests: c.Requests, Batch: c.Batch,
+		DatabaseURL: c.Database, Progress: g.stderr, CPUProfile: c.CPUProfile,
+	})
+	if err != nil {
+		return err
+	}
+	if g.JSON() {
+		return g.PrintJSON(res)
+	}
+	return g.PrintTable([]string{"STORE", "GRANTS", "CONCURRENCY", "REQUESTS", "REQ/S", "P50 MS", "P90 MS", "P99 MS", "MAX MS", "CPU US/REQ", "ERRORS"},
+		[][]string{{res.Store, fmt.Sprint(res.Grants), fmt.Sprint(res.Concurrency), fmt.Sprint(res.Requests),
+			fmt.Sprintf("%.0f", res.PerSecond), fmt.Sprintf("%.3f", res.P50), fmt.Sprintf("%.3f", res.P90),
+			fmt.Sprintf("%.3f", res.P99), fmt.Sprintf("%.3f", res.Max), fmt.Sprintf("%.0f", res.CPUPerRequest), fmt.Sprint(res.Errors)}})
+}

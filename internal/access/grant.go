@@ -1,0 +1,406 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// GrantInput names a grant or a revocation: who, on what, which permissions,
+// and which of them with grant option.
+type GrantInput struct {
+	Principal   mesh.Principal   `json:"principal"`
+	Resource    mesh.Resource    `json:"resource"`
+	Permissions mesh.Permissions `json:"permissions"`
+	Grantable   mesh.Permissions `json:"grantable"`
+}
+
+// validate checks the principal and that permissions are named. The
+// resource's shape is checked by validateShape once a resource link in it
+// has been resolved (a link may stand for a table).
+func (in *GrantInput) validate(revoke bool) error {
+	if _, err := mesh.ParsePrincipal("principal", string(in.Principal)); err != nil {
+		return err
+	}
+	in.Resource = in.Resource.Normalize()
+	if err := mesh.ValidateName("resource.database", in.Resource.Database); err != nil {
+		return err
+	}
+	if in.Permissions == 0 && (!revoke || in.Grantable == 0) {
+		return mesh.Invalid("permissions", "name at least one permission")
+	}
+	return nil
+}
+
+// validateShape checks the resolved resource and the permissions it may carry.
+func (in *GrantInput) validateShape(revoke bool) error {
+	if err := in.Resource.Validate(); err != nil {
+		return err
+	}
+	valid := ValidPermissions(in.Resource.Kind())
+	if bad := (in.Permissions | in.Grantable) &^ valid; bad != 0 {
+		return mesh.Invalid("permissions", "%s cannot be granted on %s (allowed: %s)", bad, in.Resource.Kind(), valid)
+	}
+	if !revoke && !in.Permissions.Contains(in.Grantable) {
+		return mesh.Invalid("grantable", "grant option is for granted permissions only: %s is not granted", in.Grantable&^in.Permissions)
+	}
+	return nil
+}
+
+// target is a checked resource: its owner and, for a link, what it names.
+type target struct {
+	owner string
+}
+
+// checkResource resolves a link of the actor's account, and checks that the
+// database, table and columns exist. Errors: ENOTFOUND, EINVALID naming
+// unknown columns.
+func (s *Service) checkResource(ctx context.Context, tx store.Tx, a *mesh.Actor, in *GrantInput) (target, error) {
+	r := &in.Resource
+	if a.AccountID != s.cfg.CentralAccountID {
+		if l, err := tx.FindResourceLink(ctx, a.AccountID, r.Database); err == nil && l.Name != l.Database {
+			if l.Table != "" && r.Table != "" && r.Table != l.Table {
+				return target{}, mesh.NotFound("table", r.Table+" through resource link "+l.Name)
+			}
+			*r = resolveLink(l, *r)
+		} else if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+			return target{}, err
+		}
+	}
+	if err := in.validateShape(false); err != nil {
+		return target{}, err
+	}
+	owner, err := s.catalog.DatabaseOwner(ctx, tx, r.Database)
+	if err != nil {
+		return target{}, err
+	}
+	if r.Table == "" || r.Table == mesh.AllTables {
+		return target{owner: owner}, nil
+	}
+	cols, err := s.catalog.TableColumns(ctx, tx, r.Database, r.Table)
+	if err != nil {
+		return target{}, err
+	}
+	var unknown []string
+	for _, c := range append(slices.Clone(r.Columns), r.ExcludedColumns...) {
+		if !slices.Contains(cols, c) {
+			unknown = append(unknown, c)
+		}
+	}
+	if len(unknown) > 0 {
+		field := "resource.columns"
+		if len(r.ExcludedColumns) > 0 {
+			field = "resource.excluded_columns"
+		}
+		return target{}, &mesh.Error{Code: mesh.EINVALID, Field: field,
+			Message: fmt.Sprintf("table %s.%s has no column %s", r.Database, r.Table, strings.Join(unknown, ", ")), Details: unknown}
+	}
+	return target{owner: owner}, nil
+}
+
+// checkPrincipal checks that the account (and user) exist.
+func (s *Service) checkPrincipal(ctx context.Context, tx store.Tx, p mesh.Principal) (org string, err error) {
+	org, err = s.accounts.AccountOrganization(ctx, tx, p.Account())
+	if err != nil {
+		return "", err
+	}
+	if !p.IsAccount() {
+		if err := s.accounts.CheckUser(ctx, tx, p.Account(), p.User()); err != nil {
+			return "", err
+		}
+	}
+	return org, nil
+}
+
+// authority finds what lets the actor grant (or revoke) need on r: mesh
+// admins and the owning account's admins may do anything (source ""); anyone
+// else only from what they hold with grant option: their account's holding if
+// they are its admin, else their own. Errors: EFORBIDDEN naming the first
+// missing permission.
+func (s *Service) authority(ctx context.Context, tx store.Tx, a *mesh.Actor, owner string, r mesh.Resource, need mesh.Permissions) (mesh.Principal, error) {
+	if a.IsMeshAdmin() || (owner != "" && a.IsAdminOf(owner)) {
+		return "", nil
+	}
+	candidates := []mesh.Principal{mesh.UserPrincipal(a.AccountID, a.Username)}
+	if a.HasRole(mesh.RoleAdmin) {
+		candidates = append([]mesh.Principal{mesh.Principal(a.AccountID)}, candidates...)
+	}
+	var missing string
+	for _, c := range candidates {
+		held, err := tx.FindGrants(ctx, store.GrantFilter{Principal: c, Database: r.Database})
+		if err != nil {
+			return "", err
+		}
+		missing = ""
+		for _, p := range need.List() {
+			if ids, _ := decideGrants(held, p, r, true); ids == nil {
+				missing = Need(p, r, true)
+				break
+			}
+		}
+		if missing == "" {
+			return c, nil
+		}
+	}
+	return "", mesh.Errorf(mesh.EFORBIDDEN, "you lack %s", missing)
+}
+
+// Grant gives in.Principal in.Permissions on in.Resource. Granting what is
+// already granted merges into the one grant. A grant to another account (not
+// the owner, not the central account) shares the resource with it: active at
+// once within the central account's organization, else pending an invitation.
+// The resource may name a resource link of the caller's account.
+// Errors: EINVALID, ENOTFOUND (resource, principal), EFORBIDDEN.
+func (s *Service) Grant(ctx context.Context, in GrantInput) (*mesh.Grant, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.validate(false); err != nil {
+		return nil, err
+	}
+	var out *mesh.Grant
+	err = s.update(ctx, func(tx store.Tx, c *changes) error {
+		t, err := s.checkResource(ctx, tx, a, &in)
+		if err != nil {
+			return err
+		}
+		org, err := s.checkPrincipal(ctx, tx, in.Principal)
+		if err != nil {
+			return err
+		}
+		source, err := s.authority(ctx, tx, a, t.owner, in.Resource, in.Permissions|in.Grantable)
+		if err != nil {
+			return err
+		}
+		foreign := in.Principal.Account() != t.owner && in.Principal.Account() != s.cfg.CentralAccountID
+		switch {
+		case source != "" && in.Principal.Account() != source.Account():
+			return mesh.Errorf(mesh.EFORBIDDEN, "what %s holds with grant option may go only to principals of account %s", source, source.Account())
+		case source == "" && foreign && !in.Principal.IsAccount():
+			return mesh.Invalid("principal", "a grant to another account goes to the account (%s); its admins grant its users", in.Principal.Account())
+		case source != "" && (in.Principal == source || in.Principal.IsAccount()):
+			return mesh.Invalid("principal", "what %s holds with grant option goes to users of account %s", source, source.Account())
+		}
+		now := s.clock.Now()
+		g, err := tx.FindGrantByResource(ctx, in.Principal, in.Resource)
+		switch {
+		case mesh.IsCode(err, mesh.ENOTFOUND):
+			g = &mesh.Grant{Principal: in.Principal, Resource: in.Resource, Status: mesh.GrantActive, Source: source, CreatedAt: now}
+		case err != nil:
+			return err
+		default:
+			if g.Source != "" && source == "" {
+				g.Source = "" // an owner's grant no longer depends on anyone's grant option
+			}
+		}
+		g.Permissions |= in.Permissions
+		g.Grantable |= in.Grantable
+		g.GrantedBy, g.UpdatedAt = a.Principal(), now
+		if source == "" && foreign {
+			sh, err := s.share(ctx, tx, c, a, in.Principal.Account(), org, in.Resource)
+			if err != nil {
+				return err
+			}
+			g.ShareID = sh.ID
+			g.Status = mesh.GrantPending
+			if sh.Status == mesh.ShareActive {
+				g.Status = mesh.GrantActive
+			}
+		}
+		if g.ID == 0 {
+			err = tx.CreateGrant(ctx, g)
+		} else {
+			err = tx.UpdateGrant(ctx, g)
+		}
+		if err != nil {
+			return err
+		}
+		c.putGrant(g)
+		detail := fmt.Sprintf("%s %s on %s", g.Principal, in.Permissions, in.Resource)
+		if in.Grantable != 0 {
+			detail += fmt.Sprintf(" (grantable %s)", in.Grantable)
+		}
+		if err := store.Audit(ctx, tx, now, "access.grant", fmt.Sprintf("grant/%d", g.ID), detail); err != nil {
+			return err
+		}
+		out = g
+		return c.bump(ctx, tx)
+	})
+	return out, err
+}
+
+// Revoke removes exactly the named permissions (and the named grant options)
+// from the principal's grant on exactly that resource; revoking a permission
+// revokes its grant option too. What others were granted from the revoked
+// grant option shrinks with it, and a share whose last grant goes ends.
+// Errors: EINVALID, ENOTFOUND (no such grant), EFORBIDDEN.
+func (s *Service) Revoke(ctx context.Context, in GrantInput) (*mesh.Grant, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.validate(true); err != nil {
+		return nil, err
+	}
+	var out *mesh.Grant
+	err = s.update(ctx, func(tx store.Tx, c *changes) error {
+		if a.AccountID != s.cfg.CentralAccountID {
+			if l, err := tx.FindResourceLink(ctx, a.AccountID, in.Resource.Database); err == nil {
+				in.Resource = resolveLink(l, in.Resource)
+			}
+		}
+		if err := in.validateShape(true); err != nil {
+			return err
+		}
+		g, err := tx.FindGrantByResource(ctx, in.Principal, in.Resource)
+		if err != nil {
+			return err
+		}
+		owner, err := s.catalog.DatabaseOwner(ctx, tx, in.Resource.Database)
+		if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+			return err
+		}
+		if !s.mayRevoke(a, owner, g) {
+			return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins, the owning account's admins or the grant's grantor may revoke %s's grant on %s", g.Principal, g.Resource)
+		}
+		remove := in.Permissions
+		if remove.Has(mesh.PermAll) {
+			remove = g.Permissions // revoking ALL revokes everything
+		}
+		g.Permissions &^= remove
+		g.Grantable &^= remove | in.Grantable
+		g.GrantedBy, g.UpdatedAt = a.Principal(), s.clock.Now()
+		detail := fmt.Sprintf("%s %s on %s", g.Principal, remove|in.Grantable, g.Resource)
+		if err := s.saveShrunk(ctx, tx, c, g, "access.revoke", detail); err != nil {
+			return err
+		}
+		out = g
+		return c.bump(ctx, tx)
+	})
+	return out, err
+}
+
+// mayRevoke: mesh admins, the owner's admins, and whoever's grant option made
+// the grant (its account's admins for an account source).
+func (s *Service) mayRevoke(a *mesh.Actor, owner string, g *mesh.Grant) bool {
+	switch {
+	case a.IsMeshAdmin(), owner != "" && a.IsAdminOf(owner):
+		return true
+	case g.Source == "":
+		return false
+	case g.Source.IsAccount():
+		return a.IsAdminOf(string(g.Source))
+	}
+	return g.Source == mesh.UserPrincipal(a.AccountID, a.Username) || a.IsAdminOf(g.Source.Account())
+}
+
+// saveShrunk stores a grant that lost permissions (deleting it when none are
+// left), audits it, ends its share when it was the share's last grant, and
+// cascades to what was granted from the holder's grant option.
+func (s *Service) saveShrunk(ctx context.Context, tx store.Tx, c *changes, g *mesh.Grant, action, detail string) error {
+	now := s.clock.Now()
+	if g.Permissions == 0 {
+		if err := tx.DeleteGrant(ctx, g.ID); err != nil {
+			return err
+		}
+		c.removeGrant(g.ID)
+		if g.ShareID != 0 {
+			if err := s.endShareIfEmpty(ctx, tx, c, g.ShareID); err != nil {
+				return err
+			}
+		}
+	} else {
+		if err := tx.UpdateGrant(ctx, g); err != nil {
+			return err
+		}
+		c.putGrant(g)
+	}
+	if err := store.Audit(ctx, tx, now, action, fmt.Sprintf("grant/%d", g.ID), detail); err != nil {
+		return err
+	}
+	return s.cascade(ctx, tx, c, g.Principal, g.Resource.Database, map[mesh.Principal]bool{})
+}
+
+// cascade shrinks every grant made from holder's grant option in database to
+// what holder still holds with grant option, recursively. Each shrink is
+// audited as access.revoke-cascade.
+func (s *Service) cascade(ctx context.Context, tx store.Tx, c *changes, holder mesh.Principal, database string, seen map[mesh.Principal]bool) error {
+	if seen[holder] {
+		return nil
+	}
+	seen[holder] = true
+	derived, err := tx.FindGrants(ctx, store.GrantFilter{Source: holder, Database: database})
+	if err != nil || len(derived) == 0 {
+		return err
+	}
+	held, err := tx.FindGrants(ctx, store.GrantFilter{Principal: holder, Database: database})
+	if err != nil {
+		return err
+	}
+	for _, g := range derived {
+		var lost mesh.Permissions
+		for _, p := range (g.Permissions | g.Grantable).List() {
+			if ids, _ := decideGrants(held, p, g.Resource, true); ids == nil {
+				lost |= p.Bit()
+			}
+		}
+		if lost == 0 {
+			continue
+		}
+		g.Permissions &^= lost
+		g.Grantable &^= lost
+		g.UpdatedAt = s.clock.Now()
+		detail := fmt.Sprintf("%s %s on %s: %s no longer holds it with grant option", g.Principal, lost, g.Resource, holder)
+		if err := s.saveShrunk(ctx, tx, c, g, "access.revoke-cascade", detail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteGrant removes a whole grant for a reason (a catalog delete, an
+// offboarding), with its audit record and cascade.
+func (s *Service) deleteGrant(ctx context.Context, tx store.Tx, c *changes, g *mesh.Grant, reason string) error {
+	lost := g.Permissions
+	g.Permissions, g.Grantable = 0, 0
+	return s.saveShrunk(ctx, tx, c, g, "access.revoke-cascade", fmt.Sprintf("%s %s on %s: %s", g.Principal, lost, g.Resource, reason))
+}
+
+// GrantFilter selects grants to list.
+type GrantFilter = store.GrantFilter
+
+// ListGrants returns grants matching f, in id order, and the id to continue
+// after (0 at the end). Mesh admins see every grant; others see their own
+// account's grants and the grants on databases their account owns.
+func (s *Service) ListGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant, int64, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 1000
+	}
+	var out []*mesh.Grant
+	var next int64
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		gs, err := tx.FindGrants(ctx, f)
+		if err != nil {
+			return err
+		}
+		if len(gs) == f.Limit {
+			next = gs[len(gs)-1].ID
+		}
+		for _, g := range gs {
+			if a.IsMeshAdmin() || g.Principal.Account() == a.AccountID || s.index.Owner(g.Resource.Database) == a.AccountID {
+				out = append(out, g)
+			}
+		}
+		return nil
+	})
+	return out, next, err
+}

@@ -1,0 +1,266 @@
+package access
+
+import (
+	"sync"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+// Index is the in-memory copy of the active grants that answers decisions:
+// (principal, database) → grants split by kind, so a decision is one map
+// lookup and a scan of the few grants one principal holds in one database.
+// It is safe for concurrent use. The Service keeps it consistent with the
+// store: rebuilt at start, changed after each commit, and reloaded when the
+// store's access version moves on behind its back (another replica).
+type Index struct {
+	mu    sync.RWMutex
+	nodes map[nodeKey]*node
+	byID  map[int64]grantRef
+	// owners maps a database to its owning account (data_owner): an account
+	// principal holds everything on what it owns.
+	owners map[string]string
+	// links maps an account to its resource links by name.
+	links   map[string]map[string]*mesh.ResourceLink
+	central string
+	version int64
+}
+
+// grantRef finds a grant in the index again: its node and its table (""
+// for the database, "*" for all tables).
+type grantRef struct {
+	node  nodeKey
+	table string
+}
+
+// nodeKey hashes both strings without building a combined one.
+type nodeKey struct {
+	principal mesh.Principal
+	database  string
+}
+
+// NewIndex returns an empty index. central names the central account,
+// which holds everything on the catalog it keeps.
+func NewIndex(central string) *Index {
+	return &Index{
+		nodes:   map[nodeKey]*node{},
+		byID:    map[int64]grantRef{},
+		owners:  map[string]string{},
+		links:   map[string]map[string]*mesh.ResourceLink{},
+		central: central,
+	}
+}
+
+// Len returns the number of grants in the index.
+func (x *Index) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.byID)
+}
+
+// Version returns the store's access version the index reflects.
+func (x *Index) Version() int64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.version
+}
+
+// Put adds g, or replaces the grant with its id. Grants that are not active
+// are removed instead: they allow nothing.
+func (x *Index) Put(g *mesh.Grant) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.put(g)
+}
+
+func (x *Index) put(g *mesh.Grant) {
+	x.remove(g.ID)
+	if g.Status != mesh.GrantActive {
+		return
+	}
+	nk := nodeKey{g.Principal, g.Resource.Database}
+	n := x.nodes[nk]
+	if n == nil {
+		n = &node{}
+		x.nodes[nk] = n
+	}
+	n.add(g)
+	x.byID[g.ID] = grantRef{nk, g.Resource.Table}
+}
+
+// Remove drops the grant with id, if present.
+func (x *Index) Remove(id int64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.remove(id)
+}
+
+func (x *Index) remove(id int64) {
+	ref, ok := x.byID[id]
+	if !ok {
+		return
+	}
+	delete(x.byID, id)
+	if n := x.nodes[ref.node]; n != nil && n.remove(id, ref.table) {
+		delete(x.nodes, ref.node)
+	}
+}
+
+// RemoveResource drops every grant on a database (table empty) or on one
+// of its tables, for a catalog delete seen before its transaction commits:
+// failing closed is safe, and the next reload restores the truth.
+func (x *Index) RemoveResource(database, table string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for id, ref := range x.byID {
+		if ref.node.database == database && (table == "" || ref.table == table) {
+			x.remove(id)
+		}
+	}
+}
+
+// Apply records committed changes, removals first, and sets the version
+// they bring the index to.
+func (x *Index) Apply(version int64, put []*mesh.Grant, removed []int64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, id := range removed {
+		x.remove(id)
+	}
+	for _, g := range put {
+		x.put(g)
+	}
+	x.version = version
+}
+
+// Replace swaps in a complete set of grants and owners at version.
+func (x *Index) Replace(version int64, grants []*mesh.Grant, owners map[string]string) {
+	fresh := NewIndex(x.central)
+	for _, g := range grants {
+		fresh.put(g)
+	}
+	if owners == nil {
+		owners = map[string]string{}
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.nodes, x.byID, x.owners, x.version = fresh.nodes, fresh.byID, owners, version
+}
+
+// SetOwners replaces the database → owning account map.
+func (x *Index) SetOwners(owners map[string]string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.owners = owners
+}
+
+// Owner returns the owning account of a database as the index knows it.
+func (x *Index) Owner(database string) string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.owners[database]
+}
+
+// Allowed decides whether principal may do action on r, and names the grants
+// that allow it. A user's permissions are its own grants only: as in Lake
+// Formation, what an account holds reaches its users only when the account's
+// admins grant it to them. An account principal holds everything on the
+// databases it owns, and the central account on the whole catalog.
+func (x *Index) Allowed(p mesh.Principal, action mesh.Permission, r mesh.Resource) mesh.Decision {
+	return x.decide(p, action, r, false)
+}
+
+// Grantable decides whether principal holds action on r WITH GRANT OPTION.
+func (x *Index) Grantable(p mesh.Principal, action mesh.Permission, r mesh.Resource) mesh.Decision {
+	return x.decide(p, action, r, true)
+}
+
+func (x *Index) decide(p mesh.Principal, action mesh.Permission, r mesh.Resource, grantOpt bool) mesh.Decision {
+	if !action.Valid() {
+		return mesh.Decision{Grants: []int64{}, Reason: "unknown action " + string(action)}
+	}
+	x.mu.RLock()
+	n := x.nodes[nodeKey{p, r.Database}]
+	owner := x.owners[r.Database]
+	var ids []int64
+	var reason string
+	if n != nil {
+		ids, reason = n.decide(action, r, grantOpt)
+	}
+	x.mu.RUnlock()
+	if ids != nil {
+		return mesh.Decision{Allowed: true, Grants: ids, Reason: "granted"}
+	}
+	if p.IsAccount() && (string(p) == x.central || (owner != "" && string(p) == owner)) {
+		return mesh.Decision{Allowed: true, Grants: []int64{}, Reason: "owner of database " + r.Database}
+	}
+	if reason == "" {
+		reason = "no grant gives " + need(action, r, grantOpt)
+	}
+	return mesh.Decision{Grants: []int64{}, Reason: reason + " to " + string(p)}
+}
+
+// decideGrants evaluates a principal's grants in one database outside the
+// index, for checks made inside a store transaction.
+func decideGrants(grants []*mesh.Grant, action mesh.Permission, r mesh.Resource, grantOpt bool) ([]int64, string) {
+	n := &node{}
+	for _, g := range grants {
+		if g.Status == mesh.GrantActive && g.Resource.Database == r.Database {
+			n.add(g)
+		}
+	}
+	return n.decide(action, r, grantOpt)
+}
+
+// ReplaceLinks swaps in every resource link.
+func (x *Index) ReplaceLinks(links []*mesh.ResourceLink) {
+	m := map[string]map[string]*mesh.ResourceLink{}
+	for _, l := range links {
+		if m[l.AccountID] == nil {
+			m[l.AccountID] = map[string]*mesh.ResourceLink{}
+		}
+		m[l.AccountID][l.Name] = l
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.links = m
+}
+
+// PutLink adds a resource link.
+func (x *Index) PutLink(l *mesh.ResourceLink) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.links[l.AccountID] == nil {
+		x.links[l.AccountID] = map[string]*mesh.ResourceLink{}
+	}
+	x.links[l.AccountID][l.Name] = l
+}
+
+// RemoveLink drops a resource link.
+func (x *Index) RemoveLink(l *mesh.ResourceLink) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	delete(x.links[l.AccountID], l.Name)
+}
+
+// ResolveLink rewrites a resource named through one of the account's
+// resource links into the shared resource it points at. A resource that
+// names no link of the account is returned as it is.
+func (x *Index) ResolveLink(accountID string, r mesh.Resource) mesh.Resource {
+	x.mu.RLock()
+	l := x.links[accountID][r.Database]
+	x.mu.RUnlock()
+	return resolveLink(l, r)
+}
+
+// A link named after the database it points at names the original too, so
+// it resolves to the name as written.
+func resolveLink(l *mesh.ResourceLink, r mesh.Resource) mesh.Resource {
+	if l == nil || l.Name == l.Database {
+		return r
+	}
+	r.Database = l.Database
+	if l.Table != "" && r.Table == "" {
+		r.Table = l.Table
+	}
+	return r
+}

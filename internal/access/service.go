@@ -1,0 +1,431 @@
+// Package access holds meshgate's permissions and cross-account sharing:
+// grants with grant option, the one authorization decision, shares of
+// catalog resources with other accounts, their invitations, and the resource
+// links that show a share in the consumer account's catalog view.
+//
+// # Semantics (Lake Formation's)
+//
+// A grant gives a principal (an account, or one of its users) permissions on
+// a database, on all tables of a database (also those added later), on a
+// table, or on some columns of a table (an include or an exclude list, SELECT
+// only), with a subset held WITH GRANT OPTION. ALL implies every permission.
+// Database grants cover the database itself, not its tables. Any permission
+// on a table or some of its columns implies DESCRIBE of the table, and any
+// grant in a database DESCRIBE of the database. A user's permissions are its
+// own grants only: a cross-account grant lands on the account, and the
+// account's users get nothing until its admins grant them, from what the
+// account holds with grant option. An account principal holds everything on
+// the databases it owns (data_owner), and the central account on all.
+//
+// Mesh admins may grant anything, a producer account's admins anything on
+// their own databases; anyone else only what they (or, for an account's
+// admins, their account) hold with grant option, and only to users of their
+// own account. Such a grant records its source; when the source's holding
+// shrinks, the grant shrinks with it (the cascade), each step audited.
+//
+// # Freshness
+//
+// Decisions are answered from an in-memory Index of the active grants. The
+// store keeps an access version: every access transaction increments it
+// first, so each grant it writes carries the new version, and each grant it
+// deletes leaves a tombstone at that version. A change made through this
+// process is applied to the index right after it commits. Changes made
+// elsewhere (another replica on the same PostgreSQL database, a catalog
+// delete in the catalog's transaction, an offboarding) are picked up by
+// Refresh: one single-row read when nothing changed, else the grants and
+// tombstones newer than the index's version. The Run loop calls Refresh on
+// each PostgreSQL notification of an access change (LISTEN/NOTIFY: usually
+// within milliseconds of the commit) and every Config.RefreshInterval
+// (default 1s), which bounds the staleness of another replica's decisions
+// even when a notification is lost; a replica's own changes show at once.
+package access
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// Defaults of Config.
+const (
+	DefaultInvitationTTL   = 12 * time.Hour
+	DefaultRefreshInterval = time.Second
+	DefaultSweepInterval   = time.Minute
+)
+
+// Config tunes the service.
+type Config struct {
+	// CentralAccountID is the server's own account.
+	CentralAccountID string
+	// Organization is the central account's organization: shares with
+	// accounts of the same (non-empty) organization are active at once.
+	Organization string
+	// InvitationTTL is how long an invitation stays pending (default 12h, as RAM).
+	InvitationTTL time.Duration
+	// RefreshInterval bounds how stale the decision index may be against
+	// changes made by other replicas (default 1s).
+	RefreshInterval time.Duration
+	// SweepInterval is how often expired invitations are recorded (default 1m).
+	// Expiry itself is exact: a pending invitation past its time is expired
+	// whenever it is read.
+	SweepInterval time.Duration
+}
+
+// Catalog is what access reads of the catalog, inside the caller's transaction.
+type Catalog interface {
+	// DatabaseOwner returns a database's owning account (its data_owner
+	// parameter, possibly empty), or ENOTFOUND.
+	DatabaseOwner(ctx context.Context, tx store.Tx, database string) (string, error)
+	// TableColumns returns a table's column names, or ENOTFOUND.
+	TableColumns(ctx context.Context, tx store.Tx, database, table string) ([]string, error)
+	// Tables returns a database's table names.
+	Tables(ctx context.Context, tx store.Tx, database string) ([]string, error)
+	// Owners returns every database's owning account.
+	Owners(ctx context.Context, tx store.Tx) (map[string]string, error)
+}
+
+// Accounts is what access reads of accounts and users.
+type Accounts interface {
+	// AccountOrganization returns an account's organization ("" for none), or ENOTFOUND.
+	AccountOrganization(ctx context.Context, tx store.Tx, accountID string) (string, error)
+	// CheckUser returns ENOTFOUND unless the account has the user.
+	CheckUser(ctx context.Context, tx store.Tx, accountID, username string) error
+}
+
+// Service manages grants, shares, invitations and links, and decides.
+type Service struct {
+	store    store.Store
+	clock    mesh.Clock
+	cfg      Config
+	catalog  Catalog
+	accounts Accounts
+	index    *Index
+
+	// writeMu orders this process's access changes so that each is applied
+	// to the index in commit order.
+	writeMu sync.Mutex
+	// dirty asks the next Refresh to reload even if the version looks current.
+	dirty atomic.Bool
+	// ownersAt is when the owners were last read (guarded by writeMu).
+	ownersAt time.Time
+	// refreshed, when set (by tests), is called after each refresh of Run.
+	refreshed func()
+}
+
+// NewService returns the access service. Call Load before serving decisions.
+func NewService(s store.Store, clock mesh.Clock, cfg Config, catalog Catalog, accounts Accounts) *Service {
+	if cfg.InvitationTTL == 0 {
+		cfg.InvitationTTL = DefaultInvitationTTL
+	}
+	if cfg.RefreshInterval == 0 {
+		cfg.RefreshInterval = DefaultRefreshInterval
+	}
+	if cfg.SweepInterval == 0 {
+		cfg.SweepInterval = DefaultSweepInterval
+	}
+	return &Service{store: s, clock: clock, cfg: cfg, catalog: catalog, accounts: accounts, index: NewIndex(cfg.CentralAccountID)}
+}
+
+// Index returns the decision index, for in-process callers that decide often.
+func (s *Service) Index() *Index { return s.index }
+
+// ownersInterval is how often Refresh rereads the databases' owners (which
+// change only when a database's data_owner parameter does).
+const ownersInterval = 10 * time.Second
+
+// tombstoneWindow is how many access versions of deleted grants the store
+// keeps; a replica further behind than that reloads everything.
+const tombstoneWindow = 100_000
+
+// Load rebuilds the index from the store: every grant, link and owner.
+func (s *Service) Load(ctx context.Context) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.loadLocked(ctx)
+}
+
+func (s *Service) loadLocked(ctx context.Context) error {
+	var version int64
+	var grants []*mesh.Grant
+	var links []*mesh.ResourceLink
+	var owners map[string]string
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		if version, err = tx.AccessVersion(ctx); err != nil {
+			return err
+		}
+		if grants, err = tx.FindGrants(ctx, store.GrantFilter{}); err != nil {
+			return err
+		}
+		if links, err = tx.FindResourceLinks(ctx, "", 0); err != nil {
+			return err
+		}
+		owners, err = s.catalog.Owners(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("load access index: %w", err)
+	}
+	s.index.Replace(version, grants, owners)
+	s.index.ReplaceLinks(links)
+	s.ownersAt = s.clock.Now()
+	return nil
+}
+
+// Refresh brings the index up to the store's access version by difference:
+// the grants written and the tombstones of the grants deleted since the
+// index's version, and every link. It reloads everything after a change it
+// could not follow (a catalog delete's transaction, or a version further
+// behind than the store keeps tombstones). It also refreshes the owners.
+func (s *Service) Refresh(ctx context.Context) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.refreshLocked(ctx)
+}
+
+func (s *Service) refreshLocked(ctx context.Context) error {
+	have := s.index.Version()
+	var version int64
+	var changed []*mesh.Grant
+	var gone []int64
+	var links []*mesh.ResourceLink
+	var owners map[string]string
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		if version, err = tx.AccessVersion(ctx); err != nil {
+			return err
+		}
+		if s.clock.Now().Sub(s.ownersAt) >= ownersInterval {
+			if owners, err = s.catalog.Owners(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if version == have || version-have > tombstoneWindow {
+			return nil
+		}
+		if changed, err = tx.FindGrants(ctx, store.GrantFilter{SinceVersion: have}); err != nil {
+			return err
+		}
+		if gone, err = tx.FindGrantTombstones(ctx, have); err != nil {
+			return err
+		}
+		links, err = tx.FindResourceLinks(ctx, "", 0)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("refresh access index: %w", err)
+	}
+	if s.dirty.Swap(false) || version < have || version-have > tombstoneWindow {
+		return s.loadLocked(ctx)
+	}
+	if version != have {
+		s.index.Apply(version, changed, gone)
+		s.index.ReplaceLinks(links)
+	}
+	if owners != nil {
+		s.index.SetOwners(owners)
+		s.ownersAt = s.clock.Now()
+	}
+	return nil
+}
+
+// Run keeps the index fresh and records expired invitations until ctx ends
+// (server.Background). On a store that notifies of access changes
+// (PostgreSQL's LISTEN/NOTIFY), it refreshes on each notice as well as on
+// the ticker.
+func (s *Service) Run(ctx context.Context) error {
+	refresh := time.NewTicker(s.cfg.RefreshInterval)
+	defer refresh.Stop()
+	sweep := time.NewTicker(s.cfg.SweepInterval)
+	defer sweep.Stop()
+	// With a store that notifies (PostgreSQL), other replicas' changes
+	// arrive within milliseconds; the ticker remains the bound.
+	notified := make(chan struct{}, 1)
+	if l, ok := s.store.(store.AccessListener); ok {
+		// The listener holds a pooled connection: wait for it to give it
+		// back before the store closes.
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		wg.Go(func() {
+			l.ListenAccess(ctx, func() {
+				select {
+				case notified <- struct{}{}:
+				default:
+				}
+			})
+		})
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-notified:
+			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				s.dirty.Store(true)
+			}
+			s.afterRefresh()
+		case <-refresh.C:
+			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				s.dirty.Store(true)
+			}
+			s.afterRefresh()
+		case <-sweep.C:
+			s.ExpireInvitations(ctx)
+			s.pruneTombstones(ctx)
+		}
+	}
+}
+
+// changes collects what a transaction did to the index's inputs, applied
+// once it commits.
+type changes struct {
+	put      map[int64]*mesh.Grant
+	removed  map[int64]bool
+	links    []*mesh.ResourceLink
+	unlinked []*mesh.ResourceLink
+	version  int64
+	bumped   bool
+}
+
+func newChanges() *changes {
+	return &changes{put: map[int64]*mesh.Grant{}, removed: map[int64]bool{}}
+}
+
+func (c *changes) putGrant(g *mesh.Grant) {
+	cp := *g
+	c.put[g.ID] = &cp
+	delete(c.removed, g.ID)
+}
+
+func (c *changes) removeGrant(id int64) {
+	delete(c.put, id)
+	c.removed[id] = true
+}
+
+// bump increments the store's access version once per transaction.
+func (c *changes) bump(ctx context.Context, tx store.Tx) error {
+	if c.bumped {
+		return nil
+	}
+	v, err := tx.BumpAccessVersion(ctx)
+	if err != nil {
+		return err
+	}
+	c.version, c.bumped = v, true
+	return nil
+}
+
+// update runs fn in a store transaction that first increments the access
+// version (so that every grant it writes carries the new version, and access
+// changes are ordered across replicas by that row's lock) and, once it
+// commits, applies its changes to the index. When the version does not follow
+// the index's own, another replica changed access in between: the index
+// catches up by difference at once.
+func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *changes) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	c := newChanges()
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		if err := c.bump(ctx, tx); err != nil {
+			return err
+		}
+		return fn(tx, c)
+	})
+	if err != nil {
+		return err
+	}
+	prev := s.index.Version()
+	put := make([]*mesh.Grant, 0, len(c.put))
+	for _, g := range c.put {
+		put = append(put, g)
+	}
+	removed := make([]int64, 0, len(c.removed))
+	for id := range c.removed {
+		removed = append(removed, id)
+	}
+	next := prev
+	if c.version == prev+1 {
+		next = c.version
+	}
+	s.index.Apply(next, put, removed)
+	for _, l := range c.unlinked {
+		s.index.RemoveLink(l)
+	}
+	for _, l := range c.links {
+		s.index.PutLink(l)
+	}
+	if next != c.version {
+		// Our own changes are applied; the refresh fetches them again with
+		// the others', which is harmless. A failure leaves the next tick to it.
+		s.refreshLocked(context.WithoutCancel(ctx))
+	}
+	return nil
+}
+
+// actor returns the caller, or EUNAUTHORIZED.
+func actor(ctx context.Context) (*mesh.Actor, error) {
+	a := mesh.ActorFromContext(ctx)
+	if a == nil {
+		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+	}
+	return a, nil
+}
+
+// Authorize decides one request for a data engine or another capability.
+// The principal may name its account's resource links in place of the
+// shared database. Errors: EINVALID for a malformed request.
+func (s *Service) Authorize(p mesh.Principal, action mesh.Permission, r mesh.Resource) (mesh.Decision, error) {
+	if _, err := mesh.ParsePrincipal("principal", string(p)); err != nil {
+		return mesh.Decision{}, err
+	}
+	if !action.Valid() {
+		return mesh.Decision{}, mesh.Invalid("action", "unknown action %q", action)
+	}
+	if err := r.Validate(); err != nil {
+		return mesh.Decision{}, err
+	}
+	if r.Table == mesh.AllTables {
+		return mesh.Decision{}, mesh.Invalid("resource.table", "ask about one table, not %q", mesh.AllTables)
+	}
+	return s.index.Allowed(p, action, s.index.ResolveLink(p.Account(), r)), nil
+}
+
+// CheckAuthorizeCaller decides whether the caller may ask about principal p
+// and resource r: about itself or its own account, as a mesh admin, or as an
+// admin of the account that owns the resource.
+func (s *Service) CheckAuthorizeCaller(ctx context.Context, p mesh.Principal, r mesh.Resource) error {
+	a, err := actor(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case a.IsMeshAdmin(),
+		p == mesh.UserPrincipal(a.AccountID, a.Username),
+		p.Account() == a.AccountID && a.HasRole(mesh.RoleAdmin),
+		a.HasRole(mesh.RoleAdmin) && s.index.Owner(r.Database) == a.AccountID:
+		return nil
+	}
+	return mesh.Errorf(mesh.EFORBIDDEN, "you may ask only about yourself, your account, or resources your account owns")
+}
+
+// pruneTombstones forgets deleted grants older than the tombstone window.
+func (s *Service) pruneTombstones(ctx context.Context) error {
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		v, err := tx.AccessVersion(ctx)
+		if err != nil || v <= tombstoneWindow {
+			return err
+		}
+		return tx.PruneGrantTombstones(ctx, v-tombstoneWindow)
+	})
+}
+
+func (s *Service) afterRefresh() {
+	if s.refreshed != nil {
+		s.refreshed()
+	}
+}

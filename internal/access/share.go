@@ -1,0 +1,413 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// shareTable is the table a share of r is about: empty for the database
+// (a database grant, or all of its tables), else the one table.
+func shareTable(r mesh.Resource) string {
+	if k := r.Kind(); k == mesh.KindDatabase || k == mesh.KindAllTables {
+		return ""
+	}
+	return r.Table
+}
+
+// share finds or starts the share of r with account. A new share is active
+// at once when the account is in the central account's organization, and
+// otherwise waits on an invitation; a rejected or expired one is offered again.
+func (s *Service) share(ctx context.Context, tx store.Tx, c *changes, a *mesh.Actor, account, org string, r mesh.Resource) (*mesh.Share, error) {
+	now := s.clock.Now()
+	sh, err := tx.FindShare(ctx, account, r.Database, shareTable(r))
+	switch {
+	case mesh.IsCode(err, mesh.ENOTFOUND):
+		sh = &mesh.Share{AccountID: account, Database: r.Database, Table: shareTable(r), Status: mesh.SharePending, CreatedAt: now, UpdatedAt: now}
+		if s.cfg.Organization != "" && org == s.cfg.Organization {
+			sh.Status = mesh.ShareActive
+		}
+		if err := tx.CreateShare(ctx, sh); err != nil {
+			return nil, err
+		}
+		if err := store.Audit(ctx, tx, now, "access.share", shareResource(sh), "with account "+account+" ("+sh.Status+")"); err != nil {
+			return nil, err
+		}
+		if sh.Status == mesh.ShareActive {
+			_, err := s.link(ctx, tx, c, sh, "")
+			return sh, err
+		}
+		return sh, s.invite(ctx, tx, a, sh)
+	case err != nil:
+		return nil, err
+	case sh.Status == mesh.ShareActive:
+		return sh, nil
+	}
+	// Pending, rejected or expired: make sure a live invitation is out.
+	invs, err := tx.FindInvitations(ctx, store.InvitationFilter{ShareID: sh.ID, Status: mesh.InvitationPending})
+	if err != nil {
+		return nil, err
+	}
+	for _, inv := range invs {
+		if inv.EffectiveStatus(now) == mesh.InvitationPending {
+			return sh, nil
+		}
+		inv.Status = mesh.InvitationExpired
+		if err := tx.UpdateInvitation(ctx, inv); err != nil {
+			return nil, err
+		}
+	}
+	sh.Status, sh.UpdatedAt = mesh.SharePending, now
+	if err := tx.UpdateShare(ctx, sh); err != nil {
+		return nil, err
+	}
+	return sh, s.invite(ctx, tx, a, sh)
+}
+
+func shareResource(sh *mesh.Share) string { return "share/" + strconv.FormatInt(sh.ID, 10) }
+
+func invitationResource(inv *mesh.Invitation) string {
+	return "invitation/" + strconv.FormatInt(inv.ID, 10)
+}
+
+// invite sends a new invitation for sh.
+func (s *Service) invite(ctx context.Context, tx store.Tx, a *mesh.Actor, sh *mesh.Share) error {
+	now := s.clock.Now()
+	inv := &mesh.Invitation{ShareID: sh.ID, AccountID: sh.AccountID, Database: sh.Database, Table: sh.Table,
+		Status: mesh.InvitationPending, SentBy: a.Principal(), CreatedAt: now, ExpiresAt: now.Add(s.cfg.InvitationTTL)}
+	if err := tx.CreateInvitation(ctx, inv); err != nil {
+		return err
+	}
+	return store.Audit(ctx, tx, now, "access.invite", invitationResource(inv),
+		fmt.Sprintf("account %s to share %d, expires %s", sh.AccountID, sh.ID, inv.ExpiresAt.Format("2006-01-02T15:04:05Z")))
+}
+
+// activate makes a share and its grants active and links it into the
+// consumer's catalog view.
+func (s *Service) activate(ctx context.Context, tx store.Tx, c *changes, sh *mesh.Share, linkName string) (*mesh.ResourceLink, error) {
+	now := s.clock.Now()
+	sh.Status, sh.UpdatedAt = mesh.ShareActive, now
+	if err := tx.UpdateShare(ctx, sh); err != nil {
+		return nil, err
+	}
+	gs, err := tx.FindGrants(ctx, store.GrantFilter{ShareID: sh.ID})
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gs {
+		g.Status, g.UpdatedAt = mesh.GrantActive, now
+		if err := tx.UpdateGrant(ctx, g); err != nil {
+			return nil, err
+		}
+		c.putGrant(g)
+	}
+	return s.link(ctx, tx, c, sh, linkName)
+}
+
+// link creates the share's resource link in the consumer account, named
+// name, or by default after the shared database, made unique in the account.
+// Errors: EINVALID (name), ECONFLICT (a chosen name taken).
+func (s *Service) link(ctx context.Context, tx store.Tx, c *changes, sh *mesh.Share, name string) (*mesh.ResourceLink, error) {
+	if name != "" {
+		if err := mesh.ValidateName("link_name", name); err != nil {
+			return nil, err
+		}
+	} else {
+		base := sh.Database
+		name = base
+		for i := 2; ; i++ {
+			_, err := tx.FindResourceLink(ctx, sh.AccountID, name)
+			if mesh.IsCode(err, mesh.ENOTFOUND) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			name = base + "-" + strconv.Itoa(i)
+		}
+	}
+	l := &mesh.ResourceLink{AccountID: sh.AccountID, Name: name, Database: sh.Database, Table: sh.Table, ShareID: sh.ID, CreatedAt: s.clock.Now()}
+	if err := tx.CreateResourceLink(ctx, l); err != nil {
+		return nil, err
+	}
+	c.links = append(c.links, l)
+	target := sh.Database
+	if sh.Table != "" {
+		target += "." + sh.Table
+	}
+	return l, store.Audit(ctx, tx, l.CreatedAt, "access.link", "link/"+sh.AccountID+"/"+name, "to "+target)
+}
+
+// endShareIfEmpty ends a share that has no grant left: its links go, a
+// pending invitation is withdrawn, and the share is deleted.
+func (s *Service) endShareIfEmpty(ctx context.Context, tx store.Tx, c *changes, shareID int64) error {
+	left, err := tx.FindGrants(ctx, store.GrantFilter{ShareID: shareID, Limit: 1})
+	if err != nil || len(left) > 0 {
+		return err
+	}
+	sh, err := tx.FindShareByID(ctx, shareID)
+	if mesh.IsCode(err, mesh.ENOTFOUND) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	links, err := tx.FindResourceLinks(ctx, sh.AccountID, sh.ID)
+	if err != nil {
+		return err
+	}
+	for _, l := range links {
+		if err := tx.DeleteResourceLink(ctx, l.ID); err != nil {
+			return err
+		}
+		c.unlinked = append(c.unlinked, l)
+		if err := store.Audit(ctx, tx, now, "access.unlink", "link/"+l.AccountID+"/"+l.Name, "share ended"); err != nil {
+			return err
+		}
+	}
+	invs, err := tx.FindInvitations(ctx, store.InvitationFilter{ShareID: sh.ID, Status: mesh.InvitationPending})
+	if err != nil {
+		return err
+	}
+	for _, inv := range invs {
+		inv.Status = mesh.InvitationWithdrawn
+		if err := tx.UpdateInvitation(ctx, inv); err != nil {
+			return err
+		}
+	}
+	if err := tx.DeleteShare(ctx, sh.ID); err != nil {
+		return err
+	}
+	return store.Audit(ctx, tx, now, "access.unshare", shareResource(sh), "no grant left for account "+sh.AccountID)
+}
+
+// ListInvitations returns an account's invitations (every account's for a
+// mesh admin asking with accountID empty), newest first, with expiry applied.
+// status filters by effective status. Errors: EFORBIDDEN.
+func (s *Service) ListInvitations(ctx context.Context, accountID, status string) ([]*mesh.Invitation, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if accountID == "" && !a.IsMeshAdmin() {
+		accountID = a.AccountID
+	}
+	if accountID != "" && accountID != a.AccountID && !a.IsMeshAdmin() {
+		return nil, mesh.Errorf(mesh.EFORBIDDEN, "you may list only your own account's invitations")
+	}
+	now := s.clock.Now()
+	var out []*mesh.Invitation
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		invs, err := tx.FindInvitations(ctx, store.InvitationFilter{AccountID: accountID})
+		for _, inv := range invs {
+			inv.Status = inv.EffectiveStatus(now)
+			if status == "" || inv.Status == status {
+				out = append(out, inv)
+			}
+		}
+		return err
+	})
+	return out, err
+}
+
+// InvitationDecision is the result of accepting or rejecting an invitation.
+type InvitationDecision struct {
+	Invitation *mesh.Invitation   `json:"invitation"`
+	Link       *mesh.ResourceLink `json:"link,omitempty"`
+}
+
+// AcceptInvitation accepts a pending invitation as an admin of the invited
+// account: the share and its grants become active, and a resource link named
+// linkName (default: the database's name, made unique) appears.
+// Errors: ENOTFOUND, EFORBIDDEN (another account's invitation), ECONFLICT
+// (expired or already decided; Details carries the current state).
+func (s *Service) AcceptInvitation(ctx context.Context, id int64, linkName string) (*InvitationDecision, error) {
+	return s.decideInvitation(ctx, id, true, linkName)
+}
+
+// RejectInvitation rejects a pending invitation; its grants stay inactive.
+// Errors: as AcceptInvitation.
+func (s *Service) RejectInvitation(ctx context.Context, id int64) (*InvitationDecision, error) {
+	return s.decideInvitation(ctx, id, false, "")
+}
+
+func conflictState(inv *mesh.Invitation) error {
+	return &mesh.Error{Code: mesh.ECONFLICT, Message: fmt.Sprintf("invitation %d is %s", inv.ID, inv.Status),
+		Details: map[string]any{"id": inv.ID, "status": inv.Status, "expires_at": inv.ExpiresAt, "decided_by": inv.DecidedBy}}
+}
+
+func (s *Service) decideInvitation(ctx context.Context, id int64, accept bool, linkName string) (*InvitationDecision, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &InvitationDecision{}
+	var late error
+	err = s.update(ctx, func(tx store.Tx, c *changes) error {
+		inv, err := tx.FindInvitationByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !a.IsAdminOf(inv.AccountID) {
+			return mesh.Errorf(mesh.EFORBIDDEN, "invitation %d is for account %s; only its admins may decide it", inv.ID, inv.AccountID)
+		}
+		now := s.clock.Now()
+		switch inv.EffectiveStatus(now) {
+		case mesh.InvitationPending:
+		case mesh.InvitationExpired:
+			if inv.Status == mesh.InvitationPending {
+				// Record the expiry, commit it, then answer the conflict.
+				if err := s.expire(ctx, tx, inv); err != nil {
+					return err
+				}
+				late = conflictState(inv)
+				return nil
+			}
+			return conflictState(inv)
+		default:
+			return conflictState(inv)
+		}
+		sh, err := tx.FindShareByID(ctx, inv.ShareID)
+		if err != nil {
+			return err
+		}
+		inv.DecidedBy, inv.DecidedAt = a.Principal(), now
+		action := "access.reject-invitation"
+		if accept {
+			inv.Status = mesh.InvitationAccepted
+			action = "access.accept-invitation"
+			if out.Link, err = s.activate(ctx, tx, c, sh, linkName); err != nil {
+				return err
+			}
+			if err := c.bump(ctx, tx); err != nil {
+				return err
+			}
+		} else {
+			inv.Status = mesh.InvitationRejected
+			sh.Status, sh.UpdatedAt = mesh.ShareRejected, now
+			if err := tx.UpdateShare(ctx, sh); err != nil {
+				return err
+			}
+		}
+		if err := tx.UpdateInvitation(ctx, inv); err != nil {
+			return err
+		}
+		out.Invitation = inv
+		return store.Audit(ctx, tx, now, action, invitationResource(inv), "share "+strconv.FormatInt(sh.ID, 10))
+	})
+	if err == nil {
+		err = late
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// expire records that a pending invitation ran out, and its share with it.
+func (s *Service) expire(ctx context.Context, tx store.Tx, inv *mesh.Invitation) error {
+	inv.Status = mesh.InvitationExpired
+	if err := tx.UpdateInvitation(ctx, inv); err != nil {
+		return err
+	}
+	sh, err := tx.FindShareByID(ctx, inv.ShareID)
+	if err == nil && sh.Status == mesh.SharePending {
+		sh.Status, sh.UpdatedAt = mesh.ShareExpired, s.clock.Now()
+		err = tx.UpdateShare(ctx, sh)
+	}
+	if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+		return err
+	}
+	return store.Audit(ctx, tx, s.clock.Now(), "access.expire-invitation", invitationResource(inv), "expired at "+inv.ExpiresAt.Format("2006-01-02T15:04:05Z"))
+}
+
+// ResendInvitation offers a pending or expired invitation again with a new
+// expiry. Mesh admins and the owning account's admins may resend.
+// Errors: ENOTFOUND, EFORBIDDEN, ECONFLICT (decided, or its share ended).
+func (s *Service) ResendInvitation(ctx context.Context, id int64) (*mesh.Invitation, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out *mesh.Invitation
+	err = s.update(ctx, func(tx store.Tx, c *changes) error {
+		inv, err := tx.FindInvitationByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		owner, err := s.catalog.DatabaseOwner(ctx, tx, inv.Database)
+		if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+			return err
+		}
+		if !a.IsMeshAdmin() && !(owner != "" && a.IsAdminOf(owner)) {
+			if owner == "" {
+				return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins may resend invitation %d", inv.ID)
+			}
+			return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins and the admins of account %s may resend invitation %d", owner, inv.ID)
+		}
+		now := s.clock.Now()
+		inv.Status = inv.EffectiveStatus(now)
+		if inv.Status != mesh.InvitationPending && inv.Status != mesh.InvitationExpired {
+			return conflictState(inv)
+		}
+		sh, err := tx.FindShareByID(ctx, inv.ShareID)
+		if mesh.IsCode(err, mesh.ENOTFOUND) {
+			inv.Status = mesh.InvitationWithdrawn
+			return conflictState(inv)
+		}
+		if err != nil {
+			return err
+		}
+		inv.Status, inv.ExpiresAt, inv.SentBy = mesh.InvitationPending, now.Add(s.cfg.InvitationTTL), a.Principal()
+		if err := tx.UpdateInvitation(ctx, inv); err != nil {
+			return err
+		}
+		sh.Status, sh.UpdatedAt = mesh.SharePending, now
+		if err := tx.UpdateShare(ctx, sh); err != nil {
+			return err
+		}
+		out = inv
+		return store.Audit(ctx, tx, now, "access.resend-invitation", invitationResource(inv), "expires "+inv.ExpiresAt.Format("2006-01-02T15:04:05Z"))
+	})
+	return out, err
+}
+
+// ExpireInvitations records every pending invitation past its expiry, and
+// returns how many it recorded. Expiry needs no sweep to take effect; this
+// keeps the stored state and the audit log in step.
+func (s *Service) ExpireInvitations(ctx context.Context) (int, error) {
+	ctx = mesh.NewContext(ctx, mesh.SystemActor(s.cfg.CentralAccountID))
+	due := false
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		invs, err := tx.FindInvitations(ctx, store.InvitationFilter{Status: mesh.InvitationPending})
+		for _, inv := range invs {
+			due = due || inv.EffectiveStatus(s.clock.Now()) == mesh.InvitationExpired
+		}
+		return err
+	})
+	if err != nil || !due {
+		return 0, err
+	}
+	n := 0
+	err = s.update(ctx, func(tx store.Tx, c *changes) error {
+		invs, err := tx.FindInvitations(ctx, store.InvitationFilter{Status: mesh.InvitationPending})
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		for _, inv := range invs {
+			if inv.EffectiveStatus(now) == mesh.InvitationExpired {
+				if err := s.expire(ctx, tx, inv); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,48 @@
+package server
+
+import (
+	"context"
+
+	"github.com/meshgate/meshgate/internal/access"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// newAccess builds the access service, registers it with the services whose
+// deletions it follows, and adds its refresh loop to the background work.
+func (s *Server) newAccess(ctx context.Context) error {
+	s.Access = access.NewService(s.Store, s.cfg.Clock, access.Config{
+		CentralAccountID: s.cfg.CentralAccountID,
+		Organization:     s.cfg.Organization,
+		InvitationTTL:    s.cfg.InvitationTTL,
+	}, s.Catalog, accessAccounts{})
+	s.Catalog.OnDelete(s.Access.OnCatalogDelete)
+	s.Accounts.RegisterDependents(s.Access.Dependents)
+	s.Accounts.RegisterCleanup(s.Access.OnAccountDelete)
+	s.background = append(s.background, s.Access)
+	return s.Access.Load(ctx)
+}
+
+// accessAccounts reads accounts and users for the access service.
+type accessAccounts struct{}
+
+// AccountOrganization returns an account's organization, or ENOTFOUND.
+func (accessAccounts) AccountOrganization(ctx context.Context, tx store.Tx, id string) (string, error) {
+	a, err := tx.FindAccountByID(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return a.Organization, nil
+}
+
+// CheckUser returns ENOTFOUND unless the account has the user.
+func (accessAccounts) CheckUser(ctx context.Context, tx store.Tx, id, username string) error {
+	u, _, err := tx.FindUserByUsername(ctx, username)
+	if err != nil {
+		return err
+	}
+	if u.AccountID != id {
+		return mesh.NotFound("user", id+"/"+username)
+	}
+	return nil
+}
