@@ -3,7 +3,6 @@ package e2e
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -77,16 +76,7 @@ func TestServeDemo(t *testing.T) {
 
 	// A demo user signs in with the password from demo-users.txt, as the
 	// README says, and reads the catalog with the token it gets.
-	m := regexp.MustCompile(`(?m)^111122223333\s+sales-admin\s+admin\s+(\S+)$`).FindStringSubmatch(string(users))
-	if m == nil {
-		t.Fatalf("demo-users.txt: got %q, want a sales-admin line with a password", users)
-	}
-	out, err = srv.CLIWith(t, testbin.CLIOptions{NoToken: true, Stdin: strings.NewReader(m[1] + "\nsales-admin-new-password\n")},
-		"login", "--username", "sales-admin", "--password-stdin")
-	if err != nil {
-		t.Fatalf("login as sales-admin: %v", err)
-	}
-	token := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(out), "export MESHGATE_TOKEN="))
+	token := demoLogin(t, srv, "111122223333", "sales-admin")
 	out, err = srv.CLIWith(t, testbin.CLIOptions{Token: token}, "catalog", "get-database", "--name", "sales")
 	if err != nil || !strings.Contains(out, "pii_flag") {
 		t.Errorf("get-database as sales-admin: got %q, %v; want the sales database", out, err)
