@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/meshgate/meshgate/client"
 	"github.com/meshgate/meshgate/internal/store/storetest"
+	"github.com/meshgate/meshgate/internal/testbin"
 )
 
 // crashToken is the bootstrap admin token of the servers these tests run.
@@ -41,23 +42,6 @@ const crashDefinition = `{
     "Done": {"Type": "Succeed"}
   }
 }`
-
-// buildMeshgate compiles cmd/meshgate into dir, which the calling test
-// owns and removes; the build cache makes every build after the first quick.
-func buildMeshgate(t *testing.T, dir string) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	bin := filepath.Join(dir, "meshgate")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/meshgate")
-	cmd.Dir = filepath.Dir(strings.TrimSpace(string(out)))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build meshgate: %v\n%s", err, out)
-	}
-	return bin
-}
 
 func crashFreeAddr(t *testing.T) string {
 	t.Helper()
@@ -264,7 +248,7 @@ func checkCrashOutcome(t *testing.T, c *client.Client, sm string, n int) {
 // least 20 times) and on PostgreSQL (two replicas sharing the work, one
 // killed mid-load), and checks that no execution is lost or run twice.
 func TestEngineSurvivesKills(t *testing.T) {
-	bin := buildMeshgate(t, t.TempDir())
+	bin := testbin.Build(t)
 
 	t.Run("sqlite", func(t *testing.T) {
 		const n, kills = 600, 20

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/testbin"
 )
 
 // TestExternalTasksSurviveKills runs HTTP tasks through the outbox while
@@ -21,7 +22,7 @@ import (
 // task having reached the receiver at least once, always with the same
 // dedupe key for one attempt.
 func TestExternalTasksSurviveKills(t *testing.T) {
-	bin := buildMeshgate(t, t.TempDir())
+	bin := testbin.Build(t)
 	var mu sync.Mutex
 	keys := map[string]map[string]int{} // execution name → Idempotency-Key → deliveries
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

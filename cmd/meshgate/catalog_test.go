@@ -131,3 +131,22 @@ func TestGetDatabaseGlueJSON(t *testing.T) {
 		t.Errorf("got %+v, want Glue's GetDatabase shape", d)
 	}
 }
+
+func TestLoadCatalogCommand(t *testing.T) {
+	ep := catalogServer(t)
+	out, code := runCatalogCLI(t, ep, "load", "catalog", "--tables", "150", "--tables-per-database", "100", "--columns", "5",
+		"--concurrency", "2", "--batch", "40", "--requests", "10")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, w := range []string{"loaded 150 tables x 5 columns in 2 databases", "get-table", "search", "P99_MS"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	// Measuring again without loading reads the same tables.
+	if out, code := runCatalogCLI(t, ep, "-o", "json", "load", "catalog", "--skip-load", "--tables", "150", "--tables-per-database", "100",
+		"--columns", "5", "--requests", "10"); code != 0 || !strings.Contains(out, `"latencies"`) {
+		t.Errorf("skip-load: exit %d:\n%s", code, out)
+	}
+}

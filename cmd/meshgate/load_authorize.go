@@ -7,14 +7,6 @@ import (
 	"github.com/meshgate/meshgate/internal/loadtest"
 )
 
-// LoadCmd groups the load commands, which start their own server on a
-// throwaway store, load it, and print what they measured.
-type LoadCmd struct {
-	Authorize LoadAuthorizeCmd `cmd:"" help:"Measure POST /api/v1/authorize with many grants stored."`
-	// Workflow loads the running server at --endpoint instead (load_workflow.go).
-	Workflow LoadWorkflowCmd `cmd:"" help:"Start short executions on the server at --endpoint and measure state transitions per second."`
-}
-
 // LoadAuthorizeCmd measures the authorization decision over HTTP.
 type LoadAuthorizeCmd struct {
 	Grants      int    `help:"Grants stored before the load." default:"100000"`

@@ -50,7 +50,7 @@ type CLI struct {
 	Invitation InvitationCmd `cmd:"" help:"List, accept, reject and resend share invitations."`
 	Link       LinkCmd       `cmd:"" help:"List resource links and the tables they show."`
 	Authorize  AuthorizeCmd  `cmd:"" help:"Ask whether a principal may do an action on a resource."`
-	Load       LoadCmd       `cmd:"" help:"Load a throwaway server and measure it."`
+	Load       LoadCmd       `cmd:"" help:"Load a server and measure it."`
 }
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -225,6 +225,10 @@ func TestValidationNamesField(t *testing.T) {
 	if !errors.As(err, &me) || me.Field != "tables[1].columns[0].type" {
 		t.Errorf("batch: got %v, want invalid naming tables[1].columns[0].type", err)
 	}
+	_, err = s.CreateTables(ctx, "sales", []*mesh.Table{{Name: "x"}, {Name: "y"}, {Name: "x"}})
+	if !errors.As(err, &me) || me.Field != "tables[2].name" {
+		t.Errorf("a name twice in a batch: got %v, want invalid naming tables[2].name", err)
+	}
 	if _, err := s.FindTable(ctx, "sales", "ok"); code(err) != mesh.ENOTFOUND {
 		t.Errorf("a rejected batch created a table: got %v, want not found", err)
 	}

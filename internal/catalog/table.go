@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -100,6 +101,7 @@ func (s *Service) CreateTables(ctx context.Context, database string, tables []*m
 		return nil, mesh.Invalid("tables", "has %d tables, more than %d", len(tables), MaxBatch)
 	}
 	out := make([]*mesh.Table, len(tables))
+	names := make(map[string]int, len(tables))
 	for i, t := range tables {
 		prefix := ""
 		if len(tables) > 1 {
@@ -111,6 +113,10 @@ func (s *Service) CreateTables(ctx context.Context, database string, tables []*m
 		if err := validateTable(prefix, t); err != nil {
 			return nil, err
 		}
+		if j, dup := names[t.Name]; dup {
+			return nil, mesh.Invalid(prefix+"name", "table %q is also tables[%d]", t.Name, j)
+		}
+		names[t.Name] = i
 		out[i] = cloneTable(t)
 		out[i].DatabaseName = database
 	}
@@ -122,16 +128,14 @@ func (s *Service) CreateTables(ctx context.Context, database string, tables []*m
 		if err := authorizeEdit(actor, d.DataOwner()); err != nil {
 			return err
 		}
-		now := s.clock.Now()
-		for _, t := range out {
-			if err := tx.CreateTable(ctx, t); err != nil {
-				return err
-			}
-			if err := store.Audit(ctx, tx, now, "catalog.create-table", "table/"+database+"/"+t.Name, piiDetail(t)); err != nil {
-				return err
-			}
+		if err := tx.CreateTables(ctx, database, out); err != nil {
+			return err
 		}
-		return nil
+		if len(out) == 1 {
+			return store.Audit(ctx, tx, s.clock.Now(), "catalog.create-table", "table/"+database+"/"+out[0].Name, piiDetail(out[0]))
+		}
+		// One call, one audit entry: the batch, naming its tables.
+		return store.Audit(ctx, tx, s.clock.Now(), "catalog.create-tables", "database/"+database, batchDetail(out))
 	})
 	if err != nil {
 		return nil, err
@@ -270,4 +274,19 @@ func cloneColumns(cs []mesh.Column) []mesh.Column {
 // piiDetail is the audit detail of a table change: its personal-data columns.
 func piiDetail(t *mesh.Table) string {
 	return fmt.Sprintf("pii_flag=%q pii_columns=%v", t.Parameters[mesh.ParamPIIFlag], t.PIIColumns())
+}
+
+// batchDetail is the audit detail of a batch creation: how many tables, and
+// their names (shortened past a few kilobytes).
+func batchDetail(ts []*mesh.Table) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d tables:", len(ts))
+	for _, t := range ts {
+		if b.Len() > 4000 {
+			b.WriteString(" …")
+			break
+		}
+		b.WriteString(" " + t.Name)
+	}
+	return b.String()
 }

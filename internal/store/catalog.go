@@ -4,6 +4,8 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 )
@@ -83,6 +85,10 @@ type CatalogTx interface {
 	// CreateTable inserts t with version 1 and both times set to now, or
 	// returns ECONFLICT if the name is taken, ENOTFOUND if its database is missing.
 	CreateTable(ctx context.Context, t *mesh.Table) error
+	// CreateTables inserts tables of one database (up to 1000) as
+	// CreateTable does, in as few statements as the store can; on ECONFLICT
+	// the message names a taken table.
+	CreateTables(ctx context.Context, database string, tables []*mesh.Table) error
 	// UpdateTable replaces everything but the keys and the creation time if
 	// the stored version is expectedVersion. ENOTFOUND; ECONFLICT if stale.
 	UpdateTable(ctx context.Context, t *mesh.Table, expectedVersion int64) error
@@ -127,14 +133,15 @@ type SearchTerm struct {
 	Prefix bool
 }
 
-// Tokens splits s into lowercase runs of letters and digits.
+// Tokens splits s into lowercase runs of letters and digits (of any script).
 func Tokens(s string) []string {
 	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127 && isLetter(r))
+		if r < utf8.RuneSelf {
+			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+		}
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
 	})
 }
-
-func isLetter(r rune) bool { return strings.ToLower(string(r)) != strings.ToUpper(string(r)) }
 
 // Matches reports whether text holds every term (as a token, or a token
 // prefix for prefix terms). Stores use it to tell which field or column of
@@ -236,13 +243,11 @@ func Excerpt(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8RuneStart(s[n]) {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n] + "…"
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // SearchLimit applies the search limit's default (20) and bound (100).
 func SearchLimit(n int) int {

@@ -317,6 +317,18 @@ func (tx *Tx) CreateTable(ctx context.Context, t *mesh.Table) error {
 	return nil
 }
 
+// CreateTables inserts the tables one by one (PostgreSQL parses once per
+// connection; the cost is the round trips, acceptable for its use).
+func (tx *Tx) CreateTables(ctx context.Context, database string, tables []*mesh.Table) error {
+	for _, t := range tables {
+		t.DatabaseName = database
+		if err := tx.CreateTable(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // UpdateTable replaces t's fields if the stored version is expectedVersion.
 func (tx *Tx) UpdateTable(ctx context.Context, t *mesh.Table, expectedVersion int64) error {
 	now := tx.stamp()
@@ -364,12 +376,20 @@ func (tx *Tx) SearchCatalog(ctx context.Context, q store.SearchQuery) ([]store.S
 		return nil, nil
 	}
 	limit := store.SearchLimit(q.Limit)
-	rows, err := tx.tx.Query(ctx, `WITH q AS (SELECT to_tsquery('simple', $1) AS q)
-		SELECT kind, id, score FROM (
-			SELECT 'd' AS kind, d.id, ts_rank('{0.1, 0.2, 0.4, 1.0}', d.search, q.q) AS score FROM catalog_databases d, q WHERE d.search @@ q.q
+	// As on SQLite, each phase ranks at most searchCandidates matches: the
+	// matches anywhere, and the matches on names (weight A), so a term in
+	// most of the catalog neither ranks every table nor hides the tables
+	// named after it.
+	rows, err := tx.tx.Query(ctx, `WITH q AS (SELECT to_tsquery('simple', $1) AS q, to_tsquery('simple', $2) AS qn),
+		c AS (
+			(SELECT 'd' AS kind, d.id, d.search FROM catalog_databases d, q WHERE d.search @@ q.q LIMIT $3)
 			UNION ALL
-			SELECT 't', t.id, ts_rank('{0.1, 0.2, 0.4, 1.0}', t.search, q.q) FROM catalog_tables t, q WHERE t.search @@ q.q
-		) m ORDER BY score DESC, kind, id LIMIT $2`, tsQuery(terms), limit)
+			(SELECT 't', t.id, t.search FROM catalog_tables t, q WHERE t.search @@ q.q LIMIT $3)
+			UNION ALL
+			(SELECT 't', t.id, t.search FROM catalog_tables t, q WHERE t.search @@ q.qn LIMIT $3)
+		)
+		SELECT kind, id, max(ts_rank('{0.1, 0.2, 0.4, 1.0}', c.search, q.q)) AS score FROM c, q
+		GROUP BY kind, id ORDER BY score DESC, kind, id LIMIT $4`, tsQuery(terms, ""), tsQuery(terms, "A"), searchCandidates, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search catalog: %w", err)
 	}
@@ -410,14 +430,23 @@ func (tx *Tx) SearchCatalog(ctx context.Context, q store.SearchQuery) ([]store.S
 	return hits, nil
 }
 
+// searchCandidates bounds how many matches each search phase ranks.
+const searchCandidates = 1000
+
 // tsQuery builds a tsquery from terms: each a quoted lexeme (so no input is
-// read as tsquery syntax), all required.
-func tsQuery(terms []store.SearchTerm) string {
+// read as tsquery syntax), all required, restricted to weights (such as "A"
+// for names) when weights is set.
+func tsQuery(terms []store.SearchTerm, weights string) string {
 	parts := make([]string, len(terms))
 	for i, t := range terms {
 		parts[i] = "'" + strings.ReplaceAll(t.Text, "'", "''") + "'"
-		if t.Prefix {
-			parts[i] += ":*"
+		switch {
+		case t.Prefix || weights != "":
+			parts[i] += ":"
+			if t.Prefix {
+				parts[i] += "*"
+			}
+			parts[i] += weights
 		}
 	}
 	return strings.Join(parts, " & ")

@@ -35,19 +35,29 @@ func scanDatabase(row scanner) (*mesh.Database, int64, error) {
 	return &d, id, nil
 }
 
+// unmarshalMap decodes a parameter map; "{}" leaves m nil, as it was written.
 func unmarshalMap(s string, m *map[string]string) error {
-	if s == "" || s == "{}" {
+	if s == "" || s == "{}" || s == "null" {
+		return nil
+	}
+	p := &columnScanner{s: s}
+	if v, ok := p.params(); ok && p.i == len(s) {
+		*m = v
 		return nil
 	}
 	return json.Unmarshal([]byte(s), m)
 }
 
+// marshalJSON encodes v without escaping <, > and & (column types such as
+// array<string> stay readable, and decodeColumns reads them directly).
 func marshalJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		panic("catalog json: " + err.Error()) // plain maps and structs always marshal
 	}
-	return string(b)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func boolInt(b bool) int {
@@ -239,15 +249,15 @@ func scanTable(row scanner) (*mesh.Table, int64, error) {
 	if err := unmarshalMap(params, &t.Parameters); err != nil {
 		return nil, 0, fmt.Errorf("table %s.%s parameters: %w", t.DatabaseName, t.Name, err)
 	}
-	if err := json.Unmarshal([]byte(cols), &t.Columns); err != nil {
+	var err error
+	if t.Columns, err = decodeColumns(cols); err != nil {
 		return nil, 0, fmt.Errorf("table %s.%s columns: %w", t.DatabaseName, t.Name, err)
 	}
 	if parts != "" && parts != "[]" && parts != "null" {
-		if err := json.Unmarshal([]byte(parts), &t.PartitionKeys); err != nil {
+		if t.PartitionKeys, err = decodeColumns(parts); err != nil {
 			return nil, 0, fmt.Errorf("table %s.%s partition keys: %w", t.DatabaseName, t.Name, err)
 		}
 	}
-	var err error
 	if t.CreatedAt, err = parseTime(created); err != nil {
 		return nil, 0, err
 	}
@@ -329,34 +339,79 @@ func tableJSON(t *mesh.Table) (format, params, cols, parts string) {
 
 // CreateTable inserts t with version 1.
 func (tx *Tx) CreateTable(ctx context.Context, t *mesh.Table) error {
+	return tx.CreateTables(ctx, t.DatabaseName, []*mesh.Table{t})
+}
+
+// CreateTables inserts the tables with two statements, one for the rows and
+// one for their search entries: parsing a statement costs as much as running it.
+func (tx *Tx) CreateTables(ctx context.Context, database string, tables []*mesh.Table) error {
+	if len(tables) == 0 {
+		return nil
+	}
 	var dbID int64
-	err := tx.tx.QueryRowContext(ctx, `SELECT id FROM catalog_databases WHERE name = ?`, t.DatabaseName).Scan(&dbID)
+	err := tx.tx.QueryRowContext(ctx, `SELECT id FROM catalog_databases WHERE name = ?`, database).Scan(&dbID)
 	if isNoRows(err) {
-		return mesh.NotFound("database", t.DatabaseName)
+		return mesh.NotFound("database", database)
 	}
 	if err != nil {
-		return fmt.Errorf("create table %s.%s: %w", t.DatabaseName, t.Name, err)
+		return fmt.Errorf("create tables in %s: %w", database, err)
 	}
 	now := tx.now()
-	format, params, cols, parts := tableJSON(t)
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO catalog_tables
+	stamp := formatTime(now)
+	var q strings.Builder
+	q.WriteString(`INSERT INTO catalog_tables
 		(database_id, database_name, name, description, table_type, location, format, parameters, columns, partition_keys,
-		 has_pii, created_at, updated_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (database_name, name) DO NOTHING`,
-		dbID, t.DatabaseName, t.Name, t.Description, t.TableType, t.Location, format, params, cols, parts,
-		boolInt(t.HasPII()), formatTime(now), formatTime(now))
+		 has_pii, created_at, updated_at, version) VALUES `)
+	args := make([]any, 0, 13*len(tables))
+	for i, t := range tables {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)")
+		format, params, cols, parts := tableJSON(t)
+		args = append(args, dbID, database, t.Name, t.Description, t.TableType, t.Location, format, params, cols, parts,
+			boolInt(t.HasPII()), stamp, stamp)
+	}
+	q.WriteString(" ON CONFLICT (database_name, name) DO NOTHING RETURNING id, name")
+	rows, err := tx.tx.QueryContext(ctx, q.String(), args...)
 	if err != nil {
-		return fmt.Errorf("create table %s.%s: %w", t.DatabaseName, t.Name, err)
+		return fmt.Errorf("create tables in %s: %w", database, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return mesh.Errorf(mesh.ECONFLICT, "table %q exists already in database %q", t.Name, t.DatabaseName)
+	ids := make(map[string]int64, len(tables))
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			rows.Close()
+			return fmt.Errorf("create tables in %s: %w", database, err)
+		}
+		ids[name] = id
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("create table %s.%s: %w", t.DatabaseName, t.Name, err)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("create tables in %s: %w", database, err)
 	}
-	t.CreatedAt, t.UpdatedAt, t.Version = now, now, 1
-	return tx.index(ctx, id, store.TableDoc(t), false)
+	q.Reset()
+	q.WriteString(`INSERT INTO catalog_fts (rowid, name, description, parameters, columns) VALUES `)
+	args = args[:0]
+	for i, t := range tables {
+		id, ok := ids[t.Name]
+		if !ok {
+			return mesh.Errorf(mesh.ECONFLICT, "table %q exists already in database %q", t.Name, database)
+		}
+		delete(ids, t.Name) // a name given twice conflicts with itself
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?)")
+		doc := store.TableDoc(t)
+		args = append(args, id, doc.Name, doc.Description, doc.Parameters, doc.Columns)
+		t.DatabaseName, t.CreatedAt, t.UpdatedAt, t.Version = database, now, now, 1
+	}
+	if _, err := tx.tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("create tables in %s: index: %w", database, err)
+	}
+	return nil
 }
 
 // UpdateTable replaces t's fields if the stored version is expectedVersion.
@@ -405,53 +460,72 @@ func (tx *Tx) DeleteTable(ctx context.Context, database, name string) error {
 	return nil
 }
 
+// searchCandidates bounds how many matches of a search are ranked: bm25
+// costs a few microseconds a row here, and a term found in most of the
+// catalog (such as "id") would otherwise rank every table. Matches on names
+// and matches anywhere are each ranked up to this bound, so a search is exact
+// whenever it matches fewer rows, and otherwise still finds the tables whose
+// names match among the first candidates.
+const searchCandidates = 1000
+
 // SearchCatalog ranks databases and tables with FTS5's bm25 (names weigh
-// most, then descriptions, parameter values, columns) and reports which
-// database, table or column matched.
+// most, then descriptions, columns, parameter values) and reports which
+// database, table or column matched. One statement finds, ranks and reads
+// the hits.
 func (tx *Tx) SearchCatalog(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, error) {
 	terms := store.SearchTerms(q.Text)
 	if len(terms) == 0 {
 		return nil, nil
 	}
 	limit := store.SearchLimit(q.Limit)
-	rows, err := tx.tx.QueryContext(ctx, `SELECT rowid, rank FROM catalog_fts WHERE catalog_fts MATCH ? ORDER BY rank LIMIT ?`,
-		ftsQuery(terms), limit)
+	rows, err := tx.tx.QueryContext(ctx, `SELECT m.rowid, m.rank,
+			coalesce(d.name, ''), coalesce(d.description, ''), coalesce(d.parameters, '{}'),
+			coalesce(t.database_name, ''), coalesce(t.name, ''), coalesce(t.description, ''), coalesce(t.parameters, '{}'),
+			coalesce(t.columns, '[]'), coalesce(t.partition_keys, '[]')
+		FROM (SELECT rowid, min(rank) AS rank FROM (
+				SELECT rowid, rank FROM (SELECT rowid, rank FROM catalog_fts WHERE catalog_fts MATCH ?1 LIMIT ?3)
+				UNION ALL
+				SELECT rowid, rank FROM (SELECT rowid, rank FROM catalog_fts WHERE catalog_fts MATCH ?2 LIMIT ?3)
+			) GROUP BY rowid ORDER BY rank LIMIT ?4) m
+		LEFT JOIN catalog_databases d ON d.id = -m.rowid
+		LEFT JOIN catalog_tables t ON t.id = m.rowid
+		ORDER BY m.rank`, ftsQuery(terms), "{name} : ("+ftsQuery(terms)+")", searchCandidates, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search catalog: %w", err)
 	}
-	type match struct {
-		rowid int64
-		score float64
-	}
-	var matches []match
+	defer rows.Close()
+	var hits []store.SearchHit
 	for rows.Next() {
-		var m match
-		if err := rows.Scan(&m.rowid, &m.score); err != nil {
-			rows.Close()
+		var rowid int64
+		var rank float64
+		var d mesh.Database
+		var t mesh.Table
+		var dParams, tParams, cols, parts string
+		if err := rows.Scan(&rowid, &rank, &d.Name, &d.Description, &dParams,
+			&t.DatabaseName, &t.Name, &t.Description, &tParams, &cols, &parts); err != nil {
 			return nil, fmt.Errorf("search catalog: %w", err)
 		}
-		matches = append(matches, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search catalog: %w", err)
-	}
-	var hits []store.SearchHit
-	for _, m := range matches {
-		score := -m.score // bm25 is lower for better matches
-		if m.rowid < 0 {
-			d, _, err := scanDatabase(tx.tx.QueryRowContext(ctx, `SELECT `+databaseCols+` FROM catalog_databases WHERE id = ?`, -m.rowid))
-			if err != nil {
-				return nil, fmt.Errorf("search catalog: database %d: %w", -m.rowid, err)
+		score := -rank // bm25 is lower for better matches
+		if rowid < 0 {
+			if err := unmarshalMap(dParams, &d.Parameters); err != nil {
+				return nil, fmt.Errorf("search catalog: database %s: %w", d.Name, err)
 			}
-			hits = append(hits, store.DatabaseHits(d, score, terms)...)
+			hits = append(hits, store.DatabaseHits(&d, score, terms)...)
 			continue
 		}
-		t, _, err := scanTable(tx.tx.QueryRowContext(ctx, `SELECT `+tableCols+` FROM catalog_tables WHERE id = ?`, m.rowid))
-		if err != nil {
-			return nil, fmt.Errorf("search catalog: table %d: %w", m.rowid, err)
+		if err := unmarshalMap(tParams, &t.Parameters); err != nil {
+			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
 		}
-		hits = append(hits, store.TableHits(t, score, terms)...)
+		if t.Columns, err = decodeColumns(cols); err != nil {
+			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
+		}
+		if t.PartitionKeys, err = decodeColumns(parts); err != nil {
+			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
+		}
+		hits = append(hits, store.TableHits(&t, score, terms)...)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search catalog: %w", err)
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
 	if len(hits) > limit {

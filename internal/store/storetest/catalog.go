@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -14,6 +15,88 @@ func init() {
 	register("catalog/tables", testCatalogTables)
 	register("catalog/filters", testCatalogFilters)
 	register("catalog/search", testCatalogSearch)
+	register("catalog/batch", testCatalogBatch)
+	register("catalog/search-many", testCatalogSearchMany)
+}
+
+// testCatalogSearchMany checks that a term matching more rows than a store
+// ranks still finds the table named after it, created last.
+func testCatalogSearchMany(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if err := tx.CreateDatabase(ctx, &mesh.Database{Name: "big"}); err != nil {
+			return err
+		}
+		for start := 0; start < 1500; start += 500 {
+			var batch []*mesh.Table
+			for i := start; i < start+500; i++ {
+				batch = append(batch, &mesh.Table{Name: fmt.Sprintf("t%04d", i), Description: "holds a widget",
+					Columns: []mesh.Column{{Name: "widget_id", Type: "bigint"}}})
+			}
+			if err := tx.CreateTables(ctx, "big", batch); err != nil {
+				return err
+			}
+		}
+		return tx.CreateTable(ctx, &mesh.Table{DatabaseName: "big", Name: "widget", Columns: []mesh.Column{{Name: "id", Type: "bigint"}}})
+	})
+	mustView(t, s, func(tx store.Tx) error {
+		hits, err := tx.SearchCatalog(ctx, store.SearchQuery{Text: "widget", Limit: 5})
+		if err != nil {
+			return err
+		}
+		if len(hits) != 5 || hits[0].Kind != store.HitTable || hits[0].Table != "widget" {
+			t.Errorf("got %+v, want the table named widget first of 5 hits", hits)
+		}
+		return nil
+	})
+}
+
+func testCatalogBatch(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreateDatabase(ctx, &mesh.Database{Name: "sales"}) })
+	batch := []*mesh.Table{sampleTable("", "a", true), sampleTable("", "b", false), sampleTable("", "c", false)}
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreateTables(ctx, "sales", batch) })
+	for _, tb := range batch {
+		if tb.Version != 1 || tb.DatabaseName != "sales" || tb.CreatedAt.IsZero() {
+			t.Errorf("after batch: got %s.%s version %d created %v, want sales, version 1 and a time", tb.DatabaseName, tb.Name, tb.Version, tb.CreatedAt)
+		}
+	}
+	tests := []struct {
+		name     string
+		database string
+		tables   []*mesh.Table
+		want     string
+	}{
+		{"taken name", "sales", []*mesh.Table{sampleTable("", "d", false), sampleTable("", "b", false)}, mesh.ECONFLICT},
+		{"name twice", "sales", []*mesh.Table{sampleTable("", "e", false), sampleTable("", "e", false)}, mesh.ECONFLICT},
+		{"no database", "nope", []*mesh.Table{sampleTable("", "f", false)}, mesh.ENOTFOUND},
+	}
+	for _, tt := range tests {
+		err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateTables(ctx, tt.database, tt.tables) })
+		if got := mesh.ErrorCode(err); got != tt.want {
+			t.Errorf("%s: got %v, want %s", tt.name, err, tt.want)
+		}
+	}
+	mustView(t, s, func(tx store.Tx) error {
+		ts, err := tx.FindTables(ctx, store.TableFilter{Database: "sales"})
+		var got []string
+		for _, tb := range ts {
+			got = append(got, tb.Name)
+		}
+		if want := []string{"a", "b", "c"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("tables: got %v, want %v (failed batches leave nothing)", got, want)
+		}
+		hits, err2 := tx.SearchCatalog(ctx, store.SearchQuery{Text: "customer"})
+		if len(hits) != 3 {
+			t.Errorf("search: got %d hits, want a column hit per table", len(hits))
+		}
+		if err == nil {
+			err = err2
+		}
+		return err
+	})
 }
 
 func mustUpdate(t *testing.T, s store.Store, fn func(tx store.Tx) error) {
@@ -287,7 +370,7 @@ func testCatalogSearch(t *testing.T, open Opener) {
 			{DatabaseName: "sales", Name: "orders", Description: "one row per order", Columns: []mesh.Column{{Name: "id", Type: "bigint"}}},
 			{DatabaseName: "sales", Name: "customers", Description: "who buys",
 				Columns: []mesh.Column{{Name: "id", Type: "bigint"}, {Name: "email_address", Type: "string", Comment: "where invoices go"}}},
-			{DatabaseName: "hr", Name: "employees", Description: "staff",
+			{DatabaseName: "hr", Name: "employees", Description: "staff 従業員",
 				Columns: []mesh.Column{{Name: "salary", Type: "decimal", Parameters: map[string]string{"classification": "confidential"}}}},
 		} {
 			if err := tx.CreateTable(ctx, tb); err != nil {
@@ -308,6 +391,7 @@ func testCatalogSearch(t *testing.T, open Opener) {
 		{"parameter value", "retail", []hit{{"database", "sales", "", ""}}},
 		{"column parameter value", "confidential", []hit{{"column", "hr", "employees", "salary"}}},
 		{"prefix", "employ*", []hit{{"table", "hr", "employees", ""}}},
+		{"other scripts", "従業員", []hit{{"table", "hr", "employees", ""}}},
 		{"all words required", "payroll orders", nil},
 		{"case and underscores", "EMAIL_Address", []hit{{"column", "sales", "customers", "email_address"}}},
 		{"syntax is not interpreted", `" OR ' AND NOT col:x *`, nil},

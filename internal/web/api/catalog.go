@@ -163,7 +163,11 @@ func (h *catalogHandlers) listDatabases(w http.ResponseWriter, r *http.Request) 
 		for i, d := range ds {
 			list[i] = catalog.ToGlueDatabase(d, h.catalogID)
 		}
-		web.WriteJSON(w, http.StatusOK, map[string]any{"DatabaseList": list, "NextToken": next})
+		out := map[string]any{"DatabaseList": list}
+		if next != "" { // Glue leaves NextToken out on the last page
+			out["NextToken"] = next
+		}
+		web.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
 	if ds == nil {

@@ -93,7 +93,11 @@ func (h *catalogHandlers) listTables(w http.ResponseWriter, r *http.Request) err
 		for i, t := range ts {
 			list[i] = catalog.ToGlueTable(t, h.catalogID)
 		}
-		web.WriteJSON(w, http.StatusOK, map[string]any{"TableList": list, "NextToken": next})
+		out := map[string]any{"TableList": list}
+		if next != "" { // Glue leaves NextToken out on the last page
+			out["NextToken"] = next
+		}
+		web.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
 	if ts == nil {

@@ -384,3 +384,34 @@ func TestCatalogRoutesDocumented(t *testing.T) {
 		t.Error("no catalog routes registered")
 	}
 }
+
+func TestTablePatchAndPut(t *testing.T) {
+	h := newCatalogServer(t)
+	call(t, h, "admin", "POST", "/api/v1/catalog/databases", `{"name": "sales"}`)
+	res := call(t, h, "admin", "POST", "/api/v1/catalog/databases/sales/tables",
+		`{"name": "orders", "description": "v1", "columns": [{"name": "id", "type": "bigint"}, {"name": "email", "type": "string"}]}`)
+	if res.status != 201 || res.header.Get("Location") != "/api/v1/catalog/databases/sales/tables/orders" {
+		t.Fatalf("create: got %d %s", res.status, res.raw)
+	}
+	columns := func(r response) int { c, _ := r.body["columns"].([]any); return len(c) }
+	res = call(t, h, "admin", "PATCH", "/api/v1/catalog/databases/sales/tables/orders", `{"description": "v2", "version": 1}`)
+	if res.status != 200 || res.body["description"] != "v2" || columns(res) != 2 || res.body["version"] != 2.0 {
+		t.Errorf("patch: got %d %s, want v2 with both columns kept at version 2", res.status, res.raw)
+	}
+	res = call(t, h, "admin", "PUT", "/api/v1/catalog/databases/sales/tables/orders", `{"name": "orders", "columns": [{"name": "id", "type": "bigint"}]}`, "If-Match", `W/"2"`)
+	if res.status != 200 || res.body["description"] != nil || columns(res) != 1 {
+		t.Errorf("put: got %d %s, want the description cleared and one column", res.status, res.raw)
+	}
+	res = call(t, h, "admin", "PATCH", "/api/v1/catalog/databases/sales/tables/orders", `{"columns": [{"name": "id"}], "version": 3}`)
+	if res.status != 400 || res.errField() != "columns[0].type" {
+		t.Errorf("bad patch: got %d field %q, want 400 naming columns[0].type", res.status, res.errField())
+	}
+	res = call(t, h, "admin", "PATCH", "/api/v1/catalog/databases/sales/tables/orders", `{"database_name": "hr", "version": 3}`)
+	if res.status != 400 || res.errField() != "database_name" {
+		t.Errorf("move: got %d field %q, want 400 naming database_name", res.status, res.errField())
+	}
+	res = call(t, h, "admin", "POST", "/api/v1/catalog/databases/sales/tables", `{"name": "x", "version": 4}`)
+	if res.status != 400 || res.errField() != "version" {
+		t.Errorf("create with a version: got %d field %q, want 400 naming version", res.status, res.errField())
+	}
+}
