@@ -10,40 +10,23 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
 )
 
-// Database is a catalog database in meshgate's shape.
-type Database struct {
-	Name        string            `json:"name"`
-	Description string            `json:"description,omitempty"`
-	LocationURI string            `json:"location_uri,omitempty"`
-	Parameters  map[string]string `json:"parameters,omitempty"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-	Version     int64             `json:"version"`
-}
-
-// Column is a table column or partition key.
-type Column struct {
-	Name       string            `json:"name"`
-	Type       string            `json:"type"`
-	Comment    string            `json:"comment,omitempty"`
-	Parameters map[string]string `json:"parameters,omitempty"`
-}
-
-// SerDe names a table's serializer/deserializer.
-type SerDe struct {
-	Name                 string            `json:"name,omitempty"`
-	SerializationLibrary string            `json:"serialization_library,omitempty"`
-	Parameters           map[string]string `json:"parameters,omitempty"`
-}
-
-// StorageFormat is how a table's files are read and written.
-type StorageFormat struct {
-	InputFormat  string `json:"input_format,omitempty"`
-	OutputFormat string `json:"output_format,omitempty"`
-	SerDe        SerDe  `json:"serde"`
-}
+// The catalog types whose JSON is the server's own are the server's types.
+// Table stays the client's: CreateTables sends it as the body, which must
+// leave out the fields the server sets (times, version) while they are zero.
+type (
+	// Database is a catalog database in meshgate's shape.
+	Database = mesh.Database
+	// Column is a table column or partition key.
+	Column = mesh.Column
+	// SerDe names a table's serializer/deserializer.
+	SerDe = mesh.SerDe
+	// StorageFormat is how a table's files are read and written.
+	StorageFormat = mesh.StorageFormat
+)
 
 // Table is a catalog table in meshgate's shape.
 type Table struct {
