@@ -398,6 +398,7 @@ func (s *Service) Authorize(p mesh.Principal, action mesh.Permission, r mesh.Res
 // CheckAuthorizeCaller decides whether the caller may ask about principal p
 // and resource r: about itself or its own account, as a mesh admin, or as an
 // admin of the account that owns the resource.
+// Errors: EUNAUTHORIZED, EFORBIDDEN.
 func (s *Service) CheckAuthorizeCaller(ctx context.Context, p mesh.Principal, r mesh.Resource) error {
 	a, err := actor(ctx)
 	if err != nil {

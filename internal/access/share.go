@@ -187,7 +187,7 @@ func (s *Service) endShareIfEmpty(ctx context.Context, tx store.Tx, c *changes, 
 
 // ListInvitations returns an account's invitations (every account's for a
 // mesh admin asking with accountID empty), newest first, with expiry applied.
-// status filters by effective status. Errors: EFORBIDDEN.
+// status filters by effective status. Errors: EUNAUTHORIZED, EFORBIDDEN.
 func (s *Service) ListInvitations(ctx context.Context, accountID, status string) ([]*mesh.Invitation, error) {
 	a, err := actor(ctx)
 	if err != nil {
@@ -327,7 +327,7 @@ func (s *Service) expire(ctx context.Context, tx store.Tx, inv *mesh.Invitation)
 
 // ResendInvitation offers a pending or expired invitation again with a new
 // expiry. Mesh admins and the owning account's admins may resend.
-// Errors: ENOTFOUND, EFORBIDDEN, ECONFLICT (decided, or its share ended).
+// Errors: EUNAUTHORIZED, ENOTFOUND, EFORBIDDEN, ECONFLICT (decided, or its share ended).
 func (s *Service) ResendInvitation(ctx context.Context, id int64) (*mesh.Invitation, error) {
 	a, err := actor(ctx)
 	if err != nil {

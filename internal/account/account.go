@@ -122,7 +122,7 @@ func Validate(a *mesh.Account) error {
 }
 
 // CreateAccount onboards an account. Only mesh admins onboard.
-// Errors: EINVALID, EFORBIDDEN, ECONFLICT (the id exists).
+// Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ECONFLICT (the id exists).
 func (s *Service) CreateAccount(ctx context.Context, a *mesh.Account) error {
 	if err := requireMeshAdmin(ctx, "onboard accounts"); err != nil {
 		return err
@@ -190,7 +190,7 @@ type Update struct {
 
 // UpdateAccount changes an account. Mesh admins change anything; an
 // account's admins change its name and email, not its organization (which
-// decides how shares reach it). Errors: EINVALID, EFORBIDDEN, ENOTFOUND.
+// decides how shares reach it). Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND.
 func (s *Service) UpdateAccount(ctx context.Context, id string, upd Update) (*mesh.Account, error) {
 	actor := mesh.ActorFromContext(ctx)
 	if actor == nil {
@@ -254,7 +254,7 @@ type DependentsDetails struct {
 // ECONFLICT listing those dependents, unless force is set; a forced
 // offboarding runs the registered clean-ups and records everything affected
 // in the audit log. Only mesh admins offboard, and never the central account.
-// Errors: EFORBIDDEN, ENOTFOUND, ECONFLICT, EINVALID.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, ECONFLICT, EINVALID.
 func (s *Service) OffboardAccount(ctx context.Context, id string, force bool) (*Offboarding, error) {
 	if err := requireMeshAdmin(ctx, "offboard accounts"); err != nil {
 		return nil, err

@@ -93,6 +93,7 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*Login, error) {
 }
 
 // Logout ends the actor's session. A call made with an API token ends nothing.
+// Errors: EUNAUTHORIZED.
 func (s *Service) Logout(ctx context.Context) error {
 	actor, err := actorOf(ctx)
 	if err != nil {
