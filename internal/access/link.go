@@ -15,11 +15,8 @@ func (s *Service) ListLinks(ctx context.Context, accountID string) ([]*mesh.Reso
 	if err != nil {
 		return nil, err
 	}
-	if accountID == "" && !a.IsMeshAdmin() {
-		accountID = a.AccountID
-	}
-	if accountID != "" && accountID != a.AccountID && !a.IsMeshAdmin() {
-		return nil, mesh.Errorf(mesh.EFORBIDDEN, "you may list only your own account's resource links")
+	if accountID, err = listedAccount(a, accountID, "resource links"); err != nil {
+		return nil, err
 	}
 	var out []*mesh.ResourceLink
 	err = s.store.View(ctx, func(tx store.Tx) (err error) {

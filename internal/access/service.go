@@ -376,6 +376,20 @@ func actor(ctx context.Context) (*mesh.Actor, error) {
 	return a, nil
 }
 
+// listedAccount decides whose things (what: "invitations", ...) a listing
+// shows: the account asked for, or the actor's own when none is named; a mesh
+// admin naming none sees every account's (""). Only mesh admins list another
+// account's (EFORBIDDEN).
+func listedAccount(a *mesh.Actor, accountID, what string) (string, error) {
+	if accountID == "" && !a.IsMeshAdmin() {
+		accountID = a.AccountID
+	}
+	if accountID != "" && accountID != a.AccountID && !a.IsMeshAdmin() {
+		return "", mesh.Errorf(mesh.EFORBIDDEN, "you may list only your own account's %s", what)
+	}
+	return accountID, nil
+}
+
 // Authorize decides one request for a data engine or another capability.
 // The principal may name its account's resource links in place of the
 // shared database. Errors: EINVALID for a malformed request.

@@ -193,11 +193,8 @@ func (s *Service) ListInvitations(ctx context.Context, accountID, status string)
 	if err != nil {
 		return nil, err
 	}
-	if accountID == "" && !a.IsMeshAdmin() {
-		accountID = a.AccountID
-	}
-	if accountID != "" && accountID != a.AccountID && !a.IsMeshAdmin() {
-		return nil, mesh.Errorf(mesh.EFORBIDDEN, "you may list only your own account's invitations")
+	if accountID, err = listedAccount(a, accountID, "invitations"); err != nil {
+		return nil, err
 	}
 	now := s.clock.Now()
 	var out []*mesh.Invitation
