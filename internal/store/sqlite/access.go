@@ -12,11 +12,6 @@ import (
 
 const grantColumns = `id, principal, database, tbl, col_mode, columns, permissions, grantable, status, share_id, source, granted_by, created_at, updated_at, version`
 
-// isAccessUnique reports whether err is a UNIQUE constraint violation.
-func isAccessUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
 // CreateGrant stores g and sets its ID.
 func (tx *Tx) CreateGrant(ctx context.Context, g *mesh.Grant) error {
 	tbl, mode, cols := store.EncodeResource(g.Resource)
@@ -26,7 +21,7 @@ func (tx *Tx) CreateGrant(ctx context.Context, g *mesh.Grant) error {
 		string(g.Principal), g.Principal.Account(), !g.Principal.IsAccount(), g.Resource.Database, tbl, mode, cols,
 		int64(g.Permissions), int64(g.Grantable), g.Status, g.ShareID, string(g.Source), g.GrantedBy,
 		formatTime(g.CreatedAt), formatTime(g.UpdatedAt))
-	if isAccessUnique(err) {
+	if isUniqueViolation(err) {
 		return mesh.Errorf(mesh.ECONFLICT, "%s already has a grant on %s", g.Principal, g.Resource)
 	}
 	if err != nil {
@@ -199,7 +194,7 @@ func scanShare(sc rowScanner) (*mesh.Share, error) {
 func (tx *Tx) CreateShare(ctx context.Context, s *mesh.Share) error {
 	res, err := tx.tx.ExecContext(ctx, `INSERT INTO shares (account_id, database, tbl, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		s.AccountID, s.Database, s.Table, s.Status, formatTime(s.CreatedAt), formatTime(s.UpdatedAt))
-	if isAccessUnique(err) {
+	if isUniqueViolation(err) {
 		return mesh.Errorf(mesh.ECONFLICT, "account %s already has a share of %s", s.AccountID, s.Database)
 	}
 	if err != nil {
@@ -362,7 +357,7 @@ func scanLink(sc rowScanner) (*mesh.ResourceLink, error) {
 func (tx *Tx) CreateResourceLink(ctx context.Context, l *mesh.ResourceLink) error {
 	res, err := tx.tx.ExecContext(ctx, `INSERT INTO resource_links (account_id, name, database, tbl, share_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		l.AccountID, l.Name, l.Database, l.Table, l.ShareID, formatTime(l.CreatedAt))
-	if isAccessUnique(err) {
+	if isUniqueViolation(err) {
 		return mesh.Errorf(mesh.ECONFLICT, "account %s already has a resource link named %q", l.AccountID, l.Name)
 	}
 	if err != nil {
