@@ -140,7 +140,7 @@ func (d *Deps) offboardAccount(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// identLimit parses a page size, def when empty.
+// identLimit parses a page size from 1 to max, def when empty.
 func identLimit(s string, def, max int) (int, error) {
 	if s == "" {
 		return def, nil

@@ -108,11 +108,8 @@ func setETag(w http.ResponseWriter, version int64) {
 // listParams reads limit and pii.
 func listParams(r *http.Request) (limit int, pii *bool, err error) {
 	q := r.URL.Query()
-	if s := q.Get("limit"); s != "" {
-		limit, err = strconv.Atoi(s)
-		if err != nil || limit < 1 || limit > catalog.MaxListLimit {
-			return 0, nil, mesh.Invalid("limit", "must be a number from 1 to %d", catalog.MaxListLimit)
-		}
+	if limit, err = identLimit(q.Get("limit"), 0, catalog.MaxListLimit); err != nil {
+		return 0, nil, err
 	}
 	switch s := strings.ToLower(q.Get("pii")); s {
 	case "":
@@ -360,12 +357,9 @@ func (h *catalogHandlers) search(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(q) == "" {
 		return mesh.Invalid("q", "is required")
 	}
-	limit := 0
-	if s := r.URL.Query().Get("limit"); s != "" {
-		var err error
-		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 100 {
-			return mesh.Invalid("limit", "must be a number from 1 to 100")
-		}
+	limit, err := identLimit(r.URL.Query().Get("limit"), 0, 100)
+	if err != nil {
+		return err
 	}
 	hits, err := h.svc.Search(r.Context(), catalog.SearchQuery{Text: q, Limit: limit})
 	if err != nil {
