@@ -44,13 +44,11 @@ func (d *Deps) listAccounts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := store.AccountFilter{Organization: q.Get("organization"), Limit: limit}
-	if tok := q.Get("next_token"); tok != "" {
-		var c accountCursor
-		if err := d.Pages.Decode("next_token", tok, &c); err != nil {
-			return err
-		}
-		f.AfterID = c.After
+	var c accountCursor
+	if err := d.readCursor(r, &c); err != nil {
+		return err
 	}
+	f.AfterID = c.After
 	as, err := d.Accounts.FindAccounts(r.Context(), f)
 	if err != nil {
 		return err
@@ -138,6 +136,16 @@ func (d *Deps) offboardAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	web.WriteJSON(w, http.StatusOK, res)
 	return nil
+}
+
+// readCursor decodes the request's next_token into the cursor c, which stays
+// zero (the first page) when there is none.
+func (d *Deps) readCursor(r *http.Request, c any) error {
+	tok := r.URL.Query().Get("next_token")
+	if tok == "" {
+		return nil
+	}
+	return d.Pages.Decode("next_token", tok, c)
 }
 
 // identLimit parses a page size from 1 to max, def when empty.
