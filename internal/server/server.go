@@ -150,11 +150,20 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		dir = ""
 	}
 	b, err := s.Auth.Bootstrap(ctx, dir, s.cfg.BootstrapToken)
-	if err != nil || !b.Created {
+	if err != nil {
 		return err
+	}
+	if !b.Created {
+		if s.cfg.Demo {
+			s.log.Info("the demo mesh is seeded only on a fresh store; this one is not fresh, so it is left as it is")
+		}
+		return nil
 	}
 	s.log.Warn("created the first mesh admin; sign in with this temporary password and change it",
 		"username", b.Username, "password", b.Password, "file", b.File, "bootstrap_token", s.cfg.BootstrapToken != "")
+	if s.cfg.Demo {
+		return s.seedDemo(ctx, dir)
+	}
 	return nil
 }
 
