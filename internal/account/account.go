@@ -143,8 +143,8 @@ func (s *Service) CreateAccount(ctx context.Context, a *mesh.Account) error {
 // FindAccountByID returns an account; every signed-in user may read accounts.
 // Errors: EUNAUTHORIZED, ENOTFOUND.
 func (s *Service) FindAccountByID(ctx context.Context, id string) (*mesh.Account, error) {
-	if mesh.ActorFromContext(ctx) == nil {
-		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+	if _, err := actorOf(ctx); err != nil {
+		return nil, err
 	}
 	var a *mesh.Account
 	err := s.store.View(ctx, func(tx store.Tx) error {
@@ -160,8 +160,8 @@ const MaxPage = 1000
 
 // FindAccounts lists accounts ordered by id. Errors: EUNAUTHORIZED, EINVALID.
 func (s *Service) FindAccounts(ctx context.Context, f store.AccountFilter) ([]*mesh.Account, error) {
-	if mesh.ActorFromContext(ctx) == nil {
-		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+	if _, err := actorOf(ctx); err != nil {
+		return nil, err
 	}
 	if f.Limit < 0 || f.Limit > MaxPage {
 		return nil, mesh.Invalid("limit", "must be between 1 and %d", MaxPage)
@@ -192,9 +192,9 @@ type Update struct {
 // account's admins change its name and email, not its organization (which
 // decides how shares reach it). Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND.
 func (s *Service) UpdateAccount(ctx context.Context, id string, upd Update) (*mesh.Account, error) {
-	actor := mesh.ActorFromContext(ctx)
-	if actor == nil {
-		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if !actor.IsMeshAdmin() && !actor.IsAdminOf(id) {
 		return nil, mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins and the account's admins may change account %s", id)
@@ -204,7 +204,7 @@ func (s *Service) UpdateAccount(ctx context.Context, id string, upd Update) (*me
 	}
 	now := s.clock.Now()
 	var a *mesh.Account
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		if a, err = tx.FindAccountByID(ctx, id); err != nil {
 			return err
@@ -328,10 +328,19 @@ func countUsers(ctx context.Context, tx store.Tx, accountID string) (int, error)
 	}
 }
 
+// actorOf returns the actor of ctx, or EUNAUTHORIZED when no one signed in.
+func actorOf(ctx context.Context) (*mesh.Actor, error) {
+	a := mesh.ActorFromContext(ctx)
+	if a == nil {
+		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+	}
+	return a, nil
+}
+
 func requireMeshAdmin(ctx context.Context, what string) error {
-	actor := mesh.ActorFromContext(ctx)
-	if actor == nil {
-		return mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return err
 	}
 	if !actor.IsMeshAdmin() {
 		return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins may %s", what)
