@@ -114,6 +114,14 @@ func validateOwnerFilter(owner string) error {
 	return mesh.ValidateAccountID("owner", owner)
 }
 
+// requireVersion checks that an update names the version it was made from.
+func requireVersion(expected int64) error {
+	if expected <= 0 {
+		return mesh.Invalid("version", "is required: send the version you read (If-Match header or \"version\")")
+	}
+	return nil
+}
+
 // view runs fn in a read transaction and returns what it read.
 func view[T any](ctx context.Context, s store.Store, fn func(tx store.Tx) (T, error)) (T, error) {
 	var out T

@@ -82,8 +82,8 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 	if err := mesh.ValidateName("name", name); err != nil {
 		return nil, err
 	}
-	if expectedVersion <= 0 {
-		return nil, mesh.Invalid("version", "is required: send the version you read (If-Match header or \"version\")")
+	if err := requireVersion(expectedVersion); err != nil {
+		return nil, err
 	}
 	var out *mesh.Database
 	err := s.store.Update(ctx, func(tx store.Tx) error {

@@ -149,8 +149,8 @@ func (s *Service) UpdateTable(ctx context.Context, database, name string, upd Ta
 	if err := validateTableName(database, name); err != nil {
 		return nil, err
 	}
-	if expectedVersion <= 0 {
-		return nil, mesh.Invalid("version", "is required: send the version you read (If-Match header or \"version\")")
+	if err := requireVersion(expectedVersion); err != nil {
+		return nil, err
 	}
 	var out *mesh.Table
 	err := s.store.Update(ctx, func(tx store.Tx) error {
