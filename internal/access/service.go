@@ -367,7 +367,6 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *changes) e
 	return nil
 }
 
-
 // listedAccount decides whose things (what: "invitations", ...) a listing
 // shows: the account asked for, or the actor's own when none is named; a mesh
 // admin naming none sees every account's (""). Only mesh admins list another

@@ -328,7 +328,6 @@ func countUsers(ctx context.Context, tx store.Tx, accountID string) (int, error)
 	}
 }
 
-
 func requireMeshAdmin(ctx context.Context, what string) error {
 	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
