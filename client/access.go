@@ -6,16 +6,13 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
 )
 
 // Resource names a catalog resource: a database (Table empty), all its tables
 // (Table "*"), a table, or some of its columns (Columns or ExcludedColumns).
-type Resource struct {
-	Database        string   `json:"database"`
-	Table           string   `json:"table,omitempty"`
-	Columns         []string `json:"columns,omitempty"`
-	ExcludedColumns []string `json:"excluded_columns,omitempty"`
-}
+type Resource = mesh.Resource
 
 // GrantInput names a grant or a revocation.
 type GrantInput struct {
@@ -41,30 +38,10 @@ type Grant struct {
 }
 
 // Invitation asks an account's admins to accept a share.
-type Invitation struct {
-	ID        int64     `json:"id"`
-	ShareID   int64     `json:"share_id"`
-	AccountID string    `json:"account_id"`
-	Database  string    `json:"database"`
-	Table     string    `json:"table,omitempty"`
-	Status    string    `json:"status"`
-	SentBy    string    `json:"sent_by"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at"`
-	DecidedBy string    `json:"decided_by,omitempty"`
-	DecidedAt time.Time `json:"decided_at,omitzero"`
-}
+type Invitation = mesh.Invitation
 
 // ResourceLink is a pointer in an account's catalog view at a shared resource.
-type ResourceLink struct {
-	ID        int64     `json:"id"`
-	AccountID string    `json:"account_id"`
-	Name      string    `json:"name"`
-	Database  string    `json:"database"`
-	Table     string    `json:"table,omitempty"`
-	ShareID   int64     `json:"share_id"`
-	CreatedAt time.Time `json:"created_at"`
-}
+type ResourceLink = mesh.ResourceLink
 
 // InvitationDecision is an accepted or rejected invitation and its link.
 type InvitationDecision struct {
@@ -87,11 +64,7 @@ type AuthorizeRequest struct {
 }
 
 // Decision answers an AuthorizeRequest, naming the grants that allowed it.
-type Decision struct {
-	Allowed bool    `json:"allowed"`
-	Grants  []int64 `json:"grants"`
-	Reason  string  `json:"reason"`
-}
+type Decision = mesh.Decision
 
 // GrantsFilter selects grants to list; zero fields match everything.
 type GrantsFilter struct {

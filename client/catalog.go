@@ -1,49 +1,29 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
 )
 
-// Database is a catalog database in meshgate's shape.
-type Database struct {
-	Name        string            `json:"name"`
-	Description string            `json:"description,omitempty"`
-	LocationURI string            `json:"location_uri,omitempty"`
-	Parameters  map[string]string `json:"parameters,omitempty"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-	Version     int64             `json:"version"`
-}
-
-// Column is a table column or partition key.
-type Column struct {
-	Name       string            `json:"name"`
-	Type       string            `json:"type"`
-	Comment    string            `json:"comment,omitempty"`
-	Parameters map[string]string `json:"parameters,omitempty"`
-}
-
-// SerDe names a table's serializer/deserializer.
-type SerDe struct {
-	Name                 string            `json:"name,omitempty"`
-	SerializationLibrary string            `json:"serialization_library,omitempty"`
-	Parameters           map[string]string `json:"parameters,omitempty"`
-}
-
-// StorageFormat is how a table's files are read and written.
-type StorageFormat struct {
-	InputFormat  string `json:"input_format,omitempty"`
-	OutputFormat string `json:"output_format,omitempty"`
-	SerDe        SerDe  `json:"serde"`
-}
+// The catalog types whose JSON is the server's own are the server's types.
+// Table stays the client's: CreateTables sends it as the body, which must
+// leave out the fields the server sets (times, version) while they are zero.
+type (
+	// Database is a catalog database in meshgate's shape.
+	Database = mesh.Database
+	// Column is a table column or partition key.
+	Column = mesh.Column
+	// SerDe names a table's serializer/deserializer.
+	SerDe = mesh.SerDe
+	// StorageFormat is how a table's files are read and written.
+	StorageFormat = mesh.StorageFormat
+)
 
 // Table is a catalog table in meshgate's shape.
 type Table struct {
@@ -234,38 +214,6 @@ func (c *Client) Search(ctx context.Context, query string, limit int) ([]SearchH
 
 // doVersioned is Do with an If-Match header carrying the version an update was made from.
 func (c *Client) doVersioned(ctx context.Context, method, path string, query url.Values, in any, version int64, out any) error {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return fmt.Errorf("encode request: %w", err)
-	}
-	u := c.endpoint + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("If-Match", `"`+strconv.FormatInt(version, 10)+`"`)
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return decodeError(resp)
-	}
-	if out == nil {
-		_, err := io.Copy(io.Discard, resp.Body)
-		return err
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("decode %s %s response: %w", method, path, err)
-	}
-	return nil
+	h := http.Header{"If-Match": {`"` + strconv.FormatInt(version, 10) + `"`}}
+	return c.do(ctx, method, path, query, h, in, out)
 }

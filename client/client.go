@@ -67,6 +67,11 @@ func (e *Error) Error() string {
 // Do sends a request with in as its JSON body (nil for none) and decodes the
 // JSON answer into out (nil to discard it). Non-2xx answers become *Error.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	return c.do(ctx, method, path, query, nil, in, out)
+}
+
+// do is Do with extra request headers.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, header http.Header, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -87,6 +92,9 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}

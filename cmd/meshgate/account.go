@@ -95,13 +95,7 @@ func (c *AccountListCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		o.NextToken = page.NextToken
 	}
-	return g.Print(all, accountHeader, func() [][]string {
-		rows := make([][]string, len(all))
-		for i, a := range all {
-			rows[i] = accountRow(a)
-		}
-		return rows
-	})
+	return printRows(g, all, accountHeader, all, accountRow)
 }
 
 // AccountShowCmd shows an account.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/mesh"
 )
 
 // AuditCmd groups the audit log commands (mesh admins).
@@ -36,10 +37,9 @@ func (c *AuditListCmd) Run(ctx context.Context, g *Globals) error {
 	if g.JSON() {
 		return g.PrintJSON(page)
 	}
-	rows := make([][]string, len(page.Entries))
-	for i, e := range page.Entries {
-		rows[i] = []string{fmt.Sprint(e.ID), e.Time.Format(time.RFC3339), e.Principal, e.Action, e.Resource, e.Result, e.RemoteAddr, e.Detail}
-	}
+	rows := rowsOf(page.Entries, func(e *mesh.AuditEntry) []string {
+		return []string{fmt.Sprint(e.ID), e.Time.Format(time.RFC3339), e.Principal, e.Action, e.Resource, e.Result, e.RemoteAddr, e.Detail}
+	})
 	if err := g.PrintTable([]string{"ID", "TIME", "PRINCIPAL", "ACTION", "RESOURCE", "RESULT", "FROM", "DETAIL"}, rows); err != nil {
 		return err
 	}

@@ -41,5 +41,3 @@ func (c *AuthorizeCmd) Run(ctx context.Context, g *Globals) error {
 	_, err = fmt.Fprintf(g.stdout, "%s\t%s\tgrants: %s\n", answer, d.Reason, strings.Join(ids, ","))
 	return err
 }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/meshgate/meshgate/client"
 )
@@ -56,13 +55,6 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(ks)
 	return ks
-}
-
-func fmtTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
 }
 
 // GetDatabaseCmd shows a database.
@@ -138,18 +130,11 @@ func (c *GetDatabasesCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	rows := make([][]string, 0, len(p.Databases))
-	for _, d := range p.Databases {
-		rows = append(rows, []string{d.Name, d.Parameters["data_owner"], d.Parameters["data_owner_name"],
-			d.Parameters["pii_flag"], strconv.FormatInt(d.Version, 10), d.Description})
-	}
-	if err := g.PrintTable([]string{"NAME", "DATA_OWNER", "OWNER_NAME", "PII_FLAG", "VERSION", "DESCRIPTION"}, rows); err != nil {
-		return err
-	}
-	if p.NextToken != "" {
-		fmt.Fprintf(g.stdout, "next token: %s\n", p.NextToken)
-	}
-	return nil
+	rows := rowsOf(p.Databases, func(d client.Database) []string {
+		return []string{d.Name, d.Parameters["data_owner"], d.Parameters["data_owner_name"],
+			d.Parameters["pii_flag"], strconv.FormatInt(d.Version, 10), d.Description}
+	})
+	return printPage(g, []string{"NAME", "DATA_OWNER", "OWNER_NAME", "PII_FLAG", "VERSION", "DESCRIPTION"}, rows, p.NextToken)
 }
 
 // CreateDatabaseCmd creates a database.
@@ -309,24 +294,17 @@ func (c *GetTablesCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	rows := make([][]string, 0, len(p.Tables))
-	for _, t := range p.Tables {
+	rows := rowsOf(p.Tables, func(t client.Table) []string {
 		pii := 0
 		for _, col := range append(t.Columns, t.PartitionKeys...) {
 			if strings.EqualFold(col.Parameters["pii_flag"], "true") {
 				pii++
 			}
 		}
-		rows = append(rows, []string{t.Name, t.TableType, strconv.Itoa(len(t.Columns)), strconv.Itoa(pii),
-			t.Parameters["pii_flag"], strconv.FormatInt(t.Version, 10), t.Description})
-	}
-	if err := g.PrintTable([]string{"NAME", "TYPE", "COLUMNS", "PII_COLUMNS", "PII_FLAG", "VERSION", "DESCRIPTION"}, rows); err != nil {
-		return err
-	}
-	if p.NextToken != "" {
-		fmt.Fprintf(g.stdout, "next token: %s\n", p.NextToken)
-	}
-	return nil
+		return []string{t.Name, t.TableType, strconv.Itoa(len(t.Columns)), strconv.Itoa(pii),
+			t.Parameters["pii_flag"], strconv.FormatInt(t.Version, 10), t.Description}
+	})
+	return printPage(g, []string{"NAME", "TYPE", "COLUMNS", "PII_COLUMNS", "PII_FLAG", "VERSION", "DESCRIPTION"}, rows, p.NextToken)
 }
 
 // CreateTableCmd creates a table.
@@ -410,11 +388,7 @@ func (c *SearchCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	return g.Print(hits, []string{"KIND", "DATABASE", "TABLE", "COLUMN", "SCORE", "MATCHED"}, func() [][]string {
-		rows := make([][]string, 0, len(hits))
-		for _, h := range hits {
-			rows = append(rows, []string{h.Kind, h.Database, h.Table, h.Column, strconv.FormatFloat(h.Score, 'g', 3, 64), h.Matched})
-		}
-		return rows
+	return printRows(g, hits, []string{"KIND", "DATABASE", "TABLE", "COLUMN", "SCORE", "MATCHED"}, hits, func(h client.SearchHit) []string {
+		return []string{h.Kind, h.Database, h.Table, h.Column, strconv.FormatFloat(h.Score, 'g', 3, 64), h.Matched}
 	})
 }

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/meshgate/meshgate/client"
 )
@@ -124,23 +122,16 @@ func (c *GrantsListCmd) Run(ctx context.Context, g *Globals) error {
 }
 
 func printGrants(g *Globals, v any, gs []client.Grant) error {
-	return g.Print(v, []string{"ID", "PRINCIPAL", "RESOURCE", "PERMISSIONS", "GRANTABLE", "STATUS", "SOURCE"}, func() [][]string {
-		var rows [][]string
-		for _, gr := range gs {
-			rows = append(rows, []string{strconv.FormatInt(gr.ID, 10), gr.Principal, describeResource(gr.Resource),
-				strings.Join(gr.Permissions, ","), strings.Join(gr.Grantable, ","), gr.Status, gr.Source})
-		}
-		return rows
+	return printRows(g, v, []string{"ID", "PRINCIPAL", "RESOURCE", "PERMISSIONS", "GRANTABLE", "STATUS", "SOURCE"}, gs, func(gr client.Grant) []string {
+		return []string{itoa64(gr.ID), gr.Principal, describeResource(gr.Resource),
+			strings.Join(gr.Permissions, ","), strings.Join(gr.Grantable, ","), gr.Status, gr.Source}
 	})
 }
 
 // describeResource writes a resource as sales, sales.*, sales.orders,
 // sales.orders(id,total) or sales.orders(-email).
 func describeResource(r client.Resource) string {
-	s := r.Database
-	if r.Table != "" {
-		s += "." + r.Table
-	}
+	s := dbTable(r.Database, r.Table)
 	switch {
 	case len(r.Columns) > 0:
 		s += "(" + strings.Join(r.Columns, ",") + ")"
@@ -148,12 +139,4 @@ func describeResource(r client.Resource) string {
 		s += "(-" + strings.Join(r.ExcludedColumns, ",-") + ")"
 	}
 	return s
-}
-
-// accessTime formats a time for tables ("" for none).
-func accessTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
 }

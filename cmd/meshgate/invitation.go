@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/meshgate/meshgate/client"
 )
@@ -31,16 +30,8 @@ func (c *InvitationListCmd) Run(ctx context.Context, g *Globals) error {
 }
 
 func printInvitations(g *Globals, v any, invs []client.Invitation) error {
-	return g.Print(v, []string{"ID", "ACCOUNT", "RESOURCE", "STATUS", "SENT BY", "EXPIRES", "DECIDED BY"}, func() [][]string {
-		var rows [][]string
-		for _, inv := range invs {
-			res := inv.Database
-			if inv.Table != "" {
-				res += "." + inv.Table
-			}
-			rows = append(rows, []string{strconv.FormatInt(inv.ID, 10), inv.AccountID, res, inv.Status, inv.SentBy, accessTime(inv.ExpiresAt), inv.DecidedBy})
-		}
-		return rows
+	return printRows(g, v, []string{"ID", "ACCOUNT", "RESOURCE", "STATUS", "SENT BY", "EXPIRES", "DECIDED BY"}, invs, func(inv client.Invitation) []string {
+		return []string{itoa64(inv.ID), inv.AccountID, dbTable(inv.Database, inv.Table), inv.Status, inv.SentBy, fmtTime(inv.ExpiresAt), inv.DecidedBy}
 	})
 }
 

@@ -28,16 +28,8 @@ func (c *LinkListCmd) Run(ctx context.Context, g *Globals) error {
 }
 
 func printLinks(g *Globals, v any, links []client.ResourceLink) error {
-	return g.Print(v, []string{"ACCOUNT", "NAME", "POINTS AT", "SHARE", "CREATED"}, func() [][]string {
-		var rows [][]string
-		for _, l := range links {
-			target := l.Database
-			if l.Table != "" {
-				target += "." + l.Table
-			}
-			rows = append(rows, []string{l.AccountID, l.Name, target, itoa64(l.ShareID), accessTime(l.CreatedAt)})
-		}
-		return rows
+	return printRows(g, v, []string{"ACCOUNT", "NAME", "POINTS AT", "SHARE", "CREATED"}, links, func(l client.ResourceLink) []string {
+		return []string{l.AccountID, l.Name, dbTable(l.Database, l.Table), itoa64(l.ShareID), fmtTime(l.CreatedAt)}
 	})
 }
 
@@ -53,11 +45,7 @@ func (c *LinkTablesCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	return g.Print(tables, []string{"TABLE", "COLUMNS"}, func() [][]string {
-		var rows [][]string
-		for _, t := range tables {
-			rows = append(rows, []string{t.Database + "." + t.Name, strings.Join(t.Columns, ",")})
-		}
-		return rows
+	return printRows(g, tables, []string{"TABLE", "COLUMNS"}, tables, func(t client.LinkedTable) []string {
+		return []string{t.Database + "." + t.Name, strings.Join(t.Columns, ",")}
 	})
 }

@@ -59,13 +59,7 @@ func (c *TokenListCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	return g.Print(toks, tokenHeader, func() [][]string {
-		rows := make([][]string, len(toks))
-		for i, t := range toks {
-			rows[i] = tokenRow(t)
-		}
-		return rows
-	})
+	return printRows(g, toks, tokenHeader, toks, tokenRow)
 }
 
 // TokenRevokeCmd revokes a token.

@@ -87,13 +87,7 @@ func (c *UserListCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		o.NextToken = page.NextToken
 	}
-	return g.Print(all, userHeader, func() [][]string {
-		rows := make([][]string, len(all))
-		for i, u := range all {
-			rows[i] = userRow(u)
-		}
-		return rows
-	})
+	return printRows(g, all, userHeader, all, userRow)
 }
 
 // UserShowCmd shows a user.

@@ -154,9 +154,9 @@ func (s *Service) authority(ctx context.Context, tx store.Tx, a *mesh.Actor, own
 // the owner, not the central account) shares the resource with it: active at
 // once within the central account's organization, else pending an invitation.
 // The resource may name a resource link of the caller's account.
-// Errors: EINVALID, ENOTFOUND (resource, principal), EFORBIDDEN.
+// Errors: EUNAUTHORIZED, EINVALID, ENOTFOUND (resource, principal), EFORBIDDEN.
 func (s *Service) Grant(ctx context.Context, in GrantInput) (*mesh.Grant, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -238,9 +238,9 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*mesh.Grant, error)
 // from the principal's grant on exactly that resource; revoking a permission
 // revokes its grant option too. What others were granted from the revoked
 // grant option shrinks with it, and a share whose last grant goes ends.
-// Errors: EINVALID, ENOTFOUND (no such grant), EFORBIDDEN.
+// Errors: EUNAUTHORIZED, EINVALID, ENOTFOUND (no such grant), EFORBIDDEN.
 func (s *Service) Revoke(ctx context.Context, in GrantInput) (*mesh.Grant, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -377,8 +377,9 @@ type GrantFilter = store.GrantFilter
 // ListGrants returns grants matching f, in id order, and the id to continue
 // after (0 at the end). Mesh admins see every grant; others see their own
 // account's grants and the grants on databases their account owns.
+// Errors: EUNAUTHORIZED.
 func (s *Service) ListGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant, int64, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, 0, err
 	}

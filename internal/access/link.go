@@ -9,17 +9,14 @@ import (
 )
 
 // ListLinks returns an account's resource links (every account's for a mesh
-// admin asking with accountID empty). Errors: EFORBIDDEN.
+// admin asking with accountID empty). Errors: EUNAUTHORIZED, EFORBIDDEN.
 func (s *Service) ListLinks(ctx context.Context, accountID string) ([]*mesh.ResourceLink, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if accountID == "" && !a.IsMeshAdmin() {
-		accountID = a.AccountID
-	}
-	if accountID != "" && accountID != a.AccountID && !a.IsMeshAdmin() {
-		return nil, mesh.Errorf(mesh.EFORBIDDEN, "you may list only your own account's resource links")
+	if accountID, err = listedAccount(a, accountID, "resource links"); err != nil {
+		return nil, err
 	}
 	var out []*mesh.ResourceLink
 	err = s.store.View(ctx, func(tx store.Tx) (err error) {
@@ -43,9 +40,9 @@ type LinkedTable struct {
 
 // LinkTables lists the tables a resource link shows, resolved through the
 // catalog now: tables and columns the producer adds show through at once,
-// within what the account's grants cover. Errors: ENOTFOUND, EFORBIDDEN.
+// within what the account's grants cover. Errors: EUNAUTHORIZED, ENOTFOUND, EFORBIDDEN.
 func (s *Service) LinkTables(ctx context.Context, accountID, name string) ([]LinkedTable, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}

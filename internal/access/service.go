@@ -367,13 +367,18 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *changes) e
 	return nil
 }
 
-// actor returns the caller, or EUNAUTHORIZED.
-func actor(ctx context.Context) (*mesh.Actor, error) {
-	a := mesh.ActorFromContext(ctx)
-	if a == nil {
-		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+// listedAccount decides whose things (what: "invitations", ...) a listing
+// shows: the account asked for, or the actor's own when none is named; a mesh
+// admin naming none sees every account's (""). Only mesh admins list another
+// account's (EFORBIDDEN).
+func listedAccount(a *mesh.Actor, accountID, what string) (string, error) {
+	if accountID == "" && !a.IsMeshAdmin() {
+		accountID = a.AccountID
 	}
-	return a, nil
+	if accountID != "" && accountID != a.AccountID && !a.IsMeshAdmin() {
+		return "", mesh.Errorf(mesh.EFORBIDDEN, "you may list only your own account's %s", what)
+	}
+	return accountID, nil
 }
 
 // Authorize decides one request for a data engine or another capability.
@@ -398,8 +403,9 @@ func (s *Service) Authorize(p mesh.Principal, action mesh.Permission, r mesh.Res
 // CheckAuthorizeCaller decides whether the caller may ask about principal p
 // and resource r: about itself or its own account, as a mesh admin, or as an
 // admin of the account that owns the resource.
+// Errors: EUNAUTHORIZED, EFORBIDDEN.
 func (s *Service) CheckAuthorizeCaller(ctx context.Context, p mesh.Principal, r mesh.Resource) error {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return err
 	}

@@ -187,17 +187,14 @@ func (s *Service) endShareIfEmpty(ctx context.Context, tx store.Tx, c *changes, 
 
 // ListInvitations returns an account's invitations (every account's for a
 // mesh admin asking with accountID empty), newest first, with expiry applied.
-// status filters by effective status. Errors: EFORBIDDEN.
+// status filters by effective status. Errors: EUNAUTHORIZED, EFORBIDDEN.
 func (s *Service) ListInvitations(ctx context.Context, accountID, status string) ([]*mesh.Invitation, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if accountID == "" && !a.IsMeshAdmin() {
-		accountID = a.AccountID
-	}
-	if accountID != "" && accountID != a.AccountID && !a.IsMeshAdmin() {
-		return nil, mesh.Errorf(mesh.EFORBIDDEN, "you may list only your own account's invitations")
+	if accountID, err = listedAccount(a, accountID, "invitations"); err != nil {
+		return nil, err
 	}
 	now := s.clock.Now()
 	var out []*mesh.Invitation
@@ -241,7 +238,7 @@ func conflictState(inv *mesh.Invitation) error {
 }
 
 func (s *Service) decideInvitation(ctx context.Context, id int64, accept bool, linkName string) (*InvitationDecision, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -327,9 +324,9 @@ func (s *Service) expire(ctx context.Context, tx store.Tx, inv *mesh.Invitation)
 
 // ResendInvitation offers a pending or expired invitation again with a new
 // expiry. Mesh admins and the owning account's admins may resend.
-// Errors: ENOTFOUND, EFORBIDDEN, ECONFLICT (decided, or its share ended).
+// Errors: EUNAUTHORIZED, ENOTFOUND, EFORBIDDEN, ECONFLICT (decided, or its share ended).
 func (s *Service) ResendInvitation(ctx context.Context, id int64) (*mesh.Invitation, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -122,7 +122,7 @@ func Validate(a *mesh.Account) error {
 }
 
 // CreateAccount onboards an account. Only mesh admins onboard.
-// Errors: EINVALID, EFORBIDDEN, ECONFLICT (the id exists).
+// Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ECONFLICT (the id exists).
 func (s *Service) CreateAccount(ctx context.Context, a *mesh.Account) error {
 	if err := requireMeshAdmin(ctx, "onboard accounts"); err != nil {
 		return err
@@ -143,8 +143,8 @@ func (s *Service) CreateAccount(ctx context.Context, a *mesh.Account) error {
 // FindAccountByID returns an account; every signed-in user may read accounts.
 // Errors: EUNAUTHORIZED, ENOTFOUND.
 func (s *Service) FindAccountByID(ctx context.Context, id string) (*mesh.Account, error) {
-	if mesh.ActorFromContext(ctx) == nil {
-		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+	if _, err := mesh.RequireActor(ctx); err != nil {
+		return nil, err
 	}
 	var a *mesh.Account
 	err := s.store.View(ctx, func(tx store.Tx) error {
@@ -160,8 +160,8 @@ const MaxPage = 1000
 
 // FindAccounts lists accounts ordered by id. Errors: EUNAUTHORIZED, EINVALID.
 func (s *Service) FindAccounts(ctx context.Context, f store.AccountFilter) ([]*mesh.Account, error) {
-	if mesh.ActorFromContext(ctx) == nil {
-		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+	if _, err := mesh.RequireActor(ctx); err != nil {
+		return nil, err
 	}
 	if f.Limit < 0 || f.Limit > MaxPage {
 		return nil, mesh.Invalid("limit", "must be between 1 and %d", MaxPage)
@@ -190,11 +190,11 @@ type Update struct {
 
 // UpdateAccount changes an account. Mesh admins change anything; an
 // account's admins change its name and email, not its organization (which
-// decides how shares reach it). Errors: EINVALID, EFORBIDDEN, ENOTFOUND.
+// decides how shares reach it). Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND.
 func (s *Service) UpdateAccount(ctx context.Context, id string, upd Update) (*mesh.Account, error) {
-	actor := mesh.ActorFromContext(ctx)
-	if actor == nil {
-		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+	actor, err := mesh.RequireActor(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if !actor.IsMeshAdmin() && !actor.IsAdminOf(id) {
 		return nil, mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins and the account's admins may change account %s", id)
@@ -204,7 +204,7 @@ func (s *Service) UpdateAccount(ctx context.Context, id string, upd Update) (*me
 	}
 	now := s.clock.Now()
 	var a *mesh.Account
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		if a, err = tx.FindAccountByID(ctx, id); err != nil {
 			return err
@@ -254,7 +254,7 @@ type DependentsDetails struct {
 // ECONFLICT listing those dependents, unless force is set; a forced
 // offboarding runs the registered clean-ups and records everything affected
 // in the audit log. Only mesh admins offboard, and never the central account.
-// Errors: EFORBIDDEN, ENOTFOUND, ECONFLICT, EINVALID.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, ECONFLICT, EINVALID.
 func (s *Service) OffboardAccount(ctx context.Context, id string, force bool) (*Offboarding, error) {
 	if err := requireMeshAdmin(ctx, "offboard accounts"); err != nil {
 		return nil, err
@@ -329,9 +329,9 @@ func countUsers(ctx context.Context, tx store.Tx, accountID string) (int, error)
 }
 
 func requireMeshAdmin(ctx context.Context, what string) error {
-	actor := mesh.ActorFromContext(ctx)
-	if actor == nil {
-		return mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+	actor, err := mesh.RequireActor(ctx)
+	if err != nil {
+		return err
 	}
 	if !actor.IsMeshAdmin() {
 		return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins may %s", what)

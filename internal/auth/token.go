@@ -16,9 +16,9 @@ const MaxTokenTTL = 10 * 365 * 24 * time.Hour
 // valid for ttl (0 for no expiry), and returns it with its secret, shown
 // only here. Users create their own tokens; mesh admins and an account's
 // admins may issue tokens for the account's users.
-// Errors: EINVALID, EFORBIDDEN, ENOTFOUND.
+// Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND.
 func (s *Service) CreateToken(ctx context.Context, userID int64, name string, ttl time.Duration) (*mesh.Token, string, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -56,9 +56,9 @@ func (s *Service) CreateToken(ctx context.Context, userID int64, name string, tt
 }
 
 // FindTokens lists a user's tokens (0 for the actor's own), never their
-// secrets. Errors: EFORBIDDEN, ENOTFOUND.
+// secrets. Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
 func (s *Service) FindTokens(ctx context.Context, userID int64) ([]*mesh.Token, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -77,9 +77,9 @@ func (s *Service) FindTokens(ctx context.Context, userID int64) ([]*mesh.Token, 
 }
 
 // RevokeToken revokes a token of the actor's, or of a user it manages.
-// Errors: EFORBIDDEN, ENOTFOUND.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
 func (s *Service) RevokeToken(ctx context.Context, id int64) error {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return err
 	}

@@ -35,9 +35,9 @@ func (n *NewUser) Validate() error {
 // CreateUser creates a user with a one-time temporary password, returned
 // here and nowhere else; the user must change it at first sign-in. Mesh
 // admins create users in any account, an account's admins in their own.
-// Errors: EINVALID, EFORBIDDEN, ENOTFOUND (account), ECONFLICT (username taken).
+// Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND (account), ECONFLICT (username taken).
 func (s *Service) CreateUser(ctx context.Context, n NewUser) (*mesh.User, string, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -67,9 +67,9 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (*mesh.User, string
 func userResource(u *mesh.User) string { return "user/" + u.AccountID + "/" + u.Username }
 
 // FindUserByID returns a user that the actor may see: itself, or a user of an
-// account it manages. Others are reported as not found. Errors: ENOTFOUND.
+// account it manages. Others are reported as not found. Errors: EUNAUTHORIZED, ENOTFOUND.
 func (s *Service) FindUserByID(ctx context.Context, id int64) (*mesh.User, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -88,9 +88,9 @@ func (s *Service) FindUserByID(ctx context.Context, id int64) (*mesh.User, error
 }
 
 // FindUsers lists users. Mesh admins see every account's; others see their
-// own account's only. Errors: EINVALID, EFORBIDDEN.
+// own account's only. Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN.
 func (s *Service) FindUsers(ctx context.Context, f store.UserFilter) ([]*mesh.User, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -122,9 +122,9 @@ type UserUpdate struct {
 
 // UpdateUser changes a user's roles or email. Mesh admins update anyone, an
 // account's admins their own account's users. The last mesh admin cannot lose
-// the admin role. Errors: EINVALID, EFORBIDDEN, ENOTFOUND, ECONFLICT.
+// the admin role. Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND, ECONFLICT.
 func (s *Service) UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*mesh.User, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -172,9 +172,9 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*me
 }
 
 // DeleteUser removes a user with its sessions and tokens. The last mesh
-// admin cannot be deleted. Errors: EFORBIDDEN, ENOTFOUND, ECONFLICT.
+// admin cannot be deleted. Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, ECONFLICT.
 func (s *Service) DeleteUser(ctx context.Context, id int64) error {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return err
 	}
@@ -198,9 +198,9 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 }
 
 // ResetPassword gives a user a new temporary password, ends its sessions and
-// returns the password, shown once. Errors: EFORBIDDEN, ENOTFOUND.
+// returns the password, shown once. Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
 func (s *Service) ResetPassword(ctx context.Context, id int64) (string, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return "", err
 	}

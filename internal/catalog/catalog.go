@@ -62,7 +62,7 @@ func (s *Service) runDeleteHooks(ctx context.Context, tx store.Tx, database, tab
 // authorizeRead lets every signed-in user discover catalog metadata.
 func authorizeRead(actor *mesh.Actor) error {
 	if actor == nil {
-		return mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+		return mesh.ErrSignInRequired()
 	}
 	return nil
 }
@@ -106,6 +106,33 @@ type SearchHit = store.SearchHit
 // MaxListLimit bounds one page of a listing.
 const MaxListLimit = 1000
 
+// validateOwnerFilter checks a listing's owner filter ("" for any owner).
+func validateOwnerFilter(owner string) error {
+	if owner == "" {
+		return nil
+	}
+	return mesh.ValidateAccountID("owner", owner)
+}
+
+// requireVersion checks that an update names the version it was made from.
+func requireVersion(expected int64) error {
+	if expected <= 0 {
+		return mesh.Invalid("version", "is required: send the version you read (If-Match header or \"version\")")
+	}
+	return nil
+}
+
+// view runs fn in a read transaction and returns what it read.
+func view[T any](ctx context.Context, s store.Store, fn func(tx store.Tx) (T, error)) (T, error) {
+	var out T
+	err := s.View(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = fn(tx)
+		return err
+	})
+	return out, err
+}
+
 func clampLimit(n int) int {
 	switch {
 	case n <= 0:
@@ -126,13 +153,9 @@ func (s *Service) Search(ctx context.Context, q SearchQuery) ([]SearchHit, error
 	if len(q.Text) > 512 {
 		return nil, mesh.Invalid("q", "is longer than 512 characters")
 	}
-	var hits []SearchHit
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		hits, err = tx.SearchCatalog(ctx, q)
-		return err
+	return view(ctx, s.store, func(tx store.Tx) ([]SearchHit, error) {
+		return tx.SearchCatalog(ctx, q)
 	})
-	return hits, err
 }
 
 // HasPII reports whether a request for database.table touches personal data.
@@ -144,13 +167,9 @@ func (s *Service) HasPII(ctx context.Context, database, table string) (bool, err
 	if err := authorizeRead(mesh.ActorFromContext(ctx)); err != nil {
 		return false, err
 	}
-	var pii bool
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		pii, err = HasPIITx(ctx, tx, database, table)
-		return err
+	return view(ctx, s.store, func(tx store.Tx) (bool, error) {
+		return HasPIITx(ctx, tx, database, table)
 	})
-	return pii, err
 }
 
 // HasPIITx is HasPII inside a caller's transaction (for the workflow's tasks);

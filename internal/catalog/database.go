@@ -26,13 +26,9 @@ func (s *Service) FindDatabase(ctx context.Context, name string) (*mesh.Database
 	if err := mesh.ValidateName("name", name); err != nil {
 		return nil, err
 	}
-	var d *mesh.Database
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		d, err = tx.FindDatabase(ctx, name)
-		return err
+	return view(ctx, s.store, func(tx store.Tx) (*mesh.Database, error) {
+		return tx.FindDatabase(ctx, name)
 	})
-	return d, err
 }
 
 // FindDatabases returns one page of databases matching f, in name order.
@@ -41,19 +37,13 @@ func (s *Service) FindDatabases(ctx context.Context, f DatabaseFilter) ([]*mesh.
 	if err := authorizeRead(mesh.ActorFromContext(ctx)); err != nil {
 		return nil, err
 	}
-	if f.Owner != "" {
-		if err := mesh.ValidateAccountID("owner", f.Owner); err != nil {
-			return nil, err
-		}
+	if err := validateOwnerFilter(f.Owner); err != nil {
+		return nil, err
 	}
 	f.Limit = clampLimit(f.Limit)
-	var ds []*mesh.Database
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		ds, err = tx.FindDatabases(ctx, f)
-		return err
+	return view(ctx, s.store, func(tx store.Tx) ([]*mesh.Database, error) {
+		return tx.FindDatabases(ctx, f)
 	})
-	return ds, err
 }
 
 // CreateDatabase creates d (its times and version are set). A producer
@@ -92,8 +82,8 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 	if err := mesh.ValidateName("name", name); err != nil {
 		return nil, err
 	}
-	if expectedVersion <= 0 {
-		return nil, mesh.Invalid("version", "is required: send the version you read (If-Match header or \"version\")")
+	if err := requireVersion(expectedVersion); err != nil {
+		return nil, err
 	}
 	var out *mesh.Database
 	err := s.store.Update(ctx, func(tx store.Tx) error {
@@ -189,25 +179,19 @@ func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOp
 // deleteAllTables runs the hooks and audits for every table of a database
 // about to be deleted with force (the store removes the rows with the database).
 func (s *Service) deleteAllTables(ctx context.Context, tx store.Tx, database string) error {
-	f := store.TableFilter{Database: database, Limit: MaxListLimit}
-	for {
-		ts, err := tx.FindTables(ctx, f)
-		if err != nil {
+	names, err := s.Tables(ctx, tx, database)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := s.runDeleteHooks(ctx, tx, database, name); err != nil {
 			return err
 		}
-		for _, t := range ts {
-			if err := s.runDeleteHooks(ctx, tx, database, t.Name); err != nil {
-				return err
-			}
-			if err := store.Audit(ctx, tx, s.clock.Now(), "catalog.delete-table", "table/"+database+"/"+t.Name, "with its database"); err != nil {
-				return err
-			}
+		if err := store.Audit(ctx, tx, s.clock.Now(), "catalog.delete-table", "table/"+database+"/"+name, "with its database"); err != nil {
+			return err
 		}
-		if len(ts) < f.Limit {
-			return nil
-		}
-		f.AfterName = ts[len(ts)-1].Name
 	}
+	return nil
 }
 
 func cloneDatabase(d *mesh.Database) *mesh.Database {

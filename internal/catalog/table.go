@@ -29,19 +29,20 @@ func (s *Service) FindTable(ctx context.Context, database, name string) (*mesh.T
 	if err := authorizeRead(mesh.ActorFromContext(ctx)); err != nil {
 		return nil, err
 	}
-	if err := mesh.ValidateName("database_name", database); err != nil {
+	if err := validateTableName(database, name); err != nil {
 		return nil, err
 	}
-	if err := mesh.ValidateName("name", name); err != nil {
-		return nil, err
-	}
-	var t *mesh.Table
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		t, err = tx.FindTable(ctx, database, name)
-		return err
+	return view(ctx, s.store, func(tx store.Tx) (*mesh.Table, error) {
+		return tx.FindTable(ctx, database, name)
 	})
-	return t, err
+}
+
+// validateTableName checks the names that identify a table.
+func validateTableName(database, name string) error {
+	if err := mesh.ValidateName("database_name", database); err != nil {
+		return err
+	}
+	return mesh.ValidateName("name", name)
 }
 
 // FindTables returns one page of tables matching f, in (database, name)
@@ -51,24 +52,18 @@ func (s *Service) FindTables(ctx context.Context, f TableFilter) ([]*mesh.Table,
 	if err := authorizeRead(mesh.ActorFromContext(ctx)); err != nil {
 		return nil, err
 	}
-	if f.Owner != "" {
-		if err := mesh.ValidateAccountID("owner", f.Owner); err != nil {
-			return nil, err
-		}
+	if err := validateOwnerFilter(f.Owner); err != nil {
+		return nil, err
 	}
 	f.Limit = clampLimit(f.Limit)
-	var ts []*mesh.Table
-	err := s.store.View(ctx, func(tx store.Tx) error {
+	return view(ctx, s.store, func(tx store.Tx) ([]*mesh.Table, error) {
 		if f.Database != "" {
 			if _, err := tx.FindDatabase(ctx, f.Database); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		var err error
-		ts, err = tx.FindTables(ctx, f)
-		return err
+		return tx.FindTables(ctx, f)
 	})
-	return ts, err
 }
 
 // CreateTable creates t in its database (t.DatabaseName).
@@ -151,14 +146,11 @@ func (s *Service) UpdateTable(ctx context.Context, database, name string, upd Ta
 	if err := authorizeRead(actor); err != nil {
 		return nil, err
 	}
-	if err := mesh.ValidateName("database_name", database); err != nil {
+	if err := validateTableName(database, name); err != nil {
 		return nil, err
 	}
-	if err := mesh.ValidateName("name", name); err != nil {
+	if err := requireVersion(expectedVersion); err != nil {
 		return nil, err
-	}
-	if expectedVersion <= 0 {
-		return nil, mesh.Invalid("version", "is required: send the version you read (If-Match header or \"version\")")
 	}
 	var out *mesh.Table
 	err := s.store.Update(ctx, func(tx store.Tx) error {
@@ -224,10 +216,7 @@ func (s *Service) DeleteTable(ctx context.Context, database, name string) error 
 	if err := authorizeRead(actor); err != nil {
 		return err
 	}
-	if err := mesh.ValidateName("database_name", database); err != nil {
-		return err
-	}
-	if err := mesh.ValidateName("name", name); err != nil {
+	if err := validateTableName(database, name); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {

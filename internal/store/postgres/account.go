@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -109,10 +108,4 @@ func identityLimit(n int) int {
 		return 100
 	}
 	return n
-}
-
-// isFKViolation reports whether err is a foreign key violation (23503).
-func isFKViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23503"
 }

@@ -106,16 +106,14 @@ func (tx *Tx) FindDatabases(ctx context.Context, f store.DatabaseFilter) ([]*mes
 	if err != nil {
 		return nil, fmt.Errorf("find databases: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.Database
-	for rows.Next() {
-		d, _, err := scanDatabase(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find databases: %w", err)
-		}
-		out = append(out, d)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mesh.Database, error) {
+		d, _, err := scanDatabase(row)
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find databases: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // CreateDatabase inserts d with version 1, or returns ECONFLICT.
@@ -270,16 +268,14 @@ func (tx *Tx) FindTables(ctx context.Context, f store.TableFilter) ([]*mesh.Tabl
 	if err != nil {
 		return nil, fmt.Errorf("find tables: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.Table
-	for rows.Next() {
-		t, _, err := scanTable(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find tables: %w", err)
-		}
-		out = append(out, t)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mesh.Table, error) {
+		t, _, err := scanTable(row)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find tables: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func tableArgs(t *mesh.Table) []any {

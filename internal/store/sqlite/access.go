@@ -12,11 +12,6 @@ import (
 
 const grantColumns = `id, principal, database, tbl, col_mode, columns, permissions, grantable, status, share_id, source, granted_by, created_at, updated_at, version`
 
-// isAccessUnique reports whether err is a UNIQUE constraint violation.
-func isAccessUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
 // CreateGrant stores g and sets its ID.
 func (tx *Tx) CreateGrant(ctx context.Context, g *mesh.Grant) error {
 	tbl, mode, cols := store.EncodeResource(g.Resource)
@@ -26,7 +21,7 @@ func (tx *Tx) CreateGrant(ctx context.Context, g *mesh.Grant) error {
 		string(g.Principal), g.Principal.Account(), !g.Principal.IsAccount(), g.Resource.Database, tbl, mode, cols,
 		int64(g.Permissions), int64(g.Grantable), g.Status, g.ShareID, string(g.Source), g.GrantedBy,
 		formatTime(g.CreatedAt), formatTime(g.UpdatedAt))
-	if isAccessUnique(err) {
+	if isUniqueViolation(err) {
 		return mesh.Errorf(mesh.ECONFLICT, "%s already has a grant on %s", g.Principal, g.Resource)
 	}
 	if err != nil {
@@ -36,7 +31,7 @@ func (tx *Tx) CreateGrant(ctx context.Context, g *mesh.Grant) error {
 	return err
 }
 
-func scanGrant(sc interface{ Scan(...any) error }) (*mesh.Grant, error) {
+func scanGrant(sc rowScanner) (*mesh.Grant, error) {
 	var g mesh.Grant
 	var principal, database, tbl, mode, cols, source, created, updated string
 	var ps, gr int64
@@ -118,16 +113,7 @@ func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Gran
 	if err != nil {
 		return nil, fmt.Errorf("find grants: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.Grant
-	for rows.Next() {
-		g, err := scanGrant(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan grant: %w", err)
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return collect(rows, "scan grant", scanGrant)
 }
 
 // UpdateGrant saves g's mutable fields.
@@ -190,7 +176,7 @@ func accessAffected(res sql.Result, err error, kind string, id int64) error {
 
 const shareColumns = `id, account_id, database, tbl, status, created_at, updated_at`
 
-func scanShare(sc interface{ Scan(...any) error }) (*mesh.Share, error) {
+func scanShare(sc rowScanner) (*mesh.Share, error) {
 	var s mesh.Share
 	var created, updated string
 	if err := sc.Scan(&s.ID, &s.AccountID, &s.Database, &s.Table, &s.Status, &created, &updated); err != nil {
@@ -208,7 +194,7 @@ func scanShare(sc interface{ Scan(...any) error }) (*mesh.Share, error) {
 func (tx *Tx) CreateShare(ctx context.Context, s *mesh.Share) error {
 	res, err := tx.tx.ExecContext(ctx, `INSERT INTO shares (account_id, database, tbl, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		s.AccountID, s.Database, s.Table, s.Status, formatTime(s.CreatedAt), formatTime(s.UpdatedAt))
-	if isAccessUnique(err) {
+	if isUniqueViolation(err) {
 		return mesh.Errorf(mesh.ECONFLICT, "account %s already has a share of %s", s.AccountID, s.Database)
 	}
 	if err != nil {
@@ -260,16 +246,7 @@ func (tx *Tx) FindShares(ctx context.Context, f store.ShareFilter) ([]*mesh.Shar
 	if err != nil {
 		return nil, fmt.Errorf("find shares: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.Share
-	for rows.Next() {
-		s, err := scanShare(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan share: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return collect(rows, "scan share", scanShare)
 }
 
 // UpdateShare saves s's status.
@@ -286,7 +263,7 @@ func (tx *Tx) DeleteShare(ctx context.Context, id int64) error {
 
 const invitationColumns = `id, share_id, account_id, database, tbl, status, sent_by, created_at, expires_at, decided_by, decided_at`
 
-func scanInvitation(sc interface{ Scan(...any) error }) (*mesh.Invitation, error) {
+func scanInvitation(sc rowScanner) (*mesh.Invitation, error) {
 	var inv mesh.Invitation
 	var created, expires string
 	var decided sql.NullString
@@ -353,16 +330,7 @@ func (tx *Tx) FindInvitations(ctx context.Context, f store.InvitationFilter) ([]
 	if err != nil {
 		return nil, fmt.Errorf("find invitations: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.Invitation
-	for rows.Next() {
-		inv, err := scanInvitation(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan invitation: %w", err)
-		}
-		out = append(out, inv)
-	}
-	return out, rows.Err()
+	return collect(rows, "scan invitation", scanInvitation)
 }
 
 // UpdateInvitation saves inv's status, expiry and decision.
@@ -374,7 +342,7 @@ func (tx *Tx) UpdateInvitation(ctx context.Context, inv *mesh.Invitation) error 
 
 const linkColumns = `id, account_id, name, database, tbl, share_id, created_at`
 
-func scanLink(sc interface{ Scan(...any) error }) (*mesh.ResourceLink, error) {
+func scanLink(sc rowScanner) (*mesh.ResourceLink, error) {
 	var l mesh.ResourceLink
 	var created string
 	if err := sc.Scan(&l.ID, &l.AccountID, &l.Name, &l.Database, &l.Table, &l.ShareID, &created); err != nil {
@@ -389,7 +357,7 @@ func scanLink(sc interface{ Scan(...any) error }) (*mesh.ResourceLink, error) {
 func (tx *Tx) CreateResourceLink(ctx context.Context, l *mesh.ResourceLink) error {
 	res, err := tx.tx.ExecContext(ctx, `INSERT INTO resource_links (account_id, name, database, tbl, share_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		l.AccountID, l.Name, l.Database, l.Table, l.ShareID, formatTime(l.CreatedAt))
-	if isAccessUnique(err) {
+	if isUniqueViolation(err) {
 		return mesh.Errorf(mesh.ECONFLICT, "account %s already has a resource link named %q", l.AccountID, l.Name)
 	}
 	if err != nil {
@@ -418,16 +386,7 @@ func (tx *Tx) FindResourceLinks(ctx context.Context, accountID string, shareID i
 	if err != nil {
 		return nil, fmt.Errorf("find resource links: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.ResourceLink
-	for rows.Next() {
-		l, err := scanLink(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan resource link: %w", err)
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return collect(rows, "scan resource link", scanLink)
 }
 
 // DeleteResourceLink removes a link.

@@ -57,16 +57,7 @@ func (tx *Tx) FindAccounts(ctx context.Context, f store.AccountFilter) ([]*mesh.
 	if err != nil {
 		return nil, fmt.Errorf("find accounts: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan account: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return collect(rows, "scan account", scanAccount)
 }
 
 // UpdateAccount stores a's mutable fields; ENOTFOUND when missing.
@@ -87,8 +78,6 @@ func (tx *Tx) DeleteAccount(ctx context.Context, id string) error {
 	}
 	return affectedOne(res, "account", id)
 }
-
-type rowScanner interface{ Scan(dest ...any) error }
 
 func scanAccount(row rowScanner) (*mesh.Account, error) {
 	var a mesh.Account

@@ -80,16 +80,7 @@ func (tx *Tx) FindUsers(ctx context.Context, f store.UserFilter) ([]*mesh.User, 
 	if err != nil {
 		return nil, fmt.Errorf("find users: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan user: %w", err)
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return collect(rows, "scan user", func(r rowScanner) (*mesh.User, error) { return scanUser(r) })
 }
 
 // CountUsers returns how many users exist.
@@ -278,16 +269,11 @@ func (tx *Tx) FindTokens(ctx context.Context, userID int64) ([]*mesh.Token, erro
 	if err != nil {
 		return nil, fmt.Errorf("find tokens: %w", err)
 	}
-	defer rows.Close()
-	out := []*mesh.Token{}
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan token: %w", err)
-		}
-		out = append(out, t)
+	out, err := collect(rows, "scan token", scanToken)
+	if out == nil && err == nil {
+		out = []*mesh.Token{} // a user without tokens lists none, not null
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // TouchToken records a use of the token.

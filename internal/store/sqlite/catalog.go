@@ -13,9 +13,7 @@ import (
 
 const databaseCols = `id, name, description, location_uri, parameters, created_at, updated_at, version`
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scanDatabase(row scanner) (*mesh.Database, int64, error) {
+func scanDatabase(row rowScanner) (*mesh.Database, int64, error) {
 	var d mesh.Database
 	var id int64
 	var params, created, updated string
@@ -111,16 +109,10 @@ func (tx *Tx) FindDatabases(ctx context.Context, f store.DatabaseFilter) ([]*mes
 	if err != nil {
 		return nil, fmt.Errorf("find databases: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.Database
-	for rows.Next() {
-		d, _, err := scanDatabase(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find databases: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect(rows, "find databases", func(r rowScanner) (*mesh.Database, error) {
+		d, _, err := scanDatabase(r)
+		return d, err
+	})
 }
 
 // CreateDatabase inserts d with version 1, or returns ECONFLICT.
@@ -235,7 +227,7 @@ func (tx *Tx) TablesHavePII(ctx context.Context, database string) (bool, error) 
 
 const tableCols = `id, database_name, name, description, table_type, location, format, parameters, columns, partition_keys, created_at, updated_at, version`
 
-func scanTable(row scanner) (*mesh.Table, int64, error) {
+func scanTable(row rowScanner) (*mesh.Table, int64, error) {
 	var t mesh.Table
 	var id int64
 	var format, params, cols, parts, created, updated string
@@ -313,16 +305,10 @@ func (tx *Tx) FindTables(ctx context.Context, f store.TableFilter) ([]*mesh.Tabl
 	if err != nil {
 		return nil, fmt.Errorf("find tables: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.Table
-	for rows.Next() {
-		t, _, err := scanTable(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find tables: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return collect(rows, "find tables", func(r rowScanner) (*mesh.Table, error) {
+		t, _, err := scanTable(r)
+		return t, err
+	})
 }
 
 func tableJSON(t *mesh.Table) (format, params, cols, parts string) {

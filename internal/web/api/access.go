@@ -67,7 +67,6 @@ func (d *Deps) listGrants(w http.ResponseWriter, r *http.Request) error {
 		AccountID: q.Get("account"),
 		Database:  q.Get("database"),
 		Table:     q.Get("table"),
-		Limit:     100,
 	}
 	if p := q.Get("principal"); p != "" {
 		pr, err := mesh.ParsePrincipal("principal", p)
@@ -76,12 +75,9 @@ func (d *Deps) listGrants(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Principal = pr
 	}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 1000 {
-			return mesh.Invalid("limit", "must be a number from 1 to 1000")
-		}
-		f.Limit = n
+	var err error
+	if f.Limit, err = identLimit(q.Get("limit"), 100, 1000); err != nil {
+		return err
 	}
 	if t := q.Get("page_token"); t != "" {
 		var c grantCursor

@@ -44,13 +44,11 @@ func (d *Deps) listAccounts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := store.AccountFilter{Organization: q.Get("organization"), Limit: limit}
-	if tok := q.Get("next_token"); tok != "" {
-		var c accountCursor
-		if err := d.Pages.Decode("next_token", tok, &c); err != nil {
-			return err
-		}
-		f.AfterID = c.After
+	var c accountCursor
+	if err := d.readCursor(r, &c); err != nil {
+		return err
 	}
+	f.AfterID = c.After
 	as, err := d.Accounts.FindAccounts(r.Context(), f)
 	if err != nil {
 		return err
@@ -140,7 +138,17 @@ func (d *Deps) offboardAccount(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// identLimit parses a page size, def when empty.
+// readCursor decodes the request's next_token into the cursor c, which stays
+// zero (the first page) when there is none.
+func (d *Deps) readCursor(r *http.Request, c any) error {
+	tok := r.URL.Query().Get("next_token")
+	if tok == "" {
+		return nil
+	}
+	return d.Pages.Decode("next_token", tok, c)
+}
+
+// identLimit parses a page size from 1 to max, def when empty.
 func identLimit(s string, def, max int) (int, error) {
 	if s == "" {
 		return def, nil

@@ -37,13 +37,11 @@ func (d *Deps) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if f.Until, err = identTime(r, "until"); err != nil {
 		return err
 	}
-	if tok := q.Get("next_token"); tok != "" {
-		var c auditCursor
-		if err := d.Pages.Decode("next_token", tok, &c); err != nil {
-			return err
-		}
-		f.BeforeID = c.Before
+	var c auditCursor
+	if err := d.readCursor(r, &c); err != nil {
+		return err
 	}
+	f.BeforeID = c.Before
 	es, err := d.Auth.FindAuditEntries(r.Context(), f)
 	if err != nil {
 		return err

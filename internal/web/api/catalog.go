@@ -61,15 +61,26 @@ func glueShape(r *http.Request) (bool, error) {
 	}
 }
 
-// renameForGlue renames the field of a validation error to Glue's path.
-func renameForGlue(err error, prefix, batchPrefix string) error {
+// renameForGlue renames the field of a validation error to Glue's path when
+// the request is in Glue's shape; otherwise it returns err as it is.
+func renameForGlue(glue bool, err error, prefix, batchPrefix string) error {
 	var me *mesh.Error
-	if errors.As(err, &me) && me.Code == mesh.EINVALID && me.Field != "" && me.Field != "version" {
+	if glue && errors.As(err, &me) && me.Code == mesh.EINVALID && me.Field != "" && me.Field != "version" {
 		cp := *me
 		cp.Field = catalog.GlueField(me.Field, prefix, batchPrefix)
 		return &cp
 	}
 	return err
+}
+
+// updateVersion checks that an update's body names the resource its path
+// names (databases and tables cannot be renamed) and returns the version the
+// update was made from (see expectedVersion).
+func updateVersion(r *http.Request, kind, pathName, nameField, inputName string, bodyVersion int64) (int64, error) {
+	if inputName != "" && inputName != pathName {
+		return 0, mesh.Invalid(nameField, "is %q but the path names %q: %s cannot be renamed", inputName, pathName, kind)
+	}
+	return expectedVersion(r, bodyVersion)
 }
 
 // expectedVersion reads the version an update was made from: the If-Match
@@ -97,11 +108,8 @@ func setETag(w http.ResponseWriter, version int64) {
 // listParams reads limit and pii.
 func listParams(r *http.Request) (limit int, pii *bool, err error) {
 	q := r.URL.Query()
-	if s := q.Get("limit"); s != "" {
-		limit, err = strconv.Atoi(s)
-		if err != nil || limit < 1 || limit > catalog.MaxListLimit {
-			return 0, nil, mesh.Invalid("limit", "must be a number from 1 to %d", catalog.MaxListLimit)
-		}
+	if limit, err = identLimit(q.Get("limit"), 0, catalog.MaxListLimit); err != nil {
+		return 0, nil, err
 	}
 	switch s := strings.ToLower(q.Get("pii")); s {
 	case "":
@@ -155,33 +163,44 @@ func (h *catalogHandlers) listDatabases(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	next := ""
-	if len(ds) > 0 && len(ds) == effectiveLimit(limit) {
+	if fullPage(len(ds), limit) {
 		next = h.pages.Encode(databaseCursor{After: ds[len(ds)-1].Name})
 	}
-	if glue {
-		list := make([]catalog.GlueDatabase, len(ds))
-		for i, d := range ds {
-			list[i] = catalog.ToGlueDatabase(d, h.catalogID)
-		}
-		out := map[string]any{"DatabaseList": list}
-		if next != "" { // Glue leaves NextToken out on the last page
-			out["NextToken"] = next
-		}
-		web.WriteJSON(w, http.StatusOK, out)
-		return nil
-	}
-	if ds == nil {
-		ds = []*mesh.Database{}
-	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"databases": ds, "next_token": next})
+	writePage(w, glue, ds, "databases", "DatabaseList", next, func(d *mesh.Database) catalog.GlueDatabase {
+		return catalog.ToGlueDatabase(d, h.catalogID)
+	})
 	return nil
 }
 
-func effectiveLimit(n int) int {
-	if n <= 0 {
-		return 100
+// fullPage reports whether a listing that returned n items with the limit
+// asked for (0: the default) may have more to show.
+func fullPage(n, limit int) bool {
+	if limit <= 0 {
+		limit = 100
 	}
-	return n
+	return n > 0 && n == limit
+}
+
+// writePage answers one page of a listing: {key: [...], "next_token"} in
+// meshgate's shape, {glueKey: [...], "NextToken"} in Glue's, which leaves
+// NextToken out on the last page as Glue does.
+func writePage[T, G any](w http.ResponseWriter, glue bool, items []T, key, glueKey, next string, toGlue func(T) G) {
+	if glue {
+		list := make([]G, len(items))
+		for i, it := range items {
+			list[i] = toGlue(it)
+		}
+		out := map[string]any{glueKey: list}
+		if next != "" {
+			out["NextToken"] = next
+		}
+		web.WriteJSON(w, http.StatusOK, out)
+		return
+	}
+	if items == nil {
+		items = []T{}
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{key: items, "next_token": next})
 }
 
 // databaseBody is a database in meshgate's shape, as created or updated.
@@ -213,36 +232,37 @@ func (h *catalogHandlers) writeDatabase(w http.ResponseWriter, status int, glue 
 	web.WriteJSON(w, status, d)
 }
 
+// decodeDatabase reads one database to create in either shape.
+func decodeDatabase(w http.ResponseWriter, r *http.Request, glue bool) (*mesh.Database, error) {
+	if glue {
+		var in catalog.GlueDatabaseInput
+		if err := web.DecodeJSON(w, r, &in); err != nil {
+			return nil, err
+		}
+		return in.Database("database_input.")
+	}
+	var in databaseBody
+	if err := web.DecodeJSON(w, r, &in); err != nil {
+		return nil, err
+	}
+	if in.Version != 0 {
+		return nil, mesh.Invalid("version", "is set by the server")
+	}
+	return in.database(), nil
+}
+
 func (h *catalogHandlers) createDatabase(w http.ResponseWriter, r *http.Request) error {
 	glue, err := glueShape(r)
 	if err != nil {
 		return err
 	}
-	var d *mesh.Database
-	if glue {
-		var in catalog.GlueDatabaseInput
-		if err := web.DecodeJSON(w, r, &in); err != nil {
-			return err
-		}
-		if d, err = in.Database("database_input."); err != nil {
-			return err
-		}
-	} else {
-		var in databaseBody
-		if err := web.DecodeJSON(w, r, &in); err != nil {
-			return err
-		}
-		if in.Version != 0 {
-			return mesh.Invalid("version", "is set by the server")
-		}
-		d = in.database()
+	d, err := decodeDatabase(w, r, glue)
+	if err != nil {
+		return err
 	}
 	created, err := h.svc.CreateDatabase(r.Context(), d)
 	if err != nil {
-		if glue {
-			return renameForGlue(err, "database_input.", "")
-		}
-		return err
+		return renameForGlue(glue, err, "database_input.", "")
 	}
 	w.Header().Set("Location", "/api/v1/catalog/databases/"+created.Name)
 	h.writeDatabase(w, http.StatusCreated, glue, created)
@@ -297,19 +317,13 @@ func (h *catalogHandlers) updateDatabase(w http.ResponseWriter, r *http.Request)
 			upd = catalog.DatabaseUpdate{Description: in.Description, LocationURI: in.LocationURI, Parameters: in.Parameters}
 		}
 	}
-	if inputName != "" && inputName != name {
-		return mesh.Invalid(nameField, "is %q but the path names %q: databases cannot be renamed", inputName, name)
-	}
-	version, err := expectedVersion(r, bodyVersion)
+	version, err := updateVersion(r, "databases", name, nameField, inputName, bodyVersion)
 	if err != nil {
 		return err
 	}
 	d, err := h.svc.UpdateDatabase(r.Context(), name, upd, version)
 	if err != nil {
-		if glue {
-			return renameForGlue(err, "database_input.", "")
-		}
-		return err
+		return renameForGlue(glue, err, "database_input.", "")
 	}
 	h.writeDatabase(w, http.StatusOK, glue, d)
 	return nil
@@ -343,12 +357,9 @@ func (h *catalogHandlers) search(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(q) == "" {
 		return mesh.Invalid("q", "is required")
 	}
-	limit := 0
-	if s := r.URL.Query().Get("limit"); s != "" {
-		var err error
-		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 100 {
-			return mesh.Invalid("limit", "must be a number from 1 to 100")
-		}
+	limit, err := identLimit(r.URL.Query().Get("limit"), 0, 100)
+	if err != nil {
+		return err
 	}
 	hits, err := h.svc.Search(r.Context(), catalog.SearchQuery{Text: q, Limit: limit})
 	if err != nil {

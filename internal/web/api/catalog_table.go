@@ -84,26 +84,13 @@ func (h *catalogHandlers) listTables(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	next := ""
-	if len(ts) > 0 && len(ts) == effectiveLimit(limit) {
+	if fullPage(len(ts), limit) {
 		last := ts[len(ts)-1]
 		next = h.pages.Encode(tableCursor{Database: last.DatabaseName, After: last.Name})
 	}
-	if glue {
-		list := make([]catalog.GlueTable, len(ts))
-		for i, t := range ts {
-			list[i] = catalog.ToGlueTable(t, h.catalogID)
-		}
-		out := map[string]any{"TableList": list}
-		if next != "" { // Glue leaves NextToken out on the last page
-			out["NextToken"] = next
-		}
-		web.WriteJSON(w, http.StatusOK, out)
-		return nil
-	}
-	if ts == nil {
-		ts = []*mesh.Table{}
-	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"tables": ts, "next_token": next})
+	writePage(w, glue, ts, "tables", "TableList", next, func(t *mesh.Table) catalog.GlueTable {
+		return catalog.ToGlueTable(t, h.catalogID)
+	})
 	return nil
 }
 
@@ -138,10 +125,7 @@ func (h *catalogHandlers) createTable(w http.ResponseWriter, r *http.Request) er
 	}
 	created, err := h.svc.CreateTable(r.Context(), t)
 	if err != nil {
-		if glue {
-			return renameForGlue(err, "table_input.", "")
-		}
-		return err
+		return renameForGlue(glue, err, "table_input.", "")
 	}
 	w.Header().Set("Location", "/api/v1/catalog/databases/"+database+"/tables/"+created.Name)
 	h.writeTable(w, http.StatusCreated, glue, created)
@@ -195,12 +179,11 @@ func (h *catalogHandlers) createTables(w http.ResponseWriter, r *http.Request) e
 	}
 	created, err := h.svc.CreateTables(r.Context(), database, tables)
 	if err != nil {
-		if glue && len(tables) == 1 {
-			err = renameForGlue(err, "TableInputs[0].", "TableInputs")
-		} else if glue {
-			err = renameForGlue(err, "", "TableInputs")
+		prefix := "" // the service names a lone table's fields without tables[0].
+		if len(tables) == 1 {
+			prefix = "TableInputs[0]."
 		}
-		return err
+		return renameForGlue(glue, err, prefix, "TableInputs")
 	}
 	out := make([]createdTable, len(created))
 	for i, t := range created {
@@ -262,19 +245,13 @@ func (h *catalogHandlers) updateTable(w http.ResponseWriter, r *http.Request) er
 				Format: in.Format, Parameters: in.Parameters, Columns: in.Columns, PartitionKeys: in.PartitionKeys}
 		}
 	}
-	if inputName != "" && inputName != name {
-		return mesh.Invalid(nameField, "is %q but the path names %q: tables cannot be renamed", inputName, name)
-	}
-	version, err := expectedVersion(r, bodyVersion)
+	version, err := updateVersion(r, "tables", name, nameField, inputName, bodyVersion)
 	if err != nil {
 		return err
 	}
 	t, err := h.svc.UpdateTable(r.Context(), database, name, upd, version)
 	if err != nil {
-		if glue {
-			return renameForGlue(err, "table_input.", "")
-		}
-		return err
+		return renameForGlue(glue, err, "table_input.", "")
 	}
 	h.writeTable(w, http.StatusOK, glue, t)
 	return nil

@@ -90,12 +90,6 @@ func (r response) errField() string {
 	return f
 }
 
-func (r response) errCode() string {
-	e, _ := r.body["error"].(map[string]any)
-	c, _ := e["code"].(string)
-	return c
-}
-
 func keys(m any) []string {
 	mm, _ := m.(map[string]any)
 	var out []string

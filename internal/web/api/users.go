@@ -54,13 +54,11 @@ func (d *Deps) writeUsers(w http.ResponseWriter, r *http.Request, accountID stri
 		return err
 	}
 	f := store.UserFilter{AccountID: accountID, Role: q.Get("role"), Limit: limit}
-	if tok := q.Get("next_token"); tok != "" {
-		var c userCursor
-		if err := d.Pages.Decode("next_token", tok, &c); err != nil {
-			return err
-		}
-		f.AfterID = c.After
+	var c userCursor
+	if err := d.readCursor(r, &c); err != nil {
+		return err
 	}
+	f.AfterID = c.After
 	us, err := d.Auth.FindUsers(r.Context(), f)
 	if err != nil {
 		return err
