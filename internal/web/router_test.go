@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // tokenAuth accepts "Bearer admin" as a mesh admin and "Bearer member" as a member.
@@ -149,5 +151,73 @@ func TestPageTokens(t *testing.T) {
 	}
 	if err := NewPageTokens([]byte("k2")).Decode("next_token", tok, &got); err == nil {
 		t.Error("a token signed with another key was accepted")
+	}
+}
+
+func TestMiddlewareHeadersAndMetrics(t *testing.T) {
+	m := NewMetrics(prometheus.NewRegistry())
+	rt := NewRouter(tokenAuth{}, nil)
+	rt.Handle("GET", "/teapot", Public, func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusTeapot) // a status the routes do not keep at hand
+		return nil
+	})
+	rt.Handle("DELETE", "/things/{name}", MeshAdmin, func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	h := Middleware(rt, m, discardLogger())
+	ids := map[string]bool{}
+	calls := []struct{ method, path, token string }{
+		{"DELETE", "/things/a", "admin"}, {"DELETE", "/things/b", "admin"}, {"DELETE", "/things/a", "member"},
+		{"GET", "/teapot", ""}, {"GET", "/nope", ""}, {"PUT", "/teapot", ""},
+	}
+	for _, c := range calls {
+		req := httptest.NewRequest(c.method, c.path, nil)
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		id := rec.Header().Get("X-Request-Id")
+		if len(id) != 16 || ids[id] {
+			t.Errorf("%s %s: got request id %q, want 16 hex digits, new", c.method, c.path, id)
+		}
+		ids[id] = true
+		for _, k := range []string{"Date", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"} {
+			if rec.Header().Get(k) == "" {
+				t.Errorf("%s %s: no %s header", c.method, c.path, k)
+			}
+		}
+		if _, err := http.ParseTime(rec.Header().Get("Date")); err != nil {
+			t.Errorf("%s %s: Date header: %v", c.method, c.path, err)
+		}
+	}
+	req := httptest.NewRequest("GET", "/teapot", nil)
+	req.Header.Set("X-Request-Id", "from-the-client")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if got := rec.Header().Get("X-Request-Id"); got != "from-the-client" {
+		t.Errorf("got request id %q, want the client's", got)
+	}
+	counts := []struct {
+		route, status string
+		want          float64
+	}{
+		{"DELETE /things/{name}", "204", 2},
+		{"DELETE /things/{name}", "403", 1},
+		{"GET /teapot", "418", 2},
+		{"unmatched", "404", 1},
+		{"unmatched", "405", 1},
+	}
+	for _, c := range counts {
+		if got := testutil.ToFloat64(m.Requests.WithLabelValues(c.route, c.status)); got != c.want {
+			t.Errorf("requests %s %s: got %v, want %v", c.route, c.status, got, c.want)
+		}
+	}
+	if got := testutil.CollectAndCount(m.Requests); got != len(counts) {
+		t.Errorf("got %d request series, want %d", got, len(counts))
+	}
+	if got := testutil.CollectAndCount(m.Latency); got != 3 {
+		t.Errorf("got %d latency series, want 3", got)
 	}
 }
