@@ -30,6 +30,16 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
+// WriteJSONBytes writes b, a JSON value a route encoded itself (ending in a
+// newline, as WriteJSON's are), with the given status and WriteJSON's headers.
+func WriteJSONBytes(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["Cache-Control"] = hdrNoStore
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
 // DecodeJSON reads the request body into v. It rejects bodies over the
 // limit (ETOOLARGE), unknown fields (EINVALID naming the field), trailing data
 // and malformed JSON, so a bad request changes nothing.

@@ -185,6 +185,13 @@ func dateValue(now time.Time) []string {
 	return d.value
 }
 
+// requestState is what Middleware allocates per request, in one piece.
+type requestState struct {
+	info requestInfo
+	sw   statusWriter
+	id   [1]string // the X-Request-Id header's value
+}
+
 // Middleware wraps next with request ids, panic recovery, security headers,
 // access logs and metrics.
 func Middleware(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
@@ -194,16 +201,16 @@ func Middleware(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
 		if id == "" || len(id) > 64 {
 			id = newRequestID()
 		}
-		info := &requestInfo{id: id}
+		st := &requestState{info: requestInfo{id: id}, sw: statusWriter{ResponseWriter: w}, id: [1]string{id}}
+		info, sw := &st.info, &st.sw
 		ctx := context.WithValue(r.Context(), requestInfoKey, info)
 		r = r.WithContext(ctx)
 		h := w.Header()
-		h["X-Request-Id"] = []string{id}
+		h["X-Request-Id"] = st.id[:1:1]
 		h["X-Content-Type-Options"] = hdrNosniff
 		h["X-Frame-Options"] = hdrDeny
 		h["Referrer-Policy"] = hdrSameOrigin
 		h["Date"] = dateValue(start)
-		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
 				log.ErrorContext(ctx, "panic serving request", "panic", p, "path", r.URL.Path, "request_id", id)

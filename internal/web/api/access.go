@@ -224,6 +224,10 @@ func (d *Deps) authorize(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		if b, ok := appendDecision(make([]byte, 0, 128), dec); ok {
+			web.WriteJSONBytes(w, http.StatusOK, b)
+			return nil
+		}
 		web.WriteJSON(w, http.StatusOK, dec)
 		return nil
 	}

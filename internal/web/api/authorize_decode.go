@@ -1,6 +1,8 @@
 package api
 
 import (
+	"strconv"
+
 	"github.com/meshgate/meshgate/internal/mesh"
 )
 
@@ -295,4 +297,41 @@ func permission(v []byte) mesh.Permission {
 		}
 	}
 	return mesh.Permission(v)
+}
+
+// appendDecision appends d as WriteJSON would write it, without reflection.
+// It reports false when a string needs escaping: WriteJSON writes those.
+func appendDecision(b []byte, d mesh.Decision) ([]byte, bool) {
+	if !plainJSON(d.Reason) {
+		return b, false
+	}
+	b = append(b, `{"allowed":`...)
+	b = strconv.AppendBool(b, d.Allowed)
+	b = append(b, `,"grants":`...)
+	if d.Grants == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, id := range d.Grants {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, id, 10)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"reason":"`...)
+	b = append(b, d.Reason...)
+	b = append(b, "\"}\n"...)
+	return b, true
+}
+
+// plainJSON reports whether s is printable ASCII that JSON writes as it is.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -130,3 +130,31 @@ func TestAuthorizeRejectsBadBodies(t *testing.T) {
 		})
 	}
 }
+
+func TestAppendDecision(t *testing.T) {
+	tests := []struct {
+		name  string
+		d     mesh.Decision
+		plain bool
+	}{
+		{"allowed", mesh.Decision{Allowed: true, Grants: []int64{7, 42}, Reason: "granted"}, true},
+		{"denied", mesh.Decision{Grants: []int64{}, Reason: "no grant gives SELECT on columns email of table sales.orders to 111122223333/bob"}, true},
+		{"no grants", mesh.Decision{Reason: "r"}, true},
+		{"quote", mesh.Decision{Grants: []int64{}, Reason: `say "no"`}, false},
+		{"non-ASCII", mesh.Decision{Grants: []int64{}, Reason: "café"}, false},
+		{"html", mesh.Decision{Grants: []int64{}, Reason: "<a&b>"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			web.WriteJSON(rec, 200, tt.d)
+			got, ok := appendDecision(nil, tt.d)
+			if ok != tt.plain {
+				t.Fatalf("plain: got %v, want %v", ok, tt.plain)
+			}
+			if ok && string(got) != rec.Body.String() {
+				t.Errorf("got %q, want %q", got, rec.Body.String())
+			}
+		})
+	}
+}
