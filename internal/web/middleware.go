@@ -135,6 +135,16 @@ func statusSlot(status int) int {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	info   *requestInfo
+}
+
+// requestInfoOf returns the request state Middleware passes along with its
+// writer, or nil.
+func requestInfoOf(w http.ResponseWriter) *requestInfo {
+	if sw, ok := w.(*statusWriter); ok {
+		return sw.info
+	}
+	return nil
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -203,8 +213,13 @@ func Middleware(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
 		}
 		st := &requestState{info: requestInfo{id: id}, sw: statusWriter{ResponseWriter: w}, id: [1]string{id}}
 		info, sw := &st.info, &st.sw
-		ctx := context.WithValue(r.Context(), requestInfoKey, info)
-		r = r.WithContext(ctx)
+		sw.info = info
+		if _, ok := next.(*Router); !ok {
+			// The router puts the request's state in the context itself,
+			// with the actor, from the writer: one request copy for both.
+			r = r.WithContext(context.WithValue(r.Context(), requestInfoKey, info))
+		}
+		ctx := r.Context()
 		h := w.Header()
 		h["X-Request-Id"] = st.id[:1:1]
 		h["X-Content-Type-Options"] = hdrNosniff

@@ -103,6 +103,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.mux.ServeHTTP(w, r)
 		return
 	}
+	if info := requestInfoOf(w); info != nil {
+		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey, info))
+	}
 	rec := &headerRecorder{header: http.Header{}}
 	h.ServeHTTP(rec, r)
 	if allow := rec.header.Get("Allow"); allow != "" {
@@ -148,20 +151,31 @@ func (rt *Router) wrap(route string, plain bool, policy Policy, h HandlerFunc) *
 
 func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, route := rh.rt, rh.route.name
-	setRoute(r.Context(), rh.route)
+	// Behind Middleware, the request's state comes with the writer and goes
+	// into the context here, with the actor: one request copy for both.
+	ctx := r.Context()
+	if info := requestInfoOf(w); info != nil {
+		info.route.Store(rh.route)
+		ctx = context.WithValue(ctx, requestInfoKey, info)
+	} else {
+		setRoute(ctx, rh.route)
+	}
 	var actor *mesh.Actor
 	if rt.auth != nil && !rh.public {
-		a, err := rt.auth.Authenticate(r.Context(), r)
+		a, err := rt.auth.Authenticate(ctx, r)
 		if err != nil {
-			rt.fail(w, r, nil, route, err)
+			rt.fail(w, r.WithContext(ctx), nil, route, err)
 			return
 		}
 		actor = a
 	}
 	if actor != nil {
 		actor.RemoteAddr = ClientAddr(r)
-		actor.RequestID = RequestID(r.Context())
-		r = r.WithContext(mesh.NewContext(r.Context(), actor))
+		actor.RequestID = RequestID(ctx)
+		ctx = mesh.NewContext(ctx, actor)
+	}
+	if ctx != r.Context() {
+		r = r.WithContext(ctx)
 	}
 	if err := rh.policy(actor, r); err != nil {
 		rt.fail(w, r, actor, route, err)

@@ -221,3 +221,59 @@ func TestMiddlewareHeadersAndMetrics(t *testing.T) {
 		t.Errorf("got %d latency series, want 3", got)
 	}
 }
+
+func TestRequestIDInContext(t *testing.T) {
+	audit := &auditLog{}
+	rt := NewRouter(tokenAuth{}, audit)
+	echo := func(w http.ResponseWriter, r *http.Request) error {
+		actorID := ""
+		if a := mesh.ActorFromContext(r.Context()); a != nil {
+			actorID = a.RequestID
+		}
+		WriteJSON(w, http.StatusOK, map[string]string{"id": RequestID(r.Context()), "actor": actorID})
+		return nil
+	}
+	rt.Handle("GET", "/public", Public, echo)
+	rt.Handle("GET", "/mine", Authenticated, echo)
+	rt.Handle("GET", "/things/{name}", Authenticated, echo)
+	rt.Handle("POST", "/things", Authenticated, echo)
+	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, map[string]string{"id": RequestID(r.Context())})
+	})
+	tests := []struct {
+		name      string
+		h         http.Handler
+		path      string
+		wantActor bool
+	}{
+		{"public route", Middleware(rt, nil, discardLogger()), "/public", false},
+		{"authenticated route", Middleware(rt, nil, discardLogger()), "/mine", true},
+		{"wildcard route", Middleware(rt, nil, discardLogger()), "/things/a", true},
+		{"another handler", Middleware(plain, nil, discardLogger()), "/any", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", tt.path, nil)
+			req.Header.Set("Authorization", "Bearer member")
+			rec := httptest.NewRecorder()
+			tt.h.ServeHTTP(rec, req)
+			var got map[string]string
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatalf("body %q: %v", rec.Body, err)
+			}
+			id := rec.Header().Get("X-Request-Id")
+			if got["id"] != id || id == "" {
+				t.Errorf("got request id %q in the context, want %q", got["id"], id)
+			}
+			if tt.wantActor && got["actor"] != id {
+				t.Errorf("got actor request id %q, want %q", got["actor"], id)
+			}
+		})
+	}
+	req := httptest.NewRequest("POST", "/things", strings.NewReader(`{}`))
+	rec := httptest.NewRecorder()
+	Middleware(rt, nil, discardLogger()).ServeHTTP(rec, req)
+	if len(audit.entries) != 1 || audit.entries[0].RequestID != rec.Header().Get("X-Request-Id") {
+		t.Errorf("got audit entries %+v, want one with request id %q", audit.entries, rec.Header().Get("X-Request-Id"))
+	}
+}
