@@ -150,6 +150,7 @@ func requestInfoOf(w http.ResponseWriter) *requestInfo {
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.setDate()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -157,8 +158,18 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.setDate()
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// setDate sets the Date header from the second's formatted value, unless
+// the handler set one: net/http would otherwise format it for every response.
+func (w *statusWriter) setDate() {
+	h := w.Header()
+	if _, ok := h["Date"]; !ok {
+		h["Date"] = dateValue(time.Now())
+	}
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
@@ -225,7 +236,6 @@ func Middleware(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
 		h["X-Content-Type-Options"] = hdrNosniff
 		h["X-Frame-Options"] = hdrDeny
 		h["Referrer-Policy"] = hdrSameOrigin
-		h["Date"] = dateValue(start)
 		defer func() {
 			if p := recover(); p != nil {
 				log.ErrorContext(ctx, "panic serving request", "panic", p, "path", r.URL.Path, "request_id", id)
