@@ -3,23 +3,34 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/meshgate/meshgate/internal/loadtest"
 )
 
 // LoadAuthorizeCmd measures the authorization decision over HTTP.
 type LoadAuthorizeCmd struct {
-	Grants      int    `help:"Grants stored before the load." default:"100000"`
-	Concurrency int    `help:"Clients asking at once." default:"8"`
-	Requests    int    `help:"Requests to time (after 1,000 warm-up requests)." default:"50000"`
-	Batch       int    `help:"Decisions per request (1: single requests)." default:"1"`
-	Database    string `help:"PostgreSQL URL; default a temporary SQLite store." env:"MESHGATE_LOAD_DATABASE"`
-	CPUProfile  string `help:"Write a CPU profile of the timed part (client and server) to this file."`
+	Grants        int    `help:"Grants stored before the load." default:"100000"`
+	Concurrency   int    `help:"Clients asking at once." default:"8"`
+	Requests      int    `help:"Requests to time (after 1,000 warm-up requests)." default:"50000"`
+	Batch         int    `help:"Decisions per request (1: single requests)." default:"1"`
+	Database      string `help:"PostgreSQL URL; default a temporary SQLite store." env:"MESHGATE_LOAD_DATABASE"`
+	CPUProfile    string `help:"Write a CPU profile of the timed part (client and server) to this file."`
+	ServerProcess bool   `help:"Run the server as a meshgate serve process of its own instead of in this process."`
+	Pin           bool   `help:"With --server-process: bind the server to core 0 and the load generator to core 1."`
 }
 
 // Run runs the load and prints its figures.
 func (c *LoadAuthorizeCmd) Run(ctx context.Context, g *Globals) error {
+	var exe string
+	if c.ServerProcess {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return err
+		}
+	}
 	res, err := loadtest.RunAuthorize(ctx, loadtest.AuthorizeOptions{
+		ServerExecutable: exe, Pin: c.Pin,
 		Grants: c.Grants, Concurrency: c.Concurrency, Requests: c.Requests, Batch: c.Batch,
 		DatabaseURL: c.Database, Progress: g.stderr, CPUProfile: c.CPUProfile,
 	})
@@ -29,6 +40,14 @@ func (c *LoadAuthorizeCmd) Run(ctx context.Context, g *Globals) error {
 	if g.JSON() {
 		return g.PrintJSON(res)
 	}
+	server := "in-process"
+	switch {
+	case res.Pinned:
+		server = "own process, core 0 (load on core 1)"
+	case res.ServerProcess:
+		server = "own process"
+	}
+	fmt.Fprintln(g.stdout, "server:", server)
 	return g.PrintTable([]string{"STORE", "GRANTS", "CONCURRENCY", "REQUESTS", "REQ/S", "P50 MS", "P90 MS", "P99 MS", "MAX MS", "CPU US/REQ", "ERRORS"},
 		[][]string{{res.Store, fmt.Sprint(res.Grants), fmt.Sprint(res.Concurrency), fmt.Sprint(res.Requests),
 			fmt.Sprintf("%.0f", res.PerSecond), fmt.Sprintf("%.3f", res.P50), fmt.Sprintf("%.3f", res.P90),

@@ -46,6 +46,11 @@ type AuthorizeOptions struct {
 	Progress io.Writer
 	// CPUProfile, when set, receives a CPU profile of the timed part.
 	CPUProfile string
+	// ServerExecutable, when set, is a meshgate binary that serves the seeded
+	// store in a process of its own; default the server runs in this process.
+	ServerExecutable string
+	// Pin binds that server process to core 0 and the load generator to core 1.
+	Pin bool
 }
 
 // AuthorizeResult is what one load measured.
@@ -69,6 +74,10 @@ type AuthorizeResult struct {
 	// CPUPerRequest is the CPU time client and server used per request,
 	// which other work on the machine does not inflate as it does latency.
 	CPUPerRequest float64 `json:"cpu_us_per_request"`
+	// ServerProcess tells whether the server ran in a process of its own.
+	ServerProcess bool `json:"server_process"`
+	// Pinned tells whether server and load generator had a core each.
+	Pinned bool `json:"pinned"`
 }
 
 // authorizeCase is one prepared request body and whether it should be allowed.
@@ -140,17 +149,33 @@ func RunAuthorize(ctx context.Context, opts AuthorizeOptions) (*AuthorizeResult,
 		return nil, fmt.Errorf("index holds %d grants, want %d", n, opts.Grants)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		srv.Store.Close()
-		return nil, err
+	var addr string
+	serverCPU := func() time.Duration { return 0 } // in-process: counted with the client
+	if opts.ServerExecutable != "" {
+		// The server runs in a process of its own on the seeded store, so the
+		// measuring side does not share its Go scheduler.
+		if err := srv.Store.Close(); err != nil {
+			return nil, err
+		}
+		child, err := startServerProcess(ctx, opts.ServerExecutable, dir, cfg.DatabaseURL, opts.Pin)
+		if err != nil {
+			return nil, err
+		}
+		defer child.stop()
+		addr, serverCPU = child.addr, child.cpu
+		res.ServerProcess, res.Pinned = true, child.pinned
+	} else {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			srv.Store.Close()
+			return nil, err
+		}
+		serveCtx, stop := context.WithCancel(ctx)
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(serveCtx, ln) }()
+		defer func() { stop(); <-served }()
+		addr = ln.Addr().String()
 	}
-	serveCtx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(serveCtx, ln) }()
-	defer func() { stop(); <-served }()
-
-	addr := ln.Addr().String()
 	bodies := authorizeBatches(cases, opts.Batch)
 	// Each client keeps one connection and speaks plain HTTP/1.1 on it, as
 	// wrk does, so the measuring side costs little of the shared CPU.
@@ -192,7 +217,7 @@ func RunAuthorize(ctx context.Context, opts AuthorizeOptions) (*AuthorizeResult,
 	var next, allowed, errs atomic.Int64
 	var wg sync.WaitGroup
 	start = time.Now()
-	cpu0 := authorizeCPUTime()
+	cpu0 := authorizeCPUTime() + serverCPU()
 	for w := range opts.Concurrency {
 		wg.Go(func() {
 			mine := make([]time.Duration, 0, opts.Requests/opts.Concurrency+1)
@@ -215,7 +240,7 @@ func RunAuthorize(ctx context.Context, opts AuthorizeOptions) (*AuthorizeResult,
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	res.CPUPerRequest = float64((authorizeCPUTime() - cpu0).Microseconds()) / float64(opts.Requests)
+	res.CPUPerRequest = float64((authorizeCPUTime() + serverCPU() - cpu0).Microseconds()) / float64(opts.Requests)
 	all := slices.Concat(lat...)
 	slices.Sort(all)
 	ms := func(q float64) float64 {

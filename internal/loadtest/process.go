@@ -1,0 +1,98 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// serverProcess is a `meshgate serve` child process.
+type serverProcess struct {
+	cmd    *exec.Cmd
+	addr   string
+	pinned bool // server on core 0, load generator on core 1
+}
+
+// startServerProcess runs `exe serve` on the store in dataDir (or at
+// databaseURL) on a free loopback port and waits until it is ready.
+// With pin, on a machine of two or more cores, the server is bound to core 0
+// and this process to core 1.
+func startServerProcess(ctx context.Context, exe, dataDir, databaseURL string, pin bool) (*serverProcess, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	argv := []string{exe, "serve", "--addr", addr, "--data", dataDir, "--log-level", "warn"}
+	pinned := false
+	if pin && runtime.NumCPU() >= 2 {
+		// The server gets core 0 to itself and the load generator the others,
+		// so the two do not take time slices from each other.
+		argv, pinned = pinnedCommand(0, argv)
+		pinned = pinned && pinSelf(1)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = os.Environ()
+	if databaseURL != "" {
+		cmd.Env = append(cmd.Env, "MESHGATE_DATABASE="+databaseURL)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start server process: %w", err)
+	}
+	p := &serverProcess{cmd: cmd, addr: addr, pinned: pinned}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			p.stop()
+			return nil, fmt.Errorf("server process on %s not ready after 2 minutes", addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// cpu returns the CPU time the process has used, from /proc (0 elsewhere).
+func (p *serverProcess) cpu() time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses: utime and stime
+	// are the 12th and 13th, in clock ticks of 1/100 s.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// stop ends the process gracefully and waits for it.
+func (p *serverProcess) stop() {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		p.cmd.Process.Kill()
+		<-done
+	}
+}
