@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -217,6 +218,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 		})
 	}
+	// Start-up hashed passwords with argon2id, which takes tens of MiB for a
+	// moment; hand that memory back before idling instead of keeping it.
+	debug.FreeOSMemory()
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
 	s.log.Info("meshgate listening", "addr", ln.Addr().String(), "store", s.Store.Dialect())
