@@ -216,7 +216,7 @@ func TestIdleMemory(t *testing.T) {
 		t.Fatalf("resident memory: %v", err)
 	}
 	t.Logf("idle resident memory: %.1f MiB (target ≤ 50 MiB)", float64(rss)/(1<<20))
-	const ceiling = 128 << 20
+	const ceiling = 50 << 20
 	if rss > ceiling {
 		t.Errorf("idle resident memory: got %.1f MiB, want ≤ %d MiB", float64(rss)/(1<<20), ceiling>>20)
 	}
