@@ -16,6 +16,7 @@ import (
 type LoadCmd struct {
 	Catalog   LoadCatalogCmd   `cmd:"" help:"Load a synthetic catalog into a running server through the API, then measure get-table and search latencies."`
 	Authorize LoadAuthorizeCmd `cmd:"" help:"Measure POST /api/v1/authorize with many grants stored (starts its own server)."`
+	Workflow  LoadWorkflowCmd  `cmd:"" help:"Start short executions on a running server through the API and measure state transitions per second."`
 }
 
 // LoadCatalogCmd is the catalog load.

@@ -41,6 +41,9 @@ type CLI struct {
 	Audit   AuditCmd   `cmd:"" help:"Query the audit log (mesh admins)."`
 	Catalog CatalogCmd `cmd:"" help:"Databases, tables and columns of the central catalog (Glue-compatible)."`
 
+	Workflow   WorkflowCmd   `cmd:"" help:"Manage state machines; run a definition locally."`
+	Execution  ExecutionCmd  `cmd:"" help:"Start, list, stop and inspect executions."`
+	Task       TaskCmd       `cmd:"" help:"Answer tasks waiting for a task token."`
 	Grant      GrantCmd      `cmd:"" help:"Grant permissions on a database, tables or columns (shares with other accounts)."`
 	Revoke     RevokeCmd     `cmd:"" help:"Revoke exactly the named permissions; what was granted from them goes too."`
 	Grants     GrantsCmd     `cmd:"" help:"List grants."`

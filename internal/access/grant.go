@@ -156,7 +156,7 @@ func (s *Service) authority(ctx context.Context, tx store.Tx, a *mesh.Actor, own
 // The resource may name a resource link of the caller's account.
 // Errors: EUNAUTHORIZED, EINVALID, ENOTFOUND (resource, principal), EFORBIDDEN.
 func (s *Service) Grant(ctx context.Context, in GrantInput) (*mesh.Grant, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +240,7 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*mesh.Grant, error)
 // grant option shrinks with it, and a share whose last grant goes ends.
 // Errors: EUNAUTHORIZED, EINVALID, ENOTFOUND (no such grant), EFORBIDDEN.
 func (s *Service) Revoke(ctx context.Context, in GrantInput) (*mesh.Grant, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +379,7 @@ type GrantFilter = store.GrantFilter
 // account's grants and the grants on databases their account owns.
 // Errors: EUNAUTHORIZED.
 func (s *Service) ListGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant, int64, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -11,7 +11,7 @@ import (
 // ListLinks returns an account's resource links (every account's for a mesh
 // admin asking with accountID empty). Errors: EUNAUTHORIZED, EFORBIDDEN.
 func (s *Service) ListLinks(ctx context.Context, accountID string) ([]*mesh.ResourceLink, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ type LinkedTable struct {
 // catalog now: tables and columns the producer adds show through at once,
 // within what the account's grants cover. Errors: EUNAUTHORIZED, ENOTFOUND, EFORBIDDEN.
 func (s *Service) LinkTables(ctx context.Context, accountID, name string) ([]LinkedTable, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -367,15 +367,6 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *changes) e
 	return nil
 }
 
-// actor returns the caller, or EUNAUTHORIZED.
-func actor(ctx context.Context) (*mesh.Actor, error) {
-	a := mesh.ActorFromContext(ctx)
-	if a == nil {
-		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
-	}
-	return a, nil
-}
-
 // listedAccount decides whose things (what: "invitations", ...) a listing
 // shows: the account asked for, or the actor's own when none is named; a mesh
 // admin naming none sees every account's (""). Only mesh admins list another
@@ -414,7 +405,7 @@ func (s *Service) Authorize(p mesh.Principal, action mesh.Permission, r mesh.Res
 // admin of the account that owns the resource.
 // Errors: EUNAUTHORIZED, EFORBIDDEN.
 func (s *Service) CheckAuthorizeCaller(ctx context.Context, p mesh.Principal, r mesh.Resource) error {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return err
 	}

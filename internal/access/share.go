@@ -189,7 +189,7 @@ func (s *Service) endShareIfEmpty(ctx context.Context, tx store.Tx, c *changes, 
 // mesh admin asking with accountID empty), newest first, with expiry applied.
 // status filters by effective status. Errors: EUNAUTHORIZED, EFORBIDDEN.
 func (s *Service) ListInvitations(ctx context.Context, accountID, status string) ([]*mesh.Invitation, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +238,7 @@ func conflictState(inv *mesh.Invitation) error {
 }
 
 func (s *Service) decideInvitation(ctx context.Context, id int64, accept bool, linkName string) (*InvitationDecision, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +326,7 @@ func (s *Service) expire(ctx context.Context, tx store.Tx, inv *mesh.Invitation)
 // expiry. Mesh admins and the owning account's admins may resend.
 // Errors: EUNAUTHORIZED, ENOTFOUND, EFORBIDDEN, ECONFLICT (decided, or its share ended).
 func (s *Service) ResendInvitation(ctx context.Context, id int64) (*mesh.Invitation, error) {
-	a, err := actor(ctx)
+	a, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -143,7 +143,7 @@ func (s *Service) CreateAccount(ctx context.Context, a *mesh.Account) error {
 // FindAccountByID returns an account; every signed-in user may read accounts.
 // Errors: EUNAUTHORIZED, ENOTFOUND.
 func (s *Service) FindAccountByID(ctx context.Context, id string) (*mesh.Account, error) {
-	if _, err := actorOf(ctx); err != nil {
+	if _, err := mesh.RequireActor(ctx); err != nil {
 		return nil, err
 	}
 	var a *mesh.Account
@@ -160,7 +160,7 @@ const MaxPage = 1000
 
 // FindAccounts lists accounts ordered by id. Errors: EUNAUTHORIZED, EINVALID.
 func (s *Service) FindAccounts(ctx context.Context, f store.AccountFilter) ([]*mesh.Account, error) {
-	if _, err := actorOf(ctx); err != nil {
+	if _, err := mesh.RequireActor(ctx); err != nil {
 		return nil, err
 	}
 	if f.Limit < 0 || f.Limit > MaxPage {
@@ -192,7 +192,7 @@ type Update struct {
 // account's admins change its name and email, not its organization (which
 // decides how shares reach it). Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND.
 func (s *Service) UpdateAccount(ctx context.Context, id string, upd Update) (*mesh.Account, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -328,17 +328,8 @@ func countUsers(ctx context.Context, tx store.Tx, accountID string) (int, error)
 	}
 }
 
-// actorOf returns the actor of ctx, or EUNAUTHORIZED when no one signed in.
-func actorOf(ctx context.Context) (*mesh.Actor, error) {
-	a := mesh.ActorFromContext(ctx)
-	if a == nil {
-		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
-	}
-	return a, nil
-}
-
 func requireMeshAdmin(ctx context.Context, what string) error {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ const MaxAuditPage = 1000
 // FindAuditEntries returns audit entries matching f, newest first. Only
 // mesh admins may read the audit log. Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN.
 func (s *Service) FindAuditEntries(ctx context.Context, f store.AuditFilter) ([]*mesh.AuditEntry, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -270,15 +270,6 @@ func (s *Service) actor(u *mesh.User) *mesh.Actor {
 	return &mesh.Actor{UserID: u.ID, Username: u.Username, AccountID: u.AccountID, Roles: u.Roles, CentralAccountID: s.opts.CentralAccountID}
 }
 
-// actorOf returns the actor in ctx, or EUNAUTHORIZED.
-func actorOf(ctx context.Context) (*mesh.Actor, error) {
-	a := mesh.ActorFromContext(ctx)
-	if a == nil {
-		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
-	}
-	return a, nil
-}
-
 // canManageUsersOf reports whether actor may manage the users of accountID:
 // mesh admins any account's, an account's admins their own.
 func canManageUsersOf(actor *mesh.Actor, accountID string) bool {

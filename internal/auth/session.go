@@ -95,7 +95,7 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*Login, error) {
 // Logout ends the actor's session. A call made with an API token ends nothing.
 // Errors: EUNAUTHORIZED.
 func (s *Service) Logout(ctx context.Context) error {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func ClearCookie(r *http.Request) *http.Cookie {
 // one, clears the must-change flag and ends the user's other sessions.
 // Errors: EINVALID, EUNAUTHORIZED (wrong current password), ERATELIMIT.
 func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return err
 	}

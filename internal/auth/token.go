@@ -18,7 +18,7 @@ const MaxTokenTTL = 10 * 365 * 24 * time.Hour
 // admins may issue tokens for the account's users.
 // Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND.
 func (s *Service) CreateToken(ctx context.Context, userID int64, name string, ttl time.Duration) (*mesh.Token, string, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -58,7 +58,7 @@ func (s *Service) CreateToken(ctx context.Context, userID int64, name string, tt
 // FindTokens lists a user's tokens (0 for the actor's own), never their
 // secrets. Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
 func (s *Service) FindTokens(ctx context.Context, userID int64) ([]*mesh.Token, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (s *Service) FindTokens(ctx context.Context, userID int64) ([]*mesh.Token, 
 // RevokeToken revokes a token of the actor's, or of a user it manages.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
 func (s *Service) RevokeToken(ctx context.Context, id int64) error {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func (n *NewUser) Validate() error {
 // admins create users in any account, an account's admins in their own.
 // Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND (account), ECONFLICT (username taken).
 func (s *Service) CreateUser(ctx context.Context, n NewUser) (*mesh.User, string, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -69,7 +69,7 @@ func userResource(u *mesh.User) string { return "user/" + u.AccountID + "/" + u.
 // FindUserByID returns a user that the actor may see: itself, or a user of an
 // account it manages. Others are reported as not found. Errors: EUNAUTHORIZED, ENOTFOUND.
 func (s *Service) FindUserByID(ctx context.Context, id int64) (*mesh.User, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (s *Service) FindUserByID(ctx context.Context, id int64) (*mesh.User, error
 // FindUsers lists users. Mesh admins see every account's; others see their
 // own account's only. Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN.
 func (s *Service) FindUsers(ctx context.Context, f store.UserFilter) ([]*mesh.User, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ type UserUpdate struct {
 // account's admins their own account's users. The last mesh admin cannot lose
 // the admin role. Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND, ECONFLICT.
 func (s *Service) UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*mesh.User, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*me
 // DeleteUser removes a user with its sessions and tokens. The last mesh
 // admin cannot be deleted. Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, ECONFLICT.
 func (s *Service) DeleteUser(ctx context.Context, id int64) error {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 // ResetPassword gives a user a new temporary password, ends its sessions and
 // returns the password, shown once. Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
 func (s *Service) ResetPassword(ctx context.Context, id int64) (string, error) {
-	actor, err := actorOf(ctx)
+	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -62,7 +62,7 @@ func (s *Service) runDeleteHooks(ctx context.Context, tx store.Tx, database, tab
 // authorizeRead lets every signed-in user discover catalog metadata.
 func authorizeRead(actor *mesh.Actor) error {
 	if actor == nil {
-		return mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+		return mesh.ErrSignInRequired()
 	}
 	return nil
 }

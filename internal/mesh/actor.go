@@ -72,3 +72,16 @@ func ActorFromContext(ctx context.Context) *Actor {
 func SystemActor(centralAccountID string) *Actor {
 	return &Actor{Username: "system", AccountID: centralAccountID, CentralAccountID: centralAccountID, Roles: []string{RoleAdmin}}
 }
+
+// ErrSignInRequired is the error for a call that needs an actor and has none.
+func ErrSignInRequired() *Error {
+	return Errorf(EUNAUTHORIZED, "sign in or send an API token")
+}
+
+// RequireActor returns the actor in ctx, or EUNAUTHORIZED when nobody signed in.
+func RequireActor(ctx context.Context) (*Actor, error) {
+	if a := ActorFromContext(ctx); a != nil {
+		return a, nil
+	}
+	return nil, ErrSignInRequired()
+}

@@ -23,6 +23,8 @@ import (
 	"github.com/meshgate/meshgate/internal/store/sqlite"
 	"github.com/meshgate/meshgate/internal/web"
 	"github.com/meshgate/meshgate/internal/web/api"
+	"github.com/meshgate/meshgate/internal/workflow"
+	"github.com/meshgate/meshgate/internal/workflow/task"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -37,6 +39,8 @@ type Server struct {
 	Accounts *account.Service
 	Catalog  *catalog.Service
 	Access   *access.Service
+	// Workflow is the state machine engine.
+	Workflow *workflow.Engine
 	Router   *web.Router
 	http     *http.Server
 
@@ -99,6 +103,10 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err := s.newAccess(ctx); err != nil {
 		return err
 	}
+	task.RegisterBuiltins()
+	s.Workflow = workflow.New(s.Store, workflow.Options{Clock: s.cfg.Clock, Logger: s.log})
+	s.background = append(s.background, s.Workflow.Dispatcher(), s.Workflow.Sender())
+	reg.MustRegister(s.Workflow.Metrics()...)
 
 	rt := web.NewRouter(s.Auth, s)
 	rt.Handle("GET", "/healthz", web.Public, func(w http.ResponseWriter, r *http.Request) error {
@@ -124,6 +132,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Catalog:          s.Catalog,
 		Access:           s.Access,
 		CentralAccountID: s.cfg.CentralAccountID,
+		Workflow:         s.Workflow,
 	})
 	s.Router = rt
 	s.http = &http.Server{

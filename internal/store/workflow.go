@@ -1,5 +1,154 @@
 package store
 
+import (
+	"context"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+// ExecutionRecord is an execution as the engine keeps it: the public part
+// plus the interpreter's position (State, an opaque JSON document) and when
+// the engine must next look at it.
+type ExecutionRecord struct {
+	mesh.Execution
+	// State is the engine's serialized position in the run.
+	State []byte
+	// WakeAt is when the execution next needs the engine (a timer, or now for
+	// ready work); zero when it only waits for a callback or has ended.
+	WakeAt time.Time
+}
+
+// ExecutionFilter selects executions, newest first. Zero fields match everything.
+type ExecutionFilter struct {
+	StateMachine string
+	Status       string
+	// Before continues a listing: only executions started before this one
+	// (by start time, then id).
+	BeforeTime time.Time
+	BeforeID   string
+	Limit      int
+}
+
+// TaskToken is a callback token of a task attempt. Only its SHA-256 hash is stored.
+type TaskToken struct {
+	Hash        string
+	ExecutionID string
+	// Attempt is the task attempt the token is bound to.
+	Attempt   int64
+	State     string
+	Status    string // "active", "used", "expired"
+	CreatedAt time.Time
+	UsedAt    time.Time
+}
+
+// Task token statuses.
+const (
+	TokenActive  = "active"
+	TokenUsed    = "used"
+	TokenExpired = "expired"
+)
+
+// OutboxTask is an external task invocation waiting to leave, or leaving,
+// through the transactional outbox.
+type OutboxTask struct {
+	ID          int64
+	ExecutionID string
+	Attempt     int64
+	// DedupeKey is unique: execution, state and attempt.
+	DedupeKey  string
+	Resource   string
+	Input      []byte
+	Timeout    time.Duration
+	Status     string // "pending", "done", "cancelled"
+	LeaseOwner string
+	LeaseUntil time.Time
+	Tries      int
+	CreatedAt  time.Time
+}
+
+// Outbox statuses.
+const (
+	OutboxPending   = "pending"
+	OutboxDone      = "done"
+	OutboxCancelled = "cancelled"
+)
+
 // WorkflowTx is the workflow part of a transaction.
 type WorkflowTx interface {
+	// InsertStateMachine adds a version; ECONFLICT when it exists.
+	InsertStateMachine(ctx context.Context, sm *mesh.StateMachine) error
+	// FindStateMachine returns a version (deleted or not), or the latest
+	// version of a state machine that is not deleted when version is 0; ENOTFOUND.
+	FindStateMachine(ctx context.Context, name string, version int) (*mesh.StateMachine, error)
+	// FindStateMachines returns the latest version of every state machine that is not deleted, by name.
+	FindStateMachines(ctx context.Context) ([]*mesh.StateMachine, error)
+	// MaxStateMachineVersion returns the highest version a name ever had, deleted or not (0 for none).
+	MaxStateMachineVersion(ctx context.Context, name string) (int, error)
+	// DeleteStateMachine marks every version deleted; ENOTFOUND. Version
+	// numbers are never reused, so a version names one definition forever.
+	DeleteStateMachine(ctx context.Context, name string) error
+
+	// InsertExecutions adds executions in few statements and returns the ids
+	// it inserted; an execution whose name is taken for its state machine is
+	// left out.
+	InsertExecutions(ctx context.Context, es []*ExecutionRecord) (map[string]bool, error)
+	// FindExecution returns an execution by id; ENOTFOUND.
+	FindExecution(ctx context.Context, id string) (*ExecutionRecord, error)
+	// FindExecutionByName returns an execution by state machine and name; ENOTFOUND.
+	FindExecutionByName(ctx context.Context, stateMachine, name string) (*ExecutionRecord, error)
+	// FindExecutions lists executions matching f, newest first.
+	FindExecutions(ctx context.Context, f ExecutionFilter) ([]*mesh.Execution, error)
+	// LockExecution returns an execution, locked until the transaction ends; ENOTFOUND.
+	LockExecution(ctx context.Context, id string) (*ExecutionRecord, error)
+	// ClaimExecutions returns up to limit executions due at now, oldest due
+	// first, locked until the transaction ends and skipping those other
+	// transactions hold.
+	ClaimExecutions(ctx context.Context, now time.Time, limit int) ([]*ExecutionRecord, error)
+	// NextWake returns the earliest wake time of any execution, zero if none.
+	NextWake(ctx context.Context) (time.Time, error)
+	// UpdateExecutions saves executions' status, output, error, stop time,
+	// event count, state and wake time, in few statements.
+	UpdateExecutions(ctx context.Context, es []*ExecutionRecord) error
+	// CountExecutions counts a state machine's executions with the given status.
+	CountExecutions(ctx context.Context, stateMachine, status string) (int, error)
+
+	// InsertHistoryEvents appends events to their executions' histories.
+	InsertHistoryEvents(ctx context.Context, events []*mesh.HistoryEvent) error
+	// FindHistoryEvents returns an execution's events with id > afterID, in order, at most limit.
+	FindHistoryEvents(ctx context.Context, executionID string, afterID, limit int) ([]*mesh.HistoryEvent, error)
+
+	// InsertTaskToken stores a token's hash.
+	InsertTaskToken(ctx context.Context, t *TaskToken) error
+	// FindTaskToken returns a token by hash; ENOTFOUND. Token statuses change
+	// only while their execution is locked (LockExecution).
+	FindTaskToken(ctx context.Context, hash string) (*TaskToken, error)
+	// UpdateTaskTokens sets the status of an execution's active tokens, or of
+	// the one bound to attempt when attempt > 0.
+	UpdateTaskTokens(ctx context.Context, executionID string, attempt int64, status string, now time.Time) error
+
+	// InsertOutboxTask queues an external task; a task with the same dedupe key is left alone.
+	InsertOutboxTask(ctx context.Context, t *OutboxTask) error
+	// ClaimOutboxTasks leases up to limit pending tasks whose lease is free or
+	// expired at now to owner until leaseUntil, counting a try on each.
+	ClaimOutboxTasks(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*OutboxTask, error)
+	// FinishOutboxTask marks a task done or cancelled; ECONFLICT when owner no
+	// longer holds its lease or it is not pending (owner "" skips the lease check).
+	FinishOutboxTask(ctx context.Context, id int64, owner, status string) error
+	// ReleaseOutboxLeases frees the leases of every pending task, for a
+	// process that knows it is the store's only user (SQLite) when it starts.
+	ReleaseOutboxLeases(ctx context.Context) error
+	// CancelOutboxTasks cancels an execution's pending tasks, or the one of attempt when attempt > 0.
+	CancelOutboxTasks(ctx context.Context, executionID string, attempt int64) error
+
+	// AddWorkflowCounter adds delta to a named counter (created at 0) and returns its new value.
+	AddWorkflowCounter(ctx context.Context, name string, delta int64) (int64, error)
+	// FindWorkflowCounter returns a counter's value, 0 when it does not exist.
+	FindWorkflowCounter(ctx context.Context, name string) (int64, error)
+
+	// Savepoint, RollbackToSavepoint and ReleaseSavepoint scope an
+	// in-transaction task, so a failed task leaves no partial change.
+	Savepoint(ctx context.Context, name string) error
+	RollbackToSavepoint(ctx context.Context, name string) error
+	ReleaseSavepoint(ctx context.Context, name string) error
 }

@@ -25,7 +25,7 @@ func Public(*mesh.Actor, *http.Request) error { return nil }
 // Authenticated requires a signed-in user or an API token.
 func Authenticated(actor *mesh.Actor, _ *http.Request) error {
 	if actor == nil {
-		return mesh.Errorf(mesh.EUNAUTHORIZED, "sign in or send an API token")
+		return mesh.ErrSignInRequired()
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/web"
+	"github.com/meshgate/meshgate/internal/workflow"
 )
 
 // Deps are the services the handlers call.
@@ -23,6 +24,8 @@ type Deps struct {
 	Access   *access.Service
 	// CentralAccountID names the server's own account.
 	CentralAccountID string
+	// Workflow is the state machine engine.
+	Workflow *workflow.Engine
 }
 
 // Register adds every API route to rt.
@@ -31,5 +34,6 @@ func Register(rt *web.Router, d *Deps) {
 	registerIdentity(rt, d)
 	registerAudit(rt, d)
 	registerCatalog(rt, d)
+	registerWorkflow(rt, d)
 	registerAccess(rt, d)
 }

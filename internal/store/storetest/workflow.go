@@ -1,0 +1,188 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+func init() { register("workflow", testWorkflow) }
+
+func testWorkflow(t *testing.T, open Opener) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	update := func(t *testing.T, s store.Store, fn func(tx store.Tx) error) {
+		t.Helper()
+		if err := s.Update(ctx, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("state machine versions", func(t *testing.T) {
+		s := open(t)
+		update(t, s, func(tx store.Tx) error {
+			for v := 1; v <= 2; v++ {
+				if err := tx.InsertStateMachine(ctx, &mesh.StateMachine{Name: "flow", Version: v, Definition: json.RawMessage(`{}`), CreatedAt: now}); err != nil {
+					return err
+				}
+			}
+			err := tx.InsertStateMachine(ctx, &mesh.StateMachine{Name: "flow", Version: 2, Definition: json.RawMessage(`{}`), CreatedAt: now})
+			if mesh.ErrorCode(err) != mesh.ECONFLICT {
+				t.Errorf("duplicate version: got %v, want %v", err, mesh.ECONFLICT)
+			}
+			latest, err := tx.FindStateMachine(ctx, "flow", 0)
+			if err != nil || latest.Version != 2 {
+				t.Errorf("latest: got %v %v, want version 2", latest, err)
+			}
+			all, err := tx.FindStateMachines(ctx)
+			if err != nil || len(all) != 1 || all[0].Version != 2 {
+				t.Errorf("list: got %v %v, want one at version 2", all, err)
+			}
+			if err := tx.DeleteStateMachine(ctx, "flow"); err != nil {
+				return err
+			}
+			if _, err := tx.FindStateMachine(ctx, "flow", 0); mesh.ErrorCode(err) != mesh.ENOTFOUND {
+				t.Errorf("latest after delete: got %v, want %v", err, mesh.ENOTFOUND)
+			}
+			if old, err := tx.FindStateMachine(ctx, "flow", 1); err != nil || old.Version != 1 {
+				t.Errorf("old version after delete: got %v %v, want version 1", old, err)
+			}
+			if all, err := tx.FindStateMachines(ctx); err != nil || len(all) != 0 {
+				t.Errorf("list after delete: got %v %v, want none", all, err)
+			}
+			if n, err := tx.MaxStateMachineVersion(ctx, "flow"); err != nil || n != 2 {
+				t.Errorf("max version: got %v %v, want 2", n, err)
+			}
+			if err := tx.DeleteStateMachine(ctx, "flow"); mesh.ErrorCode(err) != mesh.ENOTFOUND {
+				t.Errorf("delete again: got %v, want %v", err, mesh.ENOTFOUND)
+			}
+			return nil
+		})
+	})
+
+	t.Run("executions and history", func(t *testing.T) {
+		s := open(t)
+		rec := func(id, name string, wake time.Time) *store.ExecutionRecord {
+			return &store.ExecutionRecord{Execution: mesh.Execution{ID: id, Name: name, StateMachine: "flow", Version: 1,
+				Status: mesh.ExecutionRunning, Input: json.RawMessage(`{"a":1}`), StartedAt: now, Deadline: now.Add(time.Hour)},
+				State: []byte(`{}`), WakeAt: wake}
+		}
+		update(t, s, func(tx store.Tx) error {
+			ins, err := tx.InsertExecutions(ctx, []*store.ExecutionRecord{rec("e1", "one", now), rec("e2", "two", now.Add(time.Minute)), rec("e3", "one", now)})
+			if err != nil {
+				return err
+			}
+			if !ins["e1"] || !ins["e2"] || ins["e3"] {
+				t.Errorf("inserted: got %v, want e1 and e2", ins)
+			}
+			due, err := tx.ClaimExecutions(ctx, now, 10)
+			if err != nil || len(due) != 1 || due[0].ID != "e1" {
+				t.Errorf("claim: got %v %v, want e1", due, err)
+			}
+			x := due[0]
+			x.Status, x.Output, x.StoppedAt, x.WakeAt, x.Events = mesh.ExecutionSucceeded, json.RawMessage(`"done"`), now, time.Time{}, 2
+			if err := tx.UpdateExecutions(ctx, []*store.ExecutionRecord{x}); err != nil {
+				return err
+			}
+			if err := tx.InsertHistoryEvents(ctx, []*mesh.HistoryEvent{
+				{ExecutionID: "e1", ID: 1, Type: "ExecutionStarted", Timestamp: now, Details: json.RawMessage(`{}`)},
+				{ExecutionID: "e1", ID: 2, PreviousID: 1, Type: "ExecutionSucceeded", Timestamp: now},
+			}); err != nil {
+				return err
+			}
+			return nil
+		})
+		s.View(ctx, func(tx store.Tx) error {
+			got, err := tx.FindExecution(ctx, "e1")
+			if err != nil || got.Status != mesh.ExecutionSucceeded || string(got.Output) != `"done"` || !got.StoppedAt.Equal(now) || !got.WakeAt.IsZero() {
+				t.Errorf("find: got %+v %v", got, err)
+			}
+			if byName, err := tx.FindExecutionByName(ctx, "flow", "two"); err != nil || byName.ID != "e2" {
+				t.Errorf("by name: got %v %v, want e2", byName, err)
+			}
+			list, err := tx.FindExecutions(ctx, store.ExecutionFilter{StateMachine: "flow", Status: mesh.ExecutionRunning})
+			if err != nil || len(list) != 1 || list[0].ID != "e2" {
+				t.Errorf("list running: got %v %v, want e2", list, err)
+			}
+			next, err := tx.NextWake(ctx)
+			if err != nil || !next.Equal(now.Add(time.Minute)) {
+				t.Errorf("next wake: got %v %v, want %v", next, err, now.Add(time.Minute))
+			}
+			evs, err := tx.FindHistoryEvents(ctx, "e1", 1, 10)
+			if err != nil || len(evs) != 1 || evs[0].Type != "ExecutionSucceeded" || evs[0].PreviousID != 1 {
+				t.Errorf("history: got %v %v", evs, err)
+			}
+			if n, err := tx.CountExecutions(ctx, "flow", mesh.ExecutionRunning); err != nil || n != 1 {
+				t.Errorf("count: got %v %v, want 1", n, err)
+			}
+			return nil
+		})
+	})
+
+	t.Run("tokens outbox counters savepoints", func(t *testing.T) {
+		s := open(t)
+		update(t, s, func(tx store.Tx) error {
+			if err := tx.InsertTaskToken(ctx, &store.TaskToken{Hash: "h1", ExecutionID: "e1", Attempt: 3, State: "Ask", Status: store.TokenActive, CreatedAt: now}); err != nil {
+				return err
+			}
+			if err := tx.UpdateTaskTokens(ctx, "e1", 3, store.TokenUsed, now); err != nil {
+				return err
+			}
+			tok, err := tx.FindTaskToken(ctx, "h1")
+			if err != nil || tok.Status != store.TokenUsed || tok.Attempt != 3 {
+				t.Errorf("token: got %+v %v, want used attempt 3", tok, err)
+			}
+			if _, err := tx.FindTaskToken(ctx, "nope"); mesh.ErrorCode(err) != mesh.ENOTFOUND {
+				t.Errorf("unknown token: got %v, want %v", err, mesh.ENOTFOUND)
+			}
+			for i := 0; i < 2; i++ { // the same dedupe key twice is one task
+				if err := tx.InsertOutboxTask(ctx, &store.OutboxTask{ExecutionID: "e1", Attempt: 4, DedupeKey: "e1/Call/4", Resource: "r",
+					Input: []byte(`{}`), Timeout: time.Second, Status: store.OutboxPending, CreatedAt: now}); err != nil {
+					return err
+				}
+			}
+			got, err := tx.ClaimOutboxTasks(ctx, "a", now, now.Add(time.Minute), 10)
+			if err != nil || len(got) != 1 || got[0].Tries != 1 {
+				t.Fatalf("claim: got %v %v, want one task", got, err)
+			}
+			if again, _ := tx.ClaimOutboxTasks(ctx, "b", now.Add(time.Second), now.Add(time.Minute), 10); len(again) != 0 {
+				t.Errorf("claim while leased: got %d tasks, want 0", len(again))
+			}
+			if again, _ := tx.ClaimOutboxTasks(ctx, "b", now.Add(2*time.Minute), now.Add(3*time.Minute), 10); len(again) != 1 {
+				t.Errorf("claim after the lease expired: got %d tasks, want 1", len(again))
+			}
+			if err := tx.ReleaseOutboxLeases(ctx); err != nil {
+				return err
+			}
+			if again, _ := tx.ClaimOutboxTasks(ctx, "c", now.Add(2*time.Minute), now.Add(3*time.Minute), 10); len(again) != 1 {
+				t.Errorf("claim after the leases were released: got %d tasks, want 1", len(again))
+			}
+			if err := tx.FinishOutboxTask(ctx, got[0].ID, "a", store.OutboxDone); mesh.ErrorCode(err) != mesh.ECONFLICT {
+				t.Errorf("finish with a lost lease: got %v, want %v", err, mesh.ECONFLICT)
+			}
+			if err := tx.FinishOutboxTask(ctx, got[0].ID, "c", store.OutboxDone); err != nil {
+				t.Errorf("finish: %v", err)
+			}
+			if v, err := tx.AddWorkflowCounter(ctx, "c", 2); err != nil || v != 2 {
+				t.Errorf("counter: got %v %v, want 2", v, err)
+			}
+			if err := tx.Savepoint(ctx, "sp"); err != nil {
+				return err
+			}
+			if _, err := tx.AddWorkflowCounter(ctx, "c", 5); err != nil {
+				return err
+			}
+			if err := tx.RollbackToSavepoint(ctx, "sp"); err != nil {
+				return err
+			}
+			if v, err := tx.FindWorkflowCounter(ctx, "c"); err != nil || v != 2 {
+				t.Errorf("counter after rollback: got %v %v, want 2", v, err)
+			}
+			return nil
+		})
+	})
+}

@@ -1,0 +1,95 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/workflow/asl"
+)
+
+// callback finds a token's task and applies fn to it in one transaction.
+// A reused or late token changes nothing.
+func (e *Engine) callback(ctx context.Context, token, action string, use bool, fn func(s *stepper, f *frame) error) error {
+	if token == "" || len(token) > 1024 {
+		return mesh.Invalid("task_token", "is required and at most 1024 characters")
+	}
+	return e.store.Update(ctx, func(tx store.Tx) error {
+		hash := hashToken(token)
+		tok, err := tx.FindTaskToken(ctx, hash)
+		if err != nil {
+			return err
+		}
+		// Lock the execution, then read the token again: its status only
+		// changes under that lock, and taking locks in this order everywhere
+		// keeps replicas from deadlocking.
+		if _, err := tx.LockExecution(ctx, tok.ExecutionID); err != nil {
+			return err
+		}
+		if tok, err = tx.FindTaskToken(ctx, hash); err != nil {
+			return err
+		}
+		switch tok.Status {
+		case store.TokenUsed:
+			return mesh.Errorf(mesh.ECONFLICT, "the task token was already used")
+		case store.TokenExpired:
+			return mesh.Errorf(mesh.ECONFLICT, "the task token expired: its task timed out, failed or its execution ended")
+		}
+		if use {
+			if err := tx.UpdateTaskTokens(ctx, tok.ExecutionID, tok.Attempt, store.TokenUsed, e.clock.Now()); err != nil {
+				return err
+			}
+		}
+		if err := e.deliver(ctx, tx, tok.ExecutionID, tok.Attempt, fn); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, e.clock.Now(), action, "execution/"+tok.ExecutionID, tok.State)
+	})
+}
+
+// SendTaskSuccess completes the task waiting for token with output. Errors:
+// EINVALID (token, output), ETOOLARGE, ENOTFOUND (unknown token),
+// ECONFLICT (used, expired or late token).
+func (e *Engine) SendTaskSuccess(ctx context.Context, token string, output json.RawMessage) error {
+	if len(output) == 0 {
+		output = json.RawMessage("{}")
+	}
+	if len(output) > MaxPayloadSize {
+		return &mesh.Error{Code: mesh.ETOOLARGE, Field: "output",
+			Message: fmt.Sprintf("the output has %d bytes, more than the limit of %d", len(output), MaxPayloadSize)}
+	}
+	v, err := asl.ParseJSON(output)
+	if err != nil {
+		return mesh.Invalid("output", "is not valid JSON: %v", err)
+	}
+	return e.callback(ctx, token, "workflow.task.success", true, func(s *stepper, f *frame) error {
+		return s.taskSucceeded(f, v)
+	})
+}
+
+// SendTaskFailure fails the task waiting for token; errName defaults to
+// States.TaskFailed. Errors: as SendTaskSuccess.
+func (e *Engine) SendTaskFailure(ctx context.Context, token, errName, cause string) error {
+	if len(errName) > 256 || len(cause) > 32768 {
+		return mesh.Invalid("error", "error is limited to 256 characters and cause to 32768")
+	}
+	if errName == "" {
+		errName = asl.ErrTaskFailed
+	}
+	return e.callback(ctx, token, "workflow.task.failure", true, func(s *stepper, f *frame) error {
+		return s.taskFailed(f, asl.StateError{Name: errName, Cause: cause}, false)
+	})
+}
+
+// SendTaskHeartbeat restarts the heartbeat timer of the task waiting for
+// token. Errors: as SendTaskSuccess.
+func (e *Engine) SendTaskHeartbeat(ctx context.Context, token string) error {
+	return e.callback(ctx, token, "workflow.task.heartbeat", false, func(s *stepper, f *frame) error {
+		if f.Heartbeat > 0 {
+			f.HeartbeatDue = s.r.now.Add(secondsDuration(f.Heartbeat))
+		}
+		return nil
+	})
+}

@@ -1,0 +1,611 @@
+package workflow_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+	"github.com/meshgate/meshgate/internal/workflow"
+	"github.com/meshgate/meshgate/internal/workflow/task"
+)
+
+// env is an engine on a fresh store with a fake clock and test resources.
+type env struct {
+	t      *testing.T
+	ctx    context.Context
+	store  store.Store
+	clock  *mesh.FakeClock
+	engine *workflow.Engine
+
+	mu     sync.Mutex
+	tokens []string
+	fails  int // test:flaky fails this many times before succeeding
+}
+
+func newEnv(t *testing.T, s store.Store) *env {
+	t.Helper()
+	ev := &env{t: t, ctx: context.Background(), store: s, clock: mesh.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}
+	reg := workflow.NewRegistry()
+	task.Register(reg, task.HTTPOptions{})
+	reg.Register("test:token", func(ctx context.Context, tx store.Tx, input any) (any, error) {
+		in, _ := input.(map[string]any)
+		tok, _ := in["token"].(string)
+		ev.mu.Lock()
+		ev.tokens = append(ev.tokens, tok)
+		ev.mu.Unlock()
+		return nil, nil
+	})
+	reg.Register("test:flaky", func(ctx context.Context, tx store.Tx, input any) (any, error) {
+		ev.mu.Lock()
+		defer ev.mu.Unlock()
+		if ev.fails > 0 {
+			ev.fails--
+			// a failed attempt's writes are rolled back
+			if _, err := tx.AddWorkflowCounter(ctx, "flaky-writes", 1); err != nil {
+				return nil, err
+			}
+			return nil, workflow.Errorf("Test.Flaky", "not yet")
+		}
+		return "ok", nil
+	})
+	ev.engine = workflow.New(s, workflow.Options{Registry: reg, Clock: ev.clock})
+	return ev
+}
+
+func (ev *env) lastToken() string {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	if len(ev.tokens) == 0 {
+		ev.t.Fatal("no task token captured")
+	}
+	return ev.tokens[len(ev.tokens)-1]
+}
+
+func (ev *env) create(name, def string) {
+	ev.t.Helper()
+	if _, err := ev.engine.CreateStateMachine(ev.ctx, workflow.StateMachineInput{Name: name, Definition: json.RawMessage(def)}); err != nil {
+		ev.t.Fatalf("create state machine: %v", err)
+	}
+}
+
+func (ev *env) start(sm, name, input string) *mesh.Execution {
+	ev.t.Helper()
+	x, _, err := ev.engine.StartExecution(ev.ctx, workflow.StartInput{StateMachine: sm, Name: name, Input: json.RawMessage(input)})
+	if err != nil {
+		ev.t.Fatalf("start execution: %v", err)
+	}
+	return x
+}
+
+func (ev *env) drain() {
+	ev.t.Helper()
+	if err := ev.engine.Drain(ev.ctx); err != nil {
+		ev.t.Fatalf("drain: %v", err)
+	}
+}
+
+func (ev *env) get(id string) *mesh.Execution {
+	ev.t.Helper()
+	x, err := ev.engine.FindExecution(ev.ctx, id)
+	if err != nil {
+		ev.t.Fatalf("find execution: %v", err)
+	}
+	return x
+}
+
+func (ev *env) wantStatus(id, status string) *mesh.Execution {
+	ev.t.Helper()
+	x := ev.get(id)
+	if x.Status != status {
+		ev.t.Fatalf("status: got %v, want %v (error %s: %s)", x.Status, status, x.Error, x.Cause)
+	}
+	return x
+}
+
+func (ev *env) history(id string) []string {
+	ev.t.Helper()
+	evs, err := ev.engine.History(ev.ctx, id, 0, 0)
+	if err != nil {
+		ev.t.Fatalf("history: %v", err)
+	}
+	var out []string
+	for i, e := range evs {
+		if e.ID != i+1 {
+			ev.t.Fatalf("event %d: got id %v, want %v", i, e.ID, i+1)
+		}
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+func (ev *env) counter(name string) int64 {
+	ev.t.Helper()
+	var v int64
+	err := ev.store.View(ev.ctx, func(tx store.Tx) error {
+		var err error
+		v, err = tx.FindWorkflowCounter(ev.ctx, name)
+		return err
+	})
+	if err != nil {
+		ev.t.Fatalf("counter: %v", err)
+	}
+	return v
+}
+
+const shortMachine = `{
+  "StartAt": "Prepare",
+  "States": {
+    "Prepare": {"Type": "Pass", "Parameters": {"n.$": "$.n", "kind": "short"}, "Next": "Route"},
+    "Route": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 0, "Next": "Count"}], "Default": "Done"},
+    "Count": {"Type": "Task", "Resource": "meshgate:counter:increment", "Parameters": {"Name": "runs"}, "ResultPath": "$.counter", "Next": "Done"},
+    "Done": {"Type": "Succeed"}
+  }
+}`
+
+func TestShortExecution(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("short", shortMachine)
+		x := ev.start("short", "", `{"n": 3}`)
+		ev.drain()
+		got := ev.wantStatus(x.ID, mesh.ExecutionSucceeded)
+		if want := `{"counter":{"Name":"runs","Value":1},"kind":"short","n":3}`; string(got.Output) != want {
+			t.Errorf("output: got %s, want %s", got.Output, want)
+		}
+		want := []string{"ExecutionStarted", "PassStateEntered", "PassStateExited", "ChoiceStateEntered", "ChoiceStateExited",
+			"TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited",
+			"SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded"}
+		if got := ev.history(x.ID); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("history: got %v, want %v", got, want)
+		}
+		if got := ev.counter("runs"); got != 1 {
+			t.Errorf("counter: got %v, want %v", got, 1)
+		}
+		evs, _ := ev.engine.History(ev.ctx, x.ID, 0, 0)
+		for _, e := range evs[1:] {
+			if e.PreviousID != e.ID-1 {
+				t.Errorf("event %d (%s): got previous id %v, want %v", e.ID, e.Type, e.PreviousID, e.ID-1)
+			}
+		}
+	})
+}
+
+func TestWaitAndRetryTimers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("timers", `{"StartAt": "Sleep", "States": {
+			"Sleep": {"Type": "Wait", "Seconds": 10, "Next": "Try"},
+			"Try": {"Type": "Task", "Resource": "test:flaky", "End": true,
+				"Retry": [{"ErrorEquals": ["Test.Flaky"], "IntervalSeconds": 2, "BackoffRate": 2, "MaxAttempts": 3}]}}}`)
+		ev.fails = 2
+		x := ev.start("timers", "", `{}`)
+		steps := []struct {
+			advance time.Duration
+			status  string
+		}{
+			{0, mesh.ExecutionRunning},               // waiting 10s
+			{9 * time.Second, mesh.ExecutionRunning}, // 1s left
+			{time.Second, mesh.ExecutionRunning},     // first failure, retry in 2s
+			{2 * time.Second, mesh.ExecutionRunning}, // second failure, retry in 4s
+			{3 * time.Second, mesh.ExecutionRunning}, // 1s left
+			{time.Second, mesh.ExecutionSucceeded},
+		}
+		for i, st := range steps {
+			ev.clock.Add(st.advance)
+			ev.drain()
+			if got := ev.get(x.ID).Status; got != st.status {
+				t.Fatalf("step %d: got %v, want %v", i, got, st.status)
+			}
+		}
+		if got := ev.counter("flaky-writes"); got != 0 {
+			t.Errorf("writes of failed attempts: got %v, want %v", got, 0)
+		}
+	})
+}
+
+const callbackMachine = `{"StartAt": "Ask", "States": {
+	"Ask": {"Type": "Task", "Resource": "test:token.waitForTaskToken", "Parameters": {"token.$": "$$.Task.Token"},
+		"TimeoutSeconds": 100, "HeartbeatSeconds": 10, "End": true,
+		"Catch": [{"ErrorEquals": ["Denied"], "ResultPath": "$.why", "Next": "Denied"}]},
+	"Denied": {"Type": "Fail", "Error": "Denied", "Cause": "denied"}}}`
+
+func TestCallbacks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("cb", callbackMachine)
+		ctx := ev.ctx
+
+		// success, then the same token again
+		x := ev.start("cb", "ok", `{}`)
+		ev.drain()
+		tok := ev.lastToken()
+		if len(tok) < 22 {
+			t.Fatalf("token %q is shorter than 128 bits", tok)
+		}
+		ev.clock.Add(8 * time.Second)
+		if err := ev.engine.SendTaskHeartbeat(ctx, tok); err != nil {
+			t.Fatalf("heartbeat: %v", err)
+		}
+		ev.clock.Add(8 * time.Second) // 16s after start: alive thanks to the heartbeat
+		ev.drain()
+		ev.wantStatus(x.ID, mesh.ExecutionRunning)
+		if err := ev.engine.SendTaskSuccess(ctx, tok, json.RawMessage(`{"approved": true}`)); err != nil {
+			t.Fatalf("success: %v", err)
+		}
+		got := ev.wantStatus(x.ID, mesh.ExecutionSucceeded)
+		if string(got.Output) != `{"approved":true}` {
+			t.Errorf("output: got %s, want %s", got.Output, `{"approved":true}`)
+		}
+		if err := ev.engine.SendTaskSuccess(ctx, tok, nil); mesh.ErrorCode(err) != mesh.ECONFLICT {
+			t.Errorf("reused token: got %v, want %v", err, mesh.ECONFLICT)
+		}
+		if err := ev.engine.SendTaskSuccess(ctx, "bm90LWEtdG9rZW4tYXQtYWxsLW5vdC1hLXRva2Vu", nil); mesh.ErrorCode(err) != mesh.ENOTFOUND {
+			t.Errorf("unknown token: got %v, want %v", err, mesh.ENOTFOUND)
+		}
+
+		// failure caught by the state's Catch
+		y := ev.start("cb", "deny", `{}`)
+		ev.drain()
+		if err := ev.engine.SendTaskFailure(ctx, ev.lastToken(), "Denied", "no"); err != nil {
+			t.Fatalf("failure: %v", err)
+		}
+		if got := ev.wantStatus(y.ID, mesh.ExecutionFailed); got.Error != "Denied" {
+			t.Errorf("error: got %v, want %v", got.Error, "Denied")
+		}
+
+		// heartbeat timeout, then the late token changes nothing
+		z := ev.start("cb", "late", `{}`)
+		ev.drain()
+		late := ev.lastToken()
+		ev.clock.Add(11 * time.Second)
+		if err := ev.engine.SendTaskSuccess(ctx, late, nil); mesh.ErrorCode(err) != mesh.ECONFLICT {
+			t.Errorf("late token: got %v, want %v", err, mesh.ECONFLICT)
+		}
+		ev.drain()
+		if got := ev.wantStatus(z.ID, mesh.ExecutionFailed); got.Error != "States.HeartbeatTimeout" {
+			t.Errorf("error: got %v, want %v", got.Error, "States.HeartbeatTimeout")
+		}
+		if err := ev.engine.SendTaskSuccess(ctx, late, nil); mesh.ErrorCode(err) != mesh.ECONFLICT {
+			t.Errorf("expired token: got %v, want %v", err, mesh.ECONFLICT)
+		}
+	})
+}
+
+func TestStartIsIdempotentByName(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("short", shortMachine)
+		a := ev.start("short", "order-1", `{"n": 1}`)
+		b, existed, err := ev.engine.StartExecution(ev.ctx, workflow.StartInput{StateMachine: "short", Name: "order-1", Input: json.RawMessage(`{ "n" : 1 }`)})
+		if err != nil || !existed || b.ID != a.ID {
+			t.Fatalf("same name and input: got %v %v %v, want the existing execution", b, existed, err)
+		}
+		_, _, err = ev.engine.StartExecution(ev.ctx, workflow.StartInput{StateMachine: "short", Name: "order-1", Input: json.RawMessage(`{"n": 2}`)})
+		if mesh.ErrorCode(err) != mesh.ECONFLICT {
+			t.Errorf("other input: got %v, want %v", err, mesh.ECONFLICT)
+		}
+	})
+}
+
+func TestConcurrentStartsShareCommits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("short", shortMachine)
+		var wg sync.WaitGroup
+		ids := make([]string, 50)
+		for i := range ids {
+			wg.Go(func() {
+				x, _, err := ev.engine.StartExecution(ev.ctx, workflow.StartInput{StateMachine: "short", Input: json.RawMessage(`{"n": 1}`)})
+				if err != nil {
+					t.Errorf("start: %v", err)
+					return
+				}
+				ids[i] = x.ID
+			})
+		}
+		wg.Wait()
+		ev.drain()
+		for _, id := range ids {
+			ev.wantStatus(id, mesh.ExecutionSucceeded)
+		}
+		if got := ev.counter("runs"); got != int64(len(ids)) {
+			t.Errorf("counter: got %v, want %v", got, len(ids))
+		}
+	})
+}
+
+func TestStopExecution(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("cb", callbackMachine)
+		x := ev.start("cb", "", `{}`)
+		ev.drain()
+		tok := ev.lastToken()
+		if _, err := ev.engine.StopExecution(ev.ctx, x.ID, "Operator", "stopped by hand"); err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+		got := ev.wantStatus(x.ID, mesh.ExecutionAborted)
+		if got.Error != "Operator" {
+			t.Errorf("error: got %v, want %v", got.Error, "Operator")
+		}
+		h := ev.history(x.ID)
+		if h[len(h)-1] != "ExecutionAborted" {
+			t.Errorf("last event: got %v, want %v", h[len(h)-1], "ExecutionAborted")
+		}
+		if err := ev.engine.SendTaskSuccess(ev.ctx, tok, nil); mesh.ErrorCode(err) != mesh.ECONFLICT {
+			t.Errorf("token of a stopped execution: got %v, want %v", err, mesh.ECONFLICT)
+		}
+		if _, err := ev.engine.StopExecution(ev.ctx, x.ID, "", ""); mesh.ErrorCode(err) != mesh.ECONFLICT {
+			t.Errorf("stop again: got %v, want %v", err, mesh.ECONFLICT)
+		}
+	})
+}
+
+func TestVersionsAndDelete(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("flow", `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "Next": "P"}, "P": {"Type": "Pass", "Result": "v1", "End": true}}}`)
+		x := ev.start("flow", "", `{}`)
+		ev.drain()
+		sm, err := ev.engine.UpdateStateMachine(ev.ctx, workflow.StateMachineInput{Name: "flow",
+			Definition: json.RawMessage(`{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "v2", "End": true}}}`)})
+		if err != nil || sm.Version != 2 {
+			t.Fatalf("update: got %v %v, want version 2", sm, err)
+		}
+		y := ev.start("flow", "", `{}`)
+		if err := ev.engine.DeleteStateMachine(ev.ctx, "flow", false); mesh.ErrorCode(err) != mesh.ECONFLICT {
+			t.Errorf("delete while running: got %v, want %v", err, mesh.ECONFLICT)
+		}
+		ev.clock.Add(5 * time.Second)
+		ev.drain()
+		if got := ev.wantStatus(x.ID, mesh.ExecutionSucceeded); string(got.Output) != `"v1"` || got.Version != 1 {
+			t.Errorf("old execution: got %s (version %d), want \"v1\" (version 1)", got.Output, got.Version)
+		}
+		if got := ev.wantStatus(y.ID, mesh.ExecutionSucceeded); string(got.Output) != `"v2"` {
+			t.Errorf("new execution: got %s, want \"v2\"", got.Output)
+		}
+		ev.start("flow", "", `{}`)
+		ev.clock.Add(time.Second)
+		if err := ev.engine.DeleteStateMachine(ev.ctx, "flow", false); err != nil {
+			// the last start has not run yet
+			if err := ev.engine.DeleteStateMachine(ev.ctx, "flow", true); err != nil {
+				t.Fatalf("forced delete: %v", err)
+			}
+		}
+		if _, err := ev.engine.FindStateMachine(ev.ctx, "flow", 0); mesh.ErrorCode(err) != mesh.ENOTFOUND {
+			t.Errorf("after delete: got %v, want %v", err, mesh.ENOTFOUND)
+		}
+	})
+}
+
+func TestInvalidDefinitionListsEveryProblem(t *testing.T) {
+	ev := newEnv(t, storetest.OpenSQLite(t, nil))
+	_, err := ev.engine.CreateStateMachine(ev.ctx, workflow.StateMachineInput{Name: "bad", Definition: json.RawMessage(`{
+		"StartAt": "A", "States": {
+			"A": {"Type": "Task", "Resource": "nope:nothing", "Next": "Missing"},
+			"B": {"Type": "Pass", "End": true}}}`)})
+	var me *mesh.Error
+	if !asMeshError(err, &me) || me.Code != mesh.EINVALID {
+		t.Fatalf("got %v, want an %s error", err, mesh.EINVALID)
+	}
+	details, _ := me.Details.([]map[string]string)
+	if len(details) != 2 {
+		t.Errorf("problems: got %v, want 2 (unknown Next, unreachable B)", details)
+	}
+	_, err = ev.engine.CreateStateMachine(ev.ctx, workflow.StateMachineInput{Name: "bad", Definition: json.RawMessage(`{
+		"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "nope:nothing", "End": true}}}`)})
+	if !asMeshError(err, &me) || !strings.Contains(me.Message, "nope:nothing") {
+		t.Errorf("unknown resource: got %v, want an error naming it", err)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	ev := newEnv(t, storetest.OpenSQLite(t, nil))
+	ev.create("loop", `{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"},
+		"B": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "Done"}], "Default": "A"},
+		"Done": {"Type": "Succeed"}}}`)
+	big := `{"x": "` + strings.Repeat("a", workflow.MaxPayloadSize) + `"}`
+	_, _, err := ev.engine.StartExecution(ev.ctx, workflow.StartInput{StateMachine: "loop", Input: json.RawMessage(big)})
+	if mesh.ErrorCode(err) != mesh.ETOOLARGE {
+		t.Errorf("large input: got %v, want %v", err, mesh.ETOOLARGE)
+	}
+	x := ev.start("loop", "", `{}`)
+	ev.drain()
+	got := ev.wantStatus(x.ID, mesh.ExecutionFailed)
+	if !strings.Contains(got.Cause, "25000") || got.Events > workflow.MaxHistoryEvents {
+		t.Errorf("history limit: got %d events, cause %q", got.Events, got.Cause)
+	}
+	// one step that would pass the limit at once
+	ev.create("wide", `{"StartAt": "Each", "States": {"Each": {"Type": "Map", "End": true,
+		"ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}`)
+	items := make([]string, 26000)
+	for i := range items {
+		items[i] = "1"
+	}
+	w := ev.start("wide", "", "["+strings.Join(items, ",")+"]")
+	ev.drain()
+	if got := ev.wantStatus(w.ID, mesh.ExecutionFailed); got.Events > workflow.MaxHistoryEvents || !strings.Contains(got.Cause, "25000") {
+		t.Errorf("wide map: got %d events, cause %q", got.Events, got.Cause)
+	}
+	ev.create("slow", `{"TimeoutSeconds": 60, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}}`)
+	y := ev.start("slow", "", `{}`)
+	ev.drain()
+	ev.clock.Add(time.Minute)
+	ev.drain()
+	ev.wantStatus(y.ID, mesh.ExecutionTimedOut)
+}
+
+func TestParallelAndMap(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("fan", `{"StartAt": "Both", "States": {
+			"Both": {"Type": "Parallel", "Next": "Each", "ResultPath": "$.both", "Branches": [
+				{"StartAt": "One", "States": {"One": {"Type": "Pass", "Result": 1, "End": true}}},
+				{"StartAt": "Two", "States": {"Two": {"Type": "Wait", "Seconds": 1, "Next": "Two2"}, "Two2": {"Type": "Pass", "Result": 2, "End": true}}}]},
+			"Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "ResultPath": "$.counted", "End": true,
+				"ItemProcessor": {"StartAt": "Count", "States": {
+					"Count": {"Type": "Task", "Resource": "meshgate:counter:increment", "Parameters": {"Name.$": "$"}, "ResultSelector": {"v.$": "$.Value"}, "End": true}}}}}}`)
+		x := ev.start("fan", "", `{"items": ["a", "b", "a", "c"]}`)
+		ev.drain()
+		ev.wantStatus(x.ID, mesh.ExecutionRunning)
+		ev.clock.Add(time.Second)
+		ev.drain()
+		got := ev.wantStatus(x.ID, mesh.ExecutionSucceeded)
+		want := `{"both":[1,2],"counted":[{"v":1},{"v":1},{"v":2},{"v":1}],"items":["a","b","a","c"]}`
+		if string(got.Output) != want {
+			t.Errorf("output: got %s, want %s", got.Output, want)
+		}
+	})
+}
+
+func TestPayloadLimitBetweenStates(t *testing.T) {
+	ev := newEnv(t, storetest.OpenSQLite(t, nil))
+	// 200 KiB input doubled by a Parallel state's two branches
+	ev.create("grow", `{"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": true, "Branches": [
+		{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
+		{"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}]}}}`)
+	x := ev.start("grow", "", `{"x": "`+strings.Repeat("a", 200<<10)+`"}`)
+	ev.drain()
+	if got := ev.wantStatus(x.ID, mesh.ExecutionFailed); got.Error != "States.DataLimitExceeded" {
+		t.Errorf("error: got %v, want %v", got.Error, "States.DataLimitExceeded")
+	}
+}
+
+func TestRecreatedStateMachineGetsNewVersions(t *testing.T) {
+	ev := newEnv(t, storetest.OpenSQLite(t, nil))
+	ev.create("flow", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "old", "End": true}}}`)
+	x := ev.start("flow", "", `{}`)
+	if err := ev.engine.DeleteStateMachine(ev.ctx, "flow", false); err != nil {
+		t.Fatal(err)
+	}
+	ev.create("flow", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "new", "End": true}}}`)
+	y := ev.start("flow", "", `{}`)
+	if got := ev.get(y.ID); got.Version != 2 || string(got.Output) != `"new"` {
+		t.Errorf("new execution: got version %d output %s, want version 2 output \"new\"", got.Version, got.Output)
+	}
+	if got := ev.get(x.ID); got.Version != 1 || string(got.Output) != `"old"` {
+		t.Errorf("old execution: got version %d output %s, want version 1 output \"old\"", got.Version, got.Output)
+	}
+}
+
+func TestTaskTimeouts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("cb", callbackMachine)
+		tests := []struct {
+			name      string
+			heartbeat bool
+			want      string
+		}{
+			{"no heartbeat", false, "States.HeartbeatTimeout"},
+			{"heartbeats until the task timeout", true, "States.Timeout"},
+		}
+		for _, tt := range tests {
+			x := ev.start("cb", "", `{}`)
+			ev.drain()
+			tok := ev.lastToken()
+			for elapsed := 0; elapsed < 100; elapsed += 5 {
+				ev.clock.Add(5 * time.Second)
+				if tt.heartbeat {
+					ev.engine.SendTaskHeartbeat(ev.ctx, tok)
+				}
+				ev.drain()
+			}
+			got := ev.wantStatus(x.ID, mesh.ExecutionFailed)
+			if got.Error != tt.want {
+				t.Errorf("%s: got %v, want %v", tt.name, got.Error, tt.want)
+			}
+			if got.Deadline != got.StartedAt.Add(workflow.MaxDuration) {
+				t.Errorf("%s: deadline: got %v, want a year after the start", tt.name, got.Deadline)
+			}
+			h := ev.history(x.ID)
+			if !strings.Contains(strings.Join(h, ","), "TaskTimedOut") {
+				t.Errorf("%s: history %v has no TaskTimedOut", tt.name, h)
+			}
+		}
+	})
+}
+
+func TestRacingStartsOfOneNameRunOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("short", shortMachine)
+		other := workflow.New(s, workflow.Options{Registry: ev.engine.Registry(), Clock: ev.clock})
+		const names = 20
+		var mu sync.Mutex
+		ids := map[string]map[string]bool{}
+		var wg sync.WaitGroup
+		for i := range names * 4 {
+			e := ev.engine
+			if i%2 == 1 {
+				e = other
+			}
+			name := fmt.Sprintf("n-%d", (i/2)%names)
+			wg.Go(func() {
+				x, _, err := e.StartExecution(ev.ctx, workflow.StartInput{StateMachine: "short", Name: name, Input: json.RawMessage(`{"n": 1}`)})
+				if err != nil {
+					if mesh.ErrorCode(err) != mesh.ECONFLICT {
+						t.Errorf("start %s: %v", name, err)
+					}
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if ids[name] == nil {
+					ids[name] = map[string]bool{}
+				}
+				ids[name][x.ID] = true
+			})
+		}
+		wg.Wait()
+		for name, set := range ids {
+			if len(set) != 1 {
+				t.Errorf("%s: got %d executions, want 1", name, len(set))
+			}
+		}
+		ev.drain()
+		if got := ev.counter("runs"); got != names {
+			t.Errorf("counter: got %v, want %v", got, names)
+		}
+	})
+}
+
+func TestBranchAndItemFailures(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("fail", `{"StartAt": "Both", "States": {
+			"Both": {"Type": "Parallel", "Next": "Each", "ResultPath": null,
+				"Catch": [{"ErrorEquals": ["Branch.Broke"], "ResultPath": "$.caught", "Next": "Each"}],
+				"Branches": [
+					{"StartAt": "Slow", "States": {"Slow": {"Type": "Task", "Resource": "test:token.waitForTaskToken", "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}},
+					{"StartAt": "Broke", "States": {"Broke": {"Type": "Fail", "Error": "Branch.Broke", "Cause": "b"}}}]},
+			"Each": {"Type": "Map", "ItemsPath": "$.items", "End": true,
+				"ItemProcessor": {"StartAt": "Check", "States": {
+					"Check": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericGreaterThan": 2, "Next": "TooBig"}], "Default": "Ok"},
+					"TooBig": {"Type": "Fail", "Error": "Item.TooBig"},
+					"Ok": {"Type": "Pass", "End": true}}}}}}`)
+		x := ev.start("fail", "", `{"items": [1, 2, 3]}`)
+		ev.drain()
+		got := ev.wantStatus(x.ID, mesh.ExecutionFailed)
+		if got.Error != "Item.TooBig" {
+			t.Errorf("error: got %v, want %v", got.Error, "Item.TooBig")
+		}
+		// the aborted branch's token is withdrawn
+		if err := ev.engine.SendTaskSuccess(ev.ctx, ev.lastToken(), nil); mesh.ErrorCode(err) != mesh.ECONFLICT {
+			t.Errorf("token of an aborted branch: got %v, want %v", err, mesh.ECONFLICT)
+		}
+		h := strings.Join(ev.history(x.ID), ",")
+		for _, want := range []string{"ParallelStateFailed", "MapIterationFailed", "MapStateFailed", "ExecutionFailed"} {
+			if !strings.Contains(h, want) {
+				t.Errorf("history has no %s: %s", want, h)
+			}
+		}
+	})
+}

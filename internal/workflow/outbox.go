@@ -1,0 +1,197 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/workflow/asl"
+)
+
+// outboxLease is how long a replica holds an external task it runs; a
+// replica that dies loses it after this, and another runs the task again.
+const outboxLease = 2 * time.Minute
+
+// errLate reports a result for a task attempt that is no longer running.
+var errLate = mesh.Errorf(mesh.ECONFLICT, "the task is no longer running: it timed out, failed, was retried or its execution ended")
+
+// deliver applies fn to the frame running task attempt seq of an
+// execution, after the execution caught up with its due timers, and saves
+// the run. It returns errLate, with the catch-up saved, when no frame runs
+// the attempt any more.
+func (e *Engine) deliver(ctx context.Context, tx store.Tx, executionID string, seq int64, fn func(s *stepper, f *frame) error) error {
+	rec, err := tx.LockExecution(ctx, executionID)
+	if err != nil {
+		return err
+	}
+	if rec.Terminal() {
+		return errLate
+	}
+	s, err := e.load(ctx, tx, rec)
+	if err != nil {
+		return err
+	}
+	if err := s.advance(); err != nil {
+		return err
+	}
+	f := s.r.findTask(seq)
+	if f == nil {
+		if err := s.save(); err != nil {
+			return err
+		}
+		return errLate
+	}
+	if err := fn(s, f); err != nil {
+		return err
+	}
+	if err := s.advance(); err != nil {
+		return err
+	}
+	if err := s.save(); err != nil {
+		return err
+	}
+	if s.outbox {
+		e.wakeOutbox()
+	}
+	return nil
+}
+
+// SendOutboxOnce leases pending external tasks, runs them and records
+// their results; it returns how many it ran. The sender loop calls it.
+func (e *Engine) SendOutboxOnce(ctx context.Context) (int, error) {
+	var tasks []*store.OutboxTask
+	now := e.clock.Now()
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		tasks, err = tx.ClaimOutboxTasks(ctx, e.opts.Owner, now, now.Add(outboxLease), e.opts.OutboxConcurrency)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("claim outbox tasks: %w", err)
+	}
+	var wg sync.WaitGroup
+	for _, t := range tasks {
+		wg.Go(func() { e.runExternal(ctx, t) })
+	}
+	wg.Wait()
+	return len(tasks), nil
+}
+
+func (e *Engine) runExternal(ctx context.Context, t *store.OutboxTask) {
+	_, extFn, callback := e.registry.lookup(t.Resource)
+	var result any
+	var taskErr error
+	if extFn == nil {
+		taskErr = &TaskError{Name: asl.ErrRuntime, Cause: fmt.Sprintf("unknown task resource %q", t.Resource)}
+	} else if input, err := asl.ParseJSON(t.Input); err != nil {
+		taskErr = &TaskError{Name: asl.ErrRuntime, Cause: err.Error()}
+	} else {
+		timeout := min(t.Timeout, outboxLease-e.opts.LeaseMargin/2)
+		tctx, cancel := context.WithTimeout(ctx, timeout)
+		result, taskErr = extFn(tctx, input, TaskMeta{DedupeKey: t.DedupeKey, ExecutionID: t.ExecutionID})
+		cancel()
+		if ctx.Err() != nil {
+			return // shutting down: the lease expires and the task runs again
+		}
+		if taskErr != nil && errors.Is(taskErr, context.DeadlineExceeded) {
+			taskErr = &TaskError{Name: asl.ErrTimeout, Cause: "the task did not finish within its TimeoutSeconds"}
+		}
+	}
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		// the execution first, then its outbox row: the order every
+		// transaction takes, so replicas cannot deadlock
+		if _, err := tx.LockExecution(ctx, t.ExecutionID); err != nil {
+			if mesh.IsCode(err, mesh.ENOTFOUND) {
+				return tx.FinishOutboxTask(ctx, t.ID, "", store.OutboxCancelled)
+			}
+			return err
+		}
+		if err := tx.FinishOutboxTask(ctx, t.ID, e.opts.Owner, store.OutboxDone); err != nil {
+			if mesh.IsCode(err, mesh.ECONFLICT) {
+				return nil // cancelled, or the lease passed to another replica
+			}
+			return err
+		}
+		err := e.deliver(ctx, tx, t.ExecutionID, t.Attempt, func(s *stepper, f *frame) error {
+			if taskErr != nil {
+				return s.taskFailed(f, stateError(taskErr), false)
+			}
+			if callback {
+				return nil // the result only says the token left; the task waits for it
+			}
+			return s.taskSucceeded(f, result)
+		})
+		if errors.Is(err, errLate) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		e.log.Error("workflow outbox: record result", "task", t.DedupeKey, "err", err)
+		return
+	}
+	e.wake()
+}
+
+// Sender returns the loop that runs external tasks from the outbox (a server.Background).
+func (e *Engine) Sender() *Sender { return &Sender{e: e} }
+
+// Sender runs external tasks until its context ends.
+type Sender struct{ e *Engine }
+
+// Run loops until ctx ends, keeping up to OutboxConcurrency tasks running:
+// a slow task does not hold back the others.
+func (s *Sender) Run(ctx context.Context) error {
+	e := s.e
+	if e.store.Dialect() == "sqlite" {
+		// one process per SQLite store: leases left by its previous run
+		// belong to no one alive, so its tasks run again at once
+		if err := e.store.Update(ctx, func(tx store.Tx) error { return tx.ReleaseOutboxLeases(ctx) }); err != nil {
+			e.log.Error("workflow outbox: release leases", "err", err)
+		}
+	}
+	slots := make(chan struct{}, e.opts.OutboxConcurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		free := cap(slots) - len(slots)
+		var tasks []*store.OutboxTask
+		if free > 0 {
+			now := e.clock.Now()
+			err := e.store.Update(ctx, func(tx store.Tx) error {
+				var err error
+				tasks, err = tx.ClaimOutboxTasks(ctx, e.opts.Owner, now, now.Add(outboxLease), free)
+				return err
+			})
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err != nil {
+				e.log.Error("workflow outbox", "err", err)
+			}
+		}
+		for _, t := range tasks {
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots; e.wakeOutbox() }()
+				e.runExternal(ctx, t)
+			})
+		}
+		if len(tasks) > 0 && len(tasks) == free {
+			continue
+		}
+		t := time.NewTimer(e.opts.PollInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-e.kickOut:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}

@@ -1,0 +1,129 @@
+package workflow_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+)
+
+func TestHTTPTaskThroughOutbox(t *testing.T) {
+	var mu sync.Mutex
+	var keys []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		keys = append(keys, r.Header.Get("Idempotency-Key"))
+		mu.Unlock()
+		body, _ := io.ReadAll(r.Body)
+		if r.URL.Path == "/missing" {
+			http.Error(w, "no such ticket", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ticket": 42, "got": ` + string(body) + `}`))
+	}))
+	defer srv.Close()
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("ticket", `{"StartAt": "Open", "States": {
+			"Open": {"Type": "Task", "Resource": "meshgate:http:invoke", "TimeoutSeconds": 10,
+				"Parameters": {"Method": "POST", "Url.$": "$.url", "Body": {"title": "access"}},
+				"ResultSelector": {"ticket.$": "$.Body.ticket", "status.$": "$.StatusCode"}, "End": true,
+				"Catch": [{"ErrorEquals": ["HTTP.StatusCode.404"], "Next": "Missing"}]},
+			"Missing": {"Type": "Pass", "Result": "missing", "End": true}}}`)
+		ok := ev.start("ticket", "", `{"url": "`+srv.URL+`/tickets"}`)
+		missing := ev.start("ticket", "", `{"url": "`+srv.URL+`/missing"}`)
+		bad := ev.start("ticket", "", `{"url": "file:///etc/passwd"}`)
+		ev.drain()
+		ev.wantStatus(ok.ID, mesh.ExecutionRunning)
+		if n, err := ev.engine.SendOutboxOnce(ev.ctx); err != nil || n != 3 {
+			t.Fatalf("send outbox: got %v %v, want 3 tasks", n, err)
+		}
+		if n, _ := ev.engine.SendOutboxOnce(ev.ctx); n != 0 {
+			t.Errorf("second send: got %v tasks, want %v", n, 0)
+		}
+		ev.drain()
+		if got := ev.wantStatus(ok.ID, mesh.ExecutionSucceeded); string(got.Output) != `{"status":200,"ticket":42}` {
+			t.Errorf("output: got %s, want %s", got.Output, `{"status":200,"ticket":42}`)
+		}
+		if got := ev.wantStatus(missing.ID, mesh.ExecutionSucceeded); string(got.Output) != `"missing"` {
+			t.Errorf("caught 404: got %s, want %s", got.Output, `"missing"`)
+		}
+		if got := ev.wantStatus(bad.ID, mesh.ExecutionFailed); got.Error != "HTTP.InvalidParameters" {
+			t.Errorf("file URL: got %v, want %v", got.Error, "HTTP.InvalidParameters")
+		}
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for _, k := range keys {
+		if k == "" {
+			t.Errorf("a request had no Idempotency-Key")
+		}
+	}
+}
+
+func TestLoopsRunExecutionsToTheEnd(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok": true}`))
+	}))
+	defer srv.Close()
+	ev := newEnv(t, storetest.OpenSQLite(t, nil))
+	ev.create("call", `{"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "meshgate:http:invoke",
+		"Parameters": {"Url": "`+srv.URL+`"}, "OutputPath": "$.Body", "End": true}}}`)
+	ctx, cancel := context.WithCancel(ev.ctx)
+	done := make(chan struct{}, 2)
+	go func() { ev.engine.Dispatcher().Run(ctx); done <- struct{}{} }()
+	go func() { ev.engine.Sender().Run(ctx); done <- struct{}{} }()
+	x := ev.start("call", "", `{}`)
+	// the loops react to the start and to the task's result at once;
+	// the deadline only guards against a hang
+	deadline := time.Now().Add(10 * time.Second)
+	for ev.get(x.ID).Status == mesh.ExecutionRunning && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+	cancel()
+	<-done
+	<-done
+	if got := ev.wantStatus(x.ID, mesh.ExecutionSucceeded); string(got.Output) != `{"ok":true}` {
+		t.Errorf("output: got %s, want %s", got.Output, `{"ok":true}`)
+	}
+}
+
+func TestHTTPCallbackTask(t *testing.T) {
+	tokens := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Token string }
+		json.NewDecoder(r.Body).Decode(&body)
+		tokens <- body.Token
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("approve", `{"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": "meshgate:http:invoke.waitForTaskToken",
+			"Parameters": {"Method": "POST", "Url": "`+srv.URL+`", "Body": {"Token.$": "$$.Task.Token"}}, "End": true}}}`)
+		x := ev.start("approve", "", `{}`)
+		if n, err := ev.engine.SendOutboxOnce(ev.ctx); err != nil || n != 1 {
+			t.Fatalf("send outbox: got %v %v, want 1 task", n, err)
+		}
+		tok := <-tokens
+		ev.drain()
+		ev.wantStatus(x.ID, mesh.ExecutionRunning) // the answer of the call only says the token left
+		if err := ev.engine.SendTaskSuccess(ev.ctx, tok, json.RawMessage(`{"approved": true}`)); err != nil {
+			t.Fatalf("success: %v", err)
+		}
+		if got := ev.wantStatus(x.ID, mesh.ExecutionSucceeded); string(got.Output) != `{"approved":true}` {
+			t.Errorf("output: got %s, want %s", got.Output, `{"approved":true}`)
+		}
+	})
+}

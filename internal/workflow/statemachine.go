@@ -1,0 +1,205 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/workflow/asl"
+)
+
+// maxDefinitionSize is Step Functions' limit on a definition (1 MiB).
+const maxDefinitionSize = 1 << 20
+
+// StateMachineInput creates or updates a state machine.
+type StateMachineInput struct {
+	Name        string
+	Description string
+	Definition  json.RawMessage
+}
+
+// Validate parses a definition and checks its task resources are
+// registered. Every problem is listed in the error's Details.
+func (e *Engine) Validate(def []byte) (*asl.Machine, error) {
+	if len(def) > maxDefinitionSize {
+		return nil, &mesh.Error{Code: mesh.ETOOLARGE, Field: "definition", Message: "the definition is larger than 1 MiB"}
+	}
+	m, err := asl.Parse(def)
+	var problems []asl.Problem
+	var verr *asl.ValidationError
+	if errors.As(err, &verr) {
+		problems = verr.Problems
+	} else if err != nil {
+		return nil, mesh.Invalid("definition", "%v", err)
+	}
+	if m != nil {
+		problems = append(problems, e.unknownResources(m)...)
+	}
+	if len(problems) == 0 {
+		return m, nil
+	}
+	details := make([]map[string]string, len(problems))
+	for i, p := range problems {
+		details[i] = map[string]string{"state": p.State, "field": p.Field, "message": p.Message}
+	}
+	msg := (&asl.ValidationError{Problems: problems}).Error()
+	return nil, &mesh.Error{Code: mesh.EINVALID, Field: "definition", Message: msg, Details: details}
+}
+
+func (e *Engine) unknownResources(m *asl.Machine) []asl.Problem {
+	var out []asl.Problem
+	for _, name := range sortedStates(m) {
+		st := m.States[name]
+		loc := name
+		if m.Location != "" {
+			loc = m.Location + "/" + name
+		}
+		switch st.Type {
+		case asl.TypeTask:
+			if !e.registry.Has(st.Resource) {
+				out = append(out, asl.Problem{State: loc, Field: "Resource",
+					Message: fmt.Sprintf("unknown task resource %q", st.Resource)})
+			}
+		case asl.TypeParallel:
+			for _, b := range st.Branches {
+				out = append(out, e.unknownResources(b)...)
+			}
+		case asl.TypeMap:
+			if st.Processor != nil {
+				out = append(out, e.unknownResources(st.Processor)...)
+			}
+		}
+	}
+	return out
+}
+
+// CreateStateMachine saves version 1 of a new state machine. Errors:
+// EINVALID (name, definition: every problem in Details), ETOOLARGE,
+// ECONFLICT (the name exists).
+func (e *Engine) CreateStateMachine(ctx context.Context, in StateMachineInput) (*mesh.StateMachine, error) {
+	return e.saveStateMachine(ctx, in, true)
+}
+
+// UpdateStateMachine saves a new version; running executions keep theirs.
+// Errors: as CreateStateMachine, and ENOTFOUND.
+func (e *Engine) UpdateStateMachine(ctx context.Context, in StateMachineInput) (*mesh.StateMachine, error) {
+	return e.saveStateMachine(ctx, in, false)
+}
+
+func (e *Engine) saveStateMachine(ctx context.Context, in StateMachineInput, create bool) (*mesh.StateMachine, error) {
+	if err := mesh.ValidateName("name", in.Name); err != nil {
+		return nil, err
+	}
+	if len(in.Description) > mesh.MaxDescriptionLen {
+		return nil, mesh.Invalid("description", "is longer than %d characters", mesh.MaxDescriptionLen)
+	}
+	if _, err := e.Validate(in.Definition); err != nil {
+		return nil, err
+	}
+	now := e.clock.Now()
+	sm := &mesh.StateMachine{Name: in.Name, Description: in.Description, Definition: in.Definition,
+		CreatedAt: now, CreatedBy: mesh.ActorFromContext(ctx).Principal()}
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		latest, err := tx.FindStateMachine(ctx, in.Name, 0)
+		switch {
+		case err == nil && create:
+			return mesh.Errorf(mesh.ECONFLICT, "state machine %q exists already; update it to add a version", in.Name)
+		case err == nil:
+			sm.Version = latest.Version + 1
+		case mesh.IsCode(err, mesh.ENOTFOUND) && create:
+			// after a delete, numbering goes on: a version names one definition forever
+			n, err := tx.MaxStateMachineVersion(ctx, in.Name)
+			if err != nil {
+				return err
+			}
+			sm.Version = n + 1
+		default:
+			return err
+		}
+		if err := tx.InsertStateMachine(ctx, sm); err != nil {
+			return err
+		}
+		action := "workflow.state_machine.update"
+		if create {
+			action = "workflow.state_machine.create"
+		}
+		return store.Audit(ctx, tx, now, action, "state_machine/"+in.Name, fmt.Sprintf("version %d", sm.Version))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sm, nil
+}
+
+// FindStateMachine returns a version, or the latest for 0. Errors: ENOTFOUND.
+func (e *Engine) FindStateMachine(ctx context.Context, name string, version int) (*mesh.StateMachine, error) {
+	var sm *mesh.StateMachine
+	err := e.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		sm, err = tx.FindStateMachine(ctx, name, version)
+		return err
+	})
+	return sm, err
+}
+
+// FindStateMachines lists the latest version of every state machine.
+func (e *Engine) FindStateMachines(ctx context.Context) ([]*mesh.StateMachine, error) {
+	var out []*mesh.StateMachine
+	err := e.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = tx.FindStateMachines(ctx)
+		return err
+	})
+	return out, err
+}
+
+// DeleteStateMachine deletes a state machine: it is no longer listed and
+// cannot be started; its versions stay readable for its past executions
+// and their numbers are never reused. While executions run it is
+// refused (ECONFLICT) unless force is set, which aborts them first.
+// Errors: ENOTFOUND, ECONFLICT.
+func (e *Engine) DeleteStateMachine(ctx context.Context, name string, force bool) error {
+	return e.store.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.FindStateMachine(ctx, name, 0); err != nil {
+			return err
+		}
+		n, err := tx.CountExecutions(ctx, name, mesh.ExecutionRunning)
+		if err != nil {
+			return err
+		}
+		if n > 0 && !force {
+			return mesh.Errorf(mesh.ECONFLICT, "state machine %q has %d running executions; stop them or delete with force", name, n)
+		}
+		for n > 0 {
+			running, err := tx.FindExecutions(ctx, store.ExecutionFilter{StateMachine: name, Status: mesh.ExecutionRunning, Limit: 500})
+			if err != nil {
+				return err
+			}
+			for _, x := range running {
+				rec, err := tx.LockExecution(ctx, x.ID)
+				if err != nil {
+					return err
+				}
+				s, err := e.load(ctx, tx, rec)
+				if err != nil {
+					return err
+				}
+				s.endExecution(mesh.ExecutionAborted, "States.Aborted", "the state machine was deleted")
+				if err := s.save(); err != nil {
+					return err
+				}
+			}
+			n = len(running)
+			if n < 500 {
+				break
+			}
+		}
+		if err := tx.DeleteStateMachine(ctx, name); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, e.clock.Now(), "workflow.state_machine.delete", "state_machine/"+name, "")
+	})
+}

@@ -1,0 +1,172 @@
+package workflow
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/workflow/asl"
+)
+
+// defaultExternalTimeout bounds an external task whose state sets no TimeoutSeconds.
+const defaultExternalTimeout = 60 * time.Second
+
+// startTask schedules a task attempt and, for in-transaction resources,
+// runs it at once.
+func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
+	r := s.r
+	r.st.Seq++
+	f.Phase, f.TaskSeq, f.Resource = phaseTask, r.st.Seq, call.Resource
+	f.Due, f.HeartbeatDue, f.Heartbeat = time.Time{}, time.Time{}, call.HeartbeatSeconds
+	if call.TimeoutSeconds > 0 {
+		f.Due = r.now.Add(time.Duration(call.TimeoutSeconds) * time.Second)
+	}
+	if call.HeartbeatSeconds > 0 {
+		f.HeartbeatDue = r.now.Add(time.Duration(call.HeartbeatSeconds) * time.Second)
+	}
+	sched := map[string]any{"resource": call.Resource, "parameters": call.Input}
+	if call.TimeoutSeconds > 0 {
+		sched["timeoutInSeconds"] = call.TimeoutSeconds
+	}
+	if call.HeartbeatSeconds > 0 {
+		sched["heartbeatInSeconds"] = call.HeartbeatSeconds
+	}
+	r.event(f, "TaskScheduled", sched)
+	txFn, extFn, callback, atomic := s.e.registry.lookupAtomic(call.Resource)
+	f.Callback, f.External = callback, extFn != nil
+	if txFn == nil && extFn == nil {
+		return s.taskFailed(f, asl.StateError{Name: asl.ErrRuntime, Cause: fmt.Sprintf("unknown task resource %q", call.Resource)}, false)
+	}
+	if callback {
+		if err := s.tx.InsertTaskToken(s.ctx, &store.TaskToken{
+			Hash: hashToken(token), ExecutionID: r.rec.ID, Attempt: f.TaskSeq, State: f.State,
+			Status: store.TokenActive, CreatedAt: r.now,
+		}); err != nil {
+			return err
+		}
+	}
+	r.event(f, "TaskStarted", map[string]any{"resource": call.Resource})
+	if extFn != nil {
+		in, err := asl.MarshalJSON(call.Input)
+		if err != nil {
+			return s.taskFailed(f, asl.StateError{Name: asl.ErrRuntime, Cause: err.Error()}, false)
+		}
+		timeout := defaultExternalTimeout
+		if call.TimeoutSeconds > 0 {
+			timeout = time.Duration(call.TimeoutSeconds) * time.Second
+		}
+		s.outbox = true
+		return s.tx.InsertOutboxTask(s.ctx, &store.OutboxTask{
+			ExecutionID: r.rec.ID, Attempt: f.TaskSeq, DedupeKey: dedupeKey(r.rec.ID, f.State, f.TaskSeq),
+			Resource: call.Resource, Input: in, Timeout: timeout, Status: store.OutboxPending, CreatedAt: r.now,
+		})
+	}
+	const sp = "workflow_task"
+	if !atomic {
+		if err := s.tx.Savepoint(s.ctx, sp); err != nil {
+			return fmt.Errorf("task savepoint: %w", err)
+		}
+	}
+	result, err := txFn(s.ctx, s.tx, call.Input)
+	if err != nil {
+		if atomic && transient(err) {
+			return err
+		}
+		if !atomic {
+			if rerr := s.tx.RollbackToSavepoint(s.ctx, sp); rerr != nil {
+				return fmt.Errorf("task savepoint: %w", rerr)
+			}
+		}
+		if s.ctx.Err() != nil {
+			return s.ctx.Err()
+		}
+		if transient(err) {
+			// the store, not the task, failed: the whole transition runs again
+			return err
+		}
+		return s.taskFailed(f, stateError(err), false)
+	}
+	if !atomic {
+		if err := s.tx.ReleaseSavepoint(s.ctx, sp); err != nil {
+			return fmt.Errorf("task savepoint: %w", err)
+		}
+	}
+	if callback {
+		return nil // the task now waits for its token
+	}
+	return s.taskSucceeded(f, result)
+}
+
+func dedupeKey(executionID, state string, seq int64) string {
+	return fmt.Sprintf("%s/%s/%d", executionID, state, seq)
+}
+
+// taskSucceeded completes f's task with result.
+func (s *stepper) taskSucceeded(f *frame, result any) error {
+	b, err := asl.MarshalJSON(result)
+	if err != nil {
+		return s.taskFailed(f, asl.StateError{Name: asl.ErrRuntime, Cause: err.Error()}, false)
+	}
+	if len(b) > MaxPayloadSize {
+		return s.taskFailed(f, asl.StateError{Name: asl.ErrDataLimitExceeded,
+			Cause: fmt.Sprintf("the task result has %d bytes, more than the limit of %d", len(b), MaxPayloadSize)}, false)
+	}
+	s.r.event(f, "TaskSucceeded", map[string]any{"resource": f.Resource, "output": result})
+	s.clearTask(f)
+	out, err := f.machine.Complete(f.State, f.Input.V, result, s.r.context(f))
+	if err != nil {
+		return err
+	}
+	return s.apply(f, out, "")
+}
+
+// taskFailed fails f's task with serr.
+func (s *stepper) taskFailed(f *frame, serr asl.StateError, timedOut bool) error {
+	typ := "TaskFailed"
+	if timedOut {
+		typ = "TaskTimedOut"
+	}
+	s.r.event(f, typ, map[string]any{"resource": f.Resource, "error": serr.Name, "cause": serr.Cause})
+	s.clearTask(f)
+	out := f.machine.Fail(f.State, f.Input.V, serr, s.r.context(f))
+	return s.apply(f, out, "")
+}
+
+func (s *stepper) clearTask(f *frame) {
+	s.cancelTask(f)
+	f.Phase = ""
+	f.Due, f.HeartbeatDue, f.Heartbeat = time.Time{}, time.Time{}, 0
+	f.Resource, f.Callback, f.External = "", false, false
+}
+
+// prepare withdraws cancelled task attempts and encodes the execution; the
+// caller then writes it with its events, alone (save) or in a batch.
+func (s *stepper) prepare() error {
+	for _, seq := range s.cancelled {
+		if err := s.tx.UpdateTaskTokens(s.ctx, s.r.rec.ID, seq, store.TokenExpired, s.r.now); err != nil {
+			return err
+		}
+		if err := s.tx.CancelOutboxTasks(s.ctx, s.r.rec.ID, seq); err != nil {
+			return err
+		}
+	}
+	s.cancelled = nil
+	return s.r.encode()
+}
+
+// save writes the execution and its new history events.
+func (s *stepper) save() error {
+	if err := s.prepare(); err != nil {
+		return err
+	}
+	if err := s.tx.UpdateExecutions(s.ctx, []*store.ExecutionRecord{s.r.rec}); err != nil {
+		return err
+	}
+	if err := s.tx.InsertHistoryEvents(s.ctx, s.r.events); err != nil {
+		return err
+	}
+	s.r.events = nil
+	return nil
+}
+
+func secondsDuration(n int64) time.Duration { return time.Duration(n) * time.Second }

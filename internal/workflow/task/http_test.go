@@ -1,0 +1,75 @@
+package task_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/meshgate/meshgate/internal/workflow"
+	"github.com/meshgate/meshgate/internal/workflow/task"
+)
+
+func TestHTTPInvoke(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/echo":
+			body, _ := io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"method": "` + r.Method + `", "key": "` + r.Header.Get("Idempotency-Key") + `", "x": "` + r.Header.Get("X-Ticket") + `", "body": ` + string(body) + `}`))
+		case "/text":
+			w.Write([]byte("plain"))
+		default:
+			http.Error(w, "gone", http.StatusGone)
+		}
+	}))
+	defer srv.Close()
+	h := task.NewHTTP(task.HTTPOptions{})
+	meta := workflow.TaskMeta{DedupeKey: "exec/State/1"}
+	tests := []struct {
+		name    string
+		input   any
+		wantErr string
+		check   func(t *testing.T, out map[string]any)
+	}{
+		{"json", map[string]any{"Method": "post", "Url": srv.URL + "/echo", "Headers": map[string]any{"X-Ticket": "T-1"}, "Body": map[string]any{"a": int64(1)}}, "",
+			func(t *testing.T, out map[string]any) {
+				body := out["Body"].(map[string]any)
+				if body["method"] != "POST" || body["key"] != "exec/State/1" || body["x"] != "T-1" || body["body"].(map[string]any)["a"] != int64(1) {
+					t.Errorf("got %v", body)
+				}
+				if out["StatusCode"] != int64(200) {
+					t.Errorf("status: got %v, want %v", out["StatusCode"], 200)
+				}
+			}},
+		{"text", map[string]any{"Url": srv.URL + "/text"}, "", func(t *testing.T, out map[string]any) {
+			if out["Body"] != "plain" {
+				t.Errorf("body: got %v, want %v", out["Body"], "plain")
+			}
+		}},
+		{"status", map[string]any{"Url": srv.URL + "/missing"}, "HTTP.StatusCode.410", nil},
+		{"file scheme", map[string]any{"Url": "file:///etc/passwd"}, "HTTP.InvalidParameters", nil},
+		{"no url", map[string]any{"Method": "GET"}, "HTTP.InvalidParameters", nil},
+		{"bad method", map[string]any{"Method": "BREW", "Url": srv.URL}, "HTTP.InvalidParameters", nil},
+		{"not an object", "http://x", "HTTP.InvalidParameters", nil},
+		{"unreachable", map[string]any{"Url": "http://127.0.0.1:1/"}, "HTTP.Error", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := h.Invoke(context.Background(), tt.input, meta)
+			var te *workflow.TaskError
+			switch {
+			case tt.wantErr != "":
+				if !errors.As(err, &te) || te.Name != tt.wantErr {
+					t.Fatalf("got %v, want %s", err, tt.wantErr)
+				}
+			case err != nil:
+				t.Fatalf("got %v, want no error", err)
+			default:
+				tt.check(t, out.(map[string]any))
+			}
+		})
+	}
+}
