@@ -56,31 +56,41 @@ type CLI struct {
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// exit carries an exit code requested by the parser (after --help, say) out
+// of kong, which would otherwise call os.Exit in the middle of a test.
+type exit int
+
 // Run parses args and runs the chosen command, returning the exit code.
-func (m *Main) Run(ctx context.Context, args []string) int {
+func (m *Main) Run(ctx context.Context, args []string) (code int) {
 	var cli CLI
 	parser, err := kong.New(&cli,
 		kong.Name("meshgate"),
 		kong.Description("A self-hosted data-sharing workflow for data meshes."),
 		kong.UsageOnError(),
 		kong.Writers(m.Stdout, m.Stderr),
-		kong.Exit(func(int) {}),
+		kong.Exit(func(code int) { panic(exit(code)) }),
 		kong.BindTo(ctx, (*context.Context)(nil)),
 	)
 	if err != nil {
 		fmt.Fprintln(m.Stderr, "meshgate:", err)
 		return 2
 	}
+	defer func() {
+		switch p := recover().(type) {
+		case nil:
+		case exit:
+			code = int(p)
+		default:
+			panic(p)
+		}
+	}()
+	if len(args) == 0 {
+		args = []string{"--help"}
+	}
 	kctx, err := parser.Parse(args)
 	if err != nil {
-		if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
-			return 0
-		}
 		fmt.Fprintln(m.Stderr, "meshgate:", err)
 		return 2
-	}
-	if kctx.Command() == "" {
-		return 0
 	}
 	cli.Globals.stdout, cli.Globals.stderr = m.Stdout, m.Stderr
 	if err := kctx.Run(&cli.Globals); err != nil {

@@ -3,11 +3,11 @@ package loadtest_test
 import (
 	"context"
 	"io"
-	"os"
-	"strconv"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/meshgate/meshgate/client"

@@ -1,14 +1,7 @@
 package mesh
 
 import (
-	"regexp"
 	"strings"
-)
-
-var (
-	accountIDRe = regexp.MustCompile(`^(\d{12}|[a-z0-9][a-z0-9-]{1,62})$`)
-	nameRe      = regexp.MustCompile(`^[a-z0-9_][a-z0-9_-]*$`)
-	usernameRe  = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._@-]*$`)
 )
 
 // Limits on names and parameters, shared by every package that validates input.
@@ -24,7 +17,7 @@ const (
 // ValidateAccountID checks an account id: 12 digits (like 111122223333) or a
 // slug of 2 to 63 lowercase letters, digits and dashes starting with a letter or digit.
 func ValidateAccountID(field, id string) error {
-	if !accountIDRe.MatchString(id) {
+	if !isAccountID(id) {
 		return Invalid(field, "account id %q must be 12 digits or a slug [a-z0-9][a-z0-9-]{1,62}", id)
 	}
 	return nil
@@ -38,7 +31,7 @@ func ValidateName(field, name string) error {
 		return Invalid(field, "is required")
 	case len(name) > MaxNameLen:
 		return Invalid(field, "is longer than %d characters", MaxNameLen)
-	case !nameRe.MatchString(name):
+	case !isName(name):
 		return Invalid(field, "name %q may hold only lowercase letters, digits, '_' and '-'", name)
 	}
 	return nil
@@ -51,7 +44,7 @@ func ValidateUsername(field, name string) error {
 		return Invalid(field, "is required")
 	case len(name) > MaxUsernameLen:
 		return Invalid(field, "is longer than %d characters", MaxUsernameLen)
-	case !usernameRe.MatchString(name):
+	case !isUsername(name):
 		return Invalid(field, "user name %q may hold only letters, digits, '.', '_', '@' and '-'", name)
 	}
 	return nil
@@ -77,4 +70,53 @@ func ValidateParameters(field string, params map[string]string) error {
 // writes it: "true" in any case counts, anything else does not.
 func ParseBool(s string) bool {
 	return strings.EqualFold(strings.TrimSpace(s), "true")
+}
+
+// The checks below are the loops for [a-z0-9_][a-z0-9_-]*,
+// [a-zA-Z0-9][a-zA-Z0-9._@-]* and \d{12}|[a-z0-9][a-z0-9-]{1,62}: every
+// authorization request runs them, and loops cost a fraction of regexps.
+// id_test.go checks them against those expressions.
+
+func isName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-' && i > 0) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isUsername(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || i > 0 && (c == '.' || c == '_' || c == '@' || c == '-')) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isAccountID(s string) bool {
+	if len(s) == 12 {
+		digits := true
+		for i := 0; i < 12; i++ {
+			if s[i] < '0' || s[i] > '9' {
+				digits = false
+			}
+		}
+		if digits {
+			return true
+		}
+	}
+	if len(s) < 2 || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' && i > 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -57,7 +57,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			"request_id", RequestID(r.Context()), "err", err)
 	}
 	if status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "60")
+		w.Header()["Retry-After"] = hdrRetryAfter
 	}
 	WriteJSON(w, status, body)
 }

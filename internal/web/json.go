@@ -1,12 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 )
@@ -16,8 +18,9 @@ const MaxBodyBytes = 1 << 20
 
 // WriteJSON writes v as JSON with the given status.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["Cache-Control"] = hdrNoStore
 	w.WriteHeader(status)
 	if v == nil {
 		return
@@ -27,12 +30,54 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
+// WriteJSONBytes writes b, a JSON value a route encoded itself (ending in a
+// newline, as WriteJSON's are), with the given status and WriteJSON's headers.
+func WriteJSONBytes(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["Cache-Control"] = hdrNoStore
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
 // DecodeJSON reads the request body into v. It rejects bodies over the
 // limit (ETOOLARGE), unknown fields (EINVALID naming the field), trailing data
 // and malformed JSON, so a bad request changes nothing.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	return decodeStrict(r.Body, v)
+}
+
+// DecodeJSONFunc is DecodeJSON for a route's hot request body: it reads the
+// whole body (within the same limit) and gives it to parse, a hand-written
+// parser for the body's common shape that fills v and reports true, or
+// reports false, leaving v as it found it, for anything it does not handle.
+// The body then goes through the strict decoding DecodeJSON applies, which
+// alone decides what is rejected and how. parse must not keep b.
+func DecodeJSONFunc(w http.ResponseWriter, r *http.Request, v any, parse func(b []byte) bool) error {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes)); err != nil {
+		return jsonError(err)
+	}
+	if parse(buf.Bytes()) {
+		return nil
+	}
+	return decodeStrict(bytes.NewReader(buf.Bytes()), v)
+}
+
+// bodyBuffers holds request body buffers for DecodeJSONFunc.
+var bodyBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 4096)) }}
+
+// maxPooledBody bounds the buffers kept for reuse: a rare large body does not
+// stay in memory.
+const maxPooledBody = 64 << 10
+
+func putBodyBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBody {
+		bodyBuffers.Put(b)
+	}
 }
 
 func decodeStrict(body io.Reader, v any) error {

@@ -21,24 +21,28 @@ func funcID(f any) uintptr { return reflect.ValueOf(f).Pointer() }
 
 type ctxKey int
 
-const (
-	requestIDKey ctxKey = iota
-	routeKey
-)
+const requestInfoKey ctxKey = iota
+
+// requestInfo is what Middleware keeps per request in the context: one
+// value, so that a request costs one context and one request copy.
+type requestInfo struct {
+	id string
+	// route lets the router tell the outer middleware which route matched,
+	// so metrics are labelled by route, not by raw path.
+	route atomic.Pointer[routeEntry]
+}
 
 // RequestID returns the request's id, set by Middleware.
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if info, ok := ctx.Value(requestInfoKey).(*requestInfo); ok {
+		return info.id
+	}
+	return ""
 }
 
-// routeSlot lets the router tell the outer middleware which route matched,
-// so metrics are labelled by route, not by raw path.
-type routeSlot struct{ route atomic.Value }
-
-func setRoute(ctx context.Context, route string) {
-	if s, ok := ctx.Value(routeKey).(*routeSlot); ok {
-		s.route.Store(route)
+func setRoute(ctx context.Context, route *routeEntry) {
+	if info, ok := ctx.Value(requestInfoKey).(*requestInfo); ok {
+		info.route.Store(route)
 	}
 }
 
@@ -74,14 +78,79 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// observe counts one request of route with status and records its latency.
+// A registered route keeps its metric children, so that a request does not
+// hash its label values; unmatched requests look them up.
+func (m *Metrics) observe(route *routeEntry, status int, elapsed time.Duration) {
+	if route == nil {
+		m.Requests.WithLabelValues("unmatched", strconv.Itoa(status)).Inc()
+		m.Latency.WithLabelValues("unmatched").Observe(elapsed.Seconds())
+		return
+	}
+	rm := route.metrics.Load()
+	if rm == nil || rm.m != m {
+		rm = &routeMetrics{m: m, latency: m.Latency.WithLabelValues(route.name)}
+		route.metrics.Store(rm)
+	}
+	rm.counter(route.name, status).Inc()
+	rm.latency.Observe(elapsed.Seconds())
+}
+
+// cachedStatuses are the statuses whose counters a route keeps at hand.
+var cachedStatuses = [...]int{200, 201, 204, 400, 401, 403, 404, 409, 413, 429, 500}
+
+// routeMetrics holds one route's metric children for one Metrics. The
+// counters of cachedStatuses are filled on first use, so that /metrics lists
+// only the statuses a route has answered.
+type routeMetrics struct {
+	m        *Metrics
+	latency  prometheus.Observer
+	counters [len(cachedStatuses)]atomic.Pointer[counterRef]
+}
+
+type counterRef struct{ c prometheus.Counter }
+
+func (rm *routeMetrics) counter(route string, status int) prometheus.Counter {
+	i := statusSlot(status)
+	if i < 0 {
+		return rm.m.Requests.WithLabelValues(route, strconv.Itoa(status))
+	}
+	if ref := rm.counters[i].Load(); ref != nil {
+		return ref.c
+	}
+	ref := &counterRef{c: rm.m.Requests.WithLabelValues(route, strconv.Itoa(status))}
+	rm.counters[i].Store(ref)
+	return ref.c
+}
+
+func statusSlot(status int) int {
+	for i, s := range cachedStatuses {
+		if s == status {
+			return i
+		}
+	}
+	return -1
+}
+
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	info   *requestInfo
+}
+
+// requestInfoOf returns the request state Middleware passes along with its
+// writer, or nil.
+func requestInfoOf(w http.ResponseWriter) *requestInfo {
+	if sw, ok := w.(*statusWriter); ok {
+		return sw.info
+	}
+	return nil
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.setDate()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -89,11 +158,60 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.setDate()
 	}
 	return w.ResponseWriter.Write(b)
 }
 
+// setDate sets the Date header from the second's formatted value, unless
+// the handler set one: net/http would otherwise format it for every response.
+func (w *statusWriter) setDate() {
+	h := w.Header()
+	if _, ok := h["Date"]; !ok {
+		h["Date"] = dateValue(time.Now())
+	}
+}
+
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Header values every response carries. They are shared, never modified:
+// net/http copies header values when it writes them, and Set or Add on
+// these keys replace or reallocate the slice (its capacity is its length).
+var (
+	hdrNosniff     = []string{"nosniff"}[:1:1]
+	hdrDeny        = []string{"DENY"}[:1:1]
+	hdrSameOrigin  = []string{"same-origin"}[:1:1]
+	hdrJSON        = []string{"application/json"}[:1:1]
+	hdrNoStore     = []string{"no-store"}[:1:1]
+	hdrRetryAfter  = []string{"60"}[:1:1]
+	dateHeaderNow  atomic.Pointer[dateHeader]
+	requestIDCount atomic.Uint64
+	requestIDBase  = newRequestIDPrefix()
+)
+
+// dateHeader is the Date header of one second, formatted once: net/http
+// would otherwise format the time for every response.
+type dateHeader struct {
+	unix  int64
+	value []string
+}
+
+func dateValue(now time.Time) []string {
+	sec := now.Unix()
+	if d := dateHeaderNow.Load(); d != nil && d.unix == sec {
+		return d.value
+	}
+	d := &dateHeader{unix: sec, value: []string{now.UTC().Format(http.TimeFormat)}[:1:1]}
+	dateHeaderNow.Store(d)
+	return d.value
+}
+
+// requestState is what Middleware allocates per request, in one piece.
+type requestState struct {
+	info requestInfo
+	sw   statusWriter
+	id   [1]string // the X-Request-Id header's value
+}
 
 // Middleware wraps next with request ids, panic recovery, security headers,
 // access logs and metrics.
@@ -104,15 +222,20 @@ func Middleware(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
 		if id == "" || len(id) > 64 {
 			id = newRequestID()
 		}
-		slot := &routeSlot{}
-		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), routeKey, slot)
-		r = r.WithContext(ctx)
+		st := &requestState{info: requestInfo{id: id}, sw: statusWriter{ResponseWriter: w}, id: [1]string{id}}
+		info, sw := &st.info, &st.sw
+		sw.info = info
+		if _, ok := next.(*Router); !ok {
+			// The router puts the request's state in the context itself,
+			// with the actor, from the writer: one request copy for both.
+			r = r.WithContext(context.WithValue(r.Context(), requestInfoKey, info))
+		}
+		ctx := r.Context()
 		h := w.Header()
-		h.Set("X-Request-Id", id)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		sw := &statusWriter{ResponseWriter: w}
+		h["X-Request-Id"] = st.id[:1:1]
+		h["X-Content-Type-Options"] = hdrNosniff
+		h["X-Frame-Options"] = hdrDeny
+		h["Referrer-Policy"] = hdrSameOrigin
 		defer func() {
 			if p := recover(); p != nil {
 				log.ErrorContext(ctx, "panic serving request", "panic", p, "path", r.URL.Path, "request_id", id)
@@ -120,30 +243,47 @@ func Middleware(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
 					WriteJSON(sw, http.StatusInternalServerError, ErrorBody{Error: ErrorDetail{Code: "internal", Message: "internal error"}})
 				}
 			}
-			route, _ := slot.route.Load().(string)
-			if route == "" {
-				route = "unmatched"
-			}
 			status := sw.status
 			if status == 0 {
 				status = http.StatusOK
 			}
 			elapsed := time.Since(start)
 			if m != nil {
-				m.Requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-				m.Latency.WithLabelValues(route).Observe(elapsed.Seconds())
+				m.observe(info.route.Load(), status, elapsed)
 			}
-			log.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", status), slog.Duration("elapsed", elapsed), slog.String("request_id", id))
+			if log.Enabled(ctx, slog.LevelDebug) {
+				log.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Int("status", status), slog.Duration("elapsed", elapsed), slog.String("request_id", id))
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
 }
 
-func newRequestID() string {
-	b := make([]byte, 8)
+// newRequestIDPrefix returns 8 random hex digits that tell this process's
+// request ids from other processes' (replicas, restarts).
+func newRequestIDPrefix() string {
+	b := make([]byte, 4)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// newRequestID returns a process-unique id: the process's random prefix and
+// a counter, 16 hex digits in all until the counter passes 2^32.
+func newRequestID() string {
+	var buf [32]byte
+	b := append(buf[:0], requestIDBase...)
+	n := requestIDCount.Add(1)
+	const digits = "0123456789abcdef"
+	var hexBuf [16]byte
+	i := len(hexBuf)
+	for n > 0 || i > len(hexBuf)-8 {
+		i--
+		hexBuf[i] = digits[n&0xf]
+		n >>= 4
+	}
+	b = append(b, hexBuf[i:]...)
+	return string(b)
 }
 
 func logAuditFailure(r *http.Request, err error) {

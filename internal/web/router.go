@@ -7,6 +7,8 @@ package web
 import (
 	"context"
 	"net/http"
+	"strings"
+	"sync/atomic"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 )
@@ -72,7 +74,7 @@ func NewRouter(auth Authenticator, audit Auditor) *Router {
 func (rt *Router) Handle(method, pattern string, policy Policy, h HandlerFunc) {
 	rt.routes = append(rt.routes, Route{Method: method, Pattern: pattern, Public: isPublic(policy)})
 	route := method + " " + pattern
-	rt.mux.Handle(route, rt.wrap(route, policy, h))
+	rt.mux.Handle(route, rt.wrap(route, !strings.Contains(pattern, "{"), policy, h))
 }
 
 // HandleHTTP registers a plain http.Handler (metrics, static files) behind policy.
@@ -91,8 +93,18 @@ func (rt *Router) Routes() []Route { return rt.routes }
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := rt.mux.Handler(r)
 	if pattern != "" {
+		// A route without wildcards has no path values to set: call it
+		// directly rather than have the mux match the request again.
+		if rh, ok := h.(*routeHandler); ok && rh.plain && r.RequestURI != "*" {
+			r.Pattern = pattern
+			rh.ServeHTTP(w, r)
+			return
+		}
 		rt.mux.ServeHTTP(w, r)
 		return
+	}
+	if info := requestInfoOf(w); info != nil {
+		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey, info))
 	}
 	rec := &headerRecorder{header: http.Header{}}
 	h.ServeHTTP(rec, r)
@@ -116,32 +128,62 @@ func (h *headerRecorder) Header() http.Header         { return h.header }
 func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (h *headerRecorder) WriteHeader(s int)           { h.status = s }
 
-func (rt *Router) wrap(route string, policy Policy, h HandlerFunc) http.Handler {
-	public := isPublic(policy)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setRoute(r.Context(), route)
-		var actor *mesh.Actor
-		if rt.auth != nil && !public {
-			a, err := rt.auth.Authenticate(r.Context(), r)
-			if err != nil {
-				rt.fail(w, r, nil, route, err)
-				return
-			}
-			actor = a
-		}
-		if actor != nil {
-			actor.RemoteAddr = ClientAddr(r)
-			actor.RequestID = RequestID(r.Context())
-			r = r.WithContext(mesh.NewContext(r.Context(), actor))
-		}
-		if err := policy(actor, r); err != nil {
-			rt.fail(w, r, actor, route, err)
+// routeEntry is one registered route as the middleware sees it: its name
+// for metrics and logs, and its metric children once looked up.
+type routeEntry struct {
+	name    string
+	metrics atomic.Pointer[routeMetrics]
+}
+
+// routeHandler serves one route: authentication, policy, handler, errors.
+type routeHandler struct {
+	rt     *Router
+	route  *routeEntry
+	policy Policy
+	public bool // computed once: Public skips authentication
+	plain  bool // the pattern has no wildcards
+	h      HandlerFunc
+}
+
+func (rt *Router) wrap(route string, plain bool, policy Policy, h HandlerFunc) *routeHandler {
+	return &routeHandler{rt: rt, route: &routeEntry{name: route}, policy: policy, public: isPublic(policy), plain: plain, h: h}
+}
+
+func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt, route := rh.rt, rh.route.name
+	// Behind Middleware, the request's state comes with the writer and goes
+	// into the context here, with the actor: one request copy for both.
+	ctx := r.Context()
+	if info := requestInfoOf(w); info != nil {
+		info.route.Store(rh.route)
+		ctx = context.WithValue(ctx, requestInfoKey, info)
+	} else {
+		setRoute(ctx, rh.route)
+	}
+	var actor *mesh.Actor
+	if rt.auth != nil && !rh.public {
+		a, err := rt.auth.Authenticate(ctx, r)
+		if err != nil {
+			rt.fail(w, r.WithContext(ctx), nil, route, err)
 			return
 		}
-		if err := h(w, r); err != nil {
-			rt.fail(w, r, actor, route, err)
-		}
-	})
+		actor = a
+	}
+	if actor != nil {
+		actor.RemoteAddr = ClientAddr(r)
+		actor.RequestID = RequestID(ctx)
+		ctx = mesh.NewContext(ctx, actor)
+	}
+	if ctx != r.Context() {
+		r = r.WithContext(ctx)
+	}
+	if err := rh.policy(actor, r); err != nil {
+		rt.fail(w, r, actor, route, err)
+		return
+	}
+	if err := rh.h(w, r); err != nil {
+		rt.fail(w, r, actor, route, err)
+	}
 }
 
 // fail writes err and, for a state-changing call, records the rejection in

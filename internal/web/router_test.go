@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // tokenAuth accepts "Bearer admin" as a mesh admin and "Bearer member" as a member.
@@ -149,5 +151,129 @@ func TestPageTokens(t *testing.T) {
 	}
 	if err := NewPageTokens([]byte("k2")).Decode("next_token", tok, &got); err == nil {
 		t.Error("a token signed with another key was accepted")
+	}
+}
+
+func TestMiddlewareHeadersAndMetrics(t *testing.T) {
+	m := NewMetrics(prometheus.NewRegistry())
+	rt := NewRouter(tokenAuth{}, nil)
+	rt.Handle("GET", "/teapot", Public, func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusTeapot) // a status the routes do not keep at hand
+		return nil
+	})
+	rt.Handle("DELETE", "/things/{name}", MeshAdmin, func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	h := Middleware(rt, m, discardLogger())
+	ids := map[string]bool{}
+	calls := []struct{ method, path, token string }{
+		{"DELETE", "/things/a", "admin"}, {"DELETE", "/things/b", "admin"}, {"DELETE", "/things/a", "member"},
+		{"GET", "/teapot", ""}, {"GET", "/nope", ""}, {"PUT", "/teapot", ""},
+	}
+	for _, c := range calls {
+		req := httptest.NewRequest(c.method, c.path, nil)
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		id := rec.Header().Get("X-Request-Id")
+		if len(id) != 16 || ids[id] {
+			t.Errorf("%s %s: got request id %q, want 16 hex digits, new", c.method, c.path, id)
+		}
+		ids[id] = true
+		for _, k := range []string{"Date", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"} {
+			if rec.Header().Get(k) == "" {
+				t.Errorf("%s %s: no %s header", c.method, c.path, k)
+			}
+		}
+		if _, err := http.ParseTime(rec.Header().Get("Date")); err != nil {
+			t.Errorf("%s %s: Date header: %v", c.method, c.path, err)
+		}
+	}
+	req := httptest.NewRequest("GET", "/teapot", nil)
+	req.Header.Set("X-Request-Id", "from-the-client")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if got := rec.Header().Get("X-Request-Id"); got != "from-the-client" {
+		t.Errorf("got request id %q, want the client's", got)
+	}
+	counts := []struct {
+		route, status string
+		want          float64
+	}{
+		{"DELETE /things/{name}", "204", 2},
+		{"DELETE /things/{name}", "403", 1},
+		{"GET /teapot", "418", 2},
+		{"unmatched", "404", 1},
+		{"unmatched", "405", 1},
+	}
+	for _, c := range counts {
+		if got := testutil.ToFloat64(m.Requests.WithLabelValues(c.route, c.status)); got != c.want {
+			t.Errorf("requests %s %s: got %v, want %v", c.route, c.status, got, c.want)
+		}
+	}
+	if got := testutil.CollectAndCount(m.Requests); got != len(counts) {
+		t.Errorf("got %d request series, want %d", got, len(counts))
+	}
+	if got := testutil.CollectAndCount(m.Latency); got != 3 {
+		t.Errorf("got %d latency series, want 3", got)
+	}
+}
+
+func TestRequestIDInContext(t *testing.T) {
+	audit := &auditLog{}
+	rt := NewRouter(tokenAuth{}, audit)
+	echo := func(w http.ResponseWriter, r *http.Request) error {
+		actorID := ""
+		if a := mesh.ActorFromContext(r.Context()); a != nil {
+			actorID = a.RequestID
+		}
+		WriteJSON(w, http.StatusOK, map[string]string{"id": RequestID(r.Context()), "actor": actorID})
+		return nil
+	}
+	rt.Handle("GET", "/public", Public, echo)
+	rt.Handle("GET", "/mine", Authenticated, echo)
+	rt.Handle("GET", "/things/{name}", Authenticated, echo)
+	rt.Handle("POST", "/things", Authenticated, echo)
+	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, map[string]string{"id": RequestID(r.Context())})
+	})
+	tests := []struct {
+		name      string
+		h         http.Handler
+		path      string
+		wantActor bool
+	}{
+		{"public route", Middleware(rt, nil, discardLogger()), "/public", false},
+		{"authenticated route", Middleware(rt, nil, discardLogger()), "/mine", true},
+		{"wildcard route", Middleware(rt, nil, discardLogger()), "/things/a", true},
+		{"another handler", Middleware(plain, nil, discardLogger()), "/any", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", tt.path, nil)
+			req.Header.Set("Authorization", "Bearer member")
+			rec := httptest.NewRecorder()
+			tt.h.ServeHTTP(rec, req)
+			var got map[string]string
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatalf("body %q: %v", rec.Body, err)
+			}
+			id := rec.Header().Get("X-Request-Id")
+			if got["id"] != id || id == "" {
+				t.Errorf("got request id %q in the context, want %q", got["id"], id)
+			}
+			if tt.wantActor && got["actor"] != id {
+				t.Errorf("got actor request id %q, want %q", got["actor"], id)
+			}
+		})
+	}
+	req := httptest.NewRequest("POST", "/things", strings.NewReader(`{}`))
+	rec := httptest.NewRecorder()
+	Middleware(rt, nil, discardLogger()).ServeHTTP(rec, req)
+	if len(audit.entries) != 1 || audit.entries[0].RequestID != rec.Header().Get("X-Request-Id") {
+		t.Errorf("got audit entries %+v, want one with request id %q", audit.entries, rec.Header().Get("X-Request-Id"))
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -207,13 +208,21 @@ type authorizeBody struct {
 
 func (d *Deps) authorize(w http.ResponseWriter, r *http.Request) error {
 	var body authorizeBody
-	if err := web.DecodeJSON(w, r, &body); err != nil {
+	if err := web.DecodeJSONFunc(w, r, &body, func(b []byte) bool { return parseAuthorize(b, &body) }); err != nil {
+		// The embedded request's fields are the body's own: name them so.
+		if e, ok := err.(*mesh.Error); ok {
+			e.Field = strings.TrimPrefix(e.Field, "AuthorizeRequest.")
+		}
 		return err
 	}
 	if body.Requests == nil {
 		dec, err := d.decideOne(r, body.AuthorizeRequest)
 		if err != nil {
 			return err
+		}
+		if b, ok := appendDecision(make([]byte, 0, 128), dec); ok {
+			web.WriteJSONBytes(w, http.StatusOK, b)
+			return nil
 		}
 		web.WriteJSON(w, http.StatusOK, dec)
 		return nil

@@ -1,0 +1,337 @@
+package api
+
+import (
+	"strconv"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+// parseAuthorize parses an authorization body in its common shape without
+// reflection: one request or a batch, each field at most once and named
+// exactly, every value a string (or a list of strings, or the list of
+// requests) of printable ASCII without escapes. It reports false, leaving
+// body zero, for anything else, which then goes through the strict standard
+// decoding: that decoding alone decides what is rejected and how, so this
+// parser accepts only what it would accept, with the same result.
+func parseAuthorize(b []byte, body *authorizeBody) bool {
+	s := scanner{b: b}
+	if s.authorizeBody(body) && s.end() {
+		return true
+	}
+	*body = authorizeBody{}
+	return false
+}
+
+// scanner reads JSON from b at i.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) skipSpace() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// next consumes c, after white space, if it comes next.
+func (s *scanner) next(c byte) bool {
+	s.skipSpace()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// end reports whether only white space is left.
+func (s *scanner) end() bool {
+	s.skipSpace()
+	return s.i == len(s.b)
+}
+
+// str reads a string of printable ASCII without escapes and returns its
+// bytes (within b).
+func (s *scanner) str() ([]byte, bool) {
+	if !s.next('"') {
+		return nil, false
+	}
+	for j := s.i; j < len(s.b); j++ {
+		switch c := s.b[j]; {
+		case c == '"':
+			v := s.b[s.i:j]
+			s.i = j + 1
+			return v, true
+		case c < 0x20 || c == '\\' || c >= 0x80:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// key reads an object key and the colon after it.
+func (s *scanner) key() ([]byte, bool) {
+	k, ok := s.str()
+	return k, ok && s.next(':')
+}
+
+// more reads what follows an object member or list element: true after a
+// comma, false at the closing c (done) or on anything else (not ok).
+func (s *scanner) more(c byte) (more, ok bool) {
+	if s.next(',') {
+		return true, true
+	}
+	return false, s.next(c)
+}
+
+// Fields of an authorization request, to refuse repeated ones.
+const (
+	fieldPrincipal = 1 << iota
+	fieldAction
+	fieldResource
+	fieldRequests
+	fieldDatabase
+	fieldTable
+	fieldColumns
+	fieldExcludedColumns
+)
+
+func (s *scanner) authorizeBody(body *authorizeBody) bool {
+	if !s.next('{') {
+		return false
+	}
+	if s.next('}') {
+		return true
+	}
+	seen := 0
+	for {
+		k, ok := s.key()
+		if !ok {
+			return false
+		}
+		if string(k) == "requests" {
+			if seen&fieldRequests != 0 || !s.requests(&body.Requests) {
+				return false
+			}
+			seen |= fieldRequests
+		} else if !s.requestField(k, &body.AuthorizeRequest, &seen) {
+			return false
+		}
+		more, ok := s.more('}')
+		if !more {
+			return ok
+		}
+	}
+}
+
+// requestField reads the value of one field of a request.
+func (s *scanner) requestField(k []byte, q *AuthorizeRequest, seen *int) bool {
+	var f int
+	switch string(k) {
+	case "principal":
+		f = fieldPrincipal
+	case "action":
+		f = fieldAction
+	case "resource":
+		f = fieldResource
+	default:
+		return false
+	}
+	if *seen&f != 0 {
+		return false
+	}
+	*seen |= f
+	switch f {
+	case fieldPrincipal:
+		v, ok := s.str()
+		q.Principal = mesh.Principal(v)
+		return ok
+	case fieldAction:
+		v, ok := s.str()
+		q.Action = permission(v)
+		return ok
+	}
+	return s.resource(&q.Resource)
+}
+
+func (s *scanner) request(q *AuthorizeRequest) bool {
+	if !s.next('{') {
+		return false
+	}
+	if s.next('}') {
+		return true
+	}
+	seen := 0
+	for {
+		k, ok := s.key()
+		if !ok || !s.requestField(k, q, &seen) {
+			return false
+		}
+		more, ok := s.more('}')
+		if !more {
+			return ok
+		}
+	}
+}
+
+func (s *scanner) requests(out *[]AuthorizeRequest) bool {
+	if !s.next('[') {
+		return false
+	}
+	qs := []AuthorizeRequest{}
+	if !s.next(']') {
+		for {
+			qs = append(qs, AuthorizeRequest{})
+			if !s.request(&qs[len(qs)-1]) {
+				return false
+			}
+			more, ok := s.more(']')
+			if !more {
+				if !ok {
+					return false
+				}
+				break
+			}
+		}
+	}
+	*out = qs
+	return true
+}
+
+func (s *scanner) resource(r *mesh.Resource) bool {
+	if !s.next('{') {
+		return false
+	}
+	if s.next('}') {
+		return true
+	}
+	seen := 0
+	for {
+		k, ok := s.key()
+		if !ok {
+			return false
+		}
+		var f int
+		switch string(k) {
+		case "database":
+			f = fieldDatabase
+		case "table":
+			f = fieldTable
+		case "columns":
+			f = fieldColumns
+		case "excluded_columns":
+			f = fieldExcludedColumns
+		default:
+			return false
+		}
+		if seen&f != 0 {
+			return false
+		}
+		seen |= f
+		switch f {
+		case fieldDatabase:
+			v, ok := s.str()
+			if !ok {
+				return false
+			}
+			r.Database = string(v)
+		case fieldTable:
+			v, ok := s.str()
+			if !ok {
+				return false
+			}
+			r.Table = string(v)
+		case fieldColumns:
+			if !s.strings(&r.Columns) {
+				return false
+			}
+		default:
+			if !s.strings(&r.ExcludedColumns) {
+				return false
+			}
+		}
+		more, ok := s.more('}')
+		if !more {
+			return ok
+		}
+	}
+}
+
+// strings reads a list of strings; an empty list is an empty, not a nil, slice.
+func (s *scanner) strings(out *[]string) bool {
+	if !s.next('[') {
+		return false
+	}
+	list := []string{}
+	if !s.next(']') {
+		for {
+			v, ok := s.str()
+			if !ok {
+				return false
+			}
+			list = append(list, string(v))
+			more, ok := s.more(']')
+			if !more {
+				if !ok {
+					return false
+				}
+				break
+			}
+		}
+	}
+	*out = list
+	return true
+}
+
+// permission returns the action named by v, without allocating for the
+// known ones.
+func permission(v []byte) mesh.Permission {
+	for _, p := range mesh.AllPermissions {
+		if string(p) == string(v) {
+			return p
+		}
+	}
+	return mesh.Permission(v)
+}
+
+// appendDecision appends d as WriteJSON would write it, without reflection.
+// It reports false when a string needs escaping: WriteJSON writes those.
+func appendDecision(b []byte, d mesh.Decision) ([]byte, bool) {
+	if !plainJSON(d.Reason) {
+		return b, false
+	}
+	b = append(b, `{"allowed":`...)
+	b = strconv.AppendBool(b, d.Allowed)
+	b = append(b, `,"grants":`...)
+	if d.Grants == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, id := range d.Grants {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, id, 10)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"reason":"`...)
+	b = append(b, d.Reason...)
+	b = append(b, "\"}\n"...)
+	return b, true
+}
+
+// plainJSON reports whether s is printable ASCII that JSON writes as it is.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
