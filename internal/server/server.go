@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"sync"
 	"time"
@@ -123,6 +124,10 @@ func (s *Server) assemble(ctx context.Context) error {
 		return nil
 	})
 	rt.HandleHTTP("GET", "/metrics", web.MeshAdmin, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// Go's profiles, for mesh admins diagnosing a live server.
+	rt.HandleHTTP("GET", "/debug/pprof/", web.MeshAdmin, http.HandlerFunc(pprof.Index))
+	rt.HandleHTTP("GET", "/debug/pprof/profile", web.MeshAdmin, http.HandlerFunc(pprof.Profile))
+	rt.HandleHTTP("GET", "/debug/pprof/trace", web.MeshAdmin, http.HandlerFunc(pprof.Trace))
 	api.Register(rt, &api.Deps{
 		Store:            s.Store,
 		Clock:            s.cfg.Clock,
