@@ -255,3 +255,16 @@ func withoutMeshgateEnv() []string {
 	}
 	return env
 }
+
+// TestHelpRunsNothing checks that --help describes a command and exits
+// without running it (serve would otherwise start a server).
+func TestHelpRunsNothing(t *testing.T) {
+	dir := t.TempDir()
+	res := testbin.Run(t, testbin.RunOptions{Dir: dir, Timeout: 30 * time.Second}, "serve", "--help")
+	if res.Code != 0 || !strings.Contains(res.Stdout, "--addr") {
+		t.Errorf("serve --help: got code %d, stdout %q; want 0 and the flags", res.Code, res.Stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "meshgate-data")); !os.IsNotExist(err) {
+		t.Errorf("serve --help created a store: %v", err)
+	}
+}

@@ -77,6 +77,9 @@ type Server struct {
 	extra    []string // Options.Args
 	extraEnv []string // Options.Env
 	logs     syncBuffer
+	// transport serves Client; its idle connections are closed whenever the
+	// process ends, so that no request goes to a dead connection.
+	transport *http.Transport
 
 	mu   sync.Mutex
 	proc *process // nil when not running
@@ -103,6 +106,10 @@ func StartServer(t testing.TB, opts Options) *Server {
 		WorkDir:  t.TempDir(),
 		extra:    opts.Args,
 		extraEnv: opts.Env,
+		transport: &http.Transport{
+			MaxIdleConnsPerHost: 16,
+			IdleConnTimeout:     30 * time.Second,
+		},
 	}
 	if s.DataDir == "" {
 		s.DataDir = t.TempDir()
@@ -125,7 +132,7 @@ func StartServer(t testing.TB, opts Options) *Server {
 			s.terminate()
 		}
 		if t.Failed() {
-			t.Logf("meshgate server %s logs:\n%s", s.Addr, s.Logs())
+			t.Logf("meshgate server %s logs:\n%s", s.Addr, tail(s.Logs(), maxLoggedBytes))
 		}
 	})
 	// A port found free may be taken before the server binds it; try another.
@@ -158,6 +165,7 @@ func (s *Server) start() error {
 	go func() {
 		cmd.Wait()
 		p.state = cmd.ProcessState
+		s.transport.CloseIdleConnections()
 		close(p.done)
 	}()
 	s.mu.Lock()
@@ -305,12 +313,27 @@ func (s *Server) terminate() {
 	}
 }
 
+// maxLoggedBytes bounds the logs copied into a failed test's output.
+const maxLoggedBytes = 64 << 10
+
+// tail returns the last n bytes of s, saying when it cut.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return fmt.Sprintf("[... %d earlier bytes left out; Logs has them all]\n%s", len(s)-n, s[len(s)-n:])
+}
+
 // Logs returns everything the server has written to stdout and stderr, over
-// all its runs.
+// all its runs. A failed test's output gets the last 64 KiB of it.
 func (s *Server) Logs() string { return s.logs.String() }
 
 // Client returns an API client of the server authenticated with Token.
-func (s *Server) Client() *client.Client { return client.New(s.URL, s.Token) }
+// Its connections survive Kill, Stop and Restart: idle ones are dropped
+// when the process ends.
+func (s *Server) Client() *client.Client {
+	return client.New(s.URL, s.Token).WithHTTPClient(&http.Client{Transport: s.transport, Timeout: commandTimeout})
+}
 
 // ResidentMemory returns the server's resident set size in bytes (VmRSS from
 // /proc/PID/status; Linux only).

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshgate/meshgate/client"
 	"github.com/meshgate/meshgate/internal/testbin"
 )
 
@@ -78,13 +79,19 @@ func TestServerLifecycle(t *testing.T) {
 	if err := srv.Client().Ready(ctx); err != nil {
 		t.Fatalf("ready after restart: %v", err)
 	}
+	// One client serves across a kill and a restart, even for a request
+	// that cannot be retried.
+	c := srv.Client()
+	if _, err := c.OnboardAccount(ctx, client.AccountInput{ID: "111122223333", Name: "Sales"}); err != nil {
+		t.Fatalf("onboard: %v", err)
+	}
 	srv.Kill(t)
 	if srv.Running() {
 		t.Fatal("running after Kill")
 	}
 	srv.Restart(t)
-	if err := srv.Client().Ready(ctx); err != nil {
-		t.Fatalf("ready after kill and restart: %v", err)
+	if _, err := c.OnboardAccount(ctx, client.AccountInput{ID: "222233334444", Name: "Analytics"}); err != nil {
+		t.Fatalf("onboard after kill and restart: %v", err)
 	}
 }
 
