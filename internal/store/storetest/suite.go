@@ -150,7 +150,7 @@ func DropSchema(t testing.TB, url, schema string) {
 }
 
 // RequireEnv names the environment variable listing components a run must
-// have (comma-separated: "postgres", "chromium"); CI sets it so that a missing
+// have (comma-separated, such as "postgres", or "all"); CI sets it so that a missing
 // component fails the run instead of skipping its tests.
 const RequireEnv = "MESHGATE_TEST_REQUIRE"
 
