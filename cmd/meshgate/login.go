@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/term"
 	"io"
 	"os"
 	"strings"
@@ -82,10 +83,19 @@ func (c *PasswdCmd) Run(ctx context.Context, g *Globals) error {
 	return err
 }
 
-// readSecret reads one line, prompting on stderr when asked to.
+// readSecret reads one line, prompting on stderr when asked to. On a
+// terminal the line is read without echo, so the password is not shown.
 func readSecret(in *bufio.Reader, g *Globals, prompt string, show bool) (string, error) {
 	if show {
 		fmt.Fprint(g.stderr, prompt)
+	}
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(g.stderr)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		return string(b), nil
 	}
 	line, err := in.ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
