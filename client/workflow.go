@@ -3,48 +3,18 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"github.com/meshgate/meshgate/internal/mesh"
 	"net/url"
 	"strconv"
-	"time"
 )
 
-// StateMachine is one version of a state machine.
-type StateMachine struct {
-	Name        string          `json:"name"`
-	Version     int             `json:"version"`
-	Description string          `json:"description,omitempty"`
-	Definition  json.RawMessage `json:"definition"`
-	CreatedAt   time.Time       `json:"created_at"`
-	CreatedBy   string          `json:"created_by,omitempty"`
-}
-
-// Execution is one run of a state machine.
-type Execution struct {
-	ID           string          `json:"id"`
-	Name         string          `json:"name"`
-	StateMachine string          `json:"state_machine"`
-	Version      int             `json:"version"`
-	Status       string          `json:"status"`
-	Input        json.RawMessage `json:"input"`
-	Output       json.RawMessage `json:"output,omitempty"`
-	Error        string          `json:"error,omitempty"`
-	Cause        string          `json:"cause,omitempty"`
-	StartedAt    time.Time       `json:"started_at"`
-	StoppedAt    time.Time       `json:"stopped_at,omitzero"`
-	Deadline     time.Time       `json:"deadline"`
-	Events       int             `json:"events"`
-	StartedBy    string          `json:"started_by,omitempty"`
-}
-
-// HistoryEvent is one event of an execution's history.
-type HistoryEvent struct {
-	ExecutionID string          `json:"execution_id"`
-	ID          int             `json:"id"`
-	PreviousID  int             `json:"previous_id"`
-	Type        string          `json:"type"`
-	Timestamp   time.Time       `json:"timestamp"`
-	Details     json.RawMessage `json:"details,omitempty"`
-}
+// StateMachine, Execution and HistoryEvent are the server's own types: the
+// JSON is the same on both sides.
+type (
+	StateMachine = mesh.StateMachine
+	Execution    = mesh.Execution
+	HistoryEvent = mesh.HistoryEvent
+)
 
 // CreateStateMachine saves version 1 of a state machine.
 func (c *Client) CreateStateMachine(ctx context.Context, name, description string, definition json.RawMessage) (*StateMachine, error) {
