@@ -16,6 +16,7 @@ type LoadAuthorizeCmd struct {
 	Batch         int    `help:"Decisions per request (1: single requests)." default:"1"`
 	Database      string `help:"PostgreSQL URL; default a temporary SQLite store." env:"MESHGATE_LOAD_DATABASE"`
 	CPUProfile    string `help:"Write a CPU profile of the timed part (client and server) to this file."`
+	Trace         string `help:"Write a Go execution trace of the timed part to this file."`
 	ServerProcess bool   `help:"Run the server as a meshgate serve process of its own instead of in this process."`
 	Pin           bool   `help:"With --server-process: bind the server to core 0 and the load generator to core 1."`
 }
@@ -32,7 +33,7 @@ func (c *LoadAuthorizeCmd) Run(ctx context.Context, g *Globals) error {
 	res, err := loadtest.RunAuthorize(ctx, loadtest.AuthorizeOptions{
 		ServerExecutable: exe, Pin: c.Pin,
 		Grants: c.Grants, Concurrency: c.Concurrency, Requests: c.Requests, Batch: c.Batch,
-		DatabaseURL: c.Database, Progress: g.stderr, CPUProfile: c.CPUProfile,
+		DatabaseURL: c.Database, Progress: g.stderr, CPUProfile: c.CPUProfile, Trace: c.Trace,
 	})
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,6 +47,9 @@ type AuthorizeOptions struct {
 	Progress io.Writer
 	// CPUProfile, when set, receives a CPU profile of the timed part.
 	CPUProfile string
+	// Trace, when set, receives a Go execution trace of the timed part
+	// (`go tool trace -pprof=sched` shows where requests waited for a core).
+	Trace string
 	// ServerExecutable, when set, is a meshgate binary that serves the seeded
 	// store in a process of its own; default the server runs in this process.
 	ServerExecutable string
@@ -202,6 +206,17 @@ func RunAuthorize(ctx context.Context, opts AuthorizeOptions) (*AuthorizeResult,
 		}
 	}
 	fmt.Fprintf(progress, "asking %d requests from %d clients\n", opts.Requests, opts.Concurrency)
+	if opts.Trace != "" {
+		f, err := os.Create(opts.Trace)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return nil, err
+		}
+		defer trace.Stop()
+	}
 	if opts.CPUProfile != "" {
 		f, err := os.Create(opts.CPUProfile)
 		if err != nil {
