@@ -6,25 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/meshgate/meshgate/client"
-	"github.com/meshgate/meshgate/internal/store/storetest"
 	"github.com/meshgate/meshgate/internal/testbin"
 )
-
-// crashToken is the bootstrap admin token of the servers these tests run.
-const crashToken = "engine-crash-test-token-0123456789"
 
 // crashDefinition counts every execution twice with the built-in counter,
 // waits on a durable timer in between, and fails the executions whose n is
@@ -43,86 +32,12 @@ const crashDefinition = `{
   }
 }`
 
-func crashFreeAddr(t *testing.T) string {
+// startCrashServer starts `meshgate serve` with warnings-only logs, which
+// the test kills and restarts.
+func startCrashServer(t *testing.T, opts testbin.Options) *testbin.Server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// crashProc is one `meshgate serve` process that the test may kill and restart.
-type crashProc struct {
-	t    *testing.T
-	bin  string
-	args []string
-	addr string
-	logs *os.File
-	cmd  *exec.Cmd
-}
-
-func startCrashProc(t *testing.T, bin, logName string, args ...string) *crashProc {
-	t.Helper()
-	logs, err := os.Create(filepath.Join(t.TempDir(), logName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &crashProc{t: t, bin: bin, addr: crashFreeAddr(t), logs: logs}
-	p.args = append([]string{"serve", "--addr", p.addr, "--log-level", "warn"}, args...)
-	p.start()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			b, _ := os.ReadFile(logs.Name())
-			if len(b) > 4000 {
-				b = b[len(b)-4000:]
-			}
-			t.Logf("%s (tail):\n%s", logName, b)
-		}
-		logs.Close()
-	})
-	return p
-}
-
-func (p *crashProc) start() {
-	p.t.Helper()
-	cmd := exec.Command(p.bin, p.args...)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "MESHGATE_") {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = append(env, "MESHGATE_BOOTSTRAP_TOKEN="+crashToken)
-	cmd.Stdout, cmd.Stderr = p.logs, p.logs
-	if err := cmd.Start(); err != nil {
-		p.t.Fatalf("start meshgate: %v", err)
-	}
-	p.cmd = cmd
-	c := p.client()
-	deadline := time.Now().Add(30 * time.Second)
-	for c.Ready(context.Background()) != nil {
-		if time.Now().After(deadline) {
-			p.t.Fatalf("meshgate on %s not ready within 30s", p.addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// kill sends SIGKILL: no shutdown, no flush, as a crash or kill -9 would.
-func (p *crashProc) kill() {
-	if p.cmd == nil {
-		return
-	}
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	p.cmd.Wait()
-	p.cmd = nil
-}
-
-func (p *crashProc) client() *client.Client {
-	return client.New("http://"+p.addr, crashToken).WithHTTPClient(&httpClientNoKeepAlive)
+	opts.Args = append([]string{"--log-level", "warn"}, opts.Args...)
+	return testbin.StartServer(t, opts)
 }
 
 // startCrashLoad starts executions e-1..e-n through the given servers, retrying each
@@ -248,12 +163,10 @@ func checkCrashOutcome(t *testing.T, c *client.Client, sm string, n int) {
 // least 20 times) and on PostgreSQL (two replicas sharing the work, one
 // killed mid-load), and checks that no execution is lost or run twice.
 func TestEngineSurvivesKills(t *testing.T) {
-	bin := testbin.Build(t)
-
 	t.Run("sqlite", func(t *testing.T) {
 		const n, kills = 600, 20
-		p := startCrashProc(t, bin, "sqlite.log", "--data", t.TempDir())
-		c := p.client()
+		p := startCrashServer(t, testbin.Options{})
+		c := p.Client()
 		if _, err := c.CreateStateMachine(context.Background(), "crash", "", json.RawMessage(crashDefinition)); err != nil {
 			t.Fatal(err)
 		}
@@ -275,8 +188,8 @@ func TestEngineSurvivesKills(t *testing.T) {
 			if loading {
 				duringStarts++
 			}
-			p.kill()
-			p.start()
+			p.Kill(t)
+			p.Restart(t)
 			k++
 		}
 		if loadErr != nil {
@@ -287,29 +200,14 @@ func TestEngineSurvivesKills(t *testing.T) {
 	})
 
 	t.Run("postgres replicas", func(t *testing.T) {
-		url := storetest.PostgresURL(t)
-		schema := storetest.NewSchemaName(t)
-		conn, err := pgx.Connect(context.Background(), url)
-		if err != nil {
-			t.Fatalf("connect postgres: %v", err)
-		}
-		if _, err := conn.Exec(context.Background(), "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-			t.Fatal(err)
-		}
-		conn.Close(context.Background())
-		t.Cleanup(func() { storetest.DropSchema(t, url, schema) })
-		dsn := url + "&search_path=" + schema
-		if !strings.Contains(url, "?") {
-			dsn = url + "?search_path=" + schema
-		}
 		const n = 300
-		a := startCrashProc(t, bin, "replica-a.log", "--database", dsn, "--data", t.TempDir())
-		b := startCrashProc(t, bin, "replica-b.log", "--database", dsn, "--data", t.TempDir())
-		if _, err := a.client().CreateStateMachine(context.Background(), "crash", "", json.RawMessage(crashDefinition)); err != nil {
+		a := startCrashServer(t, testbin.Options{Postgres: true})
+		b := a.Replica(t)
+		if _, err := a.Client().CreateStateMachine(context.Background(), "crash", "", json.RawMessage(crashDefinition)); err != nil {
 			t.Fatal(err)
 		}
 		var mu sync.Mutex
-		live := []*client.Client{a.client(), b.client()}
+		live := []*client.Client{a.Client(), b.Client()}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		var started atomic.Int64
@@ -321,13 +219,13 @@ func TestEngineSurvivesKills(t *testing.T) {
 		for started.Load() < n/3 {
 			time.Sleep(10 * time.Millisecond)
 		}
-		a.kill()
+		a.Kill(t)
 		mu.Lock()
-		live = []*client.Client{b.client()}
+		live = []*client.Client{b.Client()}
 		mu.Unlock()
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		checkCrashOutcome(t, b.client(), "crash", n)
+		checkCrashOutcome(t, b.Client(), "crash", n)
 	})
 }

@@ -22,7 +22,6 @@ import (
 // task having reached the receiver at least once, always with the same
 // dedupe key for one attempt.
 func TestExternalTasksSurviveKills(t *testing.T) {
-	bin := testbin.Build(t)
 	var mu sync.Mutex
 	keys := map[string]map[string]int{} // execution name → Idempotency-Key → deliveries
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -41,8 +40,8 @@ func TestExternalTasksSurviveKills(t *testing.T) {
 	defer receiver.Close()
 
 	const n, kills = 200, 8
-	p := startCrashProc(t, bin, "outbox.log", "--data", t.TempDir())
-	c := p.client()
+	p := startCrashServer(t, testbin.Options{})
+	c := p.Client()
 	def := `{"StartAt": "Notify", "States": {"Notify": {"Type": "Task", "Resource": "meshgate:http:invoke", "TimeoutSeconds": 10,
 		"Parameters": {"Method": "POST", "Url": "` + receiver.URL + `", "Body": {"Name.$": "$$.Execution.Name"}},
 		"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 5}],
@@ -82,8 +81,8 @@ func TestExternalTasksSurviveKills(t *testing.T) {
 			loading = false
 		default:
 		}
-		p.kill()
-		p.start()
+		p.Kill(t)
+		p.Restart(t)
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
