@@ -101,25 +101,18 @@ const (
 	fieldExcludedColumns
 )
 
-func (s *scanner) authorizeBody(body *authorizeBody) bool {
+// object reads {"key": value, ...}: field reads the value of each key and
+// reports whether it was acceptable.
+func (s *scanner) object(field func(k []byte) bool) bool {
 	if !s.next('{') {
 		return false
 	}
 	if s.next('}') {
 		return true
 	}
-	seen := 0
 	for {
 		k, ok := s.key()
-		if !ok {
-			return false
-		}
-		if string(k) == "requests" {
-			if seen&fieldRequests != 0 || !s.requests(&body.Requests) {
-				return false
-			}
-			seen |= fieldRequests
-		} else if !s.requestField(k, &body.AuthorizeRequest, &seen) {
+		if !ok || !field(k) {
 			return false
 		}
 		more, ok := s.more('}')
@@ -129,163 +122,108 @@ func (s *scanner) authorizeBody(body *authorizeBody) bool {
 	}
 }
 
-// requestField reads the value of one field of a request.
-func (s *scanner) requestField(k []byte, q *AuthorizeRequest, seen *int) bool {
-	var f int
-	switch string(k) {
-	case "principal":
-		f = fieldPrincipal
-	case "action":
-		f = fieldAction
-	case "resource":
-		f = fieldResource
-	default:
+// array reads [value, ...]: elem reads each value.
+func (s *scanner) array(elem func() bool) bool {
+	if !s.next('[') {
 		return false
 	}
+	if s.next(']') {
+		return true
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		more, ok := s.more(']')
+		if !more {
+			return ok
+		}
+	}
+}
+
+// once marks field f as seen and reports whether it was new: a repeated
+// field is left to the strict decoding.
+func once(seen *int, f int) bool {
 	if *seen&f != 0 {
 		return false
 	}
 	*seen |= f
-	switch f {
-	case fieldPrincipal:
-		v, ok := s.str()
-		q.Principal = mesh.Principal(v)
-		return ok
-	case fieldAction:
-		v, ok := s.str()
-		q.Action = permission(v)
-		return ok
-	}
-	return s.resource(&q.Resource)
-}
-
-func (s *scanner) request(q *AuthorizeRequest) bool {
-	if !s.next('{') {
-		return false
-	}
-	if s.next('}') {
-		return true
-	}
-	seen := 0
-	for {
-		k, ok := s.key()
-		if !ok || !s.requestField(k, q, &seen) {
-			return false
-		}
-		more, ok := s.more('}')
-		if !more {
-			return ok
-		}
-	}
-}
-
-func (s *scanner) requests(out *[]AuthorizeRequest) bool {
-	if !s.next('[') {
-		return false
-	}
-	qs := []AuthorizeRequest{}
-	if !s.next(']') {
-		for {
-			qs = append(qs, AuthorizeRequest{})
-			if !s.request(&qs[len(qs)-1]) {
-				return false
-			}
-			more, ok := s.more(']')
-			if !more {
-				if !ok {
-					return false
-				}
-				break
-			}
-		}
-	}
-	*out = qs
 	return true
 }
 
-func (s *scanner) resource(r *mesh.Resource) bool {
-	if !s.next('{') {
-		return false
-	}
-	if s.next('}') {
-		return true
-	}
+func (s *scanner) authorizeBody(body *authorizeBody) bool {
 	seen := 0
-	for {
-		k, ok := s.key()
-		if !ok {
-			return false
+	return s.object(func(k []byte) bool {
+		if string(k) == "requests" {
+			return once(&seen, fieldRequests) && s.requests(&body.Requests)
 		}
-		var f int
+		return s.requestField(k, &body.AuthorizeRequest, &seen)
+	})
+}
+
+// requestField reads the value of one field of a request.
+func (s *scanner) requestField(k []byte, q *AuthorizeRequest, seen *int) bool {
+	switch string(k) {
+	case "principal":
+		v, ok := s.str()
+		q.Principal = mesh.Principal(v)
+		return once(seen, fieldPrincipal) && ok
+	case "action":
+		v, ok := s.str()
+		q.Action = permission(v)
+		return once(seen, fieldAction) && ok
+	case "resource":
+		return once(seen, fieldResource) && s.resource(&q.Resource)
+	}
+	return false
+}
+
+func (s *scanner) request(q *AuthorizeRequest) bool {
+	seen := 0
+	return s.object(func(k []byte) bool { return s.requestField(k, q, &seen) })
+}
+
+func (s *scanner) requests(out *[]AuthorizeRequest) bool {
+	qs := []AuthorizeRequest{}
+	ok := s.array(func() bool {
+		qs = append(qs, AuthorizeRequest{})
+		return s.request(&qs[len(qs)-1])
+	})
+	*out = qs
+	return ok
+}
+
+func (s *scanner) resource(r *mesh.Resource) bool {
+	seen := 0
+	return s.object(func(k []byte) bool {
 		switch string(k) {
 		case "database":
-			f = fieldDatabase
-		case "table":
-			f = fieldTable
-		case "columns":
-			f = fieldColumns
-		case "excluded_columns":
-			f = fieldExcludedColumns
-		default:
-			return false
-		}
-		if seen&f != 0 {
-			return false
-		}
-		seen |= f
-		switch f {
-		case fieldDatabase:
 			v, ok := s.str()
-			if !ok {
-				return false
-			}
 			r.Database = string(v)
-		case fieldTable:
+			return once(&seen, fieldDatabase) && ok
+		case "table":
 			v, ok := s.str()
-			if !ok {
-				return false
-			}
 			r.Table = string(v)
-		case fieldColumns:
-			if !s.strings(&r.Columns) {
-				return false
-			}
-		default:
-			if !s.strings(&r.ExcludedColumns) {
-				return false
-			}
+			return once(&seen, fieldTable) && ok
+		case "columns":
+			return once(&seen, fieldColumns) && s.strings(&r.Columns)
+		case "excluded_columns":
+			return once(&seen, fieldExcludedColumns) && s.strings(&r.ExcludedColumns)
 		}
-		more, ok := s.more('}')
-		if !more {
-			return ok
-		}
-	}
+		return false
+	})
 }
 
 // strings reads a list of strings; an empty list is an empty, not a nil, slice.
 func (s *scanner) strings(out *[]string) bool {
-	if !s.next('[') {
-		return false
-	}
 	list := []string{}
-	if !s.next(']') {
-		for {
-			v, ok := s.str()
-			if !ok {
-				return false
-			}
-			list = append(list, string(v))
-			more, ok := s.more(']')
-			if !more {
-				if !ok {
-					return false
-				}
-				break
-			}
-		}
-	}
+	ok := s.array(func() bool {
+		v, ok := s.str()
+		list = append(list, string(v))
+		return ok
+	})
 	*out = list
-	return true
+	return ok
 }
 
 // permission returns the action named by v, without allocating for the
