@@ -246,7 +246,7 @@ func (s *Service) Run(ctx context.Context) error {
 	// With a store that notifies (PostgreSQL), other replicas' changes
 	// arrive within milliseconds; the ticker remains the bound.
 	notified := make(chan struct{}, 1)
-	if l, ok := s.store.(store.AccessListener); ok {
+	if l, ok := store.As[store.AccessListener](s.store); ok {
 		// The listener holds a pooled connection: wait for it to give it
 		// back before the store closes.
 		var wg sync.WaitGroup

@@ -31,3 +31,17 @@ func TestInstrumentedStoreCountsOnlyFailures(t *testing.T) {
 		t.Errorf("got %v store errors, want 2", got)
 	}
 }
+
+// TestInstrumentedStoreKeepsCapabilities checks that wrapping the PostgreSQL
+// store for metrics leaves its LISTEN/NOTIFY capability visible to the
+// access service, which otherwise falls back to polling.
+func TestInstrumentedStoreKeepsCapabilities(t *testing.T) {
+	storetest.PostgresURL(t)
+	s := instrumentStore(storetest.OpenPostgres(t, nil), prometheus.NewRegistry())
+	if _, ok := store.As[store.AccessListener](s); !ok {
+		t.Error("the instrumented PostgreSQL store hides AccessListener")
+	}
+	if _, ok := store.As[store.AccessListener](instrumentStore(storetest.OpenSQLite(t, nil), prometheus.NewRegistry())); ok {
+		t.Error("the instrumented SQLite store claims AccessListener")
+	}
+}

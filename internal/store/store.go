@@ -43,3 +43,22 @@ type Tx interface {
 // ErrSchemaTooNew is returned by Open when the store was migrated by a newer
 // meshgate than this binary.
 var ErrSchemaTooNew = errors.New("store schema is newer than this meshgate binary")
+
+// As finds, in s or the stores it wraps (through an Unwrap() Store method, as
+// the server's instrumented store has), the first that implements T, as
+// errors.As does for errors. Optional store capabilities such as
+// AccessListener are looked up with it, so wrapping a store never hides them.
+func As[T any](s Store) (T, bool) {
+	for s != nil {
+		if t, ok := s.(T); ok {
+			return t, true
+		}
+		u, ok := s.(interface{ Unwrap() Store })
+		if !ok {
+			break
+		}
+		s = u.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
