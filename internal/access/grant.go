@@ -387,8 +387,9 @@ type GrantFilter = store.GrantFilter
 
 // ListGrants returns grants matching f, in id order, and the id to continue
 // after (0 at the end). Mesh admins see every grant; others see their own
-// account's grants and the grants on databases their account owns.
-// Errors: EUNAUTHORIZED.
+// account's grants and the grants on databases their account owns. The
+// store selects what the caller sees before it limits the page, so a page
+// is short only at the end. Errors: EUNAUTHORIZED.
 func (s *Service) ListGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant, int64, error) {
 	a, err := mesh.RequireActor(ctx)
 	if err != nil {
@@ -397,22 +398,17 @@ func (s *Service) ListGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant,
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 1000
 	}
+	if !a.IsMeshAdmin() {
+		f.VisibleTo = a.AccountID
+	}
 	var out []*mesh.Grant
 	var next int64
-	err = s.store.View(ctx, func(tx store.Tx) error {
-		gs, err := tx.FindGrants(ctx, f)
-		if err != nil {
-			return err
+	err = s.store.View(ctx, func(tx store.Tx) (err error) {
+		out, err = tx.FindGrants(ctx, f)
+		if len(out) == f.Limit {
+			next = out[len(out)-1].ID
 		}
-		if len(gs) == f.Limit {
-			next = gs[len(gs)-1].ID
-		}
-		for _, g := range gs {
-			if a.IsMeshAdmin() || g.Principal.Account() == a.AccountID || s.index.Owner(g.Resource.Database) == a.AccountID {
-				out = append(out, g)
-			}
-		}
-		return nil
+		return err
 	})
 	return out, next, err
 }

@@ -3,6 +3,7 @@ package access_test
 import (
 	"context"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -47,6 +48,21 @@ func newFixtureConfig(t *testing.T, s store.Store, cfg access.Config) *fixture {
 	cat.AddTable("sales", "items", "id", "sku")
 	cat.AddDatabase("hr", central)
 	cat.AddTable("hr", "people", "id", "name")
+	// The store's catalog names the same owners: the grant listing reads
+	// them there. A second fixture on the store (another replica) finds
+	// them made.
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		for name, owner := range map[string]string{"sales": producer, "hr": central} {
+			err := tx.CreateDatabase(context.Background(), &mesh.Database{Name: name, Parameters: map[string]string{mesh.ParamDataOwner: owner}})
+			if err != nil && !mesh.IsCode(err, mesh.ECONFLICT) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("catalog: %v", err)
+	}
 	accts := accesstest.NewAccounts()
 	accts.AddAccount(central, org, "admin")
 	accts.AddAccount(producer, org, "padmin", "bob")
@@ -572,6 +588,78 @@ func TestCatalogDeleteRevokes(t *testing.T) {
 		links, _ := f.svc.ListLinks(meshAdmin, "")
 		if len(links) != 0 {
 			t.Errorf("got %d links after the database's deletion, want 0", len(links))
+		}
+	})
+}
+
+// TestListGrantsPagesWhatIsVisible: a caller who sees only some grants gets
+// full pages of them, each once, and none of the others.
+func TestListGrantsPagesWhatIsVisible(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		// Grants the viewers below see, and do not see, interleaved by id.
+		for _, tb := range []string{"t1", "t2", "t3", "t4", "t5"} {
+			f.catalog.AddTable("sales", tb, "id")
+			r := mesh.Resource{Database: "sales", Table: tb}
+			f.grant(meshAdmin, in(producer+"/bob", r, set(mesh.PermSelect), 0))
+			f.grant(meshAdmin, in(outsider, r, set(mesh.PermSelect), 0))
+			f.grant(meshAdmin, in(sibling, r, set(mesh.PermSelect), set(mesh.PermSelect)))
+			f.grant(siblingAdmin, in(sibling+"/carol", r, set(mesh.PermSelect), 0))
+		}
+		people := mesh.Resource{Database: "hr", Table: "people"}
+		f.grant(meshAdmin, in(outsider, people, set(mesh.PermSelect), 0))
+		f.grant(meshAdmin, in(sibling, people, set(mesh.PermSelect), 0))
+		f.grant(meshAdmin, in(producer, people, set(mesh.PermSelect), 0))
+		every, _, err := f.svc.ListGrants(meshAdmin, access.GrantFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		owners := map[string]string{"sales": producer, "hr": central}
+		for _, v := range []struct {
+			name    string
+			ctx     context.Context
+			account string
+		}{
+			{"the owner's member", producerBob, producer},
+			{"a grantee's admin", siblingAdmin, sibling},
+			{"a grantee's member", siblingAlice, sibling},
+			{"another organization", outsiderAdmin, outsider},
+		} {
+			t.Run(v.name, func(t *testing.T) {
+				var want []int64
+				for _, g := range every {
+					if g.Principal.Account() == v.account || owners[g.Resource.Database] == v.account {
+						want = append(want, g.ID)
+					}
+				}
+				if len(want) == 0 || len(want) == len(every) {
+					t.Fatalf("sees %d of %d grants, want some", len(want), len(every))
+				}
+				var got []int64
+				gf := access.GrantFilter{Limit: 3}
+				for pages := 0; ; pages++ {
+					gs, next, err := f.svc.ListGrants(v.ctx, gf)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, g := range gs {
+						got = append(got, g.ID)
+					}
+					if next == 0 {
+						break
+					}
+					if len(gs) != gf.Limit {
+						t.Errorf("page %d: got %d grants and a next page, want %d", pages, len(gs), gf.Limit)
+					}
+					if pages > len(every) {
+						t.Fatal("got no end of pages")
+					}
+					gf.AfterID = next
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("got %v over pages, want %v", got, want)
+				}
+			})
 		}
 	})
 }
