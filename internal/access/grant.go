@@ -236,8 +236,10 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*mesh.Grant, error)
 
 // Revoke removes exactly the named permissions (and the named grant options)
 // from the principal's grant on exactly that resource; revoking a permission
-// revokes its grant option too. What others were granted from the revoked
-// grant option shrinks with it, and a share whose last grant goes ends.
+// revokes its grant option too. As in PostgreSQL, revoking one permission
+// from ALL leaves every other one the resource allows, and revoking ALL
+// revokes everything. What others were granted from the revoked grant option
+// shrinks with it, and a share whose last grant goes ends.
 // Errors: EUNAUTHORIZED, EINVALID, ENOTFOUND (no such grant), EFORBIDDEN.
 func (s *Service) Revoke(ctx context.Context, in GrantInput) (*mesh.Grant, error) {
 	a, err := mesh.RequireActor(ctx)
@@ -268,14 +270,20 @@ func (s *Service) Revoke(ctx context.Context, in GrantInput) (*mesh.Grant, error
 		if !s.mayRevoke(a, owner, g) {
 			return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins, the owning account's admins or the grant's grantor may revoke %s's grant on %s", g.Principal, g.Resource)
 		}
-		remove := in.Permissions
-		if remove.Has(mesh.PermAll) {
-			remove = g.Permissions // revoking ALL revokes everything
-		}
-		g.Permissions &^= remove
-		g.Grantable &^= remove | in.Grantable
+		// Taking one permission from ALL leaves the others the resource
+		// allows (a table's ALL is no CREATE_TABLE); revoking ALL takes all.
+		valid := ValidPermissions(g.Resource.Kind())
+		g.Permissions = g.Permissions.Without(in.Permissions) & valid
+		g.Grantable = g.Grantable.Without(in.Permissions|in.Grantable) & valid
 		g.GrantedBy, g.UpdatedAt = a.Principal(), s.clock.Now()
-		detail := fmt.Sprintf("%s %s on %s", g.Principal, remove|in.Grantable, g.Resource)
+		var revoked []string
+		if in.Permissions != 0 {
+			revoked = append(revoked, in.Permissions.String())
+		}
+		if in.Grantable != 0 {
+			revoked = append(revoked, "grant option for "+in.Grantable.String())
+		}
+		detail := fmt.Sprintf("%s %s on %s", g.Principal, strings.Join(revoked, ", "), g.Resource)
 		if err := s.saveShrunk(ctx, tx, c, g, "access.revoke", detail); err != nil {
 			return err
 		}
@@ -343,8 +351,11 @@ func (s *Service) cascade(ctx context.Context, tx store.Tx, c *changes, holder m
 		return err
 	}
 	for _, g := range derived {
+		// A derived ALL is checked permission by permission, so that it
+		// keeps what holder can still grant.
+		valid := ValidPermissions(g.Resource.Kind())
 		var lost mesh.Permissions
-		for _, p := range (g.Permissions | g.Grantable).List() {
+		for _, p := range ((g.Permissions | g.Grantable).Explicit() & valid).List() {
 			if ids, _ := decideGrants(held, p, g.Resource, true); ids == nil {
 				lost |= p.Bit()
 			}
@@ -352,8 +363,8 @@ func (s *Service) cascade(ctx context.Context, tx store.Tx, c *changes, holder m
 		if lost == 0 {
 			continue
 		}
-		g.Permissions &^= lost
-		g.Grantable &^= lost
+		g.Permissions = g.Permissions.Without(lost) & valid
+		g.Grantable = g.Grantable.Without(lost) & valid
 		g.UpdatedAt = s.clock.Now()
 		detail := fmt.Sprintf("%s %s on %s: %s no longer holds it with grant option", g.Principal, lost, g.Resource, holder)
 		if err := s.saveShrunk(ctx, tx, c, g, "access.revoke-cascade", detail); err != nil {
@@ -376,8 +387,9 @@ type GrantFilter = store.GrantFilter
 
 // ListGrants returns grants matching f, in id order, and the id to continue
 // after (0 at the end). Mesh admins see every grant; others see their own
-// account's grants and the grants on databases their account owns.
-// Errors: EUNAUTHORIZED.
+// account's grants and the grants on databases their account owns. The
+// store selects what the caller sees before it limits the page, so a page
+// is short only at the end. Errors: EUNAUTHORIZED.
 func (s *Service) ListGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant, int64, error) {
 	a, err := mesh.RequireActor(ctx)
 	if err != nil {
@@ -386,22 +398,17 @@ func (s *Service) ListGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant,
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 1000
 	}
+	if !a.IsMeshAdmin() {
+		f.VisibleTo = a.AccountID
+	}
 	var out []*mesh.Grant
 	var next int64
-	err = s.store.View(ctx, func(tx store.Tx) error {
-		gs, err := tx.FindGrants(ctx, f)
-		if err != nil {
-			return err
+	err = s.store.View(ctx, func(tx store.Tx) (err error) {
+		out, err = tx.FindGrants(ctx, f)
+		if len(out) == f.Limit {
+			next = out[len(out)-1].ID
 		}
-		if len(gs) == f.Limit {
-			next = gs[len(gs)-1].ID
-		}
-		for _, g := range gs {
-			if a.IsMeshAdmin() || g.Principal.Account() == a.AccountID || s.index.Owner(g.Resource.Database) == a.AccountID {
-				out = append(out, g)
-			}
-		}
-		return nil
+		return err
 	})
 	return out, next, err
 }

@@ -3,6 +3,7 @@ package access_test
 import (
 	"context"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -47,6 +48,21 @@ func newFixtureConfig(t *testing.T, s store.Store, cfg access.Config) *fixture {
 	cat.AddTable("sales", "items", "id", "sku")
 	cat.AddDatabase("hr", central)
 	cat.AddTable("hr", "people", "id", "name")
+	// The store's catalog names the same owners: the grant listing reads
+	// them there. A second fixture on the store (another replica) finds
+	// them made.
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		for name, owner := range map[string]string{"sales": producer, "hr": central} {
+			err := tx.CreateDatabase(context.Background(), &mesh.Database{Name: name, Parameters: map[string]string{mesh.ParamDataOwner: owner}})
+			if err != nil && !mesh.IsCode(err, mesh.ECONFLICT) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("catalog: %v", err)
+	}
 	accts := accesstest.NewAccounts()
 	accts.AddAccount(central, org, "admin")
 	accts.AddAccount(producer, org, "padmin", "bob")
@@ -110,13 +126,24 @@ func (f *fixture) allowed(p string, action mesh.Permission, r mesh.Resource) boo
 
 func (f *fixture) audited(action string) int {
 	f.t.Helper()
-	var n int
-	f.store.View(context.Background(), func(tx store.Tx) error {
+	return len(f.auditDetails(action))
+}
+
+// auditDetails returns the details of the audit entries of action, newest first.
+func (f *fixture) auditDetails(action string) []string {
+	f.t.Helper()
+	var out []string
+	err := f.store.View(context.Background(), func(tx store.Tx) error {
 		es, err := tx.FindAuditEntries(context.Background(), store.AuditFilter{Action: action, Limit: 1000})
-		n = len(es)
+		for _, e := range es {
+			out = append(out, e.Detail)
+		}
 		return err
 	})
-	return n
+	if err != nil {
+		f.t.Fatalf("audit %s: %v", action, err)
+	}
+	return out
 }
 
 func wantCode(t *testing.T, err error, code string, mention string) {
@@ -148,6 +175,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		f.grant(producerAdmin, in(producer+"/bob", mesh.Resource{Database: "sales", Table: "items"}, set(mesh.PermAll), 0))
 		f.grant(producerAdmin, in(producer+"/bob", orders(), set(mesh.PermDelete), 0))
 		f.revoke(producerAdmin, in(producer+"/bob", orders(), set(mesh.PermDelete), 0))
+		// ALL, then SELECT revoked from it.
+		f.grant(producerAdmin, in(producer+"/padmin", orders(), set(mesh.PermAll), 0))
+		f.revoke(producerAdmin, in(producer+"/padmin", orders(), set(mesh.PermSelect), 0))
 
 		items := mesh.Resource{Database: "sales", Table: "items"}
 		tests := []struct {
@@ -173,6 +203,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 			{"via grant option, table", carol, mesh.PermSelect, orders("email"), true},
 			{"via grant option, table", carol, mesh.PermInsert, orders(), false},
 			{"after revocation", producer + "/bob", mesh.PermDelete, orders(), false},
+			{"ALL less SELECT", producer + "/padmin", mesh.PermSelect, orders(), false},
+			{"ALL less SELECT", producer + "/padmin", mesh.PermSelect, orders("id"), false},
+			{"ALL less SELECT", producer + "/padmin", mesh.PermInsert, orders(), true},
+			{"ALL less SELECT", producer + "/padmin", mesh.PermDrop, orders(), true},
+			{"ALL less SELECT", producer + "/padmin", mesh.PermDescribe, orders(), true},
 			{"owner account", producer, mesh.PermDrop, orders(), true},
 			{"other account", outsider, mesh.PermDescribe, orders(), false},
 		}
@@ -210,6 +245,42 @@ func TestGrantMergesAndRevokeRemovesExactly(t *testing.T) {
 		}
 		if got := f.audited("access.revoke"); got != 1 {
 			t.Errorf("got %d revoke audit entries, want 1", got)
+		}
+	})
+}
+
+// TestRevokeOneFromAll: as in PostgreSQL, revoking SELECT from ALL leaves
+// every other permission of the table, spelled out; revoking ALL leaves none.
+func TestRevokeOneFromAll(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermAll), 0))
+		g, err := f.svc.Revoke(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest := set(mesh.PermDescribe, mesh.PermInsert, mesh.PermDelete, mesh.PermAlter, mesh.PermDrop)
+		if g.Permissions != rest || g.Grantable != 0 {
+			t.Errorf("got %s (grantable %s), want %s (grantable none)", g.Permissions, g.Grantable, rest)
+		}
+		if f.allowed(sibling, mesh.PermSelect, orders()) {
+			t.Error("SELECT after its revocation: got allowed, want denied")
+		}
+		if !f.allowed(sibling, mesh.PermInsert, orders()) {
+			t.Error("INSERT after revoking SELECT: got denied, want allowed")
+		}
+		if got := f.auditDetails("access.revoke"); len(got) != 1 || got[0] != sibling+" SELECT on table sales.orders" {
+			t.Errorf("got audit details %q, want one naming SELECT", got)
+		}
+		g, err = f.svc.Revoke(producerAdmin, in(sibling, orders(), set(mesh.PermAll), 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Permissions != 0 || f.allowed(sibling, mesh.PermInsert, orders()) {
+			t.Errorf("after revoking ALL: got %s, want nothing", g.Permissions)
+		}
+		if got := f.auditDetails("access.revoke"); len(got) != 2 || got[0] != sibling+" ALL on table sales.orders" {
+			t.Errorf("got audit details %q, want the last naming ALL", got)
 		}
 	})
 }
@@ -435,6 +506,56 @@ func TestRevokingGrantOptionShrinksDerivedGrants(t *testing.T) {
 	})
 }
 
+// TestRevokingOneGrantOptionFromAll: revoking the grant option for SELECT
+// from a grant option of ALL leaves the grant option on every other
+// permission, and what was granted from it loses SELECT only.
+func TestRevokingOneGrantOptionFromAll(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		alice, carol := sibling+"/"+aliceName, sibling+"/carol"
+		f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermAll), set(mesh.PermAll)))
+		f.grant(siblingAdmin, in(alice, orders(), set(mesh.PermAll), 0))
+		f.grant(siblingAdmin, in(carol, orders(), set(mesh.PermSelect), 0))
+		g, err := f.svc.Revoke(producerAdmin, access.GrantInput{Principal: sibling, Resource: orders(), Grantable: set(mesh.PermSelect)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest := set(mesh.PermDescribe, mesh.PermInsert, mesh.PermDelete, mesh.PermAlter, mesh.PermDrop)
+		if g.Permissions != set(mesh.PermAll) || g.Grantable != rest {
+			t.Errorf("got %s (grantable %s), want ALL (grantable %s)", g.Permissions, g.Grantable, rest)
+		}
+		if got := f.auditDetails("access.revoke"); len(got) != 1 || got[0] != sibling+" grant option for SELECT on table sales.orders" {
+			t.Errorf("got audit details %q, want one naming the grant option for SELECT", got)
+		}
+		if !f.allowed(sibling, mesh.PermSelect, orders()) {
+			t.Error("the account's SELECT: got denied, want only its grant option revoked")
+		}
+		// The cascade: alice's ALL loses SELECT only, carol's SELECT goes.
+		if f.allowed(alice, mesh.PermSelect, orders()) || !f.allowed(alice, mesh.PermInsert, orders()) {
+			t.Error("got alice's permissions wrong: want SELECT gone, INSERT kept")
+		}
+		if f.allowed(carol, mesh.PermSelect, orders()) {
+			t.Error("carol's SELECT: got allowed, want revoked with the grant option")
+		}
+		if got := f.audited("access.revoke-cascade"); got != 2 {
+			t.Errorf("got %d cascade audit entries, want 2", got)
+		}
+		gs, _, err := f.svc.ListGrants(meshAdmin, access.GrantFilter{Principal: mesh.Principal(alice)})
+		if err != nil || len(gs) != 1 {
+			t.Fatalf("got %d grants of alice (%v), want 1", len(gs), err)
+		}
+		if gs[0].Permissions != rest {
+			t.Errorf("got alice's %s, want %s", gs[0].Permissions, rest)
+		}
+		// The holder may still grant INSERT, not SELECT.
+		if _, err := f.svc.Grant(siblingAdmin, in(carol, orders(), set(mesh.PermInsert), 0)); err != nil {
+			t.Errorf("granting INSERT: got %v, want it granted", err)
+		}
+		_, err = f.svc.Grant(siblingAdmin, in(carol, orders(), set(mesh.PermSelect), 0))
+		wantCode(t, err, mesh.EFORBIDDEN, "SELECT WITH GRANT OPTION on table sales.orders")
+	})
+}
+
 func TestCatalogDeleteRevokes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		f := newFixture(t, s)
@@ -467,6 +588,78 @@ func TestCatalogDeleteRevokes(t *testing.T) {
 		links, _ := f.svc.ListLinks(meshAdmin, "")
 		if len(links) != 0 {
 			t.Errorf("got %d links after the database's deletion, want 0", len(links))
+		}
+	})
+}
+
+// TestListGrantsPagesWhatIsVisible: a caller who sees only some grants gets
+// full pages of them, each once, and none of the others.
+func TestListGrantsPagesWhatIsVisible(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		// Grants the viewers below see, and do not see, interleaved by id.
+		for _, tb := range []string{"t1", "t2", "t3", "t4", "t5"} {
+			f.catalog.AddTable("sales", tb, "id")
+			r := mesh.Resource{Database: "sales", Table: tb}
+			f.grant(meshAdmin, in(producer+"/bob", r, set(mesh.PermSelect), 0))
+			f.grant(meshAdmin, in(outsider, r, set(mesh.PermSelect), 0))
+			f.grant(meshAdmin, in(sibling, r, set(mesh.PermSelect), set(mesh.PermSelect)))
+			f.grant(siblingAdmin, in(sibling+"/carol", r, set(mesh.PermSelect), 0))
+		}
+		people := mesh.Resource{Database: "hr", Table: "people"}
+		f.grant(meshAdmin, in(outsider, people, set(mesh.PermSelect), 0))
+		f.grant(meshAdmin, in(sibling, people, set(mesh.PermSelect), 0))
+		f.grant(meshAdmin, in(producer, people, set(mesh.PermSelect), 0))
+		every, _, err := f.svc.ListGrants(meshAdmin, access.GrantFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		owners := map[string]string{"sales": producer, "hr": central}
+		for _, v := range []struct {
+			name    string
+			ctx     context.Context
+			account string
+		}{
+			{"the owner's member", producerBob, producer},
+			{"a grantee's admin", siblingAdmin, sibling},
+			{"a grantee's member", siblingAlice, sibling},
+			{"another organization", outsiderAdmin, outsider},
+		} {
+			t.Run(v.name, func(t *testing.T) {
+				var want []int64
+				for _, g := range every {
+					if g.Principal.Account() == v.account || owners[g.Resource.Database] == v.account {
+						want = append(want, g.ID)
+					}
+				}
+				if len(want) == 0 || len(want) == len(every) {
+					t.Fatalf("sees %d of %d grants, want some", len(want), len(every))
+				}
+				var got []int64
+				gf := access.GrantFilter{Limit: 3}
+				for pages := 0; ; pages++ {
+					gs, next, err := f.svc.ListGrants(v.ctx, gf)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, g := range gs {
+						got = append(got, g.ID)
+					}
+					if next == 0 {
+						break
+					}
+					if len(gs) != gf.Limit {
+						t.Errorf("page %d: got %d grants and a next page, want %d", pages, len(gs), gf.Limit)
+					}
+					if pages > len(every) {
+						t.Fatal("got no end of pages")
+					}
+					gf.AfterID = next
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("got %v over pages, want %v", got, want)
+				}
+			})
 		}
 	})
 }

@@ -84,6 +84,31 @@ func (s Permissions) Contains(o Permissions) bool {
 	return o&^s == 0
 }
 
+// explicitPermissions is what ALL stands for: every other permission.
+var explicitPermissions = PermissionsOf(PermDescribe, PermSelect, PermInsert, PermDelete, PermAlter, PermDrop, PermCreateTable)
+
+// Explicit returns s with ALL spelled out as every other permission.
+func (s Permissions) Explicit() Permissions {
+	if s&PermAll.Bit() != 0 {
+		return explicitPermissions
+	}
+	return s
+}
+
+// Without returns s less the permissions of o, the way a revocation takes
+// them (as in PostgreSQL): ALL in o removes everything, and ALL in s is
+// spelled out first, so that taking one permission from ALL leaves every
+// other one.
+func (s Permissions) Without(o Permissions) Permissions {
+	switch {
+	case o&PermAll.Bit() != 0:
+		return 0
+	case o == 0:
+		return s
+	}
+	return s.Explicit() &^ o
+}
+
 // List returns the names in the set, in display order.
 func (s Permissions) List() []Permission {
 	out := []Permission{}

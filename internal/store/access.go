@@ -20,6 +20,9 @@ type GrantFilter struct {
 	Table   string
 	ShareID int64
 	Source  mesh.Principal
+	// VisibleTo matches the grants of that account (its own and its users')
+	// or on databases that account owns.
+	VisibleTo string
 	// SinceVersion matches grants changed after that access version.
 	SinceVersion int64
 	// AfterID continues a listing: only grants with a larger id.

@@ -112,6 +112,11 @@ func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Gran
 	eq("tbl", f.Table, f.Table != "")
 	eq("share_id", f.ShareID, f.ShareID != 0)
 	eq("source", string(f.Source), f.Source != "")
+	if f.VisibleTo != "" {
+		args = append(args, f.VisibleTo)
+		n := strconv.Itoa(len(args))
+		where = append(where, "(account_id = $"+n+" OR database IN (SELECT name FROM catalog_databases WHERE owner = $"+n+"))")
+	}
 	if f.SinceVersion > 0 {
 		args = append(args, f.SinceVersion)
 		where = append(where, "version > $"+strconv.Itoa(len(args)))

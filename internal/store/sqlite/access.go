@@ -94,6 +94,10 @@ func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Gran
 	eq("tbl", f.Table, f.Table != "")
 	eq("share_id", f.ShareID, f.ShareID != 0)
 	eq("source", string(f.Source), f.Source != "")
+	if f.VisibleTo != "" {
+		where = append(where, "(account_id = ? OR database IN (SELECT name FROM catalog_databases WHERE owner = ?))")
+		args = append(args, f.VisibleTo, f.VisibleTo)
+	}
 	if f.SinceVersion > 0 {
 		where, args = append(where, "version > ?"), append(args, f.SinceVersion)
 	}

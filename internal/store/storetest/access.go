@@ -35,6 +35,12 @@ func testAccessGrants(t *testing.T, open Opener) {
 	grants[1].Grantable = mesh.PermissionsOf(mesh.PermSelect)
 	grants[0].ShareID = 7
 	mustUpdate(t, s, func(tx store.Tx) error {
+		// Owners, for VisibleTo: 111122223333 owns sales and holds no grant; 444455556666 owns hr.
+		for name, owner := range map[string]string{"sales": "111122223333", "hr": "444455556666"} {
+			if err := tx.CreateDatabase(ctx, &mesh.Database{Name: name, Parameters: map[string]string{mesh.ParamDataOwner: owner}}); err != nil {
+				return err
+			}
+		}
 		for _, g := range grants {
 			if err := tx.CreateGrant(ctx, g); err != nil {
 				return err
@@ -84,6 +90,13 @@ func testAccessGrants(t *testing.T, open Opener) {
 		{"share", store.GrantFilter{ShareID: 7}, []int64{grants[0].ID}},
 		{"source", store.GrantFilter{Source: "222233334444"}, []int64{grants[1].ID}},
 		{"page", store.GrantFilter{AfterID: grants[1].ID, Limit: 2}, []int64{grants[2].ID, grants[3].ID}},
+		{"visible to the grantee account", store.GrantFilter{VisibleTo: "222233334444"}, ids(grants[:4])},
+		{"visible to the owner", store.GrantFilter{VisibleTo: "111122223333"}, ids(grants[:4])},
+		{"visible to another grantee", store.GrantFilter{VisibleTo: "333344445555"}, []int64{grants[4].ID}},
+		{"visible to another owner", store.GrantFilter{VisibleTo: "444455556666"}, []int64{grants[4].ID}},
+		{"visible to nobody else", store.GrantFilter{VisibleTo: "999988887777"}, nil},
+		{"visible, one database", store.GrantFilter{VisibleTo: "444455556666", Database: "sales"}, nil},
+		{"visible, a page", store.GrantFilter{VisibleTo: "111122223333", AfterID: grants[0].ID, Limit: 2}, []int64{grants[1].ID, grants[2].ID}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
