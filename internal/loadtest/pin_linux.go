@@ -2,7 +2,6 @@ package loadtest
 
 import (
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 
@@ -10,35 +9,43 @@ import (
 )
 
 // pinSelf binds every thread of this process to cpu and sets GOMAXPROCS to
-// 1, so the load generator stays off the core it leaves to the server. New
-// threads inherit the binding from the threads that create them. It reports
-// whether the binding took.
+// 1. Threads, and processes started afterwards, inherit the binding from the
+// thread that creates them. It reports whether the binding took.
 func pinSelf(cpu int) bool {
 	var set unix.CPUSet
 	set.Set(cpu)
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return false
-	}
-	for _, t := range tasks {
-		tid, err := strconv.Atoi(t.Name())
+	done := map[int]bool{}
+	// A thread started while the list is read escapes it; read again until
+	// every thread is bound.
+	for {
+		tasks, err := os.ReadDir("/proc/self/task")
 		if err != nil {
-			continue
-		}
-		if unix.SchedSetaffinity(tid, &set) != nil {
 			return false
+		}
+		fresh := false
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil || done[tid] {
+				continue
+			}
+			if unix.SchedSetaffinity(tid, &set) != nil {
+				return false
+			}
+			done[tid], fresh = true, true
+		}
+		if !fresh {
+			break
 		}
 	}
 	runtime.GOMAXPROCS(1)
 	return true
 }
 
-// pinnedCommand returns the argv that runs argv bound to cpu with taskset,
-// or argv itself when taskset is missing.
-func pinnedCommand(cpu int, argv []string) ([]string, bool) {
-	path, err := exec.LookPath("taskset")
-	if err != nil {
-		return argv, false
+// onlyOn reports whether process pid may run on cpu alone.
+func onlyOn(pid, cpu int) bool {
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(pid, &set) != nil {
+		return false
 	}
-	return append([]string{path, "-c", strconv.Itoa(cpu)}, argv...), true
+	return set.Count() == 1 && set.IsSet(cpu)
 }

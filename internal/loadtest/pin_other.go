@@ -4,4 +4,4 @@ package loadtest
 
 func pinSelf(int) bool { return false }
 
-func pinnedCommand(_ int, argv []string) ([]string, bool) { return argv, false }
+func onlyOn(int, int) bool { return false }

@@ -32,15 +32,11 @@ func startServerProcess(ctx context.Context, exe, dataDir, databaseURL string, p
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	argv := []string{exe, "serve", "--addr", addr, "--data", dataDir, "--log-level", "warn"}
-	pinned := false
-	if pin && runtime.NumCPU() >= 2 {
-		// The server gets core 0 to itself and the load generator the others,
-		// so the two do not take time slices from each other.
-		argv, pinned = pinnedCommand(0, argv)
-		pinned = pinned && pinSelf(1)
-	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	// With pin, the server gets core 0 to itself and the load generator
+	// core 1, so the two do not take time slices from each other: the child
+	// inherits the binding of the thread that starts it.
+	pinned := pin && runtime.NumCPU() >= 2 && pinSelf(0)
+	cmd := exec.CommandContext(ctx, exe, "serve", "--addr", addr, "--data", dataDir, "--log-level", "warn")
 	cmd.Env = os.Environ()
 	if databaseURL != "" {
 		cmd.Env = append(cmd.Env, "MESHGATE_DATABASE="+databaseURL)
@@ -49,6 +45,7 @@ func startServerProcess(ctx context.Context, exe, dataDir, databaseURL string, p
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start server process: %w", err)
 	}
+	pinned = pinned && pinSelf(1) && onlyOn(cmd.Process.Pid, 0)
 	p := &serverProcess{cmd: cmd, addr: addr, pinned: pinned}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
