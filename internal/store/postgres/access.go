@@ -113,9 +113,20 @@ func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Gran
 	eq("share_id", f.ShareID, f.ShareID != 0)
 	eq("source", string(f.Source), f.Source != "")
 	if f.VisibleTo != "" {
-		args = append(args, f.VisibleTo)
-		n := strconv.Itoa(len(args))
-		where = append(where, "(account_id = $"+n+" OR database IN (SELECT name FROM catalog_databases WHERE owner = $"+n+"))")
+		// The owned databases are read first and passed as an array: with a
+		// subquery in the OR the planner can only walk every grant in id
+		// order and filter, while with the array it can use grants_account
+		// and grants_resource when the account sees few grants.
+		rows, err := tx.tx.Query(ctx, `SELECT name FROM catalog_databases WHERE owner = $1`, f.VisibleTo)
+		if err != nil {
+			return nil, fmt.Errorf("find grants: owned databases: %w", err)
+		}
+		owned, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, fmt.Errorf("find grants: owned databases: %w", err)
+		}
+		args = append(args, f.VisibleTo, owned)
+		where = append(where, fmt.Sprintf("(account_id = $%d OR database = ANY($%d))", len(args)-1, len(args)))
 	}
 	if f.SinceVersion > 0 {
 		args = append(args, f.SinceVersion)
