@@ -35,7 +35,7 @@ type LoadCatalogCmd struct {
 
 // Run loads, measures and prints the figures.
 func (c *LoadCatalogCmd) Run(ctx context.Context, g *Globals) error {
-	cl := g.Client().WithHTTPClient(loadtest.CatalogHTTPClient(c.Concurrency))
+	cl := g.Client().WithHTTPClient(loadtest.NewHTTPClient(c.Concurrency))
 	progress := g.stderr
 	res, err := loadtest.Catalog(ctx, loadtest.CatalogOptions{
 		Client: cl, Concurrency: c.Concurrency, Batch: c.Batch, Requests: c.Requests, SkipLoad: c.SkipLoad, Progress: progress, ServerPID: c.ServerPID,

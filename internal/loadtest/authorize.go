@@ -1,4 +1,3 @@
-// Package loadtest drives a real meshgate server with load and measures it.
 package loadtest
 
 import (
@@ -257,15 +256,11 @@ func RunAuthorize(ctx context.Context, opts AuthorizeOptions) (*AuthorizeResult,
 	elapsed := time.Since(start)
 	res.CPUPerRequest = float64((authorizeCPUTime() + serverCPU() - cpu0).Microseconds()) / float64(opts.Requests)
 	all := slices.Concat(lat...)
-	slices.Sort(all)
-	ms := func(q float64) float64 {
-		return float64(all[min(len(all)-1, int(q*float64(len(all))))].Microseconds()) / 1000
-	}
-	res.Seconds = elapsed.Seconds()
-	res.PerSecond = float64(len(all)) / elapsed.Seconds()
+	l := summarize("authorize", opts.Concurrency, all, int(errs.Load()), elapsed)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	res.Seconds, res.PerSecond = elapsed.Seconds(), l.PerSecond
 	res.Allowed, res.Errors = allowed.Load(), errs.Load()
-	res.P50, res.P90, res.P99, res.P999 = ms(0.50), ms(0.90), ms(0.99), ms(0.999)
-	res.Max = float64(all[len(all)-1].Microseconds()) / 1000
+	res.P50, res.P90, res.P99, res.P999, res.Max = ms(l.P50), ms(l.P90), ms(l.P99), ms(percentile(all, 0.999)), ms(l.Max)
 	return res, nil
 }
 

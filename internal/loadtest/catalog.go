@@ -1,5 +1,6 @@
-// Package loadtest drives a running meshgate server through its API and
-// measures it. Each area's load lives in the file named after it.
+// Package loadtest drives a meshgate server with load and measures it: a
+// running server through its API (catalog, workflow), or one it starts on a
+// store it seeds (authorize). Each area's load lives in the file named after it.
 package loadtest
 
 // The catalog load: a synthetic but realistic catalog (a vocabulary of names,

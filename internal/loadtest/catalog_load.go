@@ -24,7 +24,7 @@ import (
 // CatalogOptions configure a catalog load.
 type CatalogOptions struct {
 	// Client calls the server; give it an HTTP client that keeps enough
-	// connections alive (see catalogHTTPClient).
+	// connections alive (see NewHTTPClient).
 	Client *client.Client
 	Spec   CatalogSpec
 	// Concurrency is the number of concurrent batch requests while loading,
@@ -68,13 +68,6 @@ type CatalogResult struct {
 	Load            time.Duration `json:"load_ns"`
 	TablesPerSecond float64       `json:"tables_per_second"`
 	Latencies       []Latency     `json:"latencies"`
-}
-
-// CatalogHTTPClient returns an HTTP client keeping conns connections to the server.
-func CatalogHTTPClient(conns int) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns, t.MaxIdleConnsPerHost = conns*2, conns*2
-	return &http.Client{Transport: t, Timeout: 2 * time.Minute}
 }
 
 func (o *CatalogOptions) logf(format string, args ...any) {
@@ -251,21 +244,24 @@ func measure(ctx context.Context, name string, conc, requests int, do func(conte
 	return summarize(name, conc, durations, int(errs.Load()), elapsed)
 }
 
+// summarize sorts d and reads its percentiles.
 func summarize(name string, conc int, d []time.Duration, errs int, elapsed time.Duration) Latency {
 	slices.Sort(d)
-	pct := func(p float64) time.Duration {
-		if len(d) == 0 {
-			return 0
-		}
-		return d[min(len(d)-1, int(p*float64(len(d))))]
-	}
 	l := Latency{Name: name, Concurrency: conc, Requests: len(d), Errors: errs,
-		P50: pct(0.50), P90: pct(0.90), P99: pct(0.99)}
+		P50: percentile(d, 0.50), P90: percentile(d, 0.90), P99: percentile(d, 0.99)}
 	if len(d) > 0 {
 		l.Max = d[len(d)-1]
 		l.PerSecond = float64(len(d)) / elapsed.Seconds()
 	}
 	return l
+}
+
+// percentile returns the p-th quantile (0 to 1) of the sorted durations d.
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	return d[min(len(d)-1, int(p*float64(len(d))))]
 }
 
 // ProcessCPU returns the user and system CPU time a process has used, read

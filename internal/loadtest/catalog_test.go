@@ -30,7 +30,7 @@ func TestCatalogLoad(t *testing.T) {
 	api.Register(rt, &api.Deps{Store: st, Pages: web.NewPageTokens([]byte("k")), Catalog: catalog.NewService(st, nil), CentralAccountID: "central"})
 	srv := httptest.NewServer(web.Middleware(rt, nil, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	defer srv.Close()
-	cl := client.New(srv.URL, "").WithHTTPClient(CatalogHTTPClient(4))
+	cl := client.New(srv.URL, "").WithHTTPClient(NewHTTPClient(4))
 	spec := CatalogSpec{Tables: 250, Columns: 20, TablesPerDatabase: 120}
 	res, err := Catalog(context.Background(), CatalogOptions{Client: cl, Spec: spec, Concurrency: 4, Batch: 50, Requests: 20})
 	if err != nil {

@@ -8,8 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -64,21 +62,10 @@ func startServerProcess(ctx context.Context, exe, dataDir, databaseURL string, p
 	}
 }
 
-// cpu returns the CPU time the process has used, from /proc (0 elsewhere).
+// cpu returns the CPU time the process has used (0 where /proc is missing).
 func (p *serverProcess) cpu() time.Duration {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which is in parentheses: utime and stime
-	// are the 12th and 13th, in clock ticks of 1/100 s.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
+	d, _ := ProcessCPU(p.cmd.Process.Pid)
+	return d
 }
 
 // stop ends the process gracefully and waits for it.
