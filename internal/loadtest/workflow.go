@@ -49,8 +49,8 @@ type WorkflowResult struct {
 	StartErrors  int           `json:"start_errors"`
 	StatesPerRun int           `json:"states_per_execution"`
 	Transitions  int           `json:"transitions"`
-	StartTime    time.Duration `json:"start_seconds"`
-	Elapsed      time.Duration `json:"elapsed_seconds"`
+	StartTime    time.Duration `json:"start_ns"`
+	Elapsed      time.Duration `json:"elapsed_ns"`
 	// TransitionsPerSecond is states entered per second, from the first
 	// start until every execution ended.
 	TransitionsPerSecond float64 `json:"transitions_per_second"`
