@@ -135,9 +135,10 @@ func (s *Service) authority(ctx context.Context, tx store.Tx, a *mesh.Actor, own
 		if err != nil {
 			return "", err
 		}
+		n := grantNode(held, r.Database)
 		missing = ""
 		for _, p := range need.List() {
-			if ids, _ := decideGrants(held, p, r, true); ids == nil {
+			if ids, _ := n.decide(p, r, true); ids == nil {
 				missing = Need(p, r, true)
 				break
 			}
@@ -350,13 +351,14 @@ func (s *Service) cascade(ctx context.Context, tx store.Tx, c *changes, holder m
 	if err != nil {
 		return err
 	}
+	n := grantNode(held, database)
 	for _, g := range derived {
 		// A derived ALL is checked permission by permission, so that it
 		// keeps what holder can still grant.
 		valid := ValidPermissions(g.Resource.Kind())
 		var lost mesh.Permissions
 		for _, p := range ((g.Permissions | g.Grantable).Explicit() & valid).List() {
-			if ids, _ := decideGrants(held, p, g.Resource, true); ids == nil {
+			if ids, _ := n.decide(p, g.Resource, true); ids == nil {
 				lost |= p.Bit()
 			}
 		}
