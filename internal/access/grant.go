@@ -332,17 +332,14 @@ func (s *Service) saveShrunk(ctx context.Context, tx store.Tx, c *changes, g *me
 	if err := store.Audit(ctx, tx, now, action, fmt.Sprintf("grant/%d", g.ID), detail); err != nil {
 		return err
 	}
-	return s.cascade(ctx, tx, c, g.Principal, g.Resource.Database, map[mesh.Principal]bool{})
+	return s.cascade(ctx, tx, c, g.Principal, g.Resource.Database)
 }
 
 // cascade shrinks every grant made from holder's grant option in database to
 // what holder still holds with grant option, recursively. Each shrink is
-// audited as access.revoke-cascade.
-func (s *Service) cascade(ctx context.Context, tx store.Tx, c *changes, holder mesh.Principal, database string, seen map[mesh.Principal]bool) error {
-	if seen[holder] {
-		return nil
-	}
-	seen[holder] = true
+// audited as access.revoke-cascade. The recursion ends because it goes on
+// only through a grant that lost permissions.
+func (s *Service) cascade(ctx context.Context, tx store.Tx, c *changes, holder mesh.Principal, database string) error {
 	derived, err := tx.FindGrants(ctx, store.GrantFilter{Source: holder, Database: database})
 	if err != nil || len(derived) == 0 {
 		return err
