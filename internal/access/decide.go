@@ -3,7 +3,6 @@ package access
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 )
@@ -323,14 +322,11 @@ func subset(a, b []string) bool {
 // need names a permission on a resource the way a 403 states it:
 // "SELECT WITH GRANT OPTION on table sales.orders".
 func need(action mesh.Permission, r mesh.Resource, grantOpt bool) string {
-	var b strings.Builder
-	b.WriteString(string(action))
+	opt := ""
 	if grantOpt {
-		b.WriteString(" WITH GRANT OPTION")
+		opt = " WITH GRANT OPTION"
 	}
-	b.WriteString(" on ")
-	b.WriteString(r.String())
-	return b.String()
+	return string(action) + opt + " on " + r.String()
 }
 
 // Need names the permission a caller lacks, for error messages.

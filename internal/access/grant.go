@@ -56,20 +56,33 @@ type target struct {
 	owner string
 }
 
+// resolveResource rewrites a resource named through a resource link of the
+// actor's account into the shared resource it points at. Errors: ENOTFOUND
+// for a table other than the one a table's link points at.
+func (s *Service) resolveResource(ctx context.Context, tx store.Tx, a *mesh.Actor, r *mesh.Resource) error {
+	if a.AccountID == s.cfg.CentralAccountID {
+		return nil
+	}
+	l, err := tx.FindResourceLink(ctx, a.AccountID, r.Database)
+	switch {
+	case mesh.IsCode(err, mesh.ENOTFOUND):
+		return nil
+	case err != nil:
+		return err
+	case l.Name != l.Database && l.Table != "" && r.Table != "" && r.Table != l.Table:
+		return mesh.NotFound("table", r.Table+" through resource link "+l.Name)
+	}
+	*r = resolveLink(l, *r)
+	return nil
+}
+
 // checkResource resolves a link of the actor's account, and checks that the
 // database, table and columns exist. Errors: ENOTFOUND, EINVALID naming
 // unknown columns.
 func (s *Service) checkResource(ctx context.Context, tx store.Tx, a *mesh.Actor, in *GrantInput) (target, error) {
 	r := &in.Resource
-	if a.AccountID != s.cfg.CentralAccountID {
-		if l, err := tx.FindResourceLink(ctx, a.AccountID, r.Database); err == nil && l.Name != l.Database {
-			if l.Table != "" && r.Table != "" && r.Table != l.Table {
-				return target{}, mesh.NotFound("table", r.Table+" through resource link "+l.Name)
-			}
-			*r = resolveLink(l, *r)
-		} else if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
-			return target{}, err
-		}
+	if err := s.resolveResource(ctx, tx, a, r); err != nil {
+		return target{}, err
 	}
 	if err := in.validateShape(false); err != nil {
 		return target{}, err
@@ -135,9 +148,10 @@ func (s *Service) authority(ctx context.Context, tx store.Tx, a *mesh.Actor, own
 		if err != nil {
 			return "", err
 		}
+		n := grantNode(held, r.Database)
 		missing = ""
 		for _, p := range need.List() {
-			if ids, _ := decideGrants(held, p, r, true); ids == nil {
+			if ids, _ := n.decide(p, r, true); ids == nil {
 				missing = Need(p, r, true)
 				break
 			}
@@ -235,7 +249,8 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*mesh.Grant, error)
 }
 
 // Revoke removes exactly the named permissions (and the named grant options)
-// from the principal's grant on exactly that resource; revoking a permission
+// from the principal's grant on exactly that resource, which may name a
+// resource link of the caller's account, as in Grant; revoking a permission
 // revokes its grant option too. As in PostgreSQL, revoking one permission
 // from ALL leaves every other one the resource allows, and revoking ALL
 // revokes everything. What others were granted from the revoked grant option
@@ -251,10 +266,8 @@ func (s *Service) Revoke(ctx context.Context, in GrantInput) (*mesh.Grant, error
 	}
 	var out *mesh.Grant
 	err = s.update(ctx, func(tx store.Tx, c *changes) error {
-		if a.AccountID != s.cfg.CentralAccountID {
-			if l, err := tx.FindResourceLink(ctx, a.AccountID, in.Resource.Database); err == nil {
-				in.Resource = resolveLink(l, in.Resource)
-			}
+		if err := s.resolveResource(ctx, tx, a, &in.Resource); err != nil {
+			return err
 		}
 		if err := in.validateShape(true); err != nil {
 			return err
@@ -331,17 +344,14 @@ func (s *Service) saveShrunk(ctx context.Context, tx store.Tx, c *changes, g *me
 	if err := store.Audit(ctx, tx, now, action, fmt.Sprintf("grant/%d", g.ID), detail); err != nil {
 		return err
 	}
-	return s.cascade(ctx, tx, c, g.Principal, g.Resource.Database, map[mesh.Principal]bool{})
+	return s.cascade(ctx, tx, c, g.Principal, g.Resource.Database)
 }
 
 // cascade shrinks every grant made from holder's grant option in database to
 // what holder still holds with grant option, recursively. Each shrink is
-// audited as access.revoke-cascade.
-func (s *Service) cascade(ctx context.Context, tx store.Tx, c *changes, holder mesh.Principal, database string, seen map[mesh.Principal]bool) error {
-	if seen[holder] {
-		return nil
-	}
-	seen[holder] = true
+// audited as access.revoke-cascade. The recursion ends because it goes on
+// only through a grant that lost permissions.
+func (s *Service) cascade(ctx context.Context, tx store.Tx, c *changes, holder mesh.Principal, database string) error {
 	derived, err := tx.FindGrants(ctx, store.GrantFilter{Source: holder, Database: database})
 	if err != nil || len(derived) == 0 {
 		return err
@@ -350,13 +360,14 @@ func (s *Service) cascade(ctx context.Context, tx store.Tx, c *changes, holder m
 	if err != nil {
 		return err
 	}
+	n := grantNode(held, database)
 	for _, g := range derived {
 		// A derived ALL is checked permission by permission, so that it
 		// keeps what holder can still grant.
 		valid := ValidPermissions(g.Resource.Kind())
 		var lost mesh.Permissions
 		for _, p := range ((g.Permissions | g.Grantable).Explicit() & valid).List() {
-			if ids, _ := decideGrants(held, p, g.Resource, true); ids == nil {
+			if ids, _ := n.decide(p, g.Resource, true); ids == nil {
 				lost |= p.Bit()
 			}
 		}

@@ -199,16 +199,17 @@ func (x *Index) decide(p mesh.Principal, action mesh.Permission, r mesh.Resource
 	return mesh.Decision{Grants: []int64{}, Reason: reason + " to " + string(p)}
 }
 
-// decideGrants evaluates a principal's grants in one database outside the
-// index, for checks made inside a store transaction.
-func decideGrants(grants []*mesh.Grant, action mesh.Permission, r mesh.Resource, grantOpt bool) ([]int64, string) {
+// grantNode gathers the active grants of one principal in database outside
+// the index, for checks made inside a store transaction; build it once and
+// ask it about each permission.
+func grantNode(grants []*mesh.Grant, database string) *node {
 	n := &node{}
 	for _, g := range grants {
-		if g.Status == mesh.GrantActive && g.Resource.Database == r.Database {
+		if g.Status == mesh.GrantActive && g.Resource.Database == database {
 			n.add(g)
 		}
 	}
-	return n.decide(action, r, grantOpt)
+	return n
 }
 
 // ReplaceLinks swaps in every resource link.

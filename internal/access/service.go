@@ -260,20 +260,21 @@ func (s *Service) Run(ctx context.Context) error {
 			})
 		})
 	}
+	// A refresh that fails leaves the next one to reload everything.
+	refreshNow := func() {
+		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+			s.dirty.Store(true)
+		}
+		s.afterRefresh()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-notified:
-			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
-				s.dirty.Store(true)
-			}
-			s.afterRefresh()
+			refreshNow()
 		case <-refresh.C:
-			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
-				s.dirty.Store(true)
-			}
-			s.afterRefresh()
+			refreshNow()
 		case <-sweep.C:
 			s.ExpireInvitations(ctx)
 			s.pruneTombstones(ctx)

@@ -489,6 +489,30 @@ func TestRevokeCascades(t *testing.T) {
 	})
 }
 
+// TestRevokeThroughLink: Revoke reads a resource link of the caller's
+// account as Grant does, including that a table's link names only its table.
+func TestRevokeThroughLink(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		alice := outsider + "/" + aliceName
+		f.grant(producerAdmin, in(outsider, orders(), set(mesh.PermSelect), set(mesh.PermSelect)))
+		invs, _ := f.svc.ListInvitations(outsiderAdmin, "", "")
+		if _, err := f.svc.AcceptInvitation(outsiderAdmin, invs[0].ID, "shop"); err != nil {
+			t.Fatal(err)
+		}
+		f.grant(outsiderAdmin, in(alice, mesh.Resource{Database: "shop"}, set(mesh.PermSelect), 0))
+		if !f.allowed(alice, mesh.PermSelect, orders()) {
+			t.Fatal("granted through the link: got denied, want allowed")
+		}
+		_, err := f.svc.Revoke(outsiderAdmin, in(alice, mesh.Resource{Database: "shop", Table: "items"}, set(mesh.PermSelect), 0))
+		wantCode(t, err, mesh.ENOTFOUND, "through resource link shop")
+		f.revoke(outsiderAdmin, in(alice, mesh.Resource{Database: "shop", Table: "orders"}, set(mesh.PermSelect), 0))
+		if f.allowed(alice, mesh.PermSelect, orders()) {
+			t.Error("revoked through the link: got allowed, want denied")
+		}
+	})
+}
+
 func TestRevokingGrantOptionShrinksDerivedGrants(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		f := newFixture(t, s)

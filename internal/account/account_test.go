@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -240,7 +241,7 @@ func TestOffboard(t *testing.T) {
 		}
 		d, ok := me.Details.(account.DependentsDetails)
 		want := []string{"database/sales", "database/orders", "share/7 to 222233334444"}
-		if !ok || d.Account != "111122223333" || !equal(d.Dependents, want) {
+		if !ok || d.Account != "111122223333" || !slices.Equal(d.Dependents, want) {
 			t.Fatalf("got details %+v, want %v", me.Details, want)
 		}
 		if _, err := svc.FindAccountByID(meshAdmin, "111122223333"); err != nil || len(cleaned) != 0 || len(notified) != 0 {
@@ -257,13 +258,13 @@ func TestOffboard(t *testing.T) {
 		if err != nil {
 			t.Fatalf("forced: %v", err)
 		}
-		if !equal(res.Affected, append(want, "revoked share/7")) || res.UsersRemoved != 1 || !equal(cleaned, []string{"222233334444", "111122223333"}) {
+		if !slices.Equal(res.Affected, append(want, "revoked share/7")) || res.UsersRemoved != 1 || !slices.Equal(cleaned, []string{"222233334444", "111122223333"}) {
 			t.Errorf("got %+v (cleaned %v), want every dependent, the clean-up and 1 user", res, cleaned)
 		}
 		if _, err := svc.FindAccountByID(meshAdmin, "111122223333"); !mesh.IsCode(err, mesh.ENOTFOUND) {
 			t.Errorf("offboarded account: got %v, want not found", err)
 		}
-		if !equal(notified, []string{"222233334444", "111122223333"}) {
+		if !slices.Equal(notified, []string{"222233334444", "111122223333"}) {
 			t.Errorf("got %v notified, want both offboarded accounts", notified)
 		}
 		var entry *mesh.AuditEntry
@@ -286,16 +287,4 @@ func TestOffboard(t *testing.T) {
 			t.Errorf("got detail %q (%v), want force, 4 affected and 1 user", entry.Detail, err)
 		}
 	})
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

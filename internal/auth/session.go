@@ -88,7 +88,6 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*Login, error) {
 	if err != nil {
 		return nil, err
 	}
-	actor.SessionID = sess.ID
 	return &Login{User: user, Session: sess, Secret: secret}, nil
 }
 

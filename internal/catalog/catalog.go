@@ -85,6 +85,19 @@ func authorizeEdit(actor *mesh.Actor, owner string) error {
 	return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins and admins of account %s (the data_owner) may change this", owner)
 }
 
+// editableDatabase reads database name in tx and checks with authorizeEdit
+// that actor may change it and its tables. Errors: ENOTFOUND, EFORBIDDEN.
+func editableDatabase(ctx context.Context, tx store.Tx, actor *mesh.Actor, name string) (*mesh.Database, error) {
+	d, err := tx.FindDatabase(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorizeEdit(actor, d.DataOwner()); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
 // CanEdit reports whether the actor in ctx may change the database d and its
 // tables (for showing edit controls; the services decide with the same rule).
 func CanEdit(ctx context.Context, d *mesh.Database) bool {

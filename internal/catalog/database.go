@@ -87,11 +87,8 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 	}
 	var out *mesh.Database
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		cur, err := tx.FindDatabase(ctx, name)
+		cur, err := editableDatabase(ctx, tx, actor, name)
 		if err != nil {
-			return err
-		}
-		if err := authorizeEdit(actor, cur.DataOwner()); err != nil {
 			return err
 		}
 		d := cloneDatabase(cur)
@@ -146,11 +143,7 @@ func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOp
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		cur, err := tx.FindDatabase(ctx, name)
-		if err != nil {
-			return err
-		}
-		if err := authorizeEdit(actor, cur.DataOwner()); err != nil {
+		if _, err := editableDatabase(ctx, tx, actor, name); err != nil {
 			return err
 		}
 		n, err := tx.CountTables(ctx, name)

@@ -116,11 +116,7 @@ func (s *Service) CreateTables(ctx context.Context, database string, tables []*m
 		out[i].DatabaseName = database
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		d, err := tx.FindDatabase(ctx, database)
-		if err != nil {
-			return err
-		}
-		if err := authorizeEdit(actor, d.DataOwner()); err != nil {
+		if _, err := editableDatabase(ctx, tx, actor, database); err != nil {
 			return err
 		}
 		if err := tx.CreateTables(ctx, database, out); err != nil {
@@ -154,11 +150,7 @@ func (s *Service) UpdateTable(ctx context.Context, database, name string, upd Ta
 	}
 	var out *mesh.Table
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		d, err := tx.FindDatabase(ctx, database)
-		if err != nil {
-			return err
-		}
-		if err := authorizeEdit(actor, d.DataOwner()); err != nil {
+		if _, err := editableDatabase(ctx, tx, actor, database); err != nil {
 			return err
 		}
 		cur, err := tx.FindTable(ctx, database, name)
@@ -220,11 +212,7 @@ func (s *Service) DeleteTable(ctx context.Context, database, name string) error 
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		d, err := tx.FindDatabase(ctx, database)
-		if err != nil {
-			return err
-		}
-		if err := authorizeEdit(actor, d.DataOwner()); err != nil {
+		if _, err := editableDatabase(ctx, tx, actor, database); err != nil {
 			return err
 		}
 		if _, err := tx.FindTable(ctx, database, name); err != nil {

@@ -218,7 +218,11 @@ func (r Resource) Validate() error {
 	if (len(r.Columns) > 0 || len(r.ExcludedColumns) > 0) && (r.Table == "" || r.Table == AllTables) {
 		return Invalid("resource.columns", "column lists need one table")
 	}
-	for _, c := range append(slices.Clone(r.Columns), r.ExcludedColumns...) {
+	cols := r.Columns
+	if len(cols) == 0 {
+		cols = r.ExcludedColumns // at most one of the lists is set
+	}
+	for _, c := range cols {
 		if err := ValidateName("resource.columns", c); err != nil {
 			return err
 		}
