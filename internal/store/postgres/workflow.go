@@ -11,21 +11,6 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-// nullTime maps the zero time to NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
-}
-
-func nullText(b []byte) any {
-	if b == nil {
-		return nil
-	}
-	return string(b)
-}
-
 func timeOf(t *time.Time) time.Time {
 	if t == nil {
 		return time.Time{}
@@ -167,6 +152,7 @@ func (tx *Tx) InsertExecutions(ctx context.Context, es []*store.ExecutionRecord)
 	return inserted, nil
 }
 
+// optTime maps the zero time to NULL.
 func optTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil

@@ -11,16 +11,12 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
 // InsertStateMachine adds a state machine version.
 func (tx *Tx) InsertStateMachine(ctx context.Context, sm *mesh.StateMachine) error {
 	_, err := tx.tx.ExecContext(ctx, `INSERT INTO workflow_state_machines
 		(name, version, description, definition, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
 		sm.Name, sm.Version, sm.Description, string(sm.Definition), formatTime(sm.CreatedAt), sm.CreatedBy)
-	if isUnique(err) {
+	if isUniqueViolation(err) {
 		return mesh.Errorf(mesh.ECONFLICT, "state machine %q version %d exists already", sm.Name, sm.Version)
 	}
 	if err != nil {
