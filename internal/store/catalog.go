@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"unicode"
@@ -98,6 +99,14 @@ type CatalogTx interface {
 	// SearchCatalog runs a full-text search over database, table and column
 	// names, descriptions, comments and parameter values, best hits first.
 	SearchCatalog(ctx context.Context, q SearchQuery) ([]SearchHit, error)
+}
+
+// VersionConflict is the ECONFLICT error of an update made from a stale
+// version; its Details carry the current version for the caller to retry from.
+func VersionConflict(kind, key string, current, expected int64) error {
+	return &mesh.Error{Code: mesh.ECONFLICT,
+		Message: fmt.Sprintf("%s %q changed: it is at version %d, the update was made from version %d; read it again", kind, key, current, expected),
+		Details: map[string]int64{"current_version": current}}
 }
 
 // SearchQuery is a full-text search.

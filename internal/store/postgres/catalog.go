@@ -95,11 +95,7 @@ func (tx *Tx) FindDatabases(ctx context.Context, f store.DatabaseFilter) ([]*mes
 			where = append(where, "NOT "+piiExpr)
 		}
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	args = append(args, limit)
+	args = append(args, store.ListLimit(f.Limit))
 	q := `SELECT d.id, d.name, d.description, d.location_uri, d.parameters, d.created_at, d.updated_at, d.version
 		FROM catalog_databases d WHERE ` + strings.Join(where, " AND ") + ` ORDER BY d.name LIMIT $` + strconv.Itoa(len(args))
 	rows, err := tx.tx.Query(ctx, q, args...)
@@ -136,12 +132,6 @@ func (tx *Tx) CreateDatabase(ctx context.Context, d *mesh.Database) error {
 	return nil
 }
 
-func versionConflict(kind, key string, current, expected int64) error {
-	return &mesh.Error{Code: mesh.ECONFLICT,
-		Message: fmt.Sprintf("%s %q changed: it is at version %d, the update was made from version %d; read it again", kind, key, current, expected),
-		Details: map[string]int64{"current_version": current}}
-}
-
 // UpdateDatabase replaces d's fields if the stored version is expectedVersion.
 // The version check is part of the UPDATE, so concurrent writers cannot both win.
 func (tx *Tx) UpdateDatabase(ctx context.Context, d *mesh.Database, expectedVersion int64) error {
@@ -156,7 +146,7 @@ func (tx *Tx) UpdateDatabase(ctx context.Context, d *mesh.Database, expectedVers
 		if ferr != nil {
 			return ferr
 		}
-		return versionConflict("database", d.Name, cur.Version, expectedVersion)
+		return store.VersionConflict("database", d.Name, cur.Version, expectedVersion)
 	}
 	if err != nil {
 		return fmt.Errorf("update database %s: %w", d.Name, err)
@@ -254,16 +244,12 @@ func (tx *Tx) FindTables(ctx context.Context, f store.TableFilter) ([]*mesh.Tabl
 	if f.PII != nil {
 		where = append(where, "t.has_pii = "+arg(*f.PII))
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
 	q := `SELECT t.id, t.database_name, t.name, t.description, t.table_type, t.location, t.format, t.parameters,
 		t.columns, t.partition_keys, t.created_at, t.updated_at, t.version FROM catalog_tables t`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY t.database_name, t.name LIMIT " + arg(limit)
+	q += " ORDER BY t.database_name, t.name LIMIT " + arg(store.ListLimit(f.Limit))
 	rows, err := tx.tx.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find tables: %w", err)
@@ -343,7 +329,7 @@ func (tx *Tx) UpdateTable(ctx context.Context, t *mesh.Table, expectedVersion in
 		if err != nil {
 			return fmt.Errorf("update table %s.%s: %w", t.DatabaseName, t.Name, err)
 		}
-		return versionConflict("table", t.DatabaseName+"."+t.Name, cur, expectedVersion)
+		return store.VersionConflict("table", t.DatabaseName+"."+t.Name, cur, expectedVersion)
 	}
 	if err != nil {
 		return fmt.Errorf("update table %s.%s: %w", t.DatabaseName, t.Name, err)

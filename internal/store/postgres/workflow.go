@@ -250,11 +250,7 @@ func (tx *Tx) FindExecutions(ctx context.Context, f store.ExecutionFilter) ([]*m
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	q += fmt.Sprintf(" ORDER BY started_at DESC, id DESC LIMIT %d", limit)
+	q += fmt.Sprintf(" ORDER BY started_at DESC, id DESC LIMIT %d", store.ListLimit(f.Limit))
 	rows, err := tx.tx.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find executions: %w", err)
