@@ -351,7 +351,8 @@ func (tx *Tx) DeleteTable(ctx context.Context, database, name string) error {
 }
 
 // SearchCatalog ranks databases and tables with ts_rank over their weighted
-// search vectors and reports which database, table or column matched.
+// search vectors and reports which database, table or column matched. One
+// statement finds, ranks and reads the hits.
 func (tx *Tx) SearchCatalog(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, error) {
 	terms := store.SearchTerms(q.Text)
 	if len(terms) == 0 {
@@ -369,41 +370,52 @@ func (tx *Tx) SearchCatalog(ctx context.Context, q store.SearchQuery) ([]store.S
 			(SELECT 't', t.id, t.search FROM catalog_tables t, q WHERE t.search @@ q.q LIMIT $3)
 			UNION ALL
 			(SELECT 't', t.id, t.search FROM catalog_tables t, q WHERE t.search @@ q.qn LIMIT $3)
-		)
-		SELECT kind, id, max(ts_rank('{0.1, 0.2, 0.4, 1.0}', c.search, q.q)) AS score FROM c, q
-		GROUP BY kind, id ORDER BY score DESC, kind, id LIMIT $4`, tsQuery(terms, ""), tsQuery(terms, "A"), searchCandidates, limit)
+		),
+		m AS (SELECT kind, id, max(ts_rank('{0.1, 0.2, 0.4, 1.0}', c.search, q.q)) AS score FROM c, q
+			GROUP BY kind, id ORDER BY score DESC, kind, id LIMIT $4)
+		SELECT m.kind, m.score,
+			coalesce(d.name, ''), coalesce(d.description, ''), coalesce(d.parameters, '{}'),
+			coalesce(t.database_name, ''), coalesce(t.name, ''), coalesce(t.description, ''), coalesce(t.parameters, '{}'),
+			coalesce(t.columns, '[]'), coalesce(t.partition_keys, '[]')
+		FROM m
+		LEFT JOIN catalog_databases d ON m.kind = 'd' AND d.id = m.id
+		LEFT JOIN catalog_tables t ON m.kind = 't' AND t.id = m.id
+		ORDER BY m.score DESC, m.kind, m.id`, tsQuery(terms, ""), tsQuery(terms, "A"), searchCandidates, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search catalog: %w", err)
 	}
-	type match struct {
-		kind  string
-		id    int64
-		score float32
-	}
-	matches, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (match, error) {
-		var m match
-		err := r.Scan(&m.kind, &m.id, &m.score)
-		return m, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("search catalog: %w", err)
-	}
+	defer rows.Close()
 	var hits []store.SearchHit
-	for _, m := range matches {
-		score := float64(m.score)
-		if m.kind == "d" {
-			d, _, err := scanDatabase(tx.tx.QueryRow(ctx, `SELECT `+databaseCols+` FROM catalog_databases WHERE id = $1`, m.id))
-			if err != nil {
-				return nil, fmt.Errorf("search catalog: database %d: %w", m.id, err)
+	for rows.Next() {
+		var kind string
+		var score float32
+		var d mesh.Database
+		var t mesh.Table
+		var dParams, tParams, cols, parts []byte
+		if err := rows.Scan(&kind, &score, &d.Name, &d.Description, &dParams,
+			&t.DatabaseName, &t.Name, &t.Description, &tParams, &cols, &parts); err != nil {
+			return nil, fmt.Errorf("search catalog: %w", err)
+		}
+		if kind == "d" {
+			if err := unmarshalMap(dParams, &d.Parameters); err != nil {
+				return nil, fmt.Errorf("search catalog: database %s: %w", d.Name, err)
 			}
-			hits = append(hits, store.DatabaseHits(d, score, terms)...)
+			hits = append(hits, store.DatabaseHits(&d, float64(score), terms)...)
 			continue
 		}
-		t, _, err := scanTable(tx.tx.QueryRow(ctx, `SELECT `+tableCols+` FROM catalog_tables WHERE id = $1`, m.id))
-		if err != nil {
-			return nil, fmt.Errorf("search catalog: table %d: %w", m.id, err)
+		if err := unmarshalMap(tParams, &t.Parameters); err != nil {
+			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
 		}
-		hits = append(hits, store.TableHits(t, score, terms)...)
+		if err := json.Unmarshal(cols, &t.Columns); err != nil {
+			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
+		}
+		if err := json.Unmarshal(parts, &t.PartitionKeys); err != nil {
+			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
+		}
+		hits = append(hits, store.TableHits(&t, float64(score), terms)...)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search catalog: %w", err)
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
 	if len(hits) > limit {
