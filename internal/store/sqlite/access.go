@@ -146,16 +146,10 @@ func (tx *Tx) FindGrantTombstones(ctx context.Context, sinceVersion int64) ([]in
 	if err != nil {
 		return nil, fmt.Errorf("find grant tombstones: %w", err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return collect(rows, "find grant tombstones", func(r rowScanner) (id int64, err error) {
+		err = r.Scan(&id)
+		return id, err
+	})
 }
 
 // PruneGrantTombstones forgets tombstones at or before version.
@@ -281,10 +275,8 @@ func scanInvitation(sc rowScanner) (*mesh.Invitation, error) {
 	if inv.ExpiresAt, err = parseTime(expires); err != nil {
 		return nil, err
 	}
-	if decided.Valid {
-		if inv.DecidedAt, err = parseTime(decided.String); err != nil {
-			return nil, err
-		}
+	if inv.DecidedAt, err = parseNullTime(decided); err != nil {
+		return nil, err
 	}
 	return &inv, nil
 }
