@@ -161,14 +161,7 @@ func Matches(text string, terms []SearchTerm) bool {
 		return false
 	}
 	for _, term := range terms {
-		found := false
-		for _, tok := range toks {
-			if tok == term.Text || term.Prefix && strings.HasPrefix(tok, term.Text) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !term.in(toks) {
 			return false
 		}
 	}
@@ -177,8 +170,19 @@ func Matches(text string, terms []SearchTerm) bool {
 
 // MatchesAny reports whether text holds at least one of the terms.
 func MatchesAny(text string, terms []SearchTerm) bool {
+	toks := Tokens(text)
 	for _, term := range terms {
-		if Matches(text, []SearchTerm{term}) {
+		if term.in(toks) {
+			return true
+		}
+	}
+	return false
+}
+
+// in reports whether one of toks is the term, or starts with it for a prefix term.
+func (t SearchTerm) in(toks []string) bool {
+	for _, tok := range toks {
+		if tok == t.Text || t.Prefix && strings.HasPrefix(tok, t.Text) {
 			return true
 		}
 	}
