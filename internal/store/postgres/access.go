@@ -24,15 +24,12 @@ func isAccessUnique(err error) bool {
 	return errors.Is(err, pgx.ErrNoRows) || (errors.As(err, &pe) && pe.Code == "23505")
 }
 
-// accessAffected turns a write that touched no row into ENOTFOUND.
+// accessAffected wraps a failed write, and turns one that touched no row into ENOTFOUND.
 func accessAffected(tag pgconn.CommandTag, err error, kind string, id int64) error {
 	if err != nil {
 		return fmt.Errorf("write %s %d: %w", kind, id, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return mesh.NotFound(kind, fmt.Sprint(id))
-	}
-	return nil
+	return affectedOne(tag, kind, fmt.Sprint(id))
 }
 
 // CreateGrant stores g and sets its ID.

@@ -161,10 +161,7 @@ func (tx *Tx) DeleteDatabase(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("delete database %s: %w", name, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return mesh.NotFound("database", name)
-	}
-	return nil
+	return affectedOne(tag, "database", name)
 }
 
 // CountTables returns how many tables the database has.
@@ -344,10 +341,7 @@ func (tx *Tx) DeleteTable(ctx context.Context, database, name string) error {
 	if err != nil {
 		return fmt.Errorf("delete table %s.%s: %w", database, name, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return mesh.NotFound("table", database+"."+name)
-	}
-	return nil
+	return affectedOne(tag, "table", database+"."+name)
 }
 
 // SearchCatalog ranks databases and tables with ts_rank over their weighted

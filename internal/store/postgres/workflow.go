@@ -99,10 +99,7 @@ func (tx *Tx) DeleteStateMachine(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("delete state machine: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return mesh.NotFound("state machine", name)
-	}
-	return nil
+	return affectedOne(tag, "state machine", name)
 }
 
 // InsertExecutions adds executions in one statement; those whose name is

@@ -160,16 +160,12 @@ func (tx *Tx) PruneGrantTombstones(ctx context.Context, version int64) error {
 	return nil
 }
 
+// accessAffected wraps a failed write, and turns one that touched no row into ENOTFOUND.
 func accessAffected(res sql.Result, err error, kind string, id int64) error {
 	if err != nil {
 		return fmt.Errorf("write %s %d: %w", kind, id, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return mesh.NotFound(kind, fmt.Sprint(id))
-	}
-	return nil
+	return affectedOne(res, kind, fmt.Sprint(id))
 }
 
 const shareColumns = `id, account_id, database, tbl, status, created_at, updated_at`

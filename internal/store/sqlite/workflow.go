@@ -87,10 +87,7 @@ func (tx *Tx) DeleteStateMachine(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("delete state machine: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return mesh.NotFound("state machine", name)
-	}
-	return nil
+	return affectedOne(res, "state machine", name)
 }
 
 // batchSizes are the row counts of multi-row statements: a batch is split
