@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"unicode"
@@ -100,6 +101,14 @@ type CatalogTx interface {
 	SearchCatalog(ctx context.Context, q SearchQuery) ([]SearchHit, error)
 }
 
+// VersionConflict is the ECONFLICT error of an update made from a stale
+// version; its Details carry the current version for the caller to retry from.
+func VersionConflict(kind, key string, current, expected int64) error {
+	return &mesh.Error{Code: mesh.ECONFLICT,
+		Message: fmt.Sprintf("%s %q changed: it is at version %d, the update was made from version %d; read it again", kind, key, current, expected),
+		Details: map[string]int64{"current_version": current}}
+}
+
 // SearchQuery is a full-text search.
 type SearchQuery struct {
 	// Text is free text; every word must match (a word may be a prefix when it ends in '*').
@@ -152,14 +161,7 @@ func Matches(text string, terms []SearchTerm) bool {
 		return false
 	}
 	for _, term := range terms {
-		found := false
-		for _, tok := range toks {
-			if tok == term.Text || term.Prefix && strings.HasPrefix(tok, term.Text) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !term.in(toks) {
 			return false
 		}
 	}
@@ -168,8 +170,19 @@ func Matches(text string, terms []SearchTerm) bool {
 
 // MatchesAny reports whether text holds at least one of the terms.
 func MatchesAny(text string, terms []SearchTerm) bool {
+	toks := Tokens(text)
 	for _, term := range terms {
-		if Matches(text, []SearchTerm{term}) {
+		if term.in(toks) {
+			return true
+		}
+	}
+	return false
+}
+
+// in reports whether one of toks is the term, or starts with it for a prefix term.
+func (t SearchTerm) in(toks []string) bool {
+	for _, tok := range toks {
+		if tok == t.Text || t.Prefix && strings.HasPrefix(tok, t.Text) {
 			return true
 		}
 	}

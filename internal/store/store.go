@@ -40,6 +40,15 @@ type Tx interface {
 	WorkflowTx
 }
 
+// ListLimit applies the default bound (100) of a listing whose filter leaves
+// Limit at zero.
+func ListLimit(n int) int {
+	if n <= 0 {
+		return 100
+	}
+	return n
+}
+
 // ErrSchemaTooNew is returned by Open when the store was migrated by a newer
 // meshgate than this binary.
 var ErrSchemaTooNew = errors.New("store schema is newer than this meshgate binary")

@@ -24,15 +24,12 @@ func isAccessUnique(err error) bool {
 	return errors.Is(err, pgx.ErrNoRows) || (errors.As(err, &pe) && pe.Code == "23505")
 }
 
-// accessAffected turns a write that touched no row into ENOTFOUND.
+// accessAffected wraps a failed write, and turns one that touched no row into ENOTFOUND.
 func accessAffected(tag pgconn.CommandTag, err error, kind string, id int64) error {
 	if err != nil {
 		return fmt.Errorf("write %s %d: %w", kind, id, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return mesh.NotFound(kind, fmt.Sprint(id))
-	}
-	return nil
+	return affectedOne(tag, kind, fmt.Sprint(id))
 }
 
 // CreateGrant stores g and sets its ID.
@@ -298,18 +295,11 @@ func scanInvitation(row pgx.Row) (*mesh.Invitation, error) {
 	return &inv, nil
 }
 
-func optionalTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
 // CreateInvitation stores inv and sets its ID.
 func (tx *Tx) CreateInvitation(ctx context.Context, inv *mesh.Invitation) error {
 	err := tx.tx.QueryRow(ctx, `INSERT INTO invitations (share_id, account_id, database, tbl, status, sent_by, created_at, expires_at, decided_by, decided_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		inv.ShareID, inv.AccountID, inv.Database, inv.Table, inv.Status, inv.SentBy, inv.CreatedAt, inv.ExpiresAt, inv.DecidedBy, optionalTime(inv.DecidedAt)).Scan(&inv.ID)
+		inv.ShareID, inv.AccountID, inv.Database, inv.Table, inv.Status, inv.SentBy, inv.CreatedAt, inv.ExpiresAt, inv.DecidedBy, optTime(inv.DecidedAt)).Scan(&inv.ID)
 	if err != nil {
 		return fmt.Errorf("insert invitation: %w", err)
 	}
@@ -363,7 +353,7 @@ func (tx *Tx) FindInvitations(ctx context.Context, f store.InvitationFilter) ([]
 // UpdateInvitation saves inv's status, expiry and decision.
 func (tx *Tx) UpdateInvitation(ctx context.Context, inv *mesh.Invitation) error {
 	tag, err := tx.tx.Exec(ctx, `UPDATE invitations SET status = $1, expires_at = $2, decided_by = $3, decided_at = $4, sent_by = $5 WHERE id = $6`,
-		inv.Status, inv.ExpiresAt, inv.DecidedBy, optionalTime(inv.DecidedAt), inv.SentBy, inv.ID)
+		inv.Status, inv.ExpiresAt, inv.DecidedBy, optTime(inv.DecidedAt), inv.SentBy, inv.ID)
 	return accessAffected(tag, err, "invitation", inv.ID)
 }
 

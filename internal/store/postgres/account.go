@@ -55,7 +55,7 @@ func (tx *Tx) FindAccounts(ctx context.Context, f store.AccountFilter) ([]*mesh.
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY id COLLATE \"C\" LIMIT " + arg(identityLimit(f.Limit))
+	q += " ORDER BY id COLLATE \"C\" LIMIT " + arg(store.ListLimit(f.Limit))
 	rows, err := tx.tx.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find accounts: %w", err)
@@ -101,11 +101,4 @@ func affectedOne(tag pgconn.CommandTag, kind, key string) error {
 		return mesh.NotFound(kind, key)
 	}
 	return nil
-}
-
-func identityLimit(n int) int {
-	if n <= 0 {
-		return 100
-	}
-	return n
 }

@@ -56,11 +56,7 @@ func (tx *Tx) FindAuditEntries(ctx context.Context, f store.AuditFilter) ([]*mes
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	q += " ORDER BY id DESC LIMIT " + arg(limit)
+	q += " ORDER BY id DESC LIMIT " + arg(store.ListLimit(f.Limit))
 	rows, err := tx.tx.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find audit entries: %w", err)

@@ -81,7 +81,7 @@ func (tx *Tx) FindUsers(ctx context.Context, f store.UserFilter) ([]*mesh.User, 
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY id LIMIT " + arg(identityLimit(f.Limit))
+	q += " ORDER BY id LIMIT " + arg(store.ListLimit(f.Limit))
 	rows, err := tx.tx.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find users: %w", err)

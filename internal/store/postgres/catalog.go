@@ -95,11 +95,7 @@ func (tx *Tx) FindDatabases(ctx context.Context, f store.DatabaseFilter) ([]*mes
 			where = append(where, "NOT "+piiExpr)
 		}
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	args = append(args, limit)
+	args = append(args, store.ListLimit(f.Limit))
 	q := `SELECT d.id, d.name, d.description, d.location_uri, d.parameters, d.created_at, d.updated_at, d.version
 		FROM catalog_databases d WHERE ` + strings.Join(where, " AND ") + ` ORDER BY d.name LIMIT $` + strconv.Itoa(len(args))
 	rows, err := tx.tx.Query(ctx, q, args...)
@@ -136,12 +132,6 @@ func (tx *Tx) CreateDatabase(ctx context.Context, d *mesh.Database) error {
 	return nil
 }
 
-func versionConflict(kind, key string, current, expected int64) error {
-	return &mesh.Error{Code: mesh.ECONFLICT,
-		Message: fmt.Sprintf("%s %q changed: it is at version %d, the update was made from version %d; read it again", kind, key, current, expected),
-		Details: map[string]int64{"current_version": current}}
-}
-
 // UpdateDatabase replaces d's fields if the stored version is expectedVersion.
 // The version check is part of the UPDATE, so concurrent writers cannot both win.
 func (tx *Tx) UpdateDatabase(ctx context.Context, d *mesh.Database, expectedVersion int64) error {
@@ -156,7 +146,7 @@ func (tx *Tx) UpdateDatabase(ctx context.Context, d *mesh.Database, expectedVers
 		if ferr != nil {
 			return ferr
 		}
-		return versionConflict("database", d.Name, cur.Version, expectedVersion)
+		return store.VersionConflict("database", d.Name, cur.Version, expectedVersion)
 	}
 	if err != nil {
 		return fmt.Errorf("update database %s: %w", d.Name, err)
@@ -171,10 +161,7 @@ func (tx *Tx) DeleteDatabase(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("delete database %s: %w", name, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return mesh.NotFound("database", name)
-	}
-	return nil
+	return affectedOne(tag, "database", name)
 }
 
 // CountTables returns how many tables the database has.
@@ -254,16 +241,12 @@ func (tx *Tx) FindTables(ctx context.Context, f store.TableFilter) ([]*mesh.Tabl
 	if f.PII != nil {
 		where = append(where, "t.has_pii = "+arg(*f.PII))
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
 	q := `SELECT t.id, t.database_name, t.name, t.description, t.table_type, t.location, t.format, t.parameters,
 		t.columns, t.partition_keys, t.created_at, t.updated_at, t.version FROM catalog_tables t`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY t.database_name, t.name LIMIT " + arg(limit)
+	q += " ORDER BY t.database_name, t.name LIMIT " + arg(store.ListLimit(f.Limit))
 	rows, err := tx.tx.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find tables: %w", err)
@@ -343,7 +326,7 @@ func (tx *Tx) UpdateTable(ctx context.Context, t *mesh.Table, expectedVersion in
 		if err != nil {
 			return fmt.Errorf("update table %s.%s: %w", t.DatabaseName, t.Name, err)
 		}
-		return versionConflict("table", t.DatabaseName+"."+t.Name, cur, expectedVersion)
+		return store.VersionConflict("table", t.DatabaseName+"."+t.Name, cur, expectedVersion)
 	}
 	if err != nil {
 		return fmt.Errorf("update table %s.%s: %w", t.DatabaseName, t.Name, err)
@@ -358,14 +341,12 @@ func (tx *Tx) DeleteTable(ctx context.Context, database, name string) error {
 	if err != nil {
 		return fmt.Errorf("delete table %s.%s: %w", database, name, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return mesh.NotFound("table", database+"."+name)
-	}
-	return nil
+	return affectedOne(tag, "table", database+"."+name)
 }
 
 // SearchCatalog ranks databases and tables with ts_rank over their weighted
-// search vectors and reports which database, table or column matched.
+// search vectors and reports which database, table or column matched. One
+// statement finds, ranks and reads the hits.
 func (tx *Tx) SearchCatalog(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, error) {
 	terms := store.SearchTerms(q.Text)
 	if len(terms) == 0 {
@@ -383,41 +364,52 @@ func (tx *Tx) SearchCatalog(ctx context.Context, q store.SearchQuery) ([]store.S
 			(SELECT 't', t.id, t.search FROM catalog_tables t, q WHERE t.search @@ q.q LIMIT $3)
 			UNION ALL
 			(SELECT 't', t.id, t.search FROM catalog_tables t, q WHERE t.search @@ q.qn LIMIT $3)
-		)
-		SELECT kind, id, max(ts_rank('{0.1, 0.2, 0.4, 1.0}', c.search, q.q)) AS score FROM c, q
-		GROUP BY kind, id ORDER BY score DESC, kind, id LIMIT $4`, tsQuery(terms, ""), tsQuery(terms, "A"), searchCandidates, limit)
+		),
+		m AS (SELECT kind, id, max(ts_rank('{0.1, 0.2, 0.4, 1.0}', c.search, q.q)) AS score FROM c, q
+			GROUP BY kind, id ORDER BY score DESC, kind, id LIMIT $4)
+		SELECT m.kind, m.score,
+			coalesce(d.name, ''), coalesce(d.description, ''), coalesce(d.parameters, '{}'),
+			coalesce(t.database_name, ''), coalesce(t.name, ''), coalesce(t.description, ''), coalesce(t.parameters, '{}'),
+			coalesce(t.columns, '[]'), coalesce(t.partition_keys, '[]')
+		FROM m
+		LEFT JOIN catalog_databases d ON m.kind = 'd' AND d.id = m.id
+		LEFT JOIN catalog_tables t ON m.kind = 't' AND t.id = m.id
+		ORDER BY m.score DESC, m.kind, m.id`, tsQuery(terms, ""), tsQuery(terms, "A"), searchCandidates, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search catalog: %w", err)
 	}
-	type match struct {
-		kind  string
-		id    int64
-		score float32
-	}
-	matches, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (match, error) {
-		var m match
-		err := r.Scan(&m.kind, &m.id, &m.score)
-		return m, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("search catalog: %w", err)
-	}
+	defer rows.Close()
 	var hits []store.SearchHit
-	for _, m := range matches {
-		score := float64(m.score)
-		if m.kind == "d" {
-			d, _, err := scanDatabase(tx.tx.QueryRow(ctx, `SELECT `+databaseCols+` FROM catalog_databases WHERE id = $1`, m.id))
-			if err != nil {
-				return nil, fmt.Errorf("search catalog: database %d: %w", m.id, err)
+	for rows.Next() {
+		var kind string
+		var score float32
+		var d mesh.Database
+		var t mesh.Table
+		var dParams, tParams, cols, parts []byte
+		if err := rows.Scan(&kind, &score, &d.Name, &d.Description, &dParams,
+			&t.DatabaseName, &t.Name, &t.Description, &tParams, &cols, &parts); err != nil {
+			return nil, fmt.Errorf("search catalog: %w", err)
+		}
+		if kind == "d" {
+			if err := unmarshalMap(dParams, &d.Parameters); err != nil {
+				return nil, fmt.Errorf("search catalog: database %s: %w", d.Name, err)
 			}
-			hits = append(hits, store.DatabaseHits(d, score, terms)...)
+			hits = append(hits, store.DatabaseHits(&d, float64(score), terms)...)
 			continue
 		}
-		t, _, err := scanTable(tx.tx.QueryRow(ctx, `SELECT `+tableCols+` FROM catalog_tables WHERE id = $1`, m.id))
-		if err != nil {
-			return nil, fmt.Errorf("search catalog: table %d: %w", m.id, err)
+		if err := unmarshalMap(tParams, &t.Parameters); err != nil {
+			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
 		}
-		hits = append(hits, store.TableHits(t, score, terms)...)
+		if err := json.Unmarshal(cols, &t.Columns); err != nil {
+			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
+		}
+		if err := json.Unmarshal(parts, &t.PartitionKeys); err != nil {
+			return nil, fmt.Errorf("search catalog: table %s: %w", t.Name, err)
+		}
+		hits = append(hits, store.TableHits(&t, float64(score), terms)...)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search catalog: %w", err)
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
 	if len(hits) > limit {

@@ -11,21 +11,6 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-// nullTime maps the zero time to NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
-}
-
-func nullText(b []byte) any {
-	if b == nil {
-		return nil
-	}
-	return string(b)
-}
-
 func timeOf(t *time.Time) time.Time {
 	if t == nil {
 		return time.Time{}
@@ -92,16 +77,11 @@ func (tx *Tx) FindStateMachines(ctx context.Context) ([]*mesh.StateMachine, erro
 	if err != nil {
 		return nil, fmt.Errorf("find state machines: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.StateMachine
-	for rows.Next() {
-		sm, err := scanStateMachine(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find state machines: %w", err)
-		}
-		out = append(out, sm)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mesh.StateMachine, error) { return scanStateMachine(row) })
+	if err != nil {
+		return nil, fmt.Errorf("find state machines: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // MaxStateMachineVersion returns the highest version a name ever had.
@@ -119,10 +99,7 @@ func (tx *Tx) DeleteStateMachine(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("delete state machine: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return mesh.NotFound("state machine", name)
-	}
-	return nil
+	return affectedOne(tag, "state machine", name)
 }
 
 // InsertExecutions adds executions in one statement; those whose name is
@@ -167,6 +144,7 @@ func (tx *Tx) InsertExecutions(ctx context.Context, es []*store.ExecutionRecord)
 	return inserted, nil
 }
 
+// optTime maps the zero time to NULL.
 func optTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -196,15 +174,22 @@ func scanExecution(sc pgx.Row, rec *store.ExecutionRecord, extra ...any) error {
 	return nil
 }
 
-func (tx *Tx) findExecution(ctx context.Context, where string, args ...any) (*store.ExecutionRecord, error) {
+// recordColumns are the columns scanExecutionRecord reads.
+const recordColumns = execColumns + `, state, wake_at`
+
+// scanExecutionRecord reads an execution with the engine's state and wake time.
+func scanExecutionRecord(row pgx.Row) (*store.ExecutionRecord, error) {
 	var rec store.ExecutionRecord
 	var wake *time.Time
-	row := tx.tx.QueryRow(ctx, `SELECT `+execColumns+`, state, wake_at FROM workflow_executions WHERE `+where, args...)
 	if err := scanExecution(row, &rec, &rec.State, &wake); err != nil {
 		return nil, err
 	}
 	rec.WakeAt = timeOf(wake)
 	return &rec, nil
+}
+
+func (tx *Tx) findExecution(ctx context.Context, where string, args ...any) (*store.ExecutionRecord, error) {
+	return scanExecutionRecord(tx.tx.QueryRow(ctx, `SELECT `+recordColumns+` FROM workflow_executions WHERE `+where, args...))
 }
 
 // FindExecution returns an execution by id.
@@ -264,46 +249,34 @@ func (tx *Tx) FindExecutions(ctx context.Context, f store.ExecutionFilter) ([]*m
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	q += fmt.Sprintf(" ORDER BY started_at DESC, id DESC LIMIT %d", limit)
+	q += fmt.Sprintf(" ORDER BY started_at DESC, id DESC LIMIT %d", store.ListLimit(f.Limit))
 	rows, err := tx.tx.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find executions: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.Execution
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mesh.Execution, error) {
 		var rec store.ExecutionRecord
-		if err := scanExecution(rows, &rec); err != nil {
-			return nil, fmt.Errorf("find executions: %w", err)
-		}
-		out = append(out, &rec.Execution)
+		err := scanExecution(row, &rec)
+		return &rec.Execution, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find executions: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ClaimExecutions locks due executions, skipping those other replicas hold.
 func (tx *Tx) ClaimExecutions(ctx context.Context, now time.Time, limit int) ([]*store.ExecutionRecord, error) {
-	rows, err := tx.tx.Query(ctx, `SELECT `+execColumns+`, state, wake_at FROM workflow_executions
+	rows, err := tx.tx.Query(ctx, `SELECT `+recordColumns+` FROM workflow_executions
 		WHERE wake_at <= $1 ORDER BY wake_at LIMIT $2 FOR UPDATE SKIP LOCKED`, now.UTC(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim executions: %w", err)
 	}
-	defer rows.Close()
-	var out []*store.ExecutionRecord
-	for rows.Next() {
-		var rec store.ExecutionRecord
-		var wake *time.Time
-		if err := scanExecution(rows, &rec, &rec.State, &wake); err != nil {
-			return nil, fmt.Errorf("claim executions: %w", err)
-		}
-		rec.WakeAt = timeOf(wake)
-		out = append(out, &rec)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.ExecutionRecord, error) { return scanExecutionRecord(row) })
+	if err != nil {
+		return nil, fmt.Errorf("claim executions: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // NextWake returns the earliest wake time.
@@ -390,21 +363,22 @@ func (tx *Tx) FindHistoryEvents(ctx context.Context, executionID string, afterID
 	if err != nil {
 		return nil, fmt.Errorf("find history events: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.HistoryEvent
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mesh.HistoryEvent, error) {
 		var ev mesh.HistoryEvent
 		var details *string
-		if err := rows.Scan(&ev.ExecutionID, &ev.ID, &ev.PreviousID, &ev.Type, &ev.Timestamp, &details); err != nil {
-			return nil, fmt.Errorf("find history events: %w", err)
+		if err := row.Scan(&ev.ExecutionID, &ev.ID, &ev.PreviousID, &ev.Type, &ev.Timestamp, &details); err != nil {
+			return nil, err
 		}
 		ev.Timestamp = ev.Timestamp.UTC()
 		if details != nil {
 			ev.Details = []byte(*details)
 		}
-		out = append(out, &ev)
+		return &ev, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find history events: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // InsertTaskToken stores a token's hash.
@@ -470,19 +444,20 @@ func (tx *Tx) ClaimOutboxTasks(ctx context.Context, owner string, now, leaseUnti
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox tasks: %w", err)
 	}
-	defer rows.Close()
-	var out []*store.OutboxTask
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.OutboxTask, error) {
 		t := store.OutboxTask{LeaseOwner: owner, LeaseUntil: leaseUntil}
 		var input string
 		var ms int64
-		if err := rows.Scan(&t.ID, &t.ExecutionID, &t.Attempt, &t.DedupeKey, &t.Resource, &input, &ms, &t.Status, &t.Tries, &t.CreatedAt); err != nil {
-			return nil, fmt.Errorf("claim outbox tasks: %w", err)
+		if err := row.Scan(&t.ID, &t.ExecutionID, &t.Attempt, &t.DedupeKey, &t.Resource, &input, &ms, &t.Status, &t.Tries, &t.CreatedAt); err != nil {
+			return nil, err
 		}
 		t.Input, t.Timeout, t.CreatedAt = []byte(input), time.Duration(ms)*time.Millisecond, t.CreatedAt.UTC()
-		out = append(out, &t)
+		return &t, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox tasks: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // FinishOutboxTask marks a leased task done or cancelled.

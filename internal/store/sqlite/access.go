@@ -146,16 +146,10 @@ func (tx *Tx) FindGrantTombstones(ctx context.Context, sinceVersion int64) ([]in
 	if err != nil {
 		return nil, fmt.Errorf("find grant tombstones: %w", err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return collect(rows, "find grant tombstones", func(r rowScanner) (id int64, err error) {
+		err = r.Scan(&id)
+		return id, err
+	})
 }
 
 // PruneGrantTombstones forgets tombstones at or before version.
@@ -166,16 +160,12 @@ func (tx *Tx) PruneGrantTombstones(ctx context.Context, version int64) error {
 	return nil
 }
 
+// accessAffected wraps a failed write, and turns one that touched no row into ENOTFOUND.
 func accessAffected(res sql.Result, err error, kind string, id int64) error {
 	if err != nil {
 		return fmt.Errorf("write %s %d: %w", kind, id, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return mesh.NotFound(kind, fmt.Sprint(id))
-	}
-	return nil
+	return affectedOne(res, kind, fmt.Sprint(id))
 }
 
 const shareColumns = `id, account_id, database, tbl, status, created_at, updated_at`
@@ -281,10 +271,8 @@ func scanInvitation(sc rowScanner) (*mesh.Invitation, error) {
 	if inv.ExpiresAt, err = parseTime(expires); err != nil {
 		return nil, err
 	}
-	if decided.Valid {
-		if inv.DecidedAt, err = parseTime(decided.String); err != nil {
-			return nil, err
-		}
+	if inv.DecidedAt, err = parseNullTime(decided); err != nil {
+		return nil, err
 	}
 	return &inv, nil
 }

@@ -52,7 +52,7 @@ func (tx *Tx) FindAccounts(ctx context.Context, f store.AccountFilter) ([]*mesh.
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY id LIMIT ?"
-	args = append(args, identityLimit(f.Limit))
+	args = append(args, store.ListLimit(f.Limit))
 	rows, err := tx.tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find accounts: %w", err)
@@ -105,13 +105,6 @@ func affectedOne(res sql.Result, kind, key string) error {
 		return mesh.NotFound(kind, key)
 	}
 	return nil
-}
-
-func identityLimit(n int) int {
-	if n <= 0 {
-		return 100
-	}
-	return n
 }
 
 // isUniqueViolation reports whether err is a unique or primary key violation.

@@ -56,28 +56,22 @@ func (tx *Tx) FindAuditEntries(ctx context.Context, f store.AuditFilter) ([]*mes
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
 	q += " ORDER BY id DESC LIMIT ?"
-	args = append(args, limit)
+	args = append(args, store.ListLimit(f.Limit))
 	rows, err := tx.tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find audit entries: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.AuditEntry
-	for rows.Next() {
+	return collect(rows, "scan audit entry", func(r rowScanner) (*mesh.AuditEntry, error) {
 		var e mesh.AuditEntry
 		var t string
-		if err := rows.Scan(&e.ID, &t, &e.Principal, &e.AccountID, &e.Action, &e.Resource, &e.RemoteAddr, &e.RequestID, &e.Result, &e.Detail); err != nil {
-			return nil, fmt.Errorf("scan audit entry: %w", err)
+		if err := r.Scan(&e.ID, &t, &e.Principal, &e.AccountID, &e.Action, &e.Resource, &e.RemoteAddr, &e.RequestID, &e.Result, &e.Detail); err != nil {
+			return nil, err
 		}
+		var err error
 		if e.Time, err = parseTime(t); err != nil {
 			return nil, fmt.Errorf("audit entry %d: %w", e.ID, err)
 		}
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+		return &e, nil
+	})
 }

@@ -75,7 +75,7 @@ func (tx *Tx) FindUsers(ctx context.Context, f store.UserFilter) ([]*mesh.User, 
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY id LIMIT ?"
-	args = append(args, identityLimit(f.Limit))
+	args = append(args, store.ListLimit(f.Limit))
 	rows, err := tx.tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find users: %w", err)

@@ -99,13 +99,9 @@ func (tx *Tx) FindDatabases(ctx context.Context, f store.DatabaseFilter) ([]*mes
 			where = append(where, "NOT "+piiExpr)
 		}
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
 	q := `SELECT d.id, d.name, d.description, d.location_uri, d.parameters, d.created_at, d.updated_at, d.version
 		FROM catalog_databases d WHERE ` + strings.Join(where, " AND ") + ` ORDER BY d.name LIMIT ?`
-	rows, err := tx.tx.QueryContext(ctx, q, append(args, limit)...)
+	rows, err := tx.tx.QueryContext(ctx, q, append(args, store.ListLimit(f.Limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("find databases: %w", err)
 	}
@@ -156,13 +152,6 @@ func (tx *Tx) index(ctx context.Context, rowid int64, doc store.SearchDoc, repla
 	return nil
 }
 
-// versionConflict builds the ECONFLICT error of a stale update.
-func versionConflict(kind, key string, current, expected int64) error {
-	return &mesh.Error{Code: mesh.ECONFLICT,
-		Message: fmt.Sprintf("%s %q changed: it is at version %d, the update was made from version %d; read it again", kind, key, current, expected),
-		Details: map[string]int64{"current_version": current}}
-}
-
 // UpdateDatabase replaces d's fields if the stored version is expectedVersion.
 func (tx *Tx) UpdateDatabase(ctx context.Context, d *mesh.Database, expectedVersion int64) error {
 	cur, id, err := tx.findDatabase(ctx, d.Name)
@@ -170,7 +159,7 @@ func (tx *Tx) UpdateDatabase(ctx context.Context, d *mesh.Database, expectedVers
 		return err
 	}
 	if cur.Version != expectedVersion {
-		return versionConflict("database", d.Name, cur.Version, expectedVersion)
+		return store.VersionConflict("database", d.Name, cur.Version, expectedVersion)
 	}
 	now := tx.now()
 	_, err = tx.tx.ExecContext(ctx, `UPDATE catalog_databases SET description = ?, location_uri = ?, parameters = ?,
@@ -291,17 +280,13 @@ func (tx *Tx) FindTables(ctx context.Context, f store.TableFilter) ([]*mesh.Tabl
 	if f.PII != nil {
 		where, args = append(where, "t.has_pii = ?"), append(args, boolInt(*f.PII))
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
 	q := `SELECT t.id, t.database_name, t.name, t.description, t.table_type, t.location, t.format, t.parameters,
 		t.columns, t.partition_keys, t.created_at, t.updated_at, t.version FROM catalog_tables t`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY t.database_name, t.name LIMIT ?"
-	rows, err := tx.tx.QueryContext(ctx, q, append(args, limit)...)
+	rows, err := tx.tx.QueryContext(ctx, q, append(args, store.ListLimit(f.Limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("find tables: %w", err)
 	}
@@ -413,7 +398,7 @@ func (tx *Tx) UpdateTable(ctx context.Context, t *mesh.Table, expectedVersion in
 		return fmt.Errorf("update table %s.%s: %w", t.DatabaseName, t.Name, err)
 	}
 	if version != expectedVersion {
-		return versionConflict("table", t.DatabaseName+"."+t.Name, version, expectedVersion)
+		return store.VersionConflict("table", t.DatabaseName+"."+t.Name, version, expectedVersion)
 	}
 	now := tx.now()
 	format, params, cols, parts := tableJSON(t)

@@ -25,6 +25,14 @@ func parseTime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, s)
 }
 
+// parseNullTime parses an optional time; NULL is the zero time.
+func parseNullTime(s sql.NullString) (time.Time, error) {
+	if !s.Valid {
+		return time.Time{}, nil
+	}
+	return parseTime(s.String)
+}
+
 // nullTime formats an optional time; the zero time is NULL.
 func nullTime(t time.Time) any {
 	if t.IsZero() {

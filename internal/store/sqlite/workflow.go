@@ -11,16 +11,12 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
 // InsertStateMachine adds a state machine version.
 func (tx *Tx) InsertStateMachine(ctx context.Context, sm *mesh.StateMachine) error {
 	_, err := tx.tx.ExecContext(ctx, `INSERT INTO workflow_state_machines
 		(name, version, description, definition, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
 		sm.Name, sm.Version, sm.Description, string(sm.Definition), formatTime(sm.CreatedAt), sm.CreatedBy)
-	if isUnique(err) {
+	if isUniqueViolation(err) {
 		return mesh.Errorf(mesh.ECONFLICT, "state machine %q version %d exists already", sm.Name, sm.Version)
 	}
 	if err != nil {
@@ -31,7 +27,7 @@ func (tx *Tx) InsertStateMachine(ctx context.Context, sm *mesh.StateMachine) err
 
 const smColumns = `name, version, description, definition, created_at, created_by`
 
-func scanStateMachine(sc interface{ Scan(...any) error }) (*mesh.StateMachine, error) {
+func scanStateMachine(sc rowScanner) (*mesh.StateMachine, error) {
 	var sm mesh.StateMachine
 	var def, created string
 	if err := sc.Scan(&sm.Name, &sm.Version, &sm.Description, &def, &created, &sm.CreatedBy); err != nil {
@@ -73,16 +69,7 @@ func (tx *Tx) FindStateMachines(ctx context.Context) ([]*mesh.StateMachine, erro
 	if err != nil {
 		return nil, fmt.Errorf("find state machines: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.StateMachine
-	for rows.Next() {
-		sm, err := scanStateMachine(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find state machines: %w", err)
-		}
-		out = append(out, sm)
-	}
-	return out, rows.Err()
+	return collect(rows, "find state machines", scanStateMachine)
 }
 
 // MaxStateMachineVersion returns the highest version a name ever had.
@@ -100,10 +87,7 @@ func (tx *Tx) DeleteStateMachine(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("delete state machine: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return mesh.NotFound("state machine", name)
-	}
-	return nil
+	return affectedOne(res, "state machine", name)
 }
 
 // batchSizes are the row counts of multi-row statements: a batch is split
@@ -169,7 +153,7 @@ func nullText(b []byte) any {
 const execColumns = `id, name, state_machine, version, status, input, output, error, cause, started_at,
 	stopped_at, deadline, events, started_by`
 
-func scanExecution(sc interface{ Scan(...any) error }, rec *store.ExecutionRecord, extra ...any) error {
+func scanExecution(sc rowScanner, rec *store.ExecutionRecord, extra ...any) error {
 	e := &rec.Execution
 	var input string
 	var output, stopped sql.NullString
@@ -190,29 +174,27 @@ func scanExecution(sc interface{ Scan(...any) error }, rec *store.ExecutionRecor
 	if e.Deadline, err = parseTime(deadline); err != nil {
 		return err
 	}
-	if stopped.Valid {
-		if e.StoppedAt, err = parseTime(stopped.String); err != nil {
-			return err
-		}
+	e.StoppedAt, err = parseNullTime(stopped)
+	return err
+}
+
+// recordColumns are the columns scanExecutionRecord reads.
+const recordColumns = execColumns + `, state, wake_at`
+
+// scanExecutionRecord reads an execution with the engine's state and wake time.
+func scanExecutionRecord(sc rowScanner) (*store.ExecutionRecord, error) {
+	var rec store.ExecutionRecord
+	var wake sql.NullString
+	if err := scanExecution(sc, &rec, &rec.State, &wake); err != nil {
+		return nil, err
 	}
-	return nil
+	var err error
+	rec.WakeAt, err = parseNullTime(wake)
+	return &rec, err
 }
 
 func (tx *Tx) findExecution(ctx context.Context, where string, args ...any) (*store.ExecutionRecord, error) {
-	var rec store.ExecutionRecord
-	var wake sql.NullString
-	row := tx.tx.QueryRowContext(ctx, `SELECT `+execColumns+`, state, wake_at FROM workflow_executions WHERE `+where, args...)
-	if err := scanExecution(row, &rec, &rec.State, &wake); err != nil {
-		return nil, err
-	}
-	if wake.Valid {
-		t, err := parseTime(wake.String)
-		if err != nil {
-			return nil, err
-		}
-		rec.WakeAt = t
-	}
-	return &rec, nil
+	return scanExecutionRecord(tx.tx.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM workflow_executions WHERE `+where, args...))
 }
 
 // FindExecution returns an execution by id.
@@ -262,48 +244,26 @@ func (tx *Tx) FindExecutions(ctx context.Context, f store.ExecutionFilter) ([]*m
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	q += fmt.Sprintf(" ORDER BY started_at DESC, id DESC LIMIT %d", limit)
+	q += fmt.Sprintf(" ORDER BY started_at DESC, id DESC LIMIT %d", store.ListLimit(f.Limit))
 	rows, err := tx.tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find executions: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.Execution
-	for rows.Next() {
+	return collect(rows, "find executions", func(r rowScanner) (*mesh.Execution, error) {
 		var rec store.ExecutionRecord
-		if err := scanExecution(rows, &rec); err != nil {
-			return nil, fmt.Errorf("find executions: %w", err)
-		}
-		out = append(out, &rec.Execution)
-	}
-	return out, rows.Err()
+		err := scanExecution(r, &rec)
+		return &rec.Execution, err
+	})
 }
 
 // ClaimExecutions returns executions due at now; the single writer is the lock.
 func (tx *Tx) ClaimExecutions(ctx context.Context, now time.Time, limit int) ([]*store.ExecutionRecord, error) {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT `+execColumns+`, state, wake_at FROM workflow_executions
+	rows, err := tx.tx.QueryContext(ctx, `SELECT `+recordColumns+` FROM workflow_executions
 		WHERE wake_at IS NOT NULL AND wake_at <= ? ORDER BY wake_at LIMIT ?`, formatTime(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim executions: %w", err)
 	}
-	defer rows.Close()
-	var out []*store.ExecutionRecord
-	for rows.Next() {
-		var rec store.ExecutionRecord
-		var wake string
-		if err := scanExecution(rows, &rec, &rec.State, &wake); err != nil {
-			return nil, fmt.Errorf("claim executions: %w", err)
-		}
-		if rec.WakeAt, err = parseTime(wake); err != nil {
-			return nil, err
-		}
-		out = append(out, &rec)
-	}
-	return out, rows.Err()
+	return collect(rows, "claim executions", scanExecutionRecord)
 }
 
 // NextWake returns the earliest wake time.
@@ -312,10 +272,7 @@ func (tx *Tx) NextWake(ctx context.Context) (time.Time, error) {
 	if err := tx.tx.QueryRowContext(ctx, `SELECT MIN(wake_at) FROM workflow_executions WHERE wake_at IS NOT NULL`).Scan(&s); err != nil {
 		return time.Time{}, fmt.Errorf("next wake: %w", err)
 	}
-	if !s.Valid {
-		return time.Time{}, nil
-	}
-	return parseTime(s.String)
+	return parseNullTime(s)
 }
 
 // UpdateExecutions saves executions' progress, many rows per statement.
@@ -385,24 +342,20 @@ func (tx *Tx) FindHistoryEvents(ctx context.Context, executionID string, afterID
 	if err != nil {
 		return nil, fmt.Errorf("find history events: %w", err)
 	}
-	defer rows.Close()
-	var out []*mesh.HistoryEvent
-	for rows.Next() {
+	return collect(rows, "find history events", func(r rowScanner) (*mesh.HistoryEvent, error) {
 		var ev mesh.HistoryEvent
 		var ts string
 		var details sql.NullString
-		if err := rows.Scan(&ev.ExecutionID, &ev.ID, &ev.PreviousID, &ev.Type, &ts, &details); err != nil {
-			return nil, fmt.Errorf("find history events: %w", err)
-		}
-		if ev.Timestamp, err = parseTime(ts); err != nil {
+		if err := r.Scan(&ev.ExecutionID, &ev.ID, &ev.PreviousID, &ev.Type, &ts, &details); err != nil {
 			return nil, err
 		}
 		if details.Valid {
 			ev.Details = []byte(details.String)
 		}
-		out = append(out, &ev)
-	}
-	return out, rows.Err()
+		var err error
+		ev.Timestamp, err = parseTime(ts)
+		return &ev, err
+	})
 }
 
 // InsertTaskToken stores a token's hash.
@@ -431,10 +384,8 @@ func (tx *Tx) FindTaskToken(ctx context.Context, hash string) (*store.TaskToken,
 	if t.CreatedAt, err = parseTime(created); err != nil {
 		return nil, err
 	}
-	if used.Valid {
-		if t.UsedAt, err = parseTime(used.String); err != nil {
-			return nil, err
-		}
+	if t.UsedAt, err = parseNullTime(used); err != nil {
+		return nil, err
 	}
 	return &t, nil
 }
@@ -476,22 +427,18 @@ func (tx *Tx) ClaimOutboxTasks(ctx context.Context, owner string, now, leaseUnti
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox tasks: %w", err)
 	}
-	defer rows.Close()
-	var out []*store.OutboxTask
-	for rows.Next() {
+	return collect(rows, "claim outbox tasks", func(r rowScanner) (*store.OutboxTask, error) {
 		t := store.OutboxTask{LeaseOwner: owner, LeaseUntil: leaseUntil}
 		var input, created string
 		var ms int64
-		if err := rows.Scan(&t.ID, &t.ExecutionID, &t.Attempt, &t.DedupeKey, &t.Resource, &input, &ms, &t.Status, &t.Tries, &created); err != nil {
-			return nil, fmt.Errorf("claim outbox tasks: %w", err)
-		}
-		t.Input, t.Timeout = []byte(input), time.Duration(ms)*time.Millisecond
-		if t.CreatedAt, err = parseTime(created); err != nil {
+		if err := r.Scan(&t.ID, &t.ExecutionID, &t.Attempt, &t.DedupeKey, &t.Resource, &input, &ms, &t.Status, &t.Tries, &created); err != nil {
 			return nil, err
 		}
-		out = append(out, &t)
-	}
-	return out, rows.Err()
+		t.Input, t.Timeout = []byte(input), time.Duration(ms)*time.Millisecond
+		var err error
+		t.CreatedAt, err = parseTime(created)
+		return &t, err
+	})
 }
 
 // FinishOutboxTask marks a leased task done or cancelled.
