@@ -25,7 +25,8 @@ func (e *Engine) callback(ctx context.Context, token, action string, use bool, f
 		// Lock the execution, then read the token again: its status only
 		// changes under that lock, and taking locks in this order everywhere
 		// keeps replicas from deadlocking.
-		if _, err := tx.LockExecution(ctx, tok.ExecutionID); err != nil {
+		rec, err := tx.LockExecution(ctx, tok.ExecutionID)
+		if err != nil {
 			return err
 		}
 		if tok, err = tx.FindTaskToken(ctx, hash); err != nil {
@@ -42,7 +43,7 @@ func (e *Engine) callback(ctx context.Context, token, action string, use bool, f
 				return err
 			}
 		}
-		if err := e.deliver(ctx, tx, tok.ExecutionID, tok.Attempt, fn); err != nil {
+		if err := e.deliver(ctx, tx, rec, tok.Attempt, fn); err != nil {
 			return err
 		}
 		return store.Audit(ctx, tx, e.clock.Now(), action, "execution/"+tok.ExecutionID, tok.State)

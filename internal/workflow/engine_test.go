@@ -278,6 +278,54 @@ func TestCallbacks(t *testing.T) {
 	})
 }
 
+// lockCounter is a store that counts LockExecution calls.
+type lockCounter struct {
+	store.Store
+	mu    sync.Mutex
+	locks map[string]int
+}
+
+func (s *lockCounter) Unwrap() store.Store { return s.Store }
+
+func (s *lockCounter) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(lockCounterTx{tx, s}) })
+}
+
+func (s *lockCounter) count(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.locks[id]
+}
+
+type lockCounterTx struct {
+	store.Tx
+	s *lockCounter
+}
+
+func (tx lockCounterTx) LockExecution(ctx context.Context, id string) (*store.ExecutionRecord, error) {
+	tx.s.mu.Lock()
+	tx.s.locks[id]++
+	tx.s.mu.Unlock()
+	return tx.Tx.LockExecution(ctx, id)
+}
+
+func TestCallbackLocksExecutionOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ls := &lockCounter{Store: s, locks: map[string]int{}}
+		ev := newEnv(t, ls)
+		ev.create("cb", callbackMachine)
+		x := ev.start("cb", "", `{}`)
+		ev.drain()
+		if err := ev.engine.SendTaskSuccess(ev.ctx, ev.lastToken(), json.RawMessage(`{}`)); err != nil {
+			t.Fatalf("success: %v", err)
+		}
+		ev.wantStatus(x.ID, mesh.ExecutionSucceeded)
+		if got := ls.count(x.ID); got != 1 {
+			t.Errorf("LockExecution calls: got %v, want %v", got, 1)
+		}
+	})
+}
+
 func TestStartIsIdempotentByName(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		ev := newEnv(t, s)

@@ -20,14 +20,10 @@ const outboxLease = 2 * time.Minute
 var errLate = mesh.Errorf(mesh.ECONFLICT, "the task is no longer running: it timed out, failed, was retried or its execution ended")
 
 // deliver applies fn to the frame running task attempt seq of an
-// execution, after the execution caught up with its due timers, and saves
-// the run. It returns errLate, with the catch-up saved, when no frame runs
-// the attempt any more.
-func (e *Engine) deliver(ctx context.Context, tx store.Tx, executionID string, seq int64, fn func(s *stepper, f *frame) error) error {
-	rec, err := tx.LockExecution(ctx, executionID)
-	if err != nil {
-		return err
-	}
+// execution the caller locked in tx, after the execution caught up with its
+// due timers, and saves the run. It returns errLate, with the catch-up
+// saved, when no frame runs the attempt any more.
+func (e *Engine) deliver(ctx context.Context, tx store.Tx, rec *store.ExecutionRecord, seq int64, fn func(s *stepper, f *frame) error) error {
 	if rec.Terminal() {
 		return errLate
 	}
@@ -104,7 +100,8 @@ func (e *Engine) runExternal(ctx context.Context, t *store.OutboxTask) {
 	err := e.store.Update(ctx, func(tx store.Tx) error {
 		// the execution first, then its outbox row: the order every
 		// transaction takes, so replicas cannot deadlock
-		if _, err := tx.LockExecution(ctx, t.ExecutionID); err != nil {
+		rec, err := tx.LockExecution(ctx, t.ExecutionID)
+		if err != nil {
 			if mesh.IsCode(err, mesh.ENOTFOUND) {
 				return tx.FinishOutboxTask(ctx, t.ID, "", store.OutboxCancelled)
 			}
@@ -116,7 +113,7 @@ func (e *Engine) runExternal(ctx context.Context, t *store.OutboxTask) {
 			}
 			return err
 		}
-		err := e.deliver(ctx, tx, t.ExecutionID, t.Attempt, func(s *stepper, f *frame) error {
+		err = e.deliver(ctx, tx, rec, t.Attempt, func(s *stepper, f *frame) error {
 			if taskErr != nil {
 				return s.taskFailed(f, stateError(taskErr), false)
 			}
