@@ -177,6 +177,30 @@ func TestShortExecution(t *testing.T) {
 	})
 }
 
+func TestHistoryPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("short", shortMachine)
+		x := ev.start("short", "", `{"n": 3}`)
+		ev.drain()
+		n := len(ev.history(x.ID))
+		for _, tt := range []struct {
+			after, limit, want int
+		}{{0, 5, 5}, {n - 2, 0, 2}, {n, 0, 0}, {n + 10, 0, 0}} {
+			evs, err := ev.engine.History(ev.ctx, x.ID, tt.after, tt.limit)
+			if err != nil {
+				t.Fatalf("history after %d: %v", tt.after, err)
+			}
+			if len(evs) != tt.want {
+				t.Errorf("history after %d, limit %d: got %v events, want %v", tt.after, tt.limit, len(evs), tt.want)
+			}
+		}
+		if _, err := ev.engine.History(ev.ctx, "no-such-execution", 0, 0); mesh.ErrorCode(err) != mesh.ENOTFOUND {
+			t.Errorf("unknown execution: got %v, want %v", err, mesh.ENOTFOUND)
+		}
+	})
+}
+
 func TestWaitAndRetryTimers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		ev := newEnv(t, s)

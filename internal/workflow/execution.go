@@ -390,11 +390,13 @@ func (e *Engine) History(ctx context.Context, id string, afterID, limit int) ([]
 	}
 	var out []*mesh.HistoryEvent
 	err := e.store.View(ctx, func(tx store.Tx) error {
-		if _, err := tx.FindExecution(ctx, id); err != nil {
+		var err error
+		if out, err = tx.FindHistoryEvents(ctx, id, afterID, limit); err != nil || len(out) > 0 {
 			return err
 		}
-		var err error
-		out, err = tx.FindHistoryEvents(ctx, id, afterID, limit)
+		// events exist only with their execution: look it up only to tell
+		// an unknown id from a history read to its end
+		_, err = tx.FindExecution(ctx, id)
 		return err
 	})
 	return out, err
