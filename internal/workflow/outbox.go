@@ -59,15 +59,9 @@ func (e *Engine) deliver(ctx context.Context, tx store.Tx, rec *store.ExecutionR
 // SendOutboxOnce leases pending external tasks, runs them and records
 // their results; it returns how many it ran. The sender loop calls it.
 func (e *Engine) SendOutboxOnce(ctx context.Context) (int, error) {
-	var tasks []*store.OutboxTask
-	now := e.clock.Now()
-	err := e.store.Update(ctx, func(tx store.Tx) error {
-		var err error
-		tasks, err = tx.ClaimOutboxTasks(ctx, e.opts.Owner, now, now.Add(outboxLease), e.opts.OutboxConcurrency)
-		return err
-	})
+	tasks, err := e.claimOutbox(ctx, e.opts.OutboxConcurrency)
 	if err != nil {
-		return 0, fmt.Errorf("claim outbox tasks: %w", err)
+		return 0, err
 	}
 	var wg sync.WaitGroup
 	for _, t := range tasks {
@@ -75,6 +69,21 @@ func (e *Engine) SendOutboxOnce(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	return len(tasks), nil
+}
+
+// claimOutbox leases up to limit pending external tasks to this process.
+func (e *Engine) claimOutbox(ctx context.Context, limit int) ([]*store.OutboxTask, error) {
+	var tasks []*store.OutboxTask
+	now := e.clock.Now()
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		tasks, err = tx.ClaimOutboxTasks(ctx, e.opts.Owner, now, now.Add(outboxLease), limit)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox tasks: %w", err)
+	}
+	return tasks, nil
 }
 
 func (e *Engine) runExternal(ctx context.Context, t *store.OutboxTask) {
@@ -158,12 +167,8 @@ func (s *Sender) Run(ctx context.Context) error {
 		free := cap(slots) - len(slots)
 		var tasks []*store.OutboxTask
 		if free > 0 {
-			now := e.clock.Now()
-			err := e.store.Update(ctx, func(tx store.Tx) error {
-				var err error
-				tasks, err = tx.ClaimOutboxTasks(ctx, e.opts.Owner, now, now.Add(outboxLease), free)
-				return err
-			})
+			var err error
+			tasks, err = e.claimOutbox(ctx, free)
 			if ctx.Err() != nil {
 				return nil
 			}
