@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	mathrand "math/rand/v2"
-	"sort"
 	"sync/atomic"
 	"time"
 
@@ -278,13 +277,4 @@ func (r *run) random() *mathrand.Rand {
 		r.rnd = mathrand.New(mathrand.NewPCG(randomSeed, randomStream.Add(1)))
 	}
 	return r.rnd
-}
-
-func sortedStates(m *asl.Machine) []string {
-	names := make([]string, 0, len(m.States))
-	for n := range m.States {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
