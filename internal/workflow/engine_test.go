@@ -302,50 +302,126 @@ func TestCallbacks(t *testing.T) {
 	})
 }
 
-// lockCounter is a store that counts LockExecution calls.
-type lockCounter struct {
+// callCounter is a store that counts the calls of some methods of its
+// write transactions, by method and execution.
+type callCounter struct {
 	store.Store
 	mu    sync.Mutex
-	locks map[string]int
+	calls map[string]int
 }
 
-func (s *lockCounter) Unwrap() store.Store { return s.Store }
+func (s *callCounter) Unwrap() store.Store { return s.Store }
 
-func (s *lockCounter) Update(ctx context.Context, fn func(tx store.Tx) error) error {
-	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(lockCounterTx{tx, s}) })
+func (s *callCounter) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(callCounterTx{tx, s}) })
 }
 
-func (s *lockCounter) count(id string) int {
+func (s *callCounter) add(method, executionID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.locks[id]
+	s.calls[method+" "+executionID]++
 }
 
-type lockCounterTx struct {
+func (s *callCounter) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.calls)
+}
+
+func (s *callCounter) count(method, executionID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method+" "+executionID]
+}
+
+type callCounterTx struct {
 	store.Tx
-	s *lockCounter
+	s *callCounter
 }
 
-func (tx lockCounterTx) LockExecution(ctx context.Context, id string) (*store.ExecutionRecord, error) {
-	tx.s.mu.Lock()
-	tx.s.locks[id]++
-	tx.s.mu.Unlock()
+func (tx callCounterTx) LockExecution(ctx context.Context, id string) (*store.ExecutionRecord, error) {
+	tx.s.add("LockExecution", id)
 	return tx.Tx.LockExecution(ctx, id)
 }
 
-func TestCallbackLocksExecutionOnce(t *testing.T) {
+func (tx callCounterTx) UpdateTaskTokens(ctx context.Context, executionID string, attempt int64, status string, now time.Time) error {
+	tx.s.add("UpdateTaskTokens", executionID)
+	return tx.Tx.UpdateTaskTokens(ctx, executionID, attempt, status, now)
+}
+
+func (tx callCounterTx) CancelOutboxTasks(ctx context.Context, executionID string, attempt int64) error {
+	tx.s.add("CancelOutboxTasks", executionID)
+	return tx.Tx.CancelOutboxTasks(ctx, executionID, attempt)
+}
+
+// A task's result, by callback or from the outbox, locks its execution
+// once and withdraws nothing its delivery already settled.
+func TestResultDeliveryStatements(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
-		ls := &lockCounter{Store: s, locks: map[string]int{}}
-		ev := newEnv(t, ls)
+		cs := &callCounter{Store: s, calls: map[string]int{}}
+		ev := newEnv(t, cs)
+		ev.engine.Registry().RegisterExternal("test:external", func(ctx context.Context, input any, meta workflow.TaskMeta) (any, error) {
+			return "done", nil
+		})
 		ev.create("cb", callbackMachine)
+		ev.create("ext", `{"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "test:external", "End": true}}}`)
+		want := func(id string, method string, n int) {
+			t.Helper()
+			if got := cs.count(method, id); got != n {
+				t.Errorf("%s calls: got %v, want %v", method, got, n)
+			}
+		}
+
 		x := ev.start("cb", "", `{}`)
 		ev.drain()
+		cs.reset()
 		if err := ev.engine.SendTaskSuccess(ev.ctx, ev.lastToken(), json.RawMessage(`{}`)); err != nil {
 			t.Fatalf("success: %v", err)
 		}
 		ev.wantStatus(x.ID, mesh.ExecutionSucceeded)
-		if got := ls.count(x.ID); got != 1 {
-			t.Errorf("LockExecution calls: got %v, want %v", got, 1)
+		want(x.ID, "LockExecution", 1)
+		want(x.ID, "UpdateTaskTokens", 1) // the token is used, and that is all
+		want(x.ID, "CancelOutboxTasks", 0)
+
+		y := ev.start("ext", "", `{}`)
+		ev.drain()
+		cs.reset()
+		if n, err := ev.engine.SendOutboxOnce(ev.ctx); err != nil || n != 1 {
+			t.Fatalf("send outbox: got %v, %v, want 1 task", n, err)
+		}
+		if got := ev.wantStatus(y.ID, mesh.ExecutionSucceeded); string(got.Output) != `"done"` {
+			t.Errorf("output: got %s, want %s", got.Output, `"done"`)
+		}
+		want(y.ID, "LockExecution", 1)
+		want(y.ID, "UpdateTaskTokens", 0)
+		want(y.ID, "CancelOutboxTasks", 0)
+
+		// a token used before its outbox entry is done still cancels the entry
+		ev.engine.Registry().RegisterExternal("test:early", func(ctx context.Context, input any, meta workflow.TaskMeta) (any, error) {
+			tok, _ := input.(map[string]any)["token"].(string)
+			return nil, ev.engine.SendTaskSuccess(ctx, tok, json.RawMessage(`"early"`))
+		})
+		ev.create("early", `{"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": "test:early.waitForTaskToken",
+			"Parameters": {"token.$": "$$.Task.Token"}, "End": true}}}`)
+		w := ev.start("early", "", `{}`)
+		cs.reset()
+		if n, err := ev.engine.SendOutboxOnce(ev.ctx); err != nil || n != 1 {
+			t.Fatalf("send outbox: got %v, %v, want 1 task", n, err)
+		}
+		if got := ev.wantStatus(w.ID, mesh.ExecutionSucceeded); string(got.Output) != `"early"` {
+			t.Errorf("output: got %s, want %s", got.Output, `"early"`)
+		}
+		want(w.ID, "CancelOutboxTasks", 1)
+
+		// a timed-out callback task still expires its token
+		z := ev.start("cb", "", `{}`)
+		ev.drain()
+		tok := ev.lastToken()
+		ev.clock.Add(11 * time.Second)
+		ev.drain()
+		ev.wantStatus(z.ID, mesh.ExecutionFailed)
+		if err := ev.engine.SendTaskSuccess(ev.ctx, tok, nil); mesh.ErrorCode(err) != mesh.ECONFLICT {
+			t.Errorf("expired token: got %v, want %v", err, mesh.ECONFLICT)
 		}
 	})
 }

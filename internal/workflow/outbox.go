@@ -123,6 +123,7 @@ func (e *Engine) runExternal(ctx context.Context, t *store.OutboxTask) {
 			return err
 		}
 		err = e.deliver(ctx, tx, rec, t.Attempt, func(s *stepper, f *frame) error {
+			f.External = false // its outbox entry is done: nothing left to cancel
 			if taskErr != nil {
 				return s.taskFailed(f, stateError(taskErr), false)
 			}

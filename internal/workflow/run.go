@@ -65,8 +65,10 @@ type frame struct {
 	Resource     string    `json:"resource,omitempty"`
 	Heartbeat    int64     `json:"hb,omitempty"`
 	HeartbeatDue time.Time `json:"hb_due,omitzero"`
-	Callback     bool      `json:"callback,omitempty"`
-	External     bool      `json:"external,omitempty"`
+	// Callback is set while the attempt's task token is active, External
+	// while its outbox entry is pending: what ending the attempt withdraws.
+	Callback bool `json:"callback,omitempty"`
+	External bool `json:"external,omitempty"`
 	// A Wait state's continuation.
 	Next   string `json:"next,omitempty"`
 	End    bool   `json:"end,omitempty"`
