@@ -25,7 +25,8 @@ func (e *Engine) callback(ctx context.Context, token, action string, use bool, f
 		// Lock the execution, then read the token again: its status only
 		// changes under that lock, and taking locks in this order everywhere
 		// keeps replicas from deadlocking.
-		if _, err := tx.LockExecution(ctx, tok.ExecutionID); err != nil {
+		rec, err := tx.LockExecution(ctx, tok.ExecutionID)
+		if err != nil {
 			return err
 		}
 		if tok, err = tx.FindTaskToken(ctx, hash); err != nil {
@@ -37,12 +38,17 @@ func (e *Engine) callback(ctx context.Context, token, action string, use bool, f
 		case store.TokenExpired:
 			return mesh.Errorf(mesh.ECONFLICT, "the task token expired: its task timed out, failed or its execution ended")
 		}
+		apply := fn
 		if use {
 			if err := tx.UpdateTaskTokens(ctx, tok.ExecutionID, tok.Attempt, store.TokenUsed, e.clock.Now()); err != nil {
 				return err
 			}
+			apply = func(s *stepper, f *frame) error {
+				f.Callback = false // the token is spent: ending the task leaves it alone
+				return fn(s, f)
+			}
 		}
-		if err := e.deliver(ctx, tx, tok.ExecutionID, tok.Attempt, fn); err != nil {
+		if err := e.deliver(ctx, tx, rec, tok.Attempt, apply); err != nil {
 			return err
 		}
 		return store.Audit(ctx, tx, e.clock.Now(), action, "execution/"+tok.ExecutionID, tok.State)

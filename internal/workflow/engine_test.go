@@ -177,6 +177,30 @@ func TestShortExecution(t *testing.T) {
 	})
 }
 
+func TestHistoryPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("short", shortMachine)
+		x := ev.start("short", "", `{"n": 3}`)
+		ev.drain()
+		n := len(ev.history(x.ID))
+		for _, tt := range []struct {
+			after, limit, want int
+		}{{0, 5, 5}, {n - 2, 0, 2}, {n, 0, 0}, {n + 10, 0, 0}} {
+			evs, err := ev.engine.History(ev.ctx, x.ID, tt.after, tt.limit)
+			if err != nil {
+				t.Fatalf("history after %d: %v", tt.after, err)
+			}
+			if len(evs) != tt.want {
+				t.Errorf("history after %d, limit %d: got %v events, want %v", tt.after, tt.limit, len(evs), tt.want)
+			}
+		}
+		if _, err := ev.engine.History(ev.ctx, "no-such-execution", 0, 0); mesh.ErrorCode(err) != mesh.ENOTFOUND {
+			t.Errorf("unknown execution: got %v, want %v", err, mesh.ENOTFOUND)
+		}
+	})
+}
+
 func TestWaitAndRetryTimers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		ev := newEnv(t, s)
@@ -273,6 +297,130 @@ func TestCallbacks(t *testing.T) {
 			t.Errorf("error: got %v, want %v", got.Error, "States.HeartbeatTimeout")
 		}
 		if err := ev.engine.SendTaskSuccess(ctx, late, nil); mesh.ErrorCode(err) != mesh.ECONFLICT {
+			t.Errorf("expired token: got %v, want %v", err, mesh.ECONFLICT)
+		}
+	})
+}
+
+// callCounter is a store that counts the calls of some methods of its
+// write transactions, by method and execution.
+type callCounter struct {
+	store.Store
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (s *callCounter) Unwrap() store.Store { return s.Store }
+
+func (s *callCounter) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(callCounterTx{tx, s}) })
+}
+
+func (s *callCounter) add(method, executionID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[method+" "+executionID]++
+}
+
+func (s *callCounter) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.calls)
+}
+
+func (s *callCounter) count(method, executionID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method+" "+executionID]
+}
+
+type callCounterTx struct {
+	store.Tx
+	s *callCounter
+}
+
+func (tx callCounterTx) LockExecution(ctx context.Context, id string) (*store.ExecutionRecord, error) {
+	tx.s.add("LockExecution", id)
+	return tx.Tx.LockExecution(ctx, id)
+}
+
+func (tx callCounterTx) UpdateTaskTokens(ctx context.Context, executionID string, attempt int64, status string, now time.Time) error {
+	tx.s.add("UpdateTaskTokens", executionID)
+	return tx.Tx.UpdateTaskTokens(ctx, executionID, attempt, status, now)
+}
+
+func (tx callCounterTx) CancelOutboxTasks(ctx context.Context, executionID string, attempt int64) error {
+	tx.s.add("CancelOutboxTasks", executionID)
+	return tx.Tx.CancelOutboxTasks(ctx, executionID, attempt)
+}
+
+// A task's result, by callback or from the outbox, locks its execution
+// once and withdraws nothing its delivery already settled.
+func TestResultDeliveryStatements(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		cs := &callCounter{Store: s, calls: map[string]int{}}
+		ev := newEnv(t, cs)
+		ev.engine.Registry().RegisterExternal("test:external", func(ctx context.Context, input any, meta workflow.TaskMeta) (any, error) {
+			return "done", nil
+		})
+		ev.create("cb", callbackMachine)
+		ev.create("ext", `{"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "test:external", "End": true}}}`)
+		want := func(id string, method string, n int) {
+			t.Helper()
+			if got := cs.count(method, id); got != n {
+				t.Errorf("%s calls: got %v, want %v", method, got, n)
+			}
+		}
+
+		x := ev.start("cb", "", `{}`)
+		ev.drain()
+		cs.reset()
+		if err := ev.engine.SendTaskSuccess(ev.ctx, ev.lastToken(), json.RawMessage(`{}`)); err != nil {
+			t.Fatalf("success: %v", err)
+		}
+		ev.wantStatus(x.ID, mesh.ExecutionSucceeded)
+		want(x.ID, "LockExecution", 1)
+		want(x.ID, "UpdateTaskTokens", 1) // the token is used, and that is all
+		want(x.ID, "CancelOutboxTasks", 0)
+
+		y := ev.start("ext", "", `{}`)
+		ev.drain()
+		cs.reset()
+		if n, err := ev.engine.SendOutboxOnce(ev.ctx); err != nil || n != 1 {
+			t.Fatalf("send outbox: got %v, %v, want 1 task", n, err)
+		}
+		if got := ev.wantStatus(y.ID, mesh.ExecutionSucceeded); string(got.Output) != `"done"` {
+			t.Errorf("output: got %s, want %s", got.Output, `"done"`)
+		}
+		want(y.ID, "LockExecution", 1)
+		want(y.ID, "UpdateTaskTokens", 0)
+		want(y.ID, "CancelOutboxTasks", 0)
+
+		// a token used before its outbox entry is done still cancels the entry
+		ev.engine.Registry().RegisterExternal("test:early", func(ctx context.Context, input any, meta workflow.TaskMeta) (any, error) {
+			tok, _ := input.(map[string]any)["token"].(string)
+			return nil, ev.engine.SendTaskSuccess(ctx, tok, json.RawMessage(`"early"`))
+		})
+		ev.create("early", `{"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": "test:early.waitForTaskToken",
+			"Parameters": {"token.$": "$$.Task.Token"}, "End": true}}}`)
+		w := ev.start("early", "", `{}`)
+		cs.reset()
+		if n, err := ev.engine.SendOutboxOnce(ev.ctx); err != nil || n != 1 {
+			t.Fatalf("send outbox: got %v, %v, want 1 task", n, err)
+		}
+		if got := ev.wantStatus(w.ID, mesh.ExecutionSucceeded); string(got.Output) != `"early"` {
+			t.Errorf("output: got %s, want %s", got.Output, `"early"`)
+		}
+		want(w.ID, "CancelOutboxTasks", 1)
+
+		// a timed-out callback task still expires its token
+		z := ev.start("cb", "", `{}`)
+		ev.drain()
+		tok := ev.lastToken()
+		ev.clock.Add(11 * time.Second)
+		ev.drain()
+		ev.wantStatus(z.ID, mesh.ExecutionFailed)
+		if err := ev.engine.SendTaskSuccess(ev.ctx, tok, nil); mesh.ErrorCode(err) != mesh.ECONFLICT {
 			t.Errorf("expired token: got %v, want %v", err, mesh.ECONFLICT)
 		}
 	})

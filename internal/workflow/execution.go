@@ -89,14 +89,17 @@ func (e *Engine) StartExecution(ctx context.Context, in StartInput) (*mesh.Execu
 		}
 	}
 	in.Input = canon
-	req := &startRequest{ctx: ctx, in: in, done: make(chan struct{})}
+	req := &startRequest{ctx: ctx, in: in, input: v, done: make(chan struct{})}
 	e.queue.submit(req)
 	return req.exec, req.existed, req.err
 }
 
 type startRequest struct {
-	ctx     context.Context
-	in      StartInput
+	ctx context.Context
+	in  StartInput
+	// input is in.Input parsed, once, before the batch's transaction; the
+	// interpreter never changes a value in place, so a retried batch reuses it
+	input   any
 	exec    *mesh.Execution
 	existed bool
 	err     error
@@ -343,7 +346,7 @@ func (e *Engine) prepareStart(r *startRequest, tx store.Tx, now time.Time, versi
 			Input: in.Input, StartedAt: now, Deadline: now.Add(d), StartedBy: mesh.ActorFromContext(ctx).Principal(),
 		},
 	}
-	input, _ := asl.ParseJSON(in.Input)
+	input := r.input
 	r0 := &run{rec: rec, now: now, top: m, input: input}
 	r0.st.Root = &frame{State: m.StartAt, Input: Value{input}, Phase: phaseEnter, machine: m}
 	r0.event(nil, "ExecutionStarted", map[string]any{"input": input, "stateMachine": sm.Name, "version": int64(sm.Version)})
@@ -387,11 +390,13 @@ func (e *Engine) History(ctx context.Context, id string, afterID, limit int) ([]
 	}
 	var out []*mesh.HistoryEvent
 	err := e.store.View(ctx, func(tx store.Tx) error {
-		if _, err := tx.FindExecution(ctx, id); err != nil {
+		var err error
+		if out, err = tx.FindHistoryEvents(ctx, id, afterID, limit); err != nil || len(out) > 0 {
 			return err
 		}
-		var err error
-		out, err = tx.FindHistoryEvents(ctx, id, afterID, limit)
+		// events exist only with their execution: look it up only to tell
+		// an unknown id from a history read to its end
+		_, err = tx.FindExecution(ctx, id)
 		return err
 	})
 	return out, err

@@ -20,14 +20,10 @@ const outboxLease = 2 * time.Minute
 var errLate = mesh.Errorf(mesh.ECONFLICT, "the task is no longer running: it timed out, failed, was retried or its execution ended")
 
 // deliver applies fn to the frame running task attempt seq of an
-// execution, after the execution caught up with its due timers, and saves
-// the run. It returns errLate, with the catch-up saved, when no frame runs
-// the attempt any more.
-func (e *Engine) deliver(ctx context.Context, tx store.Tx, executionID string, seq int64, fn func(s *stepper, f *frame) error) error {
-	rec, err := tx.LockExecution(ctx, executionID)
-	if err != nil {
-		return err
-	}
+// execution the caller locked in tx, after the execution caught up with its
+// due timers, and saves the run. It returns errLate, with the catch-up
+// saved, when no frame runs the attempt any more.
+func (e *Engine) deliver(ctx context.Context, tx store.Tx, rec *store.ExecutionRecord, seq int64, fn func(s *stepper, f *frame) error) error {
 	if rec.Terminal() {
 		return errLate
 	}
@@ -63,15 +59,9 @@ func (e *Engine) deliver(ctx context.Context, tx store.Tx, executionID string, s
 // SendOutboxOnce leases pending external tasks, runs them and records
 // their results; it returns how many it ran. The sender loop calls it.
 func (e *Engine) SendOutboxOnce(ctx context.Context) (int, error) {
-	var tasks []*store.OutboxTask
-	now := e.clock.Now()
-	err := e.store.Update(ctx, func(tx store.Tx) error {
-		var err error
-		tasks, err = tx.ClaimOutboxTasks(ctx, e.opts.Owner, now, now.Add(outboxLease), e.opts.OutboxConcurrency)
-		return err
-	})
+	tasks, err := e.claimOutbox(ctx, e.opts.OutboxConcurrency)
 	if err != nil {
-		return 0, fmt.Errorf("claim outbox tasks: %w", err)
+		return 0, err
 	}
 	var wg sync.WaitGroup
 	for _, t := range tasks {
@@ -79,6 +69,21 @@ func (e *Engine) SendOutboxOnce(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	return len(tasks), nil
+}
+
+// claimOutbox leases up to limit pending external tasks to this process.
+func (e *Engine) claimOutbox(ctx context.Context, limit int) ([]*store.OutboxTask, error) {
+	var tasks []*store.OutboxTask
+	now := e.clock.Now()
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		tasks, err = tx.ClaimOutboxTasks(ctx, e.opts.Owner, now, now.Add(outboxLease), limit)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox tasks: %w", err)
+	}
+	return tasks, nil
 }
 
 func (e *Engine) runExternal(ctx context.Context, t *store.OutboxTask) {
@@ -104,7 +109,8 @@ func (e *Engine) runExternal(ctx context.Context, t *store.OutboxTask) {
 	err := e.store.Update(ctx, func(tx store.Tx) error {
 		// the execution first, then its outbox row: the order every
 		// transaction takes, so replicas cannot deadlock
-		if _, err := tx.LockExecution(ctx, t.ExecutionID); err != nil {
+		rec, err := tx.LockExecution(ctx, t.ExecutionID)
+		if err != nil {
 			if mesh.IsCode(err, mesh.ENOTFOUND) {
 				return tx.FinishOutboxTask(ctx, t.ID, "", store.OutboxCancelled)
 			}
@@ -116,7 +122,8 @@ func (e *Engine) runExternal(ctx context.Context, t *store.OutboxTask) {
 			}
 			return err
 		}
-		err := e.deliver(ctx, tx, t.ExecutionID, t.Attempt, func(s *stepper, f *frame) error {
+		err = e.deliver(ctx, tx, rec, t.Attempt, func(s *stepper, f *frame) error {
+			f.External = false // its outbox entry is done: nothing left to cancel
 			if taskErr != nil {
 				return s.taskFailed(f, stateError(taskErr), false)
 			}
@@ -161,12 +168,8 @@ func (s *Sender) Run(ctx context.Context) error {
 		free := cap(slots) - len(slots)
 		var tasks []*store.OutboxTask
 		if free > 0 {
-			now := e.clock.Now()
-			err := e.store.Update(ctx, func(tx store.Tx) error {
-				var err error
-				tasks, err = tx.ClaimOutboxTasks(ctx, e.opts.Owner, now, now.Add(outboxLease), free)
-				return err
-			})
+			var err error
+			tasks, err = e.claimOutbox(ctx, free)
 			if ctx.Err() != nil {
 				return nil
 			}

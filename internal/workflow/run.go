@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	mathrand "math/rand/v2"
-	"sort"
 	"sync/atomic"
 	"time"
 
@@ -66,8 +65,10 @@ type frame struct {
 	Resource     string    `json:"resource,omitempty"`
 	Heartbeat    int64     `json:"hb,omitempty"`
 	HeartbeatDue time.Time `json:"hb_due,omitzero"`
-	Callback     bool      `json:"callback,omitempty"`
-	External     bool      `json:"external,omitempty"`
+	// Callback is set while the attempt's task token is active, External
+	// while its outbox entry is pending: what ending the attempt withdraws.
+	Callback bool `json:"callback,omitempty"`
+	External bool `json:"external,omitempty"`
 	// A Wait state's continuation.
 	Next   string `json:"next,omitempty"`
 	End    bool   `json:"end,omitempty"`
@@ -278,13 +279,4 @@ func (r *run) random() *mathrand.Rand {
 		r.rnd = mathrand.New(mathrand.NewPCG(randomSeed, randomStream.Add(1)))
 	}
 	return r.rnd
-}
-
-func sortedStates(m *asl.Machine) []string {
-	names := make([]string, 0, len(m.States))
-	for n := range m.States {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }

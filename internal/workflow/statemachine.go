@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -51,7 +53,7 @@ func (e *Engine) Validate(def []byte) (*asl.Machine, error) {
 
 func (e *Engine) unknownResources(m *asl.Machine) []asl.Problem {
 	var out []asl.Problem
-	for _, name := range sortedStates(m) {
+	for _, name := range slices.Sorted(maps.Keys(m.States)) {
 		st := m.States[name]
 		loc := name
 		if m.Location != "" {

@@ -48,9 +48,9 @@ type stepper struct {
 	ctx context.Context
 	tx  store.Tx
 	r   *run
-	// cancelled lists task attempts whose tokens and outbox entries must be
-	// withdrawn when the transition is saved.
-	cancelled []int64
+	// expired and cancelled list task attempts whose tokens and outbox
+	// entries must be withdrawn when the transition is saved.
+	expired, cancelled []int64
 	// outbox is set when an external task was queued.
 	outbox bool
 	// limit bounds the states entered (default maxStepsPerPass).
@@ -338,7 +338,10 @@ func (s *stepper) abortFrames(frames []*frame) {
 }
 
 func (s *stepper) cancelTask(f *frame) {
-	if f.Callback || f.External {
+	if f.Callback {
+		s.expired = append(s.expired, f.TaskSeq)
+	}
+	if f.External {
 		s.cancelled = append(s.cancelled, f.TaskSeq)
 	}
 }

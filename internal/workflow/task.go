@@ -142,15 +142,17 @@ func (s *stepper) clearTask(f *frame) {
 // prepare withdraws cancelled task attempts and encodes the execution; the
 // caller then writes it with its events, alone (save) or in a batch.
 func (s *stepper) prepare() error {
-	for _, seq := range s.cancelled {
+	for _, seq := range s.expired {
 		if err := s.tx.UpdateTaskTokens(s.ctx, s.r.rec.ID, seq, store.TokenExpired, s.r.now); err != nil {
 			return err
 		}
+	}
+	for _, seq := range s.cancelled {
 		if err := s.tx.CancelOutboxTasks(s.ctx, s.r.rec.ID, seq); err != nil {
 			return err
 		}
 	}
-	s.cancelled = nil
+	s.expired, s.cancelled = nil, nil
 	return s.r.encode()
 }
 

@@ -14,12 +14,11 @@ type choiceRule struct {
 	spec     opSpec
 	variable *jsonPath
 	operand  *jsonPath // the ...Path forms
-	str      string
-	num      any
-	boolean  bool
-	ts       time.Time
-	pattern  []string // StringMatches: literal parts between wildcards
-	subs     []*choiceRule
+	// literal is the operand of the other forms: a string, a number, a
+	// bool (also the expected answer of a type test) or a time.Time
+	literal any
+	pattern []string // StringMatches: literal parts between wildcards
+	subs    []*choiceRule
 }
 
 type valueKind int
@@ -186,7 +185,7 @@ func parseOperand(d *dec, field string, r *choiceRule, v any) {
 			bad("a string")
 			return
 		}
-		r.str = s
+		r.literal = s
 		if r.spec.kind == kindMatches {
 			p, err := compilePattern(s)
 			if err != nil {
@@ -199,14 +198,14 @@ func parseOperand(d *dec, field string, r *choiceRule, v any) {
 			bad("a number")
 			return
 		}
-		r.num = v
+		r.literal = v
 	case kindBoolean, kindTypeTest:
 		b, ok := v.(bool)
 		if !ok {
 			bad("a boolean")
 			return
 		}
-		r.boolean = b
+		r.literal = b
 	case kindTimestamp:
 		s, _ := v.(string)
 		t, ok := parseTimestamp(s)
@@ -214,7 +213,7 @@ func parseOperand(d *dec, field string, r *choiceRule, v any) {
 			bad("an RFC 3339 timestamp such as \"2016-03-14T01:59:00Z\"")
 			return
 		}
-		r.ts = t
+		r.literal = t
 	}
 }
 
@@ -288,10 +287,11 @@ func (r *choiceRule) eval(s *scope, input any) (bool, *StateError) {
 	}
 	v, err := s.eval(r.variable, input)
 	if r.spec.kind == kindTypeTest {
+		want, _ := r.literal.(bool)
 		if err != nil {
-			return r.spec.cmp == "present" && !r.boolean, nil
+			return r.spec.cmp == "present" && !want, nil
 		}
-		return typeTest(r.spec.cmp, v) == r.boolean, nil
+		return typeTest(r.spec.cmp, v) == want, nil
 	}
 	if err != nil {
 		return false, runtimeErr("invalid path %s: the choice state's condition path references an invalid value", r.variable.raw)
@@ -300,20 +300,11 @@ func (r *choiceRule) eval(s *scope, input any) (bool, *StateError) {
 		str, ok := v.(string)
 		return ok && matchPattern(r.pattern, str), nil
 	}
-	var want any
-	switch {
-	case r.operand != nil:
+	want := r.literal
+	if r.operand != nil {
 		if want, err = s.eval(r.operand, input); err != nil {
 			return false, runtimeErr("invalid path %s: the choice state's condition path references an invalid value", r.operand.raw)
 		}
-	case r.spec.kind == kindString:
-		want = r.str
-	case r.spec.kind == kindNumber:
-		want = r.num
-	case r.spec.kind == kindBoolean:
-		want = r.boolean
-	case r.spec.kind == kindTimestamp:
-		want = r.ts
 	}
 	c, ok := compareValues(r.spec.kind, v, want)
 	if !ok {

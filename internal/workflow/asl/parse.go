@@ -1,9 +1,9 @@
 package asl
 
 import (
-	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -298,12 +298,5 @@ func parseTimestamp(s string) (time.Time, bool) {
 }
 
 func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
-
-var _ = fmt.Sprintf

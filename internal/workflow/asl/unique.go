@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -83,7 +85,7 @@ func duplicateKeys(data []byte, ps *problems) {
 // machine, nested branches and processors included, as the specification
 // requires.
 func checkUniqueNames(m *Machine, seen map[string]string, ps *problems) {
-	for _, name := range sortedStateNames(m) {
+	for _, name := range slices.Sorted(maps.Keys(m.States)) {
 		loc := join(m.Location, name)
 		if prev, dup := seen[name]; dup {
 			ps.add(loc, "", "the state name is also used by %q: state names must be unique in the whole state machine", prev)
@@ -98,12 +100,4 @@ func checkUniqueNames(m *Machine, seen map[string]string, ps *problems) {
 			checkUniqueNames(st.Processor, seen, ps)
 		}
 	}
-}
-
-func sortedStateNames(m *Machine) []string {
-	names := make(map[string]any, len(m.States))
-	for n := range m.States {
-		names[n] = nil
-	}
-	return sortedKeys(names)
 }
