@@ -296,9 +296,11 @@ func (c *GetTablesCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	rows := rowsOf(p.Tables, func(t client.Table) []string {
 		pii := 0
-		for _, col := range append(t.Columns, t.PartitionKeys...) {
-			if strings.EqualFold(col.Parameters["pii_flag"], "true") {
-				pii++
+		for _, cs := range [][]client.Column{t.Columns, t.PartitionKeys} {
+			for i := range cs {
+				if cs[i].PII() {
+					pii++
+				}
 			}
 		}
 		return []string{t.Name, t.TableType, strconv.Itoa(len(t.Columns)), strconv.Itoa(pii),

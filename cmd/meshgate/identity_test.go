@@ -71,6 +71,10 @@ func TestIdentityCLI(t *testing.T) {
 	if !strings.Contains(out, "member") {
 		t.Errorf("set-roles printed %q, want member", out)
 	}
+	out = must("", "user", "show", "--username", "sam")
+	if !strings.Contains(out, "sam") || !strings.Contains(out, "member") {
+		t.Errorf("user show printed %q, want sam, a member", out)
+	}
 	// A non-admin cannot onboard.
 	code, _, errOut := runCLI(t, srv.URL, token, "", "account", "onboard", "--id", "222233334444", "--name", "X")
 	if code == 0 || !strings.Contains(errOut, "forbidden") {

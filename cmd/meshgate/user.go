@@ -42,6 +42,14 @@ func (r UserRef) resolve(ctx context.Context, c *client.Client) (int64, error) {
 	return u.ID, nil
 }
 
+// find returns the user: fetched by id, or the one the username's lookup read.
+func (r UserRef) find(ctx context.Context, c *client.Client) (*mesh.User, error) {
+	if r.ID != 0 {
+		return c.GetUser(ctx, r.ID)
+	}
+	return c.FindUserByName(ctx, r.Username)
+}
+
 // UserCreateCmd creates a user.
 type UserCreateCmd struct {
 	Account  string   `required:"" help:"The user's account id."`
@@ -97,11 +105,7 @@ type UserShowCmd struct {
 
 // Run shows the user.
 func (c *UserShowCmd) Run(ctx context.Context, g *Globals) error {
-	id, err := c.resolve(ctx, g.Client())
-	if err != nil {
-		return err
-	}
-	u, err := g.Client().GetUser(ctx, id)
+	u, err := c.find(ctx, g.Client())
 	if err != nil {
 		return err
 	}

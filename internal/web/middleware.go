@@ -216,6 +216,9 @@ type requestState struct {
 // Middleware wraps next with request ids, panic recovery, security headers,
 // access logs and metrics.
 func Middleware(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
+	// The router puts the request's state in the context itself, with the
+	// actor, from the writer: one request copy for both.
+	_, router := next.(*Router)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -225,9 +228,7 @@ func Middleware(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
 		st := &requestState{info: requestInfo{id: id}, sw: statusWriter{ResponseWriter: w}, id: [1]string{id}}
 		info, sw := &st.info, &st.sw
 		sw.info = info
-		if _, ok := next.(*Router); !ok {
-			// The router puts the request's state in the context itself,
-			// with the actor, from the writer: one request copy for both.
+		if !router {
 			r = r.WithContext(context.WithValue(r.Context(), requestInfoKey, info))
 		}
 		ctx := r.Context()

@@ -72,9 +72,11 @@ func NewRouter(auth Authenticator, audit Auditor) *Router {
 
 // Handle registers h for "METHOD /path" behind policy.
 func (rt *Router) Handle(method, pattern string, policy Policy, h HandlerFunc) {
-	rt.routes = append(rt.routes, Route{Method: method, Pattern: pattern, Public: isPublic(policy)})
+	public := isPublic(policy)
+	rt.routes = append(rt.routes, Route{Method: method, Pattern: pattern, Public: public})
 	route := method + " " + pattern
-	rt.mux.Handle(route, rt.wrap(route, !strings.Contains(pattern, "{"), policy, h))
+	rt.mux.Handle(route, &routeHandler{rt: rt, route: &routeEntry{name: route}, policy: policy, public: public,
+		plain: !strings.Contains(pattern, "{"), h: h})
 }
 
 // HandleHTTP registers a plain http.Handler (metrics, static files) behind policy.
@@ -143,10 +145,6 @@ type routeHandler struct {
 	public bool // computed once: Public skips authentication
 	plain  bool // the pattern has no wildcards
 	h      HandlerFunc
-}
-
-func (rt *Router) wrap(route string, plain bool, policy Policy, h HandlerFunc) *routeHandler {
-	return &routeHandler{rt: rt, route: &routeEntry{name: route}, policy: policy, public: isPublic(policy), plain: plain, h: h}
 }
 
 func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -100,6 +100,31 @@ func keys(m any) []string {
 	return out
 }
 
+// callCase is one call of a table-driven test and the status and error
+// field it should answer with.
+type callCase struct {
+	name, token, method, path, body, ifMatch string
+	status                                   int
+	field                                    string
+}
+
+// runCalls makes each call, in order, as a subtest.
+func runCalls(t *testing.T, h http.Handler, tests []callCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hdr []string
+			if tt.ifMatch != "" {
+				hdr = []string{"If-Match", tt.ifMatch}
+			}
+			res := call(t, h, tt.token, tt.method, tt.path, tt.body, hdr...)
+			if res.status != tt.status || res.errField() != tt.field {
+				t.Errorf("got %d field %q (%s), want %d field %q", res.status, res.errField(), res.raw, tt.status, tt.field)
+			}
+		})
+	}
+}
+
 const seedDB = `{"Name": "sales", "Parameters": {"data_owner": "111122223333", "data_owner_name": "Sales", "pii_flag": "true"}}`
 
 func TestGlueDatabaseShapes(t *testing.T) {
@@ -132,11 +157,7 @@ func TestGlueDatabaseShapes(t *testing.T) {
 		t.Errorf("CreateTableDefaultPermissions: got %v, want []", db["CreateTableDefaultPermissions"])
 	}
 
-	tests := []struct {
-		name, token, method, path, body, ifMatch string
-		status                                   int
-		field                                    string
-	}{
+	runCalls(t, h, []callCase{
 		{"stale version", "admin", "PUT", "/api/v1/catalog/databases/sales?shape=glue", seedDB, `"1"`, 409, ""},
 		{"no version", "admin", "PUT", "/api/v1/catalog/databases/sales?shape=glue", seedDB, "", 400, "version"},
 		{"bad If-Match", "admin", "PUT", "/api/v1/catalog/databases/sales?shape=glue", seedDB, "abc", 400, "If-Match"},
@@ -152,19 +173,7 @@ func TestGlueDatabaseShapes(t *testing.T) {
 		{"missing", "admin", "GET", "/api/v1/catalog/databases/nope", "", "", 404, ""},
 		{"bad name", "admin", "GET", "/api/v1/catalog/databases/No%20Such", "", "", 400, "name"},
 		{"delete", "admin", "DELETE", "/api/v1/catalog/databases/sales", "", "", 204, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var hdr []string
-			if tt.ifMatch != "" {
-				hdr = []string{"If-Match", tt.ifMatch}
-			}
-			res := call(t, h, tt.token, tt.method, tt.path, tt.body, hdr...)
-			if res.status != tt.status || res.errField() != tt.field {
-				t.Errorf("got %d field %q (%s), want %d field %q", res.status, res.errField(), res.raw, tt.status, tt.field)
-			}
-		})
-	}
+	})
 }
 
 func TestGlueTableShapes(t *testing.T) {
@@ -206,11 +215,7 @@ func TestGlueTableShapes(t *testing.T) {
 		t.Errorf("meshgate shape: got %s", res.raw)
 	}
 
-	tests := []struct {
-		name, token, method, path, body, ifMatch string
-		status                                   int
-		field                                    string
-	}{
+	runCalls(t, h, []callCase{
 		{"column without type", "producer", "POST", "/api/v1/catalog/databases/sales/tables?shape=glue",
 			`{"Name": "t2", "StorageDescriptor": {"Columns": [{"Name": "a", "Type": "int"}, {"Name": "b"}]}}`, "", 400, "table_input.StorageDescriptor.Columns[1].Type"},
 		{"partition key name", "producer", "POST", "/api/v1/catalog/databases/sales/tables?shape=glue",
@@ -229,19 +234,7 @@ func TestGlueTableShapes(t *testing.T) {
 		{"delete database refused", "admin", "DELETE", "/api/v1/catalog/databases/sales", "", "", 409, ""},
 		{"bad force", "admin", "DELETE", "/api/v1/catalog/databases/sales?force=yes", "", "", 400, "force"},
 		{"delete database forced", "admin", "DELETE", "/api/v1/catalog/databases/sales?force=true", "", "", 204, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var hdr []string
-			if tt.ifMatch != "" {
-				hdr = []string{"If-Match", tt.ifMatch}
-			}
-			res := call(t, h, tt.token, tt.method, tt.path, tt.body, hdr...)
-			if res.status != tt.status || res.errField() != tt.field {
-				t.Errorf("got %d field %q (%s), want %d field %q", res.status, res.errField(), res.raw, tt.status, tt.field)
-			}
-		})
-	}
+	})
 }
 
 func TestBatchCreateTables(t *testing.T) {
