@@ -202,18 +202,9 @@ func createBatch(ctx context.Context, o *CatalogOptions, start, end int) error {
 
 // ClientTable converts a generated table to the client's shape.
 func ClientTable(t *mesh.Table) client.Table {
-	conv := func(cs []mesh.Column) []client.Column {
-		out := make([]client.Column, len(cs))
-		for i, c := range cs {
-			out[i] = client.Column{Name: c.Name, Type: c.Type, Comment: c.Comment, Parameters: c.Parameters}
-		}
-		return out
-	}
 	return client.Table{
 		Name: t.Name, Description: t.Description, TableType: t.TableType, Location: t.Location,
-		Format: client.StorageFormat{InputFormat: t.Format.InputFormat, OutputFormat: t.Format.OutputFormat,
-			SerDe: client.SerDe{Name: t.Format.SerDe.Name, SerializationLibrary: t.Format.SerDe.SerializationLibrary, Parameters: t.Format.SerDe.Parameters}},
-		Parameters: t.Parameters, Columns: conv(t.Columns), PartitionKeys: conv(t.PartitionKeys),
+		Format: t.Format, Parameters: t.Parameters, Columns: t.Columns, PartitionKeys: t.PartitionKeys,
 	}
 }
 
