@@ -82,23 +82,30 @@ func startCrashLoad(ctx context.Context, servers func() []*client.Client, sm str
 	return done
 }
 
+// waitExecutionsEnded waits until no execution of sm runs, failing the test
+// if some still do after within.
+func waitExecutionsEnded(t *testing.T, c *client.Client, sm string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		running, _, err := c.Executions(context.Background(), client.ExecutionFilter{StateMachine: sm, Status: "RUNNING", Limit: 1})
+		if err == nil && len(running) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("executions of %s still running %s after the load (err %v)", sm, within, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // checkCrashOutcome waits until no execution of sm runs, then checks every one
 // ended as it would have without crashes and every counter increment
 // happened exactly once.
 func checkCrashOutcome(t *testing.T, c *client.Client, sm string, n int) {
 	t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		running, _, err := c.Executions(ctx, client.ExecutionFilter{StateMachine: sm, Status: "RUNNING", Limit: 1})
-		if err == nil && len(running) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("executions still running 90s after the load (err %v)", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitExecutionsEnded(t, c, sm, 90*time.Second)
 	var all []*client.Execution
 	for token := ""; ; {
 		xs, next, err := c.Executions(ctx, client.ExecutionFilter{StateMachine: sm, Limit: 1000, PageToken: token})

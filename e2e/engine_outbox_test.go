@@ -84,17 +84,7 @@ func TestExternalTasksSurviveKills(t *testing.T) {
 		p.Kill(t)
 		p.Restart(t)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		running, _, err := c.Executions(ctx, client.ExecutionFilter{StateMachine: "notify", Status: "RUNNING", Limit: 1})
-		if err == nil && len(running) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("executions still running after 60s (err %v)", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitExecutionsEnded(t, c, "notify", 60*time.Second)
 	xs, _, err := c.Executions(ctx, client.ExecutionFilter{StateMachine: "notify", Limit: 1000})
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -160,8 +159,7 @@ func TestRefusesNewerSchema(t *testing.T) {
 // address it listens on (or, when another program holds the default port,
 // the address it tried) from its log.
 func TestListensOnLoopbackByDefault(t *testing.T) {
-	cmd := exec.Command(testbin.Build(t), "serve", "--data", t.TempDir())
-	cmd.Env = withoutMeshgateEnv()
+	cmd := testbin.Command(t, "serve", "--data", t.TempDir())
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -242,17 +240,6 @@ func get(t *testing.T, url, token string) (int, []byte) {
 		t.Fatalf("GET %s: read body: %v", url, err)
 	}
 	return resp.StatusCode, body
-}
-
-// withoutMeshgateEnv is this process's environment without MESHGATE_ variables.
-func withoutMeshgateEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "MESHGATE_") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 // TestHelpRunsNothing checks that --help describes a command and exits

@@ -22,8 +22,9 @@
 // 0), then Restart on the same address and store; Signal sends any signal
 // and returns the exit code; Replica starts a second server on the same
 // PostgreSQL database. For everything else: Run runs the binary without a
-// server (migrate, a serve that must refuse to start), Client is a Go API
-// client with the admin token, ResidentMemory reads the server's RSS, Logs
+// server (migrate, a serve that must refuse to start), Command gives the
+// process itself to a test that reads its output as it runs, Client is a Go
+// API client with the admin token, ResidentMemory reads the server's RSS, Logs
 // returns what it printed, and DataDir holds its files.
 // Packages using testbin may call Main from TestMain so that the built binary
 // is removed when the tests end:

@@ -95,6 +95,17 @@ type Result struct {
 	Code           int // exit code; -1 when killed
 }
 
+// Command returns the meshgate binary's command with args, ready to start,
+// in this process's environment without its MESHGATE_ variables: for tests
+// that read the output while the process runs, which Run cannot. The test
+// starts, signals and waits for it.
+func Command(t testing.TB, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(Build(t), args...)
+	cmd.Env = cleanEnv()
+	return cmd
+}
+
 // Run runs the meshgate binary with args and no server of its own: for
 // commands such as `migrate`, `version`, or a `serve` that must refuse to
 // start. It fails the test only if the binary cannot be run or times out.

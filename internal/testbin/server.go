@@ -72,8 +72,6 @@ type Server struct {
 	WorkDir string
 
 	bin      string
-	args     []string // serve and its flags but --addr
-	env      []string
 	extra    []string // Options.Args
 	extraEnv []string // Options.Env
 	logs     syncBuffer
@@ -120,13 +118,6 @@ func StartServer(t testing.TB, opts Options) *Server {
 	if s.Database == "" && opts.Postgres {
 		s.Database = postgresSchemaURL(t)
 	}
-	s.env = append(cleanEnv(), "MESHGATE_BOOTSTRAP_TOKEN="+s.Token)
-	if s.Database != "" {
-		s.env = append(s.env, "MESHGATE_DATABASE="+s.Database)
-	}
-	s.env = append(s.env, opts.Env...)
-	s.args = append([]string{"serve", "--data", s.DataDir}, opts.Args...)
-
 	t.Cleanup(func() {
 		if s.Running() {
 			s.terminate()
@@ -152,10 +143,13 @@ func StartServer(t testing.TB, opts Options) *Server {
 
 // start runs the server process and waits for readiness.
 func (s *Server) start() error {
-	args := append([]string{}, s.args...)
-	args = append(args, "--addr", s.Addr)
-	cmd := exec.Command(s.bin, args...)
-	cmd.Env = s.env
+	args := append([]string{"serve", "--data", s.DataDir}, s.extra...)
+	cmd := exec.Command(s.bin, append(args, "--addr", s.Addr)...)
+	cmd.Env = append(cleanEnv(), "MESHGATE_BOOTSTRAP_TOKEN="+s.Token)
+	if s.Database != "" {
+		cmd.Env = append(cmd.Env, "MESHGATE_DATABASE="+s.Database)
+	}
+	cmd.Env = append(cmd.Env, s.extraEnv...)
 	cmd.Stdout = &s.logs
 	cmd.Stderr = &s.logs
 	if err := cmd.Start(); err != nil {

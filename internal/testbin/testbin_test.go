@@ -51,6 +51,20 @@ func TestRun(t *testing.T) {
 	}
 }
 
+func TestCommand(t *testing.T) {
+	t.Setenv("MESHGATE_ADDR", "127.0.0.1:1")
+	cmd := testbin.Command(t, "version")
+	for _, kv := range cmd.Env {
+		if strings.HasPrefix(kv, "MESHGATE_") {
+			t.Errorf("environment: got %q, want no MESHGATE_ variables", kv)
+		}
+	}
+	out, err := cmd.Output()
+	if err != nil || !strings.HasPrefix(string(out), "meshgate ") {
+		t.Errorf("version: got %q, %v; want meshgate's version", out, err)
+	}
+}
+
 func TestServerLifecycle(t *testing.T) {
 	srv := testbin.StartServer(t, testbin.Options{})
 	ctx := context.Background()
