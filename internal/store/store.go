@@ -31,6 +31,12 @@ type Store interface {
 // Tx is one transaction. Its methods return *mesh.Error values for expected
 // failures (ENOTFOUND, ECONFLICT, ...) and wrap anything else.
 type Tx interface {
+	// AfterCommit runs fn once the transaction has committed (a read
+	// transaction: once it has ended without error), in the goroutine that
+	// ran it, after the store is free again; not at all when it rolls back.
+	// Services bring in-memory state in line with what is now durable.
+	AfterCommit(fn func())
+
 	AccountTx
 	AuthTx
 	AuditTx

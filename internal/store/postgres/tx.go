@@ -9,8 +9,19 @@ import (
 
 // Tx is a PostgreSQL transaction. Each area's methods live in the file named after it.
 type Tx struct {
-	tx  pgx.Tx
-	now func() time.Time
+	tx    pgx.Tx
+	now   func() time.Time
+	after []func()
 }
 
 var _ store.Tx = (*Tx)(nil)
+
+// AfterCommit runs fn once the transaction has committed.
+func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
+
+// committed runs what waited for the commit.
+func (tx *Tx) committed() {
+	for _, fn := range tx.after {
+		fn()
+	}
+}

@@ -157,12 +157,14 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(stor
 		return err
 	}
 	if readOnly {
-		return sqlTx.Rollback()
-	}
-	if err := sqlTx.Commit(); err != nil {
+		err = sqlTx.Rollback()
+	} else if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
-	return nil
+	if err == nil {
+		tx.committed()
+	}
+	return err
 }
 
 // Migrate applies pending migrations; Open already does.

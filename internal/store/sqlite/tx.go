@@ -10,11 +10,22 @@ import (
 
 // Tx is a SQLite transaction. Each area's methods live in the file named after it.
 type Tx struct {
-	tx  *sql.Tx
-	now func() time.Time
+	tx    *sql.Tx
+	now   func() time.Time
+	after []func()
 }
 
 var _ store.Tx = (*Tx)(nil)
+
+// AfterCommit runs fn once the transaction has committed.
+func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
+
+// committed runs what waited for the commit.
+func (tx *Tx) committed() {
+	for _, fn := range tx.after {
+		fn()
+	}
+}
 
 // timeFormat stores times as sortable UTC text.
 const timeFormat = "2006-01-02T15:04:05.000000000Z"
