@@ -12,7 +12,7 @@ import (
 // (table empty) or table: grants, and through them shares, links and what
 // was granted from them; each revocation is audited. The catalog calls it
 // inside its delete transaction. Until that commits, the index already
-// denies the resource (failing closed), and the next Refresh reloads.
+// denies the resource (failing closed); see settleAfter for the rest.
 func (s *Service) OnCatalogDelete(ctx context.Context, tx store.Tx, database, table string) error {
 	c := newChanges()
 	if err := c.bump(ctx, tx); err != nil {
@@ -56,7 +56,7 @@ func (s *Service) OnCatalogDelete(ctx context.Context, tx store.Tx, database, ta
 	for _, l := range c.unlinked {
 		s.index.RemoveLink(l)
 	}
-	s.dirty.Store(true)
+	s.settleAfter(ctx, tx)
 	return nil
 }
 
@@ -95,7 +95,7 @@ func (s *Service) OnAccountDelete(ctx context.Context, tx store.Tx, accountID st
 	for _, l := range c.unlinked {
 		s.index.RemoveLink(l)
 	}
-	s.dirty.Store(true)
+	s.settleAfter(ctx, tx)
 	return removed, nil
 }
 
@@ -132,4 +132,18 @@ func (s *Service) Dependents(ctx context.Context, tx store.Tx, accountID string)
 		}
 	}
 	return out, nil
+}
+
+// settleAfter follows a hook that changed the index inside the caller's
+// transaction. The index is marked for a reload, which the next tick does if
+// the transaction rolls back; once it commits, the index is refreshed before
+// the deletion is acknowledged, since a refresh that ran while the
+// transaction was open read the grants it was removing.
+func (s *Service) settleAfter(ctx context.Context, tx store.Tx) {
+	s.dirty.Store(true)
+	tx.AfterCommit(func() {
+		if err := s.Refresh(context.WithoutCancel(ctx)); err != nil {
+			s.dirty.Store(true) // the next tick tries again
+		}
+	})
 }

@@ -616,6 +616,44 @@ func TestCatalogDeleteRevokes(t *testing.T) {
 	})
 }
 
+// TestDeletionsHoldAgainstRefreshes: a refresh that runs while a deletion's
+// transaction is still open (on a notice of another change, say) reloads
+// the grants the deletion is removing; once the deletion commits, the index
+// denies again before the deletion is acknowledged.
+func TestDeletionsHoldAgainstRefreshes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		delete func(f *fixture, tx store.Tx) error
+	}{
+		{"catalog delete", func(f *fixture, tx store.Tx) error {
+			return f.svc.OnCatalogDelete(producerAdmin, tx, "sales", "orders")
+		}},
+		{"account delete", func(f *fixture, tx store.Tx) error {
+			_, err := f.svc.OnAccountDelete(meshAdmin, tx, sibling)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, s store.Store) {
+				f := newFixture(t, s)
+				f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
+				err := s.Update(context.Background(), func(tx store.Tx) error {
+					if err := tc.delete(f, tx); err != nil {
+						return err
+					}
+					return f.svc.Refresh(context.Background())
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f.allowed(sibling, mesh.PermSelect, orders()) {
+					t.Error("after the deletion committed: got allowed, want denied")
+				}
+			})
+		})
+	}
+}
+
 // TestListGrantsPagesWhatIsVisible: a caller who sees only some grants gets
 // full pages of them, each once, and none of the others.
 func TestListGrantsPagesWhatIsVisible(t *testing.T) {
