@@ -144,11 +144,10 @@ func (s *Service) authority(ctx context.Context, tx store.Tx, a *mesh.Actor, own
 	}
 	var missing string
 	for _, c := range candidates {
-		held, err := tx.FindGrants(ctx, store.GrantFilter{Principal: c, Database: r.Database})
+		n, err := heldNode(ctx, tx, c, r.Database)
 		if err != nil {
 			return "", err
 		}
-		n := grantNode(held, r.Database)
 		missing = ""
 		for _, p := range need.List() {
 			if ids, _ := n.decide(p, r, true); ids == nil {
@@ -356,12 +355,25 @@ func (s *Service) cascade(ctx context.Context, tx store.Tx, c *changes, holder m
 	if err != nil || len(derived) == 0 {
 		return err
 	}
-	held, err := tx.FindGrants(ctx, store.GrantFilter{Principal: holder, Database: database})
+	n, err := heldNode(ctx, tx, holder, database)
 	if err != nil {
 		return err
 	}
-	n := grantNode(held, database)
+	shrunk := false
 	for _, g := range derived {
+		if shrunk {
+			// The last shrink's cascade may have come back round to holder
+			// (alice grants carol, carol grants alice) and changed holder's
+			// grants or this one: work from what it left.
+			if g, err = tx.FindGrantByID(ctx, g.ID); mesh.IsCode(err, mesh.ENOTFOUND) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			if n, err = heldNode(ctx, tx, holder, database); err != nil {
+				return err
+			}
+		}
 		// A derived ALL is checked permission by permission, so that it
 		// keeps what holder can still grant.
 		valid := ValidPermissions(g.Resource.Kind())
@@ -381,8 +393,18 @@ func (s *Service) cascade(ctx context.Context, tx store.Tx, c *changes, holder m
 		if err := s.saveShrunk(ctx, tx, c, g, "access.revoke-cascade", detail); err != nil {
 			return err
 		}
+		shrunk = true
 	}
 	return nil
+}
+
+// heldNode reads what holder holds in database, for deciding what it may grant.
+func heldNode(ctx context.Context, tx store.Tx, holder mesh.Principal, database string) (*node, error) {
+	held, err := tx.FindGrants(ctx, store.GrantFilter{Principal: holder, Database: database})
+	if err != nil {
+		return nil, err
+	}
+	return grantNode(held, database), nil
 }
 
 // deleteGrant removes a whole grant for a reason (a catalog delete, an

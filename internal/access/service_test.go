@@ -67,7 +67,7 @@ func newFixtureConfig(t *testing.T, s store.Store, cfg access.Config) *fixture {
 	accts.AddAccount(central, org, "admin")
 	accts.AddAccount(producer, org, "padmin", "bob")
 	accts.AddAccount(outsider, otherOrg, "oadmin", aliceName)
-	accts.AddAccount(sibling, org, "sadmin", aliceName, "carol")
+	accts.AddAccount(sibling, org, "sadmin", aliceName, "carol", "dave")
 	clock := mesh.NewFakeClock(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
 	svc := access.NewService(s, clock, cfg, cat, accts)
 	if err := svc.Load(context.Background()); err != nil {
@@ -612,6 +612,62 @@ func TestCatalogDeleteRevokes(t *testing.T) {
 		links, _ := f.svc.ListLinks(meshAdmin, "")
 		if len(links) != 0 {
 			t.Errorf("got %d links after the database's deletion, want 0", len(links))
+		}
+	})
+}
+
+// TestCascadeComingBackRound: a cascade that comes back round to the holder
+// it started from (alice grants carol, carol grants alice) shrinks the
+// holder's other derived grants itself; the outer cascade then works from
+// what the inner one left, not from what it read before.
+func TestCascadeComingBackRound(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		alice, carol, dave := sibling+"/"+aliceName, sibling+"/carol", sibling+"/dave"
+		asAlice, asCarol := as(sibling, aliceName, mesh.RoleMember), as(sibling, "carol", mesh.RoleMember)
+		both := set(mesh.PermSelect, mesh.PermInsert)
+		f.grant(producerAdmin, in(sibling, orders(), both, both))
+		f.grant(siblingAdmin, in(alice, orders(), both, both))
+		f.grant(asAlice, in(carol, orders(), both, both))
+		f.grant(asCarol, in(alice, orders("id"), set(mesh.PermSelect), set(mesh.PermSelect)))
+		f.grant(asAlice, in(dave, orders(), set(mesh.PermSelect), 0))
+
+		// alice loses the grant option for SELECT on the whole table: carol
+		// loses SELECT, so alice loses the column grant carol made, and with
+		// it dave's SELECT.
+		if _, err := f.svc.Revoke(siblingAdmin, access.GrantInput{Principal: mesh.Principal(alice), Resource: orders(), Grantable: set(mesh.PermSelect)}); err != nil {
+			t.Fatalf("revoke: %v", err)
+		}
+		for _, tc := range []struct {
+			principal string
+			r         mesh.Resource
+			want      mesh.Permissions
+		}{
+			{alice, orders(), both},
+			{alice, orders("id"), 0},
+			{carol, orders(), set(mesh.PermInsert)},
+			{dave, orders(), 0},
+		} {
+			var got mesh.Permissions
+			err := s.View(context.Background(), func(tx store.Tx) error {
+				g, err := tx.FindGrantByResource(context.Background(), mesh.Principal(tc.principal), tc.r)
+				if mesh.IsCode(err, mesh.ENOTFOUND) {
+					return nil
+				}
+				if g != nil {
+					got = g.Permissions
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("%s on %s: got %s, want %s", tc.principal, tc.r, got, tc.want)
+			}
+		}
+		if f.allowed(dave, mesh.PermSelect, orders()) {
+			t.Error("dave after the cascade: got allowed, want denied")
 		}
 	})
 }
