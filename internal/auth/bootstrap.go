@@ -35,6 +35,18 @@ type Bootstrap struct {
 // admin, for automation. On a store with users it does nothing.
 func (s *Service) Bootstrap(ctx context.Context, dataDir, token string) (*Bootstrap, error) {
 	ctx = mesh.NewContext(ctx, mesh.SystemActor(s.opts.CentralAccountID))
+	// Most starts find users: they skip the password hash, which is hashed
+	// outside the write transaction below so as not to hold the store.
+	var users int
+	if err := s.store.View(ctx, func(tx store.Tx) (err error) {
+		users, err = tx.CountUsers(ctx)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	if users > 0 {
+		return &Bootstrap{}, nil
+	}
 	password := TemporaryPassword()
 	hash := s.hash(password)
 	now := s.clock.Now()
