@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"runtime/pprof"
 	"runtime/trace"
@@ -23,10 +22,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/server"
 	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/postgres"
 )
 
 // AuthorizeOptions shape an authorization load.
@@ -433,31 +432,12 @@ func (c *authorizeConn) post(body []byte) ([]byte, error) {
 // authorizeSchema creates a schema of its own for the load and returns the
 // URL that uses it and a function that drops it.
 func authorizeSchema(ctx context.Context, dbURL string) (string, func(), error) {
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("connect to postgres: %w", err)
-	}
-	defer conn.Close(ctx)
 	schema := "meshgate_load_" + authorizeToken(6)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return "", nil, fmt.Errorf("create schema: %w", err)
-	}
-	u, err := url.Parse(dbURL)
+	u, err := postgres.SchemaURL(ctx, dbURL, schema)
 	if err != nil {
 		return "", nil, err
 	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	drop := func() {
-		c, err := pgx.Connect(context.WithoutCancel(ctx), dbURL)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.WithoutCancel(ctx))
-		c.Exec(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE")
-	}
-	return u.String(), drop, nil
+	return u, func() { postgres.DropSchema(context.WithoutCancel(ctx), dbURL, schema) }, nil
 }
 
 func authorizeToken(n int) string {

@@ -3,14 +3,12 @@ package testbin
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -20,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/meshgate/meshgate/client"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
@@ -116,7 +113,7 @@ func StartServer(t testing.TB, opts Options) *Server {
 		s.Token = randomToken()
 	}
 	if s.Database == "" && opts.Postgres {
-		s.Database = postgresSchemaURL(t)
+		s.Database = storetest.PostgresSchemaURL(t)
 	}
 	t.Cleanup(func() {
 		if s.Running() {
@@ -373,32 +370,6 @@ func freeAddr(t testing.TB) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
-}
-
-// postgresSchemaURL creates a fresh schema on the test PostgreSQL server,
-// dropped when the test ends, and returns a URL whose search_path selects it.
-func postgresSchemaURL(t testing.TB) string {
-	t.Helper()
-	base := storetest.PostgresURL(t)
-	schema := storetest.NewSchemaName(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", storetest.PostgresURLEnv, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("create schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() { storetest.DropSchema(t, base, schema) })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", storetest.PostgresURLEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // cleanEnv returns this process's environment without MESHGATE_ variables,

@@ -20,14 +20,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/meshgate/meshgate/client"
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -78,7 +76,7 @@ func New(t testing.TB, opts Options) (*Server, *client.Client) {
 			cfg.Synchronous = "NORMAL"
 		}
 	case "postgres":
-		cfg.DatabaseURL = postgresURL(t)
+		cfg.DatabaseURL = storetest.PostgresSchemaURL(t)
 	default:
 		t.Fatalf("servertest: unknown store %q", opts.Store)
 	}
@@ -135,32 +133,6 @@ func (s *Server) BootstrapPassword(t testing.TB) string {
 	}
 	t.Fatalf("servertest: no password in %s", auth.BootstrapFile)
 	return ""
-}
-
-// postgresURL creates a fresh schema for the test and returns a URL whose
-// connections use it; the schema is dropped when the test ends.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	base := storetest.PostgresURL(t)
-	schema := storetest.NewSchemaName(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("servertest: connect to postgres: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("servertest: create schema: %v", err)
-	}
-	t.Cleanup(func() { storetest.DropSchema(t, base, schema) })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("servertest: parse %s: %v", storetest.PostgresURLEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func randomHex(n int) string {

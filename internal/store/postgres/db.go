@@ -69,18 +69,6 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	return db, nil
 }
 
-func createSchema(ctx context.Context, url, schema string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return fmt.Errorf("postgres: connect: %w", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		return fmt.Errorf("postgres: create schema %s: %w", schema, err)
-	}
-	return nil
-}
-
 // Pool exposes the connection pool, for the engine's listeners and for tests.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 

@@ -17,7 +17,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/postgres"
@@ -138,15 +137,24 @@ func NewSchemaName(t testing.TB) string {
 
 // DropSchema removes a test's schema.
 func DropSchema(t testing.TB, url, schema string) {
-	conn, err := pgx.Connect(context.Background(), url)
+	if err := postgres.DropSchema(context.Background(), url, schema); err != nil {
+		t.Error(err)
+	}
+}
+
+// PostgresSchemaURL creates a fresh schema on the test PostgreSQL server,
+// dropped when the test ends, and returns a URL whose connections use it:
+// for servers, in this process or another, that open the store themselves.
+func PostgresSchemaURL(t testing.TB) string {
+	t.Helper()
+	base := PostgresURL(t)
+	schema := NewSchemaName(t)
+	u, err := postgres.SchemaURL(context.Background(), base, schema)
 	if err != nil {
-		t.Errorf("drop schema %s: %v", schema, err)
-		return
+		t.Fatalf("%s: %v", PostgresURLEnv, err)
 	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-		t.Errorf("drop schema %s: %v", schema, err)
-	}
+	t.Cleanup(func() { DropSchema(t, base, schema) })
+	return u
 }
 
 // RequireEnv names the environment variable listing components a run must
