@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -102,7 +103,7 @@ func testAccount(t *testing.T, open Opener) {
 					}
 					return err
 				})
-				if !identityEqual(got, tt.want) {
+				if !slices.Equal(got, tt.want) {
 					t.Errorf("got %v, want %v", got, tt.want)
 				}
 			})
@@ -163,16 +164,4 @@ func testAccount(t *testing.T, open Opener) {
 			return nil
 		})
 	})
-}
-
-func identityEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -65,7 +66,7 @@ func testAuth(t *testing.T, open Opener) {
 			if err != nil {
 				return err
 			}
-			if hash != "hash-of-bob" || u.ID != bob.ID || u.AccountID != "111122223333" || !identityEqual(u.Roles, []string{"approver", "member"}) ||
+			if hash != "hash-of-bob" || u.ID != bob.ID || u.AccountID != "111122223333" || !slices.Equal(u.Roles, []string{"approver", "member"}) ||
 				!u.MustChangePassword || u.Email != "bob@example.com" || !u.CreatedAt.Equal(identityBase) || u.LastLoginAt != nil {
 				t.Errorf("got %+v with hash %q, want bob as created with hash-of-bob", u, hash)
 			}
@@ -101,7 +102,7 @@ func testAuth(t *testing.T, open Opener) {
 					}
 					return err
 				})
-				if !identityEqual(got, tt.want) {
+				if !slices.Equal(got, tt.want) {
 					t.Errorf("got %v, want %v", got, tt.want)
 				}
 			})
@@ -129,7 +130,7 @@ func testAuth(t *testing.T, open Opener) {
 			if err != nil {
 				return err
 			}
-			if !identityEqual(u.Roles, []string{"member"}) || u.Email != "" || u.MustChangePassword || u.LastLoginAt == nil || !u.LastLoginAt.Equal(later) || !u.UpdatedAt.Equal(later) {
+			if !slices.Equal(u.Roles, []string{"member"}) || u.Email != "" || u.MustChangePassword || u.LastLoginAt == nil || !u.LastLoginAt.Equal(later) || !u.UpdatedAt.Equal(later) {
 				t.Errorf("got %+v, want roles [member], no email, no password change, last login %v", u, later)
 			}
 			c, hash, err := tx.FindUserByUsername(ctx, "cat")

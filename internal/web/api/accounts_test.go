@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/meshgate/meshgate/client"
@@ -23,18 +24,6 @@ func wantAPIError(t *testing.T, err error, status int, code, field string) {
 	if e.Status != status || e.Code != code || e.Field != field {
 		t.Fatalf("got %d %s field %q (%s), want %d %s field %q", e.Status, e.Code, e.Field, e.Message, status, code, field)
 	}
-}
-
-func identEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestAccounts(t *testing.T) {
@@ -101,7 +90,7 @@ func TestAccounts(t *testing.T) {
 					t.Errorf("got %+v, want central/admin with a request id and address", e)
 				}
 			}
-			if want := []string{"account.offboard", "account.update", "account.onboard"}; !identEqual(actions, want) {
+			if want := []string{"account.offboard", "account.update", "account.onboard"}; !slices.Equal(actions, want) {
 				t.Errorf("got %v, want %v", actions, want)
 			}
 		})

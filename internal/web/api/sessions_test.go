@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -281,7 +282,7 @@ func TestAuditAPI(t *testing.T) {
 		o.NextToken = page.NextToken
 	}
 	want := []string{"account/acct-4", "account/acct-3", "account/acct-2", "account/acct-1", "account/acct-0"}
-	if !identEqual(got, want) {
+	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 	rejected, err := admin.ListAudit(ctx, client.AuditFilter{Result: mesh.EUNAUTHORIZED}, client.ListOptions{})
