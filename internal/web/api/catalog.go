@@ -329,19 +329,8 @@ func (h *catalogHandlers) updateDatabase(w http.ResponseWriter, r *http.Request)
 	return nil
 }
 
-func forceParam(r *http.Request) (bool, error) {
-	switch s := r.URL.Query().Get("force"); s {
-	case "", "false":
-		return false, nil
-	case "true":
-		return true, nil
-	default:
-		return false, mesh.Invalid("force", "must be true or false")
-	}
-}
-
 func (h *catalogHandlers) deleteDatabase(w http.ResponseWriter, r *http.Request) error {
-	force, err := forceParam(r)
+	force, err := identBool(r, "force")
 	if err != nil {
 		return err
 	}

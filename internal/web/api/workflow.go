@@ -138,7 +138,11 @@ func (h *workflowHandlers) getStateMachine(w http.ResponseWriter, r *http.Reques
 }
 
 func (h *workflowHandlers) deleteStateMachine(w http.ResponseWriter, r *http.Request) error {
-	if err := h.e.DeleteStateMachine(r.Context(), r.PathValue("name"), mesh.ParseBool(r.URL.Query().Get("force"))); err != nil {
+	force, err := identBool(r, "force")
+	if err != nil {
+		return err
+	}
+	if err := h.e.DeleteStateMachine(r.Context(), r.PathValue("name"), force); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

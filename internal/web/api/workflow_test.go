@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -114,6 +115,10 @@ func TestWorkflowAPI(t *testing.T) {
 		}
 		if rs, err := c.TaskResources(ctx); err != nil || !slices.Contains(rs, "meshgate:http:invoke") {
 			t.Errorf("task resources: got %v %v, want meshgate:http:invoke among them", rs, err)
+		}
+		err = c.Do(ctx, "DELETE", "/api/v1/state-machines/hello", url.Values{"force": {"maybe"}}, nil, nil)
+		if e := wantStatus(t, err, 400); e.Field != "force" {
+			t.Errorf("delete with force=maybe: got field %q, want force", e.Field)
 		}
 		if err := c.DeleteStateMachine(ctx, "hello", false); err != nil {
 			t.Errorf("delete: %v", err)
