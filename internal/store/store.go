@@ -24,6 +24,10 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Dialect names the implementation: "sqlite" or "postgres".
 	Dialect() string
+	// Transient reports whether err, from this store, is a conflict the
+	// database broke by aborting this side (a deadlock, a serialization
+	// failure): the same work, run again, may succeed.
+	Transient(err error) bool
 	// Close releases the store's connections.
 	Close() error
 }

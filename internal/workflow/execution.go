@@ -152,17 +152,6 @@ func (q *commitQueue) drain() {
 	q.mu.Unlock()
 }
 
-// transient reports whether a transaction failed only because it met
-// another (PostgreSQL's deadlock and serialization failures) and may be
-// run again as it is.
-func transient(err error) bool {
-	if err == nil {
-		return false
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "(SQLSTATE 40P01)") || strings.Contains(msg, "(SQLSTATE 40001)")
-}
-
 // errStartRace reports that another replica took an execution name
 // between the check and the insert of a start batch.
 var errStartRace = errors.New("a concurrent start took an execution name")
@@ -174,7 +163,7 @@ var errStartRace = errors.New("a concurrent start took an execution name")
 func (e *Engine) commitStarts(batch []*startRequest) {
 	now := e.clock.Now()
 	outbox, err := e.commitStartBatch(batch, now, false)
-	for try := 0; try < 5 && (errors.Is(err, errStartRace) || transient(err)); try++ {
+	for try := 0; try < 5 && (errors.Is(err, errStartRace) || e.store.Transient(err)); try++ {
 		outbox, err = e.commitStartBatch(batch, now, true)
 	}
 	if err != nil {

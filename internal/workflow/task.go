@@ -69,7 +69,7 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 	}
 	result, err := txFn(s.ctx, s.tx, call.Input)
 	if err != nil {
-		if atomic && transient(err) {
+		if atomic && s.e.store.Transient(err) {
 			return err
 		}
 		if !atomic {
@@ -80,7 +80,7 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 		if s.ctx.Err() != nil {
 			return s.ctx.Err()
 		}
-		if transient(err) {
+		if s.e.store.Transient(err) {
 			// the store, not the task, failed: the whole transition runs again
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -74,6 +75,12 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
 // Dialect returns "postgres".
 func (db *DB) Dialect() string { return "postgres" }
+
+// Transient reports a deadlock (40P01) or a serialization failure (40001).
+func (db *DB) Transient(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
 
 // Ping checks the server is reachable.
 func (db *DB) Ping(ctx context.Context) error {

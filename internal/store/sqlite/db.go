@@ -117,6 +117,10 @@ func (db *DB) Path() string { return db.path }
 // Dialect returns "sqlite".
 func (db *DB) Dialect() string { return "sqlite" }
 
+// Transient is always false: writes go through one connection, so no two
+// transactions conflict, and a locked file is waited for (busy_timeout).
+func (db *DB) Transient(error) bool { return false }
+
 // Ping checks both pools.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.writer.PingContext(ctx); err != nil {
