@@ -338,19 +338,3 @@ func requireMeshAdmin(ctx context.Context, what string) error {
 	}
 	return nil
 }
-
-// InCentralOrganization reports, inside tx, whether accountID belongs to the
-// central account's organization, so that shares reach it without an
-// invitation. Without a central organization, no account is in it.
-// Errors: ENOTFOUND (account).
-func (s *Service) InCentralOrganization(ctx context.Context, tx store.Tx, accountID string) (bool, error) {
-	central, err := tx.FindAccountByID(ctx, s.central.ID)
-	if err != nil {
-		return false, err
-	}
-	a, err := tx.FindAccountByID(ctx, accountID)
-	if err != nil {
-		return false, err
-	}
-	return central.Organization != "" && a.Organization == central.Organization, nil
-}

@@ -145,50 +145,6 @@ func TestOnboardAndUpdate(t *testing.T) {
 	})
 }
 
-func TestInCentralOrganization(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s store.Store) {
-		ctx := context.Background()
-		svc, _ := newService(t, s, "o-example")
-		for _, a := range []*mesh.Account{salesAccount(), {ID: "222233334444", Name: "M", Organization: "o-other"}, {ID: "partner", Name: "P"}} {
-			if err := svc.CreateAccount(meshAdmin, a); err != nil {
-				t.Fatal(err)
-			}
-		}
-		tests := []struct {
-			id   string
-			want bool
-			code string
-		}{
-			{"111122223333", true, ""},
-			{"222233334444", false, ""},
-			{"partner", false, ""},
-			{"999999999999", false, mesh.ENOTFOUND},
-		}
-		for _, tt := range tests {
-			s.View(ctx, func(tx store.Tx) error {
-				got, err := svc.InCentralOrganization(ctx, tx, tt.id)
-				if got != tt.want || mesh.ErrorCode(err) != tt.code {
-					t.Errorf("%s: got %v, %v; want %v, %q", tt.id, got, err, tt.want, tt.code)
-				}
-				return nil
-			})
-		}
-		// Without a central organization, no account is in it.
-		bare := account.NewService(s, nil, account.Central{ID: "central"})
-		s.Update(ctx, func(tx store.Tx) error {
-			c, _ := tx.FindAccountByID(ctx, "central")
-			c.Organization = ""
-			return tx.UpdateAccount(ctx, c)
-		})
-		s.View(ctx, func(tx store.Tx) error {
-			if got, err := bare.InCentralOrganization(ctx, tx, "partner"); got || err != nil {
-				t.Errorf("got %v, %v; want false without an organization", got, err)
-			}
-			return nil
-		})
-	})
-}
-
 func TestOffboard(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()

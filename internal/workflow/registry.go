@@ -32,7 +32,6 @@ type TaskMeta struct {
 	// state and attempt. Receivers use it to drop duplicates.
 	DedupeKey   string
 	ExecutionID string
-	State       string
 }
 
 // TaskError is a task failure with the error name Retry and Catch match on.
