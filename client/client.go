@@ -6,8 +6,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -100,7 +102,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return c.unreachable(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
@@ -114,6 +116,35 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return fmt.Errorf("decode %s %s response: %w", method, path, err)
 	}
 	return nil
+}
+
+// UnreachableError means that no server answered at the client's endpoint:
+// nothing listens there, or the host is unknown or unreachable. The request
+// was never sent, so it changed nothing.
+type UnreachableError struct {
+	Endpoint string
+	Err      error // the dial error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("no meshgate server at %s (%v)", e.Endpoint, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// unreachable turns a failed dial into *UnreachableError; other transport
+// errors (a reset or a timeout after the request went out) stay as they are,
+// since the server may have acted on the request.
+func (c *Client) unreachable(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		cause := op.Err
+		if cause == nil {
+			cause = op
+		}
+		return &UnreachableError{Endpoint: c.endpoint, Err: cause}
+	}
+	return err
 }
 
 func decodeError(resp *http.Response) error {

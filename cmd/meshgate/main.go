@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/server"
 )
 
 func main() {
@@ -53,9 +56,6 @@ type CLI struct {
 	Load       LoadCmd       `cmd:"" help:"Load a server and measure it."`
 }
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 // exit carries an exit code requested by the parser (after --help, say) out
 // of kong, which would otherwise call os.Exit in the middle of a test.
 type exit int
@@ -94,17 +94,18 @@ func (m *Main) Run(ctx context.Context, args []string) (code int) {
 	}
 	cli.Globals.stdout, cli.Globals.stderr = m.Stdout, m.Stderr
 	if err := kctx.Run(&cli.Globals); err != nil {
-		fmt.Fprintln(m.Stderr, "meshgate:", err)
+		fmt.Fprintln(m.Stderr, "meshgate:", explain(err))
 		return 1
 	}
 	return 0
 }
 
-// VersionCmd prints the version.
-type VersionCmd struct{}
-
-// Run prints the version.
-func (VersionCmd) Run(g *Globals) error {
-	_, err := fmt.Fprintln(g.stdout, "meshgate", version)
-	return err
+// explain words an error for the person at the terminal: with no server at
+// the endpoint, what to do about it rather than Go's dial error.
+func explain(err error) string {
+	var down *client.UnreachableError
+	if errors.As(err, &down) {
+		return fmt.Sprintf("%v; start one with `%s serve` or point --endpoint (MESHGATE_ENDPOINT) at one", down, server.CLICommand())
+	}
+	return err.Error()
 }

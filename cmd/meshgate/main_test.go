@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"strings"
 	"testing"
 )
@@ -37,5 +38,30 @@ func TestHelpDoesNotRun(t *testing.T) {
 		if strings.Contains(errOut.String(), "connection refused") {
 			t.Errorf("%v: the command ran: %s", tt.args, errOut.String())
 		}
+	}
+}
+
+// TestNoServer checks that a command finding no server at --endpoint says so
+// and what to do, instead of printing Go's dial error.
+func TestNoServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "http://" + ln.Addr().String()
+	ln.Close()
+	var out, errOut bytes.Buffer
+	code := (&Main{Stdout: &out, Stderr: &errOut}).Run(context.Background(), []string{"--endpoint", endpoint, "account", "list"})
+	if code != 1 {
+		t.Errorf("exit code: got %d, want 1", code)
+	}
+	got := errOut.String()
+	for _, want := range []string{"meshgate: no meshgate server at " + endpoint + " (", "serve` or point --endpoint (MESHGATE_ENDPOINT) at one"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("stderr: got %q, want it to contain %q", got, want)
+		}
+	}
+	if strings.Contains(got, "dial tcp") || strings.Contains(got, "Get \"") {
+		t.Errorf("stderr: got %q, want no Go dial error", got)
 	}
 }
