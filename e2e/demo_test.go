@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,9 +76,10 @@ func TestServeDemo(t *testing.T) {
 		t.Errorf("orders pii columns: got %v, want [customer_email]", piiCols)
 	}
 
-	// A demo user signs in with the password from demo-users.txt, as the
-	// README says, and reads the catalog with the token it gets.
-	token := demoLogin(t, srv, "111122223333", "sales-admin")
+	// A demo user signs in with the password from demo-users.txt, running
+	// the command the start log gives, and reads the catalog with the token
+	// it gets.
+	token := signInAsLogged(t, srv, users)
 	out, err = srv.CLIWith(t, testbin.CLIOptions{Token: token}, "catalog", "get-database", "--name", "sales")
 	if err != nil || !strings.Contains(out, "pii_flag") {
 		t.Errorf("get-database as sales-admin: got %q, %v; want the sales database", out, err)
@@ -111,4 +114,34 @@ func TestServeDemoPostgres(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(srv.DataDir, "demo-users.txt")); !os.IsNotExist(err) {
 		t.Errorf("demo-users.txt on PostgreSQL: got %v, want it not written", err)
 	}
+}
+
+// signInAsLogged runs the sign-in command the demo server logged, as a
+// newcomer would paste it: it must name this binary as it was started and the
+// server's real address, and sign in sales-admin with its demo password
+// (taken from demo-users.txt, then changed). It returns the API token.
+func signInAsLogged(t *testing.T, srv *testbin.Server, users []byte) string {
+	t.Helper()
+	var hint string
+	for _, line := range strings.Split(srv.Logs(), "\n") {
+		var entry struct{ Msg string }
+		if json.Unmarshal([]byte(line), &entry) == nil && strings.HasPrefix(entry.Msg, "sign in with: ") {
+			hint = strings.TrimPrefix(entry.Msg, "sign in with: ")
+		}
+	}
+	want := testbin.Build(t) + " login --endpoint " + srv.URL + " --username sales-admin"
+	if hint != want {
+		t.Fatalf("logged sign-in command: got %q, want %q", hint, want)
+	}
+	m := regexp.MustCompile(`(?m)^111122223333\s+sales-admin\s+\S+\s+(\S+)$`).FindStringSubmatch(string(users))
+	if m == nil {
+		t.Fatalf("demo-users.txt: got %q, want a line for sales-admin", users)
+	}
+	args := append(strings.Fields(hint)[1:], "--password-stdin")
+	res := testbin.Run(t, testbin.RunOptions{Stdin: strings.NewReader(m[1] + "\nsales-admin-new-password\n")}, args...)
+	token, ok := strings.CutPrefix(strings.TrimSpace(res.Stdout), "export MESHGATE_TOKEN=")
+	if res.Code != 0 || !ok {
+		t.Fatalf("%s: got exit %d, %q, %q; want export MESHGATE_TOKEN=...", hint, res.Code, res.Stdout, res.Stderr)
+	}
+	return token
 }

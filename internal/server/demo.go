@@ -133,16 +133,16 @@ func (s *Server) seedDemo(ctx context.Context, dir string) error {
 		s.log.Warn("created a demo user; sign in with this temporary password and change it",
 			"account", u.Account, "username", u.Username, "roles", u.Roles, "password", u.Password)
 	}
-	s.log.Info("seeded the demo mesh: producer 111122223333 Sales (databases sales and marketing), consumer 222233334444 Analytics; "+
-		"sign in with: meshgate login --username sales-admin",
+	s.log.Info("seeded the demo mesh: producer 111122223333 Sales (databases sales and marketing), consumer 222233334444 Analytics",
 		"users_file", file)
+	s.signInAs = demoUsers[0].Username
 	return nil
 }
 
 // demoUsersText is the content of demo-users.txt.
 func demoUsersText(users []demoUser) string {
 	var b strings.Builder
-	b.WriteString("meshgate demo users. Each password is temporary: sign in (meshgate login) and change it.\n")
+	fmt.Fprintf(&b, "meshgate demo users. Each password is temporary: sign in (%s login --username NAME) and change it.\n", CLICommand())
 	b.WriteString("account        username          roles     password\n")
 	for _, u := range users {
 		fmt.Fprintf(&b, "%-14s %-17s %-9s %s\n", u.Account, u.Username, u.Roles, u.Password)

@@ -45,6 +45,9 @@ type Server struct {
 	Workflow *workflow.Engine
 	Router   *web.Router
 	http     *http.Server
+	// signInAs is the user a fresh store was bootstrapped or seeded with,
+	// whom the start log tells how to sign in once the address is known.
+	signInAs string
 
 	// background holds loops (timers, dispatchers, reapers) that stop with the server.
 	background []Background
@@ -176,6 +179,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	}
 	s.log.Warn("created the first mesh admin; sign in with this temporary password and change it",
 		"username", b.Username, "password", b.Password, "file", b.File, "bootstrap_token", s.cfg.BootstrapToken != "")
+	s.signInAs = b.Username
 	if s.cfg.Demo {
 		return s.seedDemo(ctx, dir)
 	}
@@ -221,9 +225,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Start-up hashed passwords with argon2id, which takes tens of MiB for a
 	// moment; hand that memory back before idling instead of keeping it.
 	debug.FreeOSMemory()
+	// ln is bound already, so these are true before the first request is served.
+	s.log.Info("meshgate listening", "addr", ln.Addr().String(), "store", s.Store.Dialect())
+	if s.signInAs != "" {
+		s.log.Info("sign in with: " + signInHint(CLICommand(), ln.Addr(), s.signInAs))
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
-	s.log.Info("meshgate listening", "addr", ln.Addr().String(), "store", s.Store.Dialect())
 
 	var serveErr error
 	select {
