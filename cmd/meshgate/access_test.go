@@ -109,6 +109,7 @@ func TestAccessCommands(t *testing.T) {
 			step(m.consumer, 1, []string{"409", "accepted"}, "invitation", "reject", "--id", id)
 			step(m.consumer, 0, []string{"shop", "sales.orders"}, "link", "list")
 			step(m.consumer, 0, []string{"sales.orders", "id,total,email"}, "link", "tables", "--account", "222233334444", "--name", "shop")
+			step(m.consumer, 0, []string{"sales.orders", "id,total,email"}, "link", "tables", "--name", "shop") // --account defaults to the caller's
 
 			step(m.consumer, 0, []string{"222233334444/alice", "sales.orders(id,total)", "222233334444"},
 				"grant", "--principal", "222233334444/alice", "--database", "shop", "--columns", "id,total", "--permissions", "SELECT")

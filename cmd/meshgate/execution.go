@@ -50,7 +50,7 @@ func (c *ExecutionStartCmd) Run(ctx context.Context, g *Globals) error {
 
 // ExecutionDescribeCmd shows an execution.
 type ExecutionDescribeCmd struct {
-	ID string `arg:"" help:"Execution id."`
+	IDFlag `embed:"" set:"what=Execution id"`
 }
 
 // Run shows it.
@@ -100,9 +100,9 @@ func (c *ExecutionListCmd) Run(ctx context.Context, g *Globals) error {
 
 // ExecutionStopCmd stops an execution.
 type ExecutionStopCmd struct {
-	ID    string `arg:"" help:"Execution id."`
-	Error string `help:"Error name recorded with the abort."`
-	Cause string `help:"Cause recorded with the abort."`
+	IDFlag `embed:"" set:"what=Execution id"`
+	Error  string `help:"Error name recorded with the abort."`
+	Cause  string `help:"Cause recorded with the abort."`
 }
 
 // Run stops it.
@@ -116,7 +116,7 @@ func (c *ExecutionStopCmd) Run(ctx context.Context, g *Globals) error {
 
 // ExecutionHistoryCmd shows history events.
 type ExecutionHistoryCmd struct {
-	ID string `arg:"" help:"Execution id."`
+	IDFlag `embed:"" set:"what=Execution id"`
 }
 
 // Run pages through the whole history.

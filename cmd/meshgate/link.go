@@ -35,13 +35,22 @@ func printLinks(g *Globals, v any, links []client.ResourceLink) error {
 
 // LinkTablesCmd lists a link's tables.
 type LinkTablesCmd struct {
-	Account string `required:"" help:"Account that holds the link."`
+	Account string `help:"Account that holds the link (default yours)."`
 	Name    string `required:"" help:"Link name."`
 }
 
 // Run lists the tables.
 func (c *LinkTablesCmd) Run(ctx context.Context, g *Globals) error {
-	tables, err := g.Client().LinkTables(ctx, c.Account, c.Name)
+	cl := g.Client()
+	account := c.Account
+	if account == "" {
+		me, err := cl.Me(ctx)
+		if err != nil {
+			return err
+		}
+		account = me.User.AccountID
+	}
+	tables, err := cl.LinkTables(ctx, account, c.Name)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"errors"
 )
 
 // TaskCmd answers tasks waiting for a task token (.waitForTaskToken). The
@@ -21,11 +19,8 @@ type taskToken struct {
 }
 
 func (t taskToken) token() (string, error) {
-	tok := cmp.Or(t.TaskToken, t.Arg)
-	if tok == "" {
-		return "", errors.New("give the task token as the argument or with --task-token")
-	}
-	return tok, nil
+	tok := t.TaskToken
+	return tok, pickIdentifier("task-token", &tok, t.Arg)
 }
 
 // TaskSendSuccessCmd is SendTaskSuccess.

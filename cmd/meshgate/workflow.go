@@ -49,7 +49,7 @@ func (c *WorkflowResourcesCmd) Run(ctx context.Context, g *Globals) error {
 
 // WorkflowCreateCmd creates a state machine.
 type WorkflowCreateCmd struct {
-	Name        string `arg:"" help:"State machine name."`
+	NameFlag    `embed:"" set:"what=State machine name"`
 	Definition  string `required:"" help:"Definition: inline JSON, file://path or - for stdin."`
 	Description string `help:"Description."`
 }
@@ -75,7 +75,7 @@ func (c *WorkflowCreateCmd) Run(ctx context.Context, g *Globals) error {
 
 // WorkflowUpdateCmd saves a new version.
 type WorkflowUpdateCmd struct {
-	Name        string `arg:"" help:"State machine name."`
+	NameFlag    `embed:"" set:"what=State machine name"`
 	Definition  string `required:"" help:"Definition: inline JSON, file://path or - for stdin."`
 	Description string `help:"Description."`
 }
@@ -95,8 +95,8 @@ func (c *WorkflowUpdateCmd) Run(ctx context.Context, g *Globals) error {
 
 // WorkflowDescribeCmd shows a version.
 type WorkflowDescribeCmd struct {
-	Name    string `arg:"" help:"State machine name."`
-	Version int    `help:"Version (default the latest)."`
+	NameFlag `embed:"" set:"what=State machine name"`
+	Version  int `help:"Version (default the latest)."`
 }
 
 // Run shows the version with its definition.
@@ -136,8 +136,8 @@ func (c *WorkflowListCmd) Run(ctx context.Context, g *Globals) error {
 
 // WorkflowDeleteCmd deletes a state machine.
 type WorkflowDeleteCmd struct {
-	Name  string `arg:"" help:"State machine name."`
-	Force bool   `help:"Abort running executions and delete anyway."`
+	NameFlag `embed:"" set:"what=State machine name"`
+	Force    bool `help:"Abort running executions and delete anyway."`
 }
 
 // Run deletes it.
