@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/alecthomas/kong"
+	"github.com/meshgate/meshgate/internal/server/servertest"
+	"github.com/meshgate/meshgate/internal/store/storetest"
 )
 
 // TestIdentifierFlagOrArgument checks that each command that took its
@@ -84,5 +88,54 @@ func TestTaskTokenFlagOrArgument(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("%+v: got %q, %v; want %q", tt.tok, got, err, tt.want)
 		}
+	}
+}
+
+// TestIdentifierFormsOnServer runs the workflow and execution commands
+// against a real server, naming the state machine and the execution now
+// with the flag, now with the argument.
+func TestIdentifierFormsOnServer(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			srv, _ := servertest.New(t, servertest.Options{Store: kind})
+			run := func(wantCode int, args ...string) string {
+				t.Helper()
+				var out, errOut bytes.Buffer
+				code := (&Main{Stdout: &out, Stderr: &errOut}).Run(context.Background(), append([]string{"--endpoint", srv.URL, "--token", srv.AdminToken}, args...))
+				if code != wantCode {
+					t.Fatalf("%v: got exit %d, want %d: %s%s", args, code, wantCode, out.String(), errOut.String())
+				}
+				return out.String() + errOut.String()
+			}
+			def := `{"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": true}}}`
+			run(0, "workflow", "create", "--name", "hold", "--definition", def)
+			run(0, "workflow", "update", "hold", "--definition", def)
+			var sm struct {
+				Name    string
+				Version int
+			}
+			if err := json.Unmarshal([]byte(run(0, "-o", "json", "workflow", "describe", "hold")), &sm); err != nil || sm.Name != "hold" || sm.Version != 2 {
+				t.Errorf("workflow describe hold: got %+v, %v; want version 2 of hold", sm, err)
+			}
+			run(2, "workflow", "describe", "hold", "--name", "other") // a usage error, found before any call
+
+			var x struct{ ID string }
+			if err := json.Unmarshal([]byte(run(0, "-o", "json", "execution", "start", "--state-machine", "hold")), &x); err != nil || x.ID == "" {
+				t.Fatalf("execution start: got %+v, %v", x, err)
+			}
+			for _, args := range [][]string{{"execution", "describe", "--id", x.ID}, {"execution", "describe", x.ID}} {
+				if out := run(0, args...); !strings.Contains(out, "RUNNING") {
+					t.Errorf("%v: got %q, want the running execution", args, out)
+				}
+			}
+			if out := run(0, "execution", "history", x.ID); !strings.Contains(out, "ExecutionStarted") {
+				t.Errorf("execution history: got %q, want ExecutionStarted", out)
+			}
+			if out := run(0, "execution", "stop", "--id", x.ID); !strings.Contains(out, "ABORTED") {
+				t.Errorf("execution stop: got %q, want ABORTED", out)
+			}
+			run(0, "workflow", "delete", "--name", "hold")
+			run(1, "workflow", "describe", "--name", "hold")
+		})
 	}
 }
