@@ -142,7 +142,7 @@ func (s *Server) seedDemo(ctx context.Context, dir string) error {
 // demoUsersText is the content of demo-users.txt.
 func demoUsersText(users []demoUser) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "meshgate demo users. Each password is temporary: sign in (%s login --username NAME) and change it.\n", CLICommand())
+	fmt.Fprintf(&b, "meshgate demo users. Each password is temporary: sign in (%s login --endpoint URL --username NAME, as the server's log says) and change it.\n", CLICommand())
 	b.WriteString("account        username          roles     password\n")
 	for _, u := range users {
 		fmt.Fprintf(&b, "%-14s %-17s %-9s %s\n", u.Account, u.Username, u.Roles, u.Password)

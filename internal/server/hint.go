@@ -31,7 +31,7 @@ func endpointURL(addr net.Addr) string {
 	if err != nil {
 		return "http://" + addr.String()
 	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
