@@ -111,6 +111,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	reg.MustRegister(s.Workflow.Metrics()...)
 
 	rt := web.NewRouter(s.Auth, s)
+	reg.MustRegister(rt.Collectors()...)
 	rt.Handle("GET", "/healthz", web.Public, func(w http.ResponseWriter, r *http.Request) error {
 		web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		return nil
