@@ -134,6 +134,23 @@ func (db *DB) Close() error {
 	return errors.Join(db.reader.Close(), db.writer.Close())
 }
 
+// Size returns the bytes of the database file and its write-ahead log
+// (store.Sizer).
+func (db *DB) Size(ctx context.Context) (int64, error) {
+	var n int64
+	for _, suffix := range []string{"", "-wal"} {
+		fi, err := os.Stat(db.path + suffix)
+		switch {
+		case errors.Is(err, os.ErrNotExist) && suffix != "":
+		case err != nil:
+			return 0, fmt.Errorf("sqlite: size: %w", err)
+		default:
+			n += fi.Size()
+		}
+	}
+	return n, nil
+}
+
 // Update runs fn in a write transaction on the single writer connection.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return db.run(ctx, db.writer, false, fn)
