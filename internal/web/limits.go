@@ -121,11 +121,11 @@ func truncate(s string, n int) string {
 }
 
 // compactRejection bounds the fields of a rejected call's audit entry. An
-// anonymous caller's entry names the route pattern, not the raw path, since
-// the path is whatever the caller chose to send.
-func compactRejection(e *mesh.AuditEntry, anonymous bool) {
+// anonymous caller's entry names the route's pattern (route is "METHOD
+// pattern"), not the raw path, since the path is whatever the caller sent.
+func compactRejection(e *mesh.AuditEntry, anonymous bool, route string) {
 	if anonymous {
-		e.Resource = ""
+		_, e.Resource, _ = strings.Cut(route, " ")
 	}
 	e.Resource = truncate(e.Resource, MaxAuditField)
 	e.Detail = truncate(e.Detail, MaxAuditField)

@@ -94,7 +94,7 @@ func TestAnonymousRejectionFloodIsBounded(t *testing.T) {
 	size := 0
 	for _, e := range audit.entries {
 		size += len(e.Action) + len(e.Resource) + len(e.Detail) + len(e.Principal) + len(e.RemoteAddr) + len(e.RequestID) + len(e.Result)
-		if e.Action != "POST /api/v1/invitations/{id}/accept" || e.Resource != "" || e.RemoteAddr != "203.0.113.7" {
+		if e.Action != "POST /api/v1/invitations/{id}/accept" || e.Resource != "/api/v1/invitations/{id}/accept" || e.RemoteAddr != "203.0.113.7" {
 			t.Errorf("got entry %+v, want the route pattern, no raw path, the caller's address", e)
 		}
 	}

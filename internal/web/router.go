@@ -211,7 +211,7 @@ func (rt *Router) fail(w http.ResponseWriter, r *http.Request, actor *mesh.Actor
 	}
 	e.Result = mesh.ErrorCode(err)
 	e.Detail = mesh.ErrorMessage(err)
-	compactRejection(&e, actor == nil)
+	compactRejection(&e, actor == nil, route)
 	if actor == nil && !rt.rejects.allow(rejectAddr(r)) {
 		return
 	}
