@@ -1,23 +1,26 @@
-package sqlite_test
+package postgres_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
-	"github.com/meshgate/meshgate/internal/store/sqlite"
+	"github.com/meshgate/meshgate/internal/store/postgres"
+	"github.com/meshgate/meshgate/internal/store/storetest"
 )
+
+// Tests that read rows the store interface does not show.
 
 // TestSkeletonBackfill checks that users created before skeletons were kept
 // get theirs when the store opens, so look-alikes of them are refused.
 func TestSkeletonBackfill(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "meshgate.db")
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	url := storetest.PostgresSchemaURL(t)
+	db, err := postgres.Open(ctx, url, postgres.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,21 +31,16 @@ func TestSkeletonBackfill(t *testing.T) {
 		}
 		return tx.CreateUser(ctx, &mesh.User{AccountID: "111122223333", Username: "alice", Roles: []string{mesh.RoleMember}, CreatedAt: now, UpdatedAt: now}, "h")
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// as a store of before migration 0009 left it
-	if _, err := raw.Exec(`UPDATE users SET username_skeleton = ''`); err != nil {
+	if _, err := db.Pool().Exec(ctx, `UPDATE users SET username_skeleton = ''`); err != nil {
 		t.Fatal(err)
 	}
-	raw.Close()
+	db.Close()
 
-	db, err = sqlite.Open(ctx, path, sqlite.Options{})
+	db, err = postgres.Open(ctx, url, postgres.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,4 +51,20 @@ func TestSkeletonBackfill(t *testing.T) {
 	if !mesh.IsCode(err, mesh.ECONFLICT) {
 		t.Errorf("a look-alike of a user from before skeletons: got %v, want conflict", err)
 	}
+}
+
+// TestOutboxForgetsInput: see storetest.OutboxForgetsInput.
+func TestOutboxForgetsInput(t *testing.T) {
+	db := storetest.OpenPostgres(t, nil)
+	storetest.OutboxForgetsInput(t, db, func() []string {
+		rows, err := db.Pool().Query(context.Background(), `SELECT input FROM workflow_outbox`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil || len(out) != 2 {
+			t.Fatalf("got %d outbox rows (%v), want 2", len(out), err)
+		}
+		return out
+	})
 }
