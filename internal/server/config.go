@@ -76,6 +76,11 @@ func (c *Config) Validate() error {
 	if c.CentralAccountName == "" {
 		c.CentralAccountName = "Central"
 	}
+	name, err := mesh.CleanAccountName("central-account-name", c.CentralAccountName)
+	if err != nil {
+		return err
+	}
+	c.CentralAccountName = name
 	if c.AuditRetention == 0 {
 		c.AuditRetention = DefaultAuditRetention
 	}

@@ -89,6 +89,19 @@ func TestAuditRetentionConfig(t *testing.T) {
 	}
 }
 
+// TestCentralAccountNameChecked checks the configured central account name
+// follows the rules of every account name.
+func TestCentralAccountNameChecked(t *testing.T) {
+	cfg := server.Config{CentralAccountName: "Central\u202E"}
+	if err := cfg.Validate(); !mesh.IsCode(err, mesh.EINVALID) {
+		t.Errorf("got %v, want the name refused", err)
+	}
+	cfg = server.Config{CentralAccountName: "Cafe\u0301"}
+	if err := cfg.Validate(); err != nil || cfg.CentralAccountName != "Caf\u00e9" {
+		t.Errorf("got %q, %v; want the name in NFC", cfg.CentralAccountName, err)
+	}
+}
+
 // TestAnonymousFloodCostsBoundedDisk replays the flood of a review (3,000
 // unauthenticated accepts of an invitation named by 60,000 nines, which
 // once added 180 MB of audit text) at a smaller count, over real HTTP, and
