@@ -21,6 +21,7 @@ type ServeCmd struct {
 	Demo            bool          `help:"On a fresh store, seed a small demo mesh to look at." env:"MESHGATE_DEMO"`
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"MESHGATE_LOG_LEVEL"`
 	ShutdownTimeout time.Duration `help:"How long graceful shutdown may take." default:"15s" env:"MESHGATE_SHUTDOWN_TIMEOUT"`
+	AuditRetention  time.Duration `help:"How long audit entries are kept (9600h is 400 days); 0 keeps them forever." default:"9600h" env:"MESHGATE_AUDIT_RETENTION"`
 }
 
 // Config returns the server configuration the flags describe.
@@ -36,7 +37,16 @@ func (c *ServeCmd) Config() server.Config {
 		Demo:             c.Demo,
 		InvitationTTL:    c.InvitationTTL,
 		ShutdownTimeout:  c.ShutdownTimeout,
+		AuditRetention:   auditRetention(c.AuditRetention),
 	}
+}
+
+// auditRetention maps the flag's 0 (keep forever) to the config's negative value.
+func auditRetention(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // Run starts the server and serves until interrupted.

@@ -107,14 +107,17 @@ func (s *Service) EnsureCentral(ctx context.Context) error {
 	})
 }
 
-// Validate checks a new account's fields, naming the first bad one.
+// Validate checks a new account's fields, naming the first bad one, and puts
+// the name in NFC, the form it is stored in.
 func Validate(a *mesh.Account) error {
 	if err := mesh.ValidateAccountID("id", a.ID); err != nil {
 		return err
 	}
-	if err := mesh.ValidateAccountName("name", a.Name); err != nil {
+	name, err := mesh.CleanAccountName("name", a.Name)
+	if err != nil {
 		return err
 	}
+	a.Name = name
 	if err := mesh.ValidateOrganization("organization", a.Organization); err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ const (
 // ("columns[3].name"); the API renames them for Glue-shaped input
 // ("table_input.StorageDescriptor.Columns[3].Name").
 
+// checkText checks a one-line text field of at most max bytes.
 func checkText(field, s string, max int) error {
 	if len(s) > max {
 		return mesh.Invalid(field, "is longer than %d bytes", max)
@@ -30,7 +31,9 @@ func checkText(field, s string, max int) error {
 	if !utf8.ValidString(s) {
 		return mesh.Invalid(field, "is not valid UTF-8")
 	}
-	return nil
+	// Glue's text fields are single-line; a CR, LF or NUL in a type or a
+	// description breaks the engines and tools that read them back.
+	return mesh.CheckSingleLine(field, s)
 }
 
 func validateParameters(field string, p map[string]string) error {

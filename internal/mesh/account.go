@@ -24,17 +24,17 @@ type Account struct {
 // MaxAccountNameLen bounds an account's display name.
 const MaxAccountNameLen = 200
 
-// ValidateAccountName checks a display name: 1 to 200 characters, no control characters.
+// ValidateAccountName checks a display name: 1 to 200 bytes, no control
+// characters, bidirectional controls or zero-width characters.
 func ValidateAccountName(field, name string) error {
-	switch {
-	case name == "":
-		return Invalid(field, "is required")
-	case len(name) > MaxAccountNameLen:
-		return Invalid(field, "is longer than %d characters", MaxAccountNameLen)
-	case hasControl(name):
-		return Invalid(field, "must not hold control characters")
-	}
-	return nil
+	_, err := CleanAccountName(field, name)
+	return err
+}
+
+// CleanAccountName checks a display name as ValidateAccountName does and
+// returns it in NFC, the form it is stored in.
+func CleanAccountName(field, name string) (string, error) {
+	return CleanDisplayName(field, name, MaxAccountNameLen)
 }
 
 // ValidateOrganization checks an optional organization id (such as o-example):
@@ -62,13 +62,4 @@ func ValidateEmail(field, email string) error {
 		return Invalid(field, "%q is not an email address", email)
 	}
 	return nil
-}
-
-func hasControl(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return true
-		}
-	}
-	return false
 }

@@ -75,15 +75,17 @@ func ValidateRoles(field string, roles []string) error {
 // MaxTokenNameLen bounds an API token's name.
 const MaxTokenNameLen = 100
 
-// ValidateTokenName checks a token's name: 1 to 100 characters, no control characters.
+// ValidateTokenName checks a token's name: 1 to 100 bytes, no control
+// characters, bidirectional controls or zero-width characters.
 func ValidateTokenName(field, name string) error {
 	switch {
 	case name == "":
 		return Invalid(field, "is required")
 	case len(name) > MaxTokenNameLen:
 		return Invalid(field, "is longer than %d characters", MaxTokenNameLen)
-	case hasControl(name):
-		return Invalid(field, "must not hold control characters")
+	}
+	if bad := CheckDisplayText(name); bad != "" {
+		return Invalid(field, "must not hold %s", bad)
 	}
 	return nil
 }

@@ -38,6 +38,9 @@ type Config struct {
 	BootstrapToken string
 	// Demo seeds a small demo mesh on a fresh store.
 	Demo bool
+	// AuditRetention is how long audit entries are kept (default
+	// DefaultAuditRetention, 400 days); a negative value keeps them forever.
+	AuditRetention time.Duration
 	// ShutdownTimeout bounds graceful shutdown (default 15s).
 	ShutdownTimeout time.Duration
 	// Auth tunes sessions, password hashing and sign-in rate limits (defaults in auth.Options).
@@ -72,6 +75,17 @@ func (c *Config) Validate() error {
 	}
 	if c.CentralAccountName == "" {
 		c.CentralAccountName = "Central"
+	}
+	name, err := mesh.CleanAccountName("central-account-name", c.CentralAccountName)
+	if err != nil {
+		return err
+	}
+	c.CentralAccountName = name
+	if c.AuditRetention == 0 {
+		c.AuditRetention = DefaultAuditRetention
+	}
+	if c.AuditRetention > 0 && c.AuditRetention < 24*time.Hour {
+		return fmt.Errorf("audit retention %s is shorter than a day; use at least 24h, or 0 to keep the log forever", c.AuditRetention)
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 15 * time.Second

@@ -114,6 +114,13 @@ func (s *Server) assemble(ctx context.Context) error {
 	reg.MustRegister(s.Workflow.Metrics()...)
 
 	rt := web.NewRouter(s.Auth, s)
+	reg.MustRegister(rt.Collectors()...)
+	reg.MustRegister(storeSizeGauge(s.Store, s.log))
+	if s.cfg.AuditRetention > 0 {
+		ret := NewAuditRetention(s.Store, s.cfg.Clock, s.cfg.AuditRetention, time.Hour, s.log)
+		reg.MustRegister(ret.deleted)
+		s.background = append(s.background, ret)
+	}
 	rt.Handle("GET", "/healthz", web.Public, func(w http.ResponseWriter, r *http.Request) error {
 		web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		return nil

@@ -22,7 +22,8 @@ type UserFilter struct {
 // their secret, users carry an argon2id password hash.
 type AuthTx interface {
 	// CreateUser inserts u with its password hash and sets u.ID; ECONFLICT
-	// when the username is taken, ENOTFOUND when the account is missing.
+	// when the username is taken or an existing one looks like it (the same
+	// mesh.NameSkeleton; the error names it), ENOTFOUND when the account is missing.
 	CreateUser(ctx context.Context, u *mesh.User, passwordHash string) error
 	// FindUserByID returns the user, or ENOTFOUND.
 	FindUserByID(ctx context.Context, id int64) (*mesh.User, error)

@@ -132,13 +132,15 @@ type WorkflowTx interface {
 	// ClaimOutboxTasks leases up to limit pending tasks whose lease is free or
 	// expired at now to owner until leaseUntil, counting a try on each.
 	ClaimOutboxTasks(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*OutboxTask, error)
-	// FinishOutboxTask marks a task done or cancelled; ECONFLICT when owner no
+	// FinishOutboxTask marks a task done or cancelled and forgets its input
+	// (it may hold a task token); ECONFLICT when owner no
 	// longer holds its lease or it is not pending (owner "" skips the lease check).
 	FinishOutboxTask(ctx context.Context, id int64, owner, status string) error
 	// ReleaseOutboxLeases frees the leases of every pending task, for a
 	// process that knows it is the store's only user (SQLite) when it starts.
 	ReleaseOutboxLeases(ctx context.Context) error
-	// CancelOutboxTasks cancels an execution's pending tasks, or the one of attempt when attempt > 0.
+	// CancelOutboxTasks cancels an execution's pending tasks, or the one of
+	// attempt when attempt > 0, and forgets their input.
 	CancelOutboxTasks(ctx context.Context, executionID string, attempt int64) error
 
 	// AddWorkflowCounter adds delta to a named counter (created at 0) and returns its new value.

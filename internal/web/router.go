@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 )
@@ -62,12 +63,15 @@ type Router struct {
 	auth   Authenticator
 	audit  Auditor
 	routes []Route
+	// rejects bounds how many rejected anonymous calls are audited (limits.go).
+	rejects *rejectLimiter
 }
 
 // NewRouter returns a router authenticating with auth and recording rejected
 // changes with audit (either may be nil in tests).
 func NewRouter(auth Authenticator, audit Auditor) *Router {
-	return &Router{mux: http.NewServeMux(), auth: auth, audit: audit}
+	return &Router{mux: http.NewServeMux(), auth: auth, audit: audit,
+		rejects: newRejectLimiter(RejectedAuditPerMinute, RejectedAuditPerMinuteTotal, func() time.Time { return timeNow() })}
 }
 
 // Handle registers h for "METHOD /path" behind policy.
@@ -76,7 +80,7 @@ func (rt *Router) Handle(method, pattern string, policy Policy, h HandlerFunc) {
 	rt.routes = append(rt.routes, Route{Method: method, Pattern: pattern, Public: public})
 	route := method + " " + pattern
 	rt.mux.Handle(route, &routeHandler{rt: rt, route: &routeEntry{name: route}, policy: policy, public: public,
-		plain: !strings.Contains(pattern, "{"), h: h})
+		plain: !strings.Contains(pattern, "{"), limits: pathLimitsOf(pattern), h: h})
 }
 
 // HandleHTTP registers a plain http.Handler (metrics, static files) behind policy.
@@ -93,6 +97,9 @@ func (rt *Router) Routes() []Route { return rt.routes }
 // ServeHTTP dispatches to the registered routes.
 // Unmatched paths and methods get the JSON error shape (404, or 405 with Allow).
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if refuseLongURI(w, r) {
+		return
+	}
 	h, pattern := rt.mux.Handler(r)
 	if pattern != "" {
 		// A route without wildcards has no path values to set: call it
@@ -144,6 +151,7 @@ type routeHandler struct {
 	policy Policy
 	public bool // computed once: Public skips authentication
 	plain  bool // the pattern has no wildcards
+	limits []pathLimit
 	h      HandlerFunc
 }
 
@@ -157,6 +165,10 @@ func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx = context.WithValue(ctx, requestInfoKey, info)
 	} else {
 		setRoute(ctx, rh.route)
+	}
+	if err := checkPathValues(r, rh.limits); err != nil {
+		WriteError(w, r, err) // not audited: nothing was tried
+		return
 	}
 	var actor *mesh.Actor
 	if rt.auth != nil && !rh.public {
@@ -199,6 +211,10 @@ func (rt *Router) fail(w http.ResponseWriter, r *http.Request, actor *mesh.Actor
 	}
 	e.Result = mesh.ErrorCode(err)
 	e.Detail = mesh.ErrorMessage(err)
+	compactRejection(&e, actor == nil, route)
+	if actor == nil && !rt.rejects.allow(rejectAddr(r)) {
+		return
+	}
 	if aerr := rt.audit.RecordAudit(context.WithoutCancel(r.Context()), e); aerr != nil {
 		logAuditFailure(r, aerr)
 	}

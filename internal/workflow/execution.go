@@ -87,6 +87,9 @@ func (e *Engine) StartExecution(ctx context.Context, in StartInput) (*mesh.Execu
 				return nil, false, mesh.Invalid("name", "may not hold whitespace, control characters or any of <>{}[]?*\"#%%\\^|~`$&,;:/")
 			}
 		}
+		if bad := mesh.CheckDisplayText(in.Name); bad != "" {
+			return nil, false, mesh.Invalid("name", "must not hold %s", bad)
+		}
 	}
 	in.Input = canon
 	req := &startRequest{ctx: ctx, in: in, input: v, done: make(chan struct{})}

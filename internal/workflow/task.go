@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/store"
@@ -24,7 +25,10 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 	if call.HeartbeatSeconds > 0 {
 		f.HeartbeatDue = r.now.Add(time.Duration(call.HeartbeatSeconds) * time.Second)
 	}
-	sched := map[string]any{"resource": call.Resource, "parameters": call.Input}
+	// The task gets call.Input with its token; history shows the token
+	// only by its first characters: it is read by more people than the
+	// task, and only the token's hash is kept anywhere else.
+	sched := map[string]any{"resource": call.Resource, "parameters": redactToken(call.Input, token)}
 	if call.TimeoutSeconds > 0 {
 		sched["timeoutInSeconds"] = call.TimeoutSeconds
 	}
@@ -95,6 +99,38 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 		return nil // the task now waits for its token
 	}
 	return s.taskSucceeded(f, result)
+}
+
+// tokenShown is how many of a task token's characters history shows.
+const tokenShown = 8
+
+// redactToken returns v with every occurrence of token, in any string of
+// the value, cut to its first tokenShown characters and "…". It returns a
+// copy; v itself is left alone, since the task still gets it.
+func redactToken(v any, token string) any {
+	if token == "" {
+		return v
+	}
+	switch t := v.(type) {
+	case string:
+		if strings.Contains(t, token) {
+			return strings.ReplaceAll(t, token, token[:min(tokenShown, len(token))]+"…")
+		}
+		return t
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = redactToken(e, token)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = redactToken(e, token)
+		}
+		return out
+	}
+	return v
 }
 
 func dedupeKey(executionID, state string, seq int64) string {

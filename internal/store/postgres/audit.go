@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -21,6 +22,16 @@ func (tx *Tx) InsertAudit(ctx context.Context, e *mesh.AuditEntry) error {
 		return fmt.Errorf("insert audit entry: %w", err)
 	}
 	return nil
+}
+
+// DeleteAuditBefore deletes at most limit entries older than before, oldest first.
+func (tx *Tx) DeleteAuditBefore(ctx context.Context, before time.Time, limit int) (int, error) {
+	tag, err := tx.tx.Exec(ctx, `DELETE FROM audit_log WHERE id IN
+		(SELECT id FROM audit_log WHERE time < $1 ORDER BY time, id LIMIT $2)`, before, limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete audit entries: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // FindAuditEntries returns entries matching f, newest first.

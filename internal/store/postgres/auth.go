@@ -24,11 +24,15 @@ func (tx *Tx) CreateUser(ctx context.Context, u *mesh.User, passwordHash string)
 	if !exists {
 		return mesh.NotFound("account", u.AccountID)
 	}
+	skeleton := mesh.NameSkeleton(u.Username)
+	if err := tx.refuseLookalike(ctx, u.Username, skeleton); err != nil {
+		return err
+	}
 	err := tx.tx.QueryRow(ctx, `INSERT INTO users
-		(account_id, username, email, roles, password_hash, must_change_password, created_at, updated_at, last_login_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (username) DO NOTHING RETURNING id`,
+		(account_id, username, email, roles, password_hash, must_change_password, created_at, updated_at, last_login_at, username_skeleton)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (username) DO NOTHING RETURNING id`,
 		u.AccountID, u.Username, u.Email, strings.Join(u.Roles, ","), passwordHash, u.MustChangePassword,
-		u.CreatedAt, u.UpdatedAt, u.LastLoginAt).Scan(&u.ID)
+		u.CreatedAt, u.UpdatedAt, u.LastLoginAt, skeleton).Scan(&u.ID)
 	if isNoRows(err) {
 		return mesh.Errorf(mesh.ECONFLICT, "user %q exists already", u.Username)
 	}

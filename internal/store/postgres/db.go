@@ -67,6 +67,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
+	if err := db.backfillSkeletons(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -88,6 +92,20 @@ func (db *DB) Ping(ctx context.Context) error {
 		return fmt.Errorf("postgres: ping: %w", err)
 	}
 	return nil
+}
+
+// Size returns the bytes of the current schema's tables, their indexes and
+// TOAST (store.Sizer): replicas and test schemas may share one database, so
+// the database's own size would count others.
+func (db *DB) Size(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.pool.QueryRow(ctx, `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint
+		FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+		WHERE ns.nspname = current_schema() AND c.relkind IN ('r', 'm')`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: size: %w", err)
+	}
+	return n, nil
 }
 
 // Close closes the pool.

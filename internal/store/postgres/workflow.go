@@ -462,7 +462,8 @@ func (tx *Tx) ClaimOutboxTasks(ctx context.Context, owner string, now, leaseUnti
 
 // FinishOutboxTask marks a leased task done or cancelled.
 func (tx *Tx) FinishOutboxTask(ctx context.Context, id int64, owner, status string) error {
-	q := `UPDATE workflow_outbox SET status = $1, lease_until = NULL WHERE id = $2 AND status = 'pending'`
+	// The input goes with the task: it may hold a task token, kept nowhere else in plain text.
+	q := `UPDATE workflow_outbox SET status = $1, lease_until = NULL, input = '{}' WHERE id = $2 AND status = 'pending'`
 	args := []any{status, id}
 	if owner != "" {
 		q += ` AND lease_owner = $3`
@@ -488,7 +489,7 @@ func (tx *Tx) ReleaseOutboxLeases(ctx context.Context) error {
 
 // CancelOutboxTasks cancels an execution's pending tasks.
 func (tx *Tx) CancelOutboxTasks(ctx context.Context, executionID string, attempt int64) error {
-	q := `UPDATE workflow_outbox SET status = 'cancelled' WHERE execution_id = $1 AND status = 'pending'`
+	q := `UPDATE workflow_outbox SET status = 'cancelled', input = '{}' WHERE execution_id = $1 AND status = 'pending'`
 	args := []any{executionID}
 	if attempt > 0 {
 		q += ` AND attempt = $2`

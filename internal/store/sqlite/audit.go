@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -20,6 +21,17 @@ func (tx *Tx) InsertAudit(ctx context.Context, e *mesh.AuditEntry) error {
 	}
 	e.ID, err = res.LastInsertId()
 	return err
+}
+
+// DeleteAuditBefore deletes at most limit entries older than before, oldest first.
+func (tx *Tx) DeleteAuditBefore(ctx context.Context, before time.Time, limit int) (int, error) {
+	res, err := tx.tx.ExecContext(ctx, `DELETE FROM audit_log WHERE id IN
+		(SELECT id FROM audit_log WHERE time < ? ORDER BY time, id LIMIT ?)`, formatTime(before), limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete audit entries: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // FindAuditEntries returns entries matching f, newest first.

@@ -15,11 +15,15 @@ const userColumns = `id, account_id, username, email, roles, must_change_passwor
 
 // CreateUser inserts u with its password hash and sets u.ID.
 func (tx *Tx) CreateUser(ctx context.Context, u *mesh.User, passwordHash string) error {
+	skeleton := mesh.NameSkeleton(u.Username)
+	if err := tx.refuseLookalike(ctx, u.Username, skeleton); err != nil {
+		return err
+	}
 	res, err := tx.tx.ExecContext(ctx, `INSERT INTO users
-		(account_id, username, email, roles, password_hash, must_change_password, created_at, updated_at, last_login_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(account_id, username, email, roles, password_hash, must_change_password, created_at, updated_at, last_login_at, username_skeleton)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.AccountID, u.Username, u.Email, strings.Join(u.Roles, ","), passwordHash, u.MustChangePassword,
-		formatTime(u.CreatedAt), formatTime(u.UpdatedAt), nullTimePtr(u.LastLoginAt))
+		formatTime(u.CreatedAt), formatTime(u.UpdatedAt), nullTimePtr(u.LastLoginAt), skeleton)
 	switch {
 	case isUniqueViolation(err):
 		return mesh.Errorf(mesh.ECONFLICT, "user %q exists already", u.Username)

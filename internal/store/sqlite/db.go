@@ -77,6 +77,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.writer.Close()
 		return nil, err
 	}
+	if err := backfillSkeletons(ctx, db.writer); err != nil {
+		db.writer.Close()
+		return nil, err
+	}
 	if db.reader, err = openPool(path, opts, "deferred", opts.Readers); err != nil {
 		db.writer.Close()
 		return nil, err
@@ -132,6 +136,23 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes both pools.
 func (db *DB) Close() error {
 	return errors.Join(db.reader.Close(), db.writer.Close())
+}
+
+// Size returns the bytes of the database file and its write-ahead log
+// (store.Sizer).
+func (db *DB) Size(ctx context.Context) (int64, error) {
+	var n int64
+	for _, suffix := range []string{"", "-wal"} {
+		fi, err := os.Stat(db.path + suffix)
+		switch {
+		case errors.Is(err, os.ErrNotExist) && suffix != "":
+		case err != nil:
+			return 0, fmt.Errorf("sqlite: size: %w", err)
+		default:
+			n += fi.Size()
+		}
+	}
+	return n, nil
 }
 
 // Update runs fn in a write transaction on the single writer connection.

@@ -443,7 +443,8 @@ func (tx *Tx) ClaimOutboxTasks(ctx context.Context, owner string, now, leaseUnti
 
 // FinishOutboxTask marks a leased task done or cancelled.
 func (tx *Tx) FinishOutboxTask(ctx context.Context, id int64, owner, status string) error {
-	q := `UPDATE workflow_outbox SET status = ?, lease_until = NULL WHERE id = ? AND status = 'pending'`
+	// The input goes with the task: it may hold a task token, kept nowhere else in plain text.
+	q := `UPDATE workflow_outbox SET status = ?, lease_until = NULL, input = '{}' WHERE id = ? AND status = 'pending'`
 	args := []any{status, id}
 	if owner != "" {
 		q += ` AND lease_owner = ?`
@@ -469,7 +470,7 @@ func (tx *Tx) ReleaseOutboxLeases(ctx context.Context) error {
 
 // CancelOutboxTasks cancels an execution's pending tasks.
 func (tx *Tx) CancelOutboxTasks(ctx context.Context, executionID string, attempt int64) error {
-	q := `UPDATE workflow_outbox SET status = 'cancelled' WHERE execution_id = ? AND status = 'pending'`
+	q := `UPDATE workflow_outbox SET status = 'cancelled', input = '{}' WHERE execution_id = ? AND status = 'pending'`
 	args := []any{executionID}
 	if attempt > 0 {
 		q += ` AND attempt = ?`

@@ -2,6 +2,10 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +15,8 @@ import (
 
 func init() {
 	register("audit", testAudit)
+	register("audit-retention", testAuditRetention)
+	register("size", testSize)
 	register("setting", testSetting)
 }
 
@@ -81,6 +87,100 @@ func testAudit(t *testing.T, open Opener) {
 		}
 		return nil
 	})
+}
+
+// testAuditRetention checks that DeleteAuditBefore deletes only entries
+// older than its time, oldest first, at most its limit at a time.
+func testAuditRetention(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	err := s.Update(ctx, func(tx store.Tx) error {
+		// inserted out of time order: retention goes by time, not id
+		for _, day := range []int{3, 0, 4, 1, 2} {
+			e := mesh.NewAuditEntry(nil, base.AddDate(0, 0, day), fmt.Sprintf("day%d", day), "")
+			if err := tx.InsertAudit(ctx, &e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("insert: %v", err)
+	}
+	remaining := func() []string {
+		t.Helper()
+		var got []string
+		err := s.View(ctx, func(tx store.Tx) error {
+			es, err := tx.FindAuditEntries(ctx, store.AuditFilter{})
+			for _, e := range es {
+				got = append(got, e.Action)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("find: %v", err)
+		}
+		slices.Sort(got)
+		return got
+	}
+	steps := []struct {
+		before time.Time
+		limit  int
+		wantN  int
+		want   []string
+	}{
+		{base, 10, 0, []string{"day0", "day1", "day2", "day3", "day4"}},         // strictly older only
+		{base.AddDate(0, 0, 3), 2, 2, []string{"day2", "day3", "day4"}},         // the oldest two of three
+		{base.AddDate(0, 0, 3), 2, 1, []string{"day3", "day4"}},                 // the rest of the batch
+		{base.AddDate(0, 0, 3).Add(time.Microsecond), 100, 1, []string{"day4"}}, // precise to the microsecond (PostgreSQL keeps no finer)
+		{base.AddDate(0, 0, 3).Add(time.Microsecond), 100, 0, []string{"day4"}}, // nothing left to delete
+	}
+	for i, st := range steps {
+		var n int
+		err := s.Update(ctx, func(tx store.Tx) error {
+			var err error
+			n, err = tx.DeleteAuditBefore(ctx, st.before, st.limit)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("step %d: delete: %v", i, err)
+		}
+		if got := remaining(); n != st.wantN || !slices.Equal(got, st.want) {
+			t.Errorf("step %d: got %d deleted, %v left; want %d, %v", i, n, got, st.wantN, st.want)
+		}
+	}
+}
+
+// testSize checks that the store reports a positive size that grows with its data.
+func testSize(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	sz, ok := store.As[store.Sizer](s)
+	if !ok {
+		t.Fatalf("%s store does not report its size", s.Dialect())
+	}
+	before, err := sz.Size(ctx)
+	if err != nil || before <= 0 {
+		t.Fatalf("got size %d, %v; want a positive size", before, err)
+	}
+	err = s.Update(ctx, func(tx store.Tx) error {
+		for i := range 2000 {
+			e := mesh.NewAuditEntry(nil, time.Now(), "size.test", "")
+			e.Detail = strings.Repeat("x", 200) + strconv.Itoa(i)
+			if err := tx.InsertAudit(ctx, &e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("insert: %v", err)
+	}
+	after, err := sz.Size(ctx)
+	if err != nil || after <= before {
+		t.Errorf("after 400 KB of entries: got size %d (%v), want more than %d", after, err, before)
+	}
 }
 
 func testSetting(t *testing.T, open Opener) {
