@@ -331,16 +331,17 @@ func TestTokens(t *testing.T) {
 		leeCtx := f.as(t, lee)
 		_, err = f.svc.FindTokens(leeCtx, sam.ID)
 		wantCode(t, err, mesh.ENOTFOUND)
-		wantCode(t, f.svc.RevokeToken(leeCtx, tok.ID), mesh.ENOTFOUND)
+		wantCode(t, f.svc.RevokeToken(leeCtx, sam.ID, tok.ID), mesh.ENOTFOUND)
+		wantCode(t, f.svc.RevokeToken(leeCtx, 0, tok.ID), mesh.ENOTFOUND)
 		// The mesh admin issues one for sam; sam revokes it.
 		issued, secret2, err := f.svc.CreateToken(f.admin, sam.ID, "issued", 0)
 		if err != nil || issued.UserID != sam.ID {
 			t.Fatalf("issue: got %+v (%v), want a token of sam", issued, err)
 		}
 		wantCode(t, bearer("Bearer "+secret2), "")
-		wantCode(t, f.svc.RevokeToken(samCtx, issued.ID), "")
+		wantCode(t, f.svc.RevokeToken(samCtx, 0, issued.ID), "")
 		wantCode(t, bearer("Bearer "+secret2), mesh.EUNAUTHORIZED)
-		wantCode(t, f.svc.RevokeToken(samCtx, issued.ID), mesh.ENOTFOUND)
+		wantCode(t, f.svc.RevokeToken(samCtx, 0, issued.ID), mesh.ENOTFOUND)
 		// Bad input.
 		_, _, err = f.svc.CreateToken(samCtx, 0, "", 0)
 		wantCode(t, err, mesh.EINVALID)
@@ -527,7 +528,7 @@ func TestTokenCache(t *testing.T) {
 		if got := roles(f.svc) + " " + roles(other); got != "approver member" {
 			t.Errorf("got %q, want approver here and the cached member there", got)
 		}
-		if err := f.svc.RevokeToken(f.admin, tok.ID); err != nil {
+		if err := f.svc.RevokeToken(f.admin, sam.ID, tok.ID); err != nil {
 			t.Fatal(err)
 		}
 		if got := roles(f.svc) + " " + roles(other); got != mesh.EUNAUTHORIZED+" member" {
@@ -550,4 +551,79 @@ func TestTokenCache(t *testing.T) {
 			t.Errorf("after ForgetTokens: got %v, want unauthorized", err)
 		}
 	})
+}
+
+// An account admin manages its members' tokens through the user's route
+// only: the caller's own route never reaches another user's token, and the
+// user's route only that user's tokens.
+func TestRevokeTokenOwnership(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		boss, _ := f.createUser(t, "111122223333", "boss", mesh.RoleAdmin)
+		sam, _ := f.createUser(t, "111122223333", "sam", mesh.RoleMember)
+		kim, _ := f.createUser(t, "111122223333", "kim", mesh.RoleMember)
+		bossCtx := f.as(t, boss)
+		samTok, samSecret, err := f.svc.CreateToken(f.as(t, sam), 0, "ci", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, f.svc.RevokeToken(bossCtx, 0, samTok.ID), mesh.ENOTFOUND)
+		wantCode(t, f.svc.RevokeToken(f.admin, 0, samTok.ID), mesh.ENOTFOUND)
+		wantCode(t, f.svc.RevokeToken(bossCtx, kim.ID, samTok.ID), mesh.ENOTFOUND)
+		if _, err := f.svc.AuthenticateToken(ctx, samSecret); err != nil {
+			t.Fatalf("sam's token after refused revocations: got %v, want it working", err)
+		}
+		wantCode(t, f.svc.RevokeToken(bossCtx, sam.ID, samTok.ID), "")
+		if _, err := f.svc.AuthenticateToken(ctx, samSecret); !mesh.IsCode(err, mesh.EUNAUTHORIZED) {
+			t.Errorf("sam's token after its revocation: got %v, want unauthorized", err)
+		}
+	})
+}
+
+// An admin's password reset ends the user's sessions and tokens; the user
+// changing its own password ends its other sessions and keeps its tokens.
+func TestPasswordResetEndsTokens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		sam, pw := f.createUser(t, "111122223333", "sam", mesh.RoleMember)
+		samCtx := f.as(t, sam)
+		_, secret, err := f.svc.CreateToken(samCtx, 0, "ci", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Sam changes its own password: the token stays.
+		l, err := f.svc.Login(ctx, auth.Credentials{Username: "sam", Password: pw2(t, f, sam, pw), RemoteAddr: "10.0.0.1"})
+		if err != nil {
+			t.Fatalf("sign in with the new password: %v", err)
+		}
+		if _, err := f.svc.AuthenticateToken(ctx, secret); err != nil {
+			t.Errorf("token after sam's own password change: got %v, want it working", err)
+		}
+		// The admin resets it: sessions and tokens end.
+		if _, err := f.svc.ResetPassword(f.admin, sam.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.AuthenticateToken(ctx, secret); !mesh.IsCode(err, mesh.EUNAUTHORIZED) {
+			t.Errorf("token after the reset: got %v, want unauthorized", err)
+		}
+		if _, err := f.svc.Authenticate(ctx, request("GET", "/api/v1/me", l.Secret)); !mesh.IsCode(err, mesh.EUNAUTHORIZED) {
+			t.Errorf("session after the reset: got %v, want unauthorized", err)
+		}
+		if toks, err := f.svc.FindTokens(f.admin, sam.ID); err != nil || len(toks) != 0 {
+			t.Errorf("got %d tokens (%v), want none after the reset", len(toks), err)
+		}
+	})
+}
+
+// pw2 changes u's temporary password pw (through a session) and returns the new one.
+func pw2(t *testing.T, f *fixture, u *mesh.User, pw string) string {
+	t.Helper()
+	actor := mustSession(t, f, u.Username, pw)
+	next := "a-new-password-" + u.Username
+	if err := f.svc.ChangePassword(mesh.NewContext(context.Background(), actor), pw, next); err != nil {
+		t.Fatalf("change password: %v", err)
+	}
+	return next
 }

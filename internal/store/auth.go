@@ -66,4 +66,6 @@ type AuthTx interface {
 	TouchToken(ctx context.Context, id int64, used time.Time) error
 	// DeleteToken revokes the token; ENOTFOUND when missing.
 	DeleteToken(ctx context.Context, id int64) error
+	// DeleteUserTokens revokes every token of the user and returns how many.
+	DeleteUserTokens(ctx context.Context, userID int64) (int, error)
 }
