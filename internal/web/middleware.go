@@ -222,7 +222,7 @@ func Middleware(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
+		if !plainRequestID(id) {
 			id = newRequestID()
 		}
 		st := &requestState{info: requestInfo{id: id}, sw: statusWriter{ResponseWriter: w}, id: [1]string{id}}
@@ -259,6 +259,22 @@ func Middleware(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// plainRequestID reports whether a client's X-Request-Id may be kept: 1 to 64
+// of [A-Za-z0-9._-], so that it cannot forge log lines or carry markup into
+// the audit log.
+func plainRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // newRequestIDPrefix returns 8 random hex digits that tell this process's

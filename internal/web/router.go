@@ -199,6 +199,9 @@ func (rt *Router) fail(w http.ResponseWriter, r *http.Request, actor *mesh.Actor
 	}
 	e.Result = mesh.ErrorCode(err)
 	e.Detail = mesh.ErrorMessage(err)
+	if note := auditNote(err); note != "" {
+		e.Detail = note + ": " + e.Detail
+	}
 	if aerr := rt.audit.RecordAudit(context.WithoutCancel(r.Context()), e); aerr != nil {
 		logAuditFailure(r, aerr)
 	}
