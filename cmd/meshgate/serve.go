@@ -21,6 +21,8 @@ type ServeCmd struct {
 	Demo            bool          `help:"On a fresh store, seed a small demo mesh to look at." env:"MESHGATE_DEMO"`
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"MESHGATE_LOG_LEVEL"`
 	ShutdownTimeout time.Duration `help:"How long graceful shutdown may take." default:"15s" env:"MESHGATE_SHUTDOWN_TIMEOUT"`
+	TrustedOrigin   []string      `help:"Origin (https://host[:port]) whose pages may make changes with the session cookie, besides the server's own; repeatable." env:"MESHGATE_TRUSTED_ORIGINS"`
+	TrustedProxy    []string      `help:"Address or CIDR prefix of a reverse proxy whose X-Forwarded-For names the client; repeatable." env:"MESHGATE_TRUSTED_PROXIES"`
 }
 
 // Config returns the server configuration the flags describe.
@@ -36,6 +38,8 @@ func (c *ServeCmd) Config() server.Config {
 		Demo:             c.Demo,
 		InvitationTTL:    c.InvitationTTL,
 		ShutdownTimeout:  c.ShutdownTimeout,
+		TrustedOrigins:   c.TrustedOrigin,
+		TrustedProxies:   c.TrustedProxy,
 	}
 }
 

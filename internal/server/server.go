@@ -111,6 +111,14 @@ func (s *Server) assemble(ctx context.Context) error {
 	reg.MustRegister(s.Workflow.Metrics()...)
 
 	rt := web.NewRouter(s.Auth, s)
+	if err := rt.TrustOrigins(s.cfg.TrustedOrigins); err != nil {
+		return err
+	}
+	proxies, err := web.ParseTrustedProxies(s.cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	rt.TrustProxies(proxies)
 	rt.Handle("GET", "/healthz", web.Public, func(w http.ResponseWriter, r *http.Request) error {
 		web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		return nil

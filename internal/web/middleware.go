@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -27,6 +26,8 @@ const requestInfoKey ctxKey = iota
 // value, so that a request costs one context and one request copy.
 type requestInfo struct {
 	id string
+	// addr is the caller's address, as the router resolved it (ClientAddr).
+	addr string
 	// route lets the router tell the outer middleware which route matched,
 	// so metrics are labelled by route, not by raw path.
 	route atomic.Pointer[routeEntry]
@@ -40,20 +41,19 @@ func RequestID(ctx context.Context) string {
 	return ""
 }
 
-func setRoute(ctx context.Context, route *routeEntry) {
-	if info, ok := ctx.Value(requestInfoKey).(*requestInfo); ok {
-		info.route.Store(route)
-	}
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(requestInfoKey).(*requestInfo)
+	return info
 }
 
-// ClientAddr returns the caller's IP address (without port). Proxies'
-// forwarding headers are not trusted.
+// ClientAddr returns the caller's IP address (without port): the address the
+// router resolved, which believes X-Forwarded-For only from the proxies it
+// trusts (Router.TrustProxies); before the router, the connection's peer.
 func ClientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	if info := requestInfoFrom(r.Context()); info != nil && info.addr != "" {
+		return info.addr
 	}
-	return host
+	return clientAddr(r, nil)
 }
 
 // Metrics are the HTTP server's Prometheus collectors.

@@ -2,12 +2,15 @@ package api_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/server"
 	"github.com/meshgate/meshgate/internal/server/servertest"
 )
 
@@ -32,5 +35,121 @@ func TestFailedSignInAuditsUsername(t *testing.T) {
 	got := es.Entries[0].Detail
 	if !strings.HasPrefix(got, `username "x\ny`) || strings.Contains(got, "\n") || len(got) > 150 || !strings.HasSuffix(got, `"...: invalid username or password`) {
 		t.Errorf("got detail %q, want the username quoted, escaped and cut", got)
+	}
+}
+
+// signIn signs the bootstrap admin in over plain HTTP, changes its temporary
+// password, and returns the session cookie of a fresh sign-in.
+func signIn(t *testing.T, srv *servertest.Server) *http.Cookie {
+	t.Helper()
+	pw := srv.BootstrapPassword(t)
+	login := func(password string) *http.Cookie {
+		resp := send(t, srv, "POST", "/api/v1/login", nil, "application/json", `{"username": "admin", "password": "`+password+`"}`)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("login: got %d, want 200", resp.StatusCode)
+		}
+		for _, c := range resp.Cookies() {
+			if c.Name == auth.CookieName {
+				return c
+			}
+		}
+		t.Fatal("login: no session cookie")
+		return nil
+	}
+	c := login(pw)
+	resp := send(t, srv, "POST", "/api/v1/me/password", c, "application/json", `{"current_password": "`+pw+`", "new_password": "a-long-new-password"}`)
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("change password: got %d, want 204", resp.StatusCode)
+	}
+	return login("a-long-new-password")
+}
+
+// send makes one request with an optional session cookie and Content-Type,
+// and extra headers as name, value pairs.
+func send(t *testing.T, srv *servertest.Server, method, path string, c *http.Cookie, contentType, body string, headers ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c != nil {
+		req.AddCookie(c)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// Another site's page cannot make changes with the session cookie; the
+// server's own pages, trusted origins and API tokens can.
+func TestCrossSiteWritesRefused(t *testing.T) {
+	srv, _ := servertest.New(t, servertest.Options{Config: server.Config{TrustedOrigins: []string{"https://portal.example.com"}}})
+	cookie := signIn(t, srv)
+	const body = `{"name": "forged"}`
+	self := srv.URL
+	tests := []struct {
+		name        string
+		cookie      bool
+		bearer      bool
+		contentType string
+		headers     []string
+		want        int
+	}{
+		{"cross-site Origin", true, false, "application/json", []string{"Origin", "http://evil.example"}, http.StatusForbidden},
+		{"Sec-Fetch-Site cross-site", true, false, "application/json", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"Sec-Fetch-Site same-site", true, false, "application/json", []string{"Sec-Fetch-Site", "same-site", "Origin", "http://sub.example"}, http.StatusForbidden},
+		{"the issue's request", true, false, "text/plain", []string{"Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"text/plain from the same origin", true, false, "text/plain", []string{"Origin", self, "Sec-Fetch-Site", "same-origin"}, http.StatusUnsupportedMediaType},
+		{"form from the same origin", true, false, "application/x-www-form-urlencoded", nil, http.StatusUnsupportedMediaType},
+		{"bearer with text/plain", false, true, "text/plain", nil, http.StatusUnsupportedMediaType},
+		{"same origin", true, false, "application/json", []string{"Origin", self, "Sec-Fetch-Site", "same-origin"}, http.StatusCreated},
+		{"same origin, charset", true, false, "application/json; charset=utf-8", []string{"Sec-Fetch-Site", "same-origin"}, http.StatusCreated},
+		{"no browser headers", true, false, "application/json", nil, http.StatusCreated},
+		{"trusted origin", true, false, "application/json", []string{"Origin", "https://portal.example.com", "Sec-Fetch-Site", "cross-site"}, http.StatusCreated},
+		{"bearer from another site", false, true, "application/json", []string{"Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"}, http.StatusCreated},
+		// The cookie is not what authenticates a bearer call, so it is not refused either.
+		{"bearer and cookie from another site", true, true, "application/json", []string{"Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"}, http.StatusCreated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c *http.Cookie
+			if tt.cookie {
+				c = cookie
+			}
+			h := tt.headers
+			if tt.bearer {
+				h = append([]string{"Authorization", "Bearer " + srv.AdminToken}, h...)
+			}
+			resp := send(t, srv, "POST", "/api/v1/me/tokens", c, tt.contentType, body, h...)
+			if resp.StatusCode != tt.want {
+				t.Errorf("got %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+	// Sign-out and sign-in are changes too.
+	for _, path := range []string{"/api/v1/logout", "/api/v1/login"} {
+		resp := send(t, srv, "POST", path, cookie, "application/json", `{"username": "admin", "password": "a-long-new-password"}`, "Sec-Fetch-Site", "cross-site")
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("cross-site %s: got %d, want 403", path, resp.StatusCode)
+		}
+	}
+	// Reads are not refused: another site cannot see their answers.
+	if resp := send(t, srv, "GET", "/api/v1/me", cookie, "", "", "Sec-Fetch-Site", "cross-site"); resp.StatusCode != http.StatusOK {
+		t.Errorf("cross-site GET: got %d, want 200", resp.StatusCode)
+	}
+	// Only the forged creations were refused: the allowed ones made tokens.
+	toks, err := srv.Client().WithToken(srv.AdminToken).ListTokens(context.Background())
+	if err != nil || len(toks) != 1+6 {
+		t.Errorf("got %d tokens (%v), want the bootstrap token and 6 created", len(toks), err)
 	}
 }
