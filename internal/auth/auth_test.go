@@ -358,26 +358,51 @@ func TestLoginRateLimit(t *testing.T) {
 		f := newFixture(t, s)
 		ctx := context.Background()
 		_, pw := f.createUser(t, "111122223333", "sam", mesh.RoleMember)
+		_, kimPW := f.createUser(t, "111122223333", "kim", mesh.RoleMember)
+		var waits []time.Duration
+		svc := auth.NewService(s, f.clock, auth.Options{Argon2: auth.TestArgon2,
+			Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }})
 		login := func(user, pass, addr string) error {
-			_, err := f.svc.Login(ctx, auth.Credentials{Username: user, Password: pass, RemoteAddr: addr})
+			waits = nil
+			_, err := svc.Login(ctx, auth.Credentials{Username: user, Password: pass, RemoteAddr: addr})
 			return err
 		}
-		// Per user: 10 failures, then even the right password waits.
-		for i := range 10 {
+		wantWait := func(step string, want time.Duration) {
+			t.Helper()
+			var got time.Duration
+			for _, w := range waits {
+				got += w
+			}
+			if got != want {
+				t.Errorf("%s: got a wait of %v, want %v", step, got, want)
+			}
+		}
+		// An attack on sam from one address: 5 failures as they come, then
+		// slower and slower answers, at most 2s.
+		for i, want := range []time.Duration{0, 0, 0, 0, 0, 250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 2 * time.Second} {
 			if err := login("sam", "wrong", "10.0.0.1"); !mesh.IsCode(err, mesh.EUNAUTHORIZED) {
 				t.Fatalf("attempt %d: got %v, want unauthorized", i, err)
 			}
+			wantWait(fmt.Sprint("attempt ", i), want)
 		}
-		wantCode(t, login("sam", pw, "10.0.0.9"), mesh.ERATELIMIT)
-		// A minute later there is one attempt more.
+		// That address has used sam's budget: refused, even the right password.
+		wantCode(t, login("sam", pw, "10.0.0.1"), mesh.ERATELIMIT)
+		// The rightful user, from another address, signs in at once, only slowed.
+		wantCode(t, login("sam", pw, "10.0.0.9"), "")
+		wantWait("sam from elsewhere", 2*time.Second)
+		// Other users are not slowed by an attack on sam, even from its address.
+		wantCode(t, login("kim", kimPW, "10.0.0.1"), "")
+		wantWait("kim", 0)
+		// A minute later the attacking address has one attempt more.
 		f.clock.Add(time.Minute)
+		wantCode(t, login("sam", "wrong", "10.0.0.1"), mesh.EUNAUTHORIZED)
+		wantCode(t, login("sam", "wrong", "10.0.0.1"), mesh.ERATELIMIT)
+		// Once the attack stops, sam's answers speed up again.
+		f.clock.Add(time.Hour)
 		wantCode(t, login("sam", pw, "10.0.0.9"), "")
-		// A success gives its attempt back; a failure does not.
-		wantCode(t, login("sam", pw, "10.0.0.9"), "")
-		wantCode(t, login("sam", "wrong", "10.0.0.9"), mesh.EUNAUTHORIZED)
-		wantCode(t, login("sam", pw, "10.0.0.9"), mesh.ERATELIMIT)
+		wantWait("sam an hour later", 0)
 
-		// Per address: 30 attempts from one address, whatever the usernames.
+		// Per address: 30 failures from one address, whatever the usernames.
 		for i := range 30 {
 			wantCode(t, login(fmt.Sprint("nobody", i), "x", "10.0.0.5"), mesh.EUNAUTHORIZED)
 		}
@@ -385,6 +410,10 @@ func TestLoginRateLimit(t *testing.T) {
 		wantCode(t, login("someone", "x", "10.0.0.6"), mesh.EUNAUTHORIZED)
 		f.clock.Add(10 * time.Second)
 		wantCode(t, login("someone", "x", "10.0.0.5"), mesh.EUNAUTHORIZED)
+		// Successes cost no budget.
+		for range 40 {
+			wantCode(t, login("kim", kimPW, "10.0.0.7"), "")
+		}
 	})
 }
 

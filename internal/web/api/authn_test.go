@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meshgate/meshgate/client"
 	"github.com/meshgate/meshgate/internal/auth"
@@ -151,5 +152,48 @@ func TestCrossSiteWritesRefused(t *testing.T) {
 	toks, err := srv.Client().WithToken(srv.AdminToken).ListTokens(context.Background())
 	if err != nil || len(toks) != 1+6 {
 		t.Errorf("got %d tokens (%v), want the bootstrap token and 6 created", len(toks), err)
+	}
+}
+
+// Behind a trusted proxy, each client has its own sign-in budget: an attack
+// through the proxy does not lock the rightful user out. X-Forwarded-For
+// from anyone else is ignored.
+func TestSignInBehindTrustedProxy(t *testing.T) {
+	ctx := context.Background()
+	quick := auth.Options{LoginPerUserAddr: auth.Rate{Burst: 3, Every: time.Hour},
+		Sleep: func(context.Context, time.Duration) error { return nil }}
+	for _, tt := range []struct {
+		name    string
+		proxies []string
+		want    int    // the rightful user's answer
+		addr    string // the attacker's address in the audit log
+	}{
+		{"trusted proxy", []string{"127.0.0.0/8"}, http.StatusOK, "203.0.113.5"},
+		{"untrusted peer", nil, http.StatusTooManyRequests, "127.0.0.1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, admin := servertest.New(t, servertest.Options{Config: server.Config{TrustedProxies: tt.proxies, Auth: quick}})
+			pw := srv.BootstrapPassword(t)
+			body := func(p string) string { return `{"username": "admin", "password": "` + p + `"}` }
+			for range 3 {
+				// The attacker's proxy-appended address, after whatever it wrote itself.
+				resp := send(t, srv, "POST", "/api/v1/login", nil, "application/json", body("wrong"), "X-Forwarded-For", "198.51.100.7, 203.0.113.5")
+				if resp.StatusCode != http.StatusUnauthorized {
+					t.Fatalf("attack: got %d, want 401", resp.StatusCode)
+				}
+			}
+			resp := send(t, srv, "POST", "/api/v1/login", nil, "application/json", body("wrong"), "X-Forwarded-For", "203.0.113.5")
+			if resp.StatusCode != http.StatusTooManyRequests {
+				t.Errorf("attacker again: got %d, want 429", resp.StatusCode)
+			}
+			resp = send(t, srv, "POST", "/api/v1/login", nil, "application/json", body(pw), "X-Forwarded-For", "198.51.100.7")
+			if resp.StatusCode != tt.want {
+				t.Errorf("rightful user: got %d, want %d", resp.StatusCode, tt.want)
+			}
+			es, err := admin.ListAudit(ctx, client.AuditFilter{Action: "POST /api/v1/login", Result: mesh.ERATELIMIT}, client.ListOptions{})
+			if err != nil || len(es.Entries) == 0 || es.Entries[0].RemoteAddr != tt.addr {
+				t.Errorf("got %+v (%v), want the attacker's latest sign-in failure from %s", es, err, tt.addr)
+			}
+		})
 	}
 }
