@@ -135,14 +135,14 @@ const touchEvery = time.Minute
 
 // Service manages users and credentials.
 type Service struct {
-	store   store.Store
-	clock   mesh.Clock
-	opts    Options
+	store       store.Store
+	clock       mesh.Clock
+	opts        Options
 	perUser     *Limiter // failures per username: slows down
 	perUserAddr *Limiter // failures per username and address: refuses
 	perAddr     *Limiter // failures per address: refuses
-	hashers chan struct{}
-	tokens  *tokenCache
+	hashers     chan struct{}
+	tokens      *tokenCache
 	// dummyHash is verified for unknown usernames, so that a sign-in takes as
 	// long whether or not the user exists.
 	dummyHash string
@@ -155,15 +155,15 @@ func NewService(s store.Store, clock mesh.Clock, opts Options) *Service {
 		clock = mesh.SystemClock{}
 	}
 	return &Service{
-		store:     s,
-		clock:     clock,
-		opts:      opts,
+		store:       s,
+		clock:       clock,
+		opts:        opts,
 		perUser:     NewLimiter(opts.LoginPerUser, clock),
 		perUserAddr: NewLimiter(opts.LoginPerUserAddr, clock),
 		perAddr:     NewLimiter(opts.LoginPerAddr, clock),
-		hashers:   make(chan struct{}, opts.MaxHashes),
-		tokens:    newTokenCache(opts.TokenCacheTTL),
-		dummyHash: HashPassword(TemporaryPassword(), opts.Argon2),
+		hashers:     make(chan struct{}, opts.MaxHashes),
+		tokens:      newTokenCache(opts.TokenCacheTTL),
+		dummyHash:   HashPassword(TemporaryPassword(), opts.Argon2),
 	}
 }
 
