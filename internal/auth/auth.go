@@ -143,6 +143,8 @@ type Service struct {
 	perAddr     *Limiter // failures per address: refuses
 	hashers     chan struct{}
 	tokens      *tokenCache
+	// onForget, when set, is told each time a notice empties the token cache (tests).
+	onForget func()
 	// dummyHash is verified for unknown usernames, so that a sign-in takes as
 	// long whether or not the user exists.
 	dummyHash string

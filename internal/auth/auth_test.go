@@ -656,3 +656,83 @@ func pw2(t *testing.T, f *fixture, u *mesh.User, pw string) string {
 	}
 	return next
 }
+
+// On PostgreSQL, a replica forgets the tokens it cached as soon as another
+// replica revokes them, resets their user's password or changes the user's
+// roles: the notice arrives long before the cache's TTL, which the fake
+// clock never reaches here.
+func TestTokenChangesReachOtherReplicas(t *testing.T) {
+	s := storetest.OpenPostgres(t, nil)
+	f := newFixture(t, s)
+	ctx := context.Background()
+	other := auth.NewService(s, f.clock, auth.Options{Argon2: auth.TestArgon2})
+	forgot := make(chan struct{}, 100)
+	auth.SetOnForget(other, func() { forgot <- struct{}{} })
+	runCtx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { other.Run(runCtx); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
+	deadline := time.After(30 * time.Second) // a guard against hanging, not a measurement
+	select {
+	case <-forgot:
+	case <-deadline:
+		t.Fatal("the listener never started")
+	}
+	sam, pw := f.createUser(t, "111122223333", "sam", mesh.RoleMember)
+	newToken := func() string {
+		t.Helper()
+		_, secret, err := f.svc.CreateToken(f.admin, sam.ID, fmt.Sprint("t", time.Now().UnixNano()), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.AuthenticateToken(ctx, secret); err != nil {
+			t.Fatalf("the other replica: got %v, want the new token working", err)
+		}
+		return secret
+	}
+	// waitFor waits for notices until the other replica's answer for secret is ok.
+	waitFor := func(what, secret string, ok func(*mesh.Actor, error) bool) {
+		t.Helper()
+		for !ok(other.AuthenticateToken(ctx, secret)) {
+			select {
+			case <-forgot:
+			case <-deadline:
+				t.Fatalf("%s: the other replica never learned of it", what)
+			}
+		}
+	}
+	gone := func(_ *mesh.Actor, err error) bool { return mesh.IsCode(err, mesh.EUNAUTHORIZED) }
+
+	secret := newToken()
+	toks, _ := f.svc.FindTokens(f.admin, sam.ID)
+	if err := f.svc.RevokeToken(f.admin, sam.ID, toks[len(toks)-1].ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("a revocation", secret, gone)
+
+	secret = newToken()
+	roles := []string{mesh.RoleApprover}
+	if _, err := f.svc.UpdateUser(f.admin, sam.ID, auth.UserUpdate{Roles: &roles}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("a role change", secret, func(a *mesh.Actor, err error) bool {
+		return err == nil && strings.Join(a.Roles, ",") == mesh.RoleApprover
+	})
+
+	// A session is checked in the store on every request: ended here, it
+	// is ended there at once.
+	l, err := f.svc.Login(ctx, auth.Credentials{Username: "sam", Password: pw, RemoteAddr: "10.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Authenticate(ctx, request("GET", "/api/v1/me", l.Secret)); err != nil {
+		t.Fatalf("session on the other replica: got %v, want it working", err)
+	}
+	if _, err := f.svc.ResetPassword(f.admin, sam.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Authenticate(ctx, request("GET", "/api/v1/me", l.Secret)); !mesh.IsCode(err, mesh.EUNAUTHORIZED) {
+		t.Errorf("session on the other replica after a reset: got %v, want unauthorized", err)
+	}
+	waitFor("a password reset", secret, gone)
+}

@@ -100,7 +100,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.Accounts = account.NewService(s.Store, s.cfg.Clock, account.Central{
 		ID: s.cfg.CentralAccountID, Name: s.cfg.CentralAccountName, Organization: s.cfg.Organization})
 	s.Accounts.OnOffboard(func(string) { s.Auth.ForgetTokens() })
-	s.background = append(s.background, auth.NewSessionReaper(s.Auth, time.Hour, s.log))
+	s.background = append(s.background, auth.NewSessionReaper(s.Auth, time.Hour, s.log), s.Auth)
 	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
 	if err := s.newAccess(ctx); err != nil {
 		return err
