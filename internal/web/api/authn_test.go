@@ -197,3 +197,32 @@ func TestSignInBehindTrustedProxy(t *testing.T) {
 		})
 	}
 }
+
+// DELETE /me/tokens/{t} reaches the caller's own tokens only, and
+// DELETE /users/{u}/tokens/{t} only u's, whoever asks.
+func TestRevokeTokenRoutes(t *testing.T) {
+	ctx := context.Background()
+	srv, admin := servertest.New(t, servertest.Options{})
+	sam, err := admin.CreateUser(ctx, "central", client.UserInput{Username: "sam", Roles: []string{mesh.RoleMember}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kim, err := admin.CreateUser(ctx, "central", client.UserInput{Username: "kim", Roles: []string{mesh.RoleMember}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := admin.IssueToken(ctx, sam.User.ID, "ci", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAPIError(t, admin.RevokeToken(ctx, tok.Token.ID), http.StatusNotFound, mesh.ENOTFOUND, "")
+	wantAPIError(t, admin.RevokeUserToken(ctx, kim.User.ID, tok.Token.ID), http.StatusNotFound, mesh.ENOTFOUND, "")
+	if _, err := srv.Client().WithToken(tok.Secret).Me(ctx); err != nil {
+		t.Fatalf("sam's token after refused revocations: got %v, want it working", err)
+	}
+	if err := admin.RevokeUserToken(ctx, sam.User.ID, tok.Token.ID); err != nil {
+		t.Fatalf("revoke through sam's route: %v", err)
+	}
+	_, err = srv.Client().WithToken(tok.Secret).Me(ctx)
+	wantAPIError(t, err, http.StatusUnauthorized, mesh.EUNAUTHORIZED, "")
+}
