@@ -735,4 +735,11 @@ func TestTokenChangesReachOtherReplicas(t *testing.T) {
 		t.Errorf("session on the other replica after a reset: got %v, want unauthorized", err)
 	}
 	waitFor("a password reset", secret, gone)
+
+	// An account's deletion (offboarding) deletes its users by cascade.
+	secret = newToken()
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.DeleteAccount(ctx, "111122223333") }); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("an account's deletion", secret, gone)
 }
