@@ -58,6 +58,11 @@ func (c *Client) ListTokens(ctx context.Context) ([]*mesh.Token, error) {
 	return out.Tokens, nil
 }
 
+// RevokeUserToken revokes token id of user userID (mesh admins, the user's account admins).
+func (c *Client) RevokeUserToken(ctx context.Context, userID, id int64) error {
+	return c.Do(ctx, http.MethodDelete, fmt.Sprintf("/api/v1/users/%d/tokens/%d", userID, id), nil, nil, nil)
+}
+
 // RevokeToken revokes one of the caller's tokens.
 func (c *Client) RevokeToken(ctx context.Context, id int64) error {
 	return c.Do(ctx, http.MethodDelete, fmt.Sprintf("/api/v1/me/tokens/%d", id), nil, nil, nil)

@@ -22,6 +22,8 @@ type ServeCmd struct {
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"MESHGATE_LOG_LEVEL"`
 	ShutdownTimeout time.Duration `help:"How long graceful shutdown may take." default:"15s" env:"MESHGATE_SHUTDOWN_TIMEOUT"`
 	AuditRetention  time.Duration `help:"How long audit entries are kept (9600h is 400 days); 0 keeps them forever." default:"9600h" env:"MESHGATE_AUDIT_RETENTION"`
+	TrustedOrigin   []string      `help:"Origin (https://host[:port]) whose pages may make changes with the session cookie, besides the server's own; repeatable." env:"MESHGATE_TRUSTED_ORIGINS"`
+	TrustedProxy    []string      `help:"Address or CIDR prefix of a reverse proxy whose X-Forwarded-For names the client; repeatable." env:"MESHGATE_TRUSTED_PROXIES"`
 }
 
 // Config returns the server configuration the flags describe.
@@ -38,6 +40,8 @@ func (c *ServeCmd) Config() server.Config {
 		InvitationTTL:    c.InvitationTTL,
 		ShutdownTimeout:  c.ShutdownTimeout,
 		AuditRetention:   auditRetention(c.AuditRetention),
+		TrustedOrigins:   c.TrustedOrigin,
+		TrustedProxies:   c.TrustedProxy,
 	}
 }
 

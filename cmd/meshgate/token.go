@@ -64,17 +64,24 @@ func (c *TokenListCmd) Run(ctx context.Context, g *Globals) error {
 
 // TokenRevokeCmd revokes a token.
 type TokenRevokeCmd struct {
-	ID int64 `required:"" help:"Token id (see token list)."`
+	ID   int64 `required:"" help:"Token id (see token list)."`
+	User int64 `help:"Id of the user whose token it is (admins); default the caller."`
 }
 
 // Run revokes the token.
 func (c *TokenRevokeCmd) Run(ctx context.Context, g *Globals) error {
-	if err := g.Client().RevokeToken(ctx, c.ID); err != nil {
+	var err error
+	if c.User != 0 {
+		err = g.Client().RevokeUserToken(ctx, c.User, c.ID)
+	} else {
+		err = g.Client().RevokeToken(ctx, c.ID)
+	}
+	if err != nil {
 		return err
 	}
 	if g.JSON() {
 		return g.PrintJSON(map[string]any{"revoked": c.ID})
 	}
-	_, err := fmt.Fprintf(g.stdout, "revoked token %d\n", c.ID)
+	_, err = fmt.Fprintf(g.stdout, "revoked token %d\n", c.ID)
 	return err
 }

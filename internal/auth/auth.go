@@ -30,10 +30,26 @@ type Options struct {
 	SessionMax time.Duration
 	// Argon2 are the password hashing costs (default DefaultArgon2).
 	Argon2 Argon2Params
-	// LoginPerUser limits sign-in attempts per username (default 10 at once, then one a minute).
-	LoginPerUser Rate
-	// LoginPerAddr limits sign-in attempts per client address (default 30 at once, then one every 10s).
+	// LoginPerUserAddr limits failed sign-ins per username from one client
+	// address: beyond it that address is refused for that user (default 10,
+	// then one more a minute). Other addresses are not.
+	LoginPerUserAddr Rate
+	// LoginPerAddr limits failed sign-ins per client address, whatever the
+	// usernames (default 30, then one more every 10s).
 	LoginPerAddr Rate
+	// LoginPerUser is how many failed sign-ins a username takes, from any
+	// address, before its sign-ins slow down (default 5, one forgiven a
+	// minute). A username is never refused for it, so nobody can lock
+	// another user out; each attempt beyond it waits LoginDelay, doubled for
+	// each further one, up to LoginMaxDelay.
+	LoginPerUser Rate
+	// LoginDelay is the first slowed sign-in's wait (default 250ms).
+	LoginDelay time.Duration
+	// LoginMaxDelay bounds the wait (default 2s).
+	LoginMaxDelay time.Duration
+	// Sleep waits before a slowed sign-in is checked (default a timer that
+	// ends early with ctx); tests record the waits instead.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// MaxHashes bounds concurrent argon2 computations, which cost memory (default 4).
 	MaxHashes int
 	// TokenCacheTTL is how long a checked API token is remembered (default
@@ -55,11 +71,23 @@ func (o *Options) setDefaults() {
 	if o.Argon2 == (Argon2Params{}) {
 		o.Argon2 = DefaultArgon2
 	}
-	if o.LoginPerUser == (Rate{}) {
-		o.LoginPerUser = Rate{Burst: 10, Every: time.Minute}
+	if o.LoginPerUserAddr == (Rate{}) {
+		o.LoginPerUserAddr = Rate{Burst: 10, Every: time.Minute}
 	}
 	if o.LoginPerAddr == (Rate{}) {
 		o.LoginPerAddr = Rate{Burst: 30, Every: 10 * time.Second}
+	}
+	if o.LoginPerUser == (Rate{}) {
+		o.LoginPerUser = Rate{Burst: 5, Every: time.Minute}
+	}
+	if o.LoginDelay == 0 {
+		o.LoginDelay = 250 * time.Millisecond
+	}
+	if o.LoginMaxDelay == 0 {
+		o.LoginMaxDelay = 2 * time.Second
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
 	}
 	if o.MaxHashes == 0 {
 		o.MaxHashes = 4
@@ -67,6 +95,31 @@ func (o *Options) setDefaults() {
 	if o.TokenCacheTTL == 0 {
 		o.TokenCacheTTL = 5 * time.Second
 	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// loginDelay is the wait of a sign-in that is over attempts beyond its
+// username's budget: LoginDelay, doubled for each further one, at most LoginMaxDelay.
+func (o *Options) loginDelay(over int) time.Duration {
+	if over <= 0 {
+		return 0
+	}
+	d := o.LoginDelay
+	for i := 1; i < over && d < o.LoginMaxDelay; i++ {
+		d *= 2
+	}
+	return min(d, o.LoginMaxDelay)
 }
 
 // CookieName is the session cookie's name.
@@ -82,13 +135,16 @@ const touchEvery = time.Minute
 
 // Service manages users and credentials.
 type Service struct {
-	store   store.Store
-	clock   mesh.Clock
-	opts    Options
-	perUser *Limiter
-	perAddr *Limiter
-	hashers chan struct{}
-	tokens  *tokenCache
+	store       store.Store
+	clock       mesh.Clock
+	opts        Options
+	perUser     *Limiter // failures per username: slows down
+	perUserAddr *Limiter // failures per username and address: refuses
+	perAddr     *Limiter // failures per address: refuses
+	hashers     chan struct{}
+	tokens      *tokenCache
+	// onForget, when set, is told each time a notice empties the token cache (tests).
+	onForget func()
 	// dummyHash is verified for unknown usernames, so that a sign-in takes as
 	// long whether or not the user exists.
 	dummyHash string
@@ -101,14 +157,15 @@ func NewService(s store.Store, clock mesh.Clock, opts Options) *Service {
 		clock = mesh.SystemClock{}
 	}
 	return &Service{
-		store:     s,
-		clock:     clock,
-		opts:      opts,
-		perUser:   NewLimiter(opts.LoginPerUser, clock),
-		perAddr:   NewLimiter(opts.LoginPerAddr, clock),
-		hashers:   make(chan struct{}, opts.MaxHashes),
-		tokens:    newTokenCache(opts.TokenCacheTTL),
-		dummyHash: HashPassword(TemporaryPassword(), opts.Argon2),
+		store:       s,
+		clock:       clock,
+		opts:        opts,
+		perUser:     NewLimiter(opts.LoginPerUser, clock),
+		perUserAddr: NewLimiter(opts.LoginPerUserAddr, clock),
+		perAddr:     NewLimiter(opts.LoginPerAddr, clock),
+		hashers:     make(chan struct{}, opts.MaxHashes),
+		tokens:      newTokenCache(opts.TokenCacheTTL),
+		dummyHash:   HashPassword(TemporaryPassword(), opts.Argon2),
 	}
 }
 

@@ -331,16 +331,17 @@ func TestTokens(t *testing.T) {
 		leeCtx := f.as(t, lee)
 		_, err = f.svc.FindTokens(leeCtx, sam.ID)
 		wantCode(t, err, mesh.ENOTFOUND)
-		wantCode(t, f.svc.RevokeToken(leeCtx, tok.ID), mesh.ENOTFOUND)
+		wantCode(t, f.svc.RevokeToken(leeCtx, sam.ID, tok.ID), mesh.ENOTFOUND)
+		wantCode(t, f.svc.RevokeToken(leeCtx, 0, tok.ID), mesh.ENOTFOUND)
 		// The mesh admin issues one for sam; sam revokes it.
 		issued, secret2, err := f.svc.CreateToken(f.admin, sam.ID, "issued", 0)
 		if err != nil || issued.UserID != sam.ID {
 			t.Fatalf("issue: got %+v (%v), want a token of sam", issued, err)
 		}
 		wantCode(t, bearer("Bearer "+secret2), "")
-		wantCode(t, f.svc.RevokeToken(samCtx, issued.ID), "")
+		wantCode(t, f.svc.RevokeToken(samCtx, 0, issued.ID), "")
 		wantCode(t, bearer("Bearer "+secret2), mesh.EUNAUTHORIZED)
-		wantCode(t, f.svc.RevokeToken(samCtx, issued.ID), mesh.ENOTFOUND)
+		wantCode(t, f.svc.RevokeToken(samCtx, 0, issued.ID), mesh.ENOTFOUND)
 		// Bad input.
 		_, _, err = f.svc.CreateToken(samCtx, 0, "", 0)
 		wantCode(t, err, mesh.EINVALID)
@@ -357,26 +358,51 @@ func TestLoginRateLimit(t *testing.T) {
 		f := newFixture(t, s)
 		ctx := context.Background()
 		_, pw := f.createUser(t, "111122223333", "sam", mesh.RoleMember)
+		_, kimPW := f.createUser(t, "111122223333", "kim", mesh.RoleMember)
+		var waits []time.Duration
+		svc := auth.NewService(s, f.clock, auth.Options{Argon2: auth.TestArgon2,
+			Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }})
 		login := func(user, pass, addr string) error {
-			_, err := f.svc.Login(ctx, auth.Credentials{Username: user, Password: pass, RemoteAddr: addr})
+			waits = nil
+			_, err := svc.Login(ctx, auth.Credentials{Username: user, Password: pass, RemoteAddr: addr})
 			return err
 		}
-		// Per user: 10 failures, then even the right password waits.
-		for i := range 10 {
+		wantWait := func(step string, want time.Duration) {
+			t.Helper()
+			var got time.Duration
+			for _, w := range waits {
+				got += w
+			}
+			if got != want {
+				t.Errorf("%s: got a wait of %v, want %v", step, got, want)
+			}
+		}
+		// An attack on sam from one address: 5 failures as they come, then
+		// slower and slower answers, at most 2s.
+		for i, want := range []time.Duration{0, 0, 0, 0, 0, 250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 2 * time.Second} {
 			if err := login("sam", "wrong", "10.0.0.1"); !mesh.IsCode(err, mesh.EUNAUTHORIZED) {
 				t.Fatalf("attempt %d: got %v, want unauthorized", i, err)
 			}
+			wantWait(fmt.Sprint("attempt ", i), want)
 		}
-		wantCode(t, login("sam", pw, "10.0.0.9"), mesh.ERATELIMIT)
-		// A minute later there is one attempt more.
+		// That address has used sam's budget: refused, even the right password.
+		wantCode(t, login("sam", pw, "10.0.0.1"), mesh.ERATELIMIT)
+		// The rightful user, from another address, signs in at once, only slowed.
+		wantCode(t, login("sam", pw, "10.0.0.9"), "")
+		wantWait("sam from elsewhere", 2*time.Second)
+		// Other users are not slowed by an attack on sam, even from its address.
+		wantCode(t, login("kim", kimPW, "10.0.0.1"), "")
+		wantWait("kim", 0)
+		// A minute later the attacking address has one attempt more.
 		f.clock.Add(time.Minute)
+		wantCode(t, login("sam", "wrong", "10.0.0.1"), mesh.EUNAUTHORIZED)
+		wantCode(t, login("sam", "wrong", "10.0.0.1"), mesh.ERATELIMIT)
+		// Once the attack stops, sam's answers speed up again.
+		f.clock.Add(time.Hour)
 		wantCode(t, login("sam", pw, "10.0.0.9"), "")
-		// A success gives its attempt back; a failure does not.
-		wantCode(t, login("sam", pw, "10.0.0.9"), "")
-		wantCode(t, login("sam", "wrong", "10.0.0.9"), mesh.EUNAUTHORIZED)
-		wantCode(t, login("sam", pw, "10.0.0.9"), mesh.ERATELIMIT)
+		wantWait("sam an hour later", 0)
 
-		// Per address: 30 attempts from one address, whatever the usernames.
+		// Per address: 30 failures from one address, whatever the usernames.
 		for i := range 30 {
 			wantCode(t, login(fmt.Sprint("nobody", i), "x", "10.0.0.5"), mesh.EUNAUTHORIZED)
 		}
@@ -384,6 +410,10 @@ func TestLoginRateLimit(t *testing.T) {
 		wantCode(t, login("someone", "x", "10.0.0.6"), mesh.EUNAUTHORIZED)
 		f.clock.Add(10 * time.Second)
 		wantCode(t, login("someone", "x", "10.0.0.5"), mesh.EUNAUTHORIZED)
+		// Successes cost no budget.
+		for range 40 {
+			wantCode(t, login("kim", kimPW, "10.0.0.7"), "")
+		}
 	})
 }
 
@@ -527,7 +557,7 @@ func TestTokenCache(t *testing.T) {
 		if got := roles(f.svc) + " " + roles(other); got != "approver member" {
 			t.Errorf("got %q, want approver here and the cached member there", got)
 		}
-		if err := f.svc.RevokeToken(f.admin, tok.ID); err != nil {
+		if err := f.svc.RevokeToken(f.admin, sam.ID, tok.ID); err != nil {
 			t.Fatal(err)
 		}
 		if got := roles(f.svc) + " " + roles(other); got != mesh.EUNAUTHORIZED+" member" {
@@ -550,4 +580,166 @@ func TestTokenCache(t *testing.T) {
 			t.Errorf("after ForgetTokens: got %v, want unauthorized", err)
 		}
 	})
+}
+
+// An account admin manages its members' tokens through the user's route
+// only: the caller's own route never reaches another user's token, and the
+// user's route only that user's tokens.
+func TestRevokeTokenOwnership(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		boss, _ := f.createUser(t, "111122223333", "boss", mesh.RoleAdmin)
+		sam, _ := f.createUser(t, "111122223333", "sam", mesh.RoleMember)
+		kim, _ := f.createUser(t, "111122223333", "kim", mesh.RoleMember)
+		bossCtx := f.as(t, boss)
+		samTok, samSecret, err := f.svc.CreateToken(f.as(t, sam), 0, "ci", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, f.svc.RevokeToken(bossCtx, 0, samTok.ID), mesh.ENOTFOUND)
+		wantCode(t, f.svc.RevokeToken(f.admin, 0, samTok.ID), mesh.ENOTFOUND)
+		wantCode(t, f.svc.RevokeToken(bossCtx, kim.ID, samTok.ID), mesh.ENOTFOUND)
+		if _, err := f.svc.AuthenticateToken(ctx, samSecret); err != nil {
+			t.Fatalf("sam's token after refused revocations: got %v, want it working", err)
+		}
+		wantCode(t, f.svc.RevokeToken(bossCtx, sam.ID, samTok.ID), "")
+		if _, err := f.svc.AuthenticateToken(ctx, samSecret); !mesh.IsCode(err, mesh.EUNAUTHORIZED) {
+			t.Errorf("sam's token after its revocation: got %v, want unauthorized", err)
+		}
+	})
+}
+
+// An admin's password reset ends the user's sessions and tokens; the user
+// changing its own password ends its other sessions and keeps its tokens.
+func TestPasswordResetEndsTokens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		sam, pw := f.createUser(t, "111122223333", "sam", mesh.RoleMember)
+		samCtx := f.as(t, sam)
+		_, secret, err := f.svc.CreateToken(samCtx, 0, "ci", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Sam changes its own password: the token stays.
+		l, err := f.svc.Login(ctx, auth.Credentials{Username: "sam", Password: pw2(t, f, sam, pw), RemoteAddr: "10.0.0.1"})
+		if err != nil {
+			t.Fatalf("sign in with the new password: %v", err)
+		}
+		if _, err := f.svc.AuthenticateToken(ctx, secret); err != nil {
+			t.Errorf("token after sam's own password change: got %v, want it working", err)
+		}
+		// The admin resets it: sessions and tokens end.
+		if _, err := f.svc.ResetPassword(f.admin, sam.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.AuthenticateToken(ctx, secret); !mesh.IsCode(err, mesh.EUNAUTHORIZED) {
+			t.Errorf("token after the reset: got %v, want unauthorized", err)
+		}
+		if _, err := f.svc.Authenticate(ctx, request("GET", "/api/v1/me", l.Secret)); !mesh.IsCode(err, mesh.EUNAUTHORIZED) {
+			t.Errorf("session after the reset: got %v, want unauthorized", err)
+		}
+		if toks, err := f.svc.FindTokens(f.admin, sam.ID); err != nil || len(toks) != 0 {
+			t.Errorf("got %d tokens (%v), want none after the reset", len(toks), err)
+		}
+	})
+}
+
+// pw2 changes u's temporary password pw (through a session) and returns the new one.
+func pw2(t *testing.T, f *fixture, u *mesh.User, pw string) string {
+	t.Helper()
+	actor := mustSession(t, f, u.Username, pw)
+	next := "a-new-password-" + u.Username
+	if err := f.svc.ChangePassword(mesh.NewContext(context.Background(), actor), pw, next); err != nil {
+		t.Fatalf("change password: %v", err)
+	}
+	return next
+}
+
+// On PostgreSQL, a replica forgets the tokens it cached as soon as another
+// replica revokes them, resets their user's password or changes the user's
+// roles: the notice arrives long before the cache's TTL, which the fake
+// clock never reaches here.
+func TestTokenChangesReachOtherReplicas(t *testing.T) {
+	s := storetest.OpenPostgres(t, nil)
+	f := newFixture(t, s)
+	ctx := context.Background()
+	other := auth.NewService(s, f.clock, auth.Options{Argon2: auth.TestArgon2})
+	forgot := make(chan struct{}, 100)
+	auth.SetOnForget(other, func() { forgot <- struct{}{} })
+	runCtx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { other.Run(runCtx); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
+	deadline := time.After(30 * time.Second) // a guard against hanging, not a measurement
+	select {
+	case <-forgot:
+	case <-deadline:
+		t.Fatal("the listener never started")
+	}
+	sam, pw := f.createUser(t, "111122223333", "sam", mesh.RoleMember)
+	newToken := func() string {
+		t.Helper()
+		_, secret, err := f.svc.CreateToken(f.admin, sam.ID, fmt.Sprint("t", time.Now().UnixNano()), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.AuthenticateToken(ctx, secret); err != nil {
+			t.Fatalf("the other replica: got %v, want the new token working", err)
+		}
+		return secret
+	}
+	// waitFor waits for notices until the other replica's answer for secret is ok.
+	waitFor := func(what, secret string, ok func(*mesh.Actor, error) bool) {
+		t.Helper()
+		for !ok(other.AuthenticateToken(ctx, secret)) {
+			select {
+			case <-forgot:
+			case <-deadline:
+				t.Fatalf("%s: the other replica never learned of it", what)
+			}
+		}
+	}
+	gone := func(_ *mesh.Actor, err error) bool { return mesh.IsCode(err, mesh.EUNAUTHORIZED) }
+
+	secret := newToken()
+	toks, _ := f.svc.FindTokens(f.admin, sam.ID)
+	if err := f.svc.RevokeToken(f.admin, sam.ID, toks[len(toks)-1].ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("a revocation", secret, gone)
+
+	secret = newToken()
+	roles := []string{mesh.RoleApprover}
+	if _, err := f.svc.UpdateUser(f.admin, sam.ID, auth.UserUpdate{Roles: &roles}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("a role change", secret, func(a *mesh.Actor, err error) bool {
+		return err == nil && strings.Join(a.Roles, ",") == mesh.RoleApprover
+	})
+
+	// A session is checked in the store on every request: ended here, it
+	// is ended there at once.
+	l, err := f.svc.Login(ctx, auth.Credentials{Username: "sam", Password: pw, RemoteAddr: "10.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Authenticate(ctx, request("GET", "/api/v1/me", l.Secret)); err != nil {
+		t.Fatalf("session on the other replica: got %v, want it working", err)
+	}
+	if _, err := f.svc.ResetPassword(f.admin, sam.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Authenticate(ctx, request("GET", "/api/v1/me", l.Secret)); !mesh.IsCode(err, mesh.EUNAUTHORIZED) {
+		t.Errorf("session on the other replica after a reset: got %v, want unauthorized", err)
+	}
+	waitFor("a password reset", secret, gone)
+
+	// An account's deletion (offboarding) deletes its users by cascade.
+	secret = newToken()
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.DeleteAccount(ctx, "111122223333") }); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("an account's deletion", secret, gone)
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -91,9 +92,30 @@ func (s *Service) Bootstrap(ctx context.Context, dataDir, token string) (*Bootst
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("bootstrap: %w", err)
 		}
-		if err := os.WriteFile(b.File, []byte(text), 0o600); err != nil {
+		if err := WritePrivateFile(b.File, []byte(text)); err != nil {
 			return nil, fmt.Errorf("bootstrap: write %s: %w", b.File, err)
 		}
 	}
 	return b, nil
+}
+
+// WritePrivateFile writes a credentials file readable by its owner only
+// (0600), whatever the umask; a file already there is made private before
+// the new content goes in.
+func WritePrivateFile(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	err = f.Chmod(0o600)
+	if err == nil {
+		err = f.Truncate(0)
+	}
+	if err == nil {
+		_, err = f.Write(b)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
 }

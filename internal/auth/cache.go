@@ -1,17 +1,21 @@
 package auth
 
 import (
+	"context"
 	"sync"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
 )
 
 // tokenCache remembers recently checked API tokens for a few seconds, so
 // that a busy client's calls do not each cost a store lookup. Changes made
-// through this process (revocation, role changes, deletions, offboarding)
-// empty it at once; with several replicas, another replica's change takes
-// effect here within the cache's TTL.
+// through this process (revocation, role changes, deletions, password
+// resets, offboarding) empty it at once. With several replicas on
+// PostgreSQL, another replica's change empties it when its notification
+// arrives (Service.Run), milliseconds after the commit; the TTL bounds the
+// staleness when a notification is lost (the listener reconnecting).
 type tokenCache struct {
 	ttl time.Duration
 
@@ -88,4 +92,22 @@ func (c *tokenCache) clear() {
 	defer c.mu.Unlock()
 	c.gen++
 	clear(c.m)
+}
+
+// Run keeps the token cache in step with other replicas until ctx ends
+// (server.Background): on a store that notifies of changes that end or
+// narrow tokens (PostgreSQL's LISTEN/NOTIFY), each notice empties the
+// cache. Other stores serve one process, whose changes empty it directly.
+func (s *Service) Run(ctx context.Context) error {
+	l, ok := store.As[store.AuthListener](s.store)
+	if !ok {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return l.ListenAuth(ctx, func() {
+		s.tokens.clear()
+		if s.onForget != nil {
+			s.onForget()
+		}
+	})
 }

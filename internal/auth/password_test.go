@@ -2,6 +2,8 @@ package auth
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +91,24 @@ func TestLimiter(t *testing.T) {
 		if got := l.Allow(s.key); got != s.want {
 			t.Fatalf("step %d (%s after %v): got %v, want %v", i, s.key, s.advance, got, s.want)
 		}
+	}
+}
+
+// A credentials file is the owner's alone, even over a readable file left there.
+func TestWritePrivateFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret.txt")
+	if err := os.WriteFile(path, []byte("an older and longer content"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WritePrivateFile(path, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if fi.Mode().Perm() != 0o600 || string(b) != "new" {
+		t.Errorf("got mode %o and %q, want 600 and \"new\"", fi.Mode().Perm(), b)
 	}
 }

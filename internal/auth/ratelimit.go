@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -72,6 +73,24 @@ func (l *Limiter) Allow(key string) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// minTokens bounds how far Take may overdraw a bucket, so that a long attack
+// is forgiven in bounded time once it stops.
+const minTokens = -64
+
+// Take takes one token for key even when there is none left, and returns how
+// many attempts are now beyond the budget (0 while within it). Callers slow
+// such attempts down instead of refusing them.
+func (l *Limiter) Take(key string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.refill(key, l.clock.Now())
+	b.tokens = max(minTokens, b.tokens-1)
+	if b.tokens >= 0 {
+		return 0
+	}
+	return int(math.Ceil(-b.tokens))
 }
 
 // Refund gives back a token taken for key (after a successful attempt).

@@ -24,9 +24,13 @@ type Credentials struct {
 	RequestID  string
 }
 
-// Login checks a username and password and starts a session. Attempts are
-// rate-limited per username and per client address; a wrong password and an
-// unknown user are answered alike. Errors: EINVALID, EUNAUTHORIZED, ERATELIMIT.
+// Login checks a username and password and starts a session. A wrong
+// password and an unknown user are answered alike. Failed attempts are
+// limited per username and address and per address (ERATELIMIT beyond
+// them, for that address only); a username that many addresses got wrong
+// answers more slowly (Options.LoginPerUser), but is never locked, so its
+// rightful user still signs in from elsewhere.
+// Errors: EINVALID, EUNAUTHORIZED, ERATELIMIT.
 func (s *Service) Login(ctx context.Context, c Credentials) (*Login, error) {
 	username, password, remoteAddr := c.Username, c.Password, c.RemoteAddr
 	if username == "" {
@@ -38,11 +42,20 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*Login, error) {
 	if len(username) > mesh.MaxUsernameLen || len(password) > MaxPasswordLen {
 		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "invalid username or password")
 	}
+	pair := username + "\x00" + remoteAddr
 	if !s.perAddr.Allow(remoteAddr) {
-		return nil, mesh.Errorf(mesh.ERATELIMIT, "too many sign-in attempts from %s; try again later", remoteAddr)
+		return nil, mesh.Errorf(mesh.ERATELIMIT, "too many failed sign-ins from %s; try again later", remoteAddr)
 	}
-	if !s.perUser.Allow(username) {
-		return nil, mesh.Errorf(mesh.ERATELIMIT, "too many sign-in attempts for %s; try again later", username)
+	if !s.perUserAddr.Allow(pair) {
+		s.perAddr.Refund(remoteAddr)
+		return nil, mesh.Errorf(mesh.ERATELIMIT, "too many failed sign-ins for %s from %s; try again later", username, remoteAddr)
+	}
+	// The wait comes before the check, whatever its outcome: an answer that
+	// came sooner when the password is right would tell it.
+	if d := s.opts.loginDelay(s.perUser.Take(username)); d > 0 {
+		if err := s.opts.Sleep(ctx, d); err != nil {
+			return nil, err
+		}
 	}
 	var user *mesh.User
 	var hash string
@@ -66,6 +79,7 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*Login, error) {
 		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "invalid username or password")
 	}
 	s.perAddr.Refund(remoteAddr)
+	s.perUserAddr.Refund(pair)
 	s.perUser.Refund(username)
 
 	now := s.clock.Now()
@@ -142,7 +156,10 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	case next == current:
 		return mesh.Invalid("new_password", "must differ from the current password")
 	}
-	if !s.perUser.Allow(actor.Username) {
+	// Guessing the current password with a stolen session is a sign-in
+	// attempt from the thief's address.
+	pair := actor.Username + "\x00" + actor.RemoteAddr
+	if !s.perUserAddr.Allow(pair) {
 		return mesh.Errorf(mesh.ERATELIMIT, "too many password attempts; try again later")
 	}
 	var hash string
@@ -160,7 +177,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if !ok {
 		return mesh.Errorf(mesh.EUNAUTHORIZED, "the current password is wrong")
 	}
-	s.perUser.Refund(actor.Username)
+	s.perUserAddr.Refund(pair)
 	newHash := s.hash(next)
 	now := s.clock.Now()
 	return s.store.Update(ctx, func(tx store.Tx) error {

@@ -197,8 +197,11 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 	})
 }
 
-// ResetPassword gives a user a new temporary password, ends its sessions and
-// returns the password, shown once. Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
+// ResetPassword gives a user a new temporary password, ends all its
+// sessions and revokes all its API tokens (whoever may have learnt the old
+// password may have made one), and returns the password, shown once. A user
+// changing its own password (ChangePassword) keeps its tokens.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
 func (s *Service) ResetPassword(ctx context.Context, id int64) (string, error) {
 	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
@@ -207,6 +210,7 @@ func (s *Service) ResetPassword(ctx context.Context, id int64) (string, error) {
 	password := TemporaryPassword()
 	hash := s.hash(password)
 	now := s.clock.Now()
+	defer s.tokens.clear()
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		u, err := s.managedUser(ctx, tx, actor, id)
 		if err != nil {
@@ -218,7 +222,11 @@ func (s *Service) ResetPassword(ctx context.Context, id int64) (string, error) {
 		if err := tx.DeleteUserSessions(ctx, id, 0); err != nil {
 			return err
 		}
-		return store.Audit(ctx, tx, now, "user.reset-password", userResource(u), "")
+		n, err := tx.DeleteUserTokens(ctx, id)
+		if err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, now, "user.reset-password", userResource(u), fmt.Sprintf("sessions ended, %d tokens revoked", n))
 	})
 	if err != nil {
 		return "", err

@@ -16,6 +16,8 @@ const (
 	ERATELIMIT    = "rate_limited" // too many attempts
 	EUNAVAILABLE  = "unavailable"  // a dependency (the store) cannot be reached
 	EINTERNAL     = "internal"     // a bug or an unexpected failure; details are logged, not shown
+
+	EUNSUPPORTED = "unsupported_media_type" // a body of a type the route does not take
 )
 
 // Error is the one error type meshgate's packages return for expected failures.

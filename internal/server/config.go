@@ -12,6 +12,7 @@ import (
 
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/web"
 )
 
 // Config is everything `meshgate serve` can be told. The zero value of each
@@ -43,6 +44,12 @@ type Config struct {
 	AuditRetention time.Duration
 	// ShutdownTimeout bounds graceful shutdown (default 15s).
 	ShutdownTimeout time.Duration
+	// TrustedOrigins are origins ("https://portal.example.com") whose pages may
+	// make changes with the session cookie besides the server's own (default none).
+	TrustedOrigins []string
+	// TrustedProxies are the addresses or CIDR prefixes of reverse proxies
+	// whose X-Forwarded-For names the client (default none: the peer is the client).
+	TrustedProxies []string
 	// Auth tunes sessions, password hashing and sign-in rate limits (defaults in auth.Options).
 	Auth auth.Options
 	// Clock is the time source (default the system clock); tests inject one.
@@ -95,6 +102,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Clock == nil {
 		c.Clock = mesh.SystemClock{}
+	}
+	if _, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return err
+	}
+	if err := web.NewRouter(nil, nil).TrustOrigins(c.TrustedOrigins); err != nil {
+		return err
 	}
 	return nil
 }

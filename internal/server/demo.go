@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -125,7 +124,7 @@ func (s *Server) seedDemo(ctx context.Context, dir string) error {
 	file := ""
 	if dir != "" {
 		file = filepath.Join(dir, DemoUsersFile)
-		if err := os.WriteFile(file, []byte(demoUsersText(users)), 0o600); err != nil {
+		if err := auth.WritePrivateFile(file, []byte(demoUsersText(users))); err != nil {
 			return fmt.Errorf("demo: write %s: %w", file, err)
 		}
 	}

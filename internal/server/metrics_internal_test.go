@@ -41,6 +41,9 @@ func TestInstrumentedStoreKeepsCapabilities(t *testing.T) {
 	if _, ok := store.As[store.AccessListener](s); !ok {
 		t.Error("the instrumented PostgreSQL store hides AccessListener")
 	}
+	if _, ok := store.As[store.AuthListener](s); !ok {
+		t.Error("the instrumented PostgreSQL store hides AuthListener")
+	}
 	if _, ok := store.As[store.AccessListener](instrumentStore(storetest.OpenSQLite(t, nil), prometheus.NewRegistry())); ok {
 		t.Error("the instrumented SQLite store claims AccessListener")
 	}

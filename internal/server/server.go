@@ -103,7 +103,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.Accounts = account.NewService(s.Store, s.cfg.Clock, account.Central{
 		ID: s.cfg.CentralAccountID, Name: s.cfg.CentralAccountName, Organization: s.cfg.Organization})
 	s.Accounts.OnOffboard(func(string) { s.Auth.ForgetTokens() })
-	s.background = append(s.background, auth.NewSessionReaper(s.Auth, time.Hour, s.log))
+	s.background = append(s.background, auth.NewSessionReaper(s.Auth, time.Hour, s.log), s.Auth)
 	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
 	if err := s.newAccess(ctx); err != nil {
 		return err
@@ -121,6 +121,14 @@ func (s *Server) assemble(ctx context.Context) error {
 		reg.MustRegister(ret.deleted)
 		s.background = append(s.background, ret)
 	}
+	if err := rt.TrustOrigins(s.cfg.TrustedOrigins); err != nil {
+		return err
+	}
+	proxies, err := web.ParseTrustedProxies(s.cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	rt.TrustProxies(proxies)
 	rt.Handle("GET", "/healthz", web.Public, func(w http.ResponseWriter, r *http.Request) error {
 		web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		return nil

@@ -67,4 +67,15 @@ type AuthTx interface {
 	TouchToken(ctx context.Context, id int64, used time.Time) error
 	// DeleteToken revokes the token; ENOTFOUND when missing.
 	DeleteToken(ctx context.Context, id int64) error
+	// DeleteUserTokens revokes every token of the user and returns how many.
+	DeleteUserTokens(ctx context.Context, userID int64) (int, error)
+}
+
+// AuthListener is implemented by stores that can tell a replica at once that
+// another one ended or narrowed API tokens (PostgreSQL, with LISTEN/NOTIFY),
+// so that it forgets the tokens it cached.
+type AuthListener interface {
+	// ListenAuth calls changed after each such change committed, and
+	// whenever it (re)starts listening, until ctx ends.
+	ListenAuth(ctx context.Context, changed func()) error
 }

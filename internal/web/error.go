@@ -19,6 +19,7 @@ var statusByCode = map[string]int{
 	mesh.ERATELIMIT:    http.StatusTooManyRequests,
 	mesh.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	mesh.EINTERNAL:     http.StatusInternalServerError,
+	mesh.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 }
 
 // StatusOf returns the HTTP status for err.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -44,6 +45,9 @@ func WriteJSONBytes(w http.ResponseWriter, status int, b []byte) {
 // limit (ETOOLARGE), unknown fields (EINVALID naming the field), trailing data
 // and malformed JSON, so a bad request changes nothing.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if err := checkJSONType(r); err != nil {
+		return err
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	return decodeStrict(r.Body, v)
 }
@@ -55,6 +59,9 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 // The body then goes through the strict decoding DecodeJSON applies, which
 // alone decides what is rejected and how. parse must not keep b.
 func DecodeJSONFunc(w http.ResponseWriter, r *http.Request, v any, parse func(b []byte) bool) error {
+	if err := checkJSONType(r); err != nil {
+		return err
+	}
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	defer putBodyBuffer(buf)
 	buf.Reset()
@@ -65,6 +72,25 @@ func DecodeJSONFunc(w http.ResponseWriter, r *http.Request, v any, parse func(b 
 		return nil
 	}
 	return decodeStrict(bytes.NewReader(buf.Bytes()), v)
+}
+
+// checkJSONType refuses a body declared as anything but application/json
+// (parameters such as charset aside): a form or text/plain body is what
+// another site's page can send without asking, and is not what the route
+// reads. A body without a Content-Type is read as JSON, as scripts send it.
+func checkJSONType(r *http.Request) error {
+	if r.ContentLength == 0 {
+		return nil // no body: decoding says it is required
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" || ct == "application/json" {
+		return nil
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == "application/json" {
+		return nil
+	}
+	return &mesh.Error{Code: mesh.EUNSUPPORTED, Field: "Content-Type",
+		Message: fmt.Sprintf("the body must be application/json, not %.80s", ct)}
 }
 
 // bodyBuffers holds request body buffers for DecodeJSONFunc.

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -27,6 +26,8 @@ const requestInfoKey ctxKey = iota
 // value, so that a request costs one context and one request copy.
 type requestInfo struct {
 	id string
+	// addr is the caller's address, as the router resolved it (ClientAddr).
+	addr string
 	// route lets the router tell the outer middleware which route matched,
 	// so metrics are labelled by route, not by raw path.
 	route atomic.Pointer[routeEntry]
@@ -40,20 +41,19 @@ func RequestID(ctx context.Context) string {
 	return ""
 }
 
-func setRoute(ctx context.Context, route *routeEntry) {
-	if info, ok := ctx.Value(requestInfoKey).(*requestInfo); ok {
-		info.route.Store(route)
-	}
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(requestInfoKey).(*requestInfo)
+	return info
 }
 
-// ClientAddr returns the caller's IP address (without port). Proxies'
-// forwarding headers are not trusted.
+// ClientAddr returns the caller's IP address (without port): the address the
+// router resolved, which believes X-Forwarded-For only from the proxies it
+// trusts (Router.TrustProxies); before the router, the connection's peer.
 func ClientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	if info := requestInfoFrom(r.Context()); info != nil && info.addr != "" {
+		return info.addr
 	}
-	return host
+	return clientAddr(r, nil)
 }
 
 // Metrics are the HTTP server's Prometheus collectors.
@@ -222,7 +222,7 @@ func Middleware(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
+		if !plainRequestID(id) {
 			id = newRequestID()
 		}
 		st := &requestState{info: requestInfo{id: id}, sw: statusWriter{ResponseWriter: w}, id: [1]string{id}}
@@ -259,6 +259,22 @@ func Middleware(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// plainRequestID reports whether a client's X-Request-Id may be kept: 1 to 64
+// of [A-Za-z0-9._-], so that it cannot forge log lines or carry markup into
+// the audit log.
+func plainRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // newRequestIDPrefix returns 8 random hex digits that tell this process's

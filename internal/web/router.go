@@ -7,6 +7,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -65,12 +66,16 @@ type Router struct {
 	routes []Route
 	// rejects bounds how many rejected anonymous calls are audited (limits.go).
 	rejects *rejectLimiter
+	// cop refuses cross-site changes made with the session cookie (origin.go).
+	cop *http.CrossOriginProtection
+	// proxies are the reverse proxies whose X-Forwarded-For is believed.
+	proxies []netip.Prefix
 }
 
 // NewRouter returns a router authenticating with auth and recording rejected
 // changes with audit (either may be nil in tests).
 func NewRouter(auth Authenticator, audit Auditor) *Router {
-	return &Router{mux: http.NewServeMux(), auth: auth, audit: audit,
+	return &Router{mux: http.NewServeMux(), auth: auth, audit: audit, cop: http.NewCrossOriginProtection(),
 		rejects: newRejectLimiter(RejectedAuditPerMinute, RejectedAuditPerMinuteTotal, func() time.Time { return timeNow() })}
 }
 
@@ -160,14 +165,21 @@ func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Behind Middleware, the request's state comes with the writer and goes
 	// into the context here, with the actor: one request copy for both.
 	ctx := r.Context()
-	if info := requestInfoOf(w); info != nil {
-		info.route.Store(rh.route)
+	info := requestInfoOf(w)
+	if info != nil {
 		ctx = context.WithValue(ctx, requestInfoKey, info)
-	} else {
-		setRoute(ctx, rh.route)
+	} else if info = requestInfoFrom(ctx); info == nil {
+		info = &requestInfo{}
+		ctx = context.WithValue(ctx, requestInfoKey, info)
 	}
+	info.route.Store(rh.route)
+	info.addr = clientAddr(r, rt.proxies)
 	if err := checkPathValues(r, rh.limits); err != nil {
 		WriteError(w, r, err) // not audited: nothing was tried
+		return
+	}
+	if err := rt.checkOrigin(r); err != nil {
+		rt.fail(w, r.WithContext(ctx), nil, route, err)
 		return
 	}
 	var actor *mesh.Actor
@@ -211,6 +223,9 @@ func (rt *Router) fail(w http.ResponseWriter, r *http.Request, actor *mesh.Actor
 	}
 	e.Result = mesh.ErrorCode(err)
 	e.Detail = mesh.ErrorMessage(err)
+	if note := auditNote(err); note != "" {
+		e.Detail = note + ": " + e.Detail
+	}
 	compactRejection(&e, actor == nil, route)
 	if actor == nil && !rt.rejects.allow(rejectAddr(r)) {
 		return

@@ -277,3 +277,31 @@ func TestRequestIDInContext(t *testing.T) {
 		t.Errorf("got audit entries %+v, want one with request id %q", audit.entries, rec.Header().Get("X-Request-Id"))
 	}
 }
+
+func TestClientRequestID(t *testing.T) {
+	h := Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), nil, discardLogger())
+	tests := []struct {
+		sent string
+		keep bool
+	}{
+		{"abc-123_x.Y", true},
+		{strings.Repeat("a", 64), true},
+		{"", false},
+		{strings.Repeat("a", 65), false},
+		{"a b", false},
+		{"id\nforged log line", false},
+		{"<script>", false},
+		{"é", false},
+		{"a/b", false},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("X-Request-Id", tt.sent)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		got := rec.Header().Get("X-Request-Id")
+		if kept := got == tt.sent; kept != tt.keep || got == "" {
+			t.Errorf("sent %q: got %q, want kept %v", tt.sent, got, tt.keep)
+		}
+	}
+}

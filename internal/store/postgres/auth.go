@@ -302,6 +302,15 @@ func (tx *Tx) DeleteToken(ctx context.Context, id int64) error {
 	return affectedOne(tag, "token", fmt.Sprint(id))
 }
 
+// DeleteUserTokens revokes every token of the user and returns how many.
+func (tx *Tx) DeleteUserTokens(ctx context.Context, userID int64) (int, error) {
+	tag, err := tx.tx.Exec(ctx, `DELETE FROM api_tokens WHERE user_id = $1`, userID)
+	if err != nil {
+		return 0, fmt.Errorf("delete tokens of user %d: %w", userID, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 func scanToken(row pgx.Row) (*mesh.Token, error) {
 	var t mesh.Token
 	if err := row.Scan(&t.ID, &t.UserID, &t.Username, &t.Name, &t.Prefix, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt); err != nil {

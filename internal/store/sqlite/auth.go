@@ -297,6 +297,19 @@ func (tx *Tx) DeleteToken(ctx context.Context, id int64) error {
 	return affectedOne(res, "token", fmt.Sprint(id))
 }
 
+// DeleteUserTokens revokes every token of the user and returns how many.
+func (tx *Tx) DeleteUserTokens(ctx context.Context, userID int64) (int, error) {
+	res, err := tx.tx.ExecContext(ctx, `DELETE FROM api_tokens WHERE user_id = ?`, userID)
+	if err != nil {
+		return 0, fmt.Errorf("delete tokens of user %d: %w", userID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete tokens of user %d: %w", userID, err)
+	}
+	return int(n), nil
+}
+
 func scanToken(row rowScanner) (*mesh.Token, error) {
 	var t mesh.Token
 	var created string

@@ -68,6 +68,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: create directory: %w", err)
 	}
+	// The store holds password hashes and the audit log: it is the owner's
+	// alone, whatever the umask. SQLite gives the -wal and -shm files it
+	// creates the database file's mode, so the database is created 0600
+	// first; files left by an older version are tightened too.
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	db := &DB{path: path, clock: opts.Clock}
 	var err error
 	if db.writer, err = openPool(path, opts, "immediate", 1); err != nil {
@@ -81,11 +88,40 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.writer.Close()
 		return nil, err
 	}
+	if err := restrictFiles(path); err != nil {
+		db.writer.Close()
+		return nil, err
+	}
 	if db.reader, err = openPool(path, opts, "deferred", opts.Readers); err != nil {
 		db.writer.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// FileMode is the mode of the store's files: the database, its -wal and -shm.
+const FileMode = 0o600
+
+// createPrivate creates the database file with FileMode if it is missing.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FileMode)
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	f.Close()
+	return restrictFiles(path)
+}
+
+// restrictFiles sets FileMode on the database and the -wal and -shm files
+// that exist: chmod, unlike the mode given at creation, ignores the umask.
+func restrictFiles(path string) error {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		err := os.Chmod(path+suffix, FileMode)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("sqlite: restrict %s: %w", path+suffix, err)
+		}
+	}
+	return nil
 }
 
 func openPool(path string, opts Options, txlock string, conns int) (*sql.DB, error) {

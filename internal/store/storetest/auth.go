@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -270,6 +271,35 @@ func testAuth(t *testing.T, open Opener) {
 				t.Errorf("revoked token: got %v, want not found", err)
 			}
 			return nil
+		})
+		// DeleteUserTokens ends one user's tokens and no one else's.
+		identityUpdate(t, s, func(tx store.Tx) error {
+			for i, h := range []string{"h3", "h4"} {
+				if err := tx.CreateToken(ctx, &mesh.Token{UserID: ann.ID, Name: fmt.Sprint("more", i), Prefix: "mgt_cccc", CreatedAt: identityBase}, []byte(h)); err != nil {
+					return err
+				}
+			}
+			if err := tx.CreateToken(ctx, &mesh.Token{UserID: bob.ID, Name: "bob", Prefix: "mgt_dddd", CreatedAt: identityBase}, []byte("hb")); err != nil {
+				return err
+			}
+			n, err := tx.DeleteUserTokens(ctx, ann.ID)
+			if err != nil {
+				return err
+			}
+			if n != 3 {
+				t.Errorf("got %d tokens of ann deleted, want 3", n)
+			}
+			if list, err := tx.FindTokens(ctx, ann.ID); err != nil || len(list) != 0 {
+				t.Errorf("ann's tokens after DeleteUserTokens: got %d (%v), want none", len(list), err)
+			}
+			if _, err := tx.FindTokenByHash(ctx, []byte("hb")); err != nil {
+				t.Errorf("bob's token after DeleteUserTokens of ann: got %v, want found", err)
+			}
+			if n, err := tx.DeleteUserTokens(ctx, ann.ID); err != nil || n != 0 {
+				t.Errorf("again: got %d (%v), want 0", n, err)
+			}
+			// The cascade below still has a token of ann's to remove.
+			return tx.CreateToken(ctx, &mesh.Token{UserID: ann.ID, Name: "laptop", Prefix: "mgt_bbbb", CreatedAt: identityBase}, []byte("h2"))
 		})
 	})
 

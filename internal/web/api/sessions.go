@@ -38,7 +38,7 @@ func (d *Deps) login(w http.ResponseWriter, r *http.Request) error {
 	l, err := d.Auth.Login(r.Context(), auth.Credentials{Username: in.Username, Password: in.Password,
 		RemoteAddr: web.ClientAddr(r), RequestID: web.RequestID(r.Context())})
 	if err != nil {
-		return err
+		return web.WithAuditNote(err, "username "+web.QuoteForAudit(in.Username))
 	}
 	http.SetCookie(w, d.Auth.SessionCookie(r, l))
 	web.WriteJSON(w, http.StatusOK, LoginResult{User: l.User, PasswordChangeRequired: l.User.MustChangePassword, Session: l.Session})

@@ -107,7 +107,7 @@ func TestLoginSession(t *testing.T) {
 
 func TestLoginRateLimited(t *testing.T) {
 	ctx := context.Background()
-	cfg := server.Config{Auth: auth.Options{LoginPerUser: auth.Rate{Burst: 3, Every: time.Hour}}}
+	cfg := server.Config{Auth: auth.Options{LoginPerUserAddr: auth.Rate{Burst: 3, Every: time.Hour}}}
 	srv, _ := servertest.New(t, servertest.Options{Config: cfg})
 	for i := range 3 {
 		err := srv.Client().Do(ctx, "POST", "/api/v1/login", nil, map[string]string{"username": "admin", "password": fmt.Sprint("wrong", i)}, nil)

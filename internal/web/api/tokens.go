@@ -11,10 +11,10 @@ import (
 func registerTokens(rt *web.Router, d *Deps) {
 	rt.Handle("GET", "/api/v1/me/tokens", web.Authenticated, d.listMyTokens)
 	rt.Handle("POST", "/api/v1/me/tokens", web.Authenticated, d.createMyToken)
-	rt.Handle("DELETE", "/api/v1/me/tokens/{token}", web.Authenticated, d.revokeToken)
+	rt.Handle("DELETE", "/api/v1/me/tokens/{token}", web.Authenticated, d.revokeMyToken)
 	rt.Handle("GET", "/api/v1/users/{user}/tokens", web.Authenticated, d.listUserTokens)
 	rt.Handle("POST", "/api/v1/users/{user}/tokens", web.Authenticated, d.issueUserToken)
-	rt.Handle("DELETE", "/api/v1/users/{user}/tokens/{token}", web.Authenticated, d.revokeToken)
+	rt.Handle("DELETE", "/api/v1/users/{user}/tokens/{token}", web.Authenticated, d.revokeUserToken)
 }
 
 // TokenInput is the body of a token's creation.
@@ -88,12 +88,25 @@ func (d *Deps) createToken(w http.ResponseWriter, r *http.Request, userID int64)
 	return nil
 }
 
-func (d *Deps) revokeToken(w http.ResponseWriter, r *http.Request) error {
+func (d *Deps) revokeMyToken(w http.ResponseWriter, r *http.Request) error {
+	return d.revokeToken(w, r, 0)
+}
+
+func (d *Deps) revokeUserToken(w http.ResponseWriter, r *http.Request) error {
+	user, err := identInt64(r, "user")
+	if err != nil {
+		return err
+	}
+	return d.revokeToken(w, r, user)
+}
+
+// revokeToken revokes the route's token, which must be userID's (0: the caller's).
+func (d *Deps) revokeToken(w http.ResponseWriter, r *http.Request, userID int64) error {
 	id, err := identInt64(r, "token")
 	if err != nil {
 		return err
 	}
-	if err := d.Auth.RevokeToken(r.Context(), id); err != nil {
+	if err := d.Auth.RevokeToken(r.Context(), userID, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
