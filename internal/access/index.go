@@ -153,6 +153,32 @@ func (x *Index) SetOwners(owners map[string]string) {
 	x.owners = owners
 }
 
+// SetOwner records a database's owning account ("": none, or deleted).
+func (x *Index) SetOwner(database, owner string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.setOwner(database, owner)
+}
+
+func (x *Index) setOwner(database, owner string) {
+	if owner == "" {
+		delete(x.owners, database)
+		return
+	}
+	x.owners[database] = owner
+}
+
+// ApplyOwners records committed ownership changes (owner "" for a database
+// deleted) and sets the version they bring the index to.
+func (x *Index) ApplyOwners(version int64, owners map[string]string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for db, owner := range owners {
+		x.setOwner(db, owner)
+	}
+	x.version = version
+}
+
 // Owner returns the owning account of a database as the index knows it.
 func (x *Index) Owner(database string) string {
 	x.mu.RLock()

@@ -61,6 +61,9 @@ func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database) (*mesh.D
 		if err := tx.CreateDatabase(ctx, d); err != nil {
 			return err
 		}
+		if err := s.ownerChanged(ctx, tx, d.Name, "", d.DataOwner()); err != nil {
+			return err
+		}
 		return store.Audit(ctx, tx, s.clock.Now(), "catalog.create-database", "database/"+d.Name, ownerDetail(d.Parameters))
 	})
 	if err != nil {
@@ -112,6 +115,9 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 		if err := tx.UpdateDatabase(ctx, d, expectedVersion); err != nil {
 			return err
 		}
+		if err := s.ownerChanged(ctx, tx, name, cur.DataOwner(), d.DataOwner()); err != nil {
+			return err
+		}
 		out = d
 		return store.Audit(ctx, tx, s.clock.Now(), "catalog.update-database", "database/"+name,
 			fmt.Sprintf("version %d; %s", d.Version, ownerDetail(d.Parameters)))
@@ -143,7 +149,8 @@ func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOp
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := editableDatabase(ctx, tx, actor, name); err != nil {
+		cur, err := editableDatabase(ctx, tx, actor, name)
+		if err != nil {
 			return err
 		}
 		n, err := tx.CountTables(ctx, name)
@@ -163,6 +170,9 @@ func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOp
 			return err
 		}
 		if err := tx.DeleteDatabase(ctx, name); err != nil {
+			return err
+		}
+		if err := s.ownerChanged(ctx, tx, name, cur.DataOwner(), ""); err != nil {
 			return err
 		}
 		return store.Audit(ctx, tx, s.clock.Now(), "catalog.delete-database", "database/"+name, fmt.Sprintf("with %d tables", n))
