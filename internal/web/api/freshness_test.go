@@ -28,7 +28,7 @@ type meshTest struct {
 	marketingToken, aliceToken string
 }
 
-func newMeshTest(t *testing.T, opts servertest.Options) *meshTest {
+func newMeshTest(t testing.TB, opts servertest.Options) *meshTest {
 	t.Helper()
 	opts.Config.Organization = "o-mesh"
 	srv, admin := servertest.New(t, opts)
@@ -67,7 +67,7 @@ func newMeshTest(t *testing.T, opts servertest.Options) *meshTest {
 }
 
 // createDatabase creates a database owned by owner and returns its version.
-func (m *meshTest) createDatabase(t *testing.T, c *client.Client, name, owner string) int64 {
+func (m *meshTest) createDatabase(t testing.TB, c *client.Client, name, owner string) int64 {
 	t.Helper()
 	d, err := c.CreateDatabase(context.Background(), &client.Database{Name: name, Parameters: map[string]string{"data_owner": owner}})
 	if err != nil {
@@ -77,7 +77,7 @@ func (m *meshTest) createDatabase(t *testing.T, c *client.Client, name, owner st
 }
 
 // setOwner changes a database's data_owner with PATCH, as a mesh admin.
-func (m *meshTest) setOwner(t *testing.T, name, owner string, version int64) int64 {
+func (m *meshTest) setOwner(t testing.TB, name, owner string, version int64) int64 {
 	t.Helper()
 	var d client.Database
 	err := m.admin.Do(context.Background(), "PATCH", "/api/v1/catalog/databases/"+name, nil,
