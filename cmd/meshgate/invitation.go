@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/meshgate/meshgate/client"
 )
@@ -14,19 +15,41 @@ type InvitationCmd struct {
 	Resend InvitationResendCmd `cmd:"" help:"Offer a pending or expired invitation again with a new expiry."`
 }
 
-// InvitationListCmd lists invitations.
+// InvitationListCmd lists invitations, newest first.
 type InvitationListCmd struct {
-	Account string `help:"Account (default yours; mesh admins see all without it)."`
-	Status  string `help:"Only this status." enum:",pending,accepted,rejected,expired,withdrawn" default:""`
+	Account   string `help:"Account (default yours; mesh admins see all without it)."`
+	Status    string `help:"Only this status." enum:",pending,accepted,rejected,expired,withdrawn" default:""`
+	Limit     int    `help:"Page size." default:"100"`
+	NextToken string `help:"Continue a previous listing."`
+	All       bool   `help:"Follow every page."`
 }
 
-// Run lists the invitations.
+// Run prints a page of invitations (every page with --all), and how to get the next.
 func (c *InvitationListCmd) Run(ctx context.Context, g *Globals) error {
-	invs, err := g.Client().Invitations(ctx, c.Account, c.Status)
-	if err != nil {
+	f := client.InvitationsFilter{Account: c.Account, Status: c.Status, Limit: c.Limit, PageToken: c.NextToken}
+	all := []client.Invitation{}
+	var next string
+	for {
+		invs, n, err := g.Client().InvitationPage(ctx, f)
+		if err != nil {
+			return err
+		}
+		all, next = append(all, invs...), n
+		if next == "" || !c.All {
+			break
+		}
+		f.PageToken = next
+	}
+	if g.JSON() {
+		return g.PrintJSON(map[string]any{"invitations": all, "next_page_token": next})
+	}
+	if err := printInvitations(g, all, all); err != nil {
 		return err
 	}
-	return printInvitations(g, invs, invs)
+	if next != "" {
+		fmt.Fprintf(g.stderr, "more invitations: --next-token %s\n", next)
+	}
+	return nil
 }
 
 func printInvitations(g *Globals, v any, invs []client.Invitation) error {
