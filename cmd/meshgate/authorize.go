@@ -18,7 +18,9 @@ type AuthorizeCmd struct {
 	Columns   []string `sep:"," help:"Columns asked for (SELECT)."`
 }
 
-// Run prints the decision; the exit status is 0 either way.
+// Run prints the decision. Like `kubectl auth can-i`, it exits 0 when the
+// answer is yes and 1 when it is no (other failures exit 1 with a message
+// on standard error).
 func (c *AuthorizeCmd) Run(ctx context.Context, g *Globals) error {
 	d, err := g.Client().Authorize(ctx, client.AuthorizeRequest{
 		Principal: c.Principal, Action: strings.ToUpper(c.Action),
@@ -28,7 +30,10 @@ func (c *AuthorizeCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	if g.JSON() {
-		return g.PrintJSON(d)
+		if err := g.PrintJSON(d); err != nil {
+			return err
+		}
+		return denied(d)
 	}
 	ids := make([]string, len(d.Grants))
 	for i, id := range d.Grants {
@@ -38,6 +43,16 @@ func (c *AuthorizeCmd) Run(ctx context.Context, g *Globals) error {
 	if d.Allowed {
 		answer = "ALLOWED"
 	}
-	_, err = fmt.Fprintf(g.stdout, "%s\t%s\tgrants: %s\n", answer, d.Reason, strings.Join(ids, ","))
-	return err
+	if _, err := fmt.Fprintf(g.stdout, "%s\t%s\tgrants: %s\n", answer, d.Reason, strings.Join(ids, ",")); err != nil {
+		return err
+	}
+	return denied(d)
+}
+
+// denied turns a no into exit status 1.
+func denied(d *client.Decision) error {
+	if d.Allowed {
+		return nil
+	}
+	return exitCode(1)
 }

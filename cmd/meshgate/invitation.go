@@ -12,7 +12,7 @@ type InvitationCmd struct {
 	List   InvitationListCmd   `cmd:"" help:"List your account's invitations."`
 	Accept InvitationAcceptCmd `cmd:"" help:"Accept an invitation (your account's admins); creates a resource link."`
 	Reject InvitationRejectCmd `cmd:"" help:"Reject an invitation (your account's admins)."`
-	Resend InvitationResendCmd `cmd:"" help:"Offer a pending or expired invitation again with a new expiry."`
+	Resend InvitationResendCmd `cmd:"" help:"Offer a share's current invitation again, pending or expired, with a new expiry."`
 }
 
 // InvitationListCmd lists invitations, newest first.
@@ -39,9 +39,6 @@ func (c *InvitationListCmd) Run(ctx context.Context, g *Globals) error {
 			break
 		}
 		f.PageToken = next
-	}
-	if g.JSON() {
-		return g.PrintJSON(map[string]any{"invitations": all, "next_page_token": next})
 	}
 	if err := printInvitations(g, all, all); err != nil {
 		return err

@@ -222,7 +222,12 @@ func (x *Index) decide(p mesh.Principal, action mesh.Permission, r mesh.Resource
 	if reason == "" {
 		reason = "no grant gives " + need(action, r, grantOpt)
 	}
-	return mesh.Decision{Grants: []int64{}, Reason: reason + " to " + string(p)}
+	reason += " to " + string(p)
+	if acct := p.Account(); !p.IsAccount() && (acct == owner || acct == x.central) {
+		// Users expect to inherit what their account owns; say how they get it.
+		reason += "; a user of account " + acct + " holds only its own grants, also on the account's databases: an admin of account " + acct + " can grant it"
+	}
+	return mesh.Decision{Grants: []int64{}, Reason: reason}
 }
 
 // grantNode gathers the active grants of one principal in database outside

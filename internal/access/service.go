@@ -392,10 +392,28 @@ func listedAccount(a *mesh.Actor, accountID, what string) (string, error) {
 	return accountID, nil
 }
 
-// Authorize decides one request for a data engine or another capability.
-// The principal may name its account's resource links in place of the
-// shared database. Errors: EINVALID for a malformed request.
-func (s *Service) Authorize(p mesh.Principal, action mesh.Permission, r mesh.Resource) (mesh.Decision, error) {
+// Authorize decides one request for a data engine or another capability:
+// may principal p (the caller when empty) do action on r? It is the one
+// place that decides who may ask what:
+//   - mesh admins ask about anyone and anything;
+//   - a user asks about itself, an account's admins about the account and
+//     its users; the database may name a resource link of that account,
+//     which stands for what it points at;
+//   - an account's admins ask about anyone on the databases their account
+//     owns, named as the catalog names them: another account's resource
+//     links resolve only for that account's own callers, so a link cannot
+//     reveal what a third account shared with it.
+//
+// Errors: EUNAUTHORIZED, EINVALID for a malformed request, EFORBIDDEN for a
+// question the caller may not ask.
+func (s *Service) Authorize(ctx context.Context, p mesh.Principal, action mesh.Permission, r mesh.Resource) (mesh.Decision, error) {
+	a, err := mesh.RequireActor(ctx)
+	if err != nil {
+		return mesh.Decision{}, err
+	}
+	if p == "" {
+		p = mesh.UserPrincipal(a.AccountID, a.Username)
+	}
 	if _, err := mesh.ParsePrincipal("principal", string(p)); err != nil {
 		return mesh.Decision{}, err
 	}
@@ -408,26 +426,18 @@ func (s *Service) Authorize(p mesh.Principal, action mesh.Permission, r mesh.Res
 	if r.Table == mesh.AllTables {
 		return mesh.Decision{}, mesh.Invalid("resource.table", "ask about one table, not %q", mesh.AllTables)
 	}
-	return s.index.Allowed(p, action, s.index.ResolveLink(p.Account(), r)), nil
-}
-
-// CheckAuthorizeCaller decides whether the caller may ask about principal p
-// and resource r: about itself or its own account, as a mesh admin, or as an
-// admin of the account that owns the resource.
-// Errors: EUNAUTHORIZED, EFORBIDDEN.
-func (s *Service) CheckAuthorizeCaller(ctx context.Context, p mesh.Principal, r mesh.Resource) error {
-	a, err := mesh.RequireActor(ctx)
-	if err != nil {
-		return err
-	}
 	switch {
 	case a.IsMeshAdmin(),
 		p == mesh.UserPrincipal(a.AccountID, a.Username),
-		p.Account() == a.AccountID && a.HasRole(mesh.RoleAdmin),
-		a.HasRole(mesh.RoleAdmin) && s.index.Owner(r.Database) == a.AccountID:
-		return nil
+		p.Account() == a.AccountID && a.HasRole(mesh.RoleAdmin):
+		// The principal's own view of the catalog, links included.
+		r = s.index.ResolveLink(p.Account(), r)
+	case a.HasRole(mesh.RoleAdmin) && s.index.Owner(r.Database) == a.AccountID:
+		// The caller's own resource, as the catalog names it.
+	default:
+		return mesh.Decision{}, mesh.Errorf(mesh.EFORBIDDEN, "you may ask only about yourself, your account, or resources your account owns")
 	}
-	return mesh.Errorf(mesh.EFORBIDDEN, "you may ask only about yourself, your account, or resources your account owns")
+	return s.index.Allowed(p, action, r), nil
 }
 
 // pruneTombstones forgets deleted grants older than the tombstone window.

@@ -117,7 +117,7 @@ func (f *fixture) revoke(ctx context.Context, gi access.GrantInput) {
 
 func (f *fixture) allowed(p string, action mesh.Permission, r mesh.Resource) bool {
 	f.t.Helper()
-	d, err := f.svc.Authorize(mesh.Principal(p), action, r)
+	d, err := f.svc.Authorize(meshAdmin, mesh.Principal(p), action, r)
 	if err != nil {
 		f.t.Fatalf("authorize: %v", err)
 	}
@@ -866,7 +866,7 @@ func TestDecisionsDuringChanges(t *testing.T) {
 					return
 				default:
 				}
-				f.svc.Authorize(sibling, mesh.PermSelect, orders("id"))
+				f.svc.Authorize(meshAdmin, sibling, mesh.PermSelect, orders("id"))
 				decided.Add(1)
 			}
 		}()

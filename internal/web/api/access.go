@@ -270,13 +270,5 @@ func (d *Deps) authorize(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Deps) decideOne(r *http.Request, q AuthorizeRequest) (mesh.Decision, error) {
-	if q.Principal == "" {
-		if a := mesh.ActorFromContext(r.Context()); a != nil {
-			q.Principal = mesh.UserPrincipal(a.AccountID, a.Username)
-		}
-	}
-	if err := d.Access.CheckAuthorizeCaller(r.Context(), q.Principal, q.Resource); err != nil {
-		return mesh.Decision{}, err
-	}
-	return d.Access.Authorize(q.Principal, q.Action, q.Resource)
+	return d.Access.Authorize(r.Context(), q.Principal, q.Action, q.Resource)
 }
