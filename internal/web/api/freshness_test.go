@@ -118,12 +118,27 @@ func TestDecisionsFollowAcknowledgedChanges(t *testing.T) {
 			v := m.createDatabase(t, m.sales, "fresh", meshSales)
 			step("just created", meshSales, true)
 
+			// As after a restart: the index read the owner from the store.
+			if err := m.srv.Access.Load(ctx); err != nil {
+				t.Fatal(err)
+			}
 			v = m.setOwner(t, "fresh", meshMarketing, v)
 			step("owner changed", meshSales, false)
 			step("owner changed", meshMarketing, true)
 			m.setOwner(t, "fresh", meshSales, v)
 			step("owner changed back", meshSales, true)
 			step("owner changed back", meshMarketing, false)
+
+			// A share within the organization is active at once.
+			sibling := client.GrantInput{Principal: meshMarketing, Resource: db, Permissions: []string{"DESCRIBE"}}
+			if _, err := m.sales.Grant(ctx, sibling); err != nil {
+				t.Fatal(err)
+			}
+			step("shared within the organization", meshMarketing, true)
+			if _, err := m.sales.Revoke(ctx, sibling); err != nil {
+				t.Fatal(err)
+			}
+			step("unshared", meshMarketing, false)
 
 			// A share with another organization waits for its acceptance.
 			grant := client.GrantInput{Principal: meshConsumer, Resource: db, Permissions: []string{"DESCRIBE"}, Grantable: []string{"DESCRIBE"}}
