@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/alecthomas/kong"
 	"github.com/meshgate/meshgate/client"
 )
 
@@ -21,7 +22,7 @@ type AuthorizeCmd struct {
 // Run prints the decision. Like `kubectl auth can-i`, it exits 0 when the
 // answer is yes and 1 when it is no (other failures exit 1 with a message
 // on standard error).
-func (c *AuthorizeCmd) Run(ctx context.Context, g *Globals) error {
+func (c *AuthorizeCmd) Run(ctx context.Context, g *Globals, k *kong.Context) error {
 	d, err := g.Client().Authorize(ctx, client.AuthorizeRequest{
 		Principal: c.Principal, Action: strings.ToUpper(c.Action),
 		Resource: client.Resource{Database: c.Database, Table: c.Table, Columns: c.Columns},
@@ -33,7 +34,8 @@ func (c *AuthorizeCmd) Run(ctx context.Context, g *Globals) error {
 		if err := g.PrintJSON(d); err != nil {
 			return err
 		}
-		return denied(d)
+		deniedExit(k, d)
+		return nil
 	}
 	ids := make([]string, len(d.Grants))
 	for i, id := range d.Grants {
@@ -46,13 +48,14 @@ func (c *AuthorizeCmd) Run(ctx context.Context, g *Globals) error {
 	if _, err := fmt.Fprintf(g.stdout, "%s\t%s\tgrants: %s\n", answer, d.Reason, strings.Join(ids, ",")); err != nil {
 		return err
 	}
-	return denied(d)
+	deniedExit(k, d)
+	return nil
 }
 
-// denied turns a no into exit status 1.
-func denied(d *client.Decision) error {
-	if d.Allowed {
-		return nil
+// deniedExit ends the command with exit status 1 when the answer is no,
+// without an error message: the answer is printed.
+func deniedExit(k *kong.Context, d *client.Decision) {
+	if !d.Allowed {
+		k.Exit(1)
 	}
-	return exitCode(1)
 }

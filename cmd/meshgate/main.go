@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -95,21 +94,11 @@ func (m *Main) Run(ctx context.Context, args []string) (code int) {
 	}
 	cli.Globals.stdout, cli.Globals.stderr = m.Stdout, m.Stderr
 	if err := kctx.Run(&cli.Globals); err != nil {
-		var ec exitCode
-		if errors.As(err, &ec) {
-			return int(ec)
-		}
 		fmt.Fprintln(m.Stderr, "meshgate:", err)
 		return 1
 	}
 	return 0
 }
-
-// exitCode ends a command that printed its answer with that exit status
-// (as a denied `meshgate authorize` does), without an error message.
-type exitCode int
-
-func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // VersionCmd prints the version.
 type VersionCmd struct{}
