@@ -46,8 +46,9 @@ func (s *Service) FindDatabases(ctx context.Context, f DatabaseFilter) ([]*mesh.
 	})
 }
 
-// CreateDatabase creates d (its times and version are set). A producer
-// account's admins may create databases only with their account as data_owner.
+// CreateDatabase creates d (its times and version are set), running the
+// owner hooks in the same transaction. A producer account's admins may
+// create databases only with their account as data_owner.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID naming the field, ECONFLICT if the name is taken.
 func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database) (*mesh.Database, error) {
 	if err := validateDatabase("", d); err != nil {
@@ -74,7 +75,7 @@ func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database) (*mesh.D
 
 // UpdateDatabase applies upd to the database if it is still at
 // expectedVersion. Changing data_owner needs edit rights on both the old and
-// the new owner.
+// the new owner, and runs the owner hooks in the same transaction.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID naming the field (version 0 too),
 // ENOTFOUND, ECONFLICT if the database changed since expectedVersion.
 func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseUpdate, expectedVersion int64) (*mesh.Database, error) {
@@ -137,7 +138,8 @@ type DeleteOptions struct {
 }
 
 // DeleteDatabase deletes the database, running the delete hooks in the same
-// transaction (for each table first when Force takes them along).
+// transaction (for each table first when Force takes them along), then the
+// owner hooks.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, ECONFLICT (it has tables and
 // Force is not set; Details: {"tables": n}).
 func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOptions) error {

@@ -100,8 +100,9 @@ func (m *meshTest) decide(t *testing.T, principal, action string, r client.Resou
 
 // TestDecisionsFollowAcknowledgedChanges: every change a call acknowledges
 // is in force in the same server's very next decision, without waiting for
-// a refresh: a database's creation, a change of its data_owner, a grant, a
-// share's acceptance, a revocation, and the database's deletion.
+// a refresh: a database's creation, a change of its data_owner, a share
+// within the organization and with another one, its acceptance, a grant, a
+// revocation, an offboarding, and the database's deletion.
 func TestDecisionsFollowAcknowledgedChanges(t *testing.T) {
 	for _, kind := range storetest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
@@ -165,6 +166,11 @@ func TestDecisionsFollowAcknowledgedChanges(t *testing.T) {
 				t.Fatal(err)
 			}
 			step("revoked", alice, false)
+
+			if _, err := m.admin.OffboardAccount(ctx, meshConsumer, true); err != nil {
+				t.Fatal(err)
+			}
+			step("offboarded", meshConsumer, false)
 
 			if err := m.sales.DeleteDatabase(ctx, "fresh", true); err != nil {
 				t.Fatal(err)
