@@ -113,10 +113,12 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 				return err
 			}
 		}
-		if err := tx.UpdateDatabase(ctx, d, expectedVersion); err != nil {
+		// The owner hooks go first: they take the access lock, which a
+		// delete takes before the database's row too.
+		if err := s.ownerChanged(ctx, tx, name, cur.DataOwner(), d.DataOwner()); err != nil {
 			return err
 		}
-		if err := s.ownerChanged(ctx, tx, name, cur.DataOwner(), d.DataOwner()); err != nil {
+		if err := tx.UpdateDatabase(ctx, d, expectedVersion); err != nil {
 			return err
 		}
 		out = d
