@@ -183,3 +183,37 @@ func TestInvitationPages(t *testing.T) {
 		wantCode(t, err, mesh.EINVALID, "open")
 	})
 }
+
+// TestDecidingWithdrawsOlderInvitations: a store may hold two pending
+// invitations of one share from before only the current one could be
+// decided; deciding the current one withdraws the other.
+func TestDecidingWithdrawsOlderInvitations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		f.grant(producerAdmin, in(outsider, orders(), set(mesh.PermSelect), 0))
+		first, _ := f.invitations(outsiderAdmin, "", mesh.InvitationPending)
+		if len(first) != 1 {
+			t.Fatalf("got %d pending invitations, want 1", len(first))
+		}
+		older := first[0]
+		newer := *older
+		newer.ID = 0
+		err := s.Update(context.Background(), func(tx store.Tx) error { return tx.CreateInvitation(context.Background(), &newer) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.AcceptInvitation(outsiderAdmin, older.ID, "")
+		wantCode(t, err, mesh.ECONFLICT, fmt.Sprintf("invitation %d is", newer.ID))
+		if _, err := f.svc.AcceptInvitation(outsiderAdmin, newer.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		all, _ := f.invitations(outsiderAdmin, "", "")
+		got := map[int64]string{}
+		for _, inv := range all {
+			got[inv.ID] = inv.Status
+		}
+		if got[older.ID] != mesh.InvitationWithdrawn || got[newer.ID] != mesh.InvitationAccepted {
+			t.Errorf("got %v, want %d withdrawn and %d accepted", got, older.ID, newer.ID)
+		}
+	})
+}

@@ -327,6 +327,27 @@ func (s *Service) checkCurrent(ctx context.Context, tx store.Tx, inv *mesh.Invit
 		Details: map[string]any{"id": inv.ID, "share_id": inv.ShareID, "current_id": cur.ID, "current_status": cur.EffectiveStatus(s.clock.Now())}}
 }
 
+// withdrawOthers withdraws the pending invitations of inv's share other than
+// inv, once inv is decided: the share's state is settled, and they no longer
+// stand for it. (A store written before only the current invitation could
+// be decided may hold such.)
+func withdrawOthers(ctx context.Context, tx store.Tx, inv *mesh.Invitation) error {
+	invs, err := tx.FindInvitations(ctx, store.InvitationFilter{ShareID: inv.ShareID, Status: mesh.InvitationPending})
+	if err != nil {
+		return err
+	}
+	for _, o := range invs {
+		if o.ID == inv.ID {
+			continue
+		}
+		o.Status = mesh.InvitationWithdrawn
+		if err := tx.UpdateInvitation(ctx, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // liveShare returns the share of a pending (or, for a resend, expired)
 // invitation, which must still wait for a decision: a share that ended
 // withdraws its invitation, and an active one has nothing left to decide.
@@ -405,6 +426,9 @@ func (s *Service) decideInvitation(ctx context.Context, id int64, accept bool, l
 			}
 		}
 		if err := tx.UpdateInvitation(ctx, inv); err != nil {
+			return err
+		}
+		if err := withdrawOthers(ctx, tx, inv); err != nil {
 			return err
 		}
 		out.Invitation = inv
