@@ -217,3 +217,33 @@ func TestDecidingWithdrawsOlderInvitations(t *testing.T) {
 		}
 	})
 }
+
+// TestOlderInvitationExpiringLeavesShare: an older pending invitation that
+// runs out does not expire its share while the current one is live.
+func TestOlderInvitationExpiringLeavesShare(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		f.grant(producerAdmin, in(outsider, orders(), set(mesh.PermSelect), 0))
+		first, _ := f.invitations(outsiderAdmin, "", mesh.InvitationPending)
+		if len(first) != 1 {
+			t.Fatalf("got %d pending invitations, want 1", len(first))
+		}
+		f.clock.Add(6 * time.Hour)
+		newer := *first[0]
+		newer.ID, newer.CreatedAt, newer.ExpiresAt = 0, f.clock.Now(), f.clock.Now().Add(12*time.Hour)
+		err := s.Update(context.Background(), func(tx store.Tx) error { return tx.CreateInvitation(context.Background(), &newer) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Add(7 * time.Hour)
+		if n, err := f.svc.ExpireInvitations(context.Background()); err != nil || n != 1 {
+			t.Fatalf("sweep: got %d (%v), want 1 expired", n, err)
+		}
+		if sh := f.share(outsider, "sales", "orders"); sh.Status != mesh.SharePending {
+			t.Errorf("got share %s, want pending on its current invitation", sh.Status)
+		}
+		if _, err := f.svc.AcceptInvitation(outsiderAdmin, newer.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

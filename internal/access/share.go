@@ -449,13 +449,20 @@ func (s *Service) expire(ctx context.Context, tx store.Tx, inv *mesh.Invitation)
 	if err := tx.UpdateInvitation(ctx, inv); err != nil {
 		return err
 	}
-	sh, err := tx.FindShareByID(ctx, inv.ShareID)
-	if err == nil && sh.Status == mesh.SharePending {
-		sh.Status, sh.UpdatedAt = mesh.ShareExpired, s.clock.Now()
-		err = tx.UpdateShare(ctx, sh)
-	}
-	if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+	// Only the current invitation speaks for its share.
+	cur, err := currentInvitation(ctx, tx, inv.ShareID)
+	if err != nil {
 		return err
+	}
+	if cur.ID == inv.ID {
+		sh, err := tx.FindShareByID(ctx, inv.ShareID)
+		if err == nil && sh.Status == mesh.SharePending {
+			sh.Status, sh.UpdatedAt = mesh.ShareExpired, s.clock.Now()
+			err = tx.UpdateShare(ctx, sh)
+		}
+		if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+			return err
+		}
 	}
 	return store.Audit(ctx, tx, s.clock.Now(), "access.expire-invitation", invitationResource(inv), "expired at "+inv.ExpiresAt.Format("2006-01-02T15:04:05Z"))
 }
