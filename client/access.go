@@ -107,19 +107,50 @@ func (c *Client) Grants(ctx context.Context, f GrantsFilter) ([]Grant, string, e
 	return out.Grants, out.Next, err
 }
 
-// Invitations lists an account's invitations ("" for the caller's), optionally by status.
-func (c *Client) Invitations(ctx context.Context, account, status string) ([]Invitation, error) {
+// InvitationsFilter selects invitations to list; zero fields match everything.
+type InvitationsFilter struct {
+	Account   string // "" for the caller's account (every account's for a mesh admin)
+	Status    string
+	Limit     int
+	PageToken string
+}
+
+// InvitationPage returns one page of invitations, newest first, and the token
+// of the next page ("" on the last).
+func (c *Client) InvitationPage(ctx context.Context, f InvitationsFilter) ([]Invitation, string, error) {
 	q := url.Values{}
-	if account != "" {
-		q.Set("account", account)
+	for k, v := range map[string]string{"account": f.Account, "status": f.Status, "page_token": f.PageToken} {
+		if v != "" {
+			q.Set(k, v)
+		}
 	}
-	if status != "" {
-		q.Set("status", status)
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
 	}
 	var out struct {
 		Invitations []Invitation `json:"invitations"`
+		Next        string       `json:"next_page_token"`
 	}
-	return out.Invitations, c.Do(ctx, http.MethodGet, "/api/v1/invitations", q, nil, &out)
+	err := c.Do(ctx, http.MethodGet, "/api/v1/invitations", q, nil, &out)
+	return out.Invitations, out.Next, err
+}
+
+// Invitations lists an account's invitations ("" for the caller's),
+// optionally by status, following every page.
+func (c *Client) Invitations(ctx context.Context, account, status string) ([]Invitation, error) {
+	f := InvitationsFilter{Account: account, Status: status, Limit: 1000}
+	var all []Invitation
+	for {
+		invs, next, err := c.InvitationPage(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, invs...)
+		if next == "" {
+			return all, nil
+		}
+		f.PageToken = next
+	}
 }
 
 // AcceptInvitation accepts an invitation; linkName may be empty for the default.

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,9 +23,7 @@ func TestShareOnDemo(t *testing.T) {
 
 	cli(t, srv, "grant", "--principal", "222233334444", "--database", "sales", "--table", "orders",
 		"--permissions", "SELECT,DESCRIBE", "--grantable", "SELECT")
-	if out := cli(t, srv, authorize...); !strings.HasPrefix(out, "DENIED") {
-		t.Errorf("authorize before acceptance: got %q, want DENIED", out)
-	}
+	wantDenied(t, srv, "authorize before acceptance", authorize...)
 
 	var invitations []struct {
 		ID     int64
@@ -50,8 +49,16 @@ func TestShareOnDemo(t *testing.T) {
 	}
 
 	cli(t, srv, "revoke", "--principal", "222233334444", "--database", "sales", "--table", "orders", "--permissions", "SELECT,DESCRIBE")
-	if out := cli(t, srv, authorize...); !strings.HasPrefix(out, "DENIED") {
-		t.Errorf("authorize after revoke: got %q, want DENIED", out)
+	wantDenied(t, srv, "authorize after revoke", authorize...)
+}
+
+// wantDenied runs an authorize command that must answer no: DENIED, exit status 1.
+func wantDenied(t *testing.T, srv *testbin.Server, what string, args ...string) {
+	t.Helper()
+	out, err := srv.CLI(t, args...)
+	var ee *testbin.ExitError
+	if !errors.As(err, &ee) || ee.Code != 1 || !strings.HasPrefix(out, "DENIED") {
+		t.Errorf("%s: got %q, %v; want DENIED with exit status 1", what, out, err)
 	}
 }
 

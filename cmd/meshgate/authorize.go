@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/alecthomas/kong"
 	"github.com/meshgate/meshgate/client"
 )
 
@@ -18,8 +19,10 @@ type AuthorizeCmd struct {
 	Columns   []string `sep:"," help:"Columns asked for (SELECT)."`
 }
 
-// Run prints the decision; the exit status is 0 either way.
-func (c *AuthorizeCmd) Run(ctx context.Context, g *Globals) error {
+// Run prints the decision. Like `kubectl auth can-i`, it exits 0 when the
+// answer is yes and 1 when it is no (other failures exit 1 with a message
+// on standard error).
+func (c *AuthorizeCmd) Run(ctx context.Context, g *Globals, k *kong.Context) error {
 	d, err := g.Client().Authorize(ctx, client.AuthorizeRequest{
 		Principal: c.Principal, Action: strings.ToUpper(c.Action),
 		Resource: client.Resource{Database: c.Database, Table: c.Table, Columns: c.Columns},
@@ -28,7 +31,11 @@ func (c *AuthorizeCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	if g.JSON() {
-		return g.PrintJSON(d)
+		if err := g.PrintJSON(d); err != nil {
+			return err
+		}
+		deniedExit(k, d)
+		return nil
 	}
 	ids := make([]string, len(d.Grants))
 	for i, id := range d.Grants {
@@ -38,6 +45,17 @@ func (c *AuthorizeCmd) Run(ctx context.Context, g *Globals) error {
 	if d.Allowed {
 		answer = "ALLOWED"
 	}
-	_, err = fmt.Fprintf(g.stdout, "%s\t%s\tgrants: %s\n", answer, d.Reason, strings.Join(ids, ","))
-	return err
+	if _, err := fmt.Fprintf(g.stdout, "%s\t%s\tgrants: %s\n", answer, d.Reason, strings.Join(ids, ",")); err != nil {
+		return err
+	}
+	deniedExit(k, d)
+	return nil
+}
+
+// deniedExit ends the command with exit status 1 when the answer is no,
+// without an error message: the answer is printed.
+func deniedExit(k *kong.Context, d *client.Decision) {
+	if !d.Allowed {
+		k.Exit(1)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/meshgate/meshgate/client"
 )
@@ -11,22 +12,41 @@ type InvitationCmd struct {
 	List   InvitationListCmd   `cmd:"" help:"List your account's invitations."`
 	Accept InvitationAcceptCmd `cmd:"" help:"Accept an invitation (your account's admins); creates a resource link."`
 	Reject InvitationRejectCmd `cmd:"" help:"Reject an invitation (your account's admins)."`
-	Resend InvitationResendCmd `cmd:"" help:"Offer a pending or expired invitation again with a new expiry."`
+	Resend InvitationResendCmd `cmd:"" help:"Offer a share's current invitation again, pending or expired, with a new expiry."`
 }
 
-// InvitationListCmd lists invitations.
+// InvitationListCmd lists invitations, newest first.
 type InvitationListCmd struct {
-	Account string `help:"Account (default yours; mesh admins see all without it)."`
-	Status  string `help:"Only this status." enum:",pending,accepted,rejected,expired,withdrawn" default:""`
+	Account   string `help:"Account (default yours; mesh admins see all without it)."`
+	Status    string `help:"Only this status." enum:",pending,accepted,rejected,expired,withdrawn" default:""`
+	Limit     int    `help:"Page size." default:"100"`
+	NextToken string `help:"Continue a previous listing."`
+	All       bool   `help:"Follow every page."`
 }
 
-// Run lists the invitations.
+// Run prints a page of invitations (every page with --all), and how to get the next.
 func (c *InvitationListCmd) Run(ctx context.Context, g *Globals) error {
-	invs, err := g.Client().Invitations(ctx, c.Account, c.Status)
-	if err != nil {
+	f := client.InvitationsFilter{Account: c.Account, Status: c.Status, Limit: c.Limit, PageToken: c.NextToken}
+	all := []client.Invitation{}
+	var next string
+	for {
+		invs, n, err := g.Client().InvitationPage(ctx, f)
+		if err != nil {
+			return err
+		}
+		all, next = append(all, invs...), n
+		if next == "" || !c.All {
+			break
+		}
+		f.PageToken = next
+	}
+	if err := printInvitations(g, all, all); err != nil {
 		return err
 	}
-	return printInvitations(g, invs, invs)
+	if next != "" {
+		fmt.Fprintf(g.stderr, "more invitations: --next-token %s\n", next)
+	}
+	return nil
 }
 
 func printInvitations(g *Globals, v any, invs []client.Invitation) error {

@@ -153,6 +153,32 @@ func (x *Index) SetOwners(owners map[string]string) {
 	x.owners = owners
 }
 
+// SetOwner records a database's owning account ("": none, or deleted).
+func (x *Index) SetOwner(database, owner string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.setOwner(database, owner)
+}
+
+func (x *Index) setOwner(database, owner string) {
+	if owner == "" {
+		delete(x.owners, database)
+		return
+	}
+	x.owners[database] = owner
+}
+
+// ApplyOwners records committed ownership changes (owner "" for a database
+// deleted) and sets the version they bring the index to.
+func (x *Index) ApplyOwners(version int64, owners map[string]string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for db, owner := range owners {
+		x.setOwner(db, owner)
+	}
+	x.version = version
+}
+
 // Owner returns the owning account of a database as the index knows it.
 func (x *Index) Owner(database string) string {
 	x.mu.RLock()
@@ -196,7 +222,12 @@ func (x *Index) decide(p mesh.Principal, action mesh.Permission, r mesh.Resource
 	if reason == "" {
 		reason = "no grant gives " + need(action, r, grantOpt)
 	}
-	return mesh.Decision{Grants: []int64{}, Reason: reason + " to " + string(p)}
+	reason += " to " + string(p)
+	if acct := p.Account(); !p.IsAccount() && (acct == owner || acct == x.central) {
+		// Users expect to inherit what their account owns; say how they get it.
+		reason += "; a user of account " + acct + " holds only its own grants, also on the account's databases: an admin of account " + acct + " can grant it"
+	}
+	return mesh.Decision{Grants: []int64{}, Reason: reason}
 }
 
 // grantNode gathers the active grants of one principal in database outside

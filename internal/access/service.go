@@ -28,12 +28,15 @@
 // Decisions are answered from an in-memory Index of the active grants. The
 // store keeps an access version: every access transaction increments it
 // first, so each grant it writes carries the new version, and each grant it
-// deletes leaves a tombstone at that version. A change made through this
-// process is applied to the index right after it commits. Changes made
-// elsewhere (another replica on the same PostgreSQL database, a catalog
-// delete in the catalog's transaction, an offboarding) are picked up by
-// Refresh: one single-row read when nothing changed, else the grants and
-// tombstones newer than the index's version. The Run loop calls Refresh on
+// deletes leaves a tombstone at that version. Ownership follows the same
+// path: the catalog's transaction that creates a database, changes its
+// data_owner or deletes it increments the version and records the new owner
+// at it (OnOwnerChange). A change made through this process is applied to
+// the index right after it commits and before it is acknowledged, so this
+// server's next decision follows it. Changes made elsewhere (another replica
+// on the same PostgreSQL database) are picked up by Refresh: one single-row
+// read when nothing changed, else the grants, tombstones and owner changes
+// newer than the index's version. The Run loop calls Refresh on
 // each PostgreSQL notification of an access change (LISTEN/NOTIFY: usually
 // within milliseconds of the commit) and every Config.RefreshInterval
 // (default 1s), which bounds the staleness of another replica's decisions
@@ -134,8 +137,10 @@ func NewService(s store.Store, clock mesh.Clock, cfg Config, catalog Catalog, ac
 // Index returns the decision index, for in-process callers that decide often.
 func (s *Service) Index() *Index { return s.index }
 
-// ownersInterval is how often Refresh rereads the databases' owners (which
-// change only when a database's data_owner parameter does).
+// ownersInterval is how often Refresh rereads every database's owner. The
+// catalog reports each change of owner (OnOwnerChange), which Refresh reads
+// by difference; the full reread only repairs what was written around the
+// catalog service.
 const ownersInterval = 10 * time.Second
 
 // tombstoneWindow is how many access versions of deleted grants the store
@@ -194,7 +199,7 @@ func (s *Service) refreshLocked(ctx context.Context) error {
 	var changed []*mesh.Grant
 	var gone []int64
 	var links []*mesh.ResourceLink
-	var owners map[string]string
+	var owners, ownerChanges map[string]string
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		if version, err = tx.AccessVersion(ctx); err != nil {
@@ -214,6 +219,9 @@ func (s *Service) refreshLocked(ctx context.Context) error {
 		if gone, err = tx.FindGrantTombstones(ctx, have); err != nil {
 			return err
 		}
+		if ownerChanges, err = tx.FindOwnerChanges(ctx, have); err != nil {
+			return err
+		}
 		links, err = tx.FindResourceLinks(ctx, "", 0)
 		return err
 	})
@@ -223,13 +231,15 @@ func (s *Service) refreshLocked(ctx context.Context) error {
 	if s.dirty.Swap(false) || version < have || version-have > tombstoneWindow {
 		return s.loadLocked(ctx)
 	}
-	if version != have {
-		s.index.Apply(version, changed, gone)
-		s.index.ReplaceLinks(links)
-	}
 	if owners != nil {
+		// The full read goes first: the changes read by difference may be newer.
 		s.index.SetOwners(owners)
 		s.ownersAt = s.clock.Now()
+	}
+	if version != have {
+		s.index.Apply(version, changed, gone)
+		s.index.ApplyOwners(version, ownerChanges)
+		s.index.ReplaceLinks(links)
 	}
 	return nil
 }
@@ -382,10 +392,28 @@ func listedAccount(a *mesh.Actor, accountID, what string) (string, error) {
 	return accountID, nil
 }
 
-// Authorize decides one request for a data engine or another capability.
-// The principal may name its account's resource links in place of the
-// shared database. Errors: EINVALID for a malformed request.
-func (s *Service) Authorize(p mesh.Principal, action mesh.Permission, r mesh.Resource) (mesh.Decision, error) {
+// Authorize decides one request for a data engine or another capability:
+// may principal p (the caller when empty) do action on r? It is the one
+// place that decides who may ask what:
+//   - mesh admins ask about anyone and anything;
+//   - a user asks about itself, an account's admins about the account and
+//     its users; the database may name a resource link of that account,
+//     which stands for what it points at;
+//   - an account's admins ask about anyone on the databases their account
+//     owns, named as the catalog names them: another account's resource
+//     links resolve only for that account's own callers, so a link cannot
+//     reveal what a third account shared with it.
+//
+// Errors: EUNAUTHORIZED, EINVALID for a malformed request, EFORBIDDEN for a
+// question the caller may not ask.
+func (s *Service) Authorize(ctx context.Context, p mesh.Principal, action mesh.Permission, r mesh.Resource) (mesh.Decision, error) {
+	a, err := mesh.RequireActor(ctx)
+	if err != nil {
+		return mesh.Decision{}, err
+	}
+	if p == "" {
+		p = mesh.UserPrincipal(a.AccountID, a.Username)
+	}
 	if _, err := mesh.ParsePrincipal("principal", string(p)); err != nil {
 		return mesh.Decision{}, err
 	}
@@ -398,26 +426,18 @@ func (s *Service) Authorize(p mesh.Principal, action mesh.Permission, r mesh.Res
 	if r.Table == mesh.AllTables {
 		return mesh.Decision{}, mesh.Invalid("resource.table", "ask about one table, not %q", mesh.AllTables)
 	}
-	return s.index.Allowed(p, action, s.index.ResolveLink(p.Account(), r)), nil
-}
-
-// CheckAuthorizeCaller decides whether the caller may ask about principal p
-// and resource r: about itself or its own account, as a mesh admin, or as an
-// admin of the account that owns the resource.
-// Errors: EUNAUTHORIZED, EFORBIDDEN.
-func (s *Service) CheckAuthorizeCaller(ctx context.Context, p mesh.Principal, r mesh.Resource) error {
-	a, err := mesh.RequireActor(ctx)
-	if err != nil {
-		return err
-	}
 	switch {
 	case a.IsMeshAdmin(),
 		p == mesh.UserPrincipal(a.AccountID, a.Username),
-		p.Account() == a.AccountID && a.HasRole(mesh.RoleAdmin),
-		a.HasRole(mesh.RoleAdmin) && s.index.Owner(r.Database) == a.AccountID:
-		return nil
+		p.Account() == a.AccountID && a.HasRole(mesh.RoleAdmin):
+		// The principal's own view of the catalog, links included.
+		r = s.index.ResolveLink(p.Account(), r)
+	case a.HasRole(mesh.RoleAdmin) && s.index.Owner(r.Database) == a.AccountID:
+		// The caller's own resource, as the catalog names it.
+	default:
+		return mesh.Decision{}, mesh.Errorf(mesh.EFORBIDDEN, "you may ask only about yourself, your account, or resources your account owns")
 	}
-	return mesh.Errorf(mesh.EFORBIDDEN, "you may ask only about yourself, your account, or resources your account owns")
+	return s.index.Allowed(p, action, r), nil
 }
 
 // pruneTombstones forgets deleted grants older than the tombstone window.

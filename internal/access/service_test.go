@@ -117,7 +117,7 @@ func (f *fixture) revoke(ctx context.Context, gi access.GrantInput) {
 
 func (f *fixture) allowed(p string, action mesh.Permission, r mesh.Resource) bool {
 	f.t.Helper()
-	d, err := f.svc.Authorize(mesh.Principal(p), action, r)
+	d, err := f.svc.Authorize(meshAdmin, mesh.Principal(p), action, r)
 	if err != nil {
 		f.t.Fatalf("authorize: %v", err)
 	}
@@ -330,7 +330,7 @@ func TestOrganizationShareIsActiveAtOnce(t *testing.T) {
 		if !f.allowed(sibling, mesh.PermSelect, orders("email")) {
 			t.Error("got denied, want allowed at once")
 		}
-		invs, err := f.svc.ListInvitations(siblingAdmin, "", "")
+		invs, err := f.invitations(siblingAdmin, "", "")
 		if err != nil || len(invs) != 0 {
 			t.Errorf("got %d invitations (%v), want none", len(invs), err)
 		}
@@ -364,7 +364,7 @@ func TestInvitationAcceptReject(t *testing.T) {
 		if f.allowed(outsider, mesh.PermSelect, orders("id")) {
 			t.Fatal("before acceptance: got allowed, want denied")
 		}
-		invs, err := f.svc.ListInvitations(outsiderAdmin, "", mesh.InvitationPending)
+		invs, err := f.invitations(outsiderAdmin, "", mesh.InvitationPending)
 		if err != nil || len(invs) != 1 {
 			t.Fatalf("got %d pending invitations (%v), want 1", len(invs), err)
 		}
@@ -398,7 +398,7 @@ func TestInvitationAcceptReject(t *testing.T) {
 
 		// A second share, rejected: it stays inactive.
 		f.grant(producerAdmin, in(outsider, mesh.Resource{Database: "sales", Table: "items"}, set(mesh.PermSelect), 0))
-		invs, _ = f.svc.ListInvitations(outsiderAdmin, outsider, mesh.InvitationPending)
+		invs, _ = f.invitations(outsiderAdmin, outsider, mesh.InvitationPending)
 		if len(invs) != 1 {
 			t.Fatalf("got %d pending invitations, want 1", len(invs))
 		}
@@ -417,13 +417,13 @@ func TestInvitationExpiryAndResend(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		f := newFixture(t, s)
 		f.grant(meshAdmin, in(outsider, mesh.Resource{Database: "sales"}, set(mesh.PermDescribe), 0))
-		invs, _ := f.svc.ListInvitations(outsiderAdmin, "", "")
+		invs, _ := f.invitations(outsiderAdmin, "", "")
 		if len(invs) != 1 {
 			t.Fatalf("got %d invitations, want 1", len(invs))
 		}
 		id := invs[0].ID
 		f.clock.Add(12*time.Hour + time.Second)
-		invs, _ = f.svc.ListInvitations(outsiderAdmin, "", "")
+		invs, _ = f.invitations(outsiderAdmin, "", "")
 		if invs[0].Status != mesh.InvitationExpired {
 			t.Errorf("listed after expiry: got %s, want expired", invs[0].Status)
 		}
@@ -462,7 +462,7 @@ func TestRevokeCascades(t *testing.T) {
 		f := newFixture(t, s)
 		alice := outsider + "/" + aliceName
 		f.grant(producerAdmin, in(outsider, mesh.Resource{Database: "sales", Table: "*"}, set(mesh.PermSelect, mesh.PermDescribe), set(mesh.PermSelect)))
-		invs, _ := f.svc.ListInvitations(outsiderAdmin, "", "")
+		invs, _ := f.invitations(outsiderAdmin, "", "")
 		if _, err := f.svc.AcceptInvitation(outsiderAdmin, invs[0].ID, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -496,7 +496,7 @@ func TestRevokeThroughLink(t *testing.T) {
 		f := newFixture(t, s)
 		alice := outsider + "/" + aliceName
 		f.grant(producerAdmin, in(outsider, orders(), set(mesh.PermSelect), set(mesh.PermSelect)))
-		invs, _ := f.svc.ListInvitations(outsiderAdmin, "", "")
+		invs, _ := f.invitations(outsiderAdmin, "", "")
 		if _, err := f.svc.AcceptInvitation(outsiderAdmin, invs[0].ID, "shop"); err != nil {
 			t.Fatal(err)
 		}
@@ -866,7 +866,7 @@ func TestDecisionsDuringChanges(t *testing.T) {
 					return
 				default:
 				}
-				f.svc.Authorize(sibling, mesh.PermSelect, orders("id"))
+				f.svc.Authorize(meshAdmin, sibling, mesh.PermSelect, orders("id"))
 				decided.Add(1)
 			}
 		}()

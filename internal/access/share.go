@@ -3,7 +3,9 @@ package access
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -108,9 +110,17 @@ func (s *Service) activate(ctx context.Context, tx store.Tx, c *changes, sh *mes
 }
 
 // link creates the share's resource link in the consumer account, named
-// name, or by default after the shared database, made unique in the account.
+// name, or by default after the shared database, made unique in the account;
+// a share that has its link keeps it.
 // Errors: EINVALID (name), ECONFLICT (a chosen name taken).
 func (s *Service) link(ctx context.Context, tx store.Tx, c *changes, sh *mesh.Share, name string) (*mesh.ResourceLink, error) {
+	// A share shows through one link (the store refuses a second).
+	if have, err := tx.FindResourceLinks(ctx, sh.AccountID, sh.ID); err != nil || len(have) > 0 {
+		if err != nil {
+			return nil, err
+		}
+		return have[0], nil
+	}
 	if name != "" {
 		if err := mesh.ValidateName("link_name", name); err != nil {
 			return nil, err
@@ -185,30 +195,80 @@ func (s *Service) endShareIfEmpty(ctx context.Context, tx store.Tx, c *changes, 
 	return store.Audit(ctx, tx, now, "access.unshare", shareResource(sh), "no grant left for account "+sh.AccountID)
 }
 
-// ListInvitations returns an account's invitations (every account's for a
-// mesh admin asking with accountID empty), newest first, with expiry applied.
-// status filters by effective status. Errors: EUNAUTHORIZED, EFORBIDDEN.
-func (s *Service) ListInvitations(ctx context.Context, accountID, status string) ([]*mesh.Invitation, error) {
+// InvitationFilter selects invitations to list.
+type InvitationFilter struct {
+	// AccountID names the invited account: the caller's when empty, every
+	// account's for a mesh admin.
+	AccountID string
+	// Status keeps the invitations in that effective status.
+	Status string
+	// BeforeID continues a listing after the page that ended at that id.
+	BeforeID int64
+	// Limit is the page size (default 100, at most 1000).
+	Limit int
+}
+
+var invitationStatuses = []string{mesh.InvitationPending, mesh.InvitationAccepted, mesh.InvitationRejected, mesh.InvitationExpired, mesh.InvitationWithdrawn}
+
+// ListInvitations returns one page of invitations, newest first, with expiry
+// applied, and the id to continue before (0 on the last page).
+// Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID (an unknown status).
+func (s *Service) ListInvitations(ctx context.Context, f InvitationFilter) ([]*mesh.Invitation, int64, error) {
 	a, err := mesh.RequireActor(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	if accountID, err = listedAccount(a, accountID, "invitations"); err != nil {
-		return nil, err
+	if f.AccountID, err = listedAccount(a, f.AccountID, "invitations"); err != nil {
+		return nil, 0, err
 	}
+	if f.Status != "" && !slices.Contains(invitationStatuses, f.Status) {
+		return nil, 0, mesh.Invalid("status", "unknown invitation status %q; one of %s", f.Status, strings.Join(invitationStatuses, ", "))
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	f.Limit = min(f.Limit, 1000)
 	now := s.clock.Now()
+	// The store filters by stored status, which the effective one differs
+	// from only for a pending invitation past its expiry; one more than a
+	// page tells whether another follows.
+	sf := store.InvitationFilter{AccountID: f.AccountID, BeforeID: f.BeforeID, Limit: f.Limit + 1}
+	switch f.Status {
+	case mesh.InvitationExpired, "":
+	default:
+		sf.Status = f.Status
+	}
 	var out []*mesh.Invitation
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		invs, err := tx.FindInvitations(ctx, store.InvitationFilter{AccountID: accountID})
-		for _, inv := range invs {
-			inv.Status = inv.EffectiveStatus(now)
-			if status == "" || inv.Status == status {
-				out = append(out, inv)
+		for {
+			invs, err := tx.FindInvitations(ctx, sf)
+			if err != nil {
+				return err
 			}
+			for _, inv := range invs {
+				inv.Status = inv.EffectiveStatus(now)
+				if f.Status == "" || inv.Status == f.Status {
+					out = append(out, inv)
+				}
+				if len(out) > f.Limit {
+					return nil
+				}
+			}
+			if len(invs) < sf.Limit {
+				return nil
+			}
+			sf.BeforeID = invs[len(invs)-1].ID
 		}
-		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, 0, err
+	}
+	var next int64
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = out[len(out)-1].ID
+	}
+	return out, next, nil
 }
 
 // InvitationDecision is the result of accepting or rejecting an invitation.
@@ -219,9 +279,11 @@ type InvitationDecision struct {
 
 // AcceptInvitation accepts a pending invitation as an admin of the invited
 // account: the share and its grants become active, and a resource link named
-// linkName (default: the database's name, made unique) appears.
+// linkName (default: the database's name, made unique) appears. Only a
+// share's current invitation (its newest) can be accepted or rejected.
 // Errors: ENOTFOUND, EFORBIDDEN (another account's invitation), ECONFLICT
-// (expired or already decided; Details carries the current state).
+// (expired or already decided, or not the share's current invitation;
+// Details carries the current state, or the current invitation's id).
 func (s *Service) AcceptInvitation(ctx context.Context, id int64, linkName string) (*InvitationDecision, error) {
 	return s.decideInvitation(ctx, id, true, linkName)
 }
@@ -235,6 +297,76 @@ func (s *Service) RejectInvitation(ctx context.Context, id int64) (*InvitationDe
 func conflictState(inv *mesh.Invitation) error {
 	return &mesh.Error{Code: mesh.ECONFLICT, Message: fmt.Sprintf("invitation %d is %s", inv.ID, inv.Status),
 		Details: map[string]any{"id": inv.ID, "status": inv.Status, "expires_at": inv.ExpiresAt, "decided_by": inv.DecidedBy}}
+}
+
+// currentInvitation returns a share's current invitation: its newest.
+func currentInvitation(ctx context.Context, tx store.Tx, shareID int64) (*mesh.Invitation, error) {
+	invs, err := tx.FindInvitations(ctx, store.InvitationFilter{ShareID: shareID, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(invs) == 0 {
+		return nil, mesh.NotFound("invitation of share", strconv.FormatInt(shareID, 10))
+	}
+	return invs[0], nil
+}
+
+// checkCurrent refuses to act on an invitation that a newer one of its share
+// replaced (ECONFLICT naming the current one): an old invitation must not
+// reopen or end a share that moved on.
+func (s *Service) checkCurrent(ctx context.Context, tx store.Tx, inv *mesh.Invitation) error {
+	cur, err := currentInvitation(ctx, tx, inv.ShareID)
+	if err != nil {
+		return err
+	}
+	if cur.ID == inv.ID {
+		return nil
+	}
+	return &mesh.Error{Code: mesh.ECONFLICT,
+		Message: fmt.Sprintf("invitation %d is not the current invitation of share %d: invitation %d is", inv.ID, inv.ShareID, cur.ID),
+		Details: map[string]any{"id": inv.ID, "share_id": inv.ShareID, "current_id": cur.ID, "current_status": cur.EffectiveStatus(s.clock.Now())}}
+}
+
+// withdrawOthers withdraws the pending invitations of inv's share other than
+// inv, once inv is decided: the share's state is settled, and they no longer
+// stand for it. (A store written before only the current invitation could
+// be decided may hold such.)
+func withdrawOthers(ctx context.Context, tx store.Tx, inv *mesh.Invitation) error {
+	invs, err := tx.FindInvitations(ctx, store.InvitationFilter{ShareID: inv.ShareID, Status: mesh.InvitationPending})
+	if err != nil {
+		return err
+	}
+	for _, o := range invs {
+		if o.ID == inv.ID {
+			continue
+		}
+		o.Status = mesh.InvitationWithdrawn
+		if err := tx.UpdateInvitation(ctx, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// liveShare returns the share of a pending (or, for a resend, expired)
+// invitation, which must still wait for a decision: a share that ended
+// withdraws its invitation, and an active one has nothing left to decide.
+func (s *Service) liveShare(ctx context.Context, tx store.Tx, inv *mesh.Invitation) (*mesh.Share, error) {
+	sh, err := tx.FindShareByID(ctx, inv.ShareID)
+	if mesh.IsCode(err, mesh.ENOTFOUND) {
+		// Ending a share withdraws its pending invitations; this one was
+		// left over from before that rule.
+		inv.Status = mesh.InvitationWithdrawn
+		return nil, conflictState(inv)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if sh.Status == mesh.ShareActive {
+		return nil, &mesh.Error{Code: mesh.ECONFLICT, Message: fmt.Sprintf("share %d of invitation %d is already active", sh.ID, inv.ID),
+			Details: map[string]any{"id": inv.ID, "share_id": sh.ID, "share_status": sh.Status}}
+	}
+	return sh, nil
 }
 
 func (s *Service) decideInvitation(ctx context.Context, id int64, accept bool, linkName string) (*InvitationDecision, error) {
@@ -252,6 +384,9 @@ func (s *Service) decideInvitation(ctx context.Context, id int64, accept bool, l
 		if !a.IsAdminOf(inv.AccountID) {
 			return mesh.Errorf(mesh.EFORBIDDEN, "invitation %d is for account %s; only its admins may decide it", inv.ID, inv.AccountID)
 		}
+		if err := s.checkCurrent(ctx, tx, inv); err != nil {
+			return err
+		}
 		now := s.clock.Now()
 		switch inv.EffectiveStatus(now) {
 		case mesh.InvitationPending:
@@ -268,7 +403,7 @@ func (s *Service) decideInvitation(ctx context.Context, id int64, accept bool, l
 		default:
 			return conflictState(inv)
 		}
-		sh, err := tx.FindShareByID(ctx, inv.ShareID)
+		sh, err := s.liveShare(ctx, tx, inv)
 		if err != nil {
 			return err
 		}
@@ -293,6 +428,9 @@ func (s *Service) decideInvitation(ctx context.Context, id int64, accept bool, l
 		if err := tx.UpdateInvitation(ctx, inv); err != nil {
 			return err
 		}
+		if err := withdrawOthers(ctx, tx, inv); err != nil {
+			return err
+		}
 		out.Invitation = inv
 		return store.Audit(ctx, tx, now, action, invitationResource(inv), "share "+strconv.FormatInt(sh.ID, 10))
 	})
@@ -311,20 +449,29 @@ func (s *Service) expire(ctx context.Context, tx store.Tx, inv *mesh.Invitation)
 	if err := tx.UpdateInvitation(ctx, inv); err != nil {
 		return err
 	}
-	sh, err := tx.FindShareByID(ctx, inv.ShareID)
-	if err == nil && sh.Status == mesh.SharePending {
-		sh.Status, sh.UpdatedAt = mesh.ShareExpired, s.clock.Now()
-		err = tx.UpdateShare(ctx, sh)
-	}
-	if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+	// Only the current invitation speaks for its share.
+	cur, err := currentInvitation(ctx, tx, inv.ShareID)
+	if err != nil {
 		return err
+	}
+	if cur.ID == inv.ID {
+		sh, err := tx.FindShareByID(ctx, inv.ShareID)
+		if err == nil && sh.Status == mesh.SharePending {
+			sh.Status, sh.UpdatedAt = mesh.ShareExpired, s.clock.Now()
+			err = tx.UpdateShare(ctx, sh)
+		}
+		if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+			return err
+		}
 	}
 	return store.Audit(ctx, tx, s.clock.Now(), "access.expire-invitation", invitationResource(inv), "expired at "+inv.ExpiresAt.Format("2006-01-02T15:04:05Z"))
 }
 
 // ResendInvitation offers a pending or expired invitation again with a new
-// expiry. Mesh admins and the owning account's admins may resend.
-// Errors: EUNAUTHORIZED, ENOTFOUND, EFORBIDDEN, ECONFLICT (decided, or its share ended).
+// expiry. Mesh admins and the owning account's admins may resend. Only a
+// share's current invitation can be resent.
+// Errors: EUNAUTHORIZED, ENOTFOUND, EFORBIDDEN, ECONFLICT (decided, not the
+// share's current invitation, or its share ended or is active).
 func (s *Service) ResendInvitation(ctx context.Context, id int64) (*mesh.Invitation, error) {
 	a, err := mesh.RequireActor(ctx)
 	if err != nil {
@@ -346,16 +493,15 @@ func (s *Service) ResendInvitation(ctx context.Context, id int64) (*mesh.Invitat
 			}
 			return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins and the admins of account %s may resend invitation %d", owner, inv.ID)
 		}
+		if err := s.checkCurrent(ctx, tx, inv); err != nil {
+			return err
+		}
 		now := s.clock.Now()
 		inv.Status = inv.EffectiveStatus(now)
 		if inv.Status != mesh.InvitationPending && inv.Status != mesh.InvitationExpired {
 			return conflictState(inv)
 		}
-		sh, err := tx.FindShareByID(ctx, inv.ShareID)
-		if mesh.IsCode(err, mesh.ENOTFOUND) {
-			inv.Status = mesh.InvitationWithdrawn
-			return conflictState(inv)
-		}
+		sh, err := s.liveShare(ctx, tx, inv)
 		if err != nil {
 			return err
 		}

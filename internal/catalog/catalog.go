@@ -23,13 +23,20 @@ import (
 // with its tables calls the hook for each table first.
 type DeleteHook func(ctx context.Context, tx store.Tx, database, table string) error
 
+// OwnerHook runs inside the transaction that gives a database its owner:
+// creating it with a data_owner, changing its data_owner, or deleting it
+// (owner ""). Decisions that depend on ownership follow it before the change
+// is acknowledged.
+type OwnerHook func(ctx context.Context, tx store.Tx, database, owner string) error
+
 // Service manages the catalog.
 type Service struct {
 	store store.Store
 	clock mesh.Clock
 
-	mu    sync.RWMutex
-	hooks []DeleteHook
+	mu         sync.RWMutex
+	hooks      []DeleteHook
+	ownerHooks []OwnerHook
 }
 
 // NewService returns the catalog service.
@@ -53,6 +60,30 @@ func (s *Service) runDeleteHooks(ctx context.Context, tx store.Tx, database, tab
 	s.mu.RUnlock()
 	for _, h := range hooks {
 		if err := h(ctx, tx, database, table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OnOwnerChange registers h to run in the transaction of every change of a
+// database's owner.
+func (s *Service) OnOwnerChange(h OwnerHook) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ownerHooks = append(s.ownerHooks, h)
+}
+
+// ownerChanged runs the owner hooks when a database's owner goes from old to new.
+func (s *Service) ownerChanged(ctx context.Context, tx store.Tx, database, old, new string) error {
+	if old == new {
+		return nil
+	}
+	s.mu.RLock()
+	hooks := s.ownerHooks
+	s.mu.RUnlock()
+	for _, h := range hooks {
+		if err := h(ctx, tx, database, new); err != nil {
 			return err
 		}
 	}

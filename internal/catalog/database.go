@@ -46,8 +46,9 @@ func (s *Service) FindDatabases(ctx context.Context, f DatabaseFilter) ([]*mesh.
 	})
 }
 
-// CreateDatabase creates d (its times and version are set). A producer
-// account's admins may create databases only with their account as data_owner.
+// CreateDatabase creates d (its times and version are set), running the
+// owner hooks in the same transaction. A producer account's admins may
+// create databases only with their account as data_owner.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID naming the field, ECONFLICT if the name is taken.
 func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database) (*mesh.Database, error) {
 	if err := validateDatabase("", d); err != nil {
@@ -61,6 +62,9 @@ func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database) (*mesh.D
 		if err := tx.CreateDatabase(ctx, d); err != nil {
 			return err
 		}
+		if err := s.ownerChanged(ctx, tx, d.Name, "", d.DataOwner()); err != nil {
+			return err
+		}
 		return store.Audit(ctx, tx, s.clock.Now(), "catalog.create-database", "database/"+d.Name, ownerDetail(d.Parameters))
 	})
 	if err != nil {
@@ -71,7 +75,7 @@ func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database) (*mesh.D
 
 // UpdateDatabase applies upd to the database if it is still at
 // expectedVersion. Changing data_owner needs edit rights on both the old and
-// the new owner.
+// the new owner, and runs the owner hooks in the same transaction.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID naming the field (version 0 too),
 // ENOTFOUND, ECONFLICT if the database changed since expectedVersion.
 func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseUpdate, expectedVersion int64) (*mesh.Database, error) {
@@ -109,6 +113,11 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 				return err
 			}
 		}
+		// The owner hooks go first: they take the access lock, which a
+		// delete takes before the database's row too.
+		if err := s.ownerChanged(ctx, tx, name, cur.DataOwner(), d.DataOwner()); err != nil {
+			return err
+		}
 		if err := tx.UpdateDatabase(ctx, d, expectedVersion); err != nil {
 			return err
 		}
@@ -131,7 +140,8 @@ type DeleteOptions struct {
 }
 
 // DeleteDatabase deletes the database, running the delete hooks in the same
-// transaction (for each table first when Force takes them along).
+// transaction (for each table first when Force takes them along), then the
+// owner hooks.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, ECONFLICT (it has tables and
 // Force is not set; Details: {"tables": n}).
 func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOptions) error {
@@ -143,7 +153,8 @@ func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOp
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := editableDatabase(ctx, tx, actor, name); err != nil {
+		cur, err := editableDatabase(ctx, tx, actor, name)
+		if err != nil {
 			return err
 		}
 		n, err := tx.CountTables(ctx, name)
@@ -163,6 +174,9 @@ func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOp
 			return err
 		}
 		if err := tx.DeleteDatabase(ctx, name); err != nil {
+			return err
+		}
+		if err := s.ownerChanged(ctx, tx, name, cur.DataOwner(), ""); err != nil {
 			return err
 		}
 		return store.Audit(ctx, tx, s.clock.Now(), "catalog.delete-database", "database/"+name, fmt.Sprintf("with %d tables", n))

@@ -17,6 +17,7 @@ func (s *Server) newAccess(ctx context.Context) error {
 		InvitationTTL:    s.cfg.InvitationTTL,
 	}, s.Catalog, accessAccounts{})
 	s.Catalog.OnDelete(s.Access.OnCatalogDelete)
+	s.Catalog.OnOwnerChange(s.Access.OnOwnerChange)
 	s.Accounts.RegisterDependents(s.Access.Dependents)
 	s.Accounts.RegisterCleanup(s.Access.OnAccountDelete)
 	s.background = append(s.background, s.Access)

@@ -43,6 +43,10 @@ type InvitationFilter struct {
 	AccountID string
 	ShareID   int64
 	Status    string
+	// BeforeID continues a listing: only invitations with a smaller id.
+	BeforeID int64
+	// Limit bounds the result; 0 means no bound.
+	Limit int
 }
 
 // AccessTx is the access part of a transaction: grants, shares, invitations,
@@ -67,8 +71,15 @@ type AccessTx interface {
 	DeleteGrant(ctx context.Context, id int64) error
 	// FindGrantTombstones returns the ids of grants deleted after sinceVersion.
 	FindGrantTombstones(ctx context.Context, sinceVersion int64) ([]int64, error)
-	// PruneGrantTombstones forgets tombstones at or before version.
+	// PruneGrantTombstones forgets tombstones and owner changes at or
+	// before version.
 	PruneGrantTombstones(ctx context.Context, version int64) error
+	// RecordOwnerChange records that database is now owned by owner ("" once
+	// it is deleted), at the current access version (bump it first).
+	RecordOwnerChange(ctx context.Context, database, owner string) error
+	// FindOwnerChanges returns the owner of each database whose ownership
+	// changed after sinceVersion, as of the latest change ("" for deleted).
+	FindOwnerChanges(ctx context.Context, sinceVersion int64) (map[string]string, error)
 
 	// CreateShare stores s and sets its ID; ECONFLICT if the account already
 	// has a share of that database or table.
@@ -95,7 +106,7 @@ type AccessTx interface {
 	UpdateInvitation(ctx context.Context, inv *mesh.Invitation) error
 
 	// CreateResourceLink stores l and sets its ID; ECONFLICT if the account
-	// already has a link of that name.
+	// already has a link of that name, or the share already has a link.
 	CreateResourceLink(ctx context.Context, l *mesh.ResourceLink) error
 	// FindResourceLink returns the account's link named name, or ENOTFOUND.
 	FindResourceLink(ctx context.Context, accountID, name string) (*mesh.ResourceLink, error)

@@ -45,6 +45,10 @@ type Options struct {
 	Config server.Config
 	// Log receives the server's logs (default: discarded; set os.Stderr to see them).
 	Log io.Writer
+	// Replicate, with Store "postgres", makes the server a replica of
+	// another test server: it uses that server's database instead of a
+	// fresh schema. Use the first server's AdminToken on both.
+	Replicate *Server
 }
 
 // Server is a running test server.
@@ -56,6 +60,8 @@ type Server struct {
 	DataDir string
 	// AdminToken is the bootstrap mesh admin's API token.
 	AdminToken string
+	// DatabaseURL is the PostgreSQL database of a "postgres" server.
+	DatabaseURL string
 }
 
 // New starts a server and returns it with a client authenticated as the
@@ -76,7 +82,11 @@ func New(t testing.TB, opts Options) (*Server, *client.Client) {
 			cfg.Synchronous = "NORMAL"
 		}
 	case "postgres":
-		cfg.DatabaseURL = storetest.PostgresSchemaURL(t)
+		if opts.Replicate != nil {
+			cfg.DatabaseURL = opts.Replicate.DatabaseURL
+		} else {
+			cfg.DatabaseURL = storetest.PostgresSchemaURL(t)
+		}
 	default:
 		t.Fatalf("servertest: unknown store %q", opts.Store)
 	}
@@ -111,7 +121,7 @@ func New(t testing.TB, opts Options) (*Server, *client.Client) {
 			t.Errorf("servertest: the server did not stop within 30s")
 		}
 	})
-	s := &Server{Server: srv, URL: "http://" + ln.Addr().String(), DataDir: cfg.DataDir, AdminToken: cfg.BootstrapToken}
+	s := &Server{Server: srv, URL: "http://" + ln.Addr().String(), DataDir: cfg.DataDir, AdminToken: cfg.BootstrapToken, DatabaseURL: cfg.DatabaseURL}
 	return s, client.New(s.URL, s.AdminToken)
 }
 

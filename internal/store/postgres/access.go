@@ -186,12 +186,47 @@ func (tx *Tx) FindGrantTombstones(ctx context.Context, sinceVersion int64) ([]in
 	return out, nil
 }
 
-// PruneGrantTombstones forgets tombstones at or before version.
+// PruneGrantTombstones forgets tombstones and owner changes at or before version.
 func (tx *Tx) PruneGrantTombstones(ctx context.Context, version int64) error {
 	if _, err := tx.tx.Exec(ctx, `DELETE FROM grant_tombstones WHERE version <= $1`, version); err != nil {
 		return fmt.Errorf("prune grant tombstones: %w", err)
 	}
+	if _, err := tx.tx.Exec(ctx, `DELETE FROM owner_changes WHERE version <= $1`, version); err != nil {
+		return fmt.Errorf("prune owner changes: %w", err)
+	}
 	return nil
+}
+
+// RecordOwnerChange records database's new owner at the current access version.
+func (tx *Tx) RecordOwnerChange(ctx context.Context, database, owner string) error {
+	if _, err := tx.tx.Exec(ctx, `INSERT INTO owner_changes (version, database, owner) SELECT version, $1, $2 FROM access_version WHERE id = 1`, database, owner); err != nil {
+		return fmt.Errorf("record owner of %s: %w", database, err)
+	}
+	return nil
+}
+
+// FindOwnerChanges returns the latest owner of each database changed after sinceVersion.
+func (tx *Tx) FindOwnerChanges(ctx context.Context, sinceVersion int64) (map[string]string, error) {
+	// A transaction records at most one owner per database and version
+	// (the catalog's row lock orders changes to one database), so the
+	// version orders them.
+	rows, err := tx.tx.Query(ctx, `SELECT database, owner FROM owner_changes WHERE version > $1 ORDER BY version`, sinceVersion)
+	if err != nil {
+		return nil, fmt.Errorf("find owner changes: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var db, owner string
+		if err := rows.Scan(&db, &owner); err != nil {
+			return nil, fmt.Errorf("find owner changes: %w", err)
+		}
+		out[db] = owner
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find owner changes: %w", err)
+	}
+	return out, nil
 }
 
 const shareColumns = `id, account_id, database, tbl, status, created_at, updated_at`
@@ -335,11 +370,19 @@ func (tx *Tx) FindInvitations(ctx context.Context, f store.InvitationFilter) ([]
 	if f.Status != "" {
 		add("status", f.Status)
 	}
+	if f.BeforeID != 0 {
+		args = append(args, f.BeforeID)
+		where = append(where, "id < $"+strconv.Itoa(len(args)))
+	}
 	q := `SELECT ` + invitationColumns + ` FROM invitations`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := tx.tx.Query(ctx, q+" ORDER BY id DESC", args...)
+	q += " ORDER BY id DESC"
+	if f.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	rows, err := tx.tx.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find invitations: %w", err)
 	}
@@ -373,6 +416,9 @@ func (tx *Tx) CreateResourceLink(ctx context.Context, l *mesh.ResourceLink) erro
 	err := tx.tx.QueryRow(ctx, `INSERT INTO resource_links (account_id, name, database, tbl, share_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id`,
 		l.AccountID, l.Name, l.Database, l.Table, l.ShareID, l.CreatedAt).Scan(&l.ID)
 	if isAccessUnique(err) {
+		if links, ferr := tx.FindResourceLinks(ctx, "", l.ShareID); ferr == nil && len(links) > 0 {
+			return mesh.Errorf(mesh.ECONFLICT, "share %d already has a resource link: %s/%s", l.ShareID, links[0].AccountID, links[0].Name)
+		}
 		return mesh.Errorf(mesh.ECONFLICT, "account %s already has a resource link named %q", l.AccountID, l.Name)
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -152,12 +153,44 @@ func (tx *Tx) FindGrantTombstones(ctx context.Context, sinceVersion int64) ([]in
 	})
 }
 
-// PruneGrantTombstones forgets tombstones at or before version.
+// PruneGrantTombstones forgets tombstones and owner changes at or before version.
 func (tx *Tx) PruneGrantTombstones(ctx context.Context, version int64) error {
 	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM grant_tombstones WHERE version <= ?`, version); err != nil {
 		return fmt.Errorf("prune grant tombstones: %w", err)
 	}
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM owner_changes WHERE version <= ?`, version); err != nil {
+		return fmt.Errorf("prune owner changes: %w", err)
+	}
 	return nil
+}
+
+// RecordOwnerChange records database's new owner at the current access version.
+func (tx *Tx) RecordOwnerChange(ctx context.Context, database, owner string) error {
+	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO owner_changes (version, database, owner) SELECT version, ?, ? FROM access_version WHERE id = 1`, database, owner); err != nil {
+		return fmt.Errorf("record owner of %s: %w", database, err)
+	}
+	return nil
+}
+
+// FindOwnerChanges returns the latest owner of each database changed after sinceVersion.
+func (tx *Tx) FindOwnerChanges(ctx context.Context, sinceVersion int64) (map[string]string, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT database, owner FROM owner_changes WHERE version > ? ORDER BY version, rowid`, sinceVersion)
+	if err != nil {
+		return nil, fmt.Errorf("find owner changes: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var db, owner string
+		if err := rows.Scan(&db, &owner); err != nil {
+			return nil, fmt.Errorf("find owner changes: %w", err)
+		}
+		out[db] = owner
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find owner changes: %w", err)
+	}
+	return out, nil
 }
 
 // accessAffected wraps a failed write, and turns one that touched no row into ENOTFOUND.
@@ -314,11 +347,18 @@ func (tx *Tx) FindInvitations(ctx context.Context, f store.InvitationFilter) ([]
 	if f.Status != "" {
 		where, args = append(where, "status = ?"), append(args, f.Status)
 	}
+	if f.BeforeID != 0 {
+		where, args = append(where, "id < ?"), append(args, f.BeforeID)
+	}
 	q := `SELECT ` + invitationColumns + ` FROM invitations`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := tx.tx.QueryContext(ctx, q+" ORDER BY id DESC", args...)
+	q += " ORDER BY id DESC"
+	if f.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	rows, err := tx.tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find invitations: %w", err)
 	}
@@ -350,6 +390,9 @@ func (tx *Tx) CreateResourceLink(ctx context.Context, l *mesh.ResourceLink) erro
 	res, err := tx.tx.ExecContext(ctx, `INSERT INTO resource_links (account_id, name, database, tbl, share_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		l.AccountID, l.Name, l.Database, l.Table, l.ShareID, formatTime(l.CreatedAt))
 	if isUniqueViolation(err) {
+		if links, ferr := tx.FindResourceLinks(ctx, "", l.ShareID); ferr == nil && len(links) > 0 {
+			return mesh.Errorf(mesh.ECONFLICT, "share %d already has a resource link: %s/%s", l.ShareID, links[0].AccountID, links[0].Name)
+		}
 		return mesh.Errorf(mesh.ECONFLICT, "account %s already has a resource link named %q", l.AccountID, l.Name)
 	}
 	if err != nil {

@@ -106,13 +106,34 @@ func accessItems[T any](s []T) []T {
 	return s
 }
 
+// invitationCursor continues an invitation listing (newest first) before an id.
+type invitationCursor struct {
+	BeforeID int64 `json:"b"`
+}
+
 func (d *Deps) listInvitations(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	invs, err := d.Access.ListInvitations(r.Context(), q.Get("account"), q.Get("status"))
+	f := access.InvitationFilter{AccountID: q.Get("account"), Status: q.Get("status")}
+	var err error
+	if f.Limit, err = identLimit(q.Get("limit"), 100, 1000); err != nil {
+		return err
+	}
+	if t := q.Get("page_token"); t != "" {
+		var c invitationCursor
+		if err := d.Pages.Decode("page_token", t, &c); err != nil {
+			return err
+		}
+		f.BeforeID = c.BeforeID
+	}
+	invs, next, err := d.Access.ListInvitations(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"invitations": accessItems(invs)})
+	out := map[string]any{"invitations": accessItems(invs)}
+	if next != 0 {
+		out["next_page_token"] = d.Pages.Encode(invitationCursor{BeforeID: next})
+	}
+	web.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -249,13 +270,5 @@ func (d *Deps) authorize(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Deps) decideOne(r *http.Request, q AuthorizeRequest) (mesh.Decision, error) {
-	if q.Principal == "" {
-		if a := mesh.ActorFromContext(r.Context()); a != nil {
-			q.Principal = mesh.UserPrincipal(a.AccountID, a.Username)
-		}
-	}
-	if err := d.Access.CheckAuthorizeCaller(r.Context(), q.Principal, q.Resource); err != nil {
-		return mesh.Decision{}, err
-	}
-	return d.Access.Authorize(q.Principal, q.Action, q.Resource)
+	return d.Access.Authorize(r.Context(), q.Principal, q.Action, q.Resource)
 }

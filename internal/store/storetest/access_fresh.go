@@ -1,0 +1,146 @@
+package storetest
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+func init() {
+	register("access/owner-changes", testAccessOwnerChanges)
+	register("access/one-link-per-share", testAccessOneLinkPerShare)
+	register("access/invitation-pages", testAccessInvitationPages)
+}
+
+// testAccessOwnerChanges: ownership changes carry the access version of
+// their transaction, the latest per database wins, and pruning forgets them.
+func testAccessOwnerChanges(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	change := func(pairs ...string) {
+		mustUpdate(t, s, func(tx store.Tx) error {
+			if _, err := tx.BumpAccessVersion(ctx); err != nil {
+				return err
+			}
+			for i := 0; i < len(pairs); i += 2 {
+				if err := tx.RecordOwnerChange(ctx, pairs[i], pairs[i+1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	change("sales", "111122223333", "hr", "central") // version 1
+	change("sales", "222233334444")                  // version 2
+	change("hr", "")                                 // version 3: deleted
+	tests := []struct {
+		since int64
+		want  map[string]string
+	}{
+		{0, map[string]string{"sales": "222233334444", "hr": ""}},
+		{1, map[string]string{"sales": "222233334444", "hr": ""}},
+		{2, map[string]string{"hr": ""}},
+		{3, map[string]string{}},
+	}
+	for _, tt := range tests {
+		mustView(t, s, func(tx store.Tx) error {
+			got, err := tx.FindOwnerChanges(ctx, tt.since)
+			if err != nil {
+				return err
+			}
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("since %d: got %v, want %v", tt.since, got, tt.want)
+			}
+			return nil
+		})
+	}
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.PruneGrantTombstones(ctx, 2) })
+	mustView(t, s, func(tx store.Tx) error {
+		got, err := tx.FindOwnerChanges(ctx, 0)
+		if want := map[string]string{"hr": ""}; err != nil || !maps.Equal(got, want) {
+			t.Errorf("after pruning: got %v (%v), want %v", got, err, want)
+		}
+		return nil
+	})
+}
+
+// testAccessOneLinkPerShare: a share never gets a second resource link,
+// whatever its name.
+func testAccessOneLinkPerShare(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	mustUpdate(t, s, func(tx store.Tx) error {
+		sh := &mesh.Share{AccountID: "222233334444", Database: "marketing", Status: mesh.ShareActive, CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreateShare(ctx, sh); err != nil {
+			return err
+		}
+		first := &mesh.ResourceLink{AccountID: sh.AccountID, Name: "marketing", Database: "marketing", ShareID: sh.ID, CreatedAt: now}
+		if err := tx.CreateResourceLink(ctx, first); err != nil {
+			return err
+		}
+		err := tx.CreateResourceLink(ctx, &mesh.ResourceLink{AccountID: sh.AccountID, Name: "marketing-2", Database: "marketing", ShareID: sh.ID, CreatedAt: now})
+		if !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("second link of one share: got %v, want conflict", err)
+		}
+		links, err := tx.FindResourceLinks(ctx, "", sh.ID)
+		if err != nil || len(links) != 1 || links[0].Name != "marketing" {
+			t.Errorf("got %+v (%v), want the one link marketing", links, err)
+		}
+		return nil
+	})
+}
+
+// testAccessInvitationPages: invitations page newest first by id.
+func testAccessInvitationPages(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	var ids []int64
+	mustUpdate(t, s, func(tx store.Tx) error {
+		for i := range 5 {
+			inv := &mesh.Invitation{ShareID: int64(1 + i%2), AccountID: "222233334444", Database: "sales", Status: mesh.InvitationPending,
+				CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+			if err := tx.CreateInvitation(ctx, inv); err != nil {
+				return err
+			}
+			ids = append(ids, inv.ID)
+		}
+		return nil
+	})
+	var got []int64
+	f := store.InvitationFilter{AccountID: "222233334444", Limit: 2}
+	mustView(t, s, func(tx store.Tx) error {
+		for range 10 {
+			invs, err := tx.FindInvitations(ctx, f)
+			if err != nil {
+				return err
+			}
+			for _, inv := range invs {
+				got = append(got, inv.ID)
+			}
+			if len(invs) < f.Limit {
+				return nil
+			}
+			f.BeforeID = invs[len(invs)-1].ID
+		}
+		return nil
+	})
+	want := []int64{ids[4], ids[3], ids[2], ids[1], ids[0]}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	// The current invitation of a share is its newest.
+	mustView(t, s, func(tx store.Tx) error {
+		invs, err := tx.FindInvitations(ctx, store.InvitationFilter{ShareID: 1, Limit: 1})
+		if err != nil || len(invs) != 1 || invs[0].ID != ids[4] {
+			t.Errorf("newest of share 1: got %+v (%v), want invitation %d", invs, err, ids[4])
+		}
+		return nil
+	})
+}
