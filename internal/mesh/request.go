@@ -116,11 +116,11 @@ const (
 type Approval struct {
 	RequestID int64 `json:"request_id"`
 	// AccountID is the owning account, whose approvers and admins decide.
-	AccountID  string    `json:"account_id"`
-	Status     string    `json:"status"`
-	PIIColumns []string  `json:"pii_columns,omitempty"`
+	AccountID  string           `json:"account_id"`
+	Status     string           `json:"status"`
+	PIIColumns []string         `json:"pii_columns,omitempty"`
 	Decision   *RequestDecision `json:"decision,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
+	CreatedAt  time.Time        `json:"created_at"`
 	// ExpiresAt is when an undecided approval lapses.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// TokenHash is the SHA-256 of the waiting task's token.
