@@ -1,6 +1,10 @@
 package mesh
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // Access request statuses. A request is SUBMITTED only while its execution
 // takes its first steps; it is open while SUBMITTED or PENDING_APPROVAL, and
@@ -68,7 +72,7 @@ type AccessRequest struct {
 	Permissions   Permissions `json:"permissions"`
 	Justification string      `json:"justification"`
 	// Duration is how long the access lasts once shared (0: until revoked).
-	Duration time.Duration `json:"duration,omitempty"`
+	Duration Duration `json:"duration,omitempty"`
 	// ExpiresAt is set when a request with a duration is shared.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	Status    string    `json:"status"`
@@ -144,4 +148,28 @@ type Notification struct {
 	CreatedAt time.Time `json:"created_at"`
 	// SentAt is set once delivered.
 	SentAt time.Time `json:"sent_at,omitzero"`
+}
+
+// Duration is a time.Duration written in JSON as Go writes durations ("720h0m0s").
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a string such as "720h" or "90m".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration is a string such as \"720h\": %w", err)
+	}
+	if s == "" {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
 }

@@ -28,7 +28,7 @@ func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (b
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 		ON CONFLICT DO NOTHING RETURNING id`,
 		r.RequesterAccount, r.RequesterUser, r.TargetAccount, r.Database, r.Table, r.OwnerAccount, int64(r.Permissions),
-		r.Justification, int64(r.Duration/time.Second), optTime(r.ExpiresAt), r.Status, r.Error, r.Cause,
+		r.Justification, int64(time.Duration(r.Duration)/time.Second), optTime(r.ExpiresAt), r.Status, r.Error, r.Cause,
 		strings.Join(r.PIIColumns, ","), r.ExecutionID, r.StateMachine, r.StateMachineVersion,
 		r.CreatedAt.UTC(), r.UpdatedAt.UTC()).Scan(&r.ID)
 	if isNoRows(err) {
@@ -59,7 +59,7 @@ func scanRequest(row pgx.Row) (*mesh.AccessRequest, error) {
 		&r.StateMachineVersion, &r.CreatedAt, &r.UpdatedAt); err != nil {
 		return nil, err
 	}
-	r.Permissions, r.Duration, r.PIIColumns = mesh.Permissions(perms), time.Duration(dur)*time.Second, splitList(pii)
+	r.Permissions, r.Duration, r.PIIColumns = mesh.Permissions(perms), mesh.Duration(time.Duration(dur)*time.Second), splitList(pii)
 	r.ExpiresAt, r.CreatedAt, r.UpdatedAt = timeOf(expires), r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	if decidedBy != "" {
 		r.Decision = &mesh.RequestDecision{By: decidedBy, At: timeOf(decidedAt), Comment: comment, Channel: channel, Approved: approved}

@@ -25,7 +25,7 @@ func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (b
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`,
 		r.RequesterAccount, r.RequesterUser, r.TargetAccount, r.Database, r.Table, r.OwnerAccount, int64(r.Permissions),
-		r.Justification, int64(r.Duration/time.Second), nullTime(r.ExpiresAt), r.Status, r.Error, r.Cause,
+		r.Justification, int64(time.Duration(r.Duration)/time.Second), nullTime(r.ExpiresAt), r.Status, r.Error, r.Cause,
 		strings.Join(r.PIIColumns, ","), r.ExecutionID, r.StateMachine, r.StateMachineVersion,
 		formatTime(r.CreatedAt), formatTime(r.UpdatedAt))
 	if err != nil {
@@ -57,7 +57,7 @@ func scanRequest(sc rowScanner) (*mesh.AccessRequest, error) {
 		&r.StateMachineVersion, &created, &updated); err != nil {
 		return nil, err
 	}
-	r.Permissions, r.Duration, r.PIIColumns = mesh.Permissions(perms), time.Duration(dur)*time.Second, splitList(pii)
+	r.Permissions, r.Duration, r.PIIColumns = mesh.Permissions(perms), mesh.Duration(time.Duration(dur)*time.Second), splitList(pii)
 	var err error
 	if r.ExpiresAt, err = parseNullTime(expires); err != nil {
 		return nil, err

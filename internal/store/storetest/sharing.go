@@ -18,7 +18,7 @@ func init() {
 func sampleRequest(user, target, db, table string, now time.Time) *mesh.AccessRequest {
 	return &mesh.AccessRequest{RequesterAccount: target, RequesterUser: user, TargetAccount: target, Database: db, Table: table,
 		OwnerAccount: "111122223333", Permissions: mesh.PermissionsOf(mesh.PermSelect, mesh.PermDescribe),
-		Justification: "quarterly report", Duration: 720 * time.Hour, Status: mesh.RequestSubmitted,
+		Justification: "quarterly report", Duration: mesh.Duration(720 * time.Hour), Status: mesh.RequestSubmitted,
 		PIIColumns: []string{"orders.email"}, ExecutionID: "exec-" + user + "-" + db + "-" + table,
 		StateMachine: "data-sharing", StateMachineVersion: 1, CreatedAt: now, UpdatedAt: now}
 }
@@ -48,7 +48,7 @@ func testSharingRequests(t *testing.T, open Opener) {
 		if err != nil {
 			return err
 		}
-		if got.Duration != 720*time.Hour || !got.CreatedAt.Equal(now) || !slices.Equal(got.PIIColumns, []string{"orders.email"}) ||
+		if got.Duration != mesh.Duration(720*time.Hour) || !got.CreatedAt.Equal(now) || !slices.Equal(got.PIIColumns, []string{"orders.email"}) ||
 			got.Permissions != first.Permissions || got.Decision != nil || !got.ExpiresAt.IsZero() {
 			t.Errorf("got %+v, want the request as stored", got)
 		}
