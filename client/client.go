@@ -72,6 +72,11 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 
 // do is Do with extra request headers.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, header http.Header, in, out any) error {
+	return c.doWithStatus(ctx, method, path, query, header, in, out, nil)
+}
+
+// doWithStatus is do that also reports the answer's status code.
+func (c *Client) doWithStatus(ctx context.Context, method, path string, query url.Values, header http.Header, in, out any, status *int) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -103,6 +108,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return err
 	}
 	defer resp.Body.Close()
+	if status != nil {
+		*status = resp.StatusCode
+	}
 	if resp.StatusCode >= 300 {
 		return decodeError(resp)
 	}
