@@ -122,6 +122,9 @@ func (s *Server) seedDemo(ctx context.Context, dir string) error {
 			return fmt.Errorf("demo table %s.%s: %w", t.DatabaseName, t.Name, err)
 		}
 	}
+	if err := s.seedDemoRequests(ctx); err != nil {
+		return err
+	}
 	file := ""
 	if dir != "" {
 		file = filepath.Join(dir, DemoUsersFile)
@@ -133,7 +136,7 @@ func (s *Server) seedDemo(ctx context.Context, dir string) error {
 		s.log.Warn("created a demo user; sign in with this temporary password and change it",
 			"account", u.Account, "username", u.Username, "roles", u.Roles, "password", u.Password)
 	}
-	s.log.Info("seeded the demo mesh: producer 111122223333 Sales (databases sales and marketing), consumer 222233334444 Analytics; "+
+	s.log.Info("seeded the demo mesh: producer 111122223333 Sales (databases sales and marketing), consumer 222233334444 Analytics with a request shared, one waiting for sales-approver and one denied; "+
 		"sign in with: meshgate login --username sales-admin",
 		"users_file", file)
 	return nil
