@@ -56,20 +56,40 @@ func (s *Service) RevokeTx(ctx context.Context, tx store.Tx, in GrantInput) (*me
 	return g, nil
 }
 
-// refreshAfter brings the index up to date once tx commits, by difference
-// from the store rather than from c: the caller's transaction may have
-// rolled part of its work back to a savepoint (a failed task), which c
-// cannot tell. Many changes in one transaction share the first refresh;
-// the others find the index at their version already and cost nothing.
-// A revocation is visible to decisions only after this refresh, as any
-// change is until it commits.
+// refreshAfter brings the index up to date once tx commits. The store
+// forgets this for work a savepoint rollback undid (a failed task), so c
+// holds what committed: applied directly when it is the next version, as
+// Grant's own transactions are. A version further on (another process's
+// change in between) reloads by difference; one the index has passed was
+// read by a refresh already. Several changes in one transaction apply in
+// order, their versions following one another.
 func (s *Service) refreshAfter(ctx context.Context, tx store.Tx, c *changes) {
 	tx.AfterCommit(func() {
-		if c.version <= s.index.Version() {
-			return
-		}
-		if err := s.Refresh(context.WithoutCancel(ctx)); err != nil {
-			s.dirty.Store(true) // the next tick reloads
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+		prev := s.index.Version()
+		switch {
+		case c.version <= prev:
+		case c.version == prev+1:
+			put := make([]*mesh.Grant, 0, len(c.put))
+			for _, g := range c.put {
+				put = append(put, g)
+			}
+			removed := make([]int64, 0, len(c.removed))
+			for id := range c.removed {
+				removed = append(removed, id)
+			}
+			s.index.Apply(c.version, put, removed)
+			for _, l := range c.unlinked {
+				s.index.RemoveLink(l)
+			}
+			for _, l := range c.links {
+				s.index.PutLink(l)
+			}
+		default:
+			if err := s.refreshLocked(context.WithoutCancel(ctx)); err != nil {
+				s.dirty.Store(true) // the next tick reloads
+			}
 		}
 	})
 }

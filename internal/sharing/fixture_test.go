@@ -25,7 +25,7 @@ const (
 // fixture is the sharing service on a real store, with the real catalog,
 // access service and engine, and a fake clock.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	store  store.Store
 	clock  *mesh.FakeClock
@@ -70,7 +70,7 @@ func col(name string, pii bool) mesh.Column {
 	return c
 }
 
-func newFixture(t *testing.T, s store.Store) *fixture {
+func newFixture(t testing.TB, s store.Store) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	clock := mesh.NewFakeClock(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
