@@ -19,24 +19,29 @@ func (s *Service) ExpireOnce(ctx context.Context) (int, error) {
 	ctx = s.systemCtx(ctx)
 	total := 0
 	for {
-		n := 0
+		n, ended := 0, 0
 		err := s.update(ctx, func(tx store.Tx) error {
-			n = 0
+			n, ended = 0, 0
 			due, err := tx.FindAccessRequests(ctx, store.RequestFilter{Status: mesh.RequestShared,
 				ExpiresBefore: s.clock.Now(), Limit: expiryBatch})
 			if err != nil {
 				return err
 			}
 			for _, r := range due {
-				if err := s.endShared(ctx, tx, r, mesh.RequestExpired, s.system.Principal(),
-					"its duration of "+time.Duration(r.Duration).String()+" ended"); err != nil {
+				err := s.endShared(ctx, tx, r, mesh.RequestExpired, s.system.Principal(),
+					"its duration of "+time.Duration(r.Duration).String()+" ended")
+				if mesh.IsCode(err, mesh.ECONFLICT) {
+					continue // revoked, or expired by another replica, meanwhile
+				}
+				if err != nil {
 					return err
 				}
+				ended++
 			}
 			n = len(due)
 			return nil
 		})
-		total += n
+		total += ended
 		if err != nil || n < expiryBatch {
 			return total, err
 		}

@@ -109,17 +109,26 @@ func newFixture(t testing.TB, s store.Store) *fixture {
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	cat := catalog.NewService(s, clock)
-	acc := access.NewService(s, clock, access.Config{CentralAccountID: central, Organization: org}, cat, accounts{})
-	if err := acc.Load(ctx); err != nil {
-		t.Fatalf("load access: %v", err)
+	f := &fixture{t: t, ctx: ctx, store: s, clock: clock}
+	f.engine, f.access, f.svc = f.services()
+	return f
+}
+
+// services assembles the services on the fixture's store, as another
+// replica would.
+func (f *fixture) services() (*workflow.Engine, *access.Service, *sharing.Service) {
+	f.t.Helper()
+	cat := catalog.NewService(f.store, f.clock)
+	acc := access.NewService(f.store, f.clock, access.Config{CentralAccountID: central, Organization: org}, cat, accounts{})
+	if err := acc.Load(f.ctx); err != nil {
+		f.t.Fatalf("load access: %v", err)
 	}
-	engine := workflow.New(s, workflow.Options{Registry: workflow.NewRegistry(), Clock: clock})
-	svc := sharing.New(s, clock, sharing.Config{CentralAccountID: central}, engine, acc)
-	if err := svc.EnsureStateMachine(ctx); err != nil {
-		t.Fatalf("state machine: %v", err)
+	engine := workflow.New(f.store, workflow.Options{Registry: workflow.NewRegistry(), Clock: f.clock})
+	svc := sharing.New(f.store, f.clock, sharing.Config{CentralAccountID: central}, engine, acc)
+	if err := svc.EnsureStateMachine(f.ctx); err != nil {
+		f.t.Fatalf("state machine: %v", err)
 	}
-	return &fixture{t: t, ctx: ctx, store: s, clock: clock, engine: engine, access: acc, svc: svc}
+	return engine, acc, svc
 }
 
 func (f *fixture) request(ctx context.Context, db, table string, mod ...func(*sharing.RequestInput)) *mesh.AccessRequest {

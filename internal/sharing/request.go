@@ -419,19 +419,21 @@ func (s *Service) RevokeRequest(ctx context.Context, id int64) (*mesh.AccessRequ
 	return out, err
 }
 
-// endShared takes a shared request's grant back (with its cascade and,
-// when it was the share's last, the share) and records the request as
-// status (REVOKED or EXPIRED), in tx.
+// endShared records a shared request as status (REVOKED or EXPIRED) and
+// takes its grant back (with its cascade and, when it was the share's last,
+// the share), in tx. The request's row is written first: of two replicas
+// ending it at once, the second finds it ended (ECONFLICT) before touching
+// the grant.
 func (s *Service) endShared(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, status, by, why string) error {
-	_, err := s.access.RevokeTx(s.systemCtx(ctx), tx, access.GrantInput{Principal: mesh.Principal(r.TargetAccount),
-		Resource: r.Resource(), Permissions: r.Permissions})
-	if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
-		return err // ENOTFOUND: the grant went already (revoked by hand, the database deleted)
-	}
 	now := s.clock.Now()
 	r.Status, r.EndedBy, r.UpdatedAt = status, by, now
 	if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestShared); err != nil {
 		return err
+	}
+	_, err := s.access.RevokeTx(s.systemCtx(ctx), tx, access.GrantInput{Principal: mesh.Principal(r.TargetAccount),
+		Resource: r.Resource(), Permissions: r.Permissions})
+	if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+		return err // ENOTFOUND: the grant went already (revoked by hand, the database deleted)
 	}
 	action := "sharing.request.revoke"
 	event := "request.revoked"

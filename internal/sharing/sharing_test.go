@@ -439,3 +439,35 @@ func TestVisibility(t *testing.T) {
 		}
 	})
 }
+
+// TestExpiryOnTwoReplicas: two replicas sweeping at once end a request once,
+// neither failing.
+func TestExpiryOnTwoReplicas(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		_, _, other := f.services()
+		var ids []int64
+		for _, db := range []string{"marketing", "hr"} {
+			r := f.request(siblingCarl, db, map[string]string{"marketing": "campaigns", "hr": "teams"}[db],
+				func(in *sharing.RequestInput) { in.Duration = mesh.Duration(time.Hour) })
+			ids = append(ids, r.ID)
+		}
+		f.clock.Add(time.Hour)
+		var wg sync.WaitGroup
+		ended := make([]int, 2)
+		errs := make([]error, 2)
+		for i, svc := range []*sharing.Service{f.svc, other} {
+			wg.Go(func() { ended[i], errs[i] = svc.ExpireOnce(f.ctx) })
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("sweeps: got %v", errs)
+		}
+		if ended[0]+ended[1] != 2 {
+			t.Errorf("ended %v, want the two requests ended between them", ended)
+		}
+		for _, id := range ids {
+			f.wantStatus(id, mesh.RequestExpired)
+		}
+	})
+}

@@ -237,8 +237,8 @@ func (s *Service) approvalTask(ctx context.Context, tx store.Tx, input any) (any
 // error, and an execution that succeeded without sharing FAILED too, so
 // that no request stays open after its execution.
 func (s *Service) executionEnded(ctx context.Context, tx store.Tx, x *mesh.Execution) error {
-	if x.Status == mesh.ExecutionSucceeded && x.StateMachine != s.cfg.StateMachine {
-		return nil // requests run only on the configured machine; a lookup per other execution is waste
+	if x.StateMachine != s.cfg.StateMachine {
+		return nil // requests run only on the configured machine: other executions need no lookup
 	}
 	r, err := tx.FindAccessRequestByExecution(ctx, x.ID)
 	if mesh.IsCode(err, mesh.ENOTFOUND) {
