@@ -167,4 +167,27 @@ func TestDemoRequests(t *testing.T) {
 	if out, err := srv.CLIWith(t, approver, "approval", "list"); err != nil || !strings.Contains(out, "sales.orders") {
 		t.Errorf("the Sales approver's list: got %q, %v; want sales.orders", out, err)
 	}
+
+	// the README's walk through the reference story, with its ids
+	member := testbin.CLIOptions{Token: demoLogin(t, srv, "222233334444", "analytics-member")}
+	admin := testbin.CLIOptions{Token: demoLogin(t, srv, "222233334444", "analytics-admin")}
+	steps := []struct {
+		as   testbin.CLIOptions
+		args []string
+		want string
+	}{
+		{member, []string{"request", "create", "--database", "sales", "--table", "orders", "--target-account", "222233334444",
+			"--justification", "revenue per region for the quarterly report", "--duration", "720h"}, "PENDING_APPROVAL"},
+		{member, []string{"request", "list", "--mine"}, "PENDING_APPROVAL"},
+		{approver, []string{"approval", "approve", "--id", "2", "--comment", "for the report only"}, "SHARED"},
+		{admin, []string{"invitation", "accept", "--id", "2"}, "accepted"},
+		{admin, []string{"grant", "--principal", "222233334444/analytics-member", "--database", "sales", "--table", "orders", "--permissions", "SELECT"}, "SELECT"},
+		{admin, []string{"authorize", "--principal", "222233334444/analytics-member", "--action", "SELECT", "--database", "sales", "--table", "orders"}, "ALLOWED"},
+	}
+	for _, st := range steps {
+		out, err := srv.CLIWith(t, st.as, st.args...)
+		if err != nil || !strings.Contains(out, st.want) {
+			t.Fatalf("%v: got %q, %v; want %s", st.args, out, err, st.want)
+		}
+	}
 }
