@@ -136,7 +136,7 @@ func (s *Server) seedDemo(ctx context.Context, dir string) error {
 		s.log.Warn("created a demo user; sign in with this temporary password and change it",
 			"account", u.Account, "username", u.Username, "roles", u.Roles, "password", u.Password)
 	}
-	s.log.Info("seeded the demo mesh: producer 111122223333 Sales (databases sales and marketing), consumer 222233334444 Analytics with a request shared, one waiting for sales-approver and one denied; "+
+	s.log.Info("seeded the demo mesh: producer 111122223333 Sales (databases sales and marketing), consumer 222233334444 Analytics; "+
 		"sign in with: meshgate login --username sales-admin",
 		"users_file", file)
 	return nil

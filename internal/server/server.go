@@ -42,12 +42,11 @@ type Server struct {
 	Accounts *account.Service
 	Catalog  *catalog.Service
 	Access   *access.Service
+	Sharing  *sharing.Service
 	// Workflow is the state machine engine.
 	Workflow *workflow.Engine
-	// Sharing runs access requests and approvals on the engine.
-	Sharing *sharing.Service
-	Router  *web.Router
-	http    *http.Server
+	Router   *web.Router
+	http     *http.Server
 
 	// background holds loops (timers, dispatchers, reapers) that stop with the server.
 	background []Background
