@@ -64,7 +64,7 @@ func TestPIIApproved(t *testing.T) {
 		if v.Approval == nil || len(v.Notifications) != 1 || v.Notifications[0].Recipient != "role:approver" || v.Notifications[0].AccountID != producer {
 			t.Errorf("approval %+v, notifications %+v; want the approval and one notice to the producer's approvers", v.Approval, v.Notifications)
 		}
-		tok := f.token(r.ExecutionID)
+		tok := f.token(r.ID)
 		for _, ev := range v.Timeline {
 			if strings.Contains(string(ev.Details), tok) || strings.Contains(string(ev.Details), `"token"`) {
 				t.Errorf("timeline event %s shows a token: %s", ev.Type, ev.Details)
@@ -324,7 +324,7 @@ func TestGenericTaskAPIRefusesApprovals(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		f := newFixture(t, s)
 		r := f.request(consumerAnn, "sales", "orders")
-		tok := f.token(r.ExecutionID)
+		tok := f.token(r.ID)
 		if err := f.engine.SendTaskSuccess(consumerAnn, tok, nil); !mesh.IsCode(err, mesh.EFORBIDDEN) {
 			t.Errorf("task success: got %v, want forbidden", err)
 		}

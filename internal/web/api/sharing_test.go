@@ -67,27 +67,6 @@ func TestSharingAPI(t *testing.T) {
 			if err != nil || created || again.ID != r.ID {
 				t.Errorf("again: got %+v, created %v, %v; want request %d back", again, created, err, r.ID)
 			}
-			// the approval's token, read from the history a mesh admin sees,
-			// does not decide through the generic task API
-			evs, err := admin.History(ctx, r.ExecutionID, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var token string
-			for _, ev := range evs {
-				var d struct {
-					Parameters struct{ Token string } `json:"parameters"`
-				}
-				json.Unmarshal(ev.Details, &d)
-				if d.Parameters.Token != "" {
-					token = d.Parameters.Token
-				}
-			}
-			if token == "" {
-				t.Fatal("no token in the history")
-			}
-			sharingError(t, admin.SendTaskSuccess(ctx, token, nil), 403, "approval")
-
 			list, err := sam.Approvals(ctx, "")
 			if err != nil || len(list) != 1 || list[0].Request == nil || list[0].Request.ID != r.ID {
 				t.Fatalf("approvals: got %+v, %v; want request %d", list, err, r.ID)
@@ -107,8 +86,8 @@ func TestSharingAPI(t *testing.T) {
 				t.Fatalf("get: got %+v, %v; want the shared request with a timeline and an expiry", v, err)
 			}
 			for _, ev := range v.Timeline {
-				if strings.Contains(string(ev.Details), token) {
-					t.Errorf("the requester's timeline shows the task token in %s", ev.Type)
+				if strings.Contains(string(ev.Details), `"token"`) {
+					t.Errorf("the requester's timeline shows a task token in %s: %s", ev.Type, ev.Details)
 				}
 			}
 			_, err = ann.CancelRequest(ctx, r.ID)
