@@ -2,6 +2,7 @@ package sharing_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/meshgate/meshgate/internal/sharing"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
+	"github.com/meshgate/meshgate/internal/workflow"
 )
 
 func TestNoPIISharedAtOnce(t *testing.T) {
@@ -468,6 +470,33 @@ func TestExpiryOnTwoReplicas(t *testing.T) {
 		}
 		for _, id := range ids {
 			f.wantStatus(id, mesh.RequestExpired)
+		}
+	})
+}
+
+// TestReplacedStateMachine: an edited definition runs new requests (a
+// machine that ends without sharing leaves them FAILED, never open); a
+// restart keeps the edit; a rollback brings the default back.
+func TestReplacedStateMachine(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		_, err := f.engine.UpdateStateMachine(meshAdmin, workflow.StateMachineInput{Name: sharing.DefaultStateMachine,
+			Definition: json.RawMessage(`{"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.EnsureStateMachine(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		r := f.request(siblingCarl, "marketing", "campaigns")
+		if r.Status != mesh.RequestFailed || r.Error != "Sharing.NotShared" || r.StateMachineVersion != 2 {
+			t.Errorf("got %s (%s) on version %d, want FAILED Sharing.NotShared on version 2", r.Status, r.Error, r.StateMachineVersion)
+		}
+		if _, err := f.engine.RollbackStateMachine(meshAdmin, sharing.DefaultStateMachine, 1); err != nil {
+			t.Fatal(err)
+		}
+		if r := f.request(siblingCarl, "marketing", "campaigns"); r.Status != mesh.RequestShared || r.StateMachineVersion != 3 {
+			t.Errorf("after the rollback: got %s on version %d, want SHARED on version 3", r.Status, r.StateMachineVersion)
 		}
 	})
 }
