@@ -74,6 +74,11 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 
 // do is Do with extra request headers.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, header http.Header, in, out any) error {
+	return c.doWithStatus(ctx, method, path, query, header, in, out, nil)
+}
+
+// doWithStatus is do that also reports the answer's status code.
+func (c *Client) doWithStatus(ctx context.Context, method, path string, query url.Values, header http.Header, in, out any, status *int) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -105,6 +110,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return c.unreachable(err)
 	}
 	defer resp.Body.Close()
+	if status != nil {
+		*status = resp.StatusCode
+	}
 	if resp.StatusCode >= 300 {
 		return decodeError(resp)
 	}

@@ -53,6 +53,8 @@ type CLI struct {
 	Invitation InvitationCmd `cmd:"" help:"List, accept, reject and resend share invitations."`
 	Link       LinkCmd       `cmd:"" help:"List resource links and the tables they show."`
 	Authorize  AuthorizeCmd  `cmd:"" help:"Ask whether a principal may do an action on a resource."`
+	Request    RequestCmd    `cmd:"" help:"Request access to data products; list, show, cancel and revoke requests."`
+	Approval   ApprovalCmd   `cmd:"" help:"List, approve and deny requests waiting for your account's approval."`
 	Load       LoadCmd       `cmd:"" help:"Load a server and measure it."`
 }
 

@@ -18,6 +18,7 @@ type ServeCmd struct {
 	CentralAccount  string        `help:"Id of the central account (the server's own)." default:"central" env:"MESHGATE_CENTRAL_ACCOUNT"`
 	Organization    string        `help:"Organization of the central account; its accounts get shares without invitations." env:"MESHGATE_ORGANIZATION"`
 	InvitationTTL   time.Duration `help:"How long a share invitation stays pending." default:"12h" env:"MESHGATE_INVITATION_TTL"`
+	ApprovalTimeout time.Duration `help:"How long a data-sharing approval waits for a decision." default:"168h" env:"MESHGATE_APPROVAL_TIMEOUT"`
 	Demo            bool          `help:"On a fresh store, seed a small demo mesh to look at." env:"MESHGATE_DEMO"`
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"MESHGATE_LOG_LEVEL"`
 	ShutdownTimeout time.Duration `help:"How long graceful shutdown may take." default:"15s" env:"MESHGATE_SHUTDOWN_TIMEOUT"`
@@ -38,6 +39,7 @@ func (c *ServeCmd) Config() server.Config {
 		BootstrapToken:   os.Getenv("MESHGATE_BOOTSTRAP_TOKEN"),
 		Demo:             c.Demo,
 		InvitationTTL:    c.InvitationTTL,
+		ApprovalTimeout:  c.ApprovalTimeout,
 		ShutdownTimeout:  c.ShutdownTimeout,
 		AuditRetention:   auditRetention(c.AuditRetention),
 		TrustedOrigins:   c.TrustedOrigin,

@@ -25,6 +25,7 @@ type WorkflowCmd struct {
 	Describe  WorkflowDescribeCmd  `cmd:"" help:"Show a state machine version (default the latest)."`
 	List      WorkflowListCmd      `cmd:"" help:"List state machines."`
 	Delete    WorkflowDeleteCmd    `cmd:"" help:"Delete a state machine (refused while executions run, unless --force)."`
+	Rollback  WorkflowRollbackCmd  `cmd:"" help:"Make an earlier version's definition current again, as a new version."`
 	Run       WorkflowRunCmd       `cmd:"" help:"Run a definition to completion in-process on a throwaway store and print the result as JSON."`
 	Resources WorkflowResourcesCmd `cmd:"" help:"List the task resources the server offers."`
 }
@@ -228,4 +229,22 @@ func RunLocal(ctx context.Context, def, input []byte, timeout time.Duration, log
 			return &RunResult{Status: cur.Status, Output: cur.Output, Error: cur.Error, Cause: cur.Cause}, nil
 		}
 	}
+}
+
+// WorkflowRollbackCmd rolls a state machine back to an earlier version.
+type WorkflowRollbackCmd struct {
+	Name    string `arg:"" help:"State machine name."`
+	Version int    `required:"" help:"The version whose definition becomes current again."`
+}
+
+// Run rolls the state machine back and prints the new version.
+func (c *WorkflowRollbackCmd) Run(ctx context.Context, g *Globals) error {
+	sm, err := g.Client().RollbackStateMachine(ctx, c.Name, c.Version)
+	if err != nil {
+		return err
+	}
+	if g.JSON() {
+		return g.PrintJSON(sm)
+	}
+	return printStateMachine(g, sm)
 }

@@ -178,73 +178,79 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*mesh.Grant, error)
 	}
 	var out *mesh.Grant
 	err = s.update(ctx, func(tx store.Tx, c *changes) error {
-		t, err := s.checkResource(ctx, tx, a, &in)
-		if err != nil {
-			return err
-		}
-		org, err := s.checkPrincipal(ctx, tx, in.Principal)
-		if err != nil {
-			return err
-		}
-		source, err := s.authority(ctx, tx, a, t.owner, in.Resource, in.Permissions|in.Grantable)
-		if err != nil {
-			return err
-		}
-		foreign := in.Principal.Account() != t.owner && in.Principal.Account() != s.cfg.CentralAccountID
-		switch {
-		case source != "" && in.Principal.Account() != source.Account():
-			return mesh.Errorf(mesh.EFORBIDDEN, "what %s holds with grant option may go only to principals of account %s", source, source.Account())
-		case source == "" && foreign && !in.Principal.IsAccount():
-			return mesh.Invalid("principal", "a grant to another account goes to the account (%s); its admins grant its users", in.Principal.Account())
-		case source != "" && (in.Principal == source || in.Principal.IsAccount()):
-			return mesh.Invalid("principal", "what %s holds with grant option goes to users of account %s", source, source.Account())
-		}
-		now := s.clock.Now()
-		g, err := tx.FindGrantByResource(ctx, in.Principal, in.Resource)
-		switch {
-		case mesh.IsCode(err, mesh.ENOTFOUND):
-			g = &mesh.Grant{Principal: in.Principal, Resource: in.Resource, Status: mesh.GrantActive, Source: source, CreatedAt: now}
-		case err != nil:
-			return err
-		default:
-			if g.Source != "" && source == "" {
-				g.Source = "" // an owner's grant no longer depends on anyone's grant option
-			}
-		}
-		g.Permissions |= in.Permissions
-		g.Grantable |= in.Grantable
-		g.GrantedBy, g.UpdatedAt = a.Principal(), now
-		if source == "" && foreign {
-			sh, err := s.share(ctx, tx, c, a, in.Principal.Account(), org, in.Resource)
-			if err != nil {
-				return err
-			}
-			g.ShareID = sh.ID
-			g.Status = mesh.GrantPending
-			if sh.Status == mesh.ShareActive {
-				g.Status = mesh.GrantActive
-			}
-		}
-		if g.ID == 0 {
-			err = tx.CreateGrant(ctx, g)
-		} else {
-			err = tx.UpdateGrant(ctx, g)
-		}
-		if err != nil {
-			return err
-		}
-		c.putGrant(g)
-		detail := fmt.Sprintf("%s %s on %s", g.Principal, in.Permissions, in.Resource)
-		if in.Grantable != 0 {
-			detail += fmt.Sprintf(" (grantable %s)", in.Grantable)
-		}
-		if err := store.Audit(ctx, tx, now, "access.grant", fmt.Sprintf("grant/%d", g.ID), detail); err != nil {
-			return err
-		}
-		out = g
-		return c.bump(ctx, tx)
+		var err error
+		out, err = s.grantIn(ctx, tx, c, a, in)
+		return err
 	})
 	return out, err
+}
+
+// grantIn is Grant's work inside tx, its index changes collected in c.
+func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.Actor, in GrantInput) (*mesh.Grant, error) {
+	t, err := s.checkResource(ctx, tx, a, &in)
+	if err != nil {
+		return nil, err
+	}
+	org, err := s.checkPrincipal(ctx, tx, in.Principal)
+	if err != nil {
+		return nil, err
+	}
+	source, err := s.authority(ctx, tx, a, t.owner, in.Resource, in.Permissions|in.Grantable)
+	if err != nil {
+		return nil, err
+	}
+	foreign := in.Principal.Account() != t.owner && in.Principal.Account() != s.cfg.CentralAccountID
+	switch {
+	case source != "" && in.Principal.Account() != source.Account():
+		return nil, mesh.Errorf(mesh.EFORBIDDEN, "what %s holds with grant option may go only to principals of account %s", source, source.Account())
+	case source == "" && foreign && !in.Principal.IsAccount():
+		return nil, mesh.Invalid("principal", "a grant to another account goes to the account (%s); its admins grant its users", in.Principal.Account())
+	case source != "" && (in.Principal == source || in.Principal.IsAccount()):
+		return nil, mesh.Invalid("principal", "what %s holds with grant option goes to users of account %s", source, source.Account())
+	}
+	now := s.clock.Now()
+	g, err := tx.FindGrantByResource(ctx, in.Principal, in.Resource)
+	switch {
+	case mesh.IsCode(err, mesh.ENOTFOUND):
+		g = &mesh.Grant{Principal: in.Principal, Resource: in.Resource, Status: mesh.GrantActive, Source: source, CreatedAt: now}
+	case err != nil:
+		return nil, err
+	default:
+		if g.Source != "" && source == "" {
+			g.Source = "" // an owner's grant no longer depends on anyone's grant option
+		}
+	}
+	g.Permissions |= in.Permissions
+	g.Grantable |= in.Grantable
+	g.GrantedBy, g.UpdatedAt = a.Principal(), now
+	if source == "" && foreign {
+		sh, err := s.share(ctx, tx, c, a, in.Principal.Account(), org, in.Resource)
+		if err != nil {
+			return nil, err
+		}
+		g.ShareID = sh.ID
+		g.Status = mesh.GrantPending
+		if sh.Status == mesh.ShareActive {
+			g.Status = mesh.GrantActive
+		}
+	}
+	if g.ID == 0 {
+		err = tx.CreateGrant(ctx, g)
+	} else {
+		err = tx.UpdateGrant(ctx, g)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.putGrant(g)
+	detail := fmt.Sprintf("%s %s on %s", g.Principal, in.Permissions, in.Resource)
+	if in.Grantable != 0 {
+		detail += fmt.Sprintf(" (grantable %s)", in.Grantable)
+	}
+	if err := store.Audit(ctx, tx, now, "access.grant", fmt.Sprintf("grant/%d", g.ID), detail); err != nil {
+		return nil, err
+	}
+	return g, c.bump(ctx, tx)
 }
 
 // Revoke removes exactly the named permissions (and the named grant options)
@@ -265,44 +271,50 @@ func (s *Service) Revoke(ctx context.Context, in GrantInput) (*mesh.Grant, error
 	}
 	var out *mesh.Grant
 	err = s.update(ctx, func(tx store.Tx, c *changes) error {
-		if err := s.resolveResource(ctx, tx, a, &in.Resource); err != nil {
-			return err
-		}
-		if err := in.validateShape(true); err != nil {
-			return err
-		}
-		g, err := tx.FindGrantByResource(ctx, in.Principal, in.Resource)
-		if err != nil {
-			return err
-		}
-		owner, err := s.catalog.DatabaseOwner(ctx, tx, in.Resource.Database)
-		if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
-			return err
-		}
-		if !s.mayRevoke(a, owner, g) {
-			return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins, the owning account's admins or the grant's grantor may revoke %s's grant on %s", g.Principal, g.Resource)
-		}
-		// Taking one permission from ALL leaves the others the resource
-		// allows (a table's ALL is no CREATE_TABLE); revoking ALL takes all.
-		valid := ValidPermissions(g.Resource.Kind())
-		g.Permissions = g.Permissions.Without(in.Permissions) & valid
-		g.Grantable = g.Grantable.Without(in.Permissions|in.Grantable) & valid
-		g.GrantedBy, g.UpdatedAt = a.Principal(), s.clock.Now()
-		var revoked []string
-		if in.Permissions != 0 {
-			revoked = append(revoked, in.Permissions.String())
-		}
-		if in.Grantable != 0 {
-			revoked = append(revoked, "grant option for "+in.Grantable.String())
-		}
-		detail := fmt.Sprintf("%s %s on %s", g.Principal, strings.Join(revoked, ", "), g.Resource)
-		if err := s.saveShrunk(ctx, tx, c, g, "access.revoke", detail); err != nil {
-			return err
-		}
-		out = g
-		return c.bump(ctx, tx)
+		var err error
+		out, err = s.revokeIn(ctx, tx, c, a, in)
+		return err
 	})
 	return out, err
+}
+
+// revokeIn is Revoke's work inside tx, its index changes collected in c.
+func (s *Service) revokeIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.Actor, in GrantInput) (*mesh.Grant, error) {
+	if err := s.resolveResource(ctx, tx, a, &in.Resource); err != nil {
+		return nil, err
+	}
+	if err := in.validateShape(true); err != nil {
+		return nil, err
+	}
+	g, err := tx.FindGrantByResource(ctx, in.Principal, in.Resource)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := s.catalog.DatabaseOwner(ctx, tx, in.Resource.Database)
+	if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+		return nil, err
+	}
+	if !s.mayRevoke(a, owner, g) {
+		return nil, mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins, the owning account's admins or the grant's grantor may revoke %s's grant on %s", g.Principal, g.Resource)
+	}
+	// Taking one permission from ALL leaves the others the resource
+	// allows (a table's ALL is no CREATE_TABLE); revoking ALL takes all.
+	valid := ValidPermissions(g.Resource.Kind())
+	g.Permissions = g.Permissions.Without(in.Permissions) & valid
+	g.Grantable = g.Grantable.Without(in.Permissions|in.Grantable) & valid
+	g.GrantedBy, g.UpdatedAt = a.Principal(), s.clock.Now()
+	var revoked []string
+	if in.Permissions != 0 {
+		revoked = append(revoked, in.Permissions.String())
+	}
+	if in.Grantable != 0 {
+		revoked = append(revoked, "grant option for "+in.Grantable.String())
+	}
+	detail := fmt.Sprintf("%s %s on %s", g.Principal, strings.Join(revoked, ", "), g.Resource)
+	if err := s.saveShrunk(ctx, tx, c, g, "access.revoke", detail); err != nil {
+		return nil, err
+	}
+	return g, c.bump(ctx, tx)
 }
 
 // mayRevoke: mesh admins, the owner's admins, and whoever's grant option made

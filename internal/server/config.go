@@ -35,6 +35,8 @@ type Config struct {
 	Organization string
 	// InvitationTTL is how long a share invitation stays pending (default 12h).
 	InvitationTTL time.Duration
+	// ApprovalTimeout is how long a data-sharing approval waits for a decision (default 7 days).
+	ApprovalTimeout time.Duration
 	// BootstrapToken, on a fresh store, becomes a valid admin API token (for automation).
 	BootstrapToken string
 	// Demo seeds a small demo mesh on a fresh store.

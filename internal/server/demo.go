@@ -121,6 +121,9 @@ func (s *Server) seedDemo(ctx context.Context, dir string) error {
 			return fmt.Errorf("demo table %s.%s: %w", t.DatabaseName, t.Name, err)
 		}
 	}
+	if err := s.seedDemoRequests(ctx); err != nil {
+		return err
+	}
 	file := ""
 	if dir != "" {
 		file = filepath.Join(dir, DemoUsersFile)

@@ -20,6 +20,7 @@ import (
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/sharing"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/postgres"
 	"github.com/meshgate/meshgate/internal/store/sqlite"
@@ -41,6 +42,7 @@ type Server struct {
 	Accounts *account.Service
 	Catalog  *catalog.Service
 	Access   *access.Service
+	Sharing  *sharing.Service
 	// Workflow is the state machine engine.
 	Workflow *workflow.Engine
 	Router   *web.Router
@@ -108,10 +110,19 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err := s.newAccess(ctx); err != nil {
 		return err
 	}
-	task.RegisterBuiltins()
-	s.Workflow = workflow.New(s.Store, workflow.Options{Clock: s.cfg.Clock, Logger: s.log})
+	// A registry of the server's own: the sharing resources call this
+	// server's services, and a process may hold several servers (tests).
+	resources := workflow.NewRegistry()
+	task.Register(resources, task.HTTPOptions{})
+	s.Workflow = workflow.New(s.Store, workflow.Options{Registry: resources, Clock: s.cfg.Clock, Logger: s.log})
 	s.background = append(s.background, s.Workflow.Dispatcher(), s.Workflow.Sender())
 	reg.MustRegister(s.Workflow.Metrics()...)
+	s.Sharing = sharing.New(s.Store, s.cfg.Clock, sharing.Config{CentralAccountID: s.cfg.CentralAccountID,
+		ApprovalTimeout: s.cfg.ApprovalTimeout, Logger: s.log}, s.Workflow, s.Access)
+	if err := s.Sharing.EnsureStateMachine(ctx); err != nil {
+		return fmt.Errorf("data-sharing state machine: %w", err)
+	}
+	s.background = append(s.background, s.Sharing.Expiry())
 
 	rt := web.NewRouter(s.Auth, s)
 	reg.MustRegister(rt.Collectors()...)
@@ -157,6 +168,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Access:           s.Access,
 		CentralAccountID: s.cfg.CentralAccountID,
 		Workflow:         s.Workflow,
+		Sharing:          s.Sharing,
 	})
 	s.Router = rt
 	s.http = &http.Server{

@@ -37,7 +37,9 @@ type Store interface {
 type Tx interface {
 	// AfterCommit runs fn once the transaction has committed (a read
 	// transaction: once it has ended without error), in the goroutine that
-	// ran it, after the store is free again; not at all when it rolls back.
+	// ran it, after the store is free again; not at all when it rolls back,
+	// nor when a rollback to a savepoint undoes the work it was registered
+	// after (RollbackToSavepoint forgets it).
 	// Services bring in-memory state in line with what is now durable.
 	AfterCommit(fn func())
 
@@ -48,6 +50,7 @@ type Tx interface {
 	CatalogTx
 	AccessTx
 	WorkflowTx
+	SharingTx
 }
 
 // ListLimit applies the default bound (100) of a listing whose filter leaves

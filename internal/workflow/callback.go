@@ -17,41 +17,80 @@ func (e *Engine) callback(ctx context.Context, token, action string, use bool, f
 		return mesh.Invalid("task_token", "is required and at most 1024 characters")
 	}
 	return e.store.Update(ctx, func(tx store.Tx) error {
-		hash := hashToken(token)
-		tok, err := tx.FindTaskToken(ctx, hash)
-		if err != nil {
+		return e.callbackTx(ctx, tx, hashToken(token), action, use, false, fn)
+	})
+}
+
+// errProtected answers the generic task calls for a protected resource's task.
+var errProtected = mesh.Errorf(mesh.EFORBIDDEN, "this task is answered only through its own API (an approval is decided with the approval API)")
+
+// callbackTx applies fn, in tx, to the task waiting for the token whose hash
+// is hash. Unless internal is set, a task of a protected resource is refused.
+func (e *Engine) callbackTx(ctx context.Context, tx store.Tx, hash, action string, use, internal bool, fn func(s *stepper, f *frame) error) error {
+	tok, err := tx.FindTaskToken(ctx, hash)
+	if err != nil {
+		return err
+	}
+	// Lock the execution, then read the token again: its status only
+	// changes under that lock, and taking locks in this order everywhere
+	// keeps replicas from deadlocking.
+	rec, err := tx.LockExecution(ctx, tok.ExecutionID)
+	if err != nil {
+		return err
+	}
+	if tok, err = tx.FindTaskToken(ctx, hash); err != nil {
+		return err
+	}
+	switch tok.Status {
+	case store.TokenUsed:
+		return mesh.Errorf(mesh.ECONFLICT, "the task token was already used")
+	case store.TokenExpired:
+		return mesh.Errorf(mesh.ECONFLICT, "the task token expired: its task timed out, failed or its execution ended")
+	}
+	apply := func(s *stepper, f *frame) error {
+		if !internal && e.registry.Protected(f.Resource) {
+			return errProtected
+		}
+		return fn(s, f)
+	}
+	if use {
+		if err := tx.UpdateTaskTokens(ctx, tok.ExecutionID, tok.Attempt, store.TokenUsed, e.clock.Now()); err != nil {
 			return err
 		}
-		// Lock the execution, then read the token again: its status only
-		// changes under that lock, and taking locks in this order everywhere
-		// keeps replicas from deadlocking.
-		rec, err := tx.LockExecution(ctx, tok.ExecutionID)
-		if err != nil {
-			return err
+		inner := apply
+		apply = func(s *stepper, f *frame) error {
+			f.Callback = false // the token is spent: ending the task leaves it alone
+			return inner(s, f)
 		}
-		if tok, err = tx.FindTaskToken(ctx, hash); err != nil {
-			return err
-		}
-		switch tok.Status {
-		case store.TokenUsed:
-			return mesh.Errorf(mesh.ECONFLICT, "the task token was already used")
-		case store.TokenExpired:
-			return mesh.Errorf(mesh.ECONFLICT, "the task token expired: its task timed out, failed or its execution ended")
-		}
-		apply := fn
-		if use {
-			if err := tx.UpdateTaskTokens(ctx, tok.ExecutionID, tok.Attempt, store.TokenUsed, e.clock.Now()); err != nil {
-				return err
-			}
-			apply = func(s *stepper, f *frame) error {
-				f.Callback = false // the token is spent: ending the task leaves it alone
-				return fn(s, f)
-			}
-		}
-		if err := e.deliver(ctx, tx, rec, tok.Attempt, apply); err != nil {
-			return err
-		}
-		return store.Audit(ctx, tx, e.clock.Now(), action, "execution/"+tok.ExecutionID, tok.State)
+	}
+	if err := e.deliver(ctx, tx, rec, tok.Attempt, apply); err != nil {
+		return err
+	}
+	if internal {
+		tx.AfterCommit(e.wake)
+	}
+	return store.Audit(ctx, tx, e.clock.Now(), action, "execution/"+tok.ExecutionID, tok.State)
+}
+
+// HashToken returns the stored form of a task token, which services that
+// answer their own tasks (SucceedTaskTx, FailTaskTx) keep instead of the token.
+func HashToken(token string) string { return hashToken(token) }
+
+// SucceedTaskTx completes, in the caller's transaction, the task waiting for
+// the token whose hash is tokenHash, protected or not: for services that
+// decide their own tasks and record the decision in the same commit.
+// Errors: ENOTFOUND (unknown token), ECONFLICT (used, expired or late token).
+func (e *Engine) SucceedTaskTx(ctx context.Context, tx store.Tx, tokenHash string, output any) error {
+	return e.callbackTx(ctx, tx, tokenHash, "workflow.task.success", true, true, func(s *stepper, f *frame) error {
+		return s.taskSucceeded(f, output)
+	})
+}
+
+// FailTaskTx fails, in the caller's transaction, the task waiting for the
+// token whose hash is tokenHash; see SucceedTaskTx.
+func (e *Engine) FailTaskTx(ctx context.Context, tx store.Tx, tokenHash, errName, cause string) error {
+	return e.callbackTx(ctx, tx, tokenHash, "workflow.task.failure", true, true, func(s *stepper, f *frame) error {
+		return s.taskFailed(f, asl.StateError{Name: errName, Cause: cause}, false)
 	})
 }
 

@@ -73,6 +73,9 @@ type Engine struct {
 	kickOut  chan struct{}
 	queue    commitQueue
 
+	hooksMu sync.RWMutex
+	onEnd   []EndHook
+
 	transitions  atomic.Int64
 	startCommits atomic.Int64
 	starts       atomic.Int64
@@ -130,6 +133,25 @@ func New(s store.Store, opts Options) *Engine {
 	}
 	e.queue.e = e
 	return e
+}
+
+// EndHook runs in the transaction in which an execution ends (succeeded,
+// failed, timed out or aborted), so that what a service keeps about the
+// execution follows it in the same commit. It must fail only when the
+// store fails: its error rolls back the transition, which is tried again.
+type EndHook func(ctx context.Context, tx store.Tx, exec *mesh.Execution) error
+
+// OnExecutionEnd adds a hook run whenever an execution ends.
+func (e *Engine) OnExecutionEnd(h EndHook) {
+	e.hooksMu.Lock()
+	defer e.hooksMu.Unlock()
+	e.onEnd = append(e.onEnd, h)
+}
+
+func (e *Engine) endHooks() []EndHook {
+	e.hooksMu.RLock()
+	defer e.hooksMu.RUnlock()
+	return e.onEnd
 }
 
 // Registry returns the engine's task resources.

@@ -29,6 +29,15 @@ type StartInput struct {
 	// a conflict.
 	Name  string
 	Input json.RawMessage
+	// Prepare, when set, runs in the start's transaction once the new
+	// execution has its id, before its first step, so that what a service
+	// records about the execution commits (or rolls back) with its start,
+	// with no transaction of its own. It sees the execution as it will be
+	// inserted and returns the input to run with (input itself to keep it). A *mesh.Error it returns (other than
+	// EINTERNAL) fails this start alone and must leave no write behind;
+	// any other error fails the batch, which is rolled back. A batch run
+	// again runs Prepare again.
+	Prepare func(ctx context.Context, tx store.Tx, exec *mesh.Execution, input any) (any, error)
 }
 
 // inlineSteps bounds the states a start enters in its own transaction;
@@ -339,6 +348,16 @@ func (e *Engine) prepareStart(r *startRequest, tx store.Tx, now time.Time, versi
 		},
 	}
 	input := r.input
+	if in.Prepare != nil {
+		v, err := in.Prepare(ctx, tx, &rec.Execution, input)
+		if err != nil {
+			return err
+		}
+		if rec.Input, err = asl.MarshalJSON(v); err != nil {
+			return err
+		}
+		input = v
+	}
 	r0 := &run{rec: rec, now: now, top: m, input: input}
 	r0.st.Root = &frame{State: m.StartAt, Input: Value{input}, Phase: phaseEnter, machine: m}
 	r0.event(nil, "ExecutionStarted", map[string]any{"input": input, "stateMachine": sm.Name, "version": int64(sm.Version)})
@@ -397,28 +416,35 @@ func (e *Engine) History(ctx context.Context, id string, afterID, limit int) ([]
 // StopExecution aborts a running execution, recording ExecutionAborted with
 // the given error and cause. Errors: ENOTFOUND, ECONFLICT (already ended).
 func (e *Engine) StopExecution(ctx context.Context, id, errName, cause string) (*mesh.Execution, error) {
+	var out *mesh.Execution
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = e.StopExecutionTx(ctx, tx, id, errName, cause)
+		return err
+	})
+	return out, err
+}
+
+// StopExecutionTx is StopExecution in the caller's transaction, for a
+// service that records why it stopped the execution in the same commit.
+func (e *Engine) StopExecutionTx(ctx context.Context, tx store.Tx, id, errName, cause string) (*mesh.Execution, error) {
 	if len(errName) > 256 || len(cause) > 32768 {
 		return nil, mesh.Invalid("error", "error is limited to 256 characters and cause to 32768")
 	}
-	var out *mesh.Execution
-	err := e.store.Update(ctx, func(tx store.Tx) error {
-		rec, err := tx.LockExecution(ctx, id)
-		if err != nil {
-			return err
-		}
-		if rec.Terminal() {
-			return mesh.Errorf(mesh.ECONFLICT, "execution %s has already ended with status %s", id, rec.Status)
-		}
-		s, err := e.load(ctx, tx, rec)
-		if err != nil {
-			return err
-		}
-		s.endExecution(mesh.ExecutionAborted, errName, cause)
-		if err := s.save(); err != nil {
-			return err
-		}
-		out = &rec.Execution
-		return store.Audit(ctx, tx, s.r.now, "workflow.execution.stop", "execution/"+id, errName)
-	})
-	return out, err
+	rec, err := tx.LockExecution(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Terminal() {
+		return nil, mesh.Errorf(mesh.ECONFLICT, "execution %s has already ended with status %s", id, rec.Status)
+	}
+	s, err := e.load(ctx, tx, rec)
+	if err != nil {
+		return nil, err
+	}
+	s.endExecution(mesh.ExecutionAborted, errName, cause)
+	if err := s.save(); err != nil {
+		return nil, err
+	}
+	return &rec.Execution, store.Audit(ctx, tx, s.r.now, "workflow.execution.stop", "execution/"+id, errName)
 }

@@ -70,11 +70,13 @@ type Registry struct {
 	tx       map[string]TxTaskFunc
 	atomic   map[string]bool
 	external map[string]ExternalTaskFunc
+	// protected resources' tasks are answered only in-process
+	protected map[string]bool
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{tx: map[string]TxTaskFunc{}, atomic: map[string]bool{}, external: map[string]ExternalTaskFunc{}}
+	return &Registry{tx: map[string]TxTaskFunc{}, atomic: map[string]bool{}, external: map[string]ExternalTaskFunc{}, protected: map[string]bool{}}
 }
 
 // DefaultRegistry is the registry servers use; packages register their
@@ -125,6 +127,25 @@ func (r *Registry) replace(uri string) {
 	delete(r.tx, uri)
 	delete(r.atomic, uri)
 	delete(r.external, uri)
+	delete(r.protected, uri)
+}
+
+// Protect marks a registered resource whose callback tasks only its own
+// service may answer (SucceedTaskTx, FailTaskTx): the generic task calls
+// (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat) refuse them with
+// EFORBIDDEN, so that holding a task token is not enough to decide.
+func (r *Registry) Protect(uri string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.protected[uri] = true
+}
+
+// Protected reports whether a resource (with or without the callback suffix) is protected.
+func (r *Registry) Protected(resource string) bool {
+	base, _ := strings.CutSuffix(resource, CallbackSuffix)
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.protected[base]
 }
 
 // lookup returns the functions of a resource (its callback suffix removed).

@@ -205,3 +205,23 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, name string, force bool
 		return store.Audit(ctx, tx, e.clock.Now(), "workflow.state_machine.delete", "state_machine/"+name, "")
 	})
 }
+
+// RollbackStateMachine makes an earlier version's definition the current
+// one again, as a new version (version numbers name one definition
+// forever); running executions keep theirs. The definition is validated
+// again, since the task resources it names may have gone.
+// Errors: ENOTFOUND (state machine or version), EINVALID.
+func (e *Engine) RollbackStateMachine(ctx context.Context, name string, version int) (*mesh.StateMachine, error) {
+	if version <= 0 {
+		return nil, mesh.Invalid("version", "name the version to roll back to (1 or more)")
+	}
+	old, err := e.FindStateMachine(ctx, name, version)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.FindStateMachine(ctx, name, 0); err != nil {
+		return nil, err
+	}
+	desc := old.Description
+	return e.saveStateMachine(ctx, StateMachineInput{Name: name, Description: desc, Definition: old.Definition}, false)
+}

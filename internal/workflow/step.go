@@ -55,6 +55,9 @@ type stepper struct {
 	outbox bool
 	// limit bounds the states entered (default maxStepsPerPass).
 	limit int
+	// ended is set when the execution ended in this transaction, for the
+	// end hooks prepare runs.
+	ended bool
 }
 
 // advance moves the execution as far as it can go now: ready states,
@@ -362,4 +365,5 @@ func (s *stepper) finish(status, errName, cause string) {
 	s.r.rec.Status, s.r.rec.Error, s.r.rec.Cause = status, errName, cause
 	s.r.rec.StoppedAt = s.r.now
 	s.r.st.Root = nil
+	s.ended = true
 }

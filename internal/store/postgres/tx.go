@@ -12,6 +12,32 @@ type Tx struct {
 	tx    pgx.Tx
 	now   func() time.Time
 	after []func()
+	// marks are the open savepoints and how many AfterCommit functions
+	// were registered when each began: rolling back to one forgets the
+	// functions registered since, as it undoes the work they follow.
+	marks []savepointMark
+}
+
+type savepointMark struct {
+	name  string
+	after int
+}
+
+// mark records a savepoint.
+func (tx *Tx) mark(name string) { tx.marks = append(tx.marks, savepointMark{name, len(tx.after)}) }
+
+// unmark ends the latest savepoint named name; rollback also forgets the
+// AfterCommit functions registered since it began.
+func (tx *Tx) unmark(name string, rollback bool) {
+	for i := len(tx.marks) - 1; i >= 0; i-- {
+		if tx.marks[i].name == name {
+			if rollback {
+				tx.after = tx.after[:tx.marks[i].after]
+			}
+			tx.marks = tx.marks[:i]
+			return
+		}
+	}
 }
 
 var _ store.Tx = (*Tx)(nil)

@@ -527,20 +527,29 @@ func (tx *Tx) FindWorkflowCounter(ctx context.Context, name string) (int64, erro
 
 // Savepoint starts a savepoint.
 func (tx *Tx) Savepoint(ctx context.Context, name string) error {
-	_, err := tx.tx.Exec(ctx, `SAVEPOINT `+name)
-	return err
+	if _, err := tx.tx.Exec(ctx, `SAVEPOINT `+name); err != nil {
+		return err
+	}
+	tx.mark(name)
+	return nil
 }
 
-// RollbackToSavepoint undoes everything since the savepoint and releases it.
+// RollbackToSavepoint undoes everything since the savepoint, with the
+// AfterCommit functions registered since, and releases it.
 func (tx *Tx) RollbackToSavepoint(ctx context.Context, name string) error {
 	if _, err := tx.tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+name); err != nil {
 		return err
 	}
-	return tx.ReleaseSavepoint(ctx, name)
+	tx.unmark(name, true)
+	_, err := tx.tx.Exec(ctx, `RELEASE SAVEPOINT `+name)
+	return err
 }
 
 // ReleaseSavepoint keeps what was done since the savepoint.
 func (tx *Tx) ReleaseSavepoint(ctx context.Context, name string) error {
-	_, err := tx.tx.Exec(ctx, `RELEASE SAVEPOINT `+name)
-	return err
+	if _, err := tx.tx.Exec(ctx, `RELEASE SAVEPOINT `+name); err != nil {
+		return err
+	}
+	tx.unmark(name, false)
+	return nil
 }

@@ -8,7 +8,10 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-func init() { register("tx/after-commit", testAfterCommit) }
+func init() {
+	register("tx/after-commit", testAfterCommit)
+	register("tx/after-commit-savepoint", testAfterCommitSavepoint)
+}
 
 // testAfterCommit: what waits for the commit runs once it is durable (a
 // read there sees the write), in order, and never for a rolled-back
@@ -52,5 +55,35 @@ func testAfterCommit(t *testing.T, open Opener) {
 	}
 	if len(ran) != 0 {
 		t.Errorf("rolled back: ran %v, want nothing", ran)
+	}
+}
+
+// testAfterCommitSavepoint: a rollback to a savepoint forgets what was
+// registered to follow the work it undoes, and keeps what came before it
+// and what a released savepoint registered.
+func testAfterCommitSavepoint(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	var ran []string
+	err := s.Update(ctx, func(tx store.Tx) error {
+		tx.AfterCommit(func() { ran = append(ran, "before") })
+		if err := tx.Savepoint(ctx, "undone"); err != nil {
+			return err
+		}
+		tx.AfterCommit(func() { ran = append(ran, "undone") })
+		if err := tx.RollbackToSavepoint(ctx, "undone"); err != nil {
+			return err
+		}
+		if err := tx.Savepoint(ctx, "kept"); err != nil {
+			return err
+		}
+		tx.AfterCommit(func() { ran = append(ran, "kept") })
+		return tx.ReleaseSavepoint(ctx, "kept")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ran) != 2 || ran[0] != "before" || ran[1] != "kept" {
+		t.Errorf("ran %v, want [before kept]", ran)
 	}
 }

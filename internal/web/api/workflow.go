@@ -25,6 +25,7 @@ func registerWorkflow(rt *web.Router, d *Deps) {
 	rt.Handle("GET", "/api/v1/state-machines/{name}", web.MeshAdmin, h.getStateMachine)
 	rt.Handle("PUT", "/api/v1/state-machines/{name}", web.MeshAdmin, h.updateStateMachine)
 	rt.Handle("DELETE", "/api/v1/state-machines/{name}", web.MeshAdmin, h.deleteStateMachine)
+	rt.Handle("POST", "/api/v1/state-machines/{name}/rollback", web.MeshAdmin, h.rollbackStateMachine)
 	rt.Handle("POST", "/api/v1/executions", web.MeshAdmin, h.startExecution)
 	rt.Handle("GET", "/api/v1/executions", web.MeshAdmin, h.listExecutions)
 	rt.Handle("GET", "/api/v1/executions/{id}", web.MeshAdmin, h.getExecution)
@@ -302,5 +303,23 @@ func (h *workflowHandlers) taskHeartbeat(w http.ResponseWriter, r *http.Request)
 
 func (h *workflowHandlers) taskResources(w http.ResponseWriter, r *http.Request) error {
 	web.WriteJSON(w, http.StatusOK, map[string]any{"resources": h.e.Registry().Resources(), "callback_suffix": workflow.CallbackSuffix})
+	return nil
+}
+
+// rollbackBody names the version to make current again.
+type rollbackBody struct {
+	Version int `json:"version"`
+}
+
+func (h *workflowHandlers) rollbackStateMachine(w http.ResponseWriter, r *http.Request) error {
+	var b rollbackBody
+	if err := web.DecodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	sm, err := h.e.RollbackStateMachine(r.Context(), r.PathValue("name"), b.Version)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, sm)
 	return nil
 }

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+// RequestCmd groups the access request commands.
+type RequestCmd struct {
+	Create RequestCreateCmd `cmd:"" help:"Request access to a database or one of its tables for your account."`
+	Get    RequestGetCmd    `cmd:"" help:"Show a request with its approval and timeline."`
+	List   RequestListCmd   `cmd:"" help:"List the requests you may see."`
+	Cancel RequestCancelCmd `cmd:"" help:"Cancel an open request."`
+	Revoke RequestRevokeCmd `cmd:"" help:"End a shared request's access early (owning or requesting account's admins)."`
+}
+
+// RequestCreateCmd asks for access.
+type RequestCreateCmd struct {
+	Database      string        `required:"" help:"Database."`
+	Table         string        `help:"One table (default: the whole database)."`
+	TargetAccount string        `help:"Account that receives the access (default yours; mesh admins name any)."`
+	Justification string        `required:"" help:"Why the access is needed."`
+	Permissions   []string      `help:"Permissions (default SELECT,DESCRIBE)." sep:","`
+	Duration      time.Duration `help:"How long the access lasts once shared, such as 720h (default: until revoked)."`
+}
+
+// Run creates the request and prints it as the first steps left it.
+func (c *RequestCreateCmd) Run(ctx context.Context, g *Globals) error {
+	in := client.RequestInput{Database: c.Database, Table: c.Table, TargetAccount: c.TargetAccount,
+		Justification: c.Justification, Permissions: c.Permissions}
+	if c.Duration > 0 {
+		in.Duration = c.Duration.String()
+	}
+	r, created, err := g.Client().CreateRequest(ctx, in)
+	if err != nil {
+		return err
+	}
+	if !created && !g.JSON() {
+		fmt.Fprintf(g.stderr, "request %d for the same resource and account is open already\n", r.ID)
+	}
+	return printRequests(g, r, []*client.AccessRequest{r})
+}
+
+func printRequests(g *Globals, v any, rs []*client.AccessRequest) error {
+	return printRows(g, v, []string{"ID", "RESOURCE", "TARGET", "REQUESTER", "PERMISSIONS", "STATUS", "EXPIRES", "CREATED"}, rs,
+		func(r *client.AccessRequest) []string {
+			return []string{itoa64(r.ID), dbTable(r.Database, r.Table), r.TargetAccount, r.RequesterAccount + "/" + r.RequesterUser,
+				r.Permissions.String(), r.Status, fmtTime(r.ExpiresAt), fmtTime(r.CreatedAt)}
+		})
+}
+
+// RequestGetCmd shows a request.
+type RequestGetCmd struct {
+	ID int64 `required:"" help:"Request id."`
+}
+
+// Run prints the request, its decision or error, and its timeline.
+func (c *RequestGetCmd) Run(ctx context.Context, g *Globals) error {
+	v, err := g.Client().Request(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if g.JSON() {
+		return g.PrintJSON(v)
+	}
+	if err := printRequests(g, v, []*client.AccessRequest{v.AccessRequest}); err != nil {
+		return err
+	}
+	w := g.stdout
+	fmt.Fprintf(w, "\njustification: %s\n", v.Justification)
+	if len(v.PIIColumns) > 0 {
+		fmt.Fprintf(w, "personal data: %s\n", strings.Join(v.PIIColumns, ", "))
+	}
+	if d := v.Decision; d != nil {
+		verb := "denied"
+		if d.Approved {
+			verb = "approved"
+		}
+		fmt.Fprintf(w, "%s by %s at %s via %s: %s\n", verb, d.By, fmtTime(d.At), d.Channel, d.Comment)
+	}
+	if v.Error != "" {
+		fmt.Fprintf(w, "error: %s: %s\n", v.Error, v.Cause)
+	}
+	if v.EndedBy != "" {
+		fmt.Fprintf(w, "ended by: %s\n", v.EndedBy)
+	}
+	fmt.Fprintln(w, "\ntimeline:")
+	rows := make([][]string, len(v.Timeline))
+	for i, ev := range v.Timeline {
+		rows[i] = []string{itoa64(int64(ev.ID)), fmtTime(ev.Timestamp), ev.Type}
+	}
+	return g.PrintTable([]string{"EVENT", "TIME", "TYPE"}, rows)
+}
+
+// RequestListCmd lists requests.
+type RequestListCmd struct {
+	Status string `help:"Only this status." enum:",SUBMITTED,PENDING_APPROVAL,SHARED,DENIED,EXPIRED,CANCELLED,FAILED,REVOKED" default:""`
+	Mine   bool   `help:"Only your own requests."`
+	Limit  int    `help:"At most this many (default 100)."`
+}
+
+// Run lists the requests.
+func (c *RequestListCmd) Run(ctx context.Context, g *Globals) error {
+	rs, err := g.Client().Requests(ctx, client.RequestsFilter{Status: c.Status, Mine: c.Mine, Limit: c.Limit})
+	if err != nil {
+		return err
+	}
+	return printRequests(g, map[string]any{"requests": rs}, rs)
+}
+
+// RequestCancelCmd cancels a request.
+type RequestCancelCmd struct {
+	ID int64 `required:"" help:"Request id."`
+}
+
+// Run cancels the request.
+func (c *RequestCancelCmd) Run(ctx context.Context, g *Globals) error {
+	r, err := g.Client().CancelRequest(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	return printRequests(g, r, []*client.AccessRequest{r})
+}
+
+// RequestRevokeCmd revokes a shared request.
+type RequestRevokeCmd struct {
+	ID int64 `required:"" help:"Request id."`
+}
+
+// Run revokes the request's access.
+func (c *RequestRevokeCmd) Run(ctx context.Context, g *Globals) error {
+	r, err := g.Client().RevokeRequest(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	return printRequests(g, r, []*client.AccessRequest{r})
+}
+
+// ApprovalCmd groups the approval commands.
+type ApprovalCmd struct {
+	List    ApprovalListCmd    `cmd:"" help:"List the approvals you may decide (pending by default)."`
+	Approve ApprovalApproveCmd `cmd:"" help:"Approve a request waiting for your account's approval; it is shared at once."`
+	Deny    ApprovalDenyCmd    `cmd:"" help:"Deny a request waiting for your account's approval."`
+}
+
+// ApprovalListCmd lists approvals.
+type ApprovalListCmd struct {
+	Status string `help:"Only this status (default PENDING; all for every one)." enum:",PENDING,APPROVED,DENIED,EXPIRED,CANCELLED,all" default:""`
+}
+
+// Run lists the approvals with what they ask for.
+func (c *ApprovalListCmd) Run(ctx context.Context, g *Globals) error {
+	as, err := g.Client().Approvals(ctx, c.Status)
+	if err != nil {
+		return err
+	}
+	return printRows(g, map[string]any{"approvals": as}, []string{"ID", "RESOURCE", "TARGET", "REQUESTER", "PERSONAL DATA", "STATUS", "EXPIRES", "JUSTIFICATION"}, as,
+		func(a *client.Approval) []string {
+			r := a.Request
+			if r == nil {
+				r = &mesh.AccessRequest{}
+			}
+			return []string{itoa64(a.RequestID), dbTable(r.Database, r.Table), r.TargetAccount, r.RequesterAccount + "/" + r.RequesterUser,
+				strings.Join(a.PIIColumns, ","), a.Status, fmtTime(a.ExpiresAt), r.Justification}
+		})
+}
+
+// ApprovalApproveCmd approves a request.
+type ApprovalApproveCmd struct {
+	ID      int64  `required:"" help:"Request id."`
+	Comment string `help:"Comment recorded with the decision."`
+}
+
+// Run approves the request.
+func (c *ApprovalApproveCmd) Run(ctx context.Context, g *Globals) error {
+	r, err := g.Client().Decide(ctx, c.ID, true, c.Comment, mesh.ChannelCLI)
+	if err != nil {
+		return err
+	}
+	return printRequests(g, r, []*client.AccessRequest{r})
+}
+
+// ApprovalDenyCmd denies a request.
+type ApprovalDenyCmd struct {
+	ID      int64  `required:"" help:"Request id."`
+	Comment string `help:"Why: the request's error cause."`
+}
+
+// Run denies the request.
+func (c *ApprovalDenyCmd) Run(ctx context.Context, g *Globals) error {
+	r, err := g.Client().Decide(ctx, c.ID, false, c.Comment, mesh.ChannelCLI)
+	if err != nil {
+		return err
+	}
+	return printRequests(g, r, []*client.AccessRequest{r})
+}

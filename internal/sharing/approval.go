@@ -1,0 +1,172 @@
+package sharing
+
+import (
+	"context"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// MaxCommentLen bounds a decision's comment (characters).
+const MaxCommentLen = 2000
+
+// mayDecide: approvers and admins of the owning account, and mesh admins.
+func mayDecide(a *mesh.Actor, owner string) bool {
+	return a.IsMeshAdmin() || (a.AccountID == owner && (a.HasRole(mesh.RoleAdmin) || a.HasRole(mesh.RoleApprover)))
+}
+
+// ApprovalFilter selects approvals to list.
+type ApprovalFilter struct {
+	// Status defaults to PENDING; "all" lists every status.
+	Status   string
+	BeforeID int64
+	Limit    int
+}
+
+// FindApprovals lists the approvals the caller may decide, newest first,
+// each with its request (whose pii_columns name the flagged columns):
+// their account's for approvers and admins, every account's for mesh
+// admins. Errors: EUNAUTHORIZED, EFORBIDDEN (neither), EINVALID (status).
+func (s *Service) FindApprovals(ctx context.Context, f ApprovalFilter) ([]*mesh.Approval, error) {
+	a, err := mesh.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sf := store.ApprovalFilter{Status: f.Status, BeforeID: f.BeforeID, Limit: min(max(f.Limit, 0), 1000)}
+	switch f.Status {
+	case "":
+		sf.Status = mesh.ApprovalPending
+	case "all":
+		sf.Status = ""
+	case mesh.ApprovalPending, mesh.ApprovalApproved, mesh.ApprovalDenied, mesh.ApprovalExpired, mesh.ApprovalCancelled:
+	default:
+		return nil, mesh.Invalid("status", "must be PENDING, APPROVED, DENIED, EXPIRED, CANCELLED or all")
+	}
+	if !a.IsMeshAdmin() {
+		if !mayDecide(a, a.AccountID) {
+			return nil, mesh.Errorf(mesh.EFORBIDDEN, "only approvers and admins of the owning account, and mesh admins, see approvals")
+		}
+		sf.AccountID = a.AccountID
+	}
+	out := []*mesh.Approval{}
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		list, err := tx.FindApprovals(ctx, sf)
+		if err != nil {
+			return err
+		}
+		for _, ap := range list {
+			if ap.Request, err = tx.FindAccessRequest(ctx, ap.RequestID); err != nil {
+				return err
+			}
+			out = append(out, ap)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DecisionInput is an approver's answer to a request waiting for approval.
+type DecisionInput struct {
+	// RequestID names the request (and so its approval).
+	RequestID int64
+	Approve   bool
+	Comment   string
+	// Channel is how the decision came (api, cli, web).
+	Channel string
+}
+
+// Decide approves or denies a request waiting for approval, in one
+// transaction with the execution's resumption: an approval shares at once
+// (the request is SHARED when Decide returns), a denial ends the execution
+// in AccessDenied with the comment as its cause (DENIED). Nobody decides
+// a request they made. Of two concurrent decisions exactly one wins; the
+// other gets ECONFLICT carrying the recorded approval.
+// Errors: EUNAUTHORIZED, EINVALID (comment), ENOTFOUND, EFORBIDDEN, ECONFLICT.
+func (s *Service) Decide(ctx context.Context, in DecisionInput) (*mesh.AccessRequest, error) {
+	a, err := mesh.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n := utf8.RuneCountInString(in.Comment); n > MaxCommentLen {
+		return nil, mesh.Invalid("comment", "has %d characters, more than the limit of %d", n, MaxCommentLen)
+	}
+	if in.Channel == "" {
+		in.Channel = mesh.ChannelAPI
+	}
+	var out *mesh.AccessRequest
+	err = s.update(ctx, func(tx store.Tx) error {
+		r, err := tx.FindAccessRequest(ctx, in.RequestID)
+		if err != nil {
+			return err
+		}
+		ap, err := tx.FindApproval(ctx, r.ID)
+		if mesh.IsCode(err, mesh.ENOTFOUND) {
+			return store.RequestConflict(r) // it never waited for approval
+		}
+		if err != nil {
+			return err
+		}
+		if !mayDecide(a, ap.AccountID) {
+			return mesh.Errorf(mesh.EFORBIDDEN, "only approvers and admins of account %s, and mesh admins, decide request %d", ap.AccountID, r.ID)
+		}
+		if a.AccountID == r.RequesterAccount && a.Username == r.RequesterUser {
+			return mesh.Errorf(mesh.EFORBIDDEN, "nobody decides a request they made")
+		}
+		// the execution first, the order every transaction takes; then
+		// read again what a concurrent decision may have changed
+		if _, err := tx.LockExecution(ctx, r.ExecutionID); err != nil {
+			return err
+		}
+		if ap, err = tx.FindApproval(ctx, r.ID); err != nil {
+			return err
+		}
+		if ap.Status != mesh.ApprovalPending {
+			return store.ApprovalConflict(ap)
+		}
+		now := s.clock.Now()
+		if !ap.ExpiresAt.IsZero() && !now.Before(ap.ExpiresAt) {
+			return &mesh.Error{Code: mesh.ECONFLICT, Message: fmt.Sprintf("the approval of request %d expired at %s", r.ID, ap.ExpiresAt.Format("2006-01-02T15:04:05Z")), Details: ap}
+		}
+		if r, err = tx.FindAccessRequest(ctx, r.ID); err != nil {
+			return err
+		}
+		if r.Status != mesh.RequestPendingApproval {
+			return store.RequestConflict(r)
+		}
+		d := &mesh.RequestDecision{By: a.Principal(), At: now, Comment: in.Comment, Channel: in.Channel, Approved: in.Approve}
+		ap.Decision, ap.Status = d, mesh.ApprovalDenied
+		action := "sharing.approval.deny"
+		if in.Approve {
+			ap.Status, action = mesh.ApprovalApproved, "sharing.approval.approve"
+		}
+		if err := tx.UpdateApproval(ctx, ap, mesh.ApprovalPending); err != nil {
+			return err
+		}
+		r.Decision, r.UpdatedAt = d, now
+		if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestPendingApproval); err != nil {
+			return err
+		}
+		if err := store.Audit(ctx, tx, now, action, requestResource(r), fmt.Sprintf("%s via %s: %s", what(r), in.Channel, in.Comment)); err != nil {
+			return err
+		}
+		// The execution goes on in this transaction: an approval runs
+		// ApprovedPIIShareCatalogItem, a denial the Catch into AccessDenied.
+		if in.Approve {
+			err = s.engine.SucceedTaskTx(ctx, tx, ap.TokenHash, map[string]any{"approved": true, "by": d.By, "comment": d.Comment})
+		} else {
+			cause := in.Comment
+			if cause == "" {
+				cause = "denied by " + d.By
+			}
+			err = s.engine.FailTaskTx(ctx, tx, ap.TokenHash, ErrAccessDenied, cause)
+		}
+		if err != nil {
+			return err
+		}
+		out, err = tx.FindAccessRequest(ctx, r.ID)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,448 @@
+package sharing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/meshgate/meshgate/internal/access"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/workflow"
+)
+
+// RequestInput asks for access to a database (Table empty or "*") or one table.
+type RequestInput struct {
+	Database string `json:"database"`
+	Table    string `json:"table,omitempty"`
+	// TargetAccount receives the grant: the requester's own account, or
+	// any account for a mesh admin.
+	TargetAccount string `json:"target_account"`
+	// Permissions default to SELECT and DESCRIBE.
+	Permissions   mesh.Permissions `json:"permissions,omitempty"`
+	Justification string           `json:"justification"`
+	// Duration, when set, makes the access end that long after it is shared.
+	Duration mesh.Duration `json:"duration,omitempty"`
+}
+
+// DefaultPermissions are what a request asks for when it names none.
+var DefaultPermissions = mesh.PermissionsOf(mesh.PermSelect, mesh.PermDescribe)
+
+// validate checks what can be checked without the store.
+func (in *RequestInput) validate(a *mesh.Actor) error {
+	if err := mesh.ValidateName("database", in.Database); err != nil {
+		return err
+	}
+	if in.Table == "" {
+		in.Table = mesh.AllTables
+	}
+	if in.Table != mesh.AllTables {
+		if err := mesh.ValidateName("table", in.Table); err != nil {
+			return err
+		}
+	}
+	if in.TargetAccount == "" {
+		in.TargetAccount = a.AccountID
+	}
+	if err := mesh.ValidateAccountID("target_account", in.TargetAccount); err != nil {
+		return err
+	}
+	if in.TargetAccount != a.AccountID && !a.IsMeshAdmin() {
+		return mesh.Errorf(mesh.EFORBIDDEN, "you may request access only for your own account (%s); mesh admins request for any", a.AccountID)
+	}
+	in.Justification = strings.TrimSpace(in.Justification)
+	if in.Justification == "" {
+		return mesh.Invalid("justification", "is required: say why the access is needed")
+	}
+	if n := utf8.RuneCountInString(in.Justification); n > mesh.MaxJustificationLen {
+		return mesh.Invalid("justification", "has %d characters, more than the limit of %d", n, mesh.MaxJustificationLen)
+	}
+	if in.Permissions == 0 {
+		in.Permissions = DefaultPermissions
+	}
+	kind := mesh.Resource{Database: in.Database, Table: in.Table}.Kind()
+	if bad := in.Permissions &^ access.ValidPermissions(kind); bad != 0 {
+		return mesh.Invalid("permissions", "%s cannot be granted on %s (allowed: %s)", bad, kind, access.ValidPermissions(kind))
+	}
+	if d := time.Duration(in.Duration); d < 0 || d > MaxDuration {
+		return mesh.Invalid("duration", "must be between 0 (no end) and %s", MaxDuration)
+	} else if d > 0 && d < time.Minute {
+		return mesh.Invalid("duration", "must be at least a minute")
+	}
+	return nil
+}
+
+// errOpen stops a start whose request is open already; the caller returns that request.
+var errOpen = &mesh.Error{Code: mesh.ECONFLICT, Message: "an open request exists for the same resource and account"}
+
+// CreateRequest records a request and starts its execution in one
+// transaction (shared with concurrent starts). Asking again for the same
+// resource and target account while a request is open returns the open one
+// and false. Errors: EUNAUTHORIZED, EINVALID (naming the field; a database
+// without data_owner), ENOTFOUND (database, table, account), EFORBIDDEN
+// (another account as a non-admin).
+func (s *Service) CreateRequest(ctx context.Context, in RequestInput) (*mesh.AccessRequest, bool, error) {
+	a, err := mesh.RequireActor(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := in.validate(a); err != nil {
+		return nil, false, err
+	}
+	var out, existing *mesh.AccessRequest
+	prepare := func(ctx context.Context, tx store.Tx, x *mesh.Execution, input any) (any, error) {
+		out, existing = nil, nil
+		r, err := s.prepareRequest(ctx, tx, a, in, x)
+		if errors.Is(err, errOpen) {
+			existing = r
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = r
+		m := map[string]any{}
+		for k, v := range input.(map[string]any) {
+			m[k] = v
+		}
+		m["request_id"] = r.ID
+		return m, nil
+	}
+	input, err := json.Marshal(map[string]any{
+		"source":                   map[string]any{"database": in.Database, "table": in.Table},
+		"target":                   map[string]any{"account_id": in.TargetAccount},
+		"requester":                a.Principal(),
+		"justification":            in.Justification,
+		"permissions":              in.Permissions,
+		"approval_timeout_seconds": int64(s.cfg.ApprovalTimeout / time.Second),
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	_, _, err = s.engine.StartExecution(ctx, workflow.StartInput{StateMachine: s.cfg.StateMachine, Input: input, Prepare: prepare})
+	if errors.Is(err, errOpen) && existing != nil {
+		return existing, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	// The start ran the first steps: read the request as they left it
+	// (SHARED at once, or PENDING_APPROVAL).
+	r, err := s.findRequest(ctx, out.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	return r, true, nil
+}
+
+// prepareRequest checks a request against the store and inserts it, in the
+// start's transaction. It writes nothing unless it succeeds.
+func (s *Service) prepareRequest(ctx context.Context, tx store.Tx, a *mesh.Actor, in RequestInput, x *mesh.Execution) (*mesh.AccessRequest, error) {
+	if _, err := tx.FindAccountByID(ctx, in.TargetAccount); err != nil {
+		return nil, err
+	}
+	d, err := tx.FindDatabase(ctx, in.Database)
+	if err != nil {
+		return nil, err
+	}
+	owner := d.DataOwner()
+	switch {
+	case owner == "":
+		return nil, &mesh.Error{Code: mesh.EINVALID, Field: "database",
+			Message: fmt.Sprintf("database %s has no data_owner parameter, so nobody can approve or share it; its producer sets data_owner first", in.Database)}
+	case owner == in.TargetAccount || in.TargetAccount == s.cfg.CentralAccountID:
+		return nil, mesh.Invalid("target_account", "account %s holds everything on database %s already", in.TargetAccount, in.Database)
+	}
+	if in.Table != mesh.AllTables {
+		if _, err := tx.FindTable(ctx, in.Database, in.Table); err != nil {
+			return nil, err
+		}
+	}
+	open, err := tx.FindOpenAccessRequest(ctx, in.TargetAccount, in.Database, in.Table)
+	if err == nil {
+		return open, errOpen
+	}
+	if !mesh.IsCode(err, mesh.ENOTFOUND) {
+		return nil, err
+	}
+	now := s.clock.Now()
+	r := &mesh.AccessRequest{RequesterAccount: a.AccountID, RequesterUser: a.Username, TargetAccount: in.TargetAccount,
+		Database: in.Database, Table: in.Table, OwnerAccount: owner, Permissions: in.Permissions,
+		Justification: in.Justification, Duration: in.Duration, Status: mesh.RequestSubmitted,
+		ExecutionID: x.ID, StateMachine: x.StateMachine, StateMachineVersion: x.Version, CreatedAt: now, UpdatedAt: now}
+	ok, err := tx.InsertAccessRequest(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		// another replica's transaction opened one first
+		open, err := tx.FindOpenAccessRequest(ctx, in.TargetAccount, in.Database, in.Table)
+		if err != nil {
+			return nil, err
+		}
+		return open, errOpen
+	}
+	detail := fmt.Sprintf("%s %s for account %s: %s", what(r), r.Permissions, r.TargetAccount, r.Justification)
+	if r.Duration > 0 {
+		detail += " (for " + time.Duration(r.Duration).String() + ")"
+	}
+	return r, store.Audit(ctx, tx, now, "sharing.request.create", requestResource(r), detail)
+}
+
+func (s *Service) findRequest(ctx context.Context, id int64) (*mesh.AccessRequest, error) {
+	var r *mesh.AccessRequest
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		r, err = tx.FindAccessRequest(ctx, id)
+		return err
+	})
+	return r, err
+}
+
+// canSee: the requester, admins of the requesting and target accounts, the
+// owning account's admins and approvers, and mesh admins.
+func canSee(a *mesh.Actor, r *mesh.AccessRequest) bool {
+	switch {
+	case a.IsMeshAdmin(), a.AccountID == r.RequesterAccount && a.Username == r.RequesterUser:
+		return true
+	case a.AccountID == r.OwnerAccount:
+		return a.HasRole(mesh.RoleAdmin) || a.HasRole(mesh.RoleApprover)
+	case a.AccountID == r.RequesterAccount || a.AccountID == r.TargetAccount:
+		return a.HasRole(mesh.RoleAdmin)
+	}
+	return false
+}
+
+// RequestView is a request with its approval, its timeline (the
+// execution's history, task tokens left out) and its notifications.
+type RequestView struct {
+	*mesh.AccessRequest
+	Approval      *mesh.Approval       `json:"approval,omitempty"`
+	Timeline      []*mesh.HistoryEvent `json:"timeline"`
+	Notifications []*mesh.Notification `json:"notifications"`
+}
+
+// FindRequest returns a request the caller may see, with its timeline.
+// Errors: EUNAUTHORIZED, ENOTFOUND, EFORBIDDEN.
+func (s *Service) FindRequest(ctx context.Context, id int64) (*RequestView, error) {
+	a, err := mesh.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := &RequestView{}
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		r, err := tx.FindAccessRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !canSee(a, r) {
+			return mesh.Errorf(mesh.EFORBIDDEN, "you may see your own requests, your account's as its admin, and those for your account's products as its admin or approver")
+		}
+		v.AccessRequest = r
+		if v.Approval, err = tx.FindApproval(ctx, id); mesh.IsCode(err, mesh.ENOTFOUND) {
+			err = nil
+		}
+		if err != nil {
+			return err
+		}
+		if v.Timeline, err = tx.FindHistoryEvents(ctx, r.ExecutionID, 0, 1000); err != nil {
+			return err
+		}
+		v.Notifications, err = tx.FindNotifications(ctx, store.NotificationFilter{RequestID: id})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, ev := range v.Timeline {
+		ev.Details = withoutTokens(ev.Details)
+	}
+	return v, nil
+}
+
+// withoutTokens drops every "token" member from an event's details: a
+// requester reads the timeline, and an approval's token is not theirs.
+func withoutTokens(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 || !strings.Contains(strings.ToLower(string(b)), "token") {
+		return b
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil
+	}
+	var strip func(v any)
+	strip = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, c := range x {
+				if strings.Contains(strings.ToLower(k), "token") {
+					delete(x, k)
+					continue
+				}
+				strip(c)
+			}
+		case []any:
+			for _, c := range x {
+				strip(c)
+			}
+		}
+	}
+	strip(v)
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// RequestFilter selects requests to list.
+type RequestFilter struct {
+	Status string
+	// Mine keeps the caller's own requests.
+	Mine     bool
+	BeforeID int64
+	Limit    int
+}
+
+// FindRequests lists the requests the caller may see, newest first.
+// Errors: EUNAUTHORIZED, EINVALID (status).
+func (s *Service) FindRequests(ctx context.Context, f RequestFilter) ([]*mesh.AccessRequest, error) {
+	a, err := mesh.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if f.Status != "" && !mesh.ValidRequestStatus(f.Status) {
+		return nil, mesh.Invalid("status", "must be one of %s", strings.Join(mesh.RequestStatuses, ", "))
+	}
+	sf := store.RequestFilter{Status: f.Status, BeforeID: f.BeforeID, Limit: min(max(f.Limit, 0), 1000)}
+	if f.Mine {
+		sf.Requester = a.Principal()
+	}
+	if !a.IsMeshAdmin() {
+		sf.VisibleRequester = a.Principal()
+		if a.HasRole(mesh.RoleAdmin) || a.HasRole(mesh.RoleApprover) {
+			sf.VisibleOwner = a.AccountID
+		}
+		if a.HasRole(mesh.RoleAdmin) {
+			sf.VisibleAccount = a.AccountID
+		}
+	}
+	out := []*mesh.AccessRequest{}
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		rs, err := tx.FindAccessRequests(ctx, sf)
+		out = append(out, rs...)
+		return err
+	})
+	return out, err
+}
+
+// CancelRequest ends an open request: its execution stops and its approval
+// is withdrawn. The requester, the requesting account's admins and mesh
+// admins cancel. Errors: EUNAUTHORIZED, ENOTFOUND, EFORBIDDEN, ECONFLICT
+// (not open; Details carries the request).
+func (s *Service) CancelRequest(ctx context.Context, id int64) (*mesh.AccessRequest, error) {
+	a, err := mesh.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out *mesh.AccessRequest
+	err = s.update(ctx, func(tx store.Tx) error {
+		r, err := tx.FindAccessRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		mine := a.AccountID == r.RequesterAccount && a.Username == r.RequesterUser
+		if !mine && !a.IsMeshAdmin() && !a.IsAdminOf(r.RequesterAccount) {
+			return mesh.Errorf(mesh.EFORBIDDEN, "only the requester, the requesting account's admins and mesh admins cancel request %d", id)
+		}
+		// the execution first: the order every transaction takes
+		if _, err := tx.LockExecution(ctx, r.ExecutionID); err != nil {
+			return err
+		}
+		if r, err = tx.FindAccessRequest(ctx, id); err != nil {
+			return err
+		}
+		if !r.Open() {
+			return store.RequestConflict(r)
+		}
+		now := s.clock.Now()
+		from := r.Status
+		r.Status, r.EndedBy, r.UpdatedAt = mesh.RequestCancelled, a.Principal(), now
+		if err := tx.UpdateAccessRequest(ctx, r, from); err != nil {
+			return err
+		}
+		if ap, err := tx.FindApproval(ctx, id); err == nil && ap.Status == mesh.ApprovalPending {
+			ap.Status = mesh.ApprovalCancelled
+			if err := tx.UpdateApproval(ctx, ap, mesh.ApprovalPending); err != nil {
+				return err
+			}
+		} else if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+			return err
+		}
+		if _, err := s.engine.StopExecutionTx(ctx, tx, r.ExecutionID, "Sharing.Cancelled", "cancelled by "+a.Principal()); err != nil {
+			return err
+		}
+		out = r
+		return store.Audit(ctx, tx, now, "sharing.request.cancel", requestResource(r), what(r))
+	})
+	return out, err
+}
+
+// RevokeRequest ends a shared request early: its grant goes, and with it
+// what the target account granted from it and, when it was the last, the
+// share. The owning account's admins, the requesting or target account's
+// admins and mesh admins revoke. Errors: EUNAUTHORIZED, ENOTFOUND,
+// EFORBIDDEN, ECONFLICT (not shared; Details carries the request).
+func (s *Service) RevokeRequest(ctx context.Context, id int64) (*mesh.AccessRequest, error) {
+	a, err := mesh.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out *mesh.AccessRequest
+	err = s.update(ctx, func(tx store.Tx) error {
+		r, err := tx.FindAccessRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !a.IsMeshAdmin() && !a.IsAdminOf(r.OwnerAccount) && !a.IsAdminOf(r.RequesterAccount) && !a.IsAdminOf(r.TargetAccount) {
+			return mesh.Errorf(mesh.EFORBIDDEN, "only the admins of the owning or requesting account and mesh admins revoke request %d", id)
+		}
+		if r.Status != mesh.RequestShared {
+			return store.RequestConflict(r)
+		}
+		out = r
+		return s.endShared(ctx, tx, r, mesh.RequestRevoked, a.Principal(), "revoked by "+a.Principal())
+	})
+	return out, err
+}
+
+// endShared records a shared request as status (REVOKED or EXPIRED) and
+// takes its grant back (with its cascade and, when it was the share's last,
+// the share), in tx. The request's row is written first: of two replicas
+// ending it at once, the second finds it ended (ECONFLICT) before touching
+// the grant.
+func (s *Service) endShared(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, status, by, why string) error {
+	now := s.clock.Now()
+	r.Status, r.EndedBy, r.UpdatedAt = status, by, now
+	if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestShared); err != nil {
+		return err
+	}
+	_, err := s.access.RevokeTx(s.systemCtx(ctx), tx, access.GrantInput{Principal: mesh.Principal(r.TargetAccount),
+		Resource: r.Resource(), Permissions: r.Permissions})
+	if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+		return err // ENOTFOUND: the grant went already (revoked by hand, the database deleted)
+	}
+	action := "sharing.request.revoke"
+	event := "request.revoked"
+	if status == mesh.RequestExpired {
+		action, event = "sharing.request.expire", "request.expired"
+	}
+	if err := store.Audit(ctx, tx, now, action, requestResource(r), what(r)+" for account "+r.TargetAccount+": "+why); err != nil {
+		return err
+	}
+	return s.notify(ctx, tx, r, r.RequesterAccount, requester(r), event, fmt.Sprintf("Access ended: %s", what(r)),
+		fmt.Sprintf("Request %d for %s is %s: %s.", r.ID, what(r), status, why))
+}

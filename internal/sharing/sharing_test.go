@@ -1,0 +1,503 @@
+package sharing_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/access"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/sharing"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+	"github.com/meshgate/meshgate/internal/workflow"
+)
+
+func TestNoPIISharedAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(siblingCarl, "marketing", "campaigns")
+		if r.Status != mesh.RequestShared || r.GrantID == 0 || r.ShareID == 0 {
+			t.Fatalf("got %+v, want SHARED with its grant and share", r)
+		}
+		// in the organization: the share is active, the account holds it at once
+		if !f.allowed(sibling, "marketing", "campaigns") {
+			t.Error("the target account is not allowed after SHARED")
+		}
+		if f.allowed(consumer, "marketing", "campaigns") {
+			t.Error("another account is allowed")
+		}
+		v := f.get(r.ID)
+		if x := f.execution(v.ExecutionID); x.Status != mesh.ExecutionSucceeded || v.StateMachine != sharing.DefaultStateMachine || v.StateMachineVersion != 1 {
+			t.Errorf("execution %s, machine %s:%d; want SUCCEEDED on %s:1", x.Status, v.StateMachine, v.StateMachineVersion, sharing.DefaultStateMachine)
+		}
+		if len(v.Timeline) == 0 || len(v.Notifications) != 1 || v.Notifications[0].Event != "request.shared" {
+			t.Errorf("timeline %d events, notifications %+v; want a timeline and one request.shared", len(v.Timeline), v.Notifications)
+		}
+		// the whole marketing database has no flag anywhere: shared at once too
+		if r := f.request(siblingCarl, "marketing", ""); r.Status != mesh.RequestShared || r.Table != mesh.AllTables {
+			t.Errorf("whole database: got %s on table %q, want SHARED on *", r.Status, r.Table)
+		}
+		if !f.allowed(sibling, "marketing", "any_later_table") {
+			t.Error("a whole-database request does not cover all tables")
+		}
+	})
+}
+
+func TestPIIApproved(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(consumerAnn, "sales", "orders")
+		if r.Status != mesh.RequestPendingApproval || !slices.Equal(r.PIIColumns, []string{"*", "orders.email"}) {
+			t.Fatalf("got %s with pii %v, want PENDING_APPROVAL naming * and orders.email", r.Status, r.PIIColumns)
+		}
+		list, err := f.svc.FindApprovals(approver, sharing.ApprovalFilter{})
+		if err != nil || len(list) != 1 || list[0].RequestID != r.ID || list[0].Request == nil || list[0].AccountID != producer {
+			t.Fatalf("approver's list: got %+v, %v; want request %d", list, err, r.ID)
+		}
+		if _, err := f.svc.FindApprovals(producerMember, sharing.ApprovalFilter{}); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("member's list: got %v, want forbidden", err)
+		}
+		v := f.get(r.ID)
+		if v.Approval == nil || len(v.Notifications) != 1 || v.Notifications[0].Recipient != "role:approver" || v.Notifications[0].AccountID != producer {
+			t.Errorf("approval %+v, notifications %+v; want the approval and one notice to the producer's approvers", v.Approval, v.Notifications)
+		}
+		tok := f.token(r.ID)
+		for _, ev := range v.Timeline {
+			if strings.Contains(string(ev.Details), tok) || strings.Contains(string(ev.Details), `"token"`) {
+				t.Errorf("timeline event %s shows a token: %s", ev.Type, ev.Details)
+			}
+		}
+		if _, err := f.decide(producerMember, r.ID, true, ""); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("a member decides: got %v, want forbidden", err)
+		}
+		got, err := f.decide(approver, r.ID, true, "for the report only")
+		if err != nil {
+			t.Fatalf("approve: %v", err)
+		}
+		if got.Status != mesh.RequestShared || got.Decision == nil || got.Decision.By != producer+"/sam" || !got.Decision.Approved || got.Decision.Channel != mesh.ChannelCLI {
+			t.Fatalf("got %+v (decision %+v), want SHARED with sam's decision", got, got.Decision)
+		}
+		// outside the organization: the grant waits for the invitation
+		if f.allowed(consumer, "sales", "orders") {
+			t.Error("allowed before the invitation was accepted")
+		}
+		invs, _, err := f.access.ListInvitations(consumerAdmin, access.InvitationFilter{Status: mesh.InvitationPending})
+		if err != nil || len(invs) != 1 {
+			t.Fatalf("invitations: got %d, %v; want 1", len(invs), err)
+		}
+		if _, err := f.access.AcceptInvitation(consumerAdmin, invs[0].ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if !f.allowed(consumer, "sales", "orders") {
+			t.Error("not allowed after the invitation was accepted")
+		}
+		if _, err := f.decide(approver2, r.ID, false, "late"); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("deciding again: got %v, want conflict", err)
+		}
+	})
+}
+
+func TestDenied(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(consumerAnn, "sales", "orders")
+		if _, err := f.decide(approver, r.ID, false, "no customer emails outside Sales"); err != nil {
+			t.Fatal(err)
+		}
+		v := f.wantStatus(r.ID, mesh.RequestDenied)
+		if v.Error != "AccessDenied" || v.Cause != "no customer emails outside Sales" || v.Decision == nil || v.Decision.Approved {
+			t.Errorf("got %s: %s, decision %+v; want AccessDenied with the comment", v.Error, v.Cause, v.Decision)
+		}
+		x := f.execution(v.ExecutionID)
+		if x.Status != mesh.ExecutionFailed || x.Error != "AccessDenied" || x.Cause != "no customer emails outside Sales" {
+			t.Errorf("execution: got %s %s: %s, want FAILED AccessDenied with the comment", x.Status, x.Error, x.Cause)
+		}
+		if v.Approval.Status != mesh.ApprovalDenied || f.allowed(consumer, "sales", "orders") {
+			t.Errorf("approval %s; want DENIED and nothing granted", v.Approval.Status)
+		}
+		// denied is closed: asking again starts a new request
+		if r2 := f.request(consumerAnn, "sales", "orders"); r2.ID == r.ID {
+			t.Error("a denied request was returned as open")
+		}
+	})
+}
+
+func TestApprovalExpires(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(consumerAnn, "sales", "orders")
+		f.clock.Add(7*24*time.Hour - time.Second)
+		if err := f.engine.Drain(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		f.wantStatus(r.ID, mesh.RequestPendingApproval)
+		f.clock.Add(time.Second)
+		if _, err := f.decide(approver, r.ID, true, ""); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("decision at expiry: got %v, want conflict", err)
+		}
+		if err := f.engine.Drain(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		v := f.wantStatus(r.ID, mesh.RequestExpired)
+		if v.Error != "ApprovalExpired" || v.Approval.Status != mesh.ApprovalExpired {
+			t.Errorf("got %s, approval %s; want ApprovalExpired, EXPIRED", v.Error, v.Approval.Status)
+		}
+		if x := f.execution(v.ExecutionID); x.Error != "ApprovalExpired" {
+			t.Errorf("execution error: got %s, want ApprovalExpired", x.Error)
+		}
+	})
+}
+
+func TestTimeBoundAccessExpires(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(siblingCarl, "marketing", "campaigns", func(in *sharing.RequestInput) { in.Duration = mesh.Duration(time.Hour) })
+		if r.Status != mesh.RequestShared || !r.ExpiresAt.Equal(f.clock.Now().Add(time.Hour)) {
+			t.Fatalf("got %s until %v, want SHARED for an hour", r.Status, r.ExpiresAt)
+		}
+		f.clock.Add(59 * time.Minute)
+		if n, err := f.svc.ExpireOnce(f.ctx); err != nil || n != 0 {
+			t.Fatalf("before expiry: ended %d, %v; want 0", n, err)
+		}
+		f.clock.Add(time.Minute)
+		if n, err := f.svc.ExpireOnce(f.ctx); err != nil || n != 1 {
+			t.Fatalf("at expiry: ended %d, %v; want 1", n, err)
+		}
+		v := f.wantStatus(r.ID, mesh.RequestExpired)
+		if f.allowed(sibling, "marketing", "campaigns") {
+			t.Error("allowed after expiry")
+		}
+		err := s.View(f.ctx, func(tx store.Tx) error {
+			_, err := tx.FindShareByID(f.ctx, v.ShareID)
+			return err
+		})
+		if !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("share after expiry: got %v, want gone", err)
+		}
+		if last := v.Notifications[len(v.Notifications)-1]; last.Event != "request.expired" || last.Recipient != sibling+"/carl" {
+			t.Errorf("last notification: got %+v, want request.expired to carl", last)
+		}
+	})
+}
+
+func TestCancel(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(consumerAnn, "sales", "orders")
+		if _, err := f.svc.CancelRequest(consumerBob, r.ID); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("another member cancels: got %v, want forbidden", err)
+		}
+		if _, err := f.svc.CancelRequest(consumerAnn, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		v := f.wantStatus(r.ID, mesh.RequestCancelled)
+		if v.EndedBy != consumer+"/ann" || v.Approval.Status != mesh.ApprovalCancelled || f.execution(v.ExecutionID).Status != mesh.ExecutionAborted {
+			t.Errorf("ended by %s, approval %s, execution %s; want ann, CANCELLED, ABORTED", v.EndedBy, v.Approval.Status, f.execution(v.ExecutionID).Status)
+		}
+		_, err := f.svc.CancelRequest(consumerAnn, r.ID)
+		var me *mesh.Error
+		if !errors.As(err, &me) || me.Code != mesh.ECONFLICT || !strings.Contains(me.Message, mesh.RequestCancelled) {
+			t.Errorf("cancel again: got %v, want a conflict naming CANCELLED", err)
+		}
+		if _, err := f.decide(approver, r.ID, true, ""); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("decide a cancelled request: got %v, want conflict", err)
+		}
+	})
+}
+
+func TestRevoke(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(siblingCarl, "marketing", "campaigns")
+		if _, err := f.svc.RevokeRequest(siblingCarl, r.ID); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("a member revokes: got %v, want forbidden", err)
+		}
+		pending := f.request(consumerAnn, "sales", "orders")
+		if _, err := f.svc.RevokeRequest(producerAdmin, pending.ID); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("revoke a pending request: got %v, want conflict", err)
+		}
+		if _, err := f.svc.RevokeRequest(producerAdmin, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		v := f.wantStatus(r.ID, mesh.RequestRevoked)
+		if v.EndedBy != producer+"/padmin" || f.allowed(sibling, "marketing", "campaigns") {
+			t.Errorf("ended by %s, allowed %v; want padmin and no access", v.EndedBy, f.allowed(sibling, "marketing", "campaigns"))
+		}
+		if _, err := f.svc.RevokeRequest(producerAdmin, r.ID); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("revoke again: got %v, want conflict", err)
+		}
+	})
+}
+
+// TestColumnFlagsNeedApproval: the reference design checked only the
+// database's flag; a column's flag must send the request to approval, for a
+// whole database and for one table.
+func TestColumnFlagsNeedApproval(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		db := f.request(consumerAnn, "hr", "")
+		if db.Status != mesh.RequestPendingApproval || !slices.Equal(db.PIIColumns, []string{"people.salary"}) {
+			t.Errorf("database-level: got %s naming %v, want PENDING_APPROVAL naming people.salary", db.Status, db.PIIColumns)
+		}
+		tb := f.request(consumerAnn, "hr", "people")
+		if tb.Status != mesh.RequestPendingApproval {
+			t.Errorf("table with a flagged column: got %s, want PENDING_APPROVAL", tb.Status)
+		}
+		if r := f.request(consumerAnn, "hr", "teams"); r.Status != mesh.RequestShared {
+			t.Errorf("table without a flag: got %s, want SHARED", r.Status)
+		}
+	})
+}
+
+func TestDuplicateReturnsOpen(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(consumerAnn, "sales", "orders")
+		again, created, err := f.svc.CreateRequest(consumerBob, sharing.RequestInput{Database: "sales", Table: "orders", Justification: "me too"})
+		if err != nil || created || again.ID != r.ID {
+			t.Fatalf("asking again: got %v, created %v, %v; want request %d", again, created, err, r.ID)
+		}
+		// concurrent askers in one batch get one request between them
+		var wg sync.WaitGroup
+		ids := make([]int64, 8)
+		for i := range ids {
+			wg.Go(func() {
+				r, _, err := f.svc.CreateRequest(consumerAnn, sharing.RequestInput{Database: "hr", Table: "people", Justification: "x"})
+				if err != nil {
+					t.Errorf("concurrent: %v", err)
+					return
+				}
+				ids[i] = r.ID
+			})
+		}
+		wg.Wait()
+		for _, id := range ids {
+			if id != ids[0] {
+				t.Fatalf("concurrent requests: got ids %v, want one", ids)
+			}
+		}
+		all, err := f.svc.FindRequests(meshAdmin, sharing.RequestFilter{})
+		if err != nil || len(all) != 2 {
+			t.Errorf("requests: got %d, %v; want 2", len(all), err)
+		}
+	})
+}
+
+func TestConcurrentDecisions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(consumerAnn, "sales", "orders")
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, ctx := range []context.Context{approver, approver2} {
+			wg.Go(func() { _, errs[i] = f.decide(ctx, r.ID, i == 0, "decision") })
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			var me *mesh.Error
+			switch {
+			case err == nil:
+				won++
+			case errors.As(err, &me) && me.Code == mesh.ECONFLICT:
+				ap, ok := me.Details.(*mesh.Approval)
+				if !ok || ap.Decision == nil {
+					t.Errorf("the loser's conflict: got details %#v, want the recorded decision", me.Details)
+				}
+			default:
+				t.Errorf("decision: got %v, want success or conflict", err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("got %d winners, want exactly 1 (%v)", won, errs)
+		}
+		if v := f.get(r.ID); v.Status != mesh.RequestShared && v.Status != mesh.RequestDenied {
+			t.Errorf("got %s, want SHARED or DENIED", v.Status)
+		}
+	})
+}
+
+func TestGenericTaskAPIRefusesApprovals(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(consumerAnn, "sales", "orders")
+		tok := f.token(r.ID)
+		if err := f.engine.SendTaskSuccess(consumerAnn, tok, nil); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("task success: got %v, want forbidden", err)
+		}
+		if err := f.engine.SendTaskFailure(consumerAnn, tok, "X", ""); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("task failure: got %v, want forbidden", err)
+		}
+		f.wantStatus(r.ID, mesh.RequestPendingApproval)
+	})
+}
+
+func TestNobodyDecidesTheirOwn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		// a mesh admin may request for any account, and decide others' requests, not this one
+		r := f.request(meshAdmin, "sales", "orders", func(in *sharing.RequestInput) { in.TargetAccount = consumer })
+		if _, err := f.decide(meshAdmin, r.ID, true, ""); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("self-approval: got %v, want forbidden", err)
+		}
+		f.wantStatus(r.ID, mesh.RequestPendingApproval)
+	})
+}
+
+func TestFailedTaskFailsRequest(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(consumerAnn, "sales", "orders")
+		// the target account goes before the approval: the grant fails
+		if err := s.Update(f.ctx, func(tx store.Tx) error { return tx.DeleteAccount(f.ctx, consumer) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.decide(approver, r.ID, true, ""); err != nil {
+			t.Fatal(err)
+		}
+		v := f.wantStatus(r.ID, mesh.RequestFailed)
+		if v.Error != sharing.ErrGrantFailed || v.Cause == "" {
+			t.Errorf("got %s: %s, want %s with its cause", v.Error, v.Cause, sharing.ErrGrantFailed)
+		}
+	})
+}
+
+func TestBadRequests(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		tests := []struct {
+			name  string
+			ctx   context.Context
+			in    sharing.RequestInput
+			code  string
+			field string
+		}{
+			{"no justification", consumerAnn, sharing.RequestInput{Database: "sales", Justification: "  "}, mesh.EINVALID, "justification"},
+			{"long justification", consumerAnn, sharing.RequestInput{Database: "sales", Justification: strings.Repeat("x", mesh.MaxJustificationLen+1)}, mesh.EINVALID, "justification"},
+			{"unknown database", consumerAnn, sharing.RequestInput{Database: "nope", Justification: "x"}, mesh.ENOTFOUND, ""},
+			{"unknown table", consumerAnn, sharing.RequestInput{Database: "sales", Table: "nope", Justification: "x"}, mesh.ENOTFOUND, ""},
+			{"another account", consumerAnn, sharing.RequestInput{Database: "sales", TargetAccount: sibling, Justification: "x"}, mesh.EFORBIDDEN, ""},
+			{"no data_owner", consumerAnn, sharing.RequestInput{Database: "orphan", Justification: "x"}, mesh.EINVALID, "database"},
+			{"own product", producerAdmin, sharing.RequestInput{Database: "sales", Justification: "x"}, mesh.EINVALID, "target_account"},
+			{"bad permission", consumerAnn, sharing.RequestInput{Database: "sales", Table: "orders", Permissions: mesh.PermissionsOf(mesh.PermCreateTable), Justification: "x"}, mesh.EINVALID, "permissions"},
+			{"negative duration", consumerAnn, sharing.RequestInput{Database: "sales", Duration: -1, Justification: "x"}, mesh.EINVALID, "duration"},
+		}
+		for _, tt := range tests {
+			_, _, err := f.svc.CreateRequest(tt.ctx, tt.in)
+			var me *mesh.Error
+			if !errors.As(err, &me) || me.Code != tt.code || me.Field != tt.field {
+				t.Errorf("%s: got %v, want %s on %q", tt.name, err, tt.code, tt.field)
+			}
+		}
+		if all, _ := f.svc.FindRequests(meshAdmin, sharing.RequestFilter{}); len(all) != 0 {
+			t.Errorf("bad requests left %d requests, want 0", len(all))
+		}
+	})
+}
+
+func TestVisibility(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		ann := f.request(consumerAnn, "sales", "orders")
+		carl := f.request(siblingCarl, "marketing", "campaigns")
+		tests := []struct {
+			name string
+			ctx  context.Context
+			f    sharing.RequestFilter
+			want []int64
+		}{
+			{"requester", consumerAnn, sharing.RequestFilter{}, []int64{ann.ID}},
+			{"other member", consumerBob, sharing.RequestFilter{}, nil},
+			{"account admin", consumerAdmin, sharing.RequestFilter{}, []int64{ann.ID}},
+			{"owner's approver", approver, sharing.RequestFilter{}, []int64{carl.ID, ann.ID}},
+			{"owner's member", producerMember, sharing.RequestFilter{}, nil},
+			{"mesh admin", meshAdmin, sharing.RequestFilter{}, []int64{carl.ID, ann.ID}},
+			{"mesh admin, status", meshAdmin, sharing.RequestFilter{Status: mesh.RequestShared}, []int64{carl.ID}},
+			{"mesh admin, mine", meshAdmin, sharing.RequestFilter{Mine: true}, nil},
+		}
+		for _, tt := range tests {
+			got, err := f.svc.FindRequests(tt.ctx, tt.f)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			var ids []int64
+			for _, r := range got {
+				ids = append(ids, r.ID)
+			}
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("%s: got %v, want %v", tt.name, ids, tt.want)
+			}
+		}
+		if _, err := f.svc.FindRequest(consumerBob, ann.ID); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("another member reads ann's request: got %v, want forbidden", err)
+		}
+		if _, err := f.svc.FindRequests(consumerAnn, sharing.RequestFilter{Status: "BOGUS"}); !mesh.IsCode(err, mesh.EINVALID) {
+			t.Errorf("bad status: got %v, want invalid", err)
+		}
+	})
+}
+
+// TestExpiryOnTwoReplicas: two replicas sweeping at once end a request once,
+// neither failing.
+func TestExpiryOnTwoReplicas(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		_, _, other := f.services()
+		var ids []int64
+		for _, db := range []string{"marketing", "hr"} {
+			r := f.request(siblingCarl, db, map[string]string{"marketing": "campaigns", "hr": "teams"}[db],
+				func(in *sharing.RequestInput) { in.Duration = mesh.Duration(time.Hour) })
+			ids = append(ids, r.ID)
+		}
+		f.clock.Add(time.Hour)
+		var wg sync.WaitGroup
+		ended := make([]int, 2)
+		errs := make([]error, 2)
+		for i, svc := range []*sharing.Service{f.svc, other} {
+			wg.Go(func() { ended[i], errs[i] = svc.ExpireOnce(f.ctx) })
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("sweeps: got %v", errs)
+		}
+		if ended[0]+ended[1] != 2 {
+			t.Errorf("ended %v, want the two requests ended between them", ended)
+		}
+		for _, id := range ids {
+			f.wantStatus(id, mesh.RequestExpired)
+		}
+	})
+}
+
+// TestReplacedStateMachine: an edited definition runs new requests (a
+// machine that ends without sharing leaves them FAILED, never open); a
+// restart keeps the edit; a rollback brings the default back.
+func TestReplacedStateMachine(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		_, err := f.engine.UpdateStateMachine(meshAdmin, workflow.StateMachineInput{Name: sharing.DefaultStateMachine,
+			Definition: json.RawMessage(`{"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.EnsureStateMachine(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		r := f.request(siblingCarl, "marketing", "campaigns")
+		if r.Status != mesh.RequestFailed || r.Error != "Sharing.NotShared" || r.StateMachineVersion != 2 {
+			t.Errorf("got %s (%s) on version %d, want FAILED Sharing.NotShared on version 2", r.Status, r.Error, r.StateMachineVersion)
+		}
+		if _, err := f.engine.RollbackStateMachine(meshAdmin, sharing.DefaultStateMachine, 1); err != nil {
+			t.Fatal(err)
+		}
+		if r := f.request(siblingCarl, "marketing", "campaigns"); r.Status != mesh.RequestShared || r.StateMachineVersion != 3 {
+			t.Errorf("after the rollback: got %s on version %d, want SHARED on version 3", r.Status, r.StateMachineVersion)
+		}
+	})
+}

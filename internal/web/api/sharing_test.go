@@ -1,0 +1,129 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/server/servertest"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+)
+
+// sharingUser creates a user with roles in account and returns a client
+// holding an API token of theirs.
+func sharingUser(t *testing.T, srv *servertest.Server, admin *client.Client, account, name string, roles ...string) *client.Client {
+	t.Helper()
+	ctx := context.Background()
+	u, err := admin.CreateUser(ctx, account, client.UserInput{Username: name, Roles: roles})
+	if err != nil {
+		t.Fatalf("create user %s: %v", name, err)
+	}
+	tok, err := admin.IssueToken(ctx, u.User.ID, "test", 0)
+	if err != nil {
+		t.Fatalf("token for %s: %v", name, err)
+	}
+	return client.New(srv.URL, tok.Secret)
+}
+
+// TestSharingAPI walks the request and approval routes over real HTTP.
+func TestSharingAPI(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			srv, admin := servertest.New(t, servertest.Options{Store: kind})
+			ctx := context.Background()
+			for _, a := range []client.AccountInput{{ID: "111122223333", Name: "Sales"}, {ID: "222233334444", Name: "Analytics"}} {
+				if _, err := admin.OnboardAccount(ctx, a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := admin.CreateDatabase(ctx, &client.Database{Name: "sales", Parameters: map[string]string{"data_owner": "111122223333", "pii_flag": "true"}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := admin.CreateTables(ctx, "sales", []client.Table{{Name: "orders", Columns: []client.Column{{Name: "id", Type: "int"}}}}); err != nil {
+				t.Fatal(err)
+			}
+			ann := sharingUser(t, srv, admin, "222233334444", "ann", mesh.RoleMember)
+			sam := sharingUser(t, srv, admin, "111122223333", "sam", mesh.RoleApprover)
+			tom := sharingUser(t, srv, admin, "111122223333", "tom", mesh.RoleApprover)
+
+			_, _, err := ann.CreateRequest(ctx, client.RequestInput{Database: "sales", Table: "orders"})
+			if ce := sharingError(t, err, 400, ""); ce.Field != "justification" {
+				t.Errorf("no justification: got field %q, want justification", ce.Field)
+			}
+			_, _, err = ann.CreateRequest(ctx, client.RequestInput{Database: "sales", Table: "nope", Justification: "x"})
+			sharingError(t, err, 404, "nope")
+			_, _, err = ann.CreateRequest(ctx, client.RequestInput{Database: "sales", TargetAccount: "111122223333", Justification: "x"})
+			sharingError(t, err, 403, "")
+
+			r, created, err := ann.CreateRequest(ctx, client.RequestInput{Database: "sales", Table: "orders", Justification: "the report", Duration: "720h"})
+			if err != nil || !created || r.Status != mesh.RequestPendingApproval {
+				t.Fatalf("create: got %+v, %v, %v; want a new PENDING_APPROVAL request", r, created, err)
+			}
+			again, created, err := ann.CreateRequest(ctx, client.RequestInput{Database: "sales", Table: "orders", Justification: "again"})
+			if err != nil || created || again.ID != r.ID {
+				t.Errorf("again: got %+v, created %v, %v; want request %d back", again, created, err, r.ID)
+			}
+			list, err := sam.Approvals(ctx, "")
+			if err != nil || len(list) != 1 || list[0].Request == nil || list[0].Request.ID != r.ID {
+				t.Fatalf("approvals: got %+v, %v; want request %d", list, err, r.ID)
+			}
+			_, err = ann.Decide(ctx, r.ID, true, "", "")
+			sharingError(t, err, 403, "")
+			got, err := sam.Decide(ctx, r.ID, true, "ok for the report", "cli")
+			if err != nil || got.Status != mesh.RequestShared || got.Decision == nil || got.Decision.Channel != "cli" {
+				t.Fatalf("approve: got %+v, %v; want SHARED decided through cli", got, err)
+			}
+			_, err = tom.Decide(ctx, r.ID, false, "no", "")
+			if ce := sharingError(t, err, 409, ""); !strings.Contains(ce.Message, "sam") {
+				t.Errorf("second decision: got %q, want the recorded decision by sam", ce.Message)
+			}
+			v, err := ann.Request(ctx, r.ID)
+			if err != nil || v.ID != r.ID || v.Status != mesh.RequestShared || len(v.Timeline) == 0 || v.ExpiresAt.IsZero() {
+				t.Fatalf("get: got %+v, %v; want the shared request with a timeline and an expiry", v, err)
+			}
+			for _, ev := range v.Timeline {
+				if strings.Contains(string(ev.Details), `"token"`) {
+					t.Errorf("the requester's timeline shows a task token in %s: %s", ev.Type, ev.Details)
+				}
+			}
+			_, err = ann.CancelRequest(ctx, r.ID)
+			if ce := sharingError(t, err, 409, ""); !strings.Contains(ce.Message, "SHARED") {
+				t.Errorf("cancel a shared request: got %q, want the status named", ce.Message)
+			}
+			mine, err := ann.Requests(ctx, client.RequestsFilter{Mine: true, Status: mesh.RequestShared})
+			if err != nil || len(mine) != 1 {
+				t.Errorf("list mine: got %d, %v; want 1", len(mine), err)
+			}
+			// the default state machine can be read and rolled back; an invalid edit is refused
+			sm, err := admin.StateMachine(ctx, "data-sharing", 0)
+			if err != nil || sm.Version != 1 {
+				t.Fatalf("state machine: got %+v, %v", sm, err)
+			}
+			_, err = admin.UpdateStateMachine(ctx, "data-sharing", "", json.RawMessage(`{"StartAt":"X","States":{}}`))
+			sharingError(t, err, 400, "")
+			if _, err := admin.UpdateStateMachine(ctx, "data-sharing", "", sm.Definition); err != nil {
+				t.Fatal(err)
+			}
+			rb, err := admin.RollbackStateMachine(ctx, "data-sharing", 1)
+			if err != nil || rb.Version != 3 {
+				t.Errorf("rollback: got %+v, %v; want version 3", rb, err)
+			}
+		})
+	}
+}
+
+func sharingError(t *testing.T, err error, status int, mention string) *client.Error {
+	t.Helper()
+	var e *client.Error
+	if !errors.As(err, &e) || e.Status != status {
+		t.Fatalf("got %v, want an API error %d", err, status)
+	}
+	if !strings.Contains(e.Message, mention) {
+		t.Errorf("got %q, want it to name %q", e.Message, mention)
+	}
+	return e
+}
