@@ -27,4 +27,10 @@ type AccountTx interface {
 	// DeleteAccount removes the account with its users, their sessions and
 	// tokens; ENOTFOUND when missing.
 	DeleteAccount(ctx context.Context, id string) error
+
+	// RecordOffboardedAccount remembers that an account was offboarded,
+	// replacing an earlier record of the same id.
+	RecordOffboardedAccount(ctx context.Context, r *mesh.OffboardedAccount) error
+	// FindOffboardedAccount returns the record of an offboarded id, or ENOTFOUND.
+	FindOffboardedAccount(ctx context.Context, id string) (*mesh.OffboardedAccount, error)
 }
