@@ -191,7 +191,12 @@ func TestOffboardProducer(t *testing.T) {
 				t.Errorf("got %+v (%v), want the invitation's withdrawal audited", audit, err)
 			}
 
-			// The id is remembered; onboarding it again is explicit and inherits nothing.
+			// The id is remembered: no product may name it as its owner, and
+			// onboarding it again is explicit and inherits nothing.
+			_, err = m.admin.CreateDatabaseGlue(ctx, []byte(`{"Name": "sales", "Parameters": {"data_owner": "`+salesID+`"}}`))
+			if e := wantHTTPError(t, "a product of the offboarded id", err, http.StatusBadRequest); !strings.Contains(e.Message, "offboarded") {
+				t.Errorf("got %q, want it to say the account was offboarded", e.Message)
+			}
 			_, err = m.admin.OnboardAccount(ctx, client.AccountInput{ID: salesID, Name: "New Sales"})
 			if e := wantHTTPError(t, "onboarding the offboarded id", err, http.StatusConflict); !strings.Contains(e.Message, "reonboard") {
 				t.Errorf("got %q, want it to name reonboard", e.Message)
