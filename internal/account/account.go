@@ -336,6 +336,12 @@ func (s *Service) OffboardAccount(ctx context.Context, id string, opts OffboardO
 	now := s.clock.Now()
 	res := &Offboarding{Affected: []string{}, TransferredTo: opts.TransferTo}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
+		// Lock the account first: a concurrent write naming it as a data
+		// owner (which takes the lock shared) lands before the listing
+		// below, or waits and then finds it offboarded.
+		if err := tx.LockAccount(ctx, id, true); err != nil {
+			return err
+		}
 		a, err := tx.FindAccountByID(ctx, id)
 		if err != nil {
 			return err

@@ -76,11 +76,14 @@ func checkLocation(ctx context.Context, tx store.Tx, field, location, owner, dat
 
 // checkOwner refuses a data_owner naming an offboarded account that was
 // not onboarded again: its products would pass to whoever gets the id next.
+// It holds the owner's account row (shared) until the write commits.
 func checkOwner(ctx context.Context, tx store.Tx, field, owner string) error {
 	if owner == "" {
 		return nil
 	}
-	_, err := tx.FindAccountByID(ctx, owner)
+	// Shared: offboarding the owner waits for this write, or this write
+	// for the offboarding (see account.Service.OffboardAccount).
+	err := tx.LockAccount(ctx, owner, false)
 	if !mesh.IsCode(err, mesh.ENOTFOUND) {
 		return err
 	}

@@ -10,6 +10,24 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
+// LockAccount locks the account's row (FOR UPDATE, or FOR SHARE) until the
+// transaction ends.
+func (tx *Tx) LockAccount(ctx context.Context, id string, forUpdate bool) error {
+	q := `SELECT 1 FROM accounts WHERE id = $1 FOR SHARE`
+	if forUpdate {
+		q = `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`
+	}
+	var one int
+	err := tx.tx.QueryRow(ctx, q, id).Scan(&one)
+	if isNoRows(err) {
+		return mesh.NotFound("account", id)
+	}
+	if err != nil {
+		return fmt.Errorf("lock account %s: %w", id, err)
+	}
+	return nil
+}
+
 // RecordOffboardedAccount remembers an offboarded id, replacing an earlier record.
 func (tx *Tx) RecordOffboardedAccount(ctx context.Context, r *mesh.OffboardedAccount) error {
 	_, err := tx.tx.Exec(ctx, `INSERT INTO offboarded_accounts (id, name, offboarded_at, offboarded_by) VALUES ($1, $2, $3, $4)

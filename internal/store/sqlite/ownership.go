@@ -9,6 +9,20 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
+// LockAccount checks that the account exists: the single writer already
+// orders write transactions.
+func (tx *Tx) LockAccount(ctx context.Context, id string, _ bool) error {
+	var one int
+	err := tx.tx.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE id = ?`, id).Scan(&one)
+	if isNoRows(err) {
+		return mesh.NotFound("account", id)
+	}
+	if err != nil {
+		return fmt.Errorf("lock account %s: %w", id, err)
+	}
+	return nil
+}
+
 // RecordOffboardedAccount remembers an offboarded id, replacing an earlier record.
 func (tx *Tx) RecordOffboardedAccount(ctx context.Context, r *mesh.OffboardedAccount) error {
 	_, err := tx.tx.ExecContext(ctx, `INSERT INTO offboarded_accounts (id, name, offboarded_at, offboarded_by) VALUES (?, ?, ?, ?)

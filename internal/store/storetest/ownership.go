@@ -24,6 +24,20 @@ func testOffboardedAccounts(t *testing.T, open Opener) {
 		}
 		return nil
 	})
+	identityUpdate(t, s, func(tx store.Tx) error {
+		if err := tx.LockAccount(ctx, "111122223333", true); !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("locking a missing account: got %v, want not found", err)
+		}
+		if err := tx.CreateAccount(ctx, identityAccount("111122223333", "Sales", "")); err != nil {
+			return err
+		}
+		for _, forUpdate := range []bool{false, true} {
+			if err := tx.LockAccount(ctx, "111122223333", forUpdate); err != nil {
+				t.Errorf("locking (for update %v): %v", forUpdate, err)
+			}
+		}
+		return tx.DeleteAccount(ctx, "111122223333")
+	})
 	first := &mesh.OffboardedAccount{ID: "111122223333", Name: "Sales", OffboardedAt: identityBase, OffboardedBy: "central/root"}
 	again := &mesh.OffboardedAccount{ID: "111122223333", Name: "Sales 2", OffboardedAt: identityBase.Add(time.Hour), OffboardedBy: "central/ada"}
 	for _, want := range []*mesh.OffboardedAccount{first, again} {
