@@ -40,7 +40,7 @@ func checkLocation(ctx context.Context, tx store.Tx, field, location, owner, dat
 	if key == "" {
 		return "", nil
 	}
-	uses, err := tx.FindLocationOverlaps(ctx, store.LocationFilter{Key: key, ExceptOwner: owner, ExceptDatabase: database, Limit: 1})
+	uses, err := tx.FindLocationOverlaps(ctx, store.LocationFilter{Keys: []string{key}, ExceptOwner: owner, ExceptDatabase: database, Limit: 1})
 	if err != nil || len(uses) == 0 {
 		return "", err
 	}
@@ -105,10 +105,24 @@ func auditNote(detail, note string) string {
 	return detail + "; " + note
 }
 
-// checkTableLocations checks the locations of new tables of database d,
-// each distinct location once, and returns the notes of what a mesh admin
-// allowed.
+// checkTableLocations checks the locations of new tables of database d
+// (see checkLocation) and returns the notes of what a mesh admin allowed. A
+// batch is one query; only when it finds an overlap are the tables checked
+// one by one, to name the first that overlaps.
 func checkTableLocations(ctx context.Context, tx store.Tx, d *mesh.Database, tables []*mesh.Table, opts WriteOptions) (string, error) {
+	keys := make([]string, 0, len(tables))
+	for _, t := range tables {
+		if k := mesh.LocationKey(t.Location); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return "", nil
+	}
+	uses, err := tx.FindLocationOverlaps(ctx, store.LocationFilter{Keys: keys, ExceptOwner: d.DataOwner(), ExceptDatabase: d.Name, Limit: 1})
+	if err != nil || len(uses) == 0 {
+		return "", err
+	}
 	checked := map[string]bool{}
 	var notes []string
 	for i, t := range tables {

@@ -27,6 +27,9 @@ func ownedDatabases(ctx context.Context, tx store.Tx, accountID string) ([]*mesh
 }
 
 func productLine(d *mesh.Database, tables int) string {
+	if tables == 1 {
+		return fmt.Sprintf("database/%s: data product with 1 table", d.Name)
+	}
 	return fmt.Sprintf("database/%s: data product with %d tables", d.Name, tables)
 }
 

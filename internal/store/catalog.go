@@ -97,9 +97,11 @@ type CatalogTx interface {
 	DeleteTable(ctx context.Context, database, name string) error
 
 	// FindLocationOverlaps returns the databases and tables whose location
-	// overlaps the location with key (mesh.LocationKey): equal to it, inside
-	// it, or containing it, leaving out f.ExceptOwner's and f.ExceptDatabase's.
-	// Both are indexed lookups, never a scan of the catalog.
+	// overlaps one of the locations with keys f.Keys (mesh.LocationKey):
+	// equal to it, inside it, or containing it, leaving out f.ExceptOwner's
+	// and f.ExceptDatabase's. One query for all keys, with indexed lookups
+	// (equality for the containing ones, a range for those inside), never a
+	// scan of the catalog.
 	FindLocationOverlaps(ctx context.Context, f LocationFilter) ([]LocationUse, error)
 
 	// SearchCatalog runs a full-text search over database, table and column
@@ -110,8 +112,8 @@ type CatalogTx interface {
 // LocationFilter selects the catalog resources whose storage location
 // overlaps one location.
 type LocationFilter struct {
-	// Key is the location's mesh.LocationKey (not empty).
-	Key string
+	// Keys are the locations' mesh.LocationKey values (empty ones are ignored).
+	Keys []string
 	// ExceptOwner leaves out the resources of databases this account owns
 	// ("" leaves out those without an owner).
 	ExceptOwner string

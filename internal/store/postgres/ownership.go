@@ -56,20 +56,38 @@ func (tx *Tx) FindOffboardedAccount(ctx context.Context, id string) (*mesh.Offbo
 }
 
 // FindLocationOverlaps returns the databases and tables whose location
-// overlaps f.Key: those containing it (or equal) by equality on the indexed
-// location_key of each of its ancestors, those inside it by a range of it.
+// overlaps one of f.Keys: those containing one (or equal) by equality on the
+// indexed location_key with each key's ancestors, those inside one by a
+// range of the index per key.
 func (tx *Tx) FindLocationOverlaps(ctx context.Context, f store.LocationFilter) ([]store.LocationUse, error) {
-	if f.Key == "" {
+	var ancestors, lo, hi []string
+	for _, k := range f.Keys {
+		if k == "" {
+			continue
+		}
+		ancestors = append(ancestors, mesh.LocationAncestors(k)...)
+		lo, hi = append(lo, k), append(hi, mesh.LocationDescendantsEnd(k))
+	}
+	if len(lo) == 0 {
 		return nil, nil
 	}
 	rows, err := tx.tx.Query(ctx, `
 		SELECT d.name, '', d.owner, d.location_uri FROM catalog_databases d
-		WHERE (d.location_key = ANY($1) OR (d.location_key > $2 AND d.location_key < $3)) AND d.owner <> $4 AND d.name <> $5
+		WHERE d.location_key = ANY($1) AND d.owner <> $4 AND d.name <> $5
+		UNION ALL
+		SELECT d.name, '', d.owner, d.location_uri FROM unnest($2::text[], $3::text[]) AS k(lo, hi)
+		JOIN catalog_databases d ON d.location_key > k.lo AND d.location_key < k.hi
+		WHERE d.owner <> $4 AND d.name <> $5
 		UNION ALL
 		SELECT t.database_name, t.name, d.owner, t.location FROM catalog_tables t JOIN catalog_databases d ON d.id = t.database_id
-		WHERE (t.location_key = ANY($1) OR (t.location_key > $2 AND t.location_key < $3)) AND d.owner <> $4 AND d.name <> $5
+		WHERE t.location_key = ANY($1) AND d.owner <> $4 AND d.name <> $5
+		UNION ALL
+		SELECT t.database_name, t.name, d.owner, t.location FROM unnest($2::text[], $3::text[]) AS k(lo, hi)
+		JOIN catalog_tables t ON t.location_key > k.lo AND t.location_key < k.hi
+		JOIN catalog_databases d ON d.id = t.database_id
+		WHERE d.owner <> $4 AND d.name <> $5
 		LIMIT $6`,
-		mesh.LocationAncestors(f.Key), f.Key, mesh.LocationDescendantsEnd(f.Key), f.ExceptOwner, f.ExceptDatabase, store.ListLimit(f.Limit))
+		ancestors, lo, hi, f.ExceptOwner, f.ExceptDatabase, store.ListLimit(f.Limit))
 	if err != nil {
 		return nil, fmt.Errorf("find location overlaps: %w", err)
 	}

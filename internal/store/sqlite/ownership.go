@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -54,33 +53,37 @@ func (tx *Tx) FindOffboardedAccount(ctx context.Context, id string) (*mesh.Offbo
 }
 
 // FindLocationOverlaps returns the databases and tables whose location
-// overlaps f.Key: those containing it (or equal) by equality on the indexed
-// location_key of each of its ancestors, those inside it by a range of it.
+// overlaps one of f.Keys: those containing one (or equal) by equality on the
+// indexed location_key with each key's ancestors, those inside one by a
+// range of the index per key. Keys travel as JSON arrays, so the statement
+// text is the same for any number of them.
 func (tx *Tx) FindLocationOverlaps(ctx context.Context, f store.LocationFilter) ([]store.LocationUse, error) {
-	if f.Key == "" {
+	var ancestors []string
+	var ranges [][2]string
+	for _, k := range f.Keys {
+		if k == "" {
+			continue
+		}
+		ancestors = append(ancestors, mesh.LocationAncestors(k)...)
+		ranges = append(ranges, [2]string{k, mesh.LocationDescendantsEnd(k)})
+	}
+	if len(ranges) == 0 {
 		return nil, nil
 	}
-	anc := mesh.LocationAncestors(f.Key)
-	in := strings.TrimSuffix(strings.Repeat("?, ", len(anc)), ", ")
-	match := func(col string) (string, []any) {
-		args := make([]any, 0, len(anc)+2)
-		for _, a := range anc {
-			args = append(args, a)
-		}
-		args = append(args, f.Key, mesh.LocationDescendantsEnd(f.Key))
-		return "(" + col + " IN (" + in + ") OR (" + col + " > ? AND " + col + " < ?))", args
-	}
-	dm, dargs := match("d.location_key")
-	tm, targs := match("t.location_key")
-	q := `SELECT d.name, '', d.owner, d.location_uri FROM catalog_databases d WHERE ` + dm + ` AND d.owner <> ? AND d.name <> ?
+	anc, rng := marshalJSON(ancestors), marshalJSON(ranges)
+	rows, err := tx.tx.QueryContext(ctx, `
+		SELECT d.name, '', d.owner, d.location_uri FROM catalog_databases d
+		WHERE d.location_key IN (SELECT value FROM json_each(?1)) AND d.owner <> ?3 AND d.name <> ?4
+		UNION ALL
+		SELECT d.name, '', d.owner, d.location_uri FROM json_each(?2) k CROSS JOIN catalog_databases d
+		WHERE d.location_key > k.value->>0 AND d.location_key < k.value->>1 AND d.owner <> ?3 AND d.name <> ?4
 		UNION ALL
 		SELECT t.database_name, t.name, d.owner, t.location FROM catalog_tables t JOIN catalog_databases d ON d.id = t.database_id
-		WHERE ` + tm + ` AND d.owner <> ? AND d.name <> ?
-		LIMIT ?`
-	args := append(dargs, f.ExceptOwner, f.ExceptDatabase)
-	args = append(args, targs...)
-	args = append(args, f.ExceptOwner, f.ExceptDatabase, store.ListLimit(f.Limit))
-	rows, err := tx.tx.QueryContext(ctx, q, args...)
+		WHERE t.location_key IN (SELECT value FROM json_each(?1)) AND d.owner <> ?3 AND d.name <> ?4
+		UNION ALL
+		SELECT t.database_name, t.name, d.owner, t.location FROM json_each(?2) k CROSS JOIN catalog_tables t JOIN catalog_databases d ON d.id = t.database_id
+		WHERE t.location_key > k.value->>0 AND t.location_key < k.value->>1 AND d.owner <> ?3 AND d.name <> ?4
+		LIMIT ?5`, anc, rng, f.ExceptOwner, f.ExceptDatabase, store.ListLimit(f.Limit))
 	if err != nil {
 		return nil, fmt.Errorf("find location overlaps: %w", err)
 	}

@@ -96,10 +96,11 @@ func testLocationOverlaps(t *testing.T, open Opener) {
 		{"except the owner", "s3://sales-data/orders/", store.LocationFilter{ExceptOwner: "111122223333"}, nil},
 		{"except the database", "s3://sales-data/orders/", store.LocationFilter{ExceptDatabase: "sales"}, nil},
 		{"limit", "s3://", store.LocationFilter{Limit: 2}, nil},
+		{"several keys", "s3://hr-data/staff/", store.LocationFilter{Keys: []string{mesh.LocationKey("s3://sales-data-2/x"), ""}}, []string{"hr", "sales2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.f.Key = mesh.LocationKey(tt.loc)
+			tt.f.Keys = append(tt.f.Keys, mesh.LocationKey(tt.loc))
 			identityView(t, s, func(tx store.Tx) error {
 				uses, err := tx.FindLocationOverlaps(ctx, tt.f)
 				if err != nil {
