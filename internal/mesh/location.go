@@ -12,8 +12,9 @@ import (
 // repeated slashes collapse and "." and ".." segments resolve, and the key
 // ends in "/". So s3://Sales-Data and S3A://sales-data//x/../ have the key
 // s3://sales-data/, which is a prefix of the key of every location inside
-// it, and s3://sales-data-2/ is not inside it. An empty location has the
-// empty key (no location, nothing to compare).
+// it, and s3://sales-data-2/ is not inside it. A whole scheme ("s3://") has
+// the key "s3://", a prefix of every location of that scheme. An empty
+// location has the empty key (no location, nothing to compare).
 func LocationKey(loc string) string {
 	loc = strings.TrimSpace(loc)
 	if loc == "" {
@@ -69,8 +70,8 @@ func LocationAncestors(key string) []string {
 }
 
 // LocationDescendantsEnd is the least string greater than every key inside
-// key (key ends in "/"): keys k with key < k < LocationDescendantsEnd(key)
-// are the locations strictly inside it.
+// key (key ends in "/", as every key does): keys k with
+// key < k < LocationDescendantsEnd(key) are the locations strictly inside it.
 func LocationDescendantsEnd(key string) string {
 	return key[:len(key)-1] + "0" // '0' follows '/'
 }
