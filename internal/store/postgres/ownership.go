@@ -71,21 +71,25 @@ func (tx *Tx) FindLocationOverlaps(ctx context.Context, f store.LocationFilter) 
 	if len(lo) == 0 {
 		return nil, nil
 	}
+	// The ranges are LATERAL subqueries ordered by the key, so that the
+	// planner walks the index per key instead of guessing the ranges' size
+	// (unknown for array elements) and scanning the table.
 	rows, err := tx.tx.Query(ctx, `
 		SELECT d.name, '', d.owner, d.location_uri FROM catalog_databases d
 		WHERE d.location_key = ANY($1) AND d.owner <> $4 AND d.name <> $5
 		UNION ALL
-		SELECT d.name, '', d.owner, d.location_uri FROM unnest($2::text[], $3::text[]) AS k(lo, hi)
-		JOIN catalog_databases d ON d.location_key > k.lo AND d.location_key < k.hi
-		WHERE d.owner <> $4 AND d.name <> $5
+		SELECT x.* FROM unnest($2::text[], $3::text[]) AS k(lo, hi) CROSS JOIN LATERAL (
+			SELECT d.name, '', d.owner, d.location_uri FROM catalog_databases d
+			WHERE d.location_key > k.lo AND d.location_key < k.hi AND d.owner <> $4 AND d.name <> $5
+			ORDER BY d.location_key LIMIT $6) x
 		UNION ALL
 		SELECT t.database_name, t.name, d.owner, t.location FROM catalog_tables t JOIN catalog_databases d ON d.id = t.database_id
 		WHERE t.location_key = ANY($1) AND d.owner <> $4 AND d.name <> $5
 		UNION ALL
-		SELECT t.database_name, t.name, d.owner, t.location FROM unnest($2::text[], $3::text[]) AS k(lo, hi)
-		JOIN catalog_tables t ON t.location_key > k.lo AND t.location_key < k.hi
-		JOIN catalog_databases d ON d.id = t.database_id
-		WHERE d.owner <> $4 AND d.name <> $5
+		SELECT x.* FROM unnest($2::text[], $3::text[]) AS k(lo, hi) CROSS JOIN LATERAL (
+			SELECT t.database_name, t.name, d.owner, t.location FROM catalog_tables t JOIN catalog_databases d ON d.id = t.database_id
+			WHERE t.location_key > k.lo AND t.location_key < k.hi AND d.owner <> $4 AND d.name <> $5
+			ORDER BY t.location_key LIMIT $6) x
 		LIMIT $6`,
 		ancestors, lo, hi, f.ExceptOwner, f.ExceptDatabase, store.ListLimit(f.Limit))
 	if err != nil {
