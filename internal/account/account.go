@@ -362,7 +362,7 @@ func (s *Service) OffboardAccount(ctx context.Context, id string, opts OffboardO
 			}
 			found = append(found, deps...)
 		}
-		found = Dedupe(found)
+		found = dedupe(found)
 		if len(found) > 0 && !opts.Force {
 			return &mesh.Error{Code: mesh.ECONFLICT,
 				Message: fmt.Sprintf("account %s still has %d dependents; offboard with force to end them (its products are deleted, or handed to another account with transfer_to)", id, len(found)),
@@ -376,7 +376,7 @@ func (s *Service) OffboardAccount(ctx context.Context, id string, opts OffboardO
 			}
 			res.Affected = append(res.Affected, done...)
 		}
-		res.Affected = Dedupe(res.Affected)
+		res.Affected = dedupe(res.Affected)
 		users, err := countUsers(ctx, tx, id)
 		if err != nil {
 			return err
@@ -404,11 +404,11 @@ func (s *Service) OffboardAccount(ctx context.Context, id string, opts OffboardO
 	return res, nil
 }
 
-// Dedupe lists each "kind/id" (the text before ": ") once, at its first
+// dedupe lists each "kind/id" (the text before ": ") once, at its first
 // place, with its last description: an item two areas report, or that a
 // clean-up reports again as ended or handed over, is one line saying what
 // happened to it.
-func Dedupe(items []string) []string {
+func dedupe(items []string) []string {
 	at := make(map[string]int, len(items))
 	out := make([]string, 0, len(items))
 	for _, it := range items {
