@@ -15,6 +15,8 @@ type AccountInput struct {
 	Name         string `json:"name"`
 	Organization string `json:"organization,omitempty"`
 	Email        string `json:"email,omitempty"`
+	// Reonboard allows an id that was offboarded before.
+	Reonboard bool `json:"reonboard,omitempty"`
 }
 
 // AccountUpdate changes an account; nil fields stay as they are.
@@ -49,9 +51,18 @@ func (o ListOptions) values() url.Values {
 
 // Offboarding is what offboarding an account affected.
 type Offboarding struct {
-	Account      *mesh.Account `json:"account"`
-	Affected     []string      `json:"affected"`
-	UsersRemoved int           `json:"users_removed"`
+	Account       *mesh.Account `json:"account"`
+	Affected      []string      `json:"affected"`
+	TransferredTo string        `json:"transferred_to,omitempty"`
+	UsersRemoved  int           `json:"users_removed"`
+}
+
+// OffboardOptions tune an offboarding: Force ends what still refers to the
+// account; TransferTo hands its products to another account instead of
+// deleting them.
+type OffboardOptions struct {
+	Force      bool
+	TransferTo string
 }
 
 // OnboardAccount creates an account (mesh admins).
@@ -95,11 +106,16 @@ func (c *Client) UpdateAccount(ctx context.Context, id string, upd AccountUpdate
 }
 
 // OffboardAccount removes an account. Without force, an account that still
-// has dependents is refused with a conflict whose Details list them.
-func (c *Client) OffboardAccount(ctx context.Context, id string, force bool) (*Offboarding, error) {
+// has dependents is refused with a conflict whose Details list them; with
+// force they end, and its products are deleted or, with TransferTo, handed
+// to that account.
+func (c *Client) OffboardAccount(ctx context.Context, id string, o OffboardOptions) (*Offboarding, error) {
 	q := url.Values{}
-	if force {
+	if o.Force {
 		q.Set("force", "true")
+	}
+	if o.TransferTo != "" {
+		q.Set("transfer_to", o.TransferTo)
 	}
 	var out Offboarding
 	if err := c.Do(ctx, http.MethodDelete, "/api/v1/accounts/"+PathEscape(id), q, nil, &out); err != nil {

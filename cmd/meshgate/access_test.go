@@ -120,7 +120,7 @@ func TestAccessCommands(t *testing.T) {
 			step(m.admin, 0, []string{"222233334444/alice", "sales.orders(id,total)"}, "grants", "list", "--account", "222233334444")
 
 			// Offboarding the consumer names its grants and needs force.
-			step(m.admin, 1, []string{"still has dependents", "grant 2: 222233334444/alice"}, "account", "offboard", "--id", "222233334444")
+			step(m.admin, 1, []string{"still has", "dependents", "grant/2: 222233334444/alice"}, "account", "offboard", "--id", "222233334444")
 
 			// Revoking the share takes alice's grant with it.
 			step(m.producer, 0, []string{"nothing is left"},

@@ -31,11 +31,12 @@ type AccountOnboardCmd struct {
 	Name         string `required:"" help:"Display name."`
 	Organization string `help:"Organization id (accounts in the central account's organization get shares without invitations)."`
 	Email        string `help:"Contact email."`
+	Reonboard    bool   `help:"Allow an id that was offboarded before; the new account inherits nothing of the old one."`
 }
 
 // Run onboards the account.
 func (c *AccountOnboardCmd) Run(ctx context.Context, g *Globals) error {
-	a, err := g.Client().OnboardAccount(ctx, client.AccountInput{ID: c.ID, Name: c.Name, Organization: c.Organization, Email: c.Email})
+	a, err := g.Client().OnboardAccount(ctx, client.AccountInput{ID: c.ID, Name: c.Name, Organization: c.Organization, Email: c.Email, Reonboard: c.Reonboard})
 	if err != nil {
 		return err
 	}
@@ -44,22 +45,23 @@ func (c *AccountOnboardCmd) Run(ctx context.Context, g *Globals) error {
 
 // AccountOffboardCmd offboards an account.
 type AccountOffboardCmd struct {
-	ID    string `required:"" help:"Account id."`
-	Force bool   `help:"Offboard even though data products, open requests or shares still refer to the account."`
+	ID         string `required:"" help:"Account id."`
+	Force      bool   `help:"Offboard even though data products, grants, shares, invitations or links still refer to the account: they end, and its products are deleted unless --transfer-to is given."`
+	TransferTo string `name:"transfer-to" placeholder:"ID" help:"With --force, hand the account's data products to this onboarded account instead of deleting them."`
 }
 
 // Run offboards the account, or lists what stands in the way.
 func (c *AccountOffboardCmd) Run(ctx context.Context, g *Globals) error {
-	res, err := g.Client().OffboardAccount(ctx, c.ID, c.Force)
+	res, err := g.Client().OffboardAccount(ctx, c.ID, client.OffboardOptions{Force: c.Force, TransferTo: c.TransferTo})
 	var apiErr *client.Error
 	if errors.As(err, &apiErr) && apiErr.Code == mesh.ECONFLICT && !g.JSON() {
 		if d, ok := apiErr.Details.(map[string]any); ok {
-			fmt.Fprintf(g.stderr, "account %s still has dependents:\n", c.ID)
 			deps, _ := d["dependents"].([]any)
+			fmt.Fprintf(g.stderr, "account %s still has %d dependents:\n", c.ID, len(deps))
 			for _, dep := range deps {
 				fmt.Fprintf(g.stderr, "  %v\n", dep)
 			}
-			return fmt.Errorf("not offboarded; run again with --force to offboard it anyway")
+			return fmt.Errorf("not offboarded; run again with --force to end all of it (its data products are deleted, or handed to another account with --transfer-to ID)")
 		}
 	}
 	if err != nil {
@@ -69,8 +71,11 @@ func (c *AccountOffboardCmd) Run(ctx context.Context, g *Globals) error {
 		return g.PrintJSON(res)
 	}
 	fmt.Fprintf(g.stdout, "offboarded account %s (%s); %d users removed\n", res.Account.ID, res.Account.Name, res.UsersRemoved)
+	if res.TransferredTo != "" {
+		fmt.Fprintf(g.stdout, "data products handed to account %s\n", res.TransferredTo)
+	}
 	for _, a := range res.Affected {
-		fmt.Fprintf(g.stdout, "  affected: %s\n", a)
+		fmt.Fprintf(g.stdout, "  %s\n", a)
 	}
 	return nil
 }

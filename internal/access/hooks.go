@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -58,80 +57,6 @@ func (s *Service) OnCatalogDelete(ctx context.Context, tx store.Tx, database, ta
 	}
 	s.settleAfter(ctx, tx)
 	return nil
-}
-
-// OnAccountDelete revokes every grant an offboarded account and its users
-// hold, and so ends its shares, and returns what it removed; the account
-// service calls it inside its offboarding transaction.
-func (s *Service) OnAccountDelete(ctx context.Context, tx store.Tx, accountID string) ([]string, error) {
-	c := newChanges()
-	if err := c.bump(ctx, tx); err != nil {
-		return nil, err
-	}
-	gs, err := tx.FindGrants(ctx, store.GrantFilter{AccountID: accountID})
-	if err != nil {
-		return nil, err
-	}
-	var removed []string
-	for _, g := range gs {
-		g, err := tx.FindGrantByID(ctx, g.ID)
-		if mesh.IsCode(err, mesh.ENOTFOUND) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		removed = append(removed, fmt.Sprintf("grant/%d: %s %s on %s", g.ID, g.Principal, g.Permissions, g.Resource))
-		if err := s.deleteGrant(ctx, tx, c, g, "account "+accountID+" was offboarded"); err != nil {
-			return nil, err
-		}
-	}
-	if err := c.bump(ctx, tx); err != nil {
-		return nil, err
-	}
-	for id := range c.removed {
-		s.index.Remove(id)
-	}
-	for _, l := range c.unlinked {
-		s.index.RemoveLink(l)
-	}
-	s.settleAfter(ctx, tx)
-	return removed, nil
-}
-
-// Dependents lists what offboarding an account would affect in access: the
-// grants it and its users hold, its shares and invitations, and the shares
-// of the databases it owns with other accounts.
-func (s *Service) Dependents(ctx context.Context, tx store.Tx, accountID string) ([]string, error) {
-	var out []string
-	gs, err := tx.FindGrants(ctx, store.GrantFilter{AccountID: accountID})
-	if err != nil {
-		return nil, err
-	}
-	for _, g := range gs {
-		out = append(out, fmt.Sprintf("grant %d: %s %s on %s (%s)", g.ID, g.Principal, g.Permissions, g.Resource, g.Status))
-	}
-	shares, err := tx.FindShares(ctx, store.ShareFilter{})
-	if err != nil {
-		return nil, err
-	}
-	owners, err := s.catalog.Owners(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	for _, sh := range shares {
-		target := sh.Database
-		if sh.Table != "" {
-			target += "." + sh.Table
-		}
-		switch {
-		case sh.AccountID == accountID:
-			out = append(out, fmt.Sprintf("share %d of %s with this account (%s)", sh.ID, target, sh.Status))
-		case owners[sh.Database] == accountID:
-			out = append(out, fmt.Sprintf("share %d of %s with account %s (%s)", sh.ID, target, sh.AccountID, sh.Status))
-		}
-	}
-	return out, nil
 }
 
 // settleAfter follows a hook that changed the index inside the caller's

@@ -685,7 +685,7 @@ func TestDeletionsHoldAgainstRefreshes(t *testing.T) {
 			return f.svc.OnCatalogDelete(producerAdmin, tx, "sales", "orders")
 		}},
 		{"account delete", func(f *fixture, tx store.Tx) error {
-			_, err := f.svc.OnAccountDelete(meshAdmin, tx, sibling)
+			_, err := f.svc.Offboard(meshAdmin, tx, sibling, "")
 			return err
 		}},
 	} {
@@ -818,35 +818,6 @@ func TestRefreshSeesAnotherReplica(t *testing.T) {
 		}
 		if got, want := other.svc.Index().Len(), f.svc.Index().Len(); got != want || got != 2 {
 			t.Errorf("got %d grants in the other replica's index, want %d", got, want)
-		}
-	})
-}
-
-func TestDependents(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s store.Store) {
-		f := newFixture(t, s)
-		f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
-		var deps []string
-		s.View(context.Background(), func(tx store.Tx) (err error) {
-			deps, err = f.svc.Dependents(context.Background(), tx, producer)
-			return err
-		})
-		if len(deps) != 1 || !strings.Contains(deps[0], "with account "+sibling) {
-			t.Errorf("got %q, want the share of sales.orders with %s", deps, sibling)
-		}
-		var removed []string
-		err := s.Update(meshAdmin, func(tx store.Tx) (err error) {
-			removed, err = f.svc.OnAccountDelete(meshAdmin, tx, sibling)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(removed) != 1 {
-			t.Errorf("got %q removed, want the one grant", removed)
-		}
-		if f.allowed(sibling, mesh.PermSelect, orders()) {
-			t.Error("after offboarding: got allowed, want denied")
 		}
 	})
 }

@@ -4,14 +4,19 @@
 //
 // Offboarding must not make anything disappear silently: other areas
 // register DependentsFunc values that list what still refers to an account
-// (data products, open requests, active shares), and offboarding an account
-// with dependents needs force.
+// (data products, grants, shares, invitations, resource links), and
+// offboarding an account with dependents needs force. A forced offboarding
+// ends all of it in one transaction through the areas' CleanupFuncs: the
+// account's products are deleted, or handed to another account named by
+// OffboardOptions.TransferTo. An offboarded id is remembered; onboarding it
+// again must be asked for (OnboardOptions.Reonboard) and inherits nothing.
 package account
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -19,9 +24,17 @@ import (
 )
 
 // DependentsFunc lists what in an area still refers to an account, one
-// readable line each ("database/sales", "share/42 to 222233334444"). It runs
-// inside the offboarding transaction.
+// line each in the form "kind/id: description" ("database/sales: data
+// product, 2 tables", "share/42: sales.orders with account 222233334444
+// (pending)"). It runs inside the offboarding transaction. An item listed by
+// more than one area is reported once (by its "kind/id").
 type DependentsFunc func(ctx context.Context, tx store.Tx, accountID string) ([]string, error)
+
+// CleanupFunc ends what in an area refers to an account being offboarded,
+// inside the offboarding transaction, auditing each item, and returns what
+// it ended in the form of DependentsFunc. transferTo, when not empty, is the
+// account that takes over the offboarded account's products.
+type CleanupFunc func(ctx context.Context, tx store.Tx, accountID, transferTo string) ([]string, error)
 
 // Central describes the central account as the server is configured.
 type Central struct {
@@ -38,7 +51,7 @@ type Service struct {
 
 	mu         sync.RWMutex
 	dependents []DependentsFunc
-	cleanups   []DependentsFunc
+	cleanups   []CleanupFunc
 	offboarded []func(accountID string)
 }
 
@@ -60,9 +73,9 @@ func (s *Service) RegisterDependents(fn DependentsFunc) {
 
 // RegisterCleanup adds an area's clean-up for offboarding: it runs in every
 // offboarding transaction that goes ahead (forced, or without dependents),
-// before the account is deleted, and returns what it removed or changed,
-// which the audit log records.
-func (s *Service) RegisterCleanup(fn DependentsFunc) {
+// in the order registered, before the account is deleted, and returns what
+// it removed or changed, which the audit log records.
+func (s *Service) RegisterCleanup(fn CleanupFunc) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cleanups = append(s.cleanups, fn)
@@ -124,9 +137,24 @@ func Validate(a *mesh.Account) error {
 	return mesh.ValidateEmail("email", a.Email)
 }
 
-// CreateAccount onboards an account. Only mesh admins onboard.
-// Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ECONFLICT (the id exists).
+// OnboardOptions tune an onboarding.
+type OnboardOptions struct {
+	// Reonboard allows an id that was offboarded before. The new account
+	// inherits nothing: offboarding ended or handed over everything the old
+	// one had.
+	Reonboard bool
+}
+
+// CreateAccount onboards an account with the default options; see Onboard.
 func (s *Service) CreateAccount(ctx context.Context, a *mesh.Account) error {
+	return s.Onboard(ctx, a, OnboardOptions{})
+}
+
+// Onboard onboards an account. Only mesh admins onboard. An id that was
+// offboarded is refused unless opts.Reonboard is set.
+// Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ECONFLICT (the id exists, or
+// was offboarded and Reonboard is not set; Details: the offboarding record).
+func (s *Service) Onboard(ctx context.Context, a *mesh.Account, opts OnboardOptions) error {
 	if err := requireMeshAdmin(ctx, "onboard accounts"); err != nil {
 		return err
 	}
@@ -136,10 +164,23 @@ func (s *Service) CreateAccount(ctx context.Context, a *mesh.Account) error {
 	now := s.clock.Now()
 	a.CreatedAt, a.UpdatedAt = now, now
 	return s.store.Update(ctx, func(tx store.Tx) error {
+		detail := "name=" + a.Name + " organization=" + a.Organization
+		old, err := tx.FindOffboardedAccount(ctx, a.ID)
+		switch {
+		case mesh.IsCode(err, mesh.ENOTFOUND):
+		case err != nil:
+			return err
+		case !opts.Reonboard:
+			return &mesh.Error{Code: mesh.ECONFLICT, Details: old,
+				Message: fmt.Sprintf("account id %s was offboarded on %s (it was %s); onboarding it again needs reonboard=true (--reonboard), and the new account starts with nothing of the old one's",
+					a.ID, old.OffboardedAt.Format("2006-01-02 15:04 MST"), old.Name)}
+		default:
+			detail += fmt.Sprintf(" reonboard=true (offboarded %s by %s)", old.OffboardedAt.Format("2006-01-02T15:04:05Z"), old.OffboardedBy)
+		}
 		if err := tx.CreateAccount(ctx, a); err != nil {
 			return err
 		}
-		return store.Audit(ctx, tx, now, "account.onboard", "account/"+a.ID, "name="+a.Name+" organization="+a.Organization)
+		return store.Audit(ctx, tx, now, "account.onboard", "account/"+a.ID, detail)
 	})
 }
 
@@ -239,10 +280,23 @@ func (s *Service) UpdateAccount(ctx context.Context, id string, upd Update) (*me
 // Offboarding is what offboarding an account affected.
 type Offboarding struct {
 	Account *mesh.Account `json:"account"`
-	// Affected lists the dependents that existed and what clean-ups removed.
+	// Affected lists, once each, what referred to the account and what the
+	// clean-ups ended, deleted or handed over ("kind/id: description").
 	Affected []string `json:"affected"`
+	// TransferredTo is the account that took over the products, if any.
+	TransferredTo string `json:"transferred_to,omitempty"`
 	// UsersRemoved counts the account's users, deleted with it.
 	UsersRemoved int `json:"users_removed"`
+}
+
+// OffboardOptions tune an offboarding.
+type OffboardOptions struct {
+	// Force offboards an account that still has dependents, ending them.
+	Force bool
+	// TransferTo names an onboarded account that takes over the offboarded
+	// account's products (data_owner rewritten, audited). Empty, the
+	// default, deletes them with the account.
+	TransferTo string
 }
 
 // DependentsDetails are the Details of the ECONFLICT an offboarding without
@@ -254,47 +308,78 @@ type DependentsDetails struct {
 
 // OffboardAccount removes an account with its users, sessions and tokens.
 // If anything still refers to it (see RegisterDependents), it refuses with
-// ECONFLICT listing those dependents, unless force is set; a forced
-// offboarding runs the registered clean-ups and records everything affected
-// in the audit log. Only mesh admins offboard, and never the central account.
-// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, ECONFLICT, EINVALID.
-func (s *Service) OffboardAccount(ctx context.Context, id string, force bool) (*Offboarding, error) {
+// ECONFLICT listing each dependent once, unless opts.Force is set. A
+// forced offboarding runs the registered clean-ups in the same transaction:
+// every grant, share, pending invitation and resource link that stems from
+// the account's products or was received by it ends, and its products are
+// deleted, or handed to opts.TransferTo; each item is audited, and the
+// offboarding's own audit record lists them all. The id is remembered (see
+// Onboard). Only mesh admins offboard, and never the central account.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, ECONFLICT, EINVALID (the
+// central account; transfer_to naming the account itself, or no onboarded account).
+func (s *Service) OffboardAccount(ctx context.Context, id string, opts OffboardOptions) (*Offboarding, error) {
 	if err := requireMeshAdmin(ctx, "offboard accounts"); err != nil {
 		return nil, err
 	}
+	actor := mesh.ActorFromContext(ctx)
 	if id == s.central.ID {
 		return nil, mesh.Invalid("id", "the central account %s cannot be offboarded", id)
+	}
+	if opts.TransferTo != "" {
+		if err := mesh.ValidateAccountID("transfer_to", opts.TransferTo); err != nil {
+			return nil, err
+		}
+		if opts.TransferTo == id {
+			return nil, mesh.Invalid("transfer_to", "names the account being offboarded; name another onboarded account")
+		}
 	}
 	s.mu.RLock()
 	dependents, cleanups, offboarded := s.dependents, s.cleanups, s.offboarded
 	s.mu.RUnlock()
 	now := s.clock.Now()
-	res := &Offboarding{Affected: []string{}}
+	res := &Offboarding{Affected: []string{}, TransferredTo: opts.TransferTo}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
+		// Lock the account first: a concurrent write naming it as a data
+		// owner (which takes the lock shared) lands before the listing
+		// below, or waits and then finds it offboarded.
+		if err := tx.LockAccount(ctx, id, true); err != nil {
+			return err
+		}
 		a, err := tx.FindAccountByID(ctx, id)
 		if err != nil {
 			return err
 		}
 		res.Account = a
+		if opts.TransferTo != "" {
+			if _, err := tx.FindAccountByID(ctx, opts.TransferTo); mesh.IsCode(err, mesh.ENOTFOUND) {
+				return mesh.Invalid("transfer_to", "account %s is not onboarded", opts.TransferTo)
+			} else if err != nil {
+				return err
+			}
+		}
+		var found []string
 		for _, fn := range dependents {
 			deps, err := fn(ctx, tx, id)
 			if err != nil {
 				return fmt.Errorf("list dependents of account %s: %w", id, err)
 			}
-			res.Affected = append(res.Affected, deps...)
+			found = append(found, deps...)
 		}
-		if len(res.Affected) > 0 && !force {
+		found = dedupe(found)
+		if len(found) > 0 && !opts.Force {
 			return &mesh.Error{Code: mesh.ECONFLICT,
-				Message: fmt.Sprintf("account %s still has %d dependents; offboard with force to remove it anyway", id, len(res.Affected)),
-				Details: DependentsDetails{Account: id, Dependents: res.Affected}}
+				Message: fmt.Sprintf("account %s still has %d dependents; offboard with force to end them (its products are deleted, or handed to another account with transfer_to)", id, len(found)),
+				Details: DependentsDetails{Account: id, Dependents: found}}
 		}
+		res.Affected = append(res.Affected, found...)
 		for _, fn := range cleanups {
-			done, err := fn(ctx, tx, id)
+			done, err := fn(ctx, tx, id, opts.TransferTo)
 			if err != nil {
 				return fmt.Errorf("clean up account %s: %w", id, err)
 			}
 			res.Affected = append(res.Affected, done...)
 		}
+		res.Affected = dedupe(res.Affected)
 		users, err := countUsers(ctx, tx, id)
 		if err != nil {
 			return err
@@ -303,7 +388,14 @@ func (s *Service) OffboardAccount(ctx context.Context, id string, force bool) (*
 		if err := tx.DeleteAccount(ctx, id); err != nil {
 			return err
 		}
-		detail, _ := json.Marshal(map[string]any{"force": force, "affected": res.Affected, "users_removed": users})
+		var by mesh.Principal
+		if actor != nil {
+			by = mesh.Principal(actor.Principal())
+		}
+		if err := tx.RecordOffboardedAccount(ctx, &mesh.OffboardedAccount{ID: id, Name: a.Name, OffboardedAt: now, OffboardedBy: by}); err != nil {
+			return err
+		}
+		detail, _ := json.Marshal(map[string]any{"force": opts.Force, "transfer_to": opts.TransferTo, "affected": res.Affected, "users_removed": users})
 		return store.Audit(ctx, tx, now, "account.offboard", "account/"+id, string(detail))
 	})
 	if err != nil {
@@ -313,6 +405,25 @@ func (s *Service) OffboardAccount(ctx context.Context, id string, force bool) (*
 		fn(id)
 	}
 	return res, nil
+}
+
+// dedupe lists each "kind/id" (the text before ": ") once, at its first
+// place, with its last description: an item two areas report, or that a
+// clean-up reports again as ended or handed over, is one line saying what
+// happened to it.
+func dedupe(items []string) []string {
+	at := make(map[string]int, len(items))
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		key, _, _ := strings.Cut(it, ": ")
+		if i, ok := at[key]; ok {
+			out[i] = it
+			continue
+		}
+		at[key] = len(out)
+		out = append(out, it)
+	}
+	return out
 }
 
 func countUsers(ctx context.Context, tx store.Tx, accountID string) (int, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,20 +150,24 @@ func TestOffboard(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
 		svc, _ := newService(t, s, "")
-		// Two areas report dependents; one cleans up on force.
-		products := map[string][]string{"111122223333": {"database/sales", "database/orders"}}
+		// Two areas report dependents, one item twice; one cleans up on force.
+		products := map[string][]string{"111122223333": {"database/sales: product", "database/orders: product"}}
 		svc.RegisterDependents(func(ctx context.Context, tx store.Tx, id string) ([]string, error) { return products[id], nil })
 		svc.RegisterDependents(func(ctx context.Context, tx store.Tx, id string) ([]string, error) {
 			if id == "111122223333" {
-				return []string{"share/7 to 222233334444"}, nil
+				return []string{"share/7: sales with 222233334444", "database/sales: product"}, nil
 			}
 			return nil, nil
 		})
-		var cleaned, notified []string
+		var cleaned, notified, transfers []string
 		svc.OnOffboard(func(id string) { notified = append(notified, id) })
-		svc.RegisterCleanup(func(ctx context.Context, tx store.Tx, id string) ([]string, error) {
+		svc.RegisterCleanup(func(ctx context.Context, tx store.Tx, id, transferTo string) ([]string, error) {
 			cleaned = append(cleaned, id)
-			return []string{"revoked share/7"}, nil
+			transfers = append(transfers, transferTo)
+			if id == "111122223333" {
+				return []string{"share/7: sales with 222233334444: ended"}, nil
+			}
+			return nil, nil
 		})
 		for _, a := range []*mesh.Account{salesAccount(), {ID: "222233334444", Name: "Marketing"}} {
 			if err := svc.CreateAccount(meshAdmin, a); err != nil {
@@ -176,27 +181,37 @@ func TestOffboard(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		_, err = svc.OffboardAccount(salesAdmin, "111122223333", true)
-		if !mesh.IsCode(err, mesh.EFORBIDDEN) {
-			t.Errorf("account admin: got %v, want forbidden", err)
-		}
-		_, err = svc.OffboardAccount(meshAdmin, "central", true)
-		if !mesh.IsCode(err, mesh.EINVALID) {
-			t.Errorf("central: got %v, want invalid", err)
-		}
-		_, err = svc.OffboardAccount(meshAdmin, "999999999999", true)
-		if !mesh.IsCode(err, mesh.ENOTFOUND) {
-			t.Errorf("unknown: got %v, want not found", err)
+		force := account.OffboardOptions{Force: true}
+		for _, c := range []struct {
+			name  string
+			ctx   context.Context
+			id    string
+			opts  account.OffboardOptions
+			code  string
+			field string
+		}{
+			{"account admin", salesAdmin, "111122223333", force, mesh.EFORBIDDEN, ""},
+			{"central", meshAdmin, "central", force, mesh.EINVALID, "id"},
+			{"unknown", meshAdmin, "999999999999", force, mesh.ENOTFOUND, ""},
+			{"transfer to itself", meshAdmin, "111122223333", account.OffboardOptions{Force: true, TransferTo: "111122223333"}, mesh.EINVALID, "transfer_to"},
+			{"transfer to nobody", meshAdmin, "111122223333", account.OffboardOptions{Force: true, TransferTo: "999999999999"}, mesh.EINVALID, "transfer_to"},
+			{"transfer to a bad id", meshAdmin, "111122223333", account.OffboardOptions{Force: true, TransferTo: "No!"}, mesh.EINVALID, "transfer_to"},
+		} {
+			_, err := svc.OffboardAccount(c.ctx, c.id, c.opts)
+			var me *mesh.Error
+			if !mesh.IsCode(err, c.code) || (c.field != "" && (!errors.As(err, &me) || me.Field != c.field)) {
+				t.Errorf("%s: got %v, want %s naming %q", c.name, err, c.code, c.field)
+			}
 		}
 
-		// Without force: refused, listing the dependents, nothing changed.
-		_, err = svc.OffboardAccount(meshAdmin, "111122223333", false)
+		// Without force: refused, listing the dependents once each, nothing changed.
+		_, err = svc.OffboardAccount(meshAdmin, "111122223333", account.OffboardOptions{})
 		var me *mesh.Error
 		if !errors.As(err, &me) || me.Code != mesh.ECONFLICT {
 			t.Fatalf("got %v, want conflict", err)
 		}
 		d, ok := me.Details.(account.DependentsDetails)
-		want := []string{"database/sales", "database/orders", "share/7 to 222233334444"}
+		want := []string{"database/sales: product", "database/orders: product", "share/7: sales with 222233334444"}
 		if !ok || d.Account != "111122223333" || !slices.Equal(d.Dependents, want) {
 			t.Fatalf("got details %+v, want %v", me.Details, want)
 		}
@@ -205,17 +220,19 @@ func TestOffboard(t *testing.T) {
 		}
 
 		// Without dependents: no force needed; clean-ups run in every offboarding.
-		if _, err := svc.OffboardAccount(meshAdmin, "222233334444", false); err != nil {
+		if _, err := svc.OffboardAccount(meshAdmin, "222233334444", account.OffboardOptions{}); err != nil {
 			t.Errorf("account without dependents: got %v, want offboarded", err)
 		}
 
 		// With force: clean-ups run, the account and its users go, the audit log says what.
-		res, err := svc.OffboardAccount(meshAdmin, "111122223333", true)
+		res, err := svc.OffboardAccount(meshAdmin, "111122223333", account.OffboardOptions{Force: true, TransferTo: "central"})
 		if err != nil {
 			t.Fatalf("forced: %v", err)
 		}
-		if !slices.Equal(res.Affected, append(want, "revoked share/7")) || res.UsersRemoved != 1 || !slices.Equal(cleaned, []string{"222233334444", "111122223333"}) {
-			t.Errorf("got %+v (cleaned %v), want every dependent, the clean-up and 1 user", res, cleaned)
+		want[2] = "share/7: sales with 222233334444: ended"
+		if !slices.Equal(res.Affected, want) || res.UsersRemoved != 1 || res.TransferredTo != "central" ||
+			!slices.Equal(cleaned, []string{"222233334444", "111122223333"}) || !slices.Equal(transfers, []string{"", "central"}) {
+			t.Errorf("got %+v (cleaned %v, transfers %v), want every dependent once, what the clean-up did, and 1 user", res, cleaned, transfers)
 		}
 		if _, err := svc.FindAccountByID(meshAdmin, "111122223333"); !mesh.IsCode(err, mesh.ENOTFOUND) {
 			t.Errorf("offboarded account: got %v, want not found", err)
@@ -239,8 +256,27 @@ func TestOffboard(t *testing.T) {
 			Affected     []string `json:"affected"`
 			UsersRemoved int      `json:"users_removed"`
 		}
-		if err := json.Unmarshal([]byte(entry.Detail), &detail); err != nil || !detail.Force || len(detail.Affected) != 4 || detail.UsersRemoved != 1 {
-			t.Errorf("got detail %q (%v), want force, 4 affected and 1 user", entry.Detail, err)
+		if err := json.Unmarshal([]byte(entry.Detail), &detail); err != nil || !detail.Force || len(detail.Affected) != 3 || detail.UsersRemoved != 1 {
+			t.Errorf("got detail %q (%v), want force, 3 affected and 1 user", entry.Detail, err)
 		}
+
+		// The id is remembered: onboarding it again needs reonboard.
+		err = svc.CreateAccount(meshAdmin, salesAccount())
+		if !errors.As(err, &me) || me.Code != mesh.ECONFLICT || !strings.Contains(me.Message, "reonboard") {
+			t.Fatalf("onboarding an offboarded id: got %v, want a conflict naming reonboard", err)
+		}
+		if rec, ok := me.Details.(*mesh.OffboardedAccount); !ok || rec.Name != "Sales" || rec.OffboardedBy != "central/root" {
+			t.Errorf("got details %+v, want the offboarding record", me.Details)
+		}
+		if err := svc.Onboard(meshAdmin, salesAccount(), account.OnboardOptions{Reonboard: true}); err != nil {
+			t.Fatalf("reonboard: %v", err)
+		}
+		s.View(ctx, func(tx store.Tx) error {
+			es, err := tx.FindAuditEntries(ctx, store.AuditFilter{Action: "account.onboard", Resource: "account/111122223333"})
+			if err != nil || len(es) != 2 || !strings.Contains(es[0].Detail, "reonboard=true") {
+				t.Errorf("got %+v (%v), want the second onboarding audited as a reonboarding", es, err)
+			}
+			return nil
+		})
 	})
 }

@@ -15,6 +15,8 @@ type DatabaseUpdate struct {
 	Description *string
 	LocationURI *string
 	Parameters  map[string]string
+	// AllowLocationOverlap: see WriteOptions.
+	AllowLocationOverlap bool
 }
 
 // FindDatabase returns the database named name.
@@ -48,9 +50,11 @@ func (s *Service) FindDatabases(ctx context.Context, f DatabaseFilter) ([]*mesh.
 
 // CreateDatabase creates d (its times and version are set), running the
 // owner hooks in the same transaction. A producer account's admins may
-// create databases only with their account as data_owner.
-// Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID naming the field, ECONFLICT if the name is taken.
-func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database) (*mesh.Database, error) {
+// create databases only with their account as data_owner. Its location may not overlap another owner's (see
+// checkLocation), and its data_owner may not be an offboarded account.
+// Errors: EUNAUTHORIZED, EFORBIDDEN (also naming the owner of an overlapping
+// location), EINVALID naming the field, ECONFLICT if the name is taken.
+func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database, opts ...WriteOptions) (*mesh.Database, error) {
 	if err := validateDatabase("", d); err != nil {
 		return nil, err
 	}
@@ -59,13 +63,20 @@ func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database) (*mesh.D
 	}
 	d = cloneDatabase(d)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
+		if err := checkOwner(ctx, tx, "parameters."+mesh.ParamDataOwner, d.DataOwner()); err != nil {
+			return err
+		}
+		note, err := checkLocation(ctx, tx, "location_uri", d.LocationURI, d.DataOwner(), d.Name, writeOptions(opts))
+		if err != nil {
+			return err
+		}
 		if err := tx.CreateDatabase(ctx, d); err != nil {
 			return err
 		}
 		if err := s.ownerChanged(ctx, tx, d.Name, "", d.DataOwner()); err != nil {
 			return err
 		}
-		return store.Audit(ctx, tx, s.clock.Now(), "catalog.create-database", "database/"+d.Name, ownerDetail(d.Parameters))
+		return store.Audit(ctx, tx, s.clock.Now(), "catalog.create-database", "database/"+d.Name, auditNote(ownerDetail(d.Parameters), note))
 	})
 	if err != nil {
 		return nil, err
@@ -112,6 +123,16 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 			if err := authorizeEdit(actor, d.DataOwner()); err != nil {
 				return err
 			}
+			if err := checkOwner(ctx, tx, "parameters."+mesh.ParamDataOwner, d.DataOwner()); err != nil {
+				return err
+			}
+		}
+		var note string
+		if d.DataOwner() != cur.DataOwner() || mesh.LocationKey(d.LocationURI) != mesh.LocationKey(cur.LocationURI) || upd.AllowLocationOverlap {
+			if note, err = checkLocation(ctx, tx, "location_uri", d.LocationURI, d.DataOwner(), d.Name,
+				WriteOptions{AllowLocationOverlap: upd.AllowLocationOverlap}); err != nil {
+				return err
+			}
 		}
 		// The owner hooks go first: they take the access lock, which a
 		// delete takes before the database's row too.
@@ -123,7 +144,7 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 		}
 		out = d
 		return store.Audit(ctx, tx, s.clock.Now(), "catalog.update-database", "database/"+name,
-			fmt.Sprintf("version %d; %s", d.Version, ownerDetail(d.Parameters)))
+			auditNote(fmt.Sprintf("version %d; %s", d.Version, ownerDetail(d.Parameters)), note))
 	})
 	if err != nil {
 		return nil, err

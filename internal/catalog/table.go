@@ -21,6 +21,8 @@ type TableUpdate struct {
 	Parameters    map[string]string
 	Columns       []mesh.Column
 	PartitionKeys []mesh.Column
+	// AllowLocationOverlap: see WriteOptions.
+	AllowLocationOverlap bool
 }
 
 // FindTable returns the table database.name.
@@ -66,11 +68,13 @@ func (s *Service) FindTables(ctx context.Context, f TableFilter) ([]*mesh.Table,
 	})
 }
 
-// CreateTable creates t in its database (t.DatabaseName).
-// Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID naming the field, ENOTFOUND
-// (no such database), ECONFLICT (the name is taken).
-func (s *Service) CreateTable(ctx context.Context, t *mesh.Table) (*mesh.Table, error) {
-	ts, err := s.CreateTables(ctx, t.DatabaseName, []*mesh.Table{t})
+// CreateTable creates t in its database (t.DatabaseName). Its location may
+// not overlap another owner's (see checkLocation).
+// Errors: EUNAUTHORIZED, EFORBIDDEN (also naming the owner of an overlapping
+// location), EINVALID naming the field, ENOTFOUND (no such database),
+// ECONFLICT (the name is taken).
+func (s *Service) CreateTable(ctx context.Context, t *mesh.Table, opts ...WriteOptions) (*mesh.Table, error) {
+	ts, err := s.CreateTables(ctx, t.DatabaseName, []*mesh.Table{t}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +85,7 @@ func (s *Service) CreateTable(ctx context.Context, t *mesh.Table) (*mesh.Table, 
 // all of them or, on any error, none. Field paths in errors start with
 // "tables[i]." when there is more than one table.
 // Errors: as CreateTable; EINVALID when more than MaxBatch tables are given.
-func (s *Service) CreateTables(ctx context.Context, database string, tables []*mesh.Table) ([]*mesh.Table, error) {
+func (s *Service) CreateTables(ctx context.Context, database string, tables []*mesh.Table, opts ...WriteOptions) ([]*mesh.Table, error) {
 	actor := mesh.ActorFromContext(ctx)
 	if err := authorizeRead(actor); err != nil {
 		return nil, err
@@ -116,17 +120,22 @@ func (s *Service) CreateTables(ctx context.Context, database string, tables []*m
 		out[i].DatabaseName = database
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := editableDatabase(ctx, tx, actor, database); err != nil {
+		d, err := editableDatabase(ctx, tx, actor, database)
+		if err != nil {
+			return err
+		}
+		notes, err := checkTableLocations(ctx, tx, d, out, writeOptions(opts))
+		if err != nil {
 			return err
 		}
 		if err := tx.CreateTables(ctx, database, out); err != nil {
 			return err
 		}
 		if len(out) == 1 {
-			return store.Audit(ctx, tx, s.clock.Now(), "catalog.create-table", "table/"+database+"/"+out[0].Name, piiDetail(out[0]))
+			return store.Audit(ctx, tx, s.clock.Now(), "catalog.create-table", "table/"+database+"/"+out[0].Name, auditNote(piiDetail(out[0]), notes))
 		}
 		// One call, one audit entry: the batch, naming its tables.
-		return store.Audit(ctx, tx, s.clock.Now(), "catalog.create-tables", "database/"+database, batchDetail(out))
+		return store.Audit(ctx, tx, s.clock.Now(), "catalog.create-tables", "database/"+database, auditNote(batchDetail(out), notes))
 	})
 	if err != nil {
 		return nil, err
@@ -150,7 +159,8 @@ func (s *Service) UpdateTable(ctx context.Context, database, name string, upd Ta
 	}
 	var out *mesh.Table
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := editableDatabase(ctx, tx, actor, database); err != nil {
+		d, err := editableDatabase(ctx, tx, actor, database)
+		if err != nil {
 			return err
 		}
 		cur, err := tx.FindTable(ctx, database, name)
@@ -161,12 +171,19 @@ func (s *Service) UpdateTable(ctx context.Context, database, name string, upd Ta
 		if err := validateTable("", t); err != nil {
 			return err
 		}
+		var note string
+		if mesh.LocationKey(t.Location) != mesh.LocationKey(cur.Location) || upd.AllowLocationOverlap {
+			if note, err = checkLocation(ctx, tx, "location", t.Location, d.DataOwner(), database,
+				WriteOptions{AllowLocationOverlap: upd.AllowLocationOverlap}); err != nil {
+				return err
+			}
+		}
 		if err := tx.UpdateTable(ctx, t, expectedVersion); err != nil {
 			return err
 		}
 		out = t
 		return store.Audit(ctx, tx, s.clock.Now(), "catalog.update-table", "table/"+database+"/"+name,
-			fmt.Sprintf("version %d; %s", t.Version, piiDetail(t)))
+			auditNote(fmt.Sprintf("version %d; %s", t.Version, piiDetail(t)), note))
 	})
 	if err != nil {
 		return nil, err

@@ -63,3 +63,13 @@ func ValidateEmail(field, email string) error {
 	}
 	return nil
 }
+
+// OffboardedAccount remembers an offboarded account's id, so that the id is
+// not given to a new account by accident (it would look like the old one in
+// audit records, other systems' policies and people's memory).
+type OffboardedAccount struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	OffboardedAt time.Time `json:"offboarded_at"`
+	OffboardedBy Principal `json:"offboarded_by"`
+}

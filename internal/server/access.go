@@ -18,8 +18,13 @@ func (s *Server) newAccess(ctx context.Context) error {
 	}, s.Catalog, accessAccounts{})
 	s.Catalog.OnDelete(s.Access.OnCatalogDelete)
 	s.Catalog.OnOwnerChange(s.Access.OnOwnerChange)
-	s.Accounts.RegisterDependents(s.Access.Dependents)
-	s.Accounts.RegisterCleanup(s.Access.OnAccountDelete)
+	// Offboarding lists the account's products, then what access holds of
+	// it; it ends the grants, shares, invitations and links first, then
+	// deletes or hands over the products.
+	s.Accounts.RegisterDependents(s.Catalog.OffboardDependents)
+	s.Accounts.RegisterDependents(s.Access.OffboardDependents)
+	s.Accounts.RegisterCleanup(s.Access.Offboard)
+	s.Accounts.RegisterCleanup(s.Catalog.Offboard)
 	s.background = append(s.background, s.Access)
 	return s.Access.Load(ctx)
 }

@@ -27,4 +27,17 @@ type AccountTx interface {
 	// DeleteAccount removes the account with its users, their sessions and
 	// tokens; ENOTFOUND when missing.
 	DeleteAccount(ctx context.Context, id string) error
+
+	// LockAccount locks the account's row until the transaction ends
+	// (exclusively with forUpdate, else shared), so that an offboarding and
+	// a write naming the account as a data owner happen one after the
+	// other, never interleaved; ENOTFOUND when missing. (SQLite's single
+	// writer orders them anyway.)
+	LockAccount(ctx context.Context, id string, forUpdate bool) error
+
+	// RecordOffboardedAccount remembers that an account was offboarded,
+	// replacing an earlier record of the same id.
+	RecordOffboardedAccount(ctx context.Context, r *mesh.OffboardedAccount) error
+	// FindOffboardedAccount returns the record of an offboarded id, or ENOTFOUND.
+	FindOffboardedAccount(ctx context.Context, id string) (*mesh.OffboardedAccount, error)
 }

@@ -96,9 +96,40 @@ type CatalogTx interface {
 	// DeleteTable removes the table, or returns ENOTFOUND.
 	DeleteTable(ctx context.Context, database, name string) error
 
+	// FindLocationOverlaps returns the databases and tables whose location
+	// overlaps one of the locations with keys f.Keys (mesh.LocationKey):
+	// equal to it, inside it, or containing it, leaving out f.ExceptOwner's
+	// and f.ExceptDatabase's. One query for all keys, with indexed lookups
+	// (equality for the containing ones, a range for those inside), never a
+	// scan of the catalog.
+	FindLocationOverlaps(ctx context.Context, f LocationFilter) ([]LocationUse, error)
+
 	// SearchCatalog runs a full-text search over database, table and column
 	// names, descriptions, comments and parameter values, best hits first.
 	SearchCatalog(ctx context.Context, q SearchQuery) ([]SearchHit, error)
+}
+
+// LocationFilter selects the catalog resources whose storage location
+// overlaps one location.
+type LocationFilter struct {
+	// Keys are the locations' mesh.LocationKey values (empty ones are ignored).
+	Keys []string
+	// ExceptOwner leaves out the resources of databases this account owns
+	// ("" leaves out those without an owner).
+	ExceptOwner string
+	// ExceptDatabase leaves out a database and its tables.
+	ExceptDatabase string
+	// Limit bounds the result (default 100).
+	Limit int
+}
+
+// LocationUse is a database (Table empty) or table whose storage location
+// overlaps another, with its database's owner.
+type LocationUse struct {
+	Database string
+	Table    string
+	Owner    string
+	Location string
 }
 
 // VersionConflict is the ECONFLICT error of an update made from a stale

@@ -117,10 +117,11 @@ func (tx *Tx) CreateDatabase(ctx context.Context, d *mesh.Database) error {
 	now := tx.stamp()
 	args := append([]any{d.Name, d.Description, d.LocationURI, jsonArg(d.Parameters), d.DataOwner(), d.PII(), now},
 		docArgs(store.DatabaseDoc(d))...)
+	args = append(args, mesh.LocationKey(d.LocationURI))
 	var id int64
 	err := tx.tx.QueryRow(ctx, `INSERT INTO catalog_databases
-		(name, description, location_uri, parameters, owner, pii, created_at, updated_at, version, search)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1, `+searchVector("$8", "$9", "$10", "$11")+`)
+		(name, description, location_uri, parameters, owner, pii, created_at, updated_at, version, search, location_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1, `+searchVector("$8", "$9", "$10", "$11")+`, $12)
 		ON CONFLICT (name) DO NOTHING RETURNING id`, args...).Scan(&id)
 	if isNoRows(err) {
 		return mesh.Errorf(mesh.ECONFLICT, "database %q exists already", d.Name)
@@ -138,8 +139,10 @@ func (tx *Tx) UpdateDatabase(ctx context.Context, d *mesh.Database, expectedVers
 	now := tx.stamp()
 	args := append([]any{d.Name, expectedVersion, d.Description, d.LocationURI, jsonArg(d.Parameters), d.DataOwner(), d.PII(), now},
 		docArgs(store.DatabaseDoc(d))...)
+	args = append(args, mesh.LocationKey(d.LocationURI))
 	err := tx.tx.QueryRow(ctx, `UPDATE catalog_databases SET description = $3, location_uri = $4, parameters = $5,
-		owner = $6, pii = $7, updated_at = $8, version = version + 1, search = `+searchVector("$9", "$10", "$11", "$12")+`
+		owner = $6, pii = $7, updated_at = $8, version = version + 1, search = `+searchVector("$9", "$10", "$11", "$12")+`,
+		location_key = $13
 		WHERE name = $1 AND version = $2 RETURNING created_at, version`, args...).Scan(&d.CreatedAt, &d.Version)
 	if isNoRows(err) {
 		cur, _, ferr := tx.findDatabase(ctx, d.Name)
@@ -277,10 +280,11 @@ func (tx *Tx) CreateTable(ctx context.Context, t *mesh.Table) error {
 	now := tx.stamp()
 	args := append([]any{t.DatabaseName, t.Name, now}, tableArgs(t)...)
 	args = append(args, docArgs(store.TableDoc(t))...)
+	args = append(args, mesh.LocationKey(t.Location))
 	tag, err := tx.tx.Exec(ctx, `INSERT INTO catalog_tables
 		(database_id, database_name, name, created_at, updated_at, version,
-		 description, table_type, location, format, parameters, columns, partition_keys, has_pii, search)
-		SELECT d.id, $1, $2, $3, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, `+searchVector("$12", "$13", "$14", "$15")+`
+		 description, table_type, location, format, parameters, columns, partition_keys, has_pii, search, location_key)
+		SELECT d.id, $1, $2, $3, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, `+searchVector("$12", "$13", "$14", "$15")+`, $16
 		FROM catalog_databases d WHERE d.name = $1
 		ON CONFLICT (database_name, name) DO NOTHING`, args...)
 	if err != nil {
@@ -313,9 +317,10 @@ func (tx *Tx) UpdateTable(ctx context.Context, t *mesh.Table, expectedVersion in
 	now := tx.stamp()
 	args := append([]any{t.DatabaseName, t.Name, expectedVersion, now}, tableArgs(t)...)
 	args = append(args, docArgs(store.TableDoc(t))...)
+	args = append(args, mesh.LocationKey(t.Location))
 	err := tx.tx.QueryRow(ctx, `UPDATE catalog_tables SET updated_at = $4, version = version + 1,
 		description = $5, table_type = $6, location = $7, format = $8, parameters = $9, columns = $10,
-		partition_keys = $11, has_pii = $12, search = `+searchVector("$13", "$14", "$15", "$16")+`
+		partition_keys = $11, has_pii = $12, search = `+searchVector("$13", "$14", "$15", "$16")+`, location_key = $17
 		WHERE database_name = $1 AND name = $2 AND version = $3 RETURNING created_at, version`, args...).Scan(&t.CreatedAt, &t.Version)
 	if isNoRows(err) {
 		var cur int64

@@ -115,9 +115,9 @@ func (tx *Tx) FindDatabases(ctx context.Context, f store.DatabaseFilter) ([]*mes
 func (tx *Tx) CreateDatabase(ctx context.Context, d *mesh.Database) error {
 	now := tx.now()
 	res, err := tx.tx.ExecContext(ctx, `INSERT INTO catalog_databases
-		(name, description, location_uri, parameters, owner, pii, created_at, updated_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (name) DO NOTHING`,
-		d.Name, d.Description, d.LocationURI, marshalJSON(d.Parameters), d.DataOwner(), boolInt(d.PII()),
+		(name, description, location_uri, location_key, parameters, owner, pii, created_at, updated_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (name) DO NOTHING`,
+		d.Name, d.Description, d.LocationURI, mesh.LocationKey(d.LocationURI), marshalJSON(d.Parameters), d.DataOwner(), boolInt(d.PII()),
 		formatTime(now), formatTime(now))
 	if err != nil {
 		return fmt.Errorf("create database %s: %w", d.Name, err)
@@ -162,9 +162,9 @@ func (tx *Tx) UpdateDatabase(ctx context.Context, d *mesh.Database, expectedVers
 		return store.VersionConflict("database", d.Name, cur.Version, expectedVersion)
 	}
 	now := tx.now()
-	_, err = tx.tx.ExecContext(ctx, `UPDATE catalog_databases SET description = ?, location_uri = ?, parameters = ?,
+	_, err = tx.tx.ExecContext(ctx, `UPDATE catalog_databases SET description = ?, location_uri = ?, location_key = ?, parameters = ?,
 		owner = ?, pii = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
-		d.Description, d.LocationURI, marshalJSON(d.Parameters), d.DataOwner(), boolInt(d.PII()), formatTime(now), id)
+		d.Description, d.LocationURI, mesh.LocationKey(d.LocationURI), marshalJSON(d.Parameters), d.DataOwner(), boolInt(d.PII()), formatTime(now), id)
 	if err != nil {
 		return fmt.Errorf("update database %s: %w", d.Name, err)
 	}
@@ -331,16 +331,16 @@ func (tx *Tx) CreateTables(ctx context.Context, database string, tables []*mesh.
 	stamp := formatTime(now)
 	var q strings.Builder
 	q.WriteString(`INSERT INTO catalog_tables
-		(database_id, database_name, name, description, table_type, location, format, parameters, columns, partition_keys,
+		(database_id, database_name, name, description, table_type, location, location_key, format, parameters, columns, partition_keys,
 		 has_pii, created_at, updated_at, version) VALUES `)
-	args := make([]any, 0, 13*len(tables))
+	args := make([]any, 0, 14*len(tables))
 	for i, t := range tables {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)")
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)")
 		format, params, cols, parts := tableJSON(t)
-		args = append(args, dbID, database, t.Name, t.Description, t.TableType, t.Location, format, params, cols, parts,
+		args = append(args, dbID, database, t.Name, t.Description, t.TableType, t.Location, mesh.LocationKey(t.Location), format, params, cols, parts,
 			boolInt(t.HasPII()), stamp, stamp)
 	}
 	q.WriteString(" ON CONFLICT (database_name, name) DO NOTHING RETURNING id, name")
@@ -402,9 +402,9 @@ func (tx *Tx) UpdateTable(ctx context.Context, t *mesh.Table, expectedVersion in
 	}
 	now := tx.now()
 	format, params, cols, parts := tableJSON(t)
-	_, err = tx.tx.ExecContext(ctx, `UPDATE catalog_tables SET description = ?, table_type = ?, location = ?, format = ?,
+	_, err = tx.tx.ExecContext(ctx, `UPDATE catalog_tables SET description = ?, table_type = ?, location = ?, location_key = ?, format = ?,
 		parameters = ?, columns = ?, partition_keys = ?, has_pii = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
-		t.Description, t.TableType, t.Location, format, params, cols, parts, boolInt(t.HasPII()), formatTime(now), id)
+		t.Description, t.TableType, t.Location, mesh.LocationKey(t.Location), format, params, cols, parts, boolInt(t.HasPII()), formatTime(now), id)
 	if err != nil {
 		return fmt.Errorf("update table %s.%s: %w", t.DatabaseName, t.Name, err)
 	}

@@ -92,6 +92,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.writer.Close()
 		return nil, err
 	}
+	if err := db.fillLocationKeys(ctx); err != nil {
+		db.writer.Close()
+		return nil, err
+	}
 	if db.reader, err = openPool(path, opts, "deferred", opts.Readers); err != nil {
 		db.writer.Close()
 		return nil, err

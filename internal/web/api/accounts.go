@@ -67,6 +67,9 @@ type AccountInput struct {
 	Name         string `json:"name"`
 	Organization string `json:"organization,omitempty"`
 	Email        string `json:"email,omitempty"`
+	// Reonboard allows an id that was offboarded before; the new account
+	// inherits nothing of the old one.
+	Reonboard bool `json:"reonboard,omitempty"`
 }
 
 func (d *Deps) onboardAccount(w http.ResponseWriter, r *http.Request) error {
@@ -75,7 +78,7 @@ func (d *Deps) onboardAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := &mesh.Account{ID: in.ID, Name: in.Name, Organization: in.Organization, Email: in.Email}
-	if err := d.Accounts.CreateAccount(r.Context(), a); err != nil {
+	if err := d.Accounts.Onboard(r.Context(), a, account.OnboardOptions{Reonboard: in.Reonboard}); err != nil {
 		return err
 	}
 	web.WriteJSON(w, http.StatusCreated, a)
@@ -130,7 +133,8 @@ func (d *Deps) offboardAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := d.Accounts.OffboardAccount(r.Context(), id, force)
+	opts := account.OffboardOptions{Force: force, TransferTo: r.URL.Query().Get("transfer_to")}
+	res, err := d.Accounts.OffboardAccount(r.Context(), id, opts)
 	if err != nil {
 		return err
 	}

@@ -70,9 +70,9 @@ func TestAccounts(t *testing.T) {
 				t.Fatalf("got %+v (%v), want the new name and the email kept", upd, err)
 			}
 
-			_, err = admin.OffboardAccount(ctx, "central", true)
+			_, err = admin.OffboardAccount(ctx, "central", client.OffboardOptions{Force: true})
 			wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, "id")
-			off, err := admin.OffboardAccount(ctx, "111122223333", false)
+			off, err := admin.OffboardAccount(ctx, "111122223333", client.OffboardOptions{})
 			if err != nil || off.Account.ID != "111122223333" {
 				t.Fatalf("got %+v (%v), want the account offboarded", off, err)
 			}

@@ -49,6 +49,14 @@ type catalogHandlers struct {
 	catalogID string
 }
 
+// catalogWriteOptions reads a write's query options:
+// allow_location_overlap=true, which only mesh admins may set (the catalog
+// service decides), lets a location overlap another owner's.
+func catalogWriteOptions(r *http.Request) (catalog.WriteOptions, error) {
+	allow, err := identBool(r, "allow_location_overlap")
+	return catalog.WriteOptions{AllowLocationOverlap: allow}, err
+}
+
 // glueShape reports whether the request asks for Glue's shapes.
 func glueShape(r *http.Request) (bool, error) {
 	switch s := r.URL.Query().Get("shape"); s {
@@ -260,7 +268,11 @@ func (h *catalogHandlers) createDatabase(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	created, err := h.svc.CreateDatabase(r.Context(), d)
+	opts, err := catalogWriteOptions(r)
+	if err != nil {
+		return err
+	}
+	created, err := h.svc.CreateDatabase(r.Context(), d, opts)
 	if err != nil {
 		return renameForGlue(glue, err, "database_input.", "")
 	}
@@ -321,6 +333,11 @@ func (h *catalogHandlers) updateDatabase(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
+	opts, err := catalogWriteOptions(r)
+	if err != nil {
+		return err
+	}
+	upd.AllowLocationOverlap = opts.AllowLocationOverlap
 	d, err := h.svc.UpdateDatabase(r.Context(), name, upd, version)
 	if err != nil {
 		return renameForGlue(glue, err, "database_input.", "")

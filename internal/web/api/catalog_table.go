@@ -123,7 +123,11 @@ func (h *catalogHandlers) createTable(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	created, err := h.svc.CreateTable(r.Context(), t)
+	opts, err := catalogWriteOptions(r)
+	if err != nil {
+		return err
+	}
+	created, err := h.svc.CreateTable(r.Context(), t, opts)
 	if err != nil {
 		return renameForGlue(glue, err, "table_input.", "")
 	}
@@ -177,7 +181,11 @@ func (h *catalogHandlers) createTables(w http.ResponseWriter, r *http.Request) e
 			tables = append(tables, in.Tables[i].table(database))
 		}
 	}
-	created, err := h.svc.CreateTables(r.Context(), database, tables)
+	opts, err := catalogWriteOptions(r)
+	if err != nil {
+		return err
+	}
+	created, err := h.svc.CreateTables(r.Context(), database, tables, opts)
 	if err != nil {
 		prefix := "" // the service names a lone table's fields without tables[0].
 		if len(tables) == 1 {
@@ -249,6 +257,11 @@ func (h *catalogHandlers) updateTable(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
+	opts, err := catalogWriteOptions(r)
+	if err != nil {
+		return err
+	}
+	upd.AllowLocationOverlap = opts.AllowLocationOverlap
 	t, err := h.svc.UpdateTable(r.Context(), database, name, upd, version)
 	if err != nil {
 		return renameForGlue(glue, err, "table_input.", "")

@@ -167,7 +167,7 @@ func TestDecisionsFollowAcknowledgedChanges(t *testing.T) {
 			}
 			step("revoked", alice, false)
 
-			if _, err := m.admin.OffboardAccount(ctx, meshConsumer, true); err != nil {
+			if _, err := m.admin.OffboardAccount(ctx, meshConsumer, client.OffboardOptions{Force: true}); err != nil {
 				t.Fatal(err)
 			}
 			step("offboarded", meshConsumer, false)

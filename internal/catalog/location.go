@@ -1,0 +1,147 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// WriteOptions tune a creation or an update of a database or table.
+type WriteOptions struct {
+	// AllowLocationOverlap lets a mesh admin give a resource a storage
+	// location equal to, inside or containing the location of another
+	// owner's database or table (audited). Anyone else setting it is refused.
+	AllowLocationOverlap bool
+}
+
+func writeOptions(opts []WriteOptions) WriteOptions {
+	if len(opts) == 0 {
+		return WriteOptions{}
+	}
+	return opts[0]
+}
+
+// checkLocation keeps storage locations from being shadowed: engines that
+// map data by location would take a consumer's database at
+// s3://sales-data/, or a table inside it, for Sales' data (and its owner
+// for the data's owner). A location equal to, inside or containing the
+// location of a database or table of another owner (other than owner, the
+// data_owner of the database concerned) is refused with EFORBIDDEN naming
+// that owner, unless a mesh admin allows it; then it returns what it
+// allowed, for the audit record. database is left out of the comparison
+// (its own tables are the same owner's, whichever that becomes).
+// Locations compare by mesh.LocationKey, on path-segment boundaries, with
+// indexed lookups (store.CatalogTx.FindLocationOverlaps).
+func checkLocation(ctx context.Context, tx store.Tx, field, location, owner, database string, opts WriteOptions) (string, error) {
+	key := mesh.LocationKey(location)
+	if key == "" {
+		return "", nil
+	}
+	uses, err := tx.FindLocationOverlaps(ctx, store.LocationFilter{Keys: []string{key}, ExceptOwner: owner, ExceptDatabase: database, Limit: 1})
+	if err != nil || len(uses) == 0 {
+		return "", err
+	}
+	u := uses[0]
+	what := "database " + u.Database
+	if u.Table != "" {
+		what = "table " + u.Database + "." + u.Table
+	}
+	other := mesh.LocationKey(u.Location)
+	relation := "contains"
+	switch {
+	case other == key:
+		relation = "is"
+	case strings.HasPrefix(key, other):
+		relation = "is inside"
+	}
+	whose := "account " + u.Owner
+	if u.Owner == "" {
+		whose = "no account (the mesh admins')"
+	}
+	if opts.AllowLocationOverlap {
+		if a := mesh.ActorFromContext(ctx); a == nil || !a.IsMeshAdmin() {
+			return "", &mesh.Error{Code: mesh.EFORBIDDEN, Field: "allow_location_overlap",
+				Message: "only mesh admins may allow a location that overlaps another owner's"}
+		}
+		return fmt.Sprintf("location %s %s the location of %s, owned by %s: allowed by a mesh admin", location, relation, what, whose), nil
+	}
+	return "", &mesh.Error{Code: mesh.EFORBIDDEN, Field: field,
+		Message: fmt.Sprintf("location %s %s the location of %s (%s), owned by %s; a location may not overlap another owner's data (a mesh admin may allow it with allow_location_overlap=true)",
+			location, relation, what, u.Location, whose),
+		Details: map[string]string{"owner": u.Owner, "database": u.Database, "table": u.Table, "location": u.Location}}
+}
+
+// checkOwner refuses a data_owner naming an offboarded account that was
+// not onboarded again: its products would pass to whoever gets the id next.
+// It holds the owner's account row (shared) until the write commits.
+func checkOwner(ctx context.Context, tx store.Tx, field, owner string) error {
+	if owner == "" {
+		return nil
+	}
+	// Shared: offboarding the owner waits for this write, or this write
+	// for the offboarding (see account.Service.OffboardAccount).
+	err := tx.LockAccount(ctx, owner, false)
+	if !mesh.IsCode(err, mesh.ENOTFOUND) {
+		return err
+	}
+	rec, err := tx.FindOffboardedAccount(ctx, owner)
+	if mesh.IsCode(err, mesh.ENOTFOUND) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return mesh.Invalid(field, "account %s was offboarded on %s; name an onboarded account", owner, rec.OffboardedAt.Format("2006-01-02"))
+}
+
+// auditNote appends a note to an audit detail.
+func auditNote(detail, note string) string {
+	if note == "" {
+		return detail
+	}
+	return detail + "; " + note
+}
+
+// checkTableLocations checks the locations of new tables of database d
+// (see checkLocation) and returns the notes of what a mesh admin allowed. A
+// batch is one query; only when it finds an overlap are the tables checked
+// one by one, to name the first that overlaps.
+func checkTableLocations(ctx context.Context, tx store.Tx, d *mesh.Database, tables []*mesh.Table, opts WriteOptions) (string, error) {
+	keys := make([]string, 0, len(tables))
+	for _, t := range tables {
+		if k := mesh.LocationKey(t.Location); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return "", nil
+	}
+	uses, err := tx.FindLocationOverlaps(ctx, store.LocationFilter{Keys: keys, ExceptOwner: d.DataOwner(), ExceptDatabase: d.Name, Limit: 1})
+	if err != nil || len(uses) == 0 {
+		return "", err
+	}
+	checked := map[string]bool{}
+	var notes []string
+	for i, t := range tables {
+		key := mesh.LocationKey(t.Location)
+		if key == "" || checked[key] {
+			continue
+		}
+		checked[key] = true
+		field := "location"
+		if len(tables) > 1 {
+			field = fmt.Sprintf("tables[%d].location", i)
+		}
+		note, err := checkLocation(ctx, tx, field, t.Location, d.DataOwner(), d.Name, opts)
+		if err != nil {
+			return "", err
+		}
+		if note != "" {
+			notes = append(notes, t.Name+": "+note)
+		}
+	}
+	return strings.Join(notes, "; "), nil
+}

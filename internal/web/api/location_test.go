@@ -1,0 +1,114 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+)
+
+// TestLocationShadowing: a database or table may not take a storage
+// location equal to, inside or containing another owner's (engines that
+// map data by location would take it for that owner's data); a sibling
+// prefix is another location; a mesh admin may allow an overlap, audited.
+func TestLocationShadowing(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			m := newOwnershipMesh(t, kind) // Sales: sales at s3://sales-data/, sales.orders at s3://sales-data/orders/
+			post := func(c *client.Client, path string, q url.Values, body string) error {
+				return c.Do(ctx, http.MethodPost, path, q, json.RawMessage(body), nil)
+			}
+			mktDB := func(name, loc string) string {
+				return `{"name": "` + name + `", "location_uri": "` + loc + `", "parameters": {"data_owner": "` + marketingID + `"}}`
+			}
+			allow := url.Values{"allow_location_overlap": {"true"}}
+			steps := []struct {
+				name   string
+				do     func() error
+				status int // 0 for success
+			}{
+				{"database at the same location", func() error { return post(m.mkt, "/api/v1/catalog/databases", nil, mktDB("m1", "s3://sales-data/")) }, 403},
+				{"database at the same location without the slash", func() error {
+					return post(m.mkt, "/api/v1/catalog/databases", nil, mktDB("m1", "s3://sales-data"))
+				}, 403},
+				{"database at another case of the bucket and scheme", func() error {
+					return post(m.mkt, "/api/v1/catalog/databases", nil, mktDB("m1", "S3A://Sales-Data/"))
+				}, 403},
+				{"database inside a table's location", func() error {
+					return post(m.mkt, "/api/v1/catalog/databases", nil, mktDB("m1", "s3://sales-data/orders/2026/"))
+				}, 403},
+				{"database containing the locations", func() error { return post(m.mkt, "/api/v1/catalog/databases", nil, mktDB("m1", "s3://")) }, 403},
+				{"database at a sibling prefix", func() error {
+					return post(m.mkt, "/api/v1/catalog/databases", nil, mktDB("mkt2", "s3://sales-data-2/"))
+				}, 0},
+				{"database of its own", func() error {
+					return post(m.mkt, "/api/v1/catalog/databases", nil, mktDB("mkt", "s3://marketing-data/"))
+				}, 0},
+				{"table inside another owner's table", func() error {
+					return post(m.mkt, "/api/v1/catalog/databases/mkt/tables", nil, `{"name": "t1", "location": "s3://sales-data/orders/x/"}`)
+				}, 403},
+				{"table equal to another owner's database", func() error {
+					return post(m.mkt, "/api/v1/catalog/databases/mkt/tables", nil, `{"name": "t1", "location": "s3://sales-data"}`)
+				}, 403},
+				{"table in a batch", func() error {
+					return post(m.mkt, "/api/v1/catalog/databases/mkt/tables:batch", nil,
+						`{"tables": [{"name": "ok", "location": "s3://marketing-data/ok/"}, {"name": "t1", "location": "s3://sales-data/orders/"}]}`)
+				}, 403},
+				{"table at a sibling prefix of a table", func() error {
+					return post(m.mkt, "/api/v1/catalog/databases/mkt/tables", nil, `{"name": "t2", "location": "s3://sales-data/orders-eu/"}`)
+				}, 403}, // still inside the sales database's s3://sales-data/
+				{"table of its own", func() error {
+					return post(m.mkt, "/api/v1/catalog/databases/mkt/tables", nil, `{"name": "t3", "location": "s3://marketing-data/t3/"}`)
+				}, 0},
+				{"moving a database onto another owner's", func() error {
+					return m.mkt.Do(ctx, http.MethodPatch, "/api/v1/catalog/databases/mkt", nil, json.RawMessage(`{"location_uri": "s3://sales-data/", "version": 1}`), nil)
+				}, 403},
+				{"moving a table onto another owner's", func() error {
+					return m.mkt.Do(ctx, http.MethodPatch, "/api/v1/catalog/databases/mkt/tables/t3", nil, json.RawMessage(`{"location": "s3://sales-data/t3/", "version": 1}`), nil)
+				}, 403},
+				{"an account admin allowing it", func() error {
+					return post(m.mkt, "/api/v1/catalog/databases", allow, mktDB("m1", "s3://sales-data/"))
+				}, 403},
+				{"a mesh admin without allowing it", func() error {
+					return post(m.admin, "/api/v1/catalog/databases", nil, mktDB("m1", "s3://sales-data/orders/"))
+				}, 403},
+				{"a mesh admin allowing it", func() error {
+					return post(m.admin, "/api/v1/catalog/databases", allow, mktDB("m1", "s3://sales-data/orders/"))
+				}, 0},
+				{"the owner inside its own location", func() error {
+					return post(m.sales, "/api/v1/catalog/databases", nil, `{"name": "archive", "location_uri": "s3://sales-data/archive/", "parameters": {"data_owner": "`+salesID+`"}}`)
+				}, 0},
+			}
+			for _, s := range steps {
+				err := s.do()
+				if s.status == 0 {
+					if err != nil {
+						t.Errorf("%s: got %v, want success", s.name, err)
+					}
+					continue
+				}
+				e, ok := err.(*client.Error)
+				if !ok || e.Status != s.status {
+					t.Errorf("%s: got %v, want status %d", s.name, err, s.status)
+					continue
+				}
+				if s.status == 403 && !strings.Contains(e.Message, salesID) && !strings.Contains(e.Message, "mesh admins") {
+					t.Errorf("%s: got %q, want it to name the owner %s", s.name, e.Message, salesID)
+				}
+			}
+			audit, err := m.admin.ListAudit(ctx, client.AuditFilter{Action: "catalog.create-database", Resource: "database/m1"}, client.ListOptions{})
+			if err != nil || len(audit.Entries) != 1 || !strings.Contains(audit.Entries[0].Detail, "allowed by a mesh admin") {
+				t.Errorf("got %+v (%v), want the allowed overlap audited", audit, err)
+			}
+			if d := m.allowed(t, marketingID, "ALTER", client.Resource{Database: "sales"}); d.Allowed {
+				t.Errorf("got %+v, want Marketing no owner of sales", d)
+			}
+		})
+	}
+}
