@@ -98,6 +98,9 @@ func TestSMTPDownThenUp(t *testing.T) {
 		f.sendAll(t)
 		pending := f.deliveries(t, store.DeliveryPending)
 		if len(pending) != 4 {
+			for _, d := range f.deliveries(t, "") {
+				t.Logf("%+v", d)
+			}
 			t.Fatalf("got %d pending, want 4", len(pending))
 		}
 		for _, d := range pending {

@@ -32,6 +32,8 @@ type Receiver struct {
 	Secret atomic.Value
 	// OnConfirm, when set, runs for a confirmation request before it is answered.
 	OnConfirm func(b webhook.Body)
+	// Now is the receiver's clock for the timestamp check (default time.Now).
+	Now func() time.Time
 	// Discard keeps only a count (for benchmarks).
 	Discard   bool
 	OnReceive func(id string)
@@ -60,7 +62,11 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		got := &Request{Header: req.Header.Clone(), Raw: raw}
 		json.Unmarshal(raw, &got.Body)
 		if s, _ := r.Secret.Load().(string); s != "" {
-			got.Verified = webhook.Verify(s, req.Header, raw, time.Now(), 5*time.Minute) == nil
+			now := time.Now()
+			if r.Now != nil {
+				now = r.Now()
+			}
+			got.Verified = webhook.Verify(s, req.Header, raw, now, 5*time.Minute) == nil
 		}
 		if got.Body.Type == webhook.TypeConfirmation && r.OnConfirm != nil {
 			r.OnConfirm(got.Body)

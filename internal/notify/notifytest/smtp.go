@@ -41,6 +41,7 @@ type SMTPServer struct {
 
 	mu       sync.Mutex
 	srv      *smtp.Server
+	ln       net.Listener
 	received []*Mail
 	notify   chan struct{}
 	// Refuse, while positive, answers that many DATA commands with a
@@ -73,7 +74,7 @@ func (s *SMTPServer) serve(ln net.Listener) {
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	s.mu.Lock()
-	s.srv = srv
+	s.srv, s.ln = srv, ln
 	s.mu.Unlock()
 	go srv.Serve(ln)
 }
@@ -81,10 +82,13 @@ func (s *SMTPServer) serve(ln net.Listener) {
 // Stop closes the server: connections are refused until Start.
 func (s *SMTPServer) Stop() {
 	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
+	srv, ln := s.srv, s.ln
+	s.srv, s.ln = nil, nil
 	s.mu.Unlock()
 	if srv != nil {
+		// the listener first: Serve may not have taken it yet, and then
+		// the server's Close would not know it
+		ln.Close()
 		srv.Close()
 	}
 }
