@@ -40,6 +40,20 @@ type Service struct {
 	dependents []DependentsFunc
 	cleanups   []DependentsFunc
 	offboarded []func(accountID string)
+	onboarded  []OnboardFunc
+}
+
+// OnboardFunc runs inside the transaction that onboards an account, so
+// what an area keeps per account (a notification topic) exists exactly when
+// the account does.
+type OnboardFunc func(ctx context.Context, tx store.Tx, a *mesh.Account) error
+
+// OnOnboard adds fn to what runs in every onboarding transaction, after the
+// account is created.
+func (s *Service) OnOnboard(fn OnboardFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onboarded = append(s.onboarded, fn)
 }
 
 // NewService returns the accounts service for the configured central account.
@@ -91,6 +105,14 @@ func (s *Service) EnsureCentral(ctx context.Context) error {
 			if err := tx.CreateAccount(ctx, a); err != nil {
 				return fmt.Errorf("create the central account: %w", err)
 			}
+			s.mu.RLock()
+			onboarded := s.onboarded
+			s.mu.RUnlock()
+			for _, fn := range onboarded {
+				if err := fn(ctx, tx, a); err != nil {
+					return fmt.Errorf("onboard the central account: %w", err)
+				}
+			}
 			return store.Audit(ctx, tx, now, "account.onboard", "account/"+a.ID, "central account")
 		}
 		if err != nil {
@@ -132,9 +154,17 @@ func (s *Service) CreateAccount(ctx context.Context, a *mesh.Account) error {
 	}
 	now := s.clock.Now()
 	a.CreatedAt, a.UpdatedAt = now, now
+	s.mu.RLock()
+	onboarded := s.onboarded
+	s.mu.RUnlock()
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAccount(ctx, a); err != nil {
 			return err
+		}
+		for _, fn := range onboarded {
+			if err := fn(ctx, tx, a); err != nil {
+				return fmt.Errorf("onboard account %s: %w", a.ID, err)
+			}
 		}
 		return store.Audit(ctx, tx, now, "account.onboard", "account/"+a.ID, "name="+a.Name+" organization="+a.Organization)
 	})
