@@ -7,11 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"net/url"
 	"path/filepath"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/notify"
+	"github.com/meshgate/meshgate/internal/notify/email"
 )
 
 // Config is everything `meshgate serve` can be told. The zero value of each
@@ -42,6 +46,17 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Auth tunes sessions, password hashing and sign-in rate limits (defaults in auth.Options).
 	Auth auth.Options
+	// PublicURL is the base of every link in notifications (default
+	// http:// and Addr; set it when users reach the server through another name).
+	PublicURL string
+	// SMTP is the mail server notifications are sent through; with no
+	// address, mail goes to the built-in mailbox.
+	SMTP email.Config
+	// WebhookAllow lists address ranges webhook endpoints may reach although
+	// they are loopback or private (default none).
+	WebhookAllow []netip.Prefix
+	// NotifyRetry is the delivery retry policy (default SNS's email policy).
+	NotifyRetry notify.RetryPolicy
 	// Clock is the time source (default the system clock); tests inject one.
 	Clock mesh.Clock
 }
@@ -78,6 +93,15 @@ func (c *Config) Validate() error {
 	}
 	if c.BootstrapToken != "" && len(c.BootstrapToken) < 16 {
 		return errors.New("bootstrap token must be at least 16 characters")
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("public-url %q: want an absolute http(s) URL", c.PublicURL)
+	}
+	if err := c.SMTP.Validate(); err != nil {
+		return err
 	}
 	if c.Clock == nil {
 		c.Clock = mesh.SystemClock{}

@@ -20,6 +20,7 @@ import (
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/postgres"
 	"github.com/meshgate/meshgate/internal/store/sqlite"
@@ -43,6 +44,8 @@ type Server struct {
 	Access   *access.Service
 	// Workflow is the state machine engine.
 	Workflow *workflow.Engine
+	// Notify queues and delivers notifications.
+	Notify *notify.Service
 	Router   *web.Router
 	http     *http.Server
 	// signInAs is the user a fresh store was bootstrapped or seeded with,
@@ -105,6 +108,9 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.Accounts.OnOffboard(func(string) { s.Auth.ForgetTokens() })
 	s.background = append(s.background, auth.NewSessionReaper(s.Auth, time.Hour, s.log))
 	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
+	if err := s.newNotify(ctx); err != nil {
+		return err
+	}
 	if err := s.newAccess(ctx); err != nil {
 		return err
 	}
@@ -142,6 +148,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Access:           s.Access,
 		CentralAccountID: s.cfg.CentralAccountID,
 		Workflow:         s.Workflow,
+		Notify:           s.Notify,
 	})
 	s.Router = rt
 	s.http = &http.Server{
