@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"time"
 
+	"github.com/meshgate/meshgate/internal/notify"
+	"github.com/meshgate/meshgate/internal/notify/email"
 	"github.com/meshgate/meshgate/internal/server"
 )
 
@@ -21,11 +25,41 @@ type ServeCmd struct {
 	Demo            bool          `help:"On a fresh store, seed a small demo mesh to look at." env:"MESHGATE_DEMO"`
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"MESHGATE_LOG_LEVEL"`
 	ShutdownTimeout time.Duration `help:"How long graceful shutdown may take." default:"15s" env:"MESHGATE_SHUTDOWN_TIMEOUT"`
+	PublicURL       string        `help:"Base URL of every link in notifications (default http:// and --addr)." env:"MESHGATE_PUBLIC_URL"`
+	SMTPAddr        string        `name:"smtp-addr" help:"SMTP server host:port for notification email; without it, mail goes to the built-in mailbox." env:"MESHGATE_SMTP_ADDR"`
+	SMTPFrom        string        `name:"smtp-from" help:"Sender address of notification email." env:"MESHGATE_SMTP_FROM"`
+	SMTPTLS         string        `name:"smtp-tls" help:"SMTP transport security: none, starttls or tls." default:"starttls" enum:"none,starttls,tls" env:"MESHGATE_SMTP_TLS"`
+	SMTPUsername    string        `name:"smtp-username" help:"SMTP user; the password is read from MESHGATE_SMTP_PASSWORD." env:"MESHGATE_SMTP_USERNAME"`
+	WebhookAllow    []string      `help:"Address ranges (CIDR) webhooks may reach although loopback or private, e.g. 10.0.0.0/8." env:"MESHGATE_WEBHOOK_ALLOW"`
+	NotifyRetry     string        `help:"Notification retry policy PRExDELAY,BACKOFFxMIN-MAX,POSTxDELAY (default SNS's email policy, 2x10s,10x10s-10m0s,38x10m0s)." env:"MESHGATE_NOTIFY_RETRY"`
 }
 
 // Config returns the server configuration the flags describe.
-func (c *ServeCmd) Config() server.Config {
+func (c *ServeCmd) Config() (server.Config, error) {
+	var allow []netip.Prefix
+	for _, s := range c.WebhookAllow {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return server.Config{}, fmt.Errorf("webhook-allow %q: want a CIDR range such as 10.0.0.0/8", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		allow = append(allow, p.Masked())
+	}
+	var policy notify.RetryPolicy
+	if c.NotifyRetry != "" {
+		var err error
+		if policy, err = notify.ParseRetryPolicy(c.NotifyRetry); err != nil {
+			return server.Config{}, err
+		}
+	}
 	return server.Config{
+		PublicURL:        c.PublicURL,
+		SMTP:             email.Config{Addr: c.SMTPAddr, From: c.SMTPFrom, TLS: c.SMTPTLS, Username: c.SMTPUsername, Password: os.Getenv("MESHGATE_SMTP_PASSWORD")},
+		WebhookAllow:     allow,
+		NotifyRetry:      policy,
 		Addr:             c.Addr,
 		DataDir:          c.Data,
 		DatabaseURL:      c.Database,
@@ -36,7 +70,7 @@ func (c *ServeCmd) Config() server.Config {
 		Demo:             c.Demo,
 		InvitationTTL:    c.InvitationTTL,
 		ShutdownTimeout:  c.ShutdownTimeout,
-	}
+	}, nil
 }
 
 // Run starts the server and serves until interrupted.
@@ -47,7 +81,11 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	log := slog.New(slog.NewJSONHandler(g.stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
-	srv, err := server.New(ctx, c.Config(), log)
+	cfg, err := c.Config()
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
