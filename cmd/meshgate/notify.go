@@ -32,7 +32,9 @@ func (c *TopicListCmd) Run(ctx context.Context, g *Globals) error {
 type SubscribeCmd struct {
 	Account  string `required:"" help:"Account whose topic to subscribe to."`
 	Protocol string `required:"" enum:"email,https,http" help:"email, https or http."`
-	Endpoint string `required:"" help:"Email address or webhook URL."`
+	// --endpoint is the global flag naming the server, so this is
+	// --notification-endpoint, as in aws sns subscribe.
+	Endpoint string `name:"notification-endpoint" required:"" help:"Email address or webhook URL to deliver to."`
 	Slack    bool   `help:"Send Slack-compatible bodies to this webhook."`
 }
 
@@ -116,7 +118,7 @@ func (c *SubscriptionGetCmd) Run(ctx context.Context, g *Globals) error {
 
 // SubscriptionConfirmCmd confirms a subscription.
 type SubscriptionConfirmCmd struct {
-	Token string `required:"" help:"The token of the confirmation message."`
+	Token string `name:"confirmation-token" required:"" help:"The token of the confirmation message (--token is the API token)."`
 }
 
 // Run confirms the subscription.

@@ -90,6 +90,10 @@ func NewService(s store.Store, opts Options) *Service {
 // PublicURL returns the base of the service's links.
 func (s *Service) PublicURL() string { return s.opts.PublicURL }
 
+// SetPublicURL changes the base of the links, before the sender starts
+// (the server learns its address only once it listens).
+func (s *Service) SetPublicURL(u string) { s.opts.PublicURL = strings.TrimRight(u, "/") }
+
 func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)

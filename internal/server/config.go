@@ -46,8 +46,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Auth tunes sessions, password hashing and sign-in rate limits (defaults in auth.Options).
 	Auth auth.Options
-	// PublicURL is the base of every link in notifications (default
-	// http:// and Addr; set it when users reach the server through another name).
+	// PublicURL is the base of every link in notifications (default http://
+	// and the address listened on; set it when users reach the server
+	// through another name, or behind a proxy).
 	PublicURL string
 	// SMTP is the mail server notifications are sent through; with no
 	// address, mail goes to the built-in mailbox.
@@ -94,11 +95,10 @@ func (c *Config) Validate() error {
 	if c.BootstrapToken != "" && len(c.BootstrapToken) < 16 {
 		return errors.New("bootstrap token must be at least 16 characters")
 	}
-	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.Addr
-	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("public-url %q: want an absolute http(s) URL", c.PublicURL)
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("public-url %q: want an absolute http(s) URL", c.PublicURL)
+		}
 	}
 	if err := c.SMTP.Validate(); err != nil {
 		return err

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"cmp"
 	"context"
+	"net"
 
 	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/notify/email"
@@ -22,7 +24,7 @@ func (s *Server) newNotify(ctx context.Context) error {
 	}
 	hooks := webhook.New(webhook.Options{Allow: s.cfg.WebhookAllow})
 	s.Notify = notify.NewService(s.Store, notify.Options{
-		PublicURL: s.cfg.PublicURL,
+		PublicURL: cmp.Or(s.cfg.PublicURL, "http://"+s.cfg.Addr),
 		LinkKey:   key,
 		Channels:  map[string]notify.Channel{notify.ProtocolEmail: mail, notify.ProtocolHTTPS: hooks, notify.ProtocolHTTP: hooks},
 		Policy:    s.cfg.NotifyRetry,
@@ -33,4 +35,12 @@ func (s *Server) newNotify(ctx context.Context) error {
 	s.Accounts.RegisterCleanup(s.Notify.OnAccountDelete)
 	s.background = append(s.background, s.Notify.Sender())
 	return nil
+}
+
+// publicURL tells the notification service the address listened on, when
+// no public URL was configured: the configured address may have been port 0.
+func (s *Server) publicURL(ln net.Listener) {
+	if s.cfg.PublicURL == "" {
+		s.Notify.SetPublicURL("http://" + ln.Addr().String())
+	}
 }

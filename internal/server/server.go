@@ -46,8 +46,8 @@ type Server struct {
 	Workflow *workflow.Engine
 	// Notify queues and delivers notifications.
 	Notify *notify.Service
-	Router   *web.Router
-	http     *http.Server
+	Router *web.Router
+	http   *http.Server
 	// signInAs is the user a fresh store was bootstrapped or seeded with,
 	// whom the start log tells how to sign in once the address is known.
 	signInAs string
@@ -220,6 +220,7 @@ func (s *Server) Handler() http.Handler { return s.http.Handler }
 // Serve accepts connections on ln until ctx ends, then shuts down gracefully:
 // HTTP first, then background loops, then the store.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.publicURL(ln)
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	for _, b := range s.background {
