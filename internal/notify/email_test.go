@@ -166,3 +166,22 @@ func TestMailbox(t *testing.T) {
 		}
 	})
 }
+
+// TestSMTPReconnects: a kept connection the server dropped meanwhile is
+// replaced at once; the message goes on its first attempt.
+func TestSMTPReconnects(t *testing.T) {
+	srv := notifytest.StartSMTP(t)
+	f := newFixture(t, storetest.OpenSQLite(t, nil), srv.Addr, notify.SNSEmailPolicy)
+	send := func(id string) {
+		f.update(t, func(tx store.Tx) error { return f.svc.Send(context.Background(), tx, "a@example.com", msg(id)) })
+		f.sendAll(t)
+	}
+	send("first")
+	srv.Stop()
+	srv.Start(t)
+	send("second")
+	sent := f.deliveries(t, store.DeliverySent)
+	if len(sent) != 2 || sent[0].Attempts != 1 || len(srv.Received()) != 2 {
+		t.Errorf("got %d sent (attempts %d), %d received, want both at the first attempt", len(sent), sent[0].Attempts, len(srv.Received()))
+	}
+}

@@ -4,11 +4,13 @@ package email
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -103,15 +105,36 @@ func (Mailbox) Deliver(_ context.Context, env *notify.Envelope) error {
 	return nil
 }
 
-// SMTP sends email through an SMTP server, one connection per message.
-type SMTP struct{ cfg Config }
+// SMTP sends email through an SMTP server. Connections are kept for reuse
+// (a NOOP checks one before it sends again), so a message costs a few
+// commands rather than a connection and a handshake.
+type SMTP struct {
+	cfg Config
+
+	mu   sync.Mutex
+	idle []idleConn
+}
+
+type idleConn struct {
+	c     *mail.Client
+	since time.Time
+}
+
+const (
+	// maxIdle bounds the connections kept open between messages.
+	maxIdle = 32
+	// idleFor is how long an unused connection is kept.
+	idleFor = 30 * time.Second
+	// smtpTimeout bounds each SMTP exchange.
+	smtpTimeout = 15 * time.Second
+)
 
 // ValidateEndpoint checks an email address.
 func (*SMTP) ValidateEndpoint(_ context.Context, endpoint string) (string, error) {
 	return validateAddress(endpoint)
 }
 
-// Deliver sends env over SMTP within ctx's deadline.
+// Deliver sends env over SMTP.
 func (s *SMTP) Deliver(ctx context.Context, env *notify.Envelope) error {
 	m := mail.NewMsg()
 	if err := m.From(s.cfg.From); err != nil {
@@ -129,23 +152,64 @@ func (s *SMTP) Deliver(ctx context.Context, env *notify.Envelope) error {
 	}
 	m.SetBodyString(mail.TypeTextPlain, Text(env))
 	m.AddAlternativeString(mail.TypeTextHTML, HTML(env))
-	c, err := s.client(ctx)
-	if err != nil {
-		return notify.Permanent(err)
+	// a kept connection may have died meanwhile: then once more on a new one
+	for {
+		c, reused, err := s.conn(ctx)
+		if err != nil {
+			return fmt.Errorf("smtp %s: %w", s.cfg.Addr, err)
+		}
+		err = c.Send(m)
+		if err == nil {
+			s.release(c)
+			return nil
+		}
+		c.Close()
+		var se *mail.SendError
+		if !reused || !errors.As(err, &se) || se.Reason != mail.ErrConnCheck {
+			return fmt.Errorf("smtp %s: %w", s.cfg.Addr, err)
+		}
 	}
-	if err := c.DialAndSendWithContext(ctx, m); err != nil {
-		return fmt.Errorf("smtp %s: %w", s.cfg.Addr, err)
-	}
-	return nil
 }
 
-func (s *SMTP) client(ctx context.Context) (*mail.Client, error) {
+// conn returns a kept connection, or a new one.
+func (s *SMTP) conn(ctx context.Context) (*mail.Client, bool, error) {
+	s.mu.Lock()
+	for len(s.idle) > 0 {
+		ic := s.idle[len(s.idle)-1]
+		s.idle = s.idle[:len(s.idle)-1]
+		if time.Since(ic.since) < idleFor {
+			s.mu.Unlock()
+			return ic.c, true, nil
+		}
+		go ic.c.Close()
+	}
+	s.mu.Unlock()
+	c, err := s.client()
+	if err != nil {
+		return nil, false, err
+	}
+	if err := c.DialWithContext(ctx); err != nil {
+		return nil, false, err
+	}
+	return c, false, nil
+}
+
+// release keeps c for the next message, or closes it.
+func (s *SMTP) release(c *mail.Client) {
+	s.mu.Lock()
+	if len(s.idle) < maxIdle {
+		s.idle = append(s.idle, idleConn{c: c, since: time.Now()})
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	c.Close()
+}
+
+func (s *SMTP) client() (*mail.Client, error) {
 	host, portS, _ := net.SplitHostPort(s.cfg.Addr)
 	port, _ := strconv.Atoi(portS)
-	opts := []mail.Option{mail.WithPort(port)}
-	if dl, ok := ctx.Deadline(); ok {
-		opts = append(opts, mail.WithTimeout(max(time.Until(dl), time.Second)))
-	}
+	opts := []mail.Option{mail.WithPort(port), mail.WithTimeout(smtpTimeout)}
 	switch s.cfg.TLS {
 	case TLSNone:
 		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
@@ -159,7 +223,7 @@ func (s *SMTP) client(ctx context.Context) (*mail.Client, error) {
 	}
 	c, err := mail.NewClient(host, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("smtp client: %w", err)
+		return nil, notify.Permanent(fmt.Errorf("smtp client: %w", err))
 	}
 	return c, nil
 }
