@@ -138,6 +138,18 @@ func benchDelivery(b *testing.B, rate int, protocol, endpoint string, ch notify.
 	b.StopTimer()
 	stop()
 	<-done
+	var sent int
+	err = st.View(ctx, func(tx store.Tx) error {
+		ds, err := tx.FindDeliveries(ctx, store.DeliveryFilter{Status: store.DeliverySent, Limit: b.N + 1})
+		sent = len(ds)
+		return err
+	})
+	lat.mu.Lock()
+	received := len(lat.received)
+	lat.mu.Unlock()
+	if err != nil || sent != b.N || received != b.N {
+		b.Fatalf("got %d sent, %d received (%v), want %d each", sent, received, err, b.N)
+	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(float64(lat.percentile(0.50).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat.percentile(0.99).Microseconds())/1000, "p99-ms")
