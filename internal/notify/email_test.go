@@ -2,10 +2,13 @@ package notify_test
 
 import (
 	"context"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/notify/notifytest"
 	"github.com/meshgate/meshgate/internal/store"
@@ -184,4 +187,46 @@ func TestSMTPReconnects(t *testing.T) {
 	if len(sent) != 2 || sent[0].Attempts != 1 || len(srv.Received()) != 2 {
 		t.Errorf("got %d sent (attempts %d), %d received, want both at the first attempt", len(sent), sent[0].Attempts, len(srv.Received()))
 	}
+}
+
+// TestDirectMailOptOut: a direct message carries an unsubscribe link; once
+// used, nothing more is sent to the address, queued or new.
+func TestDirectMailOptOut(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		send := func(id string) {
+			f.update(t, func(tx store.Tx) error { return f.svc.Send(context.Background(), tx, "Req@example.com", msg(id)) })
+		}
+		send("outcome-1")
+		f.sendAll(t)
+		box, _ := f.svc.FindMailbox(admin(), 0, 10)
+		if len(box) != 1 {
+			t.Fatalf("got %d messages, want 1", len(box))
+		}
+		link := regexp.MustCompile(`Unsubscribe: (\S+)`).FindStringSubmatch(box[0].Text)
+		if link == nil {
+			t.Fatalf("no unsubscribe link in %q", box[0].Text)
+		}
+		u, _ := url.Parse(link[1])
+		if u.Path != "/api/v1/optout" {
+			t.Fatalf("got link %s, want the opt-out", link[1])
+		}
+		send("outcome-2") // queued before the opt-out
+		addr, sig := u.Query().Get("address"), u.Query().Get("sig")
+		if err := f.svc.OptOutByLink(context.Background(), "other@example.com", sig); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("the signature of another address: got %v, want forbidden", err)
+		}
+		if err := f.svc.OptOutByLink(context.Background(), addr, sig); err != nil {
+			t.Fatal(err)
+		}
+		send("outcome-3")
+		f.sendAll(t)
+		if box, _ = f.svc.FindMailbox(admin(), 0, 10); len(box) != 1 {
+			t.Errorf("got %d messages after the opt-out, want still 1", len(box))
+		}
+		failed := f.deliveries(t, store.DeliveryFailed)
+		if len(failed) != 1 || failed[0].MessageID != "outcome-2" || !strings.Contains(failed[0].LastError, "opted out") {
+			t.Errorf("got dead letters %+v, want outcome-2, opted out", failed)
+		}
+	})
 }

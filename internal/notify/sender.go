@@ -50,6 +50,16 @@ func (s *Service) claim(ctx context.Context, limit int) ([]*job, error) {
 					}
 				}
 			}
+			if j.failed == nil && d.Kind == KindDirect {
+				// opted out after the message was queued
+				out, err := tx.IsOptedOut(ctx, d.Endpoint)
+				if err != nil {
+					return err
+				}
+				if out {
+					j.failed = errors.New("the recipient opted out of direct mail")
+				}
+			}
 			if j.failed == nil {
 				j.env, j.failed = s.envelope(d, sub, now)
 			}
@@ -85,8 +95,7 @@ func (s *Service) envelope(d *store.Delivery, sub *store.Subscription, now time.
 			return nil, fmt.Errorf("the subscription is %s", sub.Status)
 		}
 	} else {
-		// direct mail: the link says how to stop it
-		env.UnsubscribeURL = s.opts.PublicURL + "/api/v1/subscriptions"
+		env.UnsubscribeURL = s.optOutURL(d.Endpoint)
 	}
 	if d.Kind == KindConfirmation {
 		env.Token, env.ConfirmURL = p.Token, s.confirmURL(p.Token)

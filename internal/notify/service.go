@@ -172,7 +172,8 @@ func (s *Service) Publish(ctx context.Context, tx store.Tx, accountID string, ms
 }
 
 // Send queues msg by email to one address (a requester, an account's
-// admin), in tx. Errors: EINVALID (a bad address or message).
+// admin), in tx; an address that opted out of direct mail (through the link
+// every such message carries) gets nothing. Errors: EINVALID (a bad address or message).
 func (s *Service) Send(ctx context.Context, tx store.Tx, recipient string, msg Message) error {
 	if recipient == "" {
 		return mesh.Invalid("recipient", "is required")
@@ -182,6 +183,9 @@ func (s *Service) Send(ctx context.Context, tx store.Tx, recipient string, msg M
 	}
 	if err := s.checkMessage(&msg); err != nil {
 		return err
+	}
+	if out, err := tx.IsOptedOut(ctx, recipient); err != nil || out {
+		return err // an address that opted out gets nothing
 	}
 	body, err := json.Marshal(payload{Message: msg})
 	if err != nil {
@@ -255,4 +259,31 @@ func (s *Service) unsubscribeURL(subID int64) string {
 func (s *Service) CheckUnsubscribeSig(id int64, sig string) bool {
 	want := s.unsubscribeSig("s:" + strconv.FormatInt(id, 10))
 	return hmac.Equal([]byte(want), []byte(sig))
+}
+
+// optOutURL is the link every direct message carries.
+func (s *Service) optOutURL(address string) string {
+	address = strings.ToLower(address)
+	return s.opts.PublicURL + "/api/v1/optout?address=" + url.QueryEscape(address) + "&sig=" + s.unsubscribeSig("d:"+address)
+}
+
+// CheckOptOutSig reports whether sig signs the opt-out link of address.
+func (s *Service) CheckOptOutSig(address, sig string) bool {
+	want := s.unsubscribeSig("d:" + strings.ToLower(address))
+	return hmac.Equal([]byte(want), []byte(sig))
+}
+
+// OptOutByLink records, through the signed link of a direct message, that
+// its address wants no more direct mail. Errors: EFORBIDDEN (a bad signature).
+func (s *Service) OptOutByLink(ctx context.Context, address, sig string) error {
+	if address == "" || !s.CheckOptOutSig(address, sig) {
+		return mesh.Errorf(mesh.EFORBIDDEN, "this unsubscribe link is not valid")
+	}
+	now := s.clock.Now()
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.OptOut(ctx, address, now); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, now, "notify.optout", "address/"+strings.ToLower(address), "")
+	})
 }

@@ -159,6 +159,11 @@ type NotifyTx interface {
 	// ECONFLICT when it is not failed, ENOTFOUND when missing.
 	RetryDelivery(ctx context.Context, id int64, now time.Time) error
 
+	// OptOut records that address wants no more direct mail; no error when it did already.
+	OptOut(ctx context.Context, address string, at time.Time) error
+	// IsOptedOut reports whether address opted out of direct mail.
+	IsOptedOut(ctx context.Context, address string) (bool, error)
+
 	// InsertMailbox stores m and sets its ID.
 	InsertMailbox(ctx context.Context, m *MailboxMessage) error
 	// FindMailbox lists mailbox messages newest first (before beforeID when set).

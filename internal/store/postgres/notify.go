@@ -401,3 +401,21 @@ func (tx *Tx) FindMailboxMessage(ctx context.Context, id int64) (*store.MailboxM
 	}
 	return m, nil
 }
+
+// OptOut records that address wants no more direct mail.
+func (tx *Tx) OptOut(ctx context.Context, address string, at time.Time) error {
+	if _, err := tx.tx.Exec(ctx, `INSERT INTO notify_optouts (address, created_at) VALUES ($1, $2) ON CONFLICT (address) DO NOTHING`,
+		strings.ToLower(address), at.UTC()); err != nil {
+		return fmt.Errorf("opt out: %w", err)
+	}
+	return nil
+}
+
+// IsOptedOut reports whether address opted out of direct mail.
+func (tx *Tx) IsOptedOut(ctx context.Context, address string) (bool, error) {
+	var n int
+	if err := tx.tx.QueryRow(ctx, `SELECT count(*) FROM notify_optouts WHERE address = $1`, strings.ToLower(address)).Scan(&n); err != nil {
+		return false, fmt.Errorf("read opt-out: %w", err)
+	}
+	return n > 0, nil
+}

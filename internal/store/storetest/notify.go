@@ -14,6 +14,30 @@ func init() {
 	register("notify/subscriptions", testNotifySubscriptions)
 	register("notify/deliveries", testNotifyDeliveries)
 	register("notify/mailbox", testNotifyMailbox)
+	register("notify/optouts", testNotifyOptOuts)
+}
+
+// testNotifyOptOuts: an opt-out holds whatever the address's case, and twice is fine.
+func testNotifyOptOuts(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if out, err := tx.IsOptedOut(ctx, "ann@example.com"); out || err != nil {
+			t.Errorf("before: got %v, %v, want false", out, err)
+		}
+		for range 2 {
+			if err := tx.OptOut(ctx, "Ann@Example.com", notifyT0); err != nil {
+				return err
+			}
+		}
+		if out, err := tx.IsOptedOut(ctx, "ann@example.com"); !out || err != nil {
+			t.Errorf("after: got %v, %v, want true", out, err)
+		}
+		if out, _ := tx.IsOptedOut(ctx, "bob@example.com"); out {
+			t.Error("another address is opted out")
+		}
+		return nil
+	})
 }
 
 var notifyT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)

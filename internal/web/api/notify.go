@@ -24,6 +24,8 @@ func registerNotify(rt *web.Router, d *Deps) {
 	rt.Handle("POST", "/api/v1/subscriptions/confirm", web.Public, d.confirmSubscription)
 	rt.Handle("GET", "/api/v1/subscriptions/{id}/unsubscribe", web.Public, d.unsubscribePage)
 	rt.Handle("POST", "/api/v1/subscriptions/{id}/unsubscribe", web.Public, d.unsubscribeByLink)
+	rt.Handle("GET", "/api/v1/optout", web.Public, d.optOutPage)
+	rt.Handle("POST", "/api/v1/optout", web.Public, d.optOut)
 	rt.Handle("GET", "/api/v1/deliveries", web.Authenticated, d.listDeliveries)
 	rt.Handle("POST", "/api/v1/deliveries/{id}/retry", web.Authenticated, d.retryDelivery)
 	rt.Handle("GET", "/api/v1/mailbox", web.MeshAdmin, d.listMailbox)
@@ -255,5 +257,36 @@ func (d *Deps) getMailbox(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	web.WriteJSON(w, http.StatusOK, m)
+	return nil
+}
+
+func (d *Deps) optOutPage(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	address, sig := q.Get("address"), q.Get("sig")
+	if !d.Notify.CheckOptOutSig(address, sig) {
+		return mesh.Errorf(mesh.EFORBIDDEN, "this unsubscribe link is not valid")
+	}
+	writeLinkPage(w, http.StatusOK, linkPageData{Title: "Unsubscribe",
+		Text:   "Stop sending " + address + " meshgate's direct messages (request outcomes, invitations)?",
+		Action: "optout?" + r.URL.RawQuery, Button: "Unsubscribe"})
+	return nil
+}
+
+func (d *Deps) optOut(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	address := q.Get("address")
+	err := d.Notify.OptOutByLink(r.Context(), address, q.Get("sig"))
+	if wantsHTML(r) {
+		if err != nil {
+			writeLinkPage(w, web.StatusOf(err), linkPageData{Title: "Not unsubscribed", Text: mesh.ErrorMessage(err)})
+			return nil
+		}
+		writeLinkPage(w, http.StatusOK, linkPageData{Title: "Unsubscribed", Text: address + " receives no more direct messages."})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"address": address, "opted_out": true})
 	return nil
 }

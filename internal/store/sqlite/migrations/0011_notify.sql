@@ -67,6 +67,12 @@ CREATE TABLE notify_mailbox (
 	created_at TEXT NOT NULL
 );
 
+-- Addresses that asked for no more direct mail (outcomes, invitations).
+CREATE TABLE notify_optouts (
+	address    TEXT PRIMARY KEY,
+	created_at TEXT NOT NULL
+);
+
 -- Every account onboarded before notifications existed gets its topic.
 INSERT INTO notify_topics (account_id, name, created_at)
 	SELECT id, 'DataLakeSharingApproval', created_at FROM accounts;
