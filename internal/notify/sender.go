@@ -22,12 +22,12 @@ type job struct {
 
 // claim leases up to limit due deliveries and builds their envelopes in
 // the same transaction.
-func (s *Service) claim(ctx context.Context, limit int) ([]*job, error) {
+func (s *Service) claim(ctx context.Context, limit int, skip []string) ([]*job, error) {
 	now := s.clock.Now()
 	var jobs []*job
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		jobs = jobs[:0]
-		ds, err := tx.ClaimDeliveries(ctx, s.opts.Owner, now, now.Add(s.opts.Lease), limit)
+		ds, err := tx.ClaimDeliveries(ctx, s.opts.Owner, now, now.Add(s.opts.Lease), limit, skip)
 		if err != nil {
 			return err
 		}
@@ -161,7 +161,7 @@ func (s *Service) record(ctx context.Context, rs []store.DeliveryResult) error {
 // Concurrency), concurrently, records the outcomes and returns how many it
 // tried. Tests drive delivery with it; the server runs the Sender loop.
 func (s *Service) SendOnce(ctx context.Context) (int, error) {
-	jobs, err := s.claim(ctx, s.opts.Concurrency)
+	jobs, err := s.claim(ctx, s.opts.Concurrency, nil)
 	if err != nil || len(jobs) == 0 {
 		return 0, err
 	}
@@ -184,10 +184,11 @@ type Sender struct{ s *Service }
 // whose queues have drained.
 const purgeEvery = time.Minute
 
-// Run keeps up to Concurrency deliveries in flight, so that a slow or dead
-// receiver holds one slot, not the others; outcomes are recorded in group
-// commits. A delivery in flight when the process stops keeps its lease
-// until it expires, then goes again: at least once.
+// Run keeps up to Concurrency deliveries in flight, at most PerEndpoint of
+// them to one endpoint, so that a slow or hung receiver holds its share of
+// the slots and the others go on. Outcomes are recorded in group commits. A
+// delivery in flight when the process stops keeps its lease until it
+// expires, then goes again: at least once.
 func (snd *Sender) Run(ctx context.Context) error {
 	s := snd.s
 	if s.store.Dialect() == "sqlite" {
@@ -203,10 +204,9 @@ func (snd *Sender) Run(ctx context.Context) error {
 		defer close(recorded)
 		s.recorder(results)
 	}()
-	slots := make(chan struct{}, s.opts.Concurrency)
-	var wg sync.WaitGroup
+	f := &fairness{s: s, ctx: ctx, results: results, running: map[string]int{}, waiting: map[string][]*job{}}
 	defer func() {
-		wg.Wait()
+		f.wg.Wait()
 		close(results)
 		<-recorded
 	}()
@@ -216,28 +216,18 @@ func (snd *Sender) Run(ctx context.Context) error {
 			lastPurge = time.Now()
 			s.purge(ctx)
 		}
-		free := cap(slots) - len(slots)
+		free, skip := f.room()
 		var jobs []*job
 		if free > 0 {
 			var err error
-			jobs, err = s.claim(ctx, free)
+			jobs, err = s.claim(ctx, free, skip)
 			if ctx.Err() != nil {
 				return nil
 			}
 			if err != nil {
 				s.log.Error("notify sender", "err", err)
 			}
-		}
-		for _, j := range jobs {
-			slots <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-slots; s.wake() }()
-				r := s.attempt(ctx, j)
-				if ctx.Err() != nil && r.Status != store.DeliverySent {
-					return // stopping: the lease expires and the delivery goes again
-				}
-				results <- r
-			})
+			f.start(jobs)
 		}
 		if len(jobs) > 0 && len(jobs) == free {
 			continue
@@ -252,6 +242,87 @@ func (snd *Sender) Run(ctx context.Context) error {
 		}
 		t.Stop()
 	}
+}
+
+// fairness shares the sender's slots among endpoints. A claimed job whose
+// endpoint has its PerEndpoint share running waits, leased, in memory, and
+// takes the slot of the next job to that endpoint that ends; while an
+// endpoint has its share running or jobs waiting, claims skip it.
+type fairness struct {
+	s       *Service
+	ctx     context.Context
+	results chan<- store.DeliveryResult
+	wg      sync.WaitGroup
+
+	mu      sync.Mutex
+	total   int               // jobs running
+	running map[string]int    // jobs running by endpoint
+	waiting map[string][]*job // jobs waiting for their endpoint
+}
+
+// room returns how many jobs a claim may take and the endpoints it must skip.
+func (f *fairness) room() (int, []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var skip []string
+	for ep, n := range f.running {
+		if n >= f.s.opts.PerEndpoint || len(f.waiting[ep]) > 0 {
+			skip = append(skip, ep)
+		}
+	}
+	return f.s.opts.Concurrency - f.total, skip
+}
+
+// start runs claimed jobs, or queues those over their endpoint's share.
+func (f *fairness) start(jobs []*job) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, j := range jobs {
+		ep := j.d.Endpoint
+		if f.running[ep] >= f.s.opts.PerEndpoint {
+			f.waiting[ep] = append(f.waiting[ep], j)
+			continue
+		}
+		f.running[ep]++
+		f.total++
+		f.wg.Go(func() { f.run(ep, j) })
+	}
+}
+
+// run delivers j, then the jobs waiting for the same endpoint in turn.
+func (f *fairness) run(ep string, j *job) {
+	s := f.s
+	for j != nil {
+		r := s.attempt(f.ctx, j)
+		if f.ctx.Err() == nil || r.Status == store.DeliverySent {
+			f.results <- r
+		} // else stopping: the lease expires and the delivery goes again
+		j = f.next(ep)
+	}
+	s.wake()
+}
+
+// next returns the next waiting job of ep, or frees ep's slot. A job whose
+// lease would end before an attempt could (Timeout) is dropped: its lease
+// expires and it is claimed again, by this process or another.
+func (f *fairness) next(ep string) *job {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for q := f.waiting[ep]; len(q) > 0 && f.ctx.Err() == nil; q = f.waiting[ep] {
+		j := q[0]
+		if f.waiting[ep] = q[1:]; len(f.waiting[ep]) == 0 {
+			delete(f.waiting, ep)
+		}
+		if j.d.LeaseUntil.Sub(f.s.clock.Now()) > f.s.opts.Timeout {
+			return j
+		}
+	}
+	delete(f.waiting, ep)
+	if f.running[ep]--; f.running[ep] == 0 {
+		delete(f.running, ep)
+	}
+	f.total--
+	return nil
 }
 
 // recorder writes outcomes as they come, as many per transaction as have

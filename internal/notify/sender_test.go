@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"strconv"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/notify/notifytest"
+	"github.com/meshgate/meshgate/internal/notify/webhook"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
@@ -25,7 +27,7 @@ func (f *fixture) confirmed(t *testing.T, endpoint string) {
 	var token string
 	f.update(t, func(tx store.Tx) error {
 		// the confirmation is taken out of the queue: it is confirmed here
-		ds, err := tx.ClaimDeliveries(context.Background(), "test", f.clock.Now(), f.clock.Now().Add(time.Hour), 100)
+		ds, err := tx.ClaimDeliveries(context.Background(), "test", f.clock.Now(), f.clock.Now().Add(time.Hour), 100, nil)
 		var rs []store.DeliveryResult
 		for _, d := range ds {
 			if d.SubscriptionID == sub.ID {
@@ -43,29 +45,38 @@ func (f *fixture) confirmed(t *testing.T, endpoint string) {
 	}
 }
 
-// TestSlowReceiverDoesNotHoldOthers: with one receiver that never answers,
-// the sender loop still delivers to another at once.
+// TestSlowReceiverDoesNotHoldOthers: with a receiver that never answers and
+// more messages for it than the sender has slots, the sender loop still
+// delivers to another receiver at once.
 func TestSlowReceiverDoesNotHoldOthers(t *testing.T) {
 	st := storetest.OpenSQLite(t, nil)
 	f := newFixture(t, st, "", notify.SNSEmailPolicy)
+	wh := webhook.New(webhook.Options{Allow: loopback})
+	f.svc = notify.NewService(st, notify.Options{PublicURL: "https://mesh.example.com", LinkKey: []byte("k"), Concurrency: 16, Timeout: time.Minute, Clock: f.clock,
+		Channels: map[string]notify.Channel{"http": wh}})
 	hang := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
 	defer slow.Close()
 	defer close(hang)
 	fast := notifytest.StartReceiver(t)
 	f.confirmed(t, slow.URL)
 	f.confirmed(t, fast.URL)
+	for i := range 100 {
+		f.publish(t, msg("m-"+strconv.Itoa(i)))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- f.svc.Sender().Run(ctx) }()
-	for i := range 20 {
-		f.publish(t, msg("m-"+string(rune('a'+i))))
-	}
-	got := fast.WaitFor(20, 10*time.Second)
+	got := fast.WaitFor(100, 10*time.Second)
 	cancel()
 	<-done
-	if len(got) != 20 {
-		t.Errorf("the fast receiver got %d of 20 while the slow one hung", len(got))
+	if len(got) != 100 {
+		t.Errorf("the fast receiver got %d of 100 while the slow one hung", len(got))
 	}
 }
 

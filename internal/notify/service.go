@@ -33,6 +33,9 @@ type Options struct {
 	Owner string
 	// Concurrency bounds deliveries in flight (default 64).
 	Concurrency int
+	// PerEndpoint bounds the deliveries in flight to one endpoint, so that
+	// one that hangs holds only these slots (default a quarter of Concurrency).
+	PerEndpoint int
 	// Timeout bounds one attempt (default 15s).
 	Timeout time.Duration
 	// Lease is how long a leased delivery stays with this process before
@@ -68,6 +71,9 @@ func NewService(s store.Store, opts Options) *Service {
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 64
+	}
+	if opts.PerEndpoint <= 0 {
+		opts.PerEndpoint = max(1, opts.Concurrency/4)
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 15 * time.Second

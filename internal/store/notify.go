@@ -142,8 +142,9 @@ type NotifyTx interface {
 	// direct messages, endpoint) is left out, and its ID stays 0.
 	InsertDeliveries(ctx context.Context, ds []*Delivery) error
 	// ClaimDeliveries leases to owner until leaseUntil up to limit pending
-	// deliveries due at now whose lease is free or expired, oldest due first.
-	ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Delivery, error)
+	// deliveries due at now whose lease is free or expired, oldest due first,
+	// leaving out those to the endpoints in skip.
+	ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int, skip []string) ([]*Delivery, error)
 	// FinishDeliveries records results of deliveries leased by owner: each
 	// counts an attempt. A result for a delivery no longer leased by owner
 	// is skipped; the ids recorded are returned.

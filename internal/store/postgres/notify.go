@@ -248,11 +248,15 @@ func collectDeliveries(rows pgx.Rows, op string) ([]*store.Delivery, error) {
 }
 
 // ClaimDeliveries leases due pending deliveries to owner, skipping rows other replicas are claiming.
-func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*store.Delivery, error) {
+func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int, skip []string) ([]*store.Delivery, error) {
+	if skip == nil {
+		skip = []string{}
+	}
 	rows, err := tx.tx.Query(ctx, `UPDATE notify_deliveries SET lease_owner = $1, lease_until = $2
 		WHERE id IN (SELECT id FROM notify_deliveries WHERE status = 'pending' AND next_attempt <= $3 AND (lease_until IS NULL OR lease_until <= $3)
+		AND NOT (endpoint = ANY($5))
 		ORDER BY next_attempt, id LIMIT $4 FOR UPDATE SKIP LOCKED)
-		RETURNING `+deliveryColumns, owner, leaseUntil.UTC(), now.UTC(), limit)
+		RETURNING `+deliveryColumns, owner, leaseUntil.UTC(), now.UTC(), limit, skip)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}

@@ -250,11 +250,17 @@ func scanDelivery(r rowScanner) (*store.Delivery, error) {
 }
 
 // ClaimDeliveries leases due pending deliveries to owner.
-func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*store.Delivery, error) {
-	rows, err := tx.tx.QueryContext(ctx, `UPDATE notify_deliveries SET lease_owner = ?, lease_until = ?
-		WHERE id IN (SELECT id FROM notify_deliveries WHERE status = 'pending' AND next_attempt <= ? AND (lease_until IS NULL OR lease_until <= ?)
-		ORDER BY next_attempt, id LIMIT ?)
-		RETURNING `+deliveryColumns, owner, formatTime(leaseUntil), formatTime(now), formatTime(now), limit)
+func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int, skip []string) ([]*store.Delivery, error) {
+	args := []any{owner, formatTime(leaseUntil), formatTime(now), formatTime(now)}
+	q := `UPDATE notify_deliveries SET lease_owner = ?, lease_until = ?
+		WHERE id IN (SELECT id FROM notify_deliveries WHERE status = 'pending' AND next_attempt <= ? AND (lease_until IS NULL OR lease_until <= ?)`
+	if len(skip) > 0 {
+		q += ` AND endpoint NOT IN (?` + strings.Repeat(", ?", len(skip)-1) + `)`
+		for _, e := range skip {
+			args = append(args, e)
+		}
+	}
+	rows, err := tx.tx.QueryContext(ctx, q+` ORDER BY next_attempt, id LIMIT ?) RETURNING `+deliveryColumns, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}

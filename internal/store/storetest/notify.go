@@ -95,7 +95,7 @@ func testNotifyTopics(t *testing.T, open Opener) {
 		return tx.CreateTopic(ctx, &store.Topic{AccountID: "111122223333", Name: "DataLakeSharingApproval", CreatedAt: notifyT0})
 	})
 	mustUpdate(t, s, func(tx store.Tx) error {
-		ds, err := tx.ClaimDeliveries(ctx, "a", notifyT0, notifyT0.Add(time.Minute), 10)
+		ds, err := tx.ClaimDeliveries(ctx, "a", notifyT0, notifyT0.Add(time.Minute), 10, nil)
 		if err != nil || len(ds) != 1 {
 			t.Fatalf("claim: got %d, %v, want 1", len(ds), err)
 		}
@@ -176,17 +176,25 @@ func testNotifyDeliveries(t *testing.T, open Opener) {
 	if d1.ID == 0 || d2.ID == 0 || direct.ID == 0 || dup.ID != 0 {
 		t.Fatalf("ids: got %d %d %d dup %d, want three set and the duplicate 0", d1.ID, d2.ID, direct.ID, dup.ID)
 	}
+	mustUpdate(t, s, func(tx store.Tx) error {
+		// an endpoint to skip (its share of the sender is busy) is left alone
+		ds, err := tx.ClaimDeliveries(ctx, "a", notifyT0, notifyT0.Add(time.Minute), 10, []string{sub.Endpoint, "x@example.com"})
+		if err != nil || len(ds) != 1 || ds[0].ID != direct.ID {
+			t.Fatalf("claim skipping %s: got %d, %v, want only the direct message", sub.Endpoint, len(ds), err)
+		}
+		return tx.ReleaseDeliveryLeases(ctx)
+	})
 	var claimed []*store.Delivery
 	mustUpdate(t, s, func(tx store.Tx) error {
 		var err error
-		claimed, err = tx.ClaimDeliveries(ctx, "a", notifyT0, notifyT0.Add(time.Minute), 10)
+		claimed, err = tx.ClaimDeliveries(ctx, "a", notifyT0, notifyT0.Add(time.Minute), 10, nil)
 		return err
 	})
 	if len(claimed) != 2 || string(claimed[0].Payload) != `{"m":"m1"}` {
 		t.Fatalf("claimed: got %d, want the two due", len(claimed))
 	}
 	mustUpdate(t, s, func(tx store.Tx) error {
-		again, err := tx.ClaimDeliveries(ctx, "b", notifyT0.Add(30*time.Second), notifyT0.Add(time.Minute), 10)
+		again, err := tx.ClaimDeliveries(ctx, "b", notifyT0.Add(30*time.Second), notifyT0.Add(time.Minute), 10, nil)
 		if err != nil || len(again) != 0 {
 			t.Errorf("claim while leased: got %d, %v, want none", len(again), err)
 		}
@@ -213,7 +221,7 @@ func testNotifyDeliveries(t *testing.T, open Opener) {
 			t.Errorf("after a failed attempt: got %+v", got)
 		}
 		// an expired lease is taken again; a retry is due only at its time
-		early, _ := tx.ClaimDeliveries(ctx, "b", notifyT0.Add(5*time.Second), notifyT0.Add(time.Minute), 10)
+		early, _ := tx.ClaimDeliveries(ctx, "b", notifyT0.Add(5*time.Second), notifyT0.Add(time.Minute), 10, nil)
 		if len(early) != 0 {
 			t.Errorf("claim before the retry is due: got %d, want 0", len(early))
 		}
@@ -231,14 +239,14 @@ func testNotifyDeliveries(t *testing.T, open Opener) {
 		return tx.RetryDelivery(ctx, direct.ID, notifyT0.Add(time.Second))
 	})
 	mustUpdate(t, s, func(tx store.Tx) error {
-		ds, err := tx.ClaimDeliveries(ctx, "b", notifyT0.Add(20*time.Second), notifyT0.Add(time.Minute), 10)
+		ds, err := tx.ClaimDeliveries(ctx, "b", notifyT0.Add(20*time.Second), notifyT0.Add(time.Minute), 10, nil)
 		if err != nil || len(ds) != 2 {
 			t.Errorf("claim after retry time: got %d, %v, want 2", len(ds), err)
 		}
 		if err := tx.ReleaseDeliveryLeases(ctx); err != nil {
 			return err
 		}
-		ds, err = tx.ClaimDeliveries(ctx, "c", notifyT0.Add(20*time.Second), notifyT0.Add(time.Minute), 10)
+		ds, err = tx.ClaimDeliveries(ctx, "c", notifyT0.Add(20*time.Second), notifyT0.Add(time.Minute), 10, nil)
 		if err != nil || len(ds) != 2 {
 			t.Errorf("claim after release: got %d, %v, want 2", len(ds), err)
 		}
@@ -255,7 +263,7 @@ func testNotifyMailbox(t *testing.T, open Opener) {
 	mustUpdate(t, s, func(tx store.Tx) error { return tx.InsertDeliveries(ctx, []*store.Delivery{d}) })
 	m := &store.MailboxMessage{MessageID: "c1", To: "ops@example.com", Subject: "Confirm", Text: "plain", HTML: "<p>html</p>", CreatedAt: notifyT0}
 	mustUpdate(t, s, func(tx store.Tx) error {
-		if _, err := tx.ClaimDeliveries(ctx, "a", notifyT0, notifyT0.Add(time.Minute), 1); err != nil {
+		if _, err := tx.ClaimDeliveries(ctx, "a", notifyT0, notifyT0.Add(time.Minute), 1, nil); err != nil {
 			return err
 		}
 		_, err := tx.FinishDeliveries(ctx, "a", []store.DeliveryResult{{ID: d.ID, Status: store.DeliverySent, At: notifyT0, Mailbox: m}})
