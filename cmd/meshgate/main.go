@@ -44,18 +44,24 @@ type CLI struct {
 	Audit   AuditCmd   `cmd:"" help:"Query the audit log (mesh admins)."`
 	Catalog CatalogCmd `cmd:"" help:"Databases, tables and columns of the central catalog (Glue-compatible)."`
 
-	Workflow   WorkflowCmd   `cmd:"" help:"Manage state machines; run a definition locally."`
-	Execution  ExecutionCmd  `cmd:"" help:"Start, list, stop and inspect executions."`
-	Task       TaskCmd       `cmd:"" help:"Answer tasks waiting for a task token."`
-	Grant      GrantCmd      `cmd:"" help:"Grant permissions on a database, tables or columns (shares with other accounts)."`
-	Revoke     RevokeCmd     `cmd:"" help:"Revoke exactly the named permissions; what was granted from them goes too."`
-	Grants     GrantsCmd     `cmd:"" help:"List grants."`
-	Invitation InvitationCmd `cmd:"" help:"List, accept, reject and resend share invitations."`
-	Link       LinkCmd       `cmd:"" help:"List resource links and the tables they show."`
-	Authorize  AuthorizeCmd  `cmd:"" help:"Ask whether a principal may do an action on a resource."`
-	Request    RequestCmd    `cmd:"" help:"Request access to data products; list, show, cancel and revoke requests."`
-	Approval   ApprovalCmd   `cmd:"" help:"List, approve and deny requests waiting for your account's approval."`
-	Load       LoadCmd       `cmd:"" help:"Load a server and measure it."`
+	Workflow     WorkflowCmd     `cmd:"" help:"Manage state machines; run a definition locally."`
+	Execution    ExecutionCmd    `cmd:"" help:"Start, list, stop and inspect executions."`
+	Task         TaskCmd         `cmd:"" help:"Answer tasks waiting for a task token."`
+	Grant        GrantCmd        `cmd:"" help:"Grant permissions on a database, tables or columns (shares with other accounts)."`
+	Revoke       RevokeCmd       `cmd:"" help:"Revoke exactly the named permissions; what was granted from them goes too."`
+	Grants       GrantsCmd       `cmd:"" help:"List grants."`
+	Invitation   InvitationCmd   `cmd:"" help:"List, accept, reject and resend share invitations."`
+	Link         LinkCmd         `cmd:"" help:"List resource links and the tables they show."`
+	Authorize    AuthorizeCmd    `cmd:"" help:"Ask whether a principal may do an action on a resource."`
+	Topic        TopicCmd        `cmd:"" help:"List notification topics."`
+	Subscribe    SubscribeCmd    `cmd:"" help:"Subscribe an email address or webhook to an account's topic."`
+	Unsubscribe  UnsubscribeCmd  `cmd:"" help:"End a subscription."`
+	Subscription SubscriptionCmd `cmd:"" help:"List, show and confirm subscriptions."`
+	Delivery     DeliveryCmd     `cmd:"" help:"List notification deliveries and retry dead letters."`
+	Mailbox      MailboxCmd      `cmd:"" help:"Read the built-in mailbox (mesh admins)."`
+	Request      RequestCmd      `cmd:"" help:"Request access to data products; list, show, cancel and revoke requests."`
+	Approval     ApprovalCmd     `cmd:"" help:"List, approve and deny requests waiting for your account's approval."`
+	Load         LoadCmd         `cmd:"" help:"Load a server and measure it."`
 }
 
 // exit carries an exit code requested by the parser (after --help, say) out

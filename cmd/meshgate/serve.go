@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"time"
 
+	"github.com/meshgate/meshgate/internal/notify"
+	"github.com/meshgate/meshgate/internal/notify/email"
 	"github.com/meshgate/meshgate/internal/server"
 )
 
@@ -25,11 +29,41 @@ type ServeCmd struct {
 	AuditRetention  time.Duration `help:"How long audit entries are kept (9600h is 400 days); 0 keeps them forever." default:"9600h" env:"MESHGATE_AUDIT_RETENTION"`
 	TrustedOrigin   []string      `help:"Origin (https://host[:port]) whose pages may make changes with the session cookie, besides the server's own; repeatable." env:"MESHGATE_TRUSTED_ORIGINS"`
 	TrustedProxy    []string      `help:"Address or CIDR prefix of a reverse proxy whose X-Forwarded-For names the client; repeatable." env:"MESHGATE_TRUSTED_PROXIES"`
+	PublicURL       string        `help:"Base URL of every link in notifications (default http:// and --addr)." env:"MESHGATE_PUBLIC_URL"`
+	SMTPAddr        string        `name:"smtp-addr" help:"SMTP server host:port for notification email; without it, mail goes to the built-in mailbox." env:"MESHGATE_SMTP_ADDR"`
+	SMTPFrom        string        `name:"smtp-from" help:"Sender address of notification email." env:"MESHGATE_SMTP_FROM"`
+	SMTPTLS         string        `name:"smtp-tls" help:"SMTP transport security: none, starttls or tls." default:"starttls" enum:"none,starttls,tls" env:"MESHGATE_SMTP_TLS"`
+	SMTPUsername    string        `name:"smtp-username" help:"SMTP user; the password is read from MESHGATE_SMTP_PASSWORD." env:"MESHGATE_SMTP_USERNAME"`
+	WebhookAllow    []string      `help:"Address ranges (CIDR) webhooks may reach although loopback or private, e.g. 10.0.0.0/8." env:"MESHGATE_WEBHOOK_ALLOW"`
+	NotifyRetry     string        `help:"Notification retry policy PRExDELAY,BACKOFFxMIN-MAX,POSTxDELAY (default SNS's email policy, 2x10s,10x10s-10m0s,38x10m0s)." env:"MESHGATE_NOTIFY_RETRY"`
 }
 
 // Config returns the server configuration the flags describe.
-func (c *ServeCmd) Config() server.Config {
+func (c *ServeCmd) Config() (server.Config, error) {
+	var allow []netip.Prefix
+	for _, s := range c.WebhookAllow {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return server.Config{}, fmt.Errorf("webhook-allow %q: want a CIDR range such as 10.0.0.0/8", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		allow = append(allow, p.Masked())
+	}
+	var policy notify.RetryPolicy
+	if c.NotifyRetry != "" {
+		var err error
+		if policy, err = notify.ParseRetryPolicy(c.NotifyRetry); err != nil {
+			return server.Config{}, err
+		}
+	}
 	return server.Config{
+		PublicURL:        c.PublicURL,
+		SMTP:             email.Config{Addr: c.SMTPAddr, From: c.SMTPFrom, TLS: c.SMTPTLS, Username: c.SMTPUsername, Password: os.Getenv("MESHGATE_SMTP_PASSWORD")},
+		WebhookAllow:     allow,
+		NotifyRetry:      policy,
 		Addr:             c.Addr,
 		DataDir:          c.Data,
 		DatabaseURL:      c.Database,
@@ -44,7 +78,7 @@ func (c *ServeCmd) Config() server.Config {
 		AuditRetention:   auditRetention(c.AuditRetention),
 		TrustedOrigins:   c.TrustedOrigin,
 		TrustedProxies:   c.TrustedProxy,
-	}
+	}, nil
 }
 
 // auditRetention maps the flag's 0 (keep forever) to the config's negative value.
@@ -63,7 +97,11 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	log := slog.New(slog.NewJSONHandler(g.stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
-	srv, err := server.New(ctx, c.Config(), log)
+	cfg, err := c.Config()
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,20 @@ type Service struct {
 	dependents []DependentsFunc
 	cleanups   []CleanupFunc
 	offboarded []func(accountID string)
+	onboarded  []OnboardFunc
+}
+
+// OnboardFunc runs inside the transaction that onboards an account, so
+// what an area keeps per account (a notification topic) exists exactly when
+// the account does.
+type OnboardFunc func(ctx context.Context, tx store.Tx, a *mesh.Account) error
+
+// OnOnboard adds fn to what runs in every onboarding transaction, after the
+// account is created.
+func (s *Service) OnOnboard(fn OnboardFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onboarded = append(s.onboarded, fn)
 }
 
 // NewService returns the accounts service for the configured central account.
@@ -103,6 +117,14 @@ func (s *Service) EnsureCentral(ctx context.Context) error {
 			a = &mesh.Account{ID: s.central.ID, Name: s.central.Name, Organization: s.central.Organization, CreatedAt: now, UpdatedAt: now}
 			if err := tx.CreateAccount(ctx, a); err != nil {
 				return fmt.Errorf("create the central account: %w", err)
+			}
+			s.mu.RLock()
+			onboarded := s.onboarded
+			s.mu.RUnlock()
+			for _, fn := range onboarded {
+				if err := fn(ctx, tx, a); err != nil {
+					return fmt.Errorf("onboard the central account: %w", err)
+				}
 			}
 			return store.Audit(ctx, tx, now, "account.onboard", "account/"+a.ID, "central account")
 		}
@@ -163,6 +185,9 @@ func (s *Service) Onboard(ctx context.Context, a *mesh.Account, opts OnboardOpti
 	}
 	now := s.clock.Now()
 	a.CreatedAt, a.UpdatedAt = now, now
+	s.mu.RLock()
+	onboarded := s.onboarded
+	s.mu.RUnlock()
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		detail := "name=" + a.Name + " organization=" + a.Organization
 		old, err := tx.FindOffboardedAccount(ctx, a.ID)
@@ -179,6 +204,11 @@ func (s *Service) Onboard(ctx context.Context, a *mesh.Account, opts OnboardOpti
 		}
 		if err := tx.CreateAccount(ctx, a); err != nil {
 			return err
+		}
+		for _, fn := range onboarded {
+			if err := fn(ctx, tx, a); err != nil {
+				return fmt.Errorf("onboard account %s: %w", a.ID, err)
+			}
 		}
 		return store.Audit(ctx, tx, now, "account.onboard", "account/"+a.ID, detail)
 	})

@@ -7,11 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"net/url"
 	"path/filepath"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/notify"
+	"github.com/meshgate/meshgate/internal/notify/email"
 	"github.com/meshgate/meshgate/internal/web"
 )
 
@@ -54,6 +58,18 @@ type Config struct {
 	TrustedProxies []string
 	// Auth tunes sessions, password hashing and sign-in rate limits (defaults in auth.Options).
 	Auth auth.Options
+	// PublicURL is the base of every link in notifications (default http://
+	// and the address listened on; set it when users reach the server
+	// through another name, or behind a proxy).
+	PublicURL string
+	// SMTP is the mail server notifications are sent through; with no
+	// address, mail goes to the built-in mailbox.
+	SMTP email.Config
+	// WebhookAllow lists address ranges webhook endpoints may reach although
+	// they are loopback or private (default none).
+	WebhookAllow []netip.Prefix
+	// NotifyRetry is the delivery retry policy (default SNS's email policy).
+	NotifyRetry notify.RetryPolicy
 	// Clock is the time source (default the system clock); tests inject one.
 	Clock mesh.Clock
 }
@@ -101,6 +117,14 @@ func (c *Config) Validate() error {
 	}
 	if c.BootstrapToken != "" && len(c.BootstrapToken) < 16 {
 		return errors.New("bootstrap token must be at least 16 characters")
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("public-url %q: want an absolute http(s) URL", c.PublicURL)
+		}
+	}
+	if err := c.SMTP.Validate(); err != nil {
+		return err
 	}
 	if c.Clock == nil {
 		c.Clock = mesh.SystemClock{}

@@ -20,6 +20,7 @@ import (
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/sharing"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/postgres"
@@ -45,8 +46,10 @@ type Server struct {
 	Sharing  *sharing.Service
 	// Workflow is the state machine engine.
 	Workflow *workflow.Engine
-	Router   *web.Router
-	http     *http.Server
+	// Notify queues and delivers notifications.
+	Notify *notify.Service
+	Router *web.Router
+	http   *http.Server
 	// signInAs is the user a fresh store was bootstrapped or seeded with,
 	// whom the start log tells how to sign in once the address is known.
 	signInAs string
@@ -107,6 +110,9 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.Accounts.OnOffboard(func(string) { s.Auth.ForgetTokens() })
 	s.background = append(s.background, auth.NewSessionReaper(s.Auth, time.Hour, s.log), s.Auth)
 	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
+	if err := s.newNotify(ctx); err != nil {
+		return err
+	}
 	if err := s.newAccess(ctx); err != nil {
 		return err
 	}
@@ -169,6 +175,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		CentralAccountID: s.cfg.CentralAccountID,
 		Workflow:         s.Workflow,
 		Sharing:          s.Sharing,
+		Notify:           s.Notify,
 	})
 	s.Router = rt
 	s.http = &http.Server{
@@ -240,6 +247,7 @@ func (s *Server) Handler() http.Handler { return s.http.Handler }
 // Serve accepts connections on ln until ctx ends, then shuts down gracefully:
 // HTTP first, then background loops, then the store.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.publicURL(ln)
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	for _, b := range s.background {

@@ -51,6 +51,7 @@ type Tx interface {
 	AccessTx
 	WorkflowTx
 	SharingTx
+	NotifyTx
 }
 
 // ListLimit applies the default bound (100) of a listing whose filter leaves

@@ -9,6 +9,7 @@ import (
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/sharing"
+	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/web"
 	"github.com/meshgate/meshgate/internal/workflow"
@@ -29,6 +30,8 @@ type Deps struct {
 	Workflow *workflow.Engine
 	// Sharing runs access requests and approvals.
 	Sharing *sharing.Service
+	// Notify manages topics and subscriptions and queues notifications.
+	Notify *notify.Service
 }
 
 // Register adds every API route to rt.
@@ -40,4 +43,5 @@ func Register(rt *web.Router, d *Deps) {
 	registerWorkflow(rt, d)
 	registerAccess(rt, d)
 	registerSharing(rt, d)
+	registerNotify(rt, d)
 }

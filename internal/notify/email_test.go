@@ -1,0 +1,232 @@
+package notify_test
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/notify"
+	"github.com/meshgate/meshgate/internal/notify/notifytest"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+)
+
+// TestEmailSubscription: real SMTP from meshgate to an in-process server. An
+// unconfirmed subscription gets only its confirmation; the link in it
+// confirms; a published message then arrives with both bodies, its id and
+// an unsubscribe link that works.
+func TestEmailSubscription(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		srv := notifytest.StartSMTP(t)
+		f := newFixture(t, st, srv.Addr, notify.SNSEmailPolicy)
+		sub, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: "approver@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sub.Status != store.SubscriptionPending || sub.SigningSecret != "" {
+			t.Errorf("got status %s secret %q, want pending without a secret", sub.Status, sub.SigningSecret)
+		}
+		f.publish(t, msg("before-confirm"))
+		f.sendAll(t)
+		got := srv.Received()
+		if len(got) != 1 {
+			t.Fatalf("got %d mails, want only the confirmation", len(got))
+		}
+		c := got[0]
+		if c.To[0] != "approver@example.com" || !strings.Contains(c.Subject, "Confirm") || !strings.Contains(c.HTML, "Confirm subscription") {
+			t.Errorf("confirmation: to %v subject %q", c.To, c.Subject)
+		}
+		if _, err := f.svc.Confirm(context.Background(), tokenOf(t, c.Text)+"0"); err == nil {
+			t.Error("a wrong token confirmed the subscription")
+		}
+		if _, err := f.svc.Confirm(context.Background(), tokenOf(t, c.Text)); err != nil {
+			t.Fatalf("confirm with the mailed link: %v", err)
+		}
+		f.publish(t, msg("m-1"))
+		f.publish(t, msg("m-1")) // the same event twice: queued once
+		f.sendAll(t)
+		got = srv.Received()
+		if len(got) != 2 {
+			t.Fatalf("got %d mails, want the confirmation and one message", len(got))
+		}
+		m := got[1]
+		if m.MessageID() != "m-1" || m.Subject != "Access request m-1" {
+			t.Errorf("got id %q subject %q, want m-1", m.MessageID(), m.Subject)
+		}
+		for _, want := range []string{"Someone asked for sales.orders.", "Review: https://mesh.example.com/requests/m-1", "Unsubscribe: https://mesh.example.com/api/v1/subscriptions/"} {
+			if !strings.Contains(m.Text, want) {
+				t.Errorf("text %q lacks %q", m.Text, want)
+			}
+		}
+		if !strings.Contains(m.HTML, `<a href="https://mesh.example.com/requests/m-1">Review</a>`) || !strings.Contains(m.HTML, ">Unsubscribe</a>") {
+			t.Errorf("html lacks the links: %s", m.HTML)
+		}
+		// the unsubscribe link ends the subscription; a forged one does not
+		i := strings.Index(m.Text, "sig=")
+		sig := strings.TrimSpace(m.Text[i+4:])
+		if _, err := f.svc.UnsubscribeByLink(context.Background(), sub.ID, strings.Repeat("0", len(sig))); err == nil {
+			t.Error("a forged signature unsubscribed")
+		}
+		if _, err := f.svc.UnsubscribeByLink(context.Background(), sub.ID, sig); err != nil {
+			t.Fatalf("unsubscribe link: %v", err)
+		}
+		f.publish(t, msg("m-2"))
+		f.sendAll(t)
+		if n := len(srv.Received()); n != 2 {
+			t.Errorf("got %d mails after unsubscribing, want still 2", n)
+		}
+	})
+}
+
+// TestSMTPDownThenUp: messages queued while the SMTP server is down, or
+// while it refuses, are retried on the policy and all arrive once it takes
+// them again, each once.
+func TestSMTPDownThenUp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		srv := notifytest.StartSMTP(t)
+		f := newFixture(t, st, srv.Addr, notify.SNSEmailPolicy)
+		srv.Stop()
+		f.update(t, func(tx store.Tx) error {
+			for _, id := range []string{"a", "b", "c", "d"} {
+				if err := f.svc.Send(context.Background(), tx, id+"@example.com", msg(id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		f.sendAll(t)
+		pending := f.deliveries(t, store.DeliveryPending)
+		if len(pending) != 4 {
+			for _, d := range f.deliveries(t, "") {
+				t.Logf("%+v", d)
+			}
+			t.Fatalf("got %d pending, want 4", len(pending))
+		}
+		for _, d := range pending {
+			if d.Attempts != 1 || !d.NextAttempt.Equal(t0.Add(10*time.Second)) || d.LastError == "" {
+				t.Errorf("after a refused connection: attempts %d next %v error %q, want 1, +10s and the error", d.Attempts, d.NextAttempt, d.LastError)
+			}
+		}
+		f.sendAll(t) // nothing is due yet
+		if pending := f.deliveries(t, store.DeliveryPending); pending[0].Attempts != 1 {
+			t.Errorf("tried again before the retry was due")
+		}
+		srv.Start(t)
+		srv.Refuse.Store(2) // the server is back but answers two messages 451
+		f.clock.Add(10 * time.Second)
+		f.sendAll(t)
+		if n := len(srv.Received()); n != 2 {
+			t.Fatalf("got %d mails, want 2 of 4 while two are refused", n)
+		}
+		f.clock.Add(10 * time.Second)
+		f.sendAll(t)
+		seen := map[string]int{}
+		for _, m := range srv.Received() {
+			seen[m.MessageID()]++
+		}
+		if len(seen) != 4 {
+			t.Errorf("got ids %v, want a, b, c and d", seen)
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Errorf("message %s arrived %d times, want once", id, n)
+			}
+		}
+		if n := len(f.deliveries(t, store.DeliverySent)); n != 4 {
+			t.Errorf("got %d sent, want 4", n)
+		}
+	})
+}
+
+// TestMailbox: without SMTP, mail lands in the built-in mailbox with both
+// bodies, readable by mesh admins only.
+func TestMailbox(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		if _, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: "ops@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		f.sendAll(t)
+		box, err := f.svc.FindMailbox(admin(), 0, 10)
+		if err != nil || len(box) != 1 {
+			t.Fatalf("mailbox: got %d, %v, want the confirmation", len(box), err)
+		}
+		if _, err := f.svc.Confirm(context.Background(), tokenOf(t, box[0].Text)); err != nil {
+			t.Fatal(err)
+		}
+		f.publish(t, msg("m-1"))
+		f.sendAll(t)
+		box, _ = f.svc.FindMailbox(admin(), 0, 10)
+		if len(box) != 2 || box[0].MessageID != "m-1" || box[0].To != "ops@example.com" || !strings.Contains(box[0].HTML, "Review") {
+			t.Fatalf("mailbox: got %+v, want m-1 first", box)
+		}
+		if _, err := f.svc.FindMailbox(producerAdmin(), 0, 10); err == nil {
+			t.Error("an account admin read the mesh's mailbox")
+		}
+	})
+}
+
+// TestSMTPReconnects: a kept connection the server dropped meanwhile is
+// replaced at once; the message goes on its first attempt.
+func TestSMTPReconnects(t *testing.T) {
+	srv := notifytest.StartSMTP(t)
+	f := newFixture(t, storetest.OpenSQLite(t, nil), srv.Addr, notify.SNSEmailPolicy)
+	send := func(id string) {
+		f.update(t, func(tx store.Tx) error { return f.svc.Send(context.Background(), tx, "a@example.com", msg(id)) })
+		f.sendAll(t)
+	}
+	send("first")
+	srv.Stop()
+	srv.Start(t)
+	send("second")
+	sent := f.deliveries(t, store.DeliverySent)
+	if len(sent) != 2 || sent[0].Attempts != 1 || len(srv.Received()) != 2 {
+		t.Errorf("got %d sent (attempts %d), %d received, want both at the first attempt", len(sent), sent[0].Attempts, len(srv.Received()))
+	}
+}
+
+// TestDirectMailOptOut: a direct message carries an unsubscribe link; once
+// used, nothing more is sent to the address, queued or new.
+func TestDirectMailOptOut(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		send := func(id string) {
+			f.update(t, func(tx store.Tx) error { return f.svc.Send(context.Background(), tx, "Req@example.com", msg(id)) })
+		}
+		send("outcome-1")
+		f.sendAll(t)
+		box, _ := f.svc.FindMailbox(admin(), 0, 10)
+		if len(box) != 1 {
+			t.Fatalf("got %d messages, want 1", len(box))
+		}
+		link := regexp.MustCompile(`Unsubscribe: (\S+)`).FindStringSubmatch(box[0].Text)
+		if link == nil {
+			t.Fatalf("no unsubscribe link in %q", box[0].Text)
+		}
+		u, _ := url.Parse(link[1])
+		if u.Path != "/api/v1/optout" {
+			t.Fatalf("got link %s, want the opt-out", link[1])
+		}
+		send("outcome-2") // queued before the opt-out
+		addr, sig := u.Query().Get("address"), u.Query().Get("sig")
+		if err := f.svc.OptOutByLink(context.Background(), "other@example.com", sig); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("the signature of another address: got %v, want forbidden", err)
+		}
+		if err := f.svc.OptOutByLink(context.Background(), addr, sig); err != nil {
+			t.Fatal(err)
+		}
+		send("outcome-3")
+		f.sendAll(t)
+		if box, _ = f.svc.FindMailbox(admin(), 0, 10); len(box) != 1 {
+			t.Errorf("got %d messages after the opt-out, want still 1", len(box))
+		}
+		failed := f.deliveries(t, store.DeliveryFailed)
+		if len(failed) != 1 || failed[0].MessageID != "outcome-2" || !strings.Contains(failed[0].LastError, "opted out") {
+			t.Errorf("got dead letters %+v, want outcome-2, opted out", failed)
+		}
+	})
+}

@@ -1,0 +1,166 @@
+package notify_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/notify"
+	"github.com/meshgate/meshgate/internal/notify/notifytest"
+	"github.com/meshgate/meshgate/internal/notify/webhook"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+)
+
+// confirmed subscribes endpoint over http and confirms it through the token
+// of the stored confirmation.
+func (f *fixture) confirmed(t *testing.T, endpoint string) {
+	t.Helper()
+	sub, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "http", Endpoint: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var token string
+	f.update(t, func(tx store.Tx) error {
+		// the confirmation is taken out of the queue: it is confirmed here
+		ds, err := tx.ClaimDeliveries(context.Background(), "test", f.clock.Now(), f.clock.Now().Add(time.Hour), 100, nil)
+		var rs []store.DeliveryResult
+		for _, d := range ds {
+			if d.SubscriptionID == sub.ID {
+				token = tokenOf(t, string(d.Payload))
+			}
+			rs = append(rs, store.DeliveryResult{ID: d.ID, Status: store.DeliverySent, At: f.clock.Now()})
+		}
+		if err == nil {
+			_, err = tx.FinishDeliveries(context.Background(), "test", rs)
+		}
+		return err
+	})
+	if _, err := f.svc.Confirm(context.Background(), token); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSlowReceiverDoesNotHoldOthers: with a receiver that never answers and
+// more messages for it than the sender has slots, the sender loop still
+// delivers to another receiver at once.
+func TestSlowReceiverDoesNotHoldOthers(t *testing.T) {
+	st := storetest.OpenSQLite(t, nil)
+	f := newFixture(t, st, "", notify.SNSEmailPolicy)
+	wh := webhook.New(webhook.Options{Allow: loopback})
+	f.svc = notify.NewService(st, notify.Options{PublicURL: "https://mesh.example.com", LinkKey: []byte("k"), Concurrency: 16, Timeout: time.Minute, Clock: f.clock,
+		Channels: map[string]notify.Channel{"http": wh}})
+	hang := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(hang)
+	fast := notifytest.StartReceiver(t)
+	f.confirmed(t, slow.URL)
+	f.confirmed(t, fast.URL)
+	for i := range 100 {
+		f.publish(t, msg("m-"+strconv.Itoa(i)))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- f.svc.Sender().Run(ctx) }()
+	got := fast.WaitFor(100, 10*time.Second)
+	cancel()
+	<-done
+	if len(got) != 100 {
+		t.Errorf("the fast receiver got %d of 100 while the slow one hung", len(got))
+	}
+}
+
+// TestOffboardedTopic: offboarding stops publishing to the account's topic,
+// delivers what was queued, then removes the topic and its subscriptions.
+func TestOffboardedTopic(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		rcv := notifytest.StartReceiver(t)
+		f.confirmed(t, rcv.URL)
+		f.publish(t, msg("queued"))
+		var affected []string
+		f.update(t, func(tx store.Tx) error {
+			var err error
+			affected, err = f.svc.Offboard(context.Background(), tx, producer, "")
+			return err
+		})
+		if len(affected) != 1 {
+			t.Errorf("got affected %v, want the topic", affected)
+		}
+		f.publish(t, msg("after"))
+		f.sendAll(t)
+		got := rcv.Received()
+		if len(got) != 1 || got[0].Body.MessageID != "queued" {
+			t.Fatalf("got %d requests, want only the queued message", len(got))
+		}
+		topics, err := f.svc.FindTopics(admin(), "")
+		if err != nil || len(topics) != 0 {
+			t.Errorf("topics: got %v, %v, want none", topics, err)
+		}
+		f.update(t, func(tx store.Tx) error {
+			n, err := tx.PurgeDeletedTopics(context.Background())
+			if n != 1 {
+				t.Errorf("purged %d topics, want 1", n)
+			}
+			return err
+		})
+	})
+}
+
+// TestAuthorization: mesh admins and the account's admins manage its
+// subscriptions; other users do not.
+func TestAuthorization(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t, nil), "", notify.SNSEmailPolicy)
+	in := notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: "a@example.com"}
+	member := mesh.NewContext(context.Background(), &mesh.Actor{Username: "bob", AccountID: producer, CentralAccountID: "central", Roles: []string{mesh.RoleMember}})
+	otherAdmin := mesh.NewContext(context.Background(), &mesh.Actor{Username: "eve", AccountID: "222233334444", CentralAccountID: "central", Roles: []string{mesh.RoleAdmin}})
+	for name, ctx := range map[string]context.Context{"member": member, "another account's admin": otherAdmin} {
+		if _, err := f.svc.Subscribe(ctx, in); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("%s subscribes: got %v, want forbidden", name, err)
+		}
+		if _, err := f.svc.FindSubscriptions(ctx, producer); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("%s lists: got %v, want forbidden", name, err)
+		}
+	}
+	sub, err := f.svc.Subscribe(producerAdmin(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Subscribe(admin(), in); !mesh.IsCode(err, mesh.ECONFLICT) {
+		t.Errorf("the same endpoint again: got %v, want conflict", err)
+	}
+	subs, err := f.svc.FindSubscriptions(producerAdmin(), "")
+	if err != nil || len(subs) != 1 {
+		t.Errorf("own subscriptions: got %v, %v", subs, err)
+	}
+	if _, err := f.svc.Unsubscribe(otherAdmin, sub.ID); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+		t.Errorf("another account's admin unsubscribes: got %v, want forbidden", err)
+	}
+	if _, err := f.svc.Unsubscribe(producerAdmin(), sub.ID); err != nil {
+		t.Errorf("unsubscribe: %v", err)
+	}
+}
+
+// TestConfirmationExpires: the confirmation link is valid for 3 days.
+func TestConfirmationExpires(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t, nil), "", notify.SNSEmailPolicy)
+	if _, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: "a@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	f.sendAll(t)
+	box, _ := f.svc.FindMailbox(admin(), 0, 1)
+	f.clock.Add(notify.ConfirmationTTL)
+	if _, err := f.svc.Confirm(context.Background(), tokenOf(t, box[0].Text)); !mesh.IsCode(err, mesh.EINVALID) {
+		t.Errorf("after 3 days: got %v, want invalid", err)
+	}
+}

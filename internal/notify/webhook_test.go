@@ -1,0 +1,203 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/notify"
+	"github.com/meshgate/meshgate/internal/notify/notifytest"
+	"github.com/meshgate/meshgate/internal/notify/webhook"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+)
+
+// TestWebhookHandshake: the receiver gets a signed confirmation, echoes its
+// token back, and then receives signed notifications; nothing but the
+// confirmation reaches it before.
+func TestWebhookHandshake(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		rcv := notifytest.StartReceiver(t)
+		rcv.Now = f.clock.Now
+		var confirmErr error
+		rcv.OnConfirm = func(b webhook.Body) { _, confirmErr = f.svc.Confirm(context.Background(), b.Token) }
+		sub, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "http", Endpoint: rcv.URL + "/hook"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sub.SigningSecret) != 64 {
+			t.Fatalf("got secret %q, want 64 hex digits", sub.SigningSecret)
+		}
+		rcv.Secret.Store(sub.SigningSecret)
+		f.publish(t, msg("early"))
+		f.sendAll(t)
+		got := rcv.Received()
+		if len(got) != 1 || got[0].Body.Type != webhook.TypeConfirmation {
+			t.Fatalf("got %d requests, want only the confirmation", len(got))
+		}
+		c := got[0]
+		if !c.Verified || c.Body.SubscribeURL == "" || c.Body.SubscriptionID != sub.ID || c.Header.Get(webhook.HeaderMessageType) != webhook.TypeConfirmation {
+			t.Errorf("confirmation: verified %v body %+v", c.Verified, c.Body)
+		}
+		if confirmErr != nil {
+			t.Fatalf("echo the token: %v", confirmErr)
+		}
+		f.publish(t, msg("m-1"))
+		f.sendAll(t)
+		got = rcv.Received()
+		if len(got) != 2 {
+			t.Fatalf("got %d requests, want 2", len(got))
+		}
+		n := got[1]
+		if !n.Verified || n.Body.Type != webhook.TypeNotification || n.Body.MessageID != "m-1" || n.Header.Get(webhook.HeaderMessageID) != "m-1" ||
+			string(n.Body.Data) != `{"request":"m-1"}` || !strings.HasPrefix(n.Body.UnsubscribeURL, "https://mesh.example.com/api/v1/subscriptions/") {
+			t.Errorf("notification: verified %v body %+v", n.Verified, n.Body)
+		}
+		// a body changed in transit, or another secret, fails verification
+		if err := webhook.Verify(sub.SigningSecret, n.Header, append(n.Raw, ' '), t0, time.Minute); err == nil {
+			t.Error("a changed body verified")
+		}
+		if err := webhook.Verify("other", n.Header, n.Raw, t0, time.Minute); err == nil {
+			t.Error("another secret verified")
+		}
+		if err := webhook.Verify(sub.SigningSecret, n.Header, n.Raw, t0.Add(10*time.Minute), 5*time.Minute); err == nil {
+			t.Error("a replay ten minutes later verified")
+		}
+	})
+}
+
+// TestWebhookDeadLetter: a receiver answering 500 gets the first attempt and
+// every retry of the policy at its times, then the delivery is
+// dead-lettered; an admin's retry sends it again.
+func TestWebhookDeadLetter(t *testing.T) {
+	policy := notify.RetryPolicy{Pre: 1, PreDelay: 10 * time.Second, Backoff: 2, MinDelay: 20 * time.Second, MaxDelay: 80 * time.Second, Post: 1, PostDelay: 100 * time.Second}
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", policy)
+		rcv := notifytest.StartReceiver(t)
+		rcv.OnConfirm = func(b webhook.Body) { f.svc.Confirm(context.Background(), b.Token) }
+		if _, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "http", Endpoint: rcv.URL}); err != nil {
+			t.Fatal(err)
+		}
+		f.sendAll(t)
+		rcv.Status.Store(http.StatusInternalServerError)
+		f.publish(t, msg("m-1"))
+		f.sendAll(t)
+		for i, delay := range []time.Duration{10 * time.Second, 20 * time.Second, 80 * time.Second, 100 * time.Second} {
+			f.clock.Add(delay - time.Second)
+			f.sendAll(t)
+			if got := rcv.Count(); got != int64(2+i) {
+				t.Fatalf("retry %d: got %d requests a second early, want %d", i+1, got, 2+i)
+			}
+			f.clock.Add(time.Second)
+			f.sendAll(t)
+			if got := rcv.Count(); got != int64(3+i) {
+				t.Fatalf("retry %d: got %d requests, want %d", i+1, got, 3+i)
+			}
+		}
+		failed := f.deliveries(t, store.DeliveryFailed)
+		if len(failed) != 1 || failed[0].Attempts != 5 || !strings.Contains(failed[0].LastError, "500") {
+			t.Fatalf("dead letters: got %+v, want m-1 after 5 attempts", failed)
+		}
+		f.clock.Add(time.Hour)
+		f.sendAll(t)
+		if got := rcv.Count(); got != 6 {
+			t.Errorf("got %d requests, want none after the dead letter", got)
+		}
+		if _, err := f.svc.RetryDelivery(producerAdmin(), failed[0].ID); err != nil {
+			t.Fatalf("retry by the account's admin: %v", err)
+		}
+		rcv.Status.Store(0)
+		f.sendAll(t)
+		if got := f.deliveries(t, store.DeliverySent); len(got) != 2 || rcv.Count() != 7 {
+			t.Errorf("after retry: %d sent, %d requests, want 2 and 7", len(got), rcv.Count())
+		}
+		if _, err := f.svc.RetryDelivery(admin(), failed[0].ID); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("retry of a sent delivery: got %v, want conflict", err)
+		}
+	})
+}
+
+// TestWebhookSlack: a Slack subscription gets {"text": ...} with the links
+// in Slack's form.
+func TestWebhookSlack(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t, nil), "", notify.SNSEmailPolicy)
+	rcv := notifytest.StartReceiver(t)
+	if _, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "http", Endpoint: rcv.URL, Slack: true}); err != nil {
+		t.Fatal(err)
+	}
+	f.sendAll(t)
+	got := rcv.Received()
+	if len(got) != 1 {
+		t.Fatalf("got %d requests, want 1", len(got))
+	}
+	var body map[string]string
+	if err := json.Unmarshal(got[0].Raw, &body); err != nil || len(body) != 1 {
+		t.Fatalf("got %s, want only a text field", got[0].Raw)
+	}
+	if !strings.Contains(body["text"], "|Confirm subscription>") || !strings.Contains(body["text"], "|Unsubscribe>") {
+		t.Errorf("got %q, want the confirm and unsubscribe links", body["text"])
+	}
+}
+
+// TestWebhookEndpoints: bad URLs and internal addresses are refused at
+// subscribe with the reason; an endpoint that resolves to an internal
+// address only at delivery time is dead-lettered, not called.
+func TestWebhookEndpoints(t *testing.T) {
+	strict := webhook.New(webhook.Options{})
+	for _, tc := range []struct{ endpoint, want string }{
+		{"ftp://example.com/x", "http or https"},
+		{"https://", "no host"},
+		{"https://user:pw@example.com/", "user or password"},
+		{"http://127.0.0.1:8080/hook", "loopback or private"},
+		{"http://10.1.2.3/hook", "loopback or private"},
+		{"http://169.254.169.254/latest/meta-data", "loopback or private"},
+		{"http://[::1]/hook", "loopback or private"},
+		{"http://[::ffff:192.168.0.1]/hook", "loopback or private"},
+		{"http://localhost/hook", "loopback or private"},
+		{"https://example.com:99999/", "port"},
+		{"not a url", "http or https"},
+	} {
+		_, err := strict.ValidateEndpoint(context.Background(), tc.endpoint)
+		if !mesh.IsCode(err, mesh.EINVALID) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want invalid naming %q", tc.endpoint, err, tc.want)
+		}
+	}
+	if got, err := strict.ValidateEndpoint(context.Background(), "https://93.184.215.14/hook"); err != nil || got != "https://93.184.215.14/hook" {
+		t.Errorf("a public address: got %q, %v", got, err)
+	}
+
+	// subscribed while allowed, delivered by a sender that refuses loopback
+	st := storetest.OpenSQLite(t, nil)
+	f := newFixture(t, st, "", notify.SNSEmailPolicy)
+	rcv := notifytest.StartReceiver(t)
+	if _, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "http", Endpoint: rcv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	sender := notify.NewService(st, notify.Options{LinkKey: []byte("k"), Clock: f.clock, Channels: map[string]notify.Channel{"http": strict}})
+	if _, err := sender.SendOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if rcv.Count() != 0 {
+		t.Error("the sender called a loopback endpoint")
+	}
+	failed := f.deliveries(t, store.DeliveryFailed)
+	if len(failed) != 1 || !strings.Contains(failed[0].LastError, "loopback or private") {
+		t.Errorf("got %+v, want the confirmation dead-lettered naming the reason", failed)
+	}
+
+	// email addresses and protocols
+	for _, in := range []notify.SubscribeInput{
+		{AccountID: producer, Protocol: "email", Endpoint: "not an address"},
+		{AccountID: producer, Protocol: "sms", Endpoint: "+15550100"},
+		{AccountID: producer, Protocol: "email", Endpoint: "a@example.com", Slack: true},
+	} {
+		if _, err := f.svc.Subscribe(admin(), in); !mesh.IsCode(err, mesh.EINVALID) {
+			t.Errorf("%+v: got %v, want invalid", in, err)
+		}
+	}
+}

@@ -1,0 +1,78 @@
+-- Notification topics, one live topic per account; an offboarded account's
+-- topic is marked deleted and removed once its deliveries are done.
+CREATE TABLE notify_topics (
+	id         BIGSERIAL PRIMARY KEY,
+	account_id TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	created_at TIMESTAMPTZ NOT NULL,
+	deleted_at TIMESTAMPTZ
+);
+CREATE UNIQUE INDEX notify_topics_live ON notify_topics (account_id) WHERE deleted_at IS NULL;
+
+-- Subscriptions: confirmed before they receive anything. token_hash is the
+-- SHA-256 of the confirmation token; secret signs webhook bodies.
+CREATE TABLE notify_subscriptions (
+	id            BIGSERIAL PRIMARY KEY,
+	topic_id      BIGINT NOT NULL REFERENCES notify_topics (id) ON DELETE CASCADE,
+	account_id    TEXT NOT NULL,
+	protocol      TEXT NOT NULL,
+	endpoint      TEXT NOT NULL,
+	status        TEXT NOT NULL,
+	slack         BOOLEAN NOT NULL DEFAULT FALSE,
+	token_hash    TEXT,
+	token_expires TIMESTAMPTZ,
+	secret        TEXT NOT NULL,
+	created_by    TEXT NOT NULL DEFAULT '',
+	created_at    TIMESTAMPTZ NOT NULL,
+	confirmed_at  TIMESTAMPTZ
+);
+CREATE INDEX notify_subscriptions_topic ON notify_subscriptions (topic_id, status);
+CREATE UNIQUE INDEX notify_subscriptions_token ON notify_subscriptions (token_hash) WHERE token_hash IS NOT NULL;
+
+-- The notification outbox: one row per message and endpoint, leased by a
+-- sender while it delivers. dedupe is the subscription id, or the endpoint
+-- of a direct message.
+CREATE TABLE notify_deliveries (
+	id              BIGSERIAL PRIMARY KEY,
+	message_id      TEXT NOT NULL,
+	subscription_id BIGINT NOT NULL DEFAULT 0,
+	dedupe          TEXT NOT NULL,
+	kind            TEXT NOT NULL,
+	protocol        TEXT NOT NULL,
+	endpoint        TEXT NOT NULL,
+	subject         TEXT NOT NULL DEFAULT '',
+	payload         BYTEA NOT NULL,
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	next_attempt    TIMESTAMPTZ NOT NULL,
+	status          TEXT NOT NULL,
+	last_error      TEXT NOT NULL DEFAULT '',
+	lease_owner     TEXT NOT NULL DEFAULT '',
+	lease_until     TIMESTAMPTZ,
+	created_at      TIMESTAMPTZ NOT NULL,
+	sent_at         TIMESTAMPTZ,
+	UNIQUE (message_id, dedupe)
+);
+CREATE INDEX notify_deliveries_due ON notify_deliveries (next_attempt) WHERE status = 'pending';
+CREATE INDEX notify_deliveries_status ON notify_deliveries (status, id);
+CREATE INDEX notify_deliveries_subscription ON notify_deliveries (subscription_id) WHERE status = 'pending';
+
+-- The built-in mailbox: email "sent" when no SMTP server is configured.
+CREATE TABLE notify_mailbox (
+	id         BIGSERIAL PRIMARY KEY,
+	message_id TEXT NOT NULL,
+	recipient  TEXT NOT NULL,
+	subject    TEXT NOT NULL,
+	text_body  TEXT NOT NULL,
+	html_body  TEXT NOT NULL,
+	created_at TIMESTAMPTZ NOT NULL
+);
+
+-- Addresses that asked for no more direct mail (outcomes, invitations).
+CREATE TABLE notify_optouts (
+	address    TEXT PRIMARY KEY,
+	created_at TIMESTAMPTZ NOT NULL
+);
+
+-- Every account onboarded before notifications existed gets its topic.
+INSERT INTO notify_topics (account_id, name, created_at)
+	SELECT id, 'DataLakeSharingApproval', created_at FROM accounts;
