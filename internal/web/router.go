@@ -44,6 +44,19 @@ func MeshAdmin(actor *mesh.Actor, r *http.Request) error {
 	return nil
 }
 
+// AccountAdmin requires an admin of the caller's own account (mesh admins
+// are admins of the central account). The services still decide which
+// account's resources the caller may touch.
+func AccountAdmin(actor *mesh.Actor, r *http.Request) error {
+	if err := Authenticated(actor, r); err != nil {
+		return err
+	}
+	if !actor.HasRole(mesh.RoleAdmin) {
+		return mesh.Errorf(mesh.EFORBIDDEN, "only the account's admins may do this")
+	}
+	return nil
+}
+
 // Authenticator resolves the credentials of a request (session cookie or
 // bearer token) to an actor. It returns (nil, nil) when there are none and an
 // EUNAUTHORIZED error when they are invalid or expired.
@@ -76,11 +89,24 @@ func NewRouter(auth Authenticator, audit Auditor) *Router {
 
 // Handle registers h for "METHOD /path" behind policy.
 func (rt *Router) Handle(method, pattern string, policy Policy, h HandlerFunc) {
+	rt.handle(method, pattern, policy, nil, h)
+}
+
+func (rt *Router) handle(method, pattern string, policy Policy, ew ErrorWriter, h HandlerFunc) {
 	public := isPublic(policy)
 	rt.routes = append(rt.routes, Route{Method: method, Pattern: pattern, Public: public})
 	route := method + " " + pattern
 	rt.mux.Handle(route, &routeHandler{rt: rt, route: &routeEntry{name: route}, policy: policy, public: public,
-		plain: !strings.Contains(pattern, "{"), limits: pathLimitsOf(pattern), h: h})
+		plain: !strings.Contains(pattern, "{"), limits: pathLimitsOf(pattern), h: h, ew: ew})
+}
+
+// ErrorWriter writes the error of a route's authentication, policy or
+// handler. The API writes JSON (WriteError); pages render HTML instead.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
+
+// HandleWith registers h like Handle, writing its errors with ew.
+func (rt *Router) HandleWith(method, pattern string, policy Policy, ew ErrorWriter, h HandlerFunc) {
+	rt.handle(method, pattern, policy, ew, h)
 }
 
 // HandleHTTP registers a plain http.Handler (metrics, static files) behind policy.
@@ -153,6 +179,7 @@ type routeHandler struct {
 	plain  bool // the pattern has no wildcards
 	limits []pathLimit
 	h      HandlerFunc
+	ew     ErrorWriter // nil: WriteError
 }
 
 func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -167,14 +194,14 @@ func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		setRoute(ctx, rh.route)
 	}
 	if err := checkPathValues(r, rh.limits); err != nil {
-		WriteError(w, r, err) // not audited: nothing was tried
+		rh.writeError(w, r, err) // not audited: nothing was tried
 		return
 	}
 	var actor *mesh.Actor
 	if rt.auth != nil && !rh.public {
 		a, err := rt.auth.Authenticate(ctx, r)
 		if err != nil {
-			rt.fail(w, r.WithContext(ctx), nil, route, err)
+			rt.fail(w, r.WithContext(ctx), nil, route, err, rh.ew)
 			return
 		}
 		actor = a
@@ -188,19 +215,31 @@ func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(ctx)
 	}
 	if err := rh.policy(actor, r); err != nil {
-		rt.fail(w, r, actor, route, err)
+		rt.fail(w, r, actor, route, err, rh.ew)
 		return
 	}
 	if err := rh.h(w, r); err != nil {
-		rt.fail(w, r, actor, route, err)
+		rt.fail(w, r, actor, route, err, rh.ew)
 	}
+}
+
+func (rh *routeHandler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if rh.ew != nil {
+		rh.ew(w, r, err)
+		return
+	}
+	WriteError(w, r, err)
 }
 
 // fail writes err and, for a state-changing call, records the rejection in
 // the audit log. Successful changes are audited by the services, in the same
 // transaction as the change.
-func (rt *Router) fail(w http.ResponseWriter, r *http.Request, actor *mesh.Actor, route string, err error) {
-	WriteError(w, r, err)
+func (rt *Router) fail(w http.ResponseWriter, r *http.Request, actor *mesh.Actor, route string, err error, ew ErrorWriter) {
+	if ew != nil {
+		ew(w, r, err)
+	} else {
+		WriteError(w, r, err)
+	}
 	if rt.audit == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return
 	}
