@@ -26,9 +26,9 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) error {
 	l, err := u.Auth.Login(r.Context(), auth.Credentials{Username: p.Username, Password: r.PostForm.Get("password"),
 		RemoteAddr: web.ClientAddr(r), RequestID: web.RequestID(r.Context())})
 	if err != nil {
-		fe, msg, err := formFailure(err)
-		if err != nil {
-			return err
+		fe, msg, ferr := formFailure(err)
+		if ferr != nil {
+			return ferr
 		}
 		p.Errors, p.Error = fe, msg
 		return u.render(w, statusOfForm(err), "login", p)

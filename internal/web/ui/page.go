@@ -34,11 +34,11 @@ type Page struct {
 	Error string
 }
 
-// Viewer reports what the navigation may offer the signed-in user.
-func (p *Page) IsMeshAdmin() bool { return p.Actor.IsMeshAdmin() }
+// IsMeshAdmin reports whether the user is a mesh admin (for the navigation).
+func (p Page) IsMeshAdmin() bool { return p.Actor.IsMeshAdmin() }
 
 // IsAccountAdmin reports whether the user is an admin of its own account.
-func (p *Page) IsAccountAdmin() bool { return p.Actor.HasRole(mesh.RoleAdmin) }
+func (p Page) IsAccountAdmin() bool { return p.Actor.HasRole(mesh.RoleAdmin) }
 
 // page fills the common part of a page for r.
 func (u *UI) page(r *http.Request, title, section string) Page {

@@ -30,7 +30,7 @@ type UsersPage struct {
 }
 
 // HasRole reports whether roles holds role (to keep boxes ticked).
-func (p *UsersPage) HasRole(roles []string, role string) bool { return slices.Contains(roles, role) }
+func (p UsersPage) HasRole(roles []string, role string) bool { return slices.Contains(roles, role) }
 
 func (u *UI) usersPage(w http.ResponseWriter, r *http.Request) error {
 	p := u.newUsersPage(r, r.URL.Query().Get("account"))
