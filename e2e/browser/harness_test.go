@@ -364,3 +364,8 @@ func cli(t *testing.T, srv *testbin.Server, args ...string) string {
 	return out
 }
 
+// texts returns the visible text of every element matching sel.
+func (b *browser) texts(sel string) []string {
+	b.t.Helper()
+	return get(b, "texts of "+sel, chromedp.Evaluate[[]string](fmt.Sprintf("Array.from(document.querySelectorAll(%q)).map(e => e.innerText)", sel)))
+}
