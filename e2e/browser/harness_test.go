@@ -369,3 +369,21 @@ func (b *browser) texts(sel string) []string {
 	b.t.Helper()
 	return get(b, "texts of "+sel, chromedp.Evaluate[[]string](fmt.Sprintf("Array.from(document.querySelectorAll(%q)).map(e => e.innerText)", sel)))
 }
+
+// attr returns an attribute of the i-th element matching sel.
+func (b *browser) attr(sel string, i int, name string) string {
+	b.t.Helper()
+	return get(b, "attribute "+name+" of "+sel, chromedp.Evaluate[string](
+		fmt.Sprintf("document.querySelectorAll(%q)[%d].getAttribute(%q) || ''", sel, i, name)))
+}
+
+// selectValue chooses an option of a select as a user would, so that the
+// form submits it.
+func selectValue(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](fmt.Sprintf(
+			"(e => { e.value = %q; e.dispatchEvent(new Event('change', {bubbles: true})); return e.value === %q })(document.querySelector(%q))",
+			value, value, sel))(ctx, t)
+		return err
+	})
+}
