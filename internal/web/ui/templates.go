@@ -35,6 +35,7 @@ func parseTemplates(st *assets) (*engine, error) {
 		"hasField": func(fe FieldErrors, f string) bool { return fe[f] != "" },
 		"add":      func(a, b int) int { return a + b },
 		"fieldOf":  fieldOf,
+		"labelled": func(label string, items []mesh.Column) Labelled { return Labelled{label, items} },
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
 	if err != nil {
@@ -110,4 +111,10 @@ type Field struct {
 // form's error for that name.
 func fieldOf(name, label, value, hint string, errs FieldErrors) Field {
 	return Field{Name: name, Label: label, Value: value, Hint: hint, Error: errs[name], Type: "text"}
+}
+
+// Labelled is a list of columns with the name a screen reader announces.
+type Labelled struct {
+	Label string
+	Items []mesh.Column
 }
