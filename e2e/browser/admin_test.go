@@ -14,6 +14,7 @@ import (
 // (validation problems shown in place, create, edit, versions), executions
 // and the audit log. Each page is checked for accessibility and console errors.
 func TestAdminPages(t *testing.T) {
+	needBrowser(t)
 	srv := testbin.StartServer(t, testbin.Options{Args: []string{"--demo"}})
 	b := newBrowser(t, srv)
 	b.signIn("admin", adminPassword(t, srv), "admin-password-1")

@@ -13,6 +13,7 @@ import (
 // sales database by one of its column names, and see the PII badge on the
 // column in the table's page.
 func TestCatalogSearchFindsSensitiveDatabase(t *testing.T) {
+	needBrowser(t)
 	srv := testbin.StartServer(t, testbin.Options{Args: []string{"--demo"}})
 	b := newBrowser(t, srv)
 	b.signIn("analytics-member", demoPassword(t, srv, "analytics-member"), "member-password-1")
@@ -65,6 +66,7 @@ func TestCatalogSearchFindsSensitiveDatabase(t *testing.T) {
 
 // TestCatalogPages pages through more databases than one page shows.
 func TestCatalogPages(t *testing.T) {
+	needBrowser(t)
 	srv := testbin.StartServer(t, testbin.Options{})
 	for i := range 27 {
 		cli(t, srv, "catalog", "create-database", "--database-input",

@@ -37,7 +37,7 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	missing(t, "chromium", "Chromium is not installed (apt-get install -y chromium); the browser tests are skipped")
+	missing(t, "chromium", "Chromium is not installed (apt-get install -y chromium)")
 	return ""
 }
 
@@ -47,7 +47,7 @@ func axeSource(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("node_modules", "axe-core", "axe.min.js"))
 	if err != nil {
-		missing(t, "axe", "axe-core is not installed (npm ci in e2e/browser); the browser tests are skipped")
+		missing(t, "axe", "axe-core is not installed (npm ci in e2e/browser)")
 	}
 	return string(b)
 }
@@ -55,9 +55,9 @@ func axeSource(t *testing.T) string {
 func missing(t *testing.T, component, msg string) {
 	t.Helper()
 	if storetest.Required(component) || storetest.Required("browser") {
-		t.Fatal(msg + ", but " + storetest.RequireEnv + " requires it")
+		t.Fatal(msg + ", and " + storetest.RequireEnv + " requires the browser tests")
 	}
-	t.Skip(msg)
+	t.Skip(msg + ": the browser test is skipped")
 }
 
 // browser is one headless Chromium with a fresh profile, driving one tab
@@ -71,6 +71,14 @@ type browser struct {
 	axe  string
 	mu   sync.Mutex
 	errs []string
+}
+
+// needBrowser skips (or fails) the test at once when Chromium or axe-core
+// is missing, before it starts a server.
+func needBrowser(t *testing.T) {
+	t.Helper()
+	chromiumPath(t)
+	axeSource(t)
 }
 
 // newBrowser starts Chromium for srv; it is closed when the test ends.

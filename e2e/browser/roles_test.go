@@ -13,6 +13,7 @@ import (
 // see or do: the navigation leaves the pages out, the pages answer 403, and
 // forms posted anyway are refused.
 func TestRolesAreRefused(t *testing.T) {
+	needBrowser(t)
 	srv := testbin.StartServer(t, testbin.Options{Args: []string{"--demo"}})
 	b := newBrowser(t, srv)
 	b.signIn("analytics-member", demoPassword(t, srv, "analytics-member"), "member-password-1")

@@ -20,6 +20,7 @@ func TestScreenshots(t *testing.T) {
 	if dir == "" {
 		t.Skip("screenshots are taken by scripts/screenshots (" + ScreenshotsEnv + " names their directory)")
 	}
+	needBrowser(t)
 	srv := testbin.StartServer(t, testbin.Options{Args: []string{"--demo"}})
 	cli(t, srv, "grant", "--principal", "222233334444", "--database", "sales", "--table", "orders",
 		"--permissions", "SELECT,DESCRIBE", "--grantable", "SELECT,DESCRIBE")

@@ -13,6 +13,7 @@ import (
 // choosing, and grants some of the table's columns to a member through the
 // link. A failed grant keeps what was ticked and names the field at fault.
 func TestInvitationAcceptAndGrantThroughLink(t *testing.T) {
+	needBrowser(t)
 	srv := testbin.StartServer(t, testbin.Options{Args: []string{"--demo"}})
 	cli(t, srv, "grant", "--principal", "222233334444", "--database", "sales", "--table", "orders",
 		"--permissions", "SELECT,DESCRIBE", "--grantable", "SELECT,DESCRIBE")

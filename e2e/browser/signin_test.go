@@ -12,6 +12,7 @@ import (
 // password from the demo, is sent to the password page until it chooses its
 // own, and signs out and in again with it.
 func TestSignInWithTemporaryPassword(t *testing.T) {
+	needBrowser(t)
 	srv := testbin.StartServer(t, testbin.Options{Args: []string{"--demo"}})
 	b := newBrowser(t, srv)
 	temp := demoPassword(t, srv, "analytics-member")
