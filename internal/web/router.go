@@ -78,7 +78,14 @@ type Router struct {
 	routes []Route
 	// rejects bounds how many rejected anonymous calls are audited (limits.go).
 	rejects *rejectLimiter
+	// pageNotFound, when set, answers unmatched paths outside /api/.
+	pageNotFound ErrorWriter
 }
+
+// PageNotFound makes ew answer requests that match no route and whose path
+// is not under /api/ (the web pages' own not-found page); the API keeps its
+// JSON answers.
+func (rt *Router) PageNotFound(ew ErrorWriter) { rt.pageNotFound = ew }
 
 // NewRouter returns a router authenticating with auth and recording rejected
 // changes with audit (either may be nil in tests).
@@ -148,6 +155,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rec.status == http.StatusMethodNotAllowed {
 		WriteJSON(w, rec.status, ErrorBody{Error: ErrorDetail{Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path}})
+		return
+	}
+	if rt.pageNotFound != nil && !strings.HasPrefix(r.URL.Path, "/api/") {
+		rt.pageNotFound(w, r, mesh.Errorf(mesh.ENOTFOUND, "there is no page at %s", r.URL.Path))
 		return
 	}
 	WriteError(w, r, mesh.NotFound("route", r.Method+" "+r.URL.Path))

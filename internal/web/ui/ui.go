@@ -69,6 +69,7 @@ func (u *UI) Register(rt *web.Router) {
 		rt.HandleWith(method, pattern, policy, u.writeError, u.secure(h))
 	}
 	rt.HandleHTTP("GET", "/static/{name}", web.Public, u.static)
+	rt.PageNotFound(u.writeError)
 
 	page("GET", "/{$}", web.Authenticated, u.home)
 	page("GET", "/login", web.Public, u.loginPage)

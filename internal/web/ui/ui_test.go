@@ -90,7 +90,15 @@ func TestSignedOutGoesToSignIn(t *testing.T) {
 			t.Errorf("bad cookie: got Set-Cookie %q, want it cleared", resp.Header.Get("Set-Cookie"))
 		}
 	}
-	resp, _ := do(t, "GET", srv.URL+"/api/v1/me", nil, nil, nil)
+	resp, body := do(t, "GET", srv.URL+"/no/such/page", nil, nil, nil)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "there is no page at /no/such/page") {
+		t.Errorf("unknown page: got %d %q, want the pages' 404", resp.StatusCode, body)
+	}
+	resp, body = do(t, "GET", srv.URL+"/api/v1/nope", nil, nil, nil)
+	if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("unknown API route: got %d %q, want a JSON 404", resp.StatusCode, body)
+	}
+	resp, _ = do(t, "GET", srv.URL+"/api/v1/me", nil, nil, nil)
 	if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		t.Errorf("API without credentials: got %d %q, want 401 JSON", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
