@@ -94,7 +94,11 @@ func TestAdminPages(t *testing.T) {
 	if !b.checked(row+` input[name=roles][value=admin]`) || !b.checked(row+` input[name=roles][value=approver]`) {
 		t.Errorf("analyst's roles: want admin and approver")
 	}
-	b.submit(row + ` form[action$="/delete"] button`)
+	b.submit(row + ` a[href$="/delete"]`)
+	if got := b.text("h1"); got != "Remove analyst?" {
+		t.Errorf("confirmation: got %q", got)
+	}
+	b.submit(`main form[action$="/delete"] button`)
 	if got := b.text("#users"); strings.Contains(got, "analyst") {
 		t.Errorf("users after removing: got %q", got)
 	}

@@ -30,7 +30,7 @@ func TestTemplatesParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"login", "password", "tokens", "catalog", "database", "table", "invitations", "shared", "link",
-		"accounts", "account", "users", "statemachines", "statemachine", "statemachine_edit", "executions", "execution", "audit", "error"} {
+		"accounts", "account", "users", "statemachines", "statemachine", "statemachine_edit", "executions", "execution", "audit", "error", "user_delete"} {
 		if e.pages[name] == nil {
 			t.Errorf("page %s: got no template, want one", name)
 		}

@@ -99,6 +99,7 @@ func (u *UI) Register(rt *web.Router) {
 	page("GET", "/admin/users", web.AccountAdmin, u.usersPage)
 	page("POST", "/admin/users", web.AccountAdmin, u.createUser)
 	page("POST", "/admin/users/{user}/roles", web.AccountAdmin, u.updateRoles)
+	page("GET", "/admin/users/{user}/delete", web.AccountAdmin, u.deleteUserPage)
 	page("POST", "/admin/users/{user}/delete", web.AccountAdmin, u.deleteUser)
 	page("GET", "/admin/state-machines", web.MeshAdmin, u.stateMachinesPage)
 	page("GET", "/admin/state-machines/new", web.MeshAdmin, u.newStateMachinePage)

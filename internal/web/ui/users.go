@@ -105,6 +105,24 @@ func (u *UI) updateRoles(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, usersLink(user.AccountID), "roles")
 }
 
+// UserDeletePage asks before a user is removed.
+type UserDeletePage struct {
+	Page
+	User *mesh.User
+}
+
+func (u *UI) deleteUserPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
+	user, err := u.Auth.FindUserByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return u.render(w, http.StatusOK, "user_delete", UserDeletePage{Page: u.page(r, "Remove "+user.Username, "users"), User: user})
+}
+
 func (u *UI) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "user")
 	if err != nil {
