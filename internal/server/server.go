@@ -155,7 +155,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pages, err := ui.New(ui.Deps{Clock: s.cfg.Clock, Auth: s.Auth, Accounts: s.Accounts, Catalog: s.Catalog,
+	pages, err := ui.New(ui.Deps{Auth: s.Auth, Accounts: s.Accounts, Catalog: s.Catalog,
 		Access: s.Access, Workflow: s.Workflow, Pages: web.NewPageTokens(key), CSRFKey: formKey})
 	if err != nil {
 		return err

@@ -32,7 +32,6 @@ func parseTemplates(st *assets) (*engine, error) {
 		"owner":    ownerLabel,
 		"join":     strings.Join,
 		"params":   sortedParams,
-		"hasField": func(fe FieldErrors, f string) bool { return fe[f] != "" },
 		"add":      func(a, b int) int { return a + b },
 		"fieldOf":  fieldOf,
 		"labelled": func(label string, items []mesh.Column) Labelled { return Labelled{label, items} },

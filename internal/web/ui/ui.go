@@ -14,14 +14,12 @@ import (
 	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
-	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/web"
 	"github.com/meshgate/meshgate/internal/workflow"
 )
 
 // Deps are the services the pages call.
 type Deps struct {
-	Clock    mesh.Clock
 	Auth     *auth.Service
 	Accounts *account.Service
 	Catalog  *catalog.Service
