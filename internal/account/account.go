@@ -482,3 +482,40 @@ func requireMeshAdmin(ctx context.Context, what string) error {
 	}
 	return nil
 }
+
+// OffboardImpact tells, without changing anything, what offboarding the
+// account would affect: its dependents (what a forced offboarding cleans up)
+// and how many users would be deleted with it. Only mesh admins ask.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, EINVALID (the central account).
+func (s *Service) OffboardImpact(ctx context.Context, id string) (*Offboarding, error) {
+	if err := requireMeshAdmin(ctx, "offboard accounts"); err != nil {
+		return nil, err
+	}
+	if id == s.central.ID {
+		return nil, mesh.Invalid("id", "the central account %s cannot be offboarded", id)
+	}
+	s.mu.RLock()
+	dependents := s.dependents
+	s.mu.RUnlock()
+	res := &Offboarding{Affected: []string{}}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		a, err := tx.FindAccountByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		res.Account = a
+		for _, fn := range dependents {
+			deps, err := fn(ctx, tx, id)
+			if err != nil {
+				return fmt.Errorf("list dependents of account %s: %w", id, err)
+			}
+			res.Affected = append(res.Affected, deps...)
+		}
+		res.UsersRemoved, err = countUsers(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}

@@ -204,6 +204,22 @@ func TestOffboard(t *testing.T) {
 			}
 		}
 
+		// The impact, asked first, lists the same and changes nothing.
+		if _, err := svc.OffboardImpact(salesAdmin, "111122223333"); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("impact for an account admin: got %v, want forbidden", err)
+		}
+		if _, err := svc.OffboardImpact(meshAdmin, "central"); !mesh.IsCode(err, mesh.EINVALID) {
+			t.Errorf("impact of central: got %v, want invalid", err)
+		}
+		impact, err := svc.OffboardImpact(meshAdmin, "111122223333")
+		wantImpact := []string{"database/sales", "database/orders", "share/7 to 222233334444"}
+		if err != nil || !slices.Equal(impact.Affected, wantImpact) || impact.UsersRemoved != 1 || impact.Account.Name != "Sales" {
+			t.Errorf("impact: got %+v, %v; want %v and 1 user", impact, err, wantImpact)
+		}
+		if len(cleaned) != 0 || len(notified) != 0 {
+			t.Errorf("impact: cleaned %v, notified %v; want nothing done", cleaned, notified)
+		}
+
 		// Without force: refused, listing the dependents once each, nothing changed.
 		_, err = svc.OffboardAccount(meshAdmin, "111122223333", account.OffboardOptions{})
 		var me *mesh.Error

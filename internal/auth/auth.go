@@ -227,16 +227,23 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request) (*mesh.Acto
 		return nil, err
 	}
 	if mustChange && !passwordChangeRoute(r) {
-		return nil, mesh.Errorf(mesh.EFORBIDDEN, "change your temporary password first (POST /api/v1/me/password)")
+		return nil, ErrPasswordChangeRequired
 	}
 	return actor, nil
 }
+
+// ErrPasswordChangeRequired refuses a session whose user must still change a
+// temporary password; the web pages tell it from other refusals to send the
+// user to the password page.
+var ErrPasswordChangeRequired = mesh.Errorf(mesh.EFORBIDDEN, "change your temporary password first (POST /api/v1/me/password)")
 
 // passwordChangeRoute reports whether r is one of the calls a session with a
 // temporary password may make: read itself, change the password, sign out.
 func passwordChangeRoute(r *http.Request) bool {
 	switch r.Method + " " + r.URL.Path {
-	case "GET /api/v1/me", "POST /api/v1/me/password", "POST /api/v1/logout":
+	case "GET /api/v1/me", "POST /api/v1/me/password", "POST /api/v1/logout",
+		"GET /password", "POST /password", "POST /logout": // the web pages' own
+
 		return true
 	}
 	return false

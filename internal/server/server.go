@@ -27,6 +27,7 @@ import (
 	"github.com/meshgate/meshgate/internal/store/sqlite"
 	"github.com/meshgate/meshgate/internal/web"
 	"github.com/meshgate/meshgate/internal/web/api"
+	"github.com/meshgate/meshgate/internal/web/ui"
 	"github.com/meshgate/meshgate/internal/workflow"
 	"github.com/meshgate/meshgate/internal/workflow/task"
 	"github.com/prometheus/client_golang/prometheus"
@@ -177,6 +178,16 @@ func (s *Server) assemble(ctx context.Context) error {
 		Sharing:          s.Sharing,
 		Notify:           s.Notify,
 	})
+	formKey, err := s.secret(ctx, "ui_form_key")
+	if err != nil {
+		return err
+	}
+	pages, err := ui.New(ui.Deps{Auth: s.Auth, Accounts: s.Accounts, Catalog: s.Catalog,
+		Access: s.Access, Workflow: s.Workflow, Pages: web.NewPageTokens(key), CSRFKey: formKey})
+	if err != nil {
+		return err
+	}
+	pages.Register(rt)
 	s.Router = rt
 	s.http = &http.Server{
 		Handler:           web.Middleware(rt, metrics, s.log),

@@ -45,6 +45,19 @@ func MeshAdmin(actor *mesh.Actor, r *http.Request) error {
 	return nil
 }
 
+// AccountAdmin requires an admin of the caller's own account (mesh admins
+// are admins of the central account). The services still decide which
+// account's resources the caller may touch.
+func AccountAdmin(actor *mesh.Actor, r *http.Request) error {
+	if err := Authenticated(actor, r); err != nil {
+		return err
+	}
+	if !actor.HasRole(mesh.RoleAdmin) {
+		return mesh.Errorf(mesh.EFORBIDDEN, "only the account's admins may do this")
+	}
+	return nil
+}
+
 // Authenticator resolves the credentials of a request (session cookie or
 // bearer token) to an actor. It returns (nil, nil) when there are none and an
 // EUNAUTHORIZED error when they are invalid or expired.
@@ -70,7 +83,14 @@ type Router struct {
 	cop *http.CrossOriginProtection
 	// proxies are the reverse proxies whose X-Forwarded-For is believed.
 	proxies []netip.Prefix
+	// pageNotFound, when set, answers unmatched paths outside /api/.
+	pageNotFound ErrorWriter
 }
+
+// PageNotFound makes ew answer requests that match no route and whose path
+// is not under /api/ (the web pages' own not-found page); the API keeps its
+// JSON answers.
+func (rt *Router) PageNotFound(ew ErrorWriter) { rt.pageNotFound = ew }
 
 // NewRouter returns a router authenticating with auth and recording rejected
 // changes with audit (either may be nil in tests).
@@ -81,11 +101,24 @@ func NewRouter(auth Authenticator, audit Auditor) *Router {
 
 // Handle registers h for "METHOD /path" behind policy.
 func (rt *Router) Handle(method, pattern string, policy Policy, h HandlerFunc) {
+	rt.handle(method, pattern, policy, nil, h)
+}
+
+func (rt *Router) handle(method, pattern string, policy Policy, ew ErrorWriter, h HandlerFunc) {
 	public := isPublic(policy)
 	rt.routes = append(rt.routes, Route{Method: method, Pattern: pattern, Public: public})
 	route := method + " " + pattern
 	rt.mux.Handle(route, &routeHandler{rt: rt, route: &routeEntry{name: route}, policy: policy, public: public,
-		plain: !strings.Contains(pattern, "{"), limits: pathLimitsOf(pattern), h: h})
+		plain: !strings.Contains(pattern, "{"), limits: pathLimitsOf(pattern), h: h, ew: ew})
+}
+
+// ErrorWriter writes the error of a route's authentication, policy or
+// handler. The API writes JSON (WriteError); pages render HTML instead.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
+
+// HandleWith registers h like Handle, writing its errors with ew.
+func (rt *Router) HandleWith(method, pattern string, policy Policy, ew ErrorWriter, h HandlerFunc) {
+	rt.handle(method, pattern, policy, ew, h)
 }
 
 // HandleHTTP registers a plain http.Handler (metrics, static files) behind policy.
@@ -129,6 +162,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, rec.status, ErrorBody{Error: ErrorDetail{Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path}})
 		return
 	}
+	if rt.pageNotFound != nil && !strings.HasPrefix(r.URL.Path, "/api/") {
+		rt.pageNotFound(w, r, mesh.Errorf(mesh.ENOTFOUND, "there is no page at %s", r.URL.Path))
+		return
+	}
 	WriteError(w, r, mesh.NotFound("route", r.Method+" "+r.URL.Path))
 }
 
@@ -158,6 +195,7 @@ type routeHandler struct {
 	plain  bool // the pattern has no wildcards
 	limits []pathLimit
 	h      HandlerFunc
+	ew     ErrorWriter // nil: WriteError
 }
 
 func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -175,18 +213,18 @@ func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info.route.Store(rh.route)
 	info.addr = clientAddr(r, rt.proxies)
 	if err := checkPathValues(r, rh.limits); err != nil {
-		WriteError(w, r, err) // not audited: nothing was tried
+		rh.writeError(w, r, err) // not audited: nothing was tried
 		return
 	}
 	if err := rt.checkOrigin(r); err != nil {
-		rt.fail(w, r.WithContext(ctx), nil, route, err)
+		rt.fail(w, r.WithContext(ctx), nil, route, err, rh.ew)
 		return
 	}
 	var actor *mesh.Actor
 	if rt.auth != nil && !rh.public {
 		a, err := rt.auth.Authenticate(ctx, r)
 		if err != nil {
-			rt.fail(w, r.WithContext(ctx), nil, route, err)
+			rt.fail(w, r.WithContext(ctx), nil, route, err, rh.ew)
 			return
 		}
 		actor = a
@@ -200,19 +238,31 @@ func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(ctx)
 	}
 	if err := rh.policy(actor, r); err != nil {
-		rt.fail(w, r, actor, route, err)
+		rt.fail(w, r, actor, route, err, rh.ew)
 		return
 	}
 	if err := rh.h(w, r); err != nil {
-		rt.fail(w, r, actor, route, err)
+		rt.fail(w, r, actor, route, err, rh.ew)
 	}
+}
+
+func (rh *routeHandler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if rh.ew != nil {
+		rh.ew(w, r, err)
+		return
+	}
+	WriteError(w, r, err)
 }
 
 // fail writes err and, for a state-changing call, records the rejection in
 // the audit log. Successful changes are audited by the services, in the same
 // transaction as the change.
-func (rt *Router) fail(w http.ResponseWriter, r *http.Request, actor *mesh.Actor, route string, err error) {
-	WriteError(w, r, err)
+func (rt *Router) fail(w http.ResponseWriter, r *http.Request, actor *mesh.Actor, route string, err error, ew ErrorWriter) {
+	if ew != nil {
+		ew(w, r, err)
+	} else {
+		WriteError(w, r, err)
+	}
 	if rt.audit == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return
 	}

@@ -1,0 +1,106 @@
+package ui
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/meshgate/meshgate/internal/access"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// LinkPage shows one resource link's tables and, to the account's admins,
+// a form per table granting it (or some of its columns) to a user.
+type LinkPage struct {
+	Page
+	Link   *mesh.ResourceLink
+	Tables []access.LinkedTable
+	Users  []*mesh.User
+	Grants []*mesh.Grant
+	// Form is what the last, failed grant form held.
+	Form   GrantForm
+	Errors FieldErrors
+	// FormError is the failed form's message not tied to one field.
+	FormError string
+	// Permissions the form offers.
+	Permissions []mesh.Permission
+}
+
+// GrantForm is a grant form's fields.
+type GrantForm struct {
+	Table       string
+	User        string
+	Permissions []string
+	Columns     []string
+}
+
+// Has reports whether the form's list holds v (to keep boxes ticked).
+func (f GrantForm) Has(list []string, v string) bool { return slices.Contains(list, v) }
+
+// grantablePermissions are those a consumer's admin passes on to users.
+var grantablePermissions = []mesh.Permission{mesh.PermSelect, mesh.PermDescribe}
+
+func (u *UI) linkPage(w http.ResponseWriter, r *http.Request) error {
+	return u.showLink(w, r, http.StatusOK, GrantForm{Permissions: []string{string(mesh.PermSelect)}}, nil, "")
+}
+
+func (u *UI) showLink(w http.ResponseWriter, r *http.Request, status int, form GrantForm, fe FieldErrors, msg string) error {
+	p := LinkPage{Page: u.page(r, "Shared data", "shared"), Form: form, Errors: fe, Permissions: grantablePermissions}
+	p.FormError = msg
+	acct := p.Actor.AccountID
+	links, err := u.Access.ListLinks(r.Context(), acct)
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	for _, l := range links {
+		if l.Name == name {
+			p.Link = l
+		}
+	}
+	if p.Link == nil {
+		return mesh.NotFound("resource link", name)
+	}
+	p.Title = "Shared data: " + name
+	if p.Tables, err = u.Access.LinkTables(r.Context(), acct, name); err != nil {
+		return err
+	}
+	if p.IsAccountAdmin() {
+		if p.Users, err = u.Auth.FindUsers(r.Context(), store.UserFilter{AccountID: acct, Limit: 1000}); err != nil {
+			return err
+		}
+		if p.Grants, _, err = u.Access.ListGrants(r.Context(), access.GrantFilter{AccountID: acct, UsersOnly: true, Database: p.Link.Database}); err != nil {
+			return err
+		}
+	}
+	return u.render(w, status, "link", p)
+}
+
+func (u *UI) grantLink(w http.ResponseWriter, r *http.Request) error {
+	actor := mesh.ActorFromContext(r.Context())
+	f := GrantForm{Table: r.PostForm.Get("table"), User: r.PostForm.Get("user"),
+		Permissions: r.PostForm["permissions"], Columns: r.PostForm["columns"]}
+	fail := func(err error) error {
+		fe, msg, ferr := formFailure(err)
+		if ferr != nil {
+			return ferr
+		}
+		return u.showLink(w, r, statusOfForm(err), f, fe, msg)
+	}
+	if f.User == "" {
+		return fail(mesh.Invalid("user", "choose a user"))
+	}
+	perms, err := mesh.ParsePermissions("permissions", f.Permissions...)
+	if err != nil {
+		return fail(err)
+	}
+	in := access.GrantInput{
+		Principal:   mesh.UserPrincipal(actor.AccountID, f.User),
+		Resource:    mesh.Resource{Database: r.PathValue("name"), Table: f.Table, Columns: f.Columns},
+		Permissions: perms,
+	}
+	if _, err := u.Access.Grant(r.Context(), in); err != nil {
+		return fail(err)
+	}
+	return redirect(w, r, "/shared/"+r.PathValue("name"), "granted")
+}

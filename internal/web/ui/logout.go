@@ -1,0 +1,15 @@
+package ui
+
+import (
+	"net/http"
+
+	"github.com/meshgate/meshgate/internal/auth"
+)
+
+func (u *UI) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := u.Auth.Logout(r.Context()); err != nil {
+		return err
+	}
+	http.SetCookie(w, auth.ClearCookie(r))
+	return redirect(w, r, "/login", "signed-out")
+}

@@ -1,0 +1,221 @@
+package ui
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/meshgate/meshgate/internal/auth"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/web"
+)
+
+// contentSecurityPolicy allows only this server's own styles and images: no
+// inline script or style, no frames, forms posting only here.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// Page is what every page shows around its content: who is signed in, the
+// form token, the section the navigation highlights and a notice.
+type Page struct {
+	Title   string
+	Actor   *mesh.Actor
+	CSRF    string
+	Section string
+	// Notice confirms what the last form did (after a redirect).
+	Notice string
+	// Error is a message for the whole page, such as a failed form's.
+	Error string
+}
+
+// IsMeshAdmin reports whether the user is a mesh admin (for the navigation).
+func (p Page) IsMeshAdmin() bool { return p.Actor.IsMeshAdmin() }
+
+// IsAccountAdmin reports whether the user is an admin of its own account.
+func (p Page) IsAccountAdmin() bool { return p.Actor.HasRole(mesh.RoleAdmin) }
+
+// page fills the common part of a page for r.
+func (u *UI) page(r *http.Request, title, section string) Page {
+	p := Page{Title: title, Section: section, Actor: mesh.ActorFromContext(r.Context())}
+	p.CSRF = u.csrfToken(r)
+	p.Notice = notices[r.URL.Query().Get("notice")]
+	return p
+}
+
+// notices are the confirmations a redirect after a form may name; only
+// these fixed texts are shown, never text from the URL.
+var notices = map[string]string{
+	"password":   "Your password is changed.",
+	"revoked":    "The token is revoked.",
+	"accepted":   "The invitation is accepted; the shared data is listed below.",
+	"rejected":   "The invitation is rejected.",
+	"granted":    "The grant is saved.",
+	"onboarded":  "The account is onboarded.",
+	"offboarded": "The account is offboarded.",
+	"roles":      "The roles are saved.",
+	"removed":    "The user is removed.",
+	"saved":      "A new version is saved.",
+	"created":    "The state machine is created.",
+	"signed-out": "You are signed out.",
+}
+
+// secure sets the headers every page carries.
+func (u *UI) secure(h web.HandlerFunc) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		setPageHeaders(w)
+		return h(w, r)
+	}
+}
+
+func setPageHeaders(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", contentSecurityPolicy)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "same-origin")
+	hd.Set("Cache-Control", "no-store")
+}
+
+// render executes the named page into a buffer first, so that a template
+// error never sends half a page.
+func (u *UI) render(w http.ResponseWriter, status int, name string, data any) error {
+	var buf bytes.Buffer
+	if err := u.tpl.execute(&buf, name, data); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// redirect answers a successful form with a redirect to a page (POST,
+// redirect, GET), optionally naming a notice.
+func redirect(w http.ResponseWriter, r *http.Request, path, notice string) error {
+	if notice != "" {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + "notice=" + url.QueryEscape(notice)
+	}
+	http.Redirect(w, r, path, http.StatusSeeOther)
+	return nil
+}
+
+// ErrorPage shows a refusal or a failure.
+type ErrorPage struct {
+	Page
+	Status  int
+	Code    string
+	Message string
+}
+
+// writeError is the pages' web.ErrorWriter: no session (or an expired one)
+// leads to the sign-in page, a temporary password to the password page,
+// anything else to an error page with the status the API would answer.
+func (u *UI) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	setPageHeaders(w)
+	switch {
+	case mesh.IsCode(err, mesh.EUNAUTHORIZED):
+		if _, cerr := r.Cookie(auth.CookieName); cerr == nil {
+			http.SetCookie(w, auth.ClearCookie(r))
+		}
+		next := ""
+		if r.Method == http.MethodGet && r.URL.Path != "/" {
+			next = "?next=" + url.QueryEscape(r.URL.RequestURI())
+		}
+		http.Redirect(w, r, "/login"+next, http.StatusSeeOther)
+		return
+	case errors.Is(err, auth.ErrPasswordChangeRequired):
+		http.Redirect(w, r, "/password", http.StatusSeeOther)
+		return
+	}
+	status := web.StatusOf(err)
+	p := ErrorPage{Page: u.page(r, http.StatusText(status), ""), Status: status, Code: mesh.ErrorCode(err), Message: mesh.ErrorMessage(err)}
+	if status >= 500 {
+		slog.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", r.URL.Path,
+			"request_id", web.RequestID(r.Context()), "err", err)
+	}
+	if rerr := u.render(w, status, "error", p); rerr != nil {
+		slog.ErrorContext(r.Context(), "render error page", "err", rerr)
+		http.Error(w, http.StatusText(status), status)
+	}
+}
+
+// csrfToken is the form token of r's session: an HMAC of the session
+// secret, so nothing is stored and another session's token never fits.
+// Without a session (the sign-in form) it is empty.
+func (u *UI) csrfToken(r *http.Request) string {
+	c, err := r.Cookie(auth.CookieName)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, u.CSRFKey)
+	m.Write([]byte("form:"))
+	m.Write([]byte(c.Value))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// maxFormBytes bounds a form's body; a state machine definition may be 1 MiB.
+const maxFormBytes = 2 << 20
+
+// protect guards a form's POST: it must come from this origin (Fetch
+// metadata or Origin), and a signed-in user's form must carry the
+// session's token too, in case a browser sends neither header.
+func (u *UI) protect(h web.HandlerFunc) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := u.cop.Check(r); err != nil {
+			return mesh.Errorf(mesh.EFORBIDDEN, "the form was sent from another site; reload the page and try again")
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return mesh.Errorf(mesh.ETOOLARGE, "the form is larger than %d bytes", maxFormBytes)
+			}
+			return mesh.Invalid("form", "the form could not be read")
+		}
+		if mesh.ActorFromContext(r.Context()) != nil {
+			want := u.csrfToken(r)
+			if want == "" || !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(want)) {
+				return mesh.Errorf(mesh.EFORBIDDEN, "the form has expired or was not sent from this site; reload the page and try again")
+			}
+		}
+		return h(w, r)
+	}
+}
+
+// FieldErrors names what is wrong with a form's fields, by field name.
+type FieldErrors map[string]string
+
+// formFailure splits err into a message per field (for an expected failure:
+// bad input, a conflict, a refusal) or returns it for the error page.
+func formFailure(err error) (FieldErrors, string, error) {
+	var e *mesh.Error
+	if !errors.As(err, &e) {
+		return nil, "", err
+	}
+	switch e.Code {
+	case mesh.EINVALID, mesh.ECONFLICT, mesh.EFORBIDDEN, mesh.ENOTFOUND, mesh.ETOOLARGE, mesh.EUNAUTHORIZED, mesh.ERATELIMIT:
+	default:
+		return nil, "", err
+	}
+	if e.Field != "" {
+		field := e.Field
+		if i := strings.LastIndexByte(field, '.'); i >= 0 {
+			field = field[i+1:]
+		}
+		return FieldErrors{field: e.Message}, "", nil
+	}
+	return nil, e.Message, nil
+}
+
+// statusOfForm is the status a page re-shown after a failed form answers.
+func statusOfForm(err error) int { return web.StatusOf(err) }

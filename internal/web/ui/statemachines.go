@@ -1,0 +1,152 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/workflow"
+)
+
+// StateMachinesPage lists the latest version of every state machine.
+type StateMachinesPage struct {
+	Page
+	Machines []*mesh.StateMachine
+}
+
+func (u *UI) stateMachinesPage(w http.ResponseWriter, r *http.Request) error {
+	p := StateMachinesPage{Page: u.page(r, "State machines", "state-machines")}
+	sms, err := u.Workflow.FindStateMachines(r.Context())
+	if err != nil {
+		return err
+	}
+	p.Machines = sms
+	return u.render(w, http.StatusOK, "statemachines", p)
+}
+
+// StateMachinePage shows one version of a state machine and links to the
+// others.
+type StateMachinePage struct {
+	Page
+	Machine    *mesh.StateMachine
+	Definition string
+	Latest     int
+	Versions   []int
+}
+
+func (u *UI) stateMachinePage(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	latest, err := u.Workflow.FindStateMachine(r.Context(), name, 0)
+	if err != nil {
+		return err
+	}
+	sm := latest
+	if v := r.URL.Query().Get("version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return mesh.Invalid("version", "must be a positive number, not %q", v)
+		}
+		if sm, err = u.Workflow.FindStateMachine(r.Context(), name, n); err != nil {
+			return err
+		}
+	}
+	p := StateMachinePage{Page: u.page(r, "State machine "+name, "state-machines"), Machine: sm,
+		Definition: indentJSON(sm.Definition), Latest: latest.Version}
+	// Versions are numbered from 1 and never reused.
+	for v := latest.Version; v >= 1; v-- {
+		p.Versions = append(p.Versions, v)
+	}
+	return u.render(w, http.StatusOK, "statemachine", p)
+}
+
+func indentJSON(b []byte) string {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
+		return string(b)
+	}
+	return buf.String()
+}
+
+// StateMachineEditPage creates a state machine or saves a new version of
+// one; validation problems are listed beside the definition, by state.
+type StateMachineEditPage struct {
+	Page
+	New         bool
+	Name        string
+	Description string
+	Definition  string
+	Version     int
+	Errors      FieldErrors
+	// Problems are the definition's problems, each naming its state and field.
+	Problems []map[string]string
+}
+
+func (u *UI) newStateMachinePage(w http.ResponseWriter, r *http.Request) error {
+	p := StateMachineEditPage{Page: u.page(r, "New state machine", "state-machines"), New: true,
+		Definition: "{\n  \"StartAt\": \"Done\",\n  \"States\": {\n    \"Done\": {\"Type\": \"Succeed\"}\n  }\n}"}
+	return u.render(w, http.StatusOK, "statemachine_edit", p)
+}
+
+func (u *UI) editStateMachinePage(w http.ResponseWriter, r *http.Request) error {
+	sm, err := u.Workflow.FindStateMachine(r.Context(), r.PathValue("name"), 0)
+	if err != nil {
+		return err
+	}
+	p := StateMachineEditPage{Page: u.page(r, "Edit "+sm.Name, "state-machines"), Name: sm.Name,
+		Description: sm.Description, Definition: indentJSON(sm.Definition), Version: sm.Version}
+	return u.render(w, http.StatusOK, "statemachine_edit", p)
+}
+
+func (u *UI) createStateMachine(w http.ResponseWriter, r *http.Request) error {
+	return u.saveStateMachine(w, r, true)
+}
+
+func (u *UI) updateStateMachine(w http.ResponseWriter, r *http.Request) error {
+	return u.saveStateMachine(w, r, false)
+}
+
+func (u *UI) saveStateMachine(w http.ResponseWriter, r *http.Request, create bool) error {
+	f := r.PostForm
+	p := StateMachineEditPage{Page: u.page(r, "New state machine", "state-machines"), New: create,
+		Name: f.Get("name"), Description: f.Get("description"), Definition: f.Get("definition")}
+	if !create {
+		p.Name = r.PathValue("name")
+		p.Title = "Edit " + p.Name
+		if latest, err := u.Workflow.FindStateMachine(r.Context(), p.Name, 0); err == nil {
+			p.Version = latest.Version
+		} else {
+			return err
+		}
+	}
+	in := workflow.StateMachineInput{Name: p.Name, Description: p.Description, Definition: json.RawMessage(p.Definition)}
+	var err error
+	if create {
+		_, err = u.Workflow.CreateStateMachine(r.Context(), in)
+	} else {
+		_, err = u.Workflow.UpdateStateMachine(r.Context(), in)
+	}
+	if err != nil {
+		fe, msg, ferr := formFailure(err)
+		if ferr != nil {
+			return ferr
+		}
+		p.Errors, p.Error = fe, msg
+		if e, ok := err.(*mesh.Error); ok {
+			if d, ok := e.Details.([]map[string]string); ok {
+				p.Problems = d
+				if p.Errors == nil {
+					p.Errors = FieldErrors{}
+				}
+				p.Errors["definition"] = "The definition has " + strconv.Itoa(len(d)) + " problem(s), listed below."
+			}
+		}
+		return u.render(w, statusOfForm(err), "statemachine_edit", p)
+	}
+	notice := "saved"
+	if create {
+		notice = "created"
+	}
+	return redirect(w, r, "/admin/state-machines/"+p.Name, notice)
+}

@@ -1,0 +1,154 @@
+package ui
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/meshgate/meshgate/internal/auth"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// UsersPage lists an account's users (any account's for mesh admins, the
+// own account's for its admins), creates users with a temporary password,
+// changes roles and removes users.
+type UsersPage struct {
+	Page
+	// Account is the account listed; mesh admins choose it.
+	Account  string
+	Accounts []*mesh.Account
+	Users    []*mesh.User
+	Roles    []string
+	Form     auth.NewUser
+	Errors   FieldErrors
+	// Created and Password are the user just created and its temporary
+	// password, shown once.
+	Created  *mesh.User
+	Password string
+	// Failed is the user whose roles form failed.
+	Failed int64
+}
+
+// HasRole reports whether roles holds role (to keep boxes ticked).
+func (p UsersPage) HasRole(roles []string, role string) bool { return slices.Contains(roles, role) }
+
+func (u *UI) usersPage(w http.ResponseWriter, r *http.Request) error {
+	p := u.newUsersPage(r, r.URL.Query().Get("account"))
+	p.Form.Roles = []string{mesh.RoleMember}
+	return u.showUsers(w, r, http.StatusOK, p)
+}
+
+func (u *UI) newUsersPage(r *http.Request, account string) UsersPage {
+	p := UsersPage{Page: u.page(r, "Users", "users"), Account: account, Roles: mesh.Roles}
+	if p.Account == "" || !p.IsMeshAdmin() {
+		p.Account = p.Actor.AccountID
+	}
+	p.Form.AccountID = p.Account
+	return p
+}
+
+func (u *UI) showUsers(w http.ResponseWriter, r *http.Request, status int, p UsersPage) error {
+	var err error
+	if p.IsMeshAdmin() {
+		if p.Accounts, err = u.Accounts.FindAccounts(r.Context(), store.AccountFilter{Limit: 1000}); err != nil {
+			return err
+		}
+	}
+	if p.Users, err = u.Auth.FindUsers(r.Context(), store.UserFilter{AccountID: p.Account, Limit: 1000}); err != nil {
+		return err
+	}
+	p.Title = "Users of " + p.Account
+	return u.render(w, status, "users", p)
+}
+
+func (u *UI) createUser(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	p := u.newUsersPage(r, f.Get("account_id"))
+	p.Form = auth.NewUser{AccountID: p.Account, Username: f.Get("username"), Email: f.Get("email"), Roles: f["roles"]}
+	user, password, err := u.Auth.CreateUser(r.Context(), p.Form)
+	if err != nil {
+		fe, msg, ferr := formFailure(err)
+		if ferr != nil {
+			return ferr
+		}
+		p.Errors, p.Error = fe, msg
+		return u.showUsers(w, r, statusOfForm(err), p)
+	}
+	// The temporary password is shown in this response only.
+	p.Created, p.Password = user, password
+	p.Form = auth.NewUser{AccountID: p.Account, Roles: []string{mesh.RoleMember}}
+	return u.showUsers(w, r, http.StatusCreated, p)
+}
+
+func (u *UI) updateRoles(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
+	roles := r.PostForm["roles"]
+	if roles == nil {
+		roles = []string{}
+	}
+	user, err := u.Auth.UpdateUser(r.Context(), id, auth.UserUpdate{Roles: &roles})
+	if err != nil {
+		fe, msg, ferr := formFailure(err)
+		if ferr != nil {
+			return ferr
+		}
+		p := u.newUsersPage(r, r.PostForm.Get("account_id"))
+		p.Failed, p.Errors, p.Error = id, fe, msg
+		if fe != nil {
+			p.Error = fe[firstKey(fe)]
+		}
+		return u.showUsers(w, r, statusOfForm(err), p)
+	}
+	return redirect(w, r, usersLink(user.AccountID), "roles")
+}
+
+// UserDeletePage asks before a user is removed.
+type UserDeletePage struct {
+	Page
+	User *mesh.User
+}
+
+func (u *UI) deleteUserPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
+	user, err := u.Auth.FindUserByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return u.render(w, http.StatusOK, "user_delete", UserDeletePage{Page: u.page(r, "Remove "+user.Username, "users"), User: user})
+}
+
+func (u *UI) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "user")
+	if err != nil {
+		return err
+	}
+	user, err := u.Auth.FindUserByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := u.Auth.DeleteUser(r.Context(), id); err != nil {
+		_, msg, ferr := formFailure(err)
+		if ferr != nil {
+			return ferr
+		}
+		p := u.newUsersPage(r, user.AccountID)
+		p.Failed, p.Error = id, msg
+		return u.showUsers(w, r, statusOfForm(err), p)
+	}
+	return redirect(w, r, usersLink(user.AccountID), "removed")
+}
+
+func usersLink(account string) string { return "/admin/users?account=" + account }
+
+func firstKey(m FieldErrors) string {
+	for k := range m {
+		return k
+	}
+	return ""
+}
