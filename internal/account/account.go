@@ -387,15 +387,10 @@ func (s *Service) OffboardAccount(ctx context.Context, id string, opts OffboardO
 				return err
 			}
 		}
-		var found []string
-		for _, fn := range dependents {
-			deps, err := fn(ctx, tx, id)
-			if err != nil {
-				return fmt.Errorf("list dependents of account %s: %w", id, err)
-			}
-			found = append(found, deps...)
+		found, err := listDependents(ctx, tx, dependents, id)
+		if err != nil {
+			return err
 		}
-		found = dedupe(found)
 		if len(found) > 0 && !opts.Force {
 			return &mesh.Error{Code: mesh.ECONFLICT,
 				Message: fmt.Sprintf("account %s still has %d dependents; offboard with force to end them (its products are deleted, or handed to another account with transfer_to)", id, len(found)),
@@ -435,6 +430,20 @@ func (s *Service) OffboardAccount(ctx context.Context, id string, opts OffboardO
 		fn(id)
 	}
 	return res, nil
+}
+
+// listDependents runs every area's DependentsFunc and lists what refers to
+// the account, each item once.
+func listDependents(ctx context.Context, tx store.Tx, fns []DependentsFunc, id string) ([]string, error) {
+	found := []string{}
+	for _, fn := range fns {
+		deps, err := fn(ctx, tx, id)
+		if err != nil {
+			return nil, fmt.Errorf("list dependents of account %s: %w", id, err)
+		}
+		found = append(found, deps...)
+	}
+	return dedupe(found), nil
 }
 
 // dedupe lists each "kind/id" (the text before ": ") once, at its first
@@ -504,12 +513,8 @@ func (s *Service) OffboardImpact(ctx context.Context, id string) (*Offboarding, 
 			return err
 		}
 		res.Account = a
-		for _, fn := range dependents {
-			deps, err := fn(ctx, tx, id)
-			if err != nil {
-				return fmt.Errorf("list dependents of account %s: %w", id, err)
-			}
-			res.Affected = append(res.Affected, deps...)
+		if res.Affected, err = listDependents(ctx, tx, dependents, id); err != nil {
+			return err
 		}
 		res.UsersRemoved, err = countUsers(ctx, tx, id)
 		return err

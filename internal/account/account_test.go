@@ -212,7 +212,7 @@ func TestOffboard(t *testing.T) {
 			t.Errorf("impact of central: got %v, want invalid", err)
 		}
 		impact, err := svc.OffboardImpact(meshAdmin, "111122223333")
-		wantImpact := []string{"database/sales", "database/orders", "share/7 to 222233334444"}
+		wantImpact := []string{"database/sales: product", "database/orders: product", "share/7: sales with 222233334444"}
 		if err != nil || !slices.Equal(impact.Affected, wantImpact) || impact.UsersRemoved != 1 || impact.Account.Name != "Sales" {
 			t.Errorf("impact: got %+v, %v; want %v and 1 user", impact, err, wantImpact)
 		}
