@@ -45,6 +45,7 @@ type Tx interface {
 	AuthTx
 	AuditTx
 	SettingTx
+	OIDCTx
 	CatalogTx
 	AccessTx
 	WorkflowTx
