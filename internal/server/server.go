@@ -18,6 +18,7 @@ import (
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
+	"github.com/meshgate/meshgate/internal/auth/oidc"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -34,10 +35,12 @@ import (
 
 // Server is a running meshgate.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	Store    store.Store
-	Auth     *auth.Service
+	cfg   Config
+	log   *slog.Logger
+	Store store.Store
+	Auth  *auth.Service
+	// OIDC signs users in through identity providers; nil without any.
+	OIDC     *oidc.Service
 	Accounts *account.Service
 	Catalog  *catalog.Service
 	Access   *access.Service
@@ -104,6 +107,9 @@ func (s *Server) assemble(ctx context.Context) error {
 		ID: s.cfg.CentralAccountID, Name: s.cfg.CentralAccountName, Organization: s.cfg.Organization})
 	s.Accounts.OnOffboard(func(string) { s.Auth.ForgetTokens() })
 	s.background = append(s.background, auth.NewSessionReaper(s.Auth, time.Hour, s.log), s.Auth)
+	if err := s.newOIDC(ctx); err != nil {
+		return err
+	}
 	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
 	if err := s.newAccess(ctx); err != nil {
 		return err
@@ -157,6 +163,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Access:           s.Access,
 		CentralAccountID: s.cfg.CentralAccountID,
 		Workflow:         s.Workflow,
+		OIDC:             s.OIDC,
 	})
 	s.Router = rt
 	s.http = &http.Server{

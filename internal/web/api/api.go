@@ -6,6 +6,7 @@ import (
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
+	"github.com/meshgate/meshgate/internal/auth/oidc"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -26,6 +27,8 @@ type Deps struct {
 	CentralAccountID string
 	// Workflow is the state machine engine.
 	Workflow *workflow.Engine
+	// OIDC signs users in through identity providers; nil when none is configured.
+	OIDC *oidc.Service
 }
 
 // Register adds every API route to rt.
@@ -36,4 +39,5 @@ func Register(rt *web.Router, d *Deps) {
 	registerCatalog(rt, d)
 	registerWorkflow(rt, d)
 	registerAccess(rt, d)
+	registerOIDC(rt, d)
 }
