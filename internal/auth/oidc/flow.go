@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"crypto/subtle"
+	"slices"
 	"strings"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
@@ -154,12 +155,15 @@ func (s *Service) finish(ctx context.Context, p *provider, l *store.OIDCLogin, c
 }
 
 // verifyIDToken checks a JWT's signature against the provider's keys, its
-// issuer, audience and expiry (with the bounded skew), and that it was not
-// issued in the future.
-func (s *Service) verifyIDToken(ctx context.Context, p *provider, op *gooidc.Provider, raw, audience string) (*gooidc.IDToken, error) {
-	idt, err := p.verifierFor(op, audience, s.cfg.ClockSkew).Verify(p.ctx(ctx), raw)
+// issuer, expiry (with the bounded skew) and that it was not issued in the
+// future, and that one of audiences is among its audiences.
+func (s *Service) verifyIDToken(ctx context.Context, p *provider, op *gooidc.Provider, raw string, audiences ...string) (*gooidc.IDToken, error) {
+	idt, err := p.verifierFor(op, s.cfg.ClockSkew).Verify(p.ctx(ctx), raw)
 	if err != nil {
 		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "the token from %s is not valid: %v", p.cfg.DisplayName, err)
+	}
+	if !slices.ContainsFunc(audiences, func(a string) bool { return slices.Contains(idt.Audience, a) }) {
+		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "the token from %s is for audience %v, not meshgate's %v", p.cfg.DisplayName, idt.Audience, audiences)
 	}
 	if idt.IssuedAt.After(s.clock.Now().Add(s.cfg.ClockSkew)) {
 		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "the token from %s was issued in the future (%s); check the clocks", p.cfg.DisplayName, idt.IssuedAt)

@@ -82,10 +82,11 @@ func (p *provider) oauth2(op *gooidc.Provider) *oauth2.Config {
 		Endpoint: op.Endpoint(), RedirectURL: p.redirect, Scopes: p.cfg.Scopes}
 }
 
-// verifierFor returns a verifier of JWTs for the audience. Expiry is
-// checked against a clock set back by skew, so a token stays valid that long
-// after its expiry by the provider's clock.
-func (p *provider) verifierFor(op *gooidc.Provider, audience string, skew time.Duration) *gooidc.IDTokenVerifier {
-	return op.VerifierContext(p.ctx(context.Background()), &gooidc.Config{ClientID: audience,
+// verifierFor returns a verifier of the provider's JWTs: signature,
+// issuer and expiry, the last against a clock set back by skew, so a token
+// stays valid that long after its expiry by the provider's clock. The
+// caller checks the audience, which may be one of several.
+func (p *provider) verifierFor(op *gooidc.Provider, skew time.Duration) *gooidc.IDTokenVerifier {
+	return op.VerifierContext(p.ctx(context.Background()), &gooidc.Config{SkipClientIDCheck: true,
 		Now: func() time.Time { return p.now().Add(-skew) }})
 }

@@ -61,10 +61,7 @@ func (s *Service) exchange(ctx context.Context, p *provider, e Exchange) (*mesh.
 	if err != nil {
 		return nil, "", err
 	}
-	idt, err := s.verifyIDToken(ctx, p, op, e.IDToken, p.cfg.CLIClientID)
-	if err != nil && p.cfg.CLIClientID != p.cfg.ClientID {
-		idt, err = s.verifyIDToken(ctx, p, op, e.IDToken, p.cfg.ClientID)
-	}
+	idt, err := s.verifyIDToken(ctx, p, op, e.IDToken, p.cfg.CLIClientID, p.cfg.ClientID)
 	if err != nil {
 		return nil, "", err
 	}
