@@ -92,8 +92,8 @@ func (p *Provider) Tokens(t testing.TB, clientID, secret, redirect, username str
 	t.Helper()
 	ctx := context.Background()
 	cfg := &oauth2.Config{ClientID: clientID, ClientSecret: secret, RedirectURL: redirect,
-		Endpoint:     oauth2.Endpoint{AuthURL: p.Issuer + "/auth", TokenURL: p.Issuer + "/oauth/token"},
-		Scopes:       []string{"openid", "profile", "email"}}
+		Endpoint: oauth2.Endpoint{AuthURL: p.Issuer + "/auth", TokenURL: p.Issuer + "/oauth/token"},
+		Scopes:   []string{"openid", "profile", "email"}}
 	verifier := oauth2.GenerateVerifier()
 	start := cfg.AuthCodeURL("some-state", append(opts, oauth2.S256ChallengeOption(verifier))...)
 	_, at, body := NewBrowser().SignIn(t, p, start, username, redirect)
