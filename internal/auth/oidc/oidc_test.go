@@ -59,10 +59,10 @@ func newFixture(t *testing.T, s store.Store, edit func(*oidc.ProviderConfig)) *f
 		t.Fatal(err)
 	}
 	op := oidctest.Start(t)
-	op.AddUser("u-ann", "ann", "ann@example.com", []string{"mesh-sales", "mesh-sales-approvers", "unrelated"})
-	op.AddUser("u-bob", "bob", "bob@example.com", []string{"unrelated"})
-	op.AddUser("u-cat", "cat", "cat@example.com", nil)
-	op.AddUser("u-dan", "dan", "dan@example.com", []string{"mesh-admins", "mesh-sales"})
+	op.AddUser("ann", "ann@example.com", []string{"mesh-sales", "mesh-sales-approvers", "unrelated"})
+	op.AddUser("bob", "bob@example.com", []string{"unrelated"})
+	op.AddUser("cat", "cat@example.com", nil)
+	op.AddUser("dan", "dan@example.com", []string{"mesh-admins", "mesh-sales"})
 	clock := &offsetClock{}
 	a := auth.NewService(s, clock, auth.Options{Argon2: auth.Argon2Params{Time: 1, Memory: 64, Threads: 1}})
 	pc := oidc.ProviderConfig{Name: "corp", DisplayName: "Corp SSO", Issuer: op.Issuer, ClientID: oidctest.WebClientID,
@@ -169,7 +169,7 @@ func TestCodeFlow(t *testing.T) {
 		}
 
 		// The approvers group goes: so does the role, at the next sign-in.
-		f.op.SetGroups("u-ann", []string{"mesh-sales"})
+		f.op.SetGroups("ann", []string{"mesh-sales"})
 		fin, err = f.svc.Finish(ctx, f.browserSignIn(t, "ann"))
 		if err != nil {
 			t.Fatalf("second sign-in: %v", err)

@@ -71,15 +71,18 @@ func startWith(t testing.TB, st *groupStorage) *Provider {
 }
 
 // AddUser adds a user (its password is Password) with groups; nil groups
-// leave the groups claim out of its tokens.
-func (p *Provider) AddUser(id, username, email string, groups []string) {
+// leave the groups claim out of its tokens. The username is its subject too
+// (the example provider's device sign-in takes one for the other).
+func (p *Provider) AddUser(username, email string, groups []string) {
+	id := username
 	p.st.users.add(&storage.User{ID: id, Username: username, Password: Password, FirstName: username, LastName: "Test",
 		Email: email, EmailVerified: true, PreferredLanguage: language.English})
 	p.SetGroups(id, groups)
 }
 
 // SetGroups changes a user's groups (nil: no groups claim) for its next tokens.
-func (p *Provider) SetGroups(id string, groups []string) {
+func (p *Provider) SetGroups(username string, groups []string) {
+	id := username
 	p.st.mu.Lock()
 	defer p.st.mu.Unlock()
 	if groups == nil {
