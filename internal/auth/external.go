@@ -61,20 +61,32 @@ func (s *Service) ResolveExternal(ctx context.Context, e External) (*ExternalRes
 	if mesh.ValidateEmail("email", e.Email) != nil {
 		e.Email = ""
 	}
-	// A new user gets a random password nobody knows: it signs in through its
-	// provider. Hashing it costs, so only when the user is new.
-	var unusable string
+	// Most sign-ins change nothing: a read finds the user as the claims
+	// describe it, and no write follows (bearer access tokens resolve at
+	// every call).
+	var known *mesh.User
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		_, err := tx.FindUserIDByIdentity(ctx, e.Provider, e.Subject)
+		id, err := tx.FindUserIDByIdentity(ctx, e.Provider, e.Subject)
+		if err != nil {
+			return err
+		}
+		known, err = tx.FindUserByID(ctx, id)
 		return err
 	})
-	if mesh.IsCode(err, mesh.ENOTFOUND) {
+	// A new user gets a random password nobody knows: it signs in through
+	// its provider. Hashing it costs, so only when the user is new.
+	var unusable string
+	switch {
+	case mesh.IsCode(err, mesh.ENOTFOUND):
 		unusable = s.hash(newSecret())
-	} else if err != nil {
+	case err != nil:
 		return nil, err
+	case known.AccountID == e.AccountID && sameRoles(known.Roles, e.Roles):
+		return &ExternalResult{User: known, RolesBefore: slices.Clone(known.Roles)}, nil
 	}
 	now := s.clock.Now()
 	res := &ExternalResult{}
+	changed := false
 	resource := "identity/" + e.Provider + "/" + e.Subject
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		id, err := tx.FindUserIDByIdentity(ctx, e.Provider, e.Subject)
@@ -104,13 +116,11 @@ func (s *Service) ResolveExternal(ctx context.Context, e External) (*ExternalRes
 			return mesh.Errorf(mesh.EFORBIDDEN, "your groups map to account %s, but you are a user of account %s; ask a mesh admin", e.AccountID, u.AccountID)
 		}
 		res.User, res.RolesBefore = u, slices.Clone(u.Roles)
-		roles := slices.Clone(e.Roles)
-		slices.Sort(roles)
-		before := slices.Clone(u.Roles)
-		slices.Sort(before)
-		if slices.Equal(roles, before) {
+		if sameRoles(u.Roles, e.Roles) {
 			return nil
 		}
+		roles, before := sorted(e.Roles), sorted(u.Roles)
+		changed = true
 		u.Roles, u.UpdatedAt = e.Roles, now
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
@@ -121,11 +131,20 @@ func (s *Service) ResolveExternal(ctx context.Context, e External) (*ExternalRes
 	if err != nil {
 		return nil, err
 	}
-	if !res.Created {
+	if changed {
+		// Tokens cached with the old roles must not keep them.
 		s.tokens.clear()
 	}
 	return res, nil
 }
+
+func sorted(roles []string) []string {
+	r := slices.Clone(roles)
+	slices.Sort(r)
+	return r
+}
+
+func sameRoles(a, b []string) bool { return slices.Equal(sorted(a), sorted(b)) }
 
 // createExternal creates e's user under the first free name among e.Username,
 // e.Username-2, e.Username-3, ...

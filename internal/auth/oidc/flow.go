@@ -28,10 +28,14 @@ type Start struct {
 // Begin starts a sign-in through provider name: it keeps a fresh state,
 // nonce and PKCE verifier server-side, valid for LoginTTL, and returns the
 // provider's authorization URL. returnTo (a local path) is where the
-// browser lands once signed in. Errors: ENOTFOUND (provider), EUNAVAILABLE.
-func (s *Service) Begin(ctx context.Context, name, returnTo string) (*Start, error) {
+// browser lands once signed in. Errors: ENOTFOUND (provider), EUNAVAILABLE,
+// ERATELIMIT (too many from remoteAddr).
+func (s *Service) Begin(ctx context.Context, name, returnTo, remoteAddr string) (*Start, error) {
 	p, err := s.provider(name)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.allow(remoteAddr); err != nil {
 		return nil, err
 	}
 	op, err := p.discover(ctx)

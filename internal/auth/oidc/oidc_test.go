@@ -82,7 +82,7 @@ func newFixture(t *testing.T, s store.Store, edit func(*oidc.ProviderConfig)) *f
 // returns the callback meshgate would get.
 func (f *fixture) browserSignIn(t *testing.T, username string) oidc.Callback {
 	t.Helper()
-	start, err := f.svc.Begin(context.Background(), "corp", "/ui/shares")
+	start, err := f.svc.Begin(context.Background(), "corp", "/ui/shares", "192.0.2.7")
 	if err != nil {
 		t.Fatalf("begin: %v", err)
 	}
@@ -253,7 +253,7 @@ func TestRefusals(t *testing.T) {
 		})
 		t.Run("state of another browser", func(t *testing.T) {
 			cb := f.browserSignIn(t, "ann")
-			other, _ := f.svc.Begin(ctx, "corp", "/")
+			other, _ := f.svc.Begin(ctx, "corp", "/", "192.0.2.7")
 			cb.CookieState = other.State
 			_, err := f.svc.Finish(ctx, cb)
 			wantCode(t, err, mesh.EUNAUTHORIZED, "not started in this browser")
@@ -277,7 +277,7 @@ func TestRefusals(t *testing.T) {
 			wantCode(t, err, mesh.EUNAUTHORIZED, "nonce")
 		})
 		t.Run("provider error", func(t *testing.T) {
-			start, _ := f.svc.Begin(ctx, "corp", "/")
+			start, _ := f.svc.Begin(ctx, "corp", "/", "192.0.2.7")
 			_, err := f.svc.Finish(ctx, oidc.Callback{Provider: "corp", State: start.State, CookieState: start.State, Error: "access_denied"})
 			wantCode(t, err, mesh.EUNAUTHORIZED, "access_denied")
 		})
@@ -383,7 +383,7 @@ func TestUnreachable(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		f := newFixture(t, s, func(pc *oidc.ProviderConfig) { pc.Issuer = "http://127.0.0.1:1" })
 		f.svc.Discover(context.Background())
-		_, err := f.svc.Begin(context.Background(), "corp", "/")
+		_, err := f.svc.Begin(context.Background(), "corp", "/", "192.0.2.7")
 		wantCode(t, err, mesh.EUNAVAILABLE, "unavailable")
 		if ps := f.svc.Providers(); len(ps) != 1 || ps[0].LoginURL != "/auth/oidc/corp/login" || ps[0].DisplayName != "Corp SSO" {
 			t.Errorf("got providers %+v, want corp listed with its login URL", ps)
@@ -457,4 +457,22 @@ func TestParseRule(t *testing.T) {
 			t.Errorf("ParseRule(%q): got %+v, %v, want %+v (bad %v)", tt.in, got, err, tt.want, tt.bad)
 		}
 	}
+}
+
+// TestStartLimit bounds the sign-ins one address may start.
+func TestStartLimit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s, nil)
+		ctx := context.Background()
+		for i := range 30 {
+			if _, err := f.svc.Begin(ctx, "corp", "/", "192.0.2.9"); err != nil {
+				t.Fatalf("start %d: %v", i+1, err)
+			}
+		}
+		_, err := f.svc.Begin(ctx, "corp", "/", "192.0.2.9")
+		wantCode(t, err, mesh.ERATELIMIT, "too many sign-ins")
+		if _, err := f.svc.Begin(ctx, "corp", "/", "192.0.2.10"); err != nil {
+			t.Errorf("another address: got %v, want it to start", err)
+		}
+	})
 }

@@ -24,6 +24,9 @@ type Service struct {
 	log       *slog.Logger
 	providers map[string]*provider
 	order     []string
+	// starts limits unauthenticated calls that write (a sign-in started, an
+	// ID token exchanged) per client address.
+	starts *auth.Limiter
 }
 
 // New returns the service of cfg's providers. It contacts none of them:
@@ -38,7 +41,8 @@ func New(cfg Config, st store.Store, a *auth.Service, clock mesh.Clock, log *slo
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{cfg: cfg, auth: a, store: st, clock: clock, log: log, providers: map[string]*provider{}}
+	s := &Service{cfg: cfg, auth: a, store: st, clock: clock, log: log, providers: map[string]*provider{},
+		starts: auth.NewLimiter(auth.Rate{Burst: 30, Every: 2 * time.Second}, clock)}
 	for _, pc := range cfg.Providers {
 		s.providers[pc.Name] = &provider{cfg: pc, redirect: cfg.PublicURL + CallbackPath(pc.Name),
 			client: &http.Client{Timeout: 15 * time.Second}, retryEvery: cfg.RetryEvery, now: clock.Now}
@@ -120,4 +124,13 @@ func safeReturn(r string) string {
 		return "/"
 	}
 	return r
+}
+
+// allow refuses a client address that started too many sign-ins or
+// exchanges lately (30, then one more every 2s). Errors: ERATELIMIT.
+func (s *Service) allow(remoteAddr string) error {
+	if !s.starts.Allow(remoteAddr) {
+		return mesh.Errorf(mesh.ERATELIMIT, "too many sign-ins from %s; try again later", remoteAddr)
+	}
+	return nil
 }

@@ -34,10 +34,14 @@ const exchangeFreshness = 10 * time.Minute
 // the last 10 minutes), maps its groups like a browser sign-in, and issues an
 // API token for its user. Each ID token is taken once: a replay is refused.
 // Sign-in, just-in-time creation, role changes and refusals are audited.
-// Errors: EINVALID, EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND (provider), EUNAVAILABLE.
+// Errors: EINVALID, EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND (provider),
+// EUNAVAILABLE, ERATELIMIT.
 func (s *Service) ExchangeIDToken(ctx context.Context, e Exchange) (*mesh.Token, string, error) {
 	p, err := s.provider(e.Provider)
 	if err != nil {
+		return nil, "", err
+	}
+	if err := s.allow(e.RemoteAddr); err != nil {
 		return nil, "", err
 	}
 	if e.IDToken == "" || len(e.IDToken) > 16<<10 {

@@ -106,7 +106,7 @@ func (d *Deps) oidcLogin(w http.ResponseWriter, r *http.Request) error {
 	if d.OIDC == nil {
 		return writeSignInPage(w, mesh.NotFound("identity provider", r.PathValue("provider")))
 	}
-	start, err := d.OIDC.Begin(r.Context(), r.PathValue("provider"), r.URL.Query().Get("return"))
+	start, err := d.OIDC.Begin(r.Context(), r.PathValue("provider"), r.URL.Query().Get("return"), web.ClientAddr(r))
 	if err != nil {
 		return writeSignInPage(w, err)
 	}
