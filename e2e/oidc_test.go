@@ -271,3 +271,73 @@ func TestOIDCProviderUnreachable(t *testing.T) {
 		}
 	})
 }
+
+// TestOIDCLoopbackLogin signs the CLI in with a browser sent back to its
+// loopback port, and calls the API with a provider's access token.
+func TestOIDCLoopbackLogin(t *testing.T) {
+	op, srv := startWithProvider(t, false)
+	cmd := testbin.Command(t, "--endpoint", srv.URL, "login", "--sso", "--browser")
+	stderr, _ := cmd.StderrPipe()
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	sc := bufio.NewScanner(stderr)
+	var start string
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), op.Issuer+"/") {
+			start = sc.Text()
+			break
+		}
+	}
+	if start == "" {
+		t.Fatal("the CLI printed no sign-in URL")
+	}
+	go io.Copy(io.Discard, stderr)
+	u, _ := url.Parse(start)
+	redirect := u.Query().Get("redirect_uri")
+	if !strings.HasPrefix(redirect, "http://127.0.0.1:") {
+		t.Fatalf("got redirect_uri %q, want a loopback port", redirect)
+	}
+	b := oidctest.NewBrowser()
+	b.FetchStop = true
+	if resp, _, page := b.SignIn(t, op, start, "ann", redirect); resp.StatusCode != http.StatusOK || !strings.Contains(page, "Signed in") {
+		t.Fatalf("loopback page: got %d %s", resp.StatusCode, page)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("login --sso --browser: %v", err)
+	}
+	tok := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(stdout.String()), "export MESHGATE_TOKEN="))
+	m, err := client.New(srv.URL, tok).Me(context.Background())
+	if err != nil || m.User.Username != "ann" {
+		t.Fatalf("me with the token: got %+v, %v, want ann", m, err)
+	}
+}
+
+// TestOIDCAccessToken lets a pipeline call with the provider's JWT access
+// token for the configured audience, and only that audience.
+func TestOIDCAccessToken(t *testing.T) {
+	eachStore(t, func(t *testing.T, pg bool) {
+		op := oidctest.Start(t)
+		op.AddUser("pipeline", "", []string{"mesh-sales"})
+		srv := testbin.StartServer(t, testbin.Options{Postgres: pg,
+			Args: []string{"--oidc-issuer", op.Issuer, "--oidc-client-id", oidctest.WebClientID,
+				"--oidc-access-token-audience", oidctest.WebClientID, "--oidc-map", "mesh-sales=111122223333:member"}})
+		if _, err := srv.Client().OnboardAccount(context.Background(), client.AccountInput{ID: "111122223333", Name: "Sales"}); err != nil {
+			t.Fatal(err)
+		}
+		ours := op.Tokens(t, oidctest.WebClientID, oidctest.WebClientSecret, "http://127.0.0.1:1/auth/oidc/sso/callback", "pipeline").AccessToken
+		m, err := client.New(srv.URL, ours).Me(context.Background())
+		if err != nil || m.User.AccountID != "111122223333" || !slices.Equal(m.User.Roles, []string{"member"}) {
+			t.Fatalf("me with an access token: got %+v, %v, want a member of 111122223333", m, err)
+		}
+		theirs := op.Tokens(t, oidctest.OtherClientID, oidctest.OtherClientSecret, "http://127.0.0.1:1/callback", "pipeline").AccessToken
+		_, err = client.New(srv.URL, theirs).Me(context.Background())
+		var ce *client.Error
+		if !errors.As(err, &ce) || ce.Status != http.StatusUnauthorized || !strings.Contains(ce.Message, "audience") {
+			t.Errorf("another audience's token: got %v, want 401 naming the audience", err)
+		}
+	})
+}

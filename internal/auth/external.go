@@ -47,7 +47,7 @@ const usernameTries = 20
 // provider no longer lists takes its role away. Creation, role changes and
 // the identity link are audited in the same transaction.
 // Errors: EINVALID, EFORBIDDEN (the claims name another account than the
-// user's), ENOTFOUND (the account), ECONFLICT (no free user name).
+// user's, or a missing one), ECONFLICT (no free user name).
 func (s *Service) ResolveExternal(ctx context.Context, e External) (*ExternalResult, error) {
 	if e.Provider == "" || e.Subject == "" {
 		return nil, mesh.Invalid("subject", "is required")
@@ -165,6 +165,9 @@ func (s *Service) createExternal(ctx context.Context, tx store.Tx, e External, h
 		var me *mesh.Error
 		if errors.As(err, &me) && me.Code == mesh.ECONFLICT {
 			continue
+		}
+		if mesh.IsCode(err, mesh.ENOTFOUND) {
+			return nil, mesh.Errorf(mesh.EFORBIDDEN, "your groups map to account %s, which this mesh does not have; ask a mesh admin", e.AccountID)
 		}
 		if err != nil {
 			return nil, err
