@@ -28,6 +28,8 @@ type External struct {
 	Roles     []string
 	// Groups are the claim's values, for the audit log.
 	Groups []string
+	// RemoteAddr and RequestID say where the sign-in came from, for the audit log.
+	RemoteAddr, RequestID string
 }
 
 // ExternalResult is what an external sign-in did.
@@ -102,7 +104,8 @@ func (s *Service) ResolveExternal(ctx context.Context, e External) (*ExternalRes
 				return err
 			}
 			res.User, res.Created = u, true
-			return store.Audit(ctx, tx, now, "user.create-from-identity", userResource(u),
+			actx := s.actorContext(ctx, u, e.RemoteAddr, e.RequestID)
+			return store.Audit(actx, tx, now, "user.create-from-identity", userResource(u),
 				resource+" roles="+strings.Join(u.Roles, ",")+" groups="+strings.Join(e.Groups, ","))
 		}
 		if err != nil {
@@ -125,7 +128,7 @@ func (s *Service) ResolveExternal(ctx context.Context, e External) (*ExternalRes
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		return store.Audit(ctx, tx, now, "user.roles-from-identity", userResource(u),
+		return store.Audit(s.actorContext(ctx, u, e.RemoteAddr, e.RequestID), tx, now, "user.roles-from-identity", userResource(u),
 			"roles "+strings.Join(before, ",")+" -> "+strings.Join(roles, ",")+" groups="+strings.Join(e.Groups, ","))
 	})
 	if err != nil {

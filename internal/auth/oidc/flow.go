@@ -147,7 +147,7 @@ func (s *Service) finish(ctx context.Context, p *provider, l *store.OIDCLogin, c
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(l.Nonce)) != 1 {
 		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "the ID token's nonce is not this sign-in's (a replayed token?)")
 	}
-	u, detail, err := s.resolve(ctx, p, idt)
+	u, detail, err := s.resolve(ctx, p, idt, c.RemoteAddr, c.RequestID)
 	if err != nil {
 		return nil, err
 	}

@@ -78,7 +78,7 @@ func Map(pc ProviderConfig, all map[string]any) (*Mapping, error) {
 }
 
 // resolve maps a verified token's claims and finds or creates its user.
-func (s *Service) resolve(ctx context.Context, p *provider, idt *gooidc.IDToken) (*mesh.User, string, error) {
+func (s *Service) resolve(ctx context.Context, p *provider, idt *gooidc.IDToken, remoteAddr, requestID string) (*mesh.User, string, error) {
 	var all map[string]any
 	var c claims
 	if err := idt.Claims(&all); err != nil {
@@ -95,7 +95,7 @@ func (s *Service) resolve(ctx context.Context, p *provider, idt *gooidc.IDToken)
 	}
 	res, err := s.auth.ResolveExternal(ctx, auth.External{Provider: p.cfg.Name, Subject: idt.Subject,
 		Username: Username(c.PreferredUsername, email, idt.Subject), Email: email,
-		AccountID: m.AccountID, Roles: m.Roles, Groups: m.Groups})
+		AccountID: m.AccountID, Roles: m.Roles, Groups: m.Groups, RemoteAddr: remoteAddr, RequestID: requestID})
 	if err != nil {
 		return nil, "", err
 	}

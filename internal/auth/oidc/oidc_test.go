@@ -161,8 +161,8 @@ func TestCodeFlow(t *testing.T) {
 		if err != nil || actor.UserID != u.ID {
 			t.Fatalf("session: got %+v, %v, want user %d", actor, err, u.ID)
 		}
-		if n := len(f.audit(t, "user.create-from-identity")); n != 1 {
-			t.Errorf("got %d creation entries, want 1", n)
+		if es := f.audit(t, "user.create-from-identity"); len(es) != 1 || !strings.Contains(es[0].Principal, "ann") || es[0].RemoteAddr != "192.0.2.7" {
+			t.Errorf("got creation entries %+v, want one by ann from 192.0.2.7", es)
 		}
 		if n := len(f.audit(t, "auth.login-identity")); n != 1 {
 			t.Errorf("got %d sign-in entries, want 1", n)

@@ -83,7 +83,7 @@ func (s *Service) exchange(ctx context.Context, p *provider, e Exchange) (*mesh.
 	if err != nil {
 		return nil, "", err
 	}
-	u, detail, err := s.resolve(ctx, p, idt)
+	u, detail, err := s.resolve(ctx, p, idt, e.RemoteAddr, e.RequestID)
 	if err != nil {
 		return nil, "", err
 	}
@@ -161,7 +161,7 @@ func (s *Service) AuthenticateBearer(ctx context.Context, raw string) (*mesh.Act
 			lastErr = err
 			continue
 		}
-		u, _, err := s.resolve(ctx, p, idt)
+		u, _, err := s.resolve(ctx, p, idt, "", "")
 		if err != nil {
 			return nil, err
 		}
