@@ -341,3 +341,13 @@ func TestOIDCAccessToken(t *testing.T) {
 		}
 	})
 }
+
+// TestOIDCConfigRefused: a provider nobody could sign in through (no group
+// mapping) stops meshgate at start with a message naming the flag.
+func TestOIDCConfigRefused(t *testing.T) {
+	res := testbin.Run(t, testbin.RunOptions{}, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0",
+		"--oidc-issuer", "https://login.example.com", "--oidc-client-id", "meshgate")
+	if res.Code == 0 || !strings.Contains(res.Stderr, "--oidc-map") {
+		t.Errorf("got exit %d, %q, want a refusal naming --oidc-map", res.Code, res.Stderr)
+	}
+}

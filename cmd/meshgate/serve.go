@@ -36,20 +36,21 @@ type ServeCmd struct {
 // client secret comes from MESHGATE_OIDC_CLIENT_SECRET_<NAME> (upper case,
 // '-' as '_') or MESHGATE_OIDC_CLIENT_SECRET, never from a flag.
 type OIDCFlags struct {
-	Issuer              []string `help:"Issuer URL of an identity provider; repeatable, one per provider." env:"MESHGATE_OIDC_ISSUER"`
-	ClientID            []string `name:"client-id" help:"Client id meshgate has at the provider; one per provider." env:"MESHGATE_OIDC_CLIENT_ID"`
-	Name                []string `help:"Name of the provider in URLs and user identities (default sso, then sso-2, ...); one per provider." env:"MESHGATE_OIDC_NAME"`
-	DisplayName         []string `help:"Name the sign-in page shows; one per provider." env:"MESHGATE_OIDC_DISPLAY_NAME"`
-	CLIClientID         []string `name:"cli-client-id" help:"Public client id the CLI signs in with (default the client id); one per provider." env:"MESHGATE_OIDC_CLI_CLIENT_ID"`
-	AccessTokenAudience []string `help:"Audience of the provider's JWT access tokens meshgate accepts as bearer credentials (default: none accepted); one per provider, empty for none." env:"MESHGATE_OIDC_ACCESS_TOKEN_AUDIENCE"`
-	Scopes              []string `help:"Scopes requested (default openid,profile,email)." env:"MESHGATE_OIDC_SCOPES"`
-	GroupsClaim         string   `help:"Claim holding the user's groups." default:"groups" env:"MESHGATE_OIDC_GROUPS_CLAIM"`
-	Map                 []string `help:"Group mapping group=account:role, such as mesh-admins=central:admin; repeatable, for every provider." env:"MESHGATE_OIDC_MAP"`
+	Issuer              []string      `help:"Issuer URL of an identity provider; repeatable, one per provider." env:"MESHGATE_OIDC_ISSUER"`
+	ClientID            []string      `name:"client-id" help:"Client id meshgate has at the provider; one per provider." env:"MESHGATE_OIDC_CLIENT_ID"`
+	Name                []string      `help:"Name of the provider in URLs and user identities (default sso, then sso-2, ...); one per provider." env:"MESHGATE_OIDC_NAME"`
+	DisplayName         []string      `help:"Name the sign-in page shows; one per provider." env:"MESHGATE_OIDC_DISPLAY_NAME"`
+	CLIClientID         []string      `name:"cli-client-id" help:"Public client id the CLI signs in with (default the client id); one per provider." env:"MESHGATE_OIDC_CLI_CLIENT_ID"`
+	AccessTokenAudience []string      `help:"Audience of the provider's JWT access tokens meshgate accepts as bearer credentials (default: none accepted); one per provider, empty for none." env:"MESHGATE_OIDC_ACCESS_TOKEN_AUDIENCE"`
+	Scopes              []string      `help:"Scopes requested (default openid,profile,email)." env:"MESHGATE_OIDC_SCOPES"`
+	GroupsClaim         string        `help:"Claim holding the user's groups." default:"groups" env:"MESHGATE_OIDC_GROUPS_CLAIM"`
+	Map                 []string      `help:"Group mapping group=account:role, such as mesh-admins=central:admin; repeatable, for every provider." env:"MESHGATE_OIDC_MAP"`
+	ClockSkew           time.Duration `help:"How far a provider's clock may be off when its tokens' times are checked (at most 5m)." default:"1m" env:"MESHGATE_OIDC_CLOCK_SKEW"`
 }
 
 // Config returns the providers the flags describe.
 func (f *OIDCFlags) Config(publicURL string) (oidc.Config, error) {
-	cfg := oidc.Config{PublicURL: publicURL}
+	cfg := oidc.Config{PublicURL: publicURL, ClockSkew: f.ClockSkew}
 	var rules []oidc.Rule
 	for _, m := range f.Map {
 		r, err := oidc.ParseRule(m)
