@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -387,6 +388,37 @@ func TestUnreachable(t *testing.T) {
 		wantCode(t, err, mesh.EUNAVAILABLE, "unavailable")
 		if ps := f.svc.Providers(); len(ps) != 1 || ps[0].LoginURL != "/auth/oidc/corp/login" || ps[0].DisplayName != "Corp SSO" {
 			t.Errorf("got providers %+v, want corp listed with its login URL", ps)
+		}
+	})
+}
+
+// TestProviderComesUp: sign-in through a provider that was down at start
+// works once it answers, without a restart.
+func TestProviderComesUp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		clock := &offsetClock{}
+		a := auth.NewService(s, clock, auth.Options{Argon2: auth.Argon2Params{Time: 1, Memory: 64, Threads: 1}})
+		svc, err := oidc.New(oidc.Config{PublicURL: publicURL, RetryEvery: 10 * time.Second, Providers: []oidc.ProviderConfig{{
+			Name: "corp", Issuer: "http://" + addr, ClientID: oidctest.WebClientID, Rules: rules}}}, s, a, clock, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		_, err = svc.Begin(ctx, "corp", "/", "192.0.2.1")
+		wantCode(t, err, mesh.EUNAVAILABLE, "cannot be reached")
+		oidctest.StartOn(t, addr)
+		// Within RetryEvery the provider is not asked again.
+		_, err = svc.Begin(ctx, "corp", "/", "192.0.2.1")
+		wantCode(t, err, mesh.EUNAVAILABLE, "cannot be reached")
+		clock.d.Store(int64(11 * time.Second))
+		if _, err := svc.Begin(ctx, "corp", "/", "192.0.2.1"); err != nil {
+			t.Fatalf("once the provider answers: got %v, want a sign-in started", err)
 		}
 	})
 }

@@ -50,7 +50,7 @@ func (p *provider) discover(ctx context.Context) (*gooidc.Provider, error) {
 	if p.op != nil {
 		return p.op, nil
 	}
-	now := time.Now()
+	now := p.now()
 	if p.lastErr != nil && now.Sub(p.lastTry) < p.retryEvery {
 		return nil, p.unavailable()
 	}

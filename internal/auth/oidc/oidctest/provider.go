@@ -56,8 +56,19 @@ func (p *Provider) StartTwin(t testing.TB) *Provider {
 	return startWith(t, p.st)
 }
 
+// StartOn runs a provider at addr (host:port), for tests of a provider
+// that comes up after meshgate.
+func StartOn(t testing.TB, addr string) *Provider {
+	t.Helper()
+	return startAt(t, newStorage(), addr)
+}
+
 func startWith(t testing.TB, st *groupStorage) *Provider {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return startAt(t, st, "127.0.0.1:0")
+}
+
+func startAt(t testing.TB, st *groupStorage, addr string) *Provider {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
