@@ -35,12 +35,11 @@ import (
 
 // Server is a running meshgate.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	Store store.Store
-	Auth  *auth.Service
-	// OIDC signs users in through identity providers; nil without any.
-	OIDC     *oidc.Service
+	cfg      Config
+	log      *slog.Logger
+	Store    store.Store
+	Auth     *auth.Service
+	OIDC     *oidc.Service // sign-in through identity providers; nil without any
 	Accounts *account.Service
 	Catalog  *catalog.Service
 	Access   *access.Service
