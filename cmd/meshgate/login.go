@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/meshgate/meshgate/client"
 )
 
 // stdin is where passwords are read from; tests replace it.
@@ -19,15 +21,27 @@ var stdin io.Reader = os.Stdin
 // for the CLI: the CLI authenticates with tokens, not cookies. The session
 // used to create it is ended at once.
 type LoginCmd struct {
-	Username      string        `required:"" help:"Your username."`
+	Username      string        `help:"Your username (without --sso)."`
+	SSO           bool          `name:"sso" help:"Sign in through the server's identity provider instead of a password."`
+	Provider      string        `help:"With --sso: the provider's name, when the server has several."`
+	Browser       bool          `help:"With --sso: use a browser sent back to a loopback port even when the provider offers device sign-in."`
 	PasswordStdin bool          `name:"password-stdin" help:"Read the password from standard input without a prompt. If it is temporary, a second line gives the new password."`
 	TokenName     string        `name:"token-name" default:"cli" help:"Name of the API token to create."`
-	Expires       time.Duration `default:"720h" help:"Lifetime of the API token (0 for none)."`
+	Expires       time.Duration `default:"720h" help:"Lifetime of the API token (0 for none; with --sso, 0 is the server's default, 720h)."`
 }
 
 // Run signs in, changes a temporary password if needed, creates the token
 // and signs out.
 func (c *LoginCmd) Run(ctx context.Context, g *Globals) error {
+	if c.SSO {
+		if c.Username != "" || c.PasswordStdin {
+			return errors.New("--sso signs in through the identity provider: leave out --username and --password-stdin")
+		}
+		return c.loginSSO(ctx, g)
+	}
+	if c.Username == "" {
+		return errors.New("--username is required (or --sso to sign in through the identity provider)")
+	}
 	in := bufio.NewReader(stdin)
 	password, err := readSecret(in, g, "Password: ", !c.PasswordStdin)
 	if err != nil {
@@ -53,11 +67,16 @@ func (c *LoginCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
+	return printLoginToken(g, res.User.AccountID+"/"+res.User.Username, tok)
+}
+
+// printLoginToken prints a new CLI token as a shell export (or JSON).
+func printLoginToken(g *Globals, who string, tok *client.NewToken) error {
 	if g.JSON() {
 		return g.PrintJSON(tok)
 	}
-	fmt.Fprintf(g.stderr, "signed in as %s/%s; use this token with --token or MESHGATE_TOKEN:\n", res.User.AccountID, res.User.Username)
-	_, err = fmt.Fprintf(g.stdout, "export MESHGATE_TOKEN=%s\n", tok.Secret)
+	fmt.Fprintf(g.stderr, "signed in as %s; use this token with --token or MESHGATE_TOKEN:\n", who)
+	_, err := fmt.Fprintf(g.stdout, "export MESHGATE_TOKEN=%s\n", tok.Secret)
 	return err
 }
 

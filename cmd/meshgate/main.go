@@ -36,13 +36,14 @@ type CLI struct {
 	Migrate MigrateCmd `cmd:"" help:"Apply the store's migrations and exit."`
 	Version VersionCmd `cmd:"" help:"Print the version."`
 
-	Login   LoginCmd   `cmd:"" help:"Sign in with a username and password and print an API token for the CLI."`
-	Passwd  PasswdCmd  `cmd:"" help:"Change your password."`
-	Account AccountCmd `cmd:"" help:"Onboard, offboard, list and show accounts."`
-	User    UserCmd    `cmd:"" help:"Manage users and their roles."`
-	Token   TokenCmd   `cmd:"" help:"Create, list and revoke your API tokens."`
-	Audit   AuditCmd   `cmd:"" help:"Query the audit log (mesh admins)."`
-	Catalog CatalogCmd `cmd:"" help:"Databases, tables and columns of the central catalog (Glue-compatible)."`
+	Login          LoginCmd          `cmd:"" help:"Sign in with a username and password, or through the identity provider (--sso), and print an API token for the CLI."`
+	Passwd         PasswdCmd         `cmd:"" help:"Change your password."`
+	Account        AccountCmd        `cmd:"" help:"Onboard, offboard, list and show accounts."`
+	User           UserCmd           `cmd:"" help:"Manage users and their roles."`
+	PasswordSignIn PasswordSignInCmd `cmd:"" name:"password-sign-in" help:"Switch password sign-in on or off (mesh admins); identity providers and API tokens work either way."`
+	Token          TokenCmd          `cmd:"" help:"Create, list and revoke your API tokens."`
+	Audit          AuditCmd          `cmd:"" help:"Query the audit log (mesh admins)."`
+	Catalog        CatalogCmd        `cmd:"" help:"Databases, tables and columns of the central catalog (Glue-compatible)."`
 
 	Workflow     WorkflowCmd     `cmd:"" help:"Manage state machines; run a definition locally."`
 	Execution    ExecutionCmd    `cmd:"" help:"Start, list, stop and inspect executions."`

@@ -29,13 +29,14 @@ type ServeCmd struct {
 	AuditRetention  time.Duration `help:"How long audit entries are kept (9600h is 400 days); 0 keeps them forever." default:"9600h" env:"MESHGATE_AUDIT_RETENTION"`
 	TrustedOrigin   []string      `help:"Origin (https://host[:port]) whose pages may make changes with the session cookie, besides the server's own; repeatable." env:"MESHGATE_TRUSTED_ORIGINS"`
 	TrustedProxy    []string      `help:"Address or CIDR prefix of a reverse proxy whose X-Forwarded-For names the client; repeatable." env:"MESHGATE_TRUSTED_PROXIES"`
-	PublicURL       string        `help:"Base URL of every link in notifications (default http:// and --addr)." env:"MESHGATE_PUBLIC_URL"`
+	PublicURL       string        `help:"URL browsers reach meshgate at: the base of every link in notifications, and where identity providers send users back (default http://ADDR)." env:"MESHGATE_PUBLIC_URL"`
 	SMTPAddr        string        `name:"smtp-addr" help:"SMTP server host:port for notification email; without it, mail goes to the built-in mailbox." env:"MESHGATE_SMTP_ADDR"`
 	SMTPFrom        string        `name:"smtp-from" help:"Sender address of notification email." env:"MESHGATE_SMTP_FROM"`
 	SMTPTLS         string        `name:"smtp-tls" help:"SMTP transport security: none, starttls or tls." default:"starttls" enum:"none,starttls,tls" env:"MESHGATE_SMTP_TLS"`
 	SMTPUsername    string        `name:"smtp-username" help:"SMTP user; the password is read from MESHGATE_SMTP_PASSWORD." env:"MESHGATE_SMTP_USERNAME"`
 	WebhookAllow    []string      `help:"Address ranges (CIDR) webhooks may reach although loopback or private, e.g. 10.0.0.0/8." env:"MESHGATE_WEBHOOK_ALLOW"`
 	NotifyRetry     string        `help:"Notification retry policy PRExDELAY,BACKOFFxMIN-MAX,POSTxDELAY (default SNS's email policy, 2x10s,10x10s-10m0s,38x10m0s)." env:"MESHGATE_NOTIFY_RETRY"`
+	OIDC            OIDCFlags     `embed:"" prefix:"oidc-"`
 }
 
 // Config returns the server configuration the flags describe.
@@ -59,6 +60,10 @@ func (c *ServeCmd) Config() (server.Config, error) {
 			return server.Config{}, err
 		}
 	}
+	oc, err := c.OIDC.Config(c.PublicURL)
+	if err != nil {
+		return server.Config{}, err
+	}
 	return server.Config{
 		PublicURL:        c.PublicURL,
 		SMTP:             email.Config{Addr: c.SMTPAddr, From: c.SMTPFrom, TLS: c.SMTPTLS, Username: c.SMTPUsername, Password: os.Getenv("MESHGATE_SMTP_PASSWORD")},
@@ -78,6 +83,7 @@ func (c *ServeCmd) Config() (server.Config, error) {
 		AuditRetention:   auditRetention(c.AuditRetention),
 		TrustedOrigins:   c.TrustedOrigin,
 		TrustedProxies:   c.TrustedProxy,
+		OIDC:             oc,
 	}, nil
 }
 

@@ -145,6 +145,9 @@ type Service struct {
 	tokens      *tokenCache
 	// onForget, when set, is told each time a notice empties the token cache (tests).
 	onForget func()
+	// bearer, when set, resolves bearer credentials that are not meshgate
+	// API tokens (an identity provider's access tokens); (nil, nil) passes.
+	bearer func(ctx context.Context, raw string) (*mesh.Actor, error)
 	// dummyHash is verified for unknown usernames, so that a sign-in takes as
 	// long whether or not the user exists.
 	dummyHash string
@@ -167,6 +170,13 @@ func NewService(s store.Store, clock mesh.Clock, opts Options) *Service {
 		tokens:      newTokenCache(opts.TokenCacheTTL),
 		dummyHash:   HashPassword(TemporaryPassword(), opts.Argon2),
 	}
+}
+
+// SetBearer makes f resolve bearer credentials that are not meshgate API
+// tokens (such as an identity provider's JWT access tokens); f returns
+// (nil, nil) for credentials it does not recognise. Call it before serving.
+func (s *Service) SetBearer(f func(ctx context.Context, raw string) (*mesh.Actor, error)) {
+	s.bearer = f
 }
 
 // Options returns the service's options with defaults filled in.
@@ -215,6 +225,11 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request) (*mesh.Acto
 		secret = strings.TrimSpace(secret)
 		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 			return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "the Authorization header must be \"Bearer <token>\"")
+		}
+		if s.bearer != nil && !strings.HasPrefix(secret, TokenPrefix) {
+			if actor, err := s.bearer(ctx, secret); actor != nil || err != nil {
+				return actor, err
+			}
 		}
 		return s.AuthenticateToken(ctx, secret)
 	}

@@ -47,7 +47,12 @@ func (s *Service) ReapSessions(ctx context.Context) (int, error) {
 	var n int
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		var err error
-		n, err = tx.DeleteExpiredSessions(ctx, now, now.Add(-s.opts.SessionIdle))
+		if n, err = tx.DeleteExpiredSessions(ctx, now, now.Add(-s.opts.SessionIdle)); err != nil {
+			return err
+		}
+		// Sign-ins through identity providers never finished, and the
+		// digests of exchanged ID tokens once those expired.
+		_, err = tx.DeleteExpiredOIDCLogins(ctx, now)
 		return err
 	})
 	return n, err

@@ -30,7 +30,8 @@ type Credentials struct {
 // them, for that address only); a username that many addresses got wrong
 // answers more slowly (Options.LoginPerUser), but is never locked, so its
 // rightful user still signs in from elsewhere.
-// Errors: EINVALID, EUNAUTHORIZED, ERATELIMIT.
+// Errors: EINVALID, EUNAUTHORIZED, ERATELIMIT, EFORBIDDEN (password sign-in
+// is switched off).
 func (s *Service) Login(ctx context.Context, c Credentials) (*Login, error) {
 	username, password, remoteAddr := c.Username, c.Password, c.RemoteAddr
 	if username == "" {
@@ -41,6 +42,11 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*Login, error) {
 	}
 	if len(username) > mesh.MaxUsernameLen || len(password) > MaxPasswordLen {
 		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "invalid username or password")
+	}
+	if on, err := s.PasswordSignIn(ctx); err != nil {
+		return nil, err
+	} else if !on {
+		return nil, mesh.Errorf(mesh.EFORBIDDEN, "password sign-in is switched off; sign in through your organization's identity provider")
 	}
 	pair := username + "\x00" + remoteAddr
 	if !s.perAddr.Allow(remoteAddr) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/meshgate/meshgate/internal/auth"
+	"github.com/meshgate/meshgate/internal/auth/oidc"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/notify/email"
@@ -56,6 +57,9 @@ type Config struct {
 	// TrustedProxies are the addresses or CIDR prefixes of reverse proxies
 	// whose X-Forwarded-For names the client (default none: the peer is the client).
 	TrustedProxies []string
+	// OIDC configures sign-in through identity providers (default none);
+	// its PublicURL defaults to http:// + Addr.
+	OIDC oidc.Config
 	// Auth tunes sessions, password hashing and sign-in rate limits (defaults in auth.Options).
 	Auth auth.Options
 	// PublicURL is the base of every link in notifications (default http://
@@ -128,6 +132,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Clock == nil {
 		c.Clock = mesh.SystemClock{}
+	}
+	if len(c.OIDC.Providers) > 0 && c.OIDC.PublicURL == "" {
+		c.OIDC.PublicURL = "http://" + c.Addr
+	}
+	if err := c.OIDC.Validate(); err != nil {
+		return err
 	}
 	if _, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		return err

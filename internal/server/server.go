@@ -18,6 +18,7 @@ import (
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
+	"github.com/meshgate/meshgate/internal/auth/oidc"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/notify"
@@ -41,6 +42,7 @@ type Server struct {
 	log      *slog.Logger
 	Store    store.Store
 	Auth     *auth.Service
+	OIDC     *oidc.Service // sign-in through identity providers; nil without any
 	Accounts *account.Service
 	Catalog  *catalog.Service
 	Access   *access.Service
@@ -110,6 +112,9 @@ func (s *Server) assemble(ctx context.Context) error {
 		ID: s.cfg.CentralAccountID, Name: s.cfg.CentralAccountName, Organization: s.cfg.Organization})
 	s.Accounts.OnOffboard(func(string) { s.Auth.ForgetTokens() })
 	s.background = append(s.background, auth.NewSessionReaper(s.Auth, time.Hour, s.log), s.Auth)
+	if err := s.newOIDC(ctx); err != nil {
+		return err
+	}
 	s.Catalog = catalog.NewService(s.Store, s.cfg.Clock)
 	if err := s.newNotify(ctx); err != nil {
 		return err
@@ -177,6 +182,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Workflow:         s.Workflow,
 		Sharing:          s.Sharing,
 		Notify:           s.Notify,
+		OIDC:             s.OIDC,
 	})
 	formKey, err := s.secret(ctx, "ui_form_key")
 	if err != nil {

@@ -47,6 +47,7 @@ type Tx interface {
 	AuthTx
 	AuditTx
 	SettingTx
+	OIDCTx
 	CatalogTx
 	AccessTx
 	WorkflowTx

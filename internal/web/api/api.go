@@ -6,6 +6,7 @@ import (
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
+	"github.com/meshgate/meshgate/internal/auth/oidc"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/notify"
@@ -32,6 +33,8 @@ type Deps struct {
 	Sharing *sharing.Service
 	// Notify manages topics and subscriptions and queues notifications.
 	Notify *notify.Service
+	// OIDC signs users in through identity providers; nil when none is configured.
+	OIDC *oidc.Service
 }
 
 // Register adds every API route to rt.
@@ -44,4 +47,5 @@ func Register(rt *web.Router, d *Deps) {
 	registerAccess(rt, d)
 	registerSharing(rt, d)
 	registerNotify(rt, d)
+	registerOIDC(rt, d)
 }
