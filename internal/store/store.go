@@ -48,6 +48,7 @@ type Tx interface {
 	CatalogTx
 	AccessTx
 	WorkflowTx
+	PlatformTx
 }
 
 // ListLimit applies the default bound (100) of a listing whose filter leaves
