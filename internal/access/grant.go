@@ -233,6 +233,9 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*mesh.Grant, error)
 		if err != nil {
 			return err
 		}
+		if err := s.grantChanged(ctx, tx, g, false); err != nil {
+			return err
+		}
 		c.putGrant(g)
 		detail := fmt.Sprintf("%s %s on %s", g.Principal, in.Permissions, in.Resource)
 		if in.Grantable != 0 {
@@ -328,6 +331,9 @@ func (s *Service) saveShrunk(ctx context.Context, tx store.Tx, c *changes, g *me
 		if err := tx.DeleteGrant(ctx, g.ID); err != nil {
 			return err
 		}
+		if err := s.grantChanged(ctx, tx, g, true); err != nil {
+			return err
+		}
 		c.removeGrant(g.ID)
 		if g.ShareID != 0 {
 			if err := s.endShareIfEmpty(ctx, tx, c, g.ShareID); err != nil {
@@ -336,6 +342,9 @@ func (s *Service) saveShrunk(ctx context.Context, tx store.Tx, c *changes, g *me
 		}
 	} else {
 		if err := tx.UpdateGrant(ctx, g); err != nil {
+			return err
+		}
+		if err := s.grantChanged(ctx, tx, g, false); err != nil {
 			return err
 		}
 		c.putGrant(g)

@@ -35,6 +35,9 @@ type Config struct {
 	Organization string
 	// InvitationTTL is how long a share invitation stays pending (default 12h).
 	InvitationTTL time.Duration
+	// PlatformReconcileInterval is how often data platforms are compared
+	// with meshgate's grants and repaired (default 5m; negative: never).
+	PlatformReconcileInterval time.Duration
 	// BootstrapToken, on a fresh store, becomes a valid admin API token (for automation).
 	BootstrapToken string
 	// Demo seeds a small demo mesh on a fresh store.

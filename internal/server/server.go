@@ -20,6 +20,7 @@ import (
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/platform"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/postgres"
 	"github.com/meshgate/meshgate/internal/store/sqlite"
@@ -41,6 +42,8 @@ type Server struct {
 	Accounts *account.Service
 	Catalog  *catalog.Service
 	Access   *access.Service
+	// Platforms enforces grants on registered data platforms.
+	Platforms *platform.Service
 	// Workflow is the state machine engine.
 	Workflow *workflow.Engine
 	Router   *web.Router
@@ -108,6 +111,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err := s.newAccess(ctx); err != nil {
 		return err
 	}
+	s.newPlatforms(reg)
 	task.RegisterBuiltins()
 	s.Workflow = workflow.New(s.Store, workflow.Options{Clock: s.cfg.Clock, Logger: s.log})
 	s.background = append(s.background, s.Workflow.Dispatcher(), s.Workflow.Sender())
@@ -157,6 +161,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Access:           s.Access,
 		CentralAccountID: s.cfg.CentralAccountID,
 		Workflow:         s.Workflow,
+		Platforms:        s.Platforms,
 	})
 	s.Router = rt
 	s.http = &http.Server{

@@ -18,7 +18,9 @@ type PlatformRecord struct {
 	// RoleMode is "per_user" (a role per meshgate user) or "fixed" (RoleMap).
 	RoleMode string
 	// RoleMap is the fixed mapping of principals to platform roles, as JSON.
-	RoleMap     string
+	RoleMap string
+	// Schemas lists, as JSON, the schemas sync imports (all when empty).
+	Schemas     string
 	CreateRoles bool
 	CreatedBy   string
 	CreatedAt   time.Time

@@ -13,11 +13,11 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-const platformCols = `id, name, kind, dsn, password_ref, account_id, role_mode, role_map, create_roles, created_by, created_at, updated_at`
+const platformCols = `id, name, kind, dsn, password_ref, account_id, role_mode, role_map, schemas, create_roles, created_by, created_at, updated_at`
 
 func scanPlatform(r rowScanner) (*store.PlatformRecord, error) {
 	var p store.PlatformRecord
-	if err := r.Scan(&p.ID, &p.Name, &p.Kind, &p.DSN, &p.PasswordRef, &p.AccountID, &p.RoleMode, &p.RoleMap, &p.CreateRoles, &p.CreatedBy, &p.CreatedAt, &p.UpdatedAt); err != nil {
+	if err := r.Scan(&p.ID, &p.Name, &p.Kind, &p.DSN, &p.PasswordRef, &p.AccountID, &p.RoleMode, &p.RoleMap, &p.Schemas, &p.CreateRoles, &p.CreatedBy, &p.CreatedAt, &p.UpdatedAt); err != nil {
 		return nil, err
 	}
 	return &p, nil
@@ -25,9 +25,9 @@ func scanPlatform(r rowScanner) (*store.PlatformRecord, error) {
 
 // CreatePlatform stores p and sets its ID; ECONFLICT if the name is taken.
 func (tx *Tx) CreatePlatform(ctx context.Context, p *store.PlatformRecord) error {
-	err := tx.tx.QueryRow(ctx, `INSERT INTO platforms (name, kind, dsn, password_ref, account_id, role_mode, role_map, create_roles, created_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING id`,
-		p.Name, p.Kind, p.DSN, p.PasswordRef, p.AccountID, p.RoleMode, p.RoleMap, p.CreateRoles, p.CreatedBy, p.CreatedAt, p.UpdatedAt).Scan(&p.ID)
+	err := tx.tx.QueryRow(ctx, `INSERT INTO platforms (name, kind, dsn, password_ref, account_id, role_mode, role_map, schemas, create_roles, created_by, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING RETURNING id`,
+		p.Name, p.Kind, p.DSN, p.PasswordRef, p.AccountID, p.RoleMode, p.RoleMap, p.Schemas, p.CreateRoles, p.CreatedBy, p.CreatedAt, p.UpdatedAt).Scan(&p.ID)
 	if isAccessUnique(err) {
 		return mesh.Errorf(mesh.ECONFLICT, "a platform named %s is already registered", p.Name)
 	}

@@ -11,12 +11,12 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-const platformCols = `id, name, kind, dsn, password_ref, account_id, role_mode, role_map, create_roles, created_by, created_at, updated_at`
+const platformCols = `id, name, kind, dsn, password_ref, account_id, role_mode, role_map, schemas, create_roles, created_by, created_at, updated_at`
 
 func scanPlatform(r rowScanner) (*store.PlatformRecord, error) {
 	var p store.PlatformRecord
 	var created, updated string
-	if err := r.Scan(&p.ID, &p.Name, &p.Kind, &p.DSN, &p.PasswordRef, &p.AccountID, &p.RoleMode, &p.RoleMap, &p.CreateRoles, &p.CreatedBy, &created, &updated); err != nil {
+	if err := r.Scan(&p.ID, &p.Name, &p.Kind, &p.DSN, &p.PasswordRef, &p.AccountID, &p.RoleMode, &p.RoleMap, &p.Schemas, &p.CreateRoles, &p.CreatedBy, &created, &updated); err != nil {
 		return nil, err
 	}
 	var err error
@@ -31,9 +31,9 @@ func scanPlatform(r rowScanner) (*store.PlatformRecord, error) {
 
 // CreatePlatform stores p and sets its ID; ECONFLICT if the name is taken.
 func (tx *Tx) CreatePlatform(ctx context.Context, p *store.PlatformRecord) error {
-	err := tx.tx.QueryRowContext(ctx, `INSERT INTO platforms (name, kind, dsn, password_ref, account_id, role_mode, role_map, create_roles, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		p.Name, p.Kind, p.DSN, p.PasswordRef, p.AccountID, p.RoleMode, p.RoleMap, p.CreateRoles, p.CreatedBy, formatTime(p.CreatedAt), formatTime(p.UpdatedAt)).Scan(&p.ID)
+	err := tx.tx.QueryRowContext(ctx, `INSERT INTO platforms (name, kind, dsn, password_ref, account_id, role_mode, role_map, schemas, create_roles, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		p.Name, p.Kind, p.DSN, p.PasswordRef, p.AccountID, p.RoleMode, p.RoleMap, p.Schemas, p.CreateRoles, p.CreatedBy, formatTime(p.CreatedAt), formatTime(p.UpdatedAt)).Scan(&p.ID)
 	if isUniqueViolation(err) {
 		return mesh.Errorf(mesh.ECONFLICT, "a platform named %s is already registered", p.Name)
 	}

@@ -17,7 +17,7 @@ func testPlatform(t *testing.T, open Opener) {
 	t.Run("registration", func(t *testing.T) {
 		s := open(t)
 		p := &store.PlatformRecord{Name: "pg1", Kind: "postgres", DSN: "postgres://meshgate@db/x", PasswordRef: "env:PGPW",
-			AccountID: "producer", RoleMode: "per_user", RoleMap: "{}", CreateRoles: true, CreatedBy: "central/admin", CreatedAt: now, UpdatedAt: now}
+			AccountID: "producer", RoleMode: "per_user", RoleMap: "{}", Schemas: `["sales"]`, CreateRoles: true, CreatedBy: "central/admin", CreatedAt: now, UpdatedAt: now}
 		mustUpdate(t, s, func(tx store.Tx) error { return tx.CreatePlatform(ctx, p) })
 		if p.ID == 0 {
 			t.Fatal("got id 0, want an id")
@@ -32,7 +32,7 @@ func testPlatform(t *testing.T, open Opener) {
 			if err != nil {
 				return err
 			}
-			if got.ID != p.ID || got.PasswordRef != "env:PGPW" || !got.CreateRoles || !got.CreatedAt.Equal(now) || got.RoleMode != "per_user" {
+			if got.ID != p.ID || got.PasswordRef != "env:PGPW" || !got.CreateRoles || !got.CreatedAt.Equal(now) || got.RoleMode != "per_user" || got.Schemas != `["sales"]` {
 				t.Errorf("got %+v, want %+v", got, p)
 			}
 			if _, err := tx.FindPlatformByID(ctx, p.ID); err != nil {
@@ -50,7 +50,7 @@ func testPlatform(t *testing.T, open Opener) {
 	})
 	t.Run("objects, outbox and states", func(t *testing.T) {
 		s := open(t)
-		p := &store.PlatformRecord{Name: "m1", Kind: "mariadb", DSN: "root@tcp(h)/", AccountID: "a", RoleMode: "fixed", RoleMap: "{}", CreatedAt: now, UpdatedAt: now}
+		p := &store.PlatformRecord{Name: "m1", Kind: "mariadb", DSN: "root@tcp(h)/", AccountID: "a", RoleMode: "fixed", RoleMap: "{}", Schemas: "[]", CreatedAt: now, UpdatedAt: now}
 		mustUpdate(t, s, func(tx store.Tx) error {
 			if err := tx.CreatePlatform(ctx, p); err != nil {
 				return err

@@ -8,6 +8,7 @@ import (
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/platform"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/web"
 	"github.com/meshgate/meshgate/internal/workflow"
@@ -26,6 +27,8 @@ type Deps struct {
 	CentralAccountID string
 	// Workflow is the state machine engine.
 	Workflow *workflow.Engine
+	// Platforms manages data platforms (nil leaves their routes out).
+	Platforms *platform.Service
 }
 
 // Register adds every API route to rt.
@@ -36,4 +39,5 @@ func Register(rt *web.Router, d *Deps) {
 	registerCatalog(rt, d)
 	registerWorkflow(rt, d)
 	registerAccess(rt, d)
+	registerPlatform(rt, d)
 }

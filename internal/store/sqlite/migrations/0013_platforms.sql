@@ -10,6 +10,7 @@ CREATE TABLE platforms (
 	account_id   TEXT NOT NULL,
 	role_mode    TEXT NOT NULL,
 	role_map     TEXT NOT NULL DEFAULT '{}',
+	schemas      TEXT NOT NULL DEFAULT '[]',
 	create_roles INTEGER NOT NULL,
 	created_by   TEXT NOT NULL DEFAULT '',
 	created_at   TEXT NOT NULL,
