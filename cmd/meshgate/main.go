@@ -53,6 +53,7 @@ type CLI struct {
 	Invitation InvitationCmd `cmd:"" help:"List, accept, reject and resend share invitations."`
 	Link       LinkCmd       `cmd:"" help:"List resource links and the tables they show."`
 	Authorize  AuthorizeCmd  `cmd:"" help:"Ask whether a principal may do an action on a resource."`
+	Platform   PlatformCmd   `cmd:"" help:"Data platforms (PostgreSQL, MariaDB) where grants take effect: register, sync, plan, reconcile."`
 	Load       LoadCmd       `cmd:"" help:"Load a server and measure it."`
 }
 
