@@ -13,6 +13,11 @@ import (
 // that dies loses them after this, and another applies them again.
 const outboxLease = time.Minute
 
+// claimBatch bounds the outbox entries one round claims. Each database is
+// applied whole, so one apply serves every entry of it claimed with it: a
+// large batch lets a burst of grants cost a few applies, not one each.
+const claimBatch = 5000
+
 // OnGrantChange is access's grant hook: inside the transaction of a grant's
 // change on a database imported from a platform, it writes the outbox entry
 // that brings the platform in line, and marks the grant pending there.
@@ -87,7 +92,7 @@ func (s *Service) ApplyOnce(ctx context.Context) (int, error) {
 	var cs []*store.PlatformChange
 	now := s.clock.Now()
 	err := s.store.Update(ctx, func(tx store.Tx) (err error) {
-		cs, err = tx.ClaimPlatformChanges(ctx, now, now.Add(outboxLease), 200)
+		cs, err = tx.ClaimPlatformChanges(ctx, now, now.Add(outboxLease), claimBatch)
 		return err
 	})
 	if err != nil || len(cs) == 0 {

@@ -34,16 +34,16 @@ type fixture struct {
 	// dsn is what meshgate registers (no password).
 	dsn string
 	// exec runs admin statements.
-	exec func(t *testing.T, stmt string)
+	exec func(t testing.TB, stmt string)
 	// queryAs runs a query as the platform role, returning the platform's error.
-	queryAs func(t *testing.T, role, query string) error
+	queryAs func(t testing.TB, role, query string) error
 	// held reports whether role holds SELECT on the table, as the platform's catalogs say.
-	held func(t *testing.T, role, schema, table string) bool
+	held func(t testing.TB, role, schema, table string) bool
 	// q quotes identifiers as the platform does.
 	q func(parts ...string) string
 }
 
-func pgFixture(t *testing.T) *fixture {
+func pgFixture(t testing.TB) *fixture {
 	t.Helper()
 	url := storetest.PostgresURL(t)
 	ctx := context.Background()
@@ -53,21 +53,21 @@ func pgFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { admin.Close(ctx) })
 	f := &fixture{kind: "postgres", dsn: url, q: func(parts ...string) string { return pgx.Identifier(parts).Sanitize() }}
-	f.exec = func(t *testing.T, stmt string) {
+	f.exec = func(t testing.TB, stmt string) {
 		t.Helper()
 		if _, err := admin.Exec(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	}
-	f.held = func(t *testing.T, role, schema, table string) bool {
+	f.held = func(t testing.TB, role, schema, table string) bool {
 		t.Helper()
 		var ok bool
-		if err := admin.QueryRow(ctx, `SELECT has_table_privilege($1, $2, 'SELECT')`, role, f.q(schema, table)).Scan(&ok); err != nil {
+		if err := admin.QueryRow(ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) THEN has_table_privilege($1, $2, 'SELECT') ELSE false END`, role, f.q(schema, table)).Scan(&ok); err != nil {
 			t.Fatal(err)
 		}
 		return ok
 	}
-	f.queryAs = func(t *testing.T, role, query string) error {
+	f.queryAs = func(t testing.TB, role, query string) error {
 		t.Helper()
 		cfg, err := pgx.ParseConfig(url)
 		if err != nil {
@@ -92,7 +92,7 @@ func pgFixture(t *testing.T) *fixture {
 	return f
 }
 
-func mariaFixture(t *testing.T) *fixture {
+func mariaFixture(t testing.TB) *fixture {
 	t.Helper()
 	dsn := os.Getenv(MariaDBEnv)
 	if dsn == "" {
@@ -118,13 +118,13 @@ func mariaFixture(t *testing.T) *fixture {
 		return strings.Join(out, ".")
 	}
 	f := &fixture{kind: "mariadb", dsn: dsn, q: q}
-	f.exec = func(t *testing.T, stmt string) {
+	f.exec = func(t testing.TB, stmt string) {
 		t.Helper()
 		if _, err := db.Exec(stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	}
-	f.held = func(t *testing.T, role, schema, table string) bool {
+	f.held = func(t testing.TB, role, schema, table string) bool {
 		t.Helper()
 		var n int
 		if err := db.QueryRow("SELECT COUNT(*) FROM mysql.tables_priv WHERE User = ? AND Db = ? AND Table_name = ? AND FIND_IN_SET('Select', Table_priv)", role, schema, table).Scan(&n); err != nil {
@@ -132,7 +132,7 @@ func mariaFixture(t *testing.T) *fixture {
 		}
 		return n > 0
 	}
-	f.queryAs = func(t *testing.T, role, query string) error {
+	f.queryAs = func(t testing.TB, role, query string) error {
 		t.Helper()
 		// Roles cannot log in: a login user holding the role as its default.
 		user, pw := "mgt_"+randomHex(6), randomHex(12)

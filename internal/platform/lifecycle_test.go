@@ -15,14 +15,14 @@ func TestPlatformDatabaseWideGrantAndOffboarding(t *testing.T) {
 	for _, kind := range []string{"postgres", "mariadb"} {
 		for _, storeKind := range storetest.Kinds() {
 			t.Run(kind+"/"+storeKind, func(t *testing.T) {
-				f := map[string]func(*testing.T) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
+				f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
 				testLifecycle(t, newEnv(t, storeKind, f))
 			})
 		}
 	}
 }
 
-func testLifecycle(t *testing.T, e *env) {
+func testLifecycle(t testing.TB, e *env) {
 	ctx := context.Background()
 	q := e.f.q
 	e.register(t)

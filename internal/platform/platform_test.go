@@ -28,7 +28,7 @@ type env struct {
 	name                        string // the platform's name in meshgate
 }
 
-func newEnv(t *testing.T, storeKind string, f *fixture) *env {
+func newEnv(t testing.TB, storeKind string, f *fixture) *env {
 	t.Helper()
 	ctx := context.Background()
 	srv, admin := servertest.New(t, servertest.Options{Store: storeKind,
@@ -71,15 +71,35 @@ func newEnv(t *testing.T, storeKind string, f *fixture) *env {
 		f.exec(t, "CREATE TABLE "+q(e.schema, e.other)+" (x int)")
 		t.Cleanup(func() { f.exec(t, "DROP DATABASE "+q(e.schema)) })
 	}
-	t.Cleanup(func() {
-		role := e.role()
-		if f.kind == "postgres" {
-			f.exec(t, `DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '`+strings.ReplaceAll(role, "'", "''")+`') THEN EXECUTE 'DROP OWNED BY `+strings.ReplaceAll(q(role), "'", "''")+`'; EXECUTE 'DROP ROLE `+strings.ReplaceAll(q(role), "'", "''")+`'; END IF; END $$`)
-		} else {
-			f.exec(t, "DROP ROLE IF EXISTS "+q(role))
-		}
-	})
+	t.Cleanup(func() { dropRole(t, f, e.role()) })
 	return e
+}
+
+// dropRole drops a role meshgate created, with what it holds.
+func dropRole(t testing.TB, f *fixture, role string) {
+	q := f.q
+	if f.kind == "postgres" {
+		lit := func(s string) string { return strings.ReplaceAll(s, "'", "''") }
+		f.exec(t, `DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '`+lit(role)+`') THEN EXECUTE 'DROP OWNED BY `+lit(q(role))+`'; EXECUTE 'DROP ROLE `+lit(q(role))+`'; END IF; END $$`)
+	} else {
+		f.exec(t, "DROP ROLE IF EXISTS "+q(role))
+	}
+}
+
+// database returns the catalog database the platform's schema became.
+func (e *env) database(t testing.TB) string {
+	t.Helper()
+	dbs, err := e.admin.ListDatabases(context.Background(), client.CatalogListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dbs.Databases {
+		if strings.HasPrefix(d.Name, e.name+"-") {
+			return d.Name
+		}
+	}
+	t.Fatalf("no database of platform %s in the catalog", e.name)
+	return ""
 }
 
 func randomDigits(n int) string {
@@ -95,7 +115,7 @@ func randomDigits(n int) string {
 
 func (e *env) role() string { return "mg_" + e.consumerID + "_" + e.alice }
 
-func (e *env) register(t *testing.T) {
+func (e *env) register(t testing.TB) {
 	t.Helper()
 	in := client.PlatformInput{Name: e.name, Kind: e.f.kind, DSN: e.f.dsn, AccountID: e.producer, Schemas: []string{e.schema}}
 	if _, err := e.admin.RegisterPlatform(context.Background(), in); err != nil {
@@ -104,7 +124,7 @@ func (e *env) register(t *testing.T) {
 }
 
 // waitInForce waits until every grant on the platform is in force and its outbox is empty.
-func (e *env) waitApplied(t *testing.T) {
+func (e *env) waitApplied(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(20 * time.Second)
@@ -117,10 +137,11 @@ func (e *env) waitApplied(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		done := p.Pending == 0
+		done, waiting := p.Pending == 0, 0
 		for _, st := range sts {
 			if st.State != "in_force" {
 				done = false
+				waiting++
 				if st.State == "failed" {
 					t.Fatalf("grant %d failed on %s: %s", st.GrantID, e.name, st.Error)
 				}
@@ -130,7 +151,7 @@ func (e *env) waitApplied(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the platform did not apply its outbox: %d pending, states %+v", p.Pending, sts)
+			t.Fatalf("the platform did not apply its outbox: %d entries pending, %d grants not in force", p.Pending, waiting)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -140,14 +161,14 @@ func TestPlatformEnforcesGrants(t *testing.T) {
 	for _, kind := range []string{"postgres", "mariadb"} {
 		for _, storeKind := range storetest.Kinds() {
 			t.Run(kind+"/"+storeKind, func(t *testing.T) {
-				f := map[string]func(*testing.T) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
+				f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
 				testEnforce(t, newEnv(t, storeKind, f))
 			})
 		}
 	}
 }
 
-func testEnforce(t *testing.T, e *env) {
+func testEnforce(t testing.TB, e *env) {
 	ctx := context.Background()
 	q := e.f.q
 	e.register(t)
