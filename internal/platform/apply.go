@@ -10,8 +10,10 @@ import (
 )
 
 // outboxLease is how long a replica holds outbox entries it applies; one
-// that dies loses them after this, and another applies them again.
-const outboxLease = time.Minute
+// that dies loses them after this, and another applies them again. An
+// apply that outlasts it may run twice at once, which is harmless: both
+// bring the platform to the same state.
+const outboxLease = 30 * time.Second
 
 // claimBatch bounds the outbox entries one round claims. Each database is
 // applied whole, so one apply serves every entry of it claimed with it: a
