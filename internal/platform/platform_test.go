@@ -3,6 +3,7 @@ package platform_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -100,6 +101,30 @@ func (e *env) database(t testing.TB) string {
 	}
 	t.Fatalf("no database of platform %s in the catalog", e.name)
 	return ""
+}
+
+// metrics returns the server's /metrics text.
+func (e *env) metrics(t testing.TB) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", e.srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+e.srv.AdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func grepLines(s, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func randomDigits(n int) string {
@@ -287,6 +312,9 @@ func testEnforce(t testing.TB, e *env) {
 	audit, err := e.admin.ListAudit(ctx, client.AuditFilter{Action: "platform.repair"}, client.ListOptions{})
 	if err != nil || len(audit.Entries) != 2 {
 		t.Errorf("audit of repairs: got %+v (%v), want two entries", audit, err)
+	}
+	if m := e.metrics(t); !strings.Contains(m, "meshgate_platform_drift_found_total 2") || !strings.Contains(m, "meshgate_platform_drift_repaired_total 2") {
+		t.Errorf("/metrics after the repair: want drift found 2 and repaired 2, got\n%s", grepLines(m, "meshgate_platform_"))
 	}
 	if rec, _ := e.admin.ReconcilePlatform(ctx, e.name); rec.Databases[0].Found != 0 {
 		t.Errorf("a second reconcile: got %+v, want nothing to repair", rec)
