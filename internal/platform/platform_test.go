@@ -383,3 +383,25 @@ func TestRegisterRefusesBadConnections(t *testing.T) {
 		})
 	}
 }
+
+func TestRegisterRefusesWrongPassword(t *testing.T) {
+	f := mariaFixture(t)
+	_, admin := servertest.New(t, servertest.Options{})
+	ctx := context.Background()
+	if _, err := admin.OnboardAccount(ctx, client.AccountInput{ID: "111122223333", Name: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	env := "MG_TEST_MARIADB_PW_" + randomHex(3)
+	secret := "wrong-" + randomHex(6)
+	t.Setenv(env, secret)
+	_, err := admin.RegisterPlatform(ctx, client.PlatformInput{Name: "mdb", Kind: "mariadb", DSN: f.dsn, PasswordEnv: env, AccountID: "111122223333", Schemas: []string{"test"}})
+	if err == nil || !strings.Contains(err.Error(), "Access denied") {
+		t.Errorf("got %v, want the platform's refusal", err)
+	}
+	if err != nil && strings.Contains(err.Error(), secret) {
+		t.Errorf("the refusal repeats the password: %v", err)
+	}
+	if ps, err := admin.Platforms(ctx); err != nil || len(ps) != 0 {
+		t.Errorf("got %+v (%v), want nothing stored", ps, err)
+	}
+}
