@@ -214,7 +214,7 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	if err != nil {
 		return nil, 0, err
 	}
-	ps, err := c.Privileges(ctx, sc.schema, sc.managed)
+	ps, err := c.Privileges(ctx, sc.schema, sortedKeys(sc.native), sc.managed)
 	if err != nil {
 		s.dropConn(rec.ID)
 		return nil, 0, err

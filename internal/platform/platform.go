@@ -89,9 +89,9 @@ type Schema struct {
 type Conn interface {
 	// Inspect reads the named schemas' tables, columns, types and comments.
 	Inspect(ctx context.Context, schemas []string) ([]Schema, error)
-	// Privileges reads the privileges on the schema and its tables and
-	// columns held by the roles managed selects.
-	Privileges(ctx context.Context, schema string, managed func(role string) bool) ([]Privilege, error)
+	// Privileges reads the privileges on the schema and on the named tables
+	// and their columns held by the roles managed selects.
+	Privileges(ctx context.Context, schema string, tables []string, managed func(role string) bool) ([]Privilege, error)
 	// RoleExists reports whether the role exists.
 	RoleExists(ctx context.Context, role string) (bool, error)
 	// Exec runs one statement. A revoke of what is not held succeeds, so

@@ -139,7 +139,7 @@ func (c *conn) Inspect(ctx context.Context, schemas []string) ([]platform.Schema
 
 // Privileges reads the roles' table and column privileges in the database.
 // Roles have an empty host in the grant tables.
-func (c *conn) Privileges(ctx context.Context, schema string, managed func(string) bool) ([]platform.Privilege, error) {
+func (c *conn) Privileges(ctx context.Context, schema string, _ []string, managed func(string) bool) ([]platform.Privilege, error) {
 	var out []platform.Privilege
 	add := func(role, table, column, privs string) {
 		if !managed(role) {
