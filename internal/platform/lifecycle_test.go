@@ -71,4 +71,21 @@ func testLifecycle(t testing.TB, e *env) {
 			t.Errorf("%s after offboarding: got %v, want it refused", table, err)
 		}
 	}
+
+	// The schema itself goes: the next sync drops its database, saying so.
+	if _, err := e.admin.Grant(ctx, client.GrantInput{Principal: e.producer, Resource: all, Permissions: []string{"SELECT"}}); err != nil {
+		t.Fatal(err)
+	}
+	if e.f.kind == "postgres" {
+		e.f.exec(t, "DROP SCHEMA "+q(e.schema)+" CASCADE")
+	} else {
+		e.f.exec(t, "DROP DATABASE "+q(e.schema))
+	}
+	rep, err := e.admin.SyncPlatform(ctx, e.name)
+	if err != nil || len(rep.Dropped) != 1 || rep.Dropped[0] != "database "+db || len(rep.EndedGrants) != 1 {
+		t.Errorf("sync after the schema went: got %+v (%v), want database %s dropped with its grant", rep, err, db)
+	}
+	if _, err := e.admin.GetDatabase(ctx, db); err == nil {
+		t.Errorf("database %s is still in the catalog", db)
+	}
 }

@@ -65,12 +65,12 @@ func newEnv(t testing.TB, storeKind string, f *fixture) *env {
 		f.exec(t, "COMMENT ON TABLE "+q(e.schema, e.table)+" IS 'orders'")
 		f.exec(t, "COMMENT ON COLUMN "+q(e.schema, e.table, "Id")+" IS 'the key'")
 		f.exec(t, "CREATE TABLE "+q(e.schema, e.other)+` (x int)`)
-		t.Cleanup(func() { f.exec(t, "DROP SCHEMA "+q(e.schema)+" CASCADE") })
+		t.Cleanup(func() { f.exec(t, "DROP SCHEMA IF EXISTS "+q(e.schema)+" CASCADE") })
 	} else {
 		f.exec(t, "CREATE DATABASE "+q(e.schema))
 		f.exec(t, "CREATE TABLE "+q(e.schema, e.table)+" (`Id` int COMMENT 'the key', `Customer Name` text, `secret\"col` text) COMMENT 'orders'")
 		f.exec(t, "CREATE TABLE "+q(e.schema, e.other)+" (x int)")
-		t.Cleanup(func() { f.exec(t, "DROP DATABASE "+q(e.schema)) })
+		t.Cleanup(func() { f.exec(t, "DROP DATABASE IF EXISTS "+q(e.schema)) })
 	}
 	t.Cleanup(func() { dropRole(t, f, e.role()) })
 	return e
