@@ -62,6 +62,7 @@ type CLI struct {
 	Mailbox      MailboxCmd      `cmd:"" help:"Read the built-in mailbox (mesh admins)."`
 	Request      RequestCmd      `cmd:"" help:"Request access to data products; list, show, cancel and revoke requests."`
 	Approval     ApprovalCmd     `cmd:"" help:"List, approve and deny requests waiting for your account's approval."`
+	Platform     PlatformCmd     `cmd:"" help:"Data platforms (PostgreSQL, MariaDB) where grants take effect: register, sync, plan, reconcile."`
 	Load         LoadCmd         `cmd:"" help:"Load a server and measure it."`
 }
 

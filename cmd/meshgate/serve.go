@@ -15,28 +15,29 @@ import (
 
 // ServeCmd runs the server. Every flag has an environment variable too.
 type ServeCmd struct {
-	Addr            string        `help:"Listen address; loopback unless told otherwise." default:"127.0.0.1:8080" env:"MESHGATE_ADDR"`
-	Data            string        `help:"Directory of the embedded SQLite store." default:"meshgate-data" env:"MESHGATE_DATA" type:"path"`
-	Database        string        `help:"PostgreSQL URL (postgres://...); uses PostgreSQL instead of SQLite." env:"MESHGATE_DATABASE"`
-	Synchronous     string        `help:"SQLite synchronous pragma: FULL survives power loss; NORMAL is faster." default:"FULL" enum:"FULL,NORMAL" env:"MESHGATE_SQLITE_SYNCHRONOUS"`
-	CentralAccount  string        `help:"Id of the central account (the server's own)." default:"central" env:"MESHGATE_CENTRAL_ACCOUNT"`
-	Organization    string        `help:"Organization of the central account; its accounts get shares without invitations." env:"MESHGATE_ORGANIZATION"`
-	InvitationTTL   time.Duration `help:"How long a share invitation stays pending." default:"12h" env:"MESHGATE_INVITATION_TTL"`
-	ApprovalTimeout time.Duration `help:"How long a data-sharing approval waits for a decision." default:"168h" env:"MESHGATE_APPROVAL_TIMEOUT"`
-	Demo            bool          `help:"On a fresh store, seed a small demo mesh to look at." env:"MESHGATE_DEMO"`
-	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"MESHGATE_LOG_LEVEL"`
-	ShutdownTimeout time.Duration `help:"How long graceful shutdown may take." default:"15s" env:"MESHGATE_SHUTDOWN_TIMEOUT"`
-	AuditRetention  time.Duration `help:"How long audit entries are kept (9600h is 400 days); 0 keeps them forever." default:"9600h" env:"MESHGATE_AUDIT_RETENTION"`
-	TrustedOrigin   []string      `help:"Origin (https://host[:port]) whose pages may make changes with the session cookie, besides the server's own; repeatable." env:"MESHGATE_TRUSTED_ORIGINS"`
-	TrustedProxy    []string      `help:"Address or CIDR prefix of a reverse proxy whose X-Forwarded-For names the client; repeatable." env:"MESHGATE_TRUSTED_PROXIES"`
-	PublicURL       string        `help:"URL browsers reach meshgate at: the base of every link in notifications, and where identity providers send users back (default http://ADDR)." env:"MESHGATE_PUBLIC_URL"`
-	SMTPAddr        string        `name:"smtp-addr" help:"SMTP server host:port for notification email; without it, mail goes to the built-in mailbox." env:"MESHGATE_SMTP_ADDR"`
-	SMTPFrom        string        `name:"smtp-from" help:"Sender address of notification email." env:"MESHGATE_SMTP_FROM"`
-	SMTPTLS         string        `name:"smtp-tls" help:"SMTP transport security: none, starttls or tls." default:"starttls" enum:"none,starttls,tls" env:"MESHGATE_SMTP_TLS"`
-	SMTPUsername    string        `name:"smtp-username" help:"SMTP user; the password is read from MESHGATE_SMTP_PASSWORD." env:"MESHGATE_SMTP_USERNAME"`
-	WebhookAllow    []string      `help:"Address ranges (CIDR) webhooks may reach although loopback or private, e.g. 10.0.0.0/8." env:"MESHGATE_WEBHOOK_ALLOW"`
-	NotifyRetry     string        `help:"Notification retry policy PRExDELAY,BACKOFFxMIN-MAX,POSTxDELAY (default SNS's email policy, 2x10s,10x10s-10m0s,38x10m0s)." env:"MESHGATE_NOTIFY_RETRY"`
-	OIDC            OIDCFlags     `embed:"" prefix:"oidc-"`
+	Addr              string        `help:"Listen address; loopback unless told otherwise." default:"127.0.0.1:8080" env:"MESHGATE_ADDR"`
+	Data              string        `help:"Directory of the embedded SQLite store." default:"meshgate-data" env:"MESHGATE_DATA" type:"path"`
+	Database          string        `help:"PostgreSQL URL (postgres://...); uses PostgreSQL instead of SQLite." env:"MESHGATE_DATABASE"`
+	Synchronous       string        `help:"SQLite synchronous pragma: FULL survives power loss; NORMAL is faster." default:"FULL" enum:"FULL,NORMAL" env:"MESHGATE_SQLITE_SYNCHRONOUS"`
+	CentralAccount    string        `help:"Id of the central account (the server's own)." default:"central" env:"MESHGATE_CENTRAL_ACCOUNT"`
+	Organization      string        `help:"Organization of the central account; its accounts get shares without invitations." env:"MESHGATE_ORGANIZATION"`
+	InvitationTTL     time.Duration `help:"How long a share invitation stays pending." default:"12h" env:"MESHGATE_INVITATION_TTL"`
+	ApprovalTimeout   time.Duration `help:"How long a data-sharing approval waits for a decision." default:"168h" env:"MESHGATE_APPROVAL_TIMEOUT"`
+	PlatformReconcile time.Duration `help:"How often data platforms are compared with meshgate's grants and repaired (negative: never)." default:"5m" env:"MESHGATE_PLATFORM_RECONCILE"`
+	Demo              bool          `help:"On a fresh store, seed a small demo mesh to look at." env:"MESHGATE_DEMO"`
+	LogLevel          string        `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"MESHGATE_LOG_LEVEL"`
+	ShutdownTimeout   time.Duration `help:"How long graceful shutdown may take." default:"15s" env:"MESHGATE_SHUTDOWN_TIMEOUT"`
+	AuditRetention    time.Duration `help:"How long audit entries are kept (9600h is 400 days); 0 keeps them forever." default:"9600h" env:"MESHGATE_AUDIT_RETENTION"`
+	TrustedOrigin     []string      `help:"Origin (https://host[:port]) whose pages may make changes with the session cookie, besides the server's own; repeatable." env:"MESHGATE_TRUSTED_ORIGINS"`
+	TrustedProxy      []string      `help:"Address or CIDR prefix of a reverse proxy whose X-Forwarded-For names the client; repeatable." env:"MESHGATE_TRUSTED_PROXIES"`
+	PublicURL         string        `help:"URL browsers reach meshgate at: the base of every link in notifications, and where identity providers send users back (default http://ADDR)." env:"MESHGATE_PUBLIC_URL"`
+	SMTPAddr          string        `name:"smtp-addr" help:"SMTP server host:port for notification email; without it, mail goes to the built-in mailbox." env:"MESHGATE_SMTP_ADDR"`
+	SMTPFrom          string        `name:"smtp-from" help:"Sender address of notification email." env:"MESHGATE_SMTP_FROM"`
+	SMTPTLS           string        `name:"smtp-tls" help:"SMTP transport security: none, starttls or tls." default:"starttls" enum:"none,starttls,tls" env:"MESHGATE_SMTP_TLS"`
+	SMTPUsername      string        `name:"smtp-username" help:"SMTP user; the password is read from MESHGATE_SMTP_PASSWORD." env:"MESHGATE_SMTP_USERNAME"`
+	WebhookAllow      []string      `help:"Address ranges (CIDR) webhooks may reach although loopback or private, e.g. 10.0.0.0/8." env:"MESHGATE_WEBHOOK_ALLOW"`
+	NotifyRetry       string        `help:"Notification retry policy PRExDELAY,BACKOFFxMIN-MAX,POSTxDELAY (default SNS's email policy, 2x10s,10x10s-10m0s,38x10m0s)." env:"MESHGATE_NOTIFY_RETRY"`
+	OIDC              OIDCFlags     `embed:"" prefix:"oidc-"`
 }
 
 // Config returns the server configuration the flags describe.
@@ -65,25 +66,26 @@ func (c *ServeCmd) Config() (server.Config, error) {
 		return server.Config{}, err
 	}
 	return server.Config{
-		PublicURL:        c.PublicURL,
-		SMTP:             email.Config{Addr: c.SMTPAddr, From: c.SMTPFrom, TLS: c.SMTPTLS, Username: c.SMTPUsername, Password: os.Getenv("MESHGATE_SMTP_PASSWORD")},
-		WebhookAllow:     allow,
-		NotifyRetry:      policy,
-		Addr:             c.Addr,
-		DataDir:          c.Data,
-		DatabaseURL:      c.Database,
-		Synchronous:      c.Synchronous,
-		CentralAccountID: c.CentralAccount,
-		Organization:     c.Organization,
-		BootstrapToken:   os.Getenv("MESHGATE_BOOTSTRAP_TOKEN"),
-		Demo:             c.Demo,
-		InvitationTTL:    c.InvitationTTL,
-		ApprovalTimeout:  c.ApprovalTimeout,
-		ShutdownTimeout:  c.ShutdownTimeout,
-		AuditRetention:   auditRetention(c.AuditRetention),
-		TrustedOrigins:   c.TrustedOrigin,
-		TrustedProxies:   c.TrustedProxy,
-		OIDC:             oc,
+		PublicURL:                 c.PublicURL,
+		SMTP:                      email.Config{Addr: c.SMTPAddr, From: c.SMTPFrom, TLS: c.SMTPTLS, Username: c.SMTPUsername, Password: os.Getenv("MESHGATE_SMTP_PASSWORD")},
+		WebhookAllow:              allow,
+		NotifyRetry:               policy,
+		Addr:                      c.Addr,
+		DataDir:                   c.Data,
+		DatabaseURL:               c.Database,
+		Synchronous:               c.Synchronous,
+		CentralAccountID:          c.CentralAccount,
+		Organization:              c.Organization,
+		BootstrapToken:            os.Getenv("MESHGATE_BOOTSTRAP_TOKEN"),
+		Demo:                      c.Demo,
+		InvitationTTL:             c.InvitationTTL,
+		ApprovalTimeout:           c.ApprovalTimeout,
+		PlatformReconcileInterval: c.PlatformReconcile,
+		ShutdownTimeout:           c.ShutdownTimeout,
+		AuditRetention:            auditRetention(c.AuditRetention),
+		TrustedOrigins:            c.TrustedOrigin,
+		TrustedProxies:            c.TrustedProxy,
+		OIDC:                      oc,
 	}, nil
 }
 

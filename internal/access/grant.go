@@ -242,6 +242,9 @@ func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.
 	if err != nil {
 		return nil, err
 	}
+	if err := s.grantChanged(ctx, tx, g, false); err != nil {
+		return nil, err
+	}
 	c.putGrant(g)
 	detail := fmt.Sprintf("%s %s on %s", g.Principal, in.Permissions, in.Resource)
 	if in.Grantable != 0 {
@@ -340,6 +343,9 @@ func (s *Service) saveShrunk(ctx context.Context, tx store.Tx, c *changes, g *me
 		if err := tx.DeleteGrant(ctx, g.ID); err != nil {
 			return err
 		}
+		if err := s.grantChanged(ctx, tx, g, true); err != nil {
+			return err
+		}
 		c.removeGrant(g.ID)
 		if g.ShareID != 0 {
 			if err := s.endShareIfEmpty(ctx, tx, c, g.ShareID); err != nil {
@@ -348,6 +354,9 @@ func (s *Service) saveShrunk(ctx context.Context, tx store.Tx, c *changes, g *me
 		}
 	} else {
 		if err := tx.UpdateGrant(ctx, g); err != nil {
+			return err
+		}
+		if err := s.grantChanged(ctx, tx, g, false); err != nil {
 			return err
 		}
 		c.putGrant(g)

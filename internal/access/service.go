@@ -108,6 +108,8 @@ type Service struct {
 	catalog  Catalog
 	accounts Accounts
 	index    *Index
+	// grantHooks run inside each grant change's transaction (OnGrantChange).
+	grantHooks []GrantHook
 
 	// writeMu orders this process's access changes so that each is applied
 	// to the index in commit order.

@@ -104,6 +104,9 @@ func (s *Service) activate(ctx context.Context, tx store.Tx, c *changes, sh *mes
 		if err := tx.UpdateGrant(ctx, g); err != nil {
 			return nil, err
 		}
+		if err := s.grantChanged(ctx, tx, g, false); err != nil {
+			return nil, err
+		}
 		c.putGrant(g)
 	}
 	return s.link(ctx, tx, c, sh, linkName)

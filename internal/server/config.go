@@ -42,6 +42,9 @@ type Config struct {
 	InvitationTTL time.Duration
 	// ApprovalTimeout is how long a data-sharing approval waits for a decision (default 7 days).
 	ApprovalTimeout time.Duration
+	// PlatformReconcileInterval is how often data platforms are compared
+	// with meshgate's grants and repaired (default 5m; negative: never).
+	PlatformReconcileInterval time.Duration
 	// BootstrapToken, on a fresh store, becomes a valid admin API token (for automation).
 	BootstrapToken string
 	// Demo seeds a small demo mesh on a fresh store.

@@ -22,6 +22,7 @@ import (
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/notify"
+	"github.com/meshgate/meshgate/internal/platform"
 	"github.com/meshgate/meshgate/internal/sharing"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/postgres"
@@ -47,6 +48,8 @@ type Server struct {
 	Catalog  *catalog.Service
 	Access   *access.Service
 	Sharing  *sharing.Service
+	// Platforms enforces grants on registered data platforms.
+	Platforms *platform.Service
 	// Workflow is the state machine engine.
 	Workflow *workflow.Engine
 	// Notify queues and delivers notifications.
@@ -122,6 +125,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err := s.newAccess(ctx); err != nil {
 		return err
 	}
+	s.newPlatforms(reg)
 	// A registry of the server's own: the sharing resources call this
 	// server's services, and a process may hold several servers (tests).
 	resources := workflow.NewRegistry()
@@ -183,6 +187,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Sharing:          s.Sharing,
 		Notify:           s.Notify,
 		OIDC:             s.OIDC,
+		Platforms:        s.Platforms,
 	})
 	formKey, err := s.secret(ctx, "ui_form_key")
 	if err != nil {

@@ -53,6 +53,7 @@ type Tx interface {
 	WorkflowTx
 	SharingTx
 	NotifyTx
+	PlatformTx
 }
 
 // ListLimit applies the default bound (100) of a listing whose filter leaves

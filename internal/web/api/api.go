@@ -11,6 +11,7 @@ import (
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/sharing"
+	"github.com/meshgate/meshgate/internal/platform"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/web"
 	"github.com/meshgate/meshgate/internal/workflow"
@@ -35,6 +36,8 @@ type Deps struct {
 	Notify *notify.Service
 	// OIDC signs users in through identity providers; nil when none is configured.
 	OIDC *oidc.Service
+	// Platforms manages data platforms (nil leaves their routes out).
+	Platforms *platform.Service
 }
 
 // Register adds every API route to rt.
@@ -48,4 +51,5 @@ func Register(rt *web.Router, d *Deps) {
 	registerSharing(rt, d)
 	registerNotify(rt, d)
 	registerOIDC(rt, d)
+	registerPlatform(rt, d)
 }

@@ -1,0 +1,294 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// outboxLease is how long a replica holds outbox entries it applies; one
+// that dies loses them after this, and another applies them again. An
+// apply that outlasts it may run twice at once, which is harmless: both
+// bring the platform to the same state.
+const outboxLease = 30 * time.Second
+
+// claimBatch bounds the outbox entries one round claims. Each database is
+// applied whole, so one apply serves every entry of it claimed with it: a
+// large batch lets a burst of grants cost a few applies, not one each.
+const claimBatch = 5000
+
+// OnGrantChange is access's grant hook: inside the transaction of a grant's
+// change on a database imported from a platform, it writes the outbox entry
+// that brings the platform in line, and marks the grant pending there.
+func (s *Service) OnGrantChange(ctx context.Context, tx store.Tx, g *mesh.Grant, deleted bool) error {
+	pid, err := tx.FindPlatformOfDatabase(ctx, g.Resource.Database)
+	if mesh.IsCode(err, mesh.ENOTFOUND) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	if err := tx.EnqueuePlatformChange(ctx, &store.PlatformChange{PlatformID: pid, Database: g.Resource.Database, Table: g.Resource.Table, CreatedAt: now}); err != nil {
+		return err
+	}
+	rec, err := tx.FindPlatformByID(ctx, pid)
+	if err != nil {
+		return err
+	}
+	if deleted || g.Status != mesh.GrantActive || roleFor(rec, nil, s.drivers[rec.Kind], g.Principal) == "" {
+		if err := tx.DeletePlatformGrantStatus(ctx, g.ID); err != nil {
+			return err
+		}
+	} else if err := tx.SetPlatformGrantStatus(ctx, store.PlatformGrantStatus{GrantID: g.ID, PlatformID: pid, State: store.PlatformPending, UpdatedAt: now}); err != nil {
+		return err
+	}
+	tx.AfterCommit(s.Wake)
+	return nil
+}
+
+// Wake asks the applier to look at the outbox now.
+func (s *Service) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run applies the outbox as it fills and reconciles every platform each
+// ReconcileInterval, until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	poll := time.NewTicker(s.cfg.PollInterval)
+	defer poll.Stop()
+	var recon <-chan time.Time
+	if s.cfg.ReconcileInterval > 0 {
+		t := time.NewTicker(s.cfg.ReconcileInterval)
+		defer t.Stop()
+		recon = t.C
+	}
+	for {
+		for {
+			n, err := s.ApplyOnce(ctx)
+			if err != nil || n == 0 || ctx.Err() != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-poll.C:
+		case <-recon:
+			s.reconcileAll(ctx)
+		}
+	}
+}
+
+// ApplyOnce leases due outbox entries and applies them, one platform
+// database at a time; it returns how many entries it handled. A database
+// that fails keeps its entries, retried with a growing wait.
+func (s *Service) ApplyOnce(ctx context.Context) (int, error) {
+	var cs []*store.PlatformChange
+	now := s.clock.Now()
+	err := s.store.Update(ctx, func(tx store.Tx) (err error) {
+		cs, err = tx.ClaimPlatformChanges(ctx, now, now.Add(outboxLease), claimBatch)
+		return err
+	})
+	if err != nil || len(cs) == 0 {
+		return 0, err
+	}
+	type key struct {
+		platform int64
+		database string
+	}
+	groups := map[key][]*store.PlatformChange{}
+	var keys []key
+	for _, c := range cs {
+		k := key{c.PlatformID, c.Database}
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], c)
+	}
+	for _, k := range keys {
+		_, _, aerr := s.applyDatabase(ctx, k.platform, k.database, false)
+		err := s.store.Update(ctx, func(tx store.Tx) error {
+			for _, c := range groups[k] {
+				var err error
+				if aerr == nil || mesh.IsCode(aerr, mesh.ENOTFOUND) {
+					err = tx.DeletePlatformChange(ctx, c.ID)
+				} else {
+					err = tx.FailPlatformChange(ctx, c.ID, aerr.Error(), s.clock.Now().Add(backoff(c.Attempts)))
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(cs), nil
+}
+
+// backoff is the wait before attempt n+1: 1s, 2s, 4s, … up to maxBackoff.
+func backoff(attempts int) time.Duration {
+	d := time.Second
+	for i := 1; i < attempts && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
+
+// applyDatabase brings a platform's privileges on one catalog database in
+// line with meshgate's active grants, and records each grant's state. With
+// repair set each statement is drift: it is counted and audited. It returns
+// the statements run and how many differences it found.
+func (s *Service) applyDatabase(ctx context.Context, platformID int64, database string, repair bool) ([]string, int, error) {
+	var rec *store.PlatformRecord
+	var sc *scope
+	var grants []*mesh.Grant
+	err := s.store.View(ctx, func(tx store.Tx) (err error) {
+		if rec, err = tx.FindPlatformByID(ctx, platformID); err != nil {
+			return err
+		}
+		if sc, err = loadScope(ctx, tx, rec, s.drivers[rec.Kind], database); err != nil {
+			return err
+		}
+		grants, err = tx.FindGrants(ctx, store.GrantFilter{Database: database})
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	if sc.schema == "" {
+		return nil, 0, nil // no longer imported: nothing of it is managed
+	}
+	want := sc.desired(grants)
+	stmts, found, aerr := s.enforce(ctx, rec, sc, want, repair)
+	if aerr != nil {
+		s.applyFailed.Add(1)
+	} else {
+		s.applied.Add(1)
+	}
+	now := s.clock.Now()
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		for _, g := range grants {
+			if g.Status != mesh.GrantActive || sc.roleOf(g.Principal) == "" {
+				continue
+			}
+			st := store.PlatformGrantStatus{GrantID: g.ID, PlatformID: rec.ID, State: store.PlatformInForce, UpdatedAt: now}
+			if aerr != nil {
+				st.State, st.Error = store.PlatformFailed, aerr.Error()
+			}
+			if err := tx.SetPlatformGrantStatus(ctx, st); err != nil {
+				return err
+			}
+		}
+		if !repair {
+			return nil
+		}
+		for _, stmt := range stmts {
+			if err := store.Audit(ctx, tx, now, "platform.repair", "platform/"+rec.Name, database+": "+stmt); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return stmts, found, err
+	}
+	return stmts, found, aerr
+}
+
+// enforce reads what the platform holds, creates missing roles when
+// allowed, and runs the statements that make it hold want. It returns the
+// statements that ran.
+func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *scope, want map[Privilege]bool, repair bool) ([]string, int, error) {
+	c, err := s.conn(ctx, rec)
+	if err != nil {
+		return nil, 0, err
+	}
+	ps, err := c.Privileges(ctx, sc.schema, sortedKeys(sc.native), sc.managed)
+	if err != nil {
+		s.dropConn(rec.ID)
+		return nil, 0, err
+	}
+	grant, revoke := diff(want, sc.actual(ps))
+	found := len(grant) + len(revoke)
+	if repair {
+		s.driftFound.Add(int64(found))
+	}
+	var stmts []string
+	roles := map[string]bool{}
+	for _, p := range grant {
+		roles[p.Role] = true
+	}
+	for _, r := range sortedKeys(roles) {
+		ok, err := c.RoleExists(ctx, r)
+		if err != nil {
+			return stmts, found, err
+		}
+		if ok {
+			continue
+		}
+		if !rec.CreateRoles {
+			return stmts, found, fmt.Errorf("platform role %s does not exist, and meshgate may not create roles on %s", r, rec.Name)
+		}
+		stmt := sc.d.CreateRole(r)
+		if err := c.Exec(ctx, stmt); err != nil {
+			return stmts, found, fmt.Errorf("%s: %w", stmt, err)
+		}
+		stmts = append(stmts, stmt)
+	}
+	for _, stmt := range statements(sc.d, grant, revoke) {
+		if err := c.Exec(ctx, stmt); err != nil {
+			return stmts, found, fmt.Errorf("%s: %w", stmt, err)
+		}
+		stmts = append(stmts, stmt)
+		if repair {
+			s.driftRepaired.Add(1)
+		}
+	}
+	return stmts, found, nil
+}
+
+// GrantStatus is a grant's state on one platform.
+type GrantStatus struct {
+	GrantID   int64     `json:"grant_id"`
+	Platform  string    `json:"platform"`
+	State     string    `json:"state"`
+	Error     string    `json:"error,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// GrantStatuses returns the states of the platform's grants.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
+func (s *Service) GrantStatuses(ctx context.Context, name string) ([]GrantStatus, error) {
+	if _, err := requireMeshAdmin(ctx); err != nil {
+		return nil, err
+	}
+	var out []GrantStatus
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		r, err := tx.FindPlatform(ctx, name)
+		if err != nil {
+			return err
+		}
+		sts, err := tx.FindPlatformGrantStatuses(ctx, 0, r.ID)
+		for _, st := range sts {
+			out = append(out, GrantStatus{GrantID: st.GrantID, Platform: r.Name, State: st.State, Error: st.Error, UpdatedAt: st.UpdatedAt})
+		}
+		return err
+	})
+	return out, err
+}
+
+// Counters returns drift found and repaired, and databases applied and failed, for /metrics.
+func (s *Service) Counters() (driftFound, driftRepaired, applied, failed int64) {
+	return s.driftFound.Load(), s.driftRepaired.Load(), s.applied.Load(), s.applyFailed.Load()
+}

@@ -1,0 +1,188 @@
+// Package platform makes approved access real in the databases where the
+// data lives. A registered data platform (PostgreSQL, MariaDB) is imported
+// into the catalog by sync; for every active grant on one of its objects the
+// platform then holds exactly the matching privileges. Grants change inside
+// access's transactions, which write an outbox entry (OnGrantChange); after
+// the commit the applier brings the platform's privileges on the database in
+// line with meshgate's grants, at least once and with statements safe to
+// repeat. Reconcile compares and repairs drift; Plan shows the statements a
+// grant or revoke would run.
+//
+// One package per kind below this one (pgplatform, mariadb) implements Conn.
+package platform
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strings"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+// The kinds of platform.
+const (
+	KindPostgres = "postgres"
+	KindMariaDB  = "mariadb"
+)
+
+// Role modes: a role per meshgate user, or a fixed mapping of principals.
+const (
+	RolesPerUser = "per_user"
+	RolesFixed   = "fixed"
+)
+
+// RolePrefix starts every role meshgate creates per user (mg_<account>_<user>).
+// In per_user mode the roles with this prefix are the ones meshgate manages;
+// privileges of other roles are left alone.
+const RolePrefix = "mg_"
+
+// Platform is a registered data platform as the API shows it. It never holds
+// the password: PasswordRef only says where the password is read from.
+type Platform struct {
+	Name        string            `json:"name"`
+	Kind        string            `json:"kind"`
+	DSN         string            `json:"dsn"`
+	PasswordRef string            `json:"password_ref,omitempty"`
+	AccountID   string            `json:"account_id"`
+	Schemas     []string          `json:"schemas,omitempty"`
+	RoleMode    string            `json:"role_mode"`
+	Roles       map[string]string `json:"roles,omitempty"`
+	CreateRoles bool              `json:"create_roles"`
+	// Pending is how many outbox entries wait to be applied.
+	Pending int `json:"pending"`
+}
+
+// Privilege is one privilege a role holds on a platform: on a column, on a
+// table (Column empty), or USAGE of a schema (Table empty).
+type Privilege struct {
+	Role   string `json:"role"`
+	Schema string `json:"schema"`
+	Table  string `json:"table,omitempty"`
+	Column string `json:"column,omitempty"`
+	Priv   string `json:"privilege"`
+}
+
+// Column is a column read from a platform's information schema.
+type Column struct {
+	Name    string
+	Type    string
+	Comment string
+}
+
+// Table is a table read from a platform's information schema.
+type Table struct {
+	Name    string
+	Comment string
+	Columns []Column
+}
+
+// Schema is a schema (PostgreSQL) or database (MariaDB) with its tables.
+type Schema struct {
+	Name    string
+	Comment string
+	Tables  []Table
+}
+
+// Conn is an open connection to one platform.
+type Conn interface {
+	// Inspect reads the named schemas' tables, columns, types and comments.
+	Inspect(ctx context.Context, schemas []string) ([]Schema, error)
+	// Privileges reads the privileges on the schema and on the named tables
+	// and their columns held by the roles managed selects.
+	Privileges(ctx context.Context, schema string, tables []string, managed func(role string) bool) ([]Privilege, error)
+	// RoleExists reports whether the role exists.
+	RoleExists(ctx context.Context, role string) (bool, error)
+	// Exec runs one statement. A revoke of what is not held succeeds, so
+	// that every statement is safe to repeat.
+	Exec(ctx context.Context, stmt string) error
+	// Close releases the connection.
+	Close() error
+}
+
+// Dialect writes a platform's statements, quoting every identifier.
+type Dialect interface {
+	// SchemaUsage reports whether a role needs USAGE of a schema to reach its tables.
+	SchemaUsage() bool
+	// Grant and Revoke write the statement of one privilege, on a table or
+	// on columns (cols non-empty), or of schema usage (table empty).
+	Grant(role, schema, table string, cols []string, priv string) string
+	Revoke(role, schema, table string, cols []string, priv string) string
+	// CreateRole writes the statement that creates a role that cannot log in.
+	CreateRole(role string) string
+	// RoleName fits a role name to the platform's length limit.
+	RoleName(name string) string
+}
+
+// Driver opens connections to one kind of platform.
+type Driver interface {
+	Dialect
+	// CheckDSN refuses a DSN that holds a password (it belongs in an
+	// environment variable or a file) or does not parse.
+	CheckDSN(dsn string) error
+	// Open connects with the password and checks the connection.
+	Open(ctx context.Context, dsn, password string) (Conn, error)
+}
+
+// tablePrivileges maps meshgate's permissions to table privileges; the
+// others (DESCRIBE, ALTER, DROP, CREATE_TABLE) have no grantable match on
+// every platform and stay meshgate's own.
+var tablePrivileges = []struct {
+	perm mesh.Permission
+	priv string
+}{{mesh.PermSelect, "SELECT"}, {mesh.PermInsert, "INSERT"}, {mesh.PermDelete, "DELETE"}}
+
+// catalogName turns a platform's name into a catalog name (lowercase
+// letters, digits, '_' and '-'); a name that changes on the way gets a short
+// hash of the original, so that "Orders" and "orders" stay apart.
+func catalogName(native string) string {
+	var b strings.Builder
+	for _, r := range native {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_', r == '-':
+			b.WriteRune(r)
+		case r >= 'A' && r <= 'Z':
+			b.WriteRune(r + 'a' - 'A')
+		default:
+			b.WriteByte('_')
+		}
+	}
+	s := b.String()
+	if s != native || s == "" {
+		sum := sha256.Sum256([]byte(native))
+		s += "-" + hex.EncodeToString(sum[:3])
+	}
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+// databaseName is the catalog database of a platform's schema.
+func databaseName(platform, schema string) string {
+	return platform + "-" + catalogName(schema)
+}
+
+// UserRole is the default platform role of a meshgate user.
+func UserRole(d Dialect, accountID, username string) string {
+	return d.RoleName(RolePrefix + accountID + "_" + username)
+}
+
+// FitName shortens a name longer than max bytes, keeping it unique with a hash.
+func FitName(name string, max int) string {
+	if len(name) <= max {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return name[:max-9] + "_" + hex.EncodeToString(sum[:4])
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,221 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+
+	"github.com/meshgate/meshgate/internal/catalog"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// SyncReport says what a sync added, changed and dropped in the catalog.
+// Dropping a table or database that had grants names the grants it ended.
+type SyncReport struct {
+	Platform    string   `json:"platform"`
+	Added       []string `json:"added"`
+	Changed     []string `json:"changed"`
+	Dropped     []string `json:"dropped"`
+	EndedGrants []string `json:"ended_grants"`
+}
+
+// Sync imports the platform's schemas into the catalog through the catalog
+// service: a schema becomes a database owned by the platform's account, its
+// tables and columns with their types and comments. Parameters set in
+// meshgate (a column's pii_flag) survive. A table gone from the platform is
+// deleted from the catalog, and the grants on it end, each with its reason.
+// Database-wide grants then reach the tables that appeared.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, EINVALID (the platform refused).
+func (s *Service) Sync(ctx context.Context, name string) (*SyncReport, error) {
+	if _, err := requireMeshAdmin(ctx); err != nil {
+		return nil, err
+	}
+	var rec *store.PlatformRecord
+	var known []string
+	err := s.store.View(ctx, func(tx store.Tx) (err error) {
+		if rec, err = tx.FindPlatform(ctx, name); err != nil {
+			return err
+		}
+		known, err = platformDatabases(ctx, tx, rec.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.conn(ctx, rec)
+	if err != nil {
+		return nil, mesh.Errorf(mesh.EINVALID, "%s", err.Error())
+	}
+	var schemas []string
+	_ = json.Unmarshal([]byte(rec.Schemas), &schemas)
+	found, err := c.Inspect(ctx, schemas)
+	if err != nil {
+		s.dropConn(rec.ID)
+		return nil, mesh.Errorf(mesh.EINVALID, "read platform %s: %s", name, err.Error())
+	}
+	rep := &SyncReport{Platform: name, Added: []string{}, Changed: []string{}, Dropped: []string{}, EndedGrants: []string{}}
+	seen := map[string]bool{}
+	for _, sch := range found {
+		db := databaseName(rec.Name, sch.Name)
+		seen[db] = true
+		if err := s.syncSchema(ctx, rec, db, sch, rep); err != nil {
+			return rep, err
+		}
+	}
+	for _, db := range known {
+		if seen[db] {
+			continue
+		}
+		if err := s.noteEnded(ctx, db, "", rep); err != nil {
+			return rep, err
+		}
+		if err := s.catalog.DeleteDatabase(ctx, db, catalog.DeleteOptions{Force: true}); err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+			return rep, err
+		}
+		if err := s.store.Update(ctx, func(tx store.Tx) error { return tx.DeletePlatformObject(ctx, db, "", "") }); err != nil {
+			return rep, err
+		}
+		rep.Dropped = append(rep.Dropped, "database "+db)
+	}
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		for db := range seen {
+			if err := tx.EnqueuePlatformChange(ctx, &store.PlatformChange{PlatformID: rec.ID, Database: db, CreatedAt: s.clock.Now()}); err != nil {
+				return err
+			}
+		}
+		return store.Audit(ctx, tx, s.clock.Now(), "platform.sync", "platform/"+name,
+			fmt.Sprintf("added %d, changed %d, dropped %d, ended %d grants", len(rep.Added), len(rep.Changed), len(rep.Dropped), len(rep.EndedGrants)))
+	})
+	if err != nil {
+		return rep, err
+	}
+	s.Wake()
+	return rep, nil
+}
+
+// syncSchema imports one schema as catalog database db.
+func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db string, sch Schema, rep *SyncReport) error {
+	loc := rec.Kind + "://" + rec.Name + "/" + sch.Name
+	d, err := s.catalog.FindDatabase(ctx, db)
+	switch {
+	case mesh.IsCode(err, mesh.ENOTFOUND):
+		if _, err := s.catalog.CreateDatabase(ctx, &mesh.Database{Name: db, Description: sch.Comment, LocationURI: loc,
+			Parameters: map[string]string{mesh.ParamDataOwner: rec.AccountID}}); err != nil {
+			return err
+		}
+		rep.Added = append(rep.Added, "database "+db)
+	case err != nil:
+		return err
+	case d.Description != sch.Comment:
+		if _, err := s.catalog.UpdateDatabase(ctx, db, catalog.DatabaseUpdate{Description: &sch.Comment}, d.Version); err != nil {
+			return err
+		}
+		rep.Changed = append(rep.Changed, "database "+db)
+	}
+	existing := map[string]*mesh.Table{}
+	f := catalog.TableFilter{Database: db, Limit: 1000}
+	for {
+		ts, err := s.catalog.FindTables(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			existing[t.Name] = t
+		}
+		if len(ts) < f.Limit {
+			break
+		}
+		f.AfterDatabase, f.AfterName = db, ts[len(ts)-1].Name
+	}
+	objs := []store.PlatformObject{{PlatformID: rec.ID, Database: db, NativeSchema: sch.Name}}
+	var create []*mesh.Table
+	onPlatform := map[string]bool{}
+	for _, t := range sch.Tables {
+		name := catalogName(t.Name)
+		onPlatform[name] = true
+		objs = append(objs, store.PlatformObject{PlatformID: rec.ID, Database: db, Table: name, NativeSchema: sch.Name, NativeTable: t.Name})
+		old := existing[name]
+		cols := make([]mesh.Column, len(t.Columns))
+		for i, c := range t.Columns {
+			cn := catalogName(c.Name)
+			cols[i] = mesh.Column{Name: cn, Type: c.Type, Comment: c.Comment}
+			if old != nil {
+				for _, oc := range old.Columns {
+					if oc.Name == cn {
+						cols[i].Parameters = maps.Clone(oc.Parameters) // meshgate's own parameters stay
+					}
+				}
+			}
+			objs = append(objs, store.PlatformObject{PlatformID: rec.ID, Database: db, Table: name, Column: cn, NativeSchema: sch.Name, NativeTable: t.Name, NativeColumn: c.Name})
+		}
+		if old == nil {
+			create = append(create, &mesh.Table{DatabaseName: db, Name: name, Description: t.Comment, Location: loc + "/" + t.Name, Columns: cols})
+			rep.Added = append(rep.Added, "table "+db+"."+name)
+			continue
+		}
+		if old.Description == t.Comment && sameColumns(old.Columns, cols) {
+			continue
+		}
+		if _, err := s.catalog.UpdateTable(ctx, db, name, catalog.TableUpdate{Description: &t.Comment, Columns: cols}, old.Version); err != nil {
+			return err
+		}
+		rep.Changed = append(rep.Changed, "table "+db+"."+name)
+	}
+	for i := 0; i < len(create); i += 500 {
+		if _, err := s.catalog.CreateTables(ctx, db, create[i:min(i+500, len(create))]); err != nil {
+			return err
+		}
+	}
+	for name := range existing {
+		if onPlatform[name] {
+			continue
+		}
+		if err := s.noteEnded(ctx, db, name, rep); err != nil {
+			return err
+		}
+		if err := s.catalog.DeleteTable(ctx, db, name); err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+			return err
+		}
+		rep.Dropped = append(rep.Dropped, "table "+db+"."+name)
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.DeletePlatformObject(ctx, db, "", ""); err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if err := tx.PutPlatformObject(ctx, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// noteEnded records in the report the grants that dropping a table (or a
+// whole database, table "") ends.
+func (s *Service) noteEnded(ctx context.Context, db, table string, rep *SyncReport) error {
+	return s.store.View(ctx, func(tx store.Tx) error {
+		gs, err := tx.FindGrants(ctx, store.GrantFilter{Database: db, Table: table})
+		for _, g := range gs {
+			if table != "" && g.Resource.Table != table {
+				continue
+			}
+			rep.EndedGrants = append(rep.EndedGrants, fmt.Sprintf("grant/%d: %s %s on %s (dropped on the platform)", g.ID, g.Principal, g.Permissions, g.Resource))
+		}
+		return err
+	})
+}
+
+func sameColumns(a, b []mesh.Column) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || a[i].Type != b[i].Type || a[i].Comment != b[i].Comment {
+			return false
+		}
+	}
+	return true
+}
