@@ -105,13 +105,13 @@ type definition struct {
 }
 
 type stateJSON struct {
-	Type    string            `json:"Type"`
-	Comment string            `json:"Comment"`
-	Next    string            `json:"Next"`
-	End     bool              `json:"End"`
-	Default string            `json:"Default"`
-	Choices []map[string]any  `json:"Choices"`
-	Catch   []catchJSON       `json:"Catch"`
+	Type    string           `json:"Type"`
+	Comment string           `json:"Comment"`
+	Next    string           `json:"Next"`
+	End     bool             `json:"End"`
+	Default string           `json:"Default"`
+	Choices []map[string]any `json:"Choices"`
+	Catch   []catchJSON      `json:"Catch"`
 }
 
 type catchJSON struct {
