@@ -36,6 +36,7 @@ func parseTemplates(st *assets) (*engine, error) {
 		"add":      func(a, b int) int { return a + b },
 		"duration": formatDuration,
 		"linkify":  linkify,
+		"flagged":  flaggedLabel,
 		"fieldOf":  fieldOf,
 		"labelled": func(label string, items []mesh.Column) Labelled { return Labelled{label, items} },
 		"requestForm": func(csrf, database, table string, sensitive bool, f RequestForm) RequestFormArgs {
@@ -164,4 +165,16 @@ func linkify(text string) []TextPart {
 		out = append(out, TextPart{Text: text[last:]})
 	}
 	return out
+}
+
+// flaggedLabel names one entry of a request's pii_columns for people: "*"
+// is the database's own flag, "t.*" a table's.
+func flaggedLabel(s string) string {
+	switch {
+	case s == mesh.AllTables:
+		return "the whole database"
+	case strings.HasSuffix(s, ".*"):
+		return "table " + strings.TrimSuffix(s, ".*")
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 package stategraph
 
 import (
+	"math"
 	"sort"
 	"strconv"
 )
@@ -14,7 +15,7 @@ const (
 	layerGap = 70.0
 	nodeGap  = 36.0
 	margin   = 16.0
-	charW    = 7.3 // an average character of the 13px name
+	charW    = 8.0 // an average character of the 13px bold name
 	minNodeW = 120.0
 	loopRoom = 60.0 // room on the right for loops drawn beside the graph
 	sweeps   = 6
@@ -178,7 +179,7 @@ func (g *Graph) layout(start string) {
 			case n.Type == KindStart || n.Type == KindEnd:
 				n.W, n.H = markerW, markerH
 			default:
-				n.W, n.H = max(minNodeW, textWidth(n.Name)+28), nodeH
+				n.W, n.H = max(minNodeW, textWidth(n.Name)+32), nodeH
 			}
 			if k > 0 {
 				widths[i] += nodeGap
@@ -195,6 +196,15 @@ func (g *Graph) layout(start string) {
 			x += n.W + nodeGap
 		}
 	}
+	g.straighten(layers, preds, succs)
+	minX, maxX := math.Inf(1), math.Inf(-1)
+	for _, n := range g.Nodes {
+		minX, maxX = min(minX, n.X-n.W/2), max(maxX, n.X+n.W/2)
+	}
+	for _, n := range g.Nodes {
+		n.X += margin - minX
+	}
+	widest = maxX - minX
 	g.Width = widest + 2*margin
 	g.Height = float64(len(layers))*(nodeH+layerGap) - layerGap + 2*margin
 	hasLoop := false
@@ -220,5 +230,68 @@ func (g *Graph) layout(start string) {
 	}
 	if hasLoop {
 		g.Width += loopRoom
+	}
+}
+
+// straighten moves each node towards the mean position of its neighbours,
+// layer by layer, down and then up, keeping each layer's order and gaps:
+// edges get shorter and straighter than with centred layers.
+func (g *Graph) straighten(layers [][]*Node, preds, succs map[*Node][]*Node) {
+	pull := func(l []*Node, nb map[*Node][]*Node) {
+		want := make([]float64, len(l))
+		for i, n := range l {
+			want[i] = n.X
+			if ns := nb[n]; len(ns) > 0 {
+				sum := 0.0
+				for _, m := range ns {
+					sum += m.X
+				}
+				want[i] = sum / float64(len(ns))
+			}
+		}
+		// Blocks of nodes that touch sit where their members want on
+		// average: a left-to-right pass merges a block into the one before
+		// whenever they would overlap.
+		type block struct {
+			first, last int
+			sum         float64 // of each member's wish less its offset in the block
+			width       float64
+		}
+		var blocks []block
+		offset := make([]float64, len(l))
+		for i, n := range l {
+			b := block{first: i, last: i, sum: want[i] - n.W/2, width: n.W}
+			for len(blocks) > 0 {
+				prev := blocks[len(blocks)-1]
+				if prev.sum/float64(prev.last-prev.first+1)+prev.width+nodeGap <= b.sum/float64(b.last-b.first+1) {
+					break
+				}
+				shift := prev.width + nodeGap
+				for k := b.first; k <= b.last; k++ {
+					offset[k] += shift
+				}
+				prev.sum += b.sum - shift*float64(b.last-b.first+1)
+				prev.last, prev.width = b.last, prev.width+nodeGap+b.width
+				blocks, b = blocks[:len(blocks)-1], prev
+			}
+			blocks = append(blocks, b)
+		}
+		for _, b := range blocks {
+			start := b.sum / float64(b.last-b.first+1)
+			for k := b.first; k <= b.last; k++ {
+				l[k].X = start + offset[k] + l[k].W/2
+			}
+		}
+	}
+	for s := 0; s < 5; s++ {
+		if s%2 == 0 {
+			for i := 1; i < len(layers); i++ {
+				pull(layers[i], preds)
+			}
+		} else {
+			for i := len(layers) - 2; i >= 0; i-- {
+				pull(layers[i], succs)
+			}
+		}
 	}
 }

@@ -18,8 +18,8 @@ func (g *Graph) SVG(id, title, desc string) template.HTML {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="state-graph" id="%s" viewBox="0 0 %s %s" width="%s" height="%s" role="img" aria-labelledby="%s-title %s-desc">`,
 		esc(id), f(g.Width), f(g.Height), f(g.Width), f(g.Height), esc(id), esc(id))
 	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, esc(id), esc(title), esc(id), esc(desc))
-	fmt.Fprintf(&b, `<defs><marker id="%[1]s-arrow" class="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z"/></marker>`+
-		`<marker id="%[1]s-arrow-taken" class="arrow taken" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>`, esc(id))
+	fmt.Fprintf(&b, `<defs><marker id="%[1]s-arrow" class="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto"><path d="M0,0 L10,5 L0,10 z"/></marker>`+
+		`<marker id="%[1]s-arrow-taken" class="arrow taken" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>`, esc(id))
 	// Edges first, taken ones last so that they are drawn on top.
 	b.WriteString(`<g class="edges">`)
 	for _, taken := range []bool{false, true} {
@@ -40,8 +40,11 @@ func (g *Graph) SVG(id, title, desc string) template.HTML {
 		if e.Label == "" || len(e.Points) < 2 {
 			continue
 		}
+		// Just above the edge's arrow: edges into different states spread
+		// apart there, where they leave one state close together.
 		p, q := e.Points[0], e.Points[1]
-		at := Point{p.X + (q.X-p.X)*0.5, p.Y + (q.Y-p.Y)*0.5}
+		end := e.Points[len(e.Points)-1]
+		at := Point{end.X, end.Y - 16}
 		if e.Back {
 			at = Point{max(p.X, q.X) + loopRoom/2, (p.Y + q.Y) / 2}
 		}
