@@ -19,16 +19,11 @@ type RequestPage struct {
 	Page
 	Request   *sharing.RequestView
 	Execution *mesh.Execution
-	// Graph is the state machine's SVG drawing; States and Path its text
-	// alternative.
-	Graph template.HTML
-	// GraphError says why the state machine could not be drawn.
-	GraphError string
-	States     []*stategraph.Node
-	Path       []string
-	Timeline   []TimelineEvent
-	CanCancel  bool
-	CanRevoke  bool
+	// Drawing is the state machine with the path taken.
+	Drawing   Drawing
+	Timeline  []TimelineEvent
+	CanCancel bool
+	CanRevoke bool
 	// CanDecide is set for an approver who may decide the pending approval.
 	CanDecide bool
 }
@@ -90,22 +85,42 @@ func (u *UI) showRequest(w http.ResponseWriter, r *http.Request, status int, msg
 	return u.render(w, status, "request", p)
 }
 
-// drawRequest lays out the request's state machine version and marks the
-// path its execution took. A definition that cannot be drawn leaves a
-// note; the rest of the page stands.
+// drawRequest draws the request's state machine version with the path its
+// execution took.
 func (u *UI) drawRequest(r *http.Request, p *RequestPage) {
 	v := p.Request
-	sm, err := u.Workflow.FindStateMachine(r.Context(), v.StateMachine, v.StateMachineVersion)
+	p.Drawing = u.draw(r, v.StateMachine, v.StateMachineVersion, v.Timeline, p.Execution.Status,
+		"request-graph", "Workflow of request "+strconv.FormatInt(v.ID, 10))
+}
+
+// Drawing is a state machine's graph with its text alternative.
+type Drawing struct {
+	// Graph is the SVG drawing; States and Path its text alternative.
+	Graph  template.HTML
+	States []*stategraph.Node
+	Path   []string
+	// Status is the execution's.
+	Status string
+	// GraphError says why the state machine could not be drawn.
+	GraphError string
+}
+
+// draw lays out a state machine version and marks the path an execution
+// took from its history. A definition that cannot be drawn leaves a note;
+// the rest of the page stands.
+func (u *UI) draw(r *http.Request, name string, version int, history []*mesh.HistoryEvent, status, id, title string) Drawing {
+	d := Drawing{Status: status}
+	sm, err := u.Workflow.FindStateMachine(r.Context(), name, version)
 	if err != nil {
-		p.GraphError = "The state machine " + v.StateMachine + " could not be read: " + mesh.ErrorMessage(err)
-		return
+		d.GraphError = "The state machine " + name + " could not be read: " + mesh.ErrorMessage(err)
+		return d
 	}
 	g, err := stategraph.Build(sm.Definition)
 	if err != nil {
-		p.GraphError = "The state machine cannot be drawn: " + err.Error()
-		return
+		d.GraphError = "The state machine cannot be drawn: " + err.Error()
+		return d
 	}
-	g.Mark(stategraph.PathFromHistory(v.Timeline), p.Execution.Status)
+	g.Mark(stategraph.PathFromHistory(history), status)
 	desc := "The states of " + sm.Name + " version " + strconv.Itoa(sm.Version) + " and their transitions."
 	if len(g.Path) > 0 {
 		desc += " The execution went through " + joinArrow(g.Path) + "."
@@ -113,8 +128,9 @@ func (u *UI) drawRequest(r *http.Request, p *RequestPage) {
 	if c := g.Current(); c != nil {
 		desc += " It " + map[string]string{stategraph.StatusCurrent: "is now in ", stategraph.StatusFailed: "ended in "}[c.Status] + c.Name + "."
 	}
-	p.Graph = g.SVG("request-graph", "Workflow of request "+strconv.FormatInt(v.ID, 10), desc)
-	p.States, p.Path = g.States(), g.Path
+	d.Graph = g.SVG(id, title, desc)
+	d.States, d.Path = g.States(), g.Path
+	return d
 }
 
 func joinArrow(names []string) string {
