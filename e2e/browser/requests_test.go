@@ -215,6 +215,13 @@ func TestReferenceStory(t *testing.T) {
 		t.Errorf("timeline: got %q, want the history without task tokens", got)
 	}
 	if got := b.count(`form[action="/requests/` + id + `/revoke"]`); got != 1 {
-		t.Errorf("shared request seen by the requesting account's admin: got %d revoke forms, want 1", got)
+		t.Fatalf("shared request seen by the requesting account's admin: got %d revoke forms, want 1", got)
+	}
+	b.submit(`form[action="/requests/` + id + `/revoke"] button`)
+	if got := b.text("h1"); !strings.Contains(got, "REVOKED") {
+		t.Errorf("after revoking: got %q, want REVOKED", got)
+	}
+	if got := b.text("#request-facts"); !strings.Contains(got, "222233334444/analytics-admin") {
+		t.Errorf("revoked request: got %q, want who ended it", got)
 	}
 }
