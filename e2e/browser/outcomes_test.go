@@ -110,6 +110,12 @@ func TestRequestOutcomes(t *testing.T) {
 	if got, _ := b.postAs("/approvals/"+own+"/approve", url.Values{}); got != http.StatusForbidden {
 		t.Errorf("approve one's own request: got %d, want 403", got)
 	}
+	// The consumer's member sees neither that request nor the producer's approvals.
+	b.signOut()
+	b.signIn("analytics-member", "member-password-1", "")
+	if got := b.open("/requests/" + own); got != http.StatusForbidden {
+		t.Errorf("member opens another user's request: got %d, want 403", got)
+	}
 	// The approval of another account's product is not the consumer admin's.
 	b.signOut()
 	b.signIn("analytics-admin", demoPassword(t, srv, "analytics-admin"), "admin-password-1")
