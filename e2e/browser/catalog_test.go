@@ -37,8 +37,8 @@ func TestCatalogSearchFindsSensitiveDatabase(t *testing.T) {
 	if got := b.text("h1"); !strings.Contains(got, "sales") || !strings.Contains(got, "Sensitive") {
 		t.Errorf("database page heading: got %q, want sales with the sensitive badge", got)
 	}
-	if got := b.text("#request-access"); !strings.Contains(got, "not available") {
-		t.Errorf("request section: got %q, want it to say requests are not available yet", got)
+	if got := b.text("#request-access"); !strings.Contains(got, "Request access") || !strings.Contains(got, "Justification") {
+		t.Errorf("request section: got %q, want the request form", got)
 	}
 	b.submit(`#tables a[href="/catalog/sales/orders"]`)
 	var piiRow string

@@ -3,6 +3,7 @@ package browser
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -72,6 +73,31 @@ func TestScreenshots(t *testing.T) {
 	shoot("tokens", 1280)
 	b.signOut()
 
+	// The member requests the sensitive database; the request waits for
+	// the producer's approver, who approves it.
+	b.signIn("analytics-member", demoPassword(t, srv, "analytics-member"), "member-password-1")
+	b.open("/catalog/sales")
+	b.fill("#justification", "churn analysis for the quarterly report")
+	b.fill("#duration", "90d")
+	b.submit(`#request-access button[type=submit]`)
+	pending := b.path()
+	shoot("request-pending", 1280)
+	b.open("/requests")
+	shoot("requests", 1280)
+	b.signOut()
+	b.signIn("sales-approver", demoPassword(t, srv, "sales-approver"), "approver-password-1")
+	b.open("/approvals")
+	shoot("approvals-phone", 375)
+	b.fill("li.approval textarea[name=comment]", "fine for the quarterly report; aggregate before sharing further")
+	get(b, "blur", chromedp.Evaluate[bool]("document.activeElement.blur(), true"))
+	shoot("approvals", 1280)
+	b.submit("li.approval button.approve")
+	shoot("request-shared", 1280)
+	shoot("request-shared-phone", 375)
+	b.open("/approvals?status=all")
+	b.open(strings.Split(pending, "?")[0])
+	b.signOut()
+
 	b.signIn("admin", adminPassword(t, srv), "admin-password-1")
 	b.open("/admin/accounts")
 	shoot("admin-accounts", 1280)
@@ -94,4 +120,14 @@ func TestScreenshots(t *testing.T) {
 	shoot("admin-execution", 1280)
 	b.open("/admin/audit")
 	shoot("admin-audit", 1280)
+	b.open("/admin/notifications?account=111122223333")
+	b.fill("#endpoint", "approvals@sales.example")
+	b.submit(`section[aria-labelledby=new-subscription] button`)
+	shoot("admin-notifications", 1280)
+	b.open("/admin/deliveries")
+	shoot("admin-deliveries", 1280)
+	b.waitFor("/admin/mailbox", "the confirmation in the mailbox", func() bool { return b.count("#mailbox tbody tr") > 0 })
+	shoot("admin-mailbox", 1280)
+	b.submit(`#mailbox a[href^="/admin/mailbox/"]`)
+	shoot("admin-mailbox-message", 1280)
 }

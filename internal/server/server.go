@@ -194,7 +194,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		return err
 	}
 	pages, err := ui.New(ui.Deps{Auth: s.Auth, Accounts: s.Accounts, Catalog: s.Catalog,
-		Access: s.Access, Workflow: s.Workflow, Pages: web.NewPageTokens(key), CSRFKey: formKey})
+		Access: s.Access, Workflow: s.Workflow, Sharing: s.Sharing, Notify: s.Notify, Pages: web.NewPageTokens(key), CSRFKey: formKey})
 	if err != nil {
 		return err
 	}

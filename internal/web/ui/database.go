@@ -7,21 +7,30 @@ import (
 	"github.com/meshgate/meshgate/internal/mesh"
 )
 
-// DatabasePage shows a database: description, parameters and tables.
+// DatabasePage shows a database: description, parameters and tables, and
+// the form requesting access to all of it.
 type DatabasePage struct {
 	Page
 	Database  *mesh.Database
 	Sensitive bool
 	Tables    []*mesh.Table
 	// More is set when the database has more tables than the page lists.
-	More bool
+	More    bool
+	Request RequestForm
 }
 
 // databaseTablesShown bounds the tables a database page lists.
 const databaseTablesShown = 500
 
 func (u *UI) databasePage(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("database")
+	f, err := u.newRequestForm(r, "")
+	if err != nil {
+		return err
+	}
+	return u.showDatabase(w, r, http.StatusOK, r.PathValue("database"), f)
+}
+
+func (u *UI) showDatabase(w http.ResponseWriter, r *http.Request, status int, name string, f RequestForm) error {
 	d, err := u.Catalog.FindDatabase(r.Context(), name)
 	if err != nil {
 		return err
@@ -30,12 +39,12 @@ func (u *UI) databasePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := DatabasePage{Page: u.page(r, d.Name, "catalog"), Database: d, Tables: tables}
+	p := DatabasePage{Page: u.page(r, d.Name, "catalog"), Database: d, Tables: tables, Request: f}
 	if len(tables) > databaseTablesShown {
 		p.Tables, p.More = tables[:databaseTablesShown], true
 	}
 	if p.Sensitive, err = u.Catalog.HasPII(r.Context(), name, ""); err != nil {
 		return err
 	}
-	return u.render(w, http.StatusOK, "database", p)
+	return u.render(w, status, "database", p)
 }

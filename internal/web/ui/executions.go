@@ -65,6 +65,8 @@ type ExecutionPage struct {
 	History   []*mesh.HistoryEvent
 	// More is set when the history is longer than the page shows.
 	More bool
+	// Drawing is the state machine with the path taken.
+	Drawing Drawing
 }
 
 // executionEventsShown bounds the history events an execution page lists.
@@ -86,5 +88,6 @@ func (u *UI) executionPage(w http.ResponseWriter, r *http.Request) error {
 	if len(h) > executionEventsShown {
 		p.History, p.More = h[:executionEventsShown], true
 	}
+	p.Drawing = u.draw(r, x.StateMachine, x.Version, p.History, x.Status, "execution-graph", "State machine of execution "+x.Name)
 	return u.render(w, http.StatusOK, "execution", p)
 }

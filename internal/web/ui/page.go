@@ -40,6 +40,12 @@ func (p Page) IsMeshAdmin() bool { return p.Actor.IsMeshAdmin() }
 // IsAccountAdmin reports whether the user is an admin of its own account.
 func (p Page) IsAccountAdmin() bool { return p.Actor.HasRole(mesh.RoleAdmin) }
 
+// MayApprove reports whether the user sees approvals: approvers and admins
+// of an account, and mesh admins.
+func (p Page) MayApprove() bool {
+	return p.Actor.IsMeshAdmin() || p.Actor.HasRole(mesh.RoleAdmin) || p.Actor.HasRole(mesh.RoleApprover)
+}
+
 // page fills the common part of a page for r.
 func (u *UI) page(r *http.Request, title, section string) Page {
 	p := Page{Title: title, Section: section, Actor: mesh.ActorFromContext(r.Context())}
@@ -51,18 +57,27 @@ func (u *UI) page(r *http.Request, title, section string) Page {
 // notices are the confirmations a redirect after a form may name; only
 // these fixed texts are shown, never text from the URL.
 var notices = map[string]string{
-	"password":   "Your password is changed.",
-	"revoked":    "The token is revoked.",
-	"accepted":   "The invitation is accepted; the shared data is listed below.",
-	"rejected":   "The invitation is rejected.",
-	"granted":    "The grant is saved.",
-	"onboarded":  "The account is onboarded.",
-	"offboarded": "The account is offboarded.",
-	"roles":      "The roles are saved.",
-	"removed":    "The user is removed.",
-	"saved":      "A new version is saved.",
-	"created":    "The state machine is created.",
-	"signed-out": "You are signed out.",
+	"password":        "Your password is changed.",
+	"revoked":         "The token is revoked.",
+	"accepted":        "The invitation is accepted; the shared data is listed below.",
+	"rejected":        "The invitation is rejected.",
+	"granted":         "The grant is saved.",
+	"onboarded":       "The account is onboarded.",
+	"offboarded":      "The account is offboarded.",
+	"roles":           "The roles are saved.",
+	"removed":         "The user is removed.",
+	"saved":           "A new version is saved.",
+	"created":         "The state machine is created.",
+	"signed-out":      "You are signed out.",
+	"requested":       "The request is submitted; its status and workflow are below.",
+	"open":            "You have an open request for this already; here it is.",
+	"cancelled":       "The request is cancelled.",
+	"request-revoked": "The access is revoked.",
+	"approved":        "The request is approved and shared.",
+	"denied":          "The request is denied.",
+	"subscribed":      "The subscription is made; it receives messages once its endpoint confirms it.",
+	"unsubscribed":    "The subscription is ended.",
+	"retried":         "The delivery is queued again.",
 }
 
 // secure sets the headers every page carries.

@@ -34,6 +34,8 @@ type StateMachinePage struct {
 	Definition string
 	Latest     int
 	Versions   []int
+	// Drawing is the definition's graph.
+	Drawing Drawing
 }
 
 func (u *UI) stateMachinePage(w http.ResponseWriter, r *http.Request) error {
@@ -54,6 +56,7 @@ func (u *UI) stateMachinePage(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := StateMachinePage{Page: u.page(r, "State machine "+name, "state-machines"), Machine: sm,
 		Definition: indentJSON(sm.Definition), Latest: latest.Version}
+	p.Drawing = u.draw(r, sm.Name, sm.Version, nil, "", "machine-graph", "States of "+sm.Name+" version "+strconv.Itoa(sm.Version))
 	// Versions are numbered from 1 and never reused.
 	for v := latest.Version; v >= 1; v-- {
 		p.Versions = append(p.Versions, v)

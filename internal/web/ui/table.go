@@ -7,23 +7,32 @@ import (
 )
 
 // TablePage shows a table: its columns with type, comment and PII badge,
-// partition keys and parameters.
+// partition keys and parameters, and the form requesting access to it.
 type TablePage struct {
 	Page
 	Database  *mesh.Database
 	Table     *mesh.Table
 	Sensitive bool
+	Request   RequestForm
 }
 
 func (u *UI) tablePage(w http.ResponseWriter, r *http.Request) error {
-	d, err := u.Catalog.FindDatabase(r.Context(), r.PathValue("database"))
+	f, err := u.newRequestForm(r, r.PathValue("table"))
 	if err != nil {
 		return err
 	}
-	t, err := u.Catalog.FindTable(r.Context(), d.Name, r.PathValue("table"))
+	return u.showTable(w, r, http.StatusOK, r.PathValue("database"), r.PathValue("table"), f)
+}
+
+func (u *UI) showTable(w http.ResponseWriter, r *http.Request, status int, database, table string, f RequestForm) error {
+	d, err := u.Catalog.FindDatabase(r.Context(), database)
 	if err != nil {
 		return err
 	}
-	p := TablePage{Page: u.page(r, d.Name+"."+t.Name, "catalog"), Database: d, Table: t, Sensitive: d.PII() || t.HasPII()}
-	return u.render(w, http.StatusOK, "table", p)
+	t, err := u.Catalog.FindTable(r.Context(), d.Name, table)
+	if err != nil {
+		return err
+	}
+	p := TablePage{Page: u.page(r, d.Name+"."+t.Name, "catalog"), Database: d, Table: t, Sensitive: d.PII() || t.HasPII(), Request: f}
+	return u.render(w, status, "table", p)
 }

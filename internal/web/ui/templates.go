@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -33,8 +34,14 @@ func parseTemplates(st *assets) (*engine, error) {
 		"join":     strings.Join,
 		"params":   sortedParams,
 		"add":      func(a, b int) int { return a + b },
+		"duration": formatDuration,
+		"linkify":  linkify,
+		"flagged":  flaggedLabel,
 		"fieldOf":  fieldOf,
 		"labelled": func(label string, items []mesh.Column) Labelled { return Labelled{label, items} },
+		"requestForm": func(csrf, database, table string, sensitive bool, f RequestForm) RequestFormArgs {
+			return RequestFormArgs{CSRF: csrf, Database: database, Table: table, Sensitive: sensitive, Form: f}
+		},
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
 	if err != nil {
@@ -116,4 +123,58 @@ func fieldOf(name, label, value, hint string, errs FieldErrors) Field {
 type Labelled struct {
 	Label string
 	Items []mesh.Column
+}
+
+// RequestFormArgs is what the "request-form" template shows.
+type RequestFormArgs struct {
+	CSRF, Database, Table string
+	Sensitive             bool
+	Form                  RequestForm
+}
+
+// formatDuration shows a request's duration in days when it is whole days.
+func formatDuration(d mesh.Duration) string {
+	td := time.Duration(d)
+	if td > 0 && td%(24*time.Hour) == 0 {
+		if n := td / (24 * time.Hour); n != 1 {
+			return fmt.Sprintf("%d days", n)
+		}
+		return "1 day"
+	}
+	return td.String()
+}
+
+// TextPart is a piece of plain text, or a link when URL is set.
+type TextPart struct{ Text, URL string }
+
+var urlPattern = regexp.MustCompile(`https?://[^\s<>"]+[^\s<>".,;:!?)]`)
+
+// linkify splits text into plain parts and http(s) links, so that a
+// message's links can be followed; the template escapes every part.
+func linkify(text string) []TextPart {
+	var out []TextPart
+	last := 0
+	for _, m := range urlPattern.FindAllStringIndex(text, -1) {
+		if m[0] > last {
+			out = append(out, TextPart{Text: text[last:m[0]]})
+		}
+		out = append(out, TextPart{Text: text[m[0]:m[1]], URL: text[m[0]:m[1]]})
+		last = m[1]
+	}
+	if last < len(text) {
+		out = append(out, TextPart{Text: text[last:]})
+	}
+	return out
+}
+
+// flaggedLabel names one entry of a request's pii_columns for people: "*"
+// is the database's own flag, "t.*" a table's.
+func flaggedLabel(s string) string {
+	switch {
+	case s == mesh.AllTables:
+		return "the whole database"
+	case strings.HasSuffix(s, ".*"):
+		return "table " + strings.TrimSuffix(s, ".*")
+	}
+	return s
 }

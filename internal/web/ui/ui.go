@@ -14,6 +14,8 @@ import (
 	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/catalog"
+	"github.com/meshgate/meshgate/internal/notify"
+	"github.com/meshgate/meshgate/internal/sharing"
 	"github.com/meshgate/meshgate/internal/web"
 	"github.com/meshgate/meshgate/internal/workflow"
 )
@@ -25,6 +27,8 @@ type Deps struct {
 	Catalog  *catalog.Service
 	Access   *access.Service
 	Workflow *workflow.Engine
+	Sharing  *sharing.Service
+	Notify   *notify.Service
 	// Pages encodes opaque page tokens for the listings' "next" links.
 	Pages *web.PageTokens
 	// CSRFKey keys the per-session form tokens (a server-wide secret).
@@ -83,6 +87,15 @@ func (u *UI) Register(rt *web.Router) {
 	page("GET", "/catalog/{database}", web.Authenticated, u.databasePage)
 	page("GET", "/catalog/{database}/{table}", web.Authenticated, u.tablePage)
 
+	page("POST", "/requests", web.Authenticated, u.createRequest)
+	page("GET", "/requests", web.Authenticated, u.requestsPage)
+	page("GET", "/requests/{id}", web.Authenticated, u.requestPage)
+	page("POST", "/requests/{id}/cancel", web.Authenticated, u.cancelRequest)
+	page("POST", "/requests/{id}/revoke", web.Authenticated, u.revokeRequest)
+	page("GET", "/approvals", web.Authenticated, u.approvalsPage)
+	page("POST", "/approvals/{id}/approve", web.Authenticated, u.approve)
+	page("POST", "/approvals/{id}/deny", web.Authenticated, u.deny)
+
 	page("GET", "/invitations", web.AccountAdmin, u.invitationsPage)
 	page("POST", "/invitations/{id}/accept", web.AccountAdmin, u.acceptInvitation)
 	page("POST", "/invitations/{id}/reject", web.AccountAdmin, u.rejectInvitation)
@@ -108,6 +121,13 @@ func (u *UI) Register(rt *web.Router) {
 	page("GET", "/admin/executions", web.MeshAdmin, u.executionsPage)
 	page("GET", "/admin/executions/{id}", web.MeshAdmin, u.executionPage)
 	page("GET", "/admin/audit", web.MeshAdmin, u.auditPage)
+	page("GET", "/admin/notifications", web.AccountAdmin, u.notificationsPage)
+	page("POST", "/admin/notifications", web.AccountAdmin, u.subscribe)
+	page("POST", "/admin/notifications/subscriptions/{id}/unsubscribe", web.AccountAdmin, u.unsubscribe)
+	page("GET", "/admin/deliveries", web.AccountAdmin, u.deliveriesPage)
+	page("POST", "/admin/deliveries/{id}/retry", web.AccountAdmin, u.retryDelivery)
+	page("GET", "/admin/mailbox", web.MeshAdmin, u.mailboxPage)
+	page("GET", "/admin/mailbox/{id}", web.MeshAdmin, u.mailboxMessagePage)
 }
 
 // home sends a signed-in user to the catalog, the start of every flow.

@@ -1,0 +1,114 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/sharing"
+)
+
+// ApprovalsPage lists the approvals the user may decide (their account's
+// for its approvers and admins, every account's for mesh admins), each
+// with the personal data it concerns and a form to approve or deny it
+// with a comment.
+type ApprovalsPage struct {
+	Page
+	Approvals []*mesh.Approval
+	Status    string
+	Statuses  []string
+	// Failed is the request whose decision failed, with its comment as typed.
+	Failed  int64
+	Comment string
+	Errors  FieldErrors
+	// Recorded is the decision found instead of the user's (a conflict).
+	Recorded *mesh.Approval
+}
+
+var approvalStatuses = []string{mesh.ApprovalPending, mesh.ApprovalApproved, mesh.ApprovalDenied, mesh.ApprovalExpired, mesh.ApprovalCancelled, "all"}
+
+// IsMine reports whether the user made the request (they may not decide it).
+func (p ApprovalsPage) IsMine(r *mesh.AccessRequest) bool {
+	return r != nil && p.Actor.AccountID == r.RequesterAccount && p.Actor.Username == r.RequesterUser
+}
+
+func (u *UI) approvalsPage(w http.ResponseWriter, r *http.Request) error {
+	return u.showApprovals(w, r, http.StatusOK, ApprovalsPage{})
+}
+
+func (u *UI) showApprovals(w http.ResponseWriter, r *http.Request, status int, p ApprovalsPage) error {
+	msg := p.Error
+	p.Page = u.page(r, "Approvals", "approvals")
+	p.Error = msg
+	p.Status, p.Statuses = r.URL.Query().Get("status"), approvalStatuses
+	list, err := u.Sharing.FindApprovals(r.Context(), sharing.ApprovalFilter{Status: p.Status, Limit: 200})
+	if err != nil {
+		return err
+	}
+	p.Approvals = list
+	return u.render(w, status, "approvals", p)
+}
+
+func (u *UI) approve(w http.ResponseWriter, r *http.Request) error { return u.decide(w, r, true) }
+func (u *UI) deny(w http.ResponseWriter, r *http.Request) error    { return u.decide(w, r, false) }
+
+// decide records an approver's decision. A decision that lost to another
+// (or came after the approval ended) answers 409 with the decision that
+// was recorded.
+func (u *UI) decide(w http.ResponseWriter, r *http.Request, approve bool) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	comment := r.PostForm.Get("comment")
+	_, err = u.Sharing.Decide(r.Context(), sharing.DecisionInput{RequestID: id, Approve: approve, Comment: comment, Channel: mesh.ChannelWeb})
+	if err == nil {
+		notice := "denied"
+		if approve {
+			notice = "approved"
+		}
+		return redirect(w, r, "/requests/"+strconv.FormatInt(id, 10), notice)
+	}
+	p := ApprovalsPage{Failed: id, Comment: comment}
+	var me *mesh.Error
+	if mesh.IsCode(err, mesh.ECONFLICT) && errors.As(err, &me) {
+		p.Error = recordedDecision(me)
+		if ap, ok := me.Details.(*mesh.Approval); ok {
+			p.Recorded = ap
+		}
+		return u.showApprovals(w, r, http.StatusConflict, p)
+	}
+	fe, msg, ferr := formFailure(err)
+	if ferr != nil {
+		return ferr
+	}
+	if fe == nil {
+		fe = FieldErrors{"decision": msg}
+	}
+	p.Errors = fe
+	return u.showApprovals(w, r, statusOfForm(err), p)
+}
+
+// recordedDecision tells what a conflicting decision found.
+func recordedDecision(e *mesh.Error) string {
+	switch d := e.Details.(type) {
+	case *mesh.Approval:
+		if dec := d.Decision; dec != nil {
+			verb := "denied"
+			if dec.Approved {
+				verb = "approved"
+			}
+			s := fmt.Sprintf("Request %d was %s already by %s on %s", d.RequestID, verb, dec.By, formatTime(dec.At))
+			if dec.Comment != "" {
+				s += fmt.Sprintf(": %q", dec.Comment)
+			}
+			return s + "."
+		}
+		return fmt.Sprintf("The approval of request %d is %s already; nothing was changed.", d.RequestID, d.Status)
+	case *mesh.AccessRequest:
+		return fmt.Sprintf("Request %d is %s; nothing was changed.", d.ID, d.Status)
+	}
+	return e.Message + "; nothing was changed."
+}

@@ -1,0 +1,207 @@
+package ui
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/notify"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// NotificationsPage shows an account's topic and its subscriptions (every
+// account's for mesh admins), and subscribes endpoints to it.
+type NotificationsPage struct {
+	Page
+	// Account is the account shown ("" for all, mesh admins only).
+	Account       string
+	Accounts      []*mesh.Account
+	Topics        []*store.Topic
+	Subscriptions []*store.Subscription
+	Protocols     []string
+	Form          notify.SubscribeInput
+	Errors        FieldErrors
+	// Created is a subscription just made; a webhook's signing secret is
+	// shown only then.
+	Created *notify.Subscribed
+}
+
+var subscribeProtocols = []string{notify.ProtocolEmail, notify.ProtocolHTTPS, notify.ProtocolHTTP}
+
+func (u *UI) notificationsPage(w http.ResponseWriter, r *http.Request) error {
+	return u.showNotifications(w, r, http.StatusOK, NotificationsPage{Account: r.URL.Query().Get("account")})
+}
+
+func (u *UI) showNotifications(w http.ResponseWriter, r *http.Request, status int, p NotificationsPage) error {
+	msg := p.Error
+	p.Page = u.page(r, "Notifications", "notifications")
+	p.Error, p.Protocols = msg, subscribeProtocols
+	if !p.Actor.IsMeshAdmin() {
+		p.Account = p.Actor.AccountID
+	}
+	if p.Form.AccountID == "" {
+		p.Form.AccountID = p.Account
+		if p.Form.AccountID == "" {
+			p.Form.AccountID = p.Actor.AccountID
+		}
+	}
+	if p.Form.Protocol == "" {
+		p.Form.Protocol = notify.ProtocolEmail
+	}
+	var err error
+	if p.Actor.IsMeshAdmin() {
+		if p.Accounts, err = u.Accounts.FindAccounts(r.Context(), store.AccountFilter{Limit: 1000}); err != nil {
+			return err
+		}
+	}
+	if p.Topics, err = u.Notify.FindTopics(r.Context(), p.Account); err != nil {
+		return err
+	}
+	if p.Subscriptions, err = u.Notify.FindSubscriptions(r.Context(), p.Account); err != nil {
+		return err
+	}
+	return u.render(w, status, "notifications", p)
+}
+
+func (u *UI) subscribe(w http.ResponseWriter, r *http.Request) error {
+	pf := r.PostForm
+	in := notify.SubscribeInput{AccountID: pf.Get("account_id"), Protocol: pf.Get("protocol"), Endpoint: pf.Get("endpoint"), Slack: pf.Get("slack") == "on"}
+	p := NotificationsPage{Account: r.URL.Query().Get("account"), Form: in}
+	sub, err := u.Notify.Subscribe(r.Context(), in)
+	if err != nil {
+		fe, msg, ferr := formFailure(err)
+		if ferr != nil {
+			return ferr
+		}
+		p.Errors, p.Error = fe, msg
+		return u.showNotifications(w, r, statusOfForm(err), p)
+	}
+	if sub.SigningSecret == "" {
+		return redirect(w, r, listLink("/admin/notifications", map[string]string{"account": p.Account}), "subscribed")
+	}
+	// The signing secret is shown once, so this page is the answer itself.
+	p.Created, p.Form = sub, notify.SubscribeInput{}
+	return u.showNotifications(w, r, http.StatusCreated, p)
+}
+
+func (u *UI) unsubscribe(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := u.Notify.Unsubscribe(r.Context(), id); err != nil {
+		return err
+	}
+	return redirect(w, r, listLink("/admin/notifications", map[string]string{"account": r.URL.Query().Get("account")}), "unsubscribed")
+}
+
+// deliveriesPageSize is how many deliveries one page lists.
+const deliveriesPageSize = 50
+
+// DeliveriesPage lists the notification outbox, newest first: pending,
+// sent and failed (dead-lettered) deliveries, which admins send again.
+type DeliveriesPage struct {
+	Page
+	Status      string
+	Statuses    []string
+	Deliveries  []*store.Delivery
+	Next, First string
+}
+
+func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) error {
+	return u.showDeliveries(w, r, http.StatusOK, "")
+}
+
+func (u *UI) showDeliveries(w http.ResponseWriter, r *http.Request, status int, msg string) error {
+	q := r.URL.Query()
+	p := DeliveriesPage{Page: u.page(r, "Deliveries", "notifications"), Status: q.Get("status"),
+		Statuses: []string{store.DeliveryPending, store.DeliverySent, store.DeliveryFailed}}
+	p.Error = msg
+	f := store.DeliveryFilter{Status: p.Status, Limit: deliveriesPageSize + 1}
+	if b := q.Get("before"); b != "" {
+		id, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || id <= 0 {
+			return mesh.Invalid("before", "must be a delivery id")
+		}
+		f.BeforeID = id
+		p.First = listLink("/admin/deliveries", map[string]string{"status": p.Status})
+	}
+	ds, err := u.Notify.FindDeliveries(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if len(ds) > deliveriesPageSize {
+		ds = ds[:deliveriesPageSize]
+		p.Next = listLink("/admin/deliveries", map[string]string{"status": p.Status, "before": strconv.FormatInt(ds[len(ds)-1].ID, 10)})
+	}
+	p.Deliveries = ds
+	return u.render(w, status, "deliveries", p)
+}
+
+func (u *UI) retryDelivery(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := u.Notify.RetryDelivery(r.Context(), id); err != nil {
+		if mesh.IsCode(err, mesh.ECONFLICT) {
+			return u.showDeliveries(w, r, http.StatusConflict, mesh.ErrorMessage(err))
+		}
+		return err
+	}
+	return redirect(w, r, listLink("/admin/deliveries", map[string]string{"status": r.URL.Query().Get("status")}), "retried")
+}
+
+// MailboxPage lists the built-in mailbox: mail sent while no SMTP server
+// is configured (mesh admins).
+type MailboxPage struct {
+	Page
+	Messages []*store.MailboxMessage
+	Next     string
+	First    string
+}
+
+// mailboxPageSize is how many messages one page lists.
+const mailboxPageSize = 50
+
+func (u *UI) mailboxPage(w http.ResponseWriter, r *http.Request) error {
+	p := MailboxPage{Page: u.page(r, "Mailbox", "notifications")}
+	var before int64
+	if b := r.URL.Query().Get("before"); b != "" {
+		id, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || id <= 0 {
+			return mesh.Invalid("before", "must be a message id")
+		}
+		before, p.First = id, "/admin/mailbox"
+	}
+	ms, err := u.Notify.FindMailbox(r.Context(), before, mailboxPageSize+1)
+	if err != nil {
+		return err
+	}
+	if len(ms) > mailboxPageSize {
+		ms = ms[:mailboxPageSize]
+		p.Next = "/admin/mailbox?before=" + strconv.FormatInt(ms[len(ms)-1].ID, 10)
+	}
+	p.Messages = ms
+	return u.render(w, http.StatusOK, "mailbox", p)
+}
+
+// MailboxMessagePage shows one message of the built-in mailbox as text.
+// Its HTML part is not rendered: the text part says the same, and mail
+// content is not this site's to run.
+type MailboxMessagePage struct {
+	Page
+	Message *store.MailboxMessage
+}
+
+func (u *UI) mailboxMessagePage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	m, err := u.Notify.FindMailboxMessage(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return u.render(w, http.StatusOK, "mailbox_message", MailboxMessagePage{Page: u.page(r, "Message "+strconv.FormatInt(id, 10), "notifications"), Message: m})
+}

@@ -1,0 +1,135 @@
+package ui
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/access"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/sharing"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// RequestForm is the "request access" form of the database and table
+// pages: what was typed, and what went wrong with it.
+type RequestForm struct {
+	Target        string
+	Justification string
+	Permissions   []string
+	Duration      string
+	Errors        FieldErrors
+	// Error is a failure not tied to one field.
+	Error string
+	// Accounts are the targets a mesh admin may pick; others request for
+	// their own account only.
+	Accounts []*mesh.Account
+	// Offered are the permissions the form offers.
+	Offered []mesh.Permission
+}
+
+// Has reports whether the form asks for permission p (to keep boxes ticked).
+func (f RequestForm) Has(p mesh.Permission) bool { return slices.Contains(f.Permissions, string(p)) }
+
+// newRequestForm is the form as first shown: the user's own account,
+// SELECT and DESCRIBE, no end.
+func (u *UI) newRequestForm(r *http.Request, table string) (RequestForm, error) {
+	actor := mesh.ActorFromContext(r.Context())
+	f := RequestForm{Target: actor.AccountID}
+	for _, p := range sharing.DefaultPermissions.List() {
+		f.Permissions = append(f.Permissions, string(p))
+	}
+	return u.fillRequestForm(r, f, table)
+}
+
+// fillRequestForm adds what the form offers: the accounts a mesh admin may
+// request for, and the permissions valid on the resource.
+func (u *UI) fillRequestForm(r *http.Request, f RequestForm, table string) (RequestForm, error) {
+	if table == "" {
+		table = mesh.AllTables
+	}
+	kind := mesh.Resource{Database: "x", Table: table}.Kind()
+	for _, p := range access.ValidPermissions(kind).List() {
+		if p != mesh.PermAll {
+			f.Offered = append(f.Offered, p)
+		}
+	}
+	if mesh.ActorFromContext(r.Context()).IsMeshAdmin() {
+		accts, err := u.Accounts.FindAccounts(r.Context(), store.AccountFilter{Limit: 1000})
+		if err != nil {
+			return f, err
+		}
+		f.Accounts = accts
+	}
+	return f, nil
+}
+
+// parseDuration reads a duration as "30d", "12h", "90m" or Go's "1h30m";
+// empty means no end.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, mesh.Invalid("duration", "%q is not a number of days such as 30d", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, mesh.Invalid("duration", "%q is not a duration such as 30d, 12h or 90m", s)
+	}
+	return d, nil
+}
+
+// createRequest asks for access to a database or a table, for the user's
+// own account (or, for a mesh admin, any). On failure the page the form
+// came from is shown again with what was typed.
+func (u *UI) createRequest(w http.ResponseWriter, r *http.Request) error {
+	pf := r.PostForm
+	database, table := pf.Get("database"), pf.Get("table")
+	f := RequestForm{Target: pf.Get("target_account"), Justification: pf.Get("justification"),
+		Permissions: pf["permissions"], Duration: pf.Get("duration")}
+	fail := func(err error) error {
+		fe, msg, ferr := formFailure(err)
+		if ferr != nil {
+			return ferr
+		}
+		f.Errors, f.Error = fe, msg
+		if f, ferr = u.fillRequestForm(r, f, table); ferr != nil {
+			return ferr
+		}
+		if table != "" {
+			return u.showTable(w, r, statusOfForm(err), database, table, f)
+		}
+		return u.showDatabase(w, r, statusOfForm(err), database, f)
+	}
+	in := sharing.RequestInput{Database: database, Table: table, TargetAccount: f.Target, Justification: f.Justification}
+	if len(f.Permissions) == 0 {
+		return fail(mesh.Invalid("permissions", "choose at least one permission"))
+	}
+	perms, err := mesh.ParsePermissions("permissions", f.Permissions...)
+	if err != nil {
+		return fail(err)
+	}
+	in.Permissions = perms
+	d, err := parseDuration(f.Duration)
+	if err != nil {
+		return fail(err)
+	}
+	in.Duration = mesh.Duration(d)
+	req, created, err := u.Sharing.CreateRequest(r.Context(), in)
+	if err != nil {
+		return fail(err)
+	}
+	notice := "requested"
+	if !created {
+		notice = "open"
+	}
+	return redirect(w, r, "/requests/"+strconv.FormatInt(req.ID, 10), notice)
+}
