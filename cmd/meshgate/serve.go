@@ -23,6 +23,7 @@ type ServeCmd struct {
 	Organization    string        `help:"Organization of the central account; its accounts get shares without invitations." env:"MESHGATE_ORGANIZATION"`
 	InvitationTTL   time.Duration `help:"How long a share invitation stays pending." default:"12h" env:"MESHGATE_INVITATION_TTL"`
 	ApprovalTimeout time.Duration `help:"How long a data-sharing approval waits for a decision." default:"168h" env:"MESHGATE_APPROVAL_TIMEOUT"`
+	ExpiryWarning   time.Duration `help:"How long before a time-bound grant ends its requester is warned (negative: never)." default:"24h" env:"MESHGATE_EXPIRY_WARNING"`
 	Demo            bool          `help:"On a fresh store, seed a small demo mesh to look at." env:"MESHGATE_DEMO"`
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"MESHGATE_LOG_LEVEL"`
 	ShutdownTimeout time.Duration `help:"How long graceful shutdown may take." default:"15s" env:"MESHGATE_SHUTDOWN_TIMEOUT"`
@@ -74,6 +75,7 @@ func (c *ServeCmd) Config() (server.Config, error) {
 		Demo:             c.Demo,
 		InvitationTTL:    c.InvitationTTL,
 		ApprovalTimeout:  c.ApprovalTimeout,
+		ExpiryWarning:    c.ExpiryWarning,
 		ShutdownTimeout:  c.ShutdownTimeout,
 		AuditRetention:   auditRetention(c.AuditRetention),
 		TrustedOrigins:   c.TrustedOrigin,

@@ -41,6 +41,9 @@ type Config struct {
 	InvitationTTL time.Duration
 	// ApprovalTimeout is how long a data-sharing approval waits for a decision (default 7 days).
 	ApprovalTimeout time.Duration
+	// ExpiryWarning is how long before a time-bound grant ends its requester
+	// is warned (default 24h; negative: never).
+	ExpiryWarning time.Duration
 	// BootstrapToken, on a fresh store, becomes a valid admin API token (for automation).
 	BootstrapToken string
 	// Demo seeds a small demo mesh on a fresh store.
