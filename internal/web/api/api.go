@@ -43,5 +43,6 @@ func Register(rt *web.Router, d *Deps) {
 	registerWorkflow(rt, d)
 	registerAccess(rt, d)
 	registerSharing(rt, d)
+	registerApprovalLinks(rt, d)
 	registerNotify(rt, d)
 }
