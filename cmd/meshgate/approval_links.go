@@ -29,5 +29,7 @@ func (c *ApprovalLinksCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	return printRows(g, s, []string{"ACCOUNT", "SIGN-IN REQUIRED"}, []*client.ApprovalLinkSettings{s},
-		func(s *client.ApprovalLinkSettings) []string { return []string{s.AccountID, strconv.FormatBool(s.SignInRequired)} })
+		func(s *client.ApprovalLinkSettings) []string {
+			return []string{s.AccountID, strconv.FormatBool(s.SignInRequired)}
+		})
 }
