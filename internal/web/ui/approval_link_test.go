@@ -512,3 +512,65 @@ func TestApprovalLinkWebhook(t *testing.T) {
 		t.Errorf("decision: got %+v, want webhook-link by the receiver", d)
 	}
 }
+
+// TestOutcomeEmails: the requester is told by email of a time-bound
+// grant's coming end (once, however many sweeps run) and of its expiry; a
+// requester without an email is told at the account's address, here of a
+// revocation.
+func TestOutcomeEmails(t *testing.T) {
+	clock := mesh.NewFakeClock(time.Now())
+	e := newLinkEnv(t, "sqlite", clock)
+	sam := e.user(producerID, "sam", "sam@example.com", mesh.RoleApprover)
+	padmin := e.user(producerID, "padmin", "", mesh.RoleAdmin)
+	bob := e.user(consumerID, "bob", "", mesh.RoleMember)
+
+	r, _, err := e.ann.CreateRequest(e.ctx, client.RequestInput{Database: "sales", Table: "orders", Justification: "a two-day look", Duration: "48h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sam.Decide(e.ctx, r.ID, true, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.mail("ann@example.com", "Access shared")
+	clock.Add(25 * time.Hour)
+	for range 3 {
+		if _, err := e.srv.Sharing.ExpireOnce(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	warn := e.mail("ann@example.com", "Access ends soon")
+	if !strings.Contains(warn.Text, "ends at") {
+		t.Errorf("warning: got\n%s", warn.Text)
+	}
+	warnings := 0
+	for _, n := range e.status(r.ID).Notifications {
+		if n.Event == "request.expiring" {
+			warnings++
+		}
+	}
+	if warnings != 1 {
+		t.Errorf("after three sweeps: got %d warnings, want 1", warnings)
+	}
+	clock.Add(24 * time.Hour)
+	if _, err := e.srv.Sharing.ExpireOnce(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantRequestStatus(t, e, r.ID, "EXPIRED")
+	if m := e.mail("ann@example.com", "Access ended"); !strings.Contains(m.Text, "EXPIRED") {
+		t.Errorf("expiry email: got\n%s", m.Text)
+	}
+
+	r2, _, err := bob.CreateRequest(e.ctx, client.RequestInput{Database: "sales", Justification: "the whole database"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sam.Decide(e.ctx, r2.ID, true, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := padmin.RevokeRequest(e.ctx, r2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if m := e.mail("analytics@example.com", "Access ended"); !strings.Contains(m.Text, "REVOKED") || !strings.Contains(m.Text, consumerID+"/bob") {
+		t.Errorf("revocation email to the account: got\n%s", m.Text)
+	}
+}
