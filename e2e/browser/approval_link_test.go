@@ -96,4 +96,3 @@ func TestApprovalLinkRendered(t *testing.T) {
 		t.Errorf("after confirming: got status %v, want SHARED", got)
 	}
 }
-
