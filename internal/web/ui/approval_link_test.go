@@ -267,8 +267,11 @@ func TestApprovalLinkEmail(t *testing.T) {
 			for _, l := range all {
 				for _, method := range []string{"GET", "HEAD"} {
 					resp, _ := fetch(t, method, l, nil, nil)
-					if resp.StatusCode >= 500 {
-						t.Errorf("%s %s: got %d", method, l, resp.StatusCode)
+					if resp.StatusCode != http.StatusOK {
+						t.Errorf("%s %s: got %d, want 200", method, l, resp.StatusCode)
+					}
+					if strings.Contains(l, "/approval-link") && !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+						t.Errorf("%s %s: got CSP %q, want the strict policy", method, l, resp.Header.Get("Content-Security-Policy"))
 					}
 				}
 			}
