@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -57,7 +58,8 @@ type ApprovalLink struct {
 	Token    string
 	Request  *mesh.AccessRequest
 	Approval *mesh.Approval
-	// Recipient is the subscription's endpoint (an address or a URL).
+	// Recipient is the subscription's email address, or its webhook's
+	// scheme and host.
 	Recipient string
 	// Channel is ChannelEmailLink or ChannelWebhookLink.
 	Channel   string
@@ -180,6 +182,10 @@ func (s *Service) checkLink(ctx context.Context, tx store.Tx, token string) (*Ap
 		Decided: ap.Decision != nil}
 	if sub.Protocol == notify.ProtocolEmail {
 		l.Channel = ChannelEmailLink
+	} else if u, err := url.Parse(sub.Endpoint); err == nil {
+		// a webhook URL's path may be its secret (Slack's are): the
+		// decision, which requesters read, names only its host
+		l.Recipient = "webhook " + u.Scheme + "://" + u.Host
 	}
 	if c.Expires > 0 {
 		l.ExpiresAt = time.Unix(c.Expires, 0).UTC()
