@@ -577,3 +577,59 @@ func TestOutcomeEmails(t *testing.T) {
 		t.Errorf("revocation email to the account: got\n%s", m.Text)
 	}
 }
+
+// TestApprovalLinkRace: two recipients confirm at once, one approving and
+// one denying; one decision wins, and both are shown that one.
+func TestApprovalLinkRace(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			e := newLinkEnv(t, kind, nil)
+			e.subscribeEmail("ops@example.com")
+			e.subscribeEmail("lead@example.com")
+			r := e.request("orders")
+			links := []string{actionLink(t, e.mail("ops@example.com", "Approval needed"), "Approve"),
+				actionLink(t, e.mail("lead@example.com", "Approval needed"), "Deny")}
+			forms := make([]url.Values, 2)
+			for i, l := range links {
+				resp, body := fetch(t, "GET", l, nil, nil)
+				tok := tokenRe.FindStringSubmatch(body)
+				if resp.StatusCode != http.StatusOK || tok == nil {
+					t.Fatalf("open %s: got %d", l, resp.StatusCode)
+				}
+				forms[i] = url.Values{"token": {html.UnescapeString(tok[1])}, "decision": {[]string{"approve", "deny"}[i]}}
+			}
+			codes := make(chan int, 2)
+			for _, f := range forms {
+				go func() {
+					req, _ := http.NewRequest("POST", e.srv.URL+"/approval-link", strings.NewReader(f.Encode()))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					resp, err := noRedirectClient.Do(req)
+					if err != nil {
+						codes <- 0
+						return
+					}
+					resp.Body.Close()
+					codes <- resp.StatusCode
+				}()
+			}
+			for range 2 {
+				if got := <-codes; got != http.StatusSeeOther {
+					t.Errorf("a confirmation: got %d, want 303 to the decision", got)
+				}
+			}
+			v := e.status(r.ID)
+			if v.Status != "SHARED" && v.Status != "DENIED" {
+				t.Fatalf("got status %s, want one decision", v.Status)
+			}
+			want := "Approved by ops@example.com"
+			if v.Status == "DENIED" {
+				want = "Denied by lead@example.com"
+			}
+			for _, l := range links {
+				if _, body := fetch(t, "GET", l, nil, nil); !strings.Contains(body, want) {
+					t.Errorf("after the race, %s: want %q on the page", l, want)
+				}
+			}
+		})
+	}
+}
