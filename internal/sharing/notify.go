@@ -31,11 +31,22 @@ var requesterEvents = map[string]bool{
 	"request.failed": true, "request.revoked": true, "request.expiring": true,
 }
 
-// deliver queues the delivery of a notification just recorded in tx.
+// deliver queues the delivery of a notification just recorded in tx. A
+// message the notification service refuses (an address it finds invalid)
+// is logged and left to the history: it never fails the workflow's step.
 func (s *Service) deliver(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, n *mesh.Notification) error {
 	if s.cfg.Notify == nil {
 		return nil
 	}
+	err := s.queue(ctx, tx, r, n)
+	if mesh.IsCode(err, mesh.EINVALID) {
+		s.log.Warn("sharing: notification not sent", "request", r.ID, "event", n.Event, "err", err)
+		return nil
+	}
+	return err
+}
+
+func (s *Service) queue(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, n *mesh.Notification) error {
 	switch {
 	case n.Event == "approval.requested":
 		return s.publishApproval(ctx, tx, r, n)
