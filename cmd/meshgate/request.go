@@ -146,6 +146,7 @@ type ApprovalCmd struct {
 	List    ApprovalListCmd    `cmd:"" help:"List the approvals you may decide (pending by default)."`
 	Approve ApprovalApproveCmd `cmd:"" help:"Approve a request waiting for your account's approval; it is shared at once."`
 	Deny    ApprovalDenyCmd    `cmd:"" help:"Deny a request waiting for your account's approval."`
+	Links   ApprovalLinksCmd   `cmd:"" help:"Show or set whether an approval link alone decides or its approver must also sign in."`
 }
 
 // ApprovalListCmd lists approvals.

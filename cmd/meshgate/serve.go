@@ -23,6 +23,7 @@ type ServeCmd struct {
 	Organization      string        `help:"Organization of the central account; its accounts get shares without invitations." env:"MESHGATE_ORGANIZATION"`
 	InvitationTTL     time.Duration `help:"How long a share invitation stays pending." default:"12h" env:"MESHGATE_INVITATION_TTL"`
 	ApprovalTimeout   time.Duration `help:"How long a data-sharing approval waits for a decision." default:"168h" env:"MESHGATE_APPROVAL_TIMEOUT"`
+	ExpiryWarning     time.Duration `help:"How long before a time-bound grant ends its requester is warned (negative: never)." default:"24h" env:"MESHGATE_EXPIRY_WARNING"`
 	PlatformReconcile time.Duration `help:"How often data platforms are compared with meshgate's grants and repaired (negative: never)." default:"5m" env:"MESHGATE_PLATFORM_RECONCILE"`
 	Demo              bool          `help:"On a fresh store, seed a small demo mesh to look at." env:"MESHGATE_DEMO"`
 	LogLevel          string        `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"MESHGATE_LOG_LEVEL"`
@@ -79,6 +80,7 @@ func (c *ServeCmd) Config() (server.Config, error) {
 		BootstrapToken:            os.Getenv("MESHGATE_BOOTSTRAP_TOKEN"),
 		Demo:                      c.Demo,
 		InvitationTTL:             c.InvitationTTL,
+		ExpiryWarning:             c.ExpiryWarning,
 		ApprovalTimeout:           c.ApprovalTimeout,
 		PlatformReconcileInterval: c.PlatformReconcile,
 		ShutdownTimeout:           c.ShutdownTimeout,

@@ -45,6 +45,9 @@ type Config struct {
 	// PlatformReconcileInterval is how often data platforms are compared
 	// with meshgate's grants and repaired (default 5m; negative: never).
 	PlatformReconcileInterval time.Duration
+	// ExpiryWarning is how long before a time-bound grant ends its requester
+	// is warned (default 24h; negative: never).
+	ExpiryWarning time.Duration
 	// BootstrapToken, on a fresh store, becomes a valid admin API token (for automation).
 	BootstrapToken string
 	// Demo seeds a small demo mesh on a fresh store.

@@ -134,7 +134,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.background = append(s.background, s.Workflow.Dispatcher(), s.Workflow.Sender())
 	reg.MustRegister(s.Workflow.Metrics()...)
 	s.Sharing = sharing.New(s.Store, s.cfg.Clock, sharing.Config{CentralAccountID: s.cfg.CentralAccountID,
-		ApprovalTimeout: s.cfg.ApprovalTimeout, Logger: s.log}, s.Workflow, s.Access)
+		ApprovalTimeout: s.cfg.ApprovalTimeout, Logger: s.log, Notify: s.Notify, ExpiryWarning: s.cfg.ExpiryWarning}, s.Workflow, s.Access)
 	if err := s.Sharing.EnsureStateMachine(ctx); err != nil {
 		return fmt.Errorf("data-sharing state machine: %w", err)
 	}
@@ -199,6 +199,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		return err
 	}
 	pages.Register(rt)
+	pages.RegisterApprovalLink(rt, s.Sharing)
 	s.Router = rt
 	s.http = &http.Server{
 		Handler:           web.Middleware(rt, metrics, s.log),

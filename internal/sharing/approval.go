@@ -114,59 +114,71 @@ func (s *Service) Decide(ctx context.Context, in DecisionInput) (*mesh.AccessReq
 		if a.AccountID == r.RequesterAccount && a.Username == r.RequesterUser {
 			return mesh.Errorf(mesh.EFORBIDDEN, "nobody decides a request they made")
 		}
-		// the execution first, the order every transaction takes; then
-		// read again what a concurrent decision may have changed
-		if _, err := tx.LockExecution(ctx, r.ExecutionID); err != nil {
-			return err
-		}
-		if ap, err = tx.FindApproval(ctx, r.ID); err != nil {
-			return err
-		}
-		if ap.Status != mesh.ApprovalPending {
-			return store.ApprovalConflict(ap)
-		}
-		now := s.clock.Now()
-		if !ap.ExpiresAt.IsZero() && !now.Before(ap.ExpiresAt) {
-			return &mesh.Error{Code: mesh.ECONFLICT, Message: fmt.Sprintf("the approval of request %d expired at %s", r.ID, ap.ExpiresAt.Format("2006-01-02T15:04:05Z")), Details: ap}
-		}
-		if r, err = tx.FindAccessRequest(ctx, r.ID); err != nil {
-			return err
-		}
-		if r.Status != mesh.RequestPendingApproval {
-			return store.RequestConflict(r)
-		}
-		d := &mesh.RequestDecision{By: a.Principal(), At: now, Comment: in.Comment, Channel: in.Channel, Approved: in.Approve}
-		ap.Decision, ap.Status = d, mesh.ApprovalDenied
-		action := "sharing.approval.deny"
-		if in.Approve {
-			ap.Status, action = mesh.ApprovalApproved, "sharing.approval.approve"
-		}
-		if err := tx.UpdateApproval(ctx, ap, mesh.ApprovalPending); err != nil {
-			return err
-		}
-		r.Decision, r.UpdatedAt = d, now
-		if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestPendingApproval); err != nil {
-			return err
-		}
-		if err := store.Audit(ctx, tx, now, action, requestResource(r), fmt.Sprintf("%s via %s: %s", what(r), in.Channel, in.Comment)); err != nil {
-			return err
-		}
-		// The execution goes on in this transaction: an approval runs
-		// ApprovedPIIShareCatalogItem, a denial the Catch into AccessDenied.
-		if in.Approve {
-			err = s.engine.SucceedTaskTx(ctx, tx, ap.TokenHash, map[string]any{"approved": true, "by": d.By, "comment": d.Comment})
-		} else {
-			cause := in.Comment
-			if cause == "" {
-				cause = "denied by " + d.By
-			}
-			err = s.engine.FailTaskTx(ctx, tx, ap.TokenHash, ErrAccessDenied, cause)
-		}
-		if err != nil {
-			return err
-		}
-		out, err = tx.FindAccessRequest(ctx, r.ID)
+		out, err = s.recordDecision(ctx, tx, r, &mesh.RequestDecision{By: a.Principal(), Comment: in.Comment, Channel: in.Channel, Approved: in.Approve})
 		return err
 	})
 	return out, err
+}
+
+// recordDecision records d on request r's approval and resumes its
+// execution, in tx: an approval runs ApprovedPIIShareCatalogItem, a denial
+// the Catch into AccessDenied. The caller has checked who decides; here
+// the execution is locked first (the order every transaction takes) and
+// what a concurrent decision may have changed is read again: a decided
+// approval is ECONFLICT with the recorded one. It sets d.At and returns
+// the request as it is after the decision.
+func (s *Service) recordDecision(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, d *mesh.RequestDecision) (*mesh.AccessRequest, error) {
+	if _, err := tx.LockExecution(ctx, r.ExecutionID); err != nil {
+		return nil, err
+	}
+	ap, err := tx.FindApproval(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	if ap.Status != mesh.ApprovalPending {
+		return nil, store.ApprovalConflict(ap)
+	}
+	now := s.clock.Now()
+	if !ap.ExpiresAt.IsZero() && !now.Before(ap.ExpiresAt) {
+		return nil, &mesh.Error{Code: mesh.ECONFLICT, Message: fmt.Sprintf("the approval of request %d expired at %s", r.ID, ap.ExpiresAt.Format("2006-01-02T15:04:05Z")), Details: ap}
+	}
+	if r, err = tx.FindAccessRequest(ctx, r.ID); err != nil {
+		return nil, err
+	}
+	if r.Status != mesh.RequestPendingApproval {
+		return nil, store.RequestConflict(r)
+	}
+	d.At = now
+	ap.Decision, ap.Status = d, mesh.ApprovalDenied
+	action := "sharing.approval.deny"
+	if d.Approved {
+		ap.Status, action = mesh.ApprovalApproved, "sharing.approval.approve"
+	}
+	if err := tx.UpdateApproval(ctx, ap, mesh.ApprovalPending); err != nil {
+		return nil, err
+	}
+	r.Decision, r.UpdatedAt = d, now
+	if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestPendingApproval); err != nil {
+		return nil, err
+	}
+	detail := fmt.Sprintf("%s via %s: %s", what(r), d.Channel, d.Comment)
+	if d.Channel == ChannelEmailLink || d.Channel == ChannelWebhookLink {
+		detail = fmt.Sprintf("%s via %s by %s: %s", what(r), d.Channel, d.By, d.Comment)
+	}
+	if err := store.Audit(ctx, tx, now, action, requestResource(r), detail); err != nil {
+		return nil, err
+	}
+	if d.Approved {
+		err = s.engine.SucceedTaskTx(ctx, tx, ap.TokenHash, map[string]any{"approved": true, "by": d.By, "comment": d.Comment})
+	} else {
+		cause := d.Comment
+		if cause == "" {
+			cause = "denied by " + d.By
+		}
+		err = s.engine.FailTaskTx(ctx, tx, ap.TokenHash, ErrAccessDenied, cause)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return tx.FindAccessRequest(ctx, r.ID)
 }

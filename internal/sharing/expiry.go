@@ -42,8 +42,11 @@ func (s *Service) ExpireOnce(ctx context.Context) (int, error) {
 			return nil
 		})
 		total += ended
-		if err != nil || n < expiryBatch {
+		if err != nil {
 			return total, err
+		}
+		if n < expiryBatch {
+			return total, s.warnExpiring(ctx)
 		}
 	}
 }

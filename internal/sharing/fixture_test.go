@@ -9,6 +9,7 @@ import (
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/sharing"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/workflow"
@@ -32,6 +33,7 @@ type fixture struct {
 	engine *workflow.Engine
 	access *access.Service
 	svc    *sharing.Service
+	notify *notify.Service
 
 	mu     sync.Mutex
 	tokens map[int64]string // approval task tokens by request id, seen by a wrapper
@@ -75,6 +77,13 @@ func col(name string, pii bool) mesh.Column {
 
 func newFixture(t testing.TB, s store.Store) *fixture {
 	t.Helper()
+	return newFixtureNotify(t, s, nil)
+}
+
+// newFixtureNotify is newFixture with the workflow's messages delivered
+// through n (nil: kept in the history only).
+func newFixtureNotify(t testing.TB, s store.Store, n *notify.Service) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	clock := mesh.NewFakeClock(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
 	err := s.Update(ctx, func(tx store.Tx) error {
@@ -112,7 +121,7 @@ func newFixture(t testing.TB, s store.Store) *fixture {
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	f := &fixture{t: t, ctx: ctx, store: s, clock: clock}
+	f := &fixture{t: t, ctx: ctx, store: s, clock: clock, notify: n}
 	f.engine, f.access, f.svc = f.services()
 	// see the approval tasks' tokens, which the history no longer shows
 	approval := f.svc.ApprovalTask()
@@ -141,7 +150,7 @@ func (f *fixture) services() (*workflow.Engine, *access.Service, *sharing.Servic
 		f.t.Fatalf("load access: %v", err)
 	}
 	engine := workflow.New(f.store, workflow.Options{Registry: workflow.NewRegistry(), Clock: f.clock})
-	svc := sharing.New(f.store, f.clock, sharing.Config{CentralAccountID: central}, engine, acc)
+	svc := sharing.New(f.store, f.clock, sharing.Config{CentralAccountID: central, Notify: f.notify}, engine, acc)
 	if err := svc.EnsureStateMachine(f.ctx); err != nil {
 		f.t.Fatalf("state machine: %v", err)
 	}

@@ -22,10 +22,12 @@ import (
 	_ "embed"
 	"encoding/json"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/workflow"
 )
@@ -47,6 +49,7 @@ const DefaultStateMachine = "data-sharing"
 const (
 	DefaultApprovalTimeout = 7 * 24 * time.Hour
 	DefaultExpiryInterval  = time.Second
+	DefaultExpiryWarning   = 24 * time.Hour
 	// MaxDuration bounds a requested duration.
 	MaxDuration = 10 * 365 * 24 * time.Hour
 )
@@ -68,6 +71,13 @@ type Config struct {
 	ExpiryInterval time.Duration
 	// Logger logs background failures (default slog.Default()).
 	Logger *slog.Logger
+	// Notify delivers the workflow's messages (approval requests, outcomes,
+	// invitations, expiry warnings) by email and webhook; nil keeps them in
+	// the request's notification history only.
+	Notify *notify.Service
+	// ExpiryWarning is how long before a time-bound grant ends its
+	// requester is warned (default 24h; negative: no warning).
+	ExpiryWarning time.Duration
 }
 
 // Service runs access requests and approvals.
@@ -79,6 +89,9 @@ type Service struct {
 	access *access.Service
 	system *mesh.Actor
 	log    *slog.Logger
+	// warned holds the requests warned of their end (id → end), sparing
+	// the sweep a look at their history.
+	warned sync.Map
 }
 
 // New returns the service and registers its task resources and its end
@@ -95,6 +108,9 @@ func New(s store.Store, clock mesh.Clock, cfg Config, engine *workflow.Engine, a
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.ExpiryWarning == 0 {
+		cfg.ExpiryWarning = DefaultExpiryWarning
 	}
 	svc := &Service{store: s, clock: clock, cfg: cfg, engine: engine, access: acc, system: mesh.SystemActor(cfg.CentralAccountID), log: cfg.Logger}
 	reg := engine.Registry()
@@ -143,10 +159,15 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error 
 	return err
 }
 
-// notify queues a notification for delivery.
+// notify records a notification in the request's history and queues its
+// delivery (notify.go).
 func (s *Service) notify(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, account, recipient, event, subject, body string) error {
-	return tx.InsertNotification(ctx, &mesh.Notification{AccountID: account, Recipient: recipient, Event: event,
-		RequestID: r.ID, Subject: subject, Body: body, CreatedAt: s.clock.Now()})
+	n := &mesh.Notification{AccountID: account, Recipient: recipient, Event: event,
+		RequestID: r.ID, Subject: subject, Body: body, CreatedAt: s.clock.Now()}
+	if err := tx.InsertNotification(ctx, n); err != nil {
+		return err
+	}
+	return s.deliver(ctx, tx, r, n)
 }
 
 func requester(r *mesh.AccessRequest) string { return r.RequesterAccount + "/" + r.RequesterUser }

@@ -40,7 +40,4 @@ type OIDCTx interface {
 	// IdentityOf returns the provider and subject linked to userID, or ENOTFOUND
 	// for a user that signs in with a password only.
 	IdentityOf(ctx context.Context, userID int64) (provider, subject string, err error)
-
-	// PutSetting stores value under key, replacing any value.
-	PutSetting(ctx context.Context, key, value string) error
 }

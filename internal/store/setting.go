@@ -10,4 +10,6 @@ type SettingTx interface {
 	// EnsureSetting stores value under key unless key already has a value,
 	// and returns the value stored.
 	EnsureSetting(ctx context.Context, key, value string) (string, error)
+	// PutSetting stores value under key, replacing any value it had.
+	PutSetting(ctx context.Context, key, value string) error
 }

@@ -92,11 +92,3 @@ func (tx *Tx) IdentityOf(ctx context.Context, userID int64) (string, string, err
 	}
 	return provider, subject, nil
 }
-
-// PutSetting stores value under key, replacing any value.
-func (tx *Tx) PutSetting(ctx context.Context, key, value string) error {
-	if _, err := tx.tx.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, key, value); err != nil {
-		return fmt.Errorf("write setting %s: %w", key, err)
-	}
-	return nil
-}

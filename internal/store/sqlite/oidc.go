@@ -94,11 +94,3 @@ func (tx *Tx) IdentityOf(ctx context.Context, userID int64) (string, string, err
 	}
 	return provider, subject, nil
 }
-
-// PutSetting stores value under key, replacing any value.
-func (tx *Tx) PutSetting(ctx context.Context, key, value string) error {
-	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
-		return fmt.Errorf("write setting %s: %w", key, err)
-	}
-	return nil
-}

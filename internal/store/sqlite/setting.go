@@ -27,3 +27,11 @@ func (tx *Tx) EnsureSetting(ctx context.Context, key, value string) (string, err
 	}
 	return tx.Setting(ctx, key)
 }
+
+// PutSetting stores value under key, replacing any value it had.
+func (tx *Tx) PutSetting(ctx context.Context, key, value string) error {
+	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+		return fmt.Errorf("write setting %s: %w", key, err)
+	}
+	return nil
+}

@@ -198,6 +198,17 @@ func testSetting(t *testing.T, open Opener) {
 		if err != nil || v != "first" {
 			t.Errorf("got %q, %v; want first kept", v, err)
 		}
+		if err := tx.PutSetting(ctx, "k", "third"); err != nil {
+			t.Errorf("put: %v", err)
+		}
+		if err := tx.PutSetting(ctx, "new", "one"); err != nil {
+			t.Errorf("put: %v", err)
+		}
+		for key, want := range map[string]string{"k": "third", "new": "one"} {
+			if got, err := tx.Setting(ctx, key); err != nil || got != want {
+				t.Errorf("%s after put: got %q, %v; want %q", key, got, err, want)
+			}
+		}
 		return nil
 	})
 	if err != nil {

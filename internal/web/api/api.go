@@ -10,8 +10,8 @@ import (
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/notify"
-	"github.com/meshgate/meshgate/internal/sharing"
 	"github.com/meshgate/meshgate/internal/platform"
+	"github.com/meshgate/meshgate/internal/sharing"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/web"
 	"github.com/meshgate/meshgate/internal/workflow"
@@ -49,6 +49,7 @@ func Register(rt *web.Router, d *Deps) {
 	registerWorkflow(rt, d)
 	registerAccess(rt, d)
 	registerSharing(rt, d)
+	registerApprovalLinks(rt, d)
 	registerNotify(rt, d)
 	registerOIDC(rt, d)
 	registerPlatform(rt, d)
