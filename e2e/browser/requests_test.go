@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/meshgate/meshgate/internal/testbin"
@@ -63,12 +65,20 @@ func (b *browser) graphHas(sel string) bool {
 // TestReferenceStory is the data-sharing story in the browser: a consumer
 // member signs in (changing the temporary password), finds a sensitive
 // database by a column's name, requests it with a justification and sees
-// it pending; the producer's approver approves it on the Approvals page;
+// it pending; the producer's approver sees it on the Approvals page, opens
+// the approval link of the email in the built-in mailbox and confirms;
 // the consumer's admin accepts the invitation and grants a user through
 // the link; the request shows SHARED with its execution graph.
 func TestReferenceStory(t *testing.T) {
 	needBrowser(t)
 	srv := testbin.StartServer(t, testbin.Options{Args: []string{"--demo"}})
+	// The producer's approvers take approval requests by email: with no SMTP
+	// server configured, mail lands in the built-in mailbox.
+	cli(t, srv, "subscribe", "--account", "111122223333", "--protocol", "email", "--notification-endpoint", "sales-approver@example.com")
+	confirm := mailboxLink(t, srv, "sales-approver@example.com", "Confirm", "Confirm subscription")
+	if resp, err := http.PostForm(confirm, nil); err != nil || resp.StatusCode >= 400 {
+		t.Fatalf("confirm the subscription: %v %v", resp, err)
+	}
 	b := newBrowser(t, srv)
 	b.signIn("analytics-member", demoPassword(t, srv, "analytics-member"), "member-password-1")
 
@@ -136,7 +146,8 @@ func TestReferenceStory(t *testing.T) {
 	}
 	b.signOut()
 
-	// The producer's approver decides on the Approvals page.
+	// The producer's approver sees the request on the Approvals page, and
+	// decides through the approval email's link.
 	b.signIn("sales-approver", demoPassword(t, srv, "sales-approver"), "approver-password-1")
 	b.open("/approvals")
 	card := "#approval-" + id
@@ -146,17 +157,23 @@ func TestReferenceStory(t *testing.T) {
 	if got := b.text(card); !strings.Contains(got, "churn analysis") || !strings.Contains(got, "222233334444/analytics-member") {
 		t.Errorf("approval: got %q, want the justification and the requester", got)
 	}
-	b.fill(card+" textarea[name=comment]", "fine for the quarterly report")
-	b.submit(card + " button.approve")
-	if got := b.path(); got != "/requests/"+id+"?notice=approved" {
-		t.Fatalf("after approving: got %s", got)
+	approve, err := url.Parse(mailboxLink(t, srv, "sales-approver@example.com", "Approval needed", "Approve"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := b.text("h1"); !strings.Contains(got, "SHARED") {
-		t.Errorf("approved request: got %q, want SHARED", got)
+	b.open(approve.RequestURI())
+	if got := b.text("h1"); !strings.Contains(got, "Approve or deny request "+id) {
+		t.Fatalf("approval link: got %q, want the confirmation page of request %s", got, id)
+	}
+	b.click("#decision-approve")
+	b.fill("#comment", "fine for the quarterly report")
+	b.submit("#decide button")
+	if got := b.text("#decision"); !strings.Contains(got, "Approved by sales-approver@example.com") {
+		t.Errorf("after confirming: got %q, want the approval recorded with its recipient", got)
 	}
 	// A second decision finds the first one recorded.
 	code, body := b.postAs("/approvals/"+id+"/deny", url.Values{"comment": {"too late"}})
-	if code != http.StatusConflict || !strings.Contains(body, "approved already by 111122223333/sales-approver") {
+	if code != http.StatusConflict || !strings.Contains(body, "approved already") {
 		t.Errorf("second decision: got %d, want 409 naming the recorded approval", code)
 	}
 	b.signOut()
@@ -224,4 +241,29 @@ func TestReferenceStory(t *testing.T) {
 	if got := b.text("#request-facts"); !strings.Contains(got, "222233334444/analytics-admin") {
 		t.Errorf("revoked request: got %q, want who ended it", got)
 	}
+}
+
+// mailboxLink waits for a message to to in the built-in mailbox whose
+// subject holds subject, and returns its link labelled label.
+func mailboxLink(t *testing.T, srv *testbin.Server, to, subject, label string) string {
+	t.Helper()
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(label) + `: (\S+)`)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		var msgs []struct {
+			To, Subject, Text string
+		}
+		if err := json.Unmarshal([]byte(cli(t, srv, "mailbox", "list", "-o", "json")), &msgs); err != nil {
+			t.Fatalf("mailbox list: %v", err)
+		}
+		for _, m := range msgs {
+			if m.To == to && strings.Contains(m.Subject, subject) {
+				if got := re.FindStringSubmatch(m.Text); got != nil {
+					return got[1]
+				}
+				t.Fatalf("mail %q to %s has no %s link:\n%s", m.Subject, to, label, m.Text)
+			}
+		}
+	}
+	t.Fatalf("no mail to %s about %q in the mailbox", to, subject)
+	return ""
 }
