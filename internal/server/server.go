@@ -135,6 +135,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	reg.MustRegister(s.Workflow.Metrics()...)
 	s.Sharing = sharing.New(s.Store, s.cfg.Clock, sharing.Config{CentralAccountID: s.cfg.CentralAccountID,
 		ApprovalTimeout: s.cfg.ApprovalTimeout, Logger: s.log}, s.Workflow, s.Access)
+	s.Sharing.SetPlanner(s.Platforms)
 	if err := s.Sharing.EnsureStateMachine(ctx); err != nil {
 		return fmt.Errorf("data-sharing state machine: %w", err)
 	}

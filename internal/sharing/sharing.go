@@ -79,6 +79,8 @@ type Service struct {
 	access *access.Service
 	system *mesh.Actor
 	log    *slog.Logger
+	// planner previews platform statements in approvals (nil: none).
+	planner Planner
 }
 
 // New returns the service and registers its task resources and its end
