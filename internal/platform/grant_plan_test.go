@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -76,6 +77,13 @@ func testApprovalPlan(t *testing.T, e *env, fixed bool) {
 	plans := list[0].Plans
 	if len(plans) != 1 || plans[0].Platform != e.name || plans[0].Kind != "postgres" {
 		t.Fatalf("plans: got %+v, want one for platform %s", plans, e.name)
+	}
+	v, err := e.admin.Request(ctx, r.ID)
+	if err != nil || v.Approval == nil || !reflect.DeepEqual(v.Approval.Plans, plans) {
+		t.Errorf("the request's approval: got %+v, %v; want the listing's plans %+v", v.Approval, err, plans)
+	}
+	if v, err := e.consumer.Request(ctx, r.ID); err != nil || v.Approval == nil || len(v.Approval.Plans) != 0 {
+		t.Errorf("the request's approval to the requesting account: got %+v, %v; want no plans", v.Approval, err)
 	}
 	p := plans[0]
 	if !fixed {

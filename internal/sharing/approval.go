@@ -61,7 +61,7 @@ func (s *Service) FindApprovals(ctx context.Context, f ApprovalFilter) ([]*mesh.
 			if ap.Request, err = tx.FindAccessRequest(ctx, ap.RequestID); err != nil {
 				return err
 			}
-			if err := s.plan(ctx, tx, ap); err != nil {
+			if err := s.plan(ctx, tx, ap, ap.Request); err != nil {
 				return err
 			}
 			out = append(out, ap)

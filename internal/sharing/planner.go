@@ -21,12 +21,12 @@ type Planner interface {
 // platforms). Call it before serving.
 func (s *Service) SetPlanner(p Planner) { s.planner = p }
 
-// plan fills a pending approval's plans from the planner, if any.
-func (s *Service) plan(ctx context.Context, tx store.Tx, ap *mesh.Approval) error {
-	if s.planner == nil || ap.Status != mesh.ApprovalPending || ap.Request == nil {
+// plan fills a pending approval of request r with the planner's plans, if
+// there is a planner.
+func (s *Service) plan(ctx context.Context, tx store.Tx, ap *mesh.Approval, r *mesh.AccessRequest) error {
+	if s.planner == nil || ap.Status != mesh.ApprovalPending {
 		return nil
 	}
-	r := ap.Request
 	plans, err := s.planner.PlanGrant(ctx, tx, r.Resource(), r.Permissions, mesh.Principal(r.TargetAccount))
 	ap.Plans = plans
 	return err
