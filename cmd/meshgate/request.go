@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -160,7 +161,7 @@ func (c *ApprovalListCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	return printRows(g, map[string]any{"approvals": as}, []string{"ID", "RESOURCE", "TARGET", "REQUESTER", "PERSONAL DATA", "STATUS", "EXPIRES", "JUSTIFICATION"}, as,
+	err = printRows(g, map[string]any{"approvals": as}, []string{"ID", "RESOURCE", "TARGET", "REQUESTER", "PERSONAL DATA", "STATUS", "EXPIRES", "JUSTIFICATION"}, as,
 		func(a *client.Approval) []string {
 			r := a.Request
 			if r == nil {
@@ -169,6 +170,31 @@ func (c *ApprovalListCmd) Run(ctx context.Context, g *Globals) error {
 			return []string{itoa64(a.RequestID), dbTable(r.Database, r.Table), r.TargetAccount, r.RequesterAccount + "/" + r.RequesterUser,
 				strings.Join(a.PIIColumns, ","), a.Status, fmtTime(a.ExpiresAt), r.Justification}
 		})
+	if err != nil || g.JSON() {
+		return err
+	}
+	printPlans(g.stdout, as)
+	return nil
+}
+
+// printPlans writes, below the table, what each data platform would run if
+// a pending request is approved.
+func printPlans(w io.Writer, as []*client.Approval) {
+	for _, a := range as {
+		for _, p := range a.Plans {
+			fmt.Fprintf(w, "\nrequest %d on platform %s (%s)", a.RequestID, p.Platform, p.Kind)
+			if p.Role != "" {
+				fmt.Fprintf(w, ", role %s", p.Role)
+			}
+			fmt.Fprintln(w, ":")
+			for _, st := range p.Statements {
+				fmt.Fprintf(w, "  %s;\n", st)
+			}
+			if p.Note != "" {
+				fmt.Fprintf(w, "  -- %s\n", p.Note)
+			}
+		}
+	}
 }
 
 // ApprovalApproveCmd approves a request.

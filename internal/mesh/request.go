@@ -131,6 +131,21 @@ type Approval struct {
 	TokenHash string `json:"-"`
 	// Request is the request, filled in listings.
 	Request *AccessRequest `json:"request,omitempty"`
+	// Plans previews, in listings of pending approvals, what each data
+	// platform holding the resource would run if the request is approved
+	// (none: no registered platform holds it).
+	Plans []PlatformPlan `json:"plans,omitempty"`
+}
+
+// PlatformPlan is what one data platform would run for a proposed grant.
+type PlatformPlan struct {
+	Platform string `json:"platform"`
+	Kind     string `json:"kind"`
+	// Role is the platform role the grant's principal maps to ("" for none).
+	Role       string   `json:"role,omitempty"`
+	Statements []string `json:"statements"`
+	// Note says why the platform runs nothing, when it runs nothing.
+	Note string `json:"note,omitempty"`
 }
 
 // Notification is a message waiting in the notification outbox for delivery

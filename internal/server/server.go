@@ -135,6 +135,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	reg.MustRegister(s.Workflow.Metrics()...)
 	s.Sharing = sharing.New(s.Store, s.cfg.Clock, sharing.Config{CentralAccountID: s.cfg.CentralAccountID,
 		ApprovalTimeout: s.cfg.ApprovalTimeout, Logger: s.log, Notify: s.Notify, ExpiryWarning: s.cfg.ExpiryWarning}, s.Workflow, s.Access)
+	s.Sharing.SetPlanner(s.Platforms)
 	if err := s.Sharing.EnsureStateMachine(ctx); err != nil {
 		return fmt.Errorf("data-sharing state machine: %w", err)
 	}
@@ -174,6 +175,8 @@ func (s *Server) assemble(ctx context.Context) error {
 	rt.HandleHTTP("GET", "/debug/pprof/", web.MeshAdmin, http.HandlerFunc(pprof.Index))
 	rt.HandleHTTP("GET", "/debug/pprof/profile", web.MeshAdmin, http.HandlerFunc(pprof.Profile))
 	rt.HandleHTTP("GET", "/debug/pprof/trace", web.MeshAdmin, http.HandlerFunc(pprof.Trace))
+	// The API's sign-in routes answer refusals with the pages' error page.
+	var signInRefused func(http.ResponseWriter, *http.Request, error) error
 	api.Register(rt, &api.Deps{
 		Store:            s.Store,
 		Clock:            s.cfg.Clock,
@@ -187,7 +190,10 @@ func (s *Server) assemble(ctx context.Context) error {
 		Sharing:          s.Sharing,
 		Notify:           s.Notify,
 		OIDC:             s.OIDC,
-		Platforms:        s.Platforms,
+		SignInRefused: func(w http.ResponseWriter, r *http.Request, err error) error {
+			return signInRefused(w, r, err)
+		},
+		Platforms: s.Platforms,
 	})
 	formKey, err := s.secret(ctx, "ui_form_key")
 	if err != nil {
@@ -198,6 +204,8 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	pages.OIDC = s.OIDC
+	signInRefused = pages.SignInRefused
 	pages.Register(rt)
 	pages.RegisterApprovalLink(rt, s.Sharing)
 	s.Router = rt

@@ -26,7 +26,8 @@ type ApprovalFilter struct {
 }
 
 // FindApprovals lists the approvals the caller may decide, newest first,
-// each with its request (whose pii_columns name the flagged columns):
+// each with its request (whose pii_columns name the flagged columns) and,
+// when pending, the statements each data platform would run on approval:
 // their account's for approvers and admins, every account's for mesh
 // admins. Errors: EUNAUTHORIZED, EFORBIDDEN (neither), EINVALID (status).
 func (s *Service) FindApprovals(ctx context.Context, f ApprovalFilter) ([]*mesh.Approval, error) {
@@ -58,6 +59,9 @@ func (s *Service) FindApprovals(ctx context.Context, f ApprovalFilter) ([]*mesh.
 		}
 		for _, ap := range list {
 			if ap.Request, err = tx.FindAccessRequest(ctx, ap.RequestID); err != nil {
+				return err
+			}
+			if err := s.plan(ctx, tx, ap, ap.Request); err != nil {
 				return err
 			}
 			out = append(out, ap)

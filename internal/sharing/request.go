@@ -225,7 +225,8 @@ type RequestView struct {
 	Notifications []*mesh.Notification `json:"notifications"`
 }
 
-// FindRequest returns a request the caller may see, with its timeline.
+// FindRequest returns a request the caller may see, with its timeline;
+// those who may decide its pending approval see the approval's platform plans.
 // Errors: EUNAUTHORIZED, ENOTFOUND, EFORBIDDEN.
 func (s *Service) FindRequest(ctx context.Context, id int64) (*RequestView, error) {
 	a, err := mesh.RequireActor(ctx)
@@ -244,6 +245,8 @@ func (s *Service) FindRequest(ctx context.Context, id int64) (*RequestView, erro
 		v.AccessRequest = r
 		if v.Approval, err = tx.FindApproval(ctx, id); mesh.IsCode(err, mesh.ENOTFOUND) {
 			err = nil
+		} else if err == nil && mayDecide(a, v.Approval.AccountID) {
+			err = s.plan(ctx, tx, v.Approval, r)
 		}
 		if err != nil {
 			return err

@@ -92,6 +92,8 @@ type Service struct {
 	// warned holds the requests warned of their end (id → end), sparing
 	// the sweep a look at their history.
 	warned sync.Map
+	// planner previews platform statements in approvals (nil: none).
+	planner Planner
 }
 
 // New returns the service and registers its task resources and its end

@@ -3,6 +3,8 @@
 package api
 
 import (
+	"net/http"
+
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
@@ -36,6 +38,9 @@ type Deps struct {
 	Notify *notify.Service
 	// OIDC signs users in through identity providers; nil when none is configured.
 	OIDC *oidc.Service
+	// SignInRefused, when set, answers a browser whose sign-in through an
+	// identity provider failed with the web interface's own error page.
+	SignInRefused func(w http.ResponseWriter, r *http.Request, err error) error
 	// Platforms manages data platforms (nil leaves their routes out).
 	Platforms *platform.Service
 }

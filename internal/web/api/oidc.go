@@ -104,11 +104,11 @@ func (d *Deps) setPasswordSignIn(w http.ResponseWriter, r *http.Request) error {
 
 func (d *Deps) oidcLogin(w http.ResponseWriter, r *http.Request) error {
 	if d.OIDC == nil {
-		return writeSignInPage(w, mesh.NotFound("identity provider", r.PathValue("provider")))
+		return d.signInRefused(w, r, mesh.NotFound("identity provider", r.PathValue("provider")))
 	}
 	start, err := d.OIDC.Begin(r.Context(), r.PathValue("provider"), r.URL.Query().Get("return"), web.ClientAddr(r))
 	if err != nil {
-		return writeSignInPage(w, err)
+		return d.signInRefused(w, r, err)
 	}
 	http.SetCookie(w, &http.Cookie{Name: oidc.StateCookie, Value: start.State, Path: "/auth/oidc/",
 		MaxAge: 600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
@@ -119,7 +119,7 @@ func (d *Deps) oidcLogin(w http.ResponseWriter, r *http.Request) error {
 
 func (d *Deps) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	if d.OIDC == nil {
-		return writeSignInPage(w, mesh.NotFound("identity provider", r.PathValue("provider")))
+		return d.signInRefused(w, r, mesh.NotFound("identity provider", r.PathValue("provider")))
 	}
 	q := r.URL.Query()
 	c := oidc.Callback{Provider: r.PathValue("provider"), State: q.Get("state"), Code: q.Get("code"),
@@ -134,7 +134,7 @@ func (d *Deps) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	f, err := d.OIDC.Finish(r.Context(), c)
 	if err != nil {
-		return writeSignInPage(w, err)
+		return d.signInRefused(w, r, err)
 	}
 	http.SetCookie(w, d.Auth.SessionCookie(r, f.Login))
 	http.Redirect(w, r, f.Return, http.StatusSeeOther)
@@ -163,9 +163,13 @@ var signInPage = template.Must(template.New("signin").Parse(`<!doctype html>
 <body><main><h1>{{.Title}}</h1><p>{{.Message}}</p><p><a href="/">Back to meshgate</a></p></main></body></html>
 `))
 
-// writeSignInPage answers a browser whose sign-in failed with a page that
-// says why, with the error's status.
-func writeSignInPage(w http.ResponseWriter, err error) error {
+// signInRefused answers a browser whose sign-in failed with a page that
+// says why, with the error's status: the web interface's when it is wired,
+// else a plain one.
+func (d *Deps) signInRefused(w http.ResponseWriter, r *http.Request, err error) error {
+	if d.SignInRefused != nil {
+		return d.SignInRefused(w, r, err)
+	}
 	status := web.StatusOf(err)
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		return err

@@ -71,6 +71,9 @@ func TestSharingAPI(t *testing.T) {
 			if err != nil || len(list) != 1 || list[0].Request == nil || list[0].Request.ID != r.ID {
 				t.Fatalf("approvals: got %+v, %v; want request %d", list, err, r.ID)
 			}
+			if len(list[0].Plans) != 0 {
+				t.Errorf("approval plans with no platform registered: got %+v, want none", list[0].Plans)
+			}
 			_, err = ann.Decide(ctx, r.ID, true, "", "")
 			sharingError(t, err, 403, "")
 			got, err := sam.Decide(ctx, r.ID, true, "ok for the report", "cli")

@@ -13,6 +13,7 @@ import (
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/auth"
+	"github.com/meshgate/meshgate/internal/auth/oidc"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/sharing"
@@ -29,6 +30,8 @@ type Deps struct {
 	Workflow *workflow.Engine
 	Sharing  *sharing.Service
 	Notify   *notify.Service
+	// OIDC lists the identity providers the sign-in page links to (nil: none).
+	OIDC *oidc.Service
 	// Pages encodes opaque page tokens for the listings' "next" links.
 	Pages *web.PageTokens
 	// CSRFKey keys the per-session form tokens (a server-wide secret).

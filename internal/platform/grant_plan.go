@@ -1,0 +1,41 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// PlanGrant previews, for an approval, what the platform holding resource
+// would run if perms were granted to target, read in the caller's
+// transaction: nothing when no registered platform holds it. A principal
+// that maps to no role (an account in per-user mode, or one missing from a
+// fixed mapping) gets a plan with no statements and a note saying why.
+func (s *Service) PlanGrant(ctx context.Context, tx store.Tx, resource mesh.Resource, perms mesh.Permissions, target mesh.Principal) ([]mesh.PlatformPlan, error) {
+	in := PlanInput{Principal: target, Resource: resource.Normalize(), Permissions: perms}
+	entry, err := s.PlanTx(ctx, tx, in)
+	if err != nil || entry == nil {
+		return nil, err
+	}
+	pid, err := tx.FindPlatformOfDatabase(ctx, in.Resource.Database)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := tx.FindPlatformByID(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
+	p := mesh.PlatformPlan{Platform: entry.Platform, Kind: entry.Kind, Statements: entry.Statements,
+		Role: roleFor(rec, nil, s.drivers[rec.Kind], target)}
+	switch {
+	case p.Role == "" && rec.RoleMode == RolesFixed:
+		p.Note = fmt.Sprintf("%s maps to no role in platform %s's fixed mapping: the grant changes nothing there", target, rec.Name)
+	case p.Role == "":
+		p.Note = fmt.Sprintf("platform %s gives each user a role of their own: a grant to account %s changes nothing there until the account's admins grant their users", rec.Name, target)
+	case len(p.Statements) == 0:
+		p.Note = fmt.Sprintf("role %s already holds these privileges", p.Role)
+	}
+	return []mesh.PlatformPlan{p}, nil
+}
