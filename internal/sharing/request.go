@@ -425,15 +425,25 @@ func (s *Service) RevokeRequest(ctx context.Context, id int64) (*mesh.AccessRequ
 // ending it at once, the second finds it ended (ECONFLICT) before touching
 // the grant.
 func (s *Service) endShared(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, status, by, why string) error {
-	now := s.clock.Now()
-	r.Status, r.EndedBy, r.UpdatedAt = status, by, now
-	if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestShared); err != nil {
+	if err := s.markEnded(ctx, tx, r, status, by, why); err != nil {
 		return err
 	}
 	_, err := s.access.RevokeTx(s.systemCtx(ctx), tx, access.GrantInput{Principal: mesh.Principal(r.TargetAccount),
 		Resource: r.Resource(), Permissions: r.Permissions})
 	if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
 		return err // ENOTFOUND: the grant went already (revoked by hand, the database deleted)
+	}
+	return nil
+}
+
+// markEnded records a shared request as status (REVOKED or EXPIRED) with
+// why as its cause, audits it and tells the requester, in tx; its grant is
+// the caller's to end (or gone already).
+func (s *Service) markEnded(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, status, by, why string) error {
+	now := s.clock.Now()
+	r.Status, r.EndedBy, r.Cause, r.UpdatedAt = status, by, why, now
+	if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestShared); err != nil {
+		return err
 	}
 	action := "sharing.request.revoke"
 	event := "request.revoked"

@@ -103,6 +103,7 @@ func New(s store.Store, clock mesh.Clock, cfg Config, engine *workflow.Engine, a
 	reg.Register(ResourceApproval, svc.approvalTask)
 	reg.Protect(ResourceApproval)
 	engine.OnExecutionEnd(svc.executionEnded)
+	acc.OnGrantEnd(svc.grantEnded)
 	return svc
 }
 
