@@ -79,6 +79,8 @@ type Service struct {
 	access *access.Service
 	system *mesh.Actor
 	log    *slog.Logger
+	// decisions group-commits approvals and denials.
+	decisions *decisionQueue
 }
 
 // New returns the service and registers its task resources and its end
@@ -97,6 +99,7 @@ func New(s store.Store, clock mesh.Clock, cfg Config, engine *workflow.Engine, a
 		cfg.Logger = slog.Default()
 	}
 	svc := &Service{store: s, clock: clock, cfg: cfg, engine: engine, access: acc, system: mesh.SystemActor(cfg.CentralAccountID), log: cfg.Logger}
+	svc.decisions = &decisionQueue{s: svc}
 	reg := engine.Registry()
 	reg.RegisterAtomic(ResourceCatalogDetails, svc.catalogDetails)
 	reg.Register(ResourceShare, svc.shareTask)
