@@ -2,12 +2,15 @@ package sharing_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/sharing"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
@@ -98,6 +101,35 @@ func TestDecisionsShareCommits(t *testing.T) {
 			}
 			if decisions != 1 {
 				t.Errorf("request %d: got %d decisions audited, want 1", id, decisions)
+			}
+		}
+	})
+}
+
+// TestCreateAnswersAsStored: CreateRequest answers from what its start's
+// transaction wrote, without reading the request again; the answer must be
+// the request as a read finds it, times at the store's precision included,
+// for a request shared at once, one waiting for approval and one with a
+// time bound.
+func TestCreateAnswersAsStored(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		f.clock.Add(123456789 * time.Nanosecond) // below PostgreSQL's microseconds
+		for _, r := range []*mesh.AccessRequest{
+			f.request(siblingCarl, "marketing", "campaigns"),
+			f.request(consumerAnn, "sales", "orders"),
+			f.request(consumerAnn, "hr", "teams", func(in *sharing.RequestInput) { in.Duration = mesh.Duration(time.Hour) }),
+		} {
+			got, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(f.get(r.ID).AccessRequest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("request %d: got %s, want %s", r.ID, got, want)
 			}
 		}
 	})

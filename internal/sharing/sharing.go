@@ -81,6 +81,8 @@ type Service struct {
 	log    *slog.Logger
 	// decisions group-commits approvals and denials.
 	decisions *decisionQueue
+	// starting follows requests through the transactions that start them.
+	starting startingRequests
 }
 
 // New returns the service and registers its task resources and its end
@@ -100,6 +102,9 @@ func New(s store.Store, clock mesh.Clock, cfg Config, engine *workflow.Engine, a
 	}
 	svc := &Service{store: s, clock: clock, cfg: cfg, engine: engine, access: acc, system: mesh.SystemActor(cfg.CentralAccountID), log: cfg.Logger}
 	svc.decisions = &decisionQueue{s: svc}
+	if s.Dialect() == "postgres" {
+		svc.starting.precision = time.Microsecond
+	}
 	reg := engine.Registry()
 	reg.RegisterAtomic(ResourceCatalogDetails, svc.catalogDetails)
 	reg.Register(ResourceShare, svc.shareTask)
