@@ -68,16 +68,18 @@ func printSharing(g *Globals, res *loadtest.SharingResult) error {
 	}
 	var rows [][]string
 	for _, s := range res.Memory {
-		row := []string{fmt.Sprintf("%.0f", s.Seconds), fmt.Sprint(s.Requests)}
-		rss := ""
-		for i, b := range s.RSS {
-			if i > 0 {
-				rss += " "
+		join := func(bs []int64) string {
+			out := ""
+			for i, b := range bs {
+				if i > 0 {
+					out += " "
+				}
+				out += mib(b)
 			}
-			rss += mib(b)
+			return out
 		}
-		rows = append(rows, append(row, rss))
+		rows = append(rows, []string{fmt.Sprintf("%.0f", s.Seconds), fmt.Sprint(s.Requests), join(s.RSS), join(s.Anon)})
 	}
 	fmt.Fprintln(g.stdout)
-	return g.PrintTable([]string{"SECOND", "REQUESTS", "SERVER RSS MIB"}, rows)
+	return g.PrintTable([]string{"SECOND", "REQUESTS", "SERVER RSS MIB", "ANONYMOUS MIB"}, rows)
 }

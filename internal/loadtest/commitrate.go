@@ -56,23 +56,30 @@ func CommitRate(ctx context.Context, dir string, d time.Duration) (float64, erro
 }
 
 // processRSS returns the resident set of process pid (0: this process) in
-// bytes, from /proc; 0 where it is missing.
-func processRSS(pid int) int64 {
+// bytes, from /proc, and its anonymous part (the heap and stacks, without
+// the pages of files it maps, such as SQLite's memory-mapped database);
+// 0 where /proc is missing.
+func processRSS(pid int) (rss, anon int64) {
 	p := "/proc/self/status"
 	if pid != 0 {
 		p = "/proc/" + strconv.Itoa(pid) + "/status"
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	defer f.Close()
 	s := bufio.NewScanner(f)
+	kb := func(rest string) int64 {
+		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		return n << 10
+	}
 	for s.Scan() {
 		if rest, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
+			rss = kb(rest)
+		} else if rest, ok := strings.CutPrefix(s.Text(), "RssAnon:"); ok {
+			anon = kb(rest)
 		}
 	}
-	return 0
+	return rss, anon
 }

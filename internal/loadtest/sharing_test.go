@@ -44,7 +44,7 @@ func TestRunSharing(t *testing.T) {
 			if res.P50 <= 0 || res.P99 < res.P50 || res.Max < res.P99 {
 				t.Errorf("percentiles: got p50 %v, p99 %v, max %v", res.P50, res.P99, res.Max)
 			}
-			if len(res.Memory) < 2 || res.Memory[len(res.Memory)-1].Requests != n || res.Memory[0].RSS[0] <= 0 {
+			if len(res.Memory) < 2 || res.Memory[len(res.Memory)-1].Requests != n || res.Memory[0].RSS[0] <= 0 || res.Memory[0].Anon[0] <= 0 {
 				t.Errorf("memory samples: got %+v", res.Memory)
 			}
 			if res.StoreBytesAfter <= res.StoreBytesBefore {
