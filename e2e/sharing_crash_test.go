@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -290,4 +291,46 @@ func TestSharingSurvivesKills(t *testing.T) {
 		t.Logf("%d kills of one replica, %d of them during the load (%d requests acknowledged)", k, during, acked.Load())
 		checkSharingCrashOutcome(t, b.Client(), n)
 	})
+}
+
+// TestSharedRequestEndsWithItsGrant: through the real server, on both
+// stores, a shared request whose grant a catalog delete or an offboarding
+// takes away is REVOKED, its cause naming why; one not touched stays SHARED.
+func TestSharedRequestEndsWithItsGrant(t *testing.T) {
+	for _, pg := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
+			p := startCrashServer(t, testbin.Options{Postgres: pg, Env: []string{"MESHGATE_ORGANIZATION=" + crashOrg}})
+			c := p.Client()
+			ctx := context.Background()
+			seedSharingCrash(t, c, 3)
+			request := func(i int) *client.AccessRequest {
+				t.Helper()
+				r, _, err := c.CreateRequest(ctx, client.RequestInput{Database: "crash_open", Table: "events", TargetAccount: crashAccount(i), Justification: "ends"})
+				if err != nil || r.Status != mesh.RequestShared {
+					t.Fatalf("request for %s: got %+v, %v; want SHARED", crashAccount(i), r, err)
+				}
+				return r
+			}
+			offboarded, kept := request(0), request(1)
+			if _, err := c.OffboardAccount(ctx, crashAccount(0), client.OffboardOptions{Force: true}); err != nil {
+				t.Fatal(err)
+			}
+			want := func(r *client.AccessRequest, status, why string) {
+				t.Helper()
+				v, err := c.Request(ctx, r.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v.Status != status || !strings.Contains(v.Cause, why) {
+					t.Errorf("request %d: got %s (%q), want %s naming %q", r.ID, v.Status, v.Cause, status, why)
+				}
+			}
+			want(offboarded, mesh.RequestRevoked, "offboarded")
+			want(kept, mesh.RequestShared, "")
+			if err := c.DeleteDatabase(ctx, "crash_open", true); err != nil {
+				t.Fatal(err)
+			}
+			want(kept, mesh.RequestRevoked, "table crash_open.events was deleted") // a forced delete takes the tables first
+		})
+	}
 }
