@@ -17,6 +17,7 @@ type LoadCmd struct {
 	Catalog   LoadCatalogCmd   `cmd:"" help:"Load a synthetic catalog into a running server through the API, then measure get-table and search latencies."`
 	Authorize LoadAuthorizeCmd `cmd:"" help:"Measure POST /api/v1/authorize with many grants stored (starts its own server)."`
 	Workflow  LoadWorkflowCmd  `cmd:"" help:"Start short executions on a running server through the API and measure state transitions per second."`
+	Sharing   LoadSharingCmd   `cmd:"" help:"Run data-sharing requests end to end (request, approval, grant, authorize) on servers of its own and measure requests per second, latency, memory and store growth."`
 	AuthLag   LoadAuthLagCmd   `cmd:"" name:"auth-lag" help:"Measure how long a token or session ended on one PostgreSQL replica still works on another (starts two servers)."`
 }
 

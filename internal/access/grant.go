@@ -347,6 +347,11 @@ func (s *Service) saveShrunk(ctx context.Context, tx store.Tx, c *changes, g *me
 			return err
 		}
 		c.removeGrant(g.ID)
+		for _, fn := range s.grantEnded {
+			if err := fn(ctx, tx, g, detail); err != nil {
+				return err
+			}
+		}
 		if g.ShareID != 0 {
 			if err := s.endShareIfEmpty(ctx, tx, c, g.ShareID); err != nil {
 				return err

@@ -120,7 +120,20 @@ type Service struct {
 	ownersAt time.Time
 	// refreshed, when set (by tests), is called after each refresh of Run.
 	refreshed func()
+	// grantEnded are called, in the ending transaction, for each grant that
+	// ends (see OnGrantEnd); set before serving.
+	grantEnded []GrantEndFunc
 }
+
+// GrantEndFunc learns, in the transaction that ends it, that grant g is
+// gone, and why (the audited detail). An error rolls the transaction back.
+type GrantEndFunc func(ctx context.Context, tx store.Tx, g *mesh.Grant, why string) error
+
+// OnGrantEnd registers fn to run whenever a grant ends: revoked to nothing,
+// or removed by a catalog delete, an offboarding or a cascade. The
+// data-sharing workflow ends its requests with their grants this way.
+// Register before serving.
+func (s *Service) OnGrantEnd(fn GrantEndFunc) { s.grantEnded = append(s.grantEnded, fn) }
 
 // NewService returns the access service. Call Load before serving decisions.
 func NewService(s store.Store, clock mesh.Clock, cfg Config, catalog Catalog, accounts Accounts) *Service {

@@ -23,7 +23,8 @@ type serverProcess struct {
 // databaseURL) on a free loopback port and waits until it is ready.
 // With pin, on a machine of two or more cores, the server is bound to core 0
 // and this process to core 1.
-func startServerProcess(ctx context.Context, exe, dataDir, databaseURL string, pin bool) (*serverProcess, error) {
+// env adds NAME=value settings to the child's environment.
+func startServerProcess(ctx context.Context, exe, dataDir, databaseURL string, pin bool, env ...string) (*serverProcess, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -35,7 +36,7 @@ func startServerProcess(ctx context.Context, exe, dataDir, databaseURL string, p
 	// inherits the binding of the thread that starts it.
 	pinned := pin && runtime.NumCPU() >= 2 && pinSelf(0)
 	cmd := exec.CommandContext(ctx, exe, "serve", "--addr", addr, "--data", dataDir, "--log-level", "warn")
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), env...)
 	if databaseURL != "" {
 		cmd.Env = append(cmd.Env, "MESHGATE_DATABASE="+databaseURL)
 	}

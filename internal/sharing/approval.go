@@ -100,7 +100,8 @@ func (s *Service) Decide(ctx context.Context, in DecisionInput) (*mesh.AccessReq
 		in.Channel = mesh.ChannelAPI
 	}
 	var out *mesh.AccessRequest
-	err = s.update(ctx, func(tx store.Tx) error {
+	// decisions share their commits (see decisionQueue)
+	err = s.decisions.submit(ctx, in.RequestID, func(ctx context.Context, tx store.Tx) error {
 		r, err := tx.FindAccessRequest(ctx, in.RequestID)
 		if err != nil {
 			return err

@@ -34,6 +34,8 @@ type fixture struct {
 	access *access.Service
 	svc    *sharing.Service
 	notify *notify.Service
+	// catalog is the first replica's catalog, whose deletes reach the access service.
+	catalog *catalog.Service
 
 	mu     sync.Mutex
 	tokens map[int64]string // approval task tokens by request id, seen by a wrapper
@@ -146,6 +148,10 @@ func (f *fixture) services() (*workflow.Engine, *access.Service, *sharing.Servic
 	f.t.Helper()
 	cat := catalog.NewService(f.store, f.clock)
 	acc := access.NewService(f.store, f.clock, access.Config{CentralAccountID: central, Organization: org}, cat, accounts{})
+	cat.OnDelete(acc.OnCatalogDelete)
+	if f.catalog == nil {
+		f.catalog = cat
+	}
 	if err := acc.Load(f.ctx); err != nil {
 		f.t.Fatalf("load access: %v", err)
 	}

@@ -95,6 +95,9 @@ func (s *Service) CreateRequest(ctx context.Context, in RequestInput) (*mesh.Acc
 	}
 	var out, existing *mesh.AccessRequest
 	prepare := func(ctx context.Context, tx store.Tx, x *mesh.Execution, input any) (any, error) {
+		if out != nil {
+			s.starting.take(out.ID) // an earlier attempt's, rolled back
+		}
 		out, existing = nil, nil
 		r, err := s.prepareRequest(ctx, tx, a, in, x)
 		if errors.Is(err, errOpen) {
@@ -104,6 +107,7 @@ func (s *Service) CreateRequest(ctx context.Context, in RequestInput) (*mesh.Acc
 			return nil, err
 		}
 		out = r
+		s.starting.track(r)
 		m := map[string]any{}
 		for k, v := range input.(map[string]any) {
 			m[k] = v
@@ -123,14 +127,21 @@ func (s *Service) CreateRequest(ctx context.Context, in RequestInput) (*mesh.Acc
 		return nil, false, err
 	}
 	_, _, err = s.engine.StartExecution(ctx, workflow.StartInput{StateMachine: s.cfg.StateMachine, Input: input, Prepare: prepare})
+	var last *mesh.AccessRequest
+	if out != nil {
+		last = s.starting.take(out.ID)
+	}
 	if errors.Is(err, errOpen) && existing != nil {
 		return existing, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	// The start ran the first steps: read the request as they left it
-	// (SHARED at once, or PENDING_APPROVAL).
+	// The start ran the first steps (SHARED at once, or PENDING_APPROVAL),
+	// and its transaction, now committed, left the request as last.
+	if last != nil {
+		return last, true, nil
+	}
 	r, err := s.findRequest(ctx, out.ID)
 	if err != nil {
 		return nil, false, err
@@ -161,13 +172,8 @@ func (s *Service) prepareRequest(ctx context.Context, tx store.Tx, a *mesh.Actor
 			return nil, err
 		}
 	}
-	open, err := tx.FindOpenAccessRequest(ctx, in.TargetAccount, in.Database, in.Table)
-	if err == nil {
-		return open, errOpen
-	}
-	if !mesh.IsCode(err, mesh.ENOTFOUND) {
-		return nil, err
-	}
+	// No look for an open request first: the insert refuses a second one
+	// (a unique index), and then the open one is read.
 	now := s.clock.Now()
 	r := &mesh.AccessRequest{RequesterAccount: a.AccountID, RequesterUser: a.Username, TargetAccount: in.TargetAccount,
 		Database: in.Database, Table: in.Table, OwnerAccount: owner, Permissions: in.Permissions,
@@ -178,7 +184,7 @@ func (s *Service) prepareRequest(ctx context.Context, tx store.Tx, a *mesh.Actor
 		return nil, err
 	}
 	if !ok {
-		// another replica's transaction opened one first
+		// open already, or another replica's transaction opened one first
 		open, err := tx.FindOpenAccessRequest(ctx, in.TargetAccount, in.Database, in.Table)
 		if err != nil {
 			return nil, err
@@ -428,15 +434,25 @@ func (s *Service) RevokeRequest(ctx context.Context, id int64) (*mesh.AccessRequ
 // ending it at once, the second finds it ended (ECONFLICT) before touching
 // the grant.
 func (s *Service) endShared(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, status, by, why string) error {
-	now := s.clock.Now()
-	r.Status, r.EndedBy, r.UpdatedAt = status, by, now
-	if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestShared); err != nil {
+	if err := s.markEnded(ctx, tx, r, status, by, why); err != nil {
 		return err
 	}
 	_, err := s.access.RevokeTx(s.systemCtx(ctx), tx, access.GrantInput{Principal: mesh.Principal(r.TargetAccount),
 		Resource: r.Resource(), Permissions: r.Permissions})
 	if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
 		return err // ENOTFOUND: the grant went already (revoked by hand, the database deleted)
+	}
+	return nil
+}
+
+// markEnded records a shared request as status (REVOKED or EXPIRED) with
+// why as its cause, audits it and tells the requester, in tx; its grant is
+// the caller's to end (or gone already).
+func (s *Service) markEnded(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, status, by, why string) error {
+	now := s.clock.Now()
+	r.Status, r.EndedBy, r.Cause, r.UpdatedAt = status, by, why, now
+	if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestShared); err != nil {
+		return err
 	}
 	action := "sharing.request.revoke"
 	event := "request.revoked"

@@ -94,6 +94,10 @@ type Service struct {
 	warned sync.Map
 	// planner previews platform statements in approvals (nil: none).
 	planner Planner
+	// decisions group-commits approvals and denials.
+	decisions *decisionQueue
+	// starting follows requests through the transactions that start them.
+	starting startingRequests
 }
 
 // New returns the service and registers its task resources and its end
@@ -115,12 +119,17 @@ func New(s store.Store, clock mesh.Clock, cfg Config, engine *workflow.Engine, a
 		cfg.ExpiryWarning = DefaultExpiryWarning
 	}
 	svc := &Service{store: s, clock: clock, cfg: cfg, engine: engine, access: acc, system: mesh.SystemActor(cfg.CentralAccountID), log: cfg.Logger}
+	svc.decisions = &decisionQueue{s: svc}
+	if s.Dialect() == "postgres" {
+		svc.starting.precision = time.Microsecond
+	}
 	reg := engine.Registry()
 	reg.RegisterAtomic(ResourceCatalogDetails, svc.catalogDetails)
 	reg.Register(ResourceShare, svc.shareTask)
 	reg.Register(ResourceApproval, svc.approvalTask)
 	reg.Protect(ResourceApproval)
 	engine.OnExecutionEnd(svc.executionEnded)
+	acc.OnGrantEnd(svc.grantEnded)
 	return svc
 }
 

@@ -154,6 +154,7 @@ func (s *Service) shareTask(ctx context.Context, tx store.Tx, input any) (any, e
 	if err := tx.UpdateAccessRequest(ctx, r, from); err != nil {
 		return nil, err
 	}
+	s.starting.observe(r)
 	detail := fmt.Sprintf("%s %s to account %s (grant %d, share %d)", what(r), r.Permissions, r.TargetAccount, g.ID, g.ShareID)
 	if !r.ExpiresAt.IsZero() {
 		detail += ", until " + r.ExpiresAt.Format(time.RFC3339)
@@ -222,6 +223,7 @@ func (s *Service) approvalTask(ctx context.Context, tx store.Tx, input any) (any
 	if err := tx.UpdateAccessRequest(ctx, r, from); err != nil {
 		return nil, err
 	}
+	s.starting.observe(r)
 	if err := store.Audit(s.systemCtx(ctx), tx, now, "sharing.approval.request", requestResource(r),
 		fmt.Sprintf("%s for account %s waits for account %s (personal data: %v)", what(r), r.TargetAccount, owner, cols)); err != nil {
 		return nil, err
@@ -268,6 +270,7 @@ func (s *Service) executionEnded(ctx context.Context, tx store.Tx, x *mesh.Execu
 	if err := tx.UpdateAccessRequest(ctx, r, from); err != nil {
 		return err
 	}
+	s.starting.observe(r)
 	if a, err := tx.FindApproval(ctx, r.ID); err == nil && a.Status == mesh.ApprovalPending {
 		a.Status = approval
 		if err := tx.UpdateApproval(ctx, a, mesh.ApprovalPending); err != nil {

@@ -23,6 +23,8 @@ type RequestFilter struct {
 	// Requester matches requests made by this user ("account/user").
 	Requester string
 	Status    string
+	// GrantID matches requests that granted through this grant.
+	GrantID int64
 	// ExpiresBefore matches requests whose access expires at or before it.
 	ExpiresBefore time.Time
 	// BeforeID continues a listing: only requests with a smaller id.

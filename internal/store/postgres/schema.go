@@ -50,3 +50,21 @@ func createSchema(ctx context.Context, url, schema string) error {
 	}
 	return nil
 }
+
+// SchemaSize returns the bytes schema's tables take on the server at dbURL,
+// with their indexes and TOAST data.
+func SchemaSize(ctx context.Context, dbURL, schema string) (int64, error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var n int64
+	err = conn.QueryRow(ctx, `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relkind IN ('r', 'm')`, schema).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: size of schema %s: %w", schema, err)
+	}
+	return n, nil
+}

@@ -119,6 +119,9 @@ func (tx *Tx) FindAccessRequests(ctx context.Context, f store.RequestFilter) ([]
 	if f.Status != "" {
 		where = append(where, `status = `+arg(f.Status))
 	}
+	if f.GrantID != 0 {
+		where = append(where, `grant_id = `+arg(f.GrantID))
+	}
 	if !f.ExpiresBefore.IsZero() {
 		where = append(where, `expires_at IS NOT NULL AND expires_at <= `+arg(f.ExpiresBefore.UTC()))
 	}

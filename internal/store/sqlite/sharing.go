@@ -135,6 +135,10 @@ func (tx *Tx) FindAccessRequests(ctx context.Context, f store.RequestFilter) ([]
 		where = append(where, `status = ?`)
 		args = append(args, f.Status)
 	}
+	if f.GrantID != 0 {
+		where = append(where, `grant_id = ?`)
+		args = append(args, f.GrantID)
+	}
 	if !f.ExpiresBefore.IsZero() {
 		where = append(where, `expires_at IS NOT NULL AND expires_at <= ?`)
 		args = append(args, formatTime(f.ExpiresBefore))

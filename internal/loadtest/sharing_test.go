@@ -1,0 +1,58 @@
+package loadtest_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/loadtest"
+)
+
+// TestRunSharing runs the sharing load briefly, in process, in each mode and
+// on each store, and checks that it counts what it ran: every request
+// reached its end (authorize said yes), none failed, and memory and store
+// growth were measured. It times nothing.
+func TestRunSharing(t *testing.T) {
+	pg := os.Getenv("MESHGATE_TEST_POSTGRES")
+	tests := []struct {
+		name, mode, db string
+	}{
+		{"sqlite nopii", loadtest.SharingNoPII, ""},
+		{"sqlite pii", loadtest.SharingPII, ""},
+		{"postgres nopii", loadtest.SharingNoPII, pg},
+		{"postgres pii", loadtest.SharingPII, pg},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.name[:8] == "postgres" && pg == "" {
+				t.Skip("MESHGATE_TEST_POSTGRES is not set")
+			}
+			const n = 60
+			res, err := loadtest.RunSharing(context.Background(), loadtest.SharingOptions{
+				Mode: tt.mode, Concurrency: 4, Requests: n, Accounts: n, DatabaseURL: tt.db,
+				Replicas: 1, CommitProbe: 100 * time.Millisecond, SampleEvery: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Requests != n || res.Errors != 0 {
+				t.Fatalf("requests, errors: got %v, %v (%s), want %v, 0", res.Requests, res.Errors, res.FirstErr, n)
+			}
+			if res.Mode != tt.mode {
+				t.Errorf("mode: got %v, want %v", res.Mode, tt.mode)
+			}
+			if res.P50 <= 0 || res.P99 < res.P50 || res.Max < res.P99 {
+				t.Errorf("percentiles: got p50 %v, p99 %v, max %v", res.P50, res.P99, res.Max)
+			}
+			if len(res.Memory) < 2 || res.Memory[len(res.Memory)-1].Requests != n || res.Memory[0].RSS[0] <= 0 || res.Memory[0].Anon[0] <= 0 {
+				t.Errorf("memory samples: got %+v", res.Memory)
+			}
+			if res.StoreBytesAfter <= res.StoreBytesBefore {
+				t.Errorf("store bytes: got %v after, %v before; want growth", res.StoreBytesAfter, res.StoreBytesBefore)
+			}
+			if res.CommitsPerSecond <= 0 {
+				t.Errorf("commit rate: got %v, want > 0", res.CommitsPerSecond)
+			}
+		})
+	}
+}
