@@ -38,6 +38,8 @@ type ServeCmd struct {
 	SMTPUsername      string        `name:"smtp-username" help:"SMTP user; the password is read from MESHGATE_SMTP_PASSWORD." env:"MESHGATE_SMTP_USERNAME"`
 	WebhookAllow      []string      `help:"Address ranges (CIDR) webhooks may reach although loopback or private, e.g. 10.0.0.0/8." env:"MESHGATE_WEBHOOK_ALLOW"`
 	NotifyRetry       string        `help:"Notification retry policy PRExDELAY,BACKOFFxMIN-MAX,POSTxDELAY (default SNS's email policy, 2x10s,10x10s-10m0s,38x10m0s)." env:"MESHGATE_NOTIFY_RETRY"`
+	NotifyTimeout     time.Duration `help:"How long one notification delivery attempt may take." default:"15s" env:"MESHGATE_NOTIFY_TIMEOUT"`
+	NotifyLease       time.Duration `help:"How long a delivery being sent stays with this process; what a killed process was sending goes again after it (at least twice --notify-timeout)." default:"2m" env:"MESHGATE_NOTIFY_LEASE"`
 	OIDC              OIDCFlags     `embed:"" prefix:"oidc-"`
 }
 
@@ -71,6 +73,8 @@ func (c *ServeCmd) Config() (server.Config, error) {
 		SMTP:                      email.Config{Addr: c.SMTPAddr, From: c.SMTPFrom, TLS: c.SMTPTLS, Username: c.SMTPUsername, Password: os.Getenv("MESHGATE_SMTP_PASSWORD")},
 		WebhookAllow:              allow,
 		NotifyRetry:               policy,
+		NotifyTimeout:             c.NotifyTimeout,
+		NotifyLease:               c.NotifyLease,
 		Addr:                      c.Addr,
 		DataDir:                   c.Data,
 		DatabaseURL:               c.Database,

@@ -39,7 +39,9 @@ type Options struct {
 	// Timeout bounds one attempt (default 15s).
 	Timeout time.Duration
 	// Lease is how long a leased delivery stays with this process before
-	// another may take it (default 2m; at least twice Timeout).
+	// another may take it (default 2m, or twice Timeout if that is longer;
+	// a shorter one is raised to twice Timeout). It is also how long the
+	// deliveries a killed process held wait before they go again.
 	Lease time.Duration
 	// PollInterval is how often the sender looks for due deliveries when
 	// nothing wakes it (default 1s).
@@ -47,6 +49,13 @@ type Options struct {
 	Clock        mesh.Clock
 	Logger       *slog.Logger
 }
+
+// DefaultTimeout and DefaultLease are the defaults of Options.Timeout and
+// Options.Lease.
+const (
+	DefaultTimeout = 15 * time.Second
+	DefaultLease   = 2 * time.Minute
+)
 
 // Service manages topics and subscriptions and queues messages.
 type Service struct {
@@ -76,11 +85,15 @@ func NewService(s store.Store, opts Options) *Service {
 		opts.PerEndpoint = max(1, opts.Concurrency/4)
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = 15 * time.Second
+		opts.Timeout = DefaultTimeout
 	}
-	if opts.Lease < 2*opts.Timeout {
-		opts.Lease = max(2*time.Minute, 2*opts.Timeout)
+	if opts.Lease <= 0 {
+		opts.Lease = max(DefaultLease, 2*opts.Timeout)
 	}
+	// an attempt may start up to Lease-Timeout after the claim (a job
+	// waiting for its endpoint) and its outcome must be recorded before the
+	// lease ends, or the delivery goes twice
+	opts.Lease = max(opts.Lease, 2*opts.Timeout)
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second
 	}

@@ -80,6 +80,12 @@ type Config struct {
 	WebhookAllow []netip.Prefix
 	// NotifyRetry is the delivery retry policy (default SNS's email policy).
 	NotifyRetry notify.RetryPolicy
+	// NotifyTimeout bounds one delivery attempt (default 15s).
+	NotifyTimeout time.Duration
+	// NotifyLease is how long a delivery being sent stays with the process
+	// sending it; deliveries a killed process held go again once their
+	// leases end (default 2m; at least twice NotifyTimeout).
+	NotifyLease time.Duration
 	// Clock is the time source (default the system clock); tests inject one.
 	Clock mesh.Clock
 }
@@ -136,6 +142,9 @@ func (c *Config) Validate() error {
 	if err := c.SMTP.Validate(); err != nil {
 		return err
 	}
+	if err := c.validateNotify(); err != nil {
+		return err
+	}
 	if c.Clock == nil {
 		c.Clock = mesh.SystemClock{}
 	}
@@ -150,6 +159,29 @@ func (c *Config) Validate() error {
 	}
 	if err := web.NewRouter(nil, nil).TrustOrigins(c.TrustedOrigins); err != nil {
 		return err
+	}
+	return nil
+}
+
+// validateNotify fills in the delivery timeout and lease and refuses a lease
+// too short for an attempt and the recording of its outcome: a delivery
+// whose lease ends while it is being sent is claimed and sent again.
+func (c *Config) validateNotify() error {
+	if c.NotifyTimeout < 0 {
+		return fmt.Errorf("notify-timeout %s: want a positive duration", c.NotifyTimeout)
+	}
+	if c.NotifyTimeout == 0 {
+		c.NotifyTimeout = notify.DefaultTimeout
+	}
+	if c.NotifyLease < 0 {
+		return fmt.Errorf("notify-lease %s: want a positive duration", c.NotifyLease)
+	}
+	if c.NotifyLease == 0 {
+		c.NotifyLease = max(notify.DefaultLease, 2*c.NotifyTimeout)
+	}
+	if c.NotifyLease < 2*c.NotifyTimeout {
+		return fmt.Errorf("notify-lease %s is shorter than twice notify-timeout %s: a delivery could be sent twice while still in flight; use at least %s",
+			c.NotifyLease, c.NotifyTimeout, 2*c.NotifyTimeout)
 	}
 	return nil
 }

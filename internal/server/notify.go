@@ -28,6 +28,8 @@ func (s *Server) newNotify(ctx context.Context) error {
 		LinkKey:   key,
 		Channels:  map[string]notify.Channel{notify.ProtocolEmail: mail, notify.ProtocolHTTPS: hooks, notify.ProtocolHTTP: hooks},
 		Policy:    s.cfg.NotifyRetry,
+		Timeout:   s.cfg.NotifyTimeout,
+		Lease:     s.cfg.NotifyLease,
 		Clock:     s.cfg.Clock,
 		Logger:    s.log,
 	})
