@@ -2,7 +2,9 @@ package api_test
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/meshgate/meshgate/client"
@@ -83,6 +85,31 @@ func TestRequestIdempotencyKey(t *testing.T) {
 			long.IdempotencyKey = strings.Repeat("k", 64)
 			if _, created, err := ann.CreateRequest(ctx, long); err != nil || !created {
 				t.Errorf("64-character key: got created %v, %v; want a new request", created, err)
+			}
+			// concurrent creates with one key (a client retrying before the
+			// first answer came): one request, every answer names it
+			race := client.RequestInput{Database: "sales", Table: "customers", Justification: "race", IdempotencyKey: "race-1"}
+			var wg sync.WaitGroup
+			ids, news := make([]int64, 8), make([]bool, 8)
+			for i := range ids {
+				wg.Go(func() {
+					r, created, err := ann.CreateRequest(ctx, race)
+					if err != nil {
+						t.Errorf("concurrent create %d: %v", i, err)
+						return
+					}
+					ids[i], news[i] = r.ID, created
+				})
+			}
+			wg.Wait()
+			made := 0
+			for _, c := range news {
+				if c {
+					made++
+				}
+			}
+			if n := len(slices.Compact(slices.Sorted(slices.Values(ids)))); n != 1 || made != 1 {
+				t.Errorf("concurrent creates with one key: got ids %v, created %v; want one id, created once", ids, news)
 			}
 			// without a key the client makes a fresh one each call: two requests
 			plain := client.RequestInput{Database: "sales", Table: "orders", Justification: "the report"}
