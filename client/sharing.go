@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -28,6 +29,16 @@ type RequestInput struct {
 	Justification string   `json:"justification"`
 	// Duration is a Go duration such as "720h"; empty for no end.
 	Duration string `json:"duration,omitempty"`
+	// IdempotencyKey is sent as the Idempotency-Key header; CreateRequest
+	// makes a fresh one when it is empty. A caller that retries a create
+	// whose answer it lost sets the key (NewIdempotencyKey) and sends the
+	// same one again, and gets the request the first attempt made.
+	IdempotencyKey string `json:"-"`
+}
+
+// NewIdempotencyKey returns a fresh random Idempotency-Key.
+func NewIdempotencyKey() string {
+	return rand.Text()
 }
 
 // RequestView is a request with its approval, timeline and notifications.
@@ -65,11 +76,16 @@ type RequestsFilter struct {
 }
 
 // CreateRequest asks for access. created is false when an open request for
-// the same resource and account was returned instead.
+// the same resource and account, or the request made earlier with the same
+// in.IdempotencyKey, was returned instead.
 func (c *Client) CreateRequest(ctx context.Context, in RequestInput) (r *AccessRequest, created bool, err error) {
+	key := in.IdempotencyKey
+	if key == "" {
+		key = NewIdempotencyKey()
+	}
 	var out AccessRequest
 	var status int
-	err = c.doWithStatus(ctx, http.MethodPost, "/api/v1/requests", nil, nil, in, &out, &status)
+	err = c.doWithStatus(ctx, http.MethodPost, "/api/v1/requests", nil, http.Header{"Idempotency-Key": {key}}, in, &out, &status)
 	if err != nil {
 		return nil, false, err
 	}

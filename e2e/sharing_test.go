@@ -66,6 +66,20 @@ func TestReferenceStory(t *testing.T) {
 	if open.Status != "SHARED" {
 		t.Errorf("marketing: got %s, want SHARED at once", open.Status)
 	}
+	// run again with the same --idempotency-key after a lost answer: the
+	// shared request comes back, no second one is made
+	var keyed [2]request
+	for i := range keyed {
+		out, err := srv.CLIWith(t, analyst, "request", "create", "--database", "marketing", "--table", "campaigns",
+			"--target-account", "222233334444", "--justification", "campaign reach", "--idempotency-key", "reach-2026.q1", "-o", "json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		decode(t, out, &keyed[i])
+	}
+	if keyed[0].ID == open.ID || keyed[1].ID != keyed[0].ID || keyed[1].Status != "SHARED" {
+		t.Errorf("--idempotency-key twice: got %+v and %+v; want one new SHARED request, returned the second time", keyed[0], keyed[1])
+	}
 	out, err = srv.CLIWith(t, analyst, "request", "create", "--database", "sales", "--table", "orders",
 		"--target-account", "222233334444", "--justification", "revenue per region", "-o", "json")
 	if err != nil {

@@ -28,12 +28,15 @@ type RequestCreateCmd struct {
 	Justification string        `required:"" help:"Why the access is needed."`
 	Permissions   []string      `help:"Permissions (default SELECT,DESCRIBE)." sep:","`
 	Duration      time.Duration `help:"How long the access lasts once shared, such as 720h (default: until revoked)."`
+	// IdempotencyKey makes a retry safe: the CLI does not retry by itself,
+	// so a script that lost the answer runs the command again with the same key.
+	IdempotencyKey string `help:"Key that makes the create safe to run again after a lost answer: the same key returns the request it made (default: a fresh one each run)."`
 }
 
 // Run creates the request and prints it as the first steps left it.
 func (c *RequestCreateCmd) Run(ctx context.Context, g *Globals) error {
 	in := client.RequestInput{Database: c.Database, Table: c.Table, TargetAccount: c.TargetAccount,
-		Justification: c.Justification, Permissions: c.Permissions}
+		Justification: c.Justification, Permissions: c.Permissions, IdempotencyKey: c.IdempotencyKey}
 	if c.Duration > 0 {
 		in.Duration = c.Duration.String()
 	}
@@ -42,7 +45,11 @@ func (c *RequestCreateCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	if !created && !g.JSON() {
-		fmt.Fprintf(g.stderr, "request %d for the same resource and account is open already\n", r.ID)
+		if c.IdempotencyKey != "" && r.IdempotencyKey == c.IdempotencyKey {
+			fmt.Fprintf(g.stderr, "request %d was made with this idempotency key already\n", r.ID)
+		} else {
+			fmt.Fprintf(g.stderr, "request %d for the same resource and account is open already\n", r.ID)
+		}
 	}
 	return printRequests(g, r, []*client.AccessRequest{r})
 }

@@ -86,6 +86,9 @@ type AccessRequest struct {
 	// EndedBy names who cancelled or revoked the request (or "system" for an expiry).
 	EndedBy string `json:"ended_by,omitempty"`
 	// GrantID and ShareID are what sharing created (0 before).
+	// IdempotencyKey is the key the requester sent with the create, if any:
+	// a create with the same key returns this request.
+	IdempotencyKey      string    `json:"idempotency_key,omitempty"`
 	GrantID             int64     `json:"grant_id,omitempty"`
 	ShareID             int64     `json:"share_id,omitempty"`
 	ExecutionID         string    `json:"execution_id"`

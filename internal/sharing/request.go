@@ -27,6 +27,28 @@ type RequestInput struct {
 	Justification string           `json:"justification"`
 	// Duration, when set, makes the access end that long after it is shared.
 	Duration mesh.Duration `json:"duration,omitempty"`
+	// IdempotencyKey, when set (the API's Idempotency-Key header), makes the
+	// create safe to retry: the requester's second create with the same key
+	// returns the request the first made.
+	IdempotencyKey string `json:"-"`
+}
+
+// MaxIdempotencyKeyLen is the longest Idempotency-Key accepted.
+const MaxIdempotencyKeyLen = 64
+
+// validIdempotencyKey reports whether k is 1 to 64 of [A-Za-z0-9._:-].
+func validIdempotencyKey(k string) bool {
+	if k == "" || len(k) > MaxIdempotencyKeyLen {
+		return false
+	}
+	for _, c := range k {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // DefaultPermissions are what a request asks for when it names none.
@@ -34,6 +56,9 @@ var DefaultPermissions = mesh.PermissionsOf(mesh.PermSelect, mesh.PermDescribe)
 
 // validate checks what can be checked without the store.
 func (in *RequestInput) validate(a *mesh.Actor) error {
+	if in.IdempotencyKey != "" && !validIdempotencyKey(in.IdempotencyKey) {
+		return mesh.Invalid("Idempotency-Key", "must be 1 to %d characters of letters, digits and . _ : -", MaxIdempotencyKeyLen)
+	}
 	if err := mesh.ValidateName("database", in.Database); err != nil {
 		return err
 	}
@@ -82,7 +107,9 @@ var errOpen = &mesh.Error{Code: mesh.ECONFLICT, Message: "an open request exists
 // CreateRequest records a request and starts its execution in one
 // transaction (shared with concurrent starts). Asking again for the same
 // resource and target account while a request is open returns the open one
-// and false. Errors: EUNAUTHORIZED, EINVALID (naming the field; a database
+// and false; so does asking again with the same IdempotencyKey, whatever
+// the request's status, when the resource, target and permissions are the
+// same (ECONFLICT naming the key when they differ). Errors: EUNAUTHORIZED, EINVALID (naming the field; a database
 // without data_owner), ENOTFOUND (database, table, account), EFORBIDDEN
 // (another account as a non-admin).
 func (s *Service) CreateRequest(ctx context.Context, in RequestInput) (*mesh.AccessRequest, bool, error) {
@@ -152,6 +179,13 @@ func (s *Service) CreateRequest(ctx context.Context, in RequestInput) (*mesh.Acc
 // prepareRequest checks a request against the store and inserts it, in the
 // start's transaction. It writes nothing unless it succeeds.
 func (s *Service) prepareRequest(ctx context.Context, tx store.Tx, a *mesh.Actor, in RequestInput, x *mesh.Execution) (*mesh.AccessRequest, error) {
+	// A key used already answers with its request first, even when the
+	// database or account has gone since.
+	if in.IdempotencyKey != "" {
+		if r, err := s.keyed(ctx, tx, a, in); r != nil || err != nil {
+			return r, err
+		}
+	}
 	if _, err := tx.FindAccountByID(ctx, in.TargetAccount); err != nil {
 		return nil, err
 	}
@@ -178,10 +212,17 @@ func (s *Service) prepareRequest(ctx context.Context, tx store.Tx, a *mesh.Actor
 	r := &mesh.AccessRequest{RequesterAccount: a.AccountID, RequesterUser: a.Username, TargetAccount: in.TargetAccount,
 		Database: in.Database, Table: in.Table, OwnerAccount: owner, Permissions: in.Permissions,
 		Justification: in.Justification, Duration: in.Duration, Status: mesh.RequestSubmitted,
-		ExecutionID: x.ID, StateMachine: x.StateMachine, StateMachineVersion: x.Version, CreatedAt: now, UpdatedAt: now}
+		ExecutionID: x.ID, StateMachine: x.StateMachine, StateMachineVersion: x.Version, CreatedAt: now, UpdatedAt: now,
+		IdempotencyKey: in.IdempotencyKey}
 	ok, err := tx.InsertAccessRequest(ctx, r)
 	if err != nil {
 		return nil, err
+	}
+	if !ok && in.IdempotencyKey != "" {
+		// another replica's transaction used the key first
+		if r, err := s.keyed(ctx, tx, a, in); r != nil || err != nil {
+			return r, err
+		}
 	}
 	if !ok {
 		// open already, or another replica's transaction opened one first
@@ -196,6 +237,26 @@ func (s *Service) prepareRequest(ctx context.Context, tx store.Tx, a *mesh.Actor
 		detail += " (for " + time.Duration(r.Duration).String() + ")"
 	}
 	return r, store.Audit(ctx, tx, now, "sharing.request.create", requestResource(r), detail)
+}
+
+// keyed returns the request a made with in's idempotency key, and errOpen
+// so that the start stops and the caller answers with it; nothing when the
+// key is new. ECONFLICT, naming the key, when the request asked for another
+// resource, target or permissions.
+func (s *Service) keyed(ctx context.Context, tx store.Tx, a *mesh.Actor, in RequestInput) (*mesh.AccessRequest, error) {
+	r, err := tx.FindAccessRequestByKey(ctx, a.AccountID, a.Username, in.IdempotencyKey)
+	if mesh.ErrorCode(err) == mesh.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.Database != in.Database || r.Table != in.Table || r.TargetAccount != in.TargetAccount || r.Permissions != in.Permissions {
+		return nil, &mesh.Error{Code: mesh.ECONFLICT, Field: "Idempotency-Key", Message: fmt.Sprintf(
+			"Idempotency-Key %s was used for request %d, which asks for %s %s for account %s; use a new key for another request",
+			in.IdempotencyKey, r.ID, r.Permissions, what(r), r.TargetAccount)}
+	}
+	return r, errOpen
 }
 
 func (s *Service) findRequest(ctx context.Context, id int64) (*mesh.AccessRequest, error) {

@@ -55,14 +55,18 @@ type NotificationFilter struct {
 type SharingTx interface {
 	// InsertAccessRequest stores r and sets its ID, unless an open request
 	// (SUBMITTED or PENDING_APPROVAL) exists for the same target account,
-	// database and table: then it stores nothing and returns false. A unique
-	// index holds this across concurrent transactions and replicas.
+	// database and table, or the same requester used r.IdempotencyKey (when
+	// set) already: then it stores nothing and returns false. Unique indexes
+	// hold this across concurrent transactions and replicas.
 	InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (bool, error)
 	// FindAccessRequest returns a request; ENOTFOUND.
 	FindAccessRequest(ctx context.Context, id int64) (*mesh.AccessRequest, error)
 	// FindOpenAccessRequest returns the open request for a target account,
 	// database and table; ENOTFOUND.
 	FindOpenAccessRequest(ctx context.Context, target, database, table string) (*mesh.AccessRequest, error)
+	// FindAccessRequestByKey returns the request a requester (account and
+	// user) made with an idempotency key; ENOTFOUND.
+	FindAccessRequestByKey(ctx context.Context, account, user, key string) (*mesh.AccessRequest, error)
 	// FindAccessRequestByExecution returns the request an execution runs; ENOTFOUND.
 	FindAccessRequestByExecution(ctx context.Context, executionID string) (*mesh.AccessRequest, error)
 	// FindAccessRequests returns the requests matching f, newest first.

@@ -15,7 +15,7 @@ import (
 const requestColumns = `id, requester_account, requester_user, target_account, database_name, table_name, owner_account,
 	permissions, justification, duration_seconds, expires_at, status, error, cause, pii_columns, decided_by, decided_at,
 	decision_comment, decision_channel, approved, ended_by, grant_id, share_id, execution_id, state_machine,
-	state_machine_version, created_at, updated_at`
+	state_machine_version, created_at, updated_at, idempotency_key`
 
 // InsertAccessRequest stores r unless an open request for the same target and
 // resource exists. The conflict is not left to raise an error: that would
@@ -24,13 +24,13 @@ func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (b
 	err := tx.tx.QueryRow(ctx, `INSERT INTO access_requests
 		(requester_account, requester_user, target_account, database_name, table_name, owner_account, permissions,
 		 justification, duration_seconds, expires_at, status, error, cause, pii_columns, execution_id, state_machine,
-		 state_machine_version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		 state_machine_version, created_at, updated_at, idempotency_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 		ON CONFLICT DO NOTHING RETURNING id`,
 		r.RequesterAccount, r.RequesterUser, r.TargetAccount, r.Database, r.Table, r.OwnerAccount, int64(r.Permissions),
 		r.Justification, int64(time.Duration(r.Duration)/time.Second), optTime(r.ExpiresAt), r.Status, r.Error, r.Cause,
 		strings.Join(r.PIIColumns, ","), r.ExecutionID, r.StateMachine, r.StateMachineVersion,
-		r.CreatedAt.UTC(), r.UpdatedAt.UTC()).Scan(&r.ID)
+		r.CreatedAt.UTC(), r.UpdatedAt.UTC(), nullKey(r.IdempotencyKey)).Scan(&r.ID)
 	if isNoRows(err) {
 		return false, nil
 	}
@@ -53,13 +53,17 @@ func scanRequest(row pgx.Row) (*mesh.AccessRequest, error) {
 	var expires, decidedAt *time.Time
 	var pii, decidedBy, comment, channel string
 	var approved bool
+	var key *string
 	if err := row.Scan(&r.ID, &r.RequesterAccount, &r.RequesterUser, &r.TargetAccount, &r.Database, &r.Table, &r.OwnerAccount,
 		&perms, &r.Justification, &dur, &expires, &r.Status, &r.Error, &r.Cause, &pii, &decidedBy, &decidedAt,
 		&comment, &channel, &approved, &r.EndedBy, &r.GrantID, &r.ShareID, &r.ExecutionID, &r.StateMachine,
-		&r.StateMachineVersion, &r.CreatedAt, &r.UpdatedAt); err != nil {
+		&r.StateMachineVersion, &r.CreatedAt, &r.UpdatedAt, &key); err != nil {
 		return nil, err
 	}
 	r.Permissions, r.Duration, r.PIIColumns = mesh.Permissions(perms), mesh.Duration(time.Duration(dur)*time.Second), splitList(pii)
+	if key != nil {
+		r.IdempotencyKey = *key
+	}
 	r.ExpiresAt, r.CreatedAt, r.UpdatedAt = timeOf(expires), r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	if decidedBy != "" {
 		r.Decision = &mesh.RequestDecision{By: decidedBy, At: timeOf(decidedAt), Comment: comment, Channel: channel, Approved: approved}
@@ -87,6 +91,12 @@ func (tx *Tx) FindAccessRequest(ctx context.Context, id int64) (*mesh.AccessRequ
 func (tx *Tx) FindOpenAccessRequest(ctx context.Context, target, database, table string) (*mesh.AccessRequest, error) {
 	return tx.findRequest(ctx, target+" "+database+"."+table, `target_account = $1 AND database_name = $2 AND table_name = $3
 		AND status IN ('SUBMITTED', 'PENDING_APPROVAL')`, target, database, table)
+}
+
+// FindAccessRequestByKey returns the request a user made with an idempotency key; ENOTFOUND.
+func (tx *Tx) FindAccessRequestByKey(ctx context.Context, account, user, key string) (*mesh.AccessRequest, error) {
+	return tx.findRequest(ctx, "with Idempotency-Key "+key, `requester_account = $1 AND requester_user = $2 AND idempotency_key = $3`,
+		account, user, key)
 }
 
 // FindAccessRequestByExecution returns the request an execution runs; ENOTFOUND.
@@ -329,4 +339,12 @@ func (tx *Tx) FindNotifications(ctx context.Context, f store.NotificationFilter)
 		out = append(out, &n)
 	}
 	return out, rows.Err()
+}
+
+// nullKey stores an absent idempotency key as NULL, which the unique index skips.
+func nullKey(k string) any {
+	if k == "" {
+		return nil
+	}
+	return k
 }

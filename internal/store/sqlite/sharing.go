@@ -14,20 +14,20 @@ import (
 const requestColumns = `id, requester_account, requester_user, target_account, database_name, table_name, owner_account,
 	permissions, justification, duration_seconds, expires_at, status, error, cause, pii_columns, decided_by, decided_at,
 	decision_comment, decision_channel, approved, ended_by, grant_id, share_id, execution_id, state_machine,
-	state_machine_version, created_at, updated_at`
+	state_machine_version, created_at, updated_at, idempotency_key`
 
 // InsertAccessRequest stores r unless an open request for the same target and resource exists.
 func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (bool, error) {
 	res, err := tx.tx.ExecContext(ctx, `INSERT INTO access_requests
 		(requester_account, requester_user, target_account, database_name, table_name, owner_account, permissions,
 		 justification, duration_seconds, expires_at, status, error, cause, pii_columns, execution_id, state_machine,
-		 state_machine_version, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		 state_machine_version, created_at, updated_at, idempotency_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`,
 		r.RequesterAccount, r.RequesterUser, r.TargetAccount, r.Database, r.Table, r.OwnerAccount, int64(r.Permissions),
 		r.Justification, int64(time.Duration(r.Duration)/time.Second), nullTime(r.ExpiresAt), r.Status, r.Error, r.Cause,
 		strings.Join(r.PIIColumns, ","), r.ExecutionID, r.StateMachine, r.StateMachineVersion,
-		formatTime(r.CreatedAt), formatTime(r.UpdatedAt))
+		formatTime(r.CreatedAt), formatTime(r.UpdatedAt), nullKey(r.IdempotencyKey))
 	if err != nil {
 		return false, fmt.Errorf("insert access request: %w", err)
 	}
@@ -51,13 +51,15 @@ func scanRequest(sc rowScanner) (*mesh.AccessRequest, error) {
 	var expires, decidedAt sql.NullString
 	var pii, decidedBy, comment, channel, created, updated string
 	var approved bool
+	var key sql.NullString
 	if err := sc.Scan(&r.ID, &r.RequesterAccount, &r.RequesterUser, &r.TargetAccount, &r.Database, &r.Table, &r.OwnerAccount,
 		&perms, &r.Justification, &dur, &expires, &r.Status, &r.Error, &r.Cause, &pii, &decidedBy, &decidedAt,
 		&comment, &channel, &approved, &r.EndedBy, &r.GrantID, &r.ShareID, &r.ExecutionID, &r.StateMachine,
-		&r.StateMachineVersion, &created, &updated); err != nil {
+		&r.StateMachineVersion, &created, &updated, &key); err != nil {
 		return nil, err
 	}
 	r.Permissions, r.Duration, r.PIIColumns = mesh.Permissions(perms), mesh.Duration(time.Duration(dur)*time.Second), splitList(pii)
+	r.IdempotencyKey = key.String
 	var err error
 	if r.ExpiresAt, err = parseNullTime(expires); err != nil {
 		return nil, err
@@ -98,6 +100,12 @@ func (tx *Tx) FindAccessRequest(ctx context.Context, id int64) (*mesh.AccessRequ
 func (tx *Tx) FindOpenAccessRequest(ctx context.Context, target, database, table string) (*mesh.AccessRequest, error) {
 	return tx.findRequest(ctx, target+" "+database+"."+table, `target_account = ? AND database_name = ? AND table_name = ?
 		AND status IN ('SUBMITTED', 'PENDING_APPROVAL')`, target, database, table)
+}
+
+// FindAccessRequestByKey returns the request a user made with an idempotency key; ENOTFOUND.
+func (tx *Tx) FindAccessRequestByKey(ctx context.Context, account, user, key string) (*mesh.AccessRequest, error) {
+	return tx.findRequest(ctx, "with Idempotency-Key "+key, `requester_account = ? AND requester_user = ? AND idempotency_key = ?`,
+		account, user, key)
 }
 
 // FindAccessRequestByExecution returns the request an execution runs; ENOTFOUND.
@@ -343,4 +351,12 @@ func (tx *Tx) FindNotifications(ctx context.Context, f store.NotificationFilter)
 		n.SentAt, err = parseNullTime(sent)
 		return &n, err
 	})
+}
+
+// nullKey stores an absent idempotency key as NULL, which the unique index skips.
+func nullKey(k string) any {
+	if k == "" {
+		return nil
+	}
+	return k
 }

@@ -33,11 +33,17 @@ func (d *Deps) createRequest(w http.ResponseWriter, r *http.Request) error {
 	if err := web.DecodeJSON(w, r, &in); err != nil {
 		return err
 	}
+	if keys := r.Header.Values("Idempotency-Key"); len(keys) > 0 {
+		if len(keys) > 1 || keys[0] == "" {
+			return mesh.Invalid("Idempotency-Key", "must be one value of 1 to %d characters", sharing.MaxIdempotencyKeyLen)
+		}
+		in.IdempotencyKey = keys[0]
+	}
 	req, created, err := d.Sharing.CreateRequest(r.Context(), in)
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK // the open request for the same resource and account
+	status := http.StatusOK // the open request for the same resource and account, or the key's
 	if created {
 		status = http.StatusCreated
 	}
