@@ -21,13 +21,14 @@ type LoadSharingCmd struct {
 	Placement   string        `help:"Where a single server runs: isolated (a meshgate serve process on core 0, the load generator on core 1), process (a meshgate serve process, unbound) or shared (in this process)." enum:"isolated,process,shared" default:"process"`
 	CommitProbe time.Duration `help:"How long to measure the disk's fsync'd single-row commit rate first (0: skip)." default:"3s"`
 	SampleEvery time.Duration `help:"Interval of the resident-memory samples." default:"5s"`
+	CPUProfile  string        `help:"Write a CPU profile of the timed part to this file (of server and load generator with --placement shared, of the load generator otherwise)."`
 }
 
 // Run runs the load and prints its figures.
 func (c *LoadSharingCmd) Run(ctx context.Context, g *Globals) error {
 	opts := loadtest.SharingOptions{Mode: c.Mode, Concurrency: c.Concurrency, Duration: c.Duration, Requests: c.Requests,
 		Accounts: c.Accounts, DatabaseURL: c.Database, Replicas: c.Replicas, Pin: c.Placement == "isolated",
-		CommitProbe: c.CommitProbe, SampleEvery: c.SampleEvery, Progress: g.stderr}
+		CommitProbe: c.CommitProbe, SampleEvery: c.SampleEvery, Progress: g.stderr, CPUProfile: c.CPUProfile}
 	if c.Placement != "shared" || c.Database != "" {
 		exe, err := os.Executable()
 		if err != nil {

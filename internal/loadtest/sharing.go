@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -69,6 +70,9 @@ type SharingOptions struct {
 	SampleEvery time.Duration
 	// Progress receives a line per phase (may be nil).
 	Progress io.Writer
+	// CPUProfile, when set, receives a CPU profile of the timed part (of
+	// the server too when it runs in this process).
+	CPUProfile string
 }
 
 // MemorySample is the servers' resident memory at one moment of the load.
@@ -303,6 +307,17 @@ func RunSharing(ctx context.Context, opts SharingOptions) (*SharingResult, error
 		t := time.AfterFunc(opts.Duration, cancel)
 		stopTimer = t.Stop
 		defer stopTimer()
+	}
+	if opts.CPUProfile != "" {
+		f, err := os.Create(opts.CPUProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	begin := time.Now()
 	cpu0 := cpuNow()
