@@ -1,6 +1,9 @@
 package mesh
 
-import "time"
+import (
+	"maps"
+	"time"
+)
 
 // Catalog parameter names the workflow reads, at database, table and column level.
 const (
@@ -20,6 +23,13 @@ type Database struct {
 	UpdatedAt   time.Time         `json:"updated_at"`
 	// Version grows by one with every change; updates carry the version they read.
 	Version int64 `json:"version"`
+}
+
+// Clone returns a deep copy of d.
+func (d *Database) Clone() *Database {
+	c := *d
+	c.Parameters = maps.Clone(d.Parameters)
+	return &c
 }
 
 // DataOwner returns the owning account's id, or "" when the database has none
@@ -71,6 +81,28 @@ type Table struct {
 	CreatedAt     time.Time         `json:"created_at"`
 	UpdatedAt     time.Time         `json:"updated_at"`
 	Version       int64             `json:"version"`
+}
+
+// Clone returns a deep copy of t.
+func (t *Table) Clone() *Table {
+	c := *t
+	c.Format.SerDe.Parameters = maps.Clone(t.Format.SerDe.Parameters)
+	c.Parameters = maps.Clone(t.Parameters)
+	c.Columns = cloneColumns(t.Columns)
+	c.PartitionKeys = cloneColumns(t.PartitionKeys)
+	return &c
+}
+
+func cloneColumns(cs []Column) []Column {
+	if cs == nil {
+		return nil
+	}
+	out := make([]Column, len(cs))
+	for i, c := range cs {
+		c.Parameters = maps.Clone(c.Parameters)
+		out[i] = c
+	}
+	return out
 }
 
 // DataOwner returns the table's own data_owner parameter. Ownership for

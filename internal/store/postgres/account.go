@@ -30,6 +30,9 @@ func (tx *Tx) CreateAccount(ctx context.Context, a *mesh.Account) error {
 
 // FindAccountByID returns the account, or ENOTFOUND.
 func (tx *Tx) FindAccountByID(ctx context.Context, id string) (*mesh.Account, error) {
+	if a, ok := tx.memo.Account(id); ok {
+		return a, nil
+	}
 	a, err := scanAccount(tx.tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
 	if isNoRows(err) {
 		return nil, mesh.NotFound("account", id)
@@ -37,6 +40,7 @@ func (tx *Tx) FindAccountByID(ctx context.Context, id string) (*mesh.Account, er
 	if err != nil {
 		return nil, fmt.Errorf("find account %s: %w", id, err)
 	}
+	tx.memo.PutAccount(a)
 	return a, nil
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,20 +13,63 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-// InsertAudit appends e and sets its ID.
+// InsertAudit appends e. The entry is written with the transaction's others
+// in one statement before it commits (or before the audit log is read in
+// it); e.ID is set then.
 func (tx *Tx) InsertAudit(ctx context.Context, e *mesh.AuditEntry) error {
-	err := tx.tx.QueryRow(ctx, `INSERT INTO audit_log
+	tx.QueueAudit(e)
+	return nil
+}
+
+// writeAudit writes the queued audit entries in one statement and sets
+// their IDs. The rows are inserted in the order given, each taking the
+// next value of the id sequence, so the ids in ascending order are the
+// entries' in order, whatever order RETURNING gives them in.
+func (tx *Tx) writeAudit(ctx context.Context) error {
+	es := tx.TakeAudit()
+	if len(es) == 0 {
+		return nil
+	}
+	times := make([]time.Time, len(es))
+	cols := make([][]string, 8)
+	for i := range cols {
+		cols[i] = make([]string, len(es))
+	}
+	for i, e := range es {
+		times[i] = e.Time
+		for c, v := range []string{e.Principal, e.AccountID, e.Action, e.Resource, e.RemoteAddr, e.RequestID, e.Result, e.Detail} {
+			cols[c][i] = v
+		}
+	}
+	rows, err := tx.tx.Query(ctx, `INSERT INTO audit_log
 		(time, principal, account_id, action, resource, remote_addr, request_id, result, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		e.Time, e.Principal, e.AccountID, e.Action, e.Resource, e.RemoteAddr, e.RequestID, e.Result, e.Detail).Scan(&e.ID)
+		SELECT t, p, a, ac, r, ra, rq, re, d
+		FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+			WITH ORDINALITY AS e(t, p, a, ac, r, ra, rq, re, d, n)
+		ORDER BY n
+		RETURNING id`, times, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7])
 	if err != nil {
-		return fmt.Errorf("insert audit entry: %w", err)
+		return fmt.Errorf("insert audit entries: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return fmt.Errorf("insert audit entries: %w", err)
+	}
+	if len(ids) != len(es) {
+		return fmt.Errorf("insert audit entries: %d ids for %d entries", len(ids), len(es))
+	}
+	slices.Sort(ids)
+	for i, e := range es {
+		e.ID = ids[i]
 	}
 	return nil
 }
 
 // DeleteAuditBefore deletes at most limit entries older than before, oldest first.
 func (tx *Tx) DeleteAuditBefore(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := tx.writeAudit(ctx); err != nil {
+		return 0, err
+	}
 	tag, err := tx.tx.Exec(ctx, `DELETE FROM audit_log WHERE id IN
 		(SELECT id FROM audit_log WHERE time < $1 ORDER BY time, id LIMIT $2)`, before, limit)
 	if err != nil {
@@ -36,6 +80,9 @@ func (tx *Tx) DeleteAuditBefore(ctx context.Context, before time.Time, limit int
 
 // FindAuditEntries returns entries matching f, newest first.
 func (tx *Tx) FindAuditEntries(ctx context.Context, f store.AuditFilter) ([]*mesh.AuditEntry, error) {
+	if err := tx.writeAudit(ctx); err != nil {
+		return nil, err
+	}
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }

@@ -133,7 +133,7 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) err
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
-	tx := &Tx{tx: pgTx, now: db.clock.Now}
+	tx := newTx(pgTx, db.clock.Now)
 	defer func() {
 		if p := recover(); p != nil {
 			pgTx.Rollback(context.WithoutCancel(ctx))
@@ -144,10 +144,14 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) err
 		pgTx.Rollback(context.WithoutCancel(ctx))
 		return err
 	}
+	if err := tx.writeAudit(ctx); err != nil {
+		pgTx.Rollback(context.WithoutCancel(ctx))
+		return err
+	}
 	if err := pgTx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
-	tx.committed()
+	tx.Committed()
 	return nil
 }
 

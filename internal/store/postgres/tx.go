@@ -1,7 +1,10 @@
 package postgres
 
 import (
+	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/meshgate/meshgate/internal/store"
@@ -9,45 +12,54 @@ import (
 
 // Tx is a PostgreSQL transaction. Each area's methods live in the file named after it.
 type Tx struct {
-	tx    pgx.Tx
-	now   func() time.Time
-	after []func()
-	// marks are the open savepoints and how many AfterCommit functions
-	// were registered when each began: rolling back to one forgets the
-	// functions registered since, as it undoes the work they follow.
-	marks []savepointMark
-}
-
-type savepointMark struct {
-	name  string
-	after int
-}
-
-// mark records a savepoint.
-func (tx *Tx) mark(name string) { tx.marks = append(tx.marks, savepointMark{name, len(tx.after)}) }
-
-// unmark ends the latest savepoint named name; rollback also forgets the
-// AfterCommit functions registered since it began.
-func (tx *Tx) unmark(name string, rollback bool) {
-	for i := len(tx.marks) - 1; i >= 0; i-- {
-		if tx.marks[i].name == name {
-			if rollback {
-				tx.after = tx.after[:tx.marks[i].after]
-			}
-			tx.marks = tx.marks[:i]
-			return
-		}
-	}
+	tx  pgTx
+	now func() time.Time
+	// memo keeps the accounts, databases and tables read in this
+	// transaction; tx shows it every statement.
+	memo store.ReadMemo
+	// Deferred keeps the AfterCommit functions and the audit entries
+	// still to write, bounded by savepoints.
+	store.Deferred
 }
 
 var _ store.Tx = (*Tx)(nil)
 
-// AfterCommit runs fn once the transaction has committed.
-func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
+// pgTx is the transaction the store's statements run in; each statement is
+// shown to the read memo first, which a change or a lock may empty.
+type pgTx struct {
+	pgx.Tx
+	memo *store.ReadMemo
+}
 
-// committed runs what waited for the commit.
-func (tx *Tx) committed() {
-	for _, fn := range tx.after {
-		fn()
+func newTx(t pgx.Tx, now func() time.Time) *Tx {
+	tx := &Tx{now: now}
+	tx.tx = pgTx{Tx: t, memo: &tx.memo}
+	return tx
+}
+
+func (t pgTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	t.memo.Saw(sql)
+	return t.Tx.Exec(ctx, sql, args...)
+}
+
+func (t pgTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	t.memo.Saw(sql)
+	return t.Tx.Query(ctx, sql, args...)
+}
+
+func (t pgTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	t.memo.Saw(sql)
+	return t.Tx.QueryRow(ctx, sql, args...)
+}
+
+func (t pgTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	for _, q := range b.QueuedQueries {
+		t.memo.Saw(q.SQL)
 	}
+	return t.Tx.SendBatch(ctx, b)
+}
+
+func (t pgTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, rows pgx.CopyFromSource) (int64, error) {
+	t.memo.Saw("COPY " + table.Sanitize())
+	return t.Tx.CopyFrom(ctx, table, columns, rows)
 }

@@ -530,7 +530,7 @@ func (tx *Tx) Savepoint(ctx context.Context, name string) error {
 	if _, err := tx.tx.Exec(ctx, `SAVEPOINT `+name); err != nil {
 		return err
 	}
-	tx.mark(name)
+	tx.Mark(name)
 	return nil
 }
 
@@ -540,7 +540,8 @@ func (tx *Tx) RollbackToSavepoint(ctx context.Context, name string) error {
 	if _, err := tx.tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+name); err != nil {
 		return err
 	}
-	tx.unmark(name, true)
+	tx.memo.Clear() // it may hold what the rollback undid
+	tx.Unmark(name, true)
 	_, err := tx.tx.Exec(ctx, `RELEASE SAVEPOINT `+name)
 	return err
 }
@@ -550,6 +551,6 @@ func (tx *Tx) ReleaseSavepoint(ctx context.Context, name string) error {
 	if _, err := tx.tx.Exec(ctx, `RELEASE SAVEPOINT `+name); err != nil {
 		return err
 	}
-	tx.unmark(name, false)
+	tx.Unmark(name, false)
 	return nil
 }

@@ -10,21 +10,58 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-// InsertAudit appends e and sets its ID.
+// InsertAudit appends e. The entry is written with the transaction's others
+// in one statement before it commits (or before the audit log is read in
+// it); e.ID is set then.
 func (tx *Tx) InsertAudit(ctx context.Context, e *mesh.AuditEntry) error {
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO audit_log
-		(time, principal, account_id, action, resource, remote_addr, request_id, result, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		formatTime(e.Time), e.Principal, e.AccountID, e.Action, e.Resource, e.RemoteAddr, e.RequestID, e.Result, e.Detail)
-	if err != nil {
-		return fmt.Errorf("insert audit entry: %w", err)
+	tx.QueueAudit(e)
+	return nil
+}
+
+// auditChunk bounds the rows of one audit insert (9 variables each, well
+// under SQLite's limit of 32,766).
+const auditChunk = 128
+
+// writeAudit writes the queued audit entries, auditChunk rows a statement,
+// and sets their IDs: SQLite numbers the rows of one INSERT consecutively,
+// so the last insert id gives them all.
+func (tx *Tx) writeAudit(ctx context.Context) error {
+	es := tx.TakeAudit()
+	for len(es) > 0 {
+		n := min(len(es), auditChunk)
+		chunk := es[:n]
+		es = es[n:]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO audit_log
+		(time, principal, account_id, action, resource, remote_addr, request_id, result, detail) VALUES `)
+		args := make([]any, 0, 9*n)
+		for i, e := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, formatTime(e.Time), e.Principal, e.AccountID, e.Action, e.Resource, e.RemoteAddr, e.RequestID, e.Result, e.Detail)
+		}
+		res, err := tx.tx.ExecContext(ctx, q.String(), args...)
+		if err != nil {
+			return fmt.Errorf("insert audit entries: %w", err)
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("insert audit entries: %w", err)
+		}
+		for i, e := range chunk {
+			e.ID = last - int64(n-1-i)
+		}
 	}
-	e.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // DeleteAuditBefore deletes at most limit entries older than before, oldest first.
 func (tx *Tx) DeleteAuditBefore(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := tx.writeAudit(ctx); err != nil {
+		return 0, err
+	}
 	res, err := tx.tx.ExecContext(ctx, `DELETE FROM audit_log WHERE id IN
 		(SELECT id FROM audit_log WHERE time < ? ORDER BY time, id LIMIT ?)`, formatTime(before), limit)
 	if err != nil {
@@ -36,6 +73,9 @@ func (tx *Tx) DeleteAuditBefore(ctx context.Context, before time.Time, limit int
 
 // FindAuditEntries returns entries matching f, newest first.
 func (tx *Tx) FindAuditEntries(ctx context.Context, f store.AuditFilter) ([]*mesh.AuditEntry, error) {
+	if err := tx.writeAudit(ctx); err != nil {
+		return nil, err
+	}
 	var where []string
 	var args []any
 	eq := func(col, v string) {

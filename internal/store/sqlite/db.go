@@ -210,7 +210,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(stor
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, now: db.clock.Now}
+	tx := newTx(sqlTx, db.clock.Now)
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
@@ -221,13 +221,17 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(stor
 		sqlTx.Rollback()
 		return err
 	}
+	if err := tx.writeAudit(ctx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
 	if readOnly {
 		err = sqlTx.Rollback()
 	} else if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	if err == nil {
-		tx.committed()
+		tx.Committed()
 	}
 	return err
 }

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"time"
@@ -10,47 +11,44 @@ import (
 
 // Tx is a SQLite transaction. Each area's methods live in the file named after it.
 type Tx struct {
-	tx    *sql.Tx
-	now   func() time.Time
-	after []func()
-	// marks are the open savepoints and how many AfterCommit functions
-	// were registered when each began: rolling back to one forgets the
-	// functions registered since, as it undoes the work they follow.
-	marks []savepointMark
-}
-
-type savepointMark struct {
-	name  string
-	after int
-}
-
-// mark records a savepoint.
-func (tx *Tx) mark(name string) { tx.marks = append(tx.marks, savepointMark{name, len(tx.after)}) }
-
-// unmark ends the latest savepoint named name; rollback also forgets the
-// AfterCommit functions registered since it began.
-func (tx *Tx) unmark(name string, rollback bool) {
-	for i := len(tx.marks) - 1; i >= 0; i-- {
-		if tx.marks[i].name == name {
-			if rollback {
-				tx.after = tx.after[:tx.marks[i].after]
-			}
-			tx.marks = tx.marks[:i]
-			return
-		}
-	}
+	tx  sqlTx
+	now func() time.Time
+	// memo keeps the accounts, databases and tables read in this
+	// transaction; tx shows it every statement.
+	memo store.ReadMemo
+	// Deferred keeps the AfterCommit functions and the audit entries
+	// still to write, bounded by savepoints.
+	store.Deferred
 }
 
 var _ store.Tx = (*Tx)(nil)
 
-// AfterCommit runs fn once the transaction has committed.
-func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
+// sqlTx is the transaction the store's statements run in; each statement
+// is shown to the read memo first, which a change may empty.
+type sqlTx struct {
+	*sql.Tx
+	memo *store.ReadMemo
+}
 
-// committed runs what waited for the commit.
-func (tx *Tx) committed() {
-	for _, fn := range tx.after {
-		fn()
-	}
+func newTx(t *sql.Tx, now func() time.Time) *Tx {
+	tx := &Tx{now: now}
+	tx.tx = sqlTx{Tx: t, memo: &tx.memo}
+	return tx
+}
+
+func (t sqlTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.memo.Saw(query)
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+func (t sqlTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.memo.Saw(query)
+	return t.Tx.QueryContext(ctx, query, args...)
+}
+
+func (t sqlTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	t.memo.Saw(query)
+	return t.Tx.QueryRowContext(ctx, query, args...)
 }
 
 // timeFormat stores times as sortable UTC text.

@@ -511,7 +511,7 @@ func (tx *Tx) Savepoint(ctx context.Context, name string) error {
 	if _, err := tx.tx.ExecContext(ctx, `SAVEPOINT `+name); err != nil {
 		return err
 	}
-	tx.mark(name)
+	tx.Mark(name)
 	return nil
 }
 
@@ -521,7 +521,8 @@ func (tx *Tx) RollbackToSavepoint(ctx context.Context, name string) error {
 	if _, err := tx.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT `+name); err != nil {
 		return err
 	}
-	tx.unmark(name, true)
+	tx.memo.Clear() // it may hold what the rollback undid
+	tx.Unmark(name, true)
 	_, err := tx.tx.ExecContext(ctx, `RELEASE SAVEPOINT `+name)
 	return err
 }
@@ -531,6 +532,6 @@ func (tx *Tx) ReleaseSavepoint(ctx context.Context, name string) error {
 	if _, err := tx.tx.ExecContext(ctx, `RELEASE SAVEPOINT `+name); err != nil {
 		return err
 	}
-	tx.unmark(name, false)
+	tx.Unmark(name, false)
 	return nil
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 func init() {
 	register("audit", testAudit)
 	register("audit-retention", testAuditRetention)
+	register("audit-in-transaction", testAuditInTransaction)
 	register("size", testSize)
 	register("setting", testSetting)
 }
@@ -25,20 +27,25 @@ func testAudit(t *testing.T, open Opener) {
 	ctx := context.Background()
 	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	actor := &mesh.Actor{Username: "ann", AccountID: "central", RemoteAddr: "127.0.0.1", RequestID: "r1"}
+	var inserted []*mesh.AuditEntry
 	err := s.Update(ctx, func(tx store.Tx) error {
 		for i, action := range []string{"catalog.create-database", "catalog.update-database", "account.onboard"} {
 			e := mesh.NewAuditEntry(actor, base.Add(time.Duration(i)*time.Minute), action, "database/sales")
 			if err := tx.InsertAudit(ctx, &e); err != nil {
 				return err
 			}
-			if e.ID == 0 {
-				t.Errorf("entry %d: got id 0, want an assigned id", i)
-			}
+			inserted = append(inserted, &e)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatalf("insert: %v", err)
+	}
+	// entries are written together at the commit, which numbers them in order
+	for i, e := range inserted {
+		if e.ID == 0 || i > 0 && e.ID <= inserted[i-1].ID {
+			t.Errorf("entry %d (%s): id %d after the commit, want ids ascending in insertion order", i, e.Action, e.ID)
+		}
 	}
 	tests := []struct {
 		name   string
@@ -84,6 +91,116 @@ func testAudit(t *testing.T, open Opener) {
 		e := es[0]
 		if e.Principal != "central/ann" || e.RemoteAddr != "127.0.0.1" || e.RequestID != "r1" || e.Result != "ok" || !e.Time.Equal(base.Add(2*time.Minute)) {
 			t.Errorf("got %+v, want principal central/ann from 127.0.0.1, request r1, result ok at %v", e, base.Add(2*time.Minute))
+		}
+		return nil
+	})
+}
+
+// testAuditInTransaction checks what the transaction that writes audit
+// entries sees and keeps: its own entries when it reads the log, none of
+// those a rolled-back savepoint took back, and every entry of a large
+// transaction, in order.
+func testAuditInTransaction(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	insert := func(tx store.Tx, i int, action string) *mesh.AuditEntry {
+		t.Helper()
+		e := mesh.NewAuditEntry(nil, base.Add(time.Duration(i)*time.Second), action, fmt.Sprintf("n/%d", i))
+		if err := tx.InsertAudit(ctx, &e); err != nil {
+			t.Fatalf("insert %s: %v", action, err)
+		}
+		return &e
+	}
+	actions := func(tx store.Tx) []string {
+		t.Helper()
+		es, err := tx.FindAuditEntries(ctx, store.AuditFilter{Limit: 1000})
+		if err != nil {
+			t.Fatalf("find: %v", err)
+		}
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Action)
+		}
+		return out
+	}
+	const many = 300 // more than one statement's worth on every store
+	var kept []*mesh.AuditEntry
+	err := s.Update(ctx, func(tx store.Tx) error {
+		kept = append(kept, insert(tx, 0, "first"))
+		if got := actions(tx); !slices.Equal(got, []string{"first"}) {
+			t.Errorf("read in the writing transaction: got %v, want [first]", got)
+		}
+		if err := tx.Savepoint(ctx, "sp1"); err != nil {
+			return err
+		}
+		insert(tx, 1, "undone")
+		if err := tx.RollbackToSavepoint(ctx, "sp1"); err != nil {
+			return err
+		}
+		if err := tx.Savepoint(ctx, "sp2"); err != nil {
+			return err
+		}
+		insert(tx, 2, "read-then-undone")
+		if got := actions(tx); !slices.Equal(got, []string{"read-then-undone", "first"}) {
+			t.Errorf("read inside a savepoint: got %v, want [read-then-undone first]", got)
+		}
+		insert(tx, 3, "undone-too")
+		if err := tx.RollbackToSavepoint(ctx, "sp2"); err != nil {
+			return err
+		}
+		if err := tx.Savepoint(ctx, "sp3"); err != nil {
+			return err
+		}
+		kept = append(kept, insert(tx, 4, "released"))
+		if err := tx.ReleaseSavepoint(ctx, "sp3"); err != nil {
+			return err
+		}
+		for i := range many {
+			kept = append(kept, insert(tx, 10+i, "bulk"))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	for i, e := range kept {
+		if e.ID == 0 || i > 0 && e.ID <= kept[i-1].ID {
+			t.Fatalf("entry %d (%s): id %d, want ids ascending in insertion order", i, e.Action, e.ID)
+		}
+	}
+	err = s.View(ctx, func(tx store.Tx) error {
+		es, err := tx.FindAuditEntries(ctx, store.AuditFilter{Limit: 1000})
+		if err != nil {
+			return err
+		}
+		if len(es) != len(kept) {
+			t.Fatalf("got %d entries, want %d (first, released and %d bulk)", len(es), len(kept), many)
+		}
+		// newest first: the reverse of kept, each with its own fields
+		for i, e := range es {
+			want := kept[len(kept)-1-i]
+			if e.ID != want.ID || e.Action != want.Action || e.Resource != want.Resource || !e.Time.Equal(want.Time) {
+				t.Fatalf("entry %d: got id %d %s %s at %v, want id %d %s %s at %v", i, e.ID, e.Action, e.Resource, e.Time,
+					want.ID, want.Action, want.Resource, want.Time)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("view: %v", err)
+	}
+	// a transaction that fails writes none of its entries
+	err = s.Update(ctx, func(tx store.Tx) error {
+		insert(tx, 999, "failed")
+		return errors.New("changed its mind")
+	})
+	if err == nil {
+		t.Fatal("update: got nil error, want the function's")
+	}
+	s.View(ctx, func(tx store.Tx) error {
+		if got := actions(tx); slices.Contains(got, "failed") {
+			t.Errorf("a failed transaction's entry was kept")
 		}
 		return nil
 	})
