@@ -35,26 +35,42 @@ func (m *ReadMemo) Saw(query string) {
 	if m.databases == nil && m.tables == nil && m.accounts == nil {
 		return
 	}
-	if locks(query) {
-		m.Clear()
-		return
-	}
 	q := strings.TrimLeft(query, " \t\r\n(")
 	if len(q) >= 6 && strings.EqualFold(q[:6], "SELECT") {
+		if locks(q) {
+			m.Clear()
+		}
 		return
 	}
-	for _, t := range memoTables {
-		if strings.Contains(query, t) {
-			m.Clear()
-			return
-		}
+	if locks(q) || namesMemoTable(q) {
+		m.Clear()
 	}
 }
 
-func locks(query string) bool {
-	return strings.Contains(query, " FOR UPDATE") || strings.Contains(query, " FOR SHARE") ||
-		strings.Contains(query, " FOR NO KEY") || strings.Contains(query, " FOR KEY SHARE") ||
-		strings.Contains(query, "advisory")
+// locks reports whether a statement takes a row lock (FOR UPDATE, FOR NO
+// KEY UPDATE, FOR SHARE, FOR KEY SHARE) or an advisory lock.
+func locks(q string) bool {
+	for rest := q; ; {
+		i := strings.Index(rest, " FOR ")
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(" FOR "):]
+		if strings.HasPrefix(rest, "UPDATE") || strings.HasPrefix(rest, "SHARE") ||
+			strings.HasPrefix(rest, "NO KEY") || strings.HasPrefix(rest, "KEY SHARE") {
+			return true
+		}
+	}
+	return strings.Contains(q, "advisory")
+}
+
+func namesMemoTable(q string) bool {
+	for _, t := range memoTables {
+		if strings.Contains(q, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // Clear forgets every row.

@@ -43,6 +43,7 @@ type DB struct {
 	writer *sql.DB
 	reader *sql.DB
 	clock  mesh.Clock
+	ckpt   *checkpointer
 }
 
 var _ store.Store = (*DB)(nil)
@@ -100,6 +101,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.writer.Close()
 		return nil, err
 	}
+	if db.ckpt, err = startCheckpointer(path, opts); err != nil {
+		db.reader.Close()
+		db.writer.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -144,6 +150,11 @@ func openPool(path string, opts Options, txlock string, conns int) (*sql.DB, err
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", txlock)
+	if txlock == "immediate" {
+		// The writer leaves checkpoints to the checkpointer's connection,
+		// which copies the log into the database beside it.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
+	}
 	connector, err := sqlite.NewConnector("file:" + path + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -173,9 +184,10 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.reader.PingContext(ctx)
 }
 
-// Close closes both pools.
+// Close stops the checkpointer and closes both pools; the last connection
+// to close checkpoints what is left of the log.
 func (db *DB) Close() error {
-	return errors.Join(db.reader.Close(), db.writer.Close())
+	return errors.Join(db.ckpt.close(), db.reader.Close(), db.writer.Close())
 }
 
 // Size returns the bytes of the database file and its write-ahead log
@@ -229,6 +241,8 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(stor
 		err = sqlTx.Rollback()
 	} else if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
+	} else {
+		db.ckpt.kick()
 	}
 	if err == nil {
 		tx.Committed()
