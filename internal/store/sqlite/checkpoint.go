@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,16 +16,29 @@ import (
 // writer's connection turns that off; the checkpointer's own connection
 // runs the same PASSIVE checkpoints after commits instead, at most one
 // every checkpointEvery, on another core beside the writer. A passive
-// checkpoint neither waits for nor blocks the writer or the readers; once
-// one has copied the whole log, the next write starts the log again from
-// its beginning, as with SQLite's own checkpoints.
-const checkpointEvery = 50 * time.Millisecond
+// checkpoint neither waits for nor blocks the writer or the readers.
+//
+// SQLite starts the log again from its beginning only at a write that finds
+// it copied completely, which a checkpoint running beside a busy writer
+// rarely leaves it: the writer appends while it copies. So once the log
+// passes catchUpFrames pages, the writer runs one passive checkpoint itself
+// after its next commit, with no write in progress: the checkpointer has
+// copied all but the last pages, so it copies only those, and the log
+// starts again (unless a reader still reads an old snapshot from it; then
+// the next one tries again).
+const (
+	checkpointEvery  = 50 * time.Millisecond
+	catchUpFrames    = 4_000    // 16 MB of 4 KB pages
+	journalSizeLimit = 64 << 20 // the log file's size kept when it starts again
+)
 
 type checkpointer struct {
 	db     *sql.DB
 	wake   chan struct{}
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// catchUp asks the writer to finish a checkpoint after its commit.
+	catchUp atomic.Bool
 }
 
 func startCheckpointer(path string, opts Options) (*checkpointer, error) {
@@ -38,8 +52,14 @@ func startCheckpointer(path string, opts Options) (*checkpointer, error) {
 	return c, nil
 }
 
-// kick tells the checkpointer that the log has grown.
-func (c *checkpointer) kick() {
+// committed runs after each commit on the writer connection's pool: it
+// finishes a checkpoint when the log has grown long, and wakes the
+// checkpointer.
+func (c *checkpointer) committed(ctx context.Context, writer *sql.DB) {
+	if c.catchUp.CompareAndSwap(true, false) {
+		// An error leaves the log as it is; the checkpointer asks again.
+		checkpoint(ctx, writer)
+	}
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -55,7 +75,9 @@ func (c *checkpointer) run(ctx context.Context) {
 		}
 		// An error leaves the log to the next commit's checkpoint; it only
 		// grows meanwhile.
-		c.checkpoint(ctx)
+		if frames, err := checkpoint(ctx, c.db); err == nil && frames > catchUpFrames {
+			c.catchUp.Store(true)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -64,13 +86,13 @@ func (c *checkpointer) run(ctx context.Context) {
 	}
 }
 
-// checkpoint runs one passive checkpoint.
-func (c *checkpointer) checkpoint(ctx context.Context) error {
-	var busy, frames, done int
-	if err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
-		return fmt.Errorf("sqlite: checkpoint: %w", err)
+// checkpoint runs one passive checkpoint and returns the log's size in pages.
+func checkpoint(ctx context.Context, db *sql.DB) (frames int, err error) {
+	var busy, done int
+	if err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
+		return 0, fmt.Errorf("sqlite: checkpoint: %w", err)
 	}
-	return nil
+	return frames, nil
 }
 
 func (c *checkpointer) close() error {

@@ -64,3 +64,53 @@ func TestCheckpointsBesideTheWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLogStartsAgain: after a burst of writes far larger than the log is
+// let grow, later commits find it copied and start it again, and its file
+// gives back what is beyond the size kept.
+func TestLogStartsAgain(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "meshgate.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	walSize := func() int64 {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	write := func(detail string, n int) {
+		t.Helper()
+		err := db.Update(ctx, func(tx store.Tx) error {
+			for range n {
+				e := mesh.NewAuditEntry(nil, time.Now(), "test.burst", "n")
+				e.Detail = detail
+				if err := tx.InsertAudit(ctx, &e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	const limit = 64 << 20
+	write(strings.Repeat("y", 1<<20), 100) // 100 MB in one transaction
+	peak := walSize()
+	if peak <= limit {
+		t.Fatalf("log file %d bytes after a 100 MB transaction, want more than %d", peak, limit)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for walSize() > limit {
+		if time.Now().After(deadline) {
+			t.Fatalf("log file %d bytes (peak %d) 30 s after the burst: it did not start again", walSize(), peak)
+		}
+		write("small", 1)
+		time.Sleep(10 * time.Millisecond)
+	}
+}

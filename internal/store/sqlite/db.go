@@ -152,8 +152,10 @@ func openPool(path string, opts Options, txlock string, conns int) (*sql.DB, err
 	q.Set("_txlock", txlock)
 	if txlock == "immediate" {
 		// The writer leaves checkpoints to the checkpointer's connection,
-		// which copies the log into the database beside it.
+		// which copies the log into the database beside it; a log that
+		// starts again after a burst gives back its file beyond 64 MB.
 		q.Add("_pragma", "wal_autocheckpoint(0)")
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit))
 	}
 	connector, err := sqlite.NewConnector("file:" + path + "?" + q.Encode())
 	if err != nil {
@@ -242,7 +244,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(stor
 	} else if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	} else {
-		db.ckpt.kick()
+		db.ckpt.committed(context.WithoutCancel(ctx), db.writer)
 	}
 	if err == nil {
 		tx.Committed()
