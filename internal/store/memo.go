@@ -1,7 +1,9 @@
 package store
 
 import (
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 )
@@ -11,28 +13,36 @@ import (
 // and tables. A request's start reads the same database, table and accounts
 // several times (the request's checks, the catalog task, the grant's checks),
 // and a batch of starts shares one transaction; with the memo each is read
-// once. Both stores' Tx types keep one and show it every statement they run
-// (Saw): a statement that may change a memoized table, or that waits for a
-// lock (after which another transaction's commit may be visible), empties
-// it, as does rolling back to a savepoint. Callers get copies, so changing
-// what they get changes nothing here.
+// once. It also keeps the access requests the transaction has written or
+// read: a request's workflow reads its request again at each step. Both
+// stores' Tx types keep one and show it every statement they run (Saw): a
+// statement that may change a memoized table empties what the memo keeps of
+// that table, and one that waits for a lock (after which another
+// transaction's commit may be visible) empties it all, as does rolling back
+// to a savepoint. Callers get copies, so changing what they get changes
+// nothing here.
 type ReadMemo struct {
 	databases map[string]*mesh.Database
 	tables    map[[2]string]*mesh.Table
 	accounts  map[string]*mesh.Account
+	// requests are as a read would return them; byExecution maps each
+	// one's execution to its id.
+	requests    map[int64]*mesh.AccessRequest
+	byExecution map[string]int64
 }
 
-// memoTables are the tables the memo keeps rows of. A foreign key's cascade
-// from one of them reaches only tables named here or tables the memo does
-// not keep, so a statement that names none of them leaves the memo true.
-var memoTables = []string{"accounts", "catalog_databases", "catalog_tables"}
+// catalogTables are the tables of the memo's accounts, databases and
+// tables. A foreign key's cascade from one of them reaches only tables named
+// here or tables the memo does not keep, so a statement that names none of
+// them leaves that part of the memo true.
+var catalogTables = []string{"accounts", "catalog_databases", "catalog_tables"}
 
 // Saw empties the memo when query may change a memoized table or waits for
 // a lock: anything but a plain SELECT that names one of the tables (a name
 // inside another, such as offboarded_accounts, counts: emptying is always
 // safe), and any statement taking a row or advisory lock.
 func (m *ReadMemo) Saw(query string) {
-	if m.databases == nil && m.tables == nil && m.accounts == nil {
+	if m.databases == nil && m.tables == nil && m.accounts == nil && m.requests == nil {
 		return
 	}
 	q := strings.TrimLeft(query, " \t\r\n(")
@@ -42,8 +52,15 @@ func (m *ReadMemo) Saw(query string) {
 		}
 		return
 	}
-	if locks(q) || namesMemoTable(q) {
+	if locks(q) {
 		m.Clear()
+		return
+	}
+	if namesCatalogTable(q) {
+		m.databases, m.tables, m.accounts = nil, nil, nil
+	}
+	if strings.Contains(q, "access_requests") {
+		m.requests, m.byExecution = nil, nil
 	}
 }
 
@@ -64,8 +81,8 @@ func locks(q string) bool {
 	return strings.Contains(q, "advisory")
 }
 
-func namesMemoTable(q string) bool {
-	for _, t := range memoTables {
+func namesCatalogTable(q string) bool {
+	for _, t := range catalogTables {
 		if strings.Contains(q, t) {
 			return true
 		}
@@ -127,4 +144,81 @@ func (m *ReadMemo) PutAccount(a *mesh.Account) {
 	}
 	c := *a
 	m.accounts[a.ID] = &c
+}
+
+// Request returns a copy of the memoized request.
+func (m *ReadMemo) Request(id int64) (*mesh.AccessRequest, bool) {
+	r, ok := m.requests[id]
+	if !ok {
+		return nil, false
+	}
+	return copyRequest(r), true
+}
+
+// RequestByExecution returns a copy of the memoized request an execution runs.
+func (m *ReadMemo) RequestByExecution(executionID string) (*mesh.AccessRequest, bool) {
+	id, ok := m.byExecution[executionID]
+	if !ok {
+		return nil, false
+	}
+	return m.Request(id)
+}
+
+// PutRequest memoizes a copy of r, which must be as a read returns it
+// (StoredRequest): read, or written whole.
+func (m *ReadMemo) PutRequest(r *mesh.AccessRequest) {
+	if m.requests == nil {
+		m.requests, m.byExecution = map[int64]*mesh.AccessRequest{}, map[string]int64{}
+	}
+	m.requests[r.ID] = copyRequest(r)
+	m.byExecution[r.ExecutionID] = r.ID
+}
+
+// PutRequestUpdate memoizes what an update of the request's changeable
+// fields to r's left, when the memo knows the rest of the row; r as
+// StoredRequest returns it.
+func (m *ReadMemo) PutRequestUpdate(before *mesh.AccessRequest, r *mesh.AccessRequest) {
+	if before == nil {
+		return
+	}
+	c := copyRequest(before)
+	c.Status, c.Error, c.Cause, c.PIIColumns, c.Decision = r.Status, r.Error, r.Cause, r.PIIColumns, r.Decision
+	c.EndedBy, c.GrantID, c.ShareID, c.ExpiresAt, c.UpdatedAt = r.EndedBy, r.GrantID, r.ShareID, r.ExpiresAt, r.UpdatedAt
+	m.PutRequest(c)
+}
+
+func copyRequest(r *mesh.AccessRequest) *mesh.AccessRequest {
+	c := *r
+	c.PIIColumns = slices.Clone(r.PIIColumns)
+	if r.Decision != nil {
+		d := *r.Decision
+		c.Decision = &d
+	}
+	return &c
+}
+
+// StoredRequest returns r as a store keeping times to precision returns it
+// from a read: times in UTC to that precision, the duration in whole
+// seconds, no empty lists, a decision only once somebody decided.
+func StoredRequest(r *mesh.AccessRequest, precision time.Duration) *mesh.AccessRequest {
+	c := copyRequest(r)
+	at := func(t time.Time) time.Time {
+		if t.IsZero() {
+			return time.Time{}
+		}
+		return t.UTC().Truncate(precision)
+	}
+	c.ExpiresAt, c.CreatedAt, c.UpdatedAt = at(r.ExpiresAt), at(r.CreatedAt), at(r.UpdatedAt)
+	c.Duration = mesh.Duration(time.Duration(r.Duration).Truncate(time.Second))
+	if len(c.PIIColumns) == 0 {
+		c.PIIColumns = nil
+	}
+	if c.Decision != nil {
+		if c.Decision.By == "" {
+			c.Decision = nil
+		} else {
+			c.Decision.At = at(c.Decision.At)
+		}
+	}
+	return c
 }

@@ -37,6 +37,7 @@ func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (b
 	if err != nil {
 		return false, fmt.Errorf("insert access request: %w", err)
 	}
+	tx.memo.PutRequest(store.StoredRequest(r, time.Microsecond))
 	return true, nil
 }
 
@@ -79,11 +80,15 @@ func (tx *Tx) findRequest(ctx context.Context, key, where string, args ...any) (
 	if err != nil {
 		return nil, fmt.Errorf("find access request %s: %w", key, err)
 	}
+	tx.memo.PutRequest(r)
 	return r, nil
 }
 
 // FindAccessRequest returns a request; ENOTFOUND.
 func (tx *Tx) FindAccessRequest(ctx context.Context, id int64) (*mesh.AccessRequest, error) {
+	if r, ok := tx.memo.Request(id); ok {
+		return r, nil
+	}
 	return tx.findRequest(ctx, fmt.Sprint(id), `id = $1`, id)
 }
 
@@ -101,6 +106,9 @@ func (tx *Tx) FindAccessRequestByKey(ctx context.Context, account, user, key str
 
 // FindAccessRequestByExecution returns the request an execution runs; ENOTFOUND.
 func (tx *Tx) FindAccessRequestByExecution(ctx context.Context, executionID string) (*mesh.AccessRequest, error) {
+	if r, ok := tx.memo.RequestByExecution(executionID); ok {
+		return r, nil
+	}
 	return tx.findRequest(ctx, "of execution "+executionID, `execution_id = $1`, executionID)
 }
 
@@ -161,6 +169,7 @@ func (tx *Tx) FindAccessRequests(ctx context.Context, f store.RequestFilter) ([]
 
 // UpdateAccessRequest saves r when its stored status is from.
 func (tx *Tx) UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, from string) error {
+	before, _ := tx.memo.Request(r.ID)
 	d := r.Decision
 	if d == nil {
 		d = &mesh.RequestDecision{}
@@ -175,6 +184,7 @@ func (tx *Tx) UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, fr
 		return fmt.Errorf("update access request %d: %w", r.ID, err)
 	}
 	if tag.RowsAffected() == 1 {
+		tx.memo.PutRequestUpdate(before, store.StoredRequest(r, time.Microsecond))
 		return nil
 	}
 	cur, err := tx.FindAccessRequest(ctx, r.ID)

@@ -34,8 +34,11 @@ func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (b
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return false, err
 	}
-	r.ID, err = res.LastInsertId()
-	return err == nil, err
+	if r.ID, err = res.LastInsertId(); err != nil {
+		return false, err
+	}
+	tx.memo.PutRequest(store.StoredRequest(r, time.Nanosecond))
+	return true, nil
 }
 
 func splitList(s string) []string {
@@ -88,11 +91,15 @@ func (tx *Tx) findRequest(ctx context.Context, key, where string, args ...any) (
 	if err != nil {
 		return nil, fmt.Errorf("find access request %s: %w", key, err)
 	}
+	tx.memo.PutRequest(r)
 	return r, nil
 }
 
 // FindAccessRequest returns a request; ENOTFOUND.
 func (tx *Tx) FindAccessRequest(ctx context.Context, id int64) (*mesh.AccessRequest, error) {
+	if r, ok := tx.memo.Request(id); ok {
+		return r, nil
+	}
 	return tx.findRequest(ctx, fmt.Sprint(id), `id = ?`, id)
 }
 
@@ -110,6 +117,9 @@ func (tx *Tx) FindAccessRequestByKey(ctx context.Context, account, user, key str
 
 // FindAccessRequestByExecution returns the request an execution runs; ENOTFOUND.
 func (tx *Tx) FindAccessRequestByExecution(ctx context.Context, executionID string) (*mesh.AccessRequest, error) {
+	if r, ok := tx.memo.RequestByExecution(executionID); ok {
+		return r, nil
+	}
 	return tx.findRequest(ctx, "of execution "+executionID, `execution_id = ?`, executionID)
 }
 
@@ -170,6 +180,7 @@ func (tx *Tx) FindAccessRequests(ctx context.Context, f store.RequestFilter) ([]
 
 // UpdateAccessRequest saves r when its stored status is from.
 func (tx *Tx) UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, from string) error {
+	before, _ := tx.memo.Request(r.ID)
 	d := r.Decision
 	if d == nil {
 		d = &mesh.RequestDecision{}
@@ -183,8 +194,13 @@ func (tx *Tx) UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, fr
 	if err != nil {
 		return fmt.Errorf("update access request %d: %w", r.ID, err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
+	n, err := res.RowsAffected()
+	if err != nil {
 		return err
+	}
+	if n == 1 {
+		tx.memo.PutRequestUpdate(before, store.StoredRequest(r, time.Nanosecond))
+		return nil
 	}
 	cur, err := tx.FindAccessRequest(ctx, r.ID)
 	if err != nil {

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -10,6 +12,7 @@ import (
 
 func init() {
 	register("tx/read-memo", testReadMemo)
+	register("tx/read-memo-requests", testReadMemoRequests)
 }
 
 // testReadMemo: a transaction that reads an account, a database or a table
@@ -150,4 +153,101 @@ func testReadMemo(t *testing.T, open Opener) {
 		}
 		return nil
 	})
+}
+
+// testReadMemoRequests: within the transaction that writes a request, a
+// read returns exactly what a read after the commit does (times in UTC to
+// the store's precision, whole-second durations), whether the request was
+// inserted, updated or read; a refused update and a savepoint's rollback
+// leave what is stored.
+func testReadMemoRequests(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	// nanoseconds and a zone the stores do not keep
+	zone := time.FixedZone("UTC+2", 2*60*60)
+	now := time.Date(2026, 3, 4, 5, 6, 7, 123456789, zone)
+	var inTx []*mesh.AccessRequest
+	snapshot := func(tx store.Tx, id int64, execution string) {
+		t.Helper()
+		r, err := tx.FindAccessRequest(ctx, id)
+		if err != nil {
+			t.Fatalf("find request %d: %v", id, err)
+		}
+		byExec, err := tx.FindAccessRequestByExecution(ctx, execution)
+		if err != nil {
+			t.Fatalf("find request of %s: %v", execution, err)
+		}
+		if !reflect.DeepEqual(r, byExec) {
+			t.Errorf("by id and by execution differ:\n%+v\n%+v", r, byExec)
+		}
+		inTx = append(inTx, r)
+	}
+	var id int64
+	var execution string
+	mustUpdate(t, s, func(tx store.Tx) error {
+		r := sampleRequest("ann", "222233334444", "sales", "orders", now)
+		r.Duration = mesh.Duration(90*time.Minute + 1500*time.Millisecond)
+		r.Decision = &mesh.RequestDecision{} // nobody decided yet
+		if ok, err := tx.InsertAccessRequest(ctx, r); err != nil || !ok {
+			t.Fatalf("insert: %v, %v", ok, err)
+		}
+		id, execution = r.ID, r.ExecutionID
+		snapshot(tx, id, execution)
+		return nil
+	})
+	var after []*mesh.AccessRequest
+	read := func() {
+		t.Helper()
+		mustView(t, s, func(tx store.Tx) error {
+			r, err := tx.FindAccessRequest(ctx, id)
+			after = append(after, r)
+			return err
+		})
+	}
+	read()
+
+	mustUpdate(t, s, func(tx store.Tx) error {
+		r, err := tx.FindAccessRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		r.Justification = "changed in memory" // not a field an update writes
+		r.Status, r.PIIColumns = mesh.RequestShared, nil
+		r.Decision = &mesh.RequestDecision{By: "111122223333/olga", At: now.Add(time.Nanosecond), Comment: "ok", Channel: "api", Approved: true}
+		r.ExpiresAt, r.UpdatedAt, r.GrantID, r.ShareID = now.Add(48*time.Hour+time.Nanosecond), now.Add(time.Second), 7, 9
+		if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestSubmitted); err != nil {
+			return err
+		}
+		snapshot(tx, id, execution)
+		// a refused update changes nothing
+		stale := *r
+		stale.Status = mesh.RequestCancelled
+		if err := tx.UpdateAccessRequest(ctx, &stale, mesh.RequestSubmitted); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("update from a status it no longer has: got %v, want ECONFLICT", err)
+		}
+		// what a savepoint's rollback undoes is not read back
+		if err := tx.Savepoint(ctx, "req"); err != nil {
+			return err
+		}
+		revoked := *r
+		revoked.Status, revoked.EndedBy = mesh.RequestRevoked, "111122223333/olga"
+		if err := tx.UpdateAccessRequest(ctx, &revoked, mesh.RequestShared); err != nil {
+			return err
+		}
+		if err := tx.RollbackToSavepoint(ctx, "req"); err != nil {
+			return err
+		}
+		snapshot(tx, id, execution)
+		return nil
+	})
+	read()
+	want := []*mesh.AccessRequest{after[0], after[1], after[1]}
+	for i := range want {
+		if !reflect.DeepEqual(inTx[i], want[i]) {
+			t.Errorf("read %d in the writing transaction:\n%+v\nwant what a later read returns:\n%+v", i, inTx[i], want[i])
+		}
+	}
+	if after[1].Justification != "quarterly report" || after[1].Status != mesh.RequestShared {
+		t.Errorf("stored after the updates: %+v", after[1])
+	}
 }
