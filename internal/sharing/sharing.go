@@ -120,9 +120,7 @@ func New(s store.Store, clock mesh.Clock, cfg Config, engine *workflow.Engine, a
 	}
 	svc := &Service{store: s, clock: clock, cfg: cfg, engine: engine, access: acc, system: mesh.SystemActor(cfg.CentralAccountID), log: cfg.Logger}
 	svc.decisions = &decisionQueue{s: svc}
-	if s.Dialect() == "postgres" {
-		svc.starting.precision = time.Microsecond
-	}
+	svc.starting.precision = store.TimePrecision(s.Dialect())
 	reg := engine.Registry()
 	reg.RegisterAtomic(ResourceCatalogDetails, svc.catalogDetails)
 	reg.Register(ResourceShare, svc.shareTask)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
 )
 
 // startingRequests keeps, for each request whose start is being committed,
@@ -18,23 +19,13 @@ import (
 // decision, a timer) are not kept.
 type startingRequests struct {
 	m sync.Map // request id → *mesh.AccessRequest
-	// precision is the store's time precision (PostgreSQL keeps
-	// microseconds), so that the answer shows what a read would.
+	// precision is the store's time precision (store.TimePrecision), so
+	// that the answer shows what a read would.
 	precision time.Duration
 }
 
 func (s *startingRequests) copy(r *mesh.AccessRequest) *mesh.AccessRequest {
-	c := *r
-	if s.precision > 0 {
-		c.CreatedAt, c.UpdatedAt = c.CreatedAt.Truncate(s.precision), c.UpdatedAt.Truncate(s.precision)
-		c.ExpiresAt = c.ExpiresAt.Truncate(s.precision)
-		if c.Decision != nil {
-			d := *c.Decision
-			d.At = d.At.Truncate(s.precision)
-			c.Decision = &d
-		}
-	}
-	return &c
+	return store.StoredRequest(r, s.precision)
 }
 
 func (s *startingRequests) track(r *mesh.AccessRequest) { s.m.Store(r.ID, s.copy(r)) }

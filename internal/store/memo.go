@@ -197,6 +197,15 @@ func copyRequest(r *mesh.AccessRequest) *mesh.AccessRequest {
 	return &c
 }
 
+// TimePrecision is how precisely a store of the dialect keeps times:
+// PostgreSQL to the microsecond, SQLite (as text) to the nanosecond.
+func TimePrecision(dialect string) time.Duration {
+	if dialect == "postgres" {
+		return time.Microsecond
+	}
+	return time.Nanosecond
+}
+
 // StoredRequest returns r as a store keeping times to precision returns it
 // from a read: times in UTC to that precision, the duration in whole
 // seconds, no empty lists, a decision only once somebody decided.

@@ -37,7 +37,7 @@ func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (b
 	if err != nil {
 		return false, fmt.Errorf("insert access request: %w", err)
 	}
-	tx.memo.PutRequest(store.StoredRequest(r, time.Microsecond))
+	tx.memo.PutRequest(store.StoredRequest(r, store.TimePrecision("postgres")))
 	return true, nil
 }
 
@@ -184,7 +184,7 @@ func (tx *Tx) UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, fr
 		return fmt.Errorf("update access request %d: %w", r.ID, err)
 	}
 	if tag.RowsAffected() == 1 {
-		tx.memo.PutRequestUpdate(before, store.StoredRequest(r, time.Microsecond))
+		tx.memo.PutRequestUpdate(before, store.StoredRequest(r, store.TimePrecision("postgres")))
 		return nil
 	}
 	cur, err := tx.FindAccessRequest(ctx, r.ID)

@@ -37,7 +37,7 @@ func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (b
 	if r.ID, err = res.LastInsertId(); err != nil {
 		return false, err
 	}
-	tx.memo.PutRequest(store.StoredRequest(r, time.Nanosecond))
+	tx.memo.PutRequest(store.StoredRequest(r, store.TimePrecision("sqlite")))
 	return true, nil
 }
 
@@ -199,7 +199,7 @@ func (tx *Tx) UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, fr
 		return err
 	}
 	if n == 1 {
-		tx.memo.PutRequestUpdate(before, store.StoredRequest(r, time.Nanosecond))
+		tx.memo.PutRequestUpdate(before, store.StoredRequest(r, store.TimePrecision("sqlite")))
 		return nil
 	}
 	cur, err := tx.FindAccessRequest(ctx, r.ID)
