@@ -18,19 +18,8 @@ import (
 // the store stays open, and what was committed reads back.
 func TestCheckpointsBesideTheWriter(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "meshgate.db")
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	size := func() int64 {
-		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi.Size()
-	}
+	db, path := openFile(t)
+	size := fileSize(t, path)
 	before := size()
 	const commits, grow = 400, 1 << 20
 	detail := strings.Repeat("x", 4000)
@@ -53,7 +42,7 @@ func TestCheckpointsBesideTheWriter(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	err = db.View(ctx, func(tx store.Tx) error {
+	err := db.View(ctx, func(tx store.Tx) error {
 		es, err := tx.FindAuditEntries(ctx, store.AuditFilter{Action: "test.write", Limit: 1000})
 		if err == nil && len(es) != commits {
 			t.Errorf("read back %d entries, want %d", len(es), commits)
@@ -70,19 +59,8 @@ func TestCheckpointsBesideTheWriter(t *testing.T) {
 // gives back what is beyond the size kept.
 func TestLogStartsAgain(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "meshgate.db")
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	walSize := func() int64 {
-		fi, err := os.Stat(path + "-wal")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi.Size()
-	}
+	db, path := openFile(t)
+	walSize := fileSize(t, path+"-wal")
 	write := func(detail string, n int) {
 		t.Helper()
 		err := db.Update(ctx, func(tx store.Tx) error {
@@ -112,5 +90,29 @@ func TestLogStartsAgain(t *testing.T) {
 		}
 		write("small", 1)
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// openFile opens a store in a file of its own, closed when the test ends.
+func openFile(t *testing.T) (*sqlite.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "meshgate.db")
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, path
+}
+
+// fileSize returns a function that tells the file's size.
+func fileSize(t *testing.T, path string) func() int64 {
+	return func() int64 {
+		t.Helper()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
 	}
 }
