@@ -230,7 +230,7 @@ func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		actor = a
 	}
 	if actor != nil {
-		actor.RemoteAddr = ClientAddr(r)
+		actor.RemoteAddr = info.addr // resolved above; r's context does not hold info yet
 		actor.RequestID = RequestID(ctx)
 		ctx = mesh.NewContext(ctx, actor)
 	}
