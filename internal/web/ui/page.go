@@ -71,6 +71,7 @@ var notices = map[string]string{
 	"signed-out":      "You are signed out.",
 	"requested":       "The request is submitted; its status and workflow are below.",
 	"open":            "You have an open request for this already; here it is.",
+	"resent":          "This form was sent already; here is the request it made.",
 	"cancelled":       "The request is cancelled.",
 	"request-revoked": "The access is revoked.",
 	"approved":        "The request is approved and shared.",

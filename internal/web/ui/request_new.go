@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"crypto/rand"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -28,6 +30,10 @@ type RequestForm struct {
 	Accounts []*mesh.Account
 	// Offered are the permissions the form offers.
 	Offered []mesh.Permission
+	// Key is the form's idempotency key, fresh with each rendering: one
+	// rendered form makes one request however often it is sent (a double
+	// click, a reload that posts again, the back button).
+	Key string
 }
 
 // Has reports whether the form asks for permission p (to keep boxes ticked).
@@ -47,6 +53,9 @@ func (u *UI) newRequestForm(r *http.Request, table string) (RequestForm, error) 
 // fillRequestForm adds what the form offers: the accounts a mesh admin may
 // request for, and the permissions valid on the resource.
 func (u *UI) fillRequestForm(r *http.Request, f RequestForm, table string) (RequestForm, error) {
+	if f.Key == "" {
+		f.Key = rand.Text()
+	}
 	if table == "" {
 		table = mesh.AllTables
 	}
@@ -109,7 +118,11 @@ func (u *UI) createRequest(w http.ResponseWriter, r *http.Request) error {
 		}
 		return u.showDatabase(w, r, statusOfForm(err), database, f)
 	}
-	in := sharing.RequestInput{Database: database, Table: table, TargetAccount: f.Target, Justification: f.Justification}
+	// The key stays with a form shown again after a refusal: nothing was
+	// made with it yet.
+	f.Key = pf.Get("idempotency_key")
+	in := sharing.RequestInput{Database: database, Table: table, TargetAccount: f.Target, Justification: f.Justification,
+		IdempotencyKey: f.Key}
 	if len(f.Permissions) == 0 {
 		return fail(mesh.Invalid("permissions", "choose at least one permission"))
 	}
@@ -124,11 +137,20 @@ func (u *UI) createRequest(w http.ResponseWriter, r *http.Request) error {
 	}
 	in.Duration = mesh.Duration(d)
 	req, created, err := u.Sharing.CreateRequest(r.Context(), in)
+	var me *mesh.Error
+	if errors.As(err, &me) && me.Field == "Idempotency-Key" {
+		// the hidden field was altered, or the form sent again changed
+		f.Key = ""
+		return fail(&mesh.Error{Code: me.Code, Message: "This form was sent already for another request, or changed: check the fields and send it again."})
+	}
 	if err != nil {
 		return fail(err)
 	}
 	notice := "requested"
-	if !created {
+	switch {
+	case !created && req.IdempotencyKey == in.IdempotencyKey:
+		notice = "resent"
+	case !created:
 		notice = "open"
 	}
 	return redirect(w, r, "/requests/"+strconv.FormatInt(req.ID, 10), notice)

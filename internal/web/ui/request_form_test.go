@@ -1,0 +1,74 @@
+package ui_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/meshgate/meshgate/client"
+)
+
+var keyRe = regexp.MustCompile(`name="idempotency_key" value="([^"]+)"`)
+
+// TestRequestFormSentTwice: one rendering of the "request access" form
+// makes one request however often it is sent, and each rendering carries a
+// key of its own; a form whose key was used for another request is refused
+// with a message on the form, and makes nothing.
+func TestRequestFormSentTwice(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	if err := e.admin.CreateTables(e.ctx, "sales", []client.Table{{Name: "regions", Columns: []client.Column{{Name: "code", Type: "string"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	cookie := sessionOf(t, e, "ann")
+	same := map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}
+	render := func() (csrf, key string) {
+		t.Helper()
+		resp, page := do(t, "GET", e.srv.URL+"/catalog/sales/regions", nil, nil, cookie)
+		c, k := csrfRe.FindStringSubmatch(page), keyRe.FindStringSubmatch(page)
+		if resp.StatusCode != http.StatusOK || c == nil || k == nil {
+			t.Fatalf("table page: got %d, form token %v, key %v", resp.StatusCode, c, k)
+		}
+		return c[1], k[1]
+	}
+	csrf, key := render()
+	if _, again := render(); again == key {
+		t.Errorf("two renderings carry one key %q", key)
+	}
+	form := url.Values{"csrf": {csrf}, "database": {"sales"}, "table": {"regions"}, "target_account": {consumerID},
+		"justification": {"the regional breakdown"}, "permissions": {"SELECT"}, "idempotency_key": {key}}
+	var where []string
+	for range 2 {
+		resp, _ := do(t, "POST", e.srv.URL+"/requests", form, same, cookie)
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/requests/") {
+			t.Fatalf("send the form: got %d to %q, want 303 to the request", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		where = append(where, resp.Header.Get("Location"))
+	}
+	first, _ := url.Parse(where[0])
+	second, _ := url.Parse(where[1])
+	if first.Path != second.Path || second.Query().Get("notice") != "resent" {
+		t.Errorf("sent twice: went to %q then %q, want the same request, the second time noticed as resent", where[0], where[1])
+	}
+	rs, err := e.admin.Requests(e.ctx, client.RequestsFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Table != "regions" || rs[0].Status != "SHARED" {
+		t.Fatalf("requests after sending the form twice: %+v, want one for regions, SHARED", rs)
+	}
+
+	// the same key with another table: refused on the form, nothing made
+	form.Set("table", "orders")
+	resp, page := do(t, "POST", e.srv.URL+"/requests", form, same, cookie)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, "This form was sent already for another request") {
+		t.Errorf("a used key for another table: got %d, want 409 with the form's message in %q", resp.StatusCode, page)
+	}
+	if k := keyRe.FindStringSubmatch(page); k == nil || k[1] == key {
+		t.Errorf("the form shown again: key %v, want a fresh one", k)
+	}
+	if rs, _ := e.admin.Requests(e.ctx, client.RequestsFilter{}); len(rs) != 1 {
+		t.Errorf("requests after the refused form: got %d, want 1", len(rs))
+	}
+}
