@@ -61,12 +61,16 @@ func (s *Service) OnCatalogDelete(ctx context.Context, tx store.Tx, database, ta
 
 // settleAfter follows a hook that changed the index inside the caller's
 // transaction. The index is marked for a reload, which the next tick does if
-// the transaction rolls back; once it commits, the index is refreshed before
+// the transaction rolls back; once it commits, the index is reloaded before
 // the deletion is acknowledged, since a refresh that ran while the
-// transaction was open read the grants it was removing.
+// transaction was open read the grants it was removing. It is marked again
+// at the commit, since such a refresh also took the first mark: the refresh
+// after the commit then reloads in full either way (deleting a database and
+// offboarding are rare; a full reload is their price).
 func (s *Service) settleAfter(ctx context.Context, tx store.Tx) {
 	s.dirty.Store(true)
 	tx.AfterCommit(func() {
+		s.dirty.Store(true)
 		if err := s.Refresh(context.WithoutCancel(ctx)); err != nil {
 			s.dirty.Store(true) // the next tick tries again
 		}
