@@ -226,3 +226,57 @@ func TestRevokeTokenRoutes(t *testing.T) {
 	_, err = srv.Client().WithToken(tok.Secret).Me(ctx)
 	wantAPIError(t, err, http.StatusUnauthorized, mesh.EUNAUTHORIZED, "")
 }
+
+// Behind a trusted proxy, the caller's address the services see is the
+// client's: it is in the audit entries they write, and password changes are
+// limited per user and client, so an attacker with a stolen credential does
+// not lock out the rightful user.
+func TestActorAddrBehindTrustedProxy(t *testing.T) {
+	ctx := context.Background()
+	quick := auth.Options{LoginPerUserAddr: auth.Rate{Burst: 3, Every: time.Hour},
+		Sleep: func(context.Context, time.Duration) error { return nil }}
+	for _, tt := range []struct {
+		name    string
+		proxies []string
+		addr    string // the caller's address in the audit log
+		want    int    // the rightful user's answer to a wrong current password
+	}{
+		{"trusted proxy", []string{"127.0.0.0/8"}, "203.0.113.5", http.StatusUnauthorized},
+		{"untrusted peer", nil, "127.0.0.1", http.StatusTooManyRequests},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, admin := servertest.New(t, servertest.Options{Config: server.Config{TrustedProxies: tt.proxies, Auth: quick}})
+			bearer := "Bearer " + srv.AdminToken
+			resp := send(t, srv, "POST", "/api/v1/me/tokens", nil, "application/json", `{"name": "ci"}`,
+				"Authorization", bearer, "X-Forwarded-For", "198.51.100.7, 203.0.113.5")
+			if resp.StatusCode != http.StatusCreated {
+				t.Fatalf("create token: got %d, want 201", resp.StatusCode)
+			}
+			es, err := admin.ListAudit(ctx, client.AuditFilter{Action: "token.create"}, client.ListOptions{})
+			if err != nil || len(es.Entries) == 0 {
+				t.Fatalf("got %+v (%v), want the token's creation", es, err)
+			}
+			if got := es.Entries[0]; got.RemoteAddr != tt.addr {
+				t.Errorf("got the token's creation (%s) from %q, want %s", got.Detail, got.RemoteAddr, tt.addr)
+			}
+			body := `{"current_password": "wrong", "new_password": "a-long-new-password"}`
+			for range 3 {
+				resp := send(t, srv, "POST", "/api/v1/me/password", nil, "application/json", body,
+					"Authorization", bearer, "X-Forwarded-For", "203.0.113.5")
+				if resp.StatusCode != http.StatusUnauthorized {
+					t.Fatalf("attack: got %d, want 401", resp.StatusCode)
+				}
+			}
+			resp = send(t, srv, "POST", "/api/v1/me/password", nil, "application/json", body,
+				"Authorization", bearer, "X-Forwarded-For", "203.0.113.5")
+			if resp.StatusCode != http.StatusTooManyRequests {
+				t.Errorf("attacker again: got %d, want 429", resp.StatusCode)
+			}
+			resp = send(t, srv, "POST", "/api/v1/me/password", nil, "application/json", body,
+				"Authorization", bearer, "X-Forwarded-For", "198.51.100.7")
+			if resp.StatusCode != tt.want {
+				t.Errorf("rightful user: got %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+}
