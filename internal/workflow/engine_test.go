@@ -469,6 +469,30 @@ func TestConcurrentStartsShareCommits(t *testing.T) {
 	})
 }
 
+// TestStartWakesDispatcherOnlyForRunning: a start whose execution ended in
+// its first steps leaves the dispatcher asleep; one still running wakes it.
+func TestStartWakesDispatcherOnlyForRunning(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("done", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`)
+		ev.create("sleep", `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}}`)
+		ev.engine.Kicked()
+		x := ev.start("done", "", `{}`)
+		if x.Status != mesh.ExecutionSucceeded {
+			t.Fatalf("got %s, want an execution that ends in its start", x.Status)
+		}
+		if ev.engine.Kicked() {
+			t.Errorf("an execution that ended in its start woke the dispatcher")
+		}
+		if x := ev.start("sleep", "", `{}`); x.Status != mesh.ExecutionRunning {
+			t.Fatalf("got %s, want a waiting execution", x.Status)
+		}
+		if !ev.engine.Kicked() {
+			t.Errorf("a waiting execution's start did not wake the dispatcher")
+		}
+	})
+}
+
 func TestStopExecution(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		ev := newEnv(t, s)

@@ -184,17 +184,23 @@ func (e *Engine) commitStarts(batch []*startRequest) {
 		}
 		return
 	}
+	// Executions that ended in their first steps leave the dispatcher
+	// nothing to do: waking it for them would cost a claim that finds none.
+	running := false
 	for _, r := range batch {
 		if r.dup != nil {
 			r.exec, r.existed, r.err = r.dup.exec, r.dup.err == nil, r.dup.err
 		}
+		running = running || (r.err == nil && r.rec != nil && !r.rec.Terminal())
 	}
 	e.startCommits.Add(1)
 	e.starts.Add(int64(len(batch)))
 	if outbox {
 		e.wakeOutbox()
 	}
-	e.wake()
+	if running {
+		e.wake()
+	}
 }
 
 func (e *Engine) commitStartBatch(batch []*startRequest, now time.Time, insertFirst bool) (outbox bool, err error) {

@@ -469,50 +469,51 @@ func (tx *Tx) AccessVersion(ctx context.Context) (int64, error) {
 }
 
 // BumpAccessVersion increments the access version and returns it. The row
-// lock it takes also orders concurrent access changes across replicas. It
-// also notifies the replicas' listeners (see ListenAccess) when the
-// transaction commits.
+// lock it takes also orders concurrent access changes across replicas. The
+// same statement notifies the replicas' listeners (see ListenAccess), once
+// the transaction commits: the payload is the schema alone, so that the
+// notices of a transaction's several changes (a batch of grants) reach each
+// listener as one, which PostgreSQL folds identical notices of a
+// transaction into.
 func (tx *Tx) BumpAccessVersion(ctx context.Context) (int64, error) {
 	var v int64
-	if err := tx.tx.QueryRow(ctx, `UPDATE access_version SET version = version + 1 WHERE id = 1 RETURNING version`).Scan(&v); err != nil {
+	err := tx.tx.QueryRow(ctx, `UPDATE access_version SET version = version + 1
+		FROM (SELECT pg_notify($1, current_schema())) AS notice WHERE id = 1 RETURNING version`, accessChannel).Scan(&v)
+	if err != nil {
 		return 0, fmt.Errorf("bump access version: %w", err)
-	}
-	if _, err := tx.tx.Exec(ctx, `SELECT pg_notify($1, current_schema() || ':' || $2)`, accessChannel, strconv.FormatInt(v, 10)); err != nil {
-		return 0, fmt.Errorf("notify access version: %w", err)
 	}
 	return v, nil
 }
 
 // accessChannel is the LISTEN/NOTIFY channel of access changes. Its payload
-// is "schema:version", so that stores sharing a database in different
-// schemas tell their changes apart.
+// is the schema, so that stores sharing a database in different schemas
+// tell their changes apart. (Earlier versions sent "schema:version", which
+// ListenAccess still accepts from replicas not yet upgraded.)
 const accessChannel = "meshgate_access"
 
 // ListenAccess calls changed whenever a connection commits an access change
-// to this store, until ctx ends. It holds one connection of the pool and
+// to this store, until ctx ends. It listens on a connection of its own,
+// outside the pool, so that it takes nothing from the requests, and
 // reconnects after errors. It also calls changed each time it starts
 // listening, since changes may have been missed before.
 func (db *DB) ListenAccess(ctx context.Context, changed func()) error {
 	for {
-		err := db.listenAccess(ctx, changed)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+		db.listenAccess(ctx, changed)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(time.Second):
+			// Reconnect; the periodic refresh covers the gap.
 		}
-		_ = err // reconnect; the periodic refresh covers the gap
 	}
 }
 
 func (db *DB) listenAccess(ctx context.Context, changed func()) error {
-	conn, err := db.pool.Acquire(ctx)
+	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig)
 	if err != nil {
 		return err
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 	var schema string
 	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		return err
@@ -520,15 +521,13 @@ func (db *DB) listenAccess(ctx context.Context, changed func()) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+accessChannel); err != nil {
 		return err
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+accessChannel)
 	changed()
-	prefix := schema + ":"
 	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
+		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(n.Payload, prefix) {
+		if n.Payload == schema || strings.HasPrefix(n.Payload, schema+":") {
 			changed()
 		}
 	}

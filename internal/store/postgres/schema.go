@@ -6,7 +6,23 @@ import (
 	"net/url"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// connect opens one connection to the server at dbURL. The URL is read as
+// the pool reads it, so that the pool's own settings (pool_max_conns, ...),
+// which a server would refuse as unknown parameters, may stay in it.
+func connect(ctx context.Context, dbURL string) (*pgx.Conn, error) {
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	return conn, nil
+}
 
 // SchemaURL creates schema on the server at dbURL if it is missing and
 // returns dbURL with its search_path set to the schema, so that every
@@ -28,9 +44,9 @@ func SchemaURL(ctx context.Context, dbURL, schema string) (string, error) {
 
 // DropSchema drops schema, and everything in it, on the server at dbURL.
 func DropSchema(ctx context.Context, dbURL, schema string) error {
-	conn, err := pgx.Connect(ctx, dbURL)
+	conn, err := connect(ctx, dbURL)
 	if err != nil {
-		return fmt.Errorf("postgres: connect: %w", err)
+		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
@@ -40,9 +56,9 @@ func DropSchema(ctx context.Context, dbURL, schema string) error {
 }
 
 func createSchema(ctx context.Context, url, schema string) error {
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := connect(ctx, url)
 	if err != nil {
-		return fmt.Errorf("postgres: connect: %w", err)
+		return err
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
@@ -54,9 +70,9 @@ func createSchema(ctx context.Context, url, schema string) error {
 // SchemaSize returns the bytes schema's tables take on the server at dbURL,
 // with their indexes and TOAST data.
 func SchemaSize(ctx context.Context, dbURL, schema string) (int64, error) {
-	conn, err := pgx.Connect(ctx, dbURL)
+	conn, err := connect(ctx, dbURL)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: connect: %w", err)
+		return 0, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	var n int64

@@ -106,6 +106,9 @@ func (tx *Tx) DeleteStateMachine(ctx context.Context, name string) error {
 // taken are left out.
 func (tx *Tx) InsertExecutions(ctx context.Context, es []*store.ExecutionRecord) (map[string]bool, error) {
 	n := len(es)
+	if n == 0 {
+		return map[string]bool{}, nil
+	}
 	ids, names, sms, statuses, inputs, errs, causes, by := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	outputs := make([]*string, n)
 	versions, events := make([]int32, n), make([]int32, n)
@@ -291,6 +294,9 @@ func (tx *Tx) NextWake(ctx context.Context) (time.Time, error) {
 // UpdateExecutions saves executions' progress in one statement.
 func (tx *Tx) UpdateExecutions(ctx context.Context, es []*store.ExecutionRecord) error {
 	n := len(es)
+	if n == 0 {
+		return nil // a dispatcher's claim that found nothing: no round trip
+	}
 	ids, statuses, errs, causes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	outputs := make([]*string, n)
 	stopped, wakes := make([]*time.Time, n), make([]*time.Time, n)
