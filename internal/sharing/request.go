@@ -179,13 +179,20 @@ func (s *Service) CreateRequest(ctx context.Context, in RequestInput) (*mesh.Acc
 // prepareRequest checks a request against the store and inserts it, in the
 // start's transaction. It writes nothing unless it succeeds.
 func (s *Service) prepareRequest(ctx context.Context, tx store.Tx, a *mesh.Actor, in RequestInput, x *mesh.Execution) (*mesh.AccessRequest, error) {
-	// A key used already answers with its request first, even when the
-	// database or account has gone since.
-	if in.IdempotencyKey != "" {
-		if r, err := s.keyed(ctx, tx, a, in); r != nil || err != nil {
-			return r, err
+	r, err := s.insertRequest(ctx, tx, a, in, x)
+	if err != nil && !errors.Is(err, errOpen) && in.IdempotencyKey != "" {
+		// A key used already answers with its request, even when the
+		// database or account has gone since. A new key, the common case,
+		// costs no lookup: the insert's unique index finds a used one.
+		if r, kerr := s.keyed(ctx, tx, a, in); r != nil || kerr != nil {
+			return r, kerr
 		}
 	}
+	return r, err
+}
+
+// insertRequest checks a request against the store and inserts it.
+func (s *Service) insertRequest(ctx context.Context, tx store.Tx, a *mesh.Actor, in RequestInput, x *mesh.Execution) (*mesh.AccessRequest, error) {
 	if _, err := tx.FindAccountByID(ctx, in.TargetAccount); err != nil {
 		return nil, err
 	}
@@ -219,7 +226,7 @@ func (s *Service) prepareRequest(ctx context.Context, tx store.Tx, a *mesh.Actor
 		return nil, err
 	}
 	if !ok && in.IdempotencyKey != "" {
-		// another replica's transaction used the key first
+		// the key was used before, or by another replica's transaction first
 		if r, err := s.keyed(ctx, tx, a, in); r != nil || err != nil {
 			return r, err
 		}

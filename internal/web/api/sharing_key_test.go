@@ -118,6 +118,21 @@ func TestRequestIdempotencyKey(t *testing.T) {
 			if errA != nil || errB != nil || a.ID == b.ID {
 				t.Errorf("no key twice: got %v (%v) and %v (%v); want two requests", a, errA, b, errB)
 			}
+			// a used key answers with its request even when the table has gone
+			if err := admin.DeleteTable(ctx, "sales", "orders"); err != nil {
+				t.Fatal(err)
+			}
+			gone, created, err := ann.CreateRequest(ctx, in)
+			if err != nil || created || gone.ID != first.ID {
+				t.Errorf("used key, table gone: got %+v, created %v, %v; want request %d back", gone, created, err, first.ID)
+			}
+			fresh := in
+			fresh.IdempotencyKey = "report:2026-04.v1"
+			if _, _, err := ann.CreateRequest(ctx, fresh); err == nil {
+				t.Errorf("new key, table gone: got no error, want 404")
+			} else {
+				sharingError(t, err, 404, "orders")
+			}
 		})
 	}
 }
