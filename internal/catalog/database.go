@@ -61,7 +61,7 @@ func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database, opts ...
 	if err := authorizeEdit(mesh.ActorFromContext(ctx), d.DataOwner()); err != nil {
 		return nil, err
 	}
-	d = cloneDatabase(d)
+	d = d.Clone()
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		if err := checkOwner(ctx, tx, "parameters."+mesh.ParamDataOwner, d.DataOwner()); err != nil {
 			return err
@@ -106,7 +106,7 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 		if err != nil {
 			return err
 		}
-		d := cloneDatabase(cur)
+		d := cur.Clone()
 		if upd.Description != nil {
 			d.Description = *upd.Description
 		}
@@ -220,12 +220,6 @@ func (s *Service) deleteAllTables(ctx context.Context, tx store.Tx, database str
 		}
 	}
 	return nil
-}
-
-func cloneDatabase(d *mesh.Database) *mesh.Database {
-	c := *d
-	c.Parameters = maps.Clone(d.Parameters)
-	return &c
 }
 
 // ownerDetail is the audit detail of a change: who owns the resource and its flag.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -116,7 +115,7 @@ func (s *Service) CreateTables(ctx context.Context, database string, tables []*m
 			return nil, mesh.Invalid(prefix+"name", "table %q is also tables[%d]", t.Name, j)
 		}
 		names[t.Name] = i
-		out[i] = cloneTable(t)
+		out[i] = t.Clone()
 		out[i].DatabaseName = database
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
@@ -192,7 +191,7 @@ func (s *Service) UpdateTable(ctx context.Context, database, name string, upd Ta
 }
 
 func applyTableUpdate(cur *mesh.Table, upd TableUpdate) *mesh.Table {
-	t := cloneTable(cur)
+	t := cur.Clone()
 	if upd.Description != nil {
 		t.Description = *upd.Description
 	}
@@ -210,10 +209,10 @@ func applyTableUpdate(cur *mesh.Table, upd TableUpdate) *mesh.Table {
 		t.Parameters = maps.Clone(upd.Parameters)
 	}
 	if upd.Columns != nil {
-		t.Columns = cloneColumns(upd.Columns)
+		t.Columns = mesh.CloneColumns(upd.Columns)
 	}
 	if upd.PartitionKeys != nil {
-		t.PartitionKeys = cloneColumns(upd.PartitionKeys)
+		t.PartitionKeys = mesh.CloneColumns(upd.PartitionKeys)
 	}
 	return t
 }
@@ -243,26 +242,6 @@ func (s *Service) DeleteTable(ctx context.Context, database, name string) error 
 		}
 		return store.Audit(ctx, tx, s.clock.Now(), "catalog.delete-table", "table/"+database+"/"+name, "")
 	})
-}
-
-func cloneTable(t *mesh.Table) *mesh.Table {
-	c := *t
-	c.Parameters = maps.Clone(t.Parameters)
-	c.Format.SerDe.Parameters = maps.Clone(t.Format.SerDe.Parameters)
-	c.Columns = cloneColumns(t.Columns)
-	c.PartitionKeys = cloneColumns(t.PartitionKeys)
-	return &c
-}
-
-func cloneColumns(cs []mesh.Column) []mesh.Column {
-	if cs == nil {
-		return nil
-	}
-	out := slices.Clone(cs)
-	for i := range out {
-		out[i].Parameters = maps.Clone(cs[i].Parameters)
-	}
-	return out
 }
 
 // piiDetail is the audit detail of a table change: its personal-data columns.

@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"maps"
+	"slices"
 	"time"
 )
 
@@ -88,19 +89,19 @@ func (t *Table) Clone() *Table {
 	c := *t
 	c.Format.SerDe.Parameters = maps.Clone(t.Format.SerDe.Parameters)
 	c.Parameters = maps.Clone(t.Parameters)
-	c.Columns = cloneColumns(t.Columns)
-	c.PartitionKeys = cloneColumns(t.PartitionKeys)
+	c.Columns = CloneColumns(t.Columns)
+	c.PartitionKeys = CloneColumns(t.PartitionKeys)
 	return &c
 }
 
-func cloneColumns(cs []Column) []Column {
+// CloneColumns returns a deep copy of cs (nil for nil).
+func CloneColumns(cs []Column) []Column {
 	if cs == nil {
 		return nil
 	}
-	out := make([]Column, len(cs))
-	for i, c := range cs {
-		c.Parameters = maps.Clone(c.Parameters)
-		out[i] = c
+	out := slices.Clone(cs)
+	for i := range out {
+		out[i].Parameters = maps.Clone(cs[i].Parameters)
 	}
 	return out
 }
