@@ -30,7 +30,7 @@ func (tx *Tx) CreateAccount(ctx context.Context, a *mesh.Account) error {
 
 // FindAccountByID returns the account, or ENOTFOUND.
 func (tx *Tx) FindAccountByID(ctx context.Context, id string) (*mesh.Account, error) {
-	if a, ok := tx.memo.Account(id); ok {
+	if a, ok := tx.Memo().Account(id); ok {
 		return a, nil
 	}
 	a, err := scanAccount(tx.tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
@@ -40,7 +40,7 @@ func (tx *Tx) FindAccountByID(ctx context.Context, id string) (*mesh.Account, er
 	if err != nil {
 		return nil, fmt.Errorf("find account %s: %w", id, err)
 	}
-	tx.memo.PutAccount(a)
+	tx.Memo().PutAccount(a)
 	return a, nil
 }
 

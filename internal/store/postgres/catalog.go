@@ -63,12 +63,12 @@ func unmarshalMap(b []byte, m *map[string]string) error {
 
 // FindDatabase returns the database, or ENOTFOUND.
 func (tx *Tx) FindDatabase(ctx context.Context, name string) (*mesh.Database, error) {
-	if d, ok := tx.memo.Database(name); ok {
+	if d, ok := tx.Memo().Database(name); ok {
 		return d, nil
 	}
 	d, _, err := tx.findDatabase(ctx, name)
 	if err == nil {
-		tx.memo.PutDatabase(d)
+		tx.Memo().PutDatabase(d)
 	}
 	return d, err
 }
@@ -224,7 +224,7 @@ func scanTable(row pgx.Row) (*mesh.Table, int64, error) {
 
 // FindTable returns the table, or ENOTFOUND.
 func (tx *Tx) FindTable(ctx context.Context, database, name string) (*mesh.Table, error) {
-	if t, ok := tx.memo.Table(database, name); ok {
+	if t, ok := tx.Memo().Table(database, name); ok {
 		return t, nil
 	}
 	t, _, err := scanTable(tx.tx.QueryRow(ctx, `SELECT `+tableCols+` FROM catalog_tables WHERE database_name = $1 AND name = $2`, database, name))
@@ -234,7 +234,7 @@ func (tx *Tx) FindTable(ctx context.Context, database, name string) (*mesh.Table
 	if err != nil {
 		return nil, fmt.Errorf("find table %s.%s: %w", database, name, err)
 	}
-	tx.memo.PutTable(t)
+	tx.Memo().PutTable(t)
 	return t, nil
 }
 

@@ -14,12 +14,9 @@ import (
 type Tx struct {
 	tx  pgTx
 	now func() time.Time
-	// memo keeps the accounts, databases and tables read in this
-	// transaction; tx shows it every statement.
-	memo store.ReadMemo
-	// Deferred keeps the AfterCommit functions and the audit entries
-	// still to write, bounded by savepoints.
-	store.Deferred
+	// TxState keeps the AfterCommit functions, the audit entries still to
+	// write and the memo of rows read, which tx shows every statement.
+	store.TxState
 }
 
 var _ store.Tx = (*Tx)(nil)
@@ -33,7 +30,7 @@ type pgTx struct {
 
 func newTx(t pgx.Tx, now func() time.Time) *Tx {
 	tx := &Tx{now: now}
-	tx.tx = pgTx{Tx: t, memo: &tx.memo}
+	tx.tx = pgTx{Tx: t, memo: tx.Memo()}
 	return tx
 }
 

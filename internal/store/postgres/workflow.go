@@ -546,7 +546,6 @@ func (tx *Tx) RollbackToSavepoint(ctx context.Context, name string) error {
 	if _, err := tx.tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+name); err != nil {
 		return err
 	}
-	tx.memo.Clear() // it may hold what the rollback undid
 	tx.Unmark(name, true)
 	_, err := tx.tx.Exec(ctx, `RELEASE SAVEPOINT `+name)
 	return err

@@ -27,7 +27,7 @@ func (tx *Tx) CreateAccount(ctx context.Context, a *mesh.Account) error {
 
 // FindAccountByID returns the account, or ENOTFOUND.
 func (tx *Tx) FindAccountByID(ctx context.Context, id string) (*mesh.Account, error) {
-	if a, ok := tx.memo.Account(id); ok {
+	if a, ok := tx.Memo().Account(id); ok {
 		return a, nil
 	}
 	a, err := scanAccount(tx.tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
@@ -37,7 +37,7 @@ func (tx *Tx) FindAccountByID(ctx context.Context, id string) (*mesh.Account, er
 	if err != nil {
 		return nil, fmt.Errorf("find account %s: %w", id, err)
 	}
-	tx.memo.PutAccount(a)
+	tx.Memo().PutAccount(a)
 	return a, nil
 }
 

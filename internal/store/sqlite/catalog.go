@@ -67,12 +67,12 @@ func boolInt(b bool) int {
 
 // FindDatabase returns the database, or ENOTFOUND.
 func (tx *Tx) FindDatabase(ctx context.Context, name string) (*mesh.Database, error) {
-	if d, ok := tx.memo.Database(name); ok {
+	if d, ok := tx.Memo().Database(name); ok {
 		return d, nil
 	}
 	d, _, err := tx.findDatabase(ctx, name)
 	if err == nil {
-		tx.memo.PutDatabase(d)
+		tx.Memo().PutDatabase(d)
 	}
 	return d, err
 }
@@ -256,12 +256,12 @@ func scanTable(row rowScanner) (*mesh.Table, int64, error) {
 
 // FindTable returns the table, or ENOTFOUND.
 func (tx *Tx) FindTable(ctx context.Context, database, name string) (*mesh.Table, error) {
-	if t, ok := tx.memo.Table(database, name); ok {
+	if t, ok := tx.Memo().Table(database, name); ok {
 		return t, nil
 	}
 	t, _, err := tx.findTable(ctx, database, name)
 	if err == nil {
-		tx.memo.PutTable(t)
+		tx.Memo().PutTable(t)
 	}
 	return t, err
 }

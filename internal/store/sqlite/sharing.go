@@ -37,7 +37,7 @@ func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (b
 	if r.ID, err = res.LastInsertId(); err != nil {
 		return false, err
 	}
-	tx.memo.PutRequest(store.StoredRequest(r, store.TimePrecision("sqlite")))
+	tx.Memo().PutRequest(store.StoredRequest(r, store.TimePrecision("sqlite")))
 	return true, nil
 }
 
@@ -91,13 +91,13 @@ func (tx *Tx) findRequest(ctx context.Context, key, where string, args ...any) (
 	if err != nil {
 		return nil, fmt.Errorf("find access request %s: %w", key, err)
 	}
-	tx.memo.PutRequest(r)
+	tx.Memo().PutRequest(r)
 	return r, nil
 }
 
 // FindAccessRequest returns a request; ENOTFOUND.
 func (tx *Tx) FindAccessRequest(ctx context.Context, id int64) (*mesh.AccessRequest, error) {
-	if r, ok := tx.memo.Request(id); ok {
+	if r, ok := tx.Memo().Request(id); ok {
 		return r, nil
 	}
 	return tx.findRequest(ctx, fmt.Sprint(id), `id = ?`, id)
@@ -117,7 +117,7 @@ func (tx *Tx) FindAccessRequestByKey(ctx context.Context, account, user, key str
 
 // FindAccessRequestByExecution returns the request an execution runs; ENOTFOUND.
 func (tx *Tx) FindAccessRequestByExecution(ctx context.Context, executionID string) (*mesh.AccessRequest, error) {
-	if r, ok := tx.memo.RequestByExecution(executionID); ok {
+	if r, ok := tx.Memo().RequestByExecution(executionID); ok {
 		return r, nil
 	}
 	return tx.findRequest(ctx, "of execution "+executionID, `execution_id = ?`, executionID)
@@ -180,7 +180,7 @@ func (tx *Tx) FindAccessRequests(ctx context.Context, f store.RequestFilter) ([]
 
 // UpdateAccessRequest saves r when its stored status is from.
 func (tx *Tx) UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, from string) error {
-	before, _ := tx.memo.Request(r.ID)
+	before, _ := tx.Memo().Request(r.ID)
 	d := r.Decision
 	if d == nil {
 		d = &mesh.RequestDecision{}
@@ -199,7 +199,7 @@ func (tx *Tx) UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, fr
 		return err
 	}
 	if n == 1 {
-		tx.memo.PutRequestUpdate(before, store.StoredRequest(r, store.TimePrecision("sqlite")))
+		tx.Memo().PutRequestUpdate(before, store.StoredRequest(r, store.TimePrecision("sqlite")))
 		return nil
 	}
 	cur, err := tx.FindAccessRequest(ctx, r.ID)

@@ -13,12 +13,9 @@ import (
 type Tx struct {
 	tx  sqlTx
 	now func() time.Time
-	// memo keeps the accounts, databases and tables read in this
-	// transaction; tx shows it every statement.
-	memo store.ReadMemo
-	// Deferred keeps the AfterCommit functions and the audit entries
-	// still to write, bounded by savepoints.
-	store.Deferred
+	// TxState keeps the AfterCommit functions, the audit entries still to
+	// write and the memo of rows read, which tx shows every statement.
+	store.TxState
 }
 
 var _ store.Tx = (*Tx)(nil)
@@ -32,7 +29,7 @@ type sqlTx struct {
 
 func newTx(t *sql.Tx, now func() time.Time) *Tx {
 	tx := &Tx{now: now}
-	tx.tx = sqlTx{Tx: t, memo: &tx.memo}
+	tx.tx = sqlTx{Tx: t, memo: tx.Memo()}
 	return tx
 }
 

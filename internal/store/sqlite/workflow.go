@@ -521,7 +521,6 @@ func (tx *Tx) RollbackToSavepoint(ctx context.Context, name string) error {
 	if _, err := tx.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT `+name); err != nil {
 		return err
 	}
-	tx.memo.Clear() // it may hold what the rollback undid
 	tx.Unmark(name, true)
 	_, err := tx.tx.ExecContext(ctx, `RELEASE SAVEPOINT `+name)
 	return err

@@ -2,16 +2,18 @@ package store
 
 import "github.com/meshgate/meshgate/internal/mesh"
 
-// Deferred is what a store's transaction keeps until it commits: the
-// functions to run once it has committed (AfterCommit) and the audit entries
+// TxState is what a store's transaction keeps beside its connection: the
+// functions to run once it has committed (AfterCommit), the audit entries
 // still to write, which go to the store in one statement instead of one each
-// (Tx.InsertAudit). Savepoints bound both: rolling back to one forgets what
-// was added since, as the rollback undoes the work it followed. Both stores'
-// Tx types embed it.
-type Deferred struct {
+// (Tx.InsertAudit), and the memo of rows it has read. Savepoints bound all
+// three: rolling back to one forgets the functions and entries added since,
+// as the rollback undoes the work they followed, and empties the memo, which
+// may hold what the rollback undid. Both stores' Tx types embed it.
+type TxState struct {
 	after []func()
 	audit []*mesh.AuditEntry
 	marks []savepointMark
+	memo  ReadMemo
 }
 
 type savepointMark struct {
@@ -19,27 +21,33 @@ type savepointMark struct {
 	after, audit int
 }
 
+// Memo is the transaction's memo of rows read; the store shows it every
+// statement it runs (ReadMemo.Saw).
+func (d *TxState) Memo() *ReadMemo { return &d.memo }
+
 // AfterCommit runs fn once the transaction has committed.
-func (d *Deferred) AfterCommit(fn func()) { d.after = append(d.after, fn) }
+func (d *TxState) AfterCommit(fn func()) { d.after = append(d.after, fn) }
 
 // Committed runs what waited for the commit.
-func (d *Deferred) Committed() {
+func (d *TxState) Committed() {
 	for _, fn := range d.after {
 		fn()
 	}
 }
 
 // Mark records a savepoint.
-func (d *Deferred) Mark(name string) {
+func (d *TxState) Mark(name string) {
 	d.marks = append(d.marks, savepointMark{name, len(d.after), len(d.audit)})
 }
 
 // Unmark ends the latest savepoint named name; rollback also forgets the
-// AfterCommit functions and audit entries added since it began.
-func (d *Deferred) Unmark(name string, rollback bool) {
+// AfterCommit functions and audit entries added since it began, and empties
+// the memo.
+func (d *TxState) Unmark(name string, rollback bool) {
 	for i := len(d.marks) - 1; i >= 0; i-- {
 		if d.marks[i].name == name {
 			if rollback {
+				d.memo.Clear()
 				d.after = d.after[:d.marks[i].after]
 				clear(d.audit[d.marks[i].audit:])
 				d.audit = d.audit[:d.marks[i].audit]
@@ -51,14 +59,14 @@ func (d *Deferred) Unmark(name string, rollback bool) {
 }
 
 // QueueAudit keeps e to be written with the transaction's other entries.
-func (d *Deferred) QueueAudit(e *mesh.AuditEntry) { d.audit = append(d.audit, e) }
+func (d *TxState) QueueAudit(e *mesh.AuditEntry) { d.audit = append(d.audit, e) }
 
 // TakeAudit returns the entries queued since the last call, in order, and
 // forgets them; a store writes them before it commits and before it reads
 // the audit log. Entries written inside a savepoint are undone by rolling
 // back to it in the store itself; those queued after the call count from
 // the start of the queue.
-func (d *Deferred) TakeAudit() []*mesh.AuditEntry {
+func (d *TxState) TakeAudit() []*mesh.AuditEntry {
 	es := d.audit
 	d.audit = nil
 	for i := range d.marks {
