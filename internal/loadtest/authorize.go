@@ -216,15 +216,11 @@ func RunAuthorize(ctx context.Context, opts AuthorizeOptions) (*AuthorizeResult,
 		defer trace.Stop()
 	}
 	if opts.CPUProfile != "" {
-		f, err := os.Create(opts.CPUProfile)
+		stop, err := startCPUProfile(opts.CPUProfile)
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	lat := make([][]time.Duration, opts.Concurrency)
 	var next, allowed, errs atomic.Int64
@@ -444,4 +440,20 @@ func authorizeToken(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// startCPUProfile writes a CPU profile of this process to path until stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -309,15 +308,11 @@ func RunSharing(ctx context.Context, opts SharingOptions) (*SharingResult, error
 		defer stopTimer()
 	}
 	if opts.CPUProfile != "" {
-		f, err := os.Create(opts.CPUProfile)
+		stop, err := startCPUProfile(opts.CPUProfile)
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	begin := time.Now()
 	cpu0 := cpuNow()
