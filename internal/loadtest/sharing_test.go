@@ -3,6 +3,7 @@ package loadtest_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -29,9 +30,10 @@ func TestRunSharing(t *testing.T) {
 				t.Skip("MESHGATE_TEST_POSTGRES is not set")
 			}
 			const n = 60
+			profile := filepath.Join(t.TempDir(), "cpu.prof")
 			res, err := loadtest.RunSharing(context.Background(), loadtest.SharingOptions{
 				Mode: tt.mode, Concurrency: 4, Requests: n, Accounts: n, DatabaseURL: tt.db,
-				Replicas: 1, CommitProbe: 100 * time.Millisecond, SampleEvery: time.Hour})
+				Replicas: 1, CommitProbe: 100 * time.Millisecond, SampleEvery: time.Hour, CPUProfile: profile})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,6 +54,9 @@ func TestRunSharing(t *testing.T) {
 			}
 			if res.CommitsPerSecond <= 0 {
 				t.Errorf("commit rate: got %v, want > 0", res.CommitsPerSecond)
+			}
+			if fi, err := os.Stat(profile); err != nil || fi.Size() == 0 {
+				t.Errorf("CPU profile: got %v, %v; want a profile written", fi, err)
 			}
 		})
 	}
