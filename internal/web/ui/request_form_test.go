@@ -71,4 +71,20 @@ func TestRequestFormSentTwice(t *testing.T) {
 	if rs, _ := e.admin.Requests(e.ctx, client.RequestsFilter{}); len(rs) != 1 {
 		t.Errorf("requests after the refused form: got %d, want 1", len(rs))
 	}
+
+	// a form from before keys (none sent) asking again while its request
+	// is open is told of the open request, not of a resent form
+	form.Del("idempotency_key")
+	var notices []string
+	for range 2 {
+		resp, _ := do(t, "POST", e.srv.URL+"/requests", form, same, cookie)
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != http.StatusSeeOther || err != nil {
+			t.Fatalf("send a form without a key: got %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		notices = append(notices, loc.Query().Get("notice"))
+	}
+	if notices[0] != "requested" || notices[1] != "open" {
+		t.Errorf("a form without a key sent twice: notices %v, want [requested open]", notices)
+	}
 }

@@ -148,7 +148,7 @@ func (u *UI) createRequest(w http.ResponseWriter, r *http.Request) error {
 	}
 	notice := "requested"
 	switch {
-	case !created && req.IdempotencyKey == in.IdempotencyKey:
+	case !created && in.IdempotencyKey != "" && req.IdempotencyKey == in.IdempotencyKey:
 		notice = "resent"
 	case !created:
 		notice = "open"
