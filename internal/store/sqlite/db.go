@@ -240,16 +240,18 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(stor
 		return err
 	}
 	if readOnly {
-		err = sqlTx.Rollback()
-	} else if err = sqlTx.Commit(); err != nil {
+		if err = sqlTx.Rollback(); err == nil {
+			tx.Committed()
+		}
+		return err
+	}
+	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
-	} else {
-		db.ckpt.committed(context.WithoutCancel(ctx), db.writer)
 	}
-	if err == nil {
-		tx.Committed()
-	}
-	return err
+	tx.Committed()
+	// after what waited for the commit, which a checkpoint need not delay
+	db.ckpt.committed(context.WithoutCancel(ctx), db.writer)
+	return nil
 }
 
 // Migrate applies pending migrations; Open already does.
