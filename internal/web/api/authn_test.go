@@ -155,13 +155,16 @@ func TestCrossSiteWritesRefused(t *testing.T) {
 	}
 }
 
+// quickLimits allow three tries per user and address an hour, without the
+// delay after a failure.
+var quickLimits = auth.Options{LoginPerUserAddr: auth.Rate{Burst: 3, Every: time.Hour},
+	Sleep: func(context.Context, time.Duration) error { return nil }}
+
 // Behind a trusted proxy, each client has its own sign-in budget: an attack
 // through the proxy does not lock the rightful user out. X-Forwarded-For
 // from anyone else is ignored.
 func TestSignInBehindTrustedProxy(t *testing.T) {
 	ctx := context.Background()
-	quick := auth.Options{LoginPerUserAddr: auth.Rate{Burst: 3, Every: time.Hour},
-		Sleep: func(context.Context, time.Duration) error { return nil }}
 	for _, tt := range []struct {
 		name    string
 		proxies []string
@@ -172,7 +175,7 @@ func TestSignInBehindTrustedProxy(t *testing.T) {
 		{"untrusted peer", nil, http.StatusTooManyRequests, "127.0.0.1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, admin := servertest.New(t, servertest.Options{Config: server.Config{TrustedProxies: tt.proxies, Auth: quick}})
+			srv, admin := servertest.New(t, servertest.Options{Config: server.Config{TrustedProxies: tt.proxies, Auth: quickLimits}})
 			pw := srv.BootstrapPassword(t)
 			body := func(p string) string { return `{"username": "admin", "password": "` + p + `"}` }
 			for range 3 {
@@ -233,8 +236,6 @@ func TestRevokeTokenRoutes(t *testing.T) {
 // not lock out the rightful user.
 func TestActorAddrBehindTrustedProxy(t *testing.T) {
 	ctx := context.Background()
-	quick := auth.Options{LoginPerUserAddr: auth.Rate{Burst: 3, Every: time.Hour},
-		Sleep: func(context.Context, time.Duration) error { return nil }}
 	for _, tt := range []struct {
 		name    string
 		proxies []string
@@ -245,7 +246,7 @@ func TestActorAddrBehindTrustedProxy(t *testing.T) {
 		{"untrusted peer", nil, "127.0.0.1", http.StatusTooManyRequests},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, admin := servertest.New(t, servertest.Options{Config: server.Config{TrustedProxies: tt.proxies, Auth: quick}})
+			srv, admin := servertest.New(t, servertest.Options{Config: server.Config{TrustedProxies: tt.proxies, Auth: quickLimits}})
 			bearer := "Bearer " + srv.AdminToken
 			resp := send(t, srv, "POST", "/api/v1/me/tokens", nil, "application/json", `{"name": "ci"}`,
 				"Authorization", bearer, "X-Forwarded-For", "198.51.100.7, 203.0.113.5")
