@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,5 +115,42 @@ func fileSize(t *testing.T, path string) func() int64 {
 			t.Fatal(err)
 		}
 		return fi.Size()
+	}
+}
+
+// TestLogBoundedUnderSustainedWrites: writers that never pause leave the
+// checkpointer no moment in which the log is copied completely; the writer
+// finishing a checkpoint once the log is long keeps it from growing with
+// everything written (200 MB here).
+func TestLogBoundedUnderSustainedWrites(t *testing.T) {
+	ctx := context.Background()
+	db, path := openFile(t)
+	walSize := fileSize(t, path+"-wal")
+	detail := strings.Repeat("z", 256<<10)
+	const writers, commits = 4, 200 // 4 × 200 × 256 KB
+	var mu sync.Mutex
+	var peak int64
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			for range commits {
+				err := db.Update(ctx, func(tx store.Tx) error {
+					e := mesh.NewAuditEntry(nil, time.Now(), "test.sustained", "n")
+					e.Detail = detail
+					return tx.InsertAudit(ctx, &e)
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				peak = max(peak, walSize())
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if peak > 100<<20 {
+		t.Errorf("log file peaked at %d MB while writing 200 MB, want it bounded well below", peak>>20)
 	}
 }
