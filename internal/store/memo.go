@@ -64,6 +64,19 @@ func (m *ReadMemo) Saw(query string) {
 	}
 }
 
+// SawRequestWrite is Saw for the store's own write of one access request,
+// a new row or one by its id, whose outcome the store then writes through
+// to the memo (PutRequest, PutRequestUpdate) or forgets (ForgetRequest): the
+// other requests the memo keeps stay true, so that a batch of starts, each
+// writing its own request, reads none of them back from the store.
+func (m *ReadMemo) SawRequestWrite(query string) {
+	requests, byExecution := m.requests, m.byExecution
+	m.Saw(query)
+	if !locks(query) {
+		m.requests, m.byExecution = requests, byExecution
+	}
+}
+
 // locks reports whether a statement takes a row lock (FOR UPDATE, FOR NO
 // KEY UPDATE, FOR SHARE, FOR KEY SHARE) or an advisory lock.
 func locks(q string) bool {
@@ -172,6 +185,15 @@ func (m *ReadMemo) PutRequest(r *mesh.AccessRequest) {
 	}
 	m.requests[r.ID] = copyRequest(r)
 	m.byExecution[r.ExecutionID] = r.ID
+}
+
+// ForgetRequest forgets a request, so that the next read of it goes to the
+// store.
+func (m *ReadMemo) ForgetRequest(id int64) {
+	if r, ok := m.requests[id]; ok {
+		delete(m.byExecution, r.ExecutionID)
+		delete(m.requests, id)
+	}
 }
 
 // PutRequestUpdate memoizes what an update of the request's changeable

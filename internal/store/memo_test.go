@@ -34,3 +34,50 @@ func TestReadMemoSaw(t *testing.T) {
 		}
 	}
 }
+
+// TestReadMemoRequestWrite: the store's own write of one request keeps the
+// other requests the memo holds; any other statement naming the table, or
+// one taking a lock, empties them; ForgetRequest forgets one, by id and by
+// execution.
+func TestReadMemoRequestWrite(t *testing.T) {
+	put := func(m *ReadMemo) {
+		m.PutRequest(&mesh.AccessRequest{ID: 1, ExecutionID: "e1"})
+		m.PutRequest(&mesh.AccessRequest{ID: 2, ExecutionID: "e2"})
+	}
+	tests := []struct {
+		query string
+		write bool // through SawRequestWrite
+		kept  bool
+	}{
+		{"INSERT INTO access_requests (status) VALUES (?) ON CONFLICT DO NOTHING", true, true},
+		{"UPDATE access_requests SET status = ? WHERE id = ? AND status = ?", true, true},
+		{"UPDATE access_requests SET status = ? WHERE id = ? AND status = ?", false, false},
+		{"DELETE FROM access_requests WHERE status = ?", false, false},
+		{"SELECT id FROM access_requests WHERE id = $1 FOR UPDATE", true, false},
+	}
+	for _, tt := range tests {
+		var m ReadMemo
+		put(&m)
+		if tt.write {
+			m.SawRequestWrite(tt.query)
+		} else {
+			m.Saw(tt.query)
+		}
+		_, kept := m.Request(1)
+		if kept != tt.kept {
+			t.Errorf("write %v, %q: kept %v, want %v", tt.write, tt.query, kept, tt.kept)
+		}
+	}
+	var m ReadMemo
+	put(&m)
+	m.ForgetRequest(1)
+	if _, ok := m.Request(1); ok {
+		t.Error("forgotten request 1 is still kept by id")
+	}
+	if _, ok := m.RequestByExecution("e1"); ok {
+		t.Error("forgotten request 1 is still kept by execution")
+	}
+	if _, ok := m.RequestByExecution("e2"); !ok {
+		t.Error("request 2 was forgotten with request 1")
+	}
+}

@@ -21,7 +21,7 @@ const requestColumns = `id, requester_account, requester_user, target_account, d
 // resource exists. The conflict is not left to raise an error: that would
 // abort the whole transaction, which other starts share.
 func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (bool, error) {
-	err := tx.tx.QueryRow(ctx, `INSERT INTO access_requests
+	err := tx.tx.queryRowRequestWrite(ctx, `INSERT INTO access_requests
 		(requester_account, requester_user, target_account, database_name, table_name, owner_account, permissions,
 		 justification, duration_seconds, expires_at, status, error, cause, pii_columns, execution_id, state_machine,
 		 state_machine_version, created_at, updated_at, idempotency_key)
@@ -174,7 +174,7 @@ func (tx *Tx) UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, fr
 	if d == nil {
 		d = &mesh.RequestDecision{}
 	}
-	tag, err := tx.tx.Exec(ctx, `UPDATE access_requests SET status = $1, error = $2, cause = $3, pii_columns = $4,
+	tag, err := tx.tx.execRequestWrite(ctx, `UPDATE access_requests SET status = $1, error = $2, cause = $3, pii_columns = $4,
 		decided_by = $5, decided_at = $6, decision_comment = $7, decision_channel = $8, approved = $9, ended_by = $10,
 		grant_id = $11, share_id = $12, expires_at = $13, updated_at = $14
 		WHERE id = $15 AND status = $16`,
@@ -187,6 +187,7 @@ func (tx *Tx) UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, fr
 		tx.Memo().PutRequestUpdate(before, store.StoredRequest(r, store.TimePrecision("postgres")))
 		return nil
 	}
+	tx.Memo().ForgetRequest(r.ID) // read the stored row, not the memo's
 	cur, err := tx.FindAccessRequest(ctx, r.ID)
 	if err != nil {
 		return err

@@ -39,6 +39,19 @@ func (t pgTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Command
 	return t.Tx.Exec(ctx, sql, args...)
 }
 
+// execRequestWrite and queryRowRequestWrite run the store's own write of one
+// access request, which the caller writes through to the memo
+// (ReadMemo.SawRequestWrite).
+func (t pgTx) execRequestWrite(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	t.memo.SawRequestWrite(sql)
+	return t.Tx.Exec(ctx, sql, args...)
+}
+
+func (t pgTx) queryRowRequestWrite(ctx context.Context, sql string, args ...any) pgx.Row {
+	t.memo.SawRequestWrite(sql)
+	return t.Tx.QueryRow(ctx, sql, args...)
+}
+
 func (t pgTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	t.memo.Saw(sql)
 	return t.Tx.Query(ctx, sql, args...)

@@ -18,7 +18,7 @@ const requestColumns = `id, requester_account, requester_user, target_account, d
 
 // InsertAccessRequest stores r unless an open request for the same target and resource exists.
 func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (bool, error) {
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO access_requests
+	res, err := tx.tx.execRequestWrite(ctx, `INSERT INTO access_requests
 		(requester_account, requester_user, target_account, database_name, table_name, owner_account, permissions,
 		 justification, duration_seconds, expires_at, status, error, cause, pii_columns, execution_id, state_machine,
 		 state_machine_version, created_at, updated_at, idempotency_key)
@@ -185,7 +185,7 @@ func (tx *Tx) UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, fr
 	if d == nil {
 		d = &mesh.RequestDecision{}
 	}
-	res, err := tx.tx.ExecContext(ctx, `UPDATE access_requests SET status = ?, error = ?, cause = ?, pii_columns = ?,
+	res, err := tx.tx.execRequestWrite(ctx, `UPDATE access_requests SET status = ?, error = ?, cause = ?, pii_columns = ?,
 		decided_by = ?, decided_at = ?, decision_comment = ?, decision_channel = ?, approved = ?, ended_by = ?,
 		grant_id = ?, share_id = ?, expires_at = ?, updated_at = ?
 		WHERE id = ? AND status = ?`,
@@ -202,6 +202,7 @@ func (tx *Tx) UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, fr
 		tx.Memo().PutRequestUpdate(before, store.StoredRequest(r, store.TimePrecision("sqlite")))
 		return nil
 	}
+	tx.Memo().ForgetRequest(r.ID) // read the stored row, not the memo's
 	cur, err := tx.FindAccessRequest(ctx, r.ID)
 	if err != nil {
 		return err

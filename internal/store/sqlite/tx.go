@@ -38,6 +38,13 @@ func (t sqlTx) ExecContext(ctx context.Context, query string, args ...any) (sql.
 	return t.Tx.ExecContext(ctx, query, args...)
 }
 
+// execRequestWrite runs the store's own write of one access request, which
+// the caller writes through to the memo (ReadMemo.SawRequestWrite).
+func (t sqlTx) execRequestWrite(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.memo.SawRequestWrite(query)
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
 func (t sqlTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	t.memo.Saw(query)
 	return t.Tx.QueryContext(ctx, query, args...)

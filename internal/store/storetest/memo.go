@@ -13,6 +13,7 @@ import (
 func init() {
 	register("tx/read-memo", testReadMemo)
 	register("tx/read-memo-requests", testReadMemoRequests)
+	register("tx/read-memo-request-batch", testReadMemoRequestBatch)
 }
 
 // testReadMemo: a transaction that reads an account, a database or a table
@@ -249,5 +250,75 @@ func testReadMemoRequests(t *testing.T, open Opener) {
 	}
 	if after[1].Justification != "quarterly report" || after[1].Status != mesh.RequestShared {
 		t.Errorf("stored after the updates: %+v", after[1])
+	}
+}
+
+// testReadMemoRequestBatch: a transaction that writes several requests in
+// turn, as a batch of starts does (each inserted, then each updated, one of
+// them twice, one update refused), reads each back as a later transaction
+// does, by id and by execution.
+func testReadMemoRequestBatch(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)
+	tables := []string{"orders", "refunds", "customers"}
+	ids := make([]int64, len(tables))
+	inTx := map[int64]*mesh.AccessRequest{}
+	readAll := func(tx store.Tx, into map[int64]*mesh.AccessRequest) {
+		t.Helper()
+		for _, id := range ids {
+			r, err := tx.FindAccessRequest(ctx, id)
+			if err != nil {
+				t.Fatalf("find request %d: %v", id, err)
+			}
+			byExec, err := tx.FindAccessRequestByExecution(ctx, r.ExecutionID)
+			if err != nil {
+				t.Fatalf("find request of %s: %v", r.ExecutionID, err)
+			}
+			if !reflect.DeepEqual(r, byExec) {
+				t.Errorf("request %d by id and by execution differ:\n%+v\n%+v", id, r, byExec)
+			}
+			into[id] = r
+		}
+	}
+	mustUpdate(t, s, func(tx store.Tx) error {
+		reqs := make([]*mesh.AccessRequest, len(tables))
+		for i, table := range tables {
+			reqs[i] = sampleRequest("ann", "222233334444", "sales", table, now)
+			if ok, err := tx.InsertAccessRequest(ctx, reqs[i]); err != nil || !ok {
+				t.Fatalf("insert %s: %v, %v", table, ok, err)
+			}
+			ids[i] = reqs[i].ID
+		}
+		for i, r := range reqs {
+			r.Status, r.GrantID, r.UpdatedAt = mesh.RequestShared, int64(10+i), now.Add(time.Duration(i+1)*time.Second)
+			if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestSubmitted); err != nil {
+				return err
+			}
+		}
+		stale := *reqs[0]
+		stale.Status = mesh.RequestCancelled
+		if err := tx.UpdateAccessRequest(ctx, &stale, mesh.RequestSubmitted); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("update from a status it no longer has: got %v, want ECONFLICT", err)
+		}
+		reqs[1].Status, reqs[1].EndedBy = mesh.RequestRevoked, "111122223333/olga"
+		if err := tx.UpdateAccessRequest(ctx, reqs[1], mesh.RequestShared); err != nil {
+			return err
+		}
+		readAll(tx, inTx)
+		return nil
+	})
+	after := map[int64]*mesh.AccessRequest{}
+	mustView(t, s, func(tx store.Tx) error {
+		readAll(tx, after)
+		return nil
+	})
+	for i, id := range ids {
+		if !reflect.DeepEqual(inTx[id], after[id]) {
+			t.Errorf("%s read in the writing transaction:\n%+v\nwant what a later read returns:\n%+v", tables[i], inTx[id], after[id])
+		}
+	}
+	if after[ids[1]].Status != mesh.RequestRevoked || after[ids[2]].GrantID != 12 {
+		t.Errorf("stored after the updates: %+v, %+v", after[ids[1]], after[ids[2]])
 	}
 }
