@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"slices"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -12,7 +13,9 @@ import (
 // grant in the transaction that records the state transition. The actor in
 // ctx must have the authority Grant asks for (the workflow's is the
 // system's). The decision index learns of the grant once the transaction
-// commits; a rolled-back grant never reaches it.
+// commits; a rolled-back grant never reaches it. However many grants and
+// revocations one transaction makes (a batch of starts makes one each),
+// it increments the access version once.
 // Errors: as Grant.
 func (s *Service) GrantTx(ctx context.Context, tx store.Tx, in GrantInput) (*mesh.Grant, error) {
 	a, err := mesh.RequireActor(ctx)
@@ -22,16 +25,7 @@ func (s *Service) GrantTx(ctx context.Context, tx store.Tx, in GrantInput) (*mes
 	if err := in.validate(false); err != nil {
 		return nil, err
 	}
-	c := newChanges()
-	if err := c.bump(ctx, tx); err != nil {
-		return nil, err
-	}
-	g, err := s.grantIn(ctx, tx, c, a, in)
-	if err != nil {
-		return nil, err
-	}
-	s.refreshAfter(ctx, tx, c)
-	return g, nil
+	return s.inTx(ctx, tx, func(c *changes) (*mesh.Grant, error) { return s.grantIn(ctx, tx, c, a, in) })
 }
 
 // RevokeTx is Revoke inside the caller's transaction; see GrantTx.
@@ -44,52 +38,95 @@ func (s *Service) RevokeTx(ctx context.Context, tx store.Tx, in GrantInput) (*me
 	if err := in.validate(true); err != nil {
 		return nil, err
 	}
-	c := newChanges()
-	if err := c.bump(ctx, tx); err != nil {
-		return nil, err
-	}
-	g, err := s.revokeIn(ctx, tx, c, a, in)
-	if err != nil {
-		return nil, err
-	}
-	s.refreshAfter(ctx, tx, c)
-	return g, nil
+	return s.inTx(ctx, tx, func(c *changes) (*mesh.Grant, error) { return s.revokeIn(ctx, tx, c, a, in) })
 }
 
-// refreshAfter brings the index up to date once tx commits. The store
-// forgets this for work a savepoint rollback undid (a failed task), so c
-// holds what committed: applied directly when it is the next version, as
-// Grant's own transactions are. A version further on (another process's
-// change in between) reloads by difference; one the index has passed was
-// read by a refresh already. Several changes in one transaction apply in
-// order, their versions following one another.
-func (s *Service) refreshAfter(ctx context.Context, tx store.Tx, c *changes) {
-	tx.AfterCommit(func() {
-		s.writeMu.Lock()
-		defer s.writeMu.Unlock()
-		prev := s.index.Version()
-		switch {
-		case c.version <= prev:
-		case c.version == prev+1:
-			put := make([]*mesh.Grant, 0, len(c.put))
+// txChanges is what one transaction's GrantTx and RevokeTx calls changed,
+// kept as the transaction's Local value under the service: the access
+// version its first call took, and each call's changes in order. A value
+// is never changed once kept, so that a savepoint's rollback, which brings
+// back the value kept before it, also forgets the calls it undid.
+type txChanges struct {
+	version int64
+	parts   []*changes
+	// reload: a call failed after writing part of its work, which the
+	// transaction may still commit; the index then reads what committed.
+	reload bool
+}
+
+// inTx runs fn, one GrantTx or RevokeTx call, with the transaction's access
+// version, incrementing it on the transaction's first call, and brings the
+// index up to date once the transaction commits (applyCommitted).
+func (s *Service) inTx(ctx context.Context, tx store.Tx, fn func(c *changes) (*mesh.Grant, error)) (*mesh.Grant, error) {
+	tc, _ := tx.Local(s).(*txChanges)
+	if tc == nil {
+		v, err := tx.BumpAccessVersion(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tc = &txChanges{version: v}
+		tx.SetLocal(s, tc)
+		tx.AfterCommit(func() { s.applyCommitted(ctx, tx) })
+	}
+	c := newChanges()
+	c.version, c.bumped = tc.version, true
+	g, err := fn(c)
+	next := &txChanges{version: tc.version, parts: tc.parts, reload: tc.reload}
+	if err != nil {
+		next.reload = true
+	} else {
+		next.parts = append(slices.Clip(tc.parts), c)
+	}
+	tx.SetLocal(s, next)
+	return g, err
+}
+
+// applyCommitted brings the index up to date with what the transaction's
+// calls committed (its last txChanges: the store forgets what a savepoint's
+// rollback undid). They are applied directly when their version is the
+// next one, as Grant's own transactions are. A version further on (another
+// process's change in between) reloads by difference; one the index has
+// passed was read by a refresh already.
+func (s *Service) applyCommitted(ctx context.Context, tx store.Tx) {
+	tc, _ := tx.Local(s).(*txChanges)
+	if tc == nil {
+		return
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	prev := s.index.Version()
+	switch {
+	case tc.version <= prev:
+	case tc.version == prev+1 && !tc.reload:
+		merged := newChanges()
+		for _, c := range tc.parts {
 			for _, g := range c.put {
-				put = append(put, g)
+				merged.putGrant(g)
 			}
-			removed := make([]int64, 0, len(c.removed))
 			for id := range c.removed {
-				removed = append(removed, id)
+				merged.removeGrant(id)
 			}
-			s.index.Apply(c.version, put, removed)
+		}
+		put := make([]*mesh.Grant, 0, len(merged.put))
+		for _, g := range merged.put {
+			put = append(put, g)
+		}
+		removed := make([]int64, 0, len(merged.removed))
+		for id := range merged.removed {
+			removed = append(removed, id)
+		}
+		s.index.Apply(tc.version, put, removed)
+		for _, c := range tc.parts {
 			for _, l := range c.unlinked {
 				s.index.RemoveLink(l)
 			}
 			for _, l := range c.links {
 				s.index.PutLink(l)
 			}
-		default:
-			if err := s.refreshLocked(context.WithoutCancel(ctx)); err != nil {
-				s.dirty.Store(true) // the next tick reloads
-			}
 		}
-	})
+	default:
+		if err := s.refreshLocked(context.WithoutCancel(ctx)); err != nil {
+			s.dirty.Store(true) // the next tick reloads
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
@@ -72,6 +73,87 @@ func TestGrantTx(t *testing.T) {
 		})
 		if !mesh.IsCode(err, mesh.ENOTFOUND) {
 			t.Errorf("share after the last grant went: got %v, want not found", err)
+		}
+	})
+}
+
+// TestGrantTxOneVersion: however many GrantTx and RevokeTx calls a
+// transaction makes, it increments the access version once, and what
+// committed reaches decisions, in this process and, by difference, in
+// another: what a savepoint's rollback undid does not, even when it was the
+// transaction's first call, nor a grant the same transaction revoked.
+func TestGrantTxOneVersion(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		other := newFixture(t, s) // another replica, loaded before
+		version := func() int64 {
+			t.Helper()
+			var v int64
+			if err := s.View(meshAdmin, func(tx store.Tx) error {
+				var err error
+				v, err = tx.AccessVersion(meshAdmin)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		selectOn := func(p string, r mesh.Resource) access.GrantInput { return in(p, r, set(mesh.PermSelect), 0) }
+		items, people := mesh.Resource{Database: "sales", Table: "items"}, mesh.Resource{Database: "hr", Table: "people"}
+		bob := producer + "/bob"
+		before := version()
+		err := s.Update(meshAdmin, func(tx store.Tx) error {
+			if err := tx.Savepoint(meshAdmin, "first"); err != nil {
+				return err
+			}
+			if _, err := f.svc.GrantTx(meshAdmin, tx, selectOn(sibling, items)); err != nil {
+				return err
+			}
+			if err := tx.RollbackToSavepoint(meshAdmin, "first"); err != nil {
+				return err
+			}
+			if _, err := f.svc.GrantTx(meshAdmin, tx, selectOn(sibling, orders())); err != nil {
+				return err
+			}
+			if err := tx.Savepoint(meshAdmin, "kept"); err != nil {
+				return err
+			}
+			if _, err := f.svc.GrantTx(meshAdmin, tx, selectOn(bob, orders())); err != nil {
+				return err
+			}
+			if err := tx.ReleaseSavepoint(meshAdmin, "kept"); err != nil {
+				return err
+			}
+			if _, err := f.svc.GrantTx(meshAdmin, tx, selectOn(sibling, people)); err != nil {
+				return err
+			}
+			_, err := f.svc.RevokeTx(meshAdmin, tx, selectOn(sibling, people))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := version(); got != before+1 {
+			t.Errorf("access version: %d after %d, want one more", got, before)
+		}
+		if err := other.svc.Refresh(meshAdmin); err != nil {
+			t.Fatal(err)
+		}
+		for _, fx := range []*fixture{f, other} {
+			for _, tt := range []struct {
+				p    string
+				r    mesh.Resource
+				want bool
+			}{
+				{sibling, orders(), true},
+				{bob, orders(), true},
+				{sibling, items, false},  // rolled back to its savepoint
+				{sibling, people, false}, // granted and revoked
+			} {
+				if got := fx.allowed(tt.p, mesh.PermSelect, tt.r); got != tt.want {
+					t.Errorf("replica %p: %s SELECT on %s: allowed %v, want %v", fx, tt.p, tt.r, got, tt.want)
+				}
+			}
 		}
 	})
 }

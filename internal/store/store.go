@@ -42,6 +42,12 @@ type Tx interface {
 	// after (RollbackToSavepoint forgets it).
 	// Services bring in-memory state in line with what is now durable.
 	AfterCommit(fn func())
+	// Local returns what SetLocal last kept under key in this transaction,
+	// or nil. SetLocal keeps v under key until the transaction ends or a
+	// rollback to a savepoint set before it undoes it. Services keep there
+	// what they gather across one transaction's calls.
+	Local(key any) any
+	SetLocal(key, v any)
 
 	AccountTx
 	AuthTx
