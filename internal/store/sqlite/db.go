@@ -44,6 +44,7 @@ type DB struct {
 	reader *sql.DB
 	clock  mesh.Clock
 	ckpt   *checkpointer
+	group  writeGroup
 }
 
 var _ store.Store = (*DB)(nil)
@@ -209,18 +210,10 @@ func (db *DB) Size(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// Update runs fn in a write transaction on the single writer connection.
-func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return db.run(ctx, db.writer, false, fn)
-}
-
-// View runs fn in a read transaction on the reader pool.
+// View runs fn in a read transaction on the reader pool. (Update, the
+// writes, is in group.go.)
 func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
-	return db.run(ctx, db.reader, true, fn)
-}
-
-func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(store.Tx) error) (err error) {
-	sqlTx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	sqlTx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
@@ -235,23 +228,10 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(stor
 		sqlTx.Rollback()
 		return err
 	}
-	if err := tx.writeAudit(ctx); err != nil {
-		sqlTx.Rollback()
-		return err
+	if err = sqlTx.Rollback(); err == nil {
+		tx.Committed()
 	}
-	if readOnly {
-		if err = sqlTx.Rollback(); err == nil {
-			tx.Committed()
-		}
-		return err
-	}
-	if err = sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	tx.Committed()
-	// after what waited for the commit, which a checkpoint need not delay
-	db.ckpt.committed(context.WithoutCancel(ctx), db.writer)
-	return nil
+	return err
 }
 
 // Migrate applies pending migrations; Open already does.

@@ -21,10 +21,14 @@ type Tx struct {
 var _ store.Tx = (*Tx)(nil)
 
 // sqlTx is the transaction the store's statements run in; each statement
-// is shown to the read memo first, which a change may empty.
+// is shown to the read memo first, which a change may empty. A write
+// transaction's statements run to their end whatever becomes of the
+// caller's context (detached): interrupting a write rolls back the whole
+// transaction, which other callers' work shares (group commit).
 type sqlTx struct {
 	*sql.Tx
-	memo *store.ReadMemo
+	memo     *store.ReadMemo
+	detached bool
 }
 
 func newTx(t *sql.Tx, now func() time.Time) *Tx {
@@ -33,26 +37,40 @@ func newTx(t *sql.Tx, now func() time.Time) *Tx {
 	return tx
 }
 
+// newWriteTx is newTx for a write transaction.
+func newWriteTx(t *sql.Tx, now func() time.Time) *Tx {
+	tx := newTx(t, now)
+	tx.tx.detached = true
+	return tx
+}
+
+func (t sqlTx) ctx(ctx context.Context) context.Context {
+	if t.detached {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 func (t sqlTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	t.memo.Saw(query)
-	return t.Tx.ExecContext(ctx, query, args...)
+	return t.Tx.ExecContext(t.ctx(ctx), query, args...)
 }
 
 // execRequestWrite runs the store's own write of one access request, which
 // the caller writes through to the memo (ReadMemo.SawRequestWrite).
 func (t sqlTx) execRequestWrite(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	t.memo.SawRequestWrite(query)
-	return t.Tx.ExecContext(ctx, query, args...)
+	return t.Tx.ExecContext(t.ctx(ctx), query, args...)
 }
 
 func (t sqlTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	t.memo.Saw(query)
-	return t.Tx.QueryContext(ctx, query, args...)
+	return t.Tx.QueryContext(t.ctx(ctx), query, args...)
 }
 
 func (t sqlTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	t.memo.Saw(query)
-	return t.Tx.QueryRowContext(ctx, query, args...)
+	return t.Tx.QueryRowContext(t.ctx(ctx), query, args...)
 }
 
 // timeFormat stores times as sortable UTC text.
