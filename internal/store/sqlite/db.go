@@ -1,7 +1,7 @@
 // Package sqlite implements store.Store on an embedded SQLite database
 // (modernc.org/sqlite, no cgo): WAL journal, synchronous=FULL by default so an
-// acknowledged write survives power loss, one writer connection and a small
-// pool of readers.
+// acknowledged write survives power loss, one writer connection whose
+// concurrent writes commit together (group.go) and a small pool of readers.
 package sqlite
 
 import (
