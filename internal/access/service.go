@@ -333,6 +333,39 @@ func (c *changes) removeGrant(id int64) {
 	c.removed[id] = true
 }
 
+// absorb adds o's grant changes after c's own.
+func (c *changes) absorb(o *changes) {
+	for _, g := range o.put {
+		c.putGrant(g)
+	}
+	for id := range o.removed {
+		c.removeGrant(id)
+	}
+}
+
+// grantLists returns the grants c puts and removes, as Index.Apply takes them.
+func (c *changes) grantLists() (put []*mesh.Grant, removed []int64) {
+	put = make([]*mesh.Grant, 0, len(c.put))
+	for _, g := range c.put {
+		put = append(put, g)
+	}
+	removed = make([]int64, 0, len(c.removed))
+	for id := range c.removed {
+		removed = append(removed, id)
+	}
+	return put, removed
+}
+
+// applyLinks applies c's resource-link changes to the index.
+func (s *Service) applyLinks(c *changes) {
+	for _, l := range c.unlinked {
+		s.index.RemoveLink(l)
+	}
+	for _, l := range c.links {
+		s.index.PutLink(l)
+	}
+}
+
 // bump increments the store's access version once per transaction.
 func (c *changes) bump(ctx context.Context, tx store.Tx) error {
 	if c.bumped {
@@ -366,25 +399,13 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *changes) e
 		return err
 	}
 	prev := s.index.Version()
-	put := make([]*mesh.Grant, 0, len(c.put))
-	for _, g := range c.put {
-		put = append(put, g)
-	}
-	removed := make([]int64, 0, len(c.removed))
-	for id := range c.removed {
-		removed = append(removed, id)
-	}
 	next := prev
 	if c.version == prev+1 {
 		next = c.version
 	}
+	put, removed := c.grantLists()
 	s.index.Apply(next, put, removed)
-	for _, l := range c.unlinked {
-		s.index.RemoveLink(l)
-	}
-	for _, l := range c.links {
-		s.index.PutLink(l)
-	}
+	s.applyLinks(c)
 	if next != c.version {
 		// Our own changes are applied; the refresh fetches them again with
 		// the others', which is harmless. A failure leaves the next tick to it.

@@ -43,12 +43,14 @@ func (s *Service) RevokeTx(ctx context.Context, tx store.Tx, in GrantInput) (*me
 
 // txChanges is what one transaction's GrantTx and RevokeTx calls changed,
 // kept as the transaction's Local value under the service: the access
-// version its first call took, and each call's changes in order. A value
-// is never changed once kept, so that a savepoint's rollback, which brings
-// back the value kept before it, also forgets the calls it undid.
+// version its first call took and each call's changes, the last call's
+// first, each linked to what the calls before had kept. A value is never
+// changed once kept, so that a savepoint's rollback, which brings back the
+// value kept before it, also forgets the calls it undid.
 type txChanges struct {
 	version int64
-	parts   []*changes
+	part    *changes // nil for the value kept before the first call
+	earlier *txChanges
 	// reload: a call failed after writing part of its work, which the
 	// transaction may still commit; the index then reads what committed.
 	reload bool
@@ -71,13 +73,11 @@ func (s *Service) inTx(ctx context.Context, tx store.Tx, fn func(c *changes) (*m
 	c := newChanges()
 	c.version, c.bumped = tc.version, true
 	g, err := fn(c)
-	next := &txChanges{version: tc.version, parts: tc.parts, reload: tc.reload}
 	if err != nil {
-		next.reload = true
+		tx.SetLocal(s, &txChanges{version: tc.version, part: tc.part, earlier: tc.earlier, reload: true})
 	} else {
-		next.parts = append(slices.Clip(tc.parts), c)
+		tx.SetLocal(s, &txChanges{version: tc.version, part: c, earlier: tc, reload: tc.reload})
 	}
-	tx.SetLocal(s, next)
 	return g, err
 }
 
@@ -88,41 +88,31 @@ func (s *Service) inTx(ctx context.Context, tx store.Tx, fn func(c *changes) (*m
 // process's change in between) reloads by difference; one the index has
 // passed was read by a refresh already.
 func (s *Service) applyCommitted(ctx context.Context, tx store.Tx) {
-	tc, _ := tx.Local(s).(*txChanges)
-	if tc == nil {
+	last, _ := tx.Local(s).(*txChanges)
+	if last == nil {
 		return
 	}
+	var parts []*changes // in the order of the calls
+	for tc := last; tc != nil; tc = tc.earlier {
+		if tc.part != nil {
+			parts = append(parts, tc.part)
+		}
+	}
+	slices.Reverse(parts)
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	prev := s.index.Version()
 	switch {
-	case tc.version <= prev:
-	case tc.version == prev+1 && !tc.reload:
+	case last.version <= prev:
+	case last.version == prev+1 && !last.reload:
 		merged := newChanges()
-		for _, c := range tc.parts {
-			for _, g := range c.put {
-				merged.putGrant(g)
-			}
-			for id := range c.removed {
-				merged.removeGrant(id)
-			}
+		for _, c := range parts {
+			merged.absorb(c)
 		}
-		put := make([]*mesh.Grant, 0, len(merged.put))
-		for _, g := range merged.put {
-			put = append(put, g)
-		}
-		removed := make([]int64, 0, len(merged.removed))
-		for id := range merged.removed {
-			removed = append(removed, id)
-		}
-		s.index.Apply(tc.version, put, removed)
-		for _, c := range tc.parts {
-			for _, l := range c.unlinked {
-				s.index.RemoveLink(l)
-			}
-			for _, l := range c.links {
-				s.index.PutLink(l)
-			}
+		put, removed := merged.grantLists()
+		s.index.Apply(last.version, put, removed)
+		for _, c := range parts { // in order: a link made, then removed
+			s.applyLinks(c)
 		}
 	default:
 		if err := s.refreshLocked(context.WithoutCancel(ctx)); err != nil {

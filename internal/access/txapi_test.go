@@ -157,3 +157,35 @@ func TestGrantTxOneVersion(t *testing.T) {
 		}
 	})
 }
+
+// TestGrantTxFailedCallCommits: a transaction that commits after one of its
+// calls failed (its caller went on) still brings every replica's decisions
+// to what committed, with one access version.
+func TestGrantTxFailedCallCommits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		other := newFixture(t, s)
+		missing := mesh.Resource{Database: "sales", Table: "no_such_table"}
+		err := s.Update(meshAdmin, func(tx store.Tx) error {
+			if _, err := f.svc.GrantTx(meshAdmin, tx, in(sibling, orders(), set(mesh.PermSelect), 0)); err != nil {
+				return err
+			}
+			if _, err := f.svc.GrantTx(meshAdmin, tx, in(sibling, missing, set(mesh.PermSelect), 0)); err == nil {
+				t.Error("a grant on a missing table succeeded")
+			}
+			_, err := f.svc.GrantTx(meshAdmin, tx, in(producer+"/bob", orders(), set(mesh.PermSelect), 0))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := other.svc.Refresh(meshAdmin); err != nil {
+			t.Fatal(err)
+		}
+		for _, fx := range []*fixture{f, other} {
+			if !fx.allowed(sibling, mesh.PermSelect, orders()) || !fx.allowed(producer+"/bob", mesh.PermSelect, orders()) {
+				t.Errorf("replica %p: the committed grants do not allow", fx)
+			}
+		}
+	})
+}
