@@ -310,54 +310,6 @@ func (tx *Tx) CountExecutions(ctx context.Context, stateMachine, status string) 
 	return n, nil
 }
 
-// InsertHistoryEvents appends events, many rows per statement.
-func (tx *Tx) InsertHistoryEvents(ctx context.Context, events []*mesh.HistoryEvent) error {
-	for len(events) > 0 {
-		n := nextBatch(len(events))
-		var b strings.Builder
-		b.WriteString(`INSERT INTO workflow_history (execution_id, id, previous_id, type, timestamp, details) VALUES `)
-		args := make([]any, 0, n*6)
-		for i, ev := range events[:n] {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?)")
-			args = append(args, ev.ExecutionID, ev.ID, ev.PreviousID, ev.Type, formatTime(ev.Timestamp), nullText(ev.Details))
-		}
-		if _, err := tx.tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("insert history events: %w", err)
-		}
-		events = events[n:]
-	}
-	return nil
-}
-
-// FindHistoryEvents returns an execution's events after afterID.
-func (tx *Tx) FindHistoryEvents(ctx context.Context, executionID string, afterID, limit int) ([]*mesh.HistoryEvent, error) {
-	if limit <= 0 {
-		limit = 1000
-	}
-	rows, err := tx.tx.QueryContext(ctx, `SELECT execution_id, id, previous_id, type, timestamp, details
-		FROM workflow_history WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?`, executionID, afterID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("find history events: %w", err)
-	}
-	return collect(rows, "find history events", func(r rowScanner) (*mesh.HistoryEvent, error) {
-		var ev mesh.HistoryEvent
-		var ts string
-		var details sql.NullString
-		if err := r.Scan(&ev.ExecutionID, &ev.ID, &ev.PreviousID, &ev.Type, &ts, &details); err != nil {
-			return nil, err
-		}
-		if details.Valid {
-			ev.Details = []byte(details.String)
-		}
-		var err error
-		ev.Timestamp, err = parseTime(ts)
-		return &ev, err
-	})
-}
-
 // InsertTaskToken stores a token's hash.
 func (tx *Tx) InsertTaskToken(ctx context.Context, t *store.TaskToken) error {
 	_, err := tx.tx.ExecContext(ctx, `INSERT INTO workflow_task_tokens (hash, execution_id, attempt, state, status, created_at)

@@ -1,8 +1,11 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,6 +126,48 @@ func testWorkflow(t *testing.T, open Opener) {
 		})
 	})
 
+	t.Run("history across calls", func(t *testing.T) {
+		s := open(t)
+		ev := func(exec string, id int, details string) *mesh.HistoryEvent {
+			e := &mesh.HistoryEvent{ExecutionID: exec, ID: id, PreviousID: id - 1, Type: fmt.Sprintf("Step%d", id), Timestamp: now.Add(time.Duration(id) * time.Millisecond)}
+			if details != "" {
+				e.Details = json.RawMessage(details)
+			}
+			return e
+		}
+		// two executions' events interleaved in one call, then more of one
+		update(t, s, func(tx store.Tx) error {
+			return tx.InsertHistoryEvents(ctx, []*mesh.HistoryEvent{
+				ev("a", 1, `{"input":{"x":"é \"q\" \u2028"}}`), ev("b", 1, ""), ev("a", 2, `[1,2.5,null]`), ev("b", 2, `"s"`), ev("a", 3, ""),
+			})
+		})
+		update(t, s, func(tx store.Tx) error {
+			return tx.InsertHistoryEvents(ctx, []*mesh.HistoryEvent{ev("a", 4, `{}`), ev("a", 5, `true`)})
+		})
+		want := []*mesh.HistoryEvent{ev("a", 1, `{"input":{"x":"é \"q\" \u2028"}}`), ev("a", 2, `[1,2.5,null]`), ev("a", 3, ""), ev("a", 4, `{}`), ev("a", 5, `true`)}
+		s.View(ctx, func(tx store.Tx) error {
+			for _, c := range []struct{ after, limit, from, to int }{
+				{0, 0, 0, 5}, {0, 10, 0, 5}, {2, 10, 2, 5}, {3, 10, 3, 5}, {1, 3, 1, 4}, {0, 2, 0, 2}, {5, 10, 5, 5},
+			} {
+				got, err := tx.FindHistoryEvents(ctx, "a", c.after, c.limit)
+				if err != nil {
+					t.Fatalf("after %d limit %d: %v", c.after, c.limit, err)
+				}
+				if !sameEvents(got, want[c.from:c.to]) {
+					t.Errorf("after %d limit %d: got %s, want %s", c.after, c.limit, eventsString(got), eventsString(want[c.from:c.to]))
+				}
+			}
+			got, err := tx.FindHistoryEvents(ctx, "b", 0, 0)
+			if err != nil || !sameEvents(got, []*mesh.HistoryEvent{ev("b", 1, ""), ev("b", 2, `"s"`)}) {
+				t.Errorf("b: got %s %v", eventsString(got), err)
+			}
+			if got, err := tx.FindHistoryEvents(ctx, "c", 0, 0); err != nil || len(got) != 0 {
+				t.Errorf("no history: got %s %v", eventsString(got), err)
+			}
+			return nil
+		})
+	})
+
 	t.Run("tokens outbox counters savepoints", func(t *testing.T) {
 		s := open(t)
 		update(t, s, func(tx store.Tx) error {
@@ -185,4 +230,26 @@ func testWorkflow(t *testing.T, open Opener) {
 			return nil
 		})
 	})
+}
+
+func sameEvents(got, want []*mesh.HistoryEvent) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i, g := range got {
+		w := want[i]
+		if g.ExecutionID != w.ExecutionID || g.ID != w.ID || g.PreviousID != w.PreviousID || g.Type != w.Type ||
+			!g.Timestamp.Equal(w.Timestamp) || !bytes.Equal(g.Details, w.Details) || (g.Details == nil) != (w.Details == nil) {
+			return false
+		}
+	}
+	return true
+}
+
+func eventsString(evs []*mesh.HistoryEvent) string {
+	var b strings.Builder
+	for _, e := range evs {
+		fmt.Fprintf(&b, "[%s %d<-%d %s %s %q]", e.ExecutionID, e.ID, e.PreviousID, e.Type, e.Timestamp.Format(time.RFC3339Nano), e.Details)
+	}
+	return b.String()
 }
