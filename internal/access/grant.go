@@ -210,19 +210,20 @@ func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.
 	}
 	now := s.clock.Now()
 	g, err := tx.FindGrantByResource(ctx, in.Principal, in.Resource)
+	var held mesh.Grant
 	switch {
 	case mesh.IsCode(err, mesh.ENOTFOUND):
 		g = &mesh.Grant{Principal: in.Principal, Resource: in.Resource, Status: mesh.GrantActive, Source: source, CreatedAt: now}
 	case err != nil:
 		return nil, err
 	default:
+		held = *g
 		if g.Source != "" && source == "" {
 			g.Source = "" // an owner's grant no longer depends on anyone's grant option
 		}
 	}
 	g.Permissions |= in.Permissions
 	g.Grantable |= in.Grantable
-	g.GrantedBy, g.UpdatedAt = a.Principal(), now
 	if source == "" && foreign {
 		sh, err := s.share(ctx, tx, c, a, in.Principal.Account(), org, in.Resource)
 		if err != nil {
@@ -234,6 +235,15 @@ func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.
 			g.Status = mesh.GrantActive
 		}
 	}
+	if g.ID != 0 && g.Permissions == held.Permissions && g.Grantable == held.Grantable &&
+		g.Status == held.Status && g.ShareID == held.ShareID && g.Source == held.Source {
+		// Held already, as in PostgreSQL: nothing changes, so nothing is
+		// written (the audit log records changes) and there is no platform
+		// work; the grant stays as its granter made it. A request shared
+		// this way names the grant in its own audit entry.
+		return g, nil
+	}
+	g.GrantedBy, g.UpdatedAt = a.Principal(), now
 	if g.ID == 0 {
 		err = tx.CreateGrant(ctx, g)
 	} else {

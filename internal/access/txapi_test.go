@@ -189,3 +189,81 @@ func TestGrantTxFailedCallCommits(t *testing.T) {
 		}
 	})
 }
+
+// TestGrantHeldAlready: granting in a transaction what a principal holds
+// already writes nothing (as in PostgreSQL, nothing changes): the grant
+// keeps its granter and its version, so no replica has anything to fetch,
+// and the audit log has no change to record; granting more changes it.
+func TestGrantHeldAlready(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		changedSince := func(v int64) []*mesh.Grant {
+			t.Helper()
+			var gs []*mesh.Grant
+			if err := s.View(meshAdmin, func(tx store.Tx) error {
+				var err error
+				gs, err = tx.FindGrants(meshAdmin, store.GrantFilter{SinceVersion: v})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return gs
+		}
+		first := f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect, mesh.PermDescribe), set(mesh.PermSelect)))
+		var before int64
+		if err := s.View(meshAdmin, func(tx store.Tx) error {
+			var err error
+			before, err = tx.AccessVersion(meshAdmin)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var again *mesh.Grant
+		if err := s.Update(meshAdmin, func(tx store.Tx) error {
+			var err error
+			again, err = f.svc.GrantTx(meshAdmin, tx, in(sibling, orders(), set(mesh.PermSelect), set(mesh.PermSelect)))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if gs := changedSince(before); len(gs) != 0 {
+			t.Errorf("grants changed by granting what is held: %+v", gs)
+		}
+		if again.ID != first.ID || again.GrantedBy != first.GrantedBy || !again.UpdatedAt.Equal(first.UpdatedAt) || again.Status != first.Status {
+			t.Errorf("held already: got %+v, want %+v unchanged", again, first)
+		}
+		if d := f.auditDetails("access.grant"); len(d) != 1 {
+			t.Errorf("audit: got %q, want only the first grant (the second changed nothing)", d)
+		}
+		more := f.grant(meshAdmin, in(sibling, orders(), set(mesh.PermInsert), 0))
+		if gs := changedSince(before); len(gs) != 1 || gs[0].ID != first.ID {
+			t.Errorf("grants changed by granting more: got %+v, want grant %d", gs, first.ID)
+		}
+		if more.ID != first.ID || more.Permissions != set(mesh.PermSelect, mesh.PermDescribe, mesh.PermInsert) || more.GrantedBy != central+"/admin" {
+			t.Errorf("granting more: got %+v", more)
+		}
+		if !f.allowed(sibling, mesh.PermInsert, orders()) {
+			t.Error("the grant of more is not in force")
+		}
+
+		// the same permissions from the owner's admin instead of from a
+		// user's grant option change where the grant comes from: not held
+		bob, padmin := producer+"/bob", producer+"/padmin"
+		f.grant(producerAdmin, in(bob, orders(), set(mesh.PermSelect), set(mesh.PermSelect)))
+		fromOption := f.grant(as(producer, "bob", mesh.RoleMember), in(padmin, orders(), set(mesh.PermSelect), 0))
+		if fromOption.Source != mesh.Principal(bob) {
+			t.Fatalf("grant from bob's grant option: source %q, want %s", fromOption.Source, bob)
+		}
+		var fromOwner *mesh.Grant
+		if err := s.Update(producerAdmin, func(tx store.Tx) error {
+			var err error
+			fromOwner, err = f.svc.GrantTx(producerAdmin, tx, in(padmin, orders(), set(mesh.PermSelect), 0))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if fromOwner.ID != fromOption.ID || fromOwner.Source != "" || fromOwner.GrantedBy != padmin {
+			t.Errorf("the owner's admin's grant of what came from a grant option: got %+v, want no source, granted by %s", fromOwner, padmin)
+		}
+	})
+}
