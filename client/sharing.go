@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 )
@@ -36,9 +38,16 @@ type RequestInput struct {
 	IdempotencyKey string `json:"-"`
 }
 
-// NewIdempotencyKey returns a fresh random Idempotency-Key.
+// NewIdempotencyKey returns a fresh Idempotency-Key: the time in
+// milliseconds (12 hexadecimal digits) and 130 random bits. Keys that
+// follow the time land at the end of the server's index of them instead
+// of all over it, which saves the store a page write per request.
 func NewIdempotencyKey() string {
-	return rand.Text()
+	return newIdempotencyKey(time.Now())
+}
+
+func newIdempotencyKey(now time.Time) string {
+	return fmt.Sprintf("%012x-%s", now.UnixMilli(), rand.Text())
 }
 
 // RequestView is a request with its approval, timeline and notifications.
