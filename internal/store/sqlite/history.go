@@ -59,32 +59,54 @@ type historyChunk struct {
 // historyChunks groups events by execution, in the order each execution
 // first appears, and encodes each group.
 func historyChunks(events []*mesh.HistoryEvent) []historyChunk {
-	var chunks []historyChunk
-	at := map[string]int{}
-	bufs := [][]byte{}
-	for _, ev := range events {
-		i, ok := at[ev.ExecutionID]
-		if !ok {
-			i = len(chunks)
-			at[ev.ExecutionID] = i
-			chunks = append(chunks, historyChunk{executionID: ev.ExecutionID})
-			bufs = append(bufs, make([]byte, 0, 1024))
-		}
-		b := bufs[i]
-		if len(b) == 0 {
-			b = append(b, '[')
-		} else {
-			b = append(b, ',')
-		}
-		bufs[i] = appendHistoryEvent(b, ev)
-		chunks[i].lastID = max(chunks[i].lastID, ev.ID)
+	type group struct {
+		events []*mesh.HistoryEvent
+		size   int
 	}
-	for i := range chunks {
-		chunks[i].events = string(append(bufs[i], ']'))
+	var order []string
+	groups := make(map[string]*group, 16)
+	for _, ev := range events {
+		g := groups[ev.ExecutionID]
+		if g == nil {
+			g = &group{}
+			groups[ev.ExecutionID] = g
+			order = append(order, ev.ExecutionID)
+		}
+		g.events = append(g.events, ev)
+		g.size += len(ev.Details) + len(ev.Type) + len(timeFormat) + 48
+	}
+	chunks := make([]historyChunk, len(order))
+	for i, id := range order {
+		g := groups[id]
+		var b strings.Builder
+		b.Grow(g.size + 2)
+		buf := make([]byte, 0, 64)
+		b.WriteByte('[')
+		last := 0
+		for j, ev := range g.events {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			buf = appendHistoryEvent(buf[:0], ev)
+			if details := bytes.TrimSpace(ev.Details); len(details) > 0 {
+				buf = append(buf, ',')
+				b.Write(buf)
+				b.Write(details)
+				b.WriteByte(']')
+			} else {
+				buf = append(buf, ']')
+				b.Write(buf)
+			}
+			last = max(last, ev.ID)
+		}
+		b.WriteByte(']')
+		chunks[i] = historyChunk{executionID: id, lastID: last, events: b.String()}
 	}
 	return chunks
 }
 
+// appendHistoryEvent appends an event's fields but its details: an open
+// JSON array of id, previous id, type and timestamp.
 func appendHistoryEvent(b []byte, ev *mesh.HistoryEvent) []byte {
 	b = append(b, '[')
 	b = strconv.AppendInt(b, int64(ev.ID), 10)
@@ -92,13 +114,9 @@ func appendHistoryEvent(b []byte, ev *mesh.HistoryEvent) []byte {
 	b = strconv.AppendInt(b, int64(ev.PreviousID), 10)
 	b = append(b, ',')
 	b = ojg.AppendJSONString(b, ev.Type, false)
-	b = append(b, ',')
-	b = ojg.AppendJSONString(b, formatTime(ev.Timestamp), false)
-	if details := bytes.TrimSpace(ev.Details); len(details) > 0 {
-		b = append(b, ',')
-		b = append(b, details...)
-	}
-	return append(b, ']')
+	b = append(b, ',', '"')
+	b = ev.Timestamp.UTC().AppendFormat(b, timeFormat) // digits and -:.TZ, nothing to escape
+	return append(b, '"')
 }
 
 // FindHistoryEvents returns an execution's events after afterID, at most
