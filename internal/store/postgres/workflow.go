@@ -332,56 +332,50 @@ func (tx *Tx) CountExecutions(ctx context.Context, stateMachine, status string) 
 	return n, nil
 }
 
-// InsertHistoryEvents appends events with COPY-free multi-row inserts.
+// InsertHistoryEvents appends events to their executions' histories: a
+// chunk (store.HistoryChunks) for each execution among them, in one statement.
 func (tx *Tx) InsertHistoryEvents(ctx context.Context, events []*mesh.HistoryEvent) error {
-	if len(events) == 0 {
+	chunks := store.HistoryChunks(events)
+	if len(chunks) == 0 {
 		return nil
 	}
-	ids := make([]string, len(events))
-	nums := make([]int32, len(events))
-	prev := make([]int32, len(events))
-	types := make([]string, len(events))
-	times := make([]time.Time, len(events))
-	details := make([]*string, len(events))
-	for i, ev := range events {
-		ids[i], nums[i], prev[i], types[i], times[i] = ev.ExecutionID, int32(ev.ID), int32(ev.PreviousID), ev.Type, ev.Timestamp.UTC()
-		if ev.Details != nil {
-			s := string(ev.Details)
-			details[i] = &s
-		}
+	ids := make([]string, len(chunks))
+	last := make([]int32, len(chunks))
+	evs := make([]string, len(chunks))
+	for i, c := range chunks {
+		ids[i], last[i], evs[i] = c.ExecutionID, int32(c.LastID), c.Events
 	}
-	_, err := tx.tx.Exec(ctx, `INSERT INTO workflow_history (execution_id, id, previous_id, type, timestamp, details)
-		SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::timestamptz[], $6::text[])`,
-		ids, nums, prev, types, times, details)
+	_, err := tx.tx.Exec(ctx, `INSERT INTO workflow_history_chunks (execution_id, last_id, events)
+		SELECT * FROM unnest($1::text[], $2::int[], $3::text[])`, ids, last, evs)
 	if err != nil {
 		return fmt.Errorf("insert history events: %w", err)
 	}
 	return nil
 }
 
-// FindHistoryEvents returns an execution's events after afterID.
+// FindHistoryEvents returns an execution's events after afterID, at most
+// limit (1,000 when limit is not positive).
 func (tx *Tx) FindHistoryEvents(ctx context.Context, executionID string, afterID, limit int) ([]*mesh.HistoryEvent, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := tx.tx.Query(ctx, `SELECT execution_id, id, previous_id, type, timestamp, details
-		FROM workflow_history WHERE execution_id = $1 AND id > $2 ORDER BY id LIMIT $3`, executionID, afterID, limit)
+	rows, err := tx.tx.Query(ctx, `SELECT events FROM workflow_history_chunks
+		WHERE execution_id = $1 AND last_id > $2 ORDER BY last_id`, executionID, afterID)
 	if err != nil {
 		return nil, fmt.Errorf("find history events: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mesh.HistoryEvent, error) {
-		var ev mesh.HistoryEvent
-		var details *string
-		if err := row.Scan(&ev.ExecutionID, &ev.ID, &ev.PreviousID, &ev.Type, &ev.Timestamp, &details); err != nil {
-			return nil, err
+	defer rows.Close()
+	var out []*mesh.HistoryEvent
+	for len(out) < limit && rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("find history events: %w", err)
 		}
-		ev.Timestamp = ev.Timestamp.UTC()
-		if details != nil {
-			ev.Details = []byte(*details)
+		if out, err = store.CollectHistory(out, executionID, raw, afterID, limit); err != nil {
+			return nil, fmt.Errorf("find history events: %w", err)
 		}
-		return &ev, nil
-	})
-	if err != nil {
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("find history events: %w", err)
 	}
 	return out, nil

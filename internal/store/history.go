@@ -1,0 +1,140 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ohler55/ojg"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+// Both stores keep an execution's history a chunk at a time: the events one
+// call of InsertHistoryEvents appends to one execution are one row, keyed by
+// the execution and the last event's id, holding a JSON array of
+// [id, previous_id, type, timestamp, details] arrays (details left out when
+// an event has none). A request that runs to its end in one transaction
+// writes one row instead of fourteen.
+
+// HistoryTimeFormat is the form of a chunk's timestamps: UTC, nanoseconds.
+const HistoryTimeFormat = "2006-01-02T15:04:05.000000000Z"
+
+// HistoryChunk is the row of one execution's events from one call.
+type HistoryChunk struct {
+	ExecutionID string
+	LastID      int
+	Events      string // JSON
+}
+
+// HistoryChunks groups events by execution, in the order each execution
+// first appears, and encodes each group. Details must be JSON
+// (json.RawMessage), as the engine writes them.
+func HistoryChunks(events []*mesh.HistoryEvent) []HistoryChunk {
+	type group struct {
+		events []*mesh.HistoryEvent
+		size   int
+	}
+	var order []string
+	groups := make(map[string]*group, 16)
+	for _, ev := range events {
+		g := groups[ev.ExecutionID]
+		if g == nil {
+			g = &group{}
+			groups[ev.ExecutionID] = g
+			order = append(order, ev.ExecutionID)
+		}
+		g.events = append(g.events, ev)
+		g.size += len(ev.Details) + len(ev.Type) + len(HistoryTimeFormat) + 48
+	}
+	chunks := make([]HistoryChunk, len(order))
+	buf := make([]byte, 0, 96)
+	for i, id := range order {
+		g := groups[id]
+		var b strings.Builder
+		b.Grow(g.size + 2)
+		b.WriteByte('[')
+		last := 0
+		for j, ev := range g.events {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			buf = appendHistoryEvent(buf[:0], ev)
+			if details := bytes.TrimSpace(ev.Details); len(details) > 0 {
+				buf = append(buf, ',')
+				b.Write(buf)
+				b.Write(details)
+				b.WriteByte(']')
+			} else {
+				buf = append(buf, ']')
+				b.Write(buf)
+			}
+			last = max(last, ev.ID)
+		}
+		b.WriteByte(']')
+		chunks[i] = HistoryChunk{ExecutionID: id, LastID: last, Events: b.String()}
+	}
+	return chunks
+}
+
+// appendHistoryEvent appends an event's fields but its details: an open
+// JSON array of id, previous id, type and timestamp.
+func appendHistoryEvent(b []byte, ev *mesh.HistoryEvent) []byte {
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(ev.ID), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(ev.PreviousID), 10)
+	b = append(b, ',')
+	b = ojg.AppendJSONString(b, ev.Type, false)
+	b = append(b, ',', '"')
+	b = ev.Timestamp.UTC().AppendFormat(b, HistoryTimeFormat) // digits and -:.TZ, nothing to escape
+	return append(b, '"')
+}
+
+// DecodeHistoryChunk returns the events of an execution's chunk.
+func DecodeHistoryChunk(executionID string, raw []byte) ([]*mesh.HistoryEvent, error) {
+	var fields [][]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, err
+	}
+	evs := make([]*mesh.HistoryEvent, len(fields))
+	for i, f := range fields {
+		if len(f) != 4 && len(f) != 5 {
+			return nil, fmt.Errorf("event %d: %d fields, want 4 or 5", i, len(f))
+		}
+		ev := &mesh.HistoryEvent{ExecutionID: executionID}
+		var ts string
+		for j, dst := range []any{&ev.ID, &ev.PreviousID, &ev.Type, &ts} {
+			if err := json.Unmarshal(f[j], dst); err != nil {
+				return nil, fmt.Errorf("event %d: %w", i, err)
+			}
+		}
+		var err error
+		if ev.Timestamp, err = time.Parse(time.RFC3339Nano, ts); err != nil {
+			return nil, fmt.Errorf("event %d: %w", ev.ID, err)
+		}
+		if len(f) == 5 {
+			ev.Details = f[4]
+		}
+		evs[i] = ev
+	}
+	return evs, nil
+}
+
+// CollectHistory appends to out the events of a chunk after afterID, up to
+// limit events in all.
+func CollectHistory(out []*mesh.HistoryEvent, executionID string, raw []byte, afterID, limit int) ([]*mesh.HistoryEvent, error) {
+	evs, err := DecodeHistoryChunk(executionID, raw)
+	if err != nil {
+		return nil, fmt.Errorf("history of execution %s: %w", executionID, err)
+	}
+	for _, ev := range evs {
+		if ev.ID > afterID && len(out) < limit {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
