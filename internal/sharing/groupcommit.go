@@ -99,10 +99,12 @@ func (q *decisionQueue) commit(batch []*queuedDecision) {
 				return err
 			}
 			if err != nil {
+				// the rollback releases the savepoint too
 				d.err = err
 				if err := tx.RollbackToSavepoint(ctx, "decision"); err != nil {
 					return err
 				}
+				continue
 			}
 			if err := tx.ReleaseSavepoint(ctx, "decision"); err != nil {
 				return err
