@@ -42,6 +42,12 @@ var _ store.Store = (*DB)(nil)
 
 // Open connects to the database at url, applies pending migrations and returns the store.
 func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	return open(ctx, url, opts, nil)
+}
+
+// open is Open, with configure (if any) changing the pool's configuration
+// before it connects.
+func open(ctx context.Context, url string, opts Options, configure func(*pgxpool.Config)) (*DB, error) {
 	if opts.Clock == nil {
 		opts.Clock = mesh.SystemClock{}
 	}
@@ -57,6 +63,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
+	}
+	if configure != nil {
+		configure(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -148,6 +157,7 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) err
 		pgTx.Rollback(context.WithoutCancel(ctx))
 		return err
 	}
+	tx.tx.dropDeferred() // the commit ends every savepoint
 	if err := pgTx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}

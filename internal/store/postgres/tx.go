@@ -23,20 +23,86 @@ var _ store.Tx = (*Tx)(nil)
 
 // pgTx is the transaction the store's statements run in; each statement is
 // shown to the read memo first, which a change or a lock may empty.
+//
+// Savepoint statements, which answer nothing, wait in deferred and go with
+// the transaction's next statement in one round trip (a pipeline): a
+// workflow task's savepoint and its release cost no trip of their own, and
+// before the commit, which ends every savepoint, they are dropped. Their
+// order is kept, so what follows them runs after them; should one fail (only
+// in a transaction that has failed already), the next statement reports it.
 type pgTx struct {
 	pgx.Tx
-	memo *store.ReadMemo
+	memo     *store.ReadMemo
+	deferred *[]string
 }
 
 func newTx(t pgx.Tx, now func() time.Time) *Tx {
 	tx := &Tx{now: now}
-	tx.tx = pgTx{Tx: t, memo: tx.Memo()}
+	tx.tx = pgTx{Tx: t, memo: tx.Memo(), deferred: new([]string)}
 	return tx
+}
+
+// deferStatement queues a savepoint statement for the next round trip.
+func (t pgTx) deferStatement(sql string) { *t.deferred = append(*t.deferred, sql) }
+
+// dropDeferred forgets the deferred statements: the commit ends what they
+// start or release.
+func (t pgTx) dropDeferred() { *t.deferred = (*t.deferred)[:0] }
+
+// pipeline sends the deferred statements and sql in one batch, and returns
+// the batch's results positioned at sql's. Nil when nothing was deferred.
+func (t pgTx) pipeline(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+	if len(*t.deferred) == 0 {
+		return nil, nil
+	}
+	b := &pgx.Batch{}
+	for _, q := range *t.deferred {
+		b.Queue(q)
+	}
+	b.Queue(sql, args...)
+	n := len(*t.deferred)
+	t.dropDeferred()
+	br := t.Tx.SendBatch(ctx, b)
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, err
+		}
+	}
+	return br, nil
+}
+
+// flush sends the deferred statements alone.
+func (t pgTx) flush(ctx context.Context) error {
+	if len(*t.deferred) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for _, q := range *t.deferred {
+		b.Queue(q)
+	}
+	t.dropDeferred()
+	return t.Tx.SendBatch(ctx, b).Close()
 }
 
 func (t pgTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	t.memo.Saw(sql)
-	return t.Tx.Exec(ctx, sql, args...)
+	return t.exec(ctx, sql, args)
+}
+
+func (t pgTx) exec(ctx context.Context, sql string, args []any) (pgconn.CommandTag, error) {
+	br, err := t.pipeline(ctx, sql, args)
+	if err != nil || br == nil {
+		if err != nil {
+			return pgconn.CommandTag{}, err
+		}
+		return t.Tx.Exec(ctx, sql, args...)
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
 }
 
 // execRequestWrite and queryRowRequestWrite run the store's own write of one
@@ -44,32 +110,90 @@ func (t pgTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Command
 // (ReadMemo.SawRequestWrite).
 func (t pgTx) execRequestWrite(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	t.memo.SawRequestWrite(sql)
-	return t.Tx.Exec(ctx, sql, args...)
+	return t.exec(ctx, sql, args)
 }
 
 func (t pgTx) queryRowRequestWrite(ctx context.Context, sql string, args ...any) pgx.Row {
 	t.memo.SawRequestWrite(sql)
-	return t.Tx.QueryRow(ctx, sql, args...)
+	return t.queryRow(ctx, sql, args)
 }
 
 func (t pgTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	t.memo.Saw(sql)
-	return t.Tx.Query(ctx, sql, args...)
+	br, err := t.pipeline(ctx, sql, args)
+	if err != nil || br == nil {
+		if err != nil {
+			return nil, err
+		}
+		return t.Tx.Query(ctx, sql, args...)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		br.Close()
+		return nil, err
+	}
+	return &batchRows{Rows: rows, br: br}, nil
 }
 
 func (t pgTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	t.memo.Saw(sql)
-	return t.Tx.QueryRow(ctx, sql, args...)
+	return t.queryRow(ctx, sql, args)
+}
+
+func (t pgTx) queryRow(ctx context.Context, sql string, args []any) pgx.Row {
+	br, err := t.pipeline(ctx, sql, args)
+	if err != nil {
+		return errRow{err}
+	}
+	if br == nil {
+		return t.Tx.QueryRow(ctx, sql, args...)
+	}
+	return batchRow{row: br.QueryRow(), br: br}
 }
 
 func (t pgTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	for _, q := range b.QueuedQueries {
 		t.memo.Saw(q.SQL)
 	}
+	// A deferred statement fails only in a failed transaction, which the
+	// batch then reports.
+	t.flush(ctx)
 	return t.Tx.SendBatch(ctx, b)
 }
 
 func (t pgTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, rows pgx.CopyFromSource) (int64, error) {
 	t.memo.Saw("COPY " + table.Sanitize())
+	if err := t.flush(ctx); err != nil {
+		return 0, err
+	}
 	return t.Tx.CopyFrom(ctx, table, columns, rows)
+}
+
+// batchRow is a row read from a pipeline; reading it ends the batch.
+type batchRow struct {
+	row pgx.Row
+	br  pgx.BatchResults
+}
+
+func (r batchRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// batchRows are rows read from a pipeline; closing them ends the batch.
+type batchRows struct {
+	pgx.Rows
+	br pgx.BatchResults
+}
+
+func (r *batchRows) Close() {
+	r.Rows.Close()
+	r.br.Close()
 }

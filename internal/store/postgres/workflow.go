@@ -525,31 +525,32 @@ func (tx *Tx) FindWorkflowCounter(ctx context.Context, name string) (int64, erro
 	return v, nil
 }
 
-// Savepoint starts a savepoint.
+// Savepoint starts a savepoint. Its statement goes with the next one
+// (pgTx.deferStatement).
 func (tx *Tx) Savepoint(ctx context.Context, name string) error {
-	if _, err := tx.tx.Exec(ctx, `SAVEPOINT `+name); err != nil {
-		return err
-	}
+	tx.tx.deferStatement(`SAVEPOINT ` + name)
 	tx.Mark(name)
 	return nil
 }
 
 // RollbackToSavepoint undoes everything since the savepoint, with the
-// AfterCommit functions registered since, and releases it.
+// AfterCommit functions registered since, and releases it. The rollback
+// runs at once: after a failed statement the transaction takes nothing else
+// until it, not even the preparing of the statements a pipeline would send
+// with it; the release goes with the next statement.
 func (tx *Tx) RollbackToSavepoint(ctx context.Context, name string) error {
 	if _, err := tx.tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+name); err != nil {
 		return err
 	}
 	tx.Unmark(name, true)
-	_, err := tx.tx.Exec(ctx, `RELEASE SAVEPOINT `+name)
-	return err
+	tx.tx.deferStatement(`RELEASE SAVEPOINT ` + name)
+	return nil
 }
 
-// ReleaseSavepoint keeps what was done since the savepoint.
+// ReleaseSavepoint keeps what was done since the savepoint. Its statement
+// goes with the next one.
 func (tx *Tx) ReleaseSavepoint(ctx context.Context, name string) error {
-	if _, err := tx.tx.Exec(ctx, `RELEASE SAVEPOINT `+name); err != nil {
-		return err
-	}
+	tx.tx.deferStatement(`RELEASE SAVEPOINT ` + name)
 	tx.Unmark(name, false)
 	return nil
 }

@@ -4,13 +4,72 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
+	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 )
 
 func init() {
 	register("tx/after-commit", testAfterCommit)
 	register("tx/after-commit-savepoint", testAfterCommitSavepoint)
+	register("tx/savepoint-after-failed-statement", testSavepointAfterFailedStatement)
+}
+
+// testSavepointAfterFailedStatement: a statement that fails inside a
+// savepoint is undone by rolling back to it, after which the transaction
+// reads and writes as before (on PostgreSQL a failed statement fails the
+// whole transaction until then) and commits; a savepoint left open at the
+// commit ends with it.
+func testSavepointAfterFailedStatement(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	event := func(id int) []*mesh.HistoryEvent {
+		return []*mesh.HistoryEvent{{ExecutionID: "e", ID: id, PreviousID: id - 1, Type: "Step", Timestamp: now}}
+	}
+	err := s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.PutSetting(ctx, "a", "1"); err != nil {
+			return err
+		}
+		if err := tx.Savepoint(ctx, "sp_outer"); err != nil {
+			return err
+		}
+		if err := tx.InsertHistoryEvents(ctx, event(1)); err != nil {
+			return err
+		}
+		if err := tx.Savepoint(ctx, "sp_inner"); err != nil {
+			return err
+		}
+		if err := tx.InsertHistoryEvents(ctx, event(1)); err == nil {
+			t.Error("the same history chunk twice: got no error")
+		}
+		if err := tx.RollbackToSavepoint(ctx, "sp_inner"); err != nil {
+			return err
+		}
+		if got, err := tx.FindHistoryEvents(ctx, "e", 0, 0); err != nil || len(got) != 1 {
+			t.Errorf("history after the rollback: got %d events, %v; want 1", len(got), err)
+		}
+		if err := tx.InsertHistoryEvents(ctx, event(2)); err != nil {
+			return err
+		}
+		if err := tx.ReleaseSavepoint(ctx, "sp_outer"); err != nil {
+			return err
+		}
+		if v, err := tx.Setting(ctx, "a"); err != nil || v != "1" {
+			t.Errorf("setting after the release: got %q %v, want 1", v, err)
+		}
+		return tx.Savepoint(ctx, "sp_open")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.View(ctx, func(tx store.Tx) error {
+		if got, err := tx.FindHistoryEvents(ctx, "e", 0, 0); err != nil || len(got) != 2 {
+			t.Errorf("history committed: got %d events, %v; want 2", len(got), err)
+		}
+		return nil
+	})
 }
 
 // testAfterCommit: what waits for the commit runs once it is durable (a

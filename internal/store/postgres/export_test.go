@@ -1,0 +1,13 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// OpenTraced is Open with tracer seeing every statement the pool sends.
+func OpenTraced(ctx context.Context, url string, opts Options, tracer pgx.QueryTracer) (*DB, error) {
+	return open(ctx, url, opts, func(c *pgxpool.Config) { c.ConnConfig.Tracer = tracer })
+}

@@ -1,0 +1,77 @@
+package postgres_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/postgres"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+)
+
+// trips counts round trips to the server: statements sent alone and
+// batches (a batch's statements go together).
+type trips struct{ n atomic.Int64 }
+
+func (c *trips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+func (c *trips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *trips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+func (c *trips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (c *trips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// TestSavepointsRideAlong: a savepoint and its release cost no round trip
+// of their own; they go with the next statement, and one left open at the
+// commit is never sent.
+func TestSavepointsRideAlong(t *testing.T) {
+	ctx := context.Background()
+	tr := &trips{}
+	db, err := postgres.OpenTraced(ctx, storetest.PostgresSchemaURL(t), postgres.Options{}, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	run := func(savepoints bool) int64 {
+		t.Helper()
+		sp := func(tx store.Tx, f func(context.Context, string) error) error {
+			if !savepoints {
+				return nil
+			}
+			return f(ctx, "task")
+		}
+		before := tr.n.Load()
+		err := db.Update(ctx, func(tx store.Tx) error {
+			if err := sp(tx, tx.Savepoint); err != nil {
+				return err
+			}
+			if err := tx.PutSetting(ctx, "k", "v"); err != nil {
+				return err
+			}
+			if err := sp(tx, tx.ReleaseSavepoint); err != nil {
+				return err
+			}
+			if v, err := tx.Setting(ctx, "k"); err != nil || v != "v" {
+				t.Errorf("setting: got %q %v", v, err)
+			}
+			return sp(tx, tx.Savepoint)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.n.Load() - before
+	}
+	run(true) // statements prepared
+	run(false)
+	without, with := run(false), run(true)
+	if with != without {
+		t.Errorf("round trips: %d with savepoints, %d without; want the same", with, without)
+	}
+}
