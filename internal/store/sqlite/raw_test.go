@@ -3,7 +3,6 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
@@ -112,14 +111,16 @@ func TestHistoryChunksMigration(t *testing.T) {
 		`DELETE FROM schema_migrations WHERE version = 16`,
 		`CREATE TABLE workflow_history (execution_id TEXT NOT NULL, id INTEGER NOT NULL, previous_id INTEGER NOT NULL,
 			type TEXT NOT NULL, timestamp TEXT NOT NULL, details TEXT, PRIMARY KEY (execution_id, id)) WITHOUT ROWID`,
-		`INSERT INTO workflow_history VALUES
-			('e1', 1, 0, 'ExecutionStarted', '2026-03-01T12:00:00.000000000Z', '{"input": {"a": [1, "two"]}}'),
-			('e1', 2, 1, 'PassStateEntered', '2026-03-01T12:00:00.001000000Z', NULL),
-			('e1', 3, 2, 'ExecutionSucceeded', '2026-03-01T12:00:00.002000000Z', '{"output":null}'),
-			('e2', 1, 0, 'ExecutionStarted', '2026-03-01T12:00:01.000000000Z', '{}')`,
 	} {
 		if _, err := raw.Exec(stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	for _, r := range storetest.OldHistory {
+		at, _ := time.Parse(time.RFC3339Nano, r[4])
+		if _, err := raw.Exec(`INSERT INTO workflow_history VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))`,
+			r[0], r[1], r[2], r[3], at.UTC().Format("2006-01-02T15:04:05.000000000Z"), r[5]); err != nil {
+			t.Fatal(err)
 		}
 	}
 	raw.Close()
@@ -129,28 +130,7 @@ func TestHistoryChunksMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	at := func(ms int) time.Time { return time.Date(2026, 3, 1, 12, 0, 0, ms*int(time.Millisecond), time.UTC) }
-	want := []mesh.HistoryEvent{
-		{ExecutionID: "e1", ID: 1, Type: "ExecutionStarted", Timestamp: at(0), Details: json.RawMessage(`{"input":{"a":[1,"two"]}}`)},
-		{ExecutionID: "e1", ID: 2, PreviousID: 1, Type: "PassStateEntered", Timestamp: at(1)},
-		{ExecutionID: "e1", ID: 3, PreviousID: 2, Type: "ExecutionSucceeded", Timestamp: at(2), Details: json.RawMessage(`{"output":null}`)},
-	}
-	db.View(ctx, func(tx store.Tx) error {
-		got, err := tx.FindHistoryEvents(ctx, "e1", 0, 0)
-		if err != nil || len(got) != len(want) {
-			t.Fatalf("e1: got %d events, %v; want %d", len(got), err, len(want))
-		}
-		for i, g := range got {
-			w := want[i]
-			if g.ID != w.ID || g.PreviousID != w.PreviousID || g.Type != w.Type || !g.Timestamp.Equal(w.Timestamp) || string(g.Details) != string(w.Details) {
-				t.Errorf("event %d: got %+v (details %s), want %+v (details %s)", i, *g, g.Details, w, w.Details)
-			}
-		}
-		if got, err := tx.FindHistoryEvents(ctx, "e2", 0, 0); err != nil || len(got) != 1 || string(got[0].Details) != `{}` {
-			t.Errorf("e2: got %v %v", got, err)
-		}
-		return nil
-	})
+	storetest.HistoryMigrated(t, db)
 	raw, err = sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
