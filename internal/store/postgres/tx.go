@@ -92,10 +92,10 @@ func (t pgTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Command
 
 func (t pgTx) exec(ctx context.Context, sql string, args []any) (pgconn.CommandTag, error) {
 	br, err := t.pipeline(ctx, sql, args)
-	if err != nil || br == nil {
-		if err != nil {
-			return pgconn.CommandTag{}, err
-		}
+	switch {
+	case err != nil:
+		return pgconn.CommandTag{}, err
+	case br == nil:
 		return t.Tx.Exec(ctx, sql, args...)
 	}
 	tag, err := br.Exec()
@@ -121,10 +121,10 @@ func (t pgTx) queryRowRequestWrite(ctx context.Context, sql string, args ...any)
 func (t pgTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	t.memo.Saw(sql)
 	br, err := t.pipeline(ctx, sql, args)
-	if err != nil || br == nil {
-		if err != nil {
-			return nil, err
-		}
+	switch {
+	case err != nil:
+		return nil, err
+	case br == nil:
 		return t.Tx.Query(ctx, sql, args...)
 	}
 	rows, err := br.Query()
@@ -142,10 +142,10 @@ func (t pgTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 
 func (t pgTx) queryRow(ctx context.Context, sql string, args []any) pgx.Row {
 	br, err := t.pipeline(ctx, sql, args)
-	if err != nil {
+	switch {
+	case err != nil:
 		return errRow{err}
-	}
-	if br == nil {
+	case br == nil:
 		return t.Tx.QueryRow(ctx, sql, args...)
 	}
 	return batchRow{row: br.QueryRow(), br: br}
