@@ -124,6 +124,20 @@ func (f *fixture) allowed(p string, action mesh.Permission, r mesh.Resource) boo
 	return d.Allowed
 }
 
+// accessVersion returns the store's access version.
+func (f *fixture) accessVersion() int64 {
+	f.t.Helper()
+	var v int64
+	if err := f.store.View(meshAdmin, func(tx store.Tx) error {
+		var err error
+		v, err = tx.AccessVersion(meshAdmin)
+		return err
+	}); err != nil {
+		f.t.Fatal(err)
+	}
+	return v
+}
+
 func (f *fixture) audited(action string) int {
 	f.t.Helper()
 	return len(f.auditDetails(action))

@@ -86,22 +86,10 @@ func TestGrantTxOneVersion(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		f := newFixture(t, s)
 		other := newFixture(t, s) // another replica, loaded before
-		version := func() int64 {
-			t.Helper()
-			var v int64
-			if err := s.View(meshAdmin, func(tx store.Tx) error {
-				var err error
-				v, err = tx.AccessVersion(meshAdmin)
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
-			return v
-		}
 		selectOn := func(p string, r mesh.Resource) access.GrantInput { return in(p, r, set(mesh.PermSelect), 0) }
 		items, people := mesh.Resource{Database: "sales", Table: "items"}, mesh.Resource{Database: "hr", Table: "people"}
 		bob := producer + "/bob"
-		before := version()
+		before := f.accessVersion()
 		err := s.Update(meshAdmin, func(tx store.Tx) error {
 			if err := tx.Savepoint(meshAdmin, "first"); err != nil {
 				return err
@@ -133,7 +121,7 @@ func TestGrantTxOneVersion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := version(); got != before+1 {
+		if got := f.accessVersion(); got != before+1 {
 			t.Errorf("access version: %d after %d, want one more", got, before)
 		}
 		if err := other.svc.Refresh(meshAdmin); err != nil {
@@ -210,14 +198,7 @@ func TestGrantHeldAlready(t *testing.T) {
 			return gs
 		}
 		first := f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect, mesh.PermDescribe), set(mesh.PermSelect)))
-		var before int64
-		if err := s.View(meshAdmin, func(tx store.Tx) error {
-			var err error
-			before, err = tx.AccessVersion(meshAdmin)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
+		before := f.accessVersion()
 		var again *mesh.Grant
 		if err := s.Update(meshAdmin, func(tx store.Tx) error {
 			var err error

@@ -124,17 +124,36 @@ func DecodeHistoryChunk(executionID string, raw []byte) ([]*mesh.HistoryEvent, e
 	return evs, nil
 }
 
-// CollectHistory appends to out the events of a chunk after afterID, up to
-// limit events in all.
-func CollectHistory(out []*mesh.HistoryEvent, executionID string, raw []byte, afterID, limit int) ([]*mesh.HistoryEvent, error) {
-	evs, err := DecodeHistoryChunk(executionID, raw)
-	if err != nil {
-		return nil, fmt.Errorf("history of execution %s: %w", executionID, err)
+// HistoryRows are the rows of a query of an execution's chunks, in order
+// (*sql.Rows and pgx.Rows both are).
+type HistoryRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ReadHistory returns the events after afterID of the chunks rows holds,
+// at most limit (1,000 when limit is not positive); it reads no chunk
+// beyond the limit.
+func ReadHistory(rows HistoryRows, executionID string, afterID, limit int) ([]*mesh.HistoryEvent, error) {
+	if limit <= 0 {
+		limit = 1000
 	}
-	for _, ev := range evs {
-		if ev.ID > afterID && len(out) < limit {
-			out = append(out, ev)
+	var out []*mesh.HistoryEvent
+	for len(out) < limit && rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		evs, err := DecodeHistoryChunk(executionID, raw)
+		if err != nil {
+			return nil, fmt.Errorf("history of execution %s: %w", executionID, err)
+		}
+		for _, ev := range evs {
+			if ev.ID > afterID && len(out) < limit {
+				out = append(out, ev)
+			}
 		}
 	}
-	return out, nil
+	return out, rows.Err()
 }

@@ -49,19 +49,26 @@ func (t pgTx) deferStatement(sql string) { *t.deferred = append(*t.deferred, sql
 // start or release.
 func (t pgTx) dropDeferred() { *t.deferred = (*t.deferred)[:0] }
 
+// takeDeferred moves the deferred statements into a new batch and says
+// how many there were.
+func (t pgTx) takeDeferred() (*pgx.Batch, int) {
+	b := &pgx.Batch{}
+	for _, q := range *t.deferred {
+		b.Queue(q)
+	}
+	n := len(*t.deferred)
+	t.dropDeferred()
+	return b, n
+}
+
 // pipeline sends the deferred statements and sql in one batch, and returns
 // the batch's results positioned at sql's. Nil when nothing was deferred.
 func (t pgTx) pipeline(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
 	if len(*t.deferred) == 0 {
 		return nil, nil
 	}
-	b := &pgx.Batch{}
-	for _, q := range *t.deferred {
-		b.Queue(q)
-	}
+	b, n := t.takeDeferred()
 	b.Queue(sql, args...)
-	n := len(*t.deferred)
-	t.dropDeferred()
 	br := t.Tx.SendBatch(ctx, b)
 	for range n {
 		if _, err := br.Exec(); err != nil {
@@ -77,11 +84,7 @@ func (t pgTx) flush(ctx context.Context) error {
 	if len(*t.deferred) == 0 {
 		return nil
 	}
-	b := &pgx.Batch{}
-	for _, q := range *t.deferred {
-		b.Queue(q)
-	}
-	t.dropDeferred()
+	b, _ := t.takeDeferred()
 	return t.Tx.SendBatch(ctx, b).Close()
 }
 

@@ -356,29 +356,17 @@ func (tx *Tx) InsertHistoryEvents(ctx context.Context, events []*mesh.HistoryEve
 // FindHistoryEvents returns an execution's events after afterID, at most
 // limit (1,000 when limit is not positive).
 func (tx *Tx) FindHistoryEvents(ctx context.Context, executionID string, afterID, limit int) ([]*mesh.HistoryEvent, error) {
-	if limit <= 0 {
-		limit = 1000
-	}
 	rows, err := tx.tx.Query(ctx, `SELECT events FROM workflow_history_chunks
 		WHERE execution_id = $1 AND last_id > $2 ORDER BY last_id`, executionID, afterID)
 	if err != nil {
 		return nil, fmt.Errorf("find history events: %w", err)
 	}
 	defer rows.Close()
-	var out []*mesh.HistoryEvent
-	for len(out) < limit && rows.Next() {
-		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
-			return nil, fmt.Errorf("find history events: %w", err)
-		}
-		if out, err = store.CollectHistory(out, executionID, raw, afterID, limit); err != nil {
-			return nil, fmt.Errorf("find history events: %w", err)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	evs, err := store.ReadHistory(rows, executionID, afterID, limit)
+	if err != nil {
 		return nil, fmt.Errorf("find history events: %w", err)
 	}
-	return out, nil
+	return evs, nil
 }
 
 // InsertTaskToken stores a token's hash.

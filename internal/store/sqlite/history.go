@@ -25,11 +25,7 @@ func (tx *Tx) InsertHistoryEvents(ctx context.Context, events []*mesh.HistoryEve
 			b.WriteString("(?, ?, ?)")
 			args = append(args, c.ExecutionID, c.LastID, c.Events)
 		}
-		_, err := tx.tx.ExecContext(ctx, b.String(), args...)
-		if isUniqueViolation(err) {
-			return mesh.Errorf(mesh.ECONFLICT, "history of execution %s has event %d already", chunks[0].ExecutionID, chunks[0].LastID)
-		}
-		if err != nil {
+		if _, err := tx.tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("insert history events: %w", err)
 		}
 		chunks = chunks[n:]
@@ -40,24 +36,15 @@ func (tx *Tx) InsertHistoryEvents(ctx context.Context, events []*mesh.HistoryEve
 // FindHistoryEvents returns an execution's events after afterID, at most
 // limit (1,000 when limit is not positive).
 func (tx *Tx) FindHistoryEvents(ctx context.Context, executionID string, afterID, limit int) ([]*mesh.HistoryEvent, error) {
-	if limit <= 0 {
-		limit = 1000
-	}
 	rows, err := tx.tx.QueryContext(ctx, `SELECT events FROM workflow_history_chunks
 		WHERE execution_id = ? AND last_id > ? ORDER BY last_id`, executionID, afterID)
 	if err != nil {
 		return nil, fmt.Errorf("find history events: %w", err)
 	}
 	defer rows.Close()
-	var out []*mesh.HistoryEvent
-	for len(out) < limit && rows.Next() {
-		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
-			return nil, fmt.Errorf("find history events: %w", err)
-		}
-		if out, err = store.CollectHistory(out, executionID, raw, afterID, limit); err != nil {
-			return nil, fmt.Errorf("find history events: %w", err)
-		}
+	evs, err := store.ReadHistory(rows, executionID, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find history events: %w", err)
 	}
-	return out, rows.Err()
+	return evs, nil
 }
