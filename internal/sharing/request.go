@@ -497,20 +497,46 @@ func (s *Service) RevokeRequest(ctx context.Context, id int64) (*mesh.AccessRequ
 }
 
 // endShared records a shared request as status (REVOKED or EXPIRED) and
-// takes its grant back (with its cascade and, when it was the share's last,
-// the share), in tx. The request's row is written first: of two replicas
-// ending it at once, the second finds it ended (ECONFLICT) before touching
-// the grant.
+// takes back what it granted that no other shared request still holds
+// (with the cascade and, when the grant was the share's last, the share),
+// in tx. Requests of one account for one resource share a grant: ending
+// the one that lasts an hour must not end the one that lasts a year. The
+// request's row is written first: of two replicas ending it at once, the
+// second finds it ended (ECONFLICT) before touching the grant.
 func (s *Service) endShared(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, status, by, why string) error {
 	if err := s.markEnded(ctx, tx, r, status, by, why); err != nil {
 		return err
 	}
-	_, err := s.access.RevokeTx(s.systemCtx(ctx), tx, access.GrantInput{Principal: mesh.Principal(r.TargetAccount),
-		Resource: r.Resource(), Permissions: r.Permissions})
+	perms, err := s.heldByNoOther(ctx, tx, r)
+	if err != nil || perms == 0 {
+		return err
+	}
+	_, err = s.access.RevokeTx(s.systemCtx(ctx), tx, access.GrantInput{Principal: mesh.Principal(r.TargetAccount),
+		Resource: r.Resource(), Permissions: perms})
 	if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
 		return err // ENOTFOUND: the grant went already (revoked by hand, the database deleted)
 	}
 	return nil
+}
+
+// heldByNoOther returns the permissions of r, ended in tx, that no request
+// still shared through its grant asked for.
+func (s *Service) heldByNoOther(ctx context.Context, tx store.Tx, r *mesh.AccessRequest) (mesh.Permissions, error) {
+	perms := r.Permissions
+	if r.GrantID == 0 {
+		return perms, nil
+	}
+	for before := int64(0); perms != 0; {
+		rs, err := tx.FindAccessRequests(ctx, store.RequestFilter{GrantID: r.GrantID, Status: mesh.RequestShared, BeforeID: before, Limit: 100})
+		if err != nil || len(rs) == 0 {
+			return perms, err
+		}
+		for _, o := range rs { // newest first
+			perms = perms.Without(o.Permissions)
+			before = o.ID
+		}
+	}
+	return 0, nil
 }
 
 // markEnded records a shared request as status (REVOKED or EXPIRED) with

@@ -501,3 +501,50 @@ func TestReplacedStateMachine(t *testing.T) {
 		}
 	})
 }
+
+// TestEndingOneRequestKeepsAnother: requests of one account for one table
+// share a grant; when one ends, the permissions another shared request
+// still asks for stay, and the last one's end takes the grant and share.
+func TestEndingOneRequestKeepsAnother(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		hour := f.request(siblingCarl, "marketing", "campaigns", func(in *sharing.RequestInput) { in.Duration = mesh.Duration(time.Hour) })
+		lasting := f.request(siblingCarl, "marketing", "campaigns", func(in *sharing.RequestInput) {
+			in.Permissions = mesh.PermissionsOf(mesh.PermSelect)
+		})
+		if hour.Status != mesh.RequestShared || lasting.Status != mesh.RequestShared || hour.GrantID != lasting.GrantID {
+			t.Fatalf("got %s on grant %d and %s on grant %d, want both SHARED on one grant", hour.Status, hour.GrantID, lasting.Status, lasting.GrantID)
+		}
+		f.clock.Add(time.Hour)
+		if n, err := f.svc.ExpireOnce(f.ctx); err != nil || n != 1 {
+			t.Fatalf("at expiry: ended %d, %v; want 1", n, err)
+		}
+		f.wantStatus(hour.ID, mesh.RequestExpired)
+		v := f.wantStatus(lasting.ID, mesh.RequestShared)
+		var g *mesh.Grant
+		err := s.View(f.ctx, func(tx store.Tx) (err error) {
+			g, err = tx.FindGrantByResource(f.ctx, sibling, mesh.Resource{Database: "marketing", Table: "campaigns"})
+			return err
+		})
+		if want := mesh.PermissionsOf(mesh.PermSelect); err != nil || g.Permissions != want || g.Grantable != want {
+			t.Fatalf("grant after the hour: got %+v, %v; want SELECT with grant option, which the lasting request asked for", g, err)
+		}
+		if !f.allowed(sibling, "marketing", "campaigns") {
+			t.Error("not allowed after the hour, with a request still shared")
+		}
+		if _, err := f.svc.RevokeRequest(producerAdmin, lasting.ID); err != nil {
+			t.Fatal(err)
+		}
+		f.wantStatus(lasting.ID, mesh.RequestRevoked)
+		if f.allowed(sibling, "marketing", "campaigns") {
+			t.Error("allowed after the last request was revoked")
+		}
+		err = s.View(f.ctx, func(tx store.Tx) error {
+			_, err := tx.FindShareByID(f.ctx, v.ShareID)
+			return err
+		})
+		if !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("share after the last request ended: got %v, want gone", err)
+		}
+	})
+}
