@@ -209,9 +209,15 @@ func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.
 		return nil, mesh.Invalid("principal", "what %s holds with grant option goes to users of account %s", source, source.Account())
 	}
 	now := s.clock.Now()
-	g, err := tx.FindGrantByResource(ctx, in.Principal, in.Resource)
+	find := tx.FindGrantByResource
+	if c.probe {
+		find = tx.LockGrantByResource // what the probe finds held stays so
+	}
+	g, err := find(ctx, in.Principal, in.Resource)
 	var held mesh.Grant
 	switch {
+	case mesh.IsCode(err, mesh.ENOTFOUND) && c.probe:
+		return nil, errWouldChange
 	case mesh.IsCode(err, mesh.ENOTFOUND):
 		g = &mesh.Grant{Principal: in.Principal, Resource: in.Resource, Status: mesh.GrantActive, Source: source, CreatedAt: now}
 	case err != nil:
@@ -225,7 +231,11 @@ func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.
 	g.Permissions |= in.Permissions
 	g.Grantable |= in.Grantable
 	if source == "" && foreign {
-		sh, err := s.share(ctx, tx, c, a, in.Principal.Account(), org, in.Resource)
+		share := s.share
+		if c.probe {
+			share = s.activeShare
+		}
+		sh, err := share(ctx, tx, c, a, in.Principal.Account(), org, in.Resource)
 		if err != nil {
 			return nil, err
 		}
@@ -242,6 +252,9 @@ func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.
 		// work; the grant stays as its granter made it. A request shared
 		// this way names the grant in its own audit entry.
 		return g, nil
+	}
+	if c.probe {
+		return nil, errWouldChange
 	}
 	g.GrantedBy, g.UpdatedAt = a.Principal(), now
 	if g.ID == 0 {

@@ -316,6 +316,9 @@ type changes struct {
 	unlinked []*mesh.ResourceLink
 	version  int64
 	bumped   bool
+	// probe: only read, to find whether a grant is held already
+	// (GrantTx); grantIn then returns errWouldChange before any write.
+	probe bool
 }
 
 func newChanges() *changes {

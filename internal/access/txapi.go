@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -15,7 +16,8 @@ import (
 // system's). The decision index learns of the grant once the transaction
 // commits; a rolled-back grant never reaches it. However many grants and
 // revocations one transaction makes (a batch of starts makes one each),
-// it increments the access version once.
+// it increments the access version once, and not at all when every grant
+// it makes was held already (see heldAlready).
 // Errors: as Grant.
 func (s *Service) GrantTx(ctx context.Context, tx store.Tx, in GrantInput) (*mesh.Grant, error) {
 	a, err := mesh.RequireActor(ctx)
@@ -25,7 +27,41 @@ func (s *Service) GrantTx(ctx context.Context, tx store.Tx, in GrantInput) (*mes
 	if err := in.validate(false); err != nil {
 		return nil, err
 	}
+	if g, err := s.heldAlready(ctx, tx, a, in); g != nil || err != nil {
+		return g, err
+	}
 	return s.inTx(ctx, tx, func(c *changes) (*mesh.Grant, error) { return s.grantIn(ctx, tx, c, a, in) })
+}
+
+// errWouldChange ends a probe (changes.probe) that finds a grant would
+// change something.
+var errWouldChange = errors.New("access: the grant would change")
+
+// heldAlready returns the grant when granting in would change nothing,
+// before the transaction takes the access version: that row's lock orders
+// the access changes of every replica, and a transaction holding it waits
+// for nothing else and makes every other access change wait until it
+// commits. The grant found is locked against change until tx ends, so
+// that a revocation waits for the transaction and then sees what it
+// committed. It returns nil (and the caller grants as Grant does, taking
+// the version) when the grant would change, when the transaction has taken
+// the version already, or when the probe fails for any reason but the
+// store's own: the full grant then reads again under the version's lock and
+// reports what it finds.
+func (s *Service) heldAlready(ctx context.Context, tx store.Tx, a *mesh.Actor, in GrantInput) (*mesh.Grant, error) {
+	if tx.Local(s) != nil {
+		return nil, nil
+	}
+	c := newChanges()
+	c.probe = true
+	g, err := s.grantIn(ctx, tx, c, a, in)
+	switch {
+	case err == nil:
+		return g, nil
+	case errors.Is(err, errWouldChange), mesh.ErrorCode(err) != mesh.EINTERNAL:
+		return nil, nil
+	}
+	return nil, err
 }
 
 // RevokeTx is Revoke inside the caller's transaction; see GrantTx.

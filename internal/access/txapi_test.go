@@ -210,6 +210,9 @@ func TestGrantHeldAlready(t *testing.T) {
 		if gs := changedSince(before); len(gs) != 0 {
 			t.Errorf("grants changed by granting what is held: %+v", gs)
 		}
+		if v := f.accessVersion(); v != before {
+			t.Errorf("access version: got %d after granting what is held, want %d (untaken: its lock makes every access change wait)", v, before)
+		}
 		if again.ID != first.ID || again.GrantedBy != first.GrantedBy || !again.UpdatedAt.Equal(first.UpdatedAt) || again.Status != first.Status {
 			t.Errorf("held already: got %+v, want %+v unchanged", again, first)
 		}

@@ -61,6 +61,11 @@ type AccessTx interface {
 	FindGrantByID(ctx context.Context, id int64) (*mesh.Grant, error)
 	// FindGrantByResource returns p's grant on exactly r (normalized), or ENOTFOUND.
 	FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error)
+	// LockGrantByResource is FindGrantByResource with the grant kept from
+	// changing or going until the transaction ends (a shared row lock in
+	// PostgreSQL; SQLite's one writer keeps everything), so that a
+	// transaction may rely on it without taking the access version.
+	LockGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error)
 	// FindGrants returns the grants matching f.
 	FindGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant, error)
 	// UpdateGrant saves g's permissions, grantable set, status, share and

@@ -79,9 +79,19 @@ func (tx *Tx) FindGrantByID(ctx context.Context, id int64) (*mesh.Grant, error) 
 
 // FindGrantByResource returns p's grant on exactly r, or ENOTFOUND.
 func (tx *Tx) FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error) {
+	return tx.grantByResource(ctx, p, r, "")
+}
+
+// LockGrantByResource is FindGrantByResource, the row share-locked: an
+// update or delete of the grant waits for this transaction.
+func (tx *Tx) LockGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error) {
+	return tx.grantByResource(ctx, p, r, " FOR SHARE")
+}
+
+func (tx *Tx) grantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource, lock string) (*mesh.Grant, error) {
 	tbl, mode, cols := store.EncodeResource(r)
 	g, err := scanGrant(tx.tx.QueryRow(ctx, `SELECT `+grantColumns+` FROM grants
-		WHERE principal = $1 AND database = $2 AND tbl = $3 AND col_mode = $4 AND columns = $5`,
+		WHERE principal = $1 AND database = $2 AND tbl = $3 AND col_mode = $4 AND columns = $5`+lock,
 		string(p), r.Database, tbl, mode, cols))
 	if isNoRows(err) {
 		return nil, mesh.NotFound("grant", string(p)+" on "+r.String())

@@ -2,10 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -110,5 +112,67 @@ func TestHistoryChunksMigration(t *testing.T) {
 	if err := db.Pool().QueryRow(ctx, `SELECT count(*), max(type), max(details), max(timestamp) FROM workflow_history WHERE execution_id = 'e1'`).Scan(&n, &typ, &details, &last); err != nil ||
 		n != 3 || typ != "PassStateEntered" || details != `{"output":null}` || !last.Equal(time.Date(2026, 3, 1, 12, 0, 0, 2e6, time.UTC)) {
 		t.Errorf("the view: got %d rows, %q, %q, %v, %v; want 3 events", n, typ, details, last, err)
+	}
+}
+
+// TestLockGrantByResource: a grant locked by one transaction cannot be
+// updated or deleted by another until the first ends; one only found can.
+func TestLockGrantByResource(t *testing.T) {
+	db := storetest.OpenPostgres(t, nil)
+	ctx := context.Background()
+	now := time.Now()
+	r := mesh.Resource{Database: "sales", Table: "orders"}
+	g := &mesh.Grant{Principal: "222233334444", Resource: r, Permissions: mesh.PermissionsOf(mesh.PermSelect),
+		Status: mesh.GrantActive, GrantedBy: "central/admin", CreatedAt: now, UpdatedAt: now}
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.CreateGrant(ctx, g) }); err != nil {
+		t.Fatal(err)
+	}
+	// change tries to change the grant from another connection, failing
+	// at once (55P03) instead of waiting for a lock; it rolls back.
+	change := func(stmt string) error {
+		conn, err := db.Pool().Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Release()
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '50ms'`); err != nil {
+			t.Fatal(err)
+		}
+		_, err = tx.Exec(ctx, stmt, g.ID)
+		return err
+	}
+	for _, c := range []struct {
+		name     string
+		find     func(store.Tx) func(context.Context, mesh.Principal, mesh.Resource) (*mesh.Grant, error)
+		blocking bool
+	}{
+		{"found", func(tx store.Tx) func(context.Context, mesh.Principal, mesh.Resource) (*mesh.Grant, error) {
+			return tx.FindGrantByResource
+		}, false},
+		{"locked", func(tx store.Tx) func(context.Context, mesh.Principal, mesh.Resource) (*mesh.Grant, error) {
+			return tx.LockGrantByResource
+		}, true},
+	} {
+		err := db.Update(ctx, func(tx store.Tx) error {
+			if _, err := c.find(tx)(ctx, g.Principal, r); err != nil {
+				return err
+			}
+			for _, stmt := range []string{`UPDATE grants SET permissions = permissions WHERE id = $1`, `DELETE FROM grants WHERE id = $1`} {
+				err := change(stmt)
+				var pe *pgconn.PgError
+				if blocked := errors.As(err, &pe) && pe.Code == "55P03"; blocked != c.blocking || (err != nil && !blocked) {
+					t.Errorf("%s grant, %s from another transaction: got %v, want blocked %v", c.name, stmt, err, c.blocking)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -79,6 +79,12 @@ func (tx *Tx) FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.
 	return g, nil
 }
 
+// LockGrantByResource is FindGrantByResource: the one writer's
+// transaction keeps every row as it read it.
+func (tx *Tx) LockGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error) {
+	return tx.FindGrantByResource(ctx, p, r)
+}
+
 // FindGrants returns the grants matching f, by id.
 func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Grant, error) {
 	var where []string

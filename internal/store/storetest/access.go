@@ -69,6 +69,16 @@ func testAccessGrants(t *testing.T, open Opener) {
 		}
 		return nil
 	})
+	mustUpdate(t, s, func(tx store.Tx) error {
+		g, err := tx.LockGrantByResource(ctx, "222233334444/alice", mesh.Resource{Database: "sales", Table: "orders", Columns: []string{"id", "total"}})
+		if err != nil || g.ID != grants[1].ID || g.Source != "222233334444" || g.Grantable != mesh.PermissionsOf(mesh.PermSelect) {
+			t.Errorf("lock by resource: got %+v, %v; want grant %d", g, err, grants[1].ID)
+		}
+		if _, err := tx.LockGrantByResource(ctx, "222233334444/alice", mesh.Resource{Database: "sales", Table: "orders"}); !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("lock the whole table for alice: got %v, want not found", err)
+		}
+		return nil
+	})
 	ids := func(gs []*mesh.Grant) []int64 {
 		var out []int64
 		for _, g := range gs {
