@@ -84,13 +84,26 @@ func (tx *Tx) FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.
 
 // LockGrantByResource is FindGrantByResource, the row share-locked: an
 // update or delete of the grant waits for this transaction.
+//
+// Unlike other locking statements it keeps the read memo. The lock waits
+// only for a transaction changing this grant, after which rows that
+// transaction changed too may read newer than the memo's; but what changes
+// a memoized row in a way a grant depends on (an account offboarded, a
+// database deleted) ends or changes the grant in the same transaction, so
+// the grant read under the lock, the newest, is what the caller decides on,
+// and a change still to come waits for this transaction and then finds what
+// it committed.
 func (tx *Tx) LockGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error) {
 	return tx.grantByResource(ctx, p, r, " FOR SHARE")
 }
 
 func (tx *Tx) grantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource, lock string) (*mesh.Grant, error) {
 	tbl, mode, cols := store.EncodeResource(r)
-	g, err := scanGrant(tx.tx.QueryRow(ctx, `SELECT `+grantColumns+` FROM grants
+	query := tx.tx.QueryRow
+	if lock != "" {
+		query = tx.tx.queryRowLockingGrant
+	}
+	g, err := scanGrant(query(ctx, `SELECT `+grantColumns+` FROM grants
 		WHERE principal = $1 AND database = $2 AND tbl = $3 AND col_mode = $4 AND columns = $5`+lock,
 		string(p), r.Database, tbl, mode, cols))
 	if isNoRows(err) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/postgres"
 	"github.com/meshgate/meshgate/internal/store/storetest"
@@ -73,5 +75,48 @@ func TestSavepointsRideAlong(t *testing.T) {
 	without, with := run(false), run(true)
 	if with != without {
 		t.Errorf("round trips: %d with savepoints, %d without; want the same", with, without)
+	}
+}
+
+// TestGrantLockKeepsMemo: share-locking a grant keeps the read memo, unlike
+// other locking statements: an account read before it is not read again.
+func TestGrantLockKeepsMemo(t *testing.T) {
+	ctx := context.Background()
+	tr := &trips{}
+	db, err := postgres.OpenTraced(ctx, storetest.PostgresSchemaURL(t), postgres.Options{}, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now()
+	r := mesh.Resource{Database: "sales", Table: "orders"}
+	err = db.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateAccount(ctx, &mesh.Account{ID: "222233334444", Name: "Analytics", CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+		return tx.CreateGrant(ctx, &mesh.Grant{Principal: "222233334444", Resource: r, Permissions: mesh.PermissionsOf(mesh.PermSelect),
+			Status: mesh.GrantActive, GrantedBy: "central/admin", CreatedAt: now, UpdatedAt: now})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.FindAccountByID(ctx, "222233334444"); err != nil {
+			return err
+		}
+		if _, err := tx.LockGrantByResource(ctx, "222233334444", r); err != nil {
+			return err
+		}
+		before := tr.n.Load()
+		if _, err := tx.FindAccountByID(ctx, "222233334444"); err != nil {
+			return err
+		}
+		if n := tr.n.Load() - before; n != 0 {
+			t.Errorf("reading the account again after locking the grant: %d round trips, want 0 (memoized)", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
