@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,6 +174,53 @@ func TestLockGrantByResource(t *testing.T) {
 			return nil
 		})
 		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestResourceLookupsFindOneRow: finding a share or a grant by what
+// identifies it reads one index entry even in a generic plan made while
+// the tables have no statistics (a prepared statement's cached plan, made
+// on a new store), instead of every share or grant of the database and
+// table, filtered by account or principal.
+func TestResourceLookupsFindOneRow(t *testing.T) {
+	db := storetest.OpenPostgres(t, nil)
+	ctx := context.Background()
+	conn, err := db.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, `RESET plan_cache_mode`)
+	for i, c := range []struct{ query, args, key string }{
+		// as FindShare and LockGrantByResource send them
+		{`SELECT id FROM shares WHERE account_id = $1 AND database = $2 AND tbl = $3`,
+			`'222233334444', 'sales', 'orders'`, "account_id"},
+		{`SELECT id FROM grants WHERE principal = $1 AND database = $2 AND tbl = $3 AND col_mode = $4 AND columns = $5 FOR SHARE`,
+			`'222233334444', 'sales', 'orders', 'all', ''`, "principal"},
+	} {
+		name := "lookup" + strconv.Itoa(i)
+		if _, err := conn.Exec(ctx, `PREPARE `+name+` AS `+c.query); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := conn.Query(ctx, `EXPLAIN EXECUTE `+name+`(`+c.args+`)`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range plan {
+			if strings.Contains(line, "Filter:") && strings.Contains(line, c.key) {
+				t.Errorf("%s: %s is filtered, not looked up in the index:\n%s", c.query, c.key, strings.Join(plan, "\n"))
+			}
+		}
+		if _, err := conn.Exec(ctx, `DEALLOCATE `+name); err != nil {
 			t.Fatal(err)
 		}
 	}
