@@ -230,12 +230,16 @@ func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.
 	}
 	g.Permissions |= in.Permissions
 	g.Grantable |= in.Grantable
-	if source == "" && foreign {
-		share := s.share
-		if c.probe {
-			share = s.activeShare
+	switch {
+	case source == "" && foreign && c.probe:
+		// An active grant's share is active, so the grant, locked, speaks
+		// for it: a share becomes active with all its grants (activate) and
+		// ends only with them. A pending one may need a new invitation.
+		if g.ShareID == 0 || g.Status != mesh.GrantActive {
+			return nil, errWouldChange
 		}
-		sh, err := share(ctx, tx, c, a, in.Principal.Account(), org, in.Resource)
+	case source == "" && foreign:
+		sh, err := s.share(ctx, tx, c, a, in.Principal.Account(), org, in.Resource)
 		if err != nil {
 			return nil, err
 		}

@@ -69,21 +69,6 @@ func (s *Service) share(ctx context.Context, tx store.Tx, c *changes, a *mesh.Ac
 	return sh, s.invite(ctx, tx, a, sh)
 }
 
-// activeShare is share for a probe (changes.probe), which writes nothing:
-// the account's active share of r, else errWouldChange.
-func (s *Service) activeShare(ctx context.Context, tx store.Tx, _ *changes, _ *mesh.Actor, account, _ string, r mesh.Resource) (*mesh.Share, error) {
-	sh, err := tx.FindShare(ctx, account, r.Database, shareTable(r))
-	switch {
-	case mesh.IsCode(err, mesh.ENOTFOUND):
-		return nil, errWouldChange
-	case err != nil:
-		return nil, err
-	case sh.Status != mesh.ShareActive:
-		return nil, errWouldChange
-	}
-	return sh, nil
-}
-
 func shareResource(sh *mesh.Share) string { return "share/" + strconv.FormatInt(sh.ID, 10) }
 
 func invitationResource(inv *mesh.Invitation) string {
