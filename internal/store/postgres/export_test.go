@@ -11,3 +11,6 @@ import (
 func OpenTraced(ctx context.Context, url string, opts Options, tracer pgx.QueryTracer) (*DB, error) {
 	return open(ctx, url, opts, func(c *pgxpool.Config) { c.ConnConfig.Tracer = tracer })
 }
+
+// ResourceLinksQuery is the statement FindResourceLinks runs.
+var ResourceLinksQuery = resourceLinksQuery

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -222,6 +223,55 @@ func TestResourceLookupsFindOneRow(t *testing.T) {
 		}
 		if _, err := conn.Exec(ctx, `DEALLOCATE `+name); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestResourceLinksByIndex: finding an account's links, a share's link or
+// both searches an index instead of reading every link, as a link is
+// looked for each time a share is made; so in a generic plan too.
+func TestResourceLinksByIndex(t *testing.T) {
+	db := storetest.OpenPostgres(t, nil)
+	ctx := context.Background()
+	conn, err := db.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, `RESET plan_cache_mode; RESET enable_seqscan`)
+	for i, c := range []struct {
+		account string
+		share   int64
+	}{{"222233334444", 0}, {"", 7}, {"222233334444", 7}} {
+		q, args := postgres.ResourceLinksQuery(c.account, c.share)
+		name := "links" + strconv.Itoa(i)
+		if _, err := conn.Exec(ctx, `PREPARE `+name+` AS `+q); err != nil {
+			t.Fatal(err)
+		}
+		lits := make([]string, len(args))
+		for i, a := range args {
+			lits[i] = "'" + fmt.Sprint(a) + "'"
+		}
+		rows, err := conn.Query(ctx, `EXPLAIN EXECUTE `+name+`(`+strings.Join(lits, ", ")+`)`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		// with sequential scans off, a plan that cannot search an index
+		// still reads every link: a sequential scan at a prohibitive cost,
+		// or a whole index in order, with no condition on it
+		searched := false
+		for _, line := range plan {
+			searched = searched || strings.Contains(line, "Index Cond:")
+		}
+		if !searched {
+			t.Errorf("links of account %q and share %d: the plan reads every link:\n%s", c.account, c.share, strings.Join(plan, "\n"))
 		}
 	}
 }

@@ -422,12 +422,32 @@ func (tx *Tx) FindResourceLink(ctx context.Context, accountID, name string) (*me
 
 // FindResourceLinks returns an account's links by name.
 func (tx *Tx) FindResourceLinks(ctx context.Context, accountID string, shareID int64) ([]*mesh.ResourceLink, error) {
-	q := `SELECT ` + linkColumns + ` FROM resource_links WHERE (? = '' OR account_id = ?) AND (? = 0 OR share_id = ?) ORDER BY account_id, name`
-	rows, err := tx.tx.QueryContext(ctx, q, accountID, accountID, shareID, shareID)
+	q, args := resourceLinksQuery(accountID, shareID)
+	rows, err := tx.tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find resource links: %w", err)
 	}
 	return collect(rows, "scan resource link", scanLink)
+}
+
+// resourceLinksQuery selects the links of an account and of a share (""
+// and 0: any), naming only the columns asked for, so that an index finds
+// them: a condition true of every row when its argument is empty makes a
+// plan that reads every link.
+func resourceLinksQuery(accountID string, shareID int64) (string, []any) {
+	var where []string
+	var args []any
+	if accountID != "" {
+		where, args = append(where, "account_id = ?"), append(args, accountID)
+	}
+	if shareID != 0 {
+		where, args = append(where, "share_id = ?"), append(args, shareID)
+	}
+	q := `SELECT ` + linkColumns + ` FROM resource_links`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return q + " ORDER BY account_id, name", args
 }
 
 // DeleteResourceLink removes a link.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,5 +141,48 @@ func TestHistoryChunksMigration(t *testing.T) {
 	var typ, details string
 	if err := raw.QueryRow(`SELECT count(*), max(type), max(details) FROM workflow_history WHERE execution_id = 'e1'`).Scan(&n, &typ, &details); err != nil || n != 3 || typ != "PassStateEntered" || details != `{"output":null}` {
 		t.Errorf("the view: got %d rows, %q, %q, %v; want 3 events", n, typ, details, err)
+	}
+}
+
+// TestResourceLinksByIndex: finding an account's links, a share's link or
+// both searches an index instead of reading every link, as a link is
+// looked for each time a share is made.
+func TestResourceLinksByIndex(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "meshgate.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, c := range []struct {
+		account string
+		share   int64
+	}{{"222233334444", 0}, {"", 7}, {"222233334444", 7}} {
+		q, args := sqlite.ResourceLinksQuery(c.account, c.share)
+		rows, err := raw.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		for _, step := range plan {
+			if strings.HasPrefix(step, "SCAN resource_links") {
+				t.Errorf("links of account %q and share %d: the plan reads every link: %q", c.account, c.share, plan)
+			}
+		}
 	}
 }
