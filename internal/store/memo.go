@@ -3,6 +3,7 @@ package store
 import (
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -14,8 +15,10 @@ import (
 // several times (the request's checks, the catalog task, the grant's checks),
 // and a batch of starts shares one transaction; with the memo each is read
 // once. It also keeps the access requests the transaction has written or
-// read: a request's workflow reads its request again at each step. Both
-// stores' Tx types keep one and show it every statement they run (Saw): a
+// read: a request's workflow reads its request again at each step; and the
+// executions it has locked, which a decision locks and then its callback
+// again. Both stores' Tx types keep one and show it every statement they
+// run (Saw): a
 // statement that may change a memoized table empties what the memo keeps of
 // that table, and one that waits for a lock (after which another
 // transaction's commit may be visible) empties it all, as does rolling back
@@ -29,6 +32,10 @@ type ReadMemo struct {
 	// one's execution to its id.
 	requests    map[int64]*mesh.AccessRequest
 	byExecution map[string]int64
+	// executions are those the transaction has locked (LockExecution), as
+	// the lock returned them: nobody else changes them until it ends, and
+	// its own writes to workflow_executions forget them.
+	executions map[string]*ExecutionRecord
 }
 
 // catalogTables are the tables of the memo's accounts, databases and
@@ -42,26 +49,84 @@ var catalogTables = []string{"accounts", "catalog_databases", "catalog_tables"}
 // inside another, such as offboarded_accounts, counts: emptying is always
 // safe), and any statement taking a row or advisory lock.
 func (m *ReadMemo) Saw(query string) {
-	if m.databases == nil && m.tables == nil && m.accounts == nil && m.requests == nil {
+	if m.databases == nil && m.tables == nil && m.accounts == nil && m.requests == nil && m.executions == nil {
 		return
 	}
-	q := strings.TrimLeft(query, " \t\r\n(")
-	if len(q) >= 6 && strings.EqualFold(q[:6], "SELECT") {
-		if locks(q) {
-			m.Clear()
-		}
-		return
-	}
-	if locks(q) {
+	e := effectOf(query)
+	if e&takesLock != 0 {
 		m.Clear()
 		return
 	}
-	if namesCatalogTable(q) {
+	if e&writesCatalog != 0 {
 		m.databases, m.tables, m.accounts = nil, nil, nil
 	}
-	if strings.Contains(q, "access_requests") {
+	if e&writesRequests != 0 {
 		m.requests, m.byExecution = nil, nil
 	}
+	if e&writesExecutions != 0 {
+		m.executions = nil
+	}
+}
+
+// effect is what a statement may do to what the memo keeps.
+type effect uint8
+
+const (
+	takesLock effect = 1 << iota
+	writesCatalog
+	writesRequests
+	writesExecutions
+)
+
+// effects keeps each statement's effect by its text, as Saw runs for every
+// statement and the store's statements are a few hundred texts, most of
+// them constants. Past maxEffects texts (statements built with a varying
+// number of values) it classifies without keeping.
+var effects struct {
+	sync.RWMutex
+	m map[string]effect
+}
+
+const maxEffects = 4096
+
+func effectOf(query string) effect {
+	effects.RLock()
+	e, ok := effects.m[query]
+	effects.RUnlock()
+	if ok {
+		return e
+	}
+	e = classify(query)
+	effects.Lock()
+	if effects.m == nil {
+		effects.m = map[string]effect{}
+	}
+	if len(effects.m) < maxEffects {
+		effects.m[query] = e
+	}
+	effects.Unlock()
+	return e
+}
+
+func classify(query string) effect {
+	q := strings.TrimLeft(query, " \t\r\n(")
+	if locks(q) {
+		return takesLock
+	}
+	if len(q) >= 6 && strings.EqualFold(q[:6], "SELECT") {
+		return 0
+	}
+	var e effect
+	if namesCatalogTable(q) {
+		e |= writesCatalog
+	}
+	if strings.Contains(q, "access_requests") {
+		e |= writesRequests
+	}
+	if strings.Contains(q, "workflow_executions") {
+		e |= writesExecutions
+	}
+	return e
 }
 
 // SawRequestWrite is Saw for the store's own write of one access request,
@@ -72,7 +137,7 @@ func (m *ReadMemo) Saw(query string) {
 func (m *ReadMemo) SawRequestWrite(query string) {
 	requests, byExecution := m.requests, m.byExecution
 	m.Saw(query)
-	if !locks(query) {
+	if effectOf(query)&takesLock == 0 {
 		m.requests, m.byExecution = requests, byExecution
 	}
 }
@@ -252,4 +317,28 @@ func StoredRequest(r *mesh.AccessRequest, precision time.Duration) *mesh.AccessR
 		}
 	}
 	return c
+}
+
+// LockedExecution returns a copy of the execution the transaction has
+// locked, as it is.
+func (m *ReadMemo) LockedExecution(id string) (*ExecutionRecord, bool) {
+	rec, ok := m.executions[id]
+	if !ok {
+		return nil, false
+	}
+	return copyExecution(rec), true
+}
+
+// PutLockedExecution memoizes a copy of an execution just locked.
+func (m *ReadMemo) PutLockedExecution(rec *ExecutionRecord) {
+	if m.executions == nil {
+		m.executions = map[string]*ExecutionRecord{}
+	}
+	m.executions[rec.ID] = copyExecution(rec)
+}
+
+func copyExecution(rec *ExecutionRecord) *ExecutionRecord {
+	c := *rec
+	c.Input, c.Output, c.State = slices.Clone(rec.Input), slices.Clone(rec.Output), slices.Clone(rec.State)
+	return &c
 }

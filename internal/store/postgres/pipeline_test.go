@@ -120,3 +120,53 @@ func TestGrantLockKeepsMemo(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLockedExecutionNotReadAgain: locking an execution the transaction
+// holds locked already costs no round trip, until the transaction writes
+// to executions.
+func TestLockedExecutionNotReadAgain(t *testing.T) {
+	ctx := context.Background()
+	tr := &trips{}
+	db, err := postgres.OpenTraced(ctx, storetest.PostgresSchemaURL(t), postgres.Options{}, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now()
+	err = db.Update(ctx, func(tx store.Tx) error {
+		_, err := tx.InsertExecutions(ctx, []*store.ExecutionRecord{{Execution: mesh.Execution{ID: "e1", Name: "one", StateMachine: "flow",
+			Version: 1, Status: mesh.ExecutionRunning, Input: []byte(`{}`), StartedAt: now, Deadline: now.Add(time.Hour)}, State: []byte(`{}`)}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx store.Tx) error {
+		lock := func() int64 {
+			t.Helper()
+			before := tr.n.Load()
+			if _, err := tx.LockExecution(ctx, "e1"); err != nil {
+				t.Fatal(err)
+			}
+			return tr.n.Load() - before
+		}
+		if n := lock(); n != 1 {
+			t.Errorf("first lock: %d round trips, want 1", n)
+		}
+		if n := lock(); n != 0 {
+			t.Errorf("second lock: %d round trips, want 0", n)
+		}
+		x, _ := tx.LockExecution(ctx, "e1")
+		x.Status = mesh.ExecutionSucceeded
+		if err := tx.UpdateExecutions(ctx, []*store.ExecutionRecord{x}); err != nil {
+			return err
+		}
+		if n := lock(); n != 1 {
+			t.Errorf("lock after the update: %d round trips, want 1 (read again)", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

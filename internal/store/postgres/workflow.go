@@ -207,8 +207,13 @@ func (tx *Tx) FindExecution(ctx context.Context, id string) (*store.ExecutionRec
 	return rec, nil
 }
 
-// LockExecution returns an execution locked FOR UPDATE.
+// LockExecution returns an execution locked FOR UPDATE. Locking it again in
+// the transaction reads nothing until the transaction writes to executions
+// (ReadMemo).
 func (tx *Tx) LockExecution(ctx context.Context, id string) (*store.ExecutionRecord, error) {
+	if rec, ok := tx.Memo().LockedExecution(id); ok {
+		return rec, nil // locked already: nobody else has changed it
+	}
 	rec, err := tx.findExecution(ctx, `id = $1 FOR UPDATE`, id)
 	if isNoRows(err) {
 		return nil, mesh.NotFound("execution", id)
@@ -216,6 +221,7 @@ func (tx *Tx) LockExecution(ctx context.Context, id string) (*store.ExecutionRec
 	if err != nil {
 		return nil, fmt.Errorf("lock execution: %w", err)
 	}
+	tx.Memo().PutLockedExecution(rec)
 	return rec, nil
 }
 

@@ -209,9 +209,19 @@ func (tx *Tx) FindExecution(ctx context.Context, id string) (*store.ExecutionRec
 	return rec, nil
 }
 
-// LockExecution returns an execution; SQLite's single writer already serializes.
+// LockExecution returns an execution; SQLite's single writer already
+// serializes. Locking it again in the transaction reads nothing until the
+// transaction writes to executions (ReadMemo).
 func (tx *Tx) LockExecution(ctx context.Context, id string) (*store.ExecutionRecord, error) {
-	return tx.FindExecution(ctx, id)
+	if rec, ok := tx.Memo().LockedExecution(id); ok {
+		return rec, nil
+	}
+	rec, err := tx.FindExecution(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	tx.Memo().PutLockedExecution(rec)
+	return rec, nil
 }
 
 // FindExecutionByName returns an execution by state machine and name.

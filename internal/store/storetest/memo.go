@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ func init() {
 	register("tx/read-memo", testReadMemo)
 	register("tx/read-memo-requests", testReadMemoRequests)
 	register("tx/read-memo-request-batch", testReadMemoRequestBatch)
+	register("tx/read-memo-locked-execution", testReadMemoLockedExecution)
 }
 
 // testReadMemo: a transaction that reads an account, a database or a table
@@ -321,4 +323,61 @@ func testReadMemoRequestBatch(t *testing.T, open Opener) {
 	if after[ids[1]].Status != mesh.RequestRevoked || after[ids[2]].GrantID != 12 {
 		t.Errorf("stored after the updates: %+v, %+v", after[ids[1]], after[ids[2]])
 	}
+}
+
+// testReadMemoLockedExecution: locking an execution again in a transaction
+// returns it as it is: after the transaction's own update of it and after
+// a rollback to a savepoint, what is stored; changing what a lock returned
+// changes nothing the next one returns.
+func testReadMemoLockedExecution(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	mustUpdate(t, s, func(tx store.Tx) error {
+		_, err := tx.InsertExecutions(ctx, []*store.ExecutionRecord{{Execution: mesh.Execution{ID: "e1", Name: "one", StateMachine: "flow",
+			Version: 1, Status: mesh.ExecutionRunning, Input: json.RawMessage(`{"a":1}`), StartedAt: now, Deadline: now.Add(time.Hour)},
+			State: []byte(`{"step":1}`)}})
+		return err
+	})
+	lock := func(tx store.Tx) *store.ExecutionRecord {
+		t.Helper()
+		x, err := tx.LockExecution(ctx, "e1")
+		if err != nil {
+			t.Fatalf("lock: %v", err)
+		}
+		return x
+	}
+	mustUpdate(t, s, func(tx store.Tx) error {
+		x := lock(tx)
+		x.Status, x.State[0] = mesh.ExecutionFailed, 'X'
+		if x := lock(tx); x.Status != mesh.ExecutionRunning || string(x.State) != `{"step":1}` {
+			t.Errorf("locked again after changing a copy: %s %s, want RUNNING {\"step\":1}", x.Status, x.State)
+		}
+		x = lock(tx)
+		x.Status, x.Output, x.StoppedAt, x.State = mesh.ExecutionSucceeded, json.RawMessage(`"done"`), now, []byte(`{"step":2}`)
+		if err := tx.UpdateExecutions(ctx, []*store.ExecutionRecord{x}); err != nil {
+			return err
+		}
+		if x := lock(tx); x.Status != mesh.ExecutionSucceeded || string(x.State) != `{"step":2}` || string(x.Output) != `"done"` {
+			t.Errorf("locked again after its update: %s %s %s, want SUCCEEDED {\"step\":2} \"done\"", x.Status, x.State, x.Output)
+		}
+		if err := tx.Savepoint(ctx, "sp"); err != nil {
+			return err
+		}
+		x = lock(tx)
+		x.Status, x.State = mesh.ExecutionFailed, []byte(`{"step":3}`)
+		if err := tx.UpdateExecutions(ctx, []*store.ExecutionRecord{x}); err != nil {
+			return err
+		}
+		if x := lock(tx); x.Status != mesh.ExecutionFailed {
+			t.Errorf("locked again after an update in a savepoint: %s, want FAILED", x.Status)
+		}
+		if err := tx.RollbackToSavepoint(ctx, "sp"); err != nil {
+			return err
+		}
+		if x := lock(tx); x.Status != mesh.ExecutionSucceeded || string(x.State) != `{"step":2}` {
+			t.Errorf("locked again after the savepoint's rollback: %s %s, want SUCCEEDED {\"step\":2}", x.Status, x.State)
+		}
+		return nil
+	})
 }
