@@ -34,11 +34,11 @@ var requesterEvents = map[string]bool{
 // deliver queues the delivery of a notification just recorded in tx. A
 // message the notification service refuses (an address it finds invalid)
 // is logged and left to the history: it never fails the workflow's step.
-func (s *Service) deliver(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, n *mesh.Notification) error {
+func (s *Service) deliver(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, n *mesh.Notification, ap *mesh.Approval) error {
 	if s.cfg.Notify == nil {
 		return nil
 	}
-	err := s.queue(ctx, tx, r, n)
+	err := s.queue(ctx, tx, r, n, ap)
 	if mesh.IsCode(err, mesh.EINVALID) {
 		s.log.Warn("sharing: notification not sent", "request", r.ID, "event", n.Event, "err", err)
 		return nil
@@ -46,10 +46,10 @@ func (s *Service) deliver(ctx context.Context, tx store.Tx, r *mesh.AccessReques
 	return err
 }
 
-func (s *Service) queue(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, n *mesh.Notification) error {
+func (s *Service) queue(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, n *mesh.Notification, ap *mesh.Approval) error {
 	switch {
 	case n.Event == "approval.requested":
-		return s.publishApproval(ctx, tx, r, n)
+		return s.publishApproval(ctx, tx, r, n, ap)
 	case requesterEvents[n.Event]:
 		to, err := s.requesterEmail(ctx, tx, r)
 		if err != nil || to == "" {
@@ -72,9 +72,9 @@ func (s *Service) queue(ctx context.Context, tx store.Tx, r *mesh.AccessRequest,
 }
 
 // publishApproval sends the approval request to the owning account's topic,
-// one message per subscription with that subscription's own links.
-func (s *Service) publishApproval(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, n *mesh.Notification) error {
-	var ap *mesh.Approval
+// one message per subscription with that subscription's own links; ap is
+// the request's approval, read when nil.
+func (s *Service) publishApproval(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, n *mesh.Notification, ap *mesh.Approval) error {
 	return s.cfg.Notify.PublishEach(ctx, tx, n.AccountID, func(sub *store.Subscription) (notify.Message, error) {
 		if ap == nil {
 			var err error

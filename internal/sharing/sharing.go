@@ -171,12 +171,18 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error 
 // notify records a notification in the request's history and queues its
 // delivery (notify.go).
 func (s *Service) notify(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, account, recipient, event, subject, body string) error {
+	return s.notifyWith(ctx, tx, r, nil, account, recipient, event, subject, body)
+}
+
+// notifyWith is notify for an approval request with its approval, which its
+// messages' links name (nil: read when needed).
+func (s *Service) notifyWith(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, ap *mesh.Approval, account, recipient, event, subject, body string) error {
 	n := &mesh.Notification{AccountID: account, Recipient: recipient, Event: event,
 		RequestID: r.ID, Subject: subject, Body: body, CreatedAt: s.clock.Now()}
 	if err := tx.InsertNotification(ctx, n); err != nil {
 		return err
 	}
-	return s.deliver(ctx, tx, r, n)
+	return s.deliver(ctx, tx, r, n, ap)
 }
 
 func requester(r *mesh.AccessRequest) string { return r.RequesterAccount + "/" + r.RequesterUser }

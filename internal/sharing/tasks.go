@@ -213,7 +213,9 @@ func (s *Service) approvalTask(ctx context.Context, tx store.Tx, input any) (any
 	a := &mesh.Approval{RequestID: r.ID, AccountID: owner, Status: mesh.ApprovalPending, PIIColumns: cols,
 		TokenHash: workflow.HashToken(token), CreatedAt: now}
 	if secs, ok := in["timeout_seconds"].(int64); ok && secs > 0 {
-		a.ExpiresAt = now.Add(time.Duration(secs) * time.Second)
+		// whole seconds, as both stores keep them: the approval's messages
+		// show this value without reading it back
+		a.ExpiresAt = now.Add(time.Duration(secs) * time.Second).Truncate(time.Second)
 	}
 	if err := tx.UpsertApproval(ctx, a); err != nil {
 		return nil, err
@@ -230,7 +232,7 @@ func (s *Service) approvalTask(ctx context.Context, tx store.Tx, input any) (any
 	}
 	body := fmt.Sprintf("%s asks for %s on %s for account %s: %q. Flagged as personal data: %v. Decide with: meshgate approval approve|deny --id %d",
 		requester(r), r.Permissions, what(r), r.TargetAccount, r.Justification, cols, r.ID)
-	return nil, s.notify(ctx, tx, r, owner, "role:"+mesh.RoleApprover, "approval.requested", "Approval needed: "+what(r), body)
+	return nil, s.notifyWith(ctx, tx, r, a, owner, "role:"+mesh.RoleApprover, "approval.requested", "Approval needed: "+what(r), body)
 }
 
 // executionEnded keeps a request's status in step with its execution's end,
