@@ -30,17 +30,25 @@ func (c *trips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBat
 func (c *trips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
 func (c *trips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
 
+// openTraced opens a store in a schema of its own whose round trips tr
+// counts; both end with the test.
+func openTraced(t *testing.T) (*postgres.DB, *trips) {
+	t.Helper()
+	tr := &trips{}
+	db, err := postgres.OpenTraced(context.Background(), storetest.PostgresSchemaURL(t), postgres.Options{}, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, tr
+}
+
 // TestSavepointsRideAlong: a savepoint and its release cost no round trip
 // of their own; they go with the next statement, and one left open at the
 // commit is never sent.
 func TestSavepointsRideAlong(t *testing.T) {
 	ctx := context.Background()
-	tr := &trips{}
-	db, err := postgres.OpenTraced(ctx, storetest.PostgresSchemaURL(t), postgres.Options{}, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, tr := openTraced(t)
 	run := func(savepoints bool) int64 {
 		t.Helper()
 		sp := func(tx store.Tx, f func(context.Context, string) error) error {
@@ -82,15 +90,10 @@ func TestSavepointsRideAlong(t *testing.T) {
 // other locking statements: an account read before it is not read again.
 func TestGrantLockKeepsMemo(t *testing.T) {
 	ctx := context.Background()
-	tr := &trips{}
-	db, err := postgres.OpenTraced(ctx, storetest.PostgresSchemaURL(t), postgres.Options{}, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, tr := openTraced(t)
 	now := time.Now()
 	r := mesh.Resource{Database: "sales", Table: "orders"}
-	err = db.Update(ctx, func(tx store.Tx) error {
+	err := db.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAccount(ctx, &mesh.Account{ID: "222233334444", Name: "Analytics", CreatedAt: now, UpdatedAt: now}); err != nil {
 			return err
 		}
@@ -126,14 +129,9 @@ func TestGrantLockKeepsMemo(t *testing.T) {
 // to executions.
 func TestLockedExecutionNotReadAgain(t *testing.T) {
 	ctx := context.Background()
-	tr := &trips{}
-	db, err := postgres.OpenTraced(ctx, storetest.PostgresSchemaURL(t), postgres.Options{}, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, tr := openTraced(t)
 	now := time.Now()
-	err = db.Update(ctx, func(tx store.Tx) error {
+	err := db.Update(ctx, func(tx store.Tx) error {
 		_, err := tx.InsertExecutions(ctx, []*store.ExecutionRecord{{Execution: mesh.Execution{ID: "e1", Name: "one", StateMachine: "flow",
 			Version: 1, Status: mesh.ExecutionRunning, Input: []byte(`{}`), StartedAt: now, Deadline: now.Add(time.Hour)}, State: []byte(`{}`)}})
 		return err

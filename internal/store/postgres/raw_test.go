@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -186,43 +187,19 @@ func TestLockGrantByResource(t *testing.T) {
 // on a new store), instead of every share or grant of the database and
 // table, filtered by account or principal.
 func TestResourceLookupsFindOneRow(t *testing.T) {
-	db := storetest.OpenPostgres(t, nil)
-	ctx := context.Background()
-	conn, err := db.Pool().Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(ctx, `RESET plan_cache_mode`)
-	for i, c := range []struct{ query, args, key string }{
+	conn := planConn(t, `SET plan_cache_mode = force_generic_plan`)
+	for _, c := range []struct{ query, args, key string }{
 		// as FindShare and LockGrantByResource send them
 		{`SELECT id FROM shares WHERE account_id = $1 AND database = $2 AND tbl = $3`,
 			`'222233334444', 'sales', 'orders'`, "account_id"},
 		{`SELECT id FROM grants WHERE principal = $1 AND database = $2 AND tbl = $3 AND col_mode = $4 AND columns = $5 FOR SHARE`,
 			`'222233334444', 'sales', 'orders', 'all', ''`, "principal"},
 	} {
-		name := "lookup" + strconv.Itoa(i)
-		if _, err := conn.Exec(ctx, `PREPARE `+name+` AS `+c.query); err != nil {
-			t.Fatal(err)
-		}
-		rows, err := conn.Query(ctx, `EXPLAIN EXECUTE `+name+`(`+c.args+`)`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
+		plan := explain(t, conn, c.query, c.args)
 		for _, line := range plan {
 			if strings.Contains(line, "Filter:") && strings.Contains(line, c.key) {
 				t.Errorf("%s: %s is filtered, not looked up in the index:\n%s", c.query, c.key, strings.Join(plan, "\n"))
 			}
-		}
-		if _, err := conn.Exec(ctx, `DEALLOCATE `+name); err != nil {
-			t.Fatal(err)
 		}
 	}
 }
@@ -231,47 +208,59 @@ func TestResourceLookupsFindOneRow(t *testing.T) {
 // both searches an index instead of reading every link, as a link is
 // looked for each time a share is made; so in a generic plan too.
 func TestResourceLinksByIndex(t *testing.T) {
-	db := storetest.OpenPostgres(t, nil)
-	ctx := context.Background()
-	conn, err := db.Pool().Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off`); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(ctx, `RESET plan_cache_mode; RESET enable_seqscan`)
-	for i, c := range []struct {
+	// With sequential scans off, a plan that cannot search an index still
+	// reads every link: a sequential scan at a prohibitive cost, or a whole
+	// index in order, with no condition on it.
+	conn := planConn(t, `SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off`)
+	for _, c := range []struct {
 		account string
 		share   int64
 	}{{"222233334444", 0}, {"", 7}, {"222233334444", 7}} {
 		q, args := postgres.ResourceLinksQuery(c.account, c.share)
-		name := "links" + strconv.Itoa(i)
-		if _, err := conn.Exec(ctx, `PREPARE `+name+` AS `+q); err != nil {
-			t.Fatal(err)
-		}
 		lits := make([]string, len(args))
 		for i, a := range args {
 			lits[i] = "'" + fmt.Sprint(a) + "'"
 		}
-		rows, err := conn.Query(ctx, `EXPLAIN EXECUTE `+name+`(`+strings.Join(lits, ", ")+`)`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		// with sequential scans off, a plan that cannot search an index
-		// still reads every link: a sequential scan at a prohibitive cost,
-		// or a whole index in order, with no condition on it
-		searched := false
-		for _, line := range plan {
-			searched = searched || strings.Contains(line, "Index Cond:")
-		}
-		if !searched {
+		plan := explain(t, conn, q, strings.Join(lits, ", "))
+		if !slices.ContainsFunc(plan, func(line string) bool { return strings.Contains(line, "Index Cond:") }) {
 			t.Errorf("links of account %q and share %d: the plan reads every link:\n%s", c.account, c.share, strings.Join(plan, "\n"))
 		}
 	}
+}
+
+// planConn returns a connection to a new store's schema with settings run
+// on it, for explain; it is released when the test ends.
+func planConn(t *testing.T, settings string) *pgxpool.Conn {
+	t.Helper()
+	db := storetest.OpenPostgres(t, nil)
+	conn, err := db.Pool().Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Release)
+	if _, err := conn.Exec(context.Background(), settings); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// explain returns the plan of query, prepared on conn and executed with
+// literals (SQL literals, comma-separated): the generic plan when
+// plan_cache_mode forces it.
+func explain(t *testing.T, conn *pgxpool.Conn, query, literals string) []string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, `PREPARE explained AS `+query); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, `DEALLOCATE explained`)
+	rows, err := conn.Query(ctx, `EXPLAIN EXECUTE explained(`+literals+`)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }

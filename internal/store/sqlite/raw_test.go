@@ -95,16 +95,7 @@ func TestOutboxForgetsInput(t *testing.T) {
 // of histories written an event a row, and that the view shows them so.
 func TestHistoryChunksMigration(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "meshgate.db")
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, raw := migratedRaw(t)
 	// as a store of before migration 0016 left it
 	for _, stmt := range []string{
 		`DROP VIEW workflow_history`,
@@ -126,7 +117,7 @@ func TestHistoryChunksMigration(t *testing.T) {
 	}
 	raw.Close()
 
-	db, err = sqlite.Open(ctx, path, sqlite.Options{})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,16 +140,7 @@ func TestHistoryChunksMigration(t *testing.T) {
 // looked for each time a share is made.
 func TestResourceLinksByIndex(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "meshgate.db")
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, raw := migratedRaw(t)
 	defer raw.Close()
 	for _, c := range []struct {
 		account string
@@ -185,4 +167,21 @@ func TestResourceLinksByIndex(t *testing.T) {
 			}
 		}
 	}
+}
+
+// migratedRaw makes a store's database file, every migration applied, and
+// opens it without the store.
+func migratedRaw(t *testing.T) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "meshgate.db")
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, raw
 }
