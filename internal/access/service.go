@@ -321,6 +321,9 @@ type changes struct {
 	probe bool
 }
 
+// maxTries bounds the runs of a transaction the store keeps aborting.
+const maxTries = 5
+
 func newChanges() *changes {
 	return &changes{put: map[int64]*mesh.Grant{}, removed: map[int64]bool{}}
 }
@@ -387,17 +390,27 @@ func (c *changes) bump(ctx context.Context, tx store.Tx) error {
 // changes are ordered across replicas by that row's lock) and, once it
 // commits, applies its changes to the index. When the version does not follow
 // the index's own, another replica changed access in between: the index
-// catches up by difference at once.
+// catches up by difference at once. A transaction the store aborted to
+// break a deadlock runs again, with changes of its own: a sharing
+// transaction holding a grant it found held already (GrantTx) may wait for
+// the version while this one, holding it, waits for that grant.
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *changes) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	c := newChanges()
-	err := s.store.Update(ctx, func(tx store.Tx) error {
-		if err := c.bump(ctx, tx); err != nil {
-			return err
+	var c *changes
+	var err error
+	for try := 0; try < maxTries; try++ {
+		c = newChanges()
+		err = s.store.Update(ctx, func(tx store.Tx) error {
+			if err := c.bump(ctx, tx); err != nil {
+				return err
+			}
+			return fn(tx, c)
+		})
+		if err == nil || !s.store.Transient(err) {
+			break
 		}
-		return fn(tx, c)
-	})
+	}
 	if err != nil {
 		return err
 	}

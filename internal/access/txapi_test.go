@@ -1,6 +1,7 @@
 package access_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -248,6 +249,59 @@ func TestGrantHeldAlready(t *testing.T) {
 		}
 		if fromOwner.ID != fromOption.ID || fromOwner.Source != "" || fromOwner.GrantedBy != padmin {
 			t.Errorf("the owner's admin's grant of what came from a grant option: got %+v, want no source, granted by %s", fromOwner, padmin)
+		}
+	})
+}
+
+// abortingStore aborts the next aborts transactions after their work, as
+// PostgreSQL aborts the victim of a deadlock.
+type abortingStore struct {
+	store.Store
+	aborts int
+}
+
+var errAborted = errors.New("aborted to break a deadlock")
+
+func (s *abortingStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if s.aborts > 0 {
+			s.aborts--
+			return errAborted
+		}
+		return nil
+	})
+}
+
+func (s *abortingStore) Transient(err error) bool { return errors.Is(err, errAborted) || s.Store.Transient(err) }
+
+// TestAbortedChangeRunsAgain: a grant or revocation whose transaction the
+// store aborted to break a deadlock (a sharing transaction may hold a grant
+// it found held already while waiting for the access version) runs again,
+// and only what committed counts: one version, one audit entry.
+func TestAbortedChangeRunsAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		aborting := &abortingStore{Store: s}
+		f := newFixture(t, aborting)
+		before := f.accessVersion()
+		aborting.aborts = 2
+		f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
+		if v := f.accessVersion(); v != before+1 || !f.allowed(sibling, mesh.PermSelect, orders()) {
+			t.Errorf("after two aborted runs: version %d (want %d), allowed %v (want true)", v, before+1, f.allowed(sibling, mesh.PermSelect, orders()))
+		}
+		if d := f.auditDetails("access.grant"); len(d) != 1 {
+			t.Errorf("audit: got %q, want one grant", d)
+		}
+		aborting.aborts = 1
+		f.revoke(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
+		if f.allowed(sibling, mesh.PermSelect, orders()) {
+			t.Error("allowed after the revocation ran again")
+		}
+		aborting.aborts = 10
+		if _, err := f.svc.Grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0)); !errors.Is(err, errAborted) {
+			t.Errorf("aborted every time: got %v, want the abort after the last try", err)
 		}
 	})
 }
