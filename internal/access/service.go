@@ -321,9 +321,6 @@ type changes struct {
 	probe bool
 }
 
-// maxTries bounds the runs of a transaction the store keeps aborting.
-const maxTries = 5
-
 func newChanges() *changes {
 	return &changes{put: map[int64]*mesh.Grant{}, removed: map[int64]bool{}}
 }
@@ -391,26 +388,19 @@ func (c *changes) bump(ctx context.Context, tx store.Tx) error {
 // commits, applies its changes to the index. When the version does not follow
 // the index's own, another replica changed access in between: the index
 // catches up by difference at once. A transaction the store aborted to
-// break a deadlock runs again, with changes of its own: a sharing
-// transaction holding a grant it found held already (GrantTx) may wait for
-// the version while this one, holding it, waits for that grant.
+// break a deadlock runs again (store.UpdateRetrying), with changes of its
+// own.
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx, c *changes) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	var c *changes
-	var err error
-	for try := 0; try < maxTries; try++ {
+	err := store.UpdateRetrying(ctx, s.store, func(tx store.Tx) error {
 		c = newChanges()
-		err = s.store.Update(ctx, func(tx store.Tx) error {
-			if err := c.bump(ctx, tx); err != nil {
-				return err
-			}
-			return fn(tx, c)
-		})
-		if err == nil || !s.store.Transient(err) {
-			break
+		if err := c.bump(ctx, tx); err != nil {
+			return err
 		}
-	}
+		return fn(tx, c)
+	})
 	if err != nil {
 		return err
 	}

@@ -275,7 +275,9 @@ func (s *abortingStore) Update(ctx context.Context, fn func(store.Tx) error) err
 	})
 }
 
-func (s *abortingStore) Transient(err error) bool { return errors.Is(err, errAborted) || s.Store.Transient(err) }
+func (s *abortingStore) Transient(err error) bool {
+	return errors.Is(err, errAborted) || s.Store.Transient(err)
+}
 
 // TestAbortedChangeRunsAgain: a grant or revocation whose transaction the
 // store aborted to break a deadlock (a sharing transaction may hold a grant

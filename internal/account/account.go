@@ -368,7 +368,10 @@ func (s *Service) OffboardAccount(ctx context.Context, id string, opts OffboardO
 	s.mu.RUnlock()
 	now := s.clock.Now()
 	res := &Offboarding{Affected: []string{}, TransferredTo: opts.TransferTo}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	// Its grants go, so PostgreSQL may abort it to break a deadlock with a
+	// sharing transaction: it then runs again, its result set anew.
+	err := store.UpdateRetrying(ctx, s.store, func(tx store.Tx) error {
+		res.Account, res.Affected, res.UsersRemoved = nil, []string{}, 0
 		// Lock the account first: a concurrent write naming it as a data
 		// owner (which takes the lock shared) lands before the listing
 		// below, or waits and then finds it offboarded.

@@ -173,7 +173,9 @@ func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOp
 	if err := mesh.ValidateName("name", name); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	// Its grants go, so PostgreSQL may abort it to break a deadlock with a
+	// sharing transaction: it then runs again.
+	return store.UpdateRetrying(ctx, s.store, func(tx store.Tx) error {
 		cur, err := editableDatabase(ctx, tx, actor, name)
 		if err != nil {
 			return err

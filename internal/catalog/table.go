@@ -227,7 +227,9 @@ func (s *Service) DeleteTable(ctx context.Context, database, name string) error 
 	if err := validateTableName(database, name); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	// Its grants go, so PostgreSQL may abort it to break a deadlock with a
+	// sharing transaction: it then runs again.
+	return store.UpdateRetrying(ctx, s.store, func(tx store.Tx) error {
 		if _, err := editableDatabase(ctx, tx, actor, database); err != nil {
 			return err
 		}

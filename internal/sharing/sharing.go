@@ -159,13 +159,7 @@ func (s *Service) systemCtx(ctx context.Context) context.Context {
 
 // update runs fn in a transaction, retried when the store broke a conflict.
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
-	var err error
-	for try := 0; try < 5; try++ {
-		if err = s.store.Update(ctx, fn); err == nil || !s.store.Transient(err) {
-			return err
-		}
-	}
-	return err
+	return store.UpdateRetrying(ctx, s.store, fn)
 }
 
 // notify records a notification in the request's history and queues its

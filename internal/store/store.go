@@ -32,6 +32,27 @@ type Store interface {
 	Close() error
 }
 
+// maxTries bounds the runs of one UpdateRetrying.
+const maxTries = 5
+
+// UpdateRetrying is s.Update, run again while the store aborts it to break a
+// deadlock or a serialization failure (Transient), up to five runs in all.
+// PostgreSQL aborts one side of a deadlock: two transactions each waiting
+// for a row lock the other holds, such as a sharing transaction holding a
+// grant it found held already while waiting for the access version, and
+// an access change holding the version while waiting for that grant. fn
+// must be safe to run again: what it keeps outside the transaction, it sets
+// anew.
+func UpdateRetrying(ctx context.Context, s Store, fn func(Tx) error) error {
+	var err error
+	for range maxTries {
+		if err = s.Update(ctx, fn); err == nil || !s.Transient(err) {
+			return err
+		}
+	}
+	return err
+}
+
 // Tx is one transaction. Its methods return *mesh.Error values for expected
 // failures (ENOTFOUND, ECONFLICT, ...) and wrap anything else.
 type Tx interface {

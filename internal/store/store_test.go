@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/meshgate/meshgate/internal/store"
@@ -32,6 +33,51 @@ func TestAsSeesThroughWrappers(t *testing.T) {
 	for _, tt := range tests {
 		if _, got := store.As[store.AccessListener](tt.s); got != tt.want {
 			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// abortingStore is a Store whose Update fails transiently the first
+// aborts times, and then with final.
+type abortingStore struct {
+	store.Store
+	aborts, runs int
+	final        error
+}
+
+var errAborted = errors.New("aborted")
+
+func (s *abortingStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	s.runs++
+	if s.aborts > 0 {
+		s.aborts--
+		return errAborted
+	}
+	return s.final
+}
+
+func (s *abortingStore) Transient(err error) bool { return errors.Is(err, errAborted) }
+
+// TestUpdateRetrying: an Update the store aborts runs again, five runs at
+// most; any other outcome is returned at once.
+func TestUpdateRetrying(t *testing.T) {
+	errOther := errors.New("other")
+	for _, c := range []struct {
+		aborts int
+		final  error
+		runs   int
+		want   error
+	}{
+		{0, nil, 1, nil},
+		{2, nil, 3, nil},
+		{0, errOther, 1, errOther},
+		{1, errOther, 2, errOther},
+		{9, nil, 5, errAborted},
+	} {
+		s := &abortingStore{aborts: c.aborts, final: c.final}
+		err := store.UpdateRetrying(context.Background(), s, func(store.Tx) error { return nil })
+		if !errors.Is(err, c.want) || (c.want == nil && err != nil) || s.runs != c.runs {
+			t.Errorf("%d aborts, then %v: got %v after %d runs, want %v after %d", c.aborts, c.final, err, s.runs, c.want, c.runs)
 		}
 	}
 }
