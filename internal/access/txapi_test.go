@@ -3,11 +3,14 @@ package access_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"testing"
+	"time"
 
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/postgres"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
 
@@ -306,4 +309,82 @@ func TestAbortedChangeRunsAgain(t *testing.T) {
 			t.Errorf("aborted every time: got %v, want the abort after the last try", err)
 		}
 	})
+}
+
+// TestHeldGrantDeadlock: on PostgreSQL, a transaction that found a grant
+// held already (share-locked, without the access version) and then needs
+// the version, while a revocation holding the version waits for that
+// grant, deadlocks; PostgreSQL aborts one of them and it runs again. Both
+// end done, and what the index decides is what the store holds.
+func TestHeldGrantDeadlock(t *testing.T) {
+	u, err := url.Parse(storetest.PostgresSchemaURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := "meshgate-" + storetest.NewSchemaName(t)[2:]
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	db, err := postgres.Open(context.Background(), u.String(), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	f := newFixture(t, db)
+	f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), set(mesh.PermSelect)))
+
+	probed, proceed := make(chan struct{}), make(chan struct{})
+	sharing := make(chan error, 1)
+	go func() {
+		first := true
+		sharing <- store.UpdateRetrying(meshAdmin, db, func(tx store.Tx) error {
+			if _, err := f.svc.GrantTx(meshAdmin, tx, in(sibling, orders(), set(mesh.PermSelect), set(mesh.PermSelect))); err != nil {
+				return err
+			}
+			if first {
+				first = false
+				close(probed)
+				<-proceed
+			}
+			_, err := f.svc.GrantTx(meshAdmin, tx, in(sibling, orders(), set(mesh.PermInsert), 0))
+			return err
+		})
+	}()
+	<-probed
+	revoked := make(chan error, 1)
+	go func() {
+		_, err := f.svc.Revoke(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
+		revoked <- err
+	}()
+	// until the revocation waits for the grant the first transaction holds
+	for waiting := 0; waiting == 0; {
+		if err := db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND wait_event_type = 'Lock'`, app).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	close(proceed)
+	if err := <-sharing; err != nil {
+		t.Errorf("sharing transaction: %v", err)
+	}
+	if err := <-revoked; err != nil {
+		t.Errorf("revocation: %v", err)
+	}
+	var g *mesh.Grant
+	err = db.View(meshAdmin, func(tx store.Tx) (err error) {
+		g, err = tx.FindGrantByResource(meshAdmin, sibling, orders())
+		return err
+	})
+	stored := func(p mesh.Permission) bool { return err == nil && g.Permissions.Has(p) }
+	for _, p := range []mesh.Permission{mesh.PermSelect, mesh.PermInsert} {
+		if got := f.allowed(sibling, p, orders()); got != stored(p) {
+			t.Errorf("%s: the index says %v, the store holds %v (%+v, %v)", p, got, stored(p), g, err)
+		}
+	}
+	if !stored(mesh.PermInsert) {
+		t.Errorf("INSERT, granted after the revocation began, is not held: %+v, %v", g, err)
+	}
 }
