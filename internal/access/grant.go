@@ -214,6 +214,7 @@ func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.
 		find = tx.LockGrantByResource // what the probe finds held stays so
 	}
 	g, err := find(ctx, in.Principal, in.Resource)
+	c.locked = c.probe && err == nil
 	var held mesh.Grant
 	switch {
 	case mesh.IsCode(err, mesh.ENOTFOUND) && c.probe:

@@ -123,6 +123,8 @@ type Service struct {
 	// grantEnded are called, in the ending transaction, for each grant that
 	// ends (see OnGrantEnd); set before serving.
 	grantEnded []GrantEndFunc
+	// rowLocks: the store locks rows one by one (store.RowLocking).
+	rowLocks bool
 }
 
 // GrantEndFunc learns, in the transaction that ends it, that grant g is
@@ -146,7 +148,8 @@ func NewService(s store.Store, clock mesh.Clock, cfg Config, catalog Catalog, ac
 	if cfg.SweepInterval == 0 {
 		cfg.SweepInterval = DefaultSweepInterval
 	}
-	return &Service{store: s, clock: clock, cfg: cfg, catalog: catalog, accounts: accounts, index: NewIndex(cfg.CentralAccountID)}
+	_, rowLocks := store.As[store.RowLocking](s)
+	return &Service{store: s, clock: clock, cfg: cfg, catalog: catalog, accounts: accounts, index: NewIndex(cfg.CentralAccountID), rowLocks: rowLocks}
 }
 
 // Index returns the decision index, for in-process callers that decide often.
@@ -318,7 +321,8 @@ type changes struct {
 	bumped   bool
 	// probe: only read, to find whether a grant is held already
 	// (GrantTx); grantIn then returns errWouldChange before any write.
-	probe bool
+	// locked: the probe found, and so locked, the grant.
+	probe, locked bool
 }
 
 func newChanges() *changes {

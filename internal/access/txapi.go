@@ -47,21 +47,40 @@ var errWouldChange = errors.New("access: the grant would change")
 // the version) when the grant would change, when the transaction has taken
 // the version already, or when the probe fails for any reason but the
 // store's own: the full grant then reads again under the version's lock and
-// reports what it finds.
+// reports what it finds. A grant that would change loses the probe's lock
+// first (a savepoint's rollback, on a store that locks rows), so that the
+// transaction waits for the version holding no grant an access change
+// holding the version may wait for.
 func (s *Service) heldAlready(ctx context.Context, tx store.Tx, a *mesh.Actor, in GrantInput) (*mesh.Grant, error) {
 	if tx.Local(s) != nil {
 		return nil, nil
 	}
+	const sp = "access_held_probe"
+	if s.rowLocks {
+		if err := tx.Savepoint(ctx, sp); err != nil {
+			return nil, err
+		}
+	}
 	c := newChanges()
 	c.probe = true
 	g, err := s.grantIn(ctx, tx, c, a, in)
+	failed := err != nil && !errors.Is(err, errWouldChange) && mesh.ErrorCode(err) == mesh.EINTERNAL
+	if s.rowLocks {
+		end := tx.ReleaseSavepoint
+		if err != nil && (c.locked || failed) {
+			end = tx.RollbackToSavepoint // which a failed statement's transaction survives too
+		}
+		if err := end(ctx, sp); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case err == nil:
 		return g, nil
-	case errors.Is(err, errWouldChange), mesh.ErrorCode(err) != mesh.EINTERNAL:
-		return nil, nil
+	case failed:
+		return nil, err
 	}
-	return nil, err
+	return nil, nil
 }
 
 // RevokeTx is Revoke inside the caller's transaction; see GrantTx.

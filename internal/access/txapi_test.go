@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -386,5 +388,63 @@ func TestHeldGrantDeadlock(t *testing.T) {
 	}
 	if !stored(mesh.PermInsert) {
 		t.Errorf("INSERT, granted after the revocation began, is not held: %+v, %v", g, err)
+	}
+}
+
+// bumpWatch is a transaction that, when it takes the access version, asks
+// lockedNow whether a grant is locked.
+type bumpWatch struct {
+	store.Tx
+	lockedNow func() bool
+	locked    []bool
+}
+
+func (w *bumpWatch) BumpAccessVersion(ctx context.Context) (int64, error) {
+	w.locked = append(w.locked, w.lockedNow())
+	return w.Tx.BumpAccessVersion(ctx)
+}
+
+// TestProbeLockReleased: on PostgreSQL, a grant the held-grant probe found
+// and locked but that will change is no longer locked when the transaction
+// waits for the access version, so that a change holding the version and
+// waiting for that grant makes no deadlock.
+func TestProbeLockReleased(t *testing.T) {
+	db := storetest.OpenPostgres(t, nil)
+	f := newFixture(t, db)
+	g := f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), set(mesh.PermSelect)))
+	lockedNow := func() bool {
+		ctx := context.Background()
+		tx, err := db.Pool().Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '50ms'`); err != nil {
+			t.Fatal(err)
+		}
+		_, err = tx.Exec(ctx, `SELECT 1 FROM grants WHERE id = $1 FOR UPDATE`, g.ID)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "55P03" {
+			return true
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return false
+	}
+	var w *bumpWatch
+	err := db.Update(meshAdmin, func(tx store.Tx) error {
+		w = &bumpWatch{Tx: tx, lockedNow: lockedNow}
+		_, err := f.svc.GrantTx(meshAdmin, w, in(sibling, orders(), set(mesh.PermSelect, mesh.PermInsert), set(mesh.PermSelect)))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.locked) != 1 || w.locked[0] {
+		t.Errorf("the grant locked when the transaction took the version: %v, want [false]", w.locked)
+	}
+	if !f.allowed(sibling, mesh.PermInsert, orders()) {
+		t.Error("the grant of more is not in force")
 	}
 }

@@ -53,6 +53,13 @@ func UpdateRetrying(ctx context.Context, s Store, fn func(Tx) error) error {
 	return err
 }
 
+// RowLocking is implemented by stores whose transactions lock rows one by
+// one (PostgreSQL), so that two of them may wait for each other: a lock a
+// transaction took only to look is worth releasing, through a savepoint's
+// rollback, before it waits for something else. SQLite's one writer needs
+// none of that.
+type RowLocking interface{ LocksRows() }
+
 // Tx is one transaction. Its methods return *mesh.Error values for expected
 // failures (ENOTFOUND, ECONFLICT, ...) and wrap anything else.
 type Tx interface {

@@ -93,6 +93,9 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 // Dialect returns "postgres".
 func (db *DB) Dialect() string { return "postgres" }
 
+// LocksRows marks the store as store.RowLocking.
+func (db *DB) LocksRows() {}
+
 // Transient reports a deadlock (40P01) or a serialization failure (40001).
 func (db *DB) Transient(err error) bool {
 	var pe *pgconn.PgError
