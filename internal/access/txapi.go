@@ -83,6 +83,17 @@ func (s *Service) heldAlready(ctx context.Context, tx store.Tx, a *mesh.Actor, i
 	return nil, nil
 }
 
+// OrderTx takes the access version for tx, as its first GrantTx or
+// RevokeTx would (once a transaction): every other transaction's access
+// change is then either committed, and what tx reads next shows it, or
+// waits for tx. A caller that decides what to revoke from what it reads
+// (the requests still shared through a grant) reads after OrderTx, so that
+// two such decisions at once see each other.
+func (s *Service) OrderTx(ctx context.Context, tx store.Tx) error {
+	_, err := s.inTx(ctx, tx, func(*changes) (*mesh.Grant, error) { return nil, nil })
+	return err
+}
+
 // RevokeTx is Revoke inside the caller's transaction; see GrantTx.
 // Errors: as Revoke.
 func (s *Service) RevokeTx(ctx context.Context, tx store.Tx, in GrantInput) (*mesh.Grant, error) {

@@ -502,9 +502,15 @@ func (s *Service) RevokeRequest(ctx context.Context, id int64) (*mesh.AccessRequ
 // in tx. Requests of one account for one resource share a grant: ending
 // the one that lasts an hour must not end the one that lasts a year. The
 // request's row is written first: of two replicas ending it at once, the
-// second finds it ended (ECONFLICT) before touching the grant.
+// second finds it ended (ECONFLICT) before touching the grant. The other
+// requests are read under the access version's lock (OrderTx): of two
+// requests of one grant ending at once, the second sees the first ended
+// and takes the grant back.
 func (s *Service) endShared(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, status, by, why string) error {
 	if err := s.markEnded(ctx, tx, r, status, by, why); err != nil {
+		return err
+	}
+	if err := s.access.OrderTx(ctx, tx); err != nil {
 		return err
 	}
 	perms, err := s.heldByNoOther(ctx, tx, r)

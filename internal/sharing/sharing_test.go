@@ -548,3 +548,55 @@ func TestEndingOneRequestKeepsAnother(t *testing.T) {
 		}
 	})
 }
+
+// TestEndingTwoRequestsAtOnce: on PostgreSQL, two transactions ending the
+// two shared requests of one grant at once: the second waits for the first,
+// sees its request ended, and takes the grant back.
+func TestEndingTwoRequestsAtOnce(t *testing.T) {
+	db, name := storetest.OpenPostgresNamed(t, nil)
+	f := newFixture(t, db)
+	r1 := f.request(siblingCarl, "marketing", "campaigns")
+	r2 := f.request(siblingCarl, "marketing", "campaigns")
+	if r1.Status != mesh.RequestShared || r2.Status != mesh.RequestShared || r1.GrantID != r2.GrantID {
+		t.Fatalf("got %s on grant %d and %s on grant %d, want both SHARED on one grant", r1.Status, r1.GrantID, r2.Status, r2.GrantID)
+	}
+	ended, proceed := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- db.Update(producerAdmin, func(tx store.Tx) error {
+			if err := f.svc.EndSharedTx(producerAdmin, tx, r1); err != nil {
+				return err
+			}
+			close(ended)
+			<-proceed
+			return nil
+		})
+	}()
+	<-ended
+	second, done := make(chan error, 1), make(chan struct{})
+	go func() {
+		defer close(done)
+		_, err := f.svc.RevokeRequest(producerAdmin, r2.ID)
+		second <- err
+	}()
+	storetest.WaitForLock(t, db, name, done) // the second waits, or has ended without seeing the first
+	close(proceed)
+	if err := <-first; err != nil {
+		t.Fatalf("first: %v", err)
+	}
+	if err := <-second; err != nil {
+		t.Fatalf("second: %v", err)
+	}
+	f.wantStatus(r1.ID, mesh.RequestRevoked)
+	f.wantStatus(r2.ID, mesh.RequestRevoked)
+	if f.allowed(sibling, "marketing", "campaigns") {
+		t.Error("allowed after both requests ended")
+	}
+	err := db.View(f.ctx, func(tx store.Tx) error {
+		_, err := tx.FindGrantByID(f.ctx, r1.GrantID)
+		return err
+	})
+	if !mesh.IsCode(err, mesh.ENOTFOUND) {
+		t.Errorf("the grant after both requests ended: got %v, want gone", err)
+	}
+}
