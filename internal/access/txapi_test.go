@@ -3,16 +3,11 @@ package access_test
 import (
 	"context"
 	"errors"
-	"net/url"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
-	"github.com/meshgate/meshgate/internal/store/postgres"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
 
@@ -319,19 +314,7 @@ func TestAbortedChangeRunsAgain(t *testing.T) {
 // grant, deadlocks; PostgreSQL aborts one of them and it runs again. Both
 // end done, and what the index decides is what the store holds.
 func TestHeldGrantDeadlock(t *testing.T) {
-	u, err := url.Parse(storetest.PostgresSchemaURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := "meshgate-" + storetest.NewSchemaName(t)[2:]
-	q := u.Query()
-	q.Set("application_name", app)
-	u.RawQuery = q.Encode()
-	db, err := postgres.Open(context.Background(), u.String(), postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, name := storetest.OpenPostgresNamed(t, nil)
 	f := newFixture(t, db)
 	f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), set(mesh.PermSelect)))
 
@@ -359,15 +342,7 @@ func TestHeldGrantDeadlock(t *testing.T) {
 		revoked <- err
 	}()
 	// until the revocation waits for the grant the first transaction holds
-	for waiting := 0; waiting == 0; {
-		if err := db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-			WHERE application_name = $1 AND wait_event_type = 'Lock'`, app).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting == 0 {
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
+	storetest.WaitForLock(t, db, name, nil)
 	close(proceed)
 	if err := <-sharing; err != nil {
 		t.Errorf("sharing transaction: %v", err)
@@ -376,7 +351,7 @@ func TestHeldGrantDeadlock(t *testing.T) {
 		t.Errorf("revocation: %v", err)
 	}
 	var g *mesh.Grant
-	err = db.View(meshAdmin, func(tx store.Tx) (err error) {
+	err := db.View(meshAdmin, func(tx store.Tx) (err error) {
 		g, err = tx.FindGrantByResource(meshAdmin, sibling, orders())
 		return err
 	})
@@ -412,26 +387,7 @@ func TestProbeLockReleased(t *testing.T) {
 	db := storetest.OpenPostgres(t, nil)
 	f := newFixture(t, db)
 	g := f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), set(mesh.PermSelect)))
-	lockedNow := func() bool {
-		ctx := context.Background()
-		tx, err := db.Pool().Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback(ctx)
-		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '50ms'`); err != nil {
-			t.Fatal(err)
-		}
-		_, err = tx.Exec(ctx, `SELECT 1 FROM grants WHERE id = $1 FOR UPDATE`, g.ID)
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "55P03" {
-			return true
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return false
-	}
+	lockedNow := func() bool { return storetest.Locked(t, db, `SELECT 1 FROM grants WHERE id = $1 FOR UPDATE`, g.ID) }
 	var w *bumpWatch
 	err := db.Update(meshAdmin, func(tx store.Tx) error {
 		w = &bumpWatch{Tx: tx, lockedNow: lockedNow}

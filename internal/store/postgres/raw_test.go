@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -44,13 +42,7 @@ func TestSkeletonBackfill(t *testing.T) {
 	if _, err := db.Pool().Exec(ctx, `UPDATE users SET username_skeleton = ''`); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-
-	db, err = postgres.Open(ctx, url, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = reopen(t, db, url)
 	err = db.Update(ctx, func(tx store.Tx) error {
 		return tx.CreateUser(ctx, &mesh.User{AccountID: "111122223333", Username: "Alice", Roles: []string{mesh.RoleMember}, CreatedAt: now, UpdatedAt: now}, "h")
 	})
@@ -102,13 +94,7 @@ func TestHistoryChunksMigration(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	db.Close()
-
-	db, err = postgres.Open(ctx, url, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = reopen(t, db, url)
 	storetest.HistoryMigrated(t, db)
 	var n int
 	var typ, details string
@@ -131,25 +117,6 @@ func TestLockGrantByResource(t *testing.T) {
 	if err := db.Update(ctx, func(tx store.Tx) error { return tx.CreateGrant(ctx, g) }); err != nil {
 		t.Fatal(err)
 	}
-	// change tries to change the grant from another connection, failing
-	// at once (55P03) instead of waiting for a lock; it rolls back.
-	change := func(stmt string) error {
-		conn, err := db.Pool().Acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Release()
-		tx, err := conn.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback(ctx)
-		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '50ms'`); err != nil {
-			t.Fatal(err)
-		}
-		_, err = tx.Exec(ctx, stmt, g.ID)
-		return err
-	}
 	for _, c := range []struct {
 		name     string
 		find     func(store.Tx) func(context.Context, mesh.Principal, mesh.Resource) (*mesh.Grant, error)
@@ -167,10 +134,8 @@ func TestLockGrantByResource(t *testing.T) {
 				return err
 			}
 			for _, stmt := range []string{`UPDATE grants SET permissions = permissions WHERE id = $1`, `DELETE FROM grants WHERE id = $1`} {
-				err := change(stmt)
-				var pe *pgconn.PgError
-				if blocked := errors.As(err, &pe) && pe.Code == "55P03"; blocked != c.blocking || (err != nil && !blocked) {
-					t.Errorf("%s grant, %s from another transaction: got %v, want blocked %v", c.name, stmt, err, c.blocking)
+				if blocked := storetest.Locked(t, db, stmt, g.ID); blocked != c.blocking {
+					t.Errorf("%s grant, %s from another transaction: blocked %v, want %v", c.name, stmt, blocked, c.blocking)
 				}
 			}
 			return nil
@@ -263,4 +228,17 @@ func explain(t *testing.T, conn *pgxpool.Conn, query, literals string) []string 
 		t.Fatal(err)
 	}
 	return plan
+}
+
+// reopen closes db and opens the store at url again, as a restart does,
+// running the migrations still to run; the new one closes with the test.
+func reopen(t *testing.T, db *postgres.DB, url string) *postgres.DB {
+	t.Helper()
+	db.Close()
+	db, err := postgres.Open(context.Background(), url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
