@@ -214,11 +214,10 @@ func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.
 		find = tx.LockGrantByResource // what the probe finds held stays so
 	}
 	g, err := find(ctx, in.Principal, in.Resource)
-	c.locked = c.probe && err == nil
 	var held mesh.Grant
 	switch {
 	case mesh.IsCode(err, mesh.ENOTFOUND) && c.probe:
-		return nil, errWouldChange
+		return nil, errNoGrant
 	case mesh.IsCode(err, mesh.ENOTFOUND):
 		g = &mesh.Grant{Principal: in.Principal, Resource: in.Resource, Status: mesh.GrantActive, Source: source, CreatedAt: now}
 	case err != nil:

@@ -321,8 +321,7 @@ type changes struct {
 	bumped   bool
 	// probe: only read, to find whether a grant is held already
 	// (GrantTx); grantIn then returns errWouldChange before any write.
-	// locked: the probe found, and so locked, the grant.
-	probe, locked bool
+	probe bool
 }
 
 func newChanges() *changes {

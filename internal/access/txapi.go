@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -34,8 +35,11 @@ func (s *Service) GrantTx(ctx context.Context, tx store.Tx, in GrantInput) (*mes
 }
 
 // errWouldChange ends a probe (changes.probe) that finds a grant would
-// change something.
-var errWouldChange = errors.New("access: the grant would change")
+// change something; errNoGrant, one that finds none (and so locked none).
+var (
+	errWouldChange = errors.New("access: the grant would change")
+	errNoGrant     = fmt.Errorf("%w: there is none yet", errWouldChange)
+)
 
 // heldAlready returns the grant when granting in would change nothing,
 // before the transaction takes the access version: that row's lock orders
@@ -64,11 +68,10 @@ func (s *Service) heldAlready(ctx context.Context, tx store.Tx, a *mesh.Actor, i
 	c := newChanges()
 	c.probe = true
 	g, err := s.grantIn(ctx, tx, c, a, in)
-	failed := err != nil && !errors.Is(err, errWouldChange) && mesh.ErrorCode(err) == mesh.EINTERNAL
 	if s.rowLocks {
 		end := tx.ReleaseSavepoint
-		if err != nil && (c.locked || failed) {
-			end = tx.RollbackToSavepoint // which a failed statement's transaction survives too
+		if err != nil && !errors.Is(err, errNoGrant) {
+			end = tx.RollbackToSavepoint // lets go of the grant, and of a failed statement
 		}
 		if err := end(ctx, sp); err != nil {
 			return nil, err
@@ -77,10 +80,10 @@ func (s *Service) heldAlready(ctx context.Context, tx store.Tx, a *mesh.Actor, i
 	switch {
 	case err == nil:
 		return g, nil
-	case failed:
-		return nil, err
+	case errors.Is(err, errWouldChange), mesh.ErrorCode(err) != mesh.EINTERNAL:
+		return nil, nil
 	}
-	return nil, nil
+	return nil, err
 }
 
 // OrderTx takes the access version for tx, as its first GrantTx or

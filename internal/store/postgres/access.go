@@ -99,13 +99,12 @@ func (tx *Tx) LockGrantByResource(ctx context.Context, p mesh.Principal, r mesh.
 
 func (tx *Tx) grantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource, lock string) (*mesh.Grant, error) {
 	tbl, mode, cols := store.EncodeResource(r)
-	query := tx.tx.QueryRow
-	if lock != "" {
-		query = tx.tx.queryRowLockingGrant
-	}
-	g, err := scanGrant(query(ctx, `SELECT `+grantColumns+` FROM grants
+	// queryRow, unlike QueryRow, does not show the memo the statement: a
+	// plain SELECT leaves it as it is anyway, and the locking one keeps it
+	// (see LockGrantByResource)
+	g, err := scanGrant(tx.tx.queryRow(ctx, `SELECT `+grantColumns+` FROM grants
 		WHERE principal = $1 AND database = $2 AND tbl = $3 AND col_mode = $4 AND columns = $5`+lock,
-		string(p), r.Database, tbl, mode, cols))
+		[]any{string(p), r.Database, tbl, mode, cols}))
 	if isNoRows(err) {
 		return nil, mesh.NotFound("grant", string(p)+" on "+r.String())
 	}

@@ -121,12 +121,6 @@ func (t pgTx) queryRowRequestWrite(ctx context.Context, sql string, args ...any)
 	return t.queryRow(ctx, sql, args)
 }
 
-// queryRowLockingGrant runs a SELECT that share-locks one grant, keeping
-// the memo (see Tx.LockGrantByResource).
-func (t pgTx) queryRowLockingGrant(ctx context.Context, sql string, args ...any) pgx.Row {
-	return t.queryRow(ctx, sql, args)
-}
-
 func (t pgTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	t.memo.Saw(sql)
 	br, err := t.pipeline(ctx, sql, args)
