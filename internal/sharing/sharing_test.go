@@ -12,6 +12,7 @@ import (
 
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/sharing"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
@@ -599,4 +600,58 @@ func TestEndingTwoRequestsAtOnce(t *testing.T) {
 	if !mesh.IsCode(err, mesh.ENOTFOUND) {
 		t.Errorf("the grant after both requests ended: got %v, want gone", err)
 	}
+}
+
+// TestApprovalMessageShowsStoredExpiry: the approval request's message
+// carries the approval's expiry as the store keeps it (PostgreSQL keeps
+// microseconds), although it is built from the approval just recorded
+// rather than read back.
+func TestApprovalMessageShowsStoredExpiry(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		n := notify.NewService(s, notify.Options{LinkKey: []byte("a test link key of 32 bytes....."),
+			Channels: map[string]notify.Channel{notify.ProtocolEmail: nil}})
+		f := newFixtureNotify(t, s, n)
+		now := f.clock.Now()
+		err := s.Update(f.ctx, func(tx store.Tx) error {
+			if err := n.CreateTopic(f.ctx, tx, &mesh.Account{ID: producer}); err != nil {
+				return err
+			}
+			tp, err := tx.FindTopicByAccount(f.ctx, producer)
+			if err != nil {
+				return err
+			}
+			return tx.CreateSubscription(f.ctx, &store.Subscription{TopicID: tp.ID, AccountID: producer, Protocol: notify.ProtocolEmail,
+				Endpoint: "ops@example.com", Status: store.SubscriptionConfirmed, CreatedBy: "test", CreatedAt: now, ConfirmedAt: now})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Add(123456789 * time.Nanosecond) // finer than either store keeps
+		r := f.request(consumerAnn, "sales", "orders")
+		var ap *mesh.Approval
+		var ds []*store.Delivery
+		err = s.View(f.ctx, func(tx store.Tx) (err error) {
+			if ap, err = tx.FindApproval(f.ctx, r.ID); err != nil {
+				return err
+			}
+			ds, err = tx.FindDeliveries(f.ctx, store.DeliveryFilter{AccountID: producer})
+			return err
+		})
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("deliveries: got %d, %v; want the approval request", len(ds), err)
+		}
+		var p struct {
+			Message struct {
+				Data struct {
+					Expires time.Time `json:"approval_expires_at"`
+				} `json:"data"`
+			} `json:"message"`
+		}
+		if err := json.Unmarshal(ds[0].Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Message.Data.Expires; !got.Equal(ap.ExpiresAt) || ap.ExpiresAt.IsZero() {
+			t.Errorf("message's approval_expires_at %v, stored approval's %v: want the same", got, ap.ExpiresAt)
+		}
+	})
 }
