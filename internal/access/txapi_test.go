@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -403,4 +404,41 @@ func TestProbeLockReleased(t *testing.T) {
 	if !f.allowed(sibling, mesh.PermInsert, orders()) {
 		t.Error("the grant of more is not in force")
 	}
+}
+
+// TestGrantTxPendingGrantInvitesAgain: a grant waiting for its share's
+// invitation is not held already for GrantTx: granting it again after the
+// invitation expired sends a new one, which the consumer can accept.
+func TestGrantTxPendingGrantInvitesAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		gi := in(outsider, mesh.Resource{Database: "sales"}, set(mesh.PermDescribe), 0)
+		f.grant(meshAdmin, gi)
+		f.clock.Add(12*time.Hour + time.Second)
+		if n, err := f.svc.ExpireInvitations(context.Background()); err != nil || n != 1 {
+			t.Fatalf("sweep: got %d (%v), want 1 expired", n, err)
+		}
+		if err := s.Update(meshAdmin, func(tx store.Tx) error {
+			_, err := f.svc.GrantTx(meshAdmin, tx, gi)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		invs, _ := f.invitations(outsiderAdmin, "", "")
+		var pending []*mesh.Invitation
+		for _, inv := range invs {
+			if inv.Status == mesh.InvitationPending {
+				pending = append(pending, inv)
+			}
+		}
+		if len(pending) != 1 {
+			t.Fatalf("invitations: got %+v, want a new pending one", invs)
+		}
+		if _, err := f.svc.AcceptInvitation(outsiderAdmin, pending[0].ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if !f.allowed(outsider, mesh.PermDescribe, mesh.Resource{Database: "sales"}) {
+			t.Error("not allowed after accepting the new invitation")
+		}
+	})
 }
