@@ -72,4 +72,12 @@ type HistoryEvent struct {
 	Type        string          `json:"type"`
 	Timestamp   time.Time       `json:"timestamp"`
 	Details     json.RawMessage `json:"details,omitempty"`
+	// Repeats, set by the engine as it records the event, names the fields
+	// Details leaves out because they hold the previous event's value of a
+	// field: {"input": "output"} says that this event's input is the
+	// previous event's output. A state's input is the output the state
+	// before it exited with, so a history need not keep it twice. The
+	// stores keep the event so and fill the fields in as they read it back:
+	// an event read from a store has all its details and no Repeats.
+	Repeats map[string]string `json:"-"`
 }

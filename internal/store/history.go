@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +20,11 @@ import (
 // the execution and the last event's id, holding a JSON array of
 // [id, previous_id, type, timestamp, details] arrays (details left out when
 // an event has none). A request that runs to its end in one transaction
-// writes one row instead of fourteen.
+// writes one row instead of fourteen. An event that repeats fields of the
+// previous one (mesh.HistoryEvent.Repeats) has a sixth element, the object
+// of those fields, {"input": "output"}, and details without them (null
+// when none is left); the previous event is in the same chunk, and
+// DecodeHistoryChunk fills the fields in.
 
 // HistoryTimeFormat is the form of a chunk's timestamps: UTC, nanoseconds.
 const HistoryTimeFormat = "2006-01-02T15:04:05.000000000Z"
@@ -32,8 +38,10 @@ type HistoryChunk struct {
 
 // HistoryChunks groups events by execution, in the order each execution
 // first appears, and encodes each group. Details must be JSON
-// (json.RawMessage), as the engine writes them.
-func HistoryChunks(events []*mesh.HistoryEvent) []HistoryChunk {
+// (json.RawMessage), as the engine writes them. An event that repeats
+// fields of its previous event must come with it: the chunk is all that
+// DecodeHistoryChunk reads.
+func HistoryChunks(events []*mesh.HistoryEvent) ([]HistoryChunk, error) {
 	type group struct {
 		events []*mesh.HistoryEvent
 		size   int
@@ -63,12 +71,36 @@ func HistoryChunks(events []*mesh.HistoryEvent) []HistoryChunk {
 				b.WriteByte(',')
 			}
 			buf = appendHistoryEvent(buf[:0], ev)
-			if details := bytes.TrimSpace(ev.Details); len(details) > 0 {
+			details := bytes.TrimSpace(ev.Details)
+			switch {
+			case len(ev.Repeats) > 0:
+				if !slices.ContainsFunc(g.events[:j], func(p *mesh.HistoryEvent) bool { return p.ID == ev.PreviousID }) {
+					return nil, fmt.Errorf("history of execution %s: event %d repeats event %d, which is not among the events written with it",
+						id, ev.ID, ev.PreviousID)
+				}
+				if len(details) == 0 {
+					details = []byte("null")
+				}
+				buf = append(buf, ',')
+				b.Write(buf)
+				b.Write(details)
+				buf = append(buf[:0], ',', '{')
+				for k, field := range sortedKeys(ev.Repeats) {
+					if k > 0 {
+						buf = append(buf, ',')
+					}
+					buf = ojg.AppendJSONString(buf, field, false)
+					buf = append(buf, ':')
+					buf = ojg.AppendJSONString(buf, ev.Repeats[field], false)
+				}
+				buf = append(buf, '}', ']')
+				b.Write(buf)
+			case len(details) > 0:
 				buf = append(buf, ',')
 				b.Write(buf)
 				b.Write(details)
 				b.WriteByte(']')
-			} else {
+			default:
 				buf = append(buf, ']')
 				b.Write(buf)
 			}
@@ -77,7 +109,12 @@ func HistoryChunks(events []*mesh.HistoryEvent) []HistoryChunk {
 		b.WriteByte(']')
 		chunks[i] = HistoryChunk{ExecutionID: id, LastID: last, Events: b.String()}
 	}
-	return chunks
+	return chunks, nil
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // appendHistoryEvent appends an event's fields but its details: an open
@@ -102,8 +139,8 @@ func DecodeHistoryChunk(executionID string, raw []byte) ([]*mesh.HistoryEvent, e
 	}
 	evs := make([]*mesh.HistoryEvent, len(fields))
 	for i, f := range fields {
-		if len(f) != 4 && len(f) != 5 {
-			return nil, fmt.Errorf("event %d: %d fields, want 4 or 5", i, len(f))
+		if len(f) < 4 || len(f) > 6 {
+			return nil, fmt.Errorf("event %d: %d fields, want 4 to 6", i, len(f))
 		}
 		ev := &mesh.HistoryEvent{ExecutionID: executionID}
 		var ts string
@@ -116,12 +153,59 @@ func DecodeHistoryChunk(executionID string, raw []byte) ([]*mesh.HistoryEvent, e
 		if ev.Timestamp, err = time.Parse(time.RFC3339Nano, ts); err != nil {
 			return nil, fmt.Errorf("event %d: %w", ev.ID, err)
 		}
-		if len(f) == 5 {
+		if len(f) >= 5 {
 			ev.Details = f[4]
+		}
+		if len(f) == 6 {
+			if ev.Details, err = fillRepeated(evs[:i], ev, f[5]); err != nil {
+				return nil, fmt.Errorf("event %d: %w", ev.ID, err)
+			}
 		}
 		evs[i] = ev
 	}
 	return evs, nil
+}
+
+// fillRepeated returns ev's details with the fields it repeats of the
+// previous event, one of before, filled in; repeats is the chunk's object
+// of those fields.
+func fillRepeated(before []*mesh.HistoryEvent, ev *mesh.HistoryEvent, repeats json.RawMessage) (json.RawMessage, error) {
+	var from map[string]string
+	if err := json.Unmarshal(repeats, &from); err != nil {
+		return nil, fmt.Errorf("repeated fields: %w", err)
+	}
+	i := slices.IndexFunc(before, func(p *mesh.HistoryEvent) bool { return p.ID == ev.PreviousID })
+	if i < 0 {
+		return nil, fmt.Errorf("repeats event %d, which is not in the chunk", ev.PreviousID)
+	}
+	var prev, details map[string]json.RawMessage
+	if err := json.Unmarshal(before[i].Details, &prev); err != nil {
+		return nil, fmt.Errorf("details of event %d: %w", ev.PreviousID, err)
+	}
+	if err := json.Unmarshal(ev.Details, &details); err != nil {
+		return nil, fmt.Errorf("details: %w", err)
+	}
+	if details == nil {
+		details = make(map[string]json.RawMessage, len(from))
+	}
+	for field, pfield := range from {
+		v, ok := prev[pfield]
+		if !ok {
+			return nil, fmt.Errorf("repeats the %s of event %d, which has none", pfield, ev.PreviousID)
+		}
+		details[field] = v
+	}
+	// keys in order, values as written: the details the event had
+	b := []byte{'{'}
+	for k, key := range sortedKeys(details) {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = ojg.AppendJSONString(b, key, false)
+		b = append(b, ':')
+		b = append(b, details[key]...)
+	}
+	return append(b, '}'), nil
 }
 
 // HistoryRows are the rows of a query of an execution's chunks, in order

@@ -177,6 +177,61 @@ func TestShortExecution(t *testing.T) {
 	})
 }
 
+// TestHistoryKeepsStatesData: every state's input and output are in its
+// history as read back, though the store keeps a value the previous event
+// holds once (mesh.HistoryEvent.Repeats); the execution waits for a task
+// token between its two transactions.
+func TestHistoryKeepsStatesData(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("keep", `{"StartAt": "Prepare", "States": {
+			"Prepare": {"Type": "Pass", "Parameters": {"n.$": "$.n", "kind": "short"}, "Next": "Route"},
+			"Route": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 0, "Next": "Ask"}], "Default": "Done"},
+			"Ask": {"Type": "Task", "Resource": "test:token.waitForTaskToken", "Parameters": {"token.$": "$$.Task.Token"},
+				"ResultPath": "$.answer", "Next": "Done"},
+			"Done": {"Type": "Pass", "End": true}}}`)
+		x := ev.start("keep", "", `{"n": 3, "big": [1, 2, 3]}`)
+		ev.drain()
+		if err := ev.engine.SendTaskSuccess(ev.ctx, ev.lastToken(), json.RawMessage(`{"yes": true}`)); err != nil {
+			t.Fatalf("success: %v", err)
+		}
+		ev.wantStatus(x.ID, mesh.ExecutionSucceeded)
+		evs, err := ev.engine.History(ev.ctx, x.ID, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const in, prepared, answered = `{"big":[1,2,3],"n":3}`, `{"kind":"short","n":3}`, `{"answer":{"yes":true},"kind":"short","n":3}`
+		want := map[string]string{
+			"ExecutionStarted":   `{"input":` + in + `,"stateMachine":"keep","version":1}`,
+			"PassStateEntered":   `{"input":` + in + `,"name":"Prepare"}`,
+			"PassStateExited":    `{"name":"Prepare","output":` + prepared + `}`,
+			"ChoiceStateEntered": `{"input":` + prepared + `,"name":"Route"}`,
+			"ChoiceStateExited":  `{"name":"Route","output":` + prepared + `}`,
+			"TaskStateEntered":   `{"input":` + prepared + `,"name":"Ask"}`,
+			"TaskSucceeded":      `{"output":{"yes":true},"resource":"test:token.waitForTaskToken"}`,
+			"TaskStateExited":    `{"name":"Ask","output":` + answered + `}`,
+			"PassStateEntered2":  `{"input":` + answered + `,"name":"Done"}`,
+			"PassStateExited2":   `{"name":"Done","output":` + answered + `}`,
+			"ExecutionSucceeded": `{"output":` + answered + `}`,
+		}
+		seen := map[string]bool{}
+		for _, e := range evs {
+			key := e.Type
+			if seen[key] {
+				key += "2"
+			}
+			seen[key] = true
+			if w, ok := want[key]; ok && string(e.Details) != w {
+				t.Errorf("event %d %s: got %s, want %s", e.ID, e.Type, e.Details, w)
+			}
+			delete(want, key)
+		}
+		if len(want) > 0 {
+			t.Errorf("missing events: %v", want)
+		}
+	})
+}
+
 func TestHistoryPages(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		ev := newEnv(t, s)

@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	mathrand "math/rand/v2"
+	"reflect"
 	"sync/atomic"
 	"time"
 
@@ -101,6 +103,9 @@ type run struct {
 	input  any
 	now    time.Time
 	events []*mesh.HistoryEvent
+	// last is the details of the last event recorded, whose values the
+	// next event may repeat (event).
+	last map[string]any
 	// steps counts states entered in this transaction.
 	steps int
 	rnd   *mathrand.Rand
@@ -237,9 +242,14 @@ func (r *run) event(f *frame, typ string, details map[string]any) {
 		ev.PreviousID = ev.ID - 1
 	}
 	if details != nil {
-		b, err := asl.MarshalJSON(details)
+		written := details
+		if n := len(r.events); n > 0 && r.events[n-1].ID == ev.PreviousID {
+			written, ev.Repeats = repeated(details, r.last)
+		}
+		b, err := asl.MarshalJSON(written)
 		if err != nil {
 			b, _ = asl.MarshalJSON(map[string]any{"error": err.Error()})
+			ev.Repeats = nil
 		}
 		ev.Details = b
 		if len(b) > MaxPayloadSize+1024 {
@@ -247,6 +257,56 @@ func (r *run) event(f *frame, typ string, details map[string]any) {
 		}
 	}
 	r.events = append(r.events, ev)
+	r.last = details
+}
+
+// repeatable are the fields of an event's details that may repeat the
+// previous event's: a state's input is often the output the state before
+// exited with, or the execution's input, and a Choice state's output its
+// input.
+var repeatable = [...]string{"input", "output"}
+
+// repeated returns details without the fields that hold the same value as
+// a field of prev, the previous event's details, and the names of those
+// fields (mesh.HistoryEvent.Repeats); details itself is left as it is.
+func repeated(details, prev map[string]any) (map[string]any, map[string]string) {
+	var written map[string]any
+	var repeats map[string]string
+	for _, k := range repeatable {
+		v, ok := details[k]
+		if !ok {
+			continue
+		}
+		for _, pk := range repeatable {
+			if pv, ok := prev[pk]; ok && sameValue(v, pv) {
+				if repeats == nil {
+					written, repeats = maps.Clone(details), make(map[string]string, 1)
+				}
+				delete(written, k)
+				repeats[k] = pk
+				break
+			}
+		}
+	}
+	if repeats == nil {
+		return details, nil
+	}
+	return written, repeats
+}
+
+// sameValue reports whether a and b are the same JSON object or array, not
+// only equal ones: the interpreter copies a value to change it (setPath), so
+// the same object holds the same JSON. Others are not worth the reference.
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		return ok && len(x) > 0 && reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
+	case []any:
+		y, ok := b.([]any)
+		return ok && len(x) > 0 && len(x) == len(y) && &x[0] == &y[0]
+	}
+	return false
 }
 
 // context builds the interpreter's context for frame f.

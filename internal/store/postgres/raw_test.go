@@ -67,6 +67,27 @@ func TestOutboxForgetsInput(t *testing.T) {
 	})
 }
 
+// TestHistoryViewShowsRepeats: see storetest.HistoryViewShowsRepeats.
+func TestHistoryViewShowsRepeats(t *testing.T) {
+	db := storetest.OpenPostgres(t, nil)
+	storetest.HistoryViewShowsRepeats(t, db, func() [][2]string {
+		rows, err := db.Pool().Query(context.Background(),
+			`SELECT details, coalesce(repeats, '') FROM workflow_history WHERE execution_id = 'v' ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) ([2]string, error) {
+			var r [2]string
+			err := row.Scan(&r[0], &r[1])
+			return r, err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	})
+}
+
 // TestHistoryChunksMigration checks that migration 0016 keeps the events
 // of histories written an event a row, and that the view shows them so.
 func TestHistoryChunksMigration(t *testing.T) {

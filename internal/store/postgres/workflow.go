@@ -341,7 +341,10 @@ func (tx *Tx) CountExecutions(ctx context.Context, stateMachine, status string) 
 // InsertHistoryEvents appends events to their executions' histories: a
 // chunk (store.HistoryChunks) for each execution among them, in one statement.
 func (tx *Tx) InsertHistoryEvents(ctx context.Context, events []*mesh.HistoryEvent) error {
-	chunks := store.HistoryChunks(events)
+	chunks, err := store.HistoryChunks(events)
+	if err != nil {
+		return fmt.Errorf("insert history events: %w", err)
+	}
 	if len(chunks) == 0 {
 		return nil
 	}
@@ -351,7 +354,7 @@ func (tx *Tx) InsertHistoryEvents(ctx context.Context, events []*mesh.HistoryEve
 	for i, c := range chunks {
 		ids[i], last[i], evs[i] = c.ExecutionID, int32(c.LastID), c.Events
 	}
-	_, err := tx.tx.Exec(ctx, `INSERT INTO workflow_history_chunks (execution_id, last_id, events)
+	_, err = tx.tx.Exec(ctx, `INSERT INTO workflow_history_chunks (execution_id, last_id, events)
 		SELECT * FROM unnest($1::text[], $2::int[], $3::text[])`, ids, last, evs)
 	if err != nil {
 		return fmt.Errorf("insert history events: %w", err)

@@ -12,7 +12,10 @@ import (
 // InsertHistoryEvents appends events to their executions' histories: a
 // chunk (store.HistoryChunks) for each execution among them.
 func (tx *Tx) InsertHistoryEvents(ctx context.Context, events []*mesh.HistoryEvent) error {
-	chunks := store.HistoryChunks(events)
+	chunks, err := store.HistoryChunks(events)
+	if err != nil {
+		return fmt.Errorf("insert history events: %w", err)
+	}
 	for len(chunks) > 0 {
 		n := nextBatch(len(chunks))
 		var b strings.Builder

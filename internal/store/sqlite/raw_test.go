@@ -91,6 +91,37 @@ func TestOutboxForgetsInput(t *testing.T) {
 	})
 }
 
+// TestHistoryViewShowsRepeats: see storetest.HistoryViewShowsRepeats.
+func TestHistoryViewShowsRepeats(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meshgate.db")
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	storetest.HistoryViewShowsRepeats(t, db, func() [][2]string {
+		raw, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		rows, err := raw.Query(`SELECT details, coalesce(repeats, '') FROM workflow_history WHERE execution_id = 'v' ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out [][2]string
+		for rows.Next() {
+			var r [2]string
+			if err := rows.Scan(&r[0], &r[1]); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		return out
+	})
+}
+
 // TestHistoryChunksMigration checks that migration 0016 keeps the events
 // of histories written an event a row, and that the view shows them so.
 func TestHistoryChunksMigration(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,6 +169,51 @@ func testWorkflow(t *testing.T, open Opener) {
 		})
 	})
 
+	t.Run("history repeats", func(t *testing.T) {
+		s := open(t)
+		ev := func(id int, details string, repeats map[string]string) *mesh.HistoryEvent {
+			e := &mesh.HistoryEvent{ExecutionID: "r", ID: id, PreviousID: id - 1, Type: fmt.Sprintf("Step%d", id),
+				Timestamp: now.Add(time.Duration(id) * time.Millisecond), Repeats: repeats}
+			if details != "" {
+				e.Details = json.RawMessage(details)
+			}
+			return e
+		}
+		in := `{"a":[1,{"b":"é \"q\" <&>"}]}`
+		update(t, s, func(tx store.Tx) error {
+			return tx.InsertHistoryEvents(ctx, []*mesh.HistoryEvent{
+				ev(1, `{"input":`+in+`,"stateMachine":"m"}`, nil),
+				ev(2, `{"name":"A"}`, map[string]string{"input": "input"}),
+				ev(3, `{"name":"A"}`, map[string]string{"output": "input"}), // repeats what event 2 repeats
+				ev(4, "", map[string]string{"output": "output"}),
+				ev(5, `{"input":1,"zz":2}`, map[string]string{"output": "output"}),
+			})
+		})
+		// the event repeated is written in an earlier call: refused, nothing written
+		err := s.Update(ctx, func(tx store.Tx) error {
+			return tx.InsertHistoryEvents(ctx, []*mesh.HistoryEvent{ev(6, "", map[string]string{"output": "output"})})
+		})
+		want := []*mesh.HistoryEvent{
+			ev(1, `{"input":`+in+`,"stateMachine":"m"}`, nil),
+			ev(2, `{"input":`+in+`,"name":"A"}`, nil),
+			ev(3, `{"name":"A","output":`+in+`}`, nil),
+			ev(4, `{"output":`+in+`}`, nil),
+			ev(5, `{"input":1,"output":`+in+`,"zz":2}`, nil),
+		}
+		if err == nil {
+			t.Error("an event repeating one of an earlier call: got no error")
+		}
+		s.View(ctx, func(tx store.Tx) error {
+			for _, after := range []int{0, 3} {
+				got, err := tx.FindHistoryEvents(ctx, "r", after, 0)
+				if err != nil || !sameEvents(got, want[after:]) {
+					t.Errorf("after %d: got %s %v, want %s", after, eventsString(got), err, eventsString(want[after:]))
+				}
+			}
+			return nil
+		})
+	})
+
 	t.Run("tokens outbox counters savepoints", func(t *testing.T) {
 		s := open(t)
 		update(t, s, func(tx store.Tx) error {
@@ -239,7 +285,8 @@ func sameEvents(got, want []*mesh.HistoryEvent) bool {
 	for i, g := range got {
 		w := want[i]
 		if g.ExecutionID != w.ExecutionID || g.ID != w.ID || g.PreviousID != w.PreviousID || g.Type != w.Type ||
-			!g.Timestamp.Equal(w.Timestamp) || !bytes.Equal(g.Details, w.Details) || (g.Details == nil) != (w.Details == nil) {
+			!g.Timestamp.Equal(w.Timestamp) || !bytes.Equal(g.Details, w.Details) || (g.Details == nil) != (w.Details == nil) ||
+			g.Repeats != nil {
 			return false
 		}
 	}
@@ -252,4 +299,28 @@ func eventsString(evs []*mesh.HistoryEvent) string {
 		fmt.Fprintf(&b, "[%s %d<-%d %s %s %q]", e.ExecutionID, e.ID, e.PreviousID, e.Type, e.Timestamp.Format(time.RFC3339Nano), e.Details)
 	}
 	return b.String()
+}
+
+// HistoryViewShowsRepeats checks that the store's workflow_history view,
+// for SQL beside the store, shows an event's details as kept and the fields
+// it repeats of the previous event. view reads the execution "v"'s rows of
+// the view, in order, as details and repeats (NULL as "").
+func HistoryViewShowsRepeats(t *testing.T, s store.Store, view func() [][2]string) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.InsertHistoryEvents(ctx, []*mesh.HistoryEvent{
+			{ExecutionID: "v", ID: 1, Type: "ExecutionStarted", Timestamp: now, Details: json.RawMessage(`{"input":{"a":1}}`)},
+			{ExecutionID: "v", ID: 2, PreviousID: 1, Type: "PassStateEntered", Timestamp: now, Details: json.RawMessage(`{"name":"A"}`),
+				Repeats: map[string]string{"input": "input"}},
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]string{{`{"input":{"a":1}}`, ""}, {`{"name":"A"}`, `{"input":"input"}`}}
+	if got := view(); !slices.Equal(got, want) {
+		t.Errorf("the view: got %q, want %q", got, want)
+	}
 }
