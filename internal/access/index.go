@@ -19,10 +19,12 @@ type Index struct {
 	// owners maps a database to its owning account (data_owner): an account
 	// principal holds everything on what it owns.
 	owners map[string]string
-	// links maps an account to its resource links by name.
-	links   map[string]map[string]*mesh.ResourceLink
-	central string
-	version int64
+	// links maps an account to its resource links by name; linkByID finds
+	// them by id, as a deleted link's tombstone names it.
+	links    map[string]map[string]*mesh.ResourceLink
+	linkByID map[int64]*mesh.ResourceLink
+	central  string
+	version  int64
 }
 
 // grantRef finds a grant in the index again: its node and its table (""
@@ -42,11 +44,12 @@ type nodeKey struct {
 // which holds everything on the catalog it keeps.
 func NewIndex(central string) *Index {
 	return &Index{
-		nodes:   map[nodeKey]*node{},
-		byID:    map[int64]grantRef{},
-		owners:  map[string]string{},
-		links:   map[string]map[string]*mesh.ResourceLink{},
-		central: central,
+		nodes:    map[nodeKey]*node{},
+		byID:     map[int64]grantRef{},
+		owners:   map[string]string{},
+		links:    map[string]map[string]*mesh.ResourceLink{},
+		linkByID: map[int64]*mesh.ResourceLink{},
+		central:  central,
 	}
 }
 
@@ -245,33 +248,65 @@ func grantNode(grants []*mesh.Grant, database string) *node {
 
 // ReplaceLinks swaps in every resource link.
 func (x *Index) ReplaceLinks(links []*mesh.ResourceLink) {
-	m := map[string]map[string]*mesh.ResourceLink{}
+	fresh := NewIndex(x.central)
 	for _, l := range links {
-		if m[l.AccountID] == nil {
-			m[l.AccountID] = map[string]*mesh.ResourceLink{}
-		}
-		m[l.AccountID][l.Name] = l
+		fresh.putLink(l)
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.links = m
+	x.links, x.linkByID = fresh.links, fresh.linkByID
+}
+
+// ApplyLinks brings the links up to date by difference: the links made and
+// the ids of the links deleted since the index's version.
+func (x *Index) ApplyLinks(made []*mesh.ResourceLink, deleted []int64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, id := range deleted {
+		if l := x.linkByID[id]; l != nil {
+			x.removeLink(l)
+		}
+	}
+	for _, l := range made {
+		x.putLink(l)
+	}
 }
 
 // PutLink adds a resource link.
 func (x *Index) PutLink(l *mesh.ResourceLink) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.links[l.AccountID] == nil {
-		x.links[l.AccountID] = map[string]*mesh.ResourceLink{}
-	}
-	x.links[l.AccountID][l.Name] = l
+	x.putLink(l)
 }
 
 // RemoveLink drops a resource link.
 func (x *Index) RemoveLink(l *mesh.ResourceLink) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	delete(x.links[l.AccountID], l.Name)
+	x.removeLink(l)
+}
+
+// putLink adds l in place of the link of the same account and name, if any.
+func (x *Index) putLink(l *mesh.ResourceLink) {
+	byName := x.links[l.AccountID]
+	if byName == nil {
+		byName = map[string]*mesh.ResourceLink{}
+		x.links[l.AccountID] = byName
+	}
+	if old := byName[l.Name]; old != nil {
+		delete(x.linkByID, old.ID)
+	}
+	byName[l.Name] = l
+	x.linkByID[l.ID] = l
+}
+
+// removeLink drops l: the account's link of its name, unless that is
+// another link now.
+func (x *Index) removeLink(l *mesh.ResourceLink) {
+	if cur := x.links[l.AccountID][l.Name]; cur != nil && cur.ID == l.ID {
+		delete(x.links[l.AccountID], l.Name)
+		delete(x.linkByID, l.ID)
+	}
 }
 
 // ResolveLink rewrites a resource named through one of the account's

@@ -201,8 +201,8 @@ func (s *Service) loadLocked(ctx context.Context) error {
 }
 
 // Refresh brings the index up to the store's access version by difference:
-// the grants written and the tombstones of the grants deleted since the
-// index's version, and every link. It reloads everything after a change it
+// the grants and links written and the tombstones of the grants and links
+// deleted since the index's version. It reloads everything after a change it
 // could not follow (a catalog delete's transaction, or a version further
 // behind than the store keeps tombstones). It also refreshes the owners.
 func (s *Service) Refresh(ctx context.Context) error {
@@ -215,7 +215,7 @@ func (s *Service) refreshLocked(ctx context.Context) error {
 	have := s.index.Version()
 	var version int64
 	var changed []*mesh.Grant
-	var gone []int64
+	var gone, linksGone []int64
 	var links []*mesh.ResourceLink
 	var owners, ownerChanges map[string]string
 	err := s.store.View(ctx, func(tx store.Tx) error {
@@ -231,7 +231,7 @@ func (s *Service) refreshLocked(ctx context.Context) error {
 		if version == have || version-have > tombstoneWindow {
 			return nil
 		}
-		if changed, err = tx.FindGrants(ctx, store.GrantFilter{SinceVersion: have}); err != nil {
+		if changed, err = tx.FindGrants(ctx, store.GrantFilter{SinceVersion: have, UntilVersion: version}); err != nil {
 			return err
 		}
 		if gone, err = tx.FindGrantTombstones(ctx, have); err != nil {
@@ -240,7 +240,7 @@ func (s *Service) refreshLocked(ctx context.Context) error {
 		if ownerChanges, err = tx.FindOwnerChanges(ctx, have); err != nil {
 			return err
 		}
-		links, err = tx.FindResourceLinks(ctx, "", 0)
+		links, linksGone, err = tx.FindResourceLinkChanges(ctx, have, version)
 		return err
 	})
 	if err != nil {
@@ -257,7 +257,7 @@ func (s *Service) refreshLocked(ctx context.Context) error {
 	if version != have {
 		s.index.Apply(version, changed, gone)
 		s.index.ApplyOwners(version, ownerChanges)
-		s.index.ReplaceLinks(links)
+		s.index.ApplyLinks(links, linksGone)
 	}
 	return nil
 }

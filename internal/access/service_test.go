@@ -836,6 +836,47 @@ func TestRefreshSeesAnotherReplica(t *testing.T) {
 	})
 }
 
+// TestRefreshFollowsLinks: a replica follows another's resource links by
+// difference: a link made as an invitation is accepted resolves there after
+// a refresh, and once its share ends with its last grant, it no longer does.
+func TestRefreshFollowsLinks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		other := newFixture(t, s)
+		refresh := func() {
+			t.Helper()
+			if err := other.svc.Refresh(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db, viaLink := mesh.Resource{Database: "sales"}, mesh.Resource{Database: "shop", Table: "orders"}
+		f.grant(producerAdmin, in(outsider, db, set(mesh.PermDescribe), 0))
+		pending, _ := f.invitations(outsiderAdmin, "", mesh.InvitationPending)
+		if len(pending) != 1 {
+			t.Fatalf("got %d pending invitations, want 1", len(pending))
+		}
+		if _, err := f.svc.AcceptInvitation(outsiderAdmin, pending[0].ID, "shop"); err != nil {
+			t.Fatal(err)
+		}
+		if got := other.svc.Index().ResolveLink(outsider, viaLink); got.String() != viaLink.String() {
+			t.Fatalf("before refresh: the other replica resolves %v to %v already; want the stale view this test relies on", viaLink, got)
+		}
+		refresh()
+		for _, fx := range []*fixture{f, other} {
+			if got := fx.svc.Index().ResolveLink(outsider, viaLink); got.String() != orders().String() {
+				t.Errorf("replica %p: %v resolves to %v, want %v", fx, viaLink, got, orders())
+			}
+		}
+		f.revoke(producerAdmin, in(outsider, db, set(mesh.PermDescribe), 0))
+		refresh()
+		for _, fx := range []*fixture{f, other} {
+			if got := fx.svc.Index().ResolveLink(outsider, viaLink); got.String() != viaLink.String() {
+				t.Errorf("replica %p: after the share ended, %v resolves to %v, want it left as it is", fx, viaLink, got)
+			}
+		}
+	})
+}
+
 // TestDecisionsDuringChanges decides while grants come and go (run with -race).
 func TestDecisionsDuringChanges(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {

@@ -23,8 +23,12 @@ type GrantFilter struct {
 	// VisibleTo matches the grants of that account (its own and its users')
 	// or on databases that account owns.
 	VisibleTo string
-	// SinceVersion matches grants changed after that access version.
-	SinceVersion int64
+	// SinceVersion matches grants changed after that access version, and
+	// UntilVersion those changed at or before it: a replica's refresh asks
+	// for both, a range that a cached plan finds through the version index
+	// (a bound on one side only is taken to match a third of the grants,
+	// which a plan reads whole).
+	SinceVersion, UntilVersion int64
 	// AfterID continues a listing: only grants with a larger id.
 	AfterID int64
 	// Limit bounds the result; 0 means no bound.
@@ -76,8 +80,8 @@ type AccessTx interface {
 	DeleteGrant(ctx context.Context, id int64) error
 	// FindGrantTombstones returns the ids of grants deleted after sinceVersion.
 	FindGrantTombstones(ctx context.Context, sinceVersion int64) ([]int64, error)
-	// PruneGrantTombstones forgets tombstones and owner changes at or
-	// before version.
+	// PruneGrantTombstones forgets the tombstones of grants and of resource
+	// links and the owner changes at or before version.
 	PruneGrantTombstones(ctx context.Context, version int64) error
 	// RecordOwnerChange records that database is now owned by owner ("" once
 	// it is deleted), at the current access version (bump it first).
@@ -110,15 +114,21 @@ type AccessTx interface {
 	// UpdateInvitation saves inv's status, expiry and decision.
 	UpdateInvitation(ctx context.Context, inv *mesh.Invitation) error
 
-	// CreateResourceLink stores l and sets its ID; ECONFLICT if the account
-	// already has a link of that name, or the share already has a link.
+	// CreateResourceLink stores l at the current access version (bump it
+	// first) and sets its ID; ECONFLICT if the account already has a link of
+	// that name, or the share already has a link.
 	CreateResourceLink(ctx context.Context, l *mesh.ResourceLink) error
 	// FindResourceLink returns the account's link named name, or ENOTFOUND.
 	FindResourceLink(ctx context.Context, accountID, name string) (*mesh.ResourceLink, error)
 	// FindResourceLinks returns an account's links (all accounts' when
 	// accountID is empty), by name; shareID, when not 0, keeps one share's.
 	FindResourceLinks(ctx context.Context, accountID string, shareID int64) ([]*mesh.ResourceLink, error)
-	// DeleteResourceLink removes a link.
+	// FindResourceLinkChanges returns the links made after sinceVersion and
+	// at or before untilVersion, and the ids of those deleted after
+	// sinceVersion, as a replica's refresh follows links by difference.
+	FindResourceLinkChanges(ctx context.Context, sinceVersion, untilVersion int64) (made []*mesh.ResourceLink, deleted []int64, err error)
+	// DeleteResourceLink removes a link, leaving a tombstone at the current
+	// access version; ENOTFOUND if it is gone.
 	DeleteResourceLink(ctx context.Context, id int64) error
 
 	// AccessVersion returns the access version: it grows with every change

@@ -151,6 +151,10 @@ func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Gran
 		args = append(args, f.SinceVersion)
 		where = append(where, "version > $"+strconv.Itoa(len(args)))
 	}
+	if f.UntilVersion > 0 {
+		args = append(args, f.UntilVersion)
+		where = append(where, "version <= $"+strconv.Itoa(len(args)))
+	}
 	if f.AfterID > 0 {
 		args = append(args, f.AfterID)
 		where = append(where, "id > $"+strconv.Itoa(len(args)))
@@ -212,6 +216,9 @@ func (tx *Tx) FindGrantTombstones(ctx context.Context, sinceVersion int64) ([]in
 func (tx *Tx) PruneGrantTombstones(ctx context.Context, version int64) error {
 	if _, err := tx.tx.Exec(ctx, `DELETE FROM grant_tombstones WHERE version <= $1`, version); err != nil {
 		return fmt.Errorf("prune grant tombstones: %w", err)
+	}
+	if _, err := tx.tx.Exec(ctx, `DELETE FROM link_tombstones WHERE version <= $1`, version); err != nil {
+		return fmt.Errorf("prune link tombstones: %w", err)
 	}
 	if _, err := tx.tx.Exec(ctx, `DELETE FROM owner_changes WHERE version <= $1`, version); err != nil {
 		return fmt.Errorf("prune owner changes: %w", err)
@@ -435,7 +442,8 @@ func scanLink(row pgx.Row) (*mesh.ResourceLink, error) {
 
 // CreateResourceLink stores l and sets its ID.
 func (tx *Tx) CreateResourceLink(ctx context.Context, l *mesh.ResourceLink) error {
-	err := tx.tx.QueryRow(ctx, `INSERT INTO resource_links (account_id, name, database, tbl, share_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id`,
+	err := tx.tx.QueryRow(ctx, `INSERT INTO resource_links (account_id, name, database, tbl, share_id, created_at, version)
+		VALUES ($1, $2, $3, $4, $5, $6, (SELECT version FROM access_version WHERE id = 1)) ON CONFLICT DO NOTHING RETURNING id`,
 		l.AccountID, l.Name, l.Database, l.Table, l.ShareID, l.CreatedAt).Scan(&l.ID)
 	if isAccessUnique(err) {
 		if links, ferr := tx.FindResourceLinks(ctx, "", l.ShareID); ferr == nil && len(links) > 0 {
@@ -497,10 +505,39 @@ func resourceLinksQuery(accountID string, shareID int64) (string, []any) {
 	return q + " ORDER BY account_id, name", args
 }
 
-// DeleteResourceLink removes a link.
+// FindResourceLinkChanges returns the links made after sinceVersion and at
+// or before untilVersion, and the ids of those deleted after sinceVersion.
+func (tx *Tx) FindResourceLinkChanges(ctx context.Context, sinceVersion, untilVersion int64) ([]*mesh.ResourceLink, []int64, error) {
+	rows, err := tx.tx.Query(ctx, `SELECT `+linkColumns+` FROM resource_links WHERE version > $1 AND version <= $2 ORDER BY id`,
+		sinceVersion, untilVersion)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find resource link changes: %w", err)
+	}
+	made, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*mesh.ResourceLink, error) { return scanLink(row) })
+	if err != nil {
+		return nil, nil, fmt.Errorf("find resource link changes: %w", err)
+	}
+	rows, err = tx.tx.Query(ctx, `SELECT link_id FROM link_tombstones WHERE version > $1 ORDER BY version`, sinceVersion)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find link tombstones: %w", err)
+	}
+	deleted, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, nil, fmt.Errorf("find link tombstones: %w", err)
+	}
+	return made, deleted, nil
+}
+
+// DeleteResourceLink removes a link and leaves its tombstone.
 func (tx *Tx) DeleteResourceLink(ctx context.Context, id int64) error {
 	tag, err := tx.tx.Exec(ctx, `DELETE FROM resource_links WHERE id = $1`, id)
-	return accessAffected(tag, err, "resource link", id)
+	if err := accessAffected(tag, err, "resource link", id); err != nil {
+		return err
+	}
+	if _, err := tx.tx.Exec(ctx, `INSERT INTO link_tombstones (version, link_id) SELECT version, $1 FROM access_version WHERE id = 1`, id); err != nil {
+		return fmt.Errorf("resource link %d tombstone: %w", id, err)
+	}
+	return nil
 }
 
 // AccessVersion returns the access version.

@@ -214,6 +214,58 @@ func TestResourceLinksByIndex(t *testing.T) {
 	}
 }
 
+// TestRefreshReadsByVersion: a replica's refresh, which runs at every
+// access change of another replica, finds the grants and links changed
+// since its version through the version indexes, in a generic plan made
+// before the tables have statistics too (a busy new store), instead of
+// reading every grant and link.
+func TestRefreshReadsByVersion(t *testing.T) {
+	ctx := context.Background()
+	tr := &statements{}
+	db, err := postgres.OpenTraced(ctx, storetest.PostgresSchemaURL(t), postgres.Options{}, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	err = db.View(ctx, func(tx store.Tx) error {
+		if _, err := tx.FindGrants(ctx, store.GrantFilter{SinceVersion: 1, UntilVersion: 2}); err != nil {
+			return err
+		}
+		_, _, err := tx.FindResourceLinkChanges(ctx, 1, 2)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := planConn(t, `SET plan_cache_mode = force_generic_plan`)
+	for _, stmt := range []string{
+		`INSERT INTO grants (principal, account_id, is_user, database, permissions, status, version, created_at, updated_at)
+			SELECT 'p' || i, 'p' || i, false, 'sales', 1, 'active', i, now(), now() FROM generate_series(1, 10000) i`,
+		`INSERT INTO resource_links (account_id, name, database, share_id, created_at, version)
+			SELECT 'a' || i, 'sales', 'sales', i, now(), i FROM generate_series(1, 10000) i`,
+	} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var found []string
+	for _, q := range tr.sql {
+		if !strings.HasPrefix(q, "SELECT") || !strings.Contains(q, "FROM grants") && !strings.Contains(q, "FROM resource_links") {
+			continue // the migrations', and the tombstones'
+		}
+		found = append(found, q)
+		plan := explain(t, conn, q, "1, 2")
+		if !slices.ContainsFunc(plan, func(line string) bool {
+			return strings.Contains(line, "Index Cond:") && strings.Contains(line, "version")
+		}) {
+			t.Errorf("%s: the plan reads every row:\n%s", q, strings.Join(plan, "\n"))
+		}
+	}
+	if len(found) != 2 {
+		t.Errorf("got %d statements on grants and links, want 2: %q", len(found), found)
+	}
+}
+
 // planConn returns a connection to a new store's schema with settings run
 // on it, for explain; it is released when the test ends.
 func planConn(t *testing.T, settings string) *pgxpool.Conn {

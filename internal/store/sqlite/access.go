@@ -108,6 +108,9 @@ func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Gran
 	if f.SinceVersion > 0 {
 		where, args = append(where, "version > ?"), append(args, f.SinceVersion)
 	}
+	if f.UntilVersion > 0 {
+		where, args = append(where, "version <= ?"), append(args, f.UntilVersion)
+	}
 	if f.AfterID > 0 {
 		where, args = append(where, "id > ?"), append(args, f.AfterID)
 	}
@@ -163,6 +166,9 @@ func (tx *Tx) FindGrantTombstones(ctx context.Context, sinceVersion int64) ([]in
 func (tx *Tx) PruneGrantTombstones(ctx context.Context, version int64) error {
 	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM grant_tombstones WHERE version <= ?`, version); err != nil {
 		return fmt.Errorf("prune grant tombstones: %w", err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM link_tombstones WHERE version <= ?`, version); err != nil {
+		return fmt.Errorf("prune link tombstones: %w", err)
 	}
 	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM owner_changes WHERE version <= ?`, version); err != nil {
 		return fmt.Errorf("prune owner changes: %w", err)
@@ -393,7 +399,8 @@ func scanLink(sc rowScanner) (*mesh.ResourceLink, error) {
 
 // CreateResourceLink stores l and sets its ID.
 func (tx *Tx) CreateResourceLink(ctx context.Context, l *mesh.ResourceLink) error {
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO resource_links (account_id, name, database, tbl, share_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO resource_links (account_id, name, database, tbl, share_id, created_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, (SELECT version FROM access_version WHERE id = 1))`,
 		l.AccountID, l.Name, l.Database, l.Table, l.ShareID, formatTime(l.CreatedAt))
 	if isUniqueViolation(err) {
 		if links, ferr := tx.FindResourceLinks(ctx, "", l.ShareID); ferr == nil && len(links) > 0 {
@@ -450,10 +457,39 @@ func resourceLinksQuery(accountID string, shareID int64) (string, []any) {
 	return q + " ORDER BY account_id, name", args
 }
 
-// DeleteResourceLink removes a link.
+// FindResourceLinkChanges returns the links made after sinceVersion and at
+// or before untilVersion, and the ids of those deleted after sinceVersion.
+func (tx *Tx) FindResourceLinkChanges(ctx context.Context, sinceVersion, untilVersion int64) ([]*mesh.ResourceLink, []int64, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT `+linkColumns+` FROM resource_links WHERE version > ? AND version <= ? ORDER BY id`,
+		sinceVersion, untilVersion)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find resource link changes: %w", err)
+	}
+	made, err := collect(rows, "scan resource link", scanLink)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err = tx.tx.QueryContext(ctx, `SELECT link_id FROM link_tombstones WHERE version > ? ORDER BY version`, sinceVersion)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find link tombstones: %w", err)
+	}
+	deleted, err := collect(rows, "find link tombstones", func(r rowScanner) (id int64, err error) {
+		err = r.Scan(&id)
+		return id, err
+	})
+	return made, deleted, err
+}
+
+// DeleteResourceLink removes a link and leaves its tombstone.
 func (tx *Tx) DeleteResourceLink(ctx context.Context, id int64) error {
 	res, err := tx.tx.ExecContext(ctx, `DELETE FROM resource_links WHERE id = ?`, id)
-	return accessAffected(res, err, "resource link", id)
+	if err := accessAffected(res, err, "resource link", id); err != nil {
+		return err
+	}
+	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO link_tombstones (version, link_id) SELECT version, ? FROM access_version WHERE id = 1`, id); err != nil {
+		return fmt.Errorf("resource link %d tombstone: %w", id, err)
+	}
+	return nil
 }
 
 // AccessVersion returns the access version.

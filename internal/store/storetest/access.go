@@ -255,6 +255,12 @@ func testAccessVersion(t *testing.T, open Opener) {
 		if err != nil || len(changed) != 1 || changed[0].ID != b.ID || changed[0].Version != 2 {
 			t.Errorf("changed since 1: got %+v (%v), want grant %d at version 2", changed, err, b.ID)
 		}
+		if changed, err := tx.FindGrants(ctx, store.GrantFilter{SinceVersion: 1, UntilVersion: 1}); err != nil || len(changed) != 0 {
+			t.Errorf("changed after 1 and until 1: got %+v (%v), want none", changed, err)
+		}
+		if changed, err := tx.FindGrants(ctx, store.GrantFilter{SinceVersion: 1, UntilVersion: 2}); err != nil || len(changed) != 1 || changed[0].ID != b.ID {
+			t.Errorf("changed after 1 and until 2: got %+v (%v), want grant %d", changed, err, b.ID)
+		}
 		gone, err := tx.FindGrantTombstones(ctx, 1)
 		if err != nil || !slices.Equal(gone, []int64{a.ID}) {
 			t.Errorf("deleted since 1: got %v (%v), want [%d]", gone, err, a.ID)

@@ -14,6 +14,7 @@ import (
 func init() {
 	register("access/owner-changes", testAccessOwnerChanges)
 	register("access/one-link-per-share", testAccessOneLinkPerShare)
+	register("access/link-changes", testAccessLinkChanges)
 	register("access/invitation-pages", testAccessInvitationPages)
 }
 
@@ -67,6 +68,67 @@ func testAccessOwnerChanges(t *testing.T, open Opener) {
 		}
 		return nil
 	})
+}
+
+// testAccessLinkChanges: links carry the access version that made them,
+// deleted ones leave a tombstone at the version that deleted them, and
+// pruning forgets the tombstones.
+func testAccessLinkChanges(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	links := map[string]*mesh.ResourceLink{}
+	change := func(fn func(tx store.Tx) error) {
+		mustUpdate(t, s, func(tx store.Tx) error {
+			if _, err := tx.BumpAccessVersion(ctx); err != nil {
+				return err
+			}
+			return fn(tx)
+		})
+	}
+	link := func(tx store.Tx, key, account, name string, share int64) error {
+		l := &mesh.ResourceLink{AccountID: account, Name: name, Database: "sales", ShareID: share, CreatedAt: now}
+		links[key] = l
+		return tx.CreateResourceLink(ctx, l)
+	}
+	change(func(tx store.Tx) error { return link(tx, "a", "222233334444", "sales", 1) }) // version 1
+	// version 2
+	change(func(tx store.Tx) error {
+		if err := link(tx, "b", "333344445555", "sales", 2); err != nil {
+			return err
+		}
+		return tx.DeleteResourceLink(ctx, links["a"].ID)
+	})
+	change(func(tx store.Tx) error { return link(tx, "c", "222233334444", "sales", 3) }) // version 3: a's name again
+	check := func(since, until int64, made []string, deleted []string) {
+		t.Helper()
+		mustView(t, s, func(tx store.Tx) error {
+			gotMade, gotDeleted, err := tx.FindResourceLinkChanges(ctx, since, until)
+			if err != nil {
+				return err
+			}
+			var wantDeleted []int64
+			for _, k := range deleted {
+				wantDeleted = append(wantDeleted, links[k].ID)
+			}
+			same := len(gotMade) == len(made) && slices.Equal(gotDeleted, wantDeleted)
+			for i := 0; same && i < len(made); i++ {
+				g, w := gotMade[i], links[made[i]]
+				same = g.ID == w.ID && g.AccountID == w.AccountID && g.Name == w.Name && g.ShareID == w.ShareID && g.CreatedAt.Equal(w.CreatedAt)
+			}
+			if !same {
+				t.Errorf("after %d until %d: got made %+v, deleted %v; want links %v made, %v deleted", since, until, gotMade, gotDeleted, made, wantDeleted)
+			}
+			return nil
+		})
+	}
+	check(0, 3, []string{"b", "c"}, []string{"a"})
+	check(1, 3, []string{"b", "c"}, []string{"a"})
+	check(1, 2, []string{"b"}, []string{"a"})
+	check(2, 3, []string{"c"}, nil)
+	check(3, 3, nil, nil)
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.PruneGrantTombstones(ctx, 2) })
+	check(0, 3, []string{"b", "c"}, nil)
 }
 
 // testAccessOneLinkPerShare: a share never gets a second resource link,
