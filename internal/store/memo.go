@@ -10,9 +10,11 @@ import (
 )
 
 // ReadMemo keeps, for one transaction, the rows it has read from the tables
-// that change least and are read most: accounts and the catalog's databases
-// and tables. A request's start reads the same database, table and accounts
-// several times (the request's checks, the catalog task, the grant's checks),
+// that change least and are read most: accounts, users, the catalog's
+// databases and tables, and the platform each database was imported from
+// (none, mostly). A request's start reads the same database, table and
+// accounts several times (the request's checks, the catalog task, the
+// grant's checks), its notice reads the requester, its grant the platform,
 // and a batch of starts shares one transaction; with the memo each is read
 // once. It also keeps the access requests the transaction has written or
 // read: a request's workflow reads its request again at each step; and the
@@ -28,6 +30,10 @@ type ReadMemo struct {
 	databases map[string]*mesh.Database
 	tables    map[[2]string]*mesh.Table
 	accounts  map[string]*mesh.Account
+	users     map[string]memoUser
+	// platforms maps a database to the platform it was imported from, 0
+	// for none.
+	platforms map[string]int64
 	// requests are as a read would return them; byExecution maps each
 	// one's execution to its id.
 	requests    map[int64]*mesh.AccessRequest
@@ -38,18 +44,25 @@ type ReadMemo struct {
 	executions map[string]*ExecutionRecord
 }
 
-// catalogTables are the tables of the memo's accounts, databases and
-// tables. A foreign key's cascade from one of them reaches only tables named
-// here or tables the memo does not keep, so a statement that names none of
-// them leaves that part of the memo true.
-var catalogTables = []string{"accounts", "catalog_databases", "catalog_tables"}
+// memoUser is a user as FindUserByUsername reads it, with its password's hash.
+type memoUser struct {
+	user *mesh.User
+	hash string
+}
+
+// catalogTables are the tables of the memo's accounts, users, databases,
+// tables and platforms. A foreign key's cascade from one of them reaches
+// only tables named here or tables the memo does not keep, so a statement
+// that names none of them leaves that part of the memo true.
+var catalogTables = []string{"accounts", "users", "catalog_databases", "catalog_tables", "platform_objects"}
 
 // Saw empties the memo when query may change a memoized table or waits for
 // a lock: anything but a plain SELECT that names one of the tables (a name
 // inside another, such as offboarded_accounts, counts: emptying is always
 // safe), and any statement taking a row or advisory lock.
 func (m *ReadMemo) Saw(query string) {
-	if m.databases == nil && m.tables == nil && m.accounts == nil && m.requests == nil && m.executions == nil {
+	if m.databases == nil && m.tables == nil && m.accounts == nil && m.users == nil && m.platforms == nil &&
+		m.requests == nil && m.executions == nil {
 		return
 	}
 	e := effectOf(query)
@@ -58,7 +71,7 @@ func (m *ReadMemo) Saw(query string) {
 		return
 	}
 	if e&writesCatalog != 0 {
-		m.databases, m.tables, m.accounts = nil, nil, nil
+		m.databases, m.tables, m.accounts, m.users, m.platforms = nil, nil, nil, nil, nil
 	}
 	if e&writesRequests != 0 {
 		m.requests, m.byExecution = nil, nil
@@ -222,6 +235,49 @@ func (m *ReadMemo) PutAccount(a *mesh.Account) {
 	}
 	c := *a
 	m.accounts[a.ID] = &c
+}
+
+// User returns a copy of the memoized user and its password's hash.
+func (m *ReadMemo) User(username string) (*mesh.User, string, bool) {
+	u, ok := m.users[username]
+	if !ok {
+		return nil, "", false
+	}
+	return copyUser(u.user), u.hash, true
+}
+
+// PutUser memoizes a copy of u and its password's hash.
+func (m *ReadMemo) PutUser(u *mesh.User, hash string) {
+	if m.users == nil {
+		m.users = map[string]memoUser{}
+	}
+	m.users[u.Username] = memoUser{copyUser(u), hash}
+}
+
+func copyUser(u *mesh.User) *mesh.User {
+	c := *u
+	c.Roles = slices.Clone(u.Roles)
+	if u.LastLoginAt != nil {
+		at := *u.LastLoginAt
+		c.LastLoginAt = &at
+	}
+	return &c
+}
+
+// PlatformOfDatabase returns the memoized platform a database was imported
+// from, 0 for none.
+func (m *ReadMemo) PlatformOfDatabase(database string) (int64, bool) {
+	id, ok := m.platforms[database]
+	return id, ok
+}
+
+// PutPlatformOfDatabase memoizes the platform a database was imported
+// from, 0 for none.
+func (m *ReadMemo) PutPlatformOfDatabase(database string, id int64) {
+	if m.platforms == nil {
+		m.platforms = map[string]int64{}
+	}
+	m.platforms[database] = id
 }
 
 // Request returns a copy of the memoized request.

@@ -20,6 +20,9 @@ func TestReadMemoSaw(t *testing.T) {
 		{"INSERT INTO catalog_tables (name) VALUES ($1) RETURNING id", true},
 		{"WITH d AS (SELECT id FROM catalog_databases) UPDATE catalog_tables SET x = 1", true},
 		{"INSERT INTO offboarded_accounts (id) VALUES (?)", true}, // a near name: emptying is safe
+		{"UPDATE users SET email = ? WHERE id = ?", true},
+		{"INSERT INTO platform_objects (platform_id, database) VALUES ($1, $2)", true},
+		{"SELECT platform_id FROM platform_objects WHERE database = ?", false},
 		{"SELECT 1 FROM accounts WHERE id = $1 FOR SHARE", true},
 		{"SELECT * FROM workflow_executions WHERE id = $1 FOR UPDATE", true},
 		{"SELECT pg_advisory_xact_lock($1)", true},

@@ -56,6 +56,9 @@ func (tx *Tx) FindUserByID(ctx context.Context, id int64) (*mesh.User, error) {
 
 // FindUserByUsername returns the user and its password hash, or ENOTFOUND.
 func (tx *Tx) FindUserByUsername(ctx context.Context, username string) (*mesh.User, string, error) {
+	if u, hash, ok := tx.Memo().User(username); ok {
+		return u, hash, nil
+	}
 	var hash string
 	u, err := scanUser(tx.tx.QueryRow(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE username = $1`, username), &hash)
 	if isNoRows(err) {
@@ -64,6 +67,7 @@ func (tx *Tx) FindUserByUsername(ctx context.Context, username string) (*mesh.Us
 	if err != nil {
 		return nil, "", fmt.Errorf("find user %s: %w", username, err)
 	}
+	tx.Memo().PutUser(u, hash)
 	return u, hash, nil
 }
 

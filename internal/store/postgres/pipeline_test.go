@@ -183,3 +183,40 @@ func TestLockedExecutionNotReadAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestUserAndPlatformReadOnce: a transaction reads a user, and the platform
+// of a database (none, as most have), once: each request of a batch of
+// starts reads its requester for its notice and its database's platform for
+// its grant.
+func TestUserAndPlatformReadOnce(t *testing.T) {
+	ctx := context.Background()
+	db, tr := openTraced(t)
+	now := time.Now()
+	err := db.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateAccount(ctx, &mesh.Account{ID: "222233334444", Name: "Analytics", CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+		return tx.CreateUser(ctx, &mesh.User{AccountID: "222233334444", Username: "ann", Roles: []string{mesh.RoleMember}, CreatedAt: now, UpdatedAt: now}, "h")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx store.Tx) error {
+		before := tr.n.Load()
+		for range 3 {
+			if _, _, err := tx.FindUserByUsername(ctx, "ann"); err != nil {
+				return err
+			}
+			if _, err := tx.FindPlatformOfDatabase(ctx, "sales"); !mesh.IsCode(err, mesh.ENOTFOUND) {
+				t.Errorf("platform of sales: got %v, want not found", err)
+			}
+		}
+		if n := tr.n.Load() - before; n != 2 {
+			t.Errorf("reading the user and the platform three times: %d round trips, want 2", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

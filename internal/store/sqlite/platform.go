@@ -139,13 +139,16 @@ func (tx *Tx) FindPlatformObjects(ctx context.Context, platformID int64, databas
 
 // FindPlatformOfDatabase returns the platform a database was imported from.
 func (tx *Tx) FindPlatformOfDatabase(ctx context.Context, database string) (int64, error) {
-	var id int64
-	err := tx.tx.QueryRowContext(ctx, `SELECT platform_id FROM platform_objects WHERE database = ? AND tbl = '' AND col = ''`, database).Scan(&id)
-	if isNoRows(err) {
-		return 0, mesh.NotFound("platform database", database)
+	id, ok := tx.Memo().PlatformOfDatabase(database)
+	if !ok {
+		err := tx.tx.QueryRowContext(ctx, `SELECT platform_id FROM platform_objects WHERE database = ? AND tbl = '' AND col = ''`, database).Scan(&id)
+		if err != nil && !isNoRows(err) {
+			return 0, fmt.Errorf("find platform of %s: %w", database, err)
+		}
+		tx.Memo().PutPlatformOfDatabase(database, id)
 	}
-	if err != nil {
-		return 0, fmt.Errorf("find platform of %s: %w", database, err)
+	if id == 0 {
+		return 0, mesh.NotFound("platform database", database)
 	}
 	return id, nil
 }

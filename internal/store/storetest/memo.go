@@ -16,6 +16,7 @@ func init() {
 	register("tx/read-memo-requests", testReadMemoRequests)
 	register("tx/read-memo-request-batch", testReadMemoRequestBatch)
 	register("tx/read-memo-locked-execution", testReadMemoLockedExecution)
+	register("tx/read-memo-users-platforms", testReadMemoUsersPlatforms)
 }
 
 // testReadMemo: a transaction that reads an account, a database or a table
@@ -153,6 +154,104 @@ func testReadMemo(t *testing.T, open Opener) {
 		}
 		if got := account(tx); got != "gone" {
 			t.Errorf("account after DeleteAccount: %q, want gone", got)
+		}
+		return nil
+	})
+}
+
+// testReadMemoUsersPlatforms: a transaction that reads a user or the
+// platform of a database again after changing it sees the change (a
+// savepoint's rollback and a cascade included), and changing what a read
+// returned changes nothing the next read returns.
+func testReadMemoUsersPlatforms(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if err := tx.CreateAccount(ctx, identityAccount("111122223333", "Sales", "")); err != nil {
+			return err
+		}
+		u := identityUser("111122223333", "bob", mesh.RoleMember)
+		u.Email = "bob@example.com"
+		return tx.CreateUser(ctx, u, "hash")
+	})
+	email := func(tx store.Tx) string {
+		t.Helper()
+		u, hash, err := tx.FindUserByUsername(ctx, "bob")
+		if mesh.IsCode(err, mesh.ENOTFOUND) {
+			return "gone"
+		}
+		if err != nil || hash != "hash" {
+			t.Fatalf("find user: %v (hash %q)", err, hash)
+		}
+		return u.Email
+	}
+	platform := func(tx store.Tx) int64 {
+		t.Helper()
+		id, err := tx.FindPlatformOfDatabase(ctx, "sales")
+		if mesh.IsCode(err, mesh.ENOTFOUND) {
+			return 0
+		}
+		if err != nil {
+			t.Fatalf("find platform: %v", err)
+		}
+		return id
+	}
+	mustUpdate(t, s, func(tx store.Tx) error {
+		u, _, err := tx.FindUserByUsername(ctx, "bob")
+		if err != nil {
+			return err
+		}
+		u.Roles[0], u.Email = "changed in memory", "changed in memory"
+		if again, _, _ := tx.FindUserByUsername(ctx, "bob"); again.Roles[0] != mesh.RoleMember || again.Email != "bob@example.com" {
+			t.Errorf("user after changing a read copy: %+v, want the stored one", again)
+		}
+
+		u.Roles, u.Email = []string{mesh.RoleMember}, "robert@example.com"
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if got := email(tx); got != "robert@example.com" {
+			t.Errorf("user after UpdateUser: %q, want robert@example.com", got)
+		}
+		if err := tx.Savepoint(ctx, "memo"); err != nil {
+			return err
+		}
+		u.Email = "bobby@example.com"
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if got := email(tx); got != "bobby@example.com" {
+			t.Errorf("user inside the savepoint: %q, want bobby@example.com", got)
+		}
+		if err := tx.RollbackToSavepoint(ctx, "memo"); err != nil {
+			return err
+		}
+		if got := email(tx); got != "robert@example.com" {
+			t.Errorf("user after rolling back the savepoint: %q, want robert@example.com", got)
+		}
+
+		if got := platform(tx); got != 0 {
+			t.Errorf("platform of sales before any: %d, want none", got)
+		}
+		if err := tx.PutPlatformObject(ctx, store.PlatformObject{PlatformID: 7, Database: "sales", NativeSchema: "sales"}); err != nil {
+			return err
+		}
+		if got := platform(tx); got != 7 {
+			t.Errorf("platform of sales after PutPlatformObject: %d, want 7", got)
+		}
+		if err := tx.DeletePlatformObject(ctx, "sales", "", ""); err != nil {
+			return err
+		}
+		if got := platform(tx); got != 0 {
+			t.Errorf("platform of sales after DeletePlatformObject: %d, want none", got)
+		}
+
+		// deleting the account takes its users with it
+		if err := tx.DeleteAccount(ctx, "111122223333"); err != nil {
+			return err
+		}
+		if got := email(tx); got != "gone" {
+			t.Errorf("user after its account's delete: %q, want gone", got)
 		}
 		return nil
 	})
