@@ -368,6 +368,45 @@ func TestOrganizationShareIsActiveAtOnce(t *testing.T) {
 	})
 }
 
+// TestLinkNames: a share's link is named after its database, or the first
+// of name-2, name-3, ... the account has no link of; a name chosen on
+// accepting an invitation that the account has a link of is a conflict.
+func TestLinkNames(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
+		f.grant(producerAdmin, in(sibling, mesh.Resource{Database: "sales", Table: "items"}, set(mesh.PermSelect), 0))
+		f.grant(producerAdmin, in(sibling, mesh.Resource{Database: "sales"}, set(mesh.PermDescribe), 0))
+		links, err := f.svc.ListLinks(siblingAdmin, sibling)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, l := range links {
+			got = append(got, l.Name+">"+l.Database+"."+l.Table)
+		}
+		if want := []string{"sales>sales.orders", "sales-2>sales.items", "sales-3>sales."}; !slices.Equal(got, want) {
+			t.Errorf("got links %v, want %v", got, want)
+		}
+
+		for _, r := range []mesh.Resource{orders(), {Database: "sales", Table: "items"}} {
+			f.grant(producerAdmin, in(outsider, r, set(mesh.PermSelect), 0))
+		}
+		invs, _ := f.invitations(outsiderAdmin, "", mesh.InvitationPending)
+		if len(invs) != 2 {
+			t.Fatalf("got %d pending invitations, want 2", len(invs))
+		}
+		if _, err := f.svc.AcceptInvitation(outsiderAdmin, invs[0].ID, "shop"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.AcceptInvitation(outsiderAdmin, invs[1].ID, "shop")
+		wantCode(t, err, mesh.ECONFLICT, `resource link named "shop"`)
+		if d, err := f.svc.AcceptInvitation(outsiderAdmin, invs[1].ID, ""); err != nil || d.Link == nil || d.Link.Name != "sales" {
+			t.Errorf("accepting with no name: got %+v (%v), want the link sales", d, err)
+		}
+	})
+}
+
 func TestInvitationAcceptReject(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		f := newFixture(t, s)

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -39,7 +40,7 @@ func (s *Service) share(ctx context.Context, tx store.Tx, c *changes, a *mesh.Ac
 			return nil, err
 		}
 		if sh.Status == mesh.ShareActive {
-			_, err := s.link(ctx, tx, c, sh, "")
+			_, err := s.newLink(ctx, tx, c, sh, "")
 			return sh, err
 		}
 		return sh, s.invite(ctx, tx, a, sh)
@@ -124,34 +125,39 @@ func (s *Service) link(ctx context.Context, tx store.Tx, c *changes, sh *mesh.Sh
 		}
 		return have[0], nil
 	}
-	if name != "" {
+	return s.newLink(ctx, tx, c, sh, name)
+}
+
+// newLink creates the resource link of a share that has none: named name,
+// or the first of the database's name, then name-2, name-3, ... that the
+// account has no link of (the store refuses a name taken, and the next is
+// tried: one statement for a name that is free, as it mostly is).
+func (s *Service) newLink(ctx context.Context, tx store.Tx, c *changes, sh *mesh.Share, name string) (*mesh.ResourceLink, error) {
+	chosen := name != ""
+	if chosen {
 		if err := mesh.ValidateName("link_name", name); err != nil {
 			return nil, err
 		}
 	} else {
-		base := sh.Database
-		name = base
-		for i := 2; ; i++ {
-			_, err := tx.FindResourceLink(ctx, sh.AccountID, name)
-			if mesh.IsCode(err, mesh.ENOTFOUND) {
-				break
-			}
-			if err != nil {
-				return nil, err
-			}
-			name = base + "-" + strconv.Itoa(i)
-		}
+		name = sh.Database
 	}
 	l := &mesh.ResourceLink{AccountID: sh.AccountID, Name: name, Database: sh.Database, Table: sh.Table, ShareID: sh.ID, CreatedAt: s.clock.Now()}
-	if err := tx.CreateResourceLink(ctx, l); err != nil {
-		return nil, err
+	for i := 2; ; i++ {
+		err := tx.CreateResourceLink(ctx, l)
+		if err == nil {
+			break
+		}
+		if chosen || !errors.Is(err, store.ErrLinkNameTaken) {
+			return nil, err
+		}
+		l.Name = sh.Database + "-" + strconv.Itoa(i)
 	}
 	c.links = append(c.links, l)
 	target := sh.Database
 	if sh.Table != "" {
 		target += "." + sh.Table
 	}
-	return l, store.Audit(ctx, tx, l.CreatedAt, "access.link", "link/"+sh.AccountID+"/"+name, "to "+target)
+	return l, store.Audit(ctx, tx, l.CreatedAt, "access.link", "link/"+sh.AccountID+"/"+l.Name, "to "+target)
 }
 
 // endShareIfEmpty ends a share that has no grant left: its links go, a

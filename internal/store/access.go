@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -116,7 +117,7 @@ type AccessTx interface {
 
 	// CreateResourceLink stores l at the current access version (bump it
 	// first) and sets its ID; ECONFLICT if the account already has a link of
-	// that name, or the share already has a link.
+	// that name (matching ErrLinkNameTaken), or the share already has a link.
 	CreateResourceLink(ctx context.Context, l *mesh.ResourceLink) error
 	// FindResourceLink returns the account's link named name, or ENOTFOUND.
 	FindResourceLink(ctx context.Context, accountID, name string) (*mesh.ResourceLink, error)
@@ -177,3 +178,20 @@ type AccessListener interface {
 	// whenever it (re)starts listening, until ctx ends.
 	ListenAccess(ctx context.Context, changed func()) error
 }
+
+// ErrLinkNameTaken is matched (errors.Is) by CreateResourceLink's conflict
+// when the account has a link of that name already (LinkNameTaken).
+var ErrLinkNameTaken = errors.New("the account has a resource link of that name")
+
+// LinkNameTaken is CreateResourceLink's conflict when the account has a
+// link named name already: an ECONFLICT *mesh.Error that matches
+// ErrLinkNameTaken.
+func LinkNameTaken(accountID, name string) error {
+	return linkNameTaken{mesh.Errorf(mesh.ECONFLICT, "account %s already has a resource link named %q", accountID, name)}
+}
+
+type linkNameTaken struct{ err *mesh.Error }
+
+func (e linkNameTaken) Error() string        { return e.err.Error() }
+func (e linkNameTaken) Unwrap() error        { return e.err }
+func (e linkNameTaken) Is(target error) bool { return target == ErrLinkNameTaken }

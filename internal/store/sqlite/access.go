@@ -406,7 +406,7 @@ func (tx *Tx) CreateResourceLink(ctx context.Context, l *mesh.ResourceLink) erro
 		if links, ferr := tx.FindResourceLinks(ctx, "", l.ShareID); ferr == nil && len(links) > 0 {
 			return mesh.Errorf(mesh.ECONFLICT, "share %d already has a resource link: %s/%s", l.ShareID, links[0].AccountID, links[0].Name)
 		}
-		return mesh.Errorf(mesh.ECONFLICT, "account %s already has a resource link named %q", l.AccountID, l.Name)
+		return store.LinkNameTaken(l.AccountID, l.Name)
 	}
 	if err != nil {
 		return fmt.Errorf("insert resource link: %w", err)
