@@ -24,18 +24,19 @@ func shareTable(r mesh.Resource) string {
 // share finds or starts the share of r with account. A new share is active
 // at once when the account is in the central account's organization, and
 // otherwise waits on an invitation; a rejected or expired one is offered again.
+//
+// A share is made first and read only when the account has it already: a
+// grant that changes nothing finds its share held before this (GrantTx's
+// probe), so most that come here make a new one.
 func (s *Service) share(ctx context.Context, tx store.Tx, c *changes, a *mesh.Actor, account, org string, r mesh.Resource) (*mesh.Share, error) {
 	now := s.clock.Now()
-	sh, err := tx.FindShare(ctx, account, r.Database, shareTable(r))
+	sh := &mesh.Share{AccountID: account, Database: r.Database, Table: shareTable(r), Status: mesh.SharePending, CreatedAt: now, UpdatedAt: now}
+	if s.cfg.Organization != "" && org == s.cfg.Organization {
+		sh.Status = mesh.ShareActive
+	}
+	err := tx.CreateShare(ctx, sh)
 	switch {
-	case mesh.IsCode(err, mesh.ENOTFOUND):
-		sh = &mesh.Share{AccountID: account, Database: r.Database, Table: shareTable(r), Status: mesh.SharePending, CreatedAt: now, UpdatedAt: now}
-		if s.cfg.Organization != "" && org == s.cfg.Organization {
-			sh.Status = mesh.ShareActive
-		}
-		if err := tx.CreateShare(ctx, sh); err != nil {
-			return nil, err
-		}
+	case err == nil:
 		if err := store.Audit(ctx, tx, now, "access.share", shareResource(sh), "with account "+account+" ("+sh.Status+")"); err != nil {
 			return nil, err
 		}
@@ -44,9 +45,13 @@ func (s *Service) share(ctx context.Context, tx store.Tx, c *changes, a *mesh.Ac
 			return sh, err
 		}
 		return sh, s.invite(ctx, tx, a, sh)
-	case err != nil:
+	case !mesh.IsCode(err, mesh.ECONFLICT):
 		return nil, err
-	case sh.Status == mesh.ShareActive:
+	}
+	if sh, err = tx.FindShare(ctx, account, r.Database, shareTable(r)); err != nil {
+		return nil, err
+	}
+	if sh.Status == mesh.ShareActive {
 		return sh, nil
 	}
 	// Pending, rejected or expired: make sure a live invitation is out.
