@@ -216,3 +216,33 @@ func BenchmarkAllowed(b *testing.B) {
 	b.ReportMetric(float64(allowed)/float64(b.N), "allowed/op")
 	_ = slices.Equal[[]int64]
 }
+
+// TestIndexApplyLinks: links applied by difference replace the link of
+// the same account and name, a link goes (by tombstone or in process) only
+// while its name still names it, and an unknown tombstone changes nothing.
+func TestIndexApplyLinks(t *testing.T) {
+	x := NewIndex("central")
+	link := func(id int64, name, table string) *mesh.ResourceLink {
+		return &mesh.ResourceLink{ID: id, AccountID: "222233334444", Name: name, Database: "sales", Table: table}
+	}
+	resolves := func(name string) string {
+		return x.ResolveLink("222233334444", mesh.Resource{Database: name}).String()
+	}
+	x.ReplaceLinks([]*mesh.ResourceLink{link(1, "shop", "orders")})
+	// link 1 deleted and its name made again as link 2, in one refresh
+	x.ApplyLinks([]*mesh.ResourceLink{link(2, "shop", "items")}, []int64{1})
+	if got, want := resolves("shop"), (mesh.Resource{Database: "sales", Table: "items"}).String(); got != want {
+		t.Errorf("after the name's new link: shop resolves to %s, want %s", got, want)
+	}
+	// a late tombstone of link 1, or its removal in process, leaves link 2;
+	// an unknown tombstone changes nothing
+	x.ApplyLinks(nil, []int64{1, 99})
+	x.RemoveLink(link(1, "shop", "orders"))
+	if got, want := resolves("shop"), (mesh.Resource{Database: "sales", Table: "items"}).String(); got != want {
+		t.Errorf("after link 1 went again: shop resolves to %s, want %s", got, want)
+	}
+	x.ApplyLinks(nil, []int64{2})
+	if got, want := resolves("shop"), (mesh.Resource{Database: "shop"}).String(); got != want {
+		t.Errorf("after link 2's tombstone: shop resolves to %s, want %s (no link)", got, want)
+	}
+}

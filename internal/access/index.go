@@ -248,7 +248,7 @@ func grantNode(grants []*mesh.Grant, database string) *node {
 
 // ReplaceLinks swaps in every resource link.
 func (x *Index) ReplaceLinks(links []*mesh.ResourceLink) {
-	fresh := NewIndex(x.central)
+	fresh := &Index{links: map[string]map[string]*mesh.ResourceLink{}, linkByID: make(map[int64]*mesh.ResourceLink, len(links))}
 	for _, l := range links {
 		fresh.putLink(l)
 	}

@@ -124,9 +124,9 @@ type AccessTx interface {
 	// FindResourceLinks returns an account's links (all accounts' when
 	// accountID is empty), by name; shareID, when not 0, keeps one share's.
 	FindResourceLinks(ctx context.Context, accountID string, shareID int64) ([]*mesh.ResourceLink, error)
-	// FindResourceLinkChanges returns the links made after sinceVersion and
-	// at or before untilVersion, and the ids of those deleted after
-	// sinceVersion, as a replica's refresh follows links by difference.
+	// FindResourceLinkChanges returns the links made, and the ids of those
+	// deleted, after sinceVersion and at or before untilVersion, as a
+	// replica's refresh follows links by difference.
 	FindResourceLinkChanges(ctx context.Context, sinceVersion, untilVersion int64) (made []*mesh.ResourceLink, deleted []int64, err error)
 	// DeleteResourceLink removes a link, leaving a tombstone at the current
 	// access version; ENOTFOUND if it is gone.

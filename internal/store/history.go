@@ -23,8 +23,8 @@ import (
 // writes one row instead of fourteen. An event that repeats fields of the
 // previous one (mesh.HistoryEvent.Repeats) has a sixth element, the object
 // of those fields, {"input": "output"}, and details without them (null
-// when none is left); the previous event is in the same chunk, and
-// DecodeHistoryChunk fills the fields in.
+// when none is left); the previous event is the one just before it in the
+// chunk, and DecodeHistoryChunk fills the fields in.
 
 // HistoryTimeFormat is the form of a chunk's timestamps: UTC, nanoseconds.
 const HistoryTimeFormat = "2006-01-02T15:04:05.000000000Z"
@@ -39,8 +39,8 @@ type HistoryChunk struct {
 // HistoryChunks groups events by execution, in the order each execution
 // first appears, and encodes each group. Details must be JSON
 // (json.RawMessage), as the engine writes them. An event that repeats
-// fields of its previous event must come with it: the chunk is all that
-// DecodeHistoryChunk reads.
+// fields of its previous event must come just after it, as the engine
+// records them: the chunk is all that DecodeHistoryChunk reads.
 func HistoryChunks(events []*mesh.HistoryEvent) ([]HistoryChunk, error) {
 	type group struct {
 		events []*mesh.HistoryEvent
@@ -72,19 +72,23 @@ func HistoryChunks(events []*mesh.HistoryEvent) ([]HistoryChunk, error) {
 			}
 			buf = appendHistoryEvent(buf[:0], ev)
 			details := bytes.TrimSpace(ev.Details)
-			switch {
-			case len(ev.Repeats) > 0:
-				if !slices.ContainsFunc(g.events[:j], func(p *mesh.HistoryEvent) bool { return p.ID == ev.PreviousID }) {
-					return nil, fmt.Errorf("history of execution %s: event %d repeats event %d, which is not among the events written with it",
+			if len(ev.Repeats) > 0 {
+				if j == 0 || g.events[j-1].ID != ev.PreviousID {
+					return nil, fmt.Errorf("history of execution %s: event %d repeats event %d, which is not written just before it",
 						id, ev.ID, ev.PreviousID)
 				}
 				if len(details) == 0 {
 					details = []byte("null")
 				}
+			}
+			if len(details) > 0 {
 				buf = append(buf, ',')
 				b.Write(buf)
 				b.Write(details)
-				buf = append(buf[:0], ',', '{')
+				buf = buf[:0]
+			}
+			if len(ev.Repeats) > 0 {
+				buf = append(buf, ',', '{')
 				for k, field := range sortedKeys(ev.Repeats) {
 					if k > 0 {
 						buf = append(buf, ',')
@@ -93,17 +97,9 @@ func HistoryChunks(events []*mesh.HistoryEvent) ([]HistoryChunk, error) {
 					buf = append(buf, ':')
 					buf = ojg.AppendJSONString(buf, ev.Repeats[field], false)
 				}
-				buf = append(buf, '}', ']')
-				b.Write(buf)
-			case len(details) > 0:
-				buf = append(buf, ',')
-				b.Write(buf)
-				b.Write(details)
-				b.WriteByte(']')
-			default:
-				buf = append(buf, ']')
-				b.Write(buf)
+				buf = append(buf, '}')
 			}
+			b.Write(append(buf, ']'))
 			last = max(last, ev.ID)
 		}
 		b.WriteByte(']')
@@ -157,7 +153,10 @@ func DecodeHistoryChunk(executionID string, raw []byte) ([]*mesh.HistoryEvent, e
 			ev.Details = f[4]
 		}
 		if len(f) == 6 {
-			if ev.Details, err = fillRepeated(evs[:i], ev, f[5]); err != nil {
+			if i == 0 || evs[i-1].ID != ev.PreviousID {
+				return nil, fmt.Errorf("event %d repeats event %d, which is not just before it", ev.ID, ev.PreviousID)
+			}
+			if ev.Details, err = fillRepeated(evs[i-1], ev, f[5]); err != nil {
 				return nil, fmt.Errorf("event %d: %w", ev.ID, err)
 			}
 		}
@@ -166,20 +165,16 @@ func DecodeHistoryChunk(executionID string, raw []byte) ([]*mesh.HistoryEvent, e
 	return evs, nil
 }
 
-// fillRepeated returns ev's details with the fields it repeats of the
-// previous event, one of before, filled in; repeats is the chunk's object
-// of those fields.
-func fillRepeated(before []*mesh.HistoryEvent, ev *mesh.HistoryEvent, repeats json.RawMessage) (json.RawMessage, error) {
+// fillRepeated returns ev's details with the fields it repeats of
+// prevEvent, the event just before it, filled in; repeats is the chunk's object of those
+// fields.
+func fillRepeated(prevEvent, ev *mesh.HistoryEvent, repeats json.RawMessage) (json.RawMessage, error) {
 	var from map[string]string
 	if err := json.Unmarshal(repeats, &from); err != nil {
 		return nil, fmt.Errorf("repeated fields: %w", err)
 	}
-	i := slices.IndexFunc(before, func(p *mesh.HistoryEvent) bool { return p.ID == ev.PreviousID })
-	if i < 0 {
-		return nil, fmt.Errorf("repeats event %d, which is not in the chunk", ev.PreviousID)
-	}
 	var prev, details map[string]json.RawMessage
-	if err := json.Unmarshal(before[i].Details, &prev); err != nil {
+	if err := json.Unmarshal(prevEvent.Details, &prev); err != nil {
 		return nil, fmt.Errorf("details of event %d: %w", ev.PreviousID, err)
 	}
 	if err := json.Unmarshal(ev.Details, &details); err != nil {

@@ -20,12 +20,11 @@ import (
 // read: a request's workflow reads its request again at each step; and the
 // executions it has locked, which a decision locks and then its callback
 // again. Both stores' Tx types keep one and show it every statement they
-// run (Saw): a
-// statement that may change a memoized table empties what the memo keeps of
-// that table, and one that waits for a lock (after which another
-// transaction's commit may be visible) empties it all, as does rolling back
-// to a savepoint. Callers get copies, so changing what they get changes
-// nothing here.
+// run (Saw): a statement that may change a memoized table empties what the
+// memo keeps of that table, and one that waits for a lock (after which
+// another transaction's commit may be visible) empties it all, as does
+// rolling back to a savepoint. Callers get copies, so changing what they
+// get changes nothing here.
 type ReadMemo struct {
 	databases map[string]*mesh.Database
 	tables    map[[2]string]*mesh.Table

@@ -268,9 +268,8 @@ var repeatable = [...]string{"input", "output"}
 
 // repeated returns details without the fields that hold the same value as
 // a field of prev, the previous event's details, and the names of those
-// fields (mesh.HistoryEvent.Repeats); details itself is left as it is.
+// fields (mesh.HistoryEvent.Repeats); the map passed in is left as it is.
 func repeated(details, prev map[string]any) (map[string]any, map[string]string) {
-	var written map[string]any
 	var repeats map[string]string
 	for _, k := range repeatable {
 		v, ok := details[k]
@@ -280,18 +279,15 @@ func repeated(details, prev map[string]any) (map[string]any, map[string]string) 
 		for _, pk := range repeatable {
 			if pv, ok := prev[pk]; ok && sameValue(v, pv) {
 				if repeats == nil {
-					written, repeats = maps.Clone(details), make(map[string]string, 1)
+					details, repeats = maps.Clone(details), make(map[string]string, 1)
 				}
-				delete(written, k)
+				delete(details, k)
 				repeats[k] = pk
 				break
 			}
 		}
 	}
-	if repeats == nil {
-		return details, nil
-	}
-	return written, repeats
+	return details, repeats
 }
 
 // sameValue reports whether a and b are the same JSON object or array, not

@@ -505,8 +505,8 @@ func resourceLinksQuery(accountID string, shareID int64) (string, []any) {
 	return q + " ORDER BY account_id, name", args
 }
 
-// FindResourceLinkChanges returns the links made after sinceVersion and at
-// or before untilVersion, and the ids of those deleted after sinceVersion.
+// FindResourceLinkChanges returns the links made, and the ids of those
+// deleted, after sinceVersion and at or before untilVersion.
 func (tx *Tx) FindResourceLinkChanges(ctx context.Context, sinceVersion, untilVersion int64) ([]*mesh.ResourceLink, []int64, error) {
 	rows, err := tx.tx.Query(ctx, `SELECT `+linkColumns+` FROM resource_links WHERE version > $1 AND version <= $2 ORDER BY id`,
 		sinceVersion, untilVersion)
@@ -517,7 +517,8 @@ func (tx *Tx) FindResourceLinkChanges(ctx context.Context, sinceVersion, untilVe
 	if err != nil {
 		return nil, nil, fmt.Errorf("find resource link changes: %w", err)
 	}
-	rows, err = tx.tx.Query(ctx, `SELECT link_id FROM link_tombstones WHERE version > $1 ORDER BY version`, sinceVersion)
+	rows, err = tx.tx.Query(ctx, `SELECT link_id FROM link_tombstones WHERE version > $1 AND version <= $2 ORDER BY version`,
+		sinceVersion, untilVersion)
 	if err != nil {
 		return nil, nil, fmt.Errorf("find link tombstones: %w", err)
 	}

@@ -122,6 +122,7 @@ func testAccessLinkChanges(t *testing.T, open Opener) {
 			return nil
 		})
 	}
+	check(0, 1, nil, nil) // a is deleted at 2, b made at 2
 	check(0, 3, []string{"b", "c"}, []string{"a"})
 	check(1, 3, []string{"b", "c"}, []string{"a"})
 	check(1, 2, []string{"b"}, []string{"a"})
