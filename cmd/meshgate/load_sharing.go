@@ -21,7 +21,7 @@ type LoadSharingCmd struct {
 	Placement   string        `help:"Where a single server runs: isolated (a meshgate serve process on core 0, the load generator on core 1), process (a meshgate serve process, unbound) or shared (in this process)." enum:"isolated,process,shared" default:"process"`
 	CommitProbe time.Duration `help:"How long to measure the disk's fsync'd single-row commit rate first (0: skip)." default:"3s"`
 	SampleEvery time.Duration `help:"Interval of the resident-memory samples." default:"5s"`
-	CPUProfile  string        `help:"Write a CPU profile of the timed part to this file (of server and load generator with --placement shared, of the load generator otherwise)."`
+	CPUProfile  string        `help:"Write a CPU profile of the timed part to this file (of server and load generator with --placement shared, of the load generator otherwise; each server process's to FILE.serverN)."`
 }
 
 // Run runs the load and prints its figures.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"slices"
 	"sync"
@@ -70,7 +71,8 @@ type SharingOptions struct {
 	// Progress receives a line per phase (may be nil).
 	Progress io.Writer
 	// CPUProfile, when set, receives a CPU profile of the timed part (of
-	// the server too when it runs in this process).
+	// the server too when it runs in this process); with server processes
+	// and a Duration, each server's is written to CPUProfile.serverN.
 	CPUProfile string
 }
 
@@ -314,6 +316,10 @@ func RunSharing(ctx context.Context, opts SharingOptions) (*SharingResult, error
 		}
 		defer stop()
 	}
+	var profiled chan error // the server processes' profiles
+	if opts.CPUProfile != "" && opts.Requests <= 0 {
+		profiled = profileServers(ctx, token, addrs, pids, opts.Duration, opts.CPUProfile)
+	}
 	begin := time.Now()
 	cpu0 := cpuNow()
 	sampled := make(chan struct{})
@@ -391,7 +397,61 @@ func RunSharing(ctx context.Context, opts SharingOptions) (*SharingResult, error
 	if res.CommitsPerSecond > 0 {
 		res.CommitFraction = res.PerSecond / res.CommitsPerSecond
 	}
+	if profiled != nil {
+		if err := <-profiled; err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
+}
+
+// profileServers asks each server process (pids[i] != 0) for a CPU profile
+// of the next d through its /debug/pprof endpoint and writes it to
+// path.serverN (N from 1). The channel receives the first error, or nil,
+// once every profile is written.
+func profileServers(ctx context.Context, token string, addrs []string, pids []int, d time.Duration, path string) chan error {
+	done := make(chan error, 1)
+	var wg sync.WaitGroup
+	errs := make([]error, len(addrs))
+	for i, addr := range addrs {
+		if pids[i] == 0 {
+			continue // profiled with this process
+		}
+		wg.Go(func() {
+			errs[i] = fetchProfile(ctx, token, addr, d, fmt.Sprintf("%s.server%d", path, i+1))
+		})
+	}
+	go func() {
+		wg.Wait()
+		done <- errors.Join(errs...)
+	}()
+	return done
+}
+
+func fetchProfile(ctx context.Context, token, addr string, d time.Duration, path string) error {
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, int(d.Round(time.Second)/time.Second)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req) // as long as the profile takes
+	if err != nil {
+		return fmt.Errorf("server profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("server profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("server profile: %w", err)
+	}
+	return f.Close()
 }
 
 // seedSharing onboards the producer and the consumers, catalogs the two

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/meshgate/meshgate/internal/loadtest"
+	"github.com/meshgate/meshgate/internal/testbin"
 )
 
 // TestRunSharing runs the sharing load briefly, in process, in each mode and
@@ -59,5 +60,27 @@ func TestRunSharing(t *testing.T) {
 				t.Errorf("CPU profile: got %v, %v; want a profile written", fi, err)
 			}
 		})
+	}
+}
+
+// TestRunSharingProfilesServers: with server processes and a duration, the
+// load writes each server's CPU profile (gzipped, as pprof writes it) next
+// to its own.
+func TestRunSharingProfilesServers(t *testing.T) {
+	profile := filepath.Join(t.TempDir(), "cpu.prof")
+	res, err := loadtest.RunSharing(context.Background(), loadtest.SharingOptions{
+		Concurrency: 2, Duration: time.Second, Accounts: 10, ServerExecutable: testbin.Build(t),
+		SampleEvery: time.Hour, CPUProfile: profile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests == 0 || res.Errors != 0 {
+		t.Fatalf("requests, errors: got %v, %v (%s)", res.Requests, res.Errors, res.FirstErr)
+	}
+	for _, p := range []string{profile, profile + ".server1"} {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: got %d bytes (%v), want a gzipped profile", filepath.Base(p), len(b), err)
+		}
 	}
 }
