@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -186,7 +187,26 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*mesh.Grant, error)
 }
 
 // grantIn is Grant's work inside tx, its index changes collected in c.
+//
+// A principal the index knows no active grant of in the database most
+// likely has none: grantIn then inserts the grant without reading it
+// first, and reads and merges it only if the insert finds it there (a
+// pending grant, or another replica's not yet refreshed).
 func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.Actor, in GrantInput) (*mesh.Grant, error) {
+	if !c.probe && !s.index.Holds(in.Principal, in.Resource.Database) {
+		g, err := s.grantOnce(ctx, tx, c, a, in, true)
+		if !errors.Is(err, errGrantExists) {
+			return g, err
+		}
+	}
+	return s.grantOnce(ctx, tx, c, a, in, false)
+}
+
+// errGrantExists: grantOnce, told the grant is new, found it was not.
+var errGrantExists = errors.New("access: the grant exists")
+
+// grantOnce is grantIn's work, reading the grant first unless isNew.
+func (s *Service) grantOnce(ctx context.Context, tx store.Tx, c *changes, a *mesh.Actor, in GrantInput, isNew bool) (*mesh.Grant, error) {
 	t, err := s.checkResource(ctx, tx, a, &in)
 	if err != nil {
 		return nil, err
@@ -213,7 +233,12 @@ func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.
 	if c.probe {
 		find = tx.LockGrantByResource // what the probe finds held stays so
 	}
-	g, err := find(ctx, in.Principal, in.Resource)
+	var g *mesh.Grant
+	if isNew {
+		err = mesh.NotFound("grant", string(in.Principal))
+	} else {
+		g, err = find(ctx, in.Principal, in.Resource)
+	}
 	var held mesh.Grant
 	switch {
 	case mesh.IsCode(err, mesh.ENOTFOUND) && c.probe:
@@ -263,6 +288,9 @@ func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.
 	g.GrantedBy, g.UpdatedAt = a.Principal(), now
 	if g.ID == 0 {
 		err = tx.CreateGrant(ctx, g)
+		if isNew && mesh.IsCode(err, mesh.ECONFLICT) {
+			return nil, errGrantExists
+		}
 	} else {
 		err = tx.UpdateGrant(ctx, g)
 	}

@@ -67,6 +67,14 @@ func (x *Index) Version() int64 {
 	return x.version
 }
 
+// Holds reports whether p holds an active grant in database, as far as the
+// index knows: a hint, as another replica's change may not have reached it.
+func (x *Index) Holds(p mesh.Principal, database string) bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.nodes[nodeKey{p, database}] != nil
+}
+
 // Put adds g, or replaces the grant with its id. Grants that are not active
 // are removed instead: they allow nothing.
 func (x *Index) Put(g *mesh.Grant) {

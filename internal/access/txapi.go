@@ -49,15 +49,16 @@ var (
 // that a revocation waits for the transaction and then sees what it
 // committed. It returns nil (and the caller grants as Grant does, taking
 // the version) when the grant would change, when the transaction has taken
-// the version already, or when the probe fails for any reason but the
+// the version already, when the index knows no active grant of the
+// principal in the database (see grantIn), or when the probe fails for any reason but the
 // store's own: the full grant then reads again under the version's lock and
 // reports what it finds. A grant that would change loses the probe's lock
 // first (a savepoint's rollback, on a store that locks rows), so that the
 // transaction waits for the version holding no grant an access change
 // holding the version may wait for.
 func (s *Service) heldAlready(ctx context.Context, tx store.Tx, a *mesh.Actor, in GrantInput) (*mesh.Grant, error) {
-	if tx.Local(s) != nil {
-		return nil, nil
+	if tx.Local(s) != nil || !s.index.Holds(in.Principal, in.Resource.Database) {
+		return nil, nil // the version is taken, or the principal most likely holds nothing there
 	}
 	const sp = "access_held_probe"
 	if s.rowLocks {

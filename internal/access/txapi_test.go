@@ -442,3 +442,45 @@ func TestGrantTxPendingGrantInvitesAgain(t *testing.T) {
 		}
 	})
 }
+
+// TestGrantTxIndexBehind: a grant the index does not know is inserted
+// without a read first (grantIn); when the insert finds it there, made by
+// another replica not yet refreshed or pending an invitation (the index
+// keeps active grants only), it is read and merged into, as any grant held.
+func TestGrantTxIndexBehind(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		other := newFixture(t, s) // another replica, not refreshed
+		f.grant(meshAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
+		f.grant(meshAdmin, in(outsider, orders(), set(mesh.PermSelect), 0)) // pending
+		for _, tt := range []struct {
+			svc *access.Service
+			in  access.GrantInput
+		}{
+			{other.svc, in(sibling, orders(), set(mesh.PermDescribe), 0)},
+			{f.svc, in(outsider, orders(), set(mesh.PermDescribe), 0)},
+		} {
+			if tt.svc.Index().Holds(tt.in.Principal, tt.in.Resource.Database) {
+				t.Fatalf("%s: the index holds a grant; want one it does not know", tt.in.Principal)
+			}
+			var g *mesh.Grant
+			if err := s.Update(meshAdmin, func(tx store.Tx) (err error) {
+				g, err = tt.svc.GrantTx(meshAdmin, tx, tt.in)
+				return err
+			}); err != nil {
+				t.Fatalf("%s: %v", tt.in.Principal, err)
+			}
+			var held []*mesh.Grant
+			if err := s.View(meshAdmin, func(tx store.Tx) (err error) {
+				held, err = tx.FindGrants(meshAdmin, store.GrantFilter{Principal: tt.in.Principal})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			want := set(mesh.PermSelect, mesh.PermDescribe)
+			if len(held) != 1 || held[0].ID != g.ID || held[0].Permissions != want {
+				t.Errorf("%s: got grants %+v (returned %d), want one with %s", tt.in.Principal, held, g.ID, want)
+			}
+		}
+	})
+}
