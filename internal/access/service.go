@@ -213,39 +213,22 @@ func (s *Service) Refresh(ctx context.Context) error {
 
 func (s *Service) refreshLocked(ctx context.Context) error {
 	have := s.index.Version()
-	var version int64
-	var changed []*mesh.Grant
-	var gone, linksGone []int64
-	var links []*mesh.ResourceLink
-	var owners, ownerChanges map[string]string
+	var ch *store.AccessChanges
+	var owners map[string]string
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
-		if version, err = tx.AccessVersion(ctx); err != nil {
-			return err
-		}
 		if s.clock.Now().Sub(s.ownersAt) >= ownersInterval {
 			if owners, err = s.catalog.Owners(ctx, tx); err != nil {
 				return err
 			}
 		}
-		if version == have || version-have > tombstoneWindow {
-			return nil
-		}
-		if changed, err = tx.FindGrants(ctx, store.GrantFilter{SinceVersion: have, UntilVersion: version}); err != nil {
-			return err
-		}
-		if gone, err = tx.FindGrantTombstones(ctx, have); err != nil {
-			return err
-		}
-		if ownerChanges, err = tx.FindOwnerChanges(ctx, have); err != nil {
-			return err
-		}
-		links, linksGone, err = tx.FindResourceLinkChanges(ctx, have, version)
+		ch, err = store.FindAccessChanges(ctx, tx, have, tombstoneWindow)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("refresh access index: %w", err)
 	}
+	version := ch.Version
 	if s.dirty.Swap(false) || version < have || version-have > tombstoneWindow {
 		return s.loadLocked(ctx)
 	}
@@ -255,9 +238,9 @@ func (s *Service) refreshLocked(ctx context.Context) error {
 		s.ownersAt = s.clock.Now()
 	}
 	if version != have {
-		s.index.Apply(version, changed, gone)
-		s.index.ApplyOwners(version, ownerChanges)
-		s.index.ApplyLinks(links, linksGone)
+		s.index.Apply(version, ch.Grants, ch.GrantsGone)
+		s.index.ApplyOwners(version, ch.Owners)
+		s.index.ApplyLinks(ch.Links, ch.LinksGone)
 	}
 	return nil
 }

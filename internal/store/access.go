@@ -171,6 +171,54 @@ func DecodeResource(database, table, mode, columns string) mesh.Resource {
 	return r
 }
 
+// AccessChanges is what changed in access after a version, as a replica's
+// refresh follows it by difference.
+type AccessChanges struct {
+	// Version is the store's access version; the changes are those after
+	// the version asked for, up to it.
+	Version    int64
+	Grants     []*mesh.Grant        // written (made or changed), by id
+	GrantsGone []int64              // deleted: their tombstones
+	Owners     map[string]string    // database → its last owner recorded ("" when deleted)
+	Links      []*mesh.ResourceLink // made, by id
+	LinksGone  []int64              // deleted: their tombstones
+}
+
+// AccessChangeReader is implemented by stores that read AccessChanges in
+// one round trip (PostgreSQL); FindAccessChanges reads them in any store.
+type AccessChangeReader interface {
+	FindAccessChanges(ctx context.Context, since, limit int64) (*AccessChanges, error)
+}
+
+// FindAccessChanges returns the access version and what changed after
+// version since up to it. When the version is not ahead of since, or ahead
+// by more than limit, the changes may be left out (a replica that far
+// behind reloads everything). tx must read one snapshot throughout (a View
+// transaction): the version and the changes are then of one moment.
+func FindAccessChanges(ctx context.Context, tx Tx, since, limit int64) (*AccessChanges, error) {
+	if r, ok := tx.(AccessChangeReader); ok {
+		return r.FindAccessChanges(ctx, since, limit)
+	}
+	c := &AccessChanges{}
+	var err error
+	if c.Version, err = tx.AccessVersion(ctx); err != nil || c.Version <= since || c.Version-since > limit {
+		return c, err
+	}
+	if c.Grants, err = tx.FindGrants(ctx, GrantFilter{SinceVersion: since, UntilVersion: c.Version}); err != nil {
+		return nil, err
+	}
+	if c.GrantsGone, err = tx.FindGrantTombstones(ctx, since); err != nil {
+		return nil, err
+	}
+	if c.Owners, err = tx.FindOwnerChanges(ctx, since); err != nil {
+		return nil, err
+	}
+	if c.Links, c.LinksGone, err = tx.FindResourceLinkChanges(ctx, since, c.Version); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // AccessListener is implemented by stores that can tell a replica at once
 // that another one changed access (PostgreSQL, with LISTEN/NOTIFY).
 type AccessListener interface {

@@ -614,3 +614,56 @@ func (db *DB) listenAccess(ctx context.Context, changed func()) error {
 		}
 	}
 }
+
+// FindAccessChanges reads the access version and what changed after since
+// up to it in one round trip: each read is bounded by the version read in
+// the same statement (and by since+limit), a range a generic plan finds
+// through the version indexes.
+func (tx *Tx) FindAccessChanges(ctx context.Context, since, limit int64) (*store.AccessChanges, error) {
+	const until = `LEAST((SELECT version FROM access_version WHERE id = 1), $2)`
+	b := &pgx.Batch{}
+	b.Queue(`SELECT version FROM access_version WHERE id = 1`)
+	args := []any{since, since + limit}
+	b.Queue(`SELECT `+grantColumns+` FROM grants WHERE version > $1 AND version <= `+until+` ORDER BY id`, args...)
+	b.Queue(`SELECT grant_id FROM grant_tombstones WHERE version > $1 AND version <= `+until+` ORDER BY version`, args...)
+	b.Queue(`SELECT database, owner FROM owner_changes WHERE version > $1 AND version <= `+until+` ORDER BY version`, args...)
+	b.Queue(`SELECT `+linkColumns+` FROM resource_links WHERE version > $1 AND version <= `+until+` ORDER BY id`, args...)
+	b.Queue(`SELECT link_id FROM link_tombstones WHERE version > $1 AND version <= `+until+` ORDER BY version`, args...)
+	br := tx.tx.SendBatch(ctx, b)
+	defer br.Close()
+	c := &store.AccessChanges{Owners: map[string]string{}}
+	err := br.QueryRow().Scan(&c.Version)
+	if err == nil {
+		c.Grants, err = collectNext(br, func(row pgx.CollectableRow) (*mesh.Grant, error) { return scanGrant(row) })
+	}
+	if err == nil {
+		c.GrantsGone, err = collectNext(br, pgx.RowTo[int64])
+	}
+	if err == nil {
+		_, err = collectNext(br, func(row pgx.CollectableRow) (struct{}, error) {
+			var db, owner string
+			err := row.Scan(&db, &owner)
+			c.Owners[db] = owner // in version order: the last one stays
+			return struct{}{}, err
+		})
+	}
+	if err == nil {
+		c.Links, err = collectNext(br, func(row pgx.CollectableRow) (*mesh.ResourceLink, error) { return scanLink(row) })
+	}
+	if err == nil {
+		c.LinksGone, err = collectNext(br, pgx.RowTo[int64])
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find access changes: %w", err)
+	}
+	return c, br.Close()
+}
+
+// collectNext reads the next result of a batch as CollectRows does.
+func collectNext[T any](br pgx.BatchResults, fn pgx.RowToFunc[T]) ([]T, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, fn)
+}

@@ -44,6 +44,15 @@ func (c *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Tra
 	return ctx
 }
 func (c *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *statements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+func (c *statements) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	c.mu.Lock()
+	c.sql = append(c.sql, d.SQL)
+	c.mu.Unlock()
+}
+func (c *statements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
 // openTraced opens a store in a schema of its own whose round trips tr
 // counts; both end with the test.
@@ -213,6 +222,35 @@ func TestUserAndPlatformReadOnce(t *testing.T) {
 		}
 		if n := tr.n.Load() - before; n != 2 {
 			t.Errorf("reading the user and the platform three times: %d round trips, want 2", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAccessChangesOneTrip: a replica's refresh, which runs at every
+// access change of another replica, reads the version and the changes in
+// one round trip.
+func TestAccessChangesOneTrip(t *testing.T) {
+	ctx := context.Background()
+	db, tr := openTraced(t)
+	err := db.Update(ctx, func(tx store.Tx) error {
+		_, err := tx.BumpAccessVersion(ctx)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(ctx, func(tx store.Tx) error {
+		before := tr.n.Load()
+		c, err := store.FindAccessChanges(ctx, tx, 0, 100)
+		if err != nil {
+			return err
+		}
+		if n := tr.n.Load() - before; n != 1 || c.Version != 1 {
+			t.Errorf("got version %d in %d round trips, want 1 in 1", c.Version, n)
 		}
 		return nil
 	})

@@ -15,6 +15,7 @@ func init() {
 	register("access/owner-changes", testAccessOwnerChanges)
 	register("access/one-link-per-share", testAccessOneLinkPerShare)
 	register("access/link-changes", testAccessLinkChanges)
+	register("access/changes", testAccessChanges)
 	register("access/invitation-pages", testAccessInvitationPages)
 }
 
@@ -203,6 +204,105 @@ func testAccessInvitationPages(t *testing.T, open Opener) {
 		invs, err := tx.FindInvitations(ctx, store.InvitationFilter{ShareID: 1, Limit: 1})
 		if err != nil || len(invs) != 1 || invs[0].ID != ids[4] {
 			t.Errorf("newest of share 1: got %+v (%v), want invitation %d", invs, err, ids[4])
+		}
+		return nil
+	})
+}
+
+// testAccessChanges: FindAccessChanges reads the version and, after the
+// version asked for, the grants written and deleted, the owners recorded
+// and the links made and deleted, as the separate reads find them.
+func testAccessChanges(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	grant := func(table string) *mesh.Grant {
+		return &mesh.Grant{Principal: "222233334444", Resource: mesh.Resource{Database: "sales", Table: table},
+			Permissions: mesh.PermissionsOf(mesh.PermSelect), Status: mesh.GrantActive, CreatedAt: now, UpdatedAt: now}
+	}
+	link := func(name string, share int64) *mesh.ResourceLink {
+		return &mesh.ResourceLink{AccountID: "222233334444", Name: name, Database: "sales", ShareID: share, CreatedAt: now}
+	}
+	g1, g2, l1, l2 := grant("a"), grant("b"), link("sales", 1), link("sales-2", 2)
+	change := func(fn func(tx store.Tx) error) {
+		mustUpdate(t, s, func(tx store.Tx) error {
+			if _, err := tx.BumpAccessVersion(ctx); err != nil {
+				return err
+			}
+			return fn(tx)
+		})
+	}
+	change(func(tx store.Tx) error { // version 1
+		if err := tx.CreateGrant(ctx, g1); err != nil {
+			return err
+		}
+		if err := tx.RecordOwnerChange(ctx, "sales", "111122223333"); err != nil {
+			return err
+		}
+		return tx.CreateResourceLink(ctx, l1)
+	})
+	change(func(tx store.Tx) error { // version 2
+		if err := tx.CreateGrant(ctx, g2); err != nil {
+			return err
+		}
+		if err := tx.DeleteGrant(ctx, g1.ID); err != nil {
+			return err
+		}
+		if err := tx.DeleteResourceLink(ctx, l1.ID); err != nil {
+			return err
+		}
+		return tx.CreateResourceLink(ctx, l2)
+	})
+	change(func(tx store.Tx) error { return tx.RecordOwnerChange(ctx, "hr", "") }) // version 3
+	ids := func(gs []*mesh.Grant) (out []int64) {
+		for _, g := range gs {
+			out = append(out, g.ID)
+		}
+		return out
+	}
+	linkIDs := func(ls []*mesh.ResourceLink) (out []int64) {
+		for _, l := range ls {
+			out = append(out, l.ID)
+		}
+		return out
+	}
+	tests := []struct {
+		since              int64
+		grants, grantsGone []int64
+		owners             map[string]string
+		links, linksGone   []int64
+	}{
+		{0, []int64{g2.ID}, []int64{g1.ID}, map[string]string{"sales": "111122223333", "hr": ""}, []int64{l2.ID}, []int64{l1.ID}},
+		{1, []int64{g2.ID}, []int64{g1.ID}, map[string]string{"hr": ""}, []int64{l2.ID}, []int64{l1.ID}},
+		{2, nil, nil, map[string]string{"hr": ""}, nil, nil},
+		{3, nil, nil, map[string]string{}, nil, nil},
+	}
+	for _, tt := range tests {
+		mustView(t, s, func(tx store.Tx) error {
+			c, err := store.FindAccessChanges(ctx, tx, tt.since, 100)
+			if err != nil {
+				return err
+			}
+			if c.Version != 3 || !slices.Equal(ids(c.Grants), tt.grants) || !slices.Equal(c.GrantsGone, tt.grantsGone) ||
+				len(c.Owners) != len(tt.owners) || (len(tt.owners) > 0 && !maps.Equal(c.Owners, tt.owners)) ||
+				!slices.Equal(linkIDs(c.Links), tt.links) || !slices.Equal(c.LinksGone, tt.linksGone) {
+				t.Errorf("after %d: got version %d, grants %v gone %v, owners %v, links %v gone %v; want 3, %v gone %v, %v, %v gone %v",
+					tt.since, c.Version, ids(c.Grants), c.GrantsGone, c.Owners, linkIDs(c.Links), c.LinksGone,
+					tt.grants, tt.grantsGone, tt.owners, tt.links, tt.linksGone)
+			}
+			if len(c.Grants) == 1 && (c.Grants[0].Version != 2 || c.Grants[0].Resource.Table != "b") {
+				t.Errorf("after %d: got grant %+v, want b at version 2", tt.since, c.Grants[0])
+			}
+			if len(c.Links) == 1 && (c.Links[0].Name != "sales-2" || c.Links[0].ShareID != 2) {
+				t.Errorf("after %d: got link %+v, want sales-2 of share 2", tt.since, c.Links[0])
+			}
+			return nil
+		})
+	}
+	// A replica further behind than the limit reloads: the version says so.
+	mustView(t, s, func(tx store.Tx) error {
+		if c, err := store.FindAccessChanges(ctx, tx, 0, 2); err != nil || c.Version != 3 {
+			t.Errorf("beyond the limit: got %+v (%v), want version 3", c, err)
 		}
 		return nil
 	})
