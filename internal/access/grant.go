@@ -192,18 +192,35 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*mesh.Grant, error)
 // likely has none: grantIn then inserts the grant without reading it
 // first, and reads and merges it only if the insert finds it there (a
 // pending grant, or another replica's not yet refreshed).
+//
+// A transaction that holds the access version only to add (GrantTx) makes
+// grants, shares and links alongside others; widening a grant it finds, or
+// inviting again to a share that is not active, bumps the version first
+// (changes.bump), and grantOnce then starts again from what committed.
 func (s *Service) grantIn(ctx context.Context, tx store.Tx, c *changes, a *mesh.Actor, in GrantInput) (*mesh.Grant, error) {
-	if !c.probe && !s.index.Holds(in.Principal, in.Resource.Database) {
-		g, err := s.grantOnce(ctx, tx, c, a, in, true)
-		if !errors.Is(err, errGrantExists) {
+	isNew := !c.probe && !s.index.Holds(in.Principal, in.Resource.Database)
+	for {
+		g, err := s.grantOnce(ctx, tx, c, a, in, isNew)
+		switch {
+		case errors.Is(err, errGrantExists):
+			isNew = false
+		case errors.Is(err, errExclusive):
+			if err := c.bump(ctx, tx); err != nil {
+				return nil, err
+			}
+		default:
 			return g, err
 		}
 	}
-	return s.grantOnce(ctx, tx, c, a, in, false)
 }
 
-// errGrantExists: grantOnce, told the grant is new, found it was not.
-var errGrantExists = errors.New("access: the grant exists")
+var (
+	// errGrantExists: grantOnce, told the grant is new, found it was not.
+	errGrantExists = errors.New("access: the grant exists")
+	// errExclusive: grantOnce, adding, found it must change more than it
+	// adds; it has written nothing that running again would not find.
+	errExclusive = errors.New("access: the change needs the version exclusively")
+)
 
 // grantOnce is grantIn's work, reading the grant first unless isNew.
 func (s *Service) grantOnce(ctx context.Context, tx store.Tx, c *changes, a *mesh.Actor, in GrantInput, isNew bool) (*mesh.Grant, error) {
@@ -285,6 +302,9 @@ func (s *Service) grantOnce(ctx context.Context, tx store.Tx, c *changes, a *mes
 	if c.probe {
 		return nil, errWouldChange
 	}
+	if c.adding && g.ID != 0 {
+		return nil, errExclusive // widening what another transaction may be widening too
+	}
 	g.GrantedBy, g.UpdatedAt = a.Principal(), now
 	if g.ID == 0 {
 		err = tx.CreateGrant(ctx, g)
@@ -308,7 +328,7 @@ func (s *Service) grantOnce(ctx context.Context, tx store.Tx, c *changes, a *mes
 	if err := store.Audit(ctx, tx, now, "access.grant", fmt.Sprintf("grant/%d", g.ID), detail); err != nil {
 		return nil, err
 	}
-	return g, c.bump(ctx, tx)
+	return g, c.take(ctx, tx)
 }
 
 // Revoke removes exactly the named permissions (and the named grant options)

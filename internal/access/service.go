@@ -302,6 +302,9 @@ type changes struct {
 	unlinked []*mesh.ResourceLink
 	version  int64
 	bumped   bool
+	// adding: the transaction holds the access version only to add
+	// (store.Tx.AddAccessVersion: GrantTx); bump makes it exclusive.
+	adding bool
 	// probe: only read, to find whether a grant is held already
 	// (GrantTx); grantIn then returns errWouldChange before any write.
 	probe bool
@@ -355,17 +358,28 @@ func (s *Service) applyLinks(c *changes) {
 	}
 }
 
-// bump increments the store's access version once per transaction.
+// bump increments the store's access version once per transaction, or
+// once more in a transaction that held it only to add: what comes next
+// changes more than it adds.
 func (c *changes) bump(ctx context.Context, tx store.Tx) error {
-	if c.bumped {
+	if c.bumped && !c.adding {
 		return nil
 	}
 	v, err := tx.BumpAccessVersion(ctx)
 	if err != nil {
 		return err
 	}
-	c.version, c.bumped = v, true
+	c.version, c.bumped, c.adding = v, true, false
 	return nil
+}
+
+// take takes the access version, as bump does, unless the transaction
+// holds it already in either way.
+func (c *changes) take(ctx context.Context, tx store.Tx) error {
+	if c.bumped {
+		return nil
+	}
+	return c.bump(ctx, tx)
 }
 
 // update runs fn in a store transaction that first increments the access

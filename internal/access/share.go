@@ -54,6 +54,9 @@ func (s *Service) share(ctx context.Context, tx store.Tx, c *changes, a *mesh.Ac
 	if sh.Status == mesh.ShareActive {
 		return sh, nil
 	}
+	if c.adding {
+		return nil, errExclusive // inviting again, as another transaction may be
+	}
 	// Pending, rejected or expired: make sure a live invitation is out.
 	invs, err := tx.FindInvitations(ctx, store.InvitationFilter{ShareID: sh.ID, Status: mesh.InvitationPending})
 	if err != nil {

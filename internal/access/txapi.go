@@ -31,7 +31,7 @@ func (s *Service) GrantTx(ctx context.Context, tx store.Tx, in GrantInput) (*mes
 	if g, err := s.heldAlready(ctx, tx, a, in); g != nil || err != nil {
 		return g, err
 	}
-	return s.inTx(ctx, tx, func(c *changes) (*mesh.Grant, error) { return s.grantIn(ctx, tx, c, a, in) })
+	return s.inTx(ctx, tx, true, func(c *changes) (*mesh.Grant, error) { return s.grantIn(ctx, tx, c, a, in) })
 }
 
 // errWouldChange ends a probe (changes.probe) that finds a grant would
@@ -94,7 +94,7 @@ func (s *Service) heldAlready(ctx context.Context, tx store.Tx, a *mesh.Actor, i
 // (the requests still shared through a grant) reads after OrderTx, so that
 // two such decisions at once see each other.
 func (s *Service) OrderTx(ctx context.Context, tx store.Tx) error {
-	_, err := s.inTx(ctx, tx, func(*changes) (*mesh.Grant, error) { return nil, nil })
+	_, err := s.inTx(ctx, tx, false, func(*changes) (*mesh.Grant, error) { return nil, nil })
 	return err
 }
 
@@ -108,17 +108,19 @@ func (s *Service) RevokeTx(ctx context.Context, tx store.Tx, in GrantInput) (*me
 	if err := in.validate(true); err != nil {
 		return nil, err
 	}
-	return s.inTx(ctx, tx, func(c *changes) (*mesh.Grant, error) { return s.revokeIn(ctx, tx, c, a, in) })
+	return s.inTx(ctx, tx, false, func(c *changes) (*mesh.Grant, error) { return s.revokeIn(ctx, tx, c, a, in) })
 }
 
 // txChanges is what one transaction's GrantTx and RevokeTx calls changed,
-// kept as the transaction's Local value under the service: the access
-// version its first call took and each call's changes, the last call's
-// first, each linked to what the calls before had kept. A value is never
-// changed once kept, so that a savepoint's rollback, which brings back the
-// value kept before it, also forgets the calls it undid.
+// kept as the transaction's Local value under the service: how it holds
+// the access version and each call's changes, the last call's first, each
+// linked to what the calls before had kept. A value is never changed once
+// kept, so that a savepoint's rollback, which brings back the value kept
+// before it, also forgets the calls it undid.
 type txChanges struct {
-	version int64
+	// adding: the calls so far only added (AddAccessVersion); a call that
+	// revokes bumps the version first.
+	adding  bool
 	part    *changes // nil for the value kept before the first call
 	earlier *txChanges
 	// reload: a call failed after writing part of its work, which the
@@ -126,27 +128,36 @@ type txChanges struct {
 	reload bool
 }
 
-// inTx runs fn, one GrantTx or RevokeTx call, with the transaction's access
-// version, incrementing it on the transaction's first call, and brings the
-// index up to date once the transaction commits (applyCommitted).
-func (s *Service) inTx(ctx context.Context, tx store.Tx, fn func(c *changes) (*mesh.Grant, error)) (*mesh.Grant, error) {
+// inTx runs fn, one GrantTx (adding) or RevokeTx call, holding the access
+// version: to add (store.Tx.AddAccessVersion), so that the grants of
+// several transactions are made at once, or exclusively when the call
+// revokes or the transaction's calls before it held it only to add. Once
+// the transaction commits, the index is brought up to date (applyCommitted).
+func (s *Service) inTx(ctx context.Context, tx store.Tx, adding bool, fn func(c *changes) (*mesh.Grant, error)) (*mesh.Grant, error) {
 	tc, _ := tx.Local(s).(*txChanges)
-	if tc == nil {
-		v, err := tx.BumpAccessVersion(ctx)
-		if err != nil {
+	c := newChanges()
+	switch {
+	case tc == nil && adding:
+		if _, err := tx.AddAccessVersion(ctx); err != nil {
 			return nil, err
 		}
-		tc = &txChanges{version: v}
-		tx.SetLocal(s, tc)
+		c.bumped, c.adding = true, true
+	case tc == nil || tc.adding && !adding:
+		if err := c.bump(ctx, tx); err != nil {
+			return nil, err
+		}
+	default:
+		c.bumped, c.adding = true, tc.adding
+	}
+	if tc == nil {
+		tc = &txChanges{}
 		tx.AfterCommit(func() { s.applyCommitted(ctx, tx) })
 	}
-	c := newChanges()
-	c.version, c.bumped = tc.version, true
 	g, err := fn(c)
 	if err != nil {
-		tx.SetLocal(s, &txChanges{version: tc.version, part: tc.part, earlier: tc.earlier, reload: true})
+		tx.SetLocal(s, &txChanges{adding: c.adding, part: tc.part, earlier: tc.earlier, reload: true})
 	} else {
-		tx.SetLocal(s, &txChanges{version: tc.version, part: c, earlier: tc, reload: tc.reload})
+		tx.SetLocal(s, &txChanges{adding: c.adding, part: c, earlier: tc, reload: tc.reload})
 	}
 	return g, err
 }
@@ -169,18 +180,22 @@ func (s *Service) applyCommitted(ctx context.Context, tx store.Tx) {
 		}
 	}
 	slices.Reverse(parts)
+	version := tx.CommittedAccessVersion()
+	if version == 0 {
+		return // it took none, or wrote nothing
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	prev := s.index.Version()
 	switch {
-	case last.version <= prev:
-	case last.version == prev+1 && !last.reload:
+	case version <= prev:
+	case version == prev+1 && !last.reload:
 		merged := newChanges()
 		for _, c := range parts {
 			merged.absorb(c)
 		}
 		put, removed := merged.grantLists()
-		s.index.Apply(last.version, put, removed)
+		s.index.Apply(version, put, removed)
 		for _, c := range parts { // in order: a link made, then removed
 			s.applyLinks(c)
 		}

@@ -135,8 +135,25 @@ type AccessTx interface {
 	// AccessVersion returns the access version: it grows with every change
 	// to grants or shares.
 	AccessVersion(ctx context.Context) (int64, error)
-	// BumpAccessVersion increments the access version and returns the new one.
+	// BumpAccessVersion increments the access version and returns the new
+	// one. Access changes that bump the version are ordered: one waits for
+	// another's transaction (on PostgreSQL, for every other transaction
+	// holding the version, whether it bumped or added) and so reads what it
+	// committed.
 	BumpAccessVersion(ctx context.Context) (int64, error)
+	// AddAccessVersion takes the access version for changes that only add:
+	// grants made or widened (each insert or update of one grant guarded by
+	// its unique key or its row lock), shares and resource links made.
+	// Such transactions run alongside one another; a BumpAccessVersion
+	// waits for them, and they for it. It returns the version their writes
+	// carry, or 0 when the store gives them one as the transaction commits
+	// (PostgreSQL: the version's row lock is then held only by the commit).
+	// A transaction that adds may bump later; then it waits as a bump does.
+	// Deleting a grant or link, or recording an owner, needs a bump first.
+	AddAccessVersion(ctx context.Context) (int64, error)
+	// CommittedAccessVersion returns, once tx has committed, the access
+	// version its changes carry: 0 when it took none or wrote nothing.
+	CommittedAccessVersion() int64
 }
 
 // Column modes of a stored grant's resource.

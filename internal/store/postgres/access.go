@@ -37,7 +37,7 @@ func (tx *Tx) CreateGrant(ctx context.Context, g *mesh.Grant) error {
 	tbl, mode, cols := store.EncodeResource(g.Resource)
 	err := tx.tx.QueryRow(ctx, `INSERT INTO grants
 		(principal, account_id, is_user, database, tbl, col_mode, columns, permissions, grantable, status, share_id, source, granted_by, created_at, updated_at, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, (SELECT version FROM access_version WHERE id = 1))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, `+tx.writeVersion()+`)
 		ON CONFLICT DO NOTHING RETURNING id`,
 		string(g.Principal), g.Principal.Account(), !g.Principal.IsAccount(), g.Resource.Database, tbl, mode, cols,
 		int64(g.Permissions), int64(g.Grantable), g.Status, g.ShareID, string(g.Source), g.GrantedBy,
@@ -182,13 +182,16 @@ func (tx *Tx) FindGrants(ctx context.Context, f store.GrantFilter) ([]*mesh.Gran
 // UpdateGrant saves g's mutable fields.
 func (tx *Tx) UpdateGrant(ctx context.Context, g *mesh.Grant) error {
 	tag, err := tx.tx.Exec(ctx, `UPDATE grants SET permissions = $1, grantable = $2, status = $3, share_id = $4, source = $5, granted_by = $6, updated_at = $7,
-		version = (SELECT version FROM access_version WHERE id = 1) WHERE id = $8`,
+		version = `+tx.writeVersion()+` WHERE id = $8`,
 		int64(g.Permissions), int64(g.Grantable), g.Status, g.ShareID, string(g.Source), g.GrantedBy, g.UpdatedAt, g.ID)
 	return accessAffected(tag, err, "grant", g.ID)
 }
 
 // DeleteGrant removes a grant and leaves its tombstone.
 func (tx *Tx) DeleteGrant(ctx context.Context, id int64) error {
+	if err := tx.mustBump("delete a grant"); err != nil {
+		return err
+	}
 	tag, err := tx.tx.Exec(ctx, `DELETE FROM grants WHERE id = $1`, id)
 	if err := accessAffected(tag, err, "grant", id); err != nil {
 		return err
@@ -228,6 +231,9 @@ func (tx *Tx) PruneGrantTombstones(ctx context.Context, version int64) error {
 
 // RecordOwnerChange records database's new owner at the current access version.
 func (tx *Tx) RecordOwnerChange(ctx context.Context, database, owner string) error {
+	if err := tx.mustBump("record an owner"); err != nil {
+		return err
+	}
 	if _, err := tx.tx.Exec(ctx, `INSERT INTO owner_changes (version, database, owner) SELECT version, $1, $2 FROM access_version WHERE id = 1`, database, owner); err != nil {
 		return fmt.Errorf("record owner of %s: %w", database, err)
 	}
@@ -443,7 +449,7 @@ func scanLink(row pgx.Row) (*mesh.ResourceLink, error) {
 // CreateResourceLink stores l and sets its ID.
 func (tx *Tx) CreateResourceLink(ctx context.Context, l *mesh.ResourceLink) error {
 	err := tx.tx.QueryRow(ctx, `INSERT INTO resource_links (account_id, name, database, tbl, share_id, created_at, version)
-		VALUES ($1, $2, $3, $4, $5, $6, (SELECT version FROM access_version WHERE id = 1)) ON CONFLICT DO NOTHING RETURNING id`,
+		VALUES ($1, $2, $3, $4, $5, $6, `+tx.writeVersion()+`) ON CONFLICT DO NOTHING RETURNING id`,
 		l.AccountID, l.Name, l.Database, l.Table, l.ShareID, l.CreatedAt).Scan(&l.ID)
 	if isAccessUnique(err) {
 		if links, ferr := tx.FindResourceLinks(ctx, "", l.ShareID); ferr == nil && len(links) > 0 {
@@ -531,6 +537,9 @@ func (tx *Tx) FindResourceLinkChanges(ctx context.Context, sinceVersion, untilVe
 
 // DeleteResourceLink removes a link and leaves its tombstone.
 func (tx *Tx) DeleteResourceLink(ctx context.Context, id int64) error {
+	if err := tx.mustBump("delete a resource link"); err != nil {
+		return err
+	}
 	tag, err := tx.tx.Exec(ctx, `DELETE FROM resource_links WHERE id = $1`, id)
 	if err := accessAffected(tag, err, "resource link", id); err != nil {
 		return err
@@ -550,22 +559,175 @@ func (tx *Tx) AccessVersion(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
-// BumpAccessVersion increments the access version and returns it. The row
-// lock it takes also orders concurrent access changes across replicas. The
-// same statement notifies the replicas' listeners (see ListenAccess), once
-// the transaction commits: the payload is the schema alone, so that the
-// notices of a transaction's several changes (a batch of grants) reach each
-// listener as one, which PostgreSQL folds identical notices of a
-// transaction into.
+// Access versions. A transaction that changes access takes the access
+// lock (an advisory lock of the schema) before its first change: shared when
+// it only adds (AddAccessVersion), exclusive when it bumps
+// (BumpAccessVersion), and then takes the version's row lock by
+// incrementing it. Writes carry the version: a bump's, read in the
+// statement, or, in a transaction that only adds, the placeholder
+// unstampedVersion, which stampAccess replaces with the version the
+// transaction increments to just before it commits. So transactions that
+// add run alongside one another and hold the version's row only through
+// their commit, a bump waits for every one of them (and they for it), and
+// versions still follow the order of the commits, as a replica's refresh
+// needs: a version is taken under the row lock held to the commit.
+type accessMode uint8
+
+const (
+	accessNone accessMode = iota
+	accessAdding
+	accessBumped
+)
+
+// unstampedVersion marks a row an adding transaction wrote; no committed
+// row carries it.
+const unstampedVersion = -1
+
+// accessLockSQL takes the access lock, shared or exclusive; its key names
+// the schema, so that stores sharing a database do not wait for each other.
+const (
+	// 1633903475 is "accs".
+	accessLockShared    = `SELECT pg_advisory_xact_lock_shared(1633903475, hashtext(current_schema()))`
+	accessLockExclusive = `SELECT pg_advisory_xact_lock(1633903475, hashtext(current_schema()))`
+	// bumpSQL increments the version. The same statement notifies the
+	// replicas' listeners (see ListenAccess), once the transaction commits:
+	// the payload is the schema alone, so that the notices of a
+	// transaction's several changes (a batch of grants) reach each
+	// listener as one, which PostgreSQL folds identical notices of a
+	// transaction into.
+	bumpSQL = `UPDATE access_version SET version = version + 1
+		FROM (SELECT pg_notify($1, current_schema())) AS notice WHERE id = 1 RETURNING version`
+	stampGrantsSQL = `UPDATE grants SET version = (SELECT version FROM access_version WHERE id = 1) WHERE version = -1`
+	stampLinksSQL  = `UPDATE resource_links SET version = (SELECT version FROM access_version WHERE id = 1) WHERE version = -1`
+)
+
+// accessState is how a transaction holds the access version: mode, the
+// version it bumped or stamped to last, and whether it wrote rows it
+// stamps at its commit. It is kept as a Local value of the transaction, so
+// that rolling back to a savepoint, which undoes the locks, the bump and
+// the writes made since, brings back the state of then.
+type accessState struct {
+	mode      accessMode
+	version   int64
+	unstamped bool
+}
+
+type accessStateKey struct{}
+
+func (tx *Tx) accessState() accessState {
+	st, _ := tx.Local(accessStateKey{}).(accessState)
+	return st
+}
+
+func (tx *Tx) setAccessState(st accessState) { tx.SetLocal(accessStateKey{}, st) }
+
+// writeVersion is the version expression of a grant or link written now.
+func (tx *Tx) writeVersion() string {
+	st := tx.accessState()
+	if st.mode != accessAdding {
+		return "(SELECT version FROM access_version WHERE id = 1)"
+	}
+	if !st.unstamped {
+		st.unstamped = true
+		tx.setAccessState(st)
+	}
+	return "-1"
+}
+
+// mustBump refuses what only a transaction that bumped may do.
+func (tx *Tx) mustBump(what string) error {
+	if tx.accessState().mode == accessAdding {
+		return fmt.Errorf("postgres: %s in a transaction that only adds access: bump the access version first", what)
+	}
+	return nil
+}
+
+// AddAccessVersion takes the access lock shared, with the next statement
+// (no round trip of its own); the version comes at the commit (0 now).
+func (tx *Tx) AddAccessVersion(ctx context.Context) (int64, error) {
+	st := tx.accessState()
+	if st.mode == accessNone {
+		tx.tx.deferStatement(accessLockShared)
+		st.mode = accessAdding
+		tx.setAccessState(st)
+	}
+	return st.version, nil
+}
+
+// BumpAccessVersion takes the access lock exclusive, increments the
+// version and returns it, in one round trip. In a transaction that added
+// first, it waits for the other adding transactions to end and stamps its
+// own rows with the version.
 func (tx *Tx) BumpAccessVersion(ctx context.Context) (int64, error) {
-	var v int64
-	err := tx.tx.QueryRow(ctx, `UPDATE access_version SET version = version + 1
-		FROM (SELECT pg_notify($1, current_schema())) AS notice WHERE id = 1 RETURNING version`, accessChannel).Scan(&v)
+	st := tx.accessState()
+	b := &pgx.Batch{}
+	lock := st.mode != accessBumped
+	if lock {
+		b.Queue(accessLockExclusive)
+	}
+	b.Queue(bumpSQL, accessChannel)
+	stamp := st.unstamped
+	if stamp {
+		b.Queue(stampGrantsSQL)
+		b.Queue(stampLinksSQL)
+	}
+	br, err := tx.tx.sendBatch(ctx, b)
+	if err == nil {
+		if lock {
+			_, err = br.Exec()
+		}
+		if err == nil {
+			st.version, err = readBump(br, stamp)
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
 		return 0, fmt.Errorf("bump access version: %w", err)
 	}
+	tx.setAccessState(accessState{mode: accessBumped, version: st.version})
+	return st.version, nil
+}
+
+// readBump reads the version bumpSQL returned and, when stamp, the two
+// stamps' results that follow it.
+func readBump(br pgx.BatchResults, stamp bool) (int64, error) {
+	var v int64
+	if err := br.QueryRow().Scan(&v); err != nil {
+		return 0, err
+	}
+	for i := 0; stamp && i < 2; i++ {
+		if _, err := br.Exec(); err != nil {
+			return 0, err
+		}
+	}
 	return v, nil
 }
+
+// queueStamp, just before the commit, queues in b the statements that give
+// an adding transaction's rows the version it increments to; read reads
+// their results once b has run. Nothing when no row waits for a version.
+func (tx *Tx) queueStamp(b *pgx.Batch) (read func(pgx.BatchResults) error) {
+	st := tx.accessState()
+	if st.mode != accessAdding || !st.unstamped {
+		return func(pgx.BatchResults) error { return nil }
+	}
+	b.Queue(bumpSQL, accessChannel)
+	b.Queue(stampGrantsSQL)
+	b.Queue(stampLinksSQL)
+	return func(br pgx.BatchResults) error {
+		v, err := readBump(br, true)
+		if err != nil {
+			return fmt.Errorf("stamp access version: %w", err)
+		}
+		tx.setAccessState(accessState{mode: accessAdding, version: v})
+		return nil
+	}
+}
+
+// CommittedAccessVersion returns the version tx bumped or stamped to last.
+func (tx *Tx) CommittedAccessVersion() int64 { return tx.accessState().version }
 
 // accessChannel is the LISTEN/NOTIFY channel of access changes. Its payload
 // is the schema, so that stores sharing a database in different schemas

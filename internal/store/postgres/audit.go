@@ -22,13 +22,33 @@ func (tx *Tx) InsertAudit(ctx context.Context, e *mesh.AuditEntry) error {
 }
 
 // writeAudit writes the queued audit entries in one statement and sets
-// their IDs. The rows are inserted in the order given, each taking the
-// next value of the id sequence, so the ids in ascending order are the
-// entries' in order, whatever order RETURNING gives them in.
+// their IDs.
 func (tx *Tx) writeAudit(ctx context.Context) error {
+	b := &pgx.Batch{}
+	read := tx.queueAudit(b)
+	if len(b.QueuedQueries) == 0 {
+		return nil
+	}
+	br, err := tx.tx.sendBatch(ctx, b)
+	if err != nil {
+		return fmt.Errorf("insert audit entries: %w", err)
+	}
+	err = read(br)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("insert audit entries: %w", cerr)
+	}
+	return err
+}
+
+// queueAudit queues in b the statement that writes the queued audit
+// entries; read sets their IDs once b has run. The rows are inserted in
+// the order given, each taking the next value of the id sequence, so the
+// ids in ascending order are the entries' in order, whatever order
+// RETURNING gives them in. Nothing when no entry is queued.
+func (tx *Tx) queueAudit(b *pgx.Batch) (read func(pgx.BatchResults) error) {
 	es := tx.TakeAudit()
 	if len(es) == 0 {
-		return nil
+		return func(pgx.BatchResults) error { return nil }
 	}
 	times := make([]time.Time, len(es))
 	cols := make([][]string, 8)
@@ -41,28 +61,54 @@ func (tx *Tx) writeAudit(ctx context.Context) error {
 			cols[c][i] = v
 		}
 	}
-	rows, err := tx.tx.Query(ctx, `INSERT INTO audit_log
+	b.Queue(`INSERT INTO audit_log
 		(time, principal, account_id, action, resource, remote_addr, request_id, result, detail)
 		SELECT t, p, a, ac, r, ra, rq, re, d
 		FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
 			WITH ORDINALITY AS e(t, p, a, ac, r, ra, rq, re, d, n)
 		ORDER BY n
 		RETURNING id`, times, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7])
+	return func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return fmt.Errorf("insert audit entries: %w", err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("insert audit entries: %w", err)
+		}
+		if len(ids) != len(es) {
+			return fmt.Errorf("insert audit entries: %d ids for %d entries", len(ids), len(es))
+		}
+		slices.Sort(ids)
+		for i, e := range es {
+			e.ID = ids[i]
+		}
+		return nil
+	}
+}
+
+// finish runs what a transaction writes just before it commits, in one
+// round trip: the stamp of an adding transaction's access rows
+// (queueStamp) and the queued audit entries.
+func (tx *Tx) finish(ctx context.Context) error {
+	b := &pgx.Batch{}
+	stamped := tx.queueStamp(b)
+	audited := tx.queueAudit(b)
+	if len(b.QueuedQueries) == 0 {
+		return nil
+	}
+	br, err := tx.tx.sendBatch(ctx, b)
 	if err != nil {
-		return fmt.Errorf("insert audit entries: %w", err)
+		return err
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return fmt.Errorf("insert audit entries: %w", err)
+	if err = stamped(br); err == nil {
+		err = audited(br)
 	}
-	if len(ids) != len(es) {
-		return fmt.Errorf("insert audit entries: %d ids for %d entries", len(ids), len(es))
+	if cerr := br.Close(); err == nil {
+		err = cerr
 	}
-	slices.Sort(ids)
-	for i, e := range es {
-		e.ID = ids[i]
-	}
-	return nil
+	return err
 }
 
 // DeleteAuditBefore deletes at most limit entries older than before, oldest first.

@@ -156,11 +156,11 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) err
 		pgTx.Rollback(context.WithoutCancel(ctx))
 		return err
 	}
-	if err := tx.writeAudit(ctx); err != nil {
+	tx.tx.dropDeferred() // the commit ends every savepoint
+	if err := tx.finish(ctx); err != nil {
 		pgTx.Rollback(context.WithoutCancel(ctx))
 		return err
 	}
-	tx.tx.dropDeferred() // the commit ends every savepoint
 	if err := pgTx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}

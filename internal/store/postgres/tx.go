@@ -79,6 +79,24 @@ func (t pgTx) pipeline(ctx context.Context, sql string, args []any) (pgx.BatchRe
 	return br, nil
 }
 
+// sendBatch sends the deferred statements and b's in one batch, and
+// returns the batch's results positioned at b's first.
+func (t pgTx) sendBatch(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
+	for _, q := range b.QueuedQueries {
+		t.memo.Saw(q.SQL)
+	}
+	all, n := t.takeDeferred()
+	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
+	br := t.Tx.SendBatch(ctx, all)
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, err
+		}
+	}
+	return br, nil
+}
+
 // flush sends the deferred statements alone.
 func (t pgTx) flush(ctx context.Context) error {
 	if len(*t.deferred) == 0 {

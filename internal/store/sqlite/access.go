@@ -502,11 +502,48 @@ func (tx *Tx) AccessVersion(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
-// BumpAccessVersion increments the access version and returns it.
+// BumpAccessVersion increments the access version and returns it; after
+// AddAccessVersion, the first bump keeps the version it took.
 func (tx *Tx) BumpAccessVersion(ctx context.Context) (int64, error) {
+	if st := tx.accessState(); st.adding {
+		tx.SetLocal(accessStateKey{}, accessState{version: st.version})
+		return st.version, nil
+	}
 	var v int64
 	if err := tx.tx.QueryRowContext(ctx, `UPDATE access_version SET version = version + 1 WHERE id = 1 RETURNING version`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("bump access version: %w", err)
 	}
+	tx.SetLocal(accessStateKey{}, accessState{version: v})
 	return v, nil
 }
+
+// accessState is the version a transaction bumped to last, and whether it
+// took it to add. It is kept as a Local value: a savepoint's rollback
+// undoes the bump.
+type accessState struct {
+	version int64
+	adding  bool
+}
+
+type accessStateKey struct{}
+
+func (tx *Tx) accessState() accessState {
+	st, _ := tx.Local(accessStateKey{}).(accessState)
+	return st
+}
+
+// AddAccessVersion bumps the version once a transaction: the single
+// writer orders every change anyway.
+func (tx *Tx) AddAccessVersion(ctx context.Context) (int64, error) {
+	if st := tx.accessState(); st.version != 0 {
+		return st.version, nil
+	}
+	v, err := tx.BumpAccessVersion(ctx)
+	if err == nil {
+		tx.SetLocal(accessStateKey{}, accessState{version: v, adding: true})
+	}
+	return v, err
+}
+
+// CommittedAccessVersion returns the version tx bumped to last.
+func (tx *Tx) CommittedAccessVersion() int64 { return tx.accessState().version }

@@ -16,6 +16,7 @@ func init() {
 	register("access/one-link-per-share", testAccessOneLinkPerShare)
 	register("access/link-changes", testAccessLinkChanges)
 	register("access/changes", testAccessChanges)
+	register("access/add-version", testAccessAddVersion)
 	register("access/invitation-pages", testAccessInvitationPages)
 }
 
@@ -306,4 +307,112 @@ func testAccessChanges(t *testing.T, open Opener) {
 		}
 		return nil
 	})
+}
+
+// testAccessAddVersion: a transaction that took the access version to add
+// gives its grants and links the version it commits with, one a
+// transaction however it took it; one rolled back to a savepoint from
+// before it took the version commits none.
+func testAccessAddVersion(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	grant := func(table string) *mesh.Grant {
+		return &mesh.Grant{Principal: "222233334444", Resource: mesh.Resource{Database: "sales", Table: table},
+			Permissions: mesh.PermissionsOf(mesh.PermSelect), Status: mesh.GrantActive, CreatedAt: now, UpdatedAt: now}
+	}
+	version := func() (v int64) {
+		mustView(t, s, func(tx store.Tx) (err error) {
+			v, err = tx.AccessVersion(ctx)
+			return err
+		})
+		return v
+	}
+	read := func(id int64) (g *mesh.Grant) {
+		mustView(t, s, func(tx store.Tx) (err error) {
+			g, err = tx.FindGrantByID(ctx, id)
+			return err
+		})
+		return g
+	}
+	tests := []struct {
+		name string
+		fn   func(tx store.Tx) ([]*mesh.Grant, *mesh.ResourceLink, error)
+	}{
+		{"add", func(tx store.Tx) ([]*mesh.Grant, *mesh.ResourceLink, error) {
+			if _, err := tx.AddAccessVersion(ctx); err != nil {
+				return nil, nil, err
+			}
+			g, l := grant("a"), &mesh.ResourceLink{AccountID: "222233334444", Name: "sales", Database: "sales", ShareID: 1, CreatedAt: now}
+			if err := tx.CreateGrant(ctx, g); err != nil {
+				return nil, nil, err
+			}
+			return []*mesh.Grant{g}, l, tx.CreateResourceLink(ctx, l)
+		}},
+		{"add then bump", func(tx store.Tx) ([]*mesh.Grant, *mesh.ResourceLink, error) {
+			if _, err := tx.AddAccessVersion(ctx); err != nil {
+				return nil, nil, err
+			}
+			g, h := grant("b"), grant("c")
+			if err := tx.CreateGrant(ctx, g); err != nil {
+				return nil, nil, err
+			}
+			if _, err := tx.BumpAccessVersion(ctx); err != nil {
+				return nil, nil, err
+			}
+			if err := tx.DeleteGrant(ctx, read(1).ID); err != nil { // grant a, as a revocation would
+				return nil, nil, err
+			}
+			return []*mesh.Grant{g, h}, nil, tx.CreateGrant(ctx, h)
+		}},
+	}
+	for _, tt := range tests {
+		before := version()
+		var committed int64
+		var made []*mesh.Grant
+		var link *mesh.ResourceLink
+		mustUpdate(t, s, func(tx store.Tx) (err error) {
+			made, link, err = tt.fn(tx)
+			tx.AfterCommit(func() { committed = tx.CommittedAccessVersion() })
+			return err
+		})
+		if v := version(); v != before+1 || committed != v {
+			t.Errorf("%s: got version %d after %d, committed %d; want one more, committed", tt.name, v, before, committed)
+		}
+		for _, g := range made {
+			if got := read(g.ID).Version; got != before+1 {
+				t.Errorf("%s: grant %s carries version %d, want %d", tt.name, g.Resource, got, before+1)
+			}
+		}
+		if link != nil {
+			mustView(t, s, func(tx store.Tx) error {
+				made, _, err := tx.FindResourceLinkChanges(ctx, before, before+1)
+				if err != nil || len(made) != 1 || made[0].ID != link.ID {
+					t.Errorf("%s: links made at %d: got %+v (%v), want the link", tt.name, before+1, made, err)
+				}
+				return err
+			})
+		}
+	}
+	before := version()
+	var committed int64 = -1
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if err := tx.Savepoint(ctx, "sp"); err != nil {
+			return err
+		}
+		if _, err := tx.AddAccessVersion(ctx); err != nil {
+			return err
+		}
+		if err := tx.CreateGrant(ctx, grant("d")); err != nil {
+			return err
+		}
+		if err := tx.RollbackToSavepoint(ctx, "sp"); err != nil {
+			return err
+		}
+		tx.AfterCommit(func() { committed = tx.CommittedAccessVersion() })
+		return nil
+	})
+	if v := version(); v != before || committed != 0 {
+		t.Errorf("rolled back: got version %d after %d, committed %d; want the same, 0", v, before, committed)
+	}
 }
