@@ -28,7 +28,11 @@
 // Decisions are answered from an in-memory Index of the active grants. The
 // store keeps an access version: every access transaction increments it
 // first, so each grant it writes carries the new version, and each grant it
-// deletes leaves a tombstone at that version. Ownership follows the same
+// deletes leaves a tombstone at that version. A transaction that only adds
+// (GrantTx: the data-sharing workflow's grants) takes it to add
+// (store.Tx.AddAccessVersion): on PostgreSQL such transactions run
+// alongside one another and their writes get the version as they commit,
+// in the order of the commits; every other access change waits for them. Ownership follows the same
 // path: the catalog's transaction that creates a database, changes its
 // data_owner or deletes it increments the version and records the new owner
 // at it (OnOwnerChange). A change made through this process is applied to
