@@ -9,6 +9,7 @@ import (
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/postgres"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
 
@@ -27,6 +28,47 @@ func holdGrant(f *fixture, gi access.GrantInput, then func() error) error {
 			return err
 		}
 		return then()
+	})
+}
+
+// whileGrantHeld holds GrantTx(first) open while second runs: until second
+// waits for a lock (or has ended). It fails the test when the first
+// transaction fails or second ended before the first's commit and waits
+// is set, and returns second's error.
+func whileGrantHeld(t *testing.T, f *fixture, db *postgres.DB, name string, first access.GrantInput, waits bool, second func() error) error {
+	t.Helper()
+	result := make(chan error, 1)
+	done := make(chan struct{})
+	err := holdGrant(f, first, func() error {
+		go func() {
+			defer close(done)
+			result <- second()
+		}()
+		storetest.WaitForLock(t, db, name, done)
+		select {
+		case <-done:
+			if waits {
+				return fmt.Errorf("the second transaction ended (%v) while the first was open; want it waiting", <-result)
+			}
+		default:
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return <-result
+}
+
+// grantTx runs GrantTx(gis...) in one transaction of its own.
+func (f *fixture) grantTx(gis ...access.GrantInput) error {
+	return f.store.Update(meshAdmin, func(tx store.Tx) error {
+		for _, gi := range gis {
+			if _, err := f.svc.GrantTx(meshAdmin, tx, gi); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -87,26 +129,11 @@ func TestRevokeWaitsForGrants(t *testing.T) {
 	f := newFixture(t, db)
 	items := mesh.Resource{Database: "sales", Table: "items"}
 	f.grant(meshAdmin, in(sibling, items, set(mesh.PermSelect), 0))
-	revoked := make(chan error, 1)
-	done := make(chan struct{})
-	err := holdGrant(f, in(sibling, orders(), set(mesh.PermSelect), 0), func() error {
-		go func() {
-			defer close(done)
-			_, err := f.svc.Revoke(meshAdmin, in(sibling, items, set(mesh.PermSelect), 0))
-			revoked <- err
-		}()
-		storetest.WaitForLock(t, db, name, done)
-		select {
-		case err := <-revoked:
-			return fmt.Errorf("the revocation ended (%v) while a grant was open; want it waiting", err)
-		default:
-			return nil
-		}
+	err := whileGrantHeld(t, f, db, name, in(sibling, orders(), set(mesh.PermSelect), 0), true, func() error {
+		_, err := f.svc.Revoke(meshAdmin, in(sibling, items, set(mesh.PermSelect), 0))
+		return err
 	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := <-revoked; err != nil {
 		t.Fatal(err)
 	}
 	gs := f.grants(sibling)
@@ -121,23 +148,10 @@ func TestRevokeWaitsForGrants(t *testing.T) {
 func TestSameGrantAlongside(t *testing.T) {
 	db, name := storetest.OpenPostgresNamed(t, nil)
 	f := newFixture(t, db)
-	second := make(chan error, 1)
-	done := make(chan struct{})
-	err := holdGrant(f, in(sibling, orders(), set(mesh.PermSelect), 0), func() error {
-		go func() {
-			defer close(done)
-			second <- f.store.Update(meshAdmin, func(tx store.Tx) error {
-				_, err := f.svc.GrantTx(meshAdmin, tx, in(sibling, orders(), set(mesh.PermDescribe), 0))
-				return err
-			})
-		}()
-		storetest.WaitForLock(t, db, name, done)
-		return nil
+	err := whileGrantHeld(t, f, db, name, in(sibling, orders(), set(mesh.PermSelect), 0), true, func() error {
+		return f.grantTx(in(sibling, orders(), set(mesh.PermDescribe), 0))
 	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := <-second; err != nil {
 		t.Fatal(err)
 	}
 	gs := f.grants(sibling)
@@ -170,28 +184,12 @@ func TestWideningsAlongside(t *testing.T) {
 	db, name := storetest.OpenPostgresNamed(t, nil)
 	f := newFixture(t, db)
 	f.grant(meshAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
-	second := make(chan error, 1)
-	done := make(chan struct{})
-	err := holdGrant(f, in(sibling, orders(), set(mesh.PermInsert), 0), func() error {
-		go func() {
-			defer close(done)
-			second <- f.store.Update(meshAdmin, func(tx store.Tx) error {
-				// A grant first, as in a batch: the widening then reads the
-				// grant without the held-already probe, which would wait.
-				if _, err := f.svc.GrantTx(meshAdmin, tx, in(outsider, orders(), set(mesh.PermSelect), 0)); err != nil {
-					return err
-				}
-				_, err := f.svc.GrantTx(meshAdmin, tx, in(sibling, orders(), set(mesh.PermDescribe), 0))
-				return err
-			})
-		}()
-		storetest.WaitForLock(t, db, name, done)
-		return nil
+	// A grant first, as in a batch: the widening then reads the grant
+	// without the held-already probe, which would wait.
+	err := whileGrantHeld(t, f, db, name, in(sibling, orders(), set(mesh.PermInsert), 0), false, func() error {
+		return f.grantTx(in(outsider, orders(), set(mesh.PermSelect), 0), in(sibling, orders(), set(mesh.PermDescribe), 0))
 	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := <-second; err != nil {
 		t.Fatal(err)
 	}
 	if gs := f.grants(sibling); len(gs) != 1 || gs[0].Permissions != set(mesh.PermSelect, mesh.PermInsert, mesh.PermDescribe) {

@@ -225,10 +225,7 @@ func testAccessVersion(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	grant := func(table string) *mesh.Grant {
-		return &mesh.Grant{Principal: "222233334444", Resource: mesh.Resource{Database: "sales", Table: table},
-			Permissions: mesh.PermissionsOf(mesh.PermSelect), Status: mesh.GrantActive, CreatedAt: now, UpdatedAt: now}
-	}
+	grant := func(table string) *mesh.Grant { return selectGrant(table, now) }
 	a, b := grant("a"), grant("b")
 	// Writes carry the access version current in their transaction.
 	mustUpdate(t, s, func(tx store.Tx) error {

@@ -80,14 +80,7 @@ func testAccessLinkChanges(t *testing.T, open Opener) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	links := map[string]*mesh.ResourceLink{}
-	change := func(fn func(tx store.Tx) error) {
-		mustUpdate(t, s, func(tx store.Tx) error {
-			if _, err := tx.BumpAccessVersion(ctx); err != nil {
-				return err
-			}
-			return fn(tx)
-		})
-	}
+	change := func(fn func(tx store.Tx) error) { accessChange(t, s, fn) }
 	link := func(tx store.Tx, key, account, name string, share int64) error {
 		l := &mesh.ResourceLink{AccountID: account, Name: name, Database: "sales", ShareID: share, CreatedAt: now}
 		links[key] = l
@@ -217,22 +210,12 @@ func testAccessChanges(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	grant := func(table string) *mesh.Grant {
-		return &mesh.Grant{Principal: "222233334444", Resource: mesh.Resource{Database: "sales", Table: table},
-			Permissions: mesh.PermissionsOf(mesh.PermSelect), Status: mesh.GrantActive, CreatedAt: now, UpdatedAt: now}
-	}
+	grant := func(table string) *mesh.Grant { return selectGrant(table, now) }
 	link := func(name string, share int64) *mesh.ResourceLink {
 		return &mesh.ResourceLink{AccountID: "222233334444", Name: name, Database: "sales", ShareID: share, CreatedAt: now}
 	}
 	g1, g2, l1, l2 := grant("a"), grant("b"), link("sales", 1), link("sales-2", 2)
-	change := func(fn func(tx store.Tx) error) {
-		mustUpdate(t, s, func(tx store.Tx) error {
-			if _, err := tx.BumpAccessVersion(ctx); err != nil {
-				return err
-			}
-			return fn(tx)
-		})
-	}
+	change := func(fn func(tx store.Tx) error) { accessChange(t, s, fn) }
 	change(func(tx store.Tx) error { // version 1
 		if err := tx.CreateGrant(ctx, g1); err != nil {
 			return err
@@ -317,10 +300,7 @@ func testAccessAddVersion(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	grant := func(table string) *mesh.Grant {
-		return &mesh.Grant{Principal: "222233334444", Resource: mesh.Resource{Database: "sales", Table: table},
-			Permissions: mesh.PermissionsOf(mesh.PermSelect), Status: mesh.GrantActive, CreatedAt: now, UpdatedAt: now}
-	}
+	grant := func(table string) *mesh.Grant { return selectGrant(table, now) }
 	version := func() (v int64) {
 		mustView(t, s, func(tx store.Tx) (err error) {
 			v, err = tx.AccessVersion(ctx)
@@ -415,4 +395,21 @@ func testAccessAddVersion(t *testing.T, open Opener) {
 	if v := version(); v != before || committed != 0 {
 		t.Errorf("rolled back: got version %d after %d, committed %d; want the same, 0", v, before, committed)
 	}
+}
+
+// selectGrant is account 222233334444's grant of SELECT on a table of sales.
+func selectGrant(table string, now time.Time) *mesh.Grant {
+	return &mesh.Grant{Principal: "222233334444", Resource: mesh.Resource{Database: "sales", Table: table},
+		Permissions: mesh.PermissionsOf(mesh.PermSelect), Status: mesh.GrantActive, CreatedAt: now, UpdatedAt: now}
+}
+
+// accessChange runs fn in a transaction that bumps the access version first.
+func accessChange(t *testing.T, s store.Store, fn func(tx store.Tx) error) {
+	t.Helper()
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if _, err := tx.BumpAccessVersion(context.Background()); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
 }
