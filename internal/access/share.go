@@ -34,11 +34,23 @@ func (s *Service) share(ctx context.Context, tx store.Tx, c *changes, a *mesh.Ac
 	if s.cfg.Organization != "" && org == s.cfg.Organization {
 		sh.Status = mesh.ShareActive
 	}
-	err := tx.CreateShare(ctx, sh)
+	var l *mesh.ResourceLink // an active share's link, made with it
+	var err error
+	if sh.Status == mesh.ShareActive {
+		l = s.linkTo(sh, sh.Database)
+		if err = store.CreateShareLinked(ctx, tx, sh, l); errors.Is(err, store.ErrLinkNameTaken) {
+			l, err = nil, nil // the share is made: its link takes the next free name
+		}
+	} else {
+		err = tx.CreateShare(ctx, sh)
+	}
 	switch {
 	case err == nil:
 		if err := store.Audit(ctx, tx, now, "access.share", shareResource(sh), "with account "+account+" ("+sh.Status+")"); err != nil {
 			return nil, err
+		}
+		if l != nil {
+			return sh, s.linkMade(ctx, tx, c, sh, l)
 		}
 		if sh.Status == mesh.ShareActive {
 			_, err := s.newLink(ctx, tx, c, sh, "")
@@ -149,7 +161,7 @@ func (s *Service) newLink(ctx context.Context, tx store.Tx, c *changes, sh *mesh
 	} else {
 		name = sh.Database
 	}
-	l := &mesh.ResourceLink{AccountID: sh.AccountID, Name: name, Database: sh.Database, Table: sh.Table, ShareID: sh.ID, CreatedAt: s.clock.Now()}
+	l := s.linkTo(sh, name)
 	for i := 2; ; i++ {
 		err := tx.CreateResourceLink(ctx, l)
 		if err == nil {
@@ -160,12 +172,22 @@ func (s *Service) newLink(ctx context.Context, tx store.Tx, c *changes, sh *mesh
 		}
 		l.Name = sh.Database + "-" + strconv.Itoa(i)
 	}
+	return l, s.linkMade(ctx, tx, c, sh, l)
+}
+
+// linkTo returns a new link named name to sh.
+func (s *Service) linkTo(sh *mesh.Share, name string) *mesh.ResourceLink {
+	return &mesh.ResourceLink{AccountID: sh.AccountID, Name: name, Database: sh.Database, Table: sh.Table, ShareID: sh.ID, CreatedAt: s.clock.Now()}
+}
+
+// linkMade records l, just made: for the index, and in the audit log.
+func (s *Service) linkMade(ctx context.Context, tx store.Tx, c *changes, sh *mesh.Share, l *mesh.ResourceLink) error {
 	c.links = append(c.links, l)
 	target := sh.Database
 	if sh.Table != "" {
 		target += "." + sh.Table
 	}
-	return l, store.Audit(ctx, tx, l.CreatedAt, "access.link", "link/"+sh.AccountID+"/"+l.Name, "to "+target)
+	return store.Audit(ctx, tx, l.CreatedAt, "access.link", "link/"+sh.AccountID+"/"+l.Name, "to "+target)
 }
 
 // endShareIfEmpty ends a share that has no grant left: its links go, a

@@ -236,6 +236,27 @@ func FindAccessChanges(ctx context.Context, tx Tx, since, limit int64) (*AccessC
 	return c, nil
 }
 
+// ShareLinker is implemented by stores that make a share and its resource
+// link in one round trip (PostgreSQL); CreateShareLinked does it in any.
+type ShareLinker interface {
+	CreateShareLinked(ctx context.Context, s *mesh.Share, l *mesh.ResourceLink) error
+}
+
+// CreateShareLinked stores s and sets its ID and, when that made it, its
+// link l: l's name and time as given, the rest of s's (l.ID set). ECONFLICT, with nothing written, when
+// the account has the share already; when the account has a link of l's
+// name, the share is made and the error matches ErrLinkNameTaken.
+func CreateShareLinked(ctx context.Context, tx Tx, s *mesh.Share, l *mesh.ResourceLink) error {
+	if sl, ok := tx.(ShareLinker); ok {
+		return sl.CreateShareLinked(ctx, s, l)
+	}
+	if err := tx.CreateShare(ctx, s); err != nil {
+		return err
+	}
+	l.AccountID, l.Database, l.Table, l.ShareID = s.AccountID, s.Database, s.Table, s.ID
+	return tx.CreateResourceLink(ctx, l)
+}
+
 // AccessListener is implemented by stores that can tell a replica at once
 // that another one changed access (PostgreSQL, with LISTEN/NOTIFY).
 type AccessListener interface {

@@ -288,6 +288,32 @@ func (tx *Tx) CreateShare(ctx context.Context, s *mesh.Share) error {
 	return nil
 }
 
+// CreateShareLinked makes the share and its link in one statement.
+func (tx *Tx) CreateShareLinked(ctx context.Context, s *mesh.Share, l *mesh.ResourceLink) error {
+	var link *int64
+	err := tx.tx.QueryRow(ctx, `WITH s AS (
+			INSERT INTO shares (account_id, database, tbl, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT DO NOTHING RETURNING id),
+		l AS (
+			INSERT INTO resource_links (account_id, name, database, tbl, share_id, created_at, version)
+			SELECT $1, $7, $2, $3, s.id, $8, `+tx.writeVersion()+` FROM s
+			ON CONFLICT DO NOTHING RETURNING id)
+		SELECT s.id, (SELECT id FROM l) FROM s`,
+		s.AccountID, s.Database, s.Table, s.Status, s.CreatedAt, s.UpdatedAt, l.Name, l.CreatedAt).Scan(&s.ID, &link)
+	if isNoRows(err) {
+		return mesh.Errorf(mesh.ECONFLICT, "account %s already has a share of %s", s.AccountID, s.Database)
+	}
+	if err != nil {
+		return fmt.Errorf("insert share and link: %w", err)
+	}
+	l.AccountID, l.Database, l.Table, l.ShareID = s.AccountID, s.Database, s.Table, s.ID
+	if link == nil {
+		return store.LinkNameTaken(l.AccountID, l.Name)
+	}
+	l.ID = *link
+	return nil
+}
+
 // FindShareByID returns a share, or ENOTFOUND.
 func (tx *Tx) FindShareByID(ctx context.Context, id int64) (*mesh.Share, error) {
 	s, err := scanShare(tx.tx.QueryRow(ctx, `SELECT `+shareColumns+` FROM shares WHERE id = $1`, id))

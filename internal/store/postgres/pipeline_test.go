@@ -258,3 +258,26 @@ func TestAccessChangesOneTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestShareLinkedOneTrip: a new active share and its link cost one round
+// trip.
+func TestShareLinkedOneTrip(t *testing.T) {
+	ctx := context.Background()
+	db, tr := openTraced(t)
+	err := db.Update(ctx, func(tx store.Tx) error {
+		before := tr.n.Load()
+		now := time.Now()
+		sh := &mesh.Share{AccountID: "222233334444", Database: "sales", Status: mesh.ShareActive, CreatedAt: now, UpdatedAt: now}
+		l := &mesh.ResourceLink{Name: "sales", CreatedAt: now}
+		if err := store.CreateShareLinked(ctx, tx, sh, l); err != nil {
+			return err
+		}
+		if n := tr.n.Load() - before; n != 1 || l.ID == 0 || l.ShareID != sh.ID {
+			t.Errorf("got link %+v of share %d in %d round trips, want made in 1", l, sh.ID, n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"testing"
@@ -17,6 +18,7 @@ func init() {
 	register("access/link-changes", testAccessLinkChanges)
 	register("access/changes", testAccessChanges)
 	register("access/add-version", testAccessAddVersion)
+	register("access/share-linked", testAccessShareLinked)
 	register("access/invitation-pages", testAccessInvitationPages)
 }
 
@@ -411,5 +413,50 @@ func accessChange(t *testing.T, s store.Store, fn func(tx store.Tx) error) {
 			return err
 		}
 		return fn(tx)
+	})
+}
+
+// testAccessShareLinked: CreateShareLinked makes a share and its link; a
+// share the account has already is a conflict that writes nothing; a
+// link name taken leaves the share made and the link to the caller.
+func testAccessShareLinked(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	share := func(table string) *mesh.Share {
+		return &mesh.Share{AccountID: "222233334444", Database: "sales", Table: table, Status: mesh.ShareActive, CreatedAt: now, UpdatedAt: now}
+	}
+	link := func() *mesh.ResourceLink { return &mesh.ResourceLink{Name: "sales", CreatedAt: now} }
+	var first *mesh.Share
+	var made *mesh.ResourceLink
+	accessChange(t, s, func(tx store.Tx) error {
+		first, made = share("orders"), link()
+		if err := store.CreateShareLinked(ctx, tx, first, made); err != nil {
+			return err
+		}
+		if err := store.CreateShareLinked(ctx, tx, share("orders"), link()); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("the share again: got %v, want a conflict", err)
+		}
+		second := share("items")
+		if err := store.CreateShareLinked(ctx, tx, second, link()); !errors.Is(err, store.ErrLinkNameTaken) {
+			t.Errorf("a share whose link name is taken: got %v, want the name taken", err)
+		}
+		if got, err := tx.FindShare(ctx, "222233334444", "sales", "items"); err != nil || got.ID != second.ID || second.ID == 0 {
+			t.Errorf("the share whose link name was taken: got %+v (%v), want it made (id %d)", got, err, second.ID)
+		}
+		return nil
+	})
+	mustView(t, s, func(tx store.Tx) error {
+		links, err := tx.FindResourceLinks(ctx, "222233334444", 0)
+		if err != nil {
+			return err
+		}
+		if len(links) != 1 || links[0].ID != made.ID || made.ID == 0 || links[0].ShareID != first.ID || links[0].Name != "sales" || links[0].Table != "orders" {
+			t.Errorf("got links %+v, want one, %+v, of share %d", links, made, first.ID)
+		}
+		if c, err := store.FindAccessChanges(ctx, tx, 0, 100); err != nil || len(c.Links) != 1 {
+			t.Errorf("links made at the version: got %+v (%v), want the link", c, err)
+		}
+		return nil
 	})
 }
