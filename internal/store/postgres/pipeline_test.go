@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -279,5 +280,28 @@ func TestShareLinkedOneTrip(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAddingRefusesDeletes: a transaction that took the access version only
+// to add cannot delete a grant or link or record an owner: its version
+// comes at its commit, and a tombstone or owner change needs one now.
+func TestAddingRefusesDeletes(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTraced(t)
+	for name, fn := range map[string]func(tx store.Tx) error{
+		"delete grant": func(tx store.Tx) error { return tx.DeleteGrant(ctx, 1) },
+		"delete link":  func(tx store.Tx) error { return tx.DeleteResourceLink(ctx, 1) },
+		"record owner": func(tx store.Tx) error { return tx.RecordOwnerChange(ctx, "sales", "111122223333") },
+	} {
+		err := db.Update(ctx, func(tx store.Tx) error {
+			if _, err := tx.AddAccessVersion(ctx); err != nil {
+				return err
+			}
+			return fn(tx)
+		})
+		if err == nil || !strings.Contains(err.Error(), "only adds access") {
+			t.Errorf("%s after adding: got %v, want refused", name, err)
+		}
 	}
 }
