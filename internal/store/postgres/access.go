@@ -591,8 +591,8 @@ func (tx *Tx) AccessVersion(ctx context.Context) (int64, error) {
 // (BumpAccessVersion), and then takes the version's row lock by
 // incrementing it. Writes carry the version: a bump's, read in the
 // statement, or, in a transaction that only adds, the placeholder
-// unstampedVersion, which stampAccess replaces with the version the
-// transaction increments to just before it commits. So transactions that
+// unstamped, which queueStamp replaces with the version the transaction
+// increments to just before it commits. So transactions that
 // add run alongside one another and hold the version's row only through
 // their commit, a bump waits for every one of them (and they for it), and
 // versions still follow the order of the commits, as a replica's refresh
@@ -605,12 +605,12 @@ const (
 	accessBumped
 )
 
-// unstampedVersion marks a row an adding transaction wrote; no committed
-// row carries it.
-const unstampedVersion = -1
+// unstamped is the version of a row an adding transaction wrote; no
+// committed row carries it.
+const unstamped = "-1"
 
-// accessLockSQL takes the access lock, shared or exclusive; its key names
-// the schema, so that stores sharing a database do not wait for each other.
+// The access lock, shared or exclusive: its key names the schema, so that
+// stores sharing a database do not wait for each other.
 const (
 	// 1633903475 is "accs".
 	accessLockShared    = `SELECT pg_advisory_xact_lock_shared(1633903475, hashtext(current_schema()))`
@@ -623,8 +623,9 @@ const (
 	// transaction into.
 	bumpSQL = `UPDATE access_version SET version = version + 1
 		FROM (SELECT pg_notify($1, current_schema())) AS notice WHERE id = 1 RETURNING version`
-	stampGrantsSQL = `UPDATE grants SET version = (SELECT version FROM access_version WHERE id = 1) WHERE version = -1`
-	stampLinksSQL  = `UPDATE resource_links SET version = (SELECT version FROM access_version WHERE id = 1) WHERE version = -1`
+	currentVersion = `(SELECT version FROM access_version WHERE id = 1)`
+	stampGrantsSQL = `UPDATE grants SET version = ` + currentVersion + ` WHERE version = ` + unstamped
+	stampLinksSQL  = `UPDATE resource_links SET version = ` + currentVersion + ` WHERE version = ` + unstamped
 )
 
 // accessState is how a transaction holds the access version: mode, the
@@ -651,13 +652,13 @@ func (tx *Tx) setAccessState(st accessState) { tx.SetLocal(accessStateKey{}, st)
 func (tx *Tx) writeVersion() string {
 	st := tx.accessState()
 	if st.mode != accessAdding {
-		return "(SELECT version FROM access_version WHERE id = 1)"
+		return currentVersion
 	}
 	if !st.unstamped {
 		st.unstamped = true
 		tx.setAccessState(st)
 	}
-	return "-1"
+	return unstamped
 }
 
 // mustBump refuses what only a transaction that bumped may do.
@@ -691,29 +692,43 @@ func (tx *Tx) BumpAccessVersion(ctx context.Context) (int64, error) {
 	if lock {
 		b.Queue(accessLockExclusive)
 	}
+	queueBump(b, st.unstamped)
+	v, err := tx.runBump(ctx, b, lock, st.unstamped)
+	if err != nil {
+		return 0, fmt.Errorf("bump access version: %w", err)
+	}
+	tx.setAccessState(accessState{mode: accessBumped, version: v})
+	return v, nil
+}
+
+// runBump sends b: the exclusive lock when lock, bumpSQL, and the stamps
+// when stamp; it returns the version.
+func (tx *Tx) runBump(ctx context.Context, b *pgx.Batch, lock, stamp bool) (int64, error) {
+	br, err := tx.tx.sendBatch(ctx, b)
+	if err != nil {
+		return 0, err
+	}
+	defer br.Close()
+	if lock {
+		if _, err := br.Exec(); err != nil {
+			return 0, err
+		}
+	}
+	v, err := readBump(br, stamp)
+	if err != nil {
+		return 0, err
+	}
+	return v, br.Close()
+}
+
+// queueBump queues the version's increment and, when stamp, the stamps of
+// the transaction's unstamped rows with the new version.
+func queueBump(b *pgx.Batch, stamp bool) {
 	b.Queue(bumpSQL, accessChannel)
-	stamp := st.unstamped
 	if stamp {
 		b.Queue(stampGrantsSQL)
 		b.Queue(stampLinksSQL)
 	}
-	br, err := tx.tx.sendBatch(ctx, b)
-	if err == nil {
-		if lock {
-			_, err = br.Exec()
-		}
-		if err == nil {
-			st.version, err = readBump(br, stamp)
-		}
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		return 0, fmt.Errorf("bump access version: %w", err)
-	}
-	tx.setAccessState(accessState{mode: accessBumped, version: st.version})
-	return st.version, nil
 }
 
 // readBump reads the version bumpSQL returned and, when stamp, the two
@@ -739,9 +754,7 @@ func (tx *Tx) queueStamp(b *pgx.Batch) (read func(pgx.BatchResults) error) {
 	if st.mode != accessAdding || !st.unstamped {
 		return func(pgx.BatchResults) error { return nil }
 	}
-	b.Queue(bumpSQL, accessChannel)
-	b.Queue(stampGrantsSQL)
-	b.Queue(stampLinksSQL)
+	queueBump(b, true)
 	return func(br pgx.BatchResults) error {
 		v, err := readBump(br, true)
 		if err != nil {
