@@ -76,6 +76,23 @@ func CheckSingleLine(field, s string) error {
 	return nil
 }
 
+// CheckText refuses, in a free text of several lines such as a
+// justification or a comment, bytes that are not UTF-8 and control
+// characters other than tab, line feed and carriage return (NUL, ESC, DEL,
+// ...): text is read in mail, logs and terminals, and PostgreSQL refuses NUL
+// and bad bytes outright where SQLite keeps them. Errors: EINVALID.
+func CheckText(field, s string) error {
+	if !utf8.ValidString(s) {
+		return Invalid(field, "must be UTF-8 text")
+	}
+	for _, r := range s {
+		if unicode.Is(unicode.Cc, r) && r != '\t' && r != '\n' && r != '\r' {
+			return Invalid(field, "must not hold control characters such as NUL (tab and line breaks are fine)")
+		}
+	}
+	return nil
+}
+
 // containsC1 reports a C1 control character (U+0080 to U+009F).
 func containsC1(s string) bool {
 	for i := 0; i < len(s); i++ {

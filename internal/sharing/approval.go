@@ -12,6 +12,14 @@ import (
 // MaxCommentLen bounds a decision's comment (characters).
 const MaxCommentLen = 2000
 
+// checkComment checks a decision's comment. Errors: EINVALID.
+func checkComment(c string) error {
+	if n := utf8.RuneCountInString(c); n > MaxCommentLen {
+		return mesh.Invalid("comment", "has %d characters, more than the limit of %d", n, MaxCommentLen)
+	}
+	return mesh.CheckText("comment", c)
+}
+
 // mayDecide: approvers and admins of the owning account, and mesh admins.
 func mayDecide(a *mesh.Actor, owner string) bool {
 	return a.IsMeshAdmin() || (a.AccountID == owner && (a.HasRole(mesh.RoleAdmin) || a.HasRole(mesh.RoleApprover)))
@@ -93,8 +101,8 @@ func (s *Service) Decide(ctx context.Context, in DecisionInput) (*mesh.AccessReq
 	if err != nil {
 		return nil, err
 	}
-	if n := utf8.RuneCountInString(in.Comment); n > MaxCommentLen {
-		return nil, mesh.Invalid("comment", "has %d characters, more than the limit of %d", n, MaxCommentLen)
+	if err := checkComment(in.Comment); err != nil {
+		return nil, err
 	}
 	if in.Channel == "" {
 		in.Channel = mesh.ChannelAPI

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/notify"
@@ -97,8 +96,8 @@ func (s *Service) OpenApprovalLink(ctx context.Context, token string) (*Approval
 // Errors: those of OpenApprovalLink, EINVALID (comment), EUNAUTHORIZED and
 // EFORBIDDEN (sign-in required).
 func (s *Service) DecideByLink(ctx context.Context, token string, approve bool, comment string) (*ApprovalLink, error) {
-	if n := utf8.RuneCountInString(comment); n > MaxCommentLen {
-		return nil, mesh.Invalid("comment", "has %d characters, more than the limit of %d", n, MaxCommentLen)
+	if err := checkComment(comment); err != nil {
+		return nil, err
 	}
 	var out *ApprovalLink
 	err := s.update(ctx, func(tx store.Tx) error {

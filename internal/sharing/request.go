@@ -86,6 +86,9 @@ func (in *RequestInput) validate(a *mesh.Actor) error {
 	if n := utf8.RuneCountInString(in.Justification); n > mesh.MaxJustificationLen {
 		return mesh.Invalid("justification", "has %d characters, more than the limit of %d", n, mesh.MaxJustificationLen)
 	}
+	if err := mesh.CheckText("justification", in.Justification); err != nil {
+		return err
+	}
 	if in.Permissions == 0 {
 		in.Permissions = DefaultPermissions
 	}

@@ -381,6 +381,8 @@ func TestBadRequests(t *testing.T) {
 		}{
 			{"no justification", consumerAnn, sharing.RequestInput{Database: "sales", Justification: "  "}, mesh.EINVALID, "justification"},
 			{"long justification", consumerAnn, sharing.RequestInput{Database: "sales", Justification: strings.Repeat("x", mesh.MaxJustificationLen+1)}, mesh.EINVALID, "justification"},
+			{"NUL in justification", consumerAnn, sharing.RequestInput{Database: "sales", Justification: "reports\x00"}, mesh.EINVALID, "justification"},
+			{"justification not UTF-8", consumerAnn, sharing.RequestInput{Database: "sales", Justification: "reports \xff"}, mesh.EINVALID, "justification"},
 			{"unknown database", consumerAnn, sharing.RequestInput{Database: "nope", Justification: "x"}, mesh.ENOTFOUND, ""},
 			{"unknown table", consumerAnn, sharing.RequestInput{Database: "sales", Table: "nope", Justification: "x"}, mesh.ENOTFOUND, ""},
 			{"another account", consumerAnn, sharing.RequestInput{Database: "sales", TargetAccount: sibling, Justification: "x"}, mesh.EFORBIDDEN, ""},
@@ -398,6 +400,29 @@ func TestBadRequests(t *testing.T) {
 		}
 		if all, _ := f.svc.FindRequests(meshAdmin, sharing.RequestFilter{}); len(all) != 0 {
 			t.Errorf("bad requests left %d requests, want 0", len(all))
+		}
+	})
+}
+
+// TestBadComments: a decision's comment that is too long or holds NUL or
+// bytes that are not UTF-8 is refused naming the field, on both stores
+// alike, and decides nothing.
+func TestBadComments(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(consumerAnn, "sales", "orders")
+		for name, c := range map[string]string{
+			"long": strings.Repeat("x", sharing.MaxCommentLen+1), "NUL": "no\x00", "not UTF-8": "no \xff", "escape": "no \x1b[2J",
+		} {
+			_, err := f.decide(approver, r.ID, false, c)
+			var me *mesh.Error
+			if !errors.As(err, &me) || me.Code != mesh.EINVALID || me.Field != "comment" {
+				t.Errorf("%s comment: got %v, want invalid on \"comment\"", name, err)
+			}
+		}
+		f.wantStatus(r.ID, mesh.RequestPendingApproval)
+		if _, err := f.decide(approver, r.ID, false, "no customer emails\noutside Sales\t(see policy)"); err != nil {
+			t.Errorf("a comment of two lines with a tab: %v", err)
 		}
 	})
 }
