@@ -88,7 +88,9 @@ type SharingTx interface {
 	// longer from (another decision came first).
 	UpdateApproval(ctx context.Context, a *mesh.Approval, from string) error
 
-	// InsertNotification queues n and sets its ID.
+	// InsertNotification records n. It does not set n.ID: a store may send
+	// the insert with the transaction's next statement, and reads show the
+	// ID.
 	InsertNotification(ctx context.Context, n *mesh.Notification) error
 	// FindNotifications returns the notifications matching f, oldest first.
 	FindNotifications(ctx context.Context, f NotificationFilter) ([]*mesh.Notification, error)

@@ -89,14 +89,14 @@ func (tx *Tx) queueAudit(b *pgx.Batch) (read func(pgx.BatchResults) error) {
 }
 
 // finish runs what a transaction writes just before it commits, in one
-// round trip: the stamp of an adding transaction's access rows
-// (queueStamp) and the queued audit entries.
+// round trip: its deferred writes (pgTx.deferWrite), the stamp of an adding
+// transaction's access rows (queueStamp) and the queued audit entries.
 func (tx *Tx) finish(ctx context.Context) error {
 	b := &pgx.Batch{}
 	stamped := tx.queueStamp(b)
 	audited := tx.queueAudit(b)
 	if len(b.QueuedQueries) == 0 {
-		return nil
+		return tx.tx.flush(ctx) // the deferred writes, if any
 	}
 	br, err := tx.tx.sendBatch(ctx, b)
 	if err != nil {

@@ -156,7 +156,7 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) err
 		pgTx.Rollback(context.WithoutCancel(ctx))
 		return err
 	}
-	tx.tx.dropDeferred() // the commit ends every savepoint
+	tx.tx.beforeCommit()
 	if err := tx.finish(ctx); err != nil {
 		pgTx.Rollback(context.WithoutCancel(ctx))
 		return err

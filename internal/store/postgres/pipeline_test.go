@@ -305,3 +305,115 @@ func TestAddingRefusesDeletes(t *testing.T) {
 		}
 	}
 }
+
+// TestWritesRideAlong: a notification's insert, and the status update of a
+// request the transaction inserted itself, cost no round trip of their
+// own: they go with the next statement, or with the commit, and are
+// committed; a savepoint's rollback undoes them. An update of a request the
+// transaction did not insert goes at once, as it may find another status.
+func TestWritesRideAlong(t *testing.T) {
+	ctx := context.Background()
+	db, tr := openTraced(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	newRequest := func(table string) *mesh.AccessRequest {
+		return &mesh.AccessRequest{RequesterAccount: "222233334444", RequesterUser: "ann", TargetAccount: "222233334444",
+			Database: "sales", Table: table, OwnerAccount: "111122223333", Permissions: mesh.PermissionsOf(mesh.PermSelect),
+			Justification: "report", Status: mesh.RequestSubmitted, ExecutionID: "x-" + table, StateMachine: "data-sharing",
+			StateMachineVersion: 1, CreatedAt: now, UpdatedAt: now}
+	}
+	notification := func(r *mesh.AccessRequest, event string) *mesh.Notification {
+		return &mesh.Notification{AccountID: r.TargetAccount, Recipient: "222233334444/ann", Event: event, RequestID: r.ID,
+			Subject: "s", Body: "b", CreatedAt: now}
+	}
+	var kept, undone *mesh.AccessRequest
+	err := db.Update(ctx, func(tx store.Tx) error {
+		kept = newRequest("orders")
+		if ok, err := tx.InsertAccessRequest(ctx, kept); err != nil || !ok {
+			t.Fatalf("insert: %v %v", ok, err)
+		}
+		before := tr.n.Load()
+		shared := *kept
+		shared.Status, shared.GrantID, shared.UpdatedAt = mesh.RequestShared, 7, now.Add(time.Second)
+		if err := tx.UpdateAccessRequest(ctx, &shared, mesh.RequestSubmitted); err != nil {
+			return err
+		}
+		if err := tx.InsertNotification(ctx, notification(kept, "request.shared")); err != nil {
+			return err
+		}
+		if n := tr.n.Load() - before; n != 0 {
+			t.Errorf("status update and notification: %d round trips, want none", n)
+		}
+		// the next statement carries them, and sees them
+		ns, err := tx.FindNotifications(ctx, store.NotificationFilter{RequestID: kept.ID})
+		if err != nil || len(ns) != 1 {
+			t.Errorf("notifications read after the insert: got %d, %v; want 1", len(ns), err)
+		}
+		if n := tr.n.Load() - before; n != 1 {
+			t.Errorf("with the read: %d round trips, want 1", n)
+		}
+
+		// undone by a savepoint's rollback, with the request they follow
+		if err := tx.Savepoint(ctx, "task"); err != nil {
+			return err
+		}
+		undone = newRequest("customers")
+		if ok, err := tx.InsertAccessRequest(ctx, undone); err != nil || !ok {
+			t.Fatalf("insert: %v %v", ok, err)
+		}
+		pending := *undone
+		pending.Status = mesh.RequestPendingApproval
+		if err := tx.UpdateAccessRequest(ctx, &pending, mesh.RequestSubmitted); err != nil {
+			return err
+		}
+		if err := tx.InsertNotification(ctx, notification(undone, "approval.requested")); err != nil {
+			return err
+		}
+		if err := tx.RollbackToSavepoint(ctx, "task"); err != nil {
+			return err
+		}
+		// left last, for the commit to send
+		return tx.InsertNotification(ctx, notification(kept, "request.expiring"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(ctx, func(tx store.Tx) error {
+		if r, err := tx.FindAccessRequest(ctx, kept.ID); err != nil || r.Status != mesh.RequestShared {
+			t.Errorf("committed request: got %+v, %v; want SHARED", r, err)
+		}
+		if _, err := tx.FindAccessRequest(ctx, undone.ID); !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("rolled-back request: got %v, want not found", err)
+		}
+		ns, err := tx.FindNotifications(ctx, store.NotificationFilter{})
+		var events []string
+		for _, n := range ns {
+			events = append(events, n.Event)
+		}
+		if err != nil || strings.Join(events, " ") != "request.shared request.expiring" {
+			t.Errorf("notifications: got %v, %v; want the shared and the expiring, not the rolled-back one", events, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// a request this transaction did not insert: the update goes at once,
+	// and finds the status changed
+	err = db.Update(ctx, func(tx store.Tx) error {
+		stale := *kept
+		stale.Status = mesh.RequestCancelled
+		before := tr.n.Load()
+		err := tx.UpdateAccessRequest(ctx, &stale, mesh.RequestSubmitted)
+		if !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("update from a stale status: got %v, want conflict", err)
+		}
+		if n := tr.n.Load() - before; n == 0 {
+			t.Error("an update of a request read, not inserted, was deferred")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

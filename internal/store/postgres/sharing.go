@@ -38,8 +38,13 @@ func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (b
 		return false, fmt.Errorf("insert access request: %w", err)
 	}
 	tx.Memo().PutRequest(store.StoredRequest(r, store.TimePrecision("postgres")))
+	tx.SetLocal(insertedRequest(r.ID), true)
 	return true, nil
 }
+
+// insertedRequest keys the Local that marks a request this transaction
+// inserted (and no savepoint's rollback has undone).
+type insertedRequest int64
 
 func splitList(s string) []string {
 	if s == "" {
@@ -169,17 +174,28 @@ func (tx *Tx) FindAccessRequests(ctx context.Context, f store.RequestFilter) ([]
 
 // UpdateAccessRequest saves r when its stored status is from.
 func (tx *Tx) UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, from string) error {
-	before, _ := tx.Memo().Request(r.ID)
+	before, known := tx.Memo().Request(r.ID)
 	d := r.Decision
 	if d == nil {
 		d = &mesh.RequestDecision{}
 	}
-	tag, err := tx.tx.execRequestWrite(ctx, `UPDATE access_requests SET status = $1, error = $2, cause = $3, pii_columns = $4,
+	const q = `UPDATE access_requests SET status = $1, error = $2, cause = $3, pii_columns = $4,
 		decided_by = $5, decided_at = $6, decision_comment = $7, decision_channel = $8, approved = $9, ended_by = $10,
 		grant_id = $11, share_id = $12, expires_at = $13, updated_at = $14
-		WHERE id = $15 AND status = $16`,
-		r.Status, r.Error, r.Cause, strings.Join(r.PIIColumns, ","), d.By, optTime(d.At), d.Comment, d.Channel, d.Approved,
-		r.EndedBy, r.GrantID, r.ShareID, optTime(r.ExpiresAt), r.UpdatedAt.UTC(), r.ID, from)
+		WHERE id = $15 AND status = $16`
+	args := []any{r.Status, r.Error, r.Cause, strings.Join(r.PIIColumns, ","), d.By, optTime(d.At), d.Comment, d.Channel, d.Approved,
+		r.EndedBy, r.GrantID, r.ShareID, optTime(r.ExpiresAt), r.UpdatedAt.UTC(), r.ID, from}
+	if known && before.Status == from && before.Open() && tx.Local(insertedRequest(r.ID)) != nil {
+		// This transaction inserted the request, and the memo holds what
+		// it wrote since: no other transaction sees the row, so the status
+		// is from; and leaving an open status, the row cannot collide in
+		// the index of open requests. Nothing can refuse the update, which
+		// goes with the next statement.
+		tx.tx.deferRequestWrite(q, args...)
+		tx.Memo().PutRequestUpdate(before, store.StoredRequest(r, store.TimePrecision("postgres")))
+		return nil
+	}
+	tag, err := tx.tx.execRequestWrite(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("update access request %d: %w", r.ID, err)
 	}
@@ -304,14 +320,12 @@ func (tx *Tx) UpdateApproval(ctx context.Context, a *mesh.Approval, from string)
 	return store.ApprovalConflict(cur)
 }
 
-// InsertNotification queues n and sets its ID.
+// InsertNotification records n. The insert goes with the transaction's
+// next statement (pgTx.deferWrite): no constraint can refuse it.
 func (tx *Tx) InsertNotification(ctx context.Context, n *mesh.Notification) error {
-	err := tx.tx.QueryRow(ctx, `INSERT INTO notifications (account_id, recipient, event, request_id, subject, body, created_at, sent_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		n.AccountID, n.Recipient, n.Event, n.RequestID, n.Subject, n.Body, n.CreatedAt.UTC(), optTime(n.SentAt)).Scan(&n.ID)
-	if err != nil {
-		return fmt.Errorf("insert notification: %w", err)
-	}
+	tx.tx.deferWrite(`INSERT INTO notifications (account_id, recipient, event, request_id, subject, body, created_at, sent_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		n.AccountID, n.Recipient, n.Event, n.RequestID, n.Subject, n.Body, n.CreatedAt.UTC(), optTime(n.SentAt))
 	return nil
 }
 

@@ -24,37 +24,80 @@ var _ store.Tx = (*Tx)(nil)
 // pgTx is the transaction the store's statements run in; each statement is
 // shown to the read memo first, which a change or a lock may empty.
 //
-// Savepoint statements, which answer nothing, wait in deferred and go with
-// the transaction's next statement in one round trip (a pipeline): a
-// workflow task's savepoint and its release cost no trip of their own, and
-// before the commit, which ends every savepoint, they are dropped. Their
-// order is kept, so what follows them runs after them; should one fail (only
-// in a transaction that has failed already), the next statement reports it.
+// Statements that answer nothing wait in deferred and go with the
+// transaction's next statement in one round trip (a pipeline): a workflow
+// task's savepoint and its release, the access lock an adding transaction
+// takes, and writes whose result nobody reads and which cannot fail in a
+// transaction that has not failed (deferWrite). So they cost no trip of
+// their own. Their order is kept, so what follows them runs after them;
+// should one fail (only in a transaction that has failed already), the next
+// statement reports it. Before the commit, the writes go with the commit's
+// batch and what follows the last of them is dropped: the commit ends every
+// savepoint.
 type pgTx struct {
 	pgx.Tx
 	memo     *store.ReadMemo
-	deferred *[]string
+	deferred *[]deferred
+}
+
+// deferred is a statement waiting for the next round trip.
+type deferred struct {
+	sql   string
+	args  []any
+	write bool
 }
 
 func newTx(t pgx.Tx, now func() time.Time) *Tx {
 	tx := &Tx{now: now}
-	tx.tx = pgTx{Tx: t, memo: tx.Memo(), deferred: new([]string)}
+	tx.tx = pgTx{Tx: t, memo: tx.Memo(), deferred: new([]deferred)}
 	return tx
 }
 
-// deferStatement queues a savepoint statement for the next round trip.
-func (t pgTx) deferStatement(sql string) { *t.deferred = append(*t.deferred, sql) }
+// deferStatement queues a savepoint or lock statement for the next round
+// trip.
+func (t pgTx) deferStatement(sql string) { *t.deferred = append(*t.deferred, deferred{sql: sql}) }
 
-// dropDeferred forgets the deferred statements: the commit ends what they
-// start or release.
-func (t pgTx) dropDeferred() { *t.deferred = (*t.deferred)[:0] }
+// deferWrite queues a write for the next round trip. Only for a write
+// whose result nobody reads and which no constraint can refuse: should it
+// fail, the statement that carries it reports its error.
+func (t pgTx) deferWrite(sql string, args ...any) {
+	t.memo.Saw(sql)
+	*t.deferred = append(*t.deferred, deferred{sql: sql, args: args, write: true})
+}
+
+// deferRequestWrite is deferWrite for the store's own write of one access
+// request (ReadMemo.SawRequestWrite).
+func (t pgTx) deferRequestWrite(sql string, args ...any) {
+	t.memo.SawRequestWrite(sql)
+	*t.deferred = append(*t.deferred, deferred{sql: sql, args: args, write: true})
+}
+
+// beforeCommit drops the deferred statements that follow the last
+// deferred write: the commit ends the savepoints they start or release,
+// and a lock that guards no write is not needed. The writes stay, for the
+// commit's batch to send.
+func (t pgTx) beforeCommit() {
+	d := *t.deferred
+	n := len(d)
+	for n > 0 && !d[n-1].write {
+		n--
+	}
+	clear(d[n:])
+	*t.deferred = d[:n]
+}
+
+// dropDeferred forgets the deferred statements.
+func (t pgTx) dropDeferred() {
+	clear(*t.deferred)
+	*t.deferred = (*t.deferred)[:0]
+}
 
 // takeDeferred moves the deferred statements into a new batch and says
 // how many there were.
 func (t pgTx) takeDeferred() (*pgx.Batch, int) {
 	b := &pgx.Batch{}
-	for _, q := range *t.deferred {
-		b.Queue(q)
+	for _, d := range *t.deferred {
+		b.Queue(d.sql, d.args...)
 	}
 	n := len(*t.deferred)
 	t.dropDeferred()

@@ -320,16 +320,15 @@ func (tx *Tx) UpdateApproval(ctx context.Context, a *mesh.Approval, from string)
 	return store.ApprovalConflict(cur)
 }
 
-// InsertNotification queues n and sets its ID.
+// InsertNotification records n.
 func (tx *Tx) InsertNotification(ctx context.Context, n *mesh.Notification) error {
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO notifications (account_id, recipient, event, request_id, subject, body, created_at, sent_at)
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO notifications (account_id, recipient, event, request_id, subject, body, created_at, sent_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		n.AccountID, n.Recipient, n.Event, n.RequestID, n.Subject, n.Body, formatTime(n.CreatedAt), nullTime(n.SentAt))
 	if err != nil {
 		return fmt.Errorf("insert notification: %w", err)
 	}
-	n.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // FindNotifications returns the notifications matching f, oldest first.
