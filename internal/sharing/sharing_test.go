@@ -385,6 +385,7 @@ func TestBadRequests(t *testing.T) {
 			{"justification not UTF-8", consumerAnn, sharing.RequestInput{Database: "sales", Justification: "reports \xff"}, mesh.EINVALID, "justification"},
 			{"unknown database", consumerAnn, sharing.RequestInput{Database: "nope", Justification: "x"}, mesh.ENOTFOUND, ""},
 			{"unknown table", consumerAnn, sharing.RequestInput{Database: "sales", Table: "nope", Justification: "x"}, mesh.ENOTFOUND, ""},
+			{"unknown account", meshAdmin, sharing.RequestInput{Database: "sales", TargetAccount: "999988887777", Justification: "x"}, mesh.ENOTFOUND, ""},
 			{"another account", consumerAnn, sharing.RequestInput{Database: "sales", TargetAccount: sibling, Justification: "x"}, mesh.EFORBIDDEN, ""},
 			{"no data_owner", consumerAnn, sharing.RequestInput{Database: "orphan", Justification: "x"}, mesh.EINVALID, "database"},
 			{"own product", producerAdmin, sharing.RequestInput{Database: "sales", Justification: "x"}, mesh.EINVALID, "target_account"},

@@ -57,7 +57,9 @@ type SharingTx interface {
 	// (SUBMITTED or PENDING_APPROVAL) exists for the same target account,
 	// database and table, or the same requester used r.IdempotencyKey (when
 	// set) already: then it stores nothing and returns false. Unique indexes
-	// hold this across concurrent transactions and replicas.
+	// hold this across concurrent transactions and replicas. The target
+	// account must exist: ENOTFOUND (account) when it does not, and nothing
+	// stored; the account is read (FindAccountByID answers from the memo).
 	InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (bool, error)
 	// FindAccessRequest returns a request; ENOTFOUND.
 	FindAccessRequest(ctx context.Context, id int64) (*mesh.AccessRequest, error)

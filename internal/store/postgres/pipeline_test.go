@@ -327,6 +327,12 @@ func TestWritesRideAlong(t *testing.T) {
 	}
 	var kept, undone *mesh.AccessRequest
 	err := db.Update(ctx, func(tx store.Tx) error {
+		return tx.CreateAccount(ctx, &mesh.Account{ID: "222233334444", Name: "Marketing", Email: "m@example.com", CreatedAt: now, UpdatedAt: now})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx store.Tx) error {
 		kept = newRequest("orders")
 		if ok, err := tx.InsertAccessRequest(ctx, kept); err != nil || !ok {
 			t.Fatalf("insert: %v %v", ok, err)
@@ -410,6 +416,61 @@ func TestWritesRideAlong(t *testing.T) {
 		}
 		if n := tr.n.Load() - before; n == 0 {
 			t.Error("an update of a request read, not inserted, was deferred")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRequestReadsAccount: inserting a request reads its target account in
+// the same round trip, and memoizes it, keeping what the memo held (an
+// account read before); an unknown account stores nothing.
+func TestRequestReadsAccount(t *testing.T) {
+	ctx := context.Background()
+	db, tr := openTraced(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	err := db.Update(ctx, func(tx store.Tx) error {
+		for _, a := range []*mesh.Account{{ID: "111122223333", Name: "Sales"}, {ID: "222233334444", Name: "Marketing"}} {
+			a.Email, a.CreatedAt, a.UpdatedAt = "a@example.com", now, now
+			if err := tx.CreateAccount(ctx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.FindAccountByID(ctx, "111122223333"); err != nil {
+			return err
+		}
+		for _, target := range []string{"999988887777", "222233334444"} {
+			r := &mesh.AccessRequest{RequesterAccount: target, RequesterUser: "ann", TargetAccount: target,
+				Database: "sales", Table: "orders", OwnerAccount: "111122223333", Permissions: mesh.PermissionsOf(mesh.PermSelect),
+				Justification: "report", Status: mesh.RequestSubmitted, ExecutionID: "x-" + target, StateMachine: "data-sharing",
+				StateMachineVersion: 1, CreatedAt: now, UpdatedAt: now}
+			before := tr.n.Load()
+			ok, err := tx.InsertAccessRequest(ctx, r)
+			switch {
+			case target == "999988887777" && (ok || !mesh.IsCode(err, mesh.ENOTFOUND)):
+				t.Errorf("unknown account: got %v, %v; want not found", ok, err)
+			case target == "222233334444" && (!ok || err != nil):
+				t.Errorf("insert: got %v, %v", ok, err)
+			}
+			if target == "222233334444" {
+				if a, err := tx.FindAccountByID(ctx, target); err != nil || a.Name != "Marketing" {
+					t.Errorf("account after the insert: got %+v, %v", a, err)
+				}
+			}
+			if _, err := tx.FindAccountByID(ctx, "111122223333"); err != nil {
+				return err
+			}
+			if n := tr.n.Load() - before; n != 1 {
+				t.Errorf("%s: insert and account read in %d round trips, want 1", target, n)
+			}
 		}
 		return nil
 	})

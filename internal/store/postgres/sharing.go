@@ -19,28 +19,63 @@ const requestColumns = `id, requester_account, requester_user, target_account, d
 
 // InsertAccessRequest stores r unless an open request for the same target and
 // resource exists. The conflict is not left to raise an error: that would
-// abort the whole transaction, which other starts share.
+// abort the whole transaction, which other starts share. A target account
+// the transaction has not read yet is read by the insert itself, in the same
+// round trip.
 func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (bool, error) {
-	err := tx.tx.queryRowRequestWrite(ctx, `INSERT INTO access_requests
-		(requester_account, requester_user, target_account, database_name, table_name, owner_account, permissions,
-		 justification, duration_seconds, expires_at, status, error, cause, pii_columns, execution_id, state_machine,
-		 state_machine_version, created_at, updated_at, idempotency_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-		ON CONFLICT DO NOTHING RETURNING id`,
-		r.RequesterAccount, r.RequesterUser, r.TargetAccount, r.Database, r.Table, r.OwnerAccount, int64(r.Permissions),
-		r.Justification, int64(time.Duration(r.Duration)/time.Second), optTime(r.ExpiresAt), r.Status, r.Error, r.Cause,
+	args := []any{r.RequesterAccount, r.RequesterUser, r.TargetAccount, r.Database, r.Table, r.OwnerAccount, int64(r.Permissions),
+		r.Justification, int64(time.Duration(r.Duration) / time.Second), optTime(r.ExpiresAt), r.Status, r.Error, r.Cause,
 		strings.Join(r.PIIColumns, ","), r.ExecutionID, r.StateMachine, r.StateMachineVersion,
-		r.CreatedAt.UTC(), r.UpdatedAt.UTC(), nullKey(r.IdempotencyKey)).Scan(&r.ID)
-	if isNoRows(err) {
+		r.CreatedAt.UTC(), r.UpdatedAt.UTC(), nullKey(r.IdempotencyKey)}
+	var id *int64
+	if _, known := tx.Memo().Account(r.TargetAccount); known {
+		err := tx.tx.queryRowRequestWrite(ctx, insertRequestSQL, args...).Scan(&id)
+		if err != nil && !isNoRows(err) {
+			return false, fmt.Errorf("insert access request: %w", err)
+		}
+	} else {
+		// the account is read in the same statement, and memoized
+		var a mesh.Account
+		err := tx.tx.queryRowRequestInsert(ctx, insertRequestReadingAccountSQL, args...).Scan(
+			&a.ID, &a.Name, &a.Organization, &a.Email, &a.CreatedAt, &a.UpdatedAt, &id)
+		if isNoRows(err) {
+			return false, mesh.NotFound("account", r.TargetAccount)
+		}
+		if err != nil {
+			return false, fmt.Errorf("insert access request: %w", err)
+		}
+		a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+		tx.Memo().PutAccount(&a)
+	}
+	if id == nil {
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("insert access request: %w", err)
-	}
+	r.ID = *id
 	tx.Memo().PutRequest(store.StoredRequest(r, store.TimePrecision("postgres")))
 	tx.SetLocal(insertedRequest(r.ID), true)
 	return true, nil
 }
+
+const requestInsertColumns = `(requester_account, requester_user, target_account, database_name, table_name, owner_account, permissions,
+	justification, duration_seconds, expires_at, status, error, cause, pii_columns, execution_id, state_machine,
+	state_machine_version, created_at, updated_at, idempotency_key)`
+
+// insertRequestSQL inserts a request whose target account the transaction
+// has read already: no row when the insert stored nothing.
+const insertRequestSQL = `INSERT INTO access_requests ` + requestInsertColumns + `
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+	ON CONFLICT DO NOTHING RETURNING id`
+
+// insertRequestReadingAccountSQL reads the target account ($3) and inserts
+// the request only when the account exists: no row when it does not, else
+// the account and the request's id (NULL when the insert stored nothing).
+const insertRequestReadingAccountSQL = `WITH a AS (SELECT ` + accountColumns + ` FROM accounts WHERE id = $3),
+	ins AS (INSERT INTO access_requests ` + requestInsertColumns + `
+		SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::integer, $8::text, $9::integer,
+			$10::timestamptz, $11::text, $12::text, $13::text, $14::text, $15::text, $16::text, $17::integer,
+			$18::timestamptz, $19::timestamptz, $20::text
+		FROM a ON CONFLICT DO NOTHING RETURNING id)
+	SELECT a.*, (SELECT id FROM ins) FROM a`
 
 // insertedRequest keys the Local that marks a request this transaction
 // inserted (and no savepoint's rollback has undone).

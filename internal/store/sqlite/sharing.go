@@ -18,6 +18,9 @@ const requestColumns = `id, requester_account, requester_user, target_account, d
 
 // InsertAccessRequest stores r unless an open request for the same target and resource exists.
 func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (bool, error) {
+	if _, err := tx.FindAccountByID(ctx, r.TargetAccount); err != nil {
+		return false, err
+	}
 	res, err := tx.tx.execRequestWrite(ctx, `INSERT INTO access_requests
 		(requester_account, requester_user, target_account, database_name, table_name, owner_account, permissions,
 		 justification, duration_seconds, expires_at, status, error, cause, pii_columns, execution_id, state_machine,

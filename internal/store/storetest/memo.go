@@ -263,7 +263,7 @@ func testReadMemoUsersPlatforms(t *testing.T, open Opener) {
 // inserted, updated or read; a refused update and a savepoint's rollback
 // leave what is stored.
 func testReadMemoRequests(t *testing.T, open Opener) {
-	s := open(t)
+	s := openWithTargets(t, open)
 	ctx := context.Background()
 	// nanoseconds and a zone the stores do not keep
 	zone := time.FixedZone("UTC+2", 2*60*60)
@@ -359,7 +359,7 @@ func testReadMemoRequests(t *testing.T, open Opener) {
 // them twice, one update refused), reads each back as a later transaction
 // does, by id and by execution.
 func testReadMemoRequestBatch(t *testing.T, open Opener) {
-	s := open(t)
+	s := openWithTargets(t, open)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)
 	tables := []string{"orders", "refunds", "customers"}

@@ -23,12 +23,34 @@ func sampleRequest(user, target, db, table string, now time.Time) *mesh.AccessRe
 		StateMachine: "data-sharing", StateMachineVersion: 1, CreatedAt: now, UpdatedAt: now}
 }
 
-func testSharingRequests(t *testing.T, open Opener) {
+// openWithTargets opens a store holding the accounts the sample requests
+// target: a request's target account must exist.
+func openWithTargets(t *testing.T, open Opener) store.Store {
 	s := open(t)
+	mustUpdate(t, s, func(tx store.Tx) error {
+		for _, id := range []string{"222233334444", "333344445555"} {
+			if err := tx.CreateAccount(context.Background(), identityAccount(id, "Account "+id, "")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return s
+}
+
+func testSharingRequests(t *testing.T, open Opener) {
+	s := openWithTargets(t, open)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	var first *mesh.AccessRequest
 	mustUpdate(t, s, func(tx store.Tx) error {
+		// an unknown target account: not found, nothing stored
+		if ok, err := tx.InsertAccessRequest(ctx, sampleRequest("ann", "999988887777", "sales", "orders", now)); !mesh.IsCode(err, mesh.ENOTFOUND) || ok {
+			t.Errorf("unknown target account: got %v, %v; want not found", ok, err)
+		}
+		if all, err := tx.FindAccessRequests(ctx, store.RequestFilter{}); err != nil || len(all) != 0 {
+			t.Errorf("after the unknown account: got %d requests, %v; want none", len(all), err)
+		}
 		first = sampleRequest("ann", "222233334444", "sales", "orders", now)
 		if ok, err := tx.InsertAccessRequest(ctx, first); err != nil || !ok || first.ID == 0 {
 			t.Fatalf("first insert: got %v, %v, id %d; want inserted", ok, err, first.ID)
@@ -145,7 +167,7 @@ func asMeshError(err error, target **mesh.Error) bool {
 }
 
 func testSharingApprovals(t *testing.T, open Opener) {
-	s := open(t)
+	s := openWithTargets(t, open)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	mustUpdate(t, s, func(tx store.Tx) error {

@@ -16,7 +16,7 @@ func init() {
 // testSharingRequestKeys: an idempotency key is unique per requester
 // (account and user), kept with its request, and absent keys never collide.
 func testSharingRequestKeys(t *testing.T, open Opener) {
-	s := open(t)
+	s := openWithTargets(t, open)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	// shared requests, so that the one-open-request index stays out of the way
