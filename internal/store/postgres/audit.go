@@ -88,29 +88,6 @@ func (tx *Tx) queueAudit(b *pgx.Batch) (read func(pgx.BatchResults) error) {
 	}
 }
 
-// finish runs what a transaction writes just before it commits, in one
-// round trip: its deferred writes (pgTx.deferWrite), the stamp of an adding
-// transaction's access rows (queueStamp) and the queued audit entries.
-func (tx *Tx) finish(ctx context.Context) error {
-	b := &pgx.Batch{}
-	stamped := tx.queueStamp(b)
-	audited := tx.queueAudit(b)
-	if len(b.QueuedQueries) == 0 {
-		return tx.tx.flush(ctx) // the deferred writes, if any
-	}
-	br, err := tx.tx.sendBatch(ctx, b)
-	if err != nil {
-		return err
-	}
-	if err = stamped(br); err == nil {
-		err = audited(br)
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // DeleteAuditBefore deletes at most limit entries older than before, oldest first.
 func (tx *Tx) DeleteAuditBefore(ctx context.Context, before time.Time, limit int) (int, error) {
 	if err := tx.writeAudit(ctx); err != nil {

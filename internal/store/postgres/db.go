@@ -132,39 +132,82 @@ func (db *DB) Close() error {
 
 // Update runs fn in a read-committed read-write transaction.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return db.run(ctx, pgx.TxOptions{}, fn)
+	return db.run(ctx, `BEGIN`, fn)
 }
 
 // View runs fn in a repeatable-read read-only transaction (one snapshot).
 func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
-	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+	return db.run(ctx, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`, fn)
 }
 
-func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(store.Tx) error) error {
-	pgTx, err := db.pool.BeginTx(ctx, opts)
+// run runs fn in a transaction begun with begin on a pooled connection. The
+// BEGIN goes with the transaction's first statement, and the COMMIT with
+// what it writes last (Tx.commit), so that neither costs a round trip of
+// its own; a transaction that sent nothing commits nothing. A connection
+// given back in a transaction (a failed ROLLBACK, a cancelled batch) is
+// closed by the pool.
+func (db *DB) run(ctx context.Context, begin string, fn func(store.Tx) error) error {
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
-	tx := newTx(pgTx, db.clock.Now)
+	defer conn.Release()
+	tx := newTx(conn.Conn(), begin, db.clock.Now)
+	rollback := func() {
+		if tx.tx.begun() {
+			conn.Exec(context.WithoutCancel(ctx), `ROLLBACK`)
+		}
+	}
 	defer func() {
 		if p := recover(); p != nil {
-			pgTx.Rollback(context.WithoutCancel(ctx))
+			rollback()
 			panic(p)
 		}
 	}()
 	if err := fn(tx); err != nil {
-		pgTx.Rollback(context.WithoutCancel(ctx))
+		rollback()
 		return err
 	}
-	tx.tx.beforeCommit()
-	if err := tx.finish(ctx); err != nil {
-		pgTx.Rollback(context.WithoutCancel(ctx))
+	if err := tx.commit(ctx); err != nil {
+		rollback()
 		return err
-	}
-	if err := pgTx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	tx.Committed()
+	return nil
+}
+
+// commit commits the transaction in one round trip with what it writes
+// last: its deferred writes (pgTx.deferWrite), the stamp of an adding
+// transaction's access rows (queueStamp) and the queued audit entries.
+// Nothing is sent when the transaction sent and wrote nothing.
+func (tx *Tx) commit(ctx context.Context) error {
+	tx.tx.beforeCommit()
+	b := &pgx.Batch{}
+	stamped := tx.queueStamp(b)
+	audited := tx.queueAudit(b)
+	if len(b.QueuedQueries) == 0 && !tx.tx.begun() && len(tx.tx.q.deferred) == 0 {
+		return nil
+	}
+	b.Queue(`COMMIT`)
+	br, err := tx.tx.sendBatch(ctx, b)
+	if err != nil {
+		return err
+	}
+	if err = stamped(br); err == nil {
+		err = audited(br)
+	}
+	if err == nil {
+		var tag pgconn.CommandTag
+		if tag, err = br.Exec(); err == nil && tag.String() != "COMMIT" {
+			err = errors.New("the transaction was rolled back")
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/meshgate/meshgate/internal/store"
 )
 
 // OpenTraced is Open with tracer seeing every statement the pool sends.
@@ -14,3 +16,7 @@ func OpenTraced(ctx context.Context, url string, opts Options, tracer pgx.QueryT
 
 // ResourceLinksQuery is the statement FindResourceLinks runs.
 var ResourceLinksQuery = resourceLinksQuery
+
+// ExecUnchecked runs sql in tx and drops its error, as a careless caller
+// might.
+func ExecUnchecked(ctx context.Context, tx store.Tx, sql string) { tx.(*Tx).tx.Exec(ctx, sql) }

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -471,6 +472,82 @@ func TestRequestReadsAccount(t *testing.T) {
 			if n := tr.n.Load() - before; n != 1 {
 				t.Errorf("%s: insert and account read in %d round trips, want 1", target, n)
 			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBeginAndCommitRideAlong: a transaction's BEGIN goes with its first
+// statement and its COMMIT with its audit entries (and its other writes
+// that wait for the commit), so a transaction that reads, writes and
+// audits costs three round trips, a read-only one reading once two, and
+// one that sends nothing none. A transaction that fails after a statement
+// leaves nothing, and its connection goes back to the pool usable.
+func TestBeginAndCommitRideAlong(t *testing.T) {
+	ctx := context.Background()
+	db, tr := openTraced(t)
+	count := func(name string, want int64, fn func() error) {
+		t.Helper()
+		fn() // statements prepared
+		before := tr.n.Load()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if n := tr.n.Load() - before; n != want {
+			t.Errorf("%s: %d round trips, want %d", name, n, want)
+		}
+	}
+	count("a read, a write and an audit entry", 3, func() error {
+		return db.Update(ctx, func(tx store.Tx) error {
+			if _, err := tx.Setting(ctx, "k"); err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+				return err
+			}
+			if err := tx.PutSetting(ctx, "k", "v"); err != nil {
+				return err
+			}
+			return tx.InsertAudit(ctx, &mesh.AuditEntry{Time: time.Now(), Principal: "system", Action: "setting.put", Resource: "setting/k", Result: "ok"})
+		})
+	})
+	count("a read", 2, func() error {
+		return db.View(ctx, func(tx store.Tx) error {
+			_, err := tx.Setting(ctx, "k")
+			return err
+		})
+	})
+	count("nothing", 0, func() error {
+		return db.Update(ctx, func(tx store.Tx) error { return nil })
+	})
+
+	failed := errors.New("failed")
+	for range 2 * 4 { // more than the pool's connections on a 2-core machine
+		err := db.Update(ctx, func(tx store.Tx) error {
+			if err := tx.PutSetting(ctx, "k", "lost"); err != nil {
+				return err
+			}
+			return failed
+		})
+		if !errors.Is(err, failed) {
+			t.Fatalf("got %v, want the function's error", err)
+		}
+	}
+	// a failed statement whose error was dropped: the COMMIT finds the
+	// transaction failed and says so
+	err := db.Update(ctx, func(tx store.Tx) error {
+		if err := tx.PutSetting(ctx, "k", "lost"); err != nil {
+			return err
+		}
+		postgres.ExecUnchecked(ctx, tx, `SELECT 1/0`)
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "rolled back") {
+		t.Errorf("commit after a failed statement: got %v, want rolled back", err)
+	}
+	err = db.View(ctx, func(tx store.Tx) error {
+		if v, err := tx.Setting(ctx, "k"); err != nil || v != "v" {
+			t.Errorf("after failed transactions: got %q, %v; want v", v, err)
 		}
 		return nil
 	})

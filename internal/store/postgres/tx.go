@@ -21,23 +21,31 @@ type Tx struct {
 
 var _ store.Tx = (*Tx)(nil)
 
-// pgTx is the transaction the store's statements run in; each statement is
-// shown to the read memo first, which a change or a lock may empty.
+// pgTx is the transaction the store's statements run in, on a connection
+// of the pool; each statement is shown to the read memo first, which a
+// change or a lock may empty.
 //
-// Statements that answer nothing wait in deferred and go with the
-// transaction's next statement in one round trip (a pipeline): a workflow
-// task's savepoint and its release, the access lock an adding transaction
-// takes, and writes whose result nobody reads and which cannot fail in a
-// transaction that has not failed (deferWrite). So they cost no trip of
-// their own. Their order is kept, so what follows them runs after them;
-// should one fail (only in a transaction that has failed already), the next
-// statement reports it. Before the commit, the writes go with the commit's
-// batch and what follows the last of them is dropped: the commit ends every
-// savepoint.
+// Statements that answer nothing wait in the queue and go with the
+// transaction's next statement in one round trip (a pipeline): the BEGIN,
+// a workflow task's savepoint and its release, the access lock an adding
+// transaction takes, and writes whose result nobody reads and which cannot
+// fail in a transaction that has not failed (deferWrite). So they cost no
+// trip of their own. Their order is kept, so what follows them runs after
+// them; should one fail (only in a transaction that has failed already),
+// the next statement reports it. Before the commit, the writes go with the
+// COMMIT's batch and what follows the last of them is dropped: the commit
+// ends every savepoint.
 type pgTx struct {
-	pgx.Tx
-	memo     *store.ReadMemo
-	deferred *[]deferred
+	conn *pgx.Conn
+	memo *store.ReadMemo
+	q    *queue
+}
+
+// queue holds what waits for the next round trip.
+type queue struct {
+	// begin is the BEGIN statement until it has been sent.
+	begin    string
+	deferred []deferred
 }
 
 // deferred is a statement waiting for the next round trip.
@@ -47,29 +55,33 @@ type deferred struct {
 	write bool
 }
 
-func newTx(t pgx.Tx, now func() time.Time) *Tx {
+func newTx(conn *pgx.Conn, begin string, now func() time.Time) *Tx {
 	tx := &Tx{now: now}
-	tx.tx = pgTx{Tx: t, memo: tx.Memo(), deferred: new([]deferred)}
+	tx.tx = pgTx{conn: conn, memo: tx.Memo(), q: &queue{begin: begin}}
 	return tx
 }
 
+// begun reports whether the BEGIN has been sent: only then is there a
+// transaction to commit or roll back.
+func (t pgTx) begun() bool { return t.q.begin == "" }
+
 // deferStatement queues a savepoint or lock statement for the next round
 // trip.
-func (t pgTx) deferStatement(sql string) { *t.deferred = append(*t.deferred, deferred{sql: sql}) }
+func (t pgTx) deferStatement(sql string) { t.q.deferred = append(t.q.deferred, deferred{sql: sql}) }
 
 // deferWrite queues a write for the next round trip. Only for a write
 // whose result nobody reads and which no constraint can refuse: should it
 // fail, the statement that carries it reports its error.
 func (t pgTx) deferWrite(sql string, args ...any) {
 	t.memo.Saw(sql)
-	*t.deferred = append(*t.deferred, deferred{sql: sql, args: args, write: true})
+	t.q.deferred = append(t.q.deferred, deferred{sql: sql, args: args, write: true})
 }
 
 // deferRequestWrite is deferWrite for the store's own write of one access
 // request (ReadMemo.SawRequestWrite).
 func (t pgTx) deferRequestWrite(sql string, args ...any) {
 	t.memo.SawRequestWrite(sql)
-	*t.deferred = append(*t.deferred, deferred{sql: sql, args: args, write: true})
+	t.q.deferred = append(t.q.deferred, deferred{sql: sql, args: args, write: true})
 }
 
 // beforeCommit drops the deferred statements that follow the last
@@ -77,60 +89,60 @@ func (t pgTx) deferRequestWrite(sql string, args ...any) {
 // and a lock that guards no write is not needed. The writes stay, for the
 // commit's batch to send.
 func (t pgTx) beforeCommit() {
-	d := *t.deferred
+	d := t.q.deferred
 	n := len(d)
 	for n > 0 && !d[n-1].write {
 		n--
 	}
 	clear(d[n:])
-	*t.deferred = d[:n]
+	t.q.deferred = d[:n]
 }
 
-// dropDeferred forgets the deferred statements.
-func (t pgTx) dropDeferred() {
-	clear(*t.deferred)
-	*t.deferred = (*t.deferred)[:0]
-}
+// pending reports whether statements wait for the next round trip.
+func (t pgTx) pending() bool { return t.q.begin != "" || len(t.q.deferred) > 0 }
 
-// takeDeferred moves the deferred statements into a new batch and says
-// how many there were.
+// takeDeferred moves the waiting statements, the BEGIN first, into a new
+// batch and says how many there were.
 func (t pgTx) takeDeferred() (*pgx.Batch, int) {
 	b := &pgx.Batch{}
-	for _, d := range *t.deferred {
+	if t.q.begin != "" {
+		b.Queue(t.q.begin)
+		t.q.begin = ""
+	}
+	for _, d := range t.q.deferred {
 		b.Queue(d.sql, d.args...)
 	}
-	n := len(*t.deferred)
-	t.dropDeferred()
-	return b, n
+	clear(t.q.deferred)
+	t.q.deferred = t.q.deferred[:0]
+	return b, len(b.QueuedQueries)
 }
 
-// pipeline sends the deferred statements and sql in one batch, and returns
-// the batch's results positioned at sql's. Nil when nothing was deferred.
+// pipeline sends the waiting statements and sql in one batch, and returns
+// the batch's results positioned at sql's. Nil when nothing waited.
 func (t pgTx) pipeline(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
-	if len(*t.deferred) == 0 {
+	if !t.pending() {
 		return nil, nil
 	}
-	b, n := t.takeDeferred()
+	b := &pgx.Batch{}
 	b.Queue(sql, args...)
-	br := t.Tx.SendBatch(ctx, b)
-	for range n {
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return nil, err
-		}
-	}
-	return br, nil
+	return t.sendWith(ctx, b)
 }
 
-// sendBatch sends the deferred statements and b's in one batch, and
+// sendBatch sends the waiting statements and b's in one batch, and
 // returns the batch's results positioned at b's first.
 func (t pgTx) sendBatch(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
 	for _, q := range b.QueuedQueries {
 		t.memo.Saw(q.SQL)
 	}
+	return t.sendWith(ctx, b)
+}
+
+// sendWith sends the waiting statements and then b's in one batch, and
+// returns the batch's results positioned at b's first.
+func (t pgTx) sendWith(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
 	all, n := t.takeDeferred()
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
-	br := t.Tx.SendBatch(ctx, all)
+	br := t.conn.SendBatch(ctx, all)
 	for range n {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
@@ -140,13 +152,13 @@ func (t pgTx) sendBatch(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, er
 	return br, nil
 }
 
-// flush sends the deferred statements alone.
+// flush sends the waiting statements alone.
 func (t pgTx) flush(ctx context.Context) error {
-	if len(*t.deferred) == 0 {
+	if !t.pending() {
 		return nil
 	}
 	b, _ := t.takeDeferred()
-	return t.Tx.SendBatch(ctx, b).Close()
+	return t.conn.SendBatch(ctx, b).Close()
 }
 
 func (t pgTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
@@ -160,7 +172,7 @@ func (t pgTx) exec(ctx context.Context, sql string, args []any) (pgconn.CommandT
 	case err != nil:
 		return pgconn.CommandTag{}, err
 	case br == nil:
-		return t.Tx.Exec(ctx, sql, args...)
+		return t.conn.Exec(ctx, sql, args...)
 	}
 	tag, err := br.Exec()
 	if cerr := br.Close(); err == nil {
@@ -198,7 +210,7 @@ func (t pgTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, err
 	case err != nil:
 		return nil, err
 	case br == nil:
-		return t.Tx.Query(ctx, sql, args...)
+		return t.conn.Query(ctx, sql, args...)
 	}
 	rows, err := br.Query()
 	if err != nil {
@@ -219,7 +231,7 @@ func (t pgTx) queryRow(ctx context.Context, sql string, args []any) pgx.Row {
 	case err != nil:
 		return errRow{err}
 	case br == nil:
-		return t.Tx.QueryRow(ctx, sql, args...)
+		return t.conn.QueryRow(ctx, sql, args...)
 	}
 	return batchRow{row: br.QueryRow(), br: br}
 }
@@ -228,10 +240,11 @@ func (t pgTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	for _, q := range b.QueuedQueries {
 		t.memo.Saw(q.SQL)
 	}
-	// A deferred statement fails only in a failed transaction, which the
-	// batch then reports.
-	t.flush(ctx)
-	return t.Tx.SendBatch(ctx, b)
+	br, err := t.sendWith(ctx, b)
+	if err != nil {
+		return errBatch{err}
+	}
+	return br
 }
 
 func (t pgTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, rows pgx.CopyFromSource) (int64, error) {
@@ -239,7 +252,7 @@ func (t pgTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []stri
 	if err := t.flush(ctx); err != nil {
 		return 0, err
 	}
-	return t.Tx.CopyFrom(ctx, table, columns, rows)
+	return t.conn.CopyFrom(ctx, table, columns, rows)
 }
 
 // batchRow is a row read from a pipeline; reading it ends the batch.
@@ -259,6 +272,15 @@ func (r batchRow) Scan(dest ...any) error {
 type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
+
+// errBatch is a batch that was not sent, as a statement before it failed.
+type errBatch struct{ err error }
+
+func (b errBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, b.err }
+func (b errBatch) Query() (pgx.Rows, error)         { return nil, b.err }
+func (b errBatch) QueryRow() pgx.Row                { return errRow{b.err} }
+func (b errBatch) Close() error                     { return b.err }
+func (b errBatch) Tx() pgx.Tx                       { return nil }
 
 // batchRows are rows read from a pipeline; closing them ends the batch.
 type batchRows struct {
