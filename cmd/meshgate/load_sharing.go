@@ -59,10 +59,14 @@ func printSharing(g *Globals, res *loadtest.SharingResult) error {
 	if res.CommitsPerSecond > 0 {
 		fraction = fmt.Sprintf("%.0f%% of %.0f", 100*res.CommitFraction, res.CommitsPerSecond)
 	}
-	err := g.PrintTable([]string{"MODE", "STORE", "REPLICAS", "CONCURRENCY", "REQUESTS", "ERRORS", "SECONDS", "REQ/S", "P50 MS", "P95 MS", "P99 MS", "MAX MS", "CPU US/REQ", "OF FSYNC COMMITS/S", "STORE B/REQ"},
+	dbCPU := "-"
+	if res.DBCPUPerRequest > 0 {
+		dbCPU = fmt.Sprintf("%.0f", res.DBCPUPerRequest)
+	}
+	err := g.PrintTable([]string{"MODE", "STORE", "REPLICAS", "CONCURRENCY", "REQUESTS", "ERRORS", "SECONDS", "REQ/S", "P50 MS", "P95 MS", "P99 MS", "MAX MS", "CPU US/REQ", "DB CPU US/REQ", "OF FSYNC COMMITS/S", "STORE B/REQ"},
 		[][]string{{res.Mode, res.Store, fmt.Sprint(res.Replicas), fmt.Sprint(res.Concurrency), fmt.Sprint(res.Requests), fmt.Sprint(res.Errors),
 			fmt.Sprintf("%.1f", res.Seconds), fmt.Sprintf("%.0f", res.PerSecond), fmt.Sprintf("%.2f", res.P50), fmt.Sprintf("%.2f", res.P95),
-			fmt.Sprintf("%.2f", res.P99), fmt.Sprintf("%.2f", res.Max), fmt.Sprintf("%.0f", res.CPUPerRequest), fraction,
+			fmt.Sprintf("%.2f", res.P99), fmt.Sprintf("%.2f", res.Max), fmt.Sprintf("%.0f", res.CPUPerRequest), dbCPU, fraction,
 			fmt.Sprintf("%.0f", res.StoreBytesPerRequest)}})
 	if err != nil {
 		return err

@@ -108,6 +108,11 @@ type SharingResult struct {
 	Max       float64 `json:"max_ms"`
 	// CPUPerRequest is the CPU time of servers and load generator per request.
 	CPUPerRequest float64 `json:"cpu_us_per_request"`
+	// DBCPUPerRequest is the CPU time of the PostgreSQL server per request,
+	// all of its processes (this load's and any other work), when it runs
+	// on this machine; 0 otherwise, and on SQLite, whose work is the
+	// servers'.
+	DBCPUPerRequest float64 `json:"db_cpu_us_per_request,omitempty"`
 	// CommitsPerSecond is the disk's fsync'd single-row commit rate
 	// measured before the load (0: not measured); CommitFraction is
 	// PerSecond over it.
@@ -242,6 +247,14 @@ func RunSharing(ctx context.Context, opts SharingOptions) (*SharingResult, error
 		return sqliteSize(dir)
 	}
 	res.StoreBytesBefore = storeSize()
+	dbCPU := func() (time.Duration, bool) { return 0, false }
+	if schema != "" {
+		postgres.WithBackend(ctx, opts.DatabaseURL, func(backend int) {
+			if pm, ok := postmasterOf(backend); ok {
+				dbCPU = func() (time.Duration, bool) { return postgresCPU(pm) }
+			}
+		})
+	}
 	cpuNow := func() time.Duration {
 		d := authorizeCPUTime()
 		for _, pid := range pids {
@@ -320,6 +333,7 @@ func RunSharing(ctx context.Context, opts SharingOptions) (*SharingResult, error
 	if opts.CPUProfile != "" && opts.Requests <= 0 {
 		profiled = profileServers(ctx, token, addrs, pids, opts.Duration, opts.CPUProfile)
 	}
+	db0, dbOK := dbCPU()
 	begin := time.Now()
 	cpu0 := cpuNow()
 	sampled := make(chan struct{})
@@ -371,6 +385,7 @@ func RunSharing(ctx context.Context, opts SharingOptions) (*SharingResult, error
 	wg.Wait()
 	elapsed := time.Since(begin)
 	cpu := cpuNow() - cpu0
+	db1, dbOK1 := dbCPU()
 	cancel()
 	<-sampled
 	final := MemorySample{Seconds: elapsed.Seconds(), Requests: done.Load()}
@@ -392,6 +407,9 @@ func RunSharing(ctx context.Context, opts SharingOptions) (*SharingResult, error
 	res.P50, res.P95, res.P99, res.Max = ms(l.P50), ms(percentile(all, 0.95)), ms(l.P99), ms(l.Max)
 	if res.Requests > 0 {
 		res.CPUPerRequest = float64(cpu.Microseconds()) / float64(res.Requests)
+		if dbOK && dbOK1 {
+			res.DBCPUPerRequest = float64((db1 - db0).Microseconds()) / float64(res.Requests)
+		}
 		res.StoreBytesPerRequest = float64(res.StoreBytesAfter-res.StoreBytesBefore) / float64(res.Requests)
 	}
 	if res.CommitsPerSecond > 0 {

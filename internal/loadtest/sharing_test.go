@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,11 @@ func TestRunSharing(t *testing.T) {
 			}
 			if res.CommitsPerSecond <= 0 {
 				t.Errorf("commit rate: got %v, want > 0", res.CommitsPerSecond)
+			}
+			// PostgreSQL's CPU, when the server runs on this machine (as the
+			// suite's does at 127.0.0.1); none on SQLite
+			if local := strings.Contains(tt.db, "@127.0.0.1") || strings.Contains(tt.db, "@localhost"); local && res.DBCPUPerRequest <= 0 || tt.db == "" && res.DBCPUPerRequest != 0 {
+				t.Errorf("database CPU a request: got %v", res.DBCPUPerRequest)
 			}
 			if fi, err := os.Stat(profile); err != nil || fi.Size() == 0 {
 				t.Errorf("CPU profile: got %v, %v; want a profile written", fi, err)

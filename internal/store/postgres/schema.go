@@ -84,3 +84,21 @@ func SchemaSize(ctx context.Context, dbURL, schema string) (int64, error) {
 	}
 	return n, nil
 }
+
+// WithBackend calls fn with the process id of the server backend serving a
+// new connection to dbURL, while the connection is open: on the server's
+// machine it names one of the server's processes (a load on the same
+// machine reads their CPU time).
+func WithBackend(ctx context.Context, dbURL string, fn func(pid int)) error {
+	conn, err := connect(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var pid int
+	if err := conn.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		return fmt.Errorf("postgres: backend pid: %w", err)
+	}
+	fn(pid)
+	return nil
+}
