@@ -141,16 +141,18 @@ func classify(query string) effect {
 	return e
 }
 
-// SawRequestWrite is Saw for the store's own write of one access request,
-// a new row or one by its id, whose outcome the store then writes through
-// to the memo (PutRequest, PutRequestUpdate) or forgets (ForgetRequest): the
-// other requests the memo keeps stay true, so that a batch of starts, each
-// writing its own request, reads none of them back from the store.
+// SawRequestWrite is Saw for the store's own statement writing one access
+// request, a new row or one by its id, and nothing else (it may read other
+// tables, as an insert reading its target account does), whose outcome the
+// store then writes through to the memo (PutRequest, PutRequestUpdate) or
+// forgets (ForgetRequest). Such a statement changes nothing else the memo
+// keeps, so the memo stays as it is, whatever tables the statement names,
+// and a batch of starts, each writing its own request, reads none of them
+// back from the store; only a lock, after which another transaction's
+// commit may be visible, empties it.
 func (m *ReadMemo) SawRequestWrite(query string) {
-	requests, byExecution := m.requests, m.byExecution
-	m.Saw(query)
-	if effectOf(query)&takesLock == 0 {
-		m.requests, m.byExecution = requests, byExecution
+	if effectOf(query)&takesLock != 0 {
+		m.Clear()
 	}
 }
 

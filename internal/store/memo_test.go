@@ -39,13 +39,15 @@ func TestReadMemoSaw(t *testing.T) {
 }
 
 // TestReadMemoRequestWrite: the store's own write of one request keeps the
-// other requests the memo holds; any other statement naming the table, or
-// one taking a lock, empties them; ForgetRequest forgets one, by id and by
+// other requests the memo holds, and its accounts even when the statement
+// reads the accounts table; any other statement naming the table, or one
+// taking a lock, empties them; ForgetRequest forgets one, by id and by
 // execution.
 func TestReadMemoRequestWrite(t *testing.T) {
 	put := func(m *ReadMemo) {
 		m.PutRequest(&mesh.AccessRequest{ID: 1, ExecutionID: "e1"})
 		m.PutRequest(&mesh.AccessRequest{ID: 2, ExecutionID: "e2"})
+		m.PutAccount(&mesh.Account{ID: "111122223333"})
 	}
 	tests := []struct {
 		query string
@@ -57,6 +59,8 @@ func TestReadMemoRequestWrite(t *testing.T) {
 		{"UPDATE access_requests SET status = ? WHERE id = ? AND status = ?", false, false},
 		{"DELETE FROM access_requests WHERE status = ?", false, false},
 		{"SELECT id FROM access_requests WHERE id = $1 FOR UPDATE", true, false},
+		// an insert reading its target account in the same statement
+		{"WITH a AS (SELECT id FROM accounts WHERE id = $1) INSERT INTO access_requests (target_account) SELECT id FROM a", true, true},
 	}
 	for _, tt := range tests {
 		var m ReadMemo
@@ -69,6 +73,10 @@ func TestReadMemoRequestWrite(t *testing.T) {
 		_, kept := m.Request(1)
 		if kept != tt.kept {
 			t.Errorf("write %v, %q: kept %v, want %v", tt.write, tt.query, kept, tt.kept)
+		}
+		// a request's own write changes no account, whatever it reads
+		if _, ok := m.Account("111122223333"); tt.write && ok != tt.kept {
+			t.Errorf("write %q: account kept %v, want %v", tt.query, ok, tt.kept)
 		}
 	}
 	var m ReadMemo

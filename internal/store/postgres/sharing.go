@@ -36,7 +36,7 @@ func (tx *Tx) InsertAccessRequest(ctx context.Context, r *mesh.AccessRequest) (b
 	} else {
 		// the account is read in the same statement, and memoized
 		var a mesh.Account
-		err := tx.tx.queryRowRequestInsert(ctx, insertRequestReadingAccountSQL, args...).Scan(
+		err := tx.tx.queryRowRequestWrite(ctx, insertRequestReadingAccountSQL, args...).Scan(
 			&a.ID, &a.Name, &a.Organization, &a.Email, &a.CreatedAt, &a.UpdatedAt, &id)
 		if isNoRows(err) {
 			return false, mesh.NotFound("account", r.TargetAccount)

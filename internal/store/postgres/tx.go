@@ -194,15 +194,6 @@ func (t pgTx) queryRowRequestWrite(ctx context.Context, sql string, args ...any)
 	return t.queryRow(ctx, sql, args)
 }
 
-// queryRowRequestInsert runs the store's own insert of one access request
-// in a statement that writes nothing else but may read other tables (a
-// WITH reading the target account). The memo's classing by text would take
-// its naming a catalog table for a write of it; what the memo keeps stays
-// true, as ReadMemo.SawRequestWrite keeps it for a plain insert.
-func (t pgTx) queryRowRequestInsert(ctx context.Context, sql string, args ...any) pgx.Row {
-	return t.queryRow(ctx, sql, args)
-}
-
 func (t pgTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	t.memo.Saw(sql)
 	br, err := t.pipeline(ctx, sql, args)
