@@ -185,7 +185,7 @@ func (tx *Tx) commit(ctx context.Context) error {
 	b := &pgx.Batch{}
 	stamped := tx.queueStamp(b)
 	audited := tx.queueAudit(b)
-	if len(b.QueuedQueries) == 0 && !tx.tx.begun() && len(tx.tx.q.deferred) == 0 {
+	if len(b.QueuedQueries) == 0 && tx.tx.idle() {
 		return nil
 	}
 	b.Queue(`COMMIT`)

@@ -555,3 +555,75 @@ func TestBeginAndCommitRideAlong(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInterruptedTransaction: a transaction whose context ends after its
+// first write fails and leaves nothing, and the pool's connections work
+// after it, however many such transactions ran.
+func TestInterruptedTransaction(t *testing.T) {
+	db, _ := openTraced(t)
+	for range 2 * 4 { // more than the pool's connections on a 2-core machine
+		ctx, cancel := context.WithCancel(context.Background())
+		err := db.Update(ctx, func(tx store.Tx) error {
+			if err := tx.PutSetting(ctx, "interrupted", "written"); err != nil {
+				return err
+			}
+			cancel()
+			return nil
+		})
+		if err == nil {
+			t.Fatal("a transaction whose context ended before its commit committed")
+		}
+	}
+	ctx := context.Background()
+	err := db.Update(ctx, func(tx store.Tx) error { return tx.PutSetting(ctx, "after", "ok") })
+	if err != nil {
+		t.Fatalf("a transaction after the interrupted ones: %v", err)
+	}
+	err = db.View(ctx, func(tx store.Tx) error {
+		if v, err := tx.Setting(ctx, "interrupted"); !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("interrupted transactions left %q, %v; want nothing", v, err)
+		}
+		if v, err := tx.Setting(ctx, "after"); err != nil || v != "ok" {
+			t.Errorf("after: got %q, %v; want ok", v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPanickingTransaction: a transaction whose function panics is rolled
+// back and the panic passed on to the caller; the pool works after it.
+func TestPanickingTransaction(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTraced(t)
+	for range 2 * 4 { // more than the pool's connections on a 2-core machine
+		func() {
+			defer func() {
+				if p := recover(); p != "boom" {
+					t.Errorf("recovered %v, want the function's panic", p)
+				}
+			}()
+			db.Update(ctx, func(tx store.Tx) error {
+				if err := tx.PutSetting(ctx, "panicked", "written"); err != nil {
+					return err
+				}
+				panic("boom")
+			})
+		}()
+	}
+	err := db.Update(ctx, func(tx store.Tx) error { return tx.PutSetting(ctx, "after", "ok") })
+	if err != nil {
+		t.Fatalf("a transaction after the panicking ones: %v", err)
+	}
+	err = db.View(ctx, func(tx store.Tx) error {
+		if v, err := tx.Setting(ctx, "panicked"); !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("panicking transactions left %q, %v; want nothing", v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

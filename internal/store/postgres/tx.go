@@ -65,6 +65,10 @@ func newTx(conn *pgx.Conn, begin string, now func() time.Time) *Tx {
 // transaction to commit or roll back.
 func (t pgTx) begun() bool { return t.q.begin == "" }
 
+// idle reports whether the transaction has sent nothing and queued
+// nothing: there is nothing to commit.
+func (t pgTx) idle() bool { return !t.begun() && len(t.q.deferred) == 0 }
+
 // deferStatement queues a savepoint or lock statement for the next round
 // trip.
 func (t pgTx) deferStatement(sql string) { t.q.deferred = append(t.q.deferred, deferred{sql: sql}) }
