@@ -326,7 +326,7 @@ func confirm2(t *testing.T, link string) (*http.Response, string) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // TestApprovalLinkRefusals: a deny link denies with the comment, which the
-// requester's email carries; a link sent to the requester's own address
+// requester's email carries, and refuses a comment holding NUL; a link sent to the requester's own address
 // refuses; a forged or altered token refuses; an expired link refuses.
 func TestApprovalLinkRefusals(t *testing.T) {
 	for _, kind := range storetest.Kinds() {
@@ -355,8 +355,16 @@ func TestApprovalLinkRefusals(t *testing.T) {
 			}
 			wantRequestStatus(t, e, r.ID, "PENDING_APPROVAL")
 
-			// deny, with a comment the requester reads
+			// a comment holding NUL is refused naming the field, and
+			// decides nothing
 			m := e.mail("ops@example.com", "Approval needed")
+			resp, body = confirm(t, actionLink(t, m, "Deny"), "deny", "no\x00personal data", nil)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "comment") {
+				t.Errorf("NUL in the comment: got %d\n%s\nwant 400 naming the comment", resp.StatusCode, body)
+			}
+			wantRequestStatus(t, e, r.ID, "PENDING_APPROVAL")
+
+			// deny, with a comment the requester reads
 			resp, _ = confirm(t, actionLink(t, m, "Deny"), "deny", "no personal data for reports", nil)
 			if resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("deny: got %d, want 303", resp.StatusCode)
