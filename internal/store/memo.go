@@ -22,9 +22,11 @@ import (
 // again. Both stores' Tx types keep one and show it every statement they
 // run (Saw): a statement that may change a memoized table empties what the
 // memo keeps of that table, and one that waits for a lock (after which
-// another transaction's commit may be visible) empties it all, as does
-// rolling back to a savepoint. Callers get copies, so changing what they
-// get changes nothing here.
+// another transaction's commit may be visible) empties it all but the
+// executions the transaction holds locked, which nobody else can have
+// changed; rolling back to a savepoint (which may release a lock) empties
+// it all. Callers get copies, so changing what they get changes nothing
+// here.
 type ReadMemo struct {
 	databases map[string]*mesh.Database
 	tables    map[[2]string]*mesh.Table
@@ -41,6 +43,10 @@ type ReadMemo struct {
 	// the lock returned them: nobody else changes them until it ends, and
 	// its own writes to workflow_executions forget them.
 	executions map[string]*ExecutionRecord
+	// held are the ids of the executions the transaction has locked. They
+	// outlast what it read of them, as the locks do: only a rollback to a
+	// savepoint, which may release a lock, forgets them (Clear).
+	held map[string]bool
 }
 
 // memoUser is a user as FindUserByUsername reads it, with its password's hash.
@@ -66,7 +72,7 @@ func (m *ReadMemo) Saw(query string) {
 	}
 	e := effectOf(query)
 	if e&takesLock != 0 {
-		m.Clear()
+		m.forgetReads()
 		return
 	}
 	if e&writesCatalog != 0 {
@@ -152,7 +158,22 @@ func classify(query string) effect {
 // commit may be visible, empties it.
 func (m *ReadMemo) SawRequestWrite(query string) {
 	if effectOf(query)&takesLock != 0 {
-		m.Clear()
+		m.forgetReads()
+	}
+}
+
+// SawExecutionsWrite is Saw for the store's own statement updating the
+// executions ids, by id, and nothing else: the memo forgets what it keeps
+// of those and keeps the other executions the transaction holds locked,
+// which the statement leaves as they are. So a batch of decisions, each
+// updating its own execution, reads none of the others again.
+func (m *ReadMemo) SawExecutionsWrite(query string, ids []string) {
+	if effectOf(query)&takesLock != 0 {
+		m.forgetReads()
+		return
+	}
+	for _, id := range ids {
+		delete(m.executions, id)
 	}
 }
 
@@ -182,8 +203,14 @@ func namesCatalogTable(q string) bool {
 	return false
 }
 
-// Clear forgets every row.
+// Clear forgets every row, and the executions the transaction holds
+// locked: a rollback to a savepoint may have released them.
 func (m *ReadMemo) Clear() { *m = ReadMemo{} }
+
+// forgetReads forgets every row, after a lock: another transaction's
+// commit may be visible now. The executions the transaction holds locked
+// stay as they are, and stay held: nobody else can have changed them.
+func (m *ReadMemo) forgetReads() { *m = ReadMemo{executions: m.executions, held: m.held} }
 
 // Database returns a copy of the memoized database.
 func (m *ReadMemo) Database(name string) (*mesh.Database, bool) {
@@ -386,13 +413,23 @@ func (m *ReadMemo) LockedExecution(id string) (*ExecutionRecord, bool) {
 	return copyExecution(rec), true
 }
 
-// PutLockedExecution memoizes a copy of an execution just locked.
+// PutLockedExecution memoizes a copy of an execution just locked, or read
+// again while the transaction holds it locked.
 func (m *ReadMemo) PutLockedExecution(rec *ExecutionRecord) {
 	if m.executions == nil {
 		m.executions = map[string]*ExecutionRecord{}
 	}
 	m.executions[rec.ID] = copyExecution(rec)
+	if m.held == nil {
+		m.held = map[string]bool{}
+	}
+	m.held[rec.ID] = true
 }
+
+// HoldsExecution reports whether the transaction holds the execution
+// locked (PutLockedExecution), whether or not the memo still keeps the
+// execution's row: reading it again needs no lock and waits for nobody.
+func (m *ReadMemo) HoldsExecution(id string) bool { return m.held[id] }
 
 func copyExecution(rec *ExecutionRecord) *ExecutionRecord {
 	c := *rec

@@ -43,6 +43,10 @@ func (d *TxState) SetLocal(key, v any) { d.locals = append(d.locals, local{key, 
 // statement it runs (ReadMemo.Saw).
 func (d *TxState) Memo() *ReadMemo { return &d.memo }
 
+// HoldsExecution reports whether the transaction holds the execution
+// locked (store.WorkflowTx).
+func (d *TxState) HoldsExecution(id string) bool { return d.memo.HoldsExecution(id) }
+
 // AfterCommit runs fn once the transaction has committed.
 func (d *TxState) AfterCommit(fn func()) { d.after = append(d.after, fn) }
 

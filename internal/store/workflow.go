@@ -99,8 +99,15 @@ type WorkflowTx interface {
 	FindExecutionByName(ctx context.Context, stateMachine, name string) (*ExecutionRecord, error)
 	// FindExecutions lists executions matching f, newest first.
 	FindExecutions(ctx context.Context, f ExecutionFilter) ([]*mesh.Execution, error)
-	// LockExecution returns an execution, locked until the transaction ends; ENOTFOUND.
+	// LockExecution returns an execution, locked until the transaction
+	// ends; ENOTFOUND. An execution the transaction holds locked already is
+	// read again without waiting, and without emptying the read memo as a
+	// lock does.
 	LockExecution(ctx context.Context, id string) (*ExecutionRecord, error)
+	// HoldsExecution reports whether the transaction holds an execution's
+	// lock: LockExecution took it and no rollback to a savepoint has
+	// undone that since. False when it cannot tell.
+	HoldsExecution(id string) bool
 	// ClaimExecutions returns up to limit executions due at now, oldest due
 	// first, locked until the transaction ends and skipping those other
 	// transactions hold.

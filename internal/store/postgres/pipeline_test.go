@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -548,6 +549,108 @@ func TestBeginAndCommitRideAlong(t *testing.T) {
 	err = db.View(ctx, func(tx store.Tx) error {
 		if v, err := tx.Setting(ctx, "k"); err != nil || v != "v" {
 			t.Errorf("after failed transactions: got %q, %v; want v", v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHeldExecutionsKeepTheMemo: a transaction holding executions locked
+// (a batch of decisions locks them all first) keeps what it read after
+// those locks: locking one of them again costs nothing, updating one
+// forgets only that one, which is then read again without FOR UPDATE,
+// leaving the memo as it was; another lock keeps them too. A rollback to a
+// savepoint forgets that they are held.
+func TestHeldExecutionsKeepTheMemo(t *testing.T) {
+	ctx := context.Background()
+	tr := &statements{}
+	db, err := postgres.OpenTraced(ctx, storetest.PostgresSchemaURL(t), postgres.Options{}, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Now()
+	err = db.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateAccount(ctx, &mesh.Account{ID: "222233334444", Name: "Analytics", CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+		var es []*store.ExecutionRecord
+		for _, id := range []string{"e1", "e2", "e3"} {
+			es = append(es, &store.ExecutionRecord{Execution: mesh.Execution{ID: id, Name: id, StateMachine: "flow",
+				Version: 1, Status: mesh.ExecutionRunning, Input: []byte(`{}`), StartedAt: now, Deadline: now.Add(time.Hour)}, State: []byte(`{}`)})
+		}
+		_, err := tx.InsertExecutions(ctx, es)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := func(fn func() error) []string {
+		t.Helper()
+		tr.mu.Lock()
+		before := len(tr.sql)
+		tr.mu.Unlock()
+		if err := fn(); err != nil {
+			t.Fatal(err)
+		}
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		return slices.Clone(tr.sql[before:])
+	}
+	lock := func(tx store.Tx, id string) func() error {
+		return func() error { _, err := tx.LockExecution(ctx, id); return err }
+	}
+	account := func(tx store.Tx) func() error {
+		return func() error { _, err := tx.FindAccountByID(ctx, "222233334444"); return err }
+	}
+	err = db.Update(ctx, func(tx store.Tx) error {
+		sent(lock(tx, "e1"))
+		sent(lock(tx, "e2"))
+		if tx.HoldsExecution("e3") || !tx.HoldsExecution("e1") || !tx.HoldsExecution("e2") {
+			t.Error("HoldsExecution: want e1 and e2 held, e3 not")
+		}
+		sent(account(tx))
+		x, err := tx.LockExecution(ctx, "e1")
+		if err != nil {
+			return err
+		}
+		x.Status = mesh.ExecutionSucceeded
+		if err := tx.UpdateExecutions(ctx, []*store.ExecutionRecord{x}); err != nil {
+			return err
+		}
+		if got := sent(lock(tx, "e2")); len(got) != 0 {
+			t.Errorf("locking e2 again after e1's update sent %q, want nothing", got)
+		}
+		got := sent(lock(tx, "e1"))
+		if len(got) != 1 || strings.Contains(got[0], "FOR UPDATE") {
+			t.Errorf("locking e1 again after its update sent %q, want one read without FOR UPDATE", got)
+		}
+		if got := sent(account(tx)); len(got) != 0 {
+			t.Errorf("reading the account after the executions' update and read sent %q, want nothing (memoized)", got)
+		}
+		// another lock forgets the account, not the executions held
+		sent(lock(tx, "e3"))
+		if got := sent(account(tx)); len(got) != 1 {
+			t.Errorf("reading the account after another lock sent %q, want it read again", got)
+		}
+		if got := sent(lock(tx, "e2")); len(got) != 0 {
+			t.Errorf("locking e2 again after another lock sent %q, want nothing", got)
+		}
+		if err := tx.Savepoint(ctx, "sp"); err != nil {
+			return err
+		}
+		if err := tx.RollbackToSavepoint(ctx, "sp"); err != nil {
+			return err
+		}
+		if tx.HoldsExecution("e1") {
+			t.Error("after a rollback to a savepoint, e1 is still said to be held")
+		}
+		// the savepoint and its rollback may ride along with the lock
+		got = sent(lock(tx, "e1"))
+		if !slices.ContainsFunc(got, func(q string) bool { return strings.Contains(q, "FOR UPDATE") }) {
+			t.Errorf("locking e1 after a rollback to a savepoint sent %q, want a read FOR UPDATE", got)
 		}
 		return nil
 	})

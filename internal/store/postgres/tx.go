@@ -193,6 +193,13 @@ func (t pgTx) execRequestWrite(ctx context.Context, sql string, args ...any) (pg
 	return t.exec(ctx, sql, args)
 }
 
+// execExecutionsWrite runs the store's own update of the executions ids,
+// by id (ReadMemo.SawExecutionsWrite).
+func (t pgTx) execExecutionsWrite(ctx context.Context, ids []string, sql string, args ...any) (pgconn.CommandTag, error) {
+	t.memo.SawExecutionsWrite(sql, ids)
+	return t.exec(ctx, sql, args)
+}
+
 func (t pgTx) queryRowRequestWrite(ctx context.Context, sql string, args ...any) pgx.Row {
 	t.memo.SawRequestWrite(sql)
 	return t.queryRow(ctx, sql, args)

@@ -209,12 +209,17 @@ func (tx *Tx) FindExecution(ctx context.Context, id string) (*store.ExecutionRec
 
 // LockExecution returns an execution locked FOR UPDATE. Locking it again in
 // the transaction reads nothing until the transaction writes to executions
-// (ReadMemo).
+// (ReadMemo), and then reads it without FOR UPDATE: the lock is held, and
+// a plain read leaves the memo as it is.
 func (tx *Tx) LockExecution(ctx context.Context, id string) (*store.ExecutionRecord, error) {
 	if rec, ok := tx.Memo().LockedExecution(id); ok {
 		return rec, nil // locked already: nobody else has changed it
 	}
-	rec, err := tx.findExecution(ctx, `id = $1 FOR UPDATE`, id)
+	where := `id = $1 FOR UPDATE`
+	if tx.Memo().HoldsExecution(id) {
+		where = `id = $1` // held already: nothing to wait for, nobody else changed it
+	}
+	rec, err := tx.findExecution(ctx, where, id)
 	if isNoRows(err) {
 		return nil, mesh.NotFound("execution", id)
 	}
@@ -316,7 +321,7 @@ func (tx *Tx) UpdateExecutions(ctx context.Context, es []*store.ExecutionRecord)
 		}
 		stopped[i], wakes[i] = optTime(e.StoppedAt), optTime(e.WakeAt)
 	}
-	_, err := tx.tx.Exec(ctx, `UPDATE workflow_executions AS x SET status = v.status, output = v.output, error = v.error,
+	_, err := tx.tx.execExecutionsWrite(ctx, ids, `UPDATE workflow_executions AS x SET status = v.status, output = v.output, error = v.error,
 		cause = v.cause, stopped_at = v.stopped_at, events = v.events, state = v.state, wake_at = v.wake_at
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::int[], $8::bytea[], $9::timestamptz[])
 			AS v(id, status, output, error, cause, stopped_at, events, state, wake_at)

@@ -63,6 +63,13 @@ func (t sqlTx) execRequestWrite(ctx context.Context, query string, args ...any) 
 	return t.Tx.ExecContext(t.ctx(ctx), query, args...)
 }
 
+// execExecutionsWrite runs the store's own update of the executions ids,
+// by id (ReadMemo.SawExecutionsWrite).
+func (t sqlTx) execExecutionsWrite(ctx context.Context, ids []string, query string, args ...any) (sql.Result, error) {
+	t.memo.SawExecutionsWrite(query, ids)
+	return t.Tx.ExecContext(t.ctx(ctx), query, args...)
+}
+
 func (t sqlTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	t.memo.Saw(query)
 	return t.Tx.QueryContext(t.ctx(ctx), query, args...)

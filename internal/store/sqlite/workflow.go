@@ -292,7 +292,9 @@ func (tx *Tx) UpdateExecutions(ctx context.Context, es []*store.ExecutionRecord)
 		var b strings.Builder
 		b.WriteString(`WITH v(id, status, output, error, cause, stopped_at, events, state, wake_at) AS (VALUES `)
 		args := make([]any, 0, n*9)
+		ids := make([]string, n)
 		for i, e := range es[:n] {
+			ids[i] = e.ID
 			if i > 0 {
 				b.WriteString(",")
 			}
@@ -301,7 +303,7 @@ func (tx *Tx) UpdateExecutions(ctx context.Context, es []*store.ExecutionRecord)
 		}
 		b.WriteString(`) UPDATE workflow_executions AS x SET status = v.status, output = v.output, error = v.error, cause = v.cause,
 			stopped_at = v.stopped_at, events = v.events, state = v.state, wake_at = v.wake_at FROM v WHERE x.id = v.id`)
-		if _, err := tx.tx.ExecContext(ctx, b.String(), args...); err != nil {
+		if _, err := tx.tx.execExecutionsWrite(ctx, ids, b.String(), args...); err != nil {
 			return fmt.Errorf("update executions: %w", err)
 		}
 		es = es[n:]

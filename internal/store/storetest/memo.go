@@ -16,6 +16,7 @@ func init() {
 	register("tx/read-memo-requests", testReadMemoRequests)
 	register("tx/read-memo-request-batch", testReadMemoRequestBatch)
 	register("tx/read-memo-locked-execution", testReadMemoLockedExecution)
+	register("tx/read-memo-held-executions", testReadMemoHeldExecutions)
 	register("tx/read-memo-users-platforms", testReadMemoUsersPlatforms)
 }
 
@@ -476,6 +477,67 @@ func testReadMemoLockedExecution(t *testing.T, open Opener) {
 		}
 		if x := lock(tx); x.Status != mesh.ExecutionSucceeded || string(x.State) != `{"step":2}` {
 			t.Errorf("locked again after the savepoint's rollback: %s %s, want SUCCEEDED {\"step\":2}", x.Status, x.State)
+		}
+		return nil
+	})
+}
+
+// testReadMemoHeldExecutions: a transaction holding several executions
+// locked that updates one of them locks each again as it is: the updated
+// one as updated, the others as they were; it holds them all until a
+// rollback to a savepoint, after which it cannot tell.
+func testReadMemoHeldExecutions(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	mustUpdate(t, s, func(tx store.Tx) error {
+		var es []*store.ExecutionRecord
+		for _, id := range []string{"e1", "e2"} {
+			es = append(es, &store.ExecutionRecord{Execution: mesh.Execution{ID: id, Name: id, StateMachine: "flow",
+				Version: 1, Status: mesh.ExecutionRunning, Input: json.RawMessage(`{}`), StartedAt: now, Deadline: now.Add(time.Hour)},
+				State: []byte(`{"step":1}`)})
+		}
+		_, err := tx.InsertExecutions(ctx, es)
+		return err
+	})
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if tx.HoldsExecution("e1") {
+			t.Error("e1 held before any lock")
+		}
+		x1, err := tx.LockExecution(ctx, "e1")
+		if err != nil {
+			return err
+		}
+		if _, err := tx.LockExecution(ctx, "e2"); err != nil {
+			return err
+		}
+		if !tx.HoldsExecution("e1") || !tx.HoldsExecution("e2") {
+			t.Error("e1 and e2 locked, not both held")
+		}
+		x1.Status, x1.State = mesh.ExecutionSucceeded, []byte(`{"step":2}`)
+		if err := tx.UpdateExecutions(ctx, []*store.ExecutionRecord{x1}); err != nil {
+			return err
+		}
+		if !tx.HoldsExecution("e1") {
+			t.Error("e1 no longer held after its update")
+		}
+		if x, err := tx.LockExecution(ctx, "e1"); err != nil || x.Status != mesh.ExecutionSucceeded || string(x.State) != `{"step":2}` {
+			t.Errorf("e1 locked again after its update: %+v, %v; want SUCCEEDED {\"step\":2}", x, err)
+		}
+		if x, err := tx.LockExecution(ctx, "e2"); err != nil || x.Status != mesh.ExecutionRunning || string(x.State) != `{"step":1}` {
+			t.Errorf("e2 locked again after e1's update: %+v, %v; want RUNNING {\"step\":1}", x, err)
+		}
+		if err := tx.Savepoint(ctx, "sp"); err != nil {
+			return err
+		}
+		if err := tx.RollbackToSavepoint(ctx, "sp"); err != nil {
+			return err
+		}
+		if tx.HoldsExecution("e2") {
+			t.Error("e2 still said to be held after a rollback to a savepoint")
+		}
+		if x, err := tx.LockExecution(ctx, "e2"); err != nil || x.Status != mesh.ExecutionRunning {
+			t.Errorf("e2 locked after the rollback: %+v, %v; want RUNNING", x, err)
 		}
 		return nil
 	})
