@@ -33,13 +33,17 @@ func (e *Engine) callbackTx(ctx context.Context, tx store.Tx, hash, action strin
 	}
 	// Lock the execution, then read the token again: its status only
 	// changes under that lock, and taking locks in this order everywhere
-	// keeps replicas from deadlocking.
+	// keeps replicas from deadlocking. A transaction that holds the lock
+	// already (a decision locks first) read the token under it.
+	held := tx.HoldsExecution(tok.ExecutionID)
 	rec, err := tx.LockExecution(ctx, tok.ExecutionID)
 	if err != nil {
 		return err
 	}
-	if tok, err = tx.FindTaskToken(ctx, hash); err != nil {
-		return err
+	if !held {
+		if tok, err = tx.FindTaskToken(ctx, hash); err != nil {
+			return err
+		}
 	}
 	switch tok.Status {
 	case store.TokenUsed:
