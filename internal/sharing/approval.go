@@ -114,12 +114,12 @@ func (s *Service) Decide(ctx context.Context, in DecisionInput) (*mesh.AccessReq
 		if err != nil {
 			return err
 		}
-		ap, err := tx.FindApproval(ctx, r.ID)
-		if mesh.IsCode(err, mesh.ENOTFOUND) {
-			return store.RequestConflict(r) // it never waited for approval
-		}
+		r, ap, err := lockForDecision(ctx, tx, r)
 		if err != nil {
 			return err
+		}
+		if ap == nil {
+			return store.RequestConflict(r) // it never waited for approval
 		}
 		if !mayDecide(a, ap.AccountID) {
 			return mesh.Errorf(mesh.EFORBIDDEN, "only approvers and admins of account %s, and mesh admins, decide request %d", ap.AccountID, r.ID)
@@ -127,36 +127,48 @@ func (s *Service) Decide(ctx context.Context, in DecisionInput) (*mesh.AccessReq
 		if a.AccountID == r.RequesterAccount && a.Username == r.RequesterUser {
 			return mesh.Errorf(mesh.EFORBIDDEN, "nobody decides a request they made")
 		}
-		out, err = s.recordDecision(ctx, tx, r, &mesh.RequestDecision{By: a.Principal(), Comment: in.Comment, Channel: in.Channel, Approved: in.Approve})
+		out, err = s.recordDecision(ctx, tx, r, ap, &mesh.RequestDecision{By: a.Principal(), Comment: in.Comment, Channel: in.Channel, Approved: in.Approve})
 		return err
 	})
 	return out, err
 }
 
-// recordDecision records d on request r's approval and resumes its
-// execution, in tx: an approval runs ApprovedPIIShareCatalogItem, a denial
-// the Catch into AccessDenied. The caller has checked who decides; here
-// the execution is locked first (the order every transaction takes) and
-// what a concurrent decision may have changed is read again: a decided
-// approval is ECONFLICT with the recorded one. It sets d.At and returns
-// the request as it is after the decision.
-func (s *Service) recordDecision(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, d *mesh.RequestDecision) (*mesh.AccessRequest, error) {
+// lockForDecision locks the execution of request r, first, as every
+// transaction does, and reads the request and its approval again under
+// that lock, where no concurrent decision, cancellation or expiry changes
+// them. The approval is nil when the request never waited for one.
+func lockForDecision(ctx context.Context, tx store.Tx, r *mesh.AccessRequest) (*mesh.AccessRequest, *mesh.Approval, error) {
 	if _, err := tx.LockExecution(ctx, r.ExecutionID); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	r, err := tx.FindAccessRequest(ctx, r.ID)
+	if err != nil {
+		return nil, nil, err
 	}
 	ap, err := tx.FindApproval(ctx, r.ID)
-	if err != nil {
-		return nil, err
+	if mesh.IsCode(err, mesh.ENOTFOUND) {
+		return r, nil, nil
 	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, ap, nil
+}
+
+// recordDecision records d on request r's approval ap and resumes its
+// execution, in tx: an approval runs ApprovedPIIShareCatalogItem, a denial
+// the Catch into AccessDenied. The caller has checked who decides, and read
+// r and ap under the lock of r's execution (lockForDecision), so what a
+// concurrent decision changed is there: a decided approval is ECONFLICT
+// with the recorded one. It sets d.At and returns the request as it is
+// after the decision.
+func (s *Service) recordDecision(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, ap *mesh.Approval, d *mesh.RequestDecision) (*mesh.AccessRequest, error) {
 	if ap.Status != mesh.ApprovalPending {
 		return nil, store.ApprovalConflict(ap)
 	}
 	now := s.clock.Now()
 	if !ap.ExpiresAt.IsZero() && !now.Before(ap.ExpiresAt) {
 		return nil, &mesh.Error{Code: mesh.ECONFLICT, Message: fmt.Sprintf("the approval of request %d expired at %s", r.ID, ap.ExpiresAt.Format("2006-01-02T15:04:05Z")), Details: ap}
-	}
-	if r, err = tx.FindAccessRequest(ctx, r.ID); err != nil {
-		return nil, err
 	}
 	if r.Status != mesh.RequestPendingApproval {
 		return nil, store.RequestConflict(r)
@@ -181,6 +193,7 @@ func (s *Service) recordDecision(ctx context.Context, tx store.Tx, r *mesh.Acces
 	if err := store.Audit(ctx, tx, now, action, requestResource(r), detail); err != nil {
 		return nil, err
 	}
+	var err error
 	if d.Approved {
 		err = s.engine.SucceedTaskTx(ctx, tx, ap.TokenHash, map[string]any{"approved": true, "by": d.By, "comment": d.Comment})
 	} else {

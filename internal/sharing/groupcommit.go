@@ -80,10 +80,11 @@ func (q *decisionQueue) commit(batch []*queuedDecision) {
 		d.err = q.s.update(d.ctx, func(tx store.Tx) error { return d.fn(d.ctx, tx) })
 		return
 	}
-	// one lock order for every batch, so that two replicas' batches wait
-	// for each other instead of deadlocking
 	slices.SortFunc(batch, func(a, b *queuedDecision) int { return cmp.Compare(a.id, b.id) })
 	err := q.s.store.Update(context.Background(), func(tx store.Tx) error {
+		if err := lockExecutions(tx, batch); err != nil {
+			return err
+		}
 		for _, d := range batch {
 			d.err = nil
 			if err := d.ctx.Err(); err != nil {
@@ -118,4 +119,34 @@ func (q *decisionQueue) commit(batch []*queuedDecision) {
 	for _, d := range batch {
 		d.err = q.s.update(d.ctx, func(tx store.Tx) error { return d.fn(d.ctx, tx) })
 	}
+}
+
+// lockExecutions locks the executions of a batch's requests before any
+// decision runs, in the order of their ids, as every batch does. Each
+// decision would lock its own (and still does, finding it locked); taking
+// them all first means that their locks, after which the read memo is
+// emptied (another transaction's commit may have become visible), come
+// before the decisions read anything, so the catalog rows, accounts and
+// users the first decision reads serve the others too. A request that is
+// not found is left to its decision to report.
+func lockExecutions(tx store.Tx, batch []*queuedDecision) error {
+	ctx := context.Background()
+	ids := make([]string, 0, len(batch))
+	for _, d := range batch {
+		r, err := tx.FindAccessRequest(ctx, d.id)
+		if mesh.IsCode(err, mesh.ENOTFOUND) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		ids = append(ids, r.ExecutionID)
+	}
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		if _, err := tx.LockExecution(ctx, id); err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+			return err
+		}
+	}
+	return nil
 }

@@ -124,7 +124,14 @@ func (s *Service) DecideByLink(ctx context.Context, token string, approve bool, 
 			by = a.Principal() + " via " + by
 			dctx = ctx
 		}
-		r, err := s.recordDecision(dctx, tx, l.Request, &mesh.RequestDecision{By: by, Comment: comment, Channel: l.Channel, Approved: approve})
+		r, ap, err := lockForDecision(ctx, tx, l.Request)
+		if err != nil {
+			return err
+		}
+		if ap == nil {
+			return store.RequestConflict(r)
+		}
+		r, err = s.recordDecision(dctx, tx, r, ap, &mesh.RequestDecision{By: by, Comment: comment, Channel: l.Channel, Approved: approve})
 		if err != nil {
 			return err
 		}
