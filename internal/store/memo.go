@@ -19,7 +19,8 @@ import (
 // once. It also keeps the access requests the transaction has written or
 // read: a request's workflow reads its request again at each step; and the
 // executions it has locked, which a decision locks and then its callback
-// again. Both stores' Tx types keep one and show it every statement they
+// again; and the subscriptions of the account topics it has published to.
+// Both stores' Tx types keep one and show it every statement they
 // run (Saw): a statement that may change a memoized table empties what the
 // memo keeps of that table, and one that waits for a lock (after which
 // another transaction's commit may be visible) empties it all but the
@@ -43,6 +44,10 @@ type ReadMemo struct {
 	// the lock returned them: nobody else changes them until it ends, and
 	// its own writes to workflow_executions forget them.
 	executions map[string]*ExecutionRecord
+	// subscriptions are an account topic's subscriptions with a status,
+	// as FindSubscriptions read them: a batch of starts publishes each
+	// approval to the same producer's topic.
+	subscriptions map[[2]string][]Subscription
 	// held are the ids of the executions the transaction has locked. They
 	// outlast what it read of them, as the locks do: only a rollback to a
 	// savepoint, which may release a lock, forgets them (Clear).
@@ -67,7 +72,7 @@ var catalogTables = []string{"accounts", "users", "catalog_databases", "catalog_
 // safe), and any statement taking a row or advisory lock.
 func (m *ReadMemo) Saw(query string) {
 	if m.databases == nil && m.tables == nil && m.accounts == nil && m.users == nil && m.platforms == nil &&
-		m.requests == nil && m.executions == nil {
+		m.requests == nil && m.executions == nil && m.subscriptions == nil {
 		return
 	}
 	e := effectOf(query)
@@ -76,7 +81,11 @@ func (m *ReadMemo) Saw(query string) {
 		return
 	}
 	if e&writesCatalog != 0 {
-		m.databases, m.tables, m.accounts, m.users, m.platforms = nil, nil, nil, nil, nil
+		// an account's removal reaches its topic
+		m.databases, m.tables, m.accounts, m.users, m.platforms, m.subscriptions = nil, nil, nil, nil, nil, nil
+	}
+	if e&writesSubscriptions != 0 {
+		m.subscriptions = nil
 	}
 	if e&writesRequests != 0 {
 		m.requests, m.byExecution = nil, nil
@@ -94,6 +103,7 @@ const (
 	writesCatalog
 	writesRequests
 	writesExecutions
+	writesSubscriptions
 )
 
 // effects keeps each statement's effect by its text, as Saw runs for every
@@ -143,6 +153,9 @@ func classify(query string) effect {
 	}
 	if strings.Contains(q, "workflow_executions") {
 		e |= writesExecutions
+	}
+	if strings.Contains(q, "notify_subscriptions") || strings.Contains(q, "notify_topics") {
+		e |= writesSubscriptions
 	}
 	return e
 }
@@ -254,6 +267,34 @@ func (m *ReadMemo) Account(id string) (*mesh.Account, bool) {
 	}
 	c := *a
 	return &c, true
+}
+
+// Subscriptions returns copies of the memoized subscriptions of an
+// account's topic with a status ("" for any but unsubscribed).
+func (m *ReadMemo) Subscriptions(accountID, status string) ([]*Subscription, bool) {
+	subs, ok := m.subscriptions[[2]string{accountID, status}]
+	if !ok {
+		return nil, false
+	}
+	out := make([]*Subscription, len(subs))
+	for i := range subs {
+		c := subs[i]
+		out[i] = &c
+	}
+	return out, true
+}
+
+// PutSubscriptions memoizes copies of an account topic's subscriptions
+// with a status.
+func (m *ReadMemo) PutSubscriptions(accountID, status string, subs []*Subscription) {
+	if m.subscriptions == nil {
+		m.subscriptions = map[[2]string][]Subscription{}
+	}
+	c := make([]Subscription, len(subs))
+	for i, s := range subs {
+		c[i] = *s
+	}
+	m.subscriptions[[2]string{accountID, status}] = c
 }
 
 // PutAccount memoizes a copy of a.

@@ -160,6 +160,11 @@ func (tx *Tx) FindSubscriptionByToken(ctx context.Context, hash string) (*store.
 
 // FindSubscriptions lists the live topics' subscriptions that are not unsubscribed.
 func (tx *Tx) FindSubscriptions(ctx context.Context, accountID, status string) ([]*store.Subscription, error) {
+	if accountID != "" {
+		if subs, ok := tx.Memo().Subscriptions(accountID, status); ok {
+			return subs, nil
+		}
+	}
 	where := []string{"t.deleted_at IS NULL", "s.status <> 'unsubscribed'"}
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
@@ -177,6 +182,9 @@ func (tx *Tx) FindSubscriptions(ctx context.Context, accountID, status string) (
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*store.Subscription, error) { return scanSubscription(r) })
 	if err != nil {
 		return nil, fmt.Errorf("find subscriptions: %w", err)
+	}
+	if accountID != "" {
+		tx.Memo().PutSubscriptions(accountID, status, out)
 	}
 	return out, nil
 }

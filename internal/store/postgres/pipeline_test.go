@@ -659,6 +659,48 @@ func TestHeldExecutionsKeepTheMemo(t *testing.T) {
 	}
 }
 
+// TestSubscriptionsReadOnce: a batch of starts publishing approvals to one
+// producer's topic reads its subscriptions once.
+func TestSubscriptionsReadOnce(t *testing.T) {
+	ctx := context.Background()
+	db, tr := openTraced(t)
+	now := time.Now()
+	err := db.Update(ctx, func(tx store.Tx) error {
+		top := &store.Topic{AccountID: "111122223333", Name: "DataLakeSharingApproval", CreatedAt: now}
+		if err := tx.CreateTopic(ctx, top); err != nil {
+			return err
+		}
+		return tx.CreateSubscription(ctx, &store.Subscription{AccountID: "111122223333", TopicID: top.ID, Protocol: "email",
+			Endpoint: "ops@example.com", Status: store.SubscriptionConfirmed, CreatedAt: now, ConfirmedAt: now})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx store.Tx) error {
+		for i := range 3 {
+			before := tr.n.Load()
+			subs, err := tx.FindSubscriptions(ctx, "111122223333", store.SubscriptionConfirmed)
+			if err != nil {
+				return err
+			}
+			if len(subs) != 1 {
+				t.Errorf("listing %d: %d subscriptions, want 1", i, len(subs))
+			}
+			want := int64(0)
+			if i == 0 {
+				want = 1
+			}
+			if n := tr.n.Load() - before; n != want {
+				t.Errorf("listing %d: %d round trips, want %d", i, n, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestInterruptedTransaction: a transaction whose context ends after its
 // first write fails and leaves nothing, and the pool's connections work
 // after it, however many such transactions ran.

@@ -164,6 +164,11 @@ func (tx *Tx) FindSubscriptionByToken(ctx context.Context, hash string) (*store.
 
 // FindSubscriptions lists the live topics' subscriptions that are not unsubscribed.
 func (tx *Tx) FindSubscriptions(ctx context.Context, accountID, status string) ([]*store.Subscription, error) {
+	if accountID != "" {
+		if subs, ok := tx.Memo().Subscriptions(accountID, status); ok {
+			return subs, nil
+		}
+	}
 	where := []string{"t.deleted_at IS NULL", "s.status <> 'unsubscribed'"}
 	var args []any
 	if accountID != "" {
@@ -177,7 +182,11 @@ func (tx *Tx) FindSubscriptions(ctx context.Context, accountID, status string) (
 	if err != nil {
 		return nil, fmt.Errorf("find subscriptions: %w", err)
 	}
-	return collect(rows, "scan subscription", scanSubscription)
+	out, err := collect(rows, "scan subscription", scanSubscription)
+	if err == nil && accountID != "" {
+		tx.Memo().PutSubscriptions(accountID, status, out)
+	}
+	return out, err
 }
 
 // UpdateSubscriptionStatus sets a subscription's status.

@@ -18,6 +18,7 @@ func init() {
 	register("tx/read-memo-locked-execution", testReadMemoLockedExecution)
 	register("tx/read-memo-held-executions", testReadMemoHeldExecutions)
 	register("tx/read-memo-users-platforms", testReadMemoUsersPlatforms)
+	register("tx/read-memo-subscriptions", testReadMemoSubscriptions)
 }
 
 // testReadMemo: a transaction that reads an account, a database or a table
@@ -538,6 +539,62 @@ func testReadMemoHeldExecutions(t *testing.T, open Opener) {
 		}
 		if x, err := tx.LockExecution(ctx, "e2"); err != nil || x.Status != mesh.ExecutionRunning {
 			t.Errorf("e2 locked after the rollback: %+v, %v; want RUNNING", x, err)
+		}
+		return nil
+	})
+}
+
+// testReadMemoSubscriptions: a transaction that lists a topic's
+// subscriptions again after changing one, adding one, or deleting the
+// topic sees the change, and changing what a listing returned changes
+// nothing the next one returns.
+func testReadMemoSubscriptions(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	top, sub := notifyFixture(t, s)
+	list := func(tx store.Tx, status string) []*store.Subscription {
+		t.Helper()
+		subs, err := tx.FindSubscriptions(ctx, "111122223333", status)
+		if err != nil {
+			t.Fatalf("find subscriptions: %v", err)
+		}
+		return subs
+	}
+	endpoints := func(subs []*store.Subscription) []string {
+		var out []string
+		for _, s := range subs {
+			out = append(out, s.Endpoint+" "+s.Status)
+		}
+		return out
+	}
+	mustUpdate(t, s, func(tx store.Tx) error {
+		subs := list(tx, store.SubscriptionConfirmed)
+		if len(subs) != 1 {
+			t.Fatalf("confirmed subscriptions: got %v, want one", endpoints(subs))
+		}
+		subs[0].Endpoint = "https://changed.example.com"
+		if got := endpoints(list(tx, store.SubscriptionConfirmed)); !reflect.DeepEqual(got, []string{"https://hooks.example.com/a confirmed"}) {
+			t.Errorf("listed again after changing a copy: %v", got)
+		}
+		if err := tx.UpdateSubscriptionStatus(ctx, sub.ID, store.SubscriptionUnsubscribed, notifyT0); err != nil {
+			return err
+		}
+		if got := list(tx, store.SubscriptionConfirmed); len(got) != 0 {
+			t.Errorf("listed after unsubscribing: %v, want none", endpoints(got))
+		}
+		added := &store.Subscription{AccountID: "111122223333", TopicID: top.ID, Protocol: "email", Endpoint: "ops@example.com",
+			Status: store.SubscriptionConfirmed, CreatedAt: notifyT0, ConfirmedAt: notifyT0}
+		if err := tx.CreateSubscription(ctx, added); err != nil {
+			return err
+		}
+		if got := endpoints(list(tx, store.SubscriptionConfirmed)); !reflect.DeepEqual(got, []string{"ops@example.com confirmed"}) {
+			t.Errorf("listed after adding one: %v", got)
+		}
+		if err := tx.MarkTopicDeleted(ctx, "111122223333", notifyT0); err != nil {
+			return err
+		}
+		if got := list(tx, store.SubscriptionConfirmed); len(got) != 0 {
+			t.Errorf("listed after deleting the topic: %v, want none", endpoints(got))
 		}
 		return nil
 	})
