@@ -80,6 +80,9 @@ func (q *decisionQueue) commit(batch []*queuedDecision) {
 		d.err = q.s.update(d.ctx, func(tx store.Tx) error { return d.fn(d.ctx, tx) })
 		return
 	}
+	// decisions run in the order of their requests; their executions are
+	// locked first, in one order for every batch (lockExecutions), so that
+	// two replicas' batches wait for each other instead of deadlocking
 	slices.SortFunc(batch, func(a, b *queuedDecision) int { return cmp.Compare(a.id, b.id) })
 	err := q.s.store.Update(context.Background(), func(tx store.Tx) error {
 		if err := lockExecutions(tx, batch); err != nil {
