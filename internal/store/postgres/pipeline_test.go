@@ -62,12 +62,25 @@ func (c *statements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEnd
 func openTraced(t *testing.T) (*postgres.DB, *trips) {
 	t.Helper()
 	tr := &trips{}
+	return openWithTracer(t, tr), tr
+}
+
+// openStatements opens a store in a schema of its own whose statements tr
+// records; both end with the test.
+func openStatements(t *testing.T) (*postgres.DB, *statements) {
+	t.Helper()
+	tr := &statements{}
+	return openWithTracer(t, tr), tr
+}
+
+func openWithTracer(t *testing.T, tr pgx.QueryTracer) *postgres.DB {
+	t.Helper()
 	db, err := postgres.OpenTraced(context.Background(), storetest.PostgresSchemaURL(t), postgres.Options{}, tr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return db, tr
+	return db
 }
 
 // TestSavepointsRideAlong: a savepoint and its release cost no round trip
@@ -565,14 +578,9 @@ func TestBeginAndCommitRideAlong(t *testing.T) {
 // savepoint forgets that they are held.
 func TestHeldExecutionsKeepTheMemo(t *testing.T) {
 	ctx := context.Background()
-	tr := &statements{}
-	db, err := postgres.OpenTraced(ctx, storetest.PostgresSchemaURL(t), postgres.Options{}, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, tr := openStatements(t)
 	now := time.Now()
-	err = db.Update(ctx, func(tx store.Tx) error {
+	err := db.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAccount(ctx, &mesh.Account{ID: "222233334444", Name: "Analytics", CreatedAt: now, UpdatedAt: now}); err != nil {
 			return err
 		}

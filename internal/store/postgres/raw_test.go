@@ -221,13 +221,8 @@ func TestResourceLinksByIndex(t *testing.T) {
 // reading every grant and link.
 func TestRefreshReadsByVersion(t *testing.T) {
 	ctx := context.Background()
-	tr := &statements{}
-	db, err := postgres.OpenTraced(ctx, storetest.PostgresSchemaURL(t), postgres.Options{}, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	err = db.View(ctx, func(tx store.Tx) error {
+	db, tr := openStatements(t)
+	err := db.View(ctx, func(tx store.Tx) error {
 		if _, err := tx.FindGrants(ctx, store.GrantFilter{SinceVersion: 1, UntilVersion: 2}); err != nil {
 			return err
 		}
