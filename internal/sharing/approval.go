@@ -118,9 +118,6 @@ func (s *Service) Decide(ctx context.Context, in DecisionInput) (*mesh.AccessReq
 		if err != nil {
 			return err
 		}
-		if ap == nil {
-			return store.RequestConflict(r) // it never waited for approval
-		}
 		if !mayDecide(a, ap.AccountID) {
 			return mesh.Errorf(mesh.EFORBIDDEN, "only approvers and admins of account %s, and mesh admins, decide request %d", ap.AccountID, r.ID)
 		}
@@ -136,7 +133,7 @@ func (s *Service) Decide(ctx context.Context, in DecisionInput) (*mesh.AccessReq
 // lockForDecision locks the execution of request r, first, as every
 // transaction does, and reads the request and its approval again under
 // that lock, where no concurrent decision, cancellation or expiry changes
-// them. The approval is nil when the request never waited for one.
+// them. ECONFLICT with the request when it never waited for approval.
 func lockForDecision(ctx context.Context, tx store.Tx, r *mesh.AccessRequest) (*mesh.AccessRequest, *mesh.Approval, error) {
 	if _, err := tx.LockExecution(ctx, r.ExecutionID); err != nil {
 		return nil, nil, err
@@ -147,7 +144,7 @@ func lockForDecision(ctx context.Context, tx store.Tx, r *mesh.AccessRequest) (*
 	}
 	ap, err := tx.FindApproval(ctx, r.ID)
 	if mesh.IsCode(err, mesh.ENOTFOUND) {
-		return r, nil, nil
+		return nil, nil, store.RequestConflict(r)
 	}
 	if err != nil {
 		return nil, nil, err

@@ -40,6 +40,10 @@ func TestNoPIISharedAtOnce(t *testing.T) {
 		if len(v.Timeline) == 0 || len(v.Notifications) != 1 || v.Notifications[0].Event != "request.shared" {
 			t.Errorf("timeline %d events, notifications %+v; want a timeline and one request.shared", len(v.Timeline), v.Notifications)
 		}
+		// it never waited for approval: deciding it is a conflict naming its status
+		if _, err := f.decide(meshAdmin, r.ID, true, ""); !mesh.IsCode(err, mesh.ECONFLICT) || !strings.Contains(err.Error(), "SHARED") {
+			t.Errorf("deciding a request shared at once: got %v, want ECONFLICT naming SHARED", err)
+		}
 		// the whole marketing database has no flag anywhere: shared at once too
 		if r := f.request(siblingCarl, "marketing", ""); r.Status != mesh.RequestShared || r.Table != mesh.AllTables {
 			t.Errorf("whole database: got %s on table %q, want SHARED on *", r.Status, r.Table)

@@ -69,7 +69,8 @@ var catalogTables = []string{"accounts", "users", "catalog_databases", "catalog_
 // Saw empties the memo when query may change a memoized table or waits for
 // a lock: anything but a plain SELECT that names one of the tables (a name
 // inside another, such as offboarded_accounts, counts: emptying is always
-// safe), and any statement taking a row or advisory lock.
+// safe), and any statement taking a row or advisory lock, which leaves only
+// the executions the transaction holds locked.
 func (m *ReadMemo) Saw(query string) {
 	if m.databases == nil && m.tables == nil && m.accounts == nil && m.users == nil && m.platforms == nil &&
 		m.requests == nil && m.executions == nil && m.subscriptions == nil {
