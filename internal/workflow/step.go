@@ -29,17 +29,43 @@ const (
 	maxStepsPerPass = 500
 )
 
-// newToken returns a task token (256 random bits) and its stored hash.
-func newToken() (token, hash string) {
-	b := make([]byte, 32)
-	rand.Read(b)
+// A task token is the time it was made (milliseconds since 1970, 6 bytes)
+// followed by 256 random bits, base64url-encoded (51 characters).
+// Only its key is stored: the time in hex, then the token's SHA-256. Keys
+// made later sort later, so a new token's key lands at the end of the
+// store's index of tokens rather than on a random page of it, which the
+// store would write again (and, in SQLite, log in full) for each token
+// made. The time is not secret; the random bits are.
+const tokenTimeBytes = 6
+
+var timedTokenLen = base64.RawURLEncoding.EncodedLen(tokenTimeBytes + 32)
+
+// newToken returns a task token made at now and its stored key.
+func newToken(now time.Time) (token, key string) {
+	b := make([]byte, tokenTimeBytes+32)
+	ms := uint64(now.UnixMilli())
+	for i := range tokenTimeBytes {
+		b[i] = byte(ms >> (8 * (tokenTimeBytes - 1 - i)))
+	}
+	rand.Read(b[tokenTimeBytes:])
 	token = base64.RawURLEncoding.EncodeToString(b)
 	return token, hashToken(token)
 }
 
+// hashToken returns a token's stored key. Tokens made before tokens
+// carried their time (43 characters, 256 random bits) are keyed by their
+// SHA-256 alone, so that those still waiting can be answered.
 func hashToken(token string) string {
 	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:])
+	sum := hex.EncodeToString(h[:])
+	if len(token) != timedTokenLen {
+		return sum
+	}
+	t, err := base64.RawURLEncoding.DecodeString(token[:tokenTimeBytes*4/3])
+	if err != nil {
+		return sum
+	}
+	return hex.EncodeToString(t) + sum
 }
 
 // stepper advances one loaded execution inside a transaction.
@@ -171,7 +197,7 @@ func (s *stepper) enter(f *frame) error {
 	actx := s.r.context(f)
 	var token string
 	if st != nil && st.Type == asl.TypeTask && strings.HasSuffix(st.Resource, CallbackSuffix) {
-		token, _ = newToken()
+		token, _ = newToken(s.r.now)
 		actx.Task = &asl.TaskInfo{Token: token}
 	}
 	out, err := m.Enter(f.State, f.Input.V, actx)

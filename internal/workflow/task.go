@@ -101,8 +101,9 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 	return s.taskSucceeded(f, result)
 }
 
-// tokenShown is how many of a task token's characters history shows.
-const tokenShown = 8
+// tokenShown is how many of a task token's characters history shows: its
+// time and 48 of its 256 random bits, enough to tell tokens apart.
+const tokenShown = 16
 
 // redactToken returns v with every occurrence of token, in any string of
 // the value, cut to its first tokenShown characters and "…". It returns a
