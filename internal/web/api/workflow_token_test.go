@@ -68,7 +68,7 @@ func TestHistoryShowsTaskTokensByPrefix(t *testing.T) {
 		if strings.Contains(string(body), token) {
 			t.Errorf("the history holds the whole task token: %s", body)
 		}
-		if n := strings.Count(string(body), token[:8]+"…"); n != 4 {
+		if n := strings.Count(string(body), token[:16]+"…"); n != 4 {
 			t.Errorf("got the token's prefix %d times in the history, want 4: %s", n, body)
 		}
 
@@ -79,7 +79,7 @@ func TestHistoryShowsTaskTokensByPrefix(t *testing.T) {
 		if err != nil || done.Status != mesh.ExecutionSucceeded {
 			t.Errorf("got %+v, %v; want the execution succeeded", done, err)
 		}
-		if err := c.SendTaskSuccess(ctx, token[:8]+"…", nil); err == nil {
+		if err := c.SendTaskSuccess(ctx, token[:16]+"…", nil); err == nil {
 			t.Error("the prefix shown in history completed a task")
 		}
 	})
