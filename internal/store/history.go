@@ -24,7 +24,10 @@ import (
 // previous one (mesh.HistoryEvent.Repeats) has a sixth element, the object
 // of those fields, {"input": "output"}, and details without them (null
 // when none is left); the previous event is the one just before it in the
-// chunk, and DecodeHistoryChunk fills the fields in.
+// chunk, and DecodeHistoryChunk fills the fields in. An event made at the
+// same time as the one before it in the chunk, as the events of one
+// transaction are, has "" for its timestamp: a chunk of a request's start
+// is then small enough that two share a page of SQLite's table.
 
 // HistoryTimeFormat is the form of a chunk's timestamps: UTC, nanoseconds.
 const HistoryTimeFormat = "2006-01-02T15:04:05.000000000Z"
@@ -70,7 +73,7 @@ func HistoryChunks(events []*mesh.HistoryEvent) ([]HistoryChunk, error) {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			buf = appendHistoryEvent(buf[:0], ev)
+			buf = appendHistoryEvent(buf[:0], ev, j > 0 && ev.Timestamp.Equal(g.events[j-1].Timestamp))
 			details := bytes.TrimSpace(ev.Details)
 			if len(ev.Repeats) > 0 {
 				if j == 0 || g.events[j-1].ID != ev.PreviousID {
@@ -114,8 +117,9 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // appendHistoryEvent appends an event's fields but its details: an open
-// JSON array of id, previous id, type and timestamp.
-func appendHistoryEvent(b []byte, ev *mesh.HistoryEvent) []byte {
+// JSON array of id, previous id, type and timestamp ("" when sameTime, the
+// previous event's).
+func appendHistoryEvent(b []byte, ev *mesh.HistoryEvent, sameTime bool) []byte {
 	b = append(b, '[')
 	b = strconv.AppendInt(b, int64(ev.ID), 10)
 	b = append(b, ',')
@@ -123,7 +127,9 @@ func appendHistoryEvent(b []byte, ev *mesh.HistoryEvent) []byte {
 	b = append(b, ',')
 	b = ojg.AppendJSONString(b, ev.Type, false)
 	b = append(b, ',', '"')
-	b = ev.Timestamp.UTC().AppendFormat(b, HistoryTimeFormat) // digits and -:.TZ, nothing to escape
+	if !sameTime {
+		b = ev.Timestamp.UTC().AppendFormat(b, HistoryTimeFormat) // digits and -:.TZ, nothing to escape
+	}
 	return append(b, '"')
 }
 
@@ -146,8 +152,15 @@ func DecodeHistoryChunk(executionID string, raw []byte) ([]*mesh.HistoryEvent, e
 			}
 		}
 		var err error
-		if ev.Timestamp, err = time.Parse(time.RFC3339Nano, ts); err != nil {
-			return nil, fmt.Errorf("event %d: %w", ev.ID, err)
+		switch {
+		case ts != "":
+			if ev.Timestamp, err = time.Parse(time.RFC3339Nano, ts); err != nil {
+				return nil, fmt.Errorf("event %d: %w", ev.ID, err)
+			}
+		case i == 0:
+			return nil, fmt.Errorf("event %d: no timestamp, and no event before it in the chunk", ev.ID)
+		default:
+			ev.Timestamp = evs[i-1].Timestamp
 		}
 		if len(f) >= 5 {
 			ev.Details = f[4]

@@ -67,18 +67,18 @@ func TestOutboxForgetsInput(t *testing.T) {
 	})
 }
 
-// TestHistoryViewShowsRepeats: see storetest.HistoryViewShowsRepeats.
-func TestHistoryViewShowsRepeats(t *testing.T) {
+// TestHistoryViewShowsEvents: see storetest.HistoryViewShowsEvents.
+func TestHistoryViewShowsEvents(t *testing.T) {
 	db := storetest.OpenPostgres(t, nil)
-	storetest.HistoryViewShowsRepeats(t, db, func() [][2]string {
+	storetest.HistoryViewShowsEvents(t, db, func() []storetest.HistoryViewRow {
 		rows, err := db.Pool().Query(context.Background(),
-			`SELECT details, coalesce(repeats, '') FROM workflow_history WHERE execution_id = 'v' ORDER BY id`)
+			`SELECT timestamp, coalesce(details, ''), coalesce(repeats, '') FROM workflow_history WHERE execution_id = 'v' ORDER BY id`)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) ([2]string, error) {
-			var r [2]string
-			err := row.Scan(&r[0], &r[1])
+		out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storetest.HistoryViewRow, error) {
+			var r storetest.HistoryViewRow
+			err := row.Scan(&r.Time, &r.Details, &r.Repeats)
 			return r, err
 		})
 		if err != nil {

@@ -91,29 +91,34 @@ func TestOutboxForgetsInput(t *testing.T) {
 	})
 }
 
-// TestHistoryViewShowsRepeats: see storetest.HistoryViewShowsRepeats.
-func TestHistoryViewShowsRepeats(t *testing.T) {
+// TestHistoryViewShowsEvents: see storetest.HistoryViewShowsEvents.
+func TestHistoryViewShowsEvents(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "meshgate.db")
 	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	storetest.HistoryViewShowsRepeats(t, db, func() [][2]string {
+	storetest.HistoryViewShowsEvents(t, db, func() []storetest.HistoryViewRow {
 		raw, err := sql.Open("sqlite", path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer raw.Close()
-		rows, err := raw.Query(`SELECT details, coalesce(repeats, '') FROM workflow_history WHERE execution_id = 'v' ORDER BY id`)
+		rows, err := raw.Query(`SELECT timestamp, coalesce(details, ''), coalesce(repeats, '') FROM workflow_history
+			WHERE execution_id = 'v' ORDER BY id`)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer rows.Close()
-		var out [][2]string
+		var out []storetest.HistoryViewRow
 		for rows.Next() {
-			var r [2]string
-			if err := rows.Scan(&r[0], &r[1]); err != nil {
+			var r storetest.HistoryViewRow
+			var ts string
+			if err := rows.Scan(&ts, &r.Details, &r.Repeats); err != nil {
+				t.Fatal(err)
+			}
+			if r.Time, err = time.Parse(time.RFC3339Nano, ts); err != nil {
 				t.Fatal(err)
 			}
 			out = append(out, r)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -301,26 +300,49 @@ func eventsString(evs []*mesh.HistoryEvent) string {
 	return b.String()
 }
 
-// HistoryViewShowsRepeats checks that the store's workflow_history view,
-// for SQL beside the store, shows an event's details as kept and the fields
-// it repeats of the previous event. view reads the execution "v"'s rows of
-// the view, in order, as details and repeats (NULL as "").
-func HistoryViewShowsRepeats(t *testing.T, s store.Store, view func() [][2]string) {
+// HistoryViewRow is a row of the workflow_history view: an event's time,
+// its details as kept and the fields it repeats of the previous event
+// (NULL as "").
+type HistoryViewRow struct {
+	Time             time.Time
+	Details, Repeats string
+}
+
+// HistoryViewShowsEvents checks that the store's workflow_history view, for
+// SQL beside the store, shows each event's time, though an event made at
+// the same time as the one before it in its chunk is kept without it, its
+// details as kept and the fields it repeats of the previous event. view
+// reads the execution "v"'s rows of the view, in order.
+func HistoryViewShowsEvents(t *testing.T, s store.Store, view func() []HistoryViewRow) {
 	t.Helper()
 	ctx := context.Background()
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 123456000, time.UTC)
+	later := now.Add(time.Second)
 	err := s.Update(ctx, func(tx store.Tx) error {
 		return tx.InsertHistoryEvents(ctx, []*mesh.HistoryEvent{
 			{ExecutionID: "v", ID: 1, Type: "ExecutionStarted", Timestamp: now, Details: json.RawMessage(`{"input":{"a":1}}`)},
 			{ExecutionID: "v", ID: 2, PreviousID: 1, Type: "PassStateEntered", Timestamp: now, Details: json.RawMessage(`{"name":"A"}`),
 				Repeats: map[string]string{"input": "input"}},
+			{ExecutionID: "v", ID: 3, PreviousID: 2, Type: "PassStateExited", Timestamp: later, Details: json.RawMessage(`{"name":"A"}`)},
+			{ExecutionID: "v", ID: 4, PreviousID: 3, Type: "ExecutionSucceeded", Timestamp: later},
 		})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := [][2]string{{`{"input":{"a":1}}`, ""}, {`{"name":"A"}`, `{"input":"input"}`}}
-	if got := view(); !slices.Equal(got, want) {
-		t.Errorf("the view: got %q, want %q", got, want)
+	want := []HistoryViewRow{
+		{now, `{"input":{"a":1}}`, ""},
+		{now, `{"name":"A"}`, `{"input":"input"}`},
+		{later, `{"name":"A"}`, ""},
+		{later, "", ""},
+	}
+	got := view()
+	if len(got) != len(want) {
+		t.Fatalf("the view: got %d rows %v, want %v", len(got), got, want)
+	}
+	for i := range want {
+		if !got[i].Time.Equal(want[i].Time) || got[i].Details != want[i].Details || got[i].Repeats != want[i].Repeats {
+			t.Errorf("the view's row %d: got %v, want %v", i+1, got[i], want[i])
+		}
 	}
 }
