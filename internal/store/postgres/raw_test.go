@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -312,4 +313,25 @@ func reopen(t *testing.T, db *postgres.DB, url string) *postgres.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// TestSchemaTooNew: a store that a newer binary migrated (it has a
+// migration this binary does not know) is refused at open.
+func TestSchemaTooNew(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresSchemaURL(t)
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool().Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_later.sql', now())`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err := postgres.Open(ctx, url, postgres.Options{}); !errors.Is(err, store.ErrSchemaTooNew) {
+		if err == nil {
+			db.Close()
+		}
+		t.Fatalf("open: got %v, want %v", err, store.ErrSchemaTooNew)
+	}
 }
