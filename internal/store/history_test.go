@@ -54,3 +54,40 @@ func TestHistoryChunkTimes(t *testing.T) {
 		t.Error("a chunk whose first event has no time was read")
 	}
 }
+
+// chunkRows serves chunks to ReadHistory as a query's rows would.
+type chunkRows struct {
+	chunks []string
+	i      int
+}
+
+func (r *chunkRows) Next() bool { r.i++; return r.i <= len(r.chunks) }
+func (r *chunkRows) Scan(dest ...any) error {
+	*dest[0].(*[]byte) = []byte(r.chunks[r.i-1])
+	return nil
+}
+func (r *chunkRows) Err() error { return nil }
+
+// TestHistoryPageStartsInsideChunk: a page of history that begins at an
+// event kept without its time (the events before it in its chunk are on
+// the previous page) shows that event with its time.
+func TestHistoryPageStartsInsideChunk(t *testing.T) {
+	now := time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC)
+	var events []*mesh.HistoryEvent
+	for id := 1; id <= 4; id++ {
+		events = append(events, &mesh.HistoryEvent{ExecutionID: "x", ID: id, PreviousID: id - 1, Type: "PassStateEntered", Timestamp: now})
+	}
+	chunks, err := store.HistoryChunks(events)
+	if err != nil || len(chunks) != 1 || strings.Count(chunks[0].Events, `""`) != 3 {
+		t.Fatalf("got %+v, %v; want one chunk, three events in it without their time", chunks, err)
+	}
+	page, err := store.ReadHistory(&chunkRows{chunks: []string{chunks[0].Events}}, "x", 2, 10)
+	if err != nil || len(page) != 2 {
+		t.Fatalf("events after 2: got %d, %v; want 2", len(page), err)
+	}
+	for _, ev := range page {
+		if !ev.Timestamp.Equal(now) {
+			t.Errorf("event %d on the second page: time %v, want %v", ev.ID, ev.Timestamp, now)
+		}
+	}
+}

@@ -227,28 +227,17 @@ func migratedRaw(t *testing.T) (string, *sql.DB) {
 // migration this binary does not know) is refused at open, and left as it is.
 func TestSchemaTooNew(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "meshgate.db")
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, raw := migratedRaw(t)
+	defer raw.Close()
 	if _, err := raw.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_later.sql', '2026-12-07T00:00:00Z')`); err != nil {
 		t.Fatal(err)
 	}
-	raw.Close()
 	if db, err := sqlite.Open(ctx, path, sqlite.Options{}); !errors.Is(err, store.ErrSchemaTooNew) {
 		if err == nil {
 			db.Close()
 		}
 		t.Fatalf("open: got %v, want %v", err, store.ErrSchemaTooNew)
 	}
-	raw, _ = sql.Open("sqlite", path)
-	defer raw.Close()
 	var n int
 	if err := raw.QueryRow(`SELECT count(*) FROM schema_migrations WHERE version = 9999`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("after the refused open: %d rows of the newer migration (%v), want 1", n, err)
