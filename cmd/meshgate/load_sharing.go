@@ -71,6 +71,15 @@ func printSharing(g *Globals, res *loadtest.SharingResult) error {
 	if err != nil {
 		return err
 	}
+	if w := res.Writer; w != nil {
+		fmt.Fprintln(g.stdout)
+		err := g.PrintTable([]string{"SQLITE WRITER BUSY", "OF IT COMMIT", "WRITE TX/S", "CALLS/TX", "REQUESTS/TX"},
+			[][]string{{fmt.Sprintf("%.0f%%", 100*w.Busy), fmt.Sprintf("%.0f%%", 100*w.CommitShare), fmt.Sprintf("%.0f", w.TransactionsPerSecond),
+				fmt.Sprintf("%.1f", w.CallsPerTransaction), fmt.Sprintf("%.1f", w.RequestsPerTransaction)}})
+		if err != nil {
+			return err
+		}
+	}
 	var rows [][]string
 	for _, s := range res.Memory {
 		join := func(bs []int64) string {

@@ -120,12 +120,15 @@ type SharingResult struct {
 	CommitFraction   float64 `json:"commit_rate_fraction,omitempty"`
 	// StoreBytesPerRequest is the store's growth over the load per request
 	// (SQLite: database and WAL files; PostgreSQL: the schema's relations).
-	StoreBytesBefore     int64          `json:"store_bytes_before"`
-	StoreBytesAfter      int64          `json:"store_bytes_after"`
-	StoreBytesPerRequest float64        `json:"store_bytes_per_request"`
-	Memory               []MemorySample `json:"memory"`
-	ServerProcess        bool           `json:"server_process"`
-	Pinned               bool           `json:"pinned"`
+	StoreBytesBefore     int64   `json:"store_bytes_before"`
+	StoreBytesAfter      int64   `json:"store_bytes_after"`
+	StoreBytesPerRequest float64 `json:"store_bytes_per_request"`
+	// Writer is what the SQLite server's one writer did during the timed
+	// part (nil on PostgreSQL), from its /metrics.
+	Writer        *WriterFigures `json:"sqlite_writer,omitempty"`
+	Memory        []MemorySample `json:"memory"`
+	ServerProcess bool           `json:"server_process"`
+	Pinned        bool           `json:"pinned"`
 }
 
 // RunSharing starts its own servers on a fresh store, seeds a producer with
@@ -334,6 +337,14 @@ func RunSharing(ctx context.Context, opts SharingOptions) (*SharingResult, error
 		profiled = profileServers(ctx, token, addrs, pids, opts.Duration, opts.CPUProfile)
 	}
 	db0, dbOK := dbCPU()
+	writer := func() (map[string]float64, error) { return nil, nil }
+	if schema == "" {
+		writer = func() (map[string]float64, error) { return writerCounters(ctx, token, addrs[0]) }
+	}
+	writer0, err := writer()
+	if err != nil {
+		return nil, err
+	}
 	begin := time.Now()
 	cpu0 := cpuNow()
 	sampled := make(chan struct{})
@@ -386,6 +397,10 @@ func RunSharing(ctx context.Context, opts SharingOptions) (*SharingResult, error
 	elapsed := time.Since(begin)
 	cpu := cpuNow() - cpu0
 	db1, dbOK1 := dbCPU()
+	writer1, err := writer()
+	if err != nil {
+		return nil, err
+	}
 	cancel()
 	<-sampled
 	final := MemorySample{Seconds: elapsed.Seconds(), Requests: done.Load()}
@@ -414,6 +429,9 @@ func RunSharing(ctx context.Context, opts SharingOptions) (*SharingResult, error
 	}
 	if res.CommitsPerSecond > 0 {
 		res.CommitFraction = res.PerSecond / res.CommitsPerSecond
+	}
+	if writer0 != nil {
+		res.Writer = writerFigures(writer0, writer1, elapsed, res.Requests)
 	}
 	if profiled != nil {
 		if err := <-profiled; err != nil {

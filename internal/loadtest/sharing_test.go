@@ -62,6 +62,13 @@ func TestRunSharing(t *testing.T) {
 			if local := strings.Contains(tt.db, "@127.0.0.1") || strings.Contains(tt.db, "@localhost"); local && res.DBCPUPerRequest <= 0 || tt.db == "" && res.DBCPUPerRequest != 0 {
 				t.Errorf("database CPU a request: got %v", res.DBCPUPerRequest)
 			}
+			// the SQLite writer's figures, read from the server's /metrics;
+			// a group begun before the first reading may push Busy a little
+			// past 1
+			if w := res.Writer; tt.db == "" && (w == nil || w.Busy <= 0 || w.Busy > 1.05 || w.CommitShare <= 0 || w.CommitShare >= 1 ||
+				w.TransactionsPerSecond <= 0 || w.CallsPerTransaction < 1 || w.RequestsPerTransaction <= 0) || tt.db != "" && w != nil {
+				t.Errorf("SQLite writer: got %+v", w)
+			}
 			if fi, err := os.Stat(profile); err != nil || fi.Size() == 0 {
 				t.Errorf("CPU profile: got %v, %v; want a profile written", fi, err)
 			}

@@ -25,6 +25,10 @@ func instrumentStore(s store.Store, reg prometheus.Registerer) *instrumentedStor
 	for _, op := range []string{"update", "view", "ping"} {
 		errs.WithLabelValues(op) // export zeros so alerts can rate() from the start
 	}
+	// a store's own collectors, such as SQLite's writer's
+	if m, ok := s.(interface{ Metrics() []prometheus.Collector }); ok {
+		reg.MustRegister(m.Metrics()...)
+	}
 	return &instrumentedStore{Store: s, errors: errs}
 }
 

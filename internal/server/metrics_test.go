@@ -11,7 +11,8 @@ import (
 )
 
 // TestMetrics checks that /metrics needs a mesh admin and reports requests by
-// route pattern (not raw path) and the store error counter.
+// route pattern (not raw path), the store error counter and, on SQLite, the
+// writer's counters.
 func TestMetrics(t *testing.T) {
 	srv, admin := servertest.New(t, servertest.Options{})
 	ctx := context.Background()
@@ -41,6 +42,8 @@ func TestMetrics(t *testing.T) {
 		`meshgate_http_requests_total{route="GET /healthz",status="200"} 3`,
 		`meshgate_http_request_duration_seconds_count{route="GET /healthz"} 3`,
 		`meshgate_store_errors_total{op="update"} 0`,
+		"\nmeshgate_sqlite_write_transactions_total ",
+		"\nmeshgate_sqlite_writer_busy_seconds_total ",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/meshgate/meshgate/internal/store"
 )
@@ -47,7 +48,18 @@ type writeGroup struct {
 	mu      sync.Mutex
 	queue   []*call
 	leading bool
-	commits atomic.Int64 // transactions begun, for tests
+	stats   writerStats
+}
+
+// writerStats count the writer's work, for /metrics: how busy the one
+// writer is tells whether it bounds the store's write rate.
+type writerStats struct {
+	commits atomic.Int64 // transactions begun
+	calls   atomic.Int64 // Update calls they ran
+	// busy is the time from a group's BEGIN to the end of its COMMIT,
+	// commit the COMMIT's part of it (writing and syncing the log), in
+	// nanoseconds.
+	busy, commit atomic.Int64
 }
 
 // Update runs fn in a write transaction on the single writer connection,
@@ -113,7 +125,11 @@ func (db *DB) lead() {
 // commitGroup runs the calls in one transaction and records each one's
 // outcome.
 func (db *DB) commitGroup(batch []*call) {
-	db.group.commits.Add(1)
+	stats := &db.group.stats
+	begin := time.Now()
+	stats.commits.Add(1)
+	stats.calls.Add(int64(len(batch)))
+	defer func() { stats.busy.Add(int64(time.Since(begin))) }()
 	ctx := context.Background()
 	fail := func(err error) {
 		for _, c := range batch {
@@ -154,7 +170,10 @@ func (db *DB) commitGroup(batch []*call) {
 			}
 		}
 	}
-	if err := sqlTx.Commit(); err != nil {
+	committing := time.Now()
+	err = sqlTx.Commit()
+	stats.commit.Add(int64(time.Since(committing)))
+	if err != nil {
 		fail(fmt.Errorf("sqlite: commit: %w", err))
 	}
 }
