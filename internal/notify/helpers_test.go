@@ -110,3 +110,20 @@ func msg(id string) notify.Message {
 func producerAdmin() context.Context {
 	return mesh.NewContext(context.Background(), &mesh.Actor{Username: "ann", AccountID: producer, CentralAccountID: "central", Roles: []string{mesh.RoleAdmin}})
 }
+
+// auditActions returns the actions audited on resource, newest first.
+func auditActions(t *testing.T, f *fixture, resource string) []string {
+	t.Helper()
+	var actions []string
+	err := f.st.View(context.Background(), func(tx store.Tx) error {
+		es, err := tx.FindAuditEntries(context.Background(), store.AuditFilter{Resource: resource, Limit: 100})
+		for _, e := range es {
+			actions = append(actions, e.Action)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return actions
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,16 +153,41 @@ func TestAuthorization(t *testing.T) {
 	}
 }
 
-// TestConfirmationExpires: the confirmation link is valid for 3 days.
+// TestConfirmationExpires: the confirmation link is valid for 3 days; then
+// subscribing the endpoint again, as the error says, ends the unconfirmed
+// subscription and starts a new one, whose link confirms it.
 func TestConfirmationExpires(t *testing.T) {
 	f := newFixture(t, storetest.OpenSQLite(t, nil), "", notify.SNSEmailPolicy)
-	if _, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: "a@example.com"}); err != nil {
+	ctx := context.Background()
+	in := notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: "a@example.com"}
+	first, err := f.svc.Subscribe(admin(), in)
+	if err != nil {
 		t.Fatal(err)
 	}
 	f.sendAll(t)
 	box, _ := f.svc.FindMailbox(admin(), 0, 1)
 	f.clock.Add(notify.ConfirmationTTL)
-	if _, err := f.svc.Confirm(context.Background(), tokenOf(t, box[0].Text)); !mesh.IsCode(err, mesh.EINVALID) {
-		t.Errorf("after 3 days: got %v, want invalid", err)
+	_, err = f.svc.Confirm(ctx, tokenOf(t, box[0].Text))
+	if !mesh.IsCode(err, mesh.EINVALID) || !strings.Contains(err.Error(), "subscribe again") {
+		t.Fatalf("after 3 days: got %v, want invalid, saying to subscribe again", err)
+	}
+	again, err := f.svc.Subscribe(admin(), in)
+	if err != nil {
+		t.Fatalf("subscribe again after the link expired: %v", err)
+	}
+	if old, err := f.svc.FindSubscription(admin(), first.ID); err != nil || old.Status != store.SubscriptionUnsubscribed {
+		t.Errorf("the expired subscription: got %+v, %v; want it unsubscribed", old, err)
+	}
+	if es := auditActions(t, f, "subscription/"+strconv.FormatInt(first.ID, 10)); !slices.Contains(es, "notify.unsubscribe") {
+		t.Errorf("the expired subscription's audit: got %v, want its end", es)
+	}
+	f.sendAll(t)
+	box, _ = f.svc.FindMailbox(admin(), 0, 1)
+	sub, err := f.svc.Confirm(ctx, tokenOf(t, box[0].Text))
+	if err != nil || sub.ID != again.ID || sub.Status != store.SubscriptionConfirmed {
+		t.Errorf("confirm the new subscription: got %+v, %v", sub, err)
+	}
+	if _, err := f.svc.Subscribe(admin(), in); !mesh.IsCode(err, mesh.ECONFLICT) {
+		t.Errorf("subscribe a confirmed endpoint again: got %v, want conflict", err)
 	}
 }

@@ -39,7 +39,9 @@ func canManage(ctx context.Context, accountID string) (*mesh.Actor, error) {
 }
 
 // Subscribe adds a pending subscription to the account's topic and queues
-// its confirmation; it receives nothing else until confirmed. Errors:
+// its confirmation; it receives nothing else until confirmed. A pending
+// subscription of the same endpoint whose confirmation link expired ends.
+// Errors:
 // EUNAUTHORIZED, EFORBIDDEN, EINVALID (protocol, endpoint), ENOTFOUND (no
 // topic), ECONFLICT (the endpoint is subscribed already).
 func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscribed, error) {
@@ -73,8 +75,20 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscribed
 			return err
 		}
 		for _, o := range subs {
-			if o.Protocol == sub.Protocol && o.Endpoint == sub.Endpoint {
+			if o.Protocol != sub.Protocol || o.Endpoint != sub.Endpoint {
+				continue
+			}
+			if o.Status != store.SubscriptionPending || now.Before(o.TokenExpires) {
 				return mesh.Errorf(mesh.ECONFLICT, "%s %s is subscribed already (subscription %d, %s)", o.Protocol, o.Endpoint, o.ID, o.Status)
+			}
+			// its link expired, and its error says to subscribe again:
+			// the new subscription replaces it
+			if err := tx.UpdateSubscriptionStatus(ctx, o.ID, store.SubscriptionUnsubscribed, now); err != nil {
+				return err
+			}
+			if err := store.Audit(ctx, tx, now, "notify.unsubscribe", subResource(o.ID),
+				o.Protocol+" "+o.Endpoint+": not confirmed in time, subscribed again"); err != nil {
+				return err
 			}
 		}
 		sub.TopicID = t.ID
