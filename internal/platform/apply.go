@@ -219,11 +219,13 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 		s.dropConn(rec.ID)
 		return nil, 0, err
 	}
-	grant, revoke := diff(want, sc.actual(ps))
+	have := sc.actual(ps)
+	grant, revoke := diff(want, have)
 	found := len(grant) + len(revoke)
 	if repair {
 		s.driftFound.Add(int64(found))
 	}
+	grant = append(grant, retaken(want, have, revoke)...)
 	var stmts []string
 	roles := map[string]bool{}
 	for _, p := range grant {

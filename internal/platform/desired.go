@@ -185,8 +185,30 @@ func diff(want, have map[Privilege]bool) (grant, revoke []Privilege) {
 	return grant, revoke
 }
 
-// statements writes revokes first (a table-level REVOKE on PostgreSQL also
-// takes the columns' privileges), then grants, schema usage before tables;
+// retaken returns the column privileges of want that revoke's table-level
+// revokes take with them: on PostgreSQL and MariaDB, revoking a privilege on
+// a table revokes it on the table's columns too. The platform holds them,
+// so diff does not grant them, yet after the revoke they must be granted
+// again.
+func retaken(want, have map[Privilege]bool, revoke []Privilege) []Privilege {
+	type key struct{ role, schema, table, priv string }
+	taken := map[key]bool{}
+	for _, p := range revoke {
+		if p.Table != "" && p.Column == "" {
+			taken[key{p.Role, p.Schema, p.Table, p.Priv}] = true
+		}
+	}
+	var out []Privilege
+	for p := range want {
+		if p.Column != "" && have[p] && taken[key{p.Role, p.Schema, p.Table, p.Priv}] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// statements writes revokes first (a table-level REVOKE also takes the
+// columns' privileges: see retaken), then grants, schema usage before tables;
 // one statement per role, table and privilege, its columns together.
 func statements(d Dialect, grant, revoke []Privilege) []string {
 	type key struct{ role, schema, table, priv string }

@@ -107,7 +107,9 @@ func (s *Service) PlanTx(ctx context.Context, tx store.Tx, in PlanInput) (*Plann
 	if !matched && !in.Revoke {
 		after = append(after, &mesh.Grant{Principal: in.Principal, Resource: in.Resource, Permissions: in.Permissions, Status: mesh.GrantActive, CreatedAt: time.Time{}})
 	}
-	grant, revoke := diff(sc.desired(after), before)
+	want := sc.desired(after)
+	grant, revoke := diff(want, before)
+	grant = append(grant, retaken(want, before, revoke)...)
 	stmts := statements(d, grant, revoke)
 	if role := sc.roleOf(in.Principal); role != "" && !in.Revoke && rec.CreateRoles && len(grant) > 0 {
 		if c, err := s.conn(ctx, rec); err == nil {

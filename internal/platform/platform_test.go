@@ -290,7 +290,9 @@ func testEnforce(t testing.TB, e *env) {
 		}
 	}
 
-	// Drift: a grant and a revoke by hand, and an unmanaged role's grant.
+	// Drift: grants and a revoke by hand, and an unmanaged role's grant.
+	// The whole orders table granted by hand is revoked; that revoke takes
+	// alice's columns too, which the repair grants again.
 	other := "unmanaged_" + randomHex(4)
 	if e.f.kind == "postgres" {
 		e.f.exec(t, "CREATE ROLE "+q(other))
@@ -303,13 +305,17 @@ func testEnforce(t testing.TB, e *env) {
 		e.f.exec(t, "GRANT SELECT ON "+q(e.schema, e.other)+" TO "+q(e.role()))
 		e.f.exec(t, "REVOKE SELECT ("+q("Id")+") ON "+q(e.schema, e.table)+" FROM "+q(e.role()))
 	}
+	e.f.exec(t, "GRANT SELECT ON "+q(e.schema, e.table)+" TO "+q(e.role()))
 	e.f.exec(t, "GRANT SELECT ON "+q(e.schema, e.other)+" TO "+q(other))
 	rec, err := e.admin.ReconcilePlatform(ctx, e.name)
-	if err != nil || len(rec.Databases) != 1 || rec.Databases[0].Found != 2 || len(rec.Databases[0].Statements) != 2 {
-		t.Fatalf("reconcile: got %+v (%v), want two differences repaired", rec, err)
+	if err != nil || len(rec.Databases) != 1 || rec.Databases[0].Found != 3 || len(rec.Databases[0].Statements) != 3 {
+		t.Fatalf("reconcile: got %+v (%v), want three differences repaired in three statements", rec, err)
 	}
 	if err := e.f.queryAs(t, e.role(), sel); err != nil {
 		t.Errorf("after repair alice reads her columns again: %v", err)
+	}
+	if err := e.f.queryAs(t, e.role(), "SELECT "+q(`secret"col`)+" FROM "+q(e.schema, e.table)); !denied(err) {
+		t.Errorf("after repair the hand-made grant of the whole table is gone: got %v", err)
 	}
 	if err := e.f.queryAs(t, e.role(), "SELECT * FROM "+q(e.schema, e.other)); !denied(err) {
 		t.Errorf("after repair the hand-made grant is gone: got %v", err)
@@ -318,11 +324,11 @@ func testEnforce(t testing.TB, e *env) {
 		t.Errorf("reconcile took an unmanaged role's grant")
 	}
 	audit, err := e.admin.ListAudit(ctx, client.AuditFilter{Action: "platform.repair"}, client.ListOptions{})
-	if err != nil || len(audit.Entries) != 2 {
-		t.Errorf("audit of repairs: got %+v (%v), want two entries", audit, err)
+	if err != nil || len(audit.Entries) != 3 {
+		t.Errorf("audit of repairs: got %+v (%v), want three entries", audit, err)
 	}
-	if m := e.metrics(t); !strings.Contains(m, "meshgate_platform_drift_found_total 2") || !strings.Contains(m, "meshgate_platform_drift_repaired_total 2") {
-		t.Errorf("/metrics after the repair: want drift found 2 and repaired 2, got\n%s", grepLines(m, "meshgate_platform_"))
+	if m := e.metrics(t); !strings.Contains(m, "meshgate_platform_drift_found_total 3") || !strings.Contains(m, "meshgate_platform_drift_repaired_total 3") {
+		t.Errorf("/metrics after the repair: want drift found 3 and repaired 3, got\n%s", grepLines(m, "meshgate_platform_"))
 	}
 	if rec, _ := e.admin.ReconcilePlatform(ctx, e.name); rec.Databases[0].Found != 0 {
 		t.Errorf("a second reconcile: got %+v, want nothing to repair", rec)
