@@ -836,3 +836,28 @@ func TestBranchAndItemFailures(t *testing.T) {
 		}
 	})
 }
+
+// TestParsedValuesStayJSON: values parsed from JSON text inside a state (a
+// number too large for int64, a character escaped as a surrogate pair, in
+// States.StringToJson and in an execution's input) are values the engine
+// can store: such an execution ends as its machine says, and another
+// advanced in the same pass is not held back by it.
+func TestParsedValuesStayJSON(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("parse", `{"StartAt":"W","States":{
+			"W":{"Type":"Wait","Seconds":1,"Next":"P"},
+			"P":{"Type":"Pass","Parameters":{"v.$":"States.StringToJson($.s)","face.$":"$.face"},"End":true}}}`)
+		ev.create("wait", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"Done"},"Done":{"Type":"Succeed"}}}`)
+		parsed := ev.start("parse", "", `{"s":"{\"a\":123456789012345678901234567890,\"b\":\"\\ud83d\\ude00\"}","face":"\ud83d\ude00"}`)
+		other := ev.start("wait", "", `{}`)
+		ev.drain()
+		ev.clock.Add(2 * time.Second)
+		ev.drain()
+		ev.wantStatus(other.ID, mesh.ExecutionSucceeded)
+		x := ev.wantStatus(parsed.ID, mesh.ExecutionSucceeded)
+		if want := `{"face":"😀","v":{"a":1.2345678901234568e+29,"b":"😀"}}`; string(x.Output) != want {
+			t.Errorf("output: got %s, want %s", x.Output, want)
+		}
+	})
+}

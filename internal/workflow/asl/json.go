@@ -1,15 +1,13 @@
 package asl
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/meshgate/meshgate/internal/workflow/asl/jsonvalue"
 	"github.com/ohler55/ojg"
-	"github.com/ohler55/ojg/oj"
 )
 
 // MaxPayloadSize is the largest input, output or result a state may carry, in
@@ -18,27 +16,10 @@ const MaxPayloadSize = 256 * 1024
 
 // ParseJSON parses a JSON document into the value tree the interpreter works
 // on: map[string]any, []any, string, bool, nil, int64 for integral numbers that
-// fit and float64 for the others.
+// fit and float64 for the others (package jsonvalue).
 func ParseJSON(data []byte) (any, error) {
-	// oj accepts some malformed documents (`{"a":}`): check strictly first.
-	// JSON text must be UTF-8 (RFC 8259); invalid bytes would not survive a
-	// round trip.
-	if !utf8.Valid(data) {
-		return nil, fmt.Errorf("parse json: invalid UTF-8")
-	}
-	if !json.Valid(data) {
-		var v any
-		err := json.Unmarshal(data, &v)
-		if err == nil {
-			err = fmt.Errorf("invalid json")
-		}
-		return nil, fmt.Errorf("parse json: %w", err)
-	}
-	v, err := oj.Parse(data, ojg.NumConvFloat64)
+	v, err := jsonvalue.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("parse json: %w", err)
-	}
-	if err := checkTree(v, 0); err != nil {
 		return nil, fmt.Errorf("parse json: %w", err)
 	}
 	return v, nil
@@ -111,39 +92,6 @@ func appendJSON(b []byte, v any, depth int) ([]byte, error) {
 		return append(b, ']'), nil
 	default:
 		return nil, fmt.Errorf("unsupported type %T", v)
-	}
-}
-
-// checkTree rejects values outside the JSON value tree, which oj would render
-// in its own ways rather than fail.
-func checkTree(v any, depth int) error {
-	if depth > 10000 {
-		return fmt.Errorf("value nested too deeply")
-	}
-	switch t := v.(type) {
-	case nil, bool, string, int64, int:
-		return nil
-	case float64:
-		if math.IsNaN(t) || math.IsInf(t, 0) {
-			return fmt.Errorf("number out of range: %v", t)
-		}
-		return nil
-	case map[string]any:
-		for _, e := range t {
-			if err := checkTree(e, depth+1); err != nil {
-				return err
-			}
-		}
-		return nil
-	case []any:
-		for _, e := range t {
-			if err := checkTree(e, depth+1); err != nil {
-				return err
-			}
-		}
-		return nil
-	default:
-		return fmt.Errorf("unsupported type %T", v)
 	}
 }
 

@@ -68,6 +68,15 @@ func TestCompilePath(t *testing.T) {
 	}
 }
 
+// TestReferencePathEscapedInDefinition: the specification's reference path
+// `$.&Ж中.\uD800\uDF46`, written in a definition's JSON, names the field
+// whose name is the character that surrogate pair escapes (U+10346).
+func TestReferencePathEscapedInDefinition(t *testing.T) {
+	m := mustParse(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":1,"ResultPath":"$.&Ж中.\uD800\uDF46","End":true}}}`)
+	res := runMachine(t, m, mustJSON(t, `{}`), echoTasks)
+	assertJSON(t, res.Output, "{\"&Ж中\":{\"\U00010346\":1}}")
+}
+
 func TestPathEval(t *testing.T) {
 	data := mustJSON(t, `{"a":{"b":[10,20,30]},"c d":1,"n":null,"books":[{"p":5,"t":"x"},{"p":15,"t":"y"}]}`)
 	tests := []struct {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/meshgate/meshgate/internal/workflow/asl/jsonvalue"
 	"github.com/ohler55/ojg"
 	"github.com/ohler55/ojg/oj"
 )
@@ -37,7 +38,7 @@ func evalStringToJSON(_ *evaluator, c *Call, args []any) (any, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	v, err := oj.ParseString(s)
+	v, err := jsonvalue.Parse([]byte(s))
 	if err != nil {
 		return nil, failf("%s: the string is not valid JSON: %v", c.Name, err)
 	}

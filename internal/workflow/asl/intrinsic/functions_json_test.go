@@ -22,6 +22,11 @@ func TestJSONFunctions(t *testing.T) {
 		{"JsonToString whole input", `{"a":1}`, "States.JsonToString($)", `"{\"a\":1}"`},
 		{"JsonToString nested call", "", "States.JsonToString(States.Array(1, 'a'))", `"[1,\"a\"]"`},
 		{"round trip", `{"o":{"x":[1,{"y":2}]}}`, "States.StringToJson(States.JsonToString($.o))", `{"x":[1,{"y":2}]}`},
+		// parsed as every JSON text is (package jsonvalue): a number too
+		// large for int64 is a float64, an escaped surrogate pair one
+		// character
+		{"StringToJson big integer", `{"s":"{\"a\":123456789012345678901234567890}"}`, "States.StringToJson($.s)", `{"a":1.2345678901234568e+29}`},
+		{"StringToJson surrogate pair", `{"s":"\"\\ud83d\\ude00\""}`, "States.StringToJson($.s)", "\"\U0001F600\""},
 		{"JsonMerge empty", `{"a":{},"b":{"k":1}}`, "States.JsonMerge($.a, $.b, false)", `{"k":1}`},
 		{"JsonMerge flag from path", `{"a":{"k":1},"b":{"k":2},"deep":false}`, "States.JsonMerge($.a, $.b, $.deep)", `{"k":2}`},
 	})
@@ -52,6 +57,8 @@ func TestJSONFunctionsFail(t *testing.T) {
 	runFailCases(t, []failCase{
 		{"StringToJson invalid", `{"s":"{nope"}`, "States.StringToJson($.s)", "States.StringToJson: the string is not valid JSON"},
 		{"StringToJson trailing", `{"s":"1 2"}`, "States.StringToJson($.s)", "not valid JSON"},
+		{"StringToJson value missing", `{"s":"{\"a\":}"}`, "States.StringToJson($.s)", "not valid JSON"},
+		{"StringToJson number out of range", `{"s":"[1e999]"}`, "States.StringToJson($.s)", "not valid JSON: number out of range"},
 		{"StringToJson not string", `{"s":{"a":1}}`, "States.StringToJson($.s)", "argument 1 (string) must be a string, got object"},
 		{"JsonMerge not object", `{"a":[1],"b":{}}`, "States.JsonMerge($.a, $.b, false)", "argument 1 (object) must be an object, got array"},
 		{"JsonMerge deep", `{"a":{},"b":{},"d":true}`, "States.JsonMerge($.a, $.b, $.d)", "argument 3 (deep merge flag) must be false: only shallow merging is supported"},

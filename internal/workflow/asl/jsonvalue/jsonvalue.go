@@ -1,0 +1,150 @@
+// Package jsonvalue parses JSON text into the value tree the states
+// language works on: map[string]any, []any, string, bool, nil, int64 for
+// integral numbers that fit and float64 for the others. Definitions,
+// execution input, stored state and States.StringToJson all parse through
+// it, so each reads a JSON text the same way.
+package jsonvalue
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/ohler55/ojg"
+	"github.com/ohler55/ojg/oj"
+)
+
+// Parse parses one JSON text strictly (RFC 8259) into a value tree.
+func Parse(data []byte) (any, error) {
+	// oj accepts some malformed documents (`{"a":}`): check strictly first.
+	// JSON text must be UTF-8 (RFC 8259); invalid bytes would not survive a
+	// round trip.
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("invalid UTF-8")
+	}
+	if !json.Valid(data) {
+		var v any
+		err := json.Unmarshal(data, &v)
+		if err == nil {
+			err = fmt.Errorf("invalid json")
+		}
+		return nil, err
+	}
+	var v any
+	var err error
+	if hasSurrogateEscape(data) {
+		// oj decodes each half of an escaped surrogate pair on its own, as
+		// two replacement characters; encoding/json joins them, and is
+		// slower, so it reads only such texts
+		v, err = parseStd(data)
+	} else {
+		v, err = oj.Parse(data, ojg.NumConvFloat64)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := Check(v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// hasSurrogateEscape reports whether data holds an escape of a UTF-16
+// surrogate (\uD800 to \uDFFF, either case): the way JSON writes a
+// character beyond the Basic Multilingual Plane as ASCII.
+func hasSurrogateEscape(data []byte) bool {
+	for {
+		i := bytes.Index(data, []byte(`\u`))
+		if i < 0 || len(data) < i+4 {
+			return false
+		}
+		if (data[i+2] == 'd' || data[i+2] == 'D') && bytes.IndexByte([]byte("89abAB"), data[i+3]) >= 0 {
+			return true
+		}
+		data = data[i+2:]
+	}
+}
+
+// parseStd decodes a valid JSON text with encoding/json, numbers as Parse
+// gives them.
+func parseStd(data []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	return numbers(v)
+}
+
+func numbers(v any) (any, error) {
+	switch t := v.(type) {
+	case json.Number:
+		if i, err := strconv.ParseInt(string(t), 10, 64); err == nil {
+			return i, nil
+		}
+		f, err := strconv.ParseFloat(string(t), 64)
+		if err != nil && !math.IsInf(f, 0) {
+			return nil, err
+		}
+		return f, nil // an infinity fails Check
+	case map[string]any:
+		for k, e := range t {
+			n, err := numbers(e)
+			if err != nil {
+				return nil, err
+			}
+			t[k] = n
+		}
+	case []any:
+		for i, e := range t {
+			n, err := numbers(e)
+			if err != nil {
+				return nil, err
+			}
+			t[i] = n
+		}
+	}
+	return v, nil
+}
+
+// Check rejects values outside the value tree, and numbers JSON cannot
+// hold (NaN, infinities).
+func Check(v any) error { return check(v, 0) }
+
+// maxDepth bounds the nesting Check accepts.
+const maxDepth = 10000
+
+func check(v any, depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("value nested too deeply")
+	}
+	switch t := v.(type) {
+	case nil, bool, string, int64, int:
+		return nil
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return fmt.Errorf("number out of range: %v", t)
+		}
+		return nil
+	case map[string]any:
+		for _, e := range t {
+			if err := check(e, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case []any:
+		for _, e := range t {
+			if err := check(e, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		return fmt.Errorf("unsupported type %T", v)
+	}
+}

@@ -1,0 +1,42 @@
+package jsonvalue_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/meshgate/meshgate/internal/workflow/asl/jsonvalue"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    any
+		wantErr string
+	}{
+		{in: `{"a":[1,2.5,"x",true,null]}`, want: map[string]any{"a": []any{int64(1), 2.5, "x", true, nil}}},
+		{in: `123456789012345678901234567890`, want: 1.2345678901234568e29},
+		// a character beyond the Basic Multilingual Plane, escaped as a
+		// surrogate pair (RFC 8259 §7), in either case, with numbers beside it
+		{in: `{"face":"\ud83d\ude00","n":[7,1.5,123456789012345678901234567890]}`,
+			want: map[string]any{"face": "\U0001F600", "n": []any{int64(7), 1.5, 1.2345678901234568e29}}},
+		{in: `"\uD800\uDF46 and \u00e9"`, want: "\U00010346 and é"},
+		{in: `{"a":}`, wantErr: "invalid character"},
+		{in: `1e999`, wantErr: "out of range"},
+		{in: `["\ud83d\ude00",1e999]`, wantErr: "out of range"},
+		{in: "\"\xff\"", wantErr: "UTF-8"},
+		{in: `{"a":1} {"b":2}`, wantErr: "invalid character"},
+	}
+	for _, tt := range tests {
+		got, err := jsonvalue.Parse([]byte(tt.in))
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Parse(%s): got %v, %v; want an error with %q", tt.in, got, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Parse(%s): got %#v, %v; want %#v", tt.in, got, err, tt.want)
+		}
+	}
+}
