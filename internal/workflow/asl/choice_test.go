@@ -216,3 +216,39 @@ func TestPatternOpenEscape(t *testing.T) {
 		}
 	}
 }
+
+// TestTimestamps: a timestamp is RFC 3339's date-time with an uppercase T
+// and, without an offset, an uppercase Z; anything else is not one, for
+// IsTimestamp and in a Wait state's Timestamp.
+func TestTimestamps(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		want bool
+	}{
+		{"2016-03-14T01:59:00Z", true},
+		{"2016-03-14T01:59:00.123456789Z", true},
+		{"2016-03-14T01:59:00+05:30", true},
+		{"2016-03-14T01:59:00.5-08:00", true},
+		{"2016-03-14t01:59:00Z", false},
+		{"2016-03-14T01:59:00z", false},
+		{"2016-03-14T1:59:00Z", false},
+		{"2016-03-14T01:59:00,5Z", false},
+		{"2016-03-14T01:59:00.Z", false},
+		{"2016-03-14T01:59:00", false},
+		{"2016-03-14T01:59:00+0530", false},
+		{"2016-03-14 01:59:00Z", false},
+		{"2016-13-14T01:59:00Z", false}, // the right shape, no such month
+		{"", false},
+	} {
+		m := mustParse(t, `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[
+			{"Variable":"$.t","IsTimestamp":true,"Next":"Yes"}],"Default":"No"},"Yes":{"Type":"Succeed"},"No":{"Type":"Succeed"}}}`)
+		res := runMachine(t, m, map[string]any{"t": tt.s}, echoTasks)
+		if got := res.States[len(res.States)-1] == "Yes"; got != tt.want {
+			t.Errorf("IsTimestamp %q: got %v, want %v", tt.s, got, tt.want)
+		}
+		_, err := Parse([]byte(`{"StartAt":"W","States":{"W":{"Type":"Wait","Timestamp":"` + tt.s + `","End":true}}}`))
+		if (err == nil) != tt.want {
+			t.Errorf("Wait with Timestamp %q: got %v, want accepted %v", tt.s, err, tt.want)
+		}
+	}
+}

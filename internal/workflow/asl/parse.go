@@ -4,7 +4,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -290,11 +289,50 @@ func describe(v any) string {
 // parseTimestamp reads a timestamp as the Amazon States Language writes
 // them: RFC 3339 with an uppercase T and, without an offset, an uppercase Z.
 func parseTimestamp(s string) (time.Time, bool) {
-	if strings.ContainsAny(s, "tz") {
+	if !rfc3339Shape(s) {
 		return time.Time{}, false
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	return t, err == nil
+}
+
+// rfc3339Shape reports whether s has the shape of RFC 3339's date-time
+// (section 5.6): YYYY-MM-DDTHH:MM:SS, an optional fraction after a dot, then
+// Z or ±HH:MM; uppercase T and Z, as the states language asks. time.Parse
+// alone also takes a one-digit hour and a comma before the fraction.
+func rfc3339Shape(s string) bool {
+	const prefix = "dddd-dd-ddTdd:dd:dd"
+	if len(s) < len(prefix)+1 {
+		return false
+	}
+	for i := range len(prefix) {
+		if c := s[i]; prefix[i] == 'd' && (c < '0' || c > '9') || prefix[i] != 'd' && c != prefix[i] {
+			return false
+		}
+	}
+	rest := s[len(prefix):]
+	if rest[0] == '.' {
+		n := 1
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n == 1 {
+			return false
+		}
+		rest = rest[n:]
+	}
+	if rest == "Z" {
+		return true
+	}
+	if len(rest) != 6 || rest[0] != '+' && rest[0] != '-' || rest[3] != ':' {
+		return false
+	}
+	for _, i := range []int{1, 2, 4, 5} {
+		if rest[i] < '0' || rest[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func sortedKeys(m map[string]any) []string {
