@@ -118,8 +118,17 @@ func (s *Service) Decide(ctx context.Context, in DecisionInput) (*mesh.AccessReq
 		if err != nil {
 			return err
 		}
-		if !mayDecide(a, ap.AccountID) {
-			return mesh.Errorf(mesh.EFORBIDDEN, "only approvers and admins of account %s, and mesh admins, decide request %d", ap.AccountID, r.ID)
+		owner := r.OwnerAccount
+		if ap != nil {
+			owner = ap.AccountID
+		}
+		if !mayDecide(a, owner) {
+			return mesh.Errorf(mesh.EFORBIDDEN, "only approvers and admins of account %s, and mesh admins, decide request %d", owner, r.ID)
+		}
+		if ap == nil {
+			// the conflict carries the request: only for those who may
+			// decide it, who see it anyway
+			return store.RequestConflict(r)
 		}
 		if a.AccountID == r.RequesterAccount && a.Username == r.RequesterUser {
 			return mesh.Errorf(mesh.EFORBIDDEN, "nobody decides a request they made")
@@ -133,7 +142,7 @@ func (s *Service) Decide(ctx context.Context, in DecisionInput) (*mesh.AccessReq
 // lockForDecision locks the execution of request r, first, as every
 // transaction does, and reads the request and its approval again under
 // that lock, where no concurrent decision, cancellation or expiry changes
-// them. ECONFLICT with the request when it never waited for approval.
+// them. The approval is nil when the request never waited for one.
 func lockForDecision(ctx context.Context, tx store.Tx, r *mesh.AccessRequest) (*mesh.AccessRequest, *mesh.Approval, error) {
 	if _, err := tx.LockExecution(ctx, r.ExecutionID); err != nil {
 		return nil, nil, err
@@ -144,7 +153,7 @@ func lockForDecision(ctx context.Context, tx store.Tx, r *mesh.AccessRequest) (*
 	}
 	ap, err := tx.FindApproval(ctx, r.ID)
 	if mesh.IsCode(err, mesh.ENOTFOUND) {
-		return nil, nil, store.RequestConflict(r)
+		return r, nil, nil
 	}
 	if err != nil {
 		return nil, nil, err

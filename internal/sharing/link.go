@@ -128,6 +128,9 @@ func (s *Service) DecideByLink(ctx context.Context, token string, approve bool, 
 		if err != nil {
 			return err
 		}
+		if ap == nil {
+			return store.RequestConflict(r)
+		}
 		r, err = s.recordDecision(dctx, tx, r, ap, &mesh.RequestDecision{By: by, Comment: comment, Channel: l.Channel, Approved: approve})
 		if err != nil {
 			return err
