@@ -162,6 +162,13 @@ func (s *Service) CreateRequest(ctx context.Context, in RequestInput) (*mesh.Acc
 		last = s.starting.take(out.ID)
 	}
 	if errors.Is(err, errOpen) && existing != nil {
+		if existing.Status == mesh.RequestSubmitted {
+			// found in the transaction of its own start, before its first
+			// steps: what that transaction committed is the answer
+			if existing, err = s.findRequest(ctx, existing.ID); err != nil {
+				return nil, false, err
+			}
+		}
 		return existing, false, nil
 	}
 	if err != nil {

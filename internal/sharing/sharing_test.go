@@ -40,9 +40,16 @@ func TestNoPIISharedAtOnce(t *testing.T) {
 		if len(v.Timeline) == 0 || len(v.Notifications) != 1 || v.Notifications[0].Event != "request.shared" {
 			t.Errorf("timeline %d events, notifications %+v; want a timeline and one request.shared", len(v.Timeline), v.Notifications)
 		}
-		// it never waited for approval: deciding it is a conflict naming its status
+		// it never waited for approval: deciding it is a conflict naming its
+		// status, for those who may decide it; others, who may not see it,
+		// are refused without it
 		if _, err := f.decide(meshAdmin, r.ID, true, ""); !mesh.IsCode(err, mesh.ECONFLICT) || !strings.Contains(err.Error(), "SHARED") {
 			t.Errorf("deciding a request shared at once: got %v, want ECONFLICT naming SHARED", err)
+		}
+		_, err := f.decide(consumerBob, r.ID, true, "")
+		var me *mesh.Error
+		if !errors.As(err, &me) || me.Code != mesh.EFORBIDDEN || me.Details != nil || strings.Contains(err.Error(), "SHARED") {
+			t.Errorf("someone who may not see it decides it: got %v (details %+v), want forbidden, without the request", err, me)
 		}
 		// the whole marketing database has no flag anywhere: shared at once too
 		if r := f.request(siblingCarl, "marketing", ""); r.Status != mesh.RequestShared || r.Table != mesh.AllTables {
@@ -290,6 +297,71 @@ func TestDuplicateReturnsOpen(t *testing.T) {
 		all, err := f.svc.FindRequests(meshAdmin, sharing.RequestFilter{})
 		if err != nil || len(all) != 2 {
 			t.Errorf("requests: got %d, %v; want 2", len(all), err)
+		}
+	})
+}
+
+// TestDuplicatesInOneBatch: askers whose starts share a transaction with
+// the start of the request they duplicate get that request as its
+// transaction committed it (SHARED or PENDING_APPROVAL), not as they found
+// it before its first steps (SUBMITTED).
+func TestDuplicatesInOneBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		// hold one start's transaction in its approval task, so that the
+		// creates below wait together for the next one
+		reg := f.engine.Registry()
+		approval := f.svc.ApprovalTask()
+		entered, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		reg.Register(sharing.ResourceApproval, func(ctx context.Context, tx store.Tx, input any) (any, error) {
+			once.Do(func() { close(entered); <-release })
+			return approval(ctx, tx, input)
+		})
+		reg.Protect(sharing.ResourceApproval)
+		first := make(chan error, 1)
+		go func() {
+			_, _, err := f.svc.CreateRequest(consumerAnn, sharing.RequestInput{Database: "sales", Table: "orders", Justification: "x"})
+			first <- err
+		}()
+		<-entered
+		// four ask for hr.people (personal data: waits for approval), four
+		// for marketing.campaigns (none: shared at once)
+		rs := make([]*mesh.AccessRequest, 8)
+		var wg sync.WaitGroup
+		for i := range rs {
+			in := sharing.RequestInput{Database: "hr", Table: "people", Justification: "x"}
+			if i%2 == 1 {
+				in.Database, in.Table = "marketing", "campaigns"
+			}
+			wg.Go(func() {
+				r, _, err := f.svc.CreateRequest(consumerAnn, in)
+				if err != nil {
+					t.Errorf("create %d: %v", i, err)
+				}
+				rs[i] = r
+			})
+		}
+		for f.engine.StartsWaiting() < len(rs) {
+			time.Sleep(time.Millisecond)
+		}
+		close(release)
+		wg.Wait()
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		ids := map[int64]bool{}
+		for i, r := range rs {
+			if r == nil {
+				continue
+			}
+			ids[r.ID] = true
+			if stored := f.get(r.ID).Status; r.Status != stored || stored == mesh.RequestSubmitted {
+				t.Errorf("asker %d: got request %d (%s.%s) %s, stored %s", i, r.ID, r.Database, r.Table, r.Status, stored)
+			}
+		}
+		if len(ids) != 2 {
+			t.Errorf("got requests %v, want two, one a resource", ids)
 		}
 	})
 }

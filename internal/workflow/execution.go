@@ -135,6 +135,14 @@ type commitQueue struct {
 
 const maxStartBatch = 512
 
+// StartsWaiting returns how many starts wait for a batch of their own: a
+// batch is under way, and they go in the next.
+func (e *Engine) StartsWaiting() int {
+	e.queue.mu.Lock()
+	defer e.queue.mu.Unlock()
+	return len(e.queue.pending)
+}
+
 // submit queues req and returns once its batch has committed (or failed).
 func (q *commitQueue) submit(req *startRequest) {
 	q.mu.Lock()

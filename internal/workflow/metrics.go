@@ -13,5 +13,8 @@ func (e *Engine) Metrics() []prometheus.Collector {
 		counter("executions_started_total", "Executions started.", e.starts.Load),
 		counter("start_commits_total", "Transactions that committed started executions (group commit).", e.startCommits.Load),
 		counter("dispatcher_passes_total", "Dispatcher transactions that advanced executions.", e.passes.Load),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "meshgate", Subsystem: "workflow", Name: "starts_waiting",
+			Help: "Starts waiting for the batch under way to commit before theirs begins."},
+			func() float64 { return float64(e.StartsWaiting()) }),
 	}
 }
