@@ -101,7 +101,12 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) error {
 // localPath keeps a "next" target only when it is a path on this server,
 // so the sign-in page cannot be used to send users elsewhere.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return ""
+	}
+	// url.Parse refuses control characters, which browsers drop from a
+	// URL: "/\t/evil.example/" would take them to //evil.example/
+	if u, err := url.Parse(p); err != nil || u.Scheme != "" || u.Host != "" {
 		return ""
 	}
 	return p

@@ -18,6 +18,10 @@ func TestLocalPath(t *testing.T) {
 		{"/\\evil.example/", ""},
 		{"https://evil.example/", ""},
 		{"/catalog\r\nSet-Cookie: x=y", ""},
+		// browsers drop tabs and newlines from a URL: these lead to //evil.example/
+		{"/\t/evil.example/", ""},
+		{"/\n/evil.example/", ""},
+		{"/\x7f", ""},
 	}
 	for _, tt := range tests {
 		if got := localPath(tt.in); got != tt.want {
