@@ -56,6 +56,10 @@ type Options struct {
 	// 5s; negative: never). Changes made through this process take effect at
 	// once; another replica's within this time.
 	TokenCacheTTL time.Duration
+	// SecureCookies marks the session cookie Secure whatever the request
+	// came over: the server is published at an https URL, and the proxy in
+	// front of it ends TLS, so its requests come without.
+	SecureCookies bool
 }
 
 func (o *Options) setDefaults() {

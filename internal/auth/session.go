@@ -131,18 +131,23 @@ func (s *Service) Logout(ctx context.Context) error {
 }
 
 // SessionCookie returns the cookie carrying a new session: HttpOnly,
-// SameSite=Lax, Secure when the request came over TLS.
+// SameSite=Lax, Secure as CookieSecure says.
 func (s *Service) SessionCookie(r *http.Request, l *Login) *http.Cookie {
 	return &http.Cookie{
 		Name: CookieName, Value: l.Secret, Path: "/",
-		Expires: l.Session.ExpiresAt, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+		Expires: l.Session.ExpiresAt, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.CookieSecure(r),
 	}
 }
 
 // ClearCookie returns a cookie that removes the session cookie.
-func ClearCookie(r *http.Request) *http.Cookie {
-	return &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
+func (s *Service) ClearCookie(r *http.Request) *http.Cookie {
+	return &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.CookieSecure(r)}
 }
+
+// CookieSecure reports whether the cookies of sign-in go only over https:
+// when the server is published at an https URL (Options.SecureCookies) or
+// the request came over TLS.
+func (s *Service) CookieSecure(r *http.Request) bool { return s.opts.SecureCookies || r.TLS != nil }
 
 // ChangePassword replaces the actor's password after checking the current
 // one, clears the must-change flag and ends the user's other sessions.

@@ -12,6 +12,7 @@ import (
 	"net/http/pprof"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -110,6 +111,8 @@ func (s *Server) assemble(ctx context.Context) error {
 
 	authOpts := s.cfg.Auth
 	authOpts.CentralAccountID = s.cfg.CentralAccountID
+	// published over https: TLS ends at a proxy in front
+	authOpts.SecureCookies = strings.HasPrefix(s.cfg.PublicURL, "https://") || strings.HasPrefix(s.cfg.OIDC.PublicURL, "https://")
 	s.Auth = auth.NewService(s.Store, s.cfg.Clock, authOpts)
 	s.Accounts = account.NewService(s.Store, s.cfg.Clock, account.Central{
 		ID: s.cfg.CentralAccountID, Name: s.cfg.CentralAccountName, Organization: s.cfg.Organization})

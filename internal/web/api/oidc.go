@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/auth/oidc"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/web"
@@ -111,7 +110,7 @@ func (d *Deps) oidcLogin(w http.ResponseWriter, r *http.Request) error {
 		return d.signInRefused(w, r, err)
 	}
 	http.SetCookie(w, &http.Cookie{Name: oidc.StateCookie, Value: start.State, Path: "/auth/oidc/",
-		MaxAge: 600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		MaxAge: 600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: d.Auth.CookieSecure(r)})
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, start.URL, http.StatusFound)
 	return nil
@@ -130,7 +129,7 @@ func (d *Deps) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The state is used up whatever the outcome.
 	http.SetCookie(w, &http.Cookie{Name: oidc.StateCookie, Value: "", Path: "/auth/oidc/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: d.Auth.CookieSecure(r)})
 	w.Header().Set("Cache-Control", "no-store")
 	f, err := d.OIDC.Finish(r.Context(), c)
 	if err != nil {
@@ -150,7 +149,7 @@ func (d *Deps) oidcLogout(w http.ResponseWriter, r *http.Request) error {
 	if err := d.Auth.Logout(r.Context()); err != nil {
 		return err
 	}
-	http.SetCookie(w, auth.ClearCookie(r))
+	http.SetCookie(w, d.Auth.ClearCookie(r))
 	if next == "" {
 		next = "/"
 	}

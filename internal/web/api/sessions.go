@@ -49,7 +49,7 @@ func (d *Deps) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := d.Auth.Logout(r.Context()); err != nil {
 		return err
 	}
-	http.SetCookie(w, auth.ClearCookie(r))
+	http.SetCookie(w, d.Auth.ClearCookie(r))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

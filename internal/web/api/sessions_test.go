@@ -20,6 +20,43 @@ import (
 	"github.com/meshgate/meshgate/internal/server/servertest"
 )
 
+// TestSessionCookieSecureWhenPublishedOverHTTPS: a server published at an
+// https URL sits behind a proxy that ends TLS, so its requests come over
+// plain HTTP; its session cookie, and the cookie that ends it, are Secure
+// all the same.
+func TestSessionCookieSecureWhenPublishedOverHTTPS(t *testing.T) {
+	srv, _ := servertest.New(t, servertest.Options{Config: server.Config{PublicURL: "https://meshgate.example.com"}})
+	body, _ := json.Marshal(map[string]string{"username": "admin", "password": srv.BootstrapPassword(t)})
+	resp, err := http.Post(srv.URL+"/api/v1/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == auth.CookieName {
+			cookie = c
+		}
+	}
+	if resp.StatusCode != http.StatusOK || cookie == nil || !cookie.Secure || !cookie.HttpOnly {
+		t.Fatalf("login: got %d, cookie %+v; want a Secure HttpOnly session cookie", resp.StatusCode, cookie)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/logout", nil)
+	req.AddCookie(cookie)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cleared := false
+	for _, c := range resp.Cookies() {
+		cleared = cleared || c.Name == auth.CookieName && c.MaxAge < 0 && c.Secure
+	}
+	if !cleared {
+		t.Errorf("logout: got %d, cookies %v; want the session cookie removed, Secure", resp.StatusCode, resp.Cookies())
+	}
+}
+
 func TestLoginSession(t *testing.T) {
 	ctx := context.Background()
 	srv, admin := servertest.New(t, servertest.Options{})

@@ -2,14 +2,12 @@ package ui
 
 import (
 	"net/http"
-
-	"github.com/meshgate/meshgate/internal/auth"
 )
 
 func (u *UI) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := u.Auth.Logout(r.Context()); err != nil {
 		return err
 	}
-	http.SetCookie(w, auth.ClearCookie(r))
+	http.SetCookie(w, u.Auth.ClearCookie(r))
 	return redirect(w, r, "/login", "signed-out")
 }

@@ -141,7 +141,7 @@ func (u *UI) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case mesh.IsCode(err, mesh.EUNAUTHORIZED):
 		if _, cerr := r.Cookie(auth.CookieName); cerr == nil {
-			http.SetCookie(w, auth.ClearCookie(r))
+			http.SetCookie(w, u.Auth.ClearCookie(r))
 		}
 		next := ""
 		if r.Method == http.MethodGet && r.URL.Path != "/" {
