@@ -191,10 +191,11 @@ func (s *Service) StartSession(ctx context.Context, u *mesh.User, remoteAddr, re
 		if err := tx.CreateSession(actx, sess, secretHash(secret)); err != nil {
 			return err
 		}
-		u.LastLoginAt = &now
-		if err := tx.UpdateUser(actx, u); err != nil {
+		// the stamp alone: u was read before, and a change made since stays
+		if err := tx.RecordLogin(actx, u.ID, now, ""); err != nil {
 			return err
 		}
+		u.LastLoginAt = &now
 		return store.Audit(actx, tx, now, action, userResource(u), detail)
 	})
 	if err != nil {
@@ -226,10 +227,10 @@ func (s *Service) IssueToken(ctx context.Context, u *mesh.User, name string, ttl
 		if err := tx.CreateToken(actx, tok, secretHash(secret)); err != nil {
 			return err
 		}
-		u.LastLoginAt = &now
-		if err := tx.UpdateUser(actx, u); err != nil {
+		if err := tx.RecordLogin(actx, u.ID, now, ""); err != nil {
 			return err
 		}
+		u.LastLoginAt = &now
 		if err := store.Audit(actx, tx, now, "auth.login-identity-token", userResource(u), detail); err != nil {
 			return err
 		}

@@ -91,16 +91,24 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*Login, error) {
 	now := s.clock.Now()
 	secret := newSecret()
 	sess := &mesh.Session{UserID: user.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.opts.SessionMax), RemoteAddr: remoteAddr}
-	actor := s.actor(user)
-	actor.RemoteAddr = remoteAddr
-	actor.RequestID = c.RequestID
-	actx := mesh.NewContext(ctx, actor)
-	err = s.store.Update(actx, func(tx store.Tx) error {
-		if err := tx.CreateSession(actx, sess, secretHash(secret)); err != nil {
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		// The password checked above must still be the user's: a reset or
+		// change that came meanwhile ended its sessions, and this one must
+		// not outlive it. The stamp holds the user's row until the commit,
+		// so a change that comes later waits and then ends this session.
+		err := tx.RecordLogin(ctx, user.ID, now, hash)
+		if mesh.IsCode(err, mesh.ECONFLICT) || mesh.IsCode(err, mesh.ENOTFOUND) {
+			return mesh.Errorf(mesh.EUNAUTHORIZED, "invalid username or password")
+		}
+		if err != nil {
 			return err
 		}
-		user.LastLoginAt = &now
-		if err := tx.UpdateUser(actx, user); err != nil {
+		// roles and the must-change flag as they are now
+		if user, err = tx.FindUserByID(ctx, user.ID); err != nil {
+			return err
+		}
+		actx := s.actorContext(ctx, user, remoteAddr, c.RequestID)
+		if err := tx.CreateSession(actx, sess, secretHash(secret)); err != nil {
 			return err
 		}
 		return store.Audit(actx, tx, now, "auth.login", userResource(user), "")

@@ -38,6 +38,12 @@ type AuthTx interface {
 	UpdateUser(ctx context.Context, u *mesh.User) error
 	// SetPassword replaces the user's password hash and must-change flag.
 	SetPassword(ctx context.Context, userID int64, passwordHash string, mustChange bool, now time.Time) error
+	// RecordLogin sets the user's LastLoginAt, and nothing else, when its
+	// password hash is still passwordHash ("": whatever it is): ENOTFOUND
+	// when the user is gone, ECONFLICT when its password changed since the
+	// caller checked it. It writes the user's row, so a password change or
+	// reset that comes after it waits for the transaction (PostgreSQL).
+	RecordLogin(ctx context.Context, userID int64, at time.Time, passwordHash string) error
 	// DeleteUser removes the user with its sessions and tokens; ENOTFOUND when missing.
 	DeleteUser(ctx context.Context, id int64) error
 

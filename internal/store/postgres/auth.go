@@ -120,6 +120,23 @@ func (tx *Tx) UpdateUser(ctx context.Context, u *mesh.User) error {
 	return affectedOne(tag, "user", fmt.Sprint(u.ID))
 }
 
+// RecordLogin stamps the user's last sign-in if its password is still
+// passwordHash; the update locks the row until the transaction ends.
+func (tx *Tx) RecordLogin(ctx context.Context, userID int64, at time.Time, passwordHash string) error {
+	tag, err := tx.tx.Exec(ctx, `UPDATE users SET last_login_at = $1 WHERE id = $2 AND ($3 = '' OR password_hash = $3)`,
+		at, userID, passwordHash)
+	if err != nil {
+		return fmt.Errorf("record sign-in of user %d: %w", userID, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	if _, err := tx.FindUserByID(ctx, userID); err != nil {
+		return err
+	}
+	return mesh.Errorf(mesh.ECONFLICT, "the password of user %d changed", userID)
+}
+
 // SetPassword replaces the user's password hash and must-change flag.
 func (tx *Tx) SetPassword(ctx context.Context, userID int64, passwordHash string, mustChange bool, now time.Time) error {
 	tag, err := tx.tx.Exec(ctx, `UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3 WHERE id = $4`,

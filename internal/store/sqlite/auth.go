@@ -110,6 +110,22 @@ func (tx *Tx) UpdateUser(ctx context.Context, u *mesh.User) error {
 	return affectedOne(res, "user", fmt.Sprint(u.ID))
 }
 
+// RecordLogin stamps the user's last sign-in if its password is still passwordHash.
+func (tx *Tx) RecordLogin(ctx context.Context, userID int64, at time.Time, passwordHash string) error {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE users SET last_login_at = ? WHERE id = ? AND (? = '' OR password_hash = ?)`,
+		formatTime(at), userID, passwordHash, passwordHash)
+	if err != nil {
+		return fmt.Errorf("record sign-in of user %d: %w", userID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	if _, err := tx.FindUserByID(ctx, userID); err != nil {
+		return err
+	}
+	return mesh.Errorf(mesh.ECONFLICT, "the password of user %d changed", userID)
+}
+
 // SetPassword replaces the user's password hash and must-change flag.
 func (tx *Tx) SetPassword(ctx context.Context, userID int64, passwordHash string, mustChange bool, now time.Time) error {
 	res, err := tx.tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, must_change_password = ?, updated_at = ? WHERE id = ?`,

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -140,6 +141,47 @@ func testAuth(t *testing.T, open Opener) {
 			}
 			if hash != "new-hash" || c.MustChangePassword {
 				t.Errorf("got hash %q must-change %v, want new-hash false", hash, c.MustChangePassword)
+			}
+			return nil
+		})
+	})
+
+	t.Run("record login", func(t *testing.T) {
+		at := identityBase.Add(2 * time.Hour)
+		var before *mesh.User
+		identityView(t, s, func(tx store.Tx) error {
+			var err error
+			before, err = tx.FindUserByID(ctx, cat.ID)
+			return err
+		})
+		identityUpdate(t, s, func(tx store.Tx) error {
+			if err := tx.RecordLogin(ctx, cat.ID, at, "another-hash"); !mesh.IsCode(err, mesh.ECONFLICT) {
+				t.Errorf("with a password hash no longer the user's: got %v, want conflict", err)
+			}
+			if err := tx.RecordLogin(ctx, 987654, at, ""); !mesh.IsCode(err, mesh.ENOTFOUND) {
+				t.Errorf("unknown user: got %v, want not found", err)
+			}
+			return tx.RecordLogin(ctx, cat.ID, at, "new-hash")
+		})
+		identityUpdate(t, s, func(tx store.Tx) error { return tx.RecordLogin(ctx, bob.ID, at, "") })
+		identityView(t, s, func(tx store.Tx) error {
+			for _, id := range []int64{cat.ID, bob.ID} {
+				u, err := tx.FindUserByID(ctx, id)
+				if err != nil {
+					return err
+				}
+				if u.LastLoginAt == nil || !u.LastLoginAt.Equal(at) {
+					t.Errorf("user %d: got last login %v, want %v", id, u.LastLoginAt, at)
+				}
+			}
+			u, hash, err := tx.FindUserByUsername(ctx, "cat")
+			if err != nil {
+				return err
+			}
+			// only the stamp changed
+			u.LastLoginAt = before.LastLoginAt
+			if hash != "new-hash" || !reflect.DeepEqual(u, before) {
+				t.Errorf("got %+v (hash %q), want %+v but for its last sign-in", u, hash, before)
 			}
 			return nil
 		})
