@@ -2,6 +2,8 @@ package oidc
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -73,10 +75,19 @@ func (s *Service) exchange(ctx context.Context, p *provider, e Exchange) (*mesh.
 	if now.Sub(idt.IssuedAt) > exchangeFreshness+s.cfg.ClockSkew {
 		return nil, "", mesh.Errorf(mesh.EUNAUTHORIZED, "the ID token was issued at %s, more than %s ago; sign in again", idt.IssuedAt.UTC().Format(time.RFC3339), exchangeFreshness)
 	}
-	// The token's digest is kept until it expires: the second exchange of
-	// one token finds it taken.
+	// The digest of the token's claims is kept until the token expires: the
+	// second exchange of one token finds it taken. The claims, the payload
+	// its signature covers, and not the token's text: a signature has more
+	// than one encoding that verifies (spare bits in its last base64url
+	// character, ECDSA's s and n-s), and each would be a token anew.
+	var claims json.RawMessage
+	if err := idt.Claims(&claims); err != nil {
+		return nil, "", fmt.Errorf("read the ID token's claims: %w", err)
+	}
 	used := &store.OIDCLogin{Provider: p.cfg.Name, Nonce: "exchanged", Verifier: "-", CreatedAt: now, ExpiresAt: idt.Expiry.Add(s.cfg.ClockSkew)}
-	err = s.store.Update(ctx, func(tx store.Tx) error { return tx.CreateOIDCLogin(ctx, hashOf("id-token:"+e.IDToken), used) })
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		return tx.CreateOIDCLogin(ctx, hashOf("id-token:"+string(claims)), used)
+	})
 	if mesh.IsCode(err, mesh.ECONFLICT) {
 		return nil, "", mesh.Errorf(mesh.EUNAUTHORIZED, "this ID token was exchanged already (a replay?); sign in again")
 	}
