@@ -51,8 +51,11 @@ func (s *Service) ReapSessions(ctx context.Context) (int, error) {
 			return err
 		}
 		// Sign-ins through identity providers never finished, and the
-		// digests of exchanged ID tokens once those expired.
-		_, err = tx.DeleteExpiredOIDCLogins(ctx, now)
+		// marks of exchanged ID tokens once those expired.
+		if _, err := tx.DeleteExpiredOIDCLogins(ctx, now); err != nil {
+			return err
+		}
+		_, err = tx.DeleteExpiredIDTokenMarks(ctx, now)
 		return err
 	})
 	return n, err

@@ -32,6 +32,15 @@ type OIDCTx interface {
 	// DeleteExpiredOIDCLogins removes logins that expired before now and returns how many.
 	DeleteExpiredOIDCLogins(ctx context.Context, now time.Time) (int, error)
 
+	// MarkIDTokenExchanged records that the ID token whose claims hash to
+	// claimsHash was traded for an API token, until expiresAt; ECONFLICT when
+	// it was already. Marks are kept apart from logins, so that no state a
+	// callback brings can take one.
+	MarkIDTokenExchanged(ctx context.Context, claimsHash []byte, provider string, now, expiresAt time.Time) error
+	// DeleteExpiredIDTokenMarks removes the marks of exchanged ID tokens that
+	// expired before now and returns how many.
+	DeleteExpiredIDTokenMarks(ctx context.Context, now time.Time) (int, error)
+
 	// LinkIdentity records that the provider's subject is userID; ECONFLICT
 	// when the subject is linked already. The link goes with the user.
 	LinkIdentity(ctx context.Context, provider, subject string, userID int64, now time.Time) error

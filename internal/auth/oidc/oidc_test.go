@@ -341,6 +341,18 @@ func TestExchange(t *testing.T) {
 			// character decodes to the same signature, which still verifies.
 			wantCode(t, ex(reencodeSignature(t, raw)), mesh.EUNAUTHORIZED, "exchanged already")
 		})
+		t.Run("replayed after a callback with its state", func(t *testing.T) {
+			// A client sets the state cookie itself: a callback whose
+			// state names where the used token is kept must not free it.
+			claims, _ := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[1])
+			for _, state := range []string{raw, "id-token:" + raw, string(claims), "id-token:" + string(claims)} {
+				_, err := f.svc.Finish(ctx, oidc.Callback{Provider: "corp", State: state, CookieState: state, Code: "x", RemoteAddr: "198.51.100.9"})
+				if err == nil {
+					t.Fatalf("a callback with state %.20q... signed in", state)
+				}
+			}
+			wantCode(t, ex(raw), mesh.EUNAUTHORIZED, "exchanged already")
+		})
 		t.Run("wrong audience", func(t *testing.T) {
 			other := f.op.Tokens(t, oidctest.OtherClientID, oidctest.OtherClientSecret, "http://127.0.0.1:1/callback", "ann").Extra("id_token").(string)
 			wantCode(t, ex(other), mesh.EUNAUTHORIZED, "audience")

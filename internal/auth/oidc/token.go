@@ -79,14 +79,17 @@ func (s *Service) exchange(ctx context.Context, p *provider, e Exchange) (*mesh.
 	// second exchange of one token finds it taken. The claims, the payload
 	// its signature covers, and not the token's text: a signature has more
 	// than one encoding that verifies (spare bits in its last base64url
-	// character, ECDSA's s and n-s), and each would be a token anew.
+	// character, ECDSA's s and n-s), and each would be a token anew. Marks of
+	// tokens expired go as others are exchanged.
 	var claims json.RawMessage
 	if err := idt.Claims(&claims); err != nil {
 		return nil, "", fmt.Errorf("read the ID token's claims: %w", err)
 	}
-	used := &store.OIDCLogin{Provider: p.cfg.Name, Nonce: "exchanged", Verifier: "-", CreatedAt: now, ExpiresAt: idt.Expiry.Add(s.cfg.ClockSkew)}
 	err = s.store.Update(ctx, func(tx store.Tx) error {
-		return tx.CreateOIDCLogin(ctx, hashOf("id-token:"+string(claims)), used)
+		if _, err := tx.DeleteExpiredIDTokenMarks(ctx, now); err != nil {
+			return err
+		}
+		return tx.MarkIDTokenExchanged(ctx, hashOf(string(claims)), p.cfg.Name, now, idt.Expiry.Add(s.cfg.ClockSkew))
 	})
 	if mesh.IsCode(err, mesh.ECONFLICT) {
 		return nil, "", mesh.Errorf(mesh.EUNAUTHORIZED, "this ID token was exchanged already (a replay?); sign in again")

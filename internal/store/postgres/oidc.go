@@ -47,6 +47,29 @@ func (tx *Tx) DeleteExpiredOIDCLogins(ctx context.Context, now time.Time) (int, 
 	return int(tag.RowsAffected()), nil
 }
 
+// MarkIDTokenExchanged records the exchange of the ID token whose claims
+// hash to claimsHash; ECONFLICT when it is recorded already.
+func (tx *Tx) MarkIDTokenExchanged(ctx context.Context, claimsHash []byte, provider string, now, expiresAt time.Time) error {
+	tag, err := tx.tx.Exec(ctx, `INSERT INTO oidc_exchanged_tokens (claims_hash, provider, created_at, expires_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, claimsHash, provider, now, expiresAt)
+	if err != nil {
+		return fmt.Errorf("mark id token exchanged: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return mesh.Errorf(mesh.ECONFLICT, "the ID token was exchanged already")
+	}
+	return nil
+}
+
+// DeleteExpiredIDTokenMarks removes the marks of exchanged ID tokens that expired before now.
+func (tx *Tx) DeleteExpiredIDTokenMarks(ctx context.Context, now time.Time) (int, error) {
+	tag, err := tx.tx.Exec(ctx, `DELETE FROM oidc_exchanged_tokens WHERE expires_at <= $1`, now)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired id token marks: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // LinkIdentity records that the provider's subject is userID; ECONFLICT when linked already.
 func (tx *Tx) LinkIdentity(ctx context.Context, provider, subject string, userID int64, now time.Time) error {
 	var exists bool

@@ -54,6 +54,30 @@ func (tx *Tx) DeleteExpiredOIDCLogins(ctx context.Context, now time.Time) (int, 
 	return int(n), err
 }
 
+// MarkIDTokenExchanged records the exchange of the ID token whose claims
+// hash to claimsHash; ECONFLICT when it is recorded already.
+func (tx *Tx) MarkIDTokenExchanged(ctx context.Context, claimsHash []byte, provider string, now, expiresAt time.Time) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO oidc_exchanged_tokens (claims_hash, provider, created_at, expires_at)
+		VALUES (?, ?, ?, ?)`, claimsHash, provider, formatTime(now), formatTime(expiresAt))
+	if isUniqueViolation(err) {
+		return mesh.Errorf(mesh.ECONFLICT, "the ID token was exchanged already")
+	}
+	if err != nil {
+		return fmt.Errorf("mark id token exchanged: %w", err)
+	}
+	return nil
+}
+
+// DeleteExpiredIDTokenMarks removes the marks of exchanged ID tokens that expired before now.
+func (tx *Tx) DeleteExpiredIDTokenMarks(ctx context.Context, now time.Time) (int, error) {
+	res, err := tx.tx.ExecContext(ctx, `DELETE FROM oidc_exchanged_tokens WHERE expires_at <= ?`, formatTime(now))
+	if err != nil {
+		return 0, fmt.Errorf("delete expired id token marks: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // LinkIdentity records that the provider's subject is userID; ECONFLICT when linked already.
 func (tx *Tx) LinkIdentity(ctx context.Context, provider, subject string, userID int64, now time.Time) error {
 	_, err := tx.tx.ExecContext(ctx, `INSERT INTO oidc_identities (provider, subject, user_id, created_at) VALUES (?, ?, ?, ?)`,

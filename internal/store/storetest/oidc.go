@@ -69,6 +69,52 @@ func testOIDC(t *testing.T, open Opener) {
 		})
 	})
 
+	t.Run("exchanged ID tokens are marked once, apart from logins", func(t *testing.T) {
+		mark := func(hash string, exp time.Duration) error {
+			return s.Update(ctx, func(tx store.Tx) error {
+				return tx.MarkIDTokenExchanged(ctx, []byte(hash), "corp", identityBase, identityBase.Add(exp))
+			})
+		}
+		if err := mark("claims-1", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := mark("claims-1", time.Minute); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("marked twice: got %v, want conflict", err)
+		}
+		// A callback takes logins by the hash of the state it brings: it
+		// finds no mark, and leaves it.
+		err := s.Update(ctx, func(tx store.Tx) error { _, err := tx.TakeOIDCLogin(ctx, []byte("claims-1")); return err })
+		if !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("take a mark as a login: got %v, want not found", err)
+		}
+		identityUpdate(t, s, func(tx store.Tx) error {
+			n, err := tx.DeleteExpiredOIDCLogins(ctx, identityBase.Add(2*time.Minute))
+			if n != 0 {
+				t.Errorf("expired logins: got %d deleted, want 0 (marks are no logins)", n)
+			}
+			return err
+		})
+		if err := mark("claims-1", time.Minute); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("after the callback and the logins' reaping: got %v, want conflict", err)
+		}
+		if err := mark("claims-2", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		identityUpdate(t, s, func(tx store.Tx) error {
+			n, err := tx.DeleteExpiredIDTokenMarks(ctx, identityBase.Add(2*time.Minute))
+			if n != 1 {
+				t.Errorf("got %d deleted, want 1", n)
+			}
+			return err
+		})
+		if err := mark("claims-1", time.Minute); err != nil {
+			t.Errorf("an expired mark: got %v, want it deleted", err)
+		}
+		if err := mark("claims-2", time.Hour); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("an unexpired mark: got %v, want it kept", err)
+		}
+	})
+
 	t.Run("identities", func(t *testing.T) {
 		identityUpdate(t, s, func(tx store.Tx) error { return tx.LinkIdentity(ctx, "corp", "sub-ann", ann.ID, identityBase) })
 		for _, c := range []struct {
