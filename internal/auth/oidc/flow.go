@@ -95,6 +95,11 @@ func (s *Service) Finish(ctx context.Context, c Callback) (*Finished, error) {
 	if c.State == "" || c.CookieState == "" || subtle.ConstantTimeCompare([]byte(c.State), []byte(c.CookieState)) != 1 {
 		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "this sign-in was not started in this browser, or its cookie is gone; start again")
 	}
+	// Any client sets the cookie it likes: a state Begin could not have
+	// made takes nothing, whatever else is kept under its hash.
+	if !isState(c.State) {
+		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "this sign-in is unknown or was used already; start again")
+	}
 	var l *store.OIDCLogin
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		var err error

@@ -269,13 +269,37 @@ func TestRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 			l.Nonce = "a-nonce-of-another-sign-in"
-			err = s.Update(ctx, func(tx store.Tx) error { return tx.CreateOIDCLogin(ctx, hashOf("other-state"), l) })
+			other := strings.Repeat("o", 43)
+			err = s.Update(ctx, func(tx store.Tx) error { return tx.CreateOIDCLogin(ctx, hashOf(other), l) })
 			if err != nil {
 				t.Fatal(err)
 			}
-			cb.State, cb.CookieState = "other-state", "other-state"
+			cb.State, cb.CookieState = other, other
 			_, err = f.svc.Finish(ctx, cb)
 			wantCode(t, err, mesh.EUNAUTHORIZED, "nonce")
+		})
+		t.Run("state not of meshgate's making", func(t *testing.T) {
+			// The client sets the cookie too: a state Begin would not give
+			// takes nothing kept under its hash.
+			cb := f.browserSignIn(t, "ann")
+			var l *store.OIDCLogin
+			err := s.Update(ctx, func(tx store.Tx) (err error) { l, err = tx.TakeOIDCLogin(ctx, hashOf(cb.State)); return err })
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, state := range []string{"id-token:x", strings.Repeat("o", 42), strings.Repeat("o", 44), strings.Repeat("o", 42) + "p"} {
+				err = s.Update(ctx, func(tx store.Tx) error { return tx.CreateOIDCLogin(ctx, hashOf(state), l) })
+				if err != nil {
+					t.Fatal(err)
+				}
+				cb.State, cb.CookieState = state, state
+				_, err = f.svc.Finish(ctx, cb)
+				wantCode(t, err, mesh.EUNAUTHORIZED, "unknown or was used already")
+				err = s.Update(ctx, func(tx store.Tx) error { _, err := tx.TakeOIDCLogin(ctx, hashOf(state)); return err })
+				if err != nil {
+					t.Errorf("state %q: got %v, want what is kept under its hash left there", state, err)
+				}
+			}
 		})
 		t.Run("provider error", func(t *testing.T) {
 			start, _ := f.svc.Begin(ctx, "corp", "/", "192.0.2.7")

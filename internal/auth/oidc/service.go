@@ -110,6 +110,12 @@ func randomString() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// isState tells whether s could be a state randomString made.
+func isState(s string) bool {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil && len(b) == 32
+}
+
 func hashOf(s string) []byte {
 	h := sha256.Sum256([]byte(s))
 	return h[:]
