@@ -47,11 +47,18 @@ func validateTableName(database, name string) error {
 }
 
 // FindTables returns one page of tables matching f, in (database, name)
-// order. When f.Database is set and the database does not exist, ENOTFOUND.
-// Errors: EUNAUTHORIZED, EINVALID, ENOTFOUND.
+// order. When f.Database is set and the database does not exist, ENOTFOUND;
+// a malformed f.Database is bad input, as for FindDatabase, not a missing
+// database.
+// Errors: EUNAUTHORIZED, EINVALID (a malformed database or owner), ENOTFOUND.
 func (s *Service) FindTables(ctx context.Context, f TableFilter) ([]*mesh.Table, error) {
 	if err := authorizeRead(mesh.ActorFromContext(ctx)); err != nil {
 		return nil, err
+	}
+	if f.Database != "" {
+		if err := mesh.ValidateName("database", f.Database); err != nil {
+			return nil, err
+		}
 	}
 	if err := validateOwnerFilter(f.Owner); err != nil {
 		return nil, err

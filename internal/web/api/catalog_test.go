@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshgate/meshgate/client"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/server/servertest"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 	"github.com/meshgate/meshgate/internal/web"
 	"github.com/meshgate/meshgate/internal/web/api"
@@ -400,5 +402,25 @@ func TestTablePatchAndPut(t *testing.T) {
 	res = call(t, h, "admin", "POST", "/api/v1/catalog/databases/sales/tables", `{"name": "x", "version": 4}`)
 	if res.status != 400 || res.errField() != "version" {
 		t.Errorf("create with a version: got %d field %q, want 400 naming version", res.status, res.errField())
+	}
+}
+
+// TestListTablesOfMalformedDatabase: a malformed database name is bad input
+// (400 naming it) when listing its tables, as when reading the database,
+// not an unknown database (404).
+func TestListTablesOfMalformedDatabase(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			_, admin := servertest.New(t, servertest.Options{Store: kind})
+			_, err := admin.GetDatabase(ctx, "Sales")
+			wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, "name")
+			_, err = admin.ListTables(ctx, "Sales", client.CatalogListOptions{})
+			wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, "database")
+			err = admin.Do(ctx, http.MethodGet, "/api/v1/catalog/tables", url.Values{"database": {"Sales!"}}, nil, nil)
+			wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, "database")
+			_, err = admin.ListTables(ctx, "nope", client.CatalogListOptions{})
+			wantAPIError(t, err, http.StatusNotFound, mesh.ENOTFOUND, "")
+		})
 	}
 }
