@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -36,13 +37,31 @@ func checkText(field, s string, max int) error {
 	return mesh.CheckSingleLine(field, s)
 }
 
-func validateParameters(field string, p map[string]string) error {
+// validateParameters checks a parameter map (field names it, each value is
+// field.KEY): its size, UTF-8, and control characters. Keys and values are
+// one line, as the catalog's other text fields (mesh.CheckSingleLine):
+// PostgreSQL's jsonb refuses NUL outright, and a line break in a value
+// breaks the tools that read parameters back. A SerDe's values (delimiters
+// true) are the exception: Hive's delimiters are control characters
+// (field.delim \u0001 by default, line.delim \n), so they keep every
+// control character but NUL.
+func validateParameters(field string, p map[string]string, delimiters bool) error {
 	if err := mesh.ValidateParameters(field, p); err != nil {
 		return err
 	}
 	for k, v := range p {
 		if !utf8.ValidString(k) || !utf8.ValidString(v) {
 			return mesh.Invalid(field+"."+k, "is not valid UTF-8")
+		}
+		if mesh.CheckSingleLine(field, k) != nil {
+			return mesh.Invalid(field, "key %q must not hold control characters such as NUL, CR or LF", k)
+		}
+		if delimiters {
+			if strings.IndexByte(v, 0) >= 0 {
+				return mesh.Invalid(field+"."+k, "must not hold NUL")
+			}
+		} else if err := mesh.CheckSingleLine(field+"."+k, v); err != nil {
+			return err
 		}
 	}
 	if owner, ok := p[mesh.ParamDataOwner]; ok && owner != "" {
@@ -64,7 +83,7 @@ func validateDatabase(prefix string, d *mesh.Database) error {
 	if err := checkText(prefix+"location_uri", d.LocationURI, MaxLocationLen); err != nil {
 		return err
 	}
-	return validateParameters(prefix+"parameters", d.Parameters)
+	return validateParameters(prefix+"parameters", d.Parameters, false)
 }
 
 // validateTable checks a table's input fields; prefix starts every field path.
@@ -90,10 +109,10 @@ func validateTable(prefix string, t *mesh.Table) error {
 			return err
 		}
 	}
-	if err := validateParameters(prefix+"format.serde.parameters", t.Format.SerDe.Parameters); err != nil {
+	if err := validateParameters(prefix+"format.serde.parameters", t.Format.SerDe.Parameters, true); err != nil {
 		return err
 	}
-	if err := validateParameters(prefix+"parameters", t.Parameters); err != nil {
+	if err := validateParameters(prefix+"parameters", t.Parameters, false); err != nil {
 		return err
 	}
 	if n := len(t.Columns) + len(t.PartitionKeys); n > MaxColumns {
@@ -135,7 +154,7 @@ func validateColumn(c *mesh.Column) *mesh.Error {
 		return asMeshError(err)
 	}
 	if len(c.Parameters) > 0 {
-		if err := validateParameters("parameters", c.Parameters); err != nil {
+		if err := validateParameters("parameters", c.Parameters, false); err != nil {
 			return asMeshError(err)
 		}
 	}

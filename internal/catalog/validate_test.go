@@ -20,11 +20,15 @@ func TestValidateNameAgrees(t *testing.T) {
 }
 
 // TestTextFieldsRefuseControlCharacters checks that column types,
-// comments and descriptions refuse NUL, CR, LF and other controls, naming
-// the field, and keep tabs and other text.
+// comments, descriptions and parameters refuse NUL, CR, LF and other
+// controls, naming the field, and keep tabs and other text; a SerDe's
+// parameter values keep Hive's delimiters but not NUL.
 func TestTextFieldsRefuseControlCharacters(t *testing.T) {
 	col := func(typ, comment string) *mesh.Table {
 		return &mesh.Table{Name: "t", Columns: []mesh.Column{{Name: "c", Type: typ, Comment: comment}}}
+	}
+	serde := func(p map[string]string) *mesh.Table {
+		return &mesh.Table{Name: "t", Format: mesh.StorageFormat{SerDe: mesh.SerDe{Parameters: p}}}
 	}
 	tests := []struct {
 		name      string
@@ -40,6 +44,14 @@ func TestTextFieldsRefuseControlCharacters(t *testing.T) {
 		{"C1 control in comment", col("int", "a\u0085b"), "columns[0].comment"},
 		{"DEL in comment", col("int", "a\x7fb"), "columns[0].comment"},
 		{"LF in description", &mesh.Table{Name: "t", Description: "line\nline"}, "description"},
+		{"NUL in a parameter value", &mesh.Table{Name: "t", Parameters: map[string]string{"note": "a\x00b"}}, "parameters.note"},
+		{"LF in a parameter value", &mesh.Table{Name: "t", Parameters: map[string]string{"note": "line\nline"}}, "parameters.note"},
+		{"NUL in a parameter key", &mesh.Table{Name: "t", Parameters: map[string]string{"a\x00b": "x"}}, "parameters"},
+		{"tab in a parameter value kept", &mesh.Table{Name: "t", Parameters: map[string]string{"delimiter": "\t"}}, ""},
+		{"CR in a column parameter", &mesh.Table{Name: "t", Columns: []mesh.Column{{Name: "c", Type: "int", Parameters: map[string]string{"note": "a\rb"}}}}, "columns[0].parameters.note"},
+		{"LF in a SerDe parameter key", serde(map[string]string{"a\nb": "x"}), "format.serde.parameters"},
+		{"NUL in a SerDe parameter value", serde(map[string]string{"field.delim": "\x00"}), "format.serde.parameters.field.delim"},
+		{"Hive's delimiters kept in SerDe parameters", serde(map[string]string{"field.delim": "\x01", "collection.delim": "\x02", "line.delim": "\n"}), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,5 +70,9 @@ func TestTextFieldsRefuseControlCharacters(t *testing.T) {
 	}
 	if err := validateDatabase("", &mesh.Database{Name: "d", Description: "a\x00b"}); !mesh.IsCode(err, mesh.EINVALID) {
 		t.Errorf("NUL in a database description: got %v, want invalid", err)
+	}
+	var me *mesh.Error
+	if err := validateDatabase("", &mesh.Database{Name: "d", Parameters: map[string]string{"note": "a\nb"}}); !errors.As(err, &me) || me.Field != "parameters.note" {
+		t.Errorf("LF in a database parameter: got %v, want invalid parameters.note", err)
 	}
 }

@@ -424,3 +424,35 @@ func TestListTablesOfMalformedDatabase(t *testing.T) {
 		})
 	}
 }
+
+// TestParametersRefuseControlCharacters: a parameter key or value holding
+// NUL, CR or LF is bad input (400 naming the parameter) on both stores;
+// PostgreSQL's jsonb would refuse NUL with a 500, SQLite would keep it.
+func TestParametersRefuseControlCharacters(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			_, admin := servertest.New(t, servertest.Options{Store: kind})
+			for _, tt := range []struct {
+				params map[string]string
+				field  string
+			}{
+				{map[string]string{"note": "a\x00b"}, "parameters.note"},
+				{map[string]string{"a\x00b": "x"}, "parameters"},
+				{map[string]string{"note": "line one\nline two"}, "parameters.note"},
+			} {
+				_, err := admin.CreateDatabase(ctx, &client.Database{Name: "d", Parameters: tt.params})
+				wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, tt.field)
+			}
+			if _, err := admin.CreateDatabase(ctx, &client.Database{Name: "d"}); err != nil {
+				t.Fatal(err)
+			}
+			body := `{"name": "t", "columns": [{"name": "c", "type": "int", "parameters": {"note": "a\u0000b"}}]}`
+			err := admin.Do(ctx, http.MethodPost, "/api/v1/catalog/databases/d/tables", nil, json.RawMessage(body), nil)
+			wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, "columns[0].parameters.note")
+			body = `{"name": "t", "format": {"serde": {"parameters": {"field.delim": "\u0000"}}}}`
+			err = admin.Do(ctx, http.MethodPost, "/api/v1/catalog/databases/d/tables", nil, json.RawMessage(body), nil)
+			wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, "format.serde.parameters.field.delim")
+		})
+	}
+}
