@@ -56,8 +56,11 @@ func (s *Service) OffboardDependents(ctx context.Context, tx store.Tx, accountID
 // their tables, running the delete hooks (so that whatever still refers to
 // them ends); or, when transferTo is set, hands them to that account:
 // data_owner and data_owner_name are rewritten on the database and on its
-// tables that name the old owner. Each database is audited. It runs inside
-// the account service's offboarding transaction and checks no permissions.
+// tables that name the old owner. Each database is audited, and its change
+// of owner goes through the owner hooks as any other (so that other
+// replicas follow it at once, not at their next full reread of owners). It
+// runs inside the account service's offboarding transaction and checks no
+// permissions.
 func (s *Service) Offboard(ctx context.Context, tx store.Tx, accountID, transferTo string) ([]string, error) {
 	ds, err := ownedDatabases(ctx, tx, accountID)
 	if err != nil || len(ds) == 0 {
@@ -80,6 +83,9 @@ func (s *Service) Offboard(ctx context.Context, tx store.Tx, accountID, transfer
 			if err := tx.DeleteDatabase(ctx, d.Name); err != nil {
 				return nil, err
 			}
+			if err := s.ownerChanged(ctx, tx, d.Name, accountID, ""); err != nil {
+				return nil, err
+			}
 			if err := store.Audit(ctx, tx, s.clock.Now(), "catalog.delete-database", "database/"+d.Name,
 				fmt.Sprintf("with %d tables: %s", n, reason)); err != nil {
 				return nil, err
@@ -93,6 +99,10 @@ func (s *Service) Offboard(ctx context.Context, tx store.Tx, accountID, transfer
 		return nil, err
 	}
 	for _, d := range ds {
+		// The owner hooks go first, as in UpdateDatabase.
+		if err := s.ownerChanged(ctx, tx, d.Name, accountID, to.ID); err != nil {
+			return nil, err
+		}
 		d.Parameters = maps.Clone(d.Parameters)
 		d.Parameters[mesh.ParamDataOwner] = to.ID
 		d.Parameters[mesh.ParamDataOwnerName] = to.Name

@@ -147,3 +147,43 @@ func BenchmarkReplicaLag(b *testing.B) {
 		})
 	})
 }
+
+// TestReplicasFollowOffboarding: an offboarding that hands an account's
+// databases to another account, or deletes them, changes their owner as a
+// change of data_owner does, and the other replica follows it as it follows
+// that change: on the notification, or at the latest at its next periodic
+// refresh (a second). The bound is three times that, well short of the
+// periodic full reread of every owner (10s), which would otherwise hide an
+// owner change the other replica was never told of.
+func TestReplicasFollowOffboarding(t *testing.T) {
+	m, b := replicas(t)
+	ctx := context.Background()
+	const bound = 3 * time.Second
+	eventually := func(what, principal string, db client.Resource, want bool) {
+		t.Helper()
+		if _, ok := converge(bound, func() bool { return allowedOn(t, b, principal, db) == want }); !ok {
+			t.Errorf("%s: the other replica still answers %v for %s on %s after %s", what, !want, principal, db.Database, bound)
+		}
+	}
+	handed, dropped := client.Resource{Database: "handed"}, client.Resource{Database: "dropped"}
+	m.createDatabase(t, m.admin, "handed", meshSales)
+	m.createDatabase(t, m.admin, "dropped", meshConsumer)
+	eventually("created", meshSales, handed, true)
+	eventually("created", meshConsumer, dropped, true)
+
+	if _, err := m.admin.OffboardAccount(ctx, meshSales, client.OffboardOptions{Force: true, TransferTo: meshMarketing}); err != nil {
+		t.Fatal(err)
+	}
+	if !allowedOn(t, m.admin, meshMarketing, handed) {
+		t.Fatalf("first replica: %s is not the owner of %s after the transfer", meshMarketing, handed.Database)
+	}
+	eventually("handed to another account", meshMarketing, handed, true)
+
+	if _, err := m.admin.OffboardAccount(ctx, meshConsumer, client.OffboardOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if allowedOn(t, m.admin, meshConsumer, dropped) {
+		t.Fatalf("first replica: %s still owns %s after it was deleted", meshConsumer, dropped.Database)
+	}
+	eventually("deleted", meshConsumer, dropped, false)
+}
