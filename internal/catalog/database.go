@@ -86,7 +86,9 @@ func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database, opts ...
 
 // UpdateDatabase applies upd to the database if it is still at
 // expectedVersion. Changing data_owner needs edit rights on both the old and
-// the new owner, and runs the owner hooks in the same transaction.
+// the new owner, and runs the owner hooks in the same transaction. Its
+// location, and on a change of data_owner its tables' locations too, may not
+// overlap another owner's (see checkLocation).
 // Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID naming the field (version 0 too),
 // ENOTFOUND, ECONFLICT if the database changed since expectedVersion.
 func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseUpdate, expectedVersion int64) (*mesh.Database, error) {
@@ -128,11 +130,19 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 			}
 		}
 		var note string
+		opts := WriteOptions{AllowLocationOverlap: upd.AllowLocationOverlap}
 		if d.DataOwner() != cur.DataOwner() || mesh.LocationKey(d.LocationURI) != mesh.LocationKey(cur.LocationURI) || upd.AllowLocationOverlap {
-			if note, err = checkLocation(ctx, tx, "location_uri", d.LocationURI, d.DataOwner(), d.Name,
-				WriteOptions{AllowLocationOverlap: upd.AllowLocationOverlap}); err != nil {
+			if note, err = checkLocation(ctx, tx, "location_uri", d.LocationURI, d.DataOwner(), d.Name, opts); err != nil {
 				return err
 			}
+		}
+		if d.DataOwner() != cur.DataOwner() {
+			// Its tables pass to the new owner with it.
+			tables, err := checkOwnerTables(ctx, tx, "parameters."+mesh.ParamDataOwner, d, opts)
+			if err != nil {
+				return err
+			}
+			note = auditNote(note, tables)
 		}
 		// The owner hooks go first: they take the access lock, which a
 		// delete takes before the database's row too.

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -57,10 +58,7 @@ func checkLocation(ctx context.Context, tx store.Tx, field, location, owner, dat
 	case strings.HasPrefix(key, other):
 		relation = "is inside"
 	}
-	whose := "account " + u.Owner
-	if u.Owner == "" {
-		whose = "no account (the mesh admins')"
-	}
+	whose := ownerName(u.Owner)
 	if opts.AllowLocationOverlap {
 		if a := mesh.ActorFromContext(ctx); a == nil || !a.IsMeshAdmin() {
 			return "", &mesh.Error{Code: mesh.EFORBIDDEN, Field: "allow_location_overlap",
@@ -102,6 +100,9 @@ func auditNote(detail, note string) string {
 	if note == "" {
 		return detail
 	}
+	if detail == "" {
+		return note
+	}
 	return detail + "; " + note
 }
 
@@ -110,6 +111,18 @@ func auditNote(detail, note string) string {
 // batch is one query; only when it finds an overlap are the tables checked
 // one by one, to name the first that overlaps.
 func checkTableLocations(ctx context.Context, tx store.Tx, d *mesh.Database, tables []*mesh.Table, opts WriteOptions) (string, error) {
+	return checkLocations(ctx, tx, d, tables, opts, func(i int) (string, string) {
+		if len(tables) > 1 {
+			return fmt.Sprintf("tables[%d].location", i), ""
+		}
+		return "location", ""
+	})
+}
+
+// checkLocations is checkTableLocations with the field an error names, and
+// what its message starts with, given by where for the table at index i.
+func checkLocations(ctx context.Context, tx store.Tx, d *mesh.Database, tables []*mesh.Table, opts WriteOptions,
+	where func(i int) (field, prefix string)) (string, error) {
 	keys := make([]string, 0, len(tables))
 	for _, t := range tables {
 		if k := mesh.LocationKey(t.Location); k != "" {
@@ -131,11 +144,14 @@ func checkTableLocations(ctx context.Context, tx store.Tx, d *mesh.Database, tab
 			continue
 		}
 		checked[key] = true
-		field := "location"
-		if len(tables) > 1 {
-			field = fmt.Sprintf("tables[%d].location", i)
-		}
+		field, prefix := where(i)
 		note, err := checkLocation(ctx, tx, field, t.Location, d.DataOwner(), d.Name, opts)
+		var me *mesh.Error
+		if prefix != "" && errors.As(err, &me) {
+			cp := *me
+			cp.Message = prefix + cp.Message
+			return "", &cp
+		}
 		if err != nil {
 			return "", err
 		}
@@ -144,4 +160,44 @@ func checkTableLocations(ctx context.Context, tx store.Tx, d *mesh.Database, tab
 		}
 	}
 	return strings.Join(notes, "; "), nil
+}
+
+// checkOwnerTables checks, when database d is given a new owner (d holds
+// it), its tables' locations against that owner (see checkLocation): the
+// tables become the new owner's, so a location inside the old owner's other
+// data, fine while both were the old owner's, would now shadow it. An
+// overlap is refused with EFORBIDDEN naming field and the table, unless a
+// mesh admin allows it; then it returns what was allowed, for the audit
+// record. (An offboarding that hands all of an account's databases to
+// another needs no check: it leaves no data of the old owner to shadow.)
+func checkOwnerTables(ctx context.Context, tx store.Tx, field string, d *mesh.Database, opts WriteOptions) (string, error) {
+	var notes []string
+	f := store.TableFilter{Database: d.Name, Limit: MaxListLimit}
+	for {
+		ts, err := tx.FindTables(ctx, f)
+		if err != nil {
+			return "", err
+		}
+		note, err := checkLocations(ctx, tx, d, ts, opts, func(i int) (string, string) {
+			return field, fmt.Sprintf("table %s.%s would pass to %s: its ", d.Name, ts[i].Name, ownerName(d.DataOwner()))
+		})
+		if err != nil {
+			return "", err
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
+		if len(ts) < f.Limit {
+			return strings.Join(notes, "; "), nil
+		}
+		f.AfterName = ts[len(ts)-1].Name
+	}
+}
+
+// ownerName names an owner in messages.
+func ownerName(owner string) string {
+	if owner == "" {
+		return "no account (the mesh admins')"
+	}
+	return "account " + owner
 }

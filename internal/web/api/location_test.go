@@ -112,3 +112,43 @@ func TestLocationShadowing(t *testing.T) {
 		})
 	}
 }
+
+// TestOwnerChangeChecksTableLocations: a change of a database's data_owner
+// hands its tables to the new owner, so their locations may then not
+// overlap another owner's data (the old owner's other databases included),
+// as any location: refused (403 naming the table and that owner) unless a
+// mesh admin allows it, audited.
+func TestOwnerChangeChecksTableLocations(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			m := newOwnershipMesh(t, kind) // Sales: sales at s3://sales-data/
+			// Sales' own staging database, with a table inside Sales' s3://sales-data/ (the same owner: fine).
+			if _, err := m.sales.CreateDatabaseGlue(ctx, []byte(`{"Name": "staging", "Parameters": {"data_owner": "`+salesID+`"}}`)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.sales.CreateTableGlue(ctx, "staging", []byte(`{"Name": "t", "StorageDescriptor": {"Location": "s3://sales-data/staging/t/", "Columns": [{"Name": "id", "Type": "bigint"}]}}`)); err != nil {
+				t.Fatal(err)
+			}
+			patch := func(q url.Values) error {
+				return m.admin.Do(ctx, http.MethodPatch, "/api/v1/catalog/databases/staging", q,
+					map[string]any{"parameters": map[string]string{"data_owner": marketingID}, "version": 1}, nil)
+			}
+			e := wantHTTPError(t, "giving staging to Marketing", patch(nil), http.StatusForbidden)
+			if e.Field != "parameters.data_owner" || !strings.Contains(e.Message, "staging.t") || !strings.Contains(e.Message, salesID) {
+				t.Errorf("got field %q %q, want parameters.data_owner, naming the table staging.t and Sales (%s)", e.Field, e.Message, salesID)
+			}
+			if d := m.allowed(t, marketingID, "ALTER", client.Resource{Database: "staging"}); d.Allowed {
+				t.Errorf("a refused change of owner: got %+v, want Marketing no owner of staging", d)
+			}
+			if err := patch(url.Values{"allow_location_overlap": {"true"}}); err != nil {
+				t.Fatalf("a mesh admin allowing it: got %v, want the owner changed", err)
+			}
+			audit, err := m.admin.ListAudit(ctx, client.AuditFilter{Action: "catalog.update-database", Resource: "database/staging"}, client.ListOptions{})
+			if err != nil || len(audit.Entries) != 1 || !strings.Contains(audit.Entries[0].Detail, "t: location s3://sales-data/staging/t/") ||
+				!strings.Contains(audit.Entries[0].Detail, "allowed by a mesh admin") {
+				t.Errorf("got %+v (%v), want the allowed overlap of table t audited", audit, err)
+			}
+		})
+	}
+}
