@@ -22,10 +22,53 @@ func searchVector(a, b, c, d string) string {
 }
 
 // docArgs normalizes a search document's fields to space-separated tokens:
-// name, description, columns, parameter values (weights A to D).
+// name, description, columns, parameter values (weights A to D). A tsvector
+// holds at most 1 MB of lexemes and positions, which a table within every
+// limit of its own can pass (1000 columns with long comments of distinct
+// words), so the fields are indexed up to maxSearchBytes, the columns last
+// (the one field that grows that large): on PostgreSQL the words past it
+// are not found by search, where the table would otherwise not be stored.
 func docArgs(doc store.SearchDoc) []any {
-	norm := func(s string) string { return strings.Join(store.Tokens(s), " ") }
-	return []any{norm(doc.Name), norm(doc.Description), norm(doc.Columns), norm(doc.Parameters)}
+	budget := maxSearchBytes
+	var name, desc, cols, params string
+	name, budget = searchText(doc.Name, budget)
+	desc, budget = searchText(doc.Description, budget)
+	params, budget = searchText(doc.Parameters, budget)
+	cols, _ = searchText(doc.Columns, budget)
+	return []any{name, desc, cols, params}
+}
+
+// maxSearchBytes bounds what docArgs indexes, below PostgreSQL's limit on a
+// tsvector's lexemes and positions (1 MB: "string is too long for
+// tsvector"), leaving room for a word its parser splits where
+// store.Tokens does not.
+const maxSearchBytes = 1_000_000
+
+// searchText joins the tokens of s with spaces while they fit in budget
+// bytes of a tsvector, and returns what is left of budget. A tsvector keeps
+// each lexeme once (padded to an even length, with a 2-byte count of its
+// positions) and up to 256 positions of 2 bytes each; one field's cost so
+// counted is an upper bound, as the vectors of fields merge.
+func searchText(s string, budget int) (string, int) {
+	toks := store.Tokens(s)
+	seen := make(map[string]int, len(toks))
+	n := 0
+	for _, tok := range toks {
+		cost := 2
+		switch k := seen[tok]; {
+		case k == 0:
+			cost = (len(tok)+1)&^1 + 2 + 2
+		case k >= 256:
+			cost = 0
+		}
+		if cost > budget {
+			break
+		}
+		budget -= cost
+		seen[tok]++
+		n++
+	}
+	return strings.Join(toks[:n], " "), budget
 }
 
 func (tx *Tx) stamp() time.Time { return tx.now().UTC().Truncate(time.Microsecond) }

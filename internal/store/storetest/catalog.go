@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -17,6 +18,51 @@ func init() {
 	register("catalog/search", testCatalogSearch)
 	register("catalog/batch", testCatalogBatch)
 	register("catalog/search-many", testCatalogSearchMany)
+	register("catalog/search-large", testCatalogSearchLarge)
+}
+
+// testCatalogSearchLarge checks that a table within every limit of its own
+// but with a large search document (1000 columns with 700-byte comments of
+// distinct words, past PostgreSQL's 1 MB for a tsvector) is stored, created
+// and updated, and found by its name, description, parameter values and
+// first columns' words.
+func testCatalogSearchLarge(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	var cols []mesh.Column
+	w := 0
+	for i := 0; i < 1000; i++ {
+		var b strings.Builder
+		for b.Len() < 700 {
+			fmt.Fprintf(&b, "w%x ", w)
+			w++
+		}
+		cols = append(cols, mesh.Column{Name: fmt.Sprintf("c%d", i), Type: "string", Comment: b.String()})
+	}
+	tb := &mesh.Table{DatabaseName: "big", Name: "wide", Description: "one enormous table",
+		Parameters: map[string]string{"classification": "restricted"}, Columns: cols}
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if err := tx.CreateDatabase(ctx, &mesh.Database{Name: "big"}); err != nil {
+			return err
+		}
+		return tx.CreateTable(ctx, tb)
+	})
+	mustUpdate(t, s, func(tx store.Tx) error {
+		tb.Description = "one enormous wide table"
+		return tx.UpdateTable(ctx, tb, tb.Version)
+	})
+	for _, q := range []string{"wide", "enormous", "restricted", "w0", "w1f4"} {
+		mustView(t, s, func(tx store.Tx) error {
+			hits, err := tx.SearchCatalog(ctx, store.SearchQuery{Text: q})
+			if err != nil {
+				return err
+			}
+			if len(hits) == 0 || hits[0].Table != "wide" {
+				t.Errorf("search %q: got %+v, want the table wide first", q, hits)
+			}
+			return nil
+		})
+	}
 }
 
 // testCatalogSearchMany checks that a term matching more rows than a store
