@@ -8,6 +8,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/meshgate/meshgate/internal/mesh"
 )
 
@@ -173,14 +175,62 @@ type SearchTerm struct {
 	Prefix bool
 }
 
-// Tokens splits s into lowercase runs of letters and digits (of any script).
+// Tokens splits s into lowercase runs of letters and digits (of any script),
+// with diacritics folded (see foldDiacritics): "Café" is "cafe". Both
+// stores read text alike through it: PostgreSQL indexes its tokens, and
+// SQLite's FTS5 index (tokenize unicode61) folds the same way on its own.
 func Tokens(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+	return strings.FieldsFunc(foldDiacritics(strings.ToLower(s)), func(r rune) bool {
 		if r < utf8.RuneSelf {
 			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
 		}
 		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
 	})
+}
+
+// foldDiacritics folds diacritics as SQLite's FTS5 tokenizer unicode61
+// does by default (remove_diacritics 1), so that the stores find the same
+// words: a Latin letter with one diacritic is its ASCII letter ("é" is
+// "e"), and a combining diacritic (U+0300 to U+036F, as in "e\u0301") is
+// dropped. Letters with two diacritics ("ắ") and letters of other scripts
+// ("й") are kept, as unicode61 keeps them.
+func foldDiacritics(s string) string {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		switch {
+		case r < utf8.RuneSelf:
+			b.WriteRune(r)
+		case r >= 0x300 && r <= 0x36f:
+		default:
+			b.WriteRune(foldLetter(r))
+		}
+	}
+	return b.String()
+}
+
+// foldLetter returns the ASCII letter of a letter with one diacritic, or r.
+func foldLetter(r rune) rune {
+	if r < 0xc0 || r > 0x24f && (r < 0x1e00 || r > 0x1eff) {
+		return r // outside the Latin blocks with such letters
+	}
+	d := norm.NFD.String(string(r))
+	base, n := utf8.DecodeRuneInString(d)
+	if base >= utf8.RuneSelf || !unicode.IsLetter(base) {
+		return r
+	}
+	if mark, m := utf8.DecodeRuneInString(d[n:]); m == 0 || n+m != len(d) || !unicode.Is(unicode.Mn, mark) {
+		return r
+	}
+	return base
 }
 
 // Matches reports whether text holds every term (as a token, or a token

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/meshgate/meshgate/internal/store"
@@ -27,6 +28,29 @@ func TestMatches(t *testing.T) {
 		}
 		if got := store.MatchesAny(tt.text, terms); got != tt.any {
 			t.Errorf("MatchesAny(%q, %q): got %v, want %v", tt.text, tt.query, got, tt.any)
+		}
+	}
+}
+
+// TestTokensFoldDiacritics: tokens fold diacritics as SQLite's FTS5 index
+// (unicode61) does, so that both stores find the same words.
+func TestTokensFoldDiacritics(t *testing.T) {
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"Café orders", []string{"cafe", "orders"}},
+		{"Crème Brûlée", []string{"creme", "brulee"}},
+		{"Ångström", []string{"angstrom"}},
+		{"cafe\u0301 au lait", []string{"cafe", "au", "lait"}}, // a combining accent
+		{"ø đ ł æ ß", []string{"ø", "đ", "ł", "æ", "ß"}},       // letters of their own, kept
+		{"tiếng việt", []string{"tiếng", "việt"}},              // two diacritics: kept, as unicode61 keeps them
+		{"Йогурт", []string{"йогурт"}},                         // other scripts: kept
+		{"customer_email", []string{"customer", "email"}},
+	}
+	for _, tt := range tests {
+		if got := store.Tokens(tt.text); !slices.Equal(got, tt.want) {
+			t.Errorf("Tokens(%q): got %q, want %q", tt.text, got, tt.want)
 		}
 	}
 }

@@ -497,3 +497,71 @@ func tsQuery(terms []store.SearchTerm, weights string) string {
 	}
 	return strings.Join(parts, " & ")
 }
+
+// refoldSearch recomputes the search vectors that migration 0022 marked
+// (written before store.Tokens folded diacritics), in batches; afterwards
+// it is one lookup of an empty partial index. Each row is locked while its
+// vector is rewritten from its own text, so a write beside it (another
+// replica's) is neither lost nor undone; replicas opening at once share
+// the work (SKIP LOCKED).
+func (db *DB) refoldSearch(ctx context.Context) error {
+	for _, table := range []string{"catalog_databases", "catalog_tables"} {
+		for {
+			n, err := db.refoldBatch(ctx, table)
+			if err != nil {
+				return fmt.Errorf("postgres: recompute the search vectors of %s: %w", table, err)
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// refoldBatch recomputes up to 100 marked search vectors of table (a table
+// may carry 1000 columns) and returns how many.
+func (db *DB) refoldBatch(ctx context.Context, table string) (int, error) {
+	n := 0
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		cols := databaseCols
+		if table == "catalog_tables" {
+			cols = tableCols
+		}
+		rows, err := tx.Query(ctx, `SELECT `+cols+` FROM `+table+` WHERE search_refold ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			id  int64
+			doc store.SearchDoc
+		}
+		todo, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			if table == "catalog_tables" {
+				t, id, err := scanTable(r)
+				if err != nil {
+					return row{}, err
+				}
+				return row{id, store.TableDoc(t)}, nil
+			}
+			d, id, err := scanDatabase(r)
+			if err != nil {
+				return row{}, err
+			}
+			return row{id, store.DatabaseDoc(d)}, nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range todo {
+			args := append([]any{r.id}, docArgs(r.doc)...)
+			if _, err := tx.Exec(ctx, `UPDATE `+table+` SET search = `+searchVector("$2", "$3", "$4", "$5")+`, search_refold = FALSE
+				WHERE id = $1`, args...); err != nil {
+				return err
+			}
+		}
+		n = len(todo)
+		return nil
+	})
+	return n, err
+}

@@ -84,6 +84,10 @@ func open(ctx context.Context, url string, opts Options, configure func(*pgxpool
 		pool.Close()
 		return nil, err
 	}
+	if err := db.refoldSearch(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

@@ -127,6 +127,79 @@ func TestHistoryChunksMigration(t *testing.T) {
 	}
 }
 
+// TestSearchRefoldMigration checks that migration 0022 and the store's
+// open recompute the search vectors written before diacritics were folded,
+// so that "cafe" finds "café" in databases and tables stored before, and
+// leave the others as they were.
+func TestSearchRefoldMigration(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresSchemaURL(t)
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx store.Tx) error {
+		for _, d := range []*mesh.Database{{Name: "shop", Description: "Café orders"}, {Name: "plain", Description: "cafe orders"}} {
+			if err := tx.CreateDatabase(ctx, d); err != nil {
+				return err
+			}
+		}
+		return tx.CreateTable(ctx, &mesh.Table{DatabaseName: "shop", Name: "menu",
+			Columns: []mesh.Column{{Name: "dish", Type: "string", Comment: "crème brûlée"}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// as a store of before migration 0022 left it: vectors of unfolded tokens
+	for _, stmt := range []string{
+		`DROP INDEX catalog_databases_refold`,
+		`DROP INDEX catalog_tables_refold`,
+		`ALTER TABLE catalog_databases DROP COLUMN search_refold`,
+		`ALTER TABLE catalog_tables DROP COLUMN search_refold`,
+		`DELETE FROM schema_migrations WHERE version = 22`,
+		`UPDATE catalog_databases SET search = setweight(to_tsvector('simple', name), 'A') || setweight(to_tsvector('simple', lower(description)), 'B')`,
+		`UPDATE catalog_tables SET search = setweight(to_tsvector('simple', name), 'A') || setweight(to_tsvector('simple', 'dish crème brûlée'), 'C')`,
+	} {
+		if _, err := db.Pool().Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	search := func(q string) []string {
+		t.Helper()
+		var got []string
+		err := db.View(ctx, func(tx store.Tx) error {
+			hits, err := tx.SearchCatalog(ctx, store.SearchQuery{Text: q})
+			for _, h := range hits {
+				got = append(got, h.Kind+" "+h.Database+"."+h.Table)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		return got
+	}
+	if got := search("brulee"); len(got) != 0 {
+		t.Fatalf("before the migration: got %q, want no hits (the old vectors kept the accents)", got)
+	}
+	db = reopen(t, db, url)
+	for q, want := range map[string][]string{
+		"cafe":   {"database plain.", "database shop."},
+		"café":   {"database plain.", "database shop."},
+		"brulee": {"column shop.menu"},
+	} {
+		if got := search(q); !slices.Equal(got, want) {
+			t.Errorf("search %q after the migration: got %q, want %q", q, got, want)
+		}
+	}
+	var marked int
+	if err := db.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM catalog_databases WHERE search_refold) +
+		(SELECT count(*) FROM catalog_tables WHERE search_refold)`).Scan(&marked); err != nil || marked != 0 {
+		t.Errorf("got %d rows still marked (%v), want none", marked, err)
+	}
+}
+
 // TestLockGrantByResource: a grant locked by one transaction cannot be
 // updated or deleted by another until the first ends; one only found can.
 func TestLockGrantByResource(t *testing.T) {

@@ -418,6 +418,8 @@ func testCatalogSearch(t *testing.T, open Opener) {
 				Columns: []mesh.Column{{Name: "id", Type: "bigint"}, {Name: "email_address", Type: "string", Comment: "where invoices go"}}},
 			{DatabaseName: "hr", Name: "employees", Description: "staff 従業員",
 				Columns: []mesh.Column{{Name: "salary", Type: "decimal", Parameters: map[string]string{"classification": "confidential"}}}},
+			{DatabaseName: "hr", Name: "canteen", Description: "Crème brûlée, café au lait",
+				Columns: []mesh.Column{{Name: "dish", Type: "string", Comment: "Ångström-sized portions"}}},
 		} {
 			if err := tx.CreateTable(ctx, tb); err != nil {
 				return err
@@ -438,6 +440,10 @@ func testCatalogSearch(t *testing.T, open Opener) {
 		{"column parameter value", "confidential", []hit{{"column", "hr", "employees", "salary"}}},
 		{"prefix", "employ*", []hit{{"table", "hr", "employees", ""}}},
 		{"other scripts", "従業員", []hit{{"table", "hr", "employees", ""}}},
+		{"accents ignored", "creme brulee", []hit{{"table", "hr", "canteen", ""}}},
+		{"accents ignored in the query", "CAFÉ", []hit{{"table", "hr", "canteen", ""}}},
+		{"accents ignored in a prefix", "bru*", []hit{{"table", "hr", "canteen", ""}}},
+		{"accents ignored in a column", "angstrom", []hit{{"column", "hr", "canteen", "dish"}}},
 		{"all words required", "payroll orders", nil},
 		{"case and underscores", "EMAIL_Address", []hit{{"column", "sales", "customers", "email_address"}}},
 		{"syntax is not interpreted", `" OR ' AND NOT col:x *`, nil},
