@@ -837,6 +837,54 @@ func TestBranchAndItemFailures(t *testing.T) {
 	})
 }
 
+// A branch or item that fails inside a nested Parallel or Map state with no
+// Catch of its own fails that state, and an enclosing state's Catch takes
+// the error: the failed state's other branches or items are abandoned
+// (their tasks never run) and the execution goes on from the Catch.
+func TestFailureInNestedBranchCaughtOutside(t *testing.T) {
+	// the branch that fails, and the one beside it that would count
+	const broke = `{"StartAt": "Broke", "States": {"Broke": {"Type": "Fail", "Error": "Branch.Broke", "Cause": "b"}}}`
+	const count = `{"StartAt": "Count", "States": {"Count": {"Type": "Task", "Resource": "meshgate:counter:increment",
+		"Parameters": {"Name": "abandoned"}, "End": true}}}`
+	// items "fail" and "count" do the same in a Map
+	const item = `{"StartAt": "Which", "States": {
+		"Which": {"Type": "Choice", "Choices": [{"Variable": "$", "StringEquals": "fail", "Next": "Broke"}], "Default": "Count"},
+		"Broke": {"Type": "Fail", "Error": "Branch.Broke", "Cause": "b"},
+		"Count": {"Type": "Task", "Resource": "meshgate:counter:increment", "Parameters": {"Name": "abandoned"}, "End": true}}}`
+	const catch = `"Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Recovered"}]`
+	tests := []struct {
+		name, outer string
+	}{
+		{"parallel in parallel", `{"Type": "Parallel", "End": true, ` + catch + `, "Branches": [
+			{"StartAt": "Inner", "States": {"Inner": {"Type": "Parallel", "End": true, "Branches": [` + broke + `, ` + count + `]}}}]}`},
+		{"map in parallel", `{"Type": "Parallel", "End": true, ` + catch + `, "Branches": [
+			{"StartAt": "Inner", "States": {"Inner": {"Type": "Map", "ItemsPath": "$.items", "End": true, "ItemProcessor": ` + item + `}}}]}`},
+		{"parallel in map", `{"Type": "Map", "ItemsPath": "$.items", "End": true, ` + catch + `, "ItemProcessor":
+			{"StartAt": "Inner", "States": {"Inner": {"Type": "Parallel", "End": true, "Branches": [` + broke + `, ` + count + `]}}}}`},
+		{"parallel in parallel in parallel", `{"Type": "Parallel", "End": true, ` + catch + `, "Branches": [
+			{"StartAt": "Middle", "States": {"Middle": {"Type": "Parallel", "End": true, "Branches": [
+				{"StartAt": "Inner", "States": {"Inner": {"Type": "Parallel", "End": true, "Branches": [` + broke + `, ` + count + `]}}}]}}}]}`},
+	}
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		for i, tt := range tests {
+			name := fmt.Sprintf("nested%d", i)
+			ev.create(name, `{"StartAt": "Outer", "States": {"Outer": `+tt.outer+`, "Recovered": {"Type": "Pass", "End": true}}}`)
+			before := ev.counter("abandoned")
+			x := ev.start(name, "", `{"items": ["fail", "count"]}`)
+			ev.drain()
+			got := ev.get(x.ID)
+			if got.Status != mesh.ExecutionSucceeded || !strings.Contains(string(got.Output), `"Error":"Branch.Broke"`) {
+				t.Errorf("%s: got %v (%s: %s) with output %s, want SUCCEEDED through the outer Catch of Branch.Broke",
+					tt.name, got.Status, got.Error, got.Cause, got.Output)
+			}
+			if n := ev.counter("abandoned") - before; n != 0 {
+				t.Errorf("%s: counted: got %d, want 0 (the abandoned branch's task never runs)", tt.name, n)
+			}
+		}
+	})
+}
+
 // TestParsedValuesStayJSON: values parsed from JSON text inside a state (a
 // number too large for int64, a character escaped as a surrogate pair, in
 // States.StringToJson and in an execution's input) are values the engine

@@ -296,6 +296,12 @@ func (s *stepper) startItems(f *frame) {
 
 // frameEnded ends frame f with output, or with serr.
 func (s *stepper) frameEnded(f *frame, output any, serr *asl.StateError) error {
+	// An ended frame is in no phase. step goes through a copy of a
+	// frame's children while the frame is in phaseChildren: a Parallel or
+	// Map that ended because a child failed (its failure taken by a state
+	// further out) must stop it there, before it steps the children it
+	// abandoned.
+	f.Phase = ""
 	p := f.parent
 	if p == nil {
 		if serr != nil {
@@ -356,12 +362,15 @@ func (s *stepper) childrenDone(f *frame) error {
 	return s.apply(f, out, "")
 }
 
-// abortFrames cancels the tasks of frames that will not finish.
+// abortFrames cancels the tasks of frames that will not finish and leaves
+// them in no phase, so that nothing steps them again: frameEnded's reset
+// of the phase already stops step, this keeps a stale copy harmless too.
 func (s *stepper) abortFrames(frames []*frame) {
 	for _, c := range frames {
 		if c.Phase == phaseTask {
 			s.cancelTask(c)
 		}
+		c.Phase = ""
 		s.abortFrames(c.Children)
 	}
 }
