@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -150,7 +151,11 @@ type WorkflowTx interface {
 	// attempt when attempt > 0, and forgets their input.
 	CancelOutboxTasks(ctx context.Context, executionID string, attempt int64) error
 
-	// AddWorkflowCounter adds delta to a named counter (created at 0) and returns its new value.
+	// AddWorkflowCounter adds delta to a named counter (created at 0) and
+	// returns its new value; EINVALID (field delta), changing nothing,
+	// when the sum would pass the range of int64. The check is in the
+	// statement that adds: a failed statement would abort a PostgreSQL
+	// transaction, and SQLite would store the sum as a float.
 	AddWorkflowCounter(ctx context.Context, name string, delta int64) (int64, error)
 	// FindWorkflowCounter returns a counter's value, 0 when it does not exist.
 	FindWorkflowCounter(ctx context.Context, name string) (int64, error)
@@ -160,4 +165,18 @@ type WorkflowTx interface {
 	Savepoint(ctx context.Context, name string) error
 	RollbackToSavepoint(ctx context.Context, name string) error
 	ReleaseSavepoint(ctx context.Context, name string) error
+}
+
+// CounterRange returns the values a counter may hold for delta to be added
+// to it within the range of int64, for the stores' AddWorkflowCounter.
+func CounterRange(delta int64) (lo, hi int64) {
+	if delta < 0 {
+		return math.MinInt64 - delta, math.MaxInt64
+	}
+	return math.MinInt64, math.MaxInt64 - delta
+}
+
+// ErrCounterRange is AddWorkflowCounter's error for a sum past the range of int64.
+func ErrCounterRange(name string, delta int64) error {
+	return mesh.Invalid("delta", "%d would take counter %s past the range of a 64-bit integer", delta, name)
 }

@@ -103,7 +103,10 @@ func (r *Registry) Register(uri string, fn TxTaskFunc) {
 // RegisterAtomic adds an in-transaction resource whose function changes
 // the store in at most one statement, so that a failure leaves nothing to
 // undo: it runs without the savepoint Register's resources get. Its
-// function must fail with a store error only when the store itself failed.
+// function fails the task only with a *TaskError; any other error is taken
+// for the store's own failure, which may have aborted the transaction
+// (PostgreSQL), and fails the whole transition, to be run again. A
+// statement that may fail on its input must check the input first.
 func (r *Registry) RegisterAtomic(uri string, fn TxTaskFunc) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

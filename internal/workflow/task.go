@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -73,8 +74,13 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 	}
 	result, err := txFn(s.ctx, s.tx, call.Input)
 	if err != nil {
-		if atomic && s.e.store.Transient(err) {
-			return err
+		if atomic && !taskFailure(err) {
+			// With no savepoint to roll back to, a failed statement may
+			// have aborted the transaction (PostgreSQL): recording the
+			// task's failure in it would fail the whole batch's write
+			// later, with no word of why. The transition fails now, with
+			// the task's error.
+			return fmt.Errorf("task %s: %w", call.Resource, err)
 		}
 		if !atomic {
 			if rerr := s.tx.RollbackToSavepoint(s.ctx, sp); rerr != nil {
@@ -99,6 +105,14 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 		return nil // the task now waits for its token
 	}
 	return s.taskSucceeded(f, result)
+}
+
+// taskFailure reports whether err is a task's own failure (a *TaskError or
+// an asl.StateError), as opposed to a failure of the store under it.
+func taskFailure(err error) bool {
+	var te *TaskError
+	var se *asl.StateError
+	return errors.As(err, &te) || errors.As(err, &se)
 }
 
 // tokenShown is how many of a task token's characters history shows: its

@@ -446,11 +446,17 @@ func (tx *Tx) CancelOutboxTasks(ctx context.Context, executionID string, attempt
 	return nil
 }
 
-// AddWorkflowCounter adds delta to a counter and returns its new value.
+// AddWorkflowCounter adds delta to a counter and returns its new value; a
+// counter outside CounterRange is left alone, and no row comes back.
 func (tx *Tx) AddWorkflowCounter(ctx context.Context, name string, delta int64) (int64, error) {
 	var v int64
+	lo, hi := store.CounterRange(delta)
 	err := tx.tx.QueryRowContext(ctx, `INSERT INTO workflow_counters (name, value) VALUES (?, ?)
-		ON CONFLICT (name) DO UPDATE SET value = value + excluded.value RETURNING value`, name, delta).Scan(&v)
+		ON CONFLICT (name) DO UPDATE SET value = value + excluded.value WHERE value BETWEEN ? AND ?
+		RETURNING value`, name, delta, lo, hi).Scan(&v)
+	if isNoRows(err) {
+		return 0, store.ErrCounterRange(name, delta)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("add workflow counter: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -274,6 +275,44 @@ func testWorkflow(t *testing.T, open Opener) {
 			}
 			return nil
 		})
+	})
+	// A sum past int64 is refused by the statement itself: the
+	// transaction goes on (PostgreSQL would abort it on an overflow) and
+	// the counter keeps an integer (SQLite would store a float).
+	t.Run("counter range", func(t *testing.T) {
+		s := open(t)
+		tests := []struct {
+			name         string
+			start, delta int64
+			want         int64
+			code         string // of the add's error
+		}{
+			{"up to the largest", math.MaxInt64 - 1, 1, math.MaxInt64, ""},
+			{"past the largest", math.MaxInt64 - 1, 2, math.MaxInt64 - 1, mesh.EINVALID},
+			{"down to the smallest", math.MinInt64 + 1, -1, math.MinInt64, ""},
+			{"past the smallest", math.MinInt64 + 1, -2, math.MinInt64 + 1, mesh.EINVALID},
+			{"the largest, less the most", math.MaxInt64, math.MinInt64, -1, ""},
+			{"the smallest, plus the most", math.MinInt64, math.MaxInt64, -1, ""},
+		}
+		for i, tt := range tests {
+			name := fmt.Sprintf("c%d", i)
+			update(t, s, func(tx store.Tx) error {
+				_, err := tx.AddWorkflowCounter(ctx, name, tt.start)
+				return err
+			})
+			update(t, s, func(tx store.Tx) error {
+				_, err := tx.AddWorkflowCounter(ctx, name, tt.delta)
+				if got := mesh.ErrorCode(err); got != tt.code {
+					t.Errorf("%s: add: got %v, want code %q", tt.name, err, tt.code)
+				}
+				// the transaction is still usable
+				v, err := tx.FindWorkflowCounter(ctx, name)
+				if err != nil || v != tt.want {
+					t.Errorf("%s: counter: got %v %v, want %v", tt.name, v, err, tt.want)
+				}
+				return err
+			})
+		}
 	})
 }
 

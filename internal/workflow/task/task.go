@@ -18,6 +18,8 @@ const (
 	// returns {"Name": ..., "Value": new value}. It runs in the transition's
 	// transaction, so each successful attempt counts exactly once: useful
 	// for sequence numbers and quotas, and to check exactly-once delivery.
+	// A sum past the range of a 64-bit integer fails the task with
+	// Counter.Overflow and leaves the counter as it was.
 	CounterIncrement = "meshgate:counter:increment"
 	// HTTPInvoke calls an HTTP(S) endpoint; see HTTP.
 	HTTPInvoke = "meshgate:http:invoke"
@@ -53,6 +55,10 @@ func Counter(ctx context.Context, tx store.Tx, input any) (any, error) {
 		delta = n
 	}
 	v, err := tx.AddWorkflowCounter(ctx, name, delta)
+	if mesh.IsCode(err, mesh.EINVALID) {
+		// the store refused the sum before writing it: the transaction goes on
+		return nil, workflow.Errorf("Counter.Overflow", "adding %d to counter %s would pass the range of a 64-bit integer", delta, name)
+	}
 	if err != nil {
 		return nil, err
 	}
