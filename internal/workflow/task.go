@@ -1,8 +1,10 @@
 package workflow
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -72,14 +74,20 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 			return fmt.Errorf("task savepoint: %w", err)
 		}
 	}
-	result, err := txFn(s.ctx, s.tx, call.Input)
+	result, err := callTx(s.ctx, txFn, s.tx, call.Input)
 	if err != nil {
+		var panicked *taskPanic
+		if errors.As(err, &panicked) {
+			s.e.log.Error("workflow task panicked", "execution", s.r.rec.ID, "resource", call.Resource,
+				"panic", panicked.value, "stack", string(panicked.stack))
+		}
 		if atomic && !taskFailure(err) {
 			// With no savepoint to roll back to, a failed statement may
-			// have aborted the transaction (PostgreSQL): recording the
-			// task's failure in it would fail the whole batch's write
-			// later, with no word of why. The transition fails now, with
-			// the task's error.
+			// have aborted the transaction (PostgreSQL), and what a
+			// panicking task wrote cannot be undone alone: recording the
+			// task's failure in this transaction would fail the whole
+			// batch's write later, with no word of why, or commit half a
+			// task. The transition fails now, with the task's error.
 			return fmt.Errorf("task %s: %w", call.Resource, err)
 		}
 		if !atomic {
@@ -94,6 +102,9 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 			// the store, not the task, failed: the whole transition runs again
 			return err
 		}
+		if panicked != nil {
+			return s.taskFailed(f, asl.StateError{Name: asl.ErrRuntime, Cause: err.Error()}, false)
+		}
 		return s.taskFailed(f, stateError(err), false)
 	}
 	if !atomic {
@@ -105,6 +116,28 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 		return nil // the task now waits for its token
 	}
 	return s.taskSucceeded(f, result)
+}
+
+// taskPanic is the recovered panic of an in-transaction task, with the
+// stack it was raised on, for the log.
+type taskPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *taskPanic) Error() string { return fmt.Sprintf("internal error: %v", p.value) }
+
+// callTx runs an in-transaction task, returning its panic as a *taskPanic.
+// The task must not panic past here: advance would recover and fail the
+// execution in this transaction, committing whatever the task wrote
+// before it panicked, where a failed task's writes are rolled back.
+func callTx(ctx context.Context, fn TxTaskFunc, tx store.Tx, input any) (result any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			result, err = nil, &taskPanic{value: p, stack: debug.Stack()}
+		}
+	}()
+	return fn(ctx, tx, input)
 }
 
 // taskFailure reports whether err is a task's own failure (a *TaskError or

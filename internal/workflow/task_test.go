@@ -79,3 +79,48 @@ func TestAtomicTaskStoreFailureFailsThePass(t *testing.T) {
 		}
 	})
 }
+
+// An in-transaction task that writes and then panics leaves nothing of its
+// writes. With a savepoint (Register), the task fails with States.Runtime
+// and so does its execution; an atomic task (no savepoint) fails the
+// pass's transaction instead, as a store failure does.
+func TestPanickingTaskWritesRolledBack(t *testing.T) {
+	tests := []struct {
+		name     string
+		register func(*workflow.Registry, string, workflow.TxTaskFunc)
+		atomic   bool
+	}{
+		{"savepoint", (*workflow.Registry).Register, false},
+		{"atomic", (*workflow.Registry).RegisterAtomic, true},
+	}
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		for _, tt := range tests {
+			reg := workflow.NewRegistry()
+			tt.register(reg, "test:writes-then-panics", func(ctx context.Context, tx store.Tx, input any) (any, error) {
+				if _, err := tx.AddWorkflowCounter(ctx, tt.name, 1); err != nil {
+					return nil, err
+				}
+				panic("bug in task")
+			})
+			ev.engine = workflow.New(s, workflow.Options{Registry: reg, Clock: ev.clock})
+			ev.create(tt.name, `{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "T"},
+				"T": {"Type": "Task", "Resource": "test:writes-then-panics", "End": true}}}`)
+			x := ev.start(tt.name, "", `{}`)
+			ev.clock.Add(time.Second)
+			_, err := ev.engine.RunOnce(ev.ctx)
+			got := ev.get(x.ID)
+			if tt.atomic {
+				if err == nil || !strings.Contains(err.Error(), "internal error: bug in task") || got.Status != mesh.ExecutionRunning {
+					t.Errorf("%s: got pass error %v, execution %v; want the panic as the pass's error, RUNNING", tt.name, err, got.Status)
+				}
+			} else if err != nil || got.Status != mesh.ExecutionFailed || got.Error != "States.Runtime" || got.Cause != "internal error: bug in task" {
+				t.Errorf("%s: got pass error %v, execution %v (%s: %s); want no pass error, FAILED (States.Runtime: internal error: bug in task)",
+					tt.name, err, got.Status, got.Error, got.Cause)
+			}
+			if n := ev.counter(tt.name); n != 0 {
+				t.Errorf("%s: counter: got %d, want 0 (the panicked task's write rolled back)", tt.name, n)
+			}
+		}
+	})
+}
