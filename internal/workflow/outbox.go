@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -96,9 +97,7 @@ func (e *Engine) runExternal(ctx context.Context, t *store.OutboxTask) {
 		taskErr = &TaskError{Name: asl.ErrRuntime, Cause: err.Error()}
 	} else {
 		timeout := min(t.Timeout, outboxLease-e.opts.LeaseMargin/2)
-		tctx, cancel := context.WithTimeout(ctx, timeout)
-		result, taskErr = extFn(tctx, input, TaskMeta{DedupeKey: t.DedupeKey, ExecutionID: t.ExecutionID})
-		cancel()
+		result, taskErr = e.callExternal(ctx, timeout, extFn, input, t)
 		if ctx.Err() != nil {
 			return // shutting down: the lease expires and the task runs again
 		}
@@ -142,6 +141,23 @@ func (e *Engine) runExternal(ctx context.Context, t *store.OutboxTask) {
 		return
 	}
 	e.wake()
+}
+
+// callExternal runs an external task within timeout. Its panic fails the
+// task with States.Runtime, as an in-transaction task's does: it runs in a
+// goroutine of its own, where a panic would end the process, and the
+// outbox row would be run again, and panic again, when it restarts.
+func (e *Engine) callExternal(ctx context.Context, timeout time.Duration, fn ExternalTaskFunc, input any, t *store.OutboxTask) (result any, err error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			e.log.Error("workflow external task panicked", "task", t.DedupeKey, "resource", t.Resource,
+				"panic", p, "stack", string(debug.Stack()))
+			result, err = nil, &TaskError{Name: asl.ErrRuntime, Cause: fmt.Sprintf("internal error: %v", p)}
+		}
+	}()
+	return fn(ctx, input, TaskMeta{DedupeKey: t.DedupeKey, ExecutionID: t.ExecutionID})
 }
 
 // Sender returns the loop that runs external tasks from the outbox (a server.Background).

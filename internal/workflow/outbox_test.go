@@ -14,6 +14,7 @@ import (
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
+	"github.com/meshgate/meshgate/internal/workflow"
 )
 
 func TestHTTPTaskThroughOutbox(t *testing.T) {
@@ -124,6 +125,35 @@ func TestHTTPCallbackTask(t *testing.T) {
 		}
 		if got := ev.wantStatus(x.ID, mesh.ExecutionSucceeded); string(got.Output) != `{"approved":true}` {
 			t.Errorf("output: got %s, want %s", got.Output, `{"approved":true}`)
+		}
+	})
+}
+
+// An external task that panics fails with States.Runtime, as a panicking
+// in-transaction task does, and its outbox entry is done; the panic, in
+// the sender's goroutine, used to end the process, and the entry would
+// run again, and panic again, after each restart.
+func TestPanickingExternalTask(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		reg := workflow.NewRegistry()
+		reg.RegisterExternal("test:ext-panics", func(ctx context.Context, input any, meta workflow.TaskMeta) (any, error) {
+			panic("bug in external task")
+		})
+		ev.engine = workflow.New(s, workflow.Options{Registry: reg, Clock: ev.clock})
+		ev.create("p", `{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "test:ext-panics", "End": true}}}`)
+		x := ev.start("p", "", `{}`)
+		if n, err := ev.engine.SendOutboxOnce(ev.ctx); err != nil || n != 1 {
+			t.Fatalf("send outbox: got %v %v, want 1 task", n, err)
+		}
+		ev.drain()
+		if got := ev.get(x.ID); got.Status != mesh.ExecutionFailed || got.Error != "States.Runtime" || got.Cause != "internal error: bug in external task" {
+			t.Errorf("got %v (%s: %s), want FAILED (States.Runtime: internal error: bug in external task)", got.Status, got.Error, got.Cause)
+		}
+		// once its lease would have expired, nothing is left to run
+		ev.clock.Add(time.Hour)
+		if n, err := ev.engine.SendOutboxOnce(ev.ctx); err != nil || n != 0 {
+			t.Errorf("send outbox again: got %v %v, want 0 tasks", n, err)
 		}
 	})
 }
