@@ -612,6 +612,84 @@ func TestVersionsAndDelete(t *testing.T) {
 	})
 }
 
+// afterList is a store that runs a function once in a write transaction,
+// right after the transaction lists executions, so that what the lister
+// does next works on a list made stale, as a concurrent transaction may.
+type afterList struct {
+	store.Store
+	fn func(tx store.Tx) error // cleared when run
+}
+
+func (s *afterList) Unwrap() store.Store { return s.Store }
+
+func (s *afterList) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(afterListTx{tx, s}) })
+}
+
+type afterListTx struct {
+	store.Tx
+	s *afterList
+}
+
+func (tx afterListTx) FindExecutions(ctx context.Context, f store.ExecutionFilter) ([]*mesh.Execution, error) {
+	out, err := tx.Tx.FindExecutions(ctx, f)
+	if fn := tx.s.fn; err == nil && fn != nil {
+		tx.s.fn = nil
+		err = fn(tx.Tx)
+	}
+	return out, err
+}
+
+// A forced delete aborts the executions it lists as running, but not one
+// that ended between the list and the delete's lock on it: that one keeps
+// its end, recorded once, and its end hooks run once.
+func TestForcedDeleteKeepsEndsMadeMeanwhile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		hooked := &afterList{Store: s}
+		ev := newEnv(t, hooked)
+		ends := map[string]int{}
+		ev.engine.OnExecutionEnd(func(ctx context.Context, tx store.Tx, x *mesh.Execution) error {
+			tx.AfterCommit(func() { ends[x.ID]++ })
+			return nil
+		})
+		ev.create("cb", callbackMachine)
+		answered := ev.start("cb", "", `{}`)
+		tok := ev.lastToken()
+		waiting := ev.start("cb", "", `{}`)
+		succeed := func(tx store.Tx) error {
+			return ev.engine.SucceedTaskTx(ev.ctx, tx, workflow.HashToken(tok), "ok")
+		}
+		hooked.fn = func(tx store.Tx) error {
+			if s.Dialect() == "postgres" {
+				// the answer commits while the delete holds its list
+				return s.Update(ev.ctx, succeed)
+			}
+			// SQLite's one writer runs no transaction beside the delete:
+			// the answer goes in the delete's, where the race would put it
+			return succeed(tx)
+		}
+		if err := ev.engine.DeleteStateMachine(ev.ctx, "cb", true); err != nil {
+			t.Fatalf("delete: %v", err)
+		}
+		if hooked.fn != nil {
+			t.Fatal("the delete listed no executions")
+		}
+		for _, tt := range []struct {
+			id, status, last string
+		}{
+			{answered.ID, mesh.ExecutionSucceeded, "ExecutionSucceeded"},
+			{waiting.ID, mesh.ExecutionAborted, "ExecutionAborted"},
+		} {
+			got := ev.get(tt.id)
+			h := ev.history(tt.id)
+			if got.Status != tt.status || strings.Count(strings.Join(h, ","), "Execution") != 2 || h[len(h)-1] != tt.last || ends[tt.id] != 1 {
+				t.Errorf("got %v with history %v, end hooks run %d times; want %v, ending in %v alone, end hooks run once",
+					got.Status, h, ends[tt.id], tt.status, tt.last)
+			}
+		}
+	})
+}
+
 func TestInvalidDefinitionListsEveryProblem(t *testing.T) {
 	ev := newEnv(t, storetest.OpenSQLite(t, nil))
 	_, err := ev.engine.CreateStateMachine(ev.ctx, workflow.StateMachineInput{Name: "bad", Definition: json.RawMessage(`{

@@ -185,6 +185,11 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, name string, force bool
 				if err != nil {
 					return err
 				}
+				if rec.Terminal() {
+					// it ended since the list, which locked nothing
+					// (PostgreSQL): its end stands
+					continue
+				}
 				s, err := e.load(ctx, tx, rec)
 				if err != nil {
 					return err
