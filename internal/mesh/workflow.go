@@ -16,6 +16,10 @@ type StateMachine struct {
 	CreatedAt   time.Time       `json:"created_at"`
 	// CreatedBy is the principal that saved this version.
 	CreatedBy string `json:"created_by,omitempty"`
+	// Deleted is set on the versions of a deleted state machine: they stay
+	// readable for their executions, and no execution starts with them,
+	// even once a state machine of the same name is created again.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // Execution statuses, as Step Functions names them.

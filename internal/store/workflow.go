@@ -79,8 +79,9 @@ const (
 type WorkflowTx interface {
 	// InsertStateMachine adds a version; ECONFLICT when it exists.
 	InsertStateMachine(ctx context.Context, sm *mesh.StateMachine) error
-	// FindStateMachine returns a version (deleted or not), or the latest
-	// version of a state machine that is not deleted when version is 0; ENOTFOUND.
+	// FindStateMachine returns a version (deleted or not: see its Deleted),
+	// or the latest version of a state machine that is not deleted when
+	// version is 0; ENOTFOUND.
 	FindStateMachine(ctx context.Context, name string, version int) (*mesh.StateMachine, error)
 	// FindStateMachines returns the latest version of every state machine that is not deleted, by name.
 	FindStateMachines(ctx context.Context) ([]*mesh.StateMachine, error)

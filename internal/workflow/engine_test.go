@@ -800,6 +800,51 @@ func TestRecreatedStateMachineGetsNewVersions(t *testing.T) {
 	}
 }
 
+// No execution starts with a version of a deleted state machine, named or
+// latest, even once the name is created again; a version below 0 is bad
+// input, not the latest.
+func TestStartOnlyLiveVersions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.create("flow", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "old", "End": true}}}`)
+		if err := ev.engine.DeleteStateMachine(ev.ctx, "flow", false); err != nil {
+			t.Fatal(err)
+		}
+		ev.create("gone", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`)
+		if err := ev.engine.DeleteStateMachine(ev.ctx, "gone", false); err != nil {
+			t.Fatal(err)
+		}
+		ev.create("flow", `{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "new", "End": true}}}`)
+		tests := []struct {
+			name    string
+			version int
+			code    string // of the start's error
+			field   string
+		}{
+			{"gone", 0, mesh.ENOTFOUND, ""},
+			{"gone", 1, mesh.ENOTFOUND, ""},
+			{"flow", 1, mesh.ENOTFOUND, ""}, // deleted before flow was created again
+			{"flow", 2, "", ""},
+			{"flow", 0, "", ""},
+			{"flow", -1, mesh.EINVALID, "version"},
+		}
+		for _, tt := range tests {
+			x, _, err := ev.engine.StartExecution(ev.ctx, workflow.StartInput{StateMachine: tt.name, Version: tt.version})
+			var me *mesh.Error
+			var field string
+			if asMeshError(err, &me) {
+				field = me.Field
+			}
+			if mesh.ErrorCode(err) != tt.code || field != tt.field {
+				t.Errorf("start %s version %d: got %v, want code %q naming %q", tt.name, tt.version, err, tt.code, tt.field)
+			}
+			if err == nil && (x.Version != 2 || string(x.Output) != `"new"`) {
+				t.Errorf("start %s version %d: got version %d output %s, want version 2 output \"new\"", tt.name, tt.version, x.Version, x.Output)
+			}
+		}
+	})
+}
+
 func TestTaskTimeouts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		ev := newEnv(t, s)

@@ -22,7 +22,8 @@ import (
 // StartInput starts an execution.
 type StartInput struct {
 	StateMachine string
-	// Version picks a version; 0 means the latest.
+	// Version picks a version; 0 means the latest. A version of a deleted
+	// state machine is not found.
 	Version int
 	// Name is optional and unique per state machine: starting again with the
 	// same name and input returns the existing execution; another input is
@@ -65,9 +66,9 @@ func newID(now time.Time) string {
 // StartExecution starts an execution of a state machine. It returns the
 // execution and whether it existed already (same name and input). Concurrent
 // starts share one transaction (group commit); each returns only after that
-// transaction committed. Errors: EINVALID (bad name or input), ETOOLARGE
-// (input over 256 KiB), ENOTFOUND (state machine), ECONFLICT (name taken
-// with another input).
+// transaction committed. Errors: EINVALID (bad name, version or input),
+// ETOOLARGE (input over 256 KiB), ENOTFOUND (state machine, or a version
+// of a deleted one), ECONFLICT (name taken with another input).
 func (e *Engine) StartExecution(ctx context.Context, in StartInput) (*mesh.Execution, bool, error) {
 	if len(in.Input) == 0 {
 		in.Input = json.RawMessage("{}")
@@ -86,6 +87,9 @@ func (e *Engine) StartExecution(ctx context.Context, in StartInput) (*mesh.Execu
 	}
 	if err := mesh.ValidateName("state_machine", in.StateMachine); err != nil {
 		return nil, false, err
+	}
+	if in.Version < 0 {
+		return nil, false, mesh.Invalid("version", "must be 1 or more, or 0 for the latest")
 	}
 	if in.Name != "" {
 		if len(in.Name) > maxExecutionName {
@@ -314,6 +318,10 @@ func (e *Engine) prepareStart(r *startRequest, tx store.Tx, now time.Time, versi
 		var err error
 		if sm, err = tx.FindStateMachine(ctx, in.StateMachine, in.Version); err != nil {
 			return err
+		}
+		if sm.Deleted {
+			// the store finds deleted versions, for their executions
+			return mesh.Errorf(mesh.ENOTFOUND, "state machine %q was deleted: version %d cannot be started", in.StateMachine, in.Version)
 		}
 		versions[key] = sm
 	}

@@ -34,12 +34,12 @@ func (tx *Tx) InsertStateMachine(ctx context.Context, sm *mesh.StateMachine) err
 	return nil
 }
 
-const smColumns = `name, version, description, definition, created_at, created_by`
+const smColumns = `name, version, description, definition, created_at, created_by, deleted`
 
 func scanStateMachine(sc pgx.Row) (*mesh.StateMachine, error) {
 	var sm mesh.StateMachine
 	var def string
-	if err := sc.Scan(&sm.Name, &sm.Version, &sm.Description, &def, &sm.CreatedAt, &sm.CreatedBy); err != nil {
+	if err := sc.Scan(&sm.Name, &sm.Version, &sm.Description, &def, &sm.CreatedAt, &sm.CreatedBy, &sm.Deleted); err != nil {
 		return nil, err
 	}
 	sm.Definition = []byte(def)

@@ -39,8 +39,8 @@ func testWorkflow(t *testing.T, open Opener) {
 				t.Errorf("duplicate version: got %v, want %v", err, mesh.ECONFLICT)
 			}
 			latest, err := tx.FindStateMachine(ctx, "flow", 0)
-			if err != nil || latest.Version != 2 {
-				t.Errorf("latest: got %v %v, want version 2", latest, err)
+			if err != nil || latest.Version != 2 || latest.Deleted {
+				t.Errorf("latest: got %+v %v, want version 2, not deleted", latest, err)
 			}
 			all, err := tx.FindStateMachines(ctx)
 			if err != nil || len(all) != 1 || all[0].Version != 2 {
@@ -52,8 +52,8 @@ func testWorkflow(t *testing.T, open Opener) {
 			if _, err := tx.FindStateMachine(ctx, "flow", 0); mesh.ErrorCode(err) != mesh.ENOTFOUND {
 				t.Errorf("latest after delete: got %v, want %v", err, mesh.ENOTFOUND)
 			}
-			if old, err := tx.FindStateMachine(ctx, "flow", 1); err != nil || old.Version != 1 {
-				t.Errorf("old version after delete: got %v %v, want version 1", old, err)
+			if old, err := tx.FindStateMachine(ctx, "flow", 1); err != nil || old.Version != 1 || !old.Deleted {
+				t.Errorf("old version after delete: got %+v %v, want version 1, deleted", old, err)
 			}
 			if all, err := tx.FindStateMachines(ctx); err != nil || len(all) != 0 {
 				t.Errorf("list after delete: got %v %v, want none", all, err)

@@ -79,6 +79,10 @@ func TestWorkflowAPI(t *testing.T) {
 		wantStatus(t, err, http.StatusConflict)
 		_, err = c.StartExecution(ctx, client.StartExecutionInput{StateMachine: "nope"})
 		wantStatus(t, err, http.StatusNotFound)
+		_, err = c.StartExecution(ctx, client.StartExecutionInput{StateMachine: "hello", Version: -1})
+		if ce := wantStatus(t, err, http.StatusBadRequest); ce.Field != "version" {
+			t.Errorf("start with version -1: got field %q, want %q", ce.Field, "version")
+		}
 		_, err = c.StartExecution(ctx, client.StartExecutionInput{StateMachine: "hello", Input: json.RawMessage(`{"a": "` + strings.Repeat("x", 300<<10) + `"}`)})
 		wantStatus(t, err, http.StatusRequestEntityTooLarge)
 
