@@ -35,10 +35,11 @@ func Parse(data []byte) (any, error) {
 	}
 	var v any
 	var err error
-	if hasSurrogateEscape(data) {
+	if hasSurrogateEscape(data) || hasLongDigitRun(data) {
 		// oj decodes each half of an escaped surrogate pair on its own, as
-		// two replacement characters; encoding/json joins them, and is
-		// slower, so it reads only such texts
+		// two replacement characters, and reads integers of 19 digits or
+		// more as float64, losing those that fit int64; encoding/json does
+		// neither, and is slower, so it reads only such texts
 		v, err = parseStd(data)
 	} else {
 		v, err = oj.Parse(data, ojg.NumConvFloat64)
@@ -66,6 +67,22 @@ func hasSurrogateEscape(data []byte) bool {
 		}
 		data = data[i+2:]
 	}
+}
+
+// hasLongDigitRun reports whether data holds 19 digits in a row (in a number
+// or a string): the shortest integers oj reads as float64.
+func hasLongDigitRun(data []byte) bool {
+	n := 0
+	for _, c := range data {
+		if c >= '0' && c <= '9' {
+			if n++; n >= 19 {
+				return true
+			}
+			continue
+		}
+		n = 0
+	}
+	return false
 }
 
 // parseStd decodes a valid JSON text with encoding/json, numbers as Parse

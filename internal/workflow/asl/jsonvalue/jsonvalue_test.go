@@ -21,6 +21,10 @@ func TestParse(t *testing.T) {
 		{in: `{"face":"\ud83d\ude00","n":[7,1.5,123456789012345678901234567890]}`,
 			want: map[string]any{"face": "\U0001F600", "n": []any{int64(7), 1.5, 1.2345678901234568e29}}},
 		{in: `"\uD800\uDF46 and \u00e9"`, want: "\U00010346 and é"},
+		// integers of 19 digits that fit int64 stay exact
+		{in: `[9223372036854775806,-9223372036854775808,1000000000000000001]`,
+			want: []any{int64(9223372036854775806), int64(-9223372036854775808), int64(1000000000000000001)}},
+		{in: `9223372036854775808`, want: 9.223372036854775808e18},
 		{in: `{"a":}`, wantErr: "invalid character"},
 		{in: `1e999`, wantErr: "out of range"},
 		{in: `["\ud83d\ude00",1e999]`, wantErr: "out of range"},
