@@ -76,3 +76,48 @@ func (s *Service) settleAfter(ctx context.Context, tx store.Tx) {
 		}
 	})
 }
+
+// OnUserDelete ends, inside the transaction that deletes the user, every
+// grant the user holds, with their cascades (what it granted from its grant
+// option ends too), each audited. Grants name their principal by account and
+// username, so a grant left behind would go to the next user given that
+// name. The auth service calls it (auth.Service.OnDeleteUser).
+//
+// The access version is taken first: a grant to the user that another
+// transaction is making either committed before (and is found here) or
+// waits, and then finds the user gone. As for offboarding, the index drops
+// the grants at once and is reloaded once the transaction commits.
+func (s *Service) OnUserDelete(ctx context.Context, tx store.Tx, accountID, username string) error {
+	c := newChanges()
+	if err := c.bump(ctx, tx); err != nil {
+		return err
+	}
+	p := mesh.UserPrincipal(accountID, username)
+	gs, err := tx.FindGrants(ctx, store.GrantFilter{Principal: p})
+	if err != nil || len(gs) == 0 {
+		return err
+	}
+	for _, g := range gs {
+		g, err := tx.FindGrantByID(ctx, g.ID) // an earlier cascade may have changed or removed it
+		if mesh.IsCode(err, mesh.ENOTFOUND) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.deleteGrant(ctx, tx, c, g, "user "+string(p)+" was deleted"); err != nil {
+			return err
+		}
+	}
+	if err := c.bump(ctx, tx); err != nil {
+		return err
+	}
+	for id := range c.removed {
+		s.index.Remove(id)
+	}
+	for _, l := range c.unlinked {
+		s.index.RemoveLink(l)
+	}
+	s.settleAfter(ctx, tx)
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
@@ -93,6 +94,66 @@ func TestOffboardEndsWhatStemsFromProducts(t *testing.T) {
 		}
 		if n := f.audited("access.revoke-cascade"); n != 3 {
 			t.Errorf("got %d revocations audited, want 3", n)
+		}
+	})
+}
+
+// TestUserDeleteEndsItsGrants: deleting a user ends the grants it holds,
+// and what it granted from its grant option, each audited; other users'
+// grants stay, and the decisions follow before the deletion returns.
+func TestUserDeleteEndsItsGrants(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		alice, carol, dave := sibling+"/"+aliceName, sibling+"/carol", sibling+"/dave"
+		carolCtx := as(sibling, "carol", mesh.RoleMember)
+		items := mesh.Resource{Database: "sales", Table: "items"}
+		f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect, mesh.PermInsert), set(mesh.PermSelect, mesh.PermInsert)))
+		f.grant(producerAdmin, in(sibling, items, set(mesh.PermSelect), set(mesh.PermSelect)))
+		f.grant(siblingAdmin, in(carol, orders(), set(mesh.PermSelect), set(mesh.PermSelect)))
+		f.grant(siblingAdmin, in(carol, items, set(mesh.PermSelect), 0))
+		f.grant(carolCtx, in(alice, orders(), set(mesh.PermSelect), 0))
+		f.grant(siblingAdmin, in(dave, orders(), set(mesh.PermInsert), 0))
+
+		err := s.Update(siblingAdmin, func(tx store.Tx) error {
+			return f.svc.OnUserDelete(siblingAdmin, tx, sibling, "carol")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			principal string
+			r         mesh.Resource
+			want      bool
+		}{
+			{carol, orders(), false},
+			{carol, items, false},
+			{alice, orders(), false}, // granted from carol's grant option
+			{dave, orders(), false},  // never held SELECT
+			{sibling, orders(), true},
+		} {
+			if got := f.allowed(c.principal, mesh.PermSelect, c.r); got != c.want {
+				t.Errorf("%s SELECT on %s after carol's deletion: got allowed %v, want %v", c.principal, c.r, got, c.want)
+			}
+		}
+		if !f.allowed(dave, mesh.PermInsert, orders()) {
+			t.Error("dave's own grant: got denied, want kept")
+		}
+		gs, _, err := f.svc.ListGrants(meshAdmin, access.GrantFilter{Database: "sales"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range gs {
+			if g.Principal == mesh.Principal(carol) || g.Source == mesh.Principal(carol) {
+				t.Errorf("got grant %d to %s from %q still stored, want it ended with carol", g.ID, g.Principal, g.Source)
+			}
+		}
+		if got := f.auditDetails("access.revoke-cascade"); len(got) != 3 {
+			t.Errorf("got revocations audited %q, want 3 (carol's two, alice's from carol)", got)
+		}
+		// A later replica loads no trace of them either.
+		g := newFixture(t, s)
+		if g.allowed(carol, mesh.PermSelect, orders()) {
+			t.Error("a fresh index: got carol's SELECT allowed after her deletion")
 		}
 	})
 }

@@ -152,6 +152,8 @@ type Service struct {
 	// bearer, when set, resolves bearer credentials that are not meshgate
 	// API tokens (an identity provider's access tokens); (nil, nil) passes.
 	bearer func(ctx context.Context, raw string) (*mesh.Actor, error)
+	// userDeleted run in each user deletion's transaction (OnDeleteUser).
+	userDeleted []UserDeleteFunc
 	// dummyHash is verified for unknown usernames, so that a sign-in takes as
 	// long whether or not the user exists.
 	dummyHash string

@@ -171,7 +171,18 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*me
 	return u, nil
 }
 
-// DeleteUser removes a user with its sessions and tokens. The last mesh
+// UserDeleteFunc runs inside the transaction that deletes a user, for an
+// area that keeps things by the user's name (access: its grants). An error
+// rolls the deletion back.
+type UserDeleteFunc func(ctx context.Context, tx store.Tx, accountID, username string) error
+
+// OnDeleteUser adds fn to what runs in every user deletion's transaction,
+// before the user is deleted. Register before serving.
+func (s *Service) OnDeleteUser(fn UserDeleteFunc) { s.userDeleted = append(s.userDeleted, fn) }
+
+// DeleteUser removes a user with its sessions and tokens, and, through the
+// OnDeleteUser hooks, what other areas keep by its name (its grants), so
+// that a user given the name later starts with nothing. The last mesh
 // admin cannot be deleted. Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, ECONFLICT.
 func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 	actor, err := mesh.RequireActor(ctx)
@@ -187,6 +198,11 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 		}
 		if slices.Contains(u.Roles, mesh.RoleAdmin) {
 			if err := s.keepOneMeshAdmin(ctx, tx, u); err != nil {
+				return err
+			}
+		}
+		for _, fn := range s.userDeleted {
+			if err := fn(ctx, tx, u.AccountID, u.Username); err != nil {
 				return err
 			}
 		}

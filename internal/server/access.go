@@ -18,6 +18,9 @@ func (s *Server) newAccess(ctx context.Context) error {
 	}, s.Catalog, accessAccounts{})
 	s.Catalog.OnDelete(s.Access.OnCatalogDelete)
 	s.Catalog.OnOwnerChange(s.Access.OnOwnerChange)
+	// A deleted user's grants end with it: a user given its name later
+	// would otherwise hold them.
+	s.Auth.OnDeleteUser(s.Access.OnUserDelete)
 	// Offboarding lists the account's products, then what access holds of
 	// it; it ends the grants, shares, invitations and links first, then
 	// deletes or hands over the products.
