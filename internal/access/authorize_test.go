@@ -90,3 +90,56 @@ func TestDenialTellsOwnersUsersHowToGetAccess(t *testing.T) {
 		}
 	})
 }
+
+// TestAuthorizeTableLinkNamesOnlyItsTable: a link to one table stands for
+// that table only. Through it, another table is not found when granting,
+// and the decision about it is no, with the reason, even when the account
+// holds that other table through a link of its own.
+func TestAuthorizeTableLinkNamesOnlyItsTable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		items := mesh.Resource{Database: "sales", Table: "items"}
+		f.grant(producerAdmin, in(outsider, orders(), set(mesh.PermSelect), 0))
+		f.grant(producerAdmin, in(outsider, items, set(mesh.PermSelect), 0))
+		invs, _ := f.invitations(outsiderAdmin, "", mesh.InvitationPending)
+		if len(invs) != 2 {
+			t.Fatalf("got %d pending invitations, want 2", len(invs))
+		}
+		for _, inv := range invs {
+			name := "shop" // to sales.orders
+			if inv.Table == "items" {
+				name = "stock"
+			}
+			if _, err := f.svc.AcceptInvitation(outsiderAdmin, inv.ID, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		shopItems := mesh.Resource{Database: "shop", Table: "items"}
+		_, err := f.svc.Grant(outsiderAdmin, in(outsider+"/"+aliceName, shopItems, set(mesh.PermSelect), 0))
+		wantCode(t, err, mesh.ENOTFOUND, "items through resource link shop")
+		for _, tt := range []struct {
+			name   string
+			caller context.Context
+			r      mesh.Resource
+			want   bool
+		}{
+			{"the link's own table", outsiderAdmin, mesh.Resource{Database: "shop", Table: "orders"}, true},
+			{"the link itself", outsiderAdmin, mesh.Resource{Database: "shop"}, true},
+			{"another table through the link", outsiderAdmin, shopItems, false},
+			{"another table through the link, asked by a mesh admin", meshAdmin, shopItems, false},
+			{"that table through its own link", outsiderAdmin, mesh.Resource{Database: "stock", Table: "items"}, true},
+		} {
+			d, err := f.svc.Authorize(tt.caller, outsider, mesh.PermSelect, tt.r)
+			if err != nil {
+				t.Errorf("%s: got %v, want a decision", tt.name, err)
+				continue
+			}
+			if d.Allowed != tt.want {
+				t.Errorf("%s: got allowed %v (%s, grants %v), want %v", tt.name, d.Allowed, d.Reason, d.Grants, tt.want)
+			}
+			if !tt.want && !strings.Contains(d.Reason, "no table items through resource link shop") {
+				t.Errorf("%s: got reason %q, want it to name the table and the link", tt.name, d.Reason)
+			}
+		}
+	})
+}

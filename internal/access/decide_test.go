@@ -226,7 +226,8 @@ func TestIndexApplyLinks(t *testing.T) {
 		return &mesh.ResourceLink{ID: id, AccountID: "222233334444", Name: name, Database: "sales", Table: table}
 	}
 	resolves := func(name string) string {
-		return x.ResolveLink("222233334444", mesh.Resource{Database: name}).String()
+		r, _ := x.ResolveLink("222233334444", mesh.Resource{Database: name})
+		return r.String()
 	}
 	x.ReplaceLinks([]*mesh.ResourceLink{link(1, "shop", "orders")})
 	// link 1 deleted and its name made again as link 2, in one refresh

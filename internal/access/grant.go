@@ -70,10 +70,12 @@ func (s *Service) resolveResource(ctx context.Context, tx store.Tx, a *mesh.Acto
 		return nil
 	case err != nil:
 		return err
-	case l.Name != l.Database && l.Table != "" && r.Table != "" && r.Table != l.Table:
+	}
+	resolved, ok := resolveLink(l, *r)
+	if !ok {
 		return mesh.NotFound("table", r.Table+" through resource link "+l.Name)
 	}
-	*r = resolveLink(l, *r)
+	*r = resolved
 	return nil
 }
 

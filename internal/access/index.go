@@ -319,8 +319,10 @@ func (x *Index) removeLink(l *mesh.ResourceLink) {
 
 // ResolveLink rewrites a resource named through one of the account's
 // resource links into the shared resource it points at. A resource that
-// names no link of the account is returned as it is.
-func (x *Index) ResolveLink(accountID string, r mesh.Resource) mesh.Resource {
+// names no link of the account is returned as it is. ok is false for a
+// table other than the one a link to a table points at: that link names no
+// other table (Grant answers ENOTFOUND for it).
+func (x *Index) ResolveLink(accountID string, r mesh.Resource) (_ mesh.Resource, ok bool) {
 	x.mu.RLock()
 	l := x.links[accountID][r.Database]
 	x.mu.RUnlock()
@@ -328,14 +330,18 @@ func (x *Index) ResolveLink(accountID string, r mesh.Resource) mesh.Resource {
 }
 
 // A link named after the database it points at names the original too, so
-// it resolves to the name as written.
-func resolveLink(l *mesh.ResourceLink, r mesh.Resource) mesh.Resource {
+// it resolves to the name as written. A link to one table stands for that
+// table only: another table named through it is none (ok false).
+func resolveLink(l *mesh.ResourceLink, r mesh.Resource) (_ mesh.Resource, ok bool) {
 	if l == nil || l.Name == l.Database {
-		return r
+		return r, true
+	}
+	if l.Table != "" && r.Table != "" && r.Table != l.Table {
+		return r, false
 	}
 	r.Database = l.Database
 	if l.Table != "" && r.Table == "" {
 		r.Table = l.Table
 	}
-	return r
+	return r, true
 }

@@ -476,8 +476,14 @@ func (s *Service) Authorize(ctx context.Context, p mesh.Principal, action mesh.P
 	case a.IsMeshAdmin(),
 		p == mesh.UserPrincipal(a.AccountID, a.Username),
 		p.Account() == a.AccountID && a.HasRole(mesh.RoleAdmin):
-		// The principal's own view of the catalog, links included.
-		r = s.index.ResolveLink(p.Account(), r)
+		// The principal's own view of the catalog, links included. A
+		// table's link shows no other table: as for a table that does not
+		// exist, the answer is no.
+		resolved, ok := s.index.ResolveLink(p.Account(), r)
+		if !ok {
+			return mesh.Decision{Grants: []int64{}, Reason: fmt.Sprintf("no table %s through resource link %s, which shows one table", r.Table, r.Database)}, nil
+		}
+		r = resolved
 	case a.HasRole(mesh.RoleAdmin) && s.index.Owner(r.Database) == a.AccountID:
 		// The caller's own resource, as the catalog names it.
 	default:

@@ -897,19 +897,19 @@ func TestRefreshFollowsLinks(t *testing.T) {
 		if _, err := f.svc.AcceptInvitation(outsiderAdmin, pending[0].ID, "shop"); err != nil {
 			t.Fatal(err)
 		}
-		if got := other.svc.Index().ResolveLink(outsider, viaLink); got.String() != viaLink.String() {
+		if got, _ := other.svc.Index().ResolveLink(outsider, viaLink); got.String() != viaLink.String() {
 			t.Fatalf("before refresh: the other replica resolves %v to %v already; want the stale view this test relies on", viaLink, got)
 		}
 		refresh()
 		for _, fx := range []*fixture{f, other} {
-			if got := fx.svc.Index().ResolveLink(outsider, viaLink); got.String() != orders().String() {
+			if got, _ := fx.svc.Index().ResolveLink(outsider, viaLink); got.String() != orders().String() {
 				t.Errorf("replica %p: %v resolves to %v, want %v", fx, viaLink, got, orders())
 			}
 		}
 		f.revoke(producerAdmin, in(outsider, db, set(mesh.PermDescribe), 0))
 		refresh()
 		for _, fx := range []*fixture{f, other} {
-			if got := fx.svc.Index().ResolveLink(outsider, viaLink); got.String() != viaLink.String() {
+			if got, _ := fx.svc.Index().ResolveLink(outsider, viaLink); got.String() != viaLink.String() {
 				t.Errorf("replica %p: after the share ended, %v resolves to %v, want it left as it is", fx, viaLink, got)
 			}
 		}
