@@ -3,6 +3,8 @@ package access_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -244,6 +246,78 @@ func TestOlderInvitationExpiringLeavesShare(t *testing.T) {
 		}
 		if _, err := f.svc.AcceptInvitation(outsiderAdmin, newer.ID, ""); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// auditActions returns the actions audited on resource, oldest first.
+func (f *fixture) auditActions(resource string) []string {
+	f.t.Helper()
+	var out []string
+	err := f.store.View(context.Background(), func(tx store.Tx) error {
+		es, err := tx.FindAuditEntries(context.Background(), store.AuditFilter{Limit: 1000})
+		for _, e := range es {
+			if e.Resource == resource {
+				out = append(out, e.Action)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		f.t.Fatalf("audit of %s: %v", resource, err)
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// TestInvitationChangesAreAudited: every change of an invitation's stored
+// status is in the audit log, whichever path makes it: an expiry recorded
+// by a grant that invites again, a withdrawal by the share's end, and one
+// by deciding a newer invitation of the share.
+func TestInvitationChangesAreAudited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s)
+		items := mesh.Resource{Database: "sales", Table: "items"}
+		// orders: invited, run out, invited again by a grant, then revoked.
+		f.grant(producerAdmin, in(outsider, orders(), set(mesh.PermSelect), 0))
+		f.clock.Add(13 * time.Hour)
+		f.grant(producerAdmin, in(outsider, orders(), set(mesh.PermDescribe), 0))
+		f.revoke(producerAdmin, in(outsider, orders(), set(mesh.PermAll), 0))
+		// items: two pending invitations (as a store written before only
+		// the current one could be decided may hold), the newer accepted.
+		f.grant(producerAdmin, in(outsider, items, set(mesh.PermSelect), 0))
+		pending, _ := f.invitations(outsiderAdmin, "", mesh.InvitationPending)
+		if len(pending) != 1 {
+			t.Fatalf("got %d pending invitations, want 1", len(pending))
+		}
+		newer := *pending[0]
+		newer.ID = 0
+		if err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateInvitation(ctx, &newer) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.AcceptInvitation(outsiderAdmin, newer.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+
+		all, _ := f.invitations(outsiderAdmin, "", "")
+		want := map[string][]string{ // by table, oldest invitation first
+			"orders": {"access.invite access.expire-invitation", "access.invite access.withdraw-invitation"},
+			"items":  {"access.invite access.withdraw-invitation", "access.accept-invitation"},
+		}
+		got := map[string][]string{}
+		slices.Reverse(all)
+		for _, inv := range all {
+			got[inv.Table] = append(got[inv.Table], strings.Join(f.auditActions(fmt.Sprintf("invitation/%d", inv.ID)), " "))
+		}
+		for table, w := range want {
+			if !slices.Equal(got[table], w) {
+				t.Errorf("%s's invitations: got audited %q, want %q", table, got[table], w)
+			}
+		}
+		// The sweep finds nothing left to record.
+		if n, err := f.svc.ExpireInvitations(ctx); err != nil || n != 0 {
+			t.Errorf("sweep: got %d (%v), want nothing left to expire", n, err)
 		}
 	})
 }

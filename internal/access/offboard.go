@@ -196,11 +196,7 @@ func (s *Service) Offboard(ctx context.Context, tx store.Tx, accountID, _ string
 	var out []string
 	// Invitations first, each audited, so that none stays open to accept.
 	for _, inv := range set.invitations {
-		inv.Status = mesh.InvitationWithdrawn
-		if err := tx.UpdateInvitation(ctx, inv); err != nil {
-			return nil, err
-		}
-		if err := store.Audit(ctx, tx, now, "access.withdraw-invitation", invitationResource(inv), reason); err != nil {
+		if err := s.withdraw(ctx, tx, inv, reason); err != nil {
 			return nil, err
 		}
 		out = append(out, invitationLine(inv)+": withdrawn")

@@ -78,8 +78,7 @@ func (s *Service) share(ctx context.Context, tx store.Tx, c *changes, a *mesh.Ac
 		if inv.EffectiveStatus(now) == mesh.InvitationPending {
 			return sh, nil
 		}
-		inv.Status = mesh.InvitationExpired
-		if err := tx.UpdateInvitation(ctx, inv); err != nil {
+		if err := s.recordExpired(ctx, tx, inv); err != nil {
 			return nil, err
 		}
 	}
@@ -94,6 +93,26 @@ func shareResource(sh *mesh.Share) string { return "share/" + strconv.FormatInt(
 
 func invitationResource(inv *mesh.Invitation) string {
 	return "invitation/" + strconv.FormatInt(inv.ID, 10)
+}
+
+// withdraw records that a pending invitation no longer stands for its
+// share (so it cannot be accepted), audited with why, as every change of an
+// invitation is.
+func (s *Service) withdraw(ctx context.Context, tx store.Tx, inv *mesh.Invitation, why string) error {
+	inv.Status = mesh.InvitationWithdrawn
+	if err := tx.UpdateInvitation(ctx, inv); err != nil {
+		return err
+	}
+	return store.Audit(ctx, tx, s.clock.Now(), "access.withdraw-invitation", invitationResource(inv), why)
+}
+
+// recordExpired records that a pending invitation ran out, audited.
+func (s *Service) recordExpired(ctx context.Context, tx store.Tx, inv *mesh.Invitation) error {
+	inv.Status = mesh.InvitationExpired
+	if err := tx.UpdateInvitation(ctx, inv); err != nil {
+		return err
+	}
+	return store.Audit(ctx, tx, s.clock.Now(), "access.expire-invitation", invitationResource(inv), "expired at "+inv.ExpiresAt.Format("2006-01-02T15:04:05Z"))
 }
 
 // invite sends a new invitation for sh.
@@ -223,8 +242,7 @@ func (s *Service) endShareIfEmpty(ctx context.Context, tx store.Tx, c *changes, 
 		return err
 	}
 	for _, inv := range invs {
-		inv.Status = mesh.InvitationWithdrawn
-		if err := tx.UpdateInvitation(ctx, inv); err != nil {
+		if err := s.withdraw(ctx, tx, inv, "share "+strconv.FormatInt(sh.ID, 10)+" ended"); err != nil {
 			return err
 		}
 	}
@@ -370,7 +388,7 @@ func (s *Service) checkCurrent(ctx context.Context, tx store.Tx, inv *mesh.Invit
 // inv, once inv is decided: the share's state is settled, and they no longer
 // stand for it. (A store written before only the current invitation could
 // be decided may hold such.)
-func withdrawOthers(ctx context.Context, tx store.Tx, inv *mesh.Invitation) error {
+func (s *Service) withdrawOthers(ctx context.Context, tx store.Tx, inv *mesh.Invitation) error {
 	invs, err := tx.FindInvitations(ctx, store.InvitationFilter{ShareID: inv.ShareID, Status: mesh.InvitationPending})
 	if err != nil {
 		return err
@@ -379,8 +397,8 @@ func withdrawOthers(ctx context.Context, tx store.Tx, inv *mesh.Invitation) erro
 		if o.ID == inv.ID {
 			continue
 		}
-		o.Status = mesh.InvitationWithdrawn
-		if err := tx.UpdateInvitation(ctx, o); err != nil {
+		why := fmt.Sprintf("invitation %d of share %d was %s", inv.ID, inv.ShareID, inv.Status)
+		if err := s.withdraw(ctx, tx, o, why); err != nil {
 			return err
 		}
 	}
@@ -467,7 +485,7 @@ func (s *Service) decideInvitation(ctx context.Context, id int64, accept bool, l
 		if err := tx.UpdateInvitation(ctx, inv); err != nil {
 			return err
 		}
-		if err := withdrawOthers(ctx, tx, inv); err != nil {
+		if err := s.withdrawOthers(ctx, tx, inv); err != nil {
 			return err
 		}
 		out.Invitation = inv
@@ -484,8 +502,7 @@ func (s *Service) decideInvitation(ctx context.Context, id int64, accept bool, l
 
 // expire records that a pending invitation ran out, and its share with it.
 func (s *Service) expire(ctx context.Context, tx store.Tx, inv *mesh.Invitation) error {
-	inv.Status = mesh.InvitationExpired
-	if err := tx.UpdateInvitation(ctx, inv); err != nil {
+	if err := s.recordExpired(ctx, tx, inv); err != nil {
 		return err
 	}
 	// Only the current invitation speaks for its share.
@@ -503,7 +520,7 @@ func (s *Service) expire(ctx context.Context, tx store.Tx, inv *mesh.Invitation)
 			return err
 		}
 	}
-	return store.Audit(ctx, tx, s.clock.Now(), "access.expire-invitation", invitationResource(inv), "expired at "+inv.ExpiresAt.Format("2006-01-02T15:04:05Z"))
+	return nil
 }
 
 // ResendInvitation offers a pending or expired invitation again with a new
