@@ -58,3 +58,58 @@ func TestDecodeJSONFunc(t *testing.T) {
 		})
 	}
 }
+
+// TestUnmarshalerErrorNamesItsField: a value that a type's own UnmarshalJSON
+// refuses is an EINVALID error of the field that holds it, as the body
+// names it, wherever the field sits; the decoder's own errors keep theirs.
+func TestUnmarshalerErrorNamesItsField(t *testing.T) {
+	type Common struct {
+		Every mesh.Duration `json:"every"`
+	}
+	type item struct {
+		Perms mesh.Permissions `json:"perms"`
+	}
+	type thing struct {
+		Common
+		Permissions mesh.Permissions `json:"permissions"`
+		Grantable   mesh.Permissions `json:"grantable,omitempty"`
+		Inner       *item            `json:"inner"`
+		Items       []item           `json:"items"`
+		ByName      map[string]item  `json:"by_name"`
+		Untagged    mesh.Permissions
+	}
+	tests := []struct {
+		name, body, wantField, wantMessage string
+	}{
+		{"top level", `{"permissions":["BOGUS"]}`, "permissions", "BOGUS"},
+		{"another field of the type", `{"permissions":["SELECT"],"grantable":["BOGUS"]}`, "grantable", "BOGUS"},
+		{"the first in the body's order", `{"grantable":["NOPE"],"permissions":["BOGUS"]}`, "grantable", "NOPE"},
+		{"nested", `{"inner":{"perms":["BOGUS"]}}`, "inner.perms", "BOGUS"},
+		{"in a list", `{"items":[{"perms":["SELECT"]},{"perms":["BOGUS"]}]}`, "items.perms", "BOGUS"},
+		{"in a map", `{"by_name":{"a":{"perms":["BOGUS"]}}}`, "by_name.a.perms", "BOGUS"},
+		{"embedded", `{"every":"soon"}`, "every", "soon"},
+		{"name folding case", `{"UNTAGGED":["BOGUS"]}`, "Untagged", "BOGUS"},
+		// The decoder goes on past its own errors but stops at a type's.
+		{"after an unknown field", `{"colour":"red","permissions":["BOGUS"]}`, "permissions", "BOGUS"},
+		{"the decoder's own", `{"inner":5,"permissions":["SELECT"]}`, "inner", "must be"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var v thing
+			r := httptest.NewRequest("POST", "/things", strings.NewReader(tt.body))
+			err := DecodeJSON(httptest.NewRecorder(), r, &v)
+			var e *mesh.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("got %v, want an EINVALID error", err)
+			}
+			if e.Code != mesh.EINVALID || e.Field != tt.wantField || !strings.Contains(e.Message, tt.wantMessage) {
+				t.Errorf("got %s field %q (%s), want %s field %q naming %q", e.Code, e.Field, e.Message, mesh.EINVALID, tt.wantField, tt.wantMessage)
+			}
+		})
+	}
+	var v thing
+	r := httptest.NewRequest("POST", "/things", strings.NewReader(`{"inner":null,"permissions":["SELECT"],"every":"1h"}`))
+	if err := DecodeJSON(httptest.NewRecorder(), r, &v); err != nil {
+		t.Errorf("a valid body: got %v, want it decoded", err)
+	}
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -217,5 +218,33 @@ func TestListGrantsPages(t *testing.T) {
 	_, _, err := admin.Grants(ctx, client.GrantsFilter{PageToken: "tampered"})
 	if e := apiError(t, err, 400, ""); e.Field != "page_token" {
 		t.Errorf("got field %q, want page_token", e.Field)
+	}
+}
+
+// TestGrantNamesFieldOfUnknownPermission: an unknown permission is a 400
+// naming the field that holds it, with the names it may take.
+func TestGrantNamesFieldOfUnknownPermission(t *testing.T) {
+	srv, _ := newAccessAPI(t)
+	for _, tt := range []struct{ field, body string }{
+		{"permissions", `{"principal":"222233334444","resource":{"database":"sales","table":"orders"},"permissions":["BOGUS"]}`},
+		{"grantable", `{"principal":"222233334444","resource":{"database":"sales","table":"orders"},"permissions":["SELECT"],"grantable":["BOGUS"]}`},
+	} {
+		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/grants", strings.NewReader(tt.body))
+		req.Header.Set("Authorization", "Bearer 111122223333/padmin/admin")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Error struct{ Code, Message, Field string } `json:"error"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 400 || out.Error.Field != tt.field || !strings.Contains(out.Error.Message, "BOGUS") {
+			t.Errorf("unknown permission in %s: got %d field %q (%s), want 400 naming %q and BOGUS", tt.field, resp.StatusCode, out.Error.Field, out.Error.Message, tt.field)
+		}
 	}
 }
