@@ -165,8 +165,12 @@ func (s *Service) authority(ctx context.Context, tx store.Tx, a *mesh.Actor, own
 	return "", mesh.Errorf(mesh.EFORBIDDEN, "you lack %s", missing)
 }
 
-// Grant gives in.Principal in.Permissions on in.Resource. Granting what is
-// already granted merges into the one grant. A grant to another account (not
+// Grant gives in.Principal in.Permissions on in.Resource. A principal holds
+// one grant on a resource per source, the grant option it was made from
+// (none for mesh admins and the owner's admins): granting from the same
+// source again merges into that grant, and from another source makes a
+// grant of its own, which ends with its source alone (the cascade) and which
+// its grantor may revoke. Decisions take the union. A grant to another account (not
 // the owner, not the central account) shares the resource with it: active at
 // once within the central account's organization, else pending an invitation.
 // The resource may name a resource link of the caller's account.
@@ -256,7 +260,7 @@ func (s *Service) grantOnce(ctx context.Context, tx store.Tx, c *changes, a *mes
 	if isNew {
 		err = mesh.NotFound("grant", string(in.Principal))
 	} else {
-		g, err = find(ctx, in.Principal, in.Resource)
+		g, err = find(ctx, in.Principal, in.Resource, source)
 	}
 	var held mesh.Grant
 	switch {
@@ -268,9 +272,6 @@ func (s *Service) grantOnce(ctx context.Context, tx store.Tx, c *changes, a *mes
 		return nil, err
 	default:
 		held = *g
-		if g.Source != "" && source == "" {
-			g.Source = "" // an owner's grant no longer depends on anyone's grant option
-		}
 	}
 	g.Permissions |= in.Permissions
 	g.Grantable |= in.Grantable
@@ -294,7 +295,7 @@ func (s *Service) grantOnce(ctx context.Context, tx store.Tx, c *changes, a *mes
 		}
 	}
 	if g.ID != 0 && g.Permissions == held.Permissions && g.Grantable == held.Grantable &&
-		g.Status == held.Status && g.ShareID == held.ShareID && g.Source == held.Source {
+		g.Status == held.Status && g.ShareID == held.ShareID {
 		// Held already, as in PostgreSQL: nothing changes, so nothing is
 		// written (the audit log records changes) and there is no platform
 		// work; the grant stays as its granter made it. A request shared
@@ -334,9 +335,14 @@ func (s *Service) grantOnce(ctx context.Context, tx store.Tx, c *changes, a *mes
 }
 
 // Revoke removes exactly the named permissions (and the named grant options)
-// from the principal's grant on exactly that resource, which may name a
+// from the principal's grants on exactly that resource, which may name a
 // resource link of the caller's account, as in Grant; revoking a permission
-// revokes its grant option too. As in PostgreSQL, revoking one permission
+// revokes its grant option too. Of the principal's grants there (one a
+// source), it changes those the caller may revoke (mayRevoke): a grantor
+// revokes what it granted, the owner's admins and mesh admins revoke from
+// every source; a grant holding nothing of what is revoked stays as it is.
+// It returns the first grant it changed, by id, that still holds
+// permissions, else the first it changed. As in PostgreSQL, revoking one permission
 // from ALL leaves every other one the resource allows, and revoking ALL
 // revokes everything. What others were granted from the revoked grant option
 // shrinks with it, and a share whose last grant goes ends.
@@ -366,23 +372,26 @@ func (s *Service) revokeIn(ctx context.Context, tx store.Tx, c *changes, a *mesh
 	if err := in.validateShape(true); err != nil {
 		return nil, err
 	}
-	g, err := tx.FindGrantByResource(ctx, in.Principal, in.Resource)
+	gs, err := grantsOn(ctx, tx, in.Principal, in.Resource)
 	if err != nil {
 		return nil, err
+	}
+	if len(gs) == 0 {
+		return nil, mesh.NotFound("grant", string(in.Principal)+" on "+in.Resource.String())
 	}
 	owner, err := s.catalog.DatabaseOwner(ctx, tx, in.Resource.Database)
 	if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
 		return nil, err
 	}
-	if !s.mayRevoke(a, owner, g) {
-		return nil, mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins, the owning account's admins or the grant's grantor may revoke %s's grant on %s", g.Principal, g.Resource)
+	var mine []*mesh.Grant
+	for _, g := range gs {
+		if s.mayRevoke(a, owner, g) {
+			mine = append(mine, g)
+		}
 	}
-	// Taking one permission from ALL leaves the others the resource
-	// allows (a table's ALL is no CREATE_TABLE); revoking ALL takes all.
-	valid := ValidPermissions(g.Resource.Kind())
-	g.Permissions = g.Permissions.Without(in.Permissions) & valid
-	g.Grantable = g.Grantable.Without(in.Permissions|in.Grantable) & valid
-	g.GrantedBy, g.UpdatedAt = a.Principal(), s.clock.Now()
+	if len(mine) == 0 {
+		return nil, mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins, the owning account's admins or the grant's grantor may revoke %s's grant on %s", in.Principal, gs[0].Resource)
+	}
 	var revoked []string
 	if in.Permissions != 0 {
 		revoked = append(revoked, in.Permissions.String())
@@ -390,11 +399,66 @@ func (s *Service) revokeIn(ctx context.Context, tx store.Tx, c *changes, a *mesh
 	if in.Grantable != 0 {
 		revoked = append(revoked, "grant option for "+in.Grantable.String())
 	}
-	detail := fmt.Sprintf("%s %s on %s", g.Principal, strings.Join(revoked, ", "), g.Resource)
-	if err := s.saveShrunk(ctx, tx, c, g, "access.revoke", detail); err != nil {
+	// A grant that holds nothing of what is revoked is left as it is,
+	// unless none holds any (the revocation then is the first one's, as
+	// with one grant).
+	changes := func(g *mesh.Grant) bool {
+		valid := ValidPermissions(g.Resource.Kind())
+		return g.Permissions.Without(in.Permissions)&valid != g.Permissions ||
+			g.Grantable.Without(in.Permissions|in.Grantable)&valid != g.Grantable
+	}
+	if slices.ContainsFunc(mine, changes) {
+		mine = slices.DeleteFunc(mine, func(g *mesh.Grant) bool { return !changes(g) })
+	} else {
+		mine = mine[:1]
+	}
+	var out *mesh.Grant
+	for i, g := range mine {
+		if i > 0 {
+			// The last one's cascade may have come back round to this
+			// principal (alice grants carol, carol grants alice).
+			if g, err = tx.FindGrantByID(ctx, g.ID); mesh.IsCode(err, mesh.ENOTFOUND) {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		// Taking one permission from ALL leaves the others the resource
+		// allows (a table's ALL is no CREATE_TABLE); revoking ALL takes all.
+		valid := ValidPermissions(g.Resource.Kind())
+		g.Permissions = g.Permissions.Without(in.Permissions) & valid
+		g.Grantable = g.Grantable.Without(in.Permissions|in.Grantable) & valid
+		g.GrantedBy, g.UpdatedAt = a.Principal(), s.clock.Now()
+		detail := fmt.Sprintf("%s %s on %s", g.Principal, strings.Join(revoked, ", "), g.Resource)
+		if g.Source != "" {
+			detail += " (granted from " + string(g.Source) + "'s grant option)"
+		}
+		if err := s.saveShrunk(ctx, tx, c, g, "access.revoke", detail); err != nil {
+			return nil, err
+		}
+		if out == nil || out.Permissions == 0 && g.Permissions != 0 {
+			out = g
+		}
+	}
+	return out, c.bump(ctx, tx)
+}
+
+// grantsOn returns p's grants on exactly r, one a source, by id.
+func grantsOn(ctx context.Context, tx store.Tx, p mesh.Principal, r mesh.Resource) ([]*mesh.Grant, error) {
+	// Table "" matches the database's every grant, and a table's its
+	// column grants too: the exact resource is kept below.
+	gs, err := tx.FindGrants(ctx, store.GrantFilter{Principal: p, Database: r.Database, Table: r.Table})
+	if err != nil {
 		return nil, err
 	}
-	return g, c.bump(ctx, tx)
+	tbl, mode, cols := store.EncodeResource(r)
+	out := gs[:0]
+	for _, g := range gs {
+		if t, m, c := store.EncodeResource(g.Resource); t == tbl && m == mode && c == cols {
+			out = append(out, g)
+		}
+	}
+	return out, nil
 }
 
 // mayRevoke: mesh admins, the owner's admins, and whoever's grant option made

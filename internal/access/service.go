@@ -21,7 +21,10 @@
 // their own databases; anyone else only what they (or, for an account's
 // admins, their account) hold with grant option, and only to users of their
 // own account. Such a grant records its source; when the source's holding
-// shrinks, the grant shrinks with it (the cascade), each step audited.
+// shrinks, the grant shrinks with it (the cascade), each step audited. A
+// principal holds one grant on a resource per source (none, for mesh admins'
+// and the owner's admins'), so that each ends with its own source and its
+// grantor can revoke it; decisions take their union.
 //
 // # Freshness
 //

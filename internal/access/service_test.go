@@ -2,6 +2,7 @@ package access_test
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"slices"
 	"strings"
@@ -669,6 +670,120 @@ func TestCatalogDeleteRevokes(t *testing.T) {
 	})
 }
 
+// TestGrantsOfTwoSourcesEndApart: a principal given permissions on one
+// resource through two grant options (the account's, carol's) holds a grant
+// from each, in either order. Revoking carol's grant option takes what she
+// granted and leaves the other; carol revokes what she granted, and only
+// that; a revocation changes only the grants that hold what it revokes.
+func TestGrantsOfTwoSourcesEndApart(t *testing.T) {
+	alice, carol := sibling+"/"+aliceName, sibling+"/carol"
+	carolCtx := as(sibling, "carol", mesh.RoleMember)
+	setup := func(t *testing.T, s store.Store, carolFirst bool) *fixture {
+		t.Helper()
+		f := newFixture(t, s)
+		f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect, mesh.PermInsert), set(mesh.PermSelect, mesh.PermInsert)))
+		f.grant(siblingAdmin, in(carol, orders(), set(mesh.PermInsert), set(mesh.PermInsert)))
+		fromCarol := in(alice, orders(), set(mesh.PermInsert), 0)
+		fromAccount := in(alice, orders(), set(mesh.PermSelect), 0)
+		if carolFirst {
+			f.grant(carolCtx, fromCarol)
+			f.grant(siblingAdmin, fromAccount)
+		} else {
+			f.grant(siblingAdmin, fromAccount)
+			f.grant(carolCtx, fromCarol)
+		}
+		gs, _, err := f.svc.ListGrants(meshAdmin, access.GrantFilter{Principal: mesh.Principal(alice)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources := map[mesh.Principal]mesh.Permissions{}
+		for _, g := range gs {
+			sources[g.Source] = g.Permissions
+		}
+		if len(gs) != 2 || sources[sibling] != set(mesh.PermSelect) || sources[mesh.Principal(carol)] != set(mesh.PermInsert) {
+			t.Fatalf("got alice's grants by source %v, want SELECT from %s and INSERT from %s", sources, sibling, carol)
+		}
+		return f
+	}
+	cases := []struct {
+		name string
+		run  func(t *testing.T, f *fixture)
+	}{
+		{"carol's grant option revoked", func(t *testing.T, f *fixture) {
+			f.revoke(siblingAdmin, in(carol, orders(), set(mesh.PermInsert), 0))
+			if f.allowed(alice, mesh.PermInsert, orders()) {
+				t.Error("alice's INSERT from carol: got allowed, want ended with carol's grant option")
+			}
+			if !f.allowed(alice, mesh.PermSelect, orders()) {
+				t.Error("alice's SELECT from the account: got denied, want kept")
+			}
+		}},
+		{"carol revokes what she granted", func(t *testing.T, f *fixture) {
+			g, err := f.svc.Revoke(carolCtx, in(alice, orders(), set(mesh.PermInsert, mesh.PermSelect), 0))
+			if err != nil {
+				t.Fatalf("carol revoking what she granted alice: %v", err)
+			}
+			if g.Source != mesh.Principal(carol) || g.Permissions != 0 {
+				t.Errorf("got %+v, want carol's grant, emptied", g)
+			}
+			if f.allowed(alice, mesh.PermInsert, orders()) || !f.allowed(alice, mesh.PermSelect, orders()) {
+				t.Error("got alice's permissions wrong: want INSERT revoked, SELECT from the account kept")
+			}
+		}},
+		{"the account's admin revokes SELECT", func(t *testing.T, f *fixture) {
+			g, err := f.svc.Revoke(siblingAdmin, in(alice, orders(), set(mesh.PermSelect), 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g.Source != sibling || g.Permissions != 0 {
+				t.Errorf("got %+v, want the account's grant, emptied: carol's holds no SELECT", g)
+			}
+			if f.allowed(alice, mesh.PermSelect, orders()) || !f.allowed(alice, mesh.PermInsert, orders()) {
+				t.Error("got alice's permissions wrong: want SELECT revoked, INSERT from carol kept")
+			}
+			if got := f.auditDetails("access.revoke"); len(got) != 1 {
+				t.Errorf("got revocations audited %q, want one: carol's grant holds no SELECT", got)
+			}
+		}},
+	}
+	for _, carolFirst := range []bool{false, true} {
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s, carol's grant first %v", c.name, carolFirst), func(t *testing.T) {
+				storetest.Each(t, func(t *testing.T, s store.Store) { c.run(t, setup(t, s, carolFirst)) })
+			})
+		}
+	}
+}
+
+// TestOwnersGrantBesideDerivedOne: the owner's admin granting what a user
+// holds from a grant option makes a grant of its own: it stays when the
+// grant option goes, and the owner's admin revokes from every source.
+func TestOwnersGrantBesideDerivedOne(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		bob, padmin := producer+"/bob", producer+"/padmin"
+		f.grant(producerAdmin, in(bob, orders(), set(mesh.PermSelect, mesh.PermInsert), set(mesh.PermSelect, mesh.PermInsert)))
+		f.grant(producerBob, in(padmin, orders(), set(mesh.PermSelect, mesh.PermInsert), 0))
+		f.grant(producerAdmin, in(padmin, orders(), set(mesh.PermSelect), 0))
+		f.revoke(producerAdmin, in(bob, orders(), set(mesh.PermAll), 0))
+		if !f.allowed(padmin, mesh.PermSelect, orders()) || f.allowed(padmin, mesh.PermInsert, orders()) {
+			t.Error("got padmin's permissions wrong after bob's grant went: want the owner's SELECT kept, bob's INSERT gone")
+		}
+		f.grant(producerAdmin, in(bob, orders(), set(mesh.PermInsert), set(mesh.PermInsert)))
+		f.grant(producerBob, in(padmin, orders(), set(mesh.PermInsert), 0))
+		f.revoke(producerAdmin, in(padmin, orders(), set(mesh.PermAll), 0))
+		if f.allowed(padmin, mesh.PermSelect, orders()) || f.allowed(padmin, mesh.PermInsert, orders()) {
+			t.Error("the owner's admin revoking ALL: got padmin still allowed, want every source's grant revoked")
+		}
+		_, err := f.svc.Revoke(producerBob, in(padmin, orders(), set(mesh.PermInsert), 0))
+		wantCode(t, err, mesh.ENOTFOUND, "")
+		// A grantor may not revoke what another source gave.
+		f.grant(producerAdmin, in(padmin, orders(), set(mesh.PermSelect), 0))
+		_, err = f.svc.Revoke(producerBob, in(padmin, orders(), set(mesh.PermSelect), 0))
+		wantCode(t, err, mesh.EFORBIDDEN, "grantor")
+	})
+}
+
 // TestCascadeComingBackRound: a cascade that comes back round to the holder
 // it started from (alice grants carol, carol grants alice) shrinks the
 // holder's other derived grants itself; the outer cascade then works from
@@ -703,12 +818,12 @@ func TestCascadeComingBackRound(t *testing.T) {
 		} {
 			var got mesh.Permissions
 			err := s.View(context.Background(), func(tx store.Tx) error {
-				g, err := tx.FindGrantByResource(context.Background(), mesh.Principal(tc.principal), tc.r)
-				if mesh.IsCode(err, mesh.ENOTFOUND) {
-					return nil
-				}
-				if g != nil {
-					got = g.Permissions
+				// one grant a source: what they hold together
+				gs, err := tx.FindGrants(context.Background(), store.GrantFilter{Principal: mesh.Principal(tc.principal), Database: tc.r.Database, Table: tc.r.Table})
+				for _, g := range gs {
+					if g.Resource.String() == tc.r.String() {
+						got |= g.Permissions
+					}
 				}
 				return err
 			})

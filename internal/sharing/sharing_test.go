@@ -626,7 +626,7 @@ func TestEndingOneRequestKeepsAnother(t *testing.T) {
 		v := f.wantStatus(lasting.ID, mesh.RequestShared)
 		var g *mesh.Grant
 		err := s.View(f.ctx, func(tx store.Tx) (err error) {
-			g, err = tx.FindGrantByResource(f.ctx, sibling, mesh.Resource{Database: "marketing", Table: "campaigns"})
+			g, err = tx.FindGrantByResource(f.ctx, sibling, mesh.Resource{Database: "marketing", Table: "campaigns"}, "")
 			return err
 		})
 		if want := mesh.PermissionsOf(mesh.PermSelect); err != nil || g.Permissions != want || g.Grantable != want {

@@ -59,18 +59,22 @@ type InvitationFilter struct {
 // in-memory decision index is stale.
 type AccessTx interface {
 	// CreateGrant stores g and sets its ID; ECONFLICT if the principal
-	// already has a grant on exactly that resource. Writes to grants record
+	// already has a grant on exactly that resource from the same source (a
+	// principal holds one grant a source: an owner's or mesh admin's, and
+	// one from each holder's grant option). Writes to grants record
 	// the current access version (bump it first) for incremental refresh.
 	CreateGrant(ctx context.Context, g *mesh.Grant) error
 	// FindGrantByID returns a grant, or ENOTFOUND.
 	FindGrantByID(ctx context.Context, id int64) (*mesh.Grant, error)
-	// FindGrantByResource returns p's grant on exactly r (normalized), or ENOTFOUND.
-	FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error)
+	// FindGrantByResource returns p's grant on exactly r (normalized) from
+	// source ("" for an owner's or mesh admin's), or ENOTFOUND. FindGrants
+	// with Principal, Database and Table finds those of every source.
+	FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource, source mesh.Principal) (*mesh.Grant, error)
 	// LockGrantByResource is FindGrantByResource with the grant kept from
 	// changing or going until the transaction ends (a shared row lock in
 	// PostgreSQL; SQLite's one writer keeps everything), so that a
 	// transaction may rely on it without taking the access version.
-	LockGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error)
+	LockGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource, source mesh.Principal) (*mesh.Grant, error)
 	// FindGrants returns the grants matching f.
 	FindGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant, error)
 	// UpdateGrant saves g's permissions, grantable set, status, share and

@@ -43,7 +43,7 @@ func (tx *Tx) CreateGrant(ctx context.Context, g *mesh.Grant) error {
 		int64(g.Permissions), int64(g.Grantable), g.Status, g.ShareID, string(g.Source), g.GrantedBy,
 		g.CreatedAt, g.UpdatedAt).Scan(&g.ID)
 	if isAccessUnique(err) {
-		return mesh.Errorf(mesh.ECONFLICT, "%s already has a grant on %s", g.Principal, g.Resource)
+		return mesh.Errorf(mesh.ECONFLICT, "%s already has a grant on %s from %q", g.Principal, g.Resource, g.Source)
 	}
 	if err != nil {
 		return fmt.Errorf("insert grant: %w", err)
@@ -77,9 +77,9 @@ func (tx *Tx) FindGrantByID(ctx context.Context, id int64) (*mesh.Grant, error) 
 	return g, nil
 }
 
-// FindGrantByResource returns p's grant on exactly r, or ENOTFOUND.
-func (tx *Tx) FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error) {
-	return tx.grantByResource(ctx, p, r, "")
+// FindGrantByResource returns p's grant on exactly r from source, or ENOTFOUND.
+func (tx *Tx) FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource, source mesh.Principal) (*mesh.Grant, error) {
+	return tx.grantByResource(ctx, p, r, source, "")
 }
 
 // LockGrantByResource is FindGrantByResource, the row share-locked: an
@@ -93,18 +93,18 @@ func (tx *Tx) FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.
 // the grant read under the lock, the newest, is what the caller decides on,
 // and a change still to come waits for this transaction and then finds what
 // it committed.
-func (tx *Tx) LockGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error) {
-	return tx.grantByResource(ctx, p, r, " FOR SHARE")
+func (tx *Tx) LockGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource, source mesh.Principal) (*mesh.Grant, error) {
+	return tx.grantByResource(ctx, p, r, source, " FOR SHARE")
 }
 
-func (tx *Tx) grantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource, lock string) (*mesh.Grant, error) {
+func (tx *Tx) grantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource, source mesh.Principal, lock string) (*mesh.Grant, error) {
 	tbl, mode, cols := store.EncodeResource(r)
 	// queryRow, unlike QueryRow, does not show the memo the statement: a
 	// plain SELECT leaves it as it is anyway, and the locking one keeps it
 	// (see LockGrantByResource)
 	g, err := scanGrant(tx.tx.queryRow(ctx, `SELECT `+grantColumns+` FROM grants
-		WHERE principal = $1 AND database = $2 AND tbl = $3 AND col_mode = $4 AND columns = $5`+lock,
-		[]any{string(p), r.Database, tbl, mode, cols}))
+		WHERE principal = $1 AND database = $2 AND tbl = $3 AND col_mode = $4 AND columns = $5 AND source = $6`+lock,
+		[]any{string(p), r.Database, tbl, mode, cols, string(source)}))
 	if isNoRows(err) {
 		return nil, mesh.NotFound("grant", string(p)+" on "+r.String())
 	}

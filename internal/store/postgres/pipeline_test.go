@@ -147,7 +147,7 @@ func TestGrantLockKeepsMemo(t *testing.T) {
 		if _, err := tx.FindAccountByID(ctx, "222233334444"); err != nil {
 			return err
 		}
-		if _, err := tx.LockGrantByResource(ctx, "222233334444", r); err != nil {
+		if _, err := tx.LockGrantByResource(ctx, "222233334444", r, ""); err != nil {
 			return err
 		}
 		before := tr.n.Load()

@@ -214,18 +214,18 @@ func TestLockGrantByResource(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name     string
-		find     func(store.Tx) func(context.Context, mesh.Principal, mesh.Resource) (*mesh.Grant, error)
+		find     func(store.Tx) func(context.Context, mesh.Principal, mesh.Resource, mesh.Principal) (*mesh.Grant, error)
 		blocking bool
 	}{
-		{"found", func(tx store.Tx) func(context.Context, mesh.Principal, mesh.Resource) (*mesh.Grant, error) {
+		{"found", func(tx store.Tx) func(context.Context, mesh.Principal, mesh.Resource, mesh.Principal) (*mesh.Grant, error) {
 			return tx.FindGrantByResource
 		}, false},
-		{"locked", func(tx store.Tx) func(context.Context, mesh.Principal, mesh.Resource) (*mesh.Grant, error) {
+		{"locked", func(tx store.Tx) func(context.Context, mesh.Principal, mesh.Resource, mesh.Principal) (*mesh.Grant, error) {
 			return tx.LockGrantByResource
 		}, true},
 	} {
 		err := db.Update(ctx, func(tx store.Tx) error {
-			if _, err := c.find(tx)(ctx, g.Principal, r); err != nil {
+			if _, err := c.find(tx)(ctx, g.Principal, r, ""); err != nil {
 				return err
 			}
 			for _, stmt := range []string{`UPDATE grants SET permissions = permissions WHERE id = $1`, `DELETE FROM grants WHERE id = $1`} {
@@ -252,8 +252,8 @@ func TestResourceLookupsFindOneRow(t *testing.T) {
 		// as FindShare and LockGrantByResource send them
 		{`SELECT id FROM shares WHERE account_id = $1 AND database = $2 AND tbl = $3`,
 			`'222233334444', 'sales', 'orders'`, "account_id"},
-		{`SELECT id FROM grants WHERE principal = $1 AND database = $2 AND tbl = $3 AND col_mode = $4 AND columns = $5 FOR SHARE`,
-			`'222233334444', 'sales', 'orders', 'all', ''`, "principal"},
+		{`SELECT id FROM grants WHERE principal = $1 AND database = $2 AND tbl = $3 AND col_mode = $4 AND columns = $5 AND source = $6 FOR SHARE`,
+			`'222233334444', 'sales', 'orders', 'all', '', ''`, "principal"},
 	} {
 		plan := explain(t, conn, c.query, c.args)
 		for _, line := range plan {

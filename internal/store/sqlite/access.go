@@ -23,7 +23,7 @@ func (tx *Tx) CreateGrant(ctx context.Context, g *mesh.Grant) error {
 		int64(g.Permissions), int64(g.Grantable), g.Status, g.ShareID, string(g.Source), g.GrantedBy,
 		formatTime(g.CreatedAt), formatTime(g.UpdatedAt))
 	if isUniqueViolation(err) {
-		return mesh.Errorf(mesh.ECONFLICT, "%s already has a grant on %s", g.Principal, g.Resource)
+		return mesh.Errorf(mesh.ECONFLICT, "%s already has a grant on %s from %q", g.Principal, g.Resource, g.Source)
 	}
 	if err != nil {
 		return fmt.Errorf("insert grant: %w", err)
@@ -64,12 +64,12 @@ func (tx *Tx) FindGrantByID(ctx context.Context, id int64) (*mesh.Grant, error) 
 	return g, nil
 }
 
-// FindGrantByResource returns p's grant on exactly r, or ENOTFOUND.
-func (tx *Tx) FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error) {
+// FindGrantByResource returns p's grant on exactly r from source, or ENOTFOUND.
+func (tx *Tx) FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource, source mesh.Principal) (*mesh.Grant, error) {
 	tbl, mode, cols := store.EncodeResource(r)
 	g, err := scanGrant(tx.tx.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM grants
-		WHERE principal = ? AND database = ? AND tbl = ? AND col_mode = ? AND columns = ?`,
-		string(p), r.Database, tbl, mode, cols))
+		WHERE principal = ? AND database = ? AND tbl = ? AND col_mode = ? AND columns = ? AND source = ?`,
+		string(p), r.Database, tbl, mode, cols, string(source)))
 	if isNoRows(err) {
 		return nil, mesh.NotFound("grant", string(p)+" on "+r.String())
 	}
@@ -81,8 +81,8 @@ func (tx *Tx) FindGrantByResource(ctx context.Context, p mesh.Principal, r mesh.
 
 // LockGrantByResource is FindGrantByResource: the one writer's
 // transaction keeps every row as it read it.
-func (tx *Tx) LockGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource) (*mesh.Grant, error) {
-	return tx.FindGrantByResource(ctx, p, r)
+func (tx *Tx) LockGrantByResource(ctx context.Context, p mesh.Principal, r mesh.Resource, source mesh.Principal) (*mesh.Grant, error) {
+	return tx.FindGrantByResource(ctx, p, r, source)
 }
 
 // FindGrants returns the grants matching f, by id.

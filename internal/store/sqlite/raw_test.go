@@ -206,6 +206,72 @@ func TestResourceLinksByIndex(t *testing.T) {
 	}
 }
 
+// TestGrantSourceMigration checks that migration 0021, which makes the
+// grants table again to key it by source too, keeps every grant as it was
+// and the ids of deleted grants unused, and that a principal may then hold
+// a grant on the same resource from another source.
+func TestGrantSourceMigration(t *testing.T) {
+	ctx := context.Background()
+	path, raw := migratedRaw(t)
+	// as a store of before migration 0021 left it: grants 1 and 2 kept,
+	// 3 to 9 deleted
+	for _, stmt := range []string{
+		`DROP TABLE grants`,
+		`DELETE FROM schema_migrations WHERE version = 21`,
+		`CREATE TABLE grants (id INTEGER PRIMARY KEY AUTOINCREMENT, principal TEXT NOT NULL, account_id TEXT NOT NULL,
+			is_user INTEGER NOT NULL, database TEXT NOT NULL, tbl TEXT NOT NULL DEFAULT '', col_mode TEXT NOT NULL DEFAULT '',
+			columns TEXT NOT NULL DEFAULT '', permissions INTEGER NOT NULL, grantable INTEGER NOT NULL DEFAULT 0,
+			status TEXT NOT NULL, share_id INTEGER NOT NULL DEFAULT 0, source TEXT NOT NULL DEFAULT '',
+			granted_by TEXT NOT NULL DEFAULT '', version INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
+			updated_at TEXT NOT NULL, UNIQUE (principal, database, tbl, col_mode, columns))`,
+		`CREATE INDEX grants_account ON grants (account_id, database)`,
+		`CREATE INDEX grants_resource ON grants (database, tbl)`,
+		`CREATE INDEX grants_share ON grants (share_id) WHERE share_id <> 0`,
+		`CREATE INDEX grants_version ON grants (version)`,
+		`CREATE INDEX grants_source ON grants (source, database) WHERE source <> ''`,
+		`INSERT INTO grants VALUES (1, '333344445555', '333344445555', 0, 'sales', 'orders', '', '', 3, 3, 'active', 7, '', 'central/admin', 5,
+			'2026-03-04T05:06:07.000000000Z', '2026-03-04T05:06:07.000000000Z')`,
+		`INSERT INTO grants VALUES (2, '333344445555/alice', '333344445555', 1, 'sales', 'orders', '', '', 3, 0, 'active', 0, '333344445555', '333344445555/sadmin', 6,
+			'2026-03-04T05:06:07.000000000Z', '2026-03-04T05:06:07.000000000Z')`,
+		`UPDATE sqlite_sequence SET seq = 9 WHERE name = 'grants'`,
+	} {
+		if _, err := raw.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	raw.Close()
+
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	orders := mesh.Resource{Database: "sales", Table: "orders"}
+	err = db.Update(ctx, func(tx store.Tx) error {
+		gs, err := tx.FindGrants(ctx, store.GrantFilter{Database: "sales"})
+		if err != nil {
+			return err
+		}
+		if len(gs) != 2 || gs[0].ID != 1 || gs[0].ShareID != 7 || gs[0].Grantable != 3 || gs[0].Version != 5 ||
+			gs[1].ID != 2 || gs[1].Source != "333344445555" || gs[1].GrantedBy != "333344445555/sadmin" {
+			t.Errorf("got grants %+v, want the two as they were", gs)
+		}
+		now := time.Now()
+		g := &mesh.Grant{Principal: "333344445555/alice", Resource: orders, Permissions: mesh.PermissionsOf(mesh.PermInsert),
+			Status: mesh.GrantActive, Source: "333344445555/carol", GrantedBy: "333344445555/carol", CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreateGrant(ctx, g); err != nil {
+			t.Errorf("alice's grant on orders from another source: got %v, want it made", err)
+		}
+		if g.ID != 10 {
+			t.Errorf("got id %d for the next grant, want 10: the ids of deleted grants stay unused", g.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // migratedRaw makes a store's database file, every migration applied, and
 // opens it without the store.
 func migratedRaw(t *testing.T) (string, *sql.DB) {

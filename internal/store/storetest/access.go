@@ -14,6 +14,50 @@ func init() {
 	register("access/grants", testAccessGrants)
 	register("access/shares", testAccessShares)
 	register("access/version", testAccessVersion)
+	register("access/grant sources", testAccessGrantSources)
+}
+
+// testAccessGrantSources: a principal holds one grant on a resource per
+// source, each found by its source.
+func testAccessGrantSources(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	orders := mesh.Resource{Database: "sales", Table: "orders"}
+	var made []*mesh.Grant
+	mustUpdate(t, s, func(tx store.Tx) error {
+		for _, source := range []mesh.Principal{"", "333344445555", "333344445555/carol"} {
+			g := &mesh.Grant{Principal: "333344445555/alice", Resource: orders, Permissions: mesh.PermissionsOf(mesh.PermSelect),
+				Status: mesh.GrantActive, Source: source, GrantedBy: "central/admin", CreatedAt: now, UpdatedAt: now}
+			if err := tx.CreateGrant(ctx, g); err != nil {
+				t.Fatalf("grant from %q: %v", source, err)
+			}
+			made = append(made, g)
+		}
+		again := *made[2]
+		again.ID = 0
+		if err := tx.CreateGrant(ctx, &again); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("a second grant from %s: got %v, want conflict", again.Source, err)
+		}
+		return nil
+	})
+	mustUpdate(t, s, func(tx store.Tx) error {
+		for _, want := range made {
+			for name, find := range map[string]func(context.Context, mesh.Principal, mesh.Resource, mesh.Principal) (*mesh.Grant, error){
+				"find": tx.FindGrantByResource, "lock": tx.LockGrantByResource,
+			} {
+				g, err := find(ctx, want.Principal, orders, want.Source)
+				if err != nil || g.ID != want.ID || g.Source != want.Source {
+					t.Errorf("%s from %q: got %+v, %v; want grant %d", name, want.Source, g, err, want.ID)
+				}
+			}
+		}
+		gs, err := tx.FindGrants(ctx, store.GrantFilter{Principal: "333344445555/alice", Database: "sales", Table: "orders"})
+		if err != nil || len(gs) != 3 {
+			t.Errorf("alice's grants on orders: got %d (%v), want 3", len(gs), err)
+		}
+		return nil
+	})
 }
 
 func testAccessGrants(t *testing.T, open Opener) {
@@ -47,13 +91,14 @@ func testAccessGrants(t *testing.T, open Opener) {
 			}
 		}
 		dup := newGrant("222233334444/alice", mesh.Resource{Database: "sales", Table: "orders", Columns: []string{"id", "total"}}, mesh.PermInsert)
+		dup.Source = "222233334444"
 		if err := tx.CreateGrant(ctx, dup); !mesh.IsCode(err, mesh.ECONFLICT) {
-			t.Errorf("same principal and resource: got %v, want conflict", err)
+			t.Errorf("same principal, resource and source: got %v, want conflict", err)
 		}
 		return nil
 	})
 	s.View(ctx, func(tx store.Tx) error {
-		g, err := tx.FindGrantByResource(ctx, "222233334444/alice", mesh.Resource{Database: "sales", Table: "orders", Columns: []string{"id", "total"}})
+		g, err := tx.FindGrantByResource(ctx, "222233334444/alice", mesh.Resource{Database: "sales", Table: "orders", Columns: []string{"id", "total"}}, "222233334444")
 		if err != nil {
 			t.Fatalf("find by resource: %v", err)
 		}
@@ -61,8 +106,11 @@ func testAccessGrants(t *testing.T, open Opener) {
 			g.Grantable != mesh.PermissionsOf(mesh.PermSelect) || !g.CreatedAt.Equal(now) || g.GrantedBy != "central/admin" {
 			t.Errorf("got %+v, want grant %d round-tripped", g, grants[1].ID)
 		}
-		if _, err := tx.FindGrantByResource(ctx, "222233334444/alice", mesh.Resource{Database: "sales", Table: "orders"}); !mesh.IsCode(err, mesh.ENOTFOUND) {
+		if _, err := tx.FindGrantByResource(ctx, "222233334444/alice", mesh.Resource{Database: "sales", Table: "orders"}, "222233334444"); !mesh.IsCode(err, mesh.ENOTFOUND) {
 			t.Errorf("whole table for alice: got %v, want not found", err)
+		}
+		if _, err := tx.FindGrantByResource(ctx, "222233334444/alice", mesh.Resource{Database: "sales", Table: "orders", Columns: []string{"id", "total"}}, ""); !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("alice's columns from another source: got %v, want not found", err)
 		}
 		if _, err := tx.FindGrantByID(ctx, 9999); !mesh.IsCode(err, mesh.ENOTFOUND) {
 			t.Errorf("unknown id: got %v, want not found", err)
@@ -70,11 +118,11 @@ func testAccessGrants(t *testing.T, open Opener) {
 		return nil
 	})
 	mustUpdate(t, s, func(tx store.Tx) error {
-		g, err := tx.LockGrantByResource(ctx, "222233334444/alice", mesh.Resource{Database: "sales", Table: "orders", Columns: []string{"id", "total"}})
+		g, err := tx.LockGrantByResource(ctx, "222233334444/alice", mesh.Resource{Database: "sales", Table: "orders", Columns: []string{"id", "total"}}, "222233334444")
 		if err != nil || g.ID != grants[1].ID || g.Source != "222233334444" || g.Grantable != mesh.PermissionsOf(mesh.PermSelect) {
 			t.Errorf("lock by resource: got %+v, %v; want grant %d", g, err, grants[1].ID)
 		}
-		if _, err := tx.LockGrantByResource(ctx, "222233334444/alice", mesh.Resource{Database: "sales", Table: "orders"}); !mesh.IsCode(err, mesh.ENOTFOUND) {
+		if _, err := tx.LockGrantByResource(ctx, "222233334444/alice", mesh.Resource{Database: "sales", Table: "orders"}, "222233334444"); !mesh.IsCode(err, mesh.ENOTFOUND) {
 			t.Errorf("lock the whole table for alice: got %v, want not found", err)
 		}
 		return nil
