@@ -22,7 +22,9 @@ type tokenInput struct {
 
 func newTokenInput(name string, ttl time.Duration) tokenInput {
 	in := tokenInput{Name: name}
-	if ttl > 0 {
+	// A negative ttl goes to the server, which refuses it: left out, it
+	// would make a token that never expires.
+	if ttl != 0 {
 		in.ExpiresIn = ttl.String()
 	}
 	return in
