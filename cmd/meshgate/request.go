@@ -37,7 +37,7 @@ type RequestCreateCmd struct {
 func (c *RequestCreateCmd) Run(ctx context.Context, g *Globals) error {
 	in := client.RequestInput{Database: c.Database, Table: c.Table, TargetAccount: c.TargetAccount,
 		Justification: c.Justification, Permissions: c.Permissions, IdempotencyKey: c.IdempotencyKey}
-	if c.Duration > 0 {
+	if c.Duration != 0 { // a negative one goes to the server, which refuses it
 		in.Duration = c.Duration.String()
 	}
 	r, created, err := g.Client().CreateRequest(ctx, in)
