@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/meshgate/meshgate/client"
@@ -97,19 +98,21 @@ type GrantsListCmd struct {
 	Database  string `help:"Only grants on this database."`
 	Table     string `help:"Only grants on this table (* for all-tables grants)."`
 	Limit     int    `help:"Page size." default:"100"`
+	NextToken string `help:"Continue a previous listing."`
 	All       bool   `help:"Follow every page."`
 }
 
-// Run lists the grants.
+// Run prints a page of grants (every page with --all), and how to get the next.
 func (c *GrantsListCmd) Run(ctx context.Context, g *Globals) error {
-	f := client.GrantsFilter{Principal: c.Principal, Account: c.Account, Database: c.Database, Table: c.Table, Limit: c.Limit}
+	f := client.GrantsFilter{Principal: c.Principal, Account: c.Account, Database: c.Database, Table: c.Table, Limit: c.Limit, PageToken: c.NextToken}
 	var all []client.Grant
+	var next string
 	for {
-		gs, next, err := g.Client().Grants(ctx, f)
+		gs, n, err := g.Client().Grants(ctx, f)
 		if err != nil {
 			return err
 		}
-		all = append(all, gs...)
+		all, next = append(all, gs...), n
 		if next == "" || !c.All {
 			break
 		}
@@ -118,7 +121,13 @@ func (c *GrantsListCmd) Run(ctx context.Context, g *Globals) error {
 	if all == nil {
 		all = []client.Grant{}
 	}
-	return printGrants(g, all, all)
+	if err := printGrants(g, all, all); err != nil {
+		return err
+	}
+	if next != "" {
+		fmt.Fprintf(g.stderr, "more grants: --next-token %s\n", next)
+	}
+	return nil
 }
 
 func printGrants(g *Globals, v any, gs []client.Grant) error {
