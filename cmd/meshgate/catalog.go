@@ -211,6 +211,9 @@ func (c *DeleteDatabaseCmd) Run(ctx context.Context, g *Globals) error {
 	if err := g.Client().DeleteDatabase(ctx, c.Name, c.Force); err != nil {
 		return err
 	}
+	if g.JSON() {
+		return g.PrintJSON(map[string]string{"deleted": c.Name})
+	}
 	_, err := fmt.Fprintf(g.stdout, "deleted database %s\n", c.Name)
 	return err
 }
@@ -373,6 +376,9 @@ type DeleteTableCmd struct {
 func (c *DeleteTableCmd) Run(ctx context.Context, g *Globals) error {
 	if err := g.Client().DeleteTable(ctx, c.DatabaseName, c.Name); err != nil {
 		return err
+	}
+	if g.JSON() {
+		return g.PrintJSON(map[string]string{"database_name": c.DatabaseName, "deleted": c.Name})
 	}
 	_, err := fmt.Fprintf(g.stdout, "deleted table %s.%s\n", c.DatabaseName, c.Name)
 	return err

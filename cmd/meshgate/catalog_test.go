@@ -150,3 +150,38 @@ func TestLoadCatalogCommand(t *testing.T) {
 		t.Errorf("skip-load: exit %d:\n%s", code, out)
 	}
 }
+
+// TestCatalogDeleteJSON: with -o json, delete-table and delete-database print
+// JSON, as the other deletes (user delete, platform remove) do, not a
+// sentence that a script cannot parse.
+func TestCatalogDeleteJSON(t *testing.T) {
+	ep := catalogServer(t)
+	for _, args := range [][]string{
+		{"catalog", "create-database", "--database-input", `{"Name": "sales"}`},
+		{"catalog", "create-table", "--database-name", "sales", "--table-input", `{"Name": "orders", "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "bigint"}]}}`},
+	} {
+		if out, code := runCatalogCLI(t, ep, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args[:2], code, out)
+		}
+	}
+	tests := []struct {
+		args []string
+		want map[string]string
+	}{
+		{[]string{"catalog", "delete-table", "--database-name", "sales", "--name", "orders"}, map[string]string{"database_name": "sales", "deleted": "orders"}},
+		{[]string{"catalog", "delete-database", "--name", "sales"}, map[string]string{"deleted": "sales"}},
+	}
+	for _, tt := range tests {
+		out, code := runCatalogCLI(t, ep, append([]string{"-o", "json"}, tt.args...)...)
+		var got map[string]string
+		if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil {
+			t.Errorf("%v: got exit %d, %q (%v); want JSON", tt.args[:2], code, out, err)
+			continue
+		}
+		for k, v := range tt.want {
+			if got[k] != v {
+				t.Errorf("%v: got %s %q, want %q", tt.args[:2], k, got[k], v)
+			}
+		}
+	}
+}
