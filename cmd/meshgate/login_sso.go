@@ -172,6 +172,9 @@ func (c *PasswordSignInCmd) Run(ctx context.Context, g *Globals) error {
 	if err := g.Client().SetPasswordSignIn(ctx, c.State == "on"); err != nil {
 		return err
 	}
+	if g.JSON() {
+		return g.PrintJSON(map[string]bool{"enabled": c.State == "on"}) // the API's answer
+	}
 	_, err := fmt.Fprintf(g.stdout, "password sign-in %s\n", c.State)
 	return err
 }
