@@ -29,9 +29,14 @@ func New(endpoint, token string) *Client {
 	return &Client{
 		endpoint: strings.TrimRight(endpoint, "/"),
 		token:    token,
-		http:     &http.Client{Timeout: 60 * time.Second},
+		http:     &http.Client{Timeout: 60 * time.Second, CheckRedirect: noRedirects},
 	}
 }
+
+// noRedirects makes a redirect the answer: meshgate's API does not redirect,
+// and following one would turn a POST into a GET that reads instead of
+// changing, and looks like a success.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // WithHTTPClient returns a copy of c using hc (for cookie jars and tests).
 func (c *Client) WithHTTPClient(hc *http.Client) *Client {
@@ -156,6 +161,11 @@ func (c *Client) unreachable(err error) error {
 }
 
 func decodeError(resp *http.Response) error {
+	if loc, err := resp.Location(); err == nil && resp.StatusCode < 400 {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		return &Error{Status: resp.StatusCode, Code: "http_" + fmt.Sprint(resp.StatusCode),
+			Message: fmt.Sprintf("redirected to %s, which the API never does: is the endpoint right (https)?", loc)}
+	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	var env struct {
 		Error *Error `json:"error"`
