@@ -88,3 +88,30 @@ func TestRequestFormSentTwice(t *testing.T) {
 		t.Errorf("a form without a key sent twice: notices %v, want [requested open]", notices)
 	}
 }
+
+// TestRequestFormDurationTooLong: a number of days too large for a
+// duration is refused on the form, naming the duration, and makes nothing;
+// it must not wrap around into a short access (213504 days wrap to 25
+// minutes).
+func TestRequestFormDurationTooLong(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	cookie := sessionOf(t, e, "ann")
+	same := map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}
+	_, page := do(t, "GET", e.srv.URL+"/catalog/sales/orders", nil, nil, cookie)
+	c := csrfRe.FindStringSubmatch(page)
+	if c == nil {
+		t.Fatalf("table page: no form token in %q", page)
+	}
+	for _, d := range []string{"213504d", "106752d", "9223372036854775807d"} {
+		form := url.Values{"csrf": {c[1]}, "database": {"sales"}, "table": {"orders"}, "target_account": {consumerID},
+			"justification": {"the orders"}, "permissions": {"SELECT"}, "duration": {d}}
+		resp, page := do(t, "POST", e.srv.URL+"/requests", form, same, cookie)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="duration-error"`) ||
+			!strings.Contains(page, `value="`+d+`"`) {
+			t.Errorf("duration %s: got %d to %q, want 400 with the duration's error and what was typed", d, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if rs, _ := e.admin.Requests(e.ctx, client.RequestsFilter{}); len(rs) != 0 {
+		t.Errorf("requests after the refused forms: got %d, want 0", len(rs))
+	}
+}

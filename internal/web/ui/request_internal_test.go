@@ -19,6 +19,7 @@ func TestParseDuration(t *testing.T) {
 		{"1h30m", 90 * time.Minute, false},
 		{"0d", 0, true},
 		{"xd", 0, true},
+		{"213504d", 0, true}, // would wrap around to 25 minutes
 		{"soon", 0, true},
 	}
 	for _, tt := range tests {

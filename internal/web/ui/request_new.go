@@ -87,6 +87,11 @@ func parseDuration(s string) (time.Duration, error) {
 		if err != nil || n <= 0 {
 			return 0, mesh.Invalid("duration", "%q is not a number of days such as 30d", s)
 		}
+		// checked before multiplying: a number of days too large for a
+		// duration would wrap around into a short one
+		if maxDays := int(sharing.MaxDuration / (24 * time.Hour)); n > maxDays {
+			return 0, mesh.Invalid("duration", "%q is longer than the longest access, %d days", s, maxDays)
+		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
