@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/meshgate/meshgate/internal/auth"
@@ -231,6 +232,23 @@ func formFailure(err error) (FieldErrors, string, error) {
 		return FieldErrors{field: e.Message}, "", nil
 	}
 	return nil, e.Message, nil
+}
+
+// onForm keeps the errors of the fields a form shows and makes any other
+// (such as one naming what a hidden field holds) the form's message, field
+// first, so that no refusal goes unexplained.
+func (fe FieldErrors) onForm(msg string, fields ...string) (FieldErrors, string) {
+	for k, m := range fe {
+		if slices.Contains(fields, k) {
+			continue
+		}
+		delete(fe, k)
+		if msg != "" {
+			msg += " "
+		}
+		msg += k + ": " + m
+	}
+	return fe, msg
 }
 
 // statusOfForm is the status a page re-shown after a failed form answers.

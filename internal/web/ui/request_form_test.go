@@ -115,3 +115,39 @@ func TestRequestFormDurationTooLong(t *testing.T) {
 		t.Errorf("requests after the refused forms: got %d, want 0", len(rs))
 	}
 }
+
+// TestRequestFormDatabaseWithoutOwner: a request for a database nobody owns
+// yet is refused, and the form shown again says why (the refusal names the
+// database, which the form has no field for).
+func TestRequestFormDatabaseWithoutOwner(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	if _, err := e.admin.CreateDatabase(e.ctx, &client.Database{Name: "drafts"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.admin.CreateTables(e.ctx, "drafts", []client.Table{{Name: "notes", Columns: []client.Column{{Name: "id", Type: "int"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	cookie := sessionOf(t, e, "ann")
+	same := map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}
+	for _, table := range []string{"", "notes"} {
+		path := "/catalog/drafts"
+		if table != "" {
+			path += "/" + table
+		}
+		_, page := do(t, "GET", e.srv.URL+path, nil, nil, cookie)
+		c := csrfRe.FindStringSubmatch(page)
+		if c == nil {
+			t.Fatalf("%s: no form token in %q", path, page)
+		}
+		form := url.Values{"csrf": {c[1]}, "database": {"drafts"}, "table": {table}, "target_account": {consumerID},
+			"justification": {"the drafts"}, "permissions": {"SELECT"}}
+		resp, page := do(t, "POST", e.srv.URL+"/requests", form, same, cookie)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "has no data_owner parameter") ||
+			!strings.Contains(page, ">the drafts</textarea>") {
+			t.Errorf("request from %s: got %d, want 400 saying the database has no data_owner, with the justification kept", path, resp.StatusCode)
+		}
+	}
+	if rs, _ := e.admin.Requests(e.ctx, client.RequestsFilter{}); len(rs) != 0 {
+		t.Errorf("requests after the refused forms: got %d, want 0", len(rs))
+	}
+}

@@ -114,7 +114,7 @@ func (u *UI) createRequest(w http.ResponseWriter, r *http.Request) error {
 		if ferr != nil {
 			return ferr
 		}
-		f.Errors, f.Error = fe, msg
+		f.Errors, f.Error = fe.onForm(msg, "target_account", "justification", "permissions", "duration")
 		if f, ferr = u.fillRequestForm(r, f, table); ferr != nil {
 			return ferr
 		}
