@@ -48,9 +48,6 @@ type databaseCursor struct {
 func (u *UI) catalogPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := CatalogPage{Page: u.page(r, "Catalog", "catalog"), Query: q.Get("q"), Sensitive: q.Get("sensitive")}
-	if p.Query != "" {
-		return u.catalogSearch(w, r, p)
-	}
 	f := catalog.DatabaseFilter{Limit: catalogPageSize + 1}
 	switch p.Sensitive {
 	case "yes", "no":
@@ -59,6 +56,9 @@ func (u *UI) catalogPage(w http.ResponseWriter, r *http.Request) error {
 	case "":
 	default:
 		return mesh.Invalid("sensitive", "must be yes or no, not %q", p.Sensitive)
+	}
+	if p.Query != "" {
+		return u.catalogSearch(w, r, p, f.PII)
 	}
 	if tok := q.Get("page"); tok != "" {
 		var c databaseCursor
@@ -101,8 +101,9 @@ func catalogLink(sensitive, page string) string {
 }
 
 // catalogSearch shows the search hits; each hit's database is looked up
-// once for its owner and sensitivity.
-func (u *UI) catalogSearch(w http.ResponseWriter, r *http.Request, p CatalogPage) error {
+// once for its owner and sensitivity. With pii set, only the hits in
+// databases of that sensitivity are shown, as the listing filters them.
+func (u *UI) catalogSearch(w http.ResponseWriter, r *http.Request, p CatalogPage, pii *bool) error {
 	p.Title = "Search: " + p.Query
 	hits, err := u.Catalog.Search(r.Context(), catalog.SearchQuery{Text: p.Query, Limit: 50})
 	if err != nil {
@@ -131,6 +132,9 @@ func (u *UI) catalogSearch(w http.ResponseWriter, r *http.Request, p CatalogPage
 			}
 			info = dbInfo{pii: pii, params: d.Parameters}
 			seen[h.Database] = info
+		}
+		if pii != nil && info.pii != *pii {
+			continue
 		}
 		p.Hits = append(p.Hits, SearchRow{SearchHit: h, Sensitive: info.pii, Owner: info.params})
 	}
