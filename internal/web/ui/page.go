@@ -229,6 +229,8 @@ func formFailure(err error) (FieldErrors, string, error) {
 		if i := strings.LastIndexByte(field, '.'); i >= 0 {
 			field = field[i+1:]
 		}
+		// "roles[1]" is the roles field's
+		field, _, _ = strings.Cut(field, "[")
 		return FieldErrors{field: e.Message}, "", nil
 	}
 	return nil, e.Message, nil

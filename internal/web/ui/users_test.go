@@ -1,0 +1,40 @@
+package ui_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestNewUserFormNamesBadRole: a new user's form with a role the mesh does
+// not know (or one listed twice) is refused with the message beside the
+// roles, and no user is made.
+func TestNewUserFormNamesBadRole(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	cookie := sessionOf(t, e, "cadmin")
+	same := map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}
+	_, page := do(t, "GET", e.srv.URL+"/admin/users", nil, nil, cookie)
+	c := csrfRe.FindStringSubmatch(page)
+	if c == nil {
+		t.Fatalf("users page: no form token in %q", page)
+	}
+	for _, tt := range []struct {
+		roles []string
+		want  string
+	}{
+		{[]string{"superuser"}, "unknown role &#34;superuser&#34;"},
+		{[]string{"member", "member"}, "role &#34;member&#34; is listed twice"},
+	} {
+		form := url.Values{"csrf": {c[1]}, "account_id": {consumerID}, "username": {"bob"}, "roles": tt.roles}
+		resp, page := do(t, "POST", e.srv.URL+"/admin/users", form, same, cookie)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `<p class="field-error" id="roles-error">`+tt.want) ||
+			!strings.Contains(page, `value="bob"`) {
+			t.Errorf("roles %v: got %d, want 400 with %q beside the roles and the name kept", tt.roles, resp.StatusCode, tt.want)
+		}
+	}
+	_, page = do(t, "GET", e.srv.URL+"/admin/users", nil, nil, cookie)
+	if strings.Contains(page, `<td data-label="Username">bob`) {
+		t.Errorf("users after the refused forms: bob was made")
+	}
+}
