@@ -25,7 +25,13 @@ type ApprovalsPage struct {
 	Errors  FieldErrors
 	// Recorded is the decision found instead of the user's (a conflict).
 	Recorded *mesh.Approval
+	// Next is the next page's link ("" on the last page); First is set
+	// when this is not the first page.
+	Next, First string
 }
+
+// approvalsPageSize is how many approvals one page lists.
+const approvalsPageSize = 50
 
 var approvalStatuses = []string{mesh.ApprovalPending, mesh.ApprovalApproved, mesh.ApprovalDenied, mesh.ApprovalExpired, mesh.ApprovalCancelled, "all"}
 
@@ -42,10 +48,28 @@ func (u *UI) showApprovals(w http.ResponseWriter, r *http.Request, status int, p
 	msg := p.Error
 	p.Page = u.page(r, "Approvals", "approvals")
 	p.Error = msg
-	p.Status, p.Statuses = r.URL.Query().Get("status"), approvalStatuses
-	list, err := u.Sharing.FindApprovals(r.Context(), sharing.ApprovalFilter{Status: p.Status, Limit: 200})
+	q := r.URL.Query()
+	p.Status, p.Statuses = q.Get("status"), approvalStatuses
+	f := sharing.ApprovalFilter{Status: p.Status, Limit: approvalsPageSize + 1}
+	if b := q.Get("before"); b != "" {
+		id, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || id <= 0 {
+			return mesh.Invalid("before", "must be a request id")
+		}
+		f.BeforeID = id
+		p.First = listLink("/approvals", map[string]string{"status": p.Status})
+	} else if p.Errors != nil {
+		// the page that starts with the failed form, which shows why
+		f.BeforeID = p.Failed + 1
+		p.First = listLink("/approvals", map[string]string{"status": p.Status})
+	}
+	list, err := u.Sharing.FindApprovals(r.Context(), f)
 	if err != nil {
 		return err
+	}
+	if len(list) > approvalsPageSize {
+		list = list[:approvalsPageSize]
+		p.Next = listLink("/approvals", map[string]string{"status": p.Status, "before": strconv.FormatInt(list[len(list)-1].RequestID, 10)})
 	}
 	p.Approvals = list
 	return u.render(w, status, "approvals", p)

@@ -36,6 +36,13 @@ type TimelineEvent struct {
 	Details string
 }
 
+// DecideLink is the approvals page that lists the request's approval,
+// first on it (the listing goes by request, newest first, a page at a time).
+func (p RequestPage) DecideLink() string {
+	id := p.Request.ID
+	return "/approvals?before=" + strconv.FormatInt(id+1, 10) + "#approval-" + strconv.FormatInt(id, 10)
+}
+
 // What names the requested resource for people.
 func (p RequestPage) What() string { return requestWhat(p.Request.AccessRequest) }
 

@@ -1,0 +1,95 @@
+package ui_test
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+var (
+	approvalIDRe = regexp.MustCompile(`<li class="card approval" id="approval-(\d+)">`)
+	nextRe       = regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
+)
+
+// TestApprovalsPages: an approver with more pending approvals than one
+// page lists reaches every one through the "next" links, none twice.
+func TestApprovalsPages(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	const n = 201 // more than the 200 the page once listed, with no way to the rest
+	var tables []client.Table
+	for i := range n {
+		tables = append(tables, client.Table{Name: fmt.Sprintf("t%02d", i),
+			Columns: []client.Column{{Name: "email", Type: "string", Parameters: map[string]string{"pii_flag": "true"}}}})
+	}
+	if err := e.admin.CreateTables(e.ctx, "sales", tables); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		if _, _, err := e.ann.CreateRequest(e.ctx, client.RequestInput{Database: "sales", Table: tb.Name, Justification: "all of them"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.user(producerID, "pat", "pat@example.com", mesh.RoleApprover)
+	cookie := sessionOf(t, e, "pat")
+	seen := map[string]int{}
+	pages := 0
+	for next := "/approvals"; next != ""; pages++ {
+		if pages > n {
+			t.Fatalf("more pages than approvals: stopped at %s", next)
+		}
+		resp, page := do(t, "GET", e.srv.URL+next, nil, nil, cookie)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: got %d, want 200", next, resp.StatusCode)
+		}
+		for _, m := range approvalIDRe.FindAllStringSubmatch(page, -1) {
+			seen[m[1]]++
+		}
+		next = ""
+		if m := nextRe.FindStringSubmatch(page); m != nil {
+			next = html.UnescapeString(m[1])
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("approvals reached: got %d on %d page(s), want %d", len(seen), pages, n)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("approval %s: shown %d times, want once", id, k)
+		}
+	}
+
+	// a refused decision on the oldest approval, on the last page, is
+	// shown beside it with the comment as typed
+	oldest := int64(0)
+	for id := range seen {
+		if v, _ := strconv.ParseInt(id, 10, 64); oldest == 0 || v < oldest {
+			oldest = v
+		}
+	}
+	// the request's page leads to the page of the approvals listing it
+	_, page := do(t, "GET", fmt.Sprintf("%s/requests/%d", e.srv.URL, oldest), nil, nil, cookie)
+	decide := regexp.MustCompile(`<a class="button" href="([^"]+)">Decide on the Approvals page</a>`).FindStringSubmatch(page)
+	if decide == nil {
+		t.Fatalf("request %d: no link to decide it", oldest)
+	}
+	if _, page := do(t, "GET", e.srv.URL+html.UnescapeString(decide[1]), nil, nil, cookie); !strings.Contains(page, fmt.Sprintf(`id="approval-%d"`, oldest)) {
+		t.Errorf("request %d's link %s: the page does not list its approval", oldest, decide[1])
+	}
+
+	_, page = do(t, "GET", e.srv.URL+"/approvals", nil, nil, cookie)
+	form := url.Values{"csrf": {csrfRe.FindStringSubmatch(page)[1]}, "comment": {"fine\x01"}}
+	resp, page := do(t, "POST", fmt.Sprintf("%s/approvals/%d/approve", e.srv.URL, oldest), form,
+		map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}, cookie)
+	if want := fmt.Sprintf(`id="comment-%d-error"`, oldest); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, want) ||
+		!strings.Contains(page, "fine\x01</textarea>") {
+		t.Errorf("refused decision on approval %d: got %d, want 400 with %s and the comment kept", oldest, resp.StatusCode, want)
+	}
+}
