@@ -21,6 +21,10 @@ type StateMachineInput struct {
 	Name        string
 	Description string
 	Definition  json.RawMessage
+	// BaseVersion, when set on an update, is the version the new one was
+	// edited from: the update is refused (ECONFLICT) if another version
+	// was saved since, so that nobody undoes it unknowingly.
+	BaseVersion int
 }
 
 // Validate parses a definition and checks its task resources are
@@ -86,7 +90,8 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in StateMachineInput) (
 }
 
 // UpdateStateMachine saves a new version; running executions keep theirs.
-// Errors: as CreateStateMachine, and ENOTFOUND.
+// Errors: as CreateStateMachine, ENOTFOUND, and ECONFLICT when the latest
+// version is not in.BaseVersion (if set).
 func (e *Engine) UpdateStateMachine(ctx context.Context, in StateMachineInput) (*mesh.StateMachine, error) {
 	return e.saveStateMachine(ctx, in, false)
 }
@@ -109,6 +114,8 @@ func (e *Engine) saveStateMachine(ctx context.Context, in StateMachineInput, cre
 		switch {
 		case err == nil && create:
 			return mesh.Errorf(mesh.ECONFLICT, "state machine %q exists already; update it to add a version", in.Name)
+		case err == nil && in.BaseVersion != 0 && latest.Version != in.BaseVersion:
+			return mesh.Errorf(mesh.ECONFLICT, "state machine %s has version %d now, saved since version %d was opened for editing", in.Name, latest.Version, in.BaseVersion)
 		case err == nil:
 			sm.Version = latest.Version + 1
 		case mesh.IsCode(err, mesh.ENOTFOUND) && create:

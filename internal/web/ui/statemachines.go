@@ -114,16 +114,25 @@ func (u *UI) saveStateMachine(w http.ResponseWriter, r *http.Request, create boo
 	f := r.PostForm
 	p := StateMachineEditPage{Page: u.page(r, "New state machine", "state-machines"), New: create,
 		Name: f.Get("name"), Description: f.Get("description"), Definition: f.Get("definition")}
+	in := workflow.StateMachineInput{Name: p.Name, Description: p.Description, Definition: json.RawMessage(p.Definition)}
 	if !create {
 		p.Name = r.PathValue("name")
-		p.Title = "Edit " + p.Name
+		in.Name, p.Title = p.Name, "Edit "+p.Name
+		// the version the form was opened at: a save refused because
+		// another was made since shows the form again at the newer one
+		if v := f.Get("version"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				return mesh.Invalid("version", "must be a positive number, not %q", v)
+			}
+			in.BaseVersion = n
+		}
 		if latest, err := u.Workflow.FindStateMachine(r.Context(), p.Name, 0); err == nil {
 			p.Version = latest.Version
 		} else {
 			return err
 		}
 	}
-	in := workflow.StateMachineInput{Name: p.Name, Description: p.Description, Definition: json.RawMessage(p.Definition)}
 	var err error
 	if create {
 		_, err = u.Workflow.CreateStateMachine(r.Context(), in)
