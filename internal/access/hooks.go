@@ -25,17 +25,8 @@ func (s *Service) OnCatalogDelete(ctx context.Context, tx store.Tx, database, ta
 	if table != "" {
 		what = "table " + database + "." + table
 	}
-	for _, g := range gs {
-		g, err := tx.FindGrantByID(ctx, g.ID) // an earlier cascade may have changed or removed it
-		if mesh.IsCode(err, mesh.ENOTFOUND) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := s.deleteGrant(ctx, tx, c, g, what+" was deleted"); err != nil {
-			return err
-		}
+	if err := s.deleteGrants(ctx, tx, c, gs, what+" was deleted"); err != nil {
+		return err
 	}
 	shares, err := tx.FindShares(ctx, store.ShareFilter{Database: database})
 	if err != nil {
@@ -56,6 +47,23 @@ func (s *Service) OnCatalogDelete(ctx context.Context, tx store.Tx, database, ta
 		s.index.RemoveLink(l)
 	}
 	s.settleAfter(ctx, tx)
+	return nil
+}
+
+// deleteGrants deletes the grants gs, with their cascades, for reason.
+func (s *Service) deleteGrants(ctx context.Context, tx store.Tx, c *changes, gs []*mesh.Grant, reason string) error {
+	for _, g := range gs {
+		g, err := tx.FindGrantByID(ctx, g.ID) // an earlier cascade may have changed or removed it
+		if mesh.IsCode(err, mesh.ENOTFOUND) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.deleteGrant(ctx, tx, c, g, reason); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -97,17 +105,8 @@ func (s *Service) OnUserDelete(ctx context.Context, tx store.Tx, accountID, user
 	if err != nil || len(gs) == 0 {
 		return err
 	}
-	for _, g := range gs {
-		g, err := tx.FindGrantByID(ctx, g.ID) // an earlier cascade may have changed or removed it
-		if mesh.IsCode(err, mesh.ENOTFOUND) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := s.deleteGrant(ctx, tx, c, g, "user "+string(p)+" was deleted"); err != nil {
-			return err
-		}
+	if err := s.deleteGrants(ctx, tx, c, gs, "user "+string(p)+" was deleted"); err != nil {
+		return err
 	}
 	if err := c.bump(ctx, tx); err != nil {
 		return err
