@@ -586,7 +586,8 @@ func (s *Service) deleteGrant(ctx context.Context, tx store.Tx, c *changes, g *m
 type GrantFilter = store.GrantFilter
 
 // ListGrants returns grants matching f, in id order, and the id to continue
-// after (0 at the end). Mesh admins see every grant; others see their own
+// after (0 at the end, even when the last page is full: one grant more is
+// read to tell). Mesh admins see every grant; others see their own
 // account's grants and the grants on databases their account owns. The
 // store selects what the caller sees before it limits the page, so a page
 // is short only at the end. Errors: EUNAUTHORIZED.
@@ -603,10 +604,12 @@ func (s *Service) ListGrants(ctx context.Context, f GrantFilter) ([]*mesh.Grant,
 	}
 	var out []*mesh.Grant
 	var next int64
+	limit := f.Limit
+	f.Limit++
 	err = s.store.View(ctx, func(tx store.Tx) (err error) {
 		out, err = tx.FindGrants(ctx, f)
-		if len(out) == f.Limit {
-			next = out[len(out)-1].ID
+		if len(out) > limit {
+			out, next = out[:limit], out[limit-1].ID
 		}
 		return err
 	})

@@ -900,6 +900,11 @@ func TestListGrantsPagesWhatIsVisible(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// a page that ends with the last grant has no next page, which
+		// would be empty
+		if gs, next, err := f.svc.ListGrants(meshAdmin, access.GrantFilter{Limit: len(every)}); err != nil || len(gs) != len(every) || next != 0 {
+			t.Errorf("a page of exactly the %d grants: got %d, next %d, %v; want them all and no next page", len(every), len(gs), next, err)
+		}
 		owners := map[string]string{"sales": producer, "hr": central}
 		for _, v := range []struct {
 			name    string
