@@ -134,15 +134,15 @@ func joinPerms(ps []Permission) string {
 // MarshalJSON writes the set as a list of names.
 func (s Permissions) MarshalJSON() ([]byte, error) { return json.Marshal(s.List()) }
 
-// UnmarshalJSON reads a list of names.
+// UnmarshalJSON reads a list of names; it refuses others with a ValueError.
 func (s *Permissions) UnmarshalJSON(b []byte) error {
 	var names []string
 	if err := json.Unmarshal(b, &names); err != nil {
-		return Invalid("permissions", "must be a list of permission names")
+		return ValueError[Permissions]("must be a list of permission names")
 	}
 	v, err := ParsePermissions("permissions", names...)
 	if err != nil {
-		return err
+		return ValueError[Permissions](ErrorMessage(err))
 	}
 	*s = v
 	return nil

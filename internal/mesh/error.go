@@ -1,8 +1,10 @@
 package mesh
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 )
 
 // Error codes. Each maps to one HTTP status in internal/web.
@@ -80,4 +82,12 @@ func ErrorMessage(err error) string {
 // IsCode reports whether err wraps an *Error with the given code.
 func IsCode(err error, code string) bool {
 	return err != nil && ErrorCode(err) == code
+}
+
+// ValueError is an UnmarshalJSON's refusal of a value of T, reason saying
+// why. It is the decoder's own type error, which encoding/json completes
+// with the path of the field that held the value ("grantable",
+// "resource.columns"), so that the API's answer names that field.
+func ValueError[T any](reason string) error {
+	return &json.UnmarshalTypeError{Value: reason, Type: reflect.TypeFor[T]()}
 }

@@ -2,7 +2,6 @@ package mesh
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 )
 
@@ -178,7 +177,7 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("a duration is a string such as \"720h\": %w", err)
+		return ValueError[Duration](`a duration is a string such as "720h"`)
 	}
 	if s == "" {
 		*d = 0
@@ -186,7 +185,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return err
+		return ValueError[Duration](err.Error())
 	}
 	*d = Duration(v)
 	return nil

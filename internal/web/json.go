@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,7 +47,11 @@ func WriteJSONBytes(w http.ResponseWriter, status int, b []byte) {
 // limit (ETOOLARGE), unknown fields (EINVALID naming the field), trailing data
 // and malformed JSON, so a bad request changes nothing.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	return DecodeJSONFunc(w, r, v, func([]byte) bool { return false })
+	if err := checkJSONType(r); err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	return decodeStrict(r.Body, v)
 }
 
 // DecodeJSONFunc is DecodeJSON for a route's hot request body: it reads the
@@ -63,12 +68,12 @@ func DecodeJSONFunc(w http.ResponseWriter, r *http.Request, v any, parse func(b 
 	defer putBodyBuffer(buf)
 	buf.Reset()
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes)); err != nil {
-		return jsonError(err)
+		return jsonError(err, nil)
 	}
 	if parse(buf.Bytes()) {
 		return nil
 	}
-	return decodeStrict(buf.Bytes(), v)
+	return decodeStrict(bytes.NewReader(buf.Bytes()), v)
 }
 
 // checkJSONType refuses a body declared as anything but application/json
@@ -103,19 +108,11 @@ func putBodyBuffer(b *bytes.Buffer) {
 	}
 }
 
-// decodeStrict decodes body, the whole request body, into v. It keeps body
-// whole (the decoder would buffer it anyway) so that an error of a type's own
-// UnmarshalJSON can be placed: see unmarshalerField.
-func decodeStrict(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
+func decodeStrict(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		if !decoderError(err) {
-			if field := unmarshalerField(body, reflect.TypeOf(v), ""); field != "" {
-				return fieldError(field, err)
-			}
-		}
-		return jsonError(err)
+		return jsonError(err, reflect.TypeOf(v))
 	}
 	if dec.More() {
 		return mesh.Invalid("body", "unexpected data after the JSON value")
@@ -126,8 +123,11 @@ func decodeStrict(body []byte, v any) error {
 	return nil
 }
 
-// jsonError turns a decoding error into a mesh error naming the field.
-func jsonError(err error) error {
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// jsonError turns a decoding error into a mesh error naming the field; t is
+// the type decoded into.
+func jsonError(err error, t reflect.Type) error {
 	var maxErr *http.MaxBytesError
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
@@ -138,8 +138,12 @@ func jsonError(err error) error {
 		return mesh.Invalid("body", "a JSON body is required")
 	case errors.As(err, &syntaxErr):
 		return mesh.Invalid("body", "malformed JSON at byte %d: %v", syntaxErr.Offset, err)
+	case errors.As(err, &typeErr) && reflect.PointerTo(typeErr.Type).Implements(unmarshalerType):
+		// the type's own UnmarshalJSON refused the value, its reason in
+		// Value (mesh.ValueError); the decoder put the field's path
+		return mesh.Invalid(cmp.Or(bodyPath(t, typeErr.Field), "body"), "%s", typeErr.Value)
 	case errors.As(err, &typeErr):
-		return mesh.Invalid(typeErr.Field, "must be %s, not %s", typeErr.Type, typeErr.Value)
+		return mesh.Invalid(bodyPath(t, typeErr.Field), "must be %s, not %s", typeErr.Type, typeErr.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return mesh.Invalid(field, "unknown field %q", field)
@@ -149,137 +153,38 @@ func jsonError(err error) error {
 	return mesh.Invalid("body", "malformed JSON: %v", err)
 }
 
-var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
-
-// decoderError tells the decoder's own errors, which jsonError places, from
-// those a type's UnmarshalJSON returned, which the decoder passes on as they
-// are (a wrapped decoder error among them).
-func decoderError(err error) bool {
-	switch err.(type) {
-	case *json.SyntaxError, *json.UnmarshalTypeError, *json.InvalidUnmarshalError:
-		return true
-	}
-	return err == io.EOF || err == io.ErrUnexpectedEOF || strings.HasPrefix(err.Error(), "json: ")
-}
-
-// unmarshalerField returns the path ("grantable", "resource.columns") of the
-// first value in body, in the body's order, that a type's own UnmarshalJSON
-// refuses (mesh.Permissions, mesh.Duration), or "" when none does.
-// encoding/json gives the path of its own type errors only, and an
-// UnmarshalJSON cannot know under which field it was called; the field
-// would otherwise be "body", or the type's guess. Values are matched to
-// fields as the decoder matches them (json tags, names folding case,
-// embedded structs); list items take their list's path, as the decoder's
-// type errors do.
-func unmarshalerField(raw []byte, t reflect.Type, path string) string {
-	pointer := false
-	for t.Kind() == reflect.Pointer {
-		t, pointer = t.Elem(), true
-	}
-	if pointer && bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		return "" // the decoder sets a nil pointer
-	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) {
-		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw); err != nil && path != "" {
-			return path
+// bodyPath is the decoder's path of a field of t ("AuthorizeRequest.principal")
+// as the body spells it ("principal"): the decoder names, by their Go names,
+// the embedded structs a field was promoted from, which the body does not
+// show. Segments it cannot follow in t stay as they are.
+func bodyPath(t reflect.Type, path string) string {
+	var out []string
+	for seg := range strings.SplitSeq(path, ".") {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
 		}
-		return ""
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		return objectField(raw, func(key string) (reflect.Type, string) {
-			f, ok := jsonField(t, key)
-			if !ok {
-				return nil, ""
-			}
-			return f.Type, joinPath(path, jsonName(f))
-		})
-	case reflect.Map:
-		return objectField(raw, func(key string) (reflect.Type, string) { return t.Elem(), joinPath(path, key) })
-	case reflect.Slice, reflect.Array:
-		var items []json.RawMessage
-		if json.Unmarshal(raw, &items) != nil {
-			return ""
-		}
-		for _, item := range items {
-			if f := unmarshalerField(item, t.Elem(), path); f != "" {
-				return f
-			}
-		}
-	}
-	return ""
-}
-
-// objectField is unmarshalerField over raw's members in order, each of the
-// type and path field gives for its key (nil for a member the type has not).
-func objectField(raw []byte, field func(key string) (reflect.Type, string)) string {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return ""
-	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		key, _ := tok.(string)
-		var val json.RawMessage
-		if err := dec.Decode(&val); err != nil {
-			return ""
-		}
-		if t, path := field(key); t != nil {
-			if f := unmarshalerField(val, t, path); f != "" {
-				return f
-			}
-		}
-	}
-	return ""
-}
-
-// jsonField finds the field of struct t that the decoder fills from key:
-// its JSON name, else one equal to key but for case; fields of embedded
-// structs without a name of their own count as t's.
-func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
-	var fold reflect.StructField
-	found := false
-	for _, f := range reflect.VisibleFields(t) {
-		if f.Anonymous && f.Tag.Get("json") == "" && f.Type.Kind() == reflect.Struct || !f.IsExported() || f.Tag.Get("json") == "-" {
+		if t == nil || t.Kind() != reflect.Struct {
+			out, t = append(out, seg), nil
 			continue
 		}
-		name := jsonName(f)
-		if name == key {
-			return f, true
+		if f, ok := t.FieldByName(seg); ok && f.Anonymous && f.Tag.Get("json") == "" {
+			t = f.Type // promoted from there: not in the body
+			continue
 		}
-		if !found && strings.EqualFold(name, key) {
-			fold, found = f, true
+		out = append(out, seg)
+		t = jsonFieldType(t, seg)
+	}
+	return strings.Join(out, ".")
+}
+
+// jsonFieldType is the type of struct t's field the decoder fills from
+// JSON name name (nil when none).
+func jsonFieldType(t reflect.Type, name string) reflect.Type {
+	for _, f := range reflect.VisibleFields(t) {
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.IsExported() && !f.Anonymous && strings.EqualFold(cmp.Or(tag, f.Name), name) {
+			return f.Type
 		}
 	}
-	return fold, found
-}
-
-// jsonName is a field's name in JSON.
-func jsonName(f reflect.StructField) string {
-	if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" {
-		return name
-	}
-	return f.Name
-}
-
-func joinPath(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
-
-// fieldError is err, an UnmarshalJSON's refusal, as an EINVALID error of
-// field: a mesh error keeps its message, with the field it is about.
-func fieldError(field string, err error) error {
-	var e *mesh.Error
-	if errors.As(err, &e) {
-		out := *e
-		out.Code, out.Field = mesh.EINVALID, field
-		return &out
-	}
-	return mesh.Invalid(field, "%v", err)
+	return nil
 }
