@@ -2,14 +2,13 @@ package server_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/server"
+	"github.com/meshgate/meshgate/internal/server/servertest"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
@@ -21,16 +20,7 @@ func TestDeletedUsersGrantsEnd(t *testing.T) {
 	for _, kind := range storetest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
-			cfg := server.Config{Demo: true, DataDir: t.TempDir(), Synchronous: "NORMAL"}
-			cfg.Auth.Argon2 = auth.TestArgon2
-			if kind == "postgres" {
-				cfg.DatabaseURL = storetest.PostgresSchemaURL(t)
-			}
-			s, err := server.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Store.Close()
+			s, _ := servertest.New(t, servertest.Options{Store: kind, Config: server.Config{Demo: true}})
 			const sales = "111122223333"
 			salesAdmin := mesh.NewContext(ctx, &mesh.Actor{AccountID: sales, Username: "sales-admin", Roles: []string{mesh.RoleAdmin}, CentralAccountID: "central"})
 			approver := mesh.Principal(sales + "/sales-approver")
