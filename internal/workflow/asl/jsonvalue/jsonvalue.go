@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/ohler55/ojg"
@@ -35,7 +36,7 @@ func Parse(data []byte) (any, error) {
 	}
 	var v any
 	var err error
-	if hasSurrogateEscape(data) || hasLongDigitRun(data) {
+	if needsStd(data) {
 		// oj decodes each half of an escaped surrogate pair on its own, as
 		// two replacement characters, and reads integers of 19 digits or
 		// more as float64, losing those that fit int64; encoding/json does
@@ -53,34 +54,24 @@ func Parse(data []byte) (any, error) {
 	return v, nil
 }
 
-// hasSurrogateEscape reports whether data holds an escape of a UTF-16
-// surrogate (\uD800 to \uDFFF, either case): the way JSON writes a
-// character beyond the Basic Multilingual Plane as ASCII.
-func hasSurrogateEscape(data []byte) bool {
-	for {
-		i := bytes.Index(data, []byte(`\u`))
-		if i < 0 || len(data) < i+4 {
-			return false
-		}
-		if (data[i+2] == 'd' || data[i+2] == 'D') && bytes.IndexByte([]byte("89abAB"), data[i+3]) >= 0 {
-			return true
-		}
-		data = data[i+2:]
-	}
-}
-
-// hasLongDigitRun reports whether data holds 19 digits in a row (in a number
-// or a string): the shortest integers oj reads as float64.
-func hasLongDigitRun(data []byte) bool {
-	n := 0
-	for _, c := range data {
+// needsStd reports, in one pass over data, whether it holds what oj reads
+// wrong: an escape of a UTF-16 surrogate (\uD800 to \uDFFF, either case),
+// the way JSON writes a character beyond the Basic Multilingual Plane as
+// ASCII, or 19 digits in a row (in a number or a string), the shortest
+// integers oj reads as float64.
+func needsStd(data []byte) bool {
+	digits := 0
+	for i, c := range data {
 		if c >= '0' && c <= '9' {
-			if n++; n >= 19 {
+			if digits++; digits >= 19 {
 				return true
 			}
 			continue
 		}
-		n = 0
+		digits = 0
+		if c == '\\' && i+3 < len(data) && data[i+1] == 'u' && (data[i+2]|0x20) == 'd' && strings.IndexByte("89abAB", data[i+3]) >= 0 {
+			return true
+		}
 	}
 	return false
 }
