@@ -392,20 +392,19 @@ func (s *Service) revokeIn(ctx context.Context, tx store.Tx, c *changes, a *mesh
 	if len(mine) == 0 {
 		return nil, mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins, the owning account's admins or the grant's grantor may revoke %s's grant on %s", in.Principal, gs[0].Resource)
 	}
-	var revoked []string
+	var what []string
 	if in.Permissions != 0 {
-		revoked = append(revoked, in.Permissions.String())
+		what = append(what, in.Permissions.String())
 	}
 	if in.Grantable != 0 {
-		revoked = append(revoked, "grant option for "+in.Grantable.String())
+		what = append(what, "grant option for "+in.Grantable.String())
 	}
 	// A grant that holds nothing of what is revoked is left as it is,
 	// unless none holds any (the revocation then is the first one's, as
 	// with one grant).
 	changes := func(g *mesh.Grant) bool {
-		valid := ValidPermissions(g.Resource.Kind())
-		return g.Permissions.Without(in.Permissions)&valid != g.Permissions ||
-			g.Grantable.Without(in.Permissions|in.Grantable)&valid != g.Grantable
+		perms, grantable := revoked(g, in)
+		return perms != g.Permissions || grantable != g.Grantable
 	}
 	if slices.ContainsFunc(mine, changes) {
 		mine = slices.DeleteFunc(mine, func(g *mesh.Grant) bool { return !changes(g) })
@@ -423,13 +422,9 @@ func (s *Service) revokeIn(ctx context.Context, tx store.Tx, c *changes, a *mesh
 				return nil, err
 			}
 		}
-		// Taking one permission from ALL leaves the others the resource
-		// allows (a table's ALL is no CREATE_TABLE); revoking ALL takes all.
-		valid := ValidPermissions(g.Resource.Kind())
-		g.Permissions = g.Permissions.Without(in.Permissions) & valid
-		g.Grantable = g.Grantable.Without(in.Permissions|in.Grantable) & valid
+		g.Permissions, g.Grantable = revoked(g, in)
 		g.GrantedBy, g.UpdatedAt = a.Principal(), s.clock.Now()
-		detail := fmt.Sprintf("%s %s on %s", g.Principal, strings.Join(revoked, ", "), g.Resource)
+		detail := fmt.Sprintf("%s %s on %s", g.Principal, strings.Join(what, ", "), g.Resource)
 		if g.Source != "" {
 			detail += " (granted from " + string(g.Source) + "'s grant option)"
 		}
@@ -441,6 +436,14 @@ func (s *Service) revokeIn(ctx context.Context, tx store.Tx, c *changes, a *mesh
 		}
 	}
 	return out, c.bump(ctx, tx)
+}
+
+// revoked is what g holds once in's permissions and grant options are
+// revoked from it. Taking one permission from ALL leaves the others the
+// resource allows (a table's ALL is no CREATE_TABLE); revoking ALL takes all.
+func revoked(g *mesh.Grant, in GrantInput) (perms, grantable mesh.Permissions) {
+	valid := ValidPermissions(g.Resource.Kind())
+	return g.Permissions.Without(in.Permissions) & valid, g.Grantable.Without(in.Permissions|in.Grantable) & valid
 }
 
 // grantsOn returns p's grants on exactly r, one a source, by id.
