@@ -51,27 +51,23 @@ func (u *UI) showApprovals(w http.ResponseWriter, r *http.Request, status int, p
 	q := r.URL.Query()
 	p.Status, p.Statuses = q.Get("status"), approvalStatuses
 	f := sharing.ApprovalFilter{Status: p.Status, Limit: approvalsPageSize + 1}
-	if b := q.Get("before"); b != "" {
-		id, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || id <= 0 {
-			return mesh.Invalid("before", "must be a request id")
-		}
-		f.BeforeID = id
-		p.First = listLink("/approvals", map[string]string{"status": p.Status})
-	} else if p.Errors != nil {
+	filter := map[string]string{"status": p.Status}
+	var err error
+	if f.BeforeID, err = beforeParam(q, "request id"); err != nil {
+		return err
+	}
+	if f.BeforeID == 0 && p.Errors != nil {
 		// the page that starts with the failed form, which shows why
 		f.BeforeID = p.Failed + 1
-		p.First = listLink("/approvals", map[string]string{"status": p.Status})
+	}
+	if f.BeforeID != 0 {
+		p.First = listLink("/approvals", filter)
 	}
 	list, err := u.Sharing.FindApprovals(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	if len(list) > approvalsPageSize {
-		list = list[:approvalsPageSize]
-		p.Next = listLink("/approvals", map[string]string{"status": p.Status, "before": strconv.FormatInt(list[len(list)-1].RequestID, 10)})
-	}
-	p.Approvals = list
+	p.Approvals, p.Next = nextPage(list, approvalsPageSize, "/approvals", filter, func(a *mesh.Approval) int64 { return a.RequestID })
 	return u.render(w, status, "approvals", p)
 }
 

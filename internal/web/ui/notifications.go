@@ -118,23 +118,19 @@ func (u *UI) showDeliveries(w http.ResponseWriter, r *http.Request, status int, 
 		Statuses: []string{store.DeliveryPending, store.DeliverySent, store.DeliveryFailed}}
 	p.Error = msg
 	f := store.DeliveryFilter{Status: p.Status, Limit: deliveriesPageSize + 1}
-	if b := q.Get("before"); b != "" {
-		id, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || id <= 0 {
-			return mesh.Invalid("before", "must be a delivery id")
-		}
-		f.BeforeID = id
-		p.First = listLink("/admin/deliveries", map[string]string{"status": p.Status})
+	filter := map[string]string{"status": p.Status}
+	var err error
+	if f.BeforeID, err = beforeParam(q, "delivery id"); err != nil {
+		return err
+	}
+	if f.BeforeID != 0 {
+		p.First = listLink("/admin/deliveries", filter)
 	}
 	ds, err := u.Notify.FindDeliveries(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	if len(ds) > deliveriesPageSize {
-		ds = ds[:deliveriesPageSize]
-		p.Next = listLink("/admin/deliveries", map[string]string{"status": p.Status, "before": strconv.FormatInt(ds[len(ds)-1].ID, 10)})
-	}
-	p.Deliveries = ds
+	p.Deliveries, p.Next = nextPage(ds, deliveriesPageSize, "/admin/deliveries", filter, func(d *store.Delivery) int64 { return d.ID })
 	return u.render(w, status, "deliveries", p)
 }
 
@@ -166,23 +162,18 @@ const mailboxPageSize = 50
 
 func (u *UI) mailboxPage(w http.ResponseWriter, r *http.Request) error {
 	p := MailboxPage{Page: u.page(r, "Mailbox", "notifications")}
-	var before int64
-	if b := r.URL.Query().Get("before"); b != "" {
-		id, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || id <= 0 {
-			return mesh.Invalid("before", "must be a message id")
-		}
-		before, p.First = id, "/admin/mailbox"
+	before, err := beforeParam(r.URL.Query(), "message id")
+	if err != nil {
+		return err
+	}
+	if before != 0 {
+		p.First = "/admin/mailbox"
 	}
 	ms, err := u.Notify.FindMailbox(r.Context(), before, mailboxPageSize+1)
 	if err != nil {
 		return err
 	}
-	if len(ms) > mailboxPageSize {
-		ms = ms[:mailboxPageSize]
-		p.Next = "/admin/mailbox?before=" + strconv.FormatInt(ms[len(ms)-1].ID, 10)
-	}
-	p.Messages = ms
+	p.Messages, p.Next = nextPage(ms, mailboxPageSize, "/admin/mailbox", nil, func(m *store.MailboxMessage) int64 { return m.ID })
 	return u.render(w, http.StatusOK, "mailbox", p)
 }
 

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/sharing"
@@ -40,23 +39,17 @@ func (u *UI) requestsPage(w http.ResponseWriter, r *http.Request) error {
 	if p.All {
 		filter["scope"] = "all"
 	}
-	if b := q.Get("before"); b != "" {
-		id, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || id <= 0 {
-			return mesh.Invalid("before", "must be a request id")
-		}
-		f.BeforeID = id
+	var err error
+	if f.BeforeID, err = beforeParam(q, "request id"); err != nil {
+		return err
+	}
+	if f.BeforeID != 0 {
 		p.First = listLink("/requests", filter)
 	}
 	rs, err := u.Sharing.FindRequests(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	if len(rs) > requestsPageSize {
-		rs = rs[:requestsPageSize]
-		filter["before"] = strconv.FormatInt(rs[len(rs)-1].ID, 10)
-		p.Next = listLink("/requests", filter)
-	}
-	p.Requests = rs
+	p.Requests, p.Next = nextPage(rs, requestsPageSize, "/requests", filter, func(r *mesh.AccessRequest) int64 { return r.ID })
 	return u.render(w, http.StatusOK, "requests", p)
 }

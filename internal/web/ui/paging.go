@@ -1,0 +1,43 @@
+package ui
+
+import (
+	"maps"
+	"net/url"
+	"strconv"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+)
+
+// Lists of the newest first go a page at a time: a page reads one item more
+// than it shows, to tell whether another page follows, which starts below
+// the last item's id (the "before" parameter).
+
+// beforeParam reads a page's "before" parameter, the id its list continues
+// below (0 on the first page); what names the id in the error.
+func beforeParam(q url.Values, what string) (int64, error) {
+	b := q.Get("before")
+	if b == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(b, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, mesh.Invalid("before", "must be a %s", what)
+	}
+	return id, nil
+}
+
+// nextPage trims items, read one past size, to size, and returns with them
+// the link to the next page: path with params and the last item's id (by
+// id) as before; "" on the last page.
+func nextPage[T any](items []T, size int, path string, params map[string]string, id func(T) int64) ([]T, string) {
+	if len(items) <= size {
+		return items, ""
+	}
+	items = items[:size]
+	next := maps.Clone(params)
+	if next == nil {
+		next = map[string]string{}
+	}
+	next["before"] = strconv.FormatInt(id(items[size-1]), 10)
+	return items, listLink(path, next)
+}
