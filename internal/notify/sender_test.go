@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -190,4 +191,66 @@ func TestConfirmationExpires(t *testing.T) {
 	if _, err := f.svc.Subscribe(admin(), in); !mesh.IsCode(err, mesh.ECONFLICT) {
 		t.Errorf("subscribe a confirmed endpoint again: got %v, want conflict", err)
 	}
+}
+
+// TestSimultaneousSubscribesKeepOne: subscribing one endpoint from several
+// callers at once stores one subscription, and the others are told it is
+// subscribed already. On PostgreSQL their checks ran side by side and could
+// all pass.
+func TestSimultaneousSubscribesKeepOne(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		in := notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: "ops@example.com"}
+		const callers = 8
+		warmPool(t, st, callers)
+		errs := make(chan error, callers)
+		start := make(chan struct{})
+		for range callers {
+			go func() {
+				<-start
+				_, err := f.svc.Subscribe(admin(), in)
+				errs <- err
+			}()
+		}
+		close(start)
+		made := 0
+		for range callers {
+			switch err := <-errs; {
+			case err == nil:
+				made++
+			case !mesh.IsCode(err, mesh.ECONFLICT):
+				t.Errorf("got %v, want it made or a conflict", err)
+			}
+		}
+		subs, err := f.svc.FindSubscriptions(admin(), producer)
+		if made != 1 || err != nil || len(subs) != 1 {
+			t.Errorf("got %d made and %d stored (%v), want one", made, len(subs), err)
+		}
+	})
+}
+
+// warmPool opens n of the store's connections at once, so that n
+// transactions begun next run side by side rather than one while the others
+// connect. A store with fewer connections waits a fifth of a second for them.
+func warmPool(t *testing.T, st store.Store, n int) {
+	t.Helper()
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	all := make(chan struct{})
+	go func() { arrived.Wait(); close(all) }()
+	var done sync.WaitGroup
+	for range n {
+		done.Go(func() {
+			st.View(context.Background(), func(tx store.Tx) error {
+				_, err := tx.FindTopicByAccount(context.Background(), producer)
+				arrived.Done()
+				select {
+				case <-all:
+				case <-time.After(200 * time.Millisecond):
+				}
+				return err
+			})
+		})
+	}
+	done.Wait()
 }

@@ -123,7 +123,8 @@ type NotifyTx interface {
 	// none of their deliveries is pending, and returns how many it removed.
 	PurgeDeletedTopics(ctx context.Context) (int, error)
 
-	// CreateSubscription inserts s and sets its ID.
+	// CreateSubscription inserts s and sets its ID; ECONFLICT when its
+	// endpoint holds a live (not unsubscribed) subscription to the topic.
 	CreateSubscription(ctx context.Context, s *Subscription) error
 	// FindSubscription returns a subscription by id, or ENOTFOUND.
 	FindSubscription(ctx context.Context, id int64) (*Subscription, error)

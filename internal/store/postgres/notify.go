@@ -125,9 +125,13 @@ func scanSubscription(r pgx.Row) (*store.Subscription, error) {
 // CreateSubscription inserts s.
 func (tx *Tx) CreateSubscription(ctx context.Context, s *store.Subscription) error {
 	err := tx.tx.QueryRow(ctx, `INSERT INTO notify_subscriptions (topic_id, account_id, protocol, endpoint, status, slack, token_hash, token_expires, secret, created_by, created_at, confirmed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT DO NOTHING RETURNING id`,
 		s.TopicID, s.AccountID, s.Protocol, s.Endpoint, s.Status, s.Slack, nullString(s.TokenHash), optTime(s.TokenExpires),
 		s.Secret, s.CreatedBy, s.CreatedAt.UTC(), optTime(s.ConfirmedAt)).Scan(&s.ID)
+	if isAccessUnique(err) {
+		return mesh.Errorf(mesh.ECONFLICT, "%s %s is subscribed already", s.Protocol, s.Endpoint)
+	}
 	if err != nil {
 		return fmt.Errorf("insert subscription: %w", err)
 	}

@@ -408,3 +408,36 @@ func TestSchemaTooNew(t *testing.T) {
 		t.Fatalf("open: got %v, want %v", err, store.ErrSchemaTooNew)
 	}
 }
+
+// TestSubscriptionUniqueMigration checks that migration 0024 leaves each
+// endpoint one live subscription of those a store held before, so that
+// its index can be made, and that the index then refuses another.
+func TestSubscriptionUniqueMigration(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresSchemaURL(t)
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := storetest.CreateOldSubscriptionsTopic(t, db)
+	// as a store of before migration 0024 left it
+	for _, stmt := range []string{
+		`DROP INDEX notify_subscriptions_live_endpoint`,
+		`DELETE FROM schema_migrations WHERE version = 24`,
+	} {
+		if _, err := db.Pool().Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	for _, r := range storetest.OldSubscriptions {
+		if _, err := db.Pool().Exec(ctx, `INSERT INTO notify_subscriptions (id, topic_id, account_id, protocol, endpoint, status, token_hash, secret, created_at)
+			VALUES ($1::bigint, $2, '111122223333', $3, $4, $5, 'token-' || $1, 'x', now())`, r[0], topic, r[1], r[2], r[3]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Pool().Exec(ctx, `SELECT setval(pg_get_serial_sequence('notify_subscriptions', 'id'), 7)`); err != nil {
+		t.Fatal(err)
+	}
+	db = reopen(t, db, url)
+	storetest.SubscriptionsMigrated(t, db)
+}

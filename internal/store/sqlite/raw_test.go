@@ -272,6 +272,46 @@ func TestGrantSourceMigration(t *testing.T) {
 	}
 }
 
+// TestSubscriptionUniqueMigration checks that migration 0022 leaves each
+// endpoint one live subscription of those a store held before, so that
+// its index can be made, and that the index then refuses another.
+func TestSubscriptionUniqueMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "meshgate.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := storetest.CreateOldSubscriptionsTopic(t, db)
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// as a store of before migration 0022 left it
+	for _, stmt := range []string{
+		`DROP INDEX notify_subscriptions_live_endpoint`,
+		`DELETE FROM schema_migrations WHERE version = 22`,
+	} {
+		if _, err := raw.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	for _, r := range storetest.OldSubscriptions {
+		if _, err := raw.Exec(`INSERT INTO notify_subscriptions (id, topic_id, account_id, protocol, endpoint, status, token_hash, secret, created_at)
+			VALUES (?, ?, '111122223333', ?, ?, ?, 'token-' || ?, 'x', '2026-03-01T12:00:00.000000000Z')`, r[0], topic, r[1], r[2], r[3], r[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	db, err = sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	storetest.SubscriptionsMigrated(t, db)
+}
+
 // migratedRaw makes a store's database file, every migration applied, and
 // opens it without the store.
 func migratedRaw(t *testing.T) (string, *sql.DB) {

@@ -12,6 +12,7 @@ import (
 func init() {
 	register("notify/topics", testNotifyTopics)
 	register("notify/subscriptions", testNotifySubscriptions)
+	register("notify/subscriptions-one-live", testNotifyOneLiveSubscription)
 	register("notify/deliveries", testNotifyDeliveries)
 	register("notify/mailbox", testNotifyMailbox)
 	register("notify/optouts", testNotifyOptOuts)
@@ -161,6 +162,37 @@ func testNotifySubscriptions(t *testing.T, open Opener) {
 	})
 }
 
+// testNotifyOneLiveSubscription: an endpoint holds one live subscription
+// to a topic, whatever the callers checked before inserting; once it is
+// unsubscribed the endpoint may subscribe again.
+func testNotifyOneLiveSubscription(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	top, sub := notifyFixture(t, s)
+	again := func(protocol, endpoint string) *store.Subscription {
+		return &store.Subscription{TopicID: top.ID, AccountID: top.AccountID, Protocol: protocol, Endpoint: endpoint,
+			Status: store.SubscriptionPending, TokenHash: "t-" + protocol + endpoint, TokenExpires: notifyT0.Add(72 * time.Hour),
+			Secret: "x", CreatedAt: notifyT0}
+	}
+	err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateSubscription(ctx, again(sub.Protocol, sub.Endpoint)) })
+	if !mesh.IsCode(err, mesh.ECONFLICT) {
+		t.Fatalf("a second live subscription of %s: got %v, want conflict", sub.Endpoint, err)
+	}
+	mustUpdate(t, s, func(tx store.Tx) error {
+		// the same endpoint under another protocol is another subscription
+		if err := tx.CreateSubscription(ctx, again("http", sub.Endpoint)); err != nil {
+			t.Errorf("the endpoint over http: %v", err)
+		}
+		if err := tx.UpdateSubscriptionStatus(ctx, sub.ID, store.SubscriptionUnsubscribed, notifyT0); err != nil {
+			return err
+		}
+		if err := tx.CreateSubscription(ctx, again(sub.Protocol, sub.Endpoint)); err != nil {
+			t.Errorf("subscribing again after unsubscribing: %v", err)
+		}
+		return nil
+	})
+}
+
 func testNotifyDeliveries(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := context.Background()
@@ -290,4 +322,66 @@ func testNotifyMailbox(t *testing.T, open Opener) {
 		}
 		return nil
 	})
+}
+
+// OldSubscriptions are subscriptions to one topic of account 111122223333
+// as a store could hold them before an endpoint was kept to one live
+// subscription: id, protocol, endpoint, status. Each store's migration test
+// writes them there.
+var OldSubscriptions = [][4]string{
+	{"1", "email", "ops@example.com", store.SubscriptionPending},
+	{"2", "email", "ops@example.com", store.SubscriptionConfirmed},
+	{"3", "email", "ops@example.com", store.SubscriptionPending},
+	{"4", "https", "https://hooks.example.com/a", store.SubscriptionPending},
+	{"5", "https", "https://hooks.example.com/a", store.SubscriptionPending},
+	{"6", "https", "https://hooks.example.com/b", store.SubscriptionConfirmed},
+	{"7", "https", "https://hooks.example.com/b", store.SubscriptionUnsubscribed},
+}
+
+// SubscriptionsMigrated checks that s, opened on a store that held
+// OldSubscriptions, keeps one live subscription of each endpoint (the
+// confirmed one, else the oldest) and that the endpoint then refuses a
+// second.
+func SubscriptionsMigrated(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx store.Tx) error {
+		subs, err := tx.FindSubscriptions(ctx, "111122223333", "")
+		if err != nil {
+			return err
+		}
+		var live []int64
+		for _, sub := range subs {
+			live = append(live, sub.ID)
+		}
+		if len(live) != 3 || live[0] != 2 || live[1] != 4 || live[2] != 6 {
+			t.Errorf("live subscriptions after the migration: got %v, want [2 4 6]", live)
+		}
+		for _, id := range []int64{1, 3, 5, 7} {
+			if sub, err := tx.FindSubscription(ctx, id); err != nil || sub.Status != store.SubscriptionUnsubscribed {
+				t.Errorf("subscription %d: got %+v, %v, want it unsubscribed", id, sub, err)
+			}
+		}
+		top, err := tx.FindTopicByAccount(ctx, "111122223333")
+		if err != nil {
+			return err
+		}
+		err = tx.CreateSubscription(ctx, &store.Subscription{TopicID: top.ID, AccountID: top.AccountID, Protocol: "email",
+			Endpoint: "ops@example.com", Status: store.SubscriptionPending, Secret: "x", CreatedAt: notifyT0})
+		if !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("another subscription of ops@example.com: got %v, want conflict", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// CreateOldSubscriptionsTopic makes the topic OldSubscriptions belong to and returns its id.
+func CreateOldSubscriptionsTopic(t *testing.T, s store.Store) int64 {
+	t.Helper()
+	top := &store.Topic{AccountID: "111122223333", Name: "DataLakeSharingApproval", CreatedAt: notifyT0}
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreateTopic(context.Background(), top) })
+	return top.ID
 }

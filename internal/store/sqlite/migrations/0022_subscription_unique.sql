@@ -1,0 +1,13 @@
+-- An endpoint holds one live subscription to a topic. Subscribe checks for
+-- one before adding its own; on a store whose writers run side by side that
+-- check alone let two made at once both stay, so the index decides. Live
+-- duplicates kept before it are unsubscribed, keeping a confirmed one, else
+-- the oldest.
+UPDATE notify_subscriptions SET status = 'unsubscribed'
+WHERE id IN (SELECT id FROM (
+	SELECT id, row_number() OVER (PARTITION BY topic_id, protocol, endpoint
+		ORDER BY status = 'confirmed' DESC, id) AS n
+	FROM notify_subscriptions WHERE status <> 'unsubscribed') WHERE n > 1);
+
+CREATE UNIQUE INDEX notify_subscriptions_live_endpoint ON notify_subscriptions (topic_id, protocol, endpoint)
+	WHERE status <> 'unsubscribed';
