@@ -34,10 +34,10 @@ func (c *Client) LoginProviders(ctx context.Context) (*LoginProviders, error) {
 
 // ExchangeIDToken trades an ID token the provider issued (to the CLI's
 // client) for a meshgate API token named name, valid for ttl (0: the
-// server's default).
+// server's default; a negative ttl goes to the server, which refuses it).
 func (c *Client) ExchangeIDToken(ctx context.Context, provider, idToken, name string, ttl time.Duration) (*NewToken, error) {
 	in := map[string]string{"id_token": idToken, "name": name}
-	if ttl > 0 {
+	if ttl != 0 {
 		in["expires_in"] = ttl.String()
 	}
 	var out NewToken

@@ -33,6 +33,10 @@ type LoginCmd struct {
 // Run signs in, changes a temporary password if needed, creates the token
 // and signs out.
 func (c *LoginCmd) Run(ctx context.Context, g *Globals) error {
+	// refused before the sign-in, which a negative lifetime would waste
+	if c.Expires < 0 {
+		return fmt.Errorf("--expires must be 0 or a positive duration such as 720h, not %s", c.Expires)
+	}
 	if c.SSO {
 		if c.Username != "" || c.PasswordStdin {
 			return errors.New("--sso signs in through the identity provider: leave out --username and --password-stdin")
