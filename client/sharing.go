@@ -140,12 +140,25 @@ func (c *Client) RevokeRequest(ctx context.Context, id int64) (*AccessRequest, e
 	return &r, c.Do(ctx, http.MethodPost, "/api/v1/requests/"+strconv.FormatInt(id, 10)+"/revoke", nil, nil, &r)
 }
 
-// Approvals lists the approvals the caller may decide (pending ones, or
-// status: APPROVED, DENIED, EXPIRED, CANCELLED, all).
-func (c *Client) Approvals(ctx context.Context, status string) ([]*Approval, error) {
+// ApprovalsFilter selects approvals to list: pending ones, or Status
+// (APPROVED, DENIED, EXPIRED, CANCELLED, all); Before a request id pages.
+type ApprovalsFilter struct {
+	Status string
+	Before int64
+	Limit  int
+}
+
+// Approvals lists the approvals the caller may decide, newest first.
+func (c *Client) Approvals(ctx context.Context, f ApprovalsFilter) ([]*Approval, error) {
 	q := url.Values{}
-	if status != "" {
-		q.Set("status", status)
+	if f.Status != "" {
+		q.Set("status", f.Status)
+	}
+	if f.Before > 0 {
+		q.Set("before", strconv.FormatInt(f.Before, 10))
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
 	}
 	var out struct {
 		Approvals []*Approval `json:"approvals"`

@@ -109,16 +109,23 @@ func (c *RequestGetCmd) Run(ctx context.Context, g *Globals) error {
 type RequestListCmd struct {
 	Status string `help:"Only this status." enum:",SUBMITTED,PENDING_APPROVAL,SHARED,DENIED,EXPIRED,CANCELLED,FAILED,REVOKED" default:""`
 	Mine   bool   `help:"Only your own requests."`
-	Limit  int    `help:"At most this many (default 100)."`
+	Limit  int    `help:"At most this many." default:"100"`
+	Before int64  `help:"Only requests with a smaller id (the next page)."`
 }
 
 // Run lists the requests.
 func (c *RequestListCmd) Run(ctx context.Context, g *Globals) error {
-	rs, err := g.Client().Requests(ctx, client.RequestsFilter{Status: c.Status, Mine: c.Mine, Limit: c.Limit})
+	rs, err := g.Client().Requests(ctx, client.RequestsFilter{Status: c.Status, Mine: c.Mine, Before: c.Before, Limit: c.Limit})
 	if err != nil {
 		return err
 	}
-	return printRequests(g, map[string]any{"requests": rs}, rs)
+	if err := printRequests(g, map[string]any{"requests": rs}, rs); err != nil {
+		return err
+	}
+	if len(rs) == c.Limit {
+		fmt.Fprintf(g.stderr, "more requests may follow: --before %d\n", rs[len(rs)-1].ID)
+	}
+	return nil
 }
 
 // RequestCancelCmd cancels a request.
@@ -160,13 +167,18 @@ type ApprovalCmd struct {
 // ApprovalListCmd lists approvals.
 type ApprovalListCmd struct {
 	Status string `help:"Only this status (default PENDING; all for every one)." enum:",PENDING,APPROVED,DENIED,EXPIRED,CANCELLED,all" default:""`
+	Limit  int    `help:"At most this many." default:"100"`
+	Before int64  `help:"Only approvals of requests with a smaller id (the next page)."`
 }
 
 // Run lists the approvals with what they ask for.
 func (c *ApprovalListCmd) Run(ctx context.Context, g *Globals) error {
-	as, err := g.Client().Approvals(ctx, c.Status)
+	as, err := g.Client().Approvals(ctx, client.ApprovalsFilter{Status: c.Status, Before: c.Before, Limit: c.Limit})
 	if err != nil {
 		return err
+	}
+	if len(as) == c.Limit {
+		defer fmt.Fprintf(g.stderr, "more approvals may follow: --before %d\n", as[len(as)-1].RequestID)
 	}
 	err = printRows(g, map[string]any{"approvals": as}, []string{"ID", "RESOURCE", "TARGET", "REQUESTER", "PERSONAL DATA", "STATUS", "EXPIRES", "JUSTIFICATION"}, as,
 		func(a *client.Approval) []string {

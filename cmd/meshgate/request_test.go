@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/meshgate/meshgate/client"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
 
@@ -20,5 +25,45 @@ func TestRequestCreateRefusesNegativeDuration(t *testing.T) {
 	out, code = m.run(t, m.alice, "request", "list", "--mine")
 	if code != 0 || strings.Contains(out, "sales.orders") {
 		t.Errorf("request list --mine: got exit %d:\n%s\nwant no request", code, out)
+	}
+}
+
+// TestListsPage: request list and approval list show --limit of the newest
+// and say how to ask for the next page, which --before gives.
+func TestListsPage(t *testing.T) {
+	m := newAccessMesh(t, storetest.Kinds()[0])
+	ctx := context.Background()
+	for _, tbl := range []string{"a", "b"} {
+		if _, err := m.adminClient.CreateTableGlue(ctx, "sales", json.RawMessage(`{"Name": "`+tbl+`", "Parameters": {"pii_flag": "true"},
+			"StorageDescriptor": {"Columns": [{"Name": "id", "Type": "bigint"}]}}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ids []int64
+	for _, tbl := range []string{"orders", "a", "b"} {
+		r, _, err := m.consumerClient.CreateRequest(ctx, client.RequestInput{Database: "sales", Table: tbl, TargetAccount: "222233334444",
+			Justification: "reports"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	for _, c := range []struct {
+		token string
+		list  []string
+	}{
+		{m.consumer, []string{"request", "list"}},
+		{m.producer, []string{"approval", "list"}},
+	} {
+		first, code := m.run(t, c.token, append(c.list, "--limit", "2")...)
+		hint := fmt.Sprintf("may follow: --before %d", ids[1])
+		if code != 0 || !strings.Contains(first, "sales.b") || !strings.Contains(first, "sales.a") ||
+			strings.Contains(first, "sales.orders") || !strings.Contains(first, hint) {
+			t.Errorf("%q --limit 2: got exit %d:\n%s\nwant sales.b and sales.a, and %q", c.list, code, first, hint)
+		}
+		next, code := m.run(t, c.token, append(c.list, "--limit", "2", "--before", strconv.FormatInt(ids[1], 10))...)
+		if code != 0 || !strings.Contains(next, "sales.orders") || strings.Contains(next, "sales.a") || strings.Contains(next, "may follow") {
+			t.Errorf("%q the next page: got exit %d:\n%s\nwant sales.orders alone, and no more", c.list, code, next)
+		}
 	}
 }

@@ -70,7 +70,7 @@ func testApprovalPlan(t *testing.T, e *env, fixed bool) {
 	if err != nil || r.Status != mesh.RequestPendingApproval {
 		t.Fatalf("request: got %+v, %v; want PENDING_APPROVAL", r, err)
 	}
-	list, err := e.admin.Approvals(ctx, "")
+	list, err := e.admin.Approvals(ctx, client.ApprovalsFilter{})
 	if err != nil || len(list) != 1 || list[0].RequestID != r.ID {
 		t.Fatalf("approvals: got %+v, %v; want request %d", list, err, r.ID)
 	}
@@ -106,7 +106,7 @@ func testApprovalPlan(t *testing.T, e *env, fixed bool) {
 	if !e.f.held(t, role, e.schema, e.table) {
 		t.Errorf("after the approval role %s does not hold what the plan said", role)
 	}
-	if list, err = e.admin.Approvals(ctx, "all"); err != nil || len(list) != 1 || len(list[0].Plans) != 0 {
+	if list, err = e.admin.Approvals(ctx, client.ApprovalsFilter{Status: "all"}); err != nil || len(list) != 1 || len(list[0].Plans) != 0 {
 		t.Errorf("decided approval: got %+v, %v; want it without a plan", list, err)
 	}
 }

@@ -67,7 +67,7 @@ func TestSharingAPI(t *testing.T) {
 			if err != nil || created || again.ID != r.ID {
 				t.Errorf("again: got %+v, created %v, %v; want request %d back", again, created, err, r.ID)
 			}
-			list, err := sam.Approvals(ctx, "")
+			list, err := sam.Approvals(ctx, client.ApprovalsFilter{})
 			if err != nil || len(list) != 1 || list[0].Request == nil || list[0].Request.ID != r.ID {
 				t.Fatalf("approvals: got %+v, %v; want request %d", list, err, r.ID)
 			}
