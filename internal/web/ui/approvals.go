@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -68,6 +69,12 @@ func (u *UI) showApprovals(w http.ResponseWriter, r *http.Request, status int, p
 		return err
 	}
 	p.Approvals, p.Next = nextPage(list, approvalsPageSize, "/approvals", filter, func(a *mesh.Approval) int64 { return a.RequestID })
+	if p.Errors != nil && !slices.ContainsFunc(p.Approvals, func(a *mesh.Approval) bool {
+		return a.RequestID == p.Failed && a.Status == mesh.ApprovalPending && !p.IsMine(a.Request)
+	}) {
+		// no decision form of that request shows the errors
+		p.Error, p.Errors = p.Errors.elsewhere("Request #"+strconv.FormatInt(p.Failed, 10), "decision"), nil
+	}
 	return u.render(w, status, "approvals", p)
 }
 

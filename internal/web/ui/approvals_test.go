@@ -93,3 +93,49 @@ func TestApprovalsPages(t *testing.T) {
 		t.Errorf("refused decision on approval %d: got %d, want 400 with %s and the comment kept", oldest, resp.StatusCode, want)
 	}
 }
+
+// TestRefusalsOfItemsNotShown: a refused decision or invitation answer
+// about an item the page does not show with its form (one that does not
+// exist, a request of one's own) says why on the page, where the message
+// was kept for a form that was not there.
+func TestRefusalsOfItemsNotShown(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	e.user(producerID, "pat", "pat@example.com", mesh.RoleApprover)
+	me, err := e.admin.Me(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a mesh admin sees every approval, and may not decide one they asked for
+	mia := e.user(me.User.AccountID, "mia", "mia@example.com", mesh.RoleAdmin)
+	own, _, err := mia.CreateRequest(e.ctx, client.RequestInput{Database: "sales", Table: "orders", TargetAccount: consumerID, Justification: "my own"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alert := func(text string) *regexp.Regexp {
+		return regexp.MustCompile(`<p class="alert" role="alert">[^<]*` + regexp.QuoteMeta(text))
+	}
+	post := func(who, path string) (*http.Response, string) {
+		t.Helper()
+		cookie := sessionOf(t, e, who)
+		_, page := do(t, "GET", e.srv.URL+"/invitations", nil, nil, cookie)
+		form := url.Values{"csrf": {csrfRe.FindStringSubmatch(page)[1]}}
+		return do(t, "POST", e.srv.URL+path, form, map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}, cookie)
+	}
+	for _, c := range []struct {
+		who, path string
+		status    int
+		want      *regexp.Regexp
+	}{
+		{"pat", "/approvals/99999/approve", http.StatusNotFound, alert("Request #99999: ")},
+		{"mia", fmt.Sprintf("/approvals/%d/deny", own.ID), http.StatusForbidden, alert(fmt.Sprintf("Request #%d: ", own.ID))},
+		{"cadmin", "/invitations/99999/accept", http.StatusNotFound, alert("Invitation 99999: ")},
+	} {
+		resp, page := post(c.who, c.path)
+		if resp.StatusCode != c.status || !c.want.MatchString(page) {
+			t.Errorf("POST %s as %s: got %d, want %d and a message matching %s", c.path, c.who, resp.StatusCode, c.status, c.want)
+		}
+	}
+	if st := e.status(own.ID); st.Status != mesh.RequestPendingApproval {
+		t.Errorf("pat's own request: got %s, want it still pending", st.Status)
+	}
+}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/meshgate/meshgate/internal/access"
@@ -29,6 +30,12 @@ func (u *UI) showInvitations(w http.ResponseWriter, r *http.Request, status int,
 		return err
 	}
 	p.Invitations = invs
+	if p.Errors != nil && !slices.ContainsFunc(invs, func(inv *mesh.Invitation) bool {
+		return inv.ID == p.Failed && (p.Errors["link_name"] == "" || inv.Status == mesh.InvitationPending && p.IsAccountAdmin())
+	}) {
+		// neither the invitation nor its form shows the errors
+		p.Error, p.Errors = p.Errors.elsewhere("Invitation "+strconv.FormatInt(p.Failed, 10), "invitation"), nil
+	}
 	return u.render(w, status, "invitations", p)
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -251,6 +252,22 @@ func (fe FieldErrors) onForm(msg string, fields ...string) (FieldErrors, string)
 		msg += k + ": " + m
 	}
 	return fe, msg
+}
+
+// elsewhere is the page's message for the errors of a failed form about
+// an item the page does not show with that form (one on another page, one
+// gone or decided meanwhile), after what they concern, so that no refusal
+// goes unexplained. general is the key of a message about the whole item.
+func (fe FieldErrors) elsewhere(what, general string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(fe)) {
+		if k == general {
+			parts = append(parts, fe[k])
+		} else {
+			parts = append(parts, k+": "+fe[k])
+		}
+	}
+	return what + ": " + strings.Join(parts, "; ")
 }
 
 // statusOfForm is the status a page re-shown after a failed form answers.
