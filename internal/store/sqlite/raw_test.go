@@ -47,11 +47,7 @@ func TestSkeletonBackfill(t *testing.T) {
 	}
 	raw.Close()
 
-	db, err = sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = reopen(t, path)
 	err = db.Update(ctx, func(tx store.Tx) error {
 		return tx.CreateUser(ctx, &mesh.User{AccountID: "111122223333", Username: "Alice", Roles: []string{mesh.RoleMember}, CreatedAt: now, UpdatedAt: now}, "h")
 	})
@@ -131,7 +127,6 @@ func TestHistoryViewShowsEvents(t *testing.T) {
 // TestHistoryChunksMigration checks that migration 0016 keeps the events
 // of histories written an event a row, and that the view shows them so.
 func TestHistoryChunksMigration(t *testing.T) {
-	ctx := context.Background()
 	path, raw := migratedRaw(t)
 	// as a store of before migration 0016 left it
 	for _, stmt := range []string{
@@ -154,13 +149,9 @@ func TestHistoryChunksMigration(t *testing.T) {
 	}
 	raw.Close()
 
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := reopen(t, path)
 	storetest.HistoryMigrated(t, db)
-	raw, err = sql.Open("sqlite", path)
+	raw, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,13 +232,9 @@ func TestGrantSourceMigration(t *testing.T) {
 	}
 	raw.Close()
 
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := reopen(t, path)
 	orders := mesh.Resource{Database: "sales", Table: "orders"}
-	err = db.Update(ctx, func(tx store.Tx) error {
+	err := db.Update(ctx, func(tx store.Tx) error {
 		gs, err := tx.FindGrants(ctx, store.GrantFilter{Database: "sales"})
 		if err != nil {
 			return err
@@ -304,12 +291,20 @@ func TestSubscriptionUniqueMigration(t *testing.T) {
 		}
 	}
 	raw.Close()
-	db, err = sqlite.Open(ctx, path, sqlite.Options{})
+	db = reopen(t, path)
+	storetest.SubscriptionsMigrated(t, db)
+}
+
+// reopen opens the store on path again, as the next start of the server
+// would, migrating it; it is closed when the test ends.
+func reopen(t *testing.T, path string) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	storetest.SubscriptionsMigrated(t, db)
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // migratedRaw makes a store's database file, every migration applied, and
