@@ -23,6 +23,11 @@ type RequestFilter struct {
 	// Requester matches requests made by this user ("account/user").
 	Requester string
 	Status    string
+	// Open matches requests still open (SUBMITTED or PENDING_APPROVAL).
+	Open bool
+	// Database matches requests for this database; with Table, only those
+	// for this table ("*": for the whole database).
+	Database, Table string
 	// GrantID matches requests that granted through this grant.
 	GrantID int64
 	// ExpiresBefore matches requests whose access expires at or before it.

@@ -177,6 +177,15 @@ func (tx *Tx) FindAccessRequests(ctx context.Context, f store.RequestFilter) ([]
 	if f.Status != "" {
 		where = append(where, `status = `+arg(f.Status))
 	}
+	if f.Open {
+		where = append(where, `status IN ('SUBMITTED', 'PENDING_APPROVAL')`) // as the index access_requests_open
+	}
+	if f.Database != "" {
+		where = append(where, `database_name = `+arg(f.Database))
+		if f.Table != "" {
+			where = append(where, `table_name = `+arg(f.Table))
+		}
+	}
 	if f.GrantID != 0 {
 		where = append(where, `grant_id = `+arg(f.GrantID))
 	}

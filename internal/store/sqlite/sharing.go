@@ -156,6 +156,17 @@ func (tx *Tx) FindAccessRequests(ctx context.Context, f store.RequestFilter) ([]
 		where = append(where, `status = ?`)
 		args = append(args, f.Status)
 	}
+	if f.Open {
+		where = append(where, `status IN ('SUBMITTED', 'PENDING_APPROVAL')`) // as the index access_requests_open
+	}
+	if f.Database != "" {
+		where = append(where, `database_name = ?`)
+		args = append(args, f.Database)
+		if f.Table != "" {
+			where = append(where, `table_name = ?`)
+			args = append(args, f.Table)
+		}
+	}
 	if f.GrantID != 0 {
 		where = append(where, `grant_id = ?`)
 		args = append(args, f.GrantID)

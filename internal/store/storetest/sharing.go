@@ -141,6 +141,12 @@ func testSharingRequests(t *testing.T, open Opener) {
 			{"not yet expiring", store.RequestFilter{Status: mesh.RequestShared, ExpiresBefore: now.Add(time.Minute)}, 0},
 			{"page", store.RequestFilter{Limit: 2}, 2},
 			{"before", store.RequestFilter{BeforeID: first.ID + 1}, 1},
+			{"open", store.RequestFilter{Open: true}, 4},
+			{"open on a database", store.RequestFilter{Database: "sales", Open: true}, 3},
+			{"open on a table", store.RequestFilter{Database: "sales", Table: "orders", Open: true}, 1},
+			{"on a table", store.RequestFilter{Database: "sales", Table: "orders"}, 2},
+			{"open for the whole database", store.RequestFilter{Database: "sales", Table: mesh.AllTables, Open: true}, 1},
+			{"open on another database", store.RequestFilter{Database: "hr", Open: true}, 1},
 		}
 		for _, tt := range tests {
 			got, err := tx.FindAccessRequests(ctx, tt.f)
