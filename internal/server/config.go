@@ -17,6 +17,7 @@ import (
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/notify/email"
+	"github.com/meshgate/meshgate/internal/sharing"
 	"github.com/meshgate/meshgate/internal/web"
 )
 
@@ -127,6 +128,10 @@ func (c *Config) Validate() error {
 	}
 	if c.AuditRetention > 0 && c.AuditRetention < 24*time.Hour {
 		return fmt.Errorf("audit retention %s is shorter than a day; use at least 24h, or 0 to keep the log forever", c.AuditRetention)
+	}
+	if c.ApprovalTimeout != 0 && (c.ApprovalTimeout < sharing.MinApprovalTimeout || c.ApprovalTimeout > sharing.MaxApprovalTimeout) {
+		return fmt.Errorf("approval timeout %s is out of range: use from %s to %s (about 3 years)",
+			c.ApprovalTimeout, sharing.MinApprovalTimeout, sharing.MaxApprovalTimeout)
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 15 * time.Second

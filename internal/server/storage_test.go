@@ -197,3 +197,25 @@ func TestMetricsReportStoreSize(t *testing.T) {
 		})
 	}
 }
+
+// TestApprovalTimeoutConfig: an approval timeout the state machine cannot
+// wait (under a second, over 99,999,999 seconds) is refused at start, with
+// the range it takes, rather than failing every personal-data request.
+func TestApprovalTimeoutConfig(t *testing.T) {
+	for _, tt := range []struct {
+		in      time.Duration
+		wantErr bool
+	}{
+		{0, false},
+		{time.Second, false},
+		{168 * time.Hour, false},
+		{500 * time.Millisecond, true},
+		{4 * 365 * 24 * time.Hour, true},
+	} {
+		cfg := server.Config{ApprovalTimeout: tt.in}
+		err := cfg.Validate()
+		if (err != nil) != tt.wantErr || (err != nil && !strings.Contains(err.Error(), "approval timeout")) {
+			t.Errorf("%v: got error %v, want an error naming the approval timeout: %v", tt.in, err, tt.wantErr)
+		}
+	}
+}

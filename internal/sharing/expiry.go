@@ -28,8 +28,7 @@ func (s *Service) ExpireOnce(ctx context.Context) (int, error) {
 				return err
 			}
 			for _, r := range due {
-				err := s.endShared(ctx, tx, r, mesh.RequestExpired, s.system.Principal(),
-					"its duration of "+time.Duration(r.Duration).String()+" ended")
+				err := s.endShared(ctx, tx, r, mesh.RequestExpired, s.system.Principal(), expiredWhy(r))
 				if mesh.IsCode(err, mesh.ECONFLICT) {
 					continue // revoked, or expired by another replica, meanwhile
 				}
@@ -71,4 +70,9 @@ func (e *Expiry) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// expiredWhy is the cause of a time-bound request's end.
+func expiredWhy(r *mesh.AccessRequest) string {
+	return "its duration of " + time.Duration(r.Duration).String() + " ended"
 }

@@ -34,7 +34,8 @@ type fixture struct {
 	access *access.Service
 	svc    *sharing.Service
 	notify *notify.Service
-	// catalog is the first replica's catalog, whose deletes reach the access service.
+	// catalog is the first replica's catalog, whose deletes and owner
+	// changes reach the sharing and access services.
 	catalog *catalog.Service
 
 	mu     sync.Mutex
@@ -148,7 +149,6 @@ func (f *fixture) services() (*workflow.Engine, *access.Service, *sharing.Servic
 	f.t.Helper()
 	cat := catalog.NewService(f.store, f.clock)
 	acc := access.NewService(f.store, f.clock, access.Config{CentralAccountID: central, Organization: org}, cat, accounts{})
-	cat.OnDelete(acc.OnCatalogDelete)
 	if f.catalog == nil {
 		f.catalog = cat
 	}
@@ -157,6 +157,11 @@ func (f *fixture) services() (*workflow.Engine, *access.Service, *sharing.Servic
 	}
 	engine := workflow.New(f.store, workflow.Options{Registry: workflow.NewRegistry(), Clock: f.clock})
 	svc := sharing.New(f.store, f.clock, sharing.Config{CentralAccountID: central, Notify: f.notify}, engine, acc)
+	// as the server registers them: sharing's first
+	cat.OnDelete(svc.OnCatalogDelete)
+	cat.OnDelete(acc.OnCatalogDelete)
+	cat.OnOwnerChange(svc.OnOwnerChange)
+	cat.OnOwnerChange(acc.OnOwnerChange)
 	if err := svc.EnsureStateMachine(f.ctx); err != nil {
 		f.t.Fatalf("state machine: %v", err)
 	}

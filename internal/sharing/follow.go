@@ -2,6 +2,7 @@ package sharing
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -29,6 +30,86 @@ func (s *Service) grantEnded(ctx context.Context, tx store.Tx, g *mesh.Grant, wh
 			if err := s.markEnded(ctx, tx, r, mesh.RequestRevoked, by, "access ended: "+why); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// Open requests follow what they ask for: when it goes from under them, in
+// the transaction that takes it, their executions stop with an error that
+// says why, and the requests end FAILED with it (executionEnded: the
+// approval withdrawn, audited, the requester told). Each stops the
+// execution under its lock before the access version's, the order the
+// workflow's tasks take them in, so the catalog's and the accounts' hooks
+// of the sharing service run before the access service's.
+
+// OnCatalogDelete ends the open requests of a database, or of one table,
+// being deleted: their approval, if given, would share what no longer
+// exists, or a database made later under the same name.
+func (s *Service) OnCatalogDelete(ctx context.Context, tx store.Tx, database, table string) error {
+	f, what := store.RequestFilter{Database: database}, "database "+database
+	if table != "" {
+		f.Table, what = table, "table "+database+"."+table
+	}
+	_, err := s.endOpen(ctx, tx, f, nil, ErrProductDeleted, what+" was deleted while the request was open")
+	return err
+}
+
+// OnOwnerChange ends the requests of a database waiting for the approval of
+// an account that no longer owns it (owner "": the database names none).
+// The new owner decides from its own requests: asked again, a request waits
+// for its approval. Requests not yet looked up read the new owner.
+func (s *Service) OnOwnerChange(ctx context.Context, tx store.Tx, database, owner string) error {
+	waitsForOld := func(r *mesh.AccessRequest) (bool, error) {
+		if r.Status != mesh.RequestPendingApproval {
+			return false, nil
+		}
+		ap, err := tx.FindApproval(ctx, r.ID)
+		if mesh.IsCode(err, mesh.ENOTFOUND) {
+			return r.OwnerAccount != owner, nil
+		}
+		return err == nil && ap.AccountID != owner, err
+	}
+	cause := fmt.Sprintf("account %s owns database %s now; ask again for its approval", owner, database)
+	if owner == "" {
+		cause = fmt.Sprintf("database %s no longer names an owner (data_owner)", database)
+	}
+	_, err := s.endOpen(ctx, tx, store.RequestFilter{Database: database}, waitsForOld, ErrOwnerChanged, cause)
+	return err
+}
+
+// Offboard ends the open requests made by or for an account being
+// offboarded (an account onboarded later under its id inherits none), and
+// returns them for the offboarding's audit. Its shared requests end with
+// their grants (grantEnded).
+func (s *Service) Offboard(ctx context.Context, tx store.Tx, accountID, _ string) ([]string, error) {
+	return s.endOpen(ctx, tx, store.RequestFilter{VisibleAccount: accountID}, nil, ErrAccountOffboarded,
+		"account "+accountID+" was offboarded while the request was open")
+}
+
+// endOpen stops the executions of the open requests f selects (those end
+// selects, nil for all) with errName and cause, and returns the requests.
+func (s *Service) endOpen(ctx context.Context, tx store.Tx, f store.RequestFilter, end func(*mesh.AccessRequest) (bool, error), errName, cause string) ([]string, error) {
+	var ended []string
+	f.Open, f.Limit = true, 100
+	for {
+		rs, err := tx.FindAccessRequests(ctx, f)
+		if err != nil || len(rs) == 0 {
+			return ended, err
+		}
+		for _, r := range rs { // newest first
+			f.BeforeID = r.ID
+			if end != nil {
+				if ok, err := end(r); err != nil || !ok {
+					if err != nil {
+						return ended, err
+					}
+					continue
+				}
+			}
+			if _, err := s.engine.StopExecutionTx(ctx, tx, r.ExecutionID, errName, cause); err != nil {
+				return ended, err
+			}
+			ended = append(ended, requestResource(r))
 		}
 	}
 }

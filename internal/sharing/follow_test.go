@@ -6,8 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/sharing"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
@@ -86,4 +88,133 @@ func TestGrantEndEndsRequest(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestOpenRequestEndsWithWhatItAsks: a request still open when its
+// database or table is deleted, its database's owner changes (by hand, or
+// by an offboarding that hands the products over) or its target account is
+// offboarded ends FAILED with an error saying why, in the same transaction:
+// its approval is withdrawn, so the former owner's approver can no longer
+// share what their account no longer owns (or a database made later under
+// the same name), and asking again makes a new request, which the new
+// owner decides. Other requests stay open.
+func TestOpenRequestEndsWithWhatItAsks(t *testing.T) {
+	tests := []struct {
+		name      string
+		db, tbl   string
+		end       func(f *fixture, accts *account.Service) error
+		wantErr   string
+		wantWhy   string
+		keepOther bool
+		// again asks again once it ended, and says who decides now ("" for nobody)
+		again func(f *fixture, accts *account.Service) (context.Context, string)
+	}{
+		{name: "database deleted", db: "sales", tbl: mesh.AllTables,
+			end: func(f *fixture, _ *account.Service) error {
+				return f.catalog.DeleteDatabase(meshAdmin, "sales", catalog.DeleteOptions{Force: true})
+			},
+			wantErr: sharing.ErrProductDeleted, wantWhy: "database sales was deleted", keepOther: true},
+		{name: "table deleted", db: "sales", tbl: "orders",
+			end:     func(f *fixture, _ *account.Service) error { return f.catalog.DeleteTable(meshAdmin, "sales", "orders") },
+			wantErr: sharing.ErrProductDeleted, wantWhy: "table sales.orders was deleted", keepOther: true},
+		{name: "owner changed", db: "sales", tbl: "orders",
+			end: func(f *fixture, _ *account.Service) error {
+				d, err := f.catalog.FindDatabase(meshAdmin, "sales")
+				if err != nil {
+					return err
+				}
+				params := map[string]string{mesh.ParamDataOwner: sibling, mesh.ParamPIIFlag: "true"}
+				_, err = f.catalog.UpdateDatabase(meshAdmin, "sales", catalog.DatabaseUpdate{Parameters: params}, d.Version)
+				return err
+			},
+			wantErr: sharing.ErrOwnerChanged, wantWhy: "account " + sibling + " owns database sales now", keepOther: true,
+			again: func(*fixture, *account.Service) (context.Context, string) { return consumerAnn, sibling }},
+		{name: "owner offboarded, products handed over", db: "sales", tbl: "orders",
+			end: func(f *fixture, accts *account.Service) error {
+				_, err := accts.OffboardAccount(meshAdmin, producer, account.OffboardOptions{Force: true, TransferTo: sibling})
+				return err
+			},
+			wantErr: sharing.ErrOwnerChanged, wantWhy: "account " + sibling + " owns database sales now",
+			again: func(*fixture, *account.Service) (context.Context, string) { return consumerAnn, sibling }},
+		{name: "target account offboarded", db: "sales", tbl: "orders",
+			end: func(f *fixture, accts *account.Service) error {
+				_, err := accts.OffboardAccount(meshAdmin, consumer, account.OffboardOptions{})
+				return err
+			},
+			wantErr: sharing.ErrAccountOffboarded, wantWhy: "account " + consumer + " was offboarded", keepOther: true,
+			again: func(f *fixture, accts *account.Service) (context.Context, string) {
+				if err := accts.Onboard(meshAdmin, &mesh.Account{ID: consumer, Name: "Someone else", Organization: "o-new"},
+					account.OnboardOptions{Reonboard: true}); err != nil {
+					t.Fatalf("onboard %s again: %v", consumer, err)
+				}
+				return as(consumer, "nina", mesh.RoleMember), producer
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, s store.Store) {
+				f := newFixture(t, s)
+				accts := account.NewService(s, f.clock, account.Central{ID: central, Name: "Central", Organization: org})
+				accts.RegisterDependents(f.catalog.OffboardDependents)
+				accts.RegisterDependents(f.access.OffboardDependents)
+				accts.RegisterCleanup(f.svc.Offboard)
+				accts.RegisterCleanup(f.access.Offboard)
+				accts.RegisterCleanup(f.catalog.Offboard)
+				r := f.request(consumerAnn, tt.db, tt.tbl)
+				f.wantStatus(r.ID, mesh.RequestPendingApproval)
+				other := f.request(siblingCarl, "hr", "people") // another product, another account
+				f.wantStatus(other.ID, mesh.RequestPendingApproval)
+				if err := tt.end(f, accts); err != nil {
+					t.Fatal(err)
+				}
+				v := f.wantStatus(r.ID, mesh.RequestFailed)
+				if v.Error != tt.wantErr || !strings.Contains(v.Cause, tt.wantWhy) {
+					t.Errorf("error, cause: got %q, %q; want %q, one naming %q", v.Error, v.Cause, tt.wantErr, tt.wantWhy)
+				}
+				if v.Approval == nil || v.Approval.Status != mesh.ApprovalCancelled {
+					t.Errorf("approval: got %+v, want it cancelled", v.Approval)
+				}
+				if _, err := f.decide(approver, r.ID, true, "still ours?"); !mesh.IsCode(err, mesh.ECONFLICT) {
+					t.Errorf("the former owner's approver decides: got %v, want conflict", err)
+				}
+				if tt.keepOther {
+					f.wantStatus(other.ID, mesh.RequestPendingApproval)
+				}
+				if tt.again == nil {
+					return
+				}
+				who, decider := tt.again(f, accts)
+				again := f.request(who, tt.db, tt.tbl)
+				f.wantStatus(again.ID, mesh.RequestPendingApproval)
+				if got := f.get(again.ID); got.Approval == nil || got.Approval.AccountID != decider {
+					t.Errorf("asked again: got approval %+v, want one for account %s", got.Approval, decider)
+				}
+			})
+		})
+	}
+}
+
+// TestRevokeFollowsTheOwner: once a database's owner changes, the new
+// owner's admins revoke its shared requests and the former owner's do not.
+func TestRevokeFollowsTheOwner(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(consumerAnn, "marketing", "campaigns")
+		f.wantStatus(r.ID, mesh.RequestShared)
+		d, err := f.catalog.FindDatabase(meshAdmin, "marketing")
+		if err != nil {
+			t.Fatal(err)
+		}
+		params := map[string]string{mesh.ParamDataOwner: sibling, mesh.ParamPIIFlag: "false"}
+		if _, err := f.catalog.UpdateDatabase(meshAdmin, "marketing", catalog.DatabaseUpdate{Parameters: params}, d.Version); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.RevokeRequest(producerAdmin, r.ID); !mesh.IsCode(err, mesh.EFORBIDDEN) {
+			t.Errorf("the former owner's admin revokes: got %v, want forbidden", err)
+		}
+		if _, err := f.svc.RevokeRequest(as(sibling, "sadmin", mesh.RoleAdmin), r.ID); err != nil {
+			t.Errorf("the new owner's admin revokes: %v", err)
+		}
+		f.wantStatus(r.ID, mesh.RequestRevoked)
+	})
 }

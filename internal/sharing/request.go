@@ -479,8 +479,10 @@ func (s *Service) CancelRequest(ctx context.Context, id int64) (*mesh.AccessRequ
 
 // RevokeRequest ends a shared request early: its grant goes, and with it
 // what the target account granted from it and, when it was the last, the
-// share. The owning account's admins, the requesting or target account's
-// admins and mesh admins revoke. Errors: EUNAUTHORIZED, ENOTFOUND,
+// share. The admins of the account owning the database now, the requesting
+// or target account's admins and mesh admins revoke. A request whose
+// duration has ended is recorded EXPIRED, as the expiry would a moment
+// later, and answered as not shared. Errors: EUNAUTHORIZED, ENOTFOUND,
 // EFORBIDDEN, ECONFLICT (not shared; Details carries the request).
 func (s *Service) RevokeRequest(ctx context.Context, id int64) (*mesh.AccessRequest, error) {
 	a, err := mesh.RequireActor(ctx)
@@ -493,15 +495,27 @@ func (s *Service) RevokeRequest(ctx context.Context, id int64) (*mesh.AccessRequ
 		if err != nil {
 			return err
 		}
-		if !a.IsMeshAdmin() && !a.IsAdminOf(r.OwnerAccount) && !a.IsAdminOf(r.RequesterAccount) && !a.IsAdminOf(r.TargetAccount) {
+		owner := r.OwnerAccount
+		if d, err := tx.FindDatabase(ctx, r.Database); err == nil {
+			owner = d.DataOwner()
+		} else if !mesh.IsCode(err, mesh.ENOTFOUND) {
+			return err
+		}
+		if !a.IsMeshAdmin() && !a.IsAdminOf(owner) && !a.IsAdminOf(r.RequesterAccount) && !a.IsAdminOf(r.TargetAccount) {
 			return mesh.Errorf(mesh.EFORBIDDEN, "only the admins of the owning or requesting account and mesh admins revoke request %d", id)
 		}
 		if r.Status != mesh.RequestShared {
 			return store.RequestConflict(r)
 		}
 		out = r
+		if now := s.clock.Now(); !r.ExpiresAt.IsZero() && !now.Before(r.ExpiresAt) {
+			return s.endShared(ctx, tx, r, mesh.RequestExpired, s.system.Principal(), expiredWhy(r))
+		}
 		return s.endShared(ctx, tx, r, mesh.RequestRevoked, a.Principal(), "revoked by "+a.Principal())
 	})
+	if err == nil && out.Status == mesh.RequestExpired {
+		return nil, store.RequestConflict(out)
+	}
 	return out, err
 }
 

@@ -48,8 +48,13 @@ const DefaultStateMachine = "data-sharing"
 // Defaults of Config.
 const (
 	DefaultApprovalTimeout = 7 * 24 * time.Hour
-	DefaultExpiryInterval  = time.Second
-	DefaultExpiryWarning   = 24 * time.Hour
+	// MinApprovalTimeout and MaxApprovalTimeout bound an approval's wait:
+	// the state machine waits whole seconds, at most 99,999,999 (ASL's
+	// TimeoutSeconds).
+	MinApprovalTimeout    = time.Second
+	MaxApprovalTimeout    = 99_999_999 * time.Second
+	DefaultExpiryInterval = time.Second
+	DefaultExpiryWarning  = 24 * time.Hour
 	// MaxDuration bounds a requested duration.
 	MaxDuration = 10 * 365 * 24 * time.Hour
 )
@@ -65,7 +70,8 @@ type Config struct {
 	CentralAccountID string
 	// StateMachine names the state machine requests run (default "data-sharing").
 	StateMachine string
-	// ApprovalTimeout is how long an approval waits for a decision (default 7 days).
+	// ApprovalTimeout is how long an approval waits for a decision (default
+	// 7 days; kept within MinApprovalTimeout and MaxApprovalTimeout).
 	ApprovalTimeout time.Duration
 	// ExpiryInterval is how often expired time-bound access is revoked (default 1s).
 	ExpiryInterval time.Duration
@@ -109,6 +115,7 @@ func New(s store.Store, clock mesh.Clock, cfg Config, engine *workflow.Engine, a
 	if cfg.ApprovalTimeout <= 0 {
 		cfg.ApprovalTimeout = DefaultApprovalTimeout
 	}
+	cfg.ApprovalTimeout = min(max(cfg.ApprovalTimeout, MinApprovalTimeout), MaxApprovalTimeout)
 	if cfg.ExpiryInterval <= 0 {
 		cfg.ExpiryInterval = DefaultExpiryInterval
 	}

@@ -198,6 +198,51 @@ func TestTimeBoundAccessExpires(t *testing.T) {
 	})
 }
 
+// TestRevokeAfterItsEnd: revoking a time-bound request whose duration has
+// ended, before the expiry reached it, records it EXPIRED, as the expiry
+// would a moment later, and answers that it is not shared (a conflict
+// carrying EXPIRED); its access ends either way.
+func TestRevokeAfterItsEnd(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(siblingCarl, "marketing", "campaigns", func(in *sharing.RequestInput) { in.Duration = mesh.Duration(time.Hour) })
+		f.clock.Add(time.Hour + time.Second)
+		_, err := f.svc.RevokeRequest(producerAdmin, r.ID)
+		var me *mesh.Error
+		if !errors.As(err, &me) || me.Code != mesh.ECONFLICT || !strings.Contains(me.Message, mesh.RequestExpired) {
+			t.Errorf("revoke after the end: got %v, want a conflict naming EXPIRED", err)
+		}
+		v := f.wantStatus(r.ID, mesh.RequestExpired)
+		if !strings.Contains(v.Cause, "duration of 1h0m0s ended") || f.allowed(sibling, "marketing", "campaigns") {
+			t.Errorf("got cause %q, allowed %v; want the duration's end, and no access", v.Cause, f.allowed(sibling, "marketing", "campaigns"))
+		}
+		if n, err := f.svc.ExpireOnce(f.ctx); err != nil || n != 0 {
+			t.Errorf("the expiry after: ended %d, %v; want nothing left to end", n, err)
+		}
+	})
+}
+
+// TestApprovalTimeoutKeptInRange: an approval timeout the state machine
+// cannot wait (under a second, over 99,999,999 seconds) is kept within
+// those bounds, so personal-data requests wait for their approval rather
+// than fail at once. (The server refuses such a setting: TestApprovalTimeoutConfig.)
+func TestApprovalTimeoutKeptInRange(t *testing.T) {
+	for _, c := range []struct{ set, want time.Duration }{
+		{500 * time.Millisecond, sharing.MinApprovalTimeout},
+		{4 * 365 * 24 * time.Hour, sharing.MaxApprovalTimeout},
+	} {
+		f := newFixture(t, storetest.OpenSQLite(t, nil))
+		svc := sharing.New(f.store, f.clock, sharing.Config{CentralAccountID: central, ApprovalTimeout: c.set}, f.engine, f.access)
+		if got := svc.Config().ApprovalTimeout; got != c.want {
+			t.Errorf("approval timeout %s: got %s, want %s", c.set, got, c.want)
+		}
+		r, _, err := svc.CreateRequest(consumerAnn, sharing.RequestInput{Database: "sales", Table: "orders", Justification: "x"})
+		if err != nil || r.Status != mesh.RequestPendingApproval {
+			t.Errorf("approval timeout %s: got %+v, %v; want PENDING_APPROVAL", c.set, r, err)
+		}
+	}
+}
+
 func TestCancel(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		f := newFixture(t, s)

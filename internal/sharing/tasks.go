@@ -24,6 +24,14 @@ const (
 	ErrApprovalExpired = "ApprovalExpired"
 )
 
+// Error names of executions the service stops when what an open request
+// asks for goes from under it (follow.go).
+const (
+	ErrProductDeleted    = "Sharing.ProductDeleted"
+	ErrOwnerChanged      = "Sharing.OwnerChanged"
+	ErrAccountOffboarded = "Sharing.AccountOffboarded"
+)
+
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // source reads {"source": {"database": ..., "table": ...}} of a task's input.
