@@ -90,14 +90,19 @@ func (d *Deps) passwordSignIn(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Deps) setPasswordSignIn(w http.ResponseWriter, r *http.Request) error {
-	var in PasswordSignInSetting
-	if err := web.DecodeJSON(w, r, &in); err != nil {
+	var b struct {
+		Enabled *bool `json:"enabled"`
+	}
+	if err := web.DecodeJSON(w, r, &b); err != nil {
 		return err
 	}
-	if err := d.Auth.SetPasswordSignIn(r.Context(), in.Enabled); err != nil {
+	if b.Enabled == nil {
+		return mesh.Invalid("enabled", "is required (true or false)")
+	}
+	if err := d.Auth.SetPasswordSignIn(r.Context(), *b.Enabled); err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, in)
+	web.WriteJSON(w, http.StatusOK, PasswordSignInSetting{Enabled: *b.Enabled})
 	return nil
 }
 
