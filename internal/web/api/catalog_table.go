@@ -24,6 +24,8 @@ type tableBody struct {
 	Version       int64               `json:"version"`
 }
 
+// table is b as a table of database, or of the database b's database_name
+// names, which CreateTables and updateTable refuse when it is not database.
 func (b *tableBody) table(database string) *mesh.Table {
 	t := &mesh.Table{DatabaseName: database, Name: b.Name, Parameters: b.Parameters, Columns: b.Columns, PartitionKeys: b.PartitionKeys}
 	if b.DatabaseName != "" {
@@ -127,12 +129,14 @@ func (h *catalogHandlers) createTable(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	created, err := h.svc.CreateTable(r.Context(), t, opts)
+	// The path names the database: CreateTables refuses a body's
+	// database_name that names another, where CreateTable would obey it.
+	created, err := h.svc.CreateTables(r.Context(), database, []*mesh.Table{t}, opts)
 	if err != nil {
 		return renameForGlue(glue, err, "table_input.", "")
 	}
-	w.Header().Set("Location", "/api/v1/catalog/databases/"+database+"/tables/"+created.Name)
-	h.writeTable(w, http.StatusCreated, glue, created)
+	w.Header().Set("Location", "/api/v1/catalog/databases/"+database+"/tables/"+created[0].Name)
+	h.writeTable(w, http.StatusCreated, glue, created[0])
 	return nil
 }
 

@@ -405,6 +405,24 @@ func TestTablePatchAndPut(t *testing.T) {
 	}
 }
 
+// TestCreateTableInPathDatabase: a table is created in the database the
+// path names; a body whose database_name names another is refused (400
+// naming database_name, as PUT and PATCH refuse a move) and creates nothing
+// in either database.
+func TestCreateTableInPathDatabase(t *testing.T) {
+	h := newCatalogServer(t)
+	call(t, h, "admin", "POST", "/api/v1/catalog/databases", `{"name": "sales"}`)
+	call(t, h, "admin", "POST", "/api/v1/catalog/databases", `{"name": "other"}`)
+	runCalls(t, h, []callCase{
+		{"another database", "admin", "POST", "/api/v1/catalog/databases/sales/tables",
+			`{"name": "t1", "database_name": "other", "columns": [{"name": "id", "type": "int"}]}`, "", 400, "database_name"},
+		{"nothing in the other", "admin", "GET", "/api/v1/catalog/databases/other/tables/t1", "", "", 404, ""},
+		{"nothing in the path's", "admin", "GET", "/api/v1/catalog/databases/sales/tables/t1", "", "", 404, ""},
+		{"the path's database named", "admin", "POST", "/api/v1/catalog/databases/sales/tables",
+			`{"name": "t1", "database_name": "sales"}`, "", 201, ""},
+	})
+}
+
 // TestListTablesOfMalformedDatabase: a malformed database name is bad input
 // (400 naming it) when listing its tables, as when reading the database,
 // not an unknown database (404).
