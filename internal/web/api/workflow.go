@@ -181,11 +181,11 @@ type executionCursor struct {
 
 func (h *workflowHandlers) listExecutions(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	limit, err := intQuery(r, "limit", 100)
+	limit, err := identLimit(q.Get("limit"), 100, 1000)
 	if err != nil {
 		return err
 	}
-	f := store.ExecutionFilter{StateMachine: q.Get("state_machine"), Status: q.Get("status"), Limit: min(max(limit, 1), 1000)}
+	f := store.ExecutionFilter{StateMachine: q.Get("state_machine"), Status: q.Get("status"), Limit: limit}
 	if tok := q.Get("page_token"); tok != "" {
 		var c executionCursor
 		if err := h.pages.Decode("page_token", tok, &c); err != nil {
@@ -243,7 +243,7 @@ func (h *workflowHandlers) history(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	limit, err := intQuery(r, "limit", 1000)
+	limit, err := identLimit(r.URL.Query().Get("limit"), 1000, 1000)
 	if err != nil {
 		return err
 	}

@@ -200,3 +200,30 @@ func TestWorkflowCallbacksAndPagesAPI(t *testing.T) {
 		wantStatus(t, err, http.StatusBadRequest)
 	})
 }
+
+// TestExecutionListsRefuseLimitOutOfRange: GET /api/v1/executions and
+// GET /api/v1/executions/{id}/history refuse a limit outside 1 to 1000 with
+// a 400 naming limit, as every other list does, instead of clamping it.
+func TestExecutionListsRefuseLimitOutOfRange(t *testing.T) {
+	c, _ := newWorkflowServer(t, storetest.OpenSQLite(t, nil))
+	ctx := context.Background()
+	def := `{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}`
+	if _, err := c.CreateStateMachine(ctx, "hello", "", json.RawMessage(def)); err != nil {
+		t.Fatal(err)
+	}
+	x, err := c.StartExecution(ctx, client.StartExecutionInput{StateMachine: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v1/executions", "/api/v1/executions/" + x.ID + "/history"} {
+		for _, limit := range []string{"0", "1001", "5000", "-1", "ten"} {
+			err := c.Do(ctx, "GET", path, url.Values{"limit": {limit}}, nil, nil)
+			if e := wantStatus(t, err, http.StatusBadRequest); e.Field != "limit" {
+				t.Errorf("GET %s?limit=%s: got field %q, want limit", path, limit, e.Field)
+			}
+		}
+		if err := c.Do(ctx, "GET", path, url.Values{"limit": {"1000"}}, nil, nil); err != nil {
+			t.Errorf("GET %s?limit=1000: %v", path, err)
+		}
+	}
+}
