@@ -9,7 +9,8 @@ import (
 )
 
 // ListLinks returns an account's resource links (every account's for a mesh
-// admin asking with accountID empty). Errors: EUNAUTHORIZED, EFORBIDDEN.
+// admin asking with accountID empty).
+// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND (account).
 func (s *Service) ListLinks(ctx context.Context, accountID string) ([]*mesh.ResourceLink, error) {
 	a, err := mesh.RequireActor(ctx)
 	if err != nil {
@@ -20,6 +21,12 @@ func (s *Service) ListLinks(ctx context.Context, accountID string) ([]*mesh.Reso
 	}
 	var out []*mesh.ResourceLink
 	err = s.store.View(ctx, func(tx store.Tx) (err error) {
+		if accountID != "" {
+			// an unknown account is not found, as reading it is, not one without links
+			if _, err := s.accounts.AccountOrganization(ctx, tx, accountID); err != nil {
+				return err
+			}
+		}
 		out, err = tx.FindResourceLinks(ctx, accountID, 0)
 		return err
 	})

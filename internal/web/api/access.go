@@ -22,7 +22,7 @@ func registerAccess(rt *web.Router, d *Deps) {
 	rt.Handle("POST", "/api/v1/invitations/{id}/reject", web.Authenticated, d.rejectInvitation)
 	rt.Handle("POST", "/api/v1/invitations/{id}/resend", web.Authenticated, d.resendInvitation)
 	rt.Handle("GET", "/api/v1/links", web.Authenticated, d.listLinks)
-	rt.Handle("GET", "/api/v1/accounts/{id}/links", web.Authenticated, d.listLinks)
+	rt.Handle("GET", "/api/v1/accounts/{id}/links", web.Authenticated, d.listAccountLinks)
 	rt.Handle("GET", "/api/v1/accounts/{id}/links/{name}/tables", web.Authenticated, d.linkTables)
 	rt.Handle("POST", "/api/v1/authorize", web.Authenticated, d.authorize)
 }
@@ -196,7 +196,19 @@ func (d *Deps) resendInvitation(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Deps) listLinks(w http.ResponseWriter, r *http.Request) error {
-	links, err := d.Access.ListLinks(r.Context(), r.PathValue("id"))
+	return d.writeLinks(w, r, "")
+}
+
+func (d *Deps) listAccountLinks(w http.ResponseWriter, r *http.Request) error {
+	id, err := accountID(r)
+	if err != nil {
+		return err
+	}
+	return d.writeLinks(w, r, id)
+}
+
+func (d *Deps) writeLinks(w http.ResponseWriter, r *http.Request, accountID string) error {
+	links, err := d.Access.ListLinks(r.Context(), accountID)
 	if err != nil {
 		return err
 	}
@@ -205,7 +217,11 @@ func (d *Deps) listLinks(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Deps) linkTables(w http.ResponseWriter, r *http.Request) error {
-	tables, err := d.Access.LinkTables(r.Context(), r.PathValue("id"), r.PathValue("name"))
+	id, err := accountID(r)
+	if err != nil {
+		return err
+	}
+	tables, err := d.Access.LinkTables(r.Context(), id, r.PathValue("name"))
 	if err != nil {
 		return err
 	}

@@ -140,3 +140,45 @@ func TestAccountBadInput(t *testing.T) {
 	_, err = srv.Client().WithToken("mgt_nope").ListAccounts(ctx, "", client.ListOptions{})
 	wantAPIError(t, err, http.StatusUnauthorized, mesh.EUNAUTHORIZED, "")
 }
+
+// TestAccountSubroutesCheckTheAccount: the links and approval-links of an
+// account answer as GET /api/v1/accounts/{id} does: 400 naming id for a
+// malformed id and 404 for an unknown account, where the links answered an
+// empty list to both and approval-links 404 to a malformed id. A user who
+// may not see another account is still refused before being told whether
+// it exists.
+func TestAccountSubroutesCheckTheAccount(t *testing.T) {
+	ctx := context.Background()
+	srv, admin := servertest.New(t, servertest.Options{})
+	if _, err := admin.OnboardAccount(ctx, client.AccountInput{ID: "111122223333", Name: "Sales"}); err != nil {
+		t.Fatal(err)
+	}
+	member := sharingUser(t, srv, admin, "111122223333", "pat", mesh.RoleMember)
+	signIn := map[string]bool{"sign_in_required": true}
+	tests := []struct {
+		name, method, path string
+		caller             *client.Client
+		body               any
+		wantStatus         int
+		wantCode, field    string
+	}{
+		{"links of an unknown account", "GET", "/api/v1/accounts/999999999999/links", admin, nil, 404, mesh.ENOTFOUND, ""},
+		{"links of a malformed id", "GET", "/api/v1/accounts/NOT_AN_ID/links", admin, nil, 400, mesh.EINVALID, "id"},
+		{"links of another account", "GET", "/api/v1/accounts/999999999999/links", member, nil, 403, mesh.EFORBIDDEN, ""},
+		{"link tables of a malformed id", "GET", "/api/v1/accounts/NOT_AN_ID/links/shop/tables", admin, nil, 400, mesh.EINVALID, "id"},
+		{"approval links of a malformed id", "GET", "/api/v1/accounts/NOT_AN_ID/approval-links", admin, nil, 400, mesh.EINVALID, "id"},
+		{"approval links set for a malformed id", "PUT", "/api/v1/accounts/NOT_AN_ID/approval-links", admin, signIn, 400, mesh.EINVALID, "id"},
+		{"approval links of an unknown account", "GET", "/api/v1/accounts/999999999999/approval-links", admin, nil, 404, mesh.ENOTFOUND, ""},
+		{"approval links of another account", "GET", "/api/v1/accounts/999999999999/approval-links", member, nil, 403, mesh.EFORBIDDEN, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantAPIError(t, tt.caller.Do(ctx, tt.method, tt.path, nil, tt.body, nil), tt.wantStatus, tt.wantCode, tt.field)
+		})
+	}
+	for _, c := range []*client.Client{admin, member} {
+		if links, err := c.Links(ctx, "111122223333"); err != nil || len(links) != 0 {
+			t.Errorf("links of an account without any: got %v (%v), want none", links, err)
+		}
+	}
+}

@@ -17,7 +17,11 @@ func registerApprovalLinks(rt *web.Router, d *Deps) {
 }
 
 func (d *Deps) getApprovalLinks(w http.ResponseWriter, r *http.Request) error {
-	out, err := d.Sharing.FindApprovalLinkSettings(r.Context(), r.PathValue("id"))
+	id, err := accountID(r)
+	if err != nil {
+		return err
+	}
+	out, err := d.Sharing.FindApprovalLinkSettings(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -26,6 +30,10 @@ func (d *Deps) getApprovalLinks(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Deps) putApprovalLinks(w http.ResponseWriter, r *http.Request) error {
+	id, err := accountID(r)
+	if err != nil {
+		return err
+	}
 	var b struct {
 		SignInRequired *bool `json:"sign_in_required"`
 	}
@@ -35,7 +43,7 @@ func (d *Deps) putApprovalLinks(w http.ResponseWriter, r *http.Request) error {
 	if b.SignInRequired == nil {
 		return mesh.Invalid("sign_in_required", "is required (true or false)")
 	}
-	out, err := d.Sharing.UpdateApprovalLinkSettings(r.Context(), sharing.ApprovalLinkSettings{AccountID: r.PathValue("id"), SignInRequired: *b.SignInRequired})
+	out, err := d.Sharing.UpdateApprovalLinkSettings(r.Context(), sharing.ApprovalLinkSettings{AccountID: id, SignInRequired: *b.SignInRequired})
 	if err != nil {
 		return err
 	}

@@ -308,9 +308,12 @@ func TestOffboardConsumer(t *testing.T) {
 			if err != nil || len(gs) != 0 {
 				t.Errorf("got grants %+v (%v), want the share's grant gone", gs, err)
 			}
-			links, err := m.admin.Links(ctx, marketingID)
-			if err != nil || len(links) != 0 {
-				t.Errorf("got links %+v (%v), want none", links, err)
+			// The account is gone, and its link with it.
+			_, err = m.admin.Links(ctx, marketingID)
+			wantHTTPError(t, "the offboarded account's links", err, http.StatusNotFound)
+			links, err := m.admin.Links(ctx, "")
+			if err != nil || slices.ContainsFunc(links, func(l client.ResourceLink) bool { return l.AccountID == marketingID }) {
+				t.Errorf("got links %+v (%v), want none of the offboarded account's", links, err)
 			}
 		})
 	}
