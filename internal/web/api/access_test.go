@@ -248,3 +248,33 @@ func TestGrantNamesFieldOfUnknownPermission(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeAnswerMatchesDocument: POST /api/v1/grants/revoke answers what is
+// left of the grant, or "grant": null when the whole grant went; the
+// document describes both, where its grant was a Grant that could not be null.
+func TestRevokeAnswerMatchesDocument(t *testing.T) {
+	srv, _ := newAccessAPI(t)
+	ctx := context.Background()
+	producer := client.New(srv.URL, "111122223333/padmin/admin")
+	in := client.GrantInput{Principal: "222233334444", Resource: client.Resource{Database: "sales", Table: "orders"}, Permissions: []string{"SELECT", "DESCRIBE"}}
+	if _, err := producer.Grant(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		permissions []string
+		want        string
+	}{
+		{[]string{"SELECT"}, `"DESCRIBE"`},
+		{[]string{"DESCRIBE"}, `"grant":null`},
+	} {
+		in.Permissions = tt.permissions
+		var raw json.RawMessage
+		if err := producer.Do(ctx, "POST", "/api/v1/grants/revoke", nil, in, &raw); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(raw), tt.want) {
+			t.Errorf("revoke %v: got %s, want it to hold %s", tt.permissions, raw, tt.want)
+		}
+		checkAnswer(t, "POST", "/api/v1/grants/revoke", http.StatusOK, raw)
+	}
+}
