@@ -58,6 +58,12 @@ func TestOpenAPILintFindsMistakes(t *testing.T) {
 		{"dangling reference", func(d map[string]any) {
 			op(d, "/api/v1/grants", "post")["requestBody"] = map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Nope"}}}}
 		}, `failed to resolve "Nope"`},
+		{"typed parameter without 400", func(d map[string]any) {
+			delete(op(d, "/api/v1/mailbox/{id}", "get")["responses"].(map[string]any), "400")
+		}, "GET /api/v1/mailbox/{id}: takes a body or a number, boolean or enum parameter but lists no 400"},
+		{"body without 400", func(d map[string]any) {
+			delete(op(d, "/api/v1/tasks/heartbeat", "post")["responses"].(map[string]any), "400")
+		}, "POST /api/v1/tasks/heartbeat: takes a body"},
 		{"undeclared path parameter", func(d map[string]any) {
 			delete(op(d, "/api/v1/invitations/{id}/accept", "post"), "parameters")
 		}, "must define exactly all path parameters (missing: [id])"},
@@ -81,8 +87,9 @@ var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "p
 
 // lintOpenAPI returns what is wrong with doc: what kin-openapi's loader and
 // validator find, and every operation without a unique lowerCamelCase
-// operationId or a declared tag, every 2xx answer but 204 that does not
-// describe its body, and every component schema no operation reaches.
+// operationId or a declared tag, every operation that takes typed input
+// (takesTypedInput) but lists no 400, every 2xx answer but 204 that does
+// not describe its body, and every component schema no operation reaches.
 func lintOpenAPI(ctx context.Context, doc map[string]any) []string {
 	var problems []string
 	add := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
@@ -137,6 +144,9 @@ func lintOpenAPI(ctx context.Context, doc map[string]any) []string {
 				}
 			}
 			responses := asMap(op["responses"])
+			if responses["400"] == nil && takesTypedInput(item, op) {
+				add("%s: takes a body or a number, boolean or enum parameter but lists no 400", where)
+			}
 			for _, code := range sortedKeys(responses) {
 				if !strings.HasPrefix(code, "2") || code == "204" {
 					continue
@@ -176,6 +186,24 @@ func lintOpenAPI(ctx context.Context, doc map[string]any) []string {
 		}
 	}
 	return problems
+}
+
+// takesTypedInput reports whether an operation reads a body or a parameter
+// (its own or its path's) that is a number, a boolean or one of an enum's
+// values: input the server parses, and refuses with a 400 when it does not
+// parse. Free strings (names, account ids) are left out: the document does
+// not say which of them the server checks.
+func takesTypedInput(item, op map[string]any) bool {
+	if op["requestBody"] != nil {
+		return true
+	}
+	for _, p := range slices.Concat(asSlice(item["parameters"]), asSlice(op["parameters"])) {
+		schema := asMap(asMap(p)["schema"])
+		if t, _ := schema["type"].(string); (t != "" && t != "string") || schema["enum"] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // refsIn appends every "$ref" found in v to refs.
