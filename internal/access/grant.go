@@ -18,6 +18,11 @@ type GrantInput struct {
 	Resource    mesh.Resource    `json:"resource"`
 	Permissions mesh.Permissions `json:"permissions"`
 	Grantable   mesh.Permissions `json:"grantable"`
+	// OnBehalf, set by a service granting with the owner's authority (the
+	// data-sharing workflow: mesh.SourceSharing), keeps the grant under
+	// that source, apart from the owner's own, and revokes only from it.
+	// The API never sets it.
+	OnBehalf mesh.Principal `json:"-"`
 }
 
 // validate checks the principal and that permissions are named. The
@@ -242,13 +247,18 @@ func (s *Service) grantOnce(ctx context.Context, tx store.Tx, c *changes, a *mes
 	if err != nil {
 		return nil, err
 	}
+	// owners: the owner's authority, the grant's source its own or on behalf
+	owners := source == ""
+	if owners {
+		source = in.OnBehalf
+	}
 	foreign := in.Principal.Account() != t.owner && in.Principal.Account() != s.cfg.CentralAccountID
 	switch {
-	case source != "" && in.Principal.Account() != source.Account():
+	case !owners && in.Principal.Account() != source.Account():
 		return nil, mesh.Errorf(mesh.EFORBIDDEN, "what %s holds with grant option may go only to principals of account %s", source, source.Account())
-	case source == "" && foreign && !in.Principal.IsAccount():
+	case owners && foreign && !in.Principal.IsAccount():
 		return nil, mesh.Invalid("principal", "a grant to another account goes to the account (%s); its admins grant its users", in.Principal.Account())
-	case source != "" && (in.Principal == source || in.Principal.IsAccount()):
+	case !owners && (in.Principal == source || in.Principal.IsAccount()):
 		return nil, mesh.Invalid("principal", "what %s holds with grant option goes to users of account %s", source, source.Account())
 	}
 	now := s.clock.Now()
@@ -276,14 +286,14 @@ func (s *Service) grantOnce(ctx context.Context, tx store.Tx, c *changes, a *mes
 	g.Permissions |= in.Permissions
 	g.Grantable |= in.Grantable
 	switch {
-	case source == "" && foreign && c.probe:
+	case owners && foreign && c.probe:
 		// An active grant's share is active, so the grant, locked, speaks
 		// for it: a share becomes active with all its grants (activate) and
 		// ends only with them. A pending one may need a new invitation.
 		if g.ShareID == 0 || g.Status != mesh.GrantActive {
 			return nil, errWouldChange
 		}
-	case source == "" && foreign:
+	case owners && foreign:
 		sh, err := s.share(ctx, tx, c, a, in.Principal.Account(), org, in.Resource)
 		if err != nil {
 			return nil, err
@@ -376,6 +386,10 @@ func (s *Service) revokeIn(ctx context.Context, tx store.Tx, c *changes, a *mesh
 	if err != nil {
 		return nil, err
 	}
+	if in.OnBehalf != "" {
+		// a service revokes what it granted
+		gs = slices.DeleteFunc(gs, func(g *mesh.Grant) bool { return g.Source != in.OnBehalf })
+	}
 	if len(gs) == 0 {
 		return nil, mesh.NotFound("grant", string(in.Principal)+" on "+in.Resource.String())
 	}
@@ -425,7 +439,11 @@ func (s *Service) revokeIn(ctx context.Context, tx store.Tx, c *changes, a *mesh
 		g.Permissions, g.Grantable = revoked(g, in)
 		g.GrantedBy, g.UpdatedAt = a.Principal(), s.clock.Now()
 		detail := fmt.Sprintf("%s %s on %s", g.Principal, strings.Join(what, ", "), g.Resource)
-		if g.Source != "" {
+		switch g.Source {
+		case "":
+		case mesh.SourceSharing:
+			detail += " (granted for data-sharing requests)"
+		default:
 			detail += " (granted from " + string(g.Source) + "'s grant option)"
 		}
 		if err := s.saveShrunk(ctx, tx, c, g, "access.revoke", detail); err != nil {

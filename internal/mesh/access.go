@@ -284,6 +284,12 @@ func (p Principal) User() string {
 // IsAccount reports whether the principal is a whole account.
 func (p Principal) IsAccount() bool { return !strings.Contains(string(p), "/") }
 
+// SourceSharing is the source of the grants the data-sharing workflow makes
+// for its requests, on the owner's behalf. They are kept apart from the
+// owner's own grants to the same principal, so that a request that ends
+// takes back only what the requests gave ('@' is in no principal).
+const SourceSharing Principal = "@sharing"
+
 // Grant states.
 const (
 	// GrantActive grants count in decisions.
@@ -305,8 +311,9 @@ type Grant struct {
 	// ShareID is the share a cross-account grant belongs to (0 for none).
 	ShareID int64 `json:"share_id,omitempty"`
 	// Source is the principal whose grant option this grant was made from
-	// (empty when a mesh admin or the owning account's admin made it). When
-	// the source's holding shrinks, the grant shrinks with it.
+	// (empty when a mesh admin or the owning account's admin made it;
+	// SourceSharing when the data-sharing workflow did, on the owner's
+	// behalf). When the source's holding shrinks, the grant shrinks with it.
 	Source    Principal `json:"source,omitempty"`
 	GrantedBy string    `json:"granted_by"`
 	CreatedAt time.Time `json:"created_at"`

@@ -541,7 +541,7 @@ func (s *Service) endShared(ctx context.Context, tx store.Tx, r *mesh.AccessRequ
 		return err
 	}
 	_, err = s.access.RevokeTx(s.systemCtx(ctx), tx, access.GrantInput{Principal: mesh.Principal(r.TargetAccount),
-		Resource: r.Resource(), Permissions: perms})
+		Resource: r.Resource(), Permissions: perms, OnBehalf: mesh.SourceSharing})
 	if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
 		return err // ENOTFOUND: the grant went already (revoked by hand, the database deleted)
 	}

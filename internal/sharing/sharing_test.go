@@ -671,7 +671,7 @@ func TestEndingOneRequestKeepsAnother(t *testing.T) {
 		v := f.wantStatus(lasting.ID, mesh.RequestShared)
 		var g *mesh.Grant
 		err := s.View(f.ctx, func(tx store.Tx) (err error) {
-			g, err = tx.FindGrantByResource(f.ctx, sibling, mesh.Resource{Database: "marketing", Table: "campaigns"}, "")
+			g, err = tx.FindGrantByResource(f.ctx, sibling, mesh.Resource{Database: "marketing", Table: "campaigns"}, mesh.SourceSharing)
 			return err
 		})
 		if want := mesh.PermissionsOf(mesh.PermSelect); err != nil || g.Permissions != want || g.Grantable != want {
@@ -693,6 +693,56 @@ func TestEndingOneRequestKeepsAnother(t *testing.T) {
 		})
 		if !mesh.IsCode(err, mesh.ENOTFOUND) {
 			t.Errorf("share after the last request ended: got %v, want gone", err)
+		}
+	})
+}
+
+// TestRequestEndKeepsTheOwnersGrant: the owner's admin granted SELECT on a
+// table to an account by hand, without end, and the account's request for
+// an hour of it was shared too. The workflow's grant is kept apart (source
+// @sharing), so the request's end takes back what the request gave and the
+// grant made by hand stays; a revocation by hand still ends the request.
+func TestRequestEndKeepsTheOwnersGrant(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		res := mesh.Resource{Database: "marketing", Table: "campaigns"}
+		hand, err := f.access.Grant(producerAdmin, access.GrantInput{Principal: mesh.Principal(sibling), Resource: res,
+			Permissions: mesh.PermissionsOf(mesh.PermSelect)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := f.request(siblingCarl, "marketing", "campaigns", func(in *sharing.RequestInput) { in.Duration = mesh.Duration(time.Hour) })
+		v := f.wantStatus(r.ID, mesh.RequestShared)
+		if v.GrantID == hand.ID {
+			t.Fatalf("the request's grant is the one made by hand (%d)", hand.ID)
+		}
+		f.clock.Add(time.Hour)
+		if n, err := f.svc.ExpireOnce(f.ctx); err != nil || n != 1 {
+			t.Fatalf("expire: ended %d, %v; want 1", n, err)
+		}
+		f.wantStatus(r.ID, mesh.RequestExpired)
+		if !f.allowed(sibling, "marketing", "campaigns") {
+			t.Errorf("the request's end took the SELECT granted by hand (grant %d)", hand.ID)
+		}
+		var gs []*mesh.Grant
+		err = s.View(f.ctx, func(tx store.Tx) (err error) {
+			gs, err = tx.FindGrants(f.ctx, store.GrantFilter{Principal: sibling, Database: "marketing"})
+			return err
+		})
+		if err != nil || len(gs) != 1 || gs[0].ID != hand.ID || gs[0].Permissions != mesh.PermissionsOf(mesh.PermSelect) {
+			t.Errorf("grants after the end: got %+v, %v; want the one made by hand alone", gs, err)
+		}
+
+		// asked again, and the owner's admin revokes SELECT by hand: both go
+		again := f.request(siblingCarl, "marketing", "campaigns")
+		f.wantStatus(again.ID, mesh.RequestShared)
+		if _, err := f.access.Revoke(producerAdmin, access.GrantInput{Principal: mesh.Principal(sibling), Resource: res,
+			Permissions: mesh.PermissionsOf(mesh.PermSelect, mesh.PermDescribe)}); err != nil {
+			t.Fatal(err)
+		}
+		f.wantStatus(again.ID, mesh.RequestRevoked)
+		if f.allowed(sibling, "marketing", "campaigns") {
+			t.Error("allowed after the owner's admin revoked by hand")
 		}
 	})
 }

@@ -146,7 +146,7 @@ func (s *Service) shareTask(ctx context.Context, tx store.Tx, input any) (any, e
 		return nil, workflow.Errorf(ErrRequestNotOpen, "request %d is %s", r.ID, r.Status)
 	}
 	g, err := s.access.GrantTx(s.systemCtx(ctx), tx, access.GrantInput{Principal: mesh.Principal(r.TargetAccount),
-		Resource: r.Resource(), Permissions: r.Permissions, Grantable: r.Permissions})
+		Resource: r.Resource(), Permissions: r.Permissions, Grantable: r.Permissions, OnBehalf: mesh.SourceSharing})
 	if err != nil {
 		if code := mesh.ErrorCode(err); code != mesh.EINTERNAL {
 			return nil, workflow.Errorf(ErrGrantFailed, "%s", mesh.ErrorMessage(err))
