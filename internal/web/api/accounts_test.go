@@ -170,6 +170,8 @@ func TestAccountSubroutesCheckTheAccount(t *testing.T) {
 		{"approval links set for a malformed id", "PUT", "/api/v1/accounts/NOT_AN_ID/approval-links", admin, signIn, 400, mesh.EINVALID, "id"},
 		{"approval links of an unknown account", "GET", "/api/v1/accounts/999999999999/approval-links", admin, nil, 404, mesh.ENOTFOUND, ""},
 		{"approval links of another account", "GET", "/api/v1/accounts/999999999999/approval-links", member, nil, 403, mesh.EFORBIDDEN, ""},
+		{"users of an unknown account", "GET", "/api/v1/accounts/999999999999/users", admin, nil, 404, mesh.ENOTFOUND, ""},
+		{"users of another account", "GET", "/api/v1/accounts/999999999999/users", member, nil, 403, mesh.EFORBIDDEN, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,6 +44,14 @@ func (d *Deps) listAccountUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The path names an account: one that does not exist is a 404 (where
+	// the ?account= filter of /users matches nothing). Only mesh admins list
+	// other accounts' users: anyone else is refused first.
+	if mesh.ActorFromContext(r.Context()).IsMeshAdmin() {
+		if _, err := d.Accounts.FindAccountByID(r.Context(), id); err != nil {
+			return err
+		}
+	}
 	return d.writeUsers(w, r, id)
 }
 
