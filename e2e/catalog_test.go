@@ -142,6 +142,14 @@ func writeFile(t *testing.T, dir, name, content string) {
 	}
 }
 
+// loginToken returns the token login printed: its first line is
+// export MESHGATE_TOKEN=…; a second exports MESHGATE_ENDPOINT when the server
+// is not at the default endpoint.
+func loginToken(out string) (string, bool) {
+	first, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
+	return strings.CutPrefix(first, "export MESHGATE_TOKEN=")
+}
+
 func decode(t *testing.T, out string, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(out), v); err != nil {

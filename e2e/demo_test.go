@@ -139,9 +139,9 @@ func signInAsLogged(t *testing.T, srv *testbin.Server, users []byte) string {
 	}
 	args := append(strings.Fields(hint)[1:], "--password-stdin")
 	res := testbin.Run(t, testbin.RunOptions{Stdin: strings.NewReader(m[1] + "\nsales-admin-new-password\n")}, args...)
-	token, ok := strings.CutPrefix(strings.TrimSpace(res.Stdout), "export MESHGATE_TOKEN=")
-	if res.Code != 0 || !ok {
-		t.Fatalf("%s: got exit %d, %q, %q; want export MESHGATE_TOKEN=...", hint, res.Code, res.Stdout, res.Stderr)
+	token, ok := loginToken(res.Stdout)
+	if res.Code != 0 || !ok || !strings.HasSuffix(res.Stdout, "\nexport MESHGATE_ENDPOINT="+srv.URL+"\n") {
+		t.Fatalf("%s: got exit %d, %q, %q; want export MESHGATE_TOKEN=... and export MESHGATE_ENDPOINT=%s", hint, res.Code, res.Stdout, res.Stderr, srv.URL)
 	}
 	return token
 }

@@ -223,7 +223,7 @@ func TestOIDCDeviceLogin(t *testing.T) {
 		case <-time.After(60 * time.Second):
 			t.Fatal("login --sso did not finish")
 		}
-		tok := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(stdout.String()), "export MESHGATE_TOKEN="))
+		tok, _ := loginToken(stdout.String())
 		m, err := client.New(srv.URL, tok).Me(context.Background())
 		if err != nil || m.User.Username != "ann" || m.AuthenticatedBy != "token" {
 			t.Fatalf("me with the token: got %+v, %v, want ann by token", m, err)
@@ -309,7 +309,7 @@ func TestOIDCLoopbackLogin(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("login --sso --browser: %v", err)
 	}
-	tok := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(stdout.String()), "export MESHGATE_TOKEN="))
+	tok, _ := loginToken(stdout.String())
 	m, err := client.New(srv.URL, tok).Me(context.Background())
 	if err != nil || m.User.Username != "ann" {
 		t.Fatalf("me with the token: got %+v, %v, want ann", m, err)

@@ -86,7 +86,7 @@ func demoLogin(t *testing.T, srv *testbin.Server, account, username string) stri
 	if err != nil {
 		t.Fatalf("login as %s: %v", username, err)
 	}
-	token, ok := strings.CutPrefix(strings.TrimSpace(out), "export MESHGATE_TOKEN=")
+	token, ok := loginToken(out)
 	if !ok {
 		t.Fatalf("login output: got %q, want export MESHGATE_TOKEN=...", out)
 	}

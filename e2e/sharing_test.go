@@ -21,7 +21,7 @@ func sharingUser(t *testing.T, srv *testbin.Server, account, username, role stri
 	if err != nil {
 		t.Fatalf("login as %s: %v", username, err)
 	}
-	token, ok := strings.CutPrefix(strings.TrimSpace(out), "export MESHGATE_TOKEN=")
+	token, ok := loginToken(out)
 	if !ok {
 		t.Fatalf("login output: got %q", out)
 	}

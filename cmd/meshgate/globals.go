@@ -11,9 +11,13 @@ import (
 	"github.com/meshgate/meshgate/client"
 )
 
+// defaultEndpoint is where the client commands find a server unless told
+// otherwise: the address `meshgate serve` listens on by default.
+const defaultEndpoint = "http://127.0.0.1:8080"
+
 // Globals are the flags every client command shares.
 type Globals struct {
-	Endpoint string `help:"meshgate server URL." default:"http://127.0.0.1:8080" env:"MESHGATE_ENDPOINT"`
+	Endpoint string `help:"meshgate server URL." default:"${default_endpoint}" env:"MESHGATE_ENDPOINT"`
 	Token    string `help:"API token." env:"MESHGATE_TOKEN"`
 	Output   string `short:"o" help:"Output format: table or json." enum:"table,json" default:"table"`
 

@@ -53,7 +53,8 @@ func TestIdentityCLI(t *testing.T) {
 
 	// Signing in with the temporary password changes it, then prints a token.
 	out = must(created.TemporaryPassword+"\nsam's new password\n", "login", "--username", "sam", "--password-stdin")
-	token, ok := strings.CutPrefix(strings.TrimSpace(out), "export MESHGATE_TOKEN=")
+	first, _, _ := strings.Cut(out, "\n")
+	token, ok := strings.CutPrefix(first, "export MESHGATE_TOKEN=")
 	if !ok || !strings.HasPrefix(token, "mgt_") {
 		t.Fatalf("login printed %q, want export MESHGATE_TOKEN=mgt_...", out)
 	}

@@ -74,14 +74,30 @@ func (c *LoginCmd) Run(ctx context.Context, g *Globals) error {
 	return printLoginToken(g, res.User.AccountID+"/"+res.User.Username, tok)
 }
 
-// printLoginToken prints a new CLI token as a shell export (or JSON).
+// printLoginToken prints a new CLI token as a shell export (or JSON). A
+// server at another endpoint than the default has its endpoint exported
+// too, so that the commands after an eval of the output go to it.
 func printLoginToken(g *Globals, who string, tok *client.NewToken) error {
 	if g.JSON() {
 		return g.PrintJSON(tok)
 	}
-	fmt.Fprintf(g.stderr, "signed in as %s; use this token with --token or MESHGATE_TOKEN:\n", who)
-	_, err := fmt.Fprintf(g.stdout, "export MESHGATE_TOKEN=%s\n", tok.Secret)
+	if g.Endpoint == defaultEndpoint {
+		fmt.Fprintf(g.stderr, "signed in as %s; use this token with --token or MESHGATE_TOKEN:\n", who)
+		_, err := fmt.Fprintf(g.stdout, "export MESHGATE_TOKEN=%s\n", shellQuote(tok.Secret))
+		return err
+	}
+	fmt.Fprintf(g.stderr, "signed in as %s at %s; use this token with --token or MESHGATE_TOKEN, and this endpoint with --endpoint or MESHGATE_ENDPOINT:\n", who, g.Endpoint)
+	_, err := fmt.Fprintf(g.stdout, "export MESHGATE_TOKEN=%s\nexport MESHGATE_ENDPOINT=%s\n", shellQuote(tok.Secret), shellQuote(g.Endpoint))
 	return err
+}
+
+// shellQuote returns s as one word of a POSIX shell: as it is when it
+// holds nothing the shell would read otherwise, else in single quotes.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,:/@%+=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // PasswdCmd changes your password, reading the current and the new one

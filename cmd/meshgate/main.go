@@ -80,6 +80,7 @@ func (m *Main) Run(ctx context.Context, args []string) (code int) {
 		kong.Writers(m.Stdout, m.Stderr),
 		kong.Exit(func(code int) { panic(exit(code)) }),
 		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.Vars{"default_endpoint": defaultEndpoint},
 	)
 	if err != nil {
 		fmt.Fprintln(m.Stderr, "meshgate:", err)
