@@ -54,11 +54,13 @@ func (c *RequestCreateCmd) Run(ctx context.Context, g *Globals) error {
 	return printRequests(g, r, []*client.AccessRequest{r})
 }
 
+// printRequests prints requests as a table, with the personal data the
+// catalog lookup found in each (as approval list does), or as JSON.
 func printRequests(g *Globals, v any, rs []*client.AccessRequest) error {
-	return printRows(g, v, []string{"ID", "RESOURCE", "TARGET", "REQUESTER", "PERMISSIONS", "STATUS", "EXPIRES", "CREATED"}, rs,
+	return printRows(g, v, []string{"ID", "RESOURCE", "TARGET", "REQUESTER", "PERMISSIONS", "PERSONAL DATA", "STATUS", "EXPIRES", "CREATED"}, rs,
 		func(r *client.AccessRequest) []string {
 			return []string{itoa64(r.ID), dbTable(r.Database, r.Table), r.TargetAccount, r.RequesterAccount + "/" + r.RequesterUser,
-				r.Permissions.String(), r.Status, fmtTime(r.ExpiresAt), fmtTime(r.CreatedAt)}
+				r.Permissions.String(), strings.Join(r.PIIColumns, ","), r.Status, fmtTime(r.ExpiresAt), fmtTime(r.CreatedAt)}
 		})
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,6 +27,44 @@ func TestRequestCreateRefusesNegativeDuration(t *testing.T) {
 	out, code = m.run(t, m.alice, "request", "list", "--mine")
 	if code != 0 || strings.Contains(out, "sales.orders") {
 		t.Errorf("request list --mine: got exit %d:\n%s\nwant no request", code, out)
+	}
+}
+
+// TestRequestListShowsPersonalData: request list shows, as approval list
+// does, the personal data each request found flagged: the database's own
+// pii_flag as *, a table's as table.*, a column's as table.column.
+func TestRequestListShowsPersonalData(t *testing.T) {
+	m := newAccessMesh(t, storetest.Kinds()[0])
+	ctx := context.Background()
+	if _, err := m.adminClient.CreateTableGlue(ctx, "sales", json.RawMessage(`{"Name": "refunds", "Parameters": {"pii_flag": "true"},
+		"StorageDescriptor": {"Columns": [{"Name": "id", "Type": "bigint"}]}}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tbl := range []string{"orders", "refunds"} {
+		if out, code := m.run(t, m.alice, "request", "create", "--database", "sales", "--table", tbl, "--justification", "reports"); code != 0 {
+			t.Fatalf("request create %s: exit %d:\n%s", tbl, code, out)
+		}
+	}
+	out, code := m.run(t, m.alice, "request", "list", "--mine")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 || !regexp.MustCompile(`PERMISSIONS +PERSONAL DATA +STATUS`).MatchString(lines[0]) {
+		t.Fatalf("request list --mine: got exit %d:\n%s\nwant a PERSONAL DATA column and two requests", code, out)
+	}
+	for _, want := range []string{"sales.refunds .* refunds.\\*  +PENDING_APPROVAL", "sales.orders .* orders.email  +PENDING_APPROVAL"} {
+		if !slices.ContainsFunc(lines[1:], regexp.MustCompile(want).MatchString) {
+			t.Errorf("request list --mine: got\n%s\nwant a line matching %q", out, want)
+		}
+	}
+	if _, err := m.adminClient.CreateDatabaseGlue(ctx, json.RawMessage(`{"Name": "hr", "Parameters": {"data_owner": "111122223333", "pii_flag": "true"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.adminClient.CreateTableGlue(ctx, "hr", json.RawMessage(`{"Name": "people", "StorageDescriptor": {"Columns": [
+		{"Name": "id", "Type": "bigint"}, {"Name": "salary", "Type": "double", "Parameters": {"pii_flag": "true"}}]}}`)); err != nil {
+		t.Fatal(err)
+	}
+	out, code = m.run(t, m.alice, "request", "create", "--database", "hr", "--justification", "headcount")
+	if code != 0 || !regexp.MustCompile(`hr\.\* .* \*,people\.salary  +PENDING_APPROVAL`).MatchString(out) {
+		t.Errorf("request create for the database hr: got exit %d:\n%s\nwant personal data *,people.salary", code, out)
 	}
 }
 
