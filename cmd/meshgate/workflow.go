@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/meshgate/meshgate/client"
@@ -185,7 +186,10 @@ func (c *WorkflowRunCmd) Run(ctx context.Context, g *Globals) error {
 	return nil
 }
 
-// RunLocal runs one execution of def in-process and returns its result.
+// RunLocal runs one execution of def in-process and returns its result. A
+// callback task (.waitForTaskToken) that only its token could end is an
+// error as soon as it starts: nothing outside this process reaches the
+// throwaway store to send the token.
 func RunLocal(ctx context.Context, def, input []byte, timeout time.Duration, logs io.Writer) (*RunResult, error) {
 	dir, err := os.MkdirTemp("", "meshgate-run-")
 	if err != nil {
@@ -215,20 +219,65 @@ func RunLocal(ctx context.Context, def, input []byte, timeout time.Duration, log
 	defer func() { cancel(); <-loops; <-loops }()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	late := fmt.Errorf("the execution did not end within %s", timeout)
+	w := &tokenWaits{states: map[int]string{}}
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("the execution did not end within %s", timeout)
+			return nil, late
 		case <-tick.C:
 		}
 		cur, err := eng.FindExecution(ctx, x.ID)
+		if err == nil && !cur.Terminal() {
+			err = w.read(ctx, eng, x.ID)
+		}
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, late // the store's calls ended with the run's time
+			}
 			return nil, err
 		}
 		if cur.Terminal() {
 			return &RunResult{Status: cur.Status, Output: cur.Output, Error: cur.Error, Cause: cur.Cause}, nil
 		}
 	}
+}
+
+// tokenWaits reads an execution's history as it grows and finds a callback
+// task that waits for its token with no TimeoutSeconds or HeartbeatSeconds
+// to end the wait.
+type tokenWaits struct {
+	last   int
+	states map[int]string // event id → the state it belongs to
+}
+
+// read reads the events after the last one read; a callback task without a
+// time limit is an error that names its state.
+func (w *tokenWaits) read(ctx context.Context, eng *workflow.Engine, id string) error {
+	evs, err := eng.History(ctx, id, w.last, 0)
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		w.last = ev.ID
+		var d struct {
+			Name      string `json:"name"`
+			Resource  string `json:"resource"`
+			Timeout   int64  `json:"timeoutInSeconds"`
+			Heartbeat int64  `json:"heartbeatInSeconds"`
+		}
+		json.Unmarshal(ev.Details, &d)
+		state := d.Name
+		if state == "" {
+			state = w.states[ev.PreviousID]
+		}
+		w.states[ev.ID] = state
+		if ev.Type == "TaskScheduled" && strings.HasSuffix(d.Resource, workflow.CallbackSuffix) && d.Timeout == 0 && d.Heartbeat == 0 {
+			return fmt.Errorf("state %q waits for its task token (%s), which nothing can send to workflow run's throwaway store: "+
+				"run it on a server (workflow create, execution start, task send-success), or give the state TimeoutSeconds", state, d.Resource)
+		}
+	}
+	return nil
 }
 
 // WorkflowRollbackCmd rolls a state machine back to an earlier version.
