@@ -133,7 +133,11 @@ func (h *HTTP) Invoke(ctx context.Context, input any, meta workflow.TaskMeta) (a
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, workflow.Errorf(asl.ErrTimeout, "the HTTP request timed out")
 		}
-		return nil, workflow.Errorf(ErrHTTPError, "%v", err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the whole URL
+		}
+		return nil, workflow.Errorf(ErrHTTPError, "%s %s: %v", method, endpoint(u), err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
@@ -145,7 +149,7 @@ func (h *HTTP) Invoke(ctx context.Context, input any, meta workflow.TaskMeta) (a
 		if len(cause) > 1024 {
 			cause = cause[:1024]
 		}
-		return nil, workflow.Errorf(fmt.Sprintf("%s%d", ErrHTTPStatus, resp.StatusCode), "%s %s answered %s: %s", method, u.Redacted(), resp.Status, cause)
+		return nil, workflow.Errorf(fmt.Sprintf("%s%d", ErrHTTPStatus, resp.StatusCode), "%s %s answered %s: %s", method, endpoint(u), resp.Status, cause)
 	}
 	if len(data) > maxResponse {
 		return nil, workflow.Errorf(asl.ErrDataLimitExceeded, "the answer is larger than %d bytes", maxResponse)
@@ -161,4 +165,11 @@ func (h *HTTP) Invoke(ctx context.Context, input any, meta workflow.TaskMeta) (a
 		}
 	}
 	return map[string]any{"StatusCode": int64(resp.StatusCode), "Headers": headers, "Body": out}, nil
+}
+
+// endpoint is u without its credentials, query and fragment, for the
+// causes of a failed task, which the execution's history keeps: a query
+// may carry what only the receiver should see, such as a task token.
+func endpoint(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
