@@ -45,7 +45,8 @@ func TestIdentifierFlagOrArgument(t *testing.T) {
 		for _, form := range forms {
 			args := append(append([]string{}, c.args...), form.args(c.flag)...)
 			var cli CLI
-			parser, err := kong.New(&cli, kong.Exit(func(int) { t.Fatalf("%v: kong exited", args) }), kong.Writers(&bytes.Buffer{}, &bytes.Buffer{}))
+			parser, err := kong.New(&cli, kong.Exit(func(int) { t.Fatalf("%v: kong exited", args) }), kong.Writers(&bytes.Buffer{}, &bytes.Buffer{}),
+				kong.Vars{"default_endpoint": defaultEndpoint})
 			if err != nil {
 				t.Fatal(err)
 			}
