@@ -495,13 +495,10 @@ func (s *Service) RevokeRequest(ctx context.Context, id int64) (*mesh.AccessRequ
 		if err != nil {
 			return err
 		}
-		owner := r.OwnerAccount
-		if d, err := tx.FindDatabase(ctx, r.Database); err == nil {
-			owner = d.DataOwner()
-		} else if !mesh.IsCode(err, mesh.ENOTFOUND) {
-			return err
-		}
-		if !a.IsMeshAdmin() && !a.IsAdminOf(owner) && !a.IsAdminOf(r.RequesterAccount) && !a.IsAdminOf(r.TargetAccount) {
+		if ok, err := mayRevoke(ctx, tx, a, r); err != nil || !ok {
+			if err != nil {
+				return err
+			}
 			return mesh.Errorf(mesh.EFORBIDDEN, "only the admins of the owning or requesting account and mesh admins revoke request %d", id)
 		}
 		if r.Status != mesh.RequestShared {
@@ -517,6 +514,37 @@ func (s *Service) RevokeRequest(ctx context.Context, id int64) (*mesh.AccessRequ
 		return nil, store.RequestConflict(out)
 	}
 	return out, err
+}
+
+// MayRevoke reports whether the caller may revoke r once it is shared, as
+// RevokeRequest decides: for pages that offer it. Errors: EUNAUTHORIZED.
+func (s *Service) MayRevoke(ctx context.Context, r *mesh.AccessRequest) (bool, error) {
+	a, err := mesh.RequireActor(ctx)
+	if err != nil {
+		return false, err
+	}
+	var ok bool
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		ok, err = mayRevoke(ctx, tx, a, r)
+		return err
+	})
+	return ok, err
+}
+
+// mayRevoke: mesh admins, and the admins of the account owning r's database
+// now (the one r was made for, if the database is gone), of the requesting
+// and of the target account.
+func mayRevoke(ctx context.Context, tx store.Tx, a *mesh.Actor, r *mesh.AccessRequest) (bool, error) {
+	if a.IsMeshAdmin() || a.IsAdminOf(r.RequesterAccount) || a.IsAdminOf(r.TargetAccount) {
+		return true, nil
+	}
+	owner := r.OwnerAccount
+	if d, err := tx.FindDatabase(ctx, r.Database); err == nil {
+		owner = d.DataOwner()
+	} else if !mesh.IsCode(err, mesh.ENOTFOUND) {
+		return false, err
+	}
+	return a.IsAdminOf(owner), nil
 }
 
 // endShared records a shared request as status (REVOKED or EXPIRED) and

@@ -71,8 +71,11 @@ func (u *UI) showRequest(w http.ResponseWriter, r *http.Request, status int, msg
 	a := p.Actor
 	mine := a.AccountID == v.RequesterAccount && a.Username == v.RequesterUser
 	p.CanCancel = v.Open() && (mine || a.IsMeshAdmin() || a.IsAdminOf(v.RequesterAccount))
-	p.CanRevoke = v.Status == mesh.RequestShared && (a.IsMeshAdmin() || a.IsAdminOf(v.OwnerAccount) ||
-		a.IsAdminOf(v.RequesterAccount) || a.IsAdminOf(v.TargetAccount))
+	if v.Status == mesh.RequestShared {
+		if p.CanRevoke, err = u.Sharing.MayRevoke(r.Context(), v.AccessRequest); err != nil {
+			return err
+		}
+	}
 	p.CanDecide = v.Approval != nil && v.Approval.Status == mesh.ApprovalPending && !mine &&
 		(a.IsMeshAdmin() || (a.AccountID == v.Approval.AccountID && (a.HasRole(mesh.RoleAdmin) || a.HasRole(mesh.RoleApprover))))
 	for _, ev := range v.Timeline {
