@@ -65,6 +65,21 @@ func (u *UI) showLink(w http.ResponseWriter, r *http.Request, status int, form G
 	if p.Tables, err = u.Access.LinkTables(r.Context(), acct, name); err != nil {
 		return err
 	}
+	if fe != nil || msg != "" {
+		if slices.ContainsFunc(p.Tables, func(t access.LinkedTable) bool { return t.Name == form.Table }) {
+			// the table's form shows these fields; any other goes to its message
+			p.Errors, p.FormError = fe.onForm(msg, "user", "principal", "permissions", "columns")
+		} else {
+			// no form of that table shows them (it went meanwhile)
+			if fe == nil {
+				fe = FieldErrors{}
+			}
+			if msg != "" {
+				fe["table"] = msg
+			}
+			p.Error, p.Errors, p.FormError = fe.elsewhere("Table "+form.Table, "table"), nil, ""
+		}
+	}
 	if p.IsAccountAdmin() {
 		if p.Users, err = u.Auth.FindUsers(r.Context(), store.UserFilter{AccountID: acct, Limit: 1000}); err != nil {
 			return err

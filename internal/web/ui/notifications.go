@@ -29,7 +29,13 @@ type NotificationsPage struct {
 var subscribeProtocols = []string{notify.ProtocolEmail, notify.ProtocolHTTPS, notify.ProtocolHTTP}
 
 func (u *UI) notificationsPage(w http.ResponseWriter, r *http.Request) error {
-	return u.showNotifications(w, r, http.StatusOK, NotificationsPage{Account: r.URL.Query().Get("account")})
+	account := r.URL.Query().Get("account")
+	if mesh.ActorFromContext(r.Context()).IsMeshAdmin() {
+		if err := u.knownAccount(r, account); err != nil {
+			return err
+		}
+	}
+	return u.showNotifications(w, r, http.StatusOK, NotificationsPage{Account: account})
 }
 
 func (u *UI) showNotifications(w http.ResponseWriter, r *http.Request, status int, p NotificationsPage) error {

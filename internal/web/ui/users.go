@@ -34,8 +34,22 @@ func (p UsersPage) HasRole(roles []string, role string) bool { return slices.Con
 
 func (u *UI) usersPage(w http.ResponseWriter, r *http.Request) error {
 	p := u.newUsersPage(r, r.URL.Query().Get("account"))
+	if err := u.knownAccount(r, p.Account); err != nil {
+		return err
+	}
 	p.Form.Roles = []string{mesh.RoleMember}
 	return u.showUsers(w, r, http.StatusOK, p)
+}
+
+// knownAccount is ENOTFOUND for an account a page names that is not
+// onboarded (a stale link, a typo), which would show as one with nothing
+// in it.
+func (u *UI) knownAccount(r *http.Request, id string) error {
+	if id == "" || id == mesh.ActorFromContext(r.Context()).AccountID {
+		return nil
+	}
+	_, err := u.Accounts.FindAccountByID(r.Context(), id)
+	return err
 }
 
 func (u *UI) newUsersPage(r *http.Request, account string) UsersPage {

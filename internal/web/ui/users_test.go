@@ -38,3 +38,23 @@ func TestNewUserFormNamesBadRole(t *testing.T) {
 		t.Errorf("users after the refused forms: bob was made")
 	}
 }
+
+// TestPagesOfUnknownAccount: a mesh admin opening the users or the
+// notifications of an account that is not onboarded (a stale link, a typo)
+// is told so with a 404, as the API answers, rather than shown an empty
+// account with forms to add to it.
+func TestPagesOfUnknownAccount(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	e.passwords["admin"] = e.srv.BootstrapPassword(t)
+	cookie := sessionOf(t, e, "admin")
+	for _, path := range []string{"/admin/users?account=999988887777", "/admin/notifications?account=999988887777"} {
+		if resp, _ := do(t, "GET", e.srv.URL+path, nil, nil, cookie); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s (not onboarded): got %d, want 404", path, resp.StatusCode)
+		}
+	}
+	for _, path := range []string{"/admin/users?account=" + producerID, "/admin/notifications?account=" + producerID} {
+		if resp, _ := do(t, "GET", e.srv.URL+path, nil, nil, cookie); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: got %d, want 200", path, resp.StatusCode)
+		}
+	}
+}
