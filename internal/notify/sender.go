@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -141,11 +142,15 @@ func (s *Service) attempt(ctx context.Context, j *job) store.DeliveryResult {
 	return r
 }
 
+// truncate bounds a failed attempt's error text to 1000 bytes, cut on a
+// character's boundary and holding nothing that is not UTF-8: PostgreSQL
+// refuses such text, which failed the whole batch of results, so that its
+// deliveries were sent again and again, their attempts never counted.
 func truncate(s string) string {
 	if len(s) > 1000 {
-		return s[:1000]
+		s = s[:1000]
 	}
-	return s
+	return strings.ToValidUTF8(s, "")
 }
 
 // record stores results; a result for a lease this process lost is skipped

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/notify"
@@ -253,4 +254,29 @@ func warmPool(t *testing.T, st store.Store, n int) {
 		})
 	}
 	done.Wait()
+}
+
+// TestLongErrorTextStaysText: a failed attempt's error longer than the
+// 1000 bytes kept, with a character of several bytes across the cut, is
+// recorded as one attempt with text that is still UTF-8. It was cut in the
+// middle of the character: PostgreSQL refused the whole batch of results,
+// and the delivery was sent again each time its lease ran out, its attempts
+// never counted.
+func TestLongErrorTextStaysText(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		rcv := notifytest.StartReceiver(t)
+		prefix := "webhook: " + rcv.URL + "/hook?city="
+		endpoint := rcv.URL + "/hook?city=" + strings.Repeat("a", 999-len(prefix)) + strings.Repeat("é", 100)
+		f.confirmed(t, endpoint)
+		rcv.Status.Store(http.StatusServiceUnavailable)
+		f.publish(t, msg("m-1"))
+		if _, err := f.svc.SendOnce(context.Background()); err != nil {
+			t.Fatalf("record the failed attempt: %v", err)
+		}
+		ds := f.deliveries(t, store.DeliveryPending)
+		if len(ds) != 1 || ds[0].Attempts != 1 || !utf8.ValidString(ds[0].LastError) || !strings.HasPrefix(ds[0].LastError, "webhook: ") {
+			t.Fatalf("got %+v, want m-1 pending after one attempt, its error valid text", ds)
+		}
+	})
 }
