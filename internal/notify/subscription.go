@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -59,6 +60,12 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscribed
 	endpoint, err := ch.ValidateEndpoint(ctx, in.Endpoint)
 	if err != nil {
 		return nil, err
+	}
+	if in.Protocol != ProtocolEmail {
+		// as SNS: an https subscription is delivered over https only
+		if u, err := url.Parse(endpoint); err != nil || u.Scheme != in.Protocol {
+			return nil, mesh.Invalid("endpoint", "a subscription of protocol %s needs an %s:// URL, not %q", in.Protocol, in.Protocol, endpoint)
+		}
 	}
 	now := s.clock.Now()
 	token := randomHex(32)

@@ -201,3 +201,25 @@ func TestWebhookEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookProtocolIsTheEndpointsScheme: a subscription of protocol
+// https takes an https:// endpoint only, and one of protocol http an
+// http:// one, as SNS has it; an https subscription with an http:// URL
+// was stored and delivered over plain HTTP, links that decide included.
+func TestWebhookProtocolIsTheEndpointsScheme(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t, nil), "", notify.SNSEmailPolicy)
+	rcv := notifytest.StartReceiver(t) // http://127.0.0.1:port
+	for _, c := range []struct{ protocol, endpoint string }{
+		{"https", rcv.URL + "/hook"},
+		{"http", strings.Replace(rcv.URL, "http://", "https://", 1) + "/hook"},
+	} {
+		sub, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: c.protocol, Endpoint: c.endpoint})
+		if !mesh.IsCode(err, mesh.EINVALID) || !strings.Contains(err.Error(), "endpoint") {
+			t.Errorf("protocol %s with %s: got %+v, %v; want invalid, naming endpoint", c.protocol, c.endpoint, sub, err)
+		}
+	}
+	f.sendAll(t)
+	if n := rcv.Count(); n != 0 {
+		t.Errorf("the receiver got %d requests, want none", n)
+	}
+}
