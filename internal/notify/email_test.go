@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -227,6 +228,33 @@ func TestDirectMailOptOut(t *testing.T) {
 		failed := f.deliveries(t, store.DeliveryFailed)
 		if len(failed) != 1 || failed[0].MessageID != "outcome-2" || !strings.Contains(failed[0].LastError, "opted out") {
 			t.Errorf("got dead letters %+v, want outcome-2, opted out", failed)
+		}
+	})
+}
+
+// TestConfirmTwice: confirming a confirmed subscription again (a second
+// click, a receiver answering a confirmation delivered twice) returns it
+// unchanged, where the token, cleared at the first, was "not found".
+func TestConfirmTwice(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		if _, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: "ops@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		f.sendAll(t)
+		box, _ := f.svc.FindMailbox(admin(), 0, 1)
+		token := tokenOf(t, box[0].Text)
+		first, err := f.svc.Confirm(context.Background(), token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Add(notify.ConfirmationTTL) // a click days later too
+		again, err := f.svc.Confirm(context.Background(), token)
+		if err != nil || again.ID != first.ID || again.Status != store.SubscriptionConfirmed || !again.ConfirmedAt.Equal(first.ConfirmedAt) {
+			t.Fatalf("confirm again: got %+v, %v; want subscription %d unchanged", again, err, first.ID)
+		}
+		if es := auditActions(t, f, "subscription/"+strconv.FormatInt(first.ID, 10)); len(es) != 2 {
+			t.Errorf("audit: got %v, want the subscribe and one confirm", es)
 		}
 	})
 }

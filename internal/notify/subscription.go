@@ -146,8 +146,9 @@ func (s *Service) queueConfirmation(ctx context.Context, tx store.Tx, sub *store
 
 // Confirm confirms the subscription a confirmation token belongs to; anyone
 // holding the token may (it came in the confirmation message). Confirming a
-// confirmed subscription again returns it unchanged. Errors: ENOTFOUND
-// (unknown token), EINVALID (expired, empty).
+// confirmed subscription again (a second click, a receiver answering a
+// confirmation delivered twice) returns it unchanged. Errors: ENOTFOUND
+// (unknown token), EINVALID (expired, empty), ECONFLICT (unsubscribed).
 func (s *Service) Confirm(ctx context.Context, token string) (*store.Subscription, error) {
 	if token == "" {
 		return nil, mesh.Invalid("token", "is required")
@@ -160,7 +161,11 @@ func (s *Service) Confirm(ctx context.Context, token string) (*store.Subscriptio
 		if err != nil {
 			return err
 		}
-		if sub.Status != store.SubscriptionPending {
+		switch sub.Status {
+		case store.SubscriptionConfirmed:
+			return nil
+		case store.SubscriptionPending:
+		default:
 			return mesh.Errorf(mesh.ECONFLICT, "subscription %d is %s", sub.ID, sub.Status)
 		}
 		if !now.Before(sub.TokenExpires) {
@@ -169,7 +174,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*store.Subscriptio
 		if err := tx.UpdateSubscriptionStatus(ctx, sub.ID, store.SubscriptionConfirmed, now); err != nil {
 			return err
 		}
-		sub.Status, sub.ConfirmedAt, sub.TokenHash = store.SubscriptionConfirmed, now, ""
+		sub.Status, sub.ConfirmedAt = store.SubscriptionConfirmed, now
 		return store.Audit(ctx, tx, now, "notify.confirm", subResource(sub.ID), sub.Protocol+" "+sub.Endpoint)
 	})
 	if err != nil {

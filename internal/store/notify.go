@@ -134,8 +134,9 @@ type NotifyTx interface {
 	// FindSubscriptions lists the subscriptions of an account's live topic
 	// (every live topic's when accountID is ""), leaving out unsubscribed ones, by id.
 	FindSubscriptions(ctx context.Context, accountID string, status string) ([]*Subscription, error)
-	// UpdateSubscriptionStatus sets status (and ConfirmedAt when confirming,
-	// clearing the token); ENOTFOUND when missing.
+	// UpdateSubscriptionStatus sets status (and ConfirmedAt when
+	// confirming; the token still finds the subscription); ENOTFOUND when
+	// missing.
 	UpdateSubscriptionStatus(ctx context.Context, id int64, status string, at time.Time) error
 
 	// InsertDeliveries queues deliveries and sets their IDs; one whose

@@ -198,7 +198,7 @@ func (tx *Tx) UpdateSubscriptionStatus(ctx context.Context, id int64, status str
 	q := `UPDATE notify_subscriptions SET status = $1 WHERE id = $2`
 	args := []any{status, id}
 	if status == store.SubscriptionConfirmed {
-		q = `UPDATE notify_subscriptions SET status = $1, confirmed_at = $3, token_hash = NULL WHERE id = $2`
+		q = `UPDATE notify_subscriptions SET status = $1, confirmed_at = $3 WHERE id = $2`
 		args = append(args, at.UTC())
 	}
 	tag, err := tx.tx.Exec(ctx, q, args...)

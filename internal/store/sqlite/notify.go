@@ -197,7 +197,7 @@ func (tx *Tx) UpdateSubscriptionStatus(ctx context.Context, id int64, status str
 	q := `UPDATE notify_subscriptions SET status = ? WHERE id = ?`
 	args := []any{status, id}
 	if status == store.SubscriptionConfirmed {
-		q = `UPDATE notify_subscriptions SET status = ?, confirmed_at = ?, token_hash = NULL WHERE id = ?`
+		q = `UPDATE notify_subscriptions SET status = ?, confirmed_at = ? WHERE id = ?`
 		args = []any{status, formatTime(at), id}
 	}
 	res, err := tx.tx.ExecContext(ctx, q, args...)

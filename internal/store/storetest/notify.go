@@ -145,8 +145,8 @@ func testNotifySubscriptions(t *testing.T, open Opener) {
 		if err := tx.UpdateSubscriptionStatus(ctx, pending.ID, store.SubscriptionConfirmed, notifyT0); err != nil {
 			return err
 		}
-		if _, err := tx.FindSubscriptionByToken(ctx, "abc"); !mesh.IsCode(err, mesh.ENOTFOUND) {
-			t.Errorf("a used token: got %v, want not found", err)
+		if got, err := tx.FindSubscriptionByToken(ctx, "abc"); err != nil || got.ID != pending.ID || got.Status != store.SubscriptionConfirmed {
+			t.Errorf("a used token: got %+v, %v; want its subscription, confirmed", got, err)
 		}
 		if err := tx.UpdateSubscriptionStatus(ctx, sub.ID, store.SubscriptionUnsubscribed, notifyT0); err != nil {
 			return err
