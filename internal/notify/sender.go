@@ -35,34 +35,8 @@ func (s *Service) claim(ctx context.Context, limit int, skip []string) ([]*job, 
 		subs := map[int64]*store.Subscription{}
 		for _, d := range ds {
 			j := &job{d: d}
-			var sub *store.Subscription
-			if d.SubscriptionID != 0 {
-				if sub = subs[d.SubscriptionID]; sub == nil {
-					sub, err = tx.FindSubscription(ctx, d.SubscriptionID)
-					if mesh.IsCode(err, mesh.ENOTFOUND) {
-						err, sub = nil, nil
-						j.failed = errors.New("the subscription no longer exists")
-					}
-					if err != nil {
-						return err
-					}
-					if sub != nil {
-						subs[d.SubscriptionID] = sub
-					}
-				}
-			}
-			if j.failed == nil && d.Kind == KindDirect {
-				// opted out after the message was queued
-				out, err := tx.IsOptedOut(ctx, d.Endpoint)
-				if err != nil {
-					return err
-				}
-				if out {
-					j.failed = errors.New("the recipient opted out of direct mail")
-				}
-			}
-			if j.failed == nil {
-				j.env, j.failed = s.envelope(d, sub, now)
+			if err := s.prepare(ctx, tx, j, subs, now); err != nil {
+				return err
 			}
 			jobs = append(jobs, j)
 		}
@@ -72,6 +46,54 @@ func (s *Service) claim(ctx context.Context, limit int, skip []string) ([]*job, 
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	return jobs, nil
+}
+
+// prepare builds j's envelope from what tx holds, or says why it cannot go
+// (j.failed): its subscription ended, its recipient opted out. subs keeps
+// the subscriptions read, by id.
+func (s *Service) prepare(ctx context.Context, tx store.Tx, j *job, subs map[int64]*store.Subscription, now time.Time) error {
+	d := j.d
+	var sub *store.Subscription
+	if d.SubscriptionID != 0 {
+		if sub = subs[d.SubscriptionID]; sub == nil {
+			var err error
+			sub, err = tx.FindSubscription(ctx, d.SubscriptionID)
+			if mesh.IsCode(err, mesh.ENOTFOUND) {
+				j.failed = errors.New("the subscription no longer exists")
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			subs[d.SubscriptionID] = sub
+		}
+	}
+	if d.Kind == KindDirect {
+		// opted out after the message was queued
+		out, err := tx.IsOptedOut(ctx, d.Endpoint)
+		if err != nil {
+			return err
+		}
+		if out {
+			j.failed = errors.New("the recipient opted out of direct mail")
+			return nil
+		}
+	}
+	j.env, j.failed = s.envelope(d, sub, now)
+	return nil
+}
+
+// refresh prepares a job that waited for its endpoint's slot again from
+// what the store holds now: its subscription may have ended or its
+// recipient opted out meanwhile, which nothing delivered afterwards may
+// ignore, and its envelope's time, which webhooks sign, is now.
+func (s *Service) refresh(ctx context.Context, j *job) error {
+	if j.failed != nil {
+		return nil
+	}
+	return s.store.View(ctx, func(tx store.Tx) error {
+		return s.prepare(ctx, tx, j, map[int64]*store.Subscription{}, s.clock.Now())
+	})
 }
 
 // envelope decodes a delivery for its channel, or says why it cannot go.
@@ -294,15 +316,20 @@ func (f *fairness) start(jobs []*job) {
 	}
 }
 
-// run delivers j, then the jobs waiting for the same endpoint in turn.
+// run delivers j, then the jobs waiting for the same endpoint in turn,
+// each prepared again from what the store holds by then.
 func (f *fairness) run(ep string, j *job) {
 	s := f.s
-	for j != nil {
+	for waited := false; j != nil; j, waited = f.next(ep), true {
+		if waited {
+			if err := s.refresh(f.ctx, j); err != nil {
+				continue // not attempted: its lease expires and it goes again
+			}
+		}
 		r := s.attempt(f.ctx, j)
 		if f.ctx.Err() == nil || r.Status == store.DeliverySent {
 			f.results <- r
 		} // else stopping: the lease expires and the delivery goes again
-		j = f.next(ep)
 	}
 	s.wake()
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -279,4 +280,51 @@ func TestLongErrorTextStaysText(t *testing.T) {
 			t.Fatalf("got %+v, want m-1 pending after one attempt, its error valid text", ds)
 		}
 	})
+}
+
+// TestUnsubscribedWhileWaiting: a message claimed while its endpoint's one
+// slot was busy waits in the sender; if its subscription ends meanwhile it
+// is not delivered, as Unsubscribe promises: it is prepared again from the
+// store before its attempt, where it went out as it was claimed.
+func TestUnsubscribedWhileWaiting(t *testing.T) {
+	st := storetest.OpenSQLite(t, nil)
+	f := newFixture(t, st, "", notify.SNSEmailPolicy)
+	wh := webhook.New(webhook.Options{Allow: loopback})
+	f.svc = notify.NewService(st, notify.Options{PublicURL: "https://mesh.example.com", LinkKey: []byte("k"), Concurrency: 4, PerEndpoint: 1,
+		Timeout: 5 * time.Second, Clock: f.clock, Channels: map[string]notify.Channel{"http": wh}})
+	release := make(chan struct{})
+	arrived := make(chan string, 10)
+	var n atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- r.Header.Get(webhook.HeaderMessageID)
+		if n.Add(1) == 1 {
+			<-release // the first request is slow
+		}
+	}))
+	defer hook.Close()
+	f.confirmed(t, hook.URL)
+	subs, err := f.svc.FindSubscriptions(admin(), producer)
+	if err != nil || len(subs) != 1 {
+		t.Fatal(subs, err)
+	}
+	f.publish(t, msg("m-1"))
+	f.publish(t, msg("m-2"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- f.svc.Sender().Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first message never arrived")
+	}
+	if _, err := f.svc.Unsubscribe(admin(), subs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	select {
+	case id := <-arrived:
+		t.Fatalf("message %s reached the endpoint of subscription %d after it was unsubscribed", id, subs[0].ID)
+	case <-time.After(2 * time.Second):
+	}
 }
