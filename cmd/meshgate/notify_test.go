@@ -32,7 +32,7 @@ func TestNotifyCommands(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			srv, admin := servertest.New(t, servertest.Options{Store: kind, Config: server.Config{
 				WebhookAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-				NotifyRetry:  notify.RetryPolicy{Pre: 1, PreDelay: 50 * time.Millisecond},
+				NotifyRetry:  &notify.RetryPolicy{Pre: 1, PreDelay: 50 * time.Millisecond},
 			}})
 			ctx := context.Background()
 			if _, err := admin.OnboardAccount(ctx, client.AccountInput{ID: "111122223333", Name: "Sales"}); err != nil {

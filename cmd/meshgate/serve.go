@@ -59,12 +59,13 @@ func (c *ServeCmd) Config() (server.Config, error) {
 		}
 		allow = append(allow, p.Masked())
 	}
-	var policy notify.RetryPolicy
+	var policy *notify.RetryPolicy
 	if c.NotifyRetry != "" {
-		var err error
-		if policy, err = notify.ParseRetryPolicy(c.NotifyRetry); err != nil {
+		p, err := notify.ParseRetryPolicy(c.NotifyRetry)
+		if err != nil {
 			return server.Config{}, err
 		}
+		policy = &p
 	}
 	oc, err := c.OIDC.Config(c.PublicURL)
 	if err != nil {

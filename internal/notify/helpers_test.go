@@ -43,7 +43,7 @@ func newFixture(t *testing.T, st store.Store, smtpAddr string, policy notify.Ret
 		t.Fatal(err)
 	}
 	wh := webhook.New(webhook.Options{Allow: loopback})
-	svc := notify.NewService(st, notify.Options{PublicURL: "https://mesh.example.com", LinkKey: []byte("k"), Clock: clock, Policy: policy,
+	svc := notify.NewService(st, notify.Options{PublicURL: "https://mesh.example.com", LinkKey: []byte("k"), Clock: clock, Policy: &policy,
 		Timeout: 5 * time.Second, Channels: map[string]notify.Channel{"email": mail, "https": wh, "http": wh}})
 	f := &fixture{st: st, clock: clock, svc: svc}
 	f.update(t, func(tx store.Tx) error {

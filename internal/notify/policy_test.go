@@ -1,10 +1,14 @@
 package notify_test
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/notify"
+	"github.com/meshgate/meshgate/internal/notify/notifytest"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/storetest"
 )
 
 // TestSNSEmailPolicy: 2 retries 10 s apart, 10 with backoff from 10 s to
@@ -50,5 +54,24 @@ func TestParseRetryPolicy(t *testing.T) {
 		if _, err := notify.ParseRetryPolicy(bad); err == nil {
 			t.Errorf("%q: got no error", bad)
 		}
+	}
+}
+
+// TestNoRetries: a policy of no retries ("0x0s,0x0s-0s,0x0s", the zero
+// value) dead-letters a failed delivery after its one attempt, where it was
+// taken for no policy set and replaced by SNS's 50 retries.
+func TestNoRetries(t *testing.T) {
+	p, err := notify.ParseRetryPolicy("0x0s,0x0s-0s,0x0s")
+	if err != nil || p.Retries() != 0 {
+		t.Fatalf("parse: got %v (%d retries), %v", p, p.Retries(), err)
+	}
+	f := newFixture(t, storetest.OpenSQLite(t, nil), "", p)
+	rcv := notifytest.StartReceiver(t)
+	f.confirmed(t, rcv.URL)
+	rcv.Status.Store(http.StatusInternalServerError)
+	f.publish(t, msg("m-1"))
+	f.sendAll(t)
+	if failed := f.deliveries(t, store.DeliveryFailed); len(failed) != 1 || failed[0].Attempts != 1 || failed[0].MessageID != "m-1" {
+		t.Fatalf("got dead letters %+v, want m-1 after its one attempt", failed)
 	}
 }

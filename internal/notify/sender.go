@@ -156,7 +156,7 @@ func (s *Service) attempt(ctx context.Context, j *job) store.DeliveryResult {
 		return r
 	}
 	r.Error = truncate(err.Error())
-	if delay, ok := s.opts.Policy.Next(j.d.Attempts + 1); ok {
+	if delay, ok := s.policy.Next(j.d.Attempts + 1); ok {
 		r.Status, r.NextAttempt = store.DeliveryPending, r.At.Add(delay)
 	} else {
 		r.Status = store.DeliveryFailed

@@ -27,8 +27,9 @@ type Options struct {
 	LinkKey []byte
 	// Channels deliver by protocol ("email", "https", "http").
 	Channels map[string]Channel
-	// Policy is the retry policy (default SNSEmailPolicy).
-	Policy RetryPolicy
+	// Policy is the retry policy; nil for SNSEmailPolicy (a policy of no
+	// retries is the zero value, so the default cannot be).
+	Policy *RetryPolicy
 	// Owner names this process in delivery leases (default a random id).
 	Owner string
 	// Concurrency bounds deliveries in flight (default 64).
@@ -59,11 +60,12 @@ const (
 
 // Service manages topics and subscriptions and queues messages.
 type Service struct {
-	store store.Store
-	opts  Options
-	clock mesh.Clock
-	log   *slog.Logger
-	kick  chan struct{}
+	store  store.Store
+	opts   Options
+	policy RetryPolicy
+	clock  mesh.Clock
+	log    *slog.Logger
+	kick   chan struct{}
 }
 
 // NewService returns the notification service.
@@ -72,8 +74,9 @@ func NewService(s store.Store, opts Options) *Service {
 		opts.PublicURL = "http://127.0.0.1:8080"
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
-	if opts.Policy == (RetryPolicy{}) {
-		opts.Policy = SNSEmailPolicy
+	policy := SNSEmailPolicy
+	if opts.Policy != nil {
+		policy = *opts.Policy
 	}
 	if opts.Owner == "" {
 		opts.Owner = "notify-" + randomHex(6)
@@ -103,7 +106,7 @@ func NewService(s store.Store, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Service{store: s, opts: opts, clock: opts.Clock, log: opts.Logger, kick: make(chan struct{}, 1)}
+	return &Service{store: s, opts: opts, policy: policy, clock: opts.Clock, log: opts.Logger, kick: make(chan struct{}, 1)}
 }
 
 // PublicURL returns the base of the service's links.

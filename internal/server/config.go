@@ -79,8 +79,8 @@ type Config struct {
 	// WebhookAllow lists address ranges webhook endpoints may reach although
 	// they are loopback or private (default none).
 	WebhookAllow []netip.Prefix
-	// NotifyRetry is the delivery retry policy (default SNS's email policy).
-	NotifyRetry notify.RetryPolicy
+	// NotifyRetry is the delivery retry policy (nil: SNS's email policy).
+	NotifyRetry *notify.RetryPolicy
 	// NotifyTimeout bounds one delivery attempt (default 15s).
 	NotifyTimeout time.Duration
 	// NotifyLease is how long a delivery being sent stays with the process

@@ -50,7 +50,7 @@ func newLinkEnv(t *testing.T, kind string, clock mesh.Clock) *linkEnv {
 	srv, admin := servertest.New(t, servertest.Options{Store: kind, Clock: clock, Config: server.Config{
 		SMTP:         email.Config{Addr: smtp.Addr, From: "meshgate@example.com", TLS: "none"},
 		WebhookAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		NotifyRetry:  notify.RetryPolicy{Pre: 1, PreDelay: 50 * time.Millisecond},
+		NotifyRetry:  &notify.RetryPolicy{Pre: 1, PreDelay: 50 * time.Millisecond},
 	}})
 	e := &linkEnv{t: t, ctx: context.Background(), srv: srv, admin: admin, smtp: smtp, passwords: map[string]string{}}
 	for _, a := range []client.AccountInput{{ID: producerID, Name: "Sales", Email: "sales@example.com"},
