@@ -13,7 +13,7 @@ import (
 // (PostgreSQL's NOTIFY) and read it by difference on their next refresh; and
 // once the transaction commits, before the catalog acknowledges the change,
 // it applies it to this process's index.
-func (s *Service) OnOwnerChange(ctx context.Context, tx store.Tx, database, owner string) error {
+func (s *Service) OnOwnerChange(ctx context.Context, tx store.Tx, database, _, owner string) error {
 	v, err := tx.BumpAccessVersion(ctx)
 	if err != nil {
 		return err

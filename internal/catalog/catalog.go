@@ -25,9 +25,9 @@ type DeleteHook func(ctx context.Context, tx store.Tx, database, table string) e
 
 // OwnerHook runs inside the transaction that gives a database its owner:
 // creating it with a data_owner, changing its data_owner, or deleting it
-// (owner ""). Decisions that depend on ownership follow it before the change
-// is acknowledged.
-type OwnerHook func(ctx context.Context, tx store.Tx, database, owner string) error
+// (owner ""); from is the owner it had ("" for none). Decisions that depend
+// on ownership follow it before the change is acknowledged.
+type OwnerHook func(ctx context.Context, tx store.Tx, database, from, owner string) error
 
 // Service manages the catalog.
 type Service struct {
@@ -83,7 +83,7 @@ func (s *Service) ownerChanged(ctx context.Context, tx store.Tx, database, old, 
 	hooks := s.ownerHooks
 	s.mu.RUnlock()
 	for _, h := range hooks {
-		if err := h(ctx, tx, database, new); err != nil {
+		if err := h(ctx, tx, database, old, new); err != nil {
 			return err
 		}
 	}

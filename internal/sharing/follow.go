@@ -55,10 +55,11 @@ func (s *Service) OnCatalogDelete(ctx context.Context, tx store.Tx, database, ta
 }
 
 // OnOwnerChange ends the requests of a database waiting for the approval of
-// an account that no longer owns it (owner "": the database names none).
-// The new owner decides from its own requests: asked again, a request waits
-// for its approval. Requests not yet looked up read the new owner.
-func (s *Service) OnOwnerChange(ctx context.Context, tx store.Tx, database, owner string) error {
+// an account that no longer owns it (owner "": the database names none),
+// and gives the database's requests to the new owner. The new owner decides
+// from its own requests: asked again, a request waits for its approval.
+// Requests not yet looked up read the new owner.
+func (s *Service) OnOwnerChange(ctx context.Context, tx store.Tx, database, from, owner string) error {
 	waitsForOld := func(r *mesh.AccessRequest) (bool, error) {
 		if r.Status != mesh.RequestPendingApproval {
 			return false, nil
@@ -73,8 +74,12 @@ func (s *Service) OnOwnerChange(ctx context.Context, tx store.Tx, database, owne
 	if owner == "" {
 		cause = fmt.Sprintf("database %s no longer names an owner (data_owner)", database)
 	}
-	_, err := s.endOpen(ctx, tx, store.RequestFilter{Database: database}, waitsForOld, ErrOwnerChanged, cause)
-	return err
+	if _, err := s.endOpen(ctx, tx, store.RequestFilter{Database: database}, waitsForOld, ErrOwnerChanged, cause); err != nil || owner == "" || from == "" {
+		return err
+	}
+	// the new owner's admins and approvers see the product's requests, and
+	// the former owner's no longer do
+	return tx.SetRequestsOwner(ctx, database, from, owner)
 }
 
 // Offboard ends the open requests made by or for an account being

@@ -194,8 +194,9 @@ func TestOpenRequestEndsWithWhatItAsks(t *testing.T) {
 	}
 }
 
-// TestRevokeFollowsTheOwner: once a database's owner changes, the new
-// owner's admins revoke its shared requests and the former owner's do not.
+// TestRevokeFollowsTheOwner: once a database's owner changes, its requests
+// are the new owner's: its admins see them, listed and one by one, and
+// revoke them, and the former owner's admins do neither.
 func TestRevokeFollowsTheOwner(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		f := newFixture(t, s)
@@ -209,10 +210,22 @@ func TestRevokeFollowsTheOwner(t *testing.T) {
 		if _, err := f.catalog.UpdateDatabase(meshAdmin, "marketing", catalog.DatabaseUpdate{Parameters: params}, d.Version); err != nil {
 			t.Fatal(err)
 		}
+		newAdmin := as(sibling, "sadmin", mesh.RoleAdmin)
+		for _, c := range []struct {
+			who  context.Context
+			sees bool
+		}{{producerAdmin, false}, {newAdmin, true}} {
+			_, err := f.svc.FindRequest(c.who, r.ID)
+			list, lerr := f.svc.FindRequests(c.who, sharing.RequestFilter{})
+			listed := lerr == nil && len(list) == 1 && list[0].ID == r.ID
+			if (err == nil) != c.sees || listed != c.sees {
+				t.Errorf("%s: got %v, listed %v (%v); want seen %v", mesh.ActorFromContext(c.who).Principal(), err, listed, lerr, c.sees)
+			}
+		}
 		if _, err := f.svc.RevokeRequest(producerAdmin, r.ID); !mesh.IsCode(err, mesh.EFORBIDDEN) {
 			t.Errorf("the former owner's admin revokes: got %v, want forbidden", err)
 		}
-		if _, err := f.svc.RevokeRequest(as(sibling, "sadmin", mesh.RoleAdmin), r.ID); err != nil {
+		if _, err := f.svc.RevokeRequest(newAdmin, r.ID); err != nil {
 			t.Errorf("the new owner's admin revokes: %v", err)
 		}
 		f.wantStatus(r.ID, mesh.RequestRevoked)

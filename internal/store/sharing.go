@@ -83,6 +83,9 @@ type SharingTx interface {
 	// from; ENOTFOUND when it is gone, ECONFLICT (with the stored request in
 	// Details) when its status is no longer from.
 	UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, from string) error
+	// SetRequestsOwner makes owner the owning account of the requests for
+	// database owned by from, as its owner changes from one to the other.
+	SetRequestsOwner(ctx context.Context, database, from, owner string) error
 
 	// UpsertApproval stores a request's approval, replacing an earlier one of the same request.
 	UpsertApproval(ctx context.Context, a *mesh.Approval) error

@@ -417,3 +417,13 @@ func nullKey(k string) any {
 	}
 	return k
 }
+
+// SetRequestsOwner makes owner the owning account of database's requests
+// owned by from, found through the index of from's requests.
+func (tx *Tx) SetRequestsOwner(ctx context.Context, database, from, owner string) error {
+	if _, err := tx.tx.Exec(ctx, `UPDATE access_requests SET owner_account = $1 WHERE owner_account = $2 AND database_name = $3`,
+		owner, from, database); err != nil {
+		return fmt.Errorf("set the owner of %s's requests: %w", database, err)
+	}
+	return nil
+}

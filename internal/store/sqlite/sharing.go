@@ -390,3 +390,13 @@ func nullKey(k string) any {
 	}
 	return k
 }
+
+// SetRequestsOwner makes owner the owning account of database's requests
+// owned by from, found through the index of from's requests.
+func (tx *Tx) SetRequestsOwner(ctx context.Context, database, from, owner string) error {
+	if _, err := tx.tx.ExecContext(ctx, `UPDATE access_requests SET owner_account = ? WHERE owner_account = ? AND database_name = ?`,
+		owner, from, database); err != nil {
+		return fmt.Errorf("set the owner of %s's requests: %w", database, err)
+	}
+	return nil
+}

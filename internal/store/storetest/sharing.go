@@ -164,6 +164,24 @@ func testSharingRequests(t *testing.T, open Opener) {
 		}
 		return nil
 	})
+
+	// the requests of a database follow its owner
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if err := tx.SetRequestsOwner(ctx, "sales", "111122223333", "333344445555"); err != nil {
+			return err
+		}
+		for owner, want := range map[string]int{"333344445555": 4, "111122223333": 1} {
+			got, err := tx.FindAccessRequests(ctx, store.RequestFilter{VisibleOwner: owner})
+			if err != nil || len(got) != want {
+				t.Errorf("owned by %s: got %d, %v; want %d", owner, len(got), err, want)
+			}
+		}
+		r, err := tx.FindAccessRequest(ctx, first.ID)
+		if err != nil || r.OwnerAccount != "333344445555" {
+			t.Errorf("the first request: got %+v, %v; want it owned by 333344445555", r, err)
+		}
+		return nil
+	})
 }
 
 func asMeshError(err error, target **mesh.Error) bool {

@@ -14,8 +14,10 @@ import (
 
 // TestRevokeButtonFollowsTheDatabasesOwner: the admins of the account that
 // owns a shared request's database now may revoke it (the service decides);
-// once the database passes to another account, the request page no longer
-// offers the former owner's admin a Revoke button the server refuses.
+// once the database passes to another account, the request is the new
+// owner's: its admin's page offers Revoke, and the former owner's admin no
+// longer sees the request (where the page offered a button the server
+// refused).
 func TestRevokeButtonFollowsTheDatabasesOwner(t *testing.T) {
 	e := newLinkEnv(t, "sqlite", nil)
 	e.user(producerID, "padmin", "padmin@example.com", mesh.RoleAdmin)
@@ -43,14 +45,18 @@ func TestRevokeButtonFollowsTheDatabasesOwner(t *testing.T) {
 	if _, err := e.admin.UpdateDatabaseGlue(e.ctx, "sales", in, d.Version); err != nil {
 		t.Fatal(err)
 	}
-	resp, page := do(t, "GET", path, nil, nil, cookie)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET the request page as the former owner's admin: %d", resp.StatusCode)
+	if resp, _ := do(t, "GET", path, nil, nil, cookie); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("GET the request page as the former owner's admin: got %d, want 403", resp.StatusCode)
 	}
-	shown := strings.Contains(page, `/revoke"`)
-	resp, _ = do(t, "POST", path+"/revoke", url.Values{"csrf": {csrfRe.FindStringSubmatch(page)[1]}},
+	_, other := do(t, "GET", e.srv.URL+"/catalog", nil, nil, cookie)
+	resp, _ := do(t, "POST", path+"/revoke", url.Values{"csrf": {csrfRe.FindStringSubmatch(other)[1]}},
 		map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}, cookie)
-	if allowed := resp.StatusCode == http.StatusSeeOther; shown || allowed {
-		t.Errorf("the former owner's admin: Revoke button shown %v, POST revoke answered %d; want neither", shown, resp.StatusCode)
+	if resp.StatusCode == http.StatusSeeOther {
+		t.Errorf("the former owner's admin revoked request %d", req.ID)
+	}
+	e.user(newOwner, "fadmin", "fadmin@example.com", mesh.RoleAdmin)
+	cookie = sessionOf(t, e, "fadmin")
+	if resp, page := do(t, "GET", path, nil, nil, cookie); resp.StatusCode != http.StatusOK || !strings.Contains(page, `/revoke"`) {
+		t.Errorf("the new owner's admin: got %d, Revoke shown %v; want 200 and the button", resp.StatusCode, strings.Contains(page, `/revoke"`))
 	}
 }
