@@ -32,8 +32,21 @@ func registerNotify(rt *web.Router, d *Deps) {
 	rt.Handle("GET", "/api/v1/mailbox/{id}", web.MeshAdmin, d.getMailbox)
 }
 
+// accountParam reads the account a list is filtered by ("" for none).
+func accountParam(r *http.Request) (string, error) {
+	acct := r.URL.Query().Get("account")
+	if acct == "" {
+		return "", nil
+	}
+	return acct, mesh.ValidateAccountID("account", acct)
+}
+
 func (d *Deps) listTopics(w http.ResponseWriter, r *http.Request) error {
-	ts, err := d.Notify.FindTopics(r.Context(), r.URL.Query().Get("account"))
+	acct, err := accountParam(r)
+	if err != nil {
+		return err
+	}
+	ts, err := d.Notify.FindTopics(r.Context(), acct)
 	if err != nil {
 		return err
 	}
@@ -55,7 +68,11 @@ func (d *Deps) subscribe(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Deps) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
-	subs, err := d.Notify.FindSubscriptions(r.Context(), r.URL.Query().Get("account"))
+	acct, err := accountParam(r)
+	if err != nil {
+		return err
+	}
+	subs, err := d.Notify.FindSubscriptions(r.Context(), acct)
 	if err != nil {
 		return err
 	}

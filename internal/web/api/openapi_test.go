@@ -74,6 +74,8 @@ func TestDocumentListsBadRequests(t *testing.T) {
 		{"POST", "/api/v1/executions/{id}/stop", "/api/v1/executions/x/stop", `{"unknown": 1}`},
 		{"GET", "/api/v1/executions/{id}/history", "/api/v1/executions/x/history?after=abc", ""},
 		{"POST", "/api/v1/tasks/heartbeat", "/api/v1/tasks/heartbeat", `{"task_token": 1}`},
+		{"GET", "/api/v1/topics", "/api/v1/topics?account=NOT_AN_ID", ""},
+		{"GET", "/api/v1/subscriptions", "/api/v1/subscriptions?account=NOT_AN_ID", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.tmpl, func(t *testing.T) {
