@@ -90,6 +90,8 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.SetCookie(w, u.Auth.SessionCookie(r, l))
 	switch {
+	case l.User.MustChangePassword && p.Next != "":
+		return redirect(w, r, "/password?next="+url.QueryEscape(p.Next), "")
 	case l.User.MustChangePassword:
 		return redirect(w, r, "/password", "")
 	case p.Next != "":

@@ -13,6 +13,9 @@ type PasswordPage struct {
 	Required  bool
 	MinLength int
 	Errors    FieldErrors
+	// Next is the page the user set out for before signing in, where the
+	// change goes on to.
+	Next string
 }
 
 func (u *UI) passwordPage(w http.ResponseWriter, r *http.Request) error {
@@ -24,7 +27,8 @@ func (u *UI) passwordPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (u *UI) newPasswordPage(r *http.Request) (PasswordPage, error) {
-	p := PasswordPage{Page: u.page(r, "Change your password", "tokens"), MinLength: auth.MinPasswordLen}
+	p := PasswordPage{Page: u.page(r, "Change your password", "tokens"), MinLength: auth.MinPasswordLen,
+		Next: localPath(r.FormValue("next"))}
 	user, err := u.Auth.FindUserByID(r.Context(), p.Actor.UserID)
 	if err != nil {
 		return p, err
@@ -61,6 +65,9 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) error {
 		}
 		p.Errors = fe
 		return u.render(w, statusOfForm(err), "password", p)
+	}
+	if next := localPath(r.PostForm.Get("next")); next != "" {
+		return redirect(w, r, next, "password")
 	}
 	return redirect(w, r, "/catalog", "password")
 }

@@ -58,3 +58,31 @@ func TestPagesOfUnknownAccount(t *testing.T) {
 		}
 	}
 }
+
+// TestTemporaryPasswordKeepsNext: a user signing in with a temporary
+// password on the way to a page chooses their own and then reaches that
+// page, where the change always led to the catalog.
+func TestTemporaryPasswordKeepsNext(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	same := map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}
+	resp, _ := do(t, "POST", e.srv.URL+"/login", url.Values{"username": {"ann"}, "password": {e.passwords["ann"]}, "next": {"/requests?mine=1"}}, same, nil)
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "meshgate_session" {
+			cookie = c
+		}
+	}
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/password?next=%2Frequests%3Fmine%3D1" || cookie == nil {
+		t.Fatalf("sign in with a temporary password: got %d to %q, want 303 to the password page, next kept", resp.StatusCode, loc)
+	}
+	_, page := do(t, "GET", e.srv.URL+"/password?next=%2Frequests%3Fmine%3D1", nil, nil, cookie)
+	if !strings.Contains(page, `name="next" value="/requests?mine=1"`) {
+		t.Fatalf("the password page does not carry next:\n%s", page)
+	}
+	form := url.Values{"csrf": {csrfRe.FindStringSubmatch(page)[1]}, "current_password": {e.passwords["ann"]},
+		"new_password": {"a-long-new-password-2"}, "confirm_password": {"a-long-new-password-2"}, "next": {"/requests?mine=1"}}
+	resp, _ = do(t, "POST", e.srv.URL+"/password", form, same, cookie)
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/requests?mine=1&notice=password" {
+		t.Errorf("change the password: got %d to %q, want 303 to /requests?mine=1", resp.StatusCode, loc)
+	}
+}
