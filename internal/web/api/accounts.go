@@ -164,6 +164,28 @@ func identLimit(s string, def, max int) (int, error) {
 	return n, nil
 }
 
+// identBefore parses a list's before parameter, the id of what the next
+// page starts after (a request, a delivery, a message); 0 when empty.
+func identBefore(s, what string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, mesh.Invalid("before", "must be a positive %s id, not %q", what, s)
+	}
+	return n, nil
+}
+
+// accountParam reads the account a list is filtered by ("" for none).
+func accountParam(r *http.Request) (string, error) {
+	acct := r.URL.Query().Get("account")
+	if acct == "" {
+		return "", nil
+	}
+	return acct, mesh.ValidateAccountID("account", acct)
+}
+
 // identBool parses a boolean query parameter; empty is false.
 func identBool(r *http.Request, name string) (bool, error) {
 	s := r.URL.Query().Get(name)

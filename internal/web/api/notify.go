@@ -32,15 +32,6 @@ func registerNotify(rt *web.Router, d *Deps) {
 	rt.Handle("GET", "/api/v1/mailbox/{id}", web.MeshAdmin, d.getMailbox)
 }
 
-// accountParam reads the account a list is filtered by ("" for none).
-func accountParam(r *http.Request) (string, error) {
-	acct := r.URL.Query().Get("account")
-	if acct == "" {
-		return "", nil
-	}
-	return acct, mesh.ValidateAccountID("account", acct)
-}
-
 func (d *Deps) listTopics(w http.ResponseWriter, r *http.Request) error {
 	acct, err := accountParam(r)
 	if err != nil {
@@ -218,10 +209,8 @@ func (d *Deps) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if f.Limit, err = identLimit(q.Get("limit"), 100, 1000); err != nil {
 		return err
 	}
-	if s := q.Get("before"); s != "" {
-		if f.BeforeID, err = strconv.ParseInt(s, 10, 64); err != nil || f.BeforeID <= 0 {
-			return mesh.Invalid("before", "must be a positive delivery id, not %q", s)
-		}
+	if f.BeforeID, err = identBefore(q.Get("before"), "delivery"); err != nil {
+		return err
 	}
 	ds, err := d.Notify.FindDeliveries(r.Context(), f)
 	if err != nil {
@@ -250,11 +239,9 @@ func (d *Deps) listMailbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var before int64
-	if s := q.Get("before"); s != "" {
-		if before, err = strconv.ParseInt(s, 10, 64); err != nil || before <= 0 {
-			return mesh.Invalid("before", "must be a positive message id, not %q", s)
-		}
+	before, err := identBefore(q.Get("before"), "message")
+	if err != nil {
+		return err
 	}
 	ms, err := d.Notify.FindMailbox(r.Context(), before, limit)
 	if err != nil {

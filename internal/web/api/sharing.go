@@ -65,7 +65,7 @@ func (d *Deps) listRequests(w http.ResponseWriter, r *http.Request) error {
 	if f.Limit, err = identLimit(q.Get("limit"), 100, 1000); err != nil {
 		return err
 	}
-	if f.BeforeID, err = beforeID(q.Get("before")); err != nil {
+	if f.BeforeID, err = identBefore(q.Get("before"), "request"); err != nil {
 		return err
 	}
 	rs, err := d.Sharing.FindRequests(r.Context(), f)
@@ -74,19 +74,6 @@ func (d *Deps) listRequests(w http.ResponseWriter, r *http.Request) error {
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"requests": rs})
 	return nil
-}
-
-// beforeID reads the before parameter of a list of requests or approvals:
-// only those of a smaller request id (the next page); 0 when absent.
-func beforeID(b string) (int64, error) {
-	if b == "" {
-		return 0, nil
-	}
-	id, err := strconv.ParseInt(b, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, mesh.Invalid("before", "must be a request id")
-	}
-	return id, nil
 }
 
 func (d *Deps) getRequest(w http.ResponseWriter, r *http.Request) error {
@@ -135,7 +122,7 @@ func (d *Deps) listApprovals(w http.ResponseWriter, r *http.Request) error {
 	if f.Limit, err = identLimit(q.Get("limit"), 100, 1000); err != nil {
 		return err
 	}
-	if f.BeforeID, err = beforeID(q.Get("before")); err != nil {
+	if f.BeforeID, err = identBefore(q.Get("before"), "request"); err != nil {
 		return err
 	}
 	as, err := d.Sharing.FindApprovals(r.Context(), f)

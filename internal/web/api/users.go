@@ -30,11 +30,9 @@ type userCursor struct {
 }
 
 func (d *Deps) listUsers(w http.ResponseWriter, r *http.Request) error {
-	accountID := r.URL.Query().Get("account")
-	if accountID != "" {
-		if err := mesh.ValidateAccountID("account", accountID); err != nil {
-			return err
-		}
+	accountID, err := accountParam(r)
+	if err != nil {
+		return err
 	}
 	return d.writeUsers(w, r, accountID)
 }

@@ -30,10 +30,8 @@ var subscribeProtocols = []string{notify.ProtocolEmail, notify.ProtocolHTTPS, no
 
 func (u *UI) notificationsPage(w http.ResponseWriter, r *http.Request) error {
 	account := r.URL.Query().Get("account")
-	if mesh.ActorFromContext(r.Context()).IsMeshAdmin() {
-		if err := u.knownAccount(r, account); err != nil {
-			return err
-		}
+	if err := u.knownAccount(r, account); err != nil {
+		return err
 	}
 	return u.showNotifications(w, r, http.StatusOK, NotificationsPage{Account: account})
 }

@@ -41,11 +41,11 @@ func (u *UI) usersPage(w http.ResponseWriter, r *http.Request) error {
 	return u.showUsers(w, r, http.StatusOK, p)
 }
 
-// knownAccount is ENOTFOUND for an account a page names that is not
-// onboarded (a stale link, a typo), which would show as one with nothing
-// in it.
+// knownAccount is ENOTFOUND for an account a mesh admin's page names that
+// is not onboarded (a stale link, a typo), which would show as one with
+// nothing in it. Other users' pages show their own account.
 func (u *UI) knownAccount(r *http.Request, id string) error {
-	if id == "" || id == mesh.ActorFromContext(r.Context()).AccountID {
+	if a := mesh.ActorFromContext(r.Context()); id == "" || !a.IsMeshAdmin() || id == a.AccountID {
 		return nil
 	}
 	_, err := u.Accounts.FindAccountByID(r.Context(), id)
