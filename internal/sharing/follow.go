@@ -62,12 +62,10 @@ func (s *Service) OnCatalogDelete(ctx context.Context, tx store.Tx, database, ta
 func (s *Service) OnOwnerChange(ctx context.Context, tx store.Tx, database, from, owner string) error {
 	waitsForOld := func(r *mesh.AccessRequest) (bool, error) {
 		if r.Status != mesh.RequestPendingApproval {
-			return false, nil
+			return false, nil // not looked up yet: it reads the new owner
 		}
+		// recorded with the status, in the approval task's transaction
 		ap, err := tx.FindApproval(ctx, r.ID)
-		if mesh.IsCode(err, mesh.ENOTFOUND) {
-			return r.OwnerAccount != owner, nil
-		}
 		return err == nil && ap.AccountID != owner, err
 	}
 	cause := fmt.Sprintf("account %s owns database %s now; ask again for its approval", owner, database)
@@ -104,10 +102,11 @@ func (s *Service) endOpen(ctx context.Context, tx store.Tx, f store.RequestFilte
 		for _, r := range rs { // newest first
 			f.BeforeID = r.ID
 			if end != nil {
-				if ok, err := end(r); err != nil || !ok {
-					if err != nil {
-						return ended, err
-					}
+				ok, err := end(r)
+				if err != nil {
+					return ended, err
+				}
+				if !ok {
 					continue
 				}
 			}

@@ -231,3 +231,43 @@ func TestRevokeFollowsTheOwner(t *testing.T) {
 		f.wantStatus(r.ID, mesh.RequestRevoked)
 	})
 }
+
+// TestRequestsFollowTheOwnerEachTime: a database handed on twice (and back)
+// takes its requests along each time, those made while each owner held it
+// included: whoever owns it last sees them all, the others none.
+func TestRequestsFollowTheOwnerEachTime(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		handTo := func(owner string) {
+			t.Helper()
+			d, err := f.catalog.FindDatabase(meshAdmin, "marketing")
+			if err != nil {
+				t.Fatal(err)
+			}
+			params := map[string]string{mesh.ParamDataOwner: owner, mesh.ParamPIIFlag: "false"}
+			if _, err := f.catalog.UpdateDatabase(meshAdmin, "marketing", catalog.DatabaseUpdate{Parameters: params}, d.Version); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sees := func(who context.Context) int {
+			t.Helper()
+			list, err := f.svc.FindRequests(who, sharing.RequestFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(list)
+		}
+		siblingAdmin := as(sibling, "sadmin", mesh.RoleAdmin)
+		f.request(consumerAnn, "marketing", "campaigns")
+		handTo(sibling)
+		f.request(consumerBob, "marketing", "campaigns") // shared too: one grant, two requests
+		handTo(producer)
+		if got, other := sees(producerAdmin), sees(siblingAdmin); got != 2 || other != 0 {
+			t.Errorf("back with the producer: its admin sees %d, the former owner's %d; want 2 and 0", got, other)
+		}
+		handTo(sibling)
+		if got, other := sees(siblingAdmin), sees(producerAdmin); got != 2 || other != 0 {
+			t.Errorf("handed on again: the new owner's admin sees %d, the former owner's %d; want 2 and 0", got, other)
+		}
+	})
+}
