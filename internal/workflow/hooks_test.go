@@ -107,7 +107,8 @@ func TestEndHookAndProtectedTasks(t *testing.T) {
 }
 
 // TestRollbackStateMachine: a rollback adds a version with the old
-// definition; an invalid update is refused and the current version stays.
+// definition; an invalid update is refused and the current version stays;
+// a rollback to the current version, which would restore nothing, is refused.
 func TestRollbackStateMachine(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
 		ev := newEnv(t, s)
@@ -133,6 +134,12 @@ func TestRollbackStateMachine(t *testing.T) {
 		}
 		if _, err := ev.engine.RollbackStateMachine(ev.ctx, "m", 9); !mesh.IsCode(err, mesh.ENOTFOUND) {
 			t.Errorf("unknown version: got %v, want not found", err)
+		}
+		if _, err := ev.engine.RollbackStateMachine(ev.ctx, "m", 3); !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("the current version: got %v, want conflict", err)
+		}
+		if sm, err := ev.engine.FindStateMachine(ev.ctx, "m", 0); err != nil || sm.Version != 3 {
+			t.Errorf("after rolling back to the current version: got %+v, %v; want version 3 still current", sm, err)
 		}
 	})
 }

@@ -221,8 +221,10 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, name string, force bool
 // RollbackStateMachine makes an earlier version's definition the current
 // one again, as a new version (version numbers name one definition
 // forever); running executions keep theirs. The definition is validated
-// again, since the task resources it names may have gone.
-// Errors: ENOTFOUND (state machine or version), EINVALID.
+// again, since the task resources it names may have gone. Rolling back to
+// the current version is refused: it would add a copy of it and restore
+// nothing. Errors: ENOTFOUND (state machine or version), EINVALID,
+// ECONFLICT (the current version).
 func (e *Engine) RollbackStateMachine(ctx context.Context, name string, version int) (*mesh.StateMachine, error) {
 	if version <= 0 {
 		return nil, mesh.Invalid("version", "name the version to roll back to (1 or more)")
@@ -231,8 +233,12 @@ func (e *Engine) RollbackStateMachine(ctx context.Context, name string, version 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := e.FindStateMachine(ctx, name, 0); err != nil {
+	latest, err := e.FindStateMachine(ctx, name, 0)
+	if err != nil {
 		return nil, err
+	}
+	if latest.Version == version {
+		return nil, mesh.Errorf(mesh.ECONFLICT, "version %d is the current version of state machine %s: there is nothing to roll back to", version, name)
 	}
 	desc := old.Description
 	return e.saveStateMachine(ctx, StateMachineInput{Name: name, Description: desc, Definition: old.Definition}, false)
