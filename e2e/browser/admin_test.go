@@ -11,7 +11,7 @@ import (
 // TestAdminPages walks a mesh admin through every admin page: onboarding an
 // account (first with a bad id), its offboarding impact and the offboarding,
 // users (create with a temporary password, roles, remove), a state machine
-// (validation problems shown in place, create, edit, versions), executions
+// (validation problems shown in place, create, edit, versions, rollback), executions
 // and the audit log. Each page is checked for accessibility and console errors.
 func TestAdminPages(t *testing.T) {
 	needBrowser(t)
@@ -132,6 +132,20 @@ func TestAdminPages(t *testing.T) {
 	b.open("/admin/state-machines/hello?version=1")
 	if got := b.text("h1"); !strings.Contains(got, "version 1") {
 		t.Errorf("version 1: got %q", got)
+	}
+	// Rolling back to version 1 saves its definition as version 3.
+	if got := b.text("#rollback-section"); !strings.Contains(got, "saved again as version 3") {
+		t.Errorf("rollback on version 1: got %q, want what it saves", got)
+	}
+	b.submit(`form[action="/admin/state-machines/hello/rollback"] button`)
+	if got := b.path(); got != "/admin/state-machines/hello?notice=rolled-back" {
+		t.Fatalf("after rolling back: got %s", got)
+	}
+	if got := b.text("h1"); !strings.Contains(got, "version 3") {
+		t.Errorf("after rolling back: got %q, want version 3", got)
+	}
+	if got := b.text(".lede"); got != "No description." {
+		t.Errorf("after rolling back: got description %q, want version 1's (none)", got)
 	}
 
 	// Executions.

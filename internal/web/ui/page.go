@@ -70,6 +70,7 @@ var notices = map[string]string{
 	"removed":         "The user is removed.",
 	"saved":           "A new version is saved.",
 	"created":         "The state machine is created.",
+	"rolled-back":     "The earlier version is current again, saved as a new version.",
 	"signed-out":      "You are signed out.",
 	"requested":       "The request is submitted; its status and workflow are below.",
 	"open":            "You have an open request for this already; here it is.",

@@ -26,42 +26,80 @@ func (u *UI) stateMachinesPage(w http.ResponseWriter, r *http.Request) error {
 	return u.render(w, http.StatusOK, "statemachines", p)
 }
 
-// StateMachinePage shows one version of a state machine and links to the
-// others.
+// StateMachinePage shows one version of a state machine, links to the
+// others and, on an earlier one, rolls back to it.
 type StateMachinePage struct {
 	Page
 	Machine    *mesh.StateMachine
 	Definition string
-	Latest     int
-	Versions   []int
+	// Latest is the current version: the one new executions start.
+	Latest   int
+	Versions []int
 	// Drawing is the definition's graph.
 	Drawing Drawing
 }
 
 func (u *UI) stateMachinePage(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("name")
-	latest, err := u.Workflow.FindStateMachine(r.Context(), name, 0)
-	if err != nil {
-		return err
-	}
-	sm := latest
+	version := 0
 	if v := r.URL.Query().Get("version"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
 			return mesh.Invalid("version", "must be a positive number, not %q", v)
 		}
-		if sm, err = u.Workflow.FindStateMachine(r.Context(), name, n); err != nil {
+		version = n
+	}
+	return u.showStateMachine(w, r, http.StatusOK, r.PathValue("name"), version, "")
+}
+
+// showStateMachine shows version (0: the current one) of the named state
+// machine; msg is a failed rollback's reason.
+func (u *UI) showStateMachine(w http.ResponseWriter, r *http.Request, status int, name string, version int, msg string) error {
+	latest, err := u.Workflow.FindStateMachine(r.Context(), name, 0)
+	if err != nil {
+		return err
+	}
+	sm := latest
+	if version != 0 && version != latest.Version {
+		if sm, err = u.Workflow.FindStateMachine(r.Context(), name, version); err != nil {
 			return err
 		}
 	}
 	p := StateMachinePage{Page: u.page(r, "State machine "+name, "state-machines"), Machine: sm,
 		Definition: indentJSON(sm.Definition), Latest: latest.Version}
+	p.Error = msg
 	p.Drawing = u.draw(r, sm.Name, sm.Version, nil, "", "machine-graph", "States of "+sm.Name+" version "+strconv.Itoa(sm.Version))
 	// Versions are numbered from 1 and never reused.
 	for v := latest.Version; v >= 1; v-- {
 		p.Versions = append(p.Versions, v)
 	}
-	return u.render(w, http.StatusOK, "statemachine", p)
+	return u.render(w, status, "statemachine", p)
+}
+
+// rollbackStateMachine makes the version the form names current again, as
+// a new version, through the service call the API's rollback makes (which
+// validates and audits it). A refusal (the current version, one that is
+// gone, a definition no longer valid) shows the page again with the reason.
+func (u *UI) rollbackStateMachine(w http.ResponseWriter, r *http.Request) error {
+	name, v := r.PathValue("name"), r.PostForm.Get("version")
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		err = mesh.Invalid("version", "name the version to roll back to, not %q", v)
+	} else {
+		_, err = u.Workflow.RollbackStateMachine(r.Context(), name, n)
+	}
+	if err != nil {
+		fe, msg, ferr := formFailure(err)
+		if ferr != nil {
+			return ferr
+		}
+		shown := n
+		if mesh.IsCode(err, mesh.ENOTFOUND) || fe["version"] != "" {
+			shown = 0 // no such version to show: the current one instead
+		}
+		_, msg = fe.onForm(msg)
+		return u.showStateMachine(w, r, statusOfForm(err), name, shown, "Not rolled back: "+msg)
+	}
+	return redirect(w, r, "/admin/state-machines/"+name, "rolled-back")
 }
 
 func indentJSON(b []byte) string {

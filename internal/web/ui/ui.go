@@ -121,6 +121,7 @@ func (u *UI) Register(rt *web.Router) {
 	page("GET", "/admin/state-machines/{name}", web.MeshAdmin, u.stateMachinePage)
 	page("GET", "/admin/state-machines/{name}/edit", web.MeshAdmin, u.editStateMachinePage)
 	page("POST", "/admin/state-machines/{name}", web.MeshAdmin, u.updateStateMachine)
+	page("POST", "/admin/state-machines/{name}/rollback", web.MeshAdmin, u.rollbackStateMachine)
 	page("GET", "/admin/executions", web.MeshAdmin, u.executionsPage)
 	page("GET", "/admin/executions/{id}", web.MeshAdmin, u.executionPage)
 	page("GET", "/admin/audit", web.MeshAdmin, u.auditPage)
