@@ -7,22 +7,49 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-// AccountsPage lists the mesh's accounts and onboards new ones (mesh admins).
+// accountsPageSize is how many accounts one page lists.
+const accountsPageSize = 50
+
+// AccountsPage lists the mesh's accounts a page at a time, by id, and
+// onboards new ones (mesh admins).
 type AccountsPage struct {
 	Page
 	Accounts []*mesh.Account
-	Form     mesh.Account
-	Errors   FieldErrors
+	// Next is the next page's link ("" on the last page); First is set
+	// when this is not the first page.
+	Next, First string
+	Form        mesh.Account
+	Errors      FieldErrors
+}
+
+// accountCursor continues the listing after an account's id.
+type accountCursor struct {
+	After string `json:"a"`
 }
 
 func (u *UI) accountsPage(w http.ResponseWriter, r *http.Request) error {
 	return u.showAccounts(w, r, http.StatusOK, AccountsPage{Page: u.page(r, "Accounts", "accounts")})
 }
 
+// showAccounts lists the page of accounts the request's "page" names (the
+// first without one).
 func (u *UI) showAccounts(w http.ResponseWriter, r *http.Request, status int, p AccountsPage) error {
-	accts, err := u.Accounts.FindAccounts(r.Context(), store.AccountFilter{Limit: 1000})
+	f := store.AccountFilter{Limit: accountsPageSize + 1}
+	if tok := r.URL.Query().Get("page"); tok != "" {
+		var c accountCursor
+		if err := u.Pages.Decode("page", tok, &c); err != nil {
+			return err
+		}
+		f.AfterID = c.After
+		p.First = "/admin/accounts"
+	}
+	accts, err := u.Accounts.FindAccounts(r.Context(), f)
 	if err != nil {
 		return err
+	}
+	if len(accts) > accountsPageSize {
+		accts = accts[:accountsPageSize]
+		p.Next = listLink("/admin/accounts", map[string]string{"page": u.Pages.Encode(accountCursor{After: accts[accountsPageSize-1].ID})})
 	}
 	p.Accounts = accts
 	return u.render(w, status, "accounts", p)

@@ -9,11 +9,20 @@ import (
 	"github.com/meshgate/meshgate/internal/mesh"
 )
 
-// InvitationsPage lists the invitations of the user's account; its admins
-// accept one (naming the resource link it creates) or reject it.
+// invitationsPageSize is how many invitations one page lists.
+const invitationsPageSize = 25
+
+// InvitationsPage lists the invitations of the user's account, newest
+// first, a page at a time; its admins accept one (naming the resource link
+// it creates) or reject it.
 type InvitationsPage struct {
 	Page
 	Invitations []*mesh.Invitation
+	// Before is the page's "before" parameter, which its forms keep so that
+	// their answer shows the same page; Next and First link to the next
+	// and the first page ("" on the last, and on the first).
+	Before      int64
+	Next, First string
 	// Failed is the invitation whose form failed, with what was typed.
 	Failed   int64
 	LinkName string
@@ -25,11 +34,22 @@ func (u *UI) invitationsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (u *UI) showInvitations(w http.ResponseWriter, r *http.Request, status int, p InvitationsPage) error {
-	invs, _, err := u.Access.ListInvitations(r.Context(), access.InvitationFilter{AccountID: p.Actor.AccountID, Limit: 1000})
+	var err error
+	if p.Before, err = beforeParam(r.URL.Query(), "invitation id"); err != nil {
+		return err
+	}
+	if p.Before != 0 {
+		p.First = "/invitations"
+	}
+	invs, next, err := u.Access.ListInvitations(r.Context(), access.InvitationFilter{AccountID: p.Actor.AccountID,
+		BeforeID: p.Before, Limit: invitationsPageSize})
 	if err != nil {
 		return err
 	}
 	p.Invitations = invs
+	if next != 0 {
+		p.Next = listLink("/invitations", map[string]string{"before": strconv.FormatInt(next, 10)})
+	}
 	if p.Errors != nil && !slices.ContainsFunc(invs, func(inv *mesh.Invitation) bool {
 		return inv.ID == p.Failed && (p.Errors["link_name"] == "" || inv.Status == mesh.InvitationPending && p.IsAccountAdmin())
 	}) {
@@ -67,7 +87,7 @@ func (u *UI) rejectInvitation(w http.ResponseWriter, r *http.Request) error {
 	if _, err := u.Access.RejectInvitation(r.Context(), id); err != nil {
 		return u.invitationFailed(w, r, id, "", err)
 	}
-	return redirect(w, r, "/invitations", "rejected")
+	return redirect(w, r, listLink("/invitations", map[string]string{"before": r.URL.Query().Get("before")}), "rejected")
 }
 
 // invitationFailed shows the list again with the failure beside the

@@ -6,7 +6,6 @@ import (
 
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/mesh"
-	"github.com/meshgate/meshgate/internal/store"
 )
 
 // LinkPage shows one resource link's tables and, to the account's admins,
@@ -15,7 +14,8 @@ type LinkPage struct {
 	Page
 	Link   *mesh.ResourceLink
 	Tables []access.LinkedTable
-	Users  []*mesh.User
+	// Users suggest the account's users a table is granted to.
+	Users  UserChoices
 	Grants []*mesh.Grant
 	// Form is what the last, failed grant form held.
 	Form   GrantForm
@@ -81,7 +81,7 @@ func (u *UI) showLink(w http.ResponseWriter, r *http.Request, status int, form G
 		}
 	}
 	if p.IsAccountAdmin() {
-		if p.Users, err = u.Auth.FindUsers(r.Context(), store.UserFilter{AccountID: acct, Limit: 1000}); err != nil {
+		if p.Users, err = u.userChoices(r, acct); err != nil {
 			return err
 		}
 		if p.Grants, _, err = u.Access.ListGrants(r.Context(), access.GrantFilter{AccountID: acct, UsersOnly: true, Database: p.Link.Database}); err != nil {

@@ -14,8 +14,9 @@ import (
 type NotificationsPage struct {
 	Page
 	// Account is the account shown ("" for all, mesh admins only).
-	Account       string
-	Accounts      []*mesh.Account
+	Account string
+	// Accounts suggest the accounts a mesh admin may choose.
+	Accounts      AccountChoices
 	Topics        []*store.Topic
 	Subscriptions []*store.Subscription
 	Protocols     []string
@@ -54,7 +55,7 @@ func (u *UI) showNotifications(w http.ResponseWriter, r *http.Request, status in
 	}
 	var err error
 	if p.Actor.IsMeshAdmin() {
-		if p.Accounts, err = u.Accounts.FindAccounts(r.Context(), store.AccountFilter{Limit: 1000}); err != nil {
+		if p.Accounts, err = u.accountChoices(r); err != nil {
 			return err
 		}
 	}

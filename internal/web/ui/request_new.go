@@ -12,7 +12,6 @@ import (
 	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/sharing"
-	"github.com/meshgate/meshgate/internal/store"
 )
 
 // RequestForm is the "request access" form of the database and table
@@ -25,9 +24,9 @@ type RequestForm struct {
 	Errors        FieldErrors
 	// Error is a failure not tied to one field.
 	Error string
-	// Accounts are the targets a mesh admin may pick; others request for
-	// their own account only.
-	Accounts []*mesh.Account
+	// Accounts suggest the targets a mesh admin may pick (any account, typed
+	// by id); nil for others, who request for their own account only.
+	Accounts *AccountChoices
 	// Offered are the permissions the form offers.
 	Offered []mesh.Permission
 	// Key is the form's idempotency key, fresh with each rendering: one
@@ -66,11 +65,11 @@ func (u *UI) fillRequestForm(r *http.Request, f RequestForm, table string) (Requ
 		}
 	}
 	if mesh.ActorFromContext(r.Context()).IsMeshAdmin() {
-		accts, err := u.Accounts.FindAccounts(r.Context(), store.AccountFilter{Limit: 1000})
+		c, err := u.accountChoices(r)
 		if err != nil {
 			return f, err
 		}
-		f.Accounts = accts
+		f.Accounts = &c
 	}
 	return f, nil
 }

@@ -9,18 +9,25 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-// UsersPage lists an account's users (any account's for mesh admins, the
-// own account's for its admins), creates users with a temporary password,
-// changes roles and removes users.
+// usersPageSize is how many users one page lists.
+const usersPageSize = 50
+
+// UsersPage lists an account's users a page at a time (any account's for
+// mesh admins, the own account's for its admins), creates users with a
+// temporary password, changes roles and removes users.
 type UsersPage struct {
 	Page
 	// Account is the account listed; mesh admins choose it.
-	Account  string
-	Accounts []*mesh.Account
+	Account string
+	// Accounts suggest the accounts a mesh admin may choose.
+	Accounts AccountChoices
 	Users    []*mesh.User
-	Roles    []string
-	Form     auth.NewUser
-	Errors   FieldErrors
+	// Next is the next page's link ("" on the last page); First is set
+	// when this is not the first page.
+	Next, First string
+	Roles       []string
+	Form        auth.NewUser
+	Errors      FieldErrors
 	// Created and Password are the user just created and its temporary
 	// password, shown once.
 	Created  *mesh.User
@@ -61,15 +68,37 @@ func (u *UI) newUsersPage(r *http.Request, account string) UsersPage {
 	return p
 }
 
+// userCursor continues the listing after a user's id.
+type userCursor struct {
+	After int64 `json:"a"`
+}
+
+// showUsers lists the page of users the request's "page" names (the first
+// without one).
 func (u *UI) showUsers(w http.ResponseWriter, r *http.Request, status int, p UsersPage) error {
 	var err error
 	if p.IsMeshAdmin() {
-		if p.Accounts, err = u.Accounts.FindAccounts(r.Context(), store.AccountFilter{Limit: 1000}); err != nil {
+		if p.Accounts, err = u.accountChoices(r); err != nil {
 			return err
 		}
 	}
-	if p.Users, err = u.Auth.FindUsers(r.Context(), store.UserFilter{AccountID: p.Account, Limit: 1000}); err != nil {
+	f := store.UserFilter{AccountID: p.Account, Limit: usersPageSize + 1}
+	filter := map[string]string{"account": p.Account}
+	if tok := r.URL.Query().Get("page"); tok != "" {
+		var c userCursor
+		if err := u.Pages.Decode("page", tok, &c); err != nil {
+			return err
+		}
+		f.AfterID = c.After
+		p.First = listLink("/admin/users", filter)
+	}
+	if p.Users, err = u.Auth.FindUsers(r.Context(), f); err != nil {
 		return err
+	}
+	if len(p.Users) > usersPageSize {
+		p.Users = p.Users[:usersPageSize]
+		filter["page"] = u.Pages.Encode(userCursor{After: p.Users[usersPageSize-1].ID})
+		p.Next = listLink("/admin/users", filter)
 	}
 	p.Title = "Users of " + p.Account
 	return u.render(w, status, "users", p)
