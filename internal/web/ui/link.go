@@ -15,8 +15,12 @@ type LinkPage struct {
 	Link   *mesh.ResourceLink
 	Tables []access.LinkedTable
 	// Users suggest the account's users a table is granted to.
-	Users  UserChoices
-	Grants []*mesh.Grant
+	Users UserChoices
+	// Grants are one page of the account's users' grants on the linked
+	// database; Next is the next page's link ("" on the last page) and
+	// First is set when this is not the first page.
+	Grants      []*mesh.Grant
+	Next, First string
 	// Form is what the last, failed grant form held.
 	Form   GrantForm
 	Errors FieldErrors
@@ -84,11 +88,43 @@ func (u *UI) showLink(w http.ResponseWriter, r *http.Request, status int, form G
 		if p.Users, err = u.userChoices(r, acct); err != nil {
 			return err
 		}
-		if p.Grants, _, err = u.Access.ListGrants(r.Context(), access.GrantFilter{AccountID: acct, UsersOnly: true, Database: p.Link.Database}); err != nil {
+		if err := u.linkGrants(r, &p); err != nil {
 			return err
 		}
 	}
 	return u.render(w, status, "link", p)
+}
+
+// linkGrantsPageSize is how many grants one page of a link lists.
+const linkGrantsPageSize = 50
+
+// grantCursor continues a listing of grants after a grant's id.
+type grantCursor struct {
+	After int64 `json:"a"`
+}
+
+// linkGrants reads the page of the link's grants that the request's "page"
+// names (the first without one).
+func (u *UI) linkGrants(r *http.Request, p *LinkPage) error {
+	path := "/shared/" + p.Link.Name
+	f := access.GrantFilter{AccountID: p.Actor.AccountID, UsersOnly: true, Database: p.Link.Database, Limit: linkGrantsPageSize}
+	if tok := r.URL.Query().Get("page"); tok != "" {
+		var c grantCursor
+		if err := u.Pages.Decode("page", tok, &c); err != nil {
+			return err
+		}
+		f.AfterID = c.After
+		p.First = path
+	}
+	grants, next, err := u.Access.ListGrants(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	p.Grants = grants
+	if next != 0 {
+		p.Next = listLink(path, map[string]string{"page": u.Pages.Encode(grantCursor{After: next})})
+	}
+	return nil
 }
 
 func (u *UI) grantLink(w http.ResponseWriter, r *http.Request) error {

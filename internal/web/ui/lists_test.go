@@ -150,3 +150,35 @@ func TestInvitationsPastAThousand(t *testing.T) {
 	cookie := sessionOf(t, e, "cadmin")
 	reach(t, e, cookie, "/invitations", fmt.Sprintf(`id="invitation-%d"`, first))
 }
+
+// TestLinkGrantsPastAThousand: with more than a thousand grants of an
+// account's users on a linked database, the link page's list of them goes
+// on page by page to the last.
+func TestLinkGrantsPastAThousand(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	if _, err := e.admin.Grant(e.ctx, client.GrantInput{Principal: consumerID, Resource: client.Resource{Database: "sales", Table: "*"},
+		Permissions: []string{"SELECT", "DESCRIBE"}, Grantable: []string{"SELECT", "DESCRIBE"}}); err != nil {
+		t.Fatal(err)
+	}
+	cad := e.user(consumerID, "cad2", "cad2@example.com", mesh.RoleAdmin)
+	invs, err := cad.Invitations(e.ctx, consumerID, "pending")
+	if err != nil || len(invs) != 1 {
+		t.Fatalf("invitations: %v %v", invs, err)
+	}
+	if _, err := cad.AcceptInvitation(e.ctx, invs[0].ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	storeAll(t, e, func(tx store.Tx, i int) error {
+		name := fmt.Sprintf("member%04d", i)
+		if err := tx.CreateUser(e.ctx, &mesh.User{AccountID: consumerID, Username: name,
+			Roles: []string{mesh.RoleMember}, CreatedAt: now, UpdatedAt: now}, "not-a-hash"); err != nil {
+			return err
+		}
+		return tx.CreateGrant(e.ctx, &mesh.Grant{Principal: mesh.UserPrincipal(consumerID, name),
+			Resource: mesh.Resource{Database: "sales", Table: "orders"}, Permissions: mesh.PermissionsOf(mesh.PermSelect),
+			Status: mesh.GrantActive, Source: mesh.Principal(consumerID), GrantedBy: "cadmin", CreatedAt: now, UpdatedAt: now})
+	})
+	cookie := sessionOf(t, e, "cadmin")
+	reach(t, e, cookie, "/shared/sales", `<td data-label="User">`+string(mesh.UserPrincipal(consumerID, fmt.Sprintf("member%04d", many-1)))+`</td>`)
+}
