@@ -195,6 +195,46 @@ func TestConfirmationExpires(t *testing.T) {
 	}
 }
 
+// TestEmailAddressIgnoresCase: an email address subscribed in one case is
+// subscribed in every other, and keeps the spelling it was subscribed with;
+// subscribing it in another case once its link expired replaces it. A
+// webhook URL keeps its case.
+func TestEmailAddressIgnoresCase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		first, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: "Ops@Example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Endpoint != "Ops@Example.com" {
+			t.Errorf("endpoint: got %q, want it as it was typed", first.Endpoint)
+		}
+		for _, addr := range []string{"ops@example.com", "OPS@EXAMPLE.COM"} {
+			_, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: addr})
+			if !mesh.IsCode(err, mesh.ECONFLICT) {
+				t.Errorf("%s while Ops@Example.com is subscribed: got %v, want conflict", addr, err)
+			}
+		}
+		f.clock.Add(notify.ConfirmationTTL)
+		again, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: "ops@example.com"})
+		if err != nil {
+			t.Fatalf("ops@example.com once the link of Ops@Example.com expired: %v", err)
+		}
+		if old, err := f.svc.FindSubscription(admin(), first.ID); err != nil || old.Status != store.SubscriptionUnsubscribed {
+			t.Errorf("the expired subscription: got %+v, %v; want it unsubscribed", old, err)
+		}
+		for _, u := range []string{"http://127.0.0.1:9/Hook", "http://127.0.0.1:9/hook"} {
+			if _, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "http", Endpoint: u}); err != nil {
+				t.Errorf("webhook %s: %v", u, err)
+			}
+		}
+		subs, err := f.svc.FindSubscriptions(admin(), producer)
+		if err != nil || len(subs) != 3 || subs[0].ID != again.ID {
+			t.Errorf("subscriptions: got %v, %v, want ops@example.com and the two webhooks", subs, err)
+		}
+	})
+}
+
 // TestSimultaneousSubscribesKeepOne: subscribing one endpoint from several
 // callers at once stores one subscription, and the others are told it is
 // subscribed already. On PostgreSQL their checks ran side by side and could

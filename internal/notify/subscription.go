@@ -42,6 +42,7 @@ func canManage(ctx context.Context, accountID string) (*mesh.Actor, error) {
 // Subscribe adds a pending subscription to the account's topic and queues
 // its confirmation; it receives nothing else until confirmed. A pending
 // subscription of the same endpoint whose confirmation link expired ends.
+// An email address is the same endpoint in any case (sameEndpoint).
 // Errors:
 // EUNAUTHORIZED, EFORBIDDEN, EINVALID (protocol, endpoint), ENOTFOUND (no
 // topic), ECONFLICT (the endpoint is subscribed already).
@@ -82,7 +83,7 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscribed
 			return err
 		}
 		for _, o := range subs {
-			if o.Protocol != sub.Protocol || o.Endpoint != sub.Endpoint {
+			if o.Protocol != sub.Protocol || !sameEndpoint(o.Protocol, o.Endpoint, sub.Endpoint) {
 				continue
 			}
 			if o.Status != store.SubscriptionPending || now.Before(o.TokenExpires) {
@@ -116,6 +117,35 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscribed
 		out.SigningSecret = sub.Secret
 	}
 	return out, nil
+}
+
+// sameEndpoint reports whether two endpoints of protocol are one: email
+// addresses ignoring the case of their ASCII letters (a domain is
+// case-insensitive, and in practice so is the local part; the stores'
+// index compares them so too), webhook URLs as they are spelled. A
+// subscription keeps the address as it was typed, which is where its mail
+// goes: a server that does tell the local part's cases apart gets it as
+// its user wrote it.
+func sameEndpoint(protocol, a, b string) bool {
+	if protocol != ProtocolEmail {
+		return a == b
+	}
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func subResource(id int64) string { return "subscription/" + strconv.FormatInt(id, 10) }

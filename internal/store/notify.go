@@ -125,6 +125,8 @@ type NotifyTx interface {
 
 	// CreateSubscription inserts s and sets its ID; ECONFLICT when its
 	// endpoint holds a live (not unsubscribed) subscription to the topic.
+	// Email endpoints are compared ignoring the case of ASCII letters, and
+	// stored as given; webhook URLs are compared as they are.
 	CreateSubscription(ctx context.Context, s *Subscription) error
 	// FindSubscription returns a subscription by id, or ENOTFOUND.
 	FindSubscription(ctx context.Context, id int64) (*Subscription, error)

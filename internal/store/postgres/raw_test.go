@@ -409,9 +409,10 @@ func TestSchemaTooNew(t *testing.T) {
 	}
 }
 
-// TestSubscriptionUniqueMigration checks that migration 0024 leaves each
-// endpoint one live subscription of those a store held before, so that
-// its index can be made, and that the index then refuses another.
+// TestSubscriptionUniqueMigration checks that migration 0024 (and 0026 after
+// it) leaves each endpoint one live subscription of those a store held
+// before, so that its index can be made, and that the index then refuses
+// another.
 func TestSubscriptionUniqueMigration(t *testing.T) {
 	ctx := context.Background()
 	url := storetest.PostgresSchemaURL(t)
@@ -423,7 +424,7 @@ func TestSubscriptionUniqueMigration(t *testing.T) {
 	// as a store of before migration 0024 left it
 	for _, stmt := range []string{
 		`DROP INDEX notify_subscriptions_live_endpoint`,
-		`DELETE FROM schema_migrations WHERE version = 24`,
+		`DELETE FROM schema_migrations WHERE version IN (24, 26)`,
 	} {
 		if _, err := db.Pool().Exec(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -440,4 +441,40 @@ func TestSubscriptionUniqueMigration(t *testing.T) {
 	}
 	db = reopen(t, db, url)
 	storetest.SubscriptionsMigrated(t, db)
+}
+
+// TestSubscriptionEmailCaseMigration checks that migration 0026 leaves each
+// email address one live subscription of those a store held in several
+// cases before, so that its index, which compares addresses ignoring case,
+// can be made, and that the index then refuses another.
+func TestSubscriptionEmailCaseMigration(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresSchemaURL(t)
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := storetest.CreateOldSubscriptionsTopic(t, db)
+	// as a store of before migration 0026 left it: 0024's index compared
+	// endpoints as they were spelled
+	for _, stmt := range []string{
+		`DROP INDEX notify_subscriptions_live_endpoint`,
+		`CREATE UNIQUE INDEX notify_subscriptions_live_endpoint ON notify_subscriptions (topic_id, protocol, endpoint) WHERE status <> 'unsubscribed'`,
+		`DELETE FROM schema_migrations WHERE version = 26`,
+	} {
+		if _, err := db.Pool().Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	for _, r := range storetest.OldEmailSubscriptions {
+		if _, err := db.Pool().Exec(ctx, `INSERT INTO notify_subscriptions (id, topic_id, account_id, protocol, endpoint, status, token_hash, secret, created_at)
+			VALUES ($1::bigint, $2, '111122223333', $3, $4, $5, 'token-' || $1, 'x', now())`, r[0], topic, r[1], r[2], r[3]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Pool().Exec(ctx, `SELECT setval(pg_get_serial_sequence('notify_subscriptions', 'id'), 9)`); err != nil {
+		t.Fatal(err)
+	}
+	db = reopen(t, db, url)
+	storetest.EmailSubscriptionsMigrated(t, db)
 }

@@ -259,9 +259,10 @@ func TestGrantSourceMigration(t *testing.T) {
 	}
 }
 
-// TestSubscriptionUniqueMigration checks that migration 0022 leaves each
-// endpoint one live subscription of those a store held before, so that
-// its index can be made, and that the index then refuses another.
+// TestSubscriptionUniqueMigration checks that migration 0022 (and 0024 after
+// it) leaves each endpoint one live subscription of those a store held
+// before, so that its index can be made, and that the index then refuses
+// another.
 func TestSubscriptionUniqueMigration(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "meshgate.db")
@@ -278,7 +279,7 @@ func TestSubscriptionUniqueMigration(t *testing.T) {
 	// as a store of before migration 0022 left it
 	for _, stmt := range []string{
 		`DROP INDEX notify_subscriptions_live_endpoint`,
-		`DELETE FROM schema_migrations WHERE version = 22`,
+		`DELETE FROM schema_migrations WHERE version IN (22, 24)`,
 	} {
 		if _, err := raw.Exec(stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -293,6 +294,45 @@ func TestSubscriptionUniqueMigration(t *testing.T) {
 	raw.Close()
 	db = reopen(t, path)
 	storetest.SubscriptionsMigrated(t, db)
+}
+
+// TestSubscriptionEmailCaseMigration checks that migration 0024 leaves each
+// email address one live subscription of those a store held in several
+// cases before, so that its index, which compares addresses ignoring case,
+// can be made, and that the index then refuses another.
+func TestSubscriptionEmailCaseMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "meshgate.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := storetest.CreateOldSubscriptionsTopic(t, db)
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// as a store of before migration 0024 left it: 0022's index compared
+	// endpoints as they were spelled
+	for _, stmt := range []string{
+		`DROP INDEX notify_subscriptions_live_endpoint`,
+		`CREATE UNIQUE INDEX notify_subscriptions_live_endpoint ON notify_subscriptions (topic_id, protocol, endpoint) WHERE status <> 'unsubscribed'`,
+		`DELETE FROM schema_migrations WHERE version = 24`,
+	} {
+		if _, err := raw.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	for _, r := range storetest.OldEmailSubscriptions {
+		if _, err := raw.Exec(`INSERT INTO notify_subscriptions (id, topic_id, account_id, protocol, endpoint, status, token_hash, secret, created_at)
+			VALUES (?, ?, '111122223333', ?, ?, ?, 'token-' || ?, 'x', '2026-03-01T12:00:00.000000000Z')`, r[0], topic, r[1], r[2], r[3], r[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	db = reopen(t, path)
+	storetest.EmailSubscriptionsMigrated(t, db)
 }
 
 // reopen opens the store on path again, as the next start of the server

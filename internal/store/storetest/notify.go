@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -189,8 +191,19 @@ func testNotifyOneLiveSubscription(t *testing.T, open Opener) {
 		if err := tx.CreateSubscription(ctx, again(sub.Protocol, sub.Endpoint)); err != nil {
 			t.Errorf("subscribing again after unsubscribing: %v", err)
 		}
-		return nil
+		// a webhook's URL keeps its case: another path is another endpoint
+		if err := tx.CreateSubscription(ctx, again(sub.Protocol, "https://hooks.example.com/A")); err != nil {
+			t.Errorf("a webhook URL differing in case: %v", err)
+		}
+		return tx.CreateSubscription(ctx, again("email", "Ops@Example.com"))
 	})
+	// an email address is one endpoint whatever its case
+	for _, addr := range []string{"ops@example.com", "OPS@EXAMPLE.COM"} {
+		err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateSubscription(ctx, again("email", addr)) })
+		if !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("%s while Ops@Example.com is subscribed: got %v, want conflict", addr, err)
+		}
+	}
 }
 
 func testNotifyDeliveries(t *testing.T, open Opener) {
@@ -384,4 +397,62 @@ func CreateOldSubscriptionsTopic(t *testing.T, s store.Store) int64 {
 	top := &store.Topic{AccountID: "111122223333", Name: "DataLakeSharingApproval", CreatedAt: notifyT0}
 	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreateTopic(context.Background(), top) })
 	return top.ID
+}
+
+// OldEmailSubscriptions are subscriptions to one topic of account
+// 111122223333 as a store could hold them before email addresses were
+// compared ignoring case: id, protocol, endpoint, status. Each store's
+// migration test writes them there.
+var OldEmailSubscriptions = [][4]string{
+	{"1", "email", "Ops@example.com", store.SubscriptionPending},
+	{"2", "email", "ops@example.com", store.SubscriptionConfirmed},
+	{"3", "email", "OPS@EXAMPLE.COM", store.SubscriptionPending},
+	{"4", "email", "ann@example.com", store.SubscriptionPending},
+	{"5", "email", "Ann@Example.com", store.SubscriptionPending},
+	{"6", "https", "https://hooks.example.com/A", store.SubscriptionPending},
+	{"7", "https", "https://hooks.example.com/a", store.SubscriptionPending},
+	{"8", "email", "bob@example.com", store.SubscriptionUnsubscribed},
+	{"9", "email", "Bob@example.com", store.SubscriptionConfirmed},
+}
+
+// EmailSubscriptionsMigrated checks that s, opened on a store that held
+// OldEmailSubscriptions, keeps one live subscription of each email address
+// whatever its case (the confirmed one, else the oldest), spelled as it
+// was, keeps webhook URLs that differ in case apart, and that an address
+// then refuses a second subscription in another case.
+func EmailSubscriptionsMigrated(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx store.Tx) error {
+		subs, err := tx.FindSubscriptions(ctx, "111122223333", "")
+		if err != nil {
+			return err
+		}
+		var live []string
+		for _, sub := range subs {
+			live = append(live, fmt.Sprintf("%d %s", sub.ID, sub.Endpoint))
+		}
+		want := []string{"2 ops@example.com", "4 ann@example.com", "6 https://hooks.example.com/A", "7 https://hooks.example.com/a", "9 Bob@example.com"}
+		if !slices.Equal(live, want) {
+			t.Errorf("live subscriptions after the migration: got %q, want %q", live, want)
+		}
+		for _, id := range []int64{1, 3, 5, 8} {
+			if sub, err := tx.FindSubscription(ctx, id); err != nil || sub.Status != store.SubscriptionUnsubscribed {
+				t.Errorf("subscription %d: got %+v, %v, want it unsubscribed", id, sub, err)
+			}
+		}
+		top, err := tx.FindTopicByAccount(ctx, "111122223333")
+		if err != nil {
+			return err
+		}
+		err = tx.CreateSubscription(ctx, &store.Subscription{TopicID: top.ID, AccountID: top.AccountID, Protocol: "email",
+			Endpoint: "ANN@example.com", Status: store.SubscriptionPending, Secret: "x", CreatedAt: notifyT0})
+		if !mesh.IsCode(err, mesh.ECONFLICT) {
+			t.Errorf("another subscription of ANN@example.com: got %v, want conflict", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
