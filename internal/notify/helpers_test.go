@@ -47,7 +47,12 @@ func newFixture(t *testing.T, st store.Store, smtpAddr string, policy notify.Ret
 		Timeout: 5 * time.Second, Channels: map[string]notify.Channel{"email": mail, "https": wh, "http": wh}})
 	f := &fixture{st: st, clock: clock, svc: svc}
 	f.update(t, func(tx store.Tx) error {
-		return svc.CreateTopic(context.Background(), tx, &mesh.Account{ID: producer})
+		// as onboarding does: the account, and its topic in the same transaction
+		a := &mesh.Account{ID: producer, Name: "Sales", CreatedAt: t0, UpdatedAt: t0}
+		if err := tx.CreateAccount(context.Background(), a); err != nil {
+			return err
+		}
+		return svc.CreateTopic(context.Background(), tx, a)
 	})
 	return f
 }

@@ -289,9 +289,19 @@ func scope(ctx context.Context, accountID string) (string, error) {
 	return accountID, err
 }
 
+// knownAccount is ENOTFOUND for an account a listing names that was never
+// onboarded (or is offboarded), which would list as one with nothing in it.
+func knownAccount(ctx context.Context, tx store.Tx, accountID string) error {
+	if accountID == "" {
+		return nil
+	}
+	_, err := tx.FindAccountByID(ctx, accountID)
+	return err
+}
+
 // FindSubscriptions lists the subscriptions of an account's topic (all
 // accounts' for mesh admins when accountID is ""), leaving out unsubscribed
-// ones. Errors: EUNAUTHORIZED, EFORBIDDEN.
+// ones. Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND (the account).
 func (s *Service) FindSubscriptions(ctx context.Context, accountID string) ([]*store.Subscription, error) {
 	accountID, err := scope(ctx, accountID)
 	if err != nil {
@@ -299,6 +309,9 @@ func (s *Service) FindSubscriptions(ctx context.Context, accountID string) ([]*s
 	}
 	out := []*store.Subscription{}
 	err = s.store.View(ctx, func(tx store.Tx) error {
+		if err := knownAccount(ctx, tx, accountID); err != nil {
+			return err
+		}
 		subs, err := tx.FindSubscriptions(ctx, accountID, "")
 		if subs != nil {
 			out = subs
@@ -309,7 +322,7 @@ func (s *Service) FindSubscriptions(ctx context.Context, accountID string) ([]*s
 }
 
 // FindTopics lists topics as FindSubscriptions lists subscriptions.
-// Errors: EUNAUTHORIZED, EFORBIDDEN.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND (the account).
 func (s *Service) FindTopics(ctx context.Context, accountID string) ([]*store.Topic, error) {
 	accountID, err := scope(ctx, accountID)
 	if err != nil {
@@ -317,6 +330,9 @@ func (s *Service) FindTopics(ctx context.Context, accountID string) ([]*store.To
 	}
 	out := []*store.Topic{}
 	err = s.store.View(ctx, func(tx store.Tx) error {
+		if err := knownAccount(ctx, tx, accountID); err != nil {
+			return err
+		}
 		ts, err := tx.FindTopics(ctx, accountID)
 		if ts != nil {
 			out = ts

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/meshgate/meshgate/client"
@@ -181,6 +182,52 @@ func TestAccountSubroutesCheckTheAccount(t *testing.T) {
 	for _, c := range []*client.Client{admin, member} {
 		if links, err := c.Links(ctx, "111122223333"); err != nil || len(links) != 0 {
 			t.Errorf("links of an account without any: got %v (%v), want none", links, err)
+		}
+	}
+}
+
+// TestNotifyListsCheckTheAccount: the topics and subscriptions of an
+// ?account= that was never onboarded answer 404 naming it, where they
+// answered an empty list as if it had no topic; a malformed one is 400
+// naming account. An account's admin asking about another account is
+// refused before being told whether it exists.
+func TestNotifyListsCheckTheAccount(t *testing.T) {
+	ctx := context.Background()
+	srv, admin := servertest.New(t, servertest.Options{})
+	if _, err := admin.OnboardAccount(ctx, client.AccountInput{ID: "111122223333", Name: "Sales"}); err != nil {
+		t.Fatal(err)
+	}
+	sales := sharingUser(t, srv, admin, "111122223333", "sally", mesh.RoleAdmin)
+	for _, list := range []string{"topics", "subscriptions"} {
+		tests := []struct {
+			name       string
+			caller     *client.Client
+			account    string
+			wantStatus int
+			wantCode   string
+			field      string
+		}{
+			{"an unknown account", admin, "999999999999", 404, mesh.ENOTFOUND, ""},
+			{"a malformed account", admin, "NOT_AN_ID", 400, mesh.EINVALID, "account"},
+			{"another account, unknown", sales, "999999999999", 403, mesh.EFORBIDDEN, ""},
+			{"another account", sales, "central", 403, mesh.EFORBIDDEN, ""},
+		}
+		for _, tt := range tests {
+			t.Run(list+" of "+tt.name, func(t *testing.T) {
+				err := tt.caller.Do(ctx, "GET", "/api/v1/"+list+"?account="+tt.account, nil, nil, nil)
+				wantAPIError(t, err, tt.wantStatus, tt.wantCode, tt.field)
+				if tt.wantStatus == 404 && !strings.Contains(err.Error(), "999999999999") {
+					t.Errorf("got %v, want the account named", err)
+				}
+			})
+		}
+	}
+	for _, c := range []*client.Client{admin, sales} {
+		if ts, err := c.Topics(ctx, "111122223333"); err != nil || len(ts) != 1 {
+			t.Errorf("topics of an onboarded account: got %v (%v), want its topic", ts, err)
+		}
+		if subs, err := c.Subscriptions(ctx, "111122223333"); err != nil || len(subs) != 0 {
+			t.Errorf("subscriptions of an account without any: got %v (%v), want none", subs, err)
 		}
 	}
 }
