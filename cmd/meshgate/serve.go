@@ -41,6 +41,7 @@ type ServeCmd struct {
 	NotifyRetry       string        `help:"Notification retry policy PRExDELAY,BACKOFFxMIN-MAX,POSTxDELAY (default SNS's email policy, 2x10s,10x10s-10m0s,38x10m0s)." env:"MESHGATE_NOTIFY_RETRY"`
 	NotifyTimeout     time.Duration `help:"How long one notification delivery attempt may take." default:"15s" env:"MESHGATE_NOTIFY_TIMEOUT"`
 	NotifyLease       time.Duration `help:"How long a delivery being sent stays with this process; what a killed process was sending goes again after it (at least twice --notify-timeout)." default:"2m" env:"MESHGATE_NOTIFY_LEASE"`
+	NotifyRetention   time.Duration `help:"How long sent and dead-lettered deliveries and the built-in mailbox's messages are kept (720h is 30 days); 0 keeps them forever." default:"720h" env:"MESHGATE_NOTIFY_RETENTION"`
 	GCPercent         int           `name:"gc-percent" help:"Go's garbage collection target (as GOGC): the heap may grow this many percent over what is live before a collection. The server's live heap is small (tens of MiB), so the default trades a little memory for less CPU spent collecting; GOGC in the environment takes precedence." default:"400" env:"MESHGATE_GC_PERCENT"`
 	OIDC              OIDCFlags     `embed:"" prefix:"oidc-"`
 }
@@ -78,6 +79,7 @@ func (c *ServeCmd) Config() (server.Config, error) {
 		NotifyRetry:               policy,
 		NotifyTimeout:             c.NotifyTimeout,
 		NotifyLease:               c.NotifyLease,
+		NotifyRetention:           keepForever(c.NotifyRetention),
 		Addr:                      c.Addr,
 		DataDir:                   c.Data,
 		DatabaseURL:               c.Database,
@@ -91,15 +93,15 @@ func (c *ServeCmd) Config() (server.Config, error) {
 		ApprovalTimeout:           c.ApprovalTimeout,
 		PlatformReconcileInterval: c.PlatformReconcile,
 		ShutdownTimeout:           c.ShutdownTimeout,
-		AuditRetention:            auditRetention(c.AuditRetention),
+		AuditRetention:            keepForever(c.AuditRetention),
 		TrustedOrigins:            c.TrustedOrigin,
 		TrustedProxies:            c.TrustedProxy,
 		OIDC:                      oc,
 	}, nil
 }
 
-// auditRetention maps the flag's 0 (keep forever) to the config's negative value.
-func auditRetention(d time.Duration) time.Duration {
+// keepForever maps a retention flag's 0 (keep forever) to the config's negative value.
+func keepForever(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1
 	}

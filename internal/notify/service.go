@@ -47,8 +47,12 @@ type Options struct {
 	// PollInterval is how often the sender looks for due deliveries when
 	// nothing wakes it (default 1s).
 	PollInterval time.Duration
-	Clock        mesh.Clock
-	Logger       *slog.Logger
+	// Retention is how long sent and dead-lettered deliveries and the
+	// built-in mailbox's messages are kept (default DefaultRetention, 30
+	// days); negative keeps them forever (see Prune).
+	Retention time.Duration
+	Clock     mesh.Clock
+	Logger    *slog.Logger
 }
 
 // DefaultTimeout and DefaultLease are the defaults of Options.Timeout and
@@ -99,6 +103,9 @@ func NewService(s store.Store, opts Options) *Service {
 	opts.Lease = max(opts.Lease, 2*opts.Timeout)
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second
+	}
+	if opts.Retention == 0 {
+		opts.Retention = DefaultRetention
 	}
 	if opts.Clock == nil {
 		opts.Clock = mesh.SystemClock{}

@@ -87,6 +87,10 @@ type Config struct {
 	// sending it; deliveries a killed process held go again once their
 	// leases end (default 2m; at least twice NotifyTimeout).
 	NotifyLease time.Duration
+	// NotifyRetention is how long sent and dead-lettered deliveries and the
+	// built-in mailbox's messages are kept (default notify.DefaultRetention,
+	// 30 days); a negative value keeps them forever.
+	NotifyRetention time.Duration
 	// Clock is the time source (default the system clock); tests inject one.
 	Clock mesh.Clock
 }
@@ -168,9 +172,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// validateNotify fills in the delivery timeout and lease and refuses a lease
-// too short for an attempt and the recording of its outcome: a delivery
-// whose lease ends while it is being sent is claimed and sent again.
+// validateNotify fills in the delivery timeout, lease and retention and
+// refuses a lease too short for an attempt and the recording of its
+// outcome: a delivery whose lease ends while it is being sent is claimed
+// and sent again. A retention under a day is refused as a mistake.
 func (c *Config) validateNotify() error {
 	if c.NotifyTimeout < 0 {
 		return fmt.Errorf("notify-timeout %s: want a positive duration", c.NotifyTimeout)
@@ -183,6 +188,12 @@ func (c *Config) validateNotify() error {
 	}
 	if c.NotifyLease == 0 {
 		c.NotifyLease = max(notify.DefaultLease, 2*c.NotifyTimeout)
+	}
+	if c.NotifyRetention == 0 {
+		c.NotifyRetention = notify.DefaultRetention
+	}
+	if c.NotifyRetention > 0 && c.NotifyRetention < 24*time.Hour {
+		return fmt.Errorf("notify retention %s is shorter than a day; use at least 24h, or 0 to keep deliveries and the mailbox forever", c.NotifyRetention)
 	}
 	if c.NotifyLease < 2*c.NotifyTimeout {
 		return fmt.Errorf("notify-lease %s is shorter than twice notify-timeout %s: a delivery could be sent twice while still in flight; use at least %s",

@@ -12,7 +12,7 @@ import (
 
 // newNotify builds the notification service: email over SMTP (or into the
 // built-in mailbox), webhooks, a topic per onboarded account, and the
-// delivery loop in the background work.
+// delivery and retention loops in the background work.
 func (s *Server) newNotify(ctx context.Context) error {
 	key, err := s.secret(ctx, "notify_link_key")
 	if err != nil {
@@ -30,12 +30,16 @@ func (s *Server) newNotify(ctx context.Context) error {
 		Policy:    s.cfg.NotifyRetry,
 		Timeout:   s.cfg.NotifyTimeout,
 		Lease:     s.cfg.NotifyLease,
+		Retention: s.cfg.NotifyRetention,
 		Clock:     s.cfg.Clock,
 		Logger:    s.log,
 	})
 	s.Accounts.OnOnboard(s.Notify.CreateTopic)
 	s.Accounts.RegisterCleanup(s.Notify.Offboard)
 	s.background = append(s.background, s.Notify.Sender())
+	if s.cfg.NotifyRetention > 0 {
+		s.background = append(s.background, s.Notify.Pruner())
+	}
 	return nil
 }
 

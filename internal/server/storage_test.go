@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/server"
 	"github.com/meshgate/meshgate/internal/server/servertest"
 	"github.com/meshgate/meshgate/internal/store"
@@ -85,6 +86,30 @@ func TestAuditRetentionConfig(t *testing.T) {
 		}
 		if err == nil && cfg.AuditRetention != tt.want {
 			t.Errorf("%v: got %v, want %v", tt.in, cfg.AuditRetention, tt.want)
+		}
+	}
+}
+
+func TestNotifyRetentionConfig(t *testing.T) {
+	tests := []struct {
+		in      time.Duration
+		want    time.Duration
+		wantErr bool
+	}{
+		{0, notify.DefaultRetention, false},
+		{-1, -1, false},
+		{48 * time.Hour, 48 * time.Hour, false},
+		{time.Hour, 0, true},
+	}
+	for _, tt := range tests {
+		cfg := server.Config{NotifyRetention: tt.in}
+		err := cfg.Validate()
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%v: got error %v, want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if err == nil && cfg.NotifyRetention != tt.want {
+			t.Errorf("%v: got %v, want %v", tt.in, cfg.NotifyRetention, tt.want)
 		}
 	}
 }

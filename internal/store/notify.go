@@ -151,7 +151,11 @@ type NotifyTx interface {
 	ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int, skip []string) ([]*Delivery, error)
 	// FinishDeliveries records results of deliveries leased by owner: each
 	// counts an attempt. A result for a delivery no longer leased by owner
-	// is skipped; the ids recorded are returned.
+	// is skipped; the ids recorded are returned. A sent delivery's payload
+	// is dropped (it may hold secrets: a confirmation token, approval
+	// links), since nothing sends it again; a dead-lettered one keeps its
+	// payload for a retry. Sent and dead-lettered deliveries are finished
+	// at the result's time, which PruneDeliveries counts from.
 	FinishDeliveries(ctx context.Context, owner string, rs []DeliveryResult) ([]int64, error)
 	// ReleaseDeliveryLeases frees every lease, for a process that knows it is
 	// the store's only user (SQLite) when it starts.
@@ -163,6 +167,13 @@ type NotifyTx interface {
 	// RetryDelivery puts a failed delivery back to pending, due at now;
 	// ECONFLICT when it is not failed, ENOTFOUND when missing.
 	RetryDelivery(ctx context.Context, id int64, now time.Time) error
+	// PruneDeliveries deletes at most limit sent or dead-lettered deliveries
+	// finished before before, first finished first, and returns how many.
+	// Pending ones (retries among them) stay. A message id whose delivery
+	// is gone may be queued again for its endpoint. Stores shared by
+	// several processes let them prune at once: each deletes rows no other
+	// is deleting, and a row gone already is not counted.
+	PruneDeliveries(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// OptOut records that address wants no more direct mail; no error when it did already.
 	OptOut(ctx context.Context, address string, at time.Time) error
@@ -175,4 +186,8 @@ type NotifyTx interface {
 	FindMailbox(ctx context.Context, beforeID int64, limit int) ([]*MailboxMessage, error)
 	// FindMailboxMessage returns one mailbox message, or ENOTFOUND.
 	FindMailboxMessage(ctx context.Context, id int64) (*MailboxMessage, error)
+	// PruneMailbox deletes at most limit mailbox messages stored before
+	// before, oldest first, and returns how many; as PruneDeliveries, safe
+	// to run in several processes at once.
+	PruneMailbox(ctx context.Context, before time.Time, limit int) (int, error)
 }

@@ -283,12 +283,17 @@ func (tx *Tx) FinishDeliveries(ctx context.Context, owner string, rs []store.Del
 		if r.Status == store.DeliverySent {
 			sent = r.At.UTC()
 		}
-		// a sent confirmation's payload holds the raw token: it is not kept
+		var finished any
+		if r.Status != store.DeliveryPending {
+			finished = r.At.UTC()
+		}
+		// a sent payload may hold secrets (a confirmation's raw token,
+		// approval links) and is never sent again: it is not kept
 		tag, err := tx.tx.Exec(ctx, `UPDATE notify_deliveries SET status = $1, attempts = attempts + 1, next_attempt = $2, last_error = $3,
-			lease_owner = '', lease_until = NULL, sent_at = $4,
-			payload = CASE WHEN $1 = 'sent' AND kind = 'confirmation' THEN ''::bytea ELSE payload END
+			lease_owner = '', lease_until = NULL, sent_at = $4, finished_at = $7,
+			payload = CASE WHEN $1 = 'sent' THEN ''::bytea ELSE payload END
 			WHERE id = $5 AND status = 'pending' AND lease_owner = $6`,
-			r.Status, r.NextAttempt.UTC(), r.Error, sent, r.ID, owner)
+			r.Status, r.NextAttempt.UTC(), r.Error, sent, r.ID, owner, finished)
 		if err != nil {
 			return nil, fmt.Errorf("finish delivery %d: %w", r.ID, err)
 		}
@@ -352,8 +357,8 @@ func (tx *Tx) FindDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*st
 
 // RetryDelivery puts a failed delivery back to pending.
 func (tx *Tx) RetryDelivery(ctx context.Context, id int64, now time.Time) error {
-	tag, err := tx.tx.Exec(ctx, `UPDATE notify_deliveries SET status = 'pending', next_attempt = $1, attempts = 0, lease_owner = '', lease_until = NULL
-		WHERE id = $2 AND status = 'failed'`, now.UTC(), id)
+	tag, err := tx.tx.Exec(ctx, `UPDATE notify_deliveries SET status = 'pending', next_attempt = $1, attempts = 0, lease_owner = '', lease_until = NULL,
+		finished_at = NULL WHERE id = $2 AND status = 'failed'`, now.UTC(), id)
 	if err != nil {
 		return fmt.Errorf("retry delivery: %w", err)
 	}
@@ -365,6 +370,20 @@ func (tx *Tx) RetryDelivery(ctx context.Context, id int64, now time.Time) error 
 		return mesh.Errorf(mesh.ECONFLICT, "delivery %d is %s, not failed", id, d.Status)
 	}
 	return nil
+}
+
+// PruneDeliveries deletes at most limit deliveries finished before before.
+// Rows another transaction holds (another replica pruning them, an admin
+// retrying one) are skipped; the outer conditions are checked again on the
+// row as it is when deleted, so a delivery retried meanwhile stays.
+func (tx *Tx) PruneDeliveries(ctx context.Context, before time.Time, limit int) (int, error) {
+	tag, err := tx.tx.Exec(ctx, `DELETE FROM notify_deliveries WHERE id IN (SELECT id FROM notify_deliveries
+		WHERE finished_at < $1 AND status <> 'pending' ORDER BY finished_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		AND finished_at < $1 AND status <> 'pending'`, before.UTC(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune deliveries: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 const mailboxColumns = `id, message_id, recipient, subject, text_body, html_body, created_at`
@@ -386,6 +405,17 @@ func (tx *Tx) InsertMailbox(ctx context.Context, m *store.MailboxMessage) error 
 		return fmt.Errorf("insert mailbox message: %w", err)
 	}
 	return nil
+}
+
+// PruneMailbox deletes at most limit mailbox messages stored before
+// before, skipping those another replica is deleting.
+func (tx *Tx) PruneMailbox(ctx context.Context, before time.Time, limit int) (int, error) {
+	tag, err := tx.tx.Exec(ctx, `DELETE FROM notify_mailbox WHERE id IN (SELECT id FROM notify_mailbox
+		WHERE created_at < $1 ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)`, before.UTC(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune mailbox: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // FindMailbox lists mailbox messages newest first.

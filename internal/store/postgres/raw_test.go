@@ -443,6 +443,42 @@ func TestSubscriptionUniqueMigration(t *testing.T) {
 	storetest.SubscriptionsMigrated(t, db)
 }
 
+// TestNotifyRetentionMigration checks that migration 0027 drops the
+// payloads of deliveries sent before it and dates the finished ones for
+// their retention.
+func TestNotifyRetentionMigration(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresSchemaURL(t)
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// as a store of before migration 0027 left it
+	for _, stmt := range []string{
+		`DROP INDEX notify_deliveries_finished`,
+		`DROP INDEX notify_mailbox_created`,
+		`ALTER TABLE notify_deliveries DROP COLUMN finished_at`,
+		`DELETE FROM schema_migrations WHERE version = 27`,
+	} {
+		if _, err := db.Pool().Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, d := range storetest.OldDeliveries {
+		var sent any
+		if d[2] != "" {
+			sent = t0
+		}
+		if _, err := db.Pool().Exec(ctx, `INSERT INTO notify_deliveries (message_id, subscription_id, dedupe, kind, protocol, endpoint, payload, next_attempt, status, created_at, sent_at)
+			VALUES ($1, 0, 'e:email:a@example.com', 'direct', 'email', 'a@example.com', $2, $3, $4, $3, $5)`,
+			d[0], []byte(storetest.OldPayload), t0, d[1], sent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	storetest.DeliveriesMigrated(t, reopen(t, db, url), time.Now())
+}
+
 // TestSubscriptionEmailCaseMigration checks that migration 0026 leaves each
 // email address one live subscription of those a store held in several
 // cases before, so that its index, which compares addresses ignoring case,

@@ -283,12 +283,13 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil
 func (tx *Tx) FinishDeliveries(ctx context.Context, owner string, rs []store.DeliveryResult) ([]int64, error) {
 	var done []int64
 	for _, r := range rs {
-		// a sent confirmation's payload holds the raw token: it is not kept
+		// a sent payload may hold secrets (a confirmation's raw token,
+		// approval links) and is never sent again: it is not kept
 		res, err := tx.tx.ExecContext(ctx, `UPDATE notify_deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?, last_error = ?,
-			lease_owner = '', lease_until = NULL, sent_at = ?,
-			payload = CASE WHEN ? = 'sent' AND kind = 'confirmation' THEN x'' ELSE payload END
+			lease_owner = '', lease_until = NULL, sent_at = ?, finished_at = ?,
+			payload = CASE WHEN ? = 'sent' THEN x'' ELSE payload END
 			WHERE id = ? AND status = 'pending' AND lease_owner = ?`,
-			r.Status, formatTime(r.NextAttempt), r.Error, sentAt(r), r.Status, r.ID, owner)
+			r.Status, formatTime(r.NextAttempt), r.Error, sentAt(r), finishedAt(r), r.Status, r.ID, owner)
 		if err != nil {
 			return nil, fmt.Errorf("finish delivery %d: %w", r.ID, err)
 		}
@@ -307,6 +308,13 @@ func (tx *Tx) FinishDeliveries(ctx context.Context, owner string, rs []store.Del
 
 func sentAt(r store.DeliveryResult) any {
 	if r.Status == store.DeliverySent {
+		return formatTime(r.At)
+	}
+	return nil
+}
+
+func finishedAt(r store.DeliveryResult) any {
+	if r.Status != store.DeliveryPending {
 		return formatTime(r.At)
 	}
 	return nil
@@ -358,8 +366,8 @@ func (tx *Tx) FindDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*st
 
 // RetryDelivery puts a failed delivery back to pending.
 func (tx *Tx) RetryDelivery(ctx context.Context, id int64, now time.Time) error {
-	res, err := tx.tx.ExecContext(ctx, `UPDATE notify_deliveries SET status = 'pending', next_attempt = ?, attempts = 0, lease_owner = '', lease_until = NULL
-		WHERE id = ? AND status = 'failed'`, formatTime(now), id)
+	res, err := tx.tx.ExecContext(ctx, `UPDATE notify_deliveries SET status = 'pending', next_attempt = ?, attempts = 0, lease_owner = '', lease_until = NULL,
+		finished_at = NULL WHERE id = ? AND status = 'failed'`, formatTime(now), id)
 	if err != nil {
 		return fmt.Errorf("retry delivery: %w", err)
 	}
@@ -371,6 +379,17 @@ func (tx *Tx) RetryDelivery(ctx context.Context, id int64, now time.Time) error 
 		return mesh.Errorf(mesh.ECONFLICT, "delivery %d is %s, not failed", id, d.Status)
 	}
 	return nil
+}
+
+// PruneDeliveries deletes at most limit deliveries finished before before.
+func (tx *Tx) PruneDeliveries(ctx context.Context, before time.Time, limit int) (int, error) {
+	res, err := tx.tx.ExecContext(ctx, `DELETE FROM notify_deliveries WHERE id IN (SELECT id FROM notify_deliveries
+		WHERE finished_at < ? AND status <> 'pending' ORDER BY finished_at, id LIMIT ?)`, formatTime(before), limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune deliveries: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 const mailboxColumns = `id, message_id, recipient, subject, text_body, html_body, created_at`
@@ -419,6 +438,17 @@ func (tx *Tx) FindMailboxMessage(ctx context.Context, id int64) (*store.MailboxM
 		return nil, fmt.Errorf("find mailbox message: %w", err)
 	}
 	return m, nil
+}
+
+// PruneMailbox deletes at most limit mailbox messages stored before before.
+func (tx *Tx) PruneMailbox(ctx context.Context, before time.Time, limit int) (int, error) {
+	res, err := tx.tx.ExecContext(ctx, `DELETE FROM notify_mailbox WHERE id IN (SELECT id FROM notify_mailbox
+		WHERE created_at < ? ORDER BY created_at, id LIMIT ?)`, formatTime(before), limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune mailbox: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // OptOut records that address wants no more direct mail.

@@ -335,6 +335,37 @@ func TestSubscriptionEmailCaseMigration(t *testing.T) {
 	storetest.EmailSubscriptionsMigrated(t, db)
 }
 
+// TestNotifyRetentionMigration checks that migration 0025 drops the
+// payloads of deliveries sent before it and dates the finished ones for
+// their retention.
+func TestNotifyRetentionMigration(t *testing.T) {
+	path, raw := migratedRaw(t)
+	// as a store of before migration 0025 left it
+	for _, stmt := range []string{
+		`DROP INDEX notify_deliveries_finished`,
+		`DROP INDEX notify_mailbox_created`,
+		`ALTER TABLE notify_deliveries DROP COLUMN finished_at`,
+		`DELETE FROM schema_migrations WHERE version = 25`,
+	} {
+		if _, err := raw.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	for _, d := range storetest.OldDeliveries {
+		var sent any
+		if d[2] != "" {
+			sent = "2026-03-01T12:00:00.000000000Z"
+		}
+		if _, err := raw.Exec(`INSERT INTO notify_deliveries (message_id, subscription_id, dedupe, kind, protocol, endpoint, payload, next_attempt, status, created_at, sent_at)
+			VALUES (?, 0, 'e:email:a@example.com', 'direct', 'email', 'a@example.com', ?, '2026-03-01T12:00:00.000000000Z', ?, '2026-03-01T12:00:00.000000000Z', ?)`,
+			d[0], []byte(storetest.OldPayload), d[1], sent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	storetest.DeliveriesMigrated(t, reopen(t, path), time.Now())
+}
+
 // reopen opens the store on path again, as the next start of the server
 // would, migrating it; it is closed when the test ends.
 func reopen(t *testing.T, path string) *sqlite.DB {

@@ -1,0 +1,92 @@
+package notify_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/notify"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+)
+
+// TestRetention: a delivered message's payload no longer holds the approval
+// link it carried; once the retention has passed, Prune deletes the
+// delivered and dead-lettered deliveries and the mailbox's messages, and
+// keeps what is still pending and what finished since.
+func TestRetention(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		if _, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: "ops@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		f.sendAll(t)
+		box, _ := f.svc.FindMailbox(admin(), 0, 1)
+		if _, err := f.svc.Confirm(admin(), tokenOf(t, box[0].Text)); err != nil {
+			t.Fatal(err)
+		}
+		const secret = "signed-approval-token-0123456789"
+		approval := msg("approval-request-1")
+		approval.Links = []notify.Link{{Label: "Approve", URL: "https://mesh.example.com/approval-link?token=" + secret}}
+		f.publish(t, approval)
+		f.sendAll(t)
+		sent := f.deliveries(t, store.DeliverySent)
+		if len(sent) != 2 {
+			t.Fatalf("sent: got %d, want the confirmation and the approval request", len(sent))
+		}
+		for _, d := range sent {
+			got := f.find(t, d.ID)
+			if strings.Contains(string(got.Payload), secret) || len(got.Payload) != 0 {
+				t.Errorf("delivered %s: got payload %q, want it dropped", d.MessageID, got.Payload)
+			}
+		}
+
+		// a message that never gets through, later, is dead-lettered
+		f.clock.Add(10 * 24 * time.Hour)
+		noRetry := notify.RetryPolicy{}
+		f.svc = notify.NewService(st, notify.Options{PublicURL: "https://mesh.example.com", LinkKey: []byte("k"), Clock: f.clock, Policy: &noRetry,
+			Channels: map[string]notify.Channel{"email": failing{}}})
+		f.publish(t, msg("dead-1"))
+		f.sendAll(t)
+
+		f.clock.Add(notify.DefaultRetention - 10*24*time.Hour - time.Minute)
+		if n, err := f.svc.Prune(context.Background()); err != nil || n != (notify.Pruned{}) {
+			t.Errorf("prune within the retention: got %+v, %v, want nothing", n, err)
+		}
+		f.publish(t, msg("pending-1"))
+		f.clock.Add(2 * time.Minute)
+		n, err := f.svc.Prune(context.Background())
+		if err != nil || n.Deliveries != 2 || n.Mailbox != 2 {
+			t.Errorf("prune past the retention: got %+v, %v, want the 2 sent deliveries and 2 mailbox messages", n, err)
+		}
+		if left := f.deliveries(t, ""); len(left) != 2 || left[0].MessageID != "pending-1" || left[1].MessageID != "dead-1" {
+			t.Errorf("left: got %v, want pending-1 and the later dead letter dead-1", left)
+		}
+		if box, _ := f.svc.FindMailbox(admin(), 0, 10); len(box) != 0 {
+			t.Errorf("mailbox: got %d messages, want none", len(box))
+		}
+	})
+}
+
+// failing is an email channel whose every delivery fails.
+type failing struct{}
+
+func (failing) ValidateEndpoint(_ context.Context, e string) (string, error) { return e, nil }
+func (failing) Deliver(context.Context, *notify.Envelope) error              { return errors.New("mailbox full") }
+
+// find reads a delivery as the store holds it, with its payload.
+func (f *fixture) find(t *testing.T, id int64) *store.Delivery {
+	t.Helper()
+	var d *store.Delivery
+	err := f.st.View(context.Background(), func(tx store.Tx) error {
+		var err error
+		d, err = tx.FindDelivery(context.Background(), id)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
