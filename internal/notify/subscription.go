@@ -344,7 +344,7 @@ func (s *Service) FindTopics(ctx context.Context, accountID string) ([]*store.To
 
 // FindDeliveries lists deliveries, newest first: every one for mesh admins,
 // those of their account's subscriptions for an account's admins.
-// Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID (status).
+// Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID (status), ENOTFOUND (the account).
 func (s *Service) FindDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*store.Delivery, error) {
 	switch f.Status {
 	case "", store.DeliveryPending, store.DeliverySent, store.DeliveryFailed:
@@ -357,6 +357,9 @@ func (s *Service) FindDeliveries(ctx context.Context, f store.DeliveryFilter) ([
 	}
 	out := []*store.Delivery{}
 	err = s.store.View(ctx, func(tx store.Tx) error {
+		if err := knownAccount(ctx, tx, f.AccountID); err != nil {
+			return err
+		}
 		ds, err := tx.FindDeliveries(ctx, f)
 		if ds != nil {
 			out = ds

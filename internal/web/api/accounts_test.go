@@ -198,7 +198,7 @@ func TestNotifyListsCheckTheAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	sales := sharingUser(t, srv, admin, "111122223333", "sally", mesh.RoleAdmin)
-	for _, list := range []string{"topics", "subscriptions"} {
+	for _, list := range []string{"topics", "subscriptions", "deliveries"} {
 		tests := []struct {
 			name       string
 			caller     *client.Client

@@ -204,8 +204,11 @@ func (d *Deps) unsubscribeByLink(w http.ResponseWriter, r *http.Request) error {
 
 func (d *Deps) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.DeliveryFilter{Status: q.Get("status"), AccountID: q.Get("account")}
+	f := store.DeliveryFilter{Status: q.Get("status")}
 	var err error
+	if f.AccountID, err = accountParam(r); err != nil {
+		return err
+	}
 	if f.Limit, err = identLimit(q.Get("limit"), 100, 1000); err != nil {
 		return err
 	}
