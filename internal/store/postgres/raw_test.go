@@ -514,3 +514,23 @@ func TestSubscriptionEmailCaseMigration(t *testing.T) {
 	db = reopen(t, db, url)
 	storetest.EmailSubscriptionsMigrated(t, db)
 }
+
+// TestSharingGrantSourceMigration checks that migration 0028 gives the
+// data-sharing workflow's grants made before they had a source of their
+// own the source @sharing where requests alone gave them, and keeps the
+// owner's source on those that may hold a grant made by hand.
+func TestSharingGrantSourceMigration(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresSchemaURL(t)
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := storetest.CreateOldSharingGrants(t, db)
+	// as a store of before migration 0028 left it
+	if _, err := db.Pool().Exec(ctx, `DELETE FROM schema_migrations WHERE version = 28`); err != nil {
+		t.Fatal(err)
+	}
+	db = reopen(t, db, url)
+	storetest.SharingGrantsMigrated(t, db, old)
+}

@@ -415,3 +415,29 @@ func TestSchemaTooNew(t *testing.T) {
 		t.Errorf("after the refused open: %d rows of the newer migration (%v), want 1", n, err)
 	}
 }
+
+// TestSharingGrantSourceMigration checks that migration 0026 gives the
+// data-sharing workflow's grants made before they had a source of their
+// own the source @sharing where requests alone gave them, and keeps the
+// owner's source on those that may hold a grant made by hand.
+func TestSharingGrantSourceMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "meshgate.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := storetest.CreateOldSharingGrants(t, db)
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// as a store of before migration 0026 left it
+	if _, err := raw.Exec(`DELETE FROM schema_migrations WHERE version = 26`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	db = reopen(t, path)
+	storetest.SharingGrantsMigrated(t, db, old)
+}
