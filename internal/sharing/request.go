@@ -577,11 +577,22 @@ func (s *Service) endShared(ctx context.Context, tx store.Tx, r *mesh.AccessRequ
 }
 
 // heldByNoOther returns the permissions of r, ended in tx, that no request
-// still shared through its grant asked for.
+// still shared through its grant asked for. A request shared before the
+// workflow's grants had a source of their own whose grant may hold what
+// the owner's admin granted by hand too kept that grant, with the owner's
+// source (store migration sharing_grant_source): it takes nothing back,
+// neither from that grant nor from the @sharing grant of later requests.
 func (s *Service) heldByNoOther(ctx context.Context, tx store.Tx, r *mesh.AccessRequest) (mesh.Permissions, error) {
 	perms := r.Permissions
 	if r.GrantID == 0 {
 		return perms, nil
+	}
+	switch g, err := tx.FindGrantByID(ctx, r.GrantID); {
+	case mesh.IsCode(err, mesh.ENOTFOUND):
+	case err != nil:
+		return 0, err
+	case g.Source != mesh.SourceSharing:
+		return 0, nil
 	}
 	for before := int64(0); perms != 0; {
 		rs, err := tx.FindAccessRequests(ctx, store.RequestFilter{GrantID: r.GrantID, Status: mesh.RequestShared, BeforeID: before, Limit: 100})

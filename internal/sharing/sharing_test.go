@@ -747,6 +747,55 @@ func TestRequestEndKeepsTheOwnersGrant(t *testing.T) {
 	})
 }
 
+// TestOldRequestOnOwnersGrantTakesNothing: a request shared before the
+// workflow's grants had a source of their own, whose grant the migration
+// left the owner's (it may hold a hand grant too), ends without taking
+// anything back: neither from that grant nor from the @sharing grant a
+// later request of the same account shares through.
+func TestOldRequestOnOwnersGrantTakesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		res := mesh.Resource{Database: "marketing", Table: "campaigns"}
+		hand, err := f.access.Grant(producerAdmin, access.GrantInput{Principal: mesh.Principal(sibling), Resource: res,
+			Permissions: mesh.PermissionsOf(mesh.PermSelect, mesh.PermDescribe)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := f.request(siblingCarl, "marketing", "campaigns")
+		f.wantStatus(old.ID, mesh.RequestShared)
+		// as the migration left it: shared through the owner's grant
+		err = s.Update(f.ctx, func(tx store.Tx) error {
+			r, err := tx.FindAccessRequest(f.ctx, old.ID)
+			if err != nil {
+				return err
+			}
+			r.GrantID = hand.ID
+			return tx.UpdateAccessRequest(f.ctx, r, mesh.RequestShared)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		later := f.request(as(sibling, "dora", mesh.RoleMember), "marketing", "campaigns")
+		lv := f.wantStatus(later.ID, mesh.RequestShared)
+		if _, err := f.svc.RevokeRequest(producerAdmin, old.ID); err != nil {
+			t.Fatal(err)
+		}
+		f.wantStatus(old.ID, mesh.RequestRevoked)
+		f.wantStatus(later.ID, mesh.RequestShared)
+		err = s.View(f.ctx, func(tx store.Tx) error {
+			for _, id := range []int64{hand.ID, lv.GrantID} {
+				if g, err := tx.FindGrantByID(f.ctx, id); err != nil || g.Permissions != mesh.PermissionsOf(mesh.PermSelect, mesh.PermDescribe) {
+					t.Errorf("grant %d: got %+v, %v; want it as it was", id, g, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestEndingTwoRequestsAtOnce: on PostgreSQL, two transactions ending the
 // two shared requests of one grant at once: the second waits for the first,
 // sees its request ended, and takes the grant back.
