@@ -23,11 +23,14 @@ import (
 // with its tables calls the hook for each table first.
 type DeleteHook func(ctx context.Context, tx store.Tx, database, table string) error
 
-// OwnerHook runs inside the transaction that gives a database its owner:
-// creating it with a data_owner, changing its data_owner, or deleting it
-// (owner ""); from is the owner it had ("" for none). Decisions that depend
-// on ownership follow it before the change is acknowledged.
-type OwnerHook func(ctx context.Context, tx store.Tx, database, from, owner string) error
+// OwnerHook runs inside the transaction that gives databases their owner:
+// creating one with a data_owner, changing its data_owner, or deleting it
+// (owner ""), or an offboarding handing all of an account's databases to
+// another at once (the hook is called once for them all, so that what it
+// does for each goes in one statement); from is the owner they had ("" for
+// none). Decisions that depend on ownership follow it before the change is
+// acknowledged.
+type OwnerHook func(ctx context.Context, tx store.Tx, databases []string, from, owner string) error
 
 // Service manages the catalog.
 type Service struct {
@@ -76,14 +79,20 @@ func (s *Service) OnOwnerChange(h OwnerHook) {
 
 // ownerChanged runs the owner hooks when a database's owner goes from old to new.
 func (s *Service) ownerChanged(ctx context.Context, tx store.Tx, database, old, new string) error {
-	if old == new {
+	return s.ownersChanged(ctx, tx, []string{database}, old, new)
+}
+
+// ownersChanged runs the owner hooks once when the owner of databases goes
+// from old to new.
+func (s *Service) ownersChanged(ctx context.Context, tx store.Tx, databases []string, old, new string) error {
+	if old == new || len(databases) == 0 {
 		return nil
 	}
 	s.mu.RLock()
 	hooks := s.ownerHooks
 	s.mu.RUnlock()
 	for _, h := range hooks {
-		if err := h(ctx, tx, database, old, new); err != nil {
+		if err := h(ctx, tx, databases, old, new); err != nil {
 			return err
 		}
 	}

@@ -98,11 +98,17 @@ func (s *Service) Offboard(ctx context.Context, tx store.Tx, accountID, transfer
 	if err != nil {
 		return nil, err
 	}
+	// The owner hooks go first, as in UpdateDatabase, once for all the
+	// databases: what they do for each (the requests of each following
+	// its owner) is one statement for all.
+	names := make([]string, len(ds))
+	for i, d := range ds {
+		names[i] = d.Name
+	}
+	if err := s.ownersChanged(ctx, tx, names, accountID, to.ID); err != nil {
+		return nil, err
+	}
 	for _, d := range ds {
-		// The owner hooks go first, as in UpdateDatabase.
-		if err := s.ownerChanged(ctx, tx, d.Name, accountID, to.ID); err != nil {
-			return nil, err
-		}
 		d.Parameters = maps.Clone(d.Parameters)
 		d.Parameters[mesh.ParamDataOwner] = to.ID
 		d.Parameters[mesh.ParamDataOwnerName] = to.Name

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/meshgate/meshgate/internal/account"
@@ -270,4 +271,129 @@ func TestRequestsFollowTheOwnerEachTime(t *testing.T) {
 			t.Errorf("handed on again: the new owner's admin sees %d, the former owner's %d; want 2 and 0", got, other)
 		}
 	})
+}
+
+// TestOffboardingHandsManyDatabasesOver: an offboarded producer's
+// databases go to another account at once, with their requests: those
+// waiting for the producer's approval end FAILED, each naming its
+// database; those shared end with their grants; the new owner's admins see
+// them all, the requests of a database the producer no longer owned stay
+// where they were, and the offboarding lists each request it ended once.
+// The databases' requests are looked for and handed over in statements
+// for them all, not one a database.
+func TestOffboardingHandsManyDatabasesOver(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		const heir = "444455556666"
+		counted := &countingStore{Store: s}
+		accts := account.NewService(counted, f.clock, account.Central{ID: central, Name: "Central", Organization: org})
+		accts.RegisterDependents(f.catalog.OffboardDependents)
+		accts.RegisterDependents(f.access.OffboardDependents)
+		accts.RegisterCleanup(f.svc.Offboard)
+		accts.RegisterCleanup(f.access.Offboard)
+		accts.RegisterCleanup(f.catalog.Offboard)
+		if err := accts.Onboard(meshAdmin, &mesh.Account{ID: heir, Name: "Heir", Organization: org}, account.OnboardOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		var waiting, shared []int64
+		for i := range 4 {
+			name := "product" + strconv.Itoa(i)
+			pii := strconv.FormatBool(i%2 == 0)
+			if _, err := f.catalog.CreateDatabase(meshAdmin, &mesh.Database{Name: name,
+				Parameters: map[string]string{mesh.ParamDataOwner: producer, mesh.ParamPIIFlag: pii}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.catalog.CreateTable(meshAdmin, &mesh.Table{DatabaseName: name, Name: "items",
+				Columns: []mesh.Column{col("id", false)}}); err != nil {
+				t.Fatal(err)
+			}
+			for _, who := range []context.Context{consumerAnn, siblingCarl} {
+				r := f.request(who, name, "items")
+				if i%2 == 0 {
+					f.wantStatus(r.ID, mesh.RequestPendingApproval)
+					waiting = append(waiting, r.ID)
+				} else {
+					f.wantStatus(r.ID, mesh.RequestShared)
+					shared = append(shared, r.ID)
+				}
+			}
+		}
+		// a database handed to sibling before: its request is sibling's
+		elsewhere := f.request(consumerAnn, "hr", "teams")
+		d, err := f.catalog.FindDatabase(meshAdmin, "hr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.catalog.UpdateDatabase(meshAdmin, "hr", catalog.DatabaseUpdate{Parameters: map[string]string{mesh.ParamDataOwner: sibling}}, d.Version); err != nil {
+			t.Fatal(err)
+		}
+
+		counted.counting.Store(true)
+		off, err := accts.OffboardAccount(meshAdmin, producer, account.OffboardOptions{Force: true, TransferTo: heir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted.counting.Store(false)
+		if moves, finds := counted.moves.Load(), counted.byDatabase.Load(); moves != 1 || finds > 2 {
+			t.Errorf("for 4 databases: got %d statements handing requests over and %d looking for open requests by database; want 1 and at most 2", moves, finds)
+		}
+		for _, id := range waiting {
+			v := f.wantStatus(id, mesh.RequestFailed)
+			if want := "account " + heir + " owns database " + v.Database + " now"; v.Error != sharing.ErrOwnerChanged || !strings.Contains(v.Cause, want) {
+				t.Errorf("request %d: got %q, %q; want %q naming %q", id, v.Error, v.Cause, sharing.ErrOwnerChanged, want)
+			}
+			n := 0
+			for _, a := range off.Affected {
+				if strings.HasPrefix(a, "request/"+strconv.FormatInt(id, 10)+":") || a == "request/"+strconv.FormatInt(id, 10) {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("request %d: listed %d times in %q, want once", id, n, off.Affected)
+			}
+		}
+		for _, id := range shared {
+			f.wantStatus(id, mesh.RequestRevoked)
+		}
+		heirAdmin := as(heir, "hadmin", mesh.RoleAdmin)
+		seen, err := f.svc.FindRequests(heirAdmin, sharing.RequestFilter{})
+		if err != nil || len(seen) != len(waiting)+len(shared) {
+			t.Errorf("the new owner's admin: got %d requests, %v; want %d", len(seen), err, len(waiting)+len(shared))
+		}
+		if v := f.get(elsewhere.ID); v.OwnerAccount != sibling {
+			t.Errorf("request of a database handed on before: got owner %s, want %s", v.OwnerAccount, sibling)
+		}
+	})
+}
+
+// countingStore counts, while counting, the statements its transactions
+// run that hand requests over to a database's new owner and that look for
+// requests by database.
+type countingStore struct {
+	store.Store
+	counting          atomic.Bool
+	moves, byDatabase atomic.Int64
+}
+
+func (s *countingStore) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(countingTx{tx, s}) })
+}
+
+type countingTx struct {
+	store.Tx
+	s *countingStore
+}
+
+func (tx countingTx) SetRequestsOwner(ctx context.Context, databases []string, from, owner string) error {
+	if tx.s.counting.Load() {
+		tx.s.moves.Add(1)
+	}
+	return tx.Tx.SetRequestsOwner(ctx, databases, from, owner)
+}
+
+func (tx countingTx) FindAccessRequests(ctx context.Context, f store.RequestFilter) ([]*mesh.AccessRequest, error) {
+	if tx.s.counting.Load() && (f.Database != "" || len(f.Databases) > 0) {
+		tx.s.byDatabase.Add(1)
+	}
+	return tx.Tx.FindAccessRequests(ctx, f)
 }

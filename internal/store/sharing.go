@@ -28,6 +28,9 @@ type RequestFilter struct {
 	// Database matches requests for this database; with Table, only those
 	// for this table ("*": for the whole database).
 	Database, Table string
+	// Databases matches requests for any of these databases (none: no
+	// matter which).
+	Databases []string
 	// GrantID matches requests that granted through this grant.
 	GrantID int64
 	// ExpiresBefore matches requests whose access expires at or before it.
@@ -84,8 +87,9 @@ type SharingTx interface {
 	// Details) when its status is no longer from.
 	UpdateAccessRequest(ctx context.Context, r *mesh.AccessRequest, from string) error
 	// SetRequestsOwner makes owner the owning account of the requests for
-	// database owned by from, as its owner changes from one to the other.
-	SetRequestsOwner(ctx context.Context, database, from, owner string) error
+	// databases owned by from, as their owner changes from one to the
+	// other, in one statement however many databases change hands.
+	SetRequestsOwner(ctx context.Context, databases []string, from, owner string) error
 
 	// UpsertApproval stores a request's approval, replacing an earlier one of the same request.
 	UpsertApproval(ctx context.Context, a *mesh.Approval) error

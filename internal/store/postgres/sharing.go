@@ -186,6 +186,9 @@ func (tx *Tx) FindAccessRequests(ctx context.Context, f store.RequestFilter) ([]
 			where = append(where, `table_name = `+arg(f.Table))
 		}
 	}
+	if len(f.Databases) > 0 {
+		where = append(where, `database_name = ANY(`+arg(f.Databases)+`)`)
+	}
 	if f.GrantID != 0 {
 		where = append(where, `grant_id = `+arg(f.GrantID))
 	}
@@ -418,12 +421,16 @@ func nullKey(k string) any {
 	return k
 }
 
-// SetRequestsOwner makes owner the owning account of database's requests
-// owned by from, found through the index of from's requests.
-func (tx *Tx) SetRequestsOwner(ctx context.Context, database, from, owner string) error {
-	if _, err := tx.tx.Exec(ctx, `UPDATE access_requests SET owner_account = $1 WHERE owner_account = $2 AND database_name = $3`,
-		owner, from, database); err != nil {
-		return fmt.Errorf("set the owner of %s's requests: %w", database, err)
+// SetRequestsOwner makes owner the owning account of the databases'
+// requests owned by from, found through the index of from's requests, read
+// once for all of them.
+func (tx *Tx) SetRequestsOwner(ctx context.Context, databases []string, from, owner string) error {
+	if len(databases) == 0 {
+		return nil
+	}
+	if _, err := tx.tx.Exec(ctx, `UPDATE access_requests SET owner_account = $1 WHERE owner_account = $2 AND database_name = ANY($3)`,
+		owner, from, databases); err != nil {
+		return fmt.Errorf("set the owner of %s's requests: %w", strings.Join(databases, ", "), err)
 	}
 	return nil
 }

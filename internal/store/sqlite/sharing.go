@@ -167,6 +167,10 @@ func (tx *Tx) FindAccessRequests(ctx context.Context, f store.RequestFilter) ([]
 			args = append(args, f.Table)
 		}
 	}
+	if len(f.Databases) > 0 {
+		where = append(where, `database_name IN (SELECT value FROM json_each(?))`)
+		args = append(args, marshalJSON(f.Databases))
+	}
 	if f.GrantID != 0 {
 		where = append(where, `grant_id = ?`)
 		args = append(args, f.GrantID)
@@ -391,12 +395,17 @@ func nullKey(k string) any {
 	return k
 }
 
-// SetRequestsOwner makes owner the owning account of database's requests
-// owned by from, found through the index of from's requests.
-func (tx *Tx) SetRequestsOwner(ctx context.Context, database, from, owner string) error {
-	if _, err := tx.tx.ExecContext(ctx, `UPDATE access_requests SET owner_account = ? WHERE owner_account = ? AND database_name = ?`,
-		owner, from, database); err != nil {
-		return fmt.Errorf("set the owner of %s's requests: %w", database, err)
+// SetRequestsOwner makes owner the owning account of the databases'
+// requests owned by from, found through the index of from's requests, read
+// once for all of them; the databases travel as one JSON array.
+func (tx *Tx) SetRequestsOwner(ctx context.Context, databases []string, from, owner string) error {
+	if len(databases) == 0 {
+		return nil
+	}
+	if _, err := tx.tx.ExecContext(ctx, `UPDATE access_requests SET owner_account = ?
+		WHERE owner_account = ? AND database_name IN (SELECT value FROM json_each(?))`,
+		owner, from, marshalJSON(databases)); err != nil {
+		return fmt.Errorf("set the owner of %s's requests: %w", strings.Join(databases, ", "), err)
 	}
 	return nil
 }

@@ -147,6 +147,8 @@ func testSharingRequests(t *testing.T, open Opener) {
 			{"on a table", store.RequestFilter{Database: "sales", Table: "orders"}, 2},
 			{"open for the whole database", store.RequestFilter{Database: "sales", Table: mesh.AllTables, Open: true}, 1},
 			{"open on another database", store.RequestFilter{Database: "hr", Open: true}, 1},
+			{"open on databases", store.RequestFilter{Databases: []string{"hr", "sales"}, Open: true}, 4},
+			{"on databases", store.RequestFilter{Databases: []string{"hr", "nowhere"}}, 1},
 		}
 		for _, tt := range tests {
 			got, err := tx.FindAccessRequests(ctx, tt.f)
@@ -167,7 +169,7 @@ func testSharingRequests(t *testing.T, open Opener) {
 
 	// the requests of a database follow its owner
 	mustUpdate(t, s, func(tx store.Tx) error {
-		if err := tx.SetRequestsOwner(ctx, "sales", "111122223333", "333344445555"); err != nil {
+		if err := tx.SetRequestsOwner(ctx, []string{"sales"}, "111122223333", "333344445555"); err != nil {
 			return err
 		}
 		for owner, want := range map[string]int{"333344445555": 4, "111122223333": 1} {
@@ -179,6 +181,16 @@ func testSharingRequests(t *testing.T, open Opener) {
 		r, err := tx.FindAccessRequest(ctx, first.ID)
 		if err != nil || r.OwnerAccount != "333344445555" {
 			t.Errorf("the first request: got %+v, %v; want it owned by 333344445555", r, err)
+		}
+		// several databases at once, of which one has none of from's requests
+		if err := tx.SetRequestsOwner(ctx, []string{"hr", "sales"}, "333344445555", "222233334444"); err != nil {
+			return err
+		}
+		for owner, want := range map[string]int{"222233334444": 4, "333344445555": 0, "111122223333": 1} {
+			got, err := tx.FindAccessRequests(ctx, store.RequestFilter{VisibleOwner: owner})
+			if err != nil || len(got) != want {
+				t.Errorf("then owned by %s: got %d, %v; want %d", owner, len(got), err, want)
+			}
 		}
 		return nil
 	})
