@@ -106,6 +106,12 @@ func localPath(p string) string {
 	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
 		return ""
 	}
+	// Browsers read a backslash in a path as a slash, and http.Redirect
+	// cleans dot segments out of the path (up to a "?"): /a/../\x goes out
+	// as /\x, which takes them to host x. No page's path holds one.
+	if pth, _, _ := strings.Cut(p, "?"); strings.ContainsRune(pth, '\\') {
+		return ""
+	}
 	// url.Parse refuses control characters, which browsers drop from a
 	// URL: "/\t/evil.example/" would take them to //evil.example/
 	if u, err := url.Parse(p); err != nil || u.Scheme != "" || u.Host != "" {

@@ -22,6 +22,10 @@ func TestLocalPath(t *testing.T) {
 		{"/\t/evil.example/", ""},
 		{"/\n/evil.example/", ""},
 		{"/\x7f", ""},
+		// http.Redirect cleans the path: these would go out as /\evil.example/
+		{"/a/../\\evil.example/", ""},
+		{"/catalog#/../../\\evil.example/", ""},
+		{"/catalog/search?q=a\\b", "/catalog/search?q=a\\b"},
 	}
 	for _, tt := range tests {
 		if got := localPath(tt.in); got != tt.want {

@@ -175,3 +175,42 @@ func TestFormsAreProtected(t *testing.T) {
 		t.Errorf("mesh admin opens accounts: got %d, want 200", resp.StatusCode)
 	}
 }
+
+// TestSignInNextStaysOnThisServer: a "next" whose dot segments would leave
+// a "/\" at the start once the redirect cleans its path (which a browser
+// reads as "//", another host) is dropped, at sign-in and after the
+// password change, as "//evil.example/" is.
+func TestSignInNextStaysOnThisServer(t *testing.T) {
+	srv, _ := servertest.New(t, servertest.Options{})
+	same := map[string]string{"Origin": srv.URL, "Sec-Fetch-Site": "same-origin"}
+	password := srv.BootstrapPassword(t)
+	nexts := []string{"/a/../\\evil.example/", "/./\\evil.example/", "/catalog#/../../\\evil.example/"}
+	var cookie *http.Cookie
+	for _, next := range nexts {
+		resp, _ := do(t, "POST", srv.URL+"/login", url.Values{"username": {"admin"}, "password": {password}, "next": {next}}, same, nil)
+		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != "/password" {
+			t.Errorf("sign-in with next %q: got %d to %q, want 303 to /password", next, resp.StatusCode, got)
+		}
+		for _, c := range resp.Cookies() {
+			if c.Name == "meshgate_session" {
+				cookie = c
+			}
+		}
+	}
+	if cookie == nil {
+		t.Fatal("sign-in: no session cookie")
+	}
+	_, page := do(t, "GET", srv.URL+"/password?next="+url.QueryEscape(nexts[0]), nil, nil, cookie)
+	m := csrfRe.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("password page: no form token in %q", page)
+	}
+	if strings.Contains(page, "evil.example") {
+		t.Errorf("password page: want no trace of the dropped next in %q", page)
+	}
+	resp, _ := do(t, "POST", srv.URL+"/password", url.Values{"csrf": {m[1]}, "current_password": {password},
+		"new_password": {"admin-password-1"}, "confirm_password": {"admin-password-1"}, "next": {nexts[1]}}, same, cookie)
+	if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != "/catalog?notice=password" {
+		t.Errorf("password change with next %q: got %d to %q, want 303 to /catalog?notice=password", nexts[1], resp.StatusCode, got)
+	}
+}
