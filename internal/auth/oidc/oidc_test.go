@@ -571,3 +571,32 @@ func TestStartLimit(t *testing.T) {
 		}
 	})
 }
+
+// TestReturnStaysOnThisServer: a return path that the redirect's cleaning
+// would turn into one starting "/\" (another host, to a browser) is
+// replaced by "/", as "//evil.example/" is.
+func TestReturnStaysOnThisServer(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t, nil), nil)
+	ctx := context.Background()
+	for _, tt := range []struct{ ret, want string }{
+		{"/catalog?q=a\\b", "/catalog?q=a\\b"},
+		{"//evil.example/", "/"},
+		{"/a/../\\evil.example/", "/"},
+		{"/catalog#/../../\\evil.example/", "/"},
+	} {
+		start, err := f.svc.Begin(ctx, "corp", tt.ret, "192.0.2.7")
+		if err != nil {
+			t.Fatalf("begin: %v", err)
+		}
+		_, at, _ := oidctest.NewBrowser().SignIn(t, f.op, start.URL, "ann", publicURL)
+		u, _ := url.Parse(at)
+		fin, err := f.svc.Finish(ctx, oidc.Callback{Provider: "corp", State: u.Query().Get("state"), Code: u.Query().Get("code"),
+			CookieState: start.State, RemoteAddr: "192.0.2.7"})
+		if err != nil {
+			t.Fatalf("finish: %v", err)
+		}
+		if fin.Return != tt.want {
+			t.Errorf("return %q: got %q, want %q", tt.ret, fin.Return, tt.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/auth"
@@ -121,9 +122,16 @@ func hashOf(s string) []byte {
 	return h[:]
 }
 
-// safeReturn keeps a return path local: "/x" but not "//host" or "/\host".
+// safeReturn keeps a return path local: "/x" but not "//host", "/\host" or
+// "/a/../\host".
 func safeReturn(r string) string {
 	if r == "" || r[0] != '/' || len(r) > 1 && (r[1] == '/' || r[1] == '\\') || len(r) > 512 {
+		return "/"
+	}
+	// Browsers read a backslash in a path as a slash, and http.Redirect
+	// cleans dot segments out of the path (up to a "?"): /a/../\x goes out
+	// as /\x, which takes them to host x.
+	if pth, _, _ := strings.Cut(r, "?"); strings.ContainsRune(pth, '\\') {
 		return "/"
 	}
 	if u, err := url.Parse(r); err != nil || u.Host != "" || u.Scheme != "" {
