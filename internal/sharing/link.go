@@ -74,8 +74,8 @@ var errBadLink = mesh.Errorf(mesh.EFORBIDDEN, "this approval link is not valid: 
 
 // OpenApprovalLink checks an approval link and returns what it shows,
 // changing nothing. Errors: EFORBIDDEN (a link that is not valid, whose
-// subscription ended, or sent to the requester), ECONFLICT (the approval
-// expired or was cancelled).
+// subscription ended, sent to the requester or opened by the requester
+// signed in), ECONFLICT (the approval expired or was cancelled).
 func (s *Service) OpenApprovalLink(ctx context.Context, token string) (*ApprovalLink, error) {
 	var out *ApprovalLink
 	err := s.store.View(ctx, func(tx store.Tx) error {
@@ -204,6 +204,11 @@ func (s *Service) checkLink(ctx context.Context, tx store.Tx, token string) (*Ap
 	}
 	if sub.Status != store.SubscriptionConfirmed {
 		return nil, nil, mesh.Errorf(mesh.EFORBIDDEN, "the subscription this link was sent to has ended")
+	}
+	// A link decides as its recipient, but whoever is signed in is known:
+	// the requester does not decide through a team's address or channel.
+	if a := mesh.ActorFromContext(ctx); a != nil && a.AccountID == r.RequesterAccount && a.Username == r.RequesterUser {
+		return nil, nil, mesh.Errorf(mesh.EFORBIDDEN, "nobody decides a request they made: you are signed in as its requester")
 	}
 	if l.Channel == ChannelEmailLink && !l.SignInRequired {
 		own, err := s.requesterEmail(ctx, tx, r)

@@ -446,6 +446,32 @@ func TestApprovalLinkSignIn(t *testing.T) {
 	}
 }
 
+// TestApprovalLinkNotForTheRequester: without the sign-in setting a link
+// decides as its recipient, but a requester who opens one signed in (the
+// approval went to a team address or channel they read) is known, and
+// refused as at the approval API: nobody decides a request they made.
+func TestApprovalLinkNotForTheRequester(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	e.subscribeEmail("data-team@example.com")
+	r := e.request("orders")
+	link := actionLink(t, e.mail("data-team@example.com", "Approval needed"), "Approve")
+	annSession := sessionOf(t, e, "ann")
+	resp, body := fetch(t, "GET", link, nil, annSession)
+	if resp.StatusCode != http.StatusForbidden || strings.Contains(body, `name="token"`) || !strings.Contains(body, "nobody decides a request they made") {
+		t.Errorf("the requester opens the link: got %d\n%s\nwant 403 saying why, with no form", resp.StatusCode, body)
+	}
+	u, _ := url.Parse(link)
+	resp, _ = fetch(t, "POST", e.srv.URL+"/approval-link", url.Values{"token": {u.Query().Get("token")}, "decision": {"approve"}}, annSession)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the requester posts the form: got %d, want 403", resp.StatusCode)
+	}
+	wantRequestStatus(t, e, r.ID, "PENDING_APPROVAL")
+	if resp, _ := confirm(t, link, "deny", "not for this report", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the recipient, signed out: got %d, want 303", resp.StatusCode)
+	}
+	wantRequestStatus(t, e, r.ID, "DENIED")
+}
+
 // sessionOf signs name in (changing the temporary password) and returns the session cookie.
 func sessionOf(t *testing.T, e *linkEnv, name string) *http.Cookie {
 	t.Helper()
