@@ -28,9 +28,11 @@ var errCrossOrigin = mesh.Errorf(mesh.EFORBIDDEN,
 // checkOrigin refuses a state-changing request from another site's pages.
 // A request with an Authorization header is not checked: a browser never
 // adds one by itself, so another site cannot forge it, and the session
-// cookie is not what authenticates it.
+// cookie is not what authenticates it. An empty one is no credential: the
+// cookie authenticates that request (auth.Service.Authenticate), so it is
+// checked.
 func (rt *Router) checkOrigin(r *http.Request) error {
-	if _, bearer := r.Header["Authorization"]; bearer {
+	if v := r.Header["Authorization"]; len(v) > 0 && v[0] != "" {
 		return nil
 	}
 	if rt.cop.Check(r) != nil {

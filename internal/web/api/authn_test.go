@@ -155,6 +155,22 @@ func TestCrossSiteWritesRefused(t *testing.T) {
 	}
 }
 
+// An empty Authorization header is no bearer token: the session cookie
+// authenticates the call, so another site's change is refused as without it.
+func TestEmptyAuthorizationIsNoBearer(t *testing.T) {
+	srv, _ := servertest.New(t, servertest.Options{})
+	cookie := signIn(t, srv)
+	resp := send(t, srv, "POST", "/api/v1/me/tokens", cookie, "application/json", `{"name": "forged"}`,
+		"Authorization", "", "Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site")
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cookie and an empty Authorization from another site: got %d, want 403", resp.StatusCode)
+	}
+	toks, err := srv.Client().WithToken(srv.AdminToken).ListTokens(context.Background())
+	if err != nil || len(toks) != 1 {
+		t.Errorf("got %d tokens (%v), want the bootstrap token alone", len(toks), err)
+	}
+}
+
 // quickLimits allow three tries per user and address an hour, without the
 // delay after a failure.
 var quickLimits = auth.Options{LoginPerUserAddr: auth.Rate{Burst: 3, Every: time.Hour},
