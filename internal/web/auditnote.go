@@ -25,6 +25,23 @@ func WithAuditNote(err error, note string) error {
 	return &noted{err: err, note: note}
 }
 
+// answered is a refusal whose response the handler wrote itself (a page
+// showing its form again with the reason): the router only audits it.
+type answered struct{ err error }
+
+func (a *answered) Error() string { return a.err.Error() }
+func (a *answered) Unwrap() error { return a.err }
+
+// Answered returns err marked as answered already: a handler that showed a
+// refusal itself returns it so that the router audits the rejected change
+// as it does the errors it writes, without writing anything more.
+func Answered(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &answered{err: err}
+}
+
 // auditNote returns the note err carries, or "".
 func auditNote(err error) string {
 	var n *noted

@@ -6,6 +6,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -254,13 +255,16 @@ func (rh *routeHandler) writeError(w http.ResponseWriter, r *http.Request, err e
 	WriteError(w, r, err)
 }
 
-// fail writes err and, for a state-changing call, records the rejection in
-// the audit log. Successful changes are audited by the services, in the same
+// fail writes err (unless the handler answered it already, Answered) and,
+// for a state-changing call, records the rejection in the audit log. Successful changes are audited by the services, in the same
 // transaction as the change.
 func (rt *Router) fail(w http.ResponseWriter, r *http.Request, actor *mesh.Actor, route string, err error, ew ErrorWriter) {
-	if ew != nil {
+	var done *answered
+	switch {
+	case errors.As(err, &done):
+	case ew != nil:
 		ew(w, r, err)
-	} else {
+	default:
 		WriteError(w, r, err)
 	}
 	if rt.audit == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {

@@ -86,7 +86,11 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) error {
 			return ferr
 		}
 		p.Errors, p.Error = fe, msg
-		return u.render(w, statusOfForm(err), "login", p)
+		if rerr := u.render(w, statusOfForm(err), "login", p); rerr != nil {
+			return rerr
+		}
+		// audited as the API's refused sign-ins are
+		return web.Answered(web.WithAuditNote(err, "username "+web.QuoteForAudit(p.Username)))
 	}
 	http.SetCookie(w, u.Auth.SessionCookie(r, l))
 	switch {

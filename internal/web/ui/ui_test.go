@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/server/servertest"
 )
 
@@ -212,5 +215,24 @@ func TestSignInNextStaysOnThisServer(t *testing.T) {
 		"new_password": {"admin-password-1"}, "confirm_password": {"admin-password-1"}, "next": {nexts[1]}}, same, cookie)
 	if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != "/catalog?notice=password" {
 		t.Errorf("password change with next %q: got %d to %q, want 303 to /catalog?notice=password", nexts[1], resp.StatusCode, got)
+	}
+}
+
+// TestFailedPageSignInAudited: a sign-in refused on the sign-in page is
+// audited as one refused through the API is, naming the username tried,
+// while the page shows the form again saying why.
+func TestFailedPageSignInAudited(t *testing.T) {
+	srv, admin := servertest.New(t, servertest.Options{})
+	same := map[string]string{"Origin": srv.URL, "Sec-Fetch-Site": "same-origin"}
+	resp, body := do(t, "POST", srv.URL+"/login", url.Values{"username": {"admin"}, "password": {"not-the-password"}}, same, nil)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "invalid username or password") || !strings.Contains(body, `name="username"`) {
+		t.Fatalf("wrong password: got %d\n%s\nwant 401 and the form saying why", resp.StatusCode, body)
+	}
+	es, err := admin.ListAudit(context.Background(), client.AuditFilter{Action: "POST /login", Result: mesh.EUNAUTHORIZED}, client.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es.Entries) != 1 || es.Entries[0].Detail != `username "admin": invalid username or password` {
+		t.Errorf("got %+v, want one refused sign-in naming admin", es.Entries)
 	}
 }
