@@ -20,7 +20,8 @@ import (
 // DeleteHook runs inside the transaction that deletes a catalog resource, so
 // that what refers to it (grants, shares, links) goes with it or the delete
 // fails. table is "" when the database itself is deleted; a database deleted
-// with its tables calls the hook for each table first.
+// with its tables calls each hook for each table first, then for the
+// database, before the next hook.
 type DeleteHook func(ctx context.Context, tx store.Tx, database, table string) error
 
 // OwnerHook runs inside the transaction that gives databases their owner:
@@ -57,13 +58,21 @@ func (s *Service) OnDelete(h DeleteHook) {
 	s.hooks = append(s.hooks, h)
 }
 
-func (s *Service) runDeleteHooks(ctx context.Context, tx store.Tx, database, table string) error {
+// runDeleteHooks runs the delete hooks for tables of database ("" for the
+// database itself), in their order. Each hook runs for all of them before
+// the next hook runs: the sharing service's hook, registered first, locks
+// the executions of every open request of the tables and of the database
+// before the access service's takes the access version, the order in which
+// the workflow's share task takes them.
+func (s *Service) runDeleteHooks(ctx context.Context, tx store.Tx, database string, tables ...string) error {
 	s.mu.RLock()
 	hooks := s.hooks
 	s.mu.RUnlock()
 	for _, h := range hooks {
-		if err := h(ctx, tx, database, table); err != nil {
-			return err
+		for _, table := range tables {
+			if err := h(ctx, tx, database, table); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -198,12 +198,7 @@ func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOp
 			return &mesh.Error{Code: mesh.ECONFLICT, Details: map[string]int{"tables": n},
 				Message: fmt.Sprintf("database %q has %d tables: delete them first, or delete with force to take them along", name, n)}
 		}
-		if n > 0 {
-			if err := s.deleteAllTables(ctx, tx, name); err != nil {
-				return err
-			}
-		}
-		if err := s.runDeleteHooks(ctx, tx, name, ""); err != nil {
+		if err := s.deleteWithTables(ctx, tx, name); err != nil {
 			return err
 		}
 		if err := tx.DeleteDatabase(ctx, name); err != nil {
@@ -216,17 +211,18 @@ func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOp
 	})
 }
 
-// deleteAllTables runs the hooks and audits for every table of a database
-// about to be deleted with force (the store removes the rows with the database).
-func (s *Service) deleteAllTables(ctx context.Context, tx store.Tx, database string) error {
+// deleteWithTables runs the delete hooks for every table of a database
+// about to be deleted and for the database, and audits the tables (the
+// store removes their rows with the database).
+func (s *Service) deleteWithTables(ctx context.Context, tx store.Tx, database string) error {
 	names, err := s.Tables(ctx, tx, database)
 	if err != nil {
 		return err
 	}
+	if err := s.runDeleteHooks(ctx, tx, database, append(names, "")...); err != nil {
+		return err
+	}
 	for _, name := range names {
-		if err := s.runDeleteHooks(ctx, tx, database, name); err != nil {
-			return err
-		}
 		if err := store.Audit(ctx, tx, s.clock.Now(), "catalog.delete-table", "table/"+database+"/"+name, "with its database"); err != nil {
 			return err
 		}

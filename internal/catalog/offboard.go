@@ -74,10 +74,7 @@ func (s *Service) Offboard(ctx context.Context, tx store.Tx, accountID, transfer
 			if err != nil {
 				return nil, err
 			}
-			if err := s.deleteAllTables(ctx, tx, d.Name); err != nil {
-				return nil, err
-			}
-			if err := s.runDeleteHooks(ctx, tx, d.Name, ""); err != nil {
+			if err := s.deleteWithTables(ctx, tx, d.Name); err != nil {
 				return nil, err
 			}
 			if err := tx.DeleteDatabase(ctx, d.Name); err != nil {

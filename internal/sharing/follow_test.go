@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -396,4 +397,77 @@ func (tx countingTx) FindAccessRequests(ctx context.Context, f store.RequestFilt
 		tx.s.byDatabase.Add(1)
 	}
 	return tx.Tx.FindAccessRequests(ctx, f)
+}
+
+// TestDatabaseDeleteLocksRequestsFirst: deleting a database with its
+// tables ends the open requests of every table and of the whole database,
+// locking their executions before the access version is taken, the order
+// the workflow's share task takes them in (a share task holding its
+// execution waits for the access version), so that PostgreSQL has no
+// deadlock to break between the two.
+func TestDatabaseDeleteLocksRequestsFirst(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		people := f.request(consumerAnn, "hr", "people") // a flagged column: waits for approval
+		f.wantStatus(people.ID, mesh.RequestPendingApproval)
+		whole := f.request(siblingCarl, "hr", mesh.AllTables)
+		f.wantStatus(whole.ID, mesh.RequestPendingApproval)
+		teams := f.request(consumerAnn, "hr", "teams") // nothing flagged: shared at once
+		f.wantStatus(teams.ID, mesh.RequestShared)
+
+		rec := &orderStore{Store: s}
+		cat := catalog.NewService(rec, f.clock)
+		cat.OnDelete(f.svc.OnCatalogDelete) // as the server registers them: sharing's first
+		cat.OnDelete(f.access.OnCatalogDelete)
+		if err := cat.DeleteDatabase(meshAdmin, "hr", catalog.DeleteOptions{Force: true}); err != nil {
+			t.Fatal(err)
+		}
+		if i := strings.Index(rec.order, "V"); i >= 0 && strings.Contains(rec.order[i:], "L") {
+			t.Errorf("locks (L) and access versions (V) in the order %s: an execution locked after the access version", rec.order)
+		}
+		for _, id := range []int64{people.ID, whole.ID} {
+			if v := f.wantStatus(id, mesh.RequestFailed); v.Error != sharing.ErrProductDeleted {
+				t.Errorf("request %d: got error %q, want %q", id, v.Error, sharing.ErrProductDeleted)
+			}
+		}
+		f.wantStatus(teams.ID, mesh.RequestRevoked)
+	})
+}
+
+// orderStore records, in its transactions, each lock of an execution (L)
+// and each taking of the access version (V).
+type orderStore struct {
+	store.Store
+	mu    sync.Mutex
+	order string
+}
+
+func (s *orderStore) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(orderTx{tx, s}) })
+}
+
+func (s *orderStore) note(c string) {
+	s.mu.Lock()
+	s.order += c
+	s.mu.Unlock()
+}
+
+type orderTx struct {
+	store.Tx
+	s *orderStore
+}
+
+func (tx orderTx) LockExecution(ctx context.Context, id string) (*store.ExecutionRecord, error) {
+	tx.s.note("L")
+	return tx.Tx.LockExecution(ctx, id)
+}
+
+func (tx orderTx) BumpAccessVersion(ctx context.Context) (int64, error) {
+	tx.s.note("V")
+	return tx.Tx.BumpAccessVersion(ctx)
+}
+
+func (tx orderTx) AddAccessVersion(ctx context.Context) (int64, error) {
+	tx.s.note("V")
+	return tx.Tx.AddAccessVersion(ctx)
 }
