@@ -86,11 +86,8 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) error {
 			return ferr
 		}
 		p.Errors, p.Error = fe, msg
-		if rerr := u.render(w, statusOfForm(err), "login", p); rerr != nil {
-			return rerr
-		}
 		// audited as the API's refused sign-ins are
-		return web.Answered(web.WithAuditNote(err, "username "+web.QuoteForAudit(p.Username)))
+		return refused(web.WithAuditNote(err, "username "+web.QuoteForAudit(p.Username)), u.render(w, statusOfForm(err), "login", p))
 	}
 	http.SetCookie(w, u.Auth.SessionCookie(r, l))
 	switch {

@@ -273,3 +273,15 @@ func (fe FieldErrors) elsewhere(what, general string) string {
 
 // statusOfForm is the status a page re-shown after a failed form answers.
 func statusOfForm(err error) int { return web.StatusOf(err) }
+
+// refused is what a form's handler returns after showing its page again
+// with the refusal err (shown is that page's error): err marked answered,
+// so that the router audits the refused change as it audits the API's,
+// without a second response. A page that could not be shown is the error
+// instead, which the router writes and audits.
+func refused(err, shown error) error {
+	if shown != nil {
+		return shown
+	}
+	return web.Answered(err)
+}
