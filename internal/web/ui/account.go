@@ -38,7 +38,8 @@ func (u *UI) showAccount(w http.ResponseWriter, r *http.Request, status int, msg
 func (u *UI) offboardAccount(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if r.PostForm.Get("confirm") != id {
-		return u.showAccount(w, r, http.StatusBadRequest, "Type the account's id to confirm the offboarding.")
+		unconfirmed := mesh.Invalid("confirm", "type the account's id to confirm the offboarding")
+		return refused(unconfirmed, u.showAccount(w, r, statusOfForm(unconfirmed), "Type the account's id to confirm the offboarding."))
 	}
 	if _, err := u.Accounts.OffboardAccount(r.Context(), id, account.OffboardOptions{Force: r.PostForm.Get("force") == "yes"}); err != nil {
 		_, msg, ferr := formFailure(err)
@@ -48,7 +49,7 @@ func (u *UI) offboardAccount(w http.ResponseWriter, r *http.Request) error {
 		if msg == "" {
 			msg = mesh.ErrorMessage(err)
 		}
-		return u.showAccount(w, r, statusOfForm(err), msg)
+		return refused(err, u.showAccount(w, r, statusOfForm(err), msg))
 	}
 	return redirect(w, r, "/admin/accounts", "offboarded")
 }

@@ -66,7 +66,7 @@ func (u *UI) onboardAccount(w http.ResponseWriter, r *http.Request) error {
 		}
 		p := AccountsPage{Page: u.page(r, "Accounts", "accounts"), Form: form, Errors: fe}
 		p.Error = msg
-		return u.showAccounts(w, r, statusOfForm(err), p)
+		return refused(err, u.showAccounts(w, r, statusOfForm(err), p))
 	}
 	return redirect(w, r, "/admin/accounts/"+a.ID, "onboarded")
 }

@@ -119,5 +119,5 @@ func (h *approvalLinks) failed(w http.ResponseWriter, r *http.Request, token, de
 	}
 	p := h.page(r, l)
 	p.Decision, p.Comment, p.Errors, p.Error = decision, comment, errs, msg
-	return h.u.render(w, statusOfForm(err), "approval_link", p)
+	return refused(err, h.u.render(w, statusOfForm(err), "approval_link", p))
 }

@@ -105,7 +105,7 @@ func (u *UI) decide(w http.ResponseWriter, r *http.Request, approve bool) error 
 		if ap, ok := me.Details.(*mesh.Approval); ok {
 			p.Recorded = ap
 		}
-		return u.showApprovals(w, r, http.StatusConflict, p)
+		return refused(err, u.showApprovals(w, r, http.StatusConflict, p))
 	}
 	fe, msg, ferr := formFailure(err)
 	if ferr != nil {
@@ -115,7 +115,7 @@ func (u *UI) decide(w http.ResponseWriter, r *http.Request, approve bool) error 
 		fe = FieldErrors{"decision": msg}
 	}
 	p.Errors = fe
-	return u.showApprovals(w, r, statusOfForm(err), p)
+	return refused(err, u.showApprovals(w, r, statusOfForm(err), p))
 }
 
 // recordedDecision tells what a conflicting decision found.

@@ -101,5 +101,5 @@ func (u *UI) invitationFailed(w http.ResponseWriter, r *http.Request, id int64, 
 		fe = FieldErrors{"invitation": msg}
 	}
 	p := InvitationsPage{Page: u.page(r, "Invitations", "invitations"), Failed: id, LinkName: link, Errors: fe}
-	return u.showInvitations(w, r, statusOfForm(err), p)
+	return refused(err, u.showInvitations(w, r, statusOfForm(err), p))
 }

@@ -136,7 +136,7 @@ func (u *UI) grantLink(w http.ResponseWriter, r *http.Request) error {
 		if ferr != nil {
 			return ferr
 		}
-		return u.showLink(w, r, statusOfForm(err), f, fe, msg)
+		return refused(err, u.showLink(w, r, statusOfForm(err), f, fe, msg))
 	}
 	if f.User == "" {
 		return fail(mesh.Invalid("user", "choose a user"))

@@ -79,7 +79,7 @@ func (u *UI) subscribe(w http.ResponseWriter, r *http.Request) error {
 			return ferr
 		}
 		p.Errors, p.Error = fe, msg
-		return u.showNotifications(w, r, statusOfForm(err), p)
+		return refused(err, u.showNotifications(w, r, statusOfForm(err), p))
 	}
 	if sub.SigningSecret == "" {
 		return redirect(w, r, listLink("/admin/notifications", map[string]string{"account": p.Account}), "subscribed")
@@ -146,7 +146,7 @@ func (u *UI) retryDelivery(w http.ResponseWriter, r *http.Request) error {
 	}
 	if _, err := u.Notify.RetryDelivery(r.Context(), id); err != nil {
 		if mesh.IsCode(err, mesh.ECONFLICT) {
-			return u.showDeliveries(w, r, http.StatusConflict, mesh.ErrorMessage(err))
+			return refused(err, u.showDeliveries(w, r, http.StatusConflict, mesh.ErrorMessage(err)))
 		}
 		return err
 	}

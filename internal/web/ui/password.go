@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/meshgate/meshgate/internal/auth"
+	"github.com/meshgate/meshgate/internal/mesh"
 )
 
 // PasswordPage changes the signed-in user's password; a user with a
@@ -47,8 +48,9 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		p.Errors = FieldErrors{"confirm_password": "does not match the new password"}
-		return u.render(w, http.StatusBadRequest, "password", p)
+		mismatch := mesh.Invalid("confirm_password", "does not match the new password")
+		p.Errors = FieldErrors{"confirm_password": mismatch.Message}
+		return refused(mismatch, u.render(w, statusOfForm(mismatch), "password", p))
 	}
 	if err := u.Auth.ChangePassword(r.Context(), r.PostForm.Get("current_password"), next); err != nil {
 		fe, msg, ferr := formFailure(err)
@@ -64,7 +66,7 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request) error {
 			fe = FieldErrors{"current_password": msg}
 		}
 		p.Errors = fe
-		return u.render(w, statusOfForm(err), "password", p)
+		return refused(err, u.render(w, statusOfForm(err), "password", p))
 	}
 	if next := localPath(r.PostForm.Get("next")); next != "" {
 		return redirect(w, r, next, "password")

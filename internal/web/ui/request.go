@@ -182,5 +182,5 @@ func (u *UI) requestActionFailed(w http.ResponseWriter, r *http.Request, err err
 	if !mesh.IsCode(err, mesh.ECONFLICT) {
 		return err
 	}
-	return u.showRequest(w, r, statusOfForm(err), mesh.ErrorMessage(err)+"; the page shows it as it is now.")
+	return refused(err, u.showRequest(w, r, statusOfForm(err), mesh.ErrorMessage(err)+"; the page shows it as it is now."))
 }

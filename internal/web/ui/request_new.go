@@ -118,9 +118,9 @@ func (u *UI) createRequest(w http.ResponseWriter, r *http.Request) error {
 			return ferr
 		}
 		if table != "" {
-			return u.showTable(w, r, statusOfForm(err), database, table, f)
+			return refused(err, u.showTable(w, r, statusOfForm(err), database, table, f))
 		}
-		return u.showDatabase(w, r, statusOfForm(err), database, f)
+		return refused(err, u.showDatabase(w, r, statusOfForm(err), database, f))
 	}
 	// The key stays with a form shown again after a refusal: nothing was
 	// made with it yet.

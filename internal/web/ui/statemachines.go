@@ -97,7 +97,7 @@ func (u *UI) rollbackStateMachine(w http.ResponseWriter, r *http.Request) error 
 			shown = 0 // no such version to show: the current one instead
 		}
 		_, msg = fe.onForm(msg)
-		return u.showStateMachine(w, r, statusOfForm(err), name, shown, "Not rolled back: "+msg)
+		return refused(err, u.showStateMachine(w, r, statusOfForm(err), name, shown, "Not rolled back: "+msg))
 	}
 	return redirect(w, r, "/admin/state-machines/"+name, "rolled-back")
 }
@@ -192,7 +192,7 @@ func (u *UI) saveStateMachine(w http.ResponseWriter, r *http.Request, create boo
 				p.Errors["definition"] = "The definition has " + strconv.Itoa(len(d)) + " problem(s), listed below."
 			}
 		}
-		return u.render(w, statusOfForm(err), "statemachine_edit", p)
+		return refused(err, u.render(w, statusOfForm(err), "statemachine_edit", p))
 	}
 	notice := "saved"
 	if create {

@@ -48,8 +48,9 @@ func (u *UI) createToken(w http.ResponseWriter, r *http.Request) error {
 	if p.Expiry != "" {
 		d, err := time.ParseDuration(p.Expiry)
 		if err != nil || d <= 0 {
-			p.Errors = FieldErrors{"expires_in": "choose one of the offered lifetimes"}
-			return u.showTokens(w, r, http.StatusBadRequest, p)
+			bad := mesh.Invalid("expires_in", "choose one of the offered lifetimes")
+			p.Errors = FieldErrors{"expires_in": bad.Message}
+			return refused(bad, u.showTokens(w, r, statusOfForm(bad), p))
 		}
 		ttl = d
 	}
@@ -60,7 +61,7 @@ func (u *UI) createToken(w http.ResponseWriter, r *http.Request) error {
 			return ferr
 		}
 		p.Errors, p.Error = fe, msg
-		return u.showTokens(w, r, statusOfForm(err), p)
+		return refused(err, u.showTokens(w, r, statusOfForm(err), p))
 	}
 	// The secret is shown in this response only: no redirect, no storage.
 	p.Secret, p.Created, p.Name = secret, tok, ""

@@ -7,6 +7,7 @@ import (
 	"github.com/meshgate/meshgate/internal/auth"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/web"
 )
 
 // usersPageSize is how many users one page lists.
@@ -115,7 +116,8 @@ func (u *UI) createUser(w http.ResponseWriter, r *http.Request) error {
 			return ferr
 		}
 		p.Errors, p.Error = fe, msg
-		return u.showUsers(w, r, statusOfForm(err), p)
+		// the API names the account in its path; this page's path does not
+		return refused(web.WithAuditNote(err, "account "+web.QuoteForAudit(p.Account)), u.showUsers(w, r, statusOfForm(err), p))
 	}
 	// The temporary password is shown in this response only.
 	p.Created, p.Password = user, password
@@ -143,7 +145,7 @@ func (u *UI) updateRoles(w http.ResponseWriter, r *http.Request) error {
 		if fe != nil {
 			p.Error = fe[firstKey(fe)]
 		}
-		return u.showUsers(w, r, statusOfForm(err), p)
+		return refused(err, u.showUsers(w, r, statusOfForm(err), p))
 	}
 	return redirect(w, r, usersLink(user.AccountID), "roles")
 }
@@ -182,7 +184,7 @@ func (u *UI) deleteUser(w http.ResponseWriter, r *http.Request) error {
 		}
 		p := u.newUsersPage(r, user.AccountID)
 		p.Failed, p.Error = id, msg
-		return u.showUsers(w, r, statusOfForm(err), p)
+		return refused(err, u.showUsers(w, r, statusOfForm(err), p))
 	}
 	return redirect(w, r, usersLink(user.AccountID), "removed")
 }
