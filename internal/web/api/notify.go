@@ -153,7 +153,7 @@ func (d *Deps) confirmSubscription(w http.ResponseWriter, r *http.Request) error
 	if wantsHTML(r) {
 		if err != nil {
 			writeLinkPage(w, web.StatusOf(err), linkPageData{Title: "Not confirmed", Text: mesh.ErrorMessage(err)})
-			return nil
+			return web.Answered(err) // the router audits it, as it does the JSON call's
 		}
 		writeLinkPage(w, http.StatusOK, linkPageData{Title: "Subscription confirmed",
 			Text: "Subscription " + strconv.FormatInt(sub.ID, 10) + " (" + sub.Endpoint + ") now receives the topic's messages."})
@@ -190,7 +190,7 @@ func (d *Deps) unsubscribeByLink(w http.ResponseWriter, r *http.Request) error {
 	if wantsHTML(r) {
 		if err != nil {
 			writeLinkPage(w, web.StatusOf(err), linkPageData{Title: "Not unsubscribed", Text: mesh.ErrorMessage(err)})
-			return nil
+			return web.Answered(err)
 		}
 		writeLinkPage(w, http.StatusOK, linkPageData{Title: "Unsubscribed", Text: sub.Endpoint + " receives nothing more from this topic."})
 		return nil
@@ -286,7 +286,7 @@ func (d *Deps) optOut(w http.ResponseWriter, r *http.Request) error {
 	if wantsHTML(r) {
 		if err != nil {
 			writeLinkPage(w, web.StatusOf(err), linkPageData{Title: "Not unsubscribed", Text: mesh.ErrorMessage(err)})
-			return nil
+			return web.Answered(err)
 		}
 		writeLinkPage(w, http.StatusOK, linkPageData{Title: "Unsubscribed", Text: address + " receives no more direct messages."})
 		return nil

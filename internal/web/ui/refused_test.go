@@ -136,6 +136,12 @@ func TestRefusedFormsAudited(t *testing.T) {
 			409, "POST /requests/{id}/revoke", mesh.ECONFLICT, "CANCELLED"},
 		{"approval link", "", "/approval-link", url.Values{"token": {linkToken.Query().Get("token")}, "decision": {"maybe"}},
 			400, "POST /approval-link", mesh.EINVALID, "choose approve or deny"},
+		{"subscription confirmation link", "", "/api/v1/subscriptions/confirm?token=not-a-token", url.Values{},
+			404, "POST /api/v1/subscriptions/confirm", mesh.ENOTFOUND, "confirmation token"},
+		{"unsubscribe link", "", "/api/v1/subscriptions/1/unsubscribe?sig=forged", url.Values{},
+			403, "POST /api/v1/subscriptions/{id}/unsubscribe", mesh.EFORBIDDEN, "not valid"},
+		{"opt-out link", "", "/api/v1/optout?address=ops%40example.com&sig=forged", url.Values{},
+			403, "POST /api/v1/optout", mesh.EFORBIDDEN, "not valid"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before := auditOf(t, e, tt.action)
