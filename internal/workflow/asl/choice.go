@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/meshgate/meshgate/internal/workflow/asl/jsonvalue"
 )
 
 // choiceRule is a compiled Choice rule: a data-test (Variable and one
@@ -362,31 +364,9 @@ func toTime(v any) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// compareNumbers compares two JSON numbers exactly when both are integers.
+// compareNumbers compares two JSON numbers by their exact values.
 func compareNumbers(a, b any) (int, bool) {
-	if x, ok := a.(int64); ok {
-		if y, ok := b.(int64); ok {
-			switch {
-			case x < y:
-				return -1, true
-			case x > y:
-				return 1, true
-			}
-			return 0, true
-		}
-	}
-	x, ok1 := asNumber(a)
-	y, ok2 := asNumber(b)
-	if !ok1 || !ok2 {
-		return 0, false
-	}
-	switch {
-	case x < y:
-		return -1, true
-	case x > y:
-		return 1, true
-	}
-	return 0, true
+	return jsonvalue.CompareNumbers(a, b)
 }
 
 // typeTest implements IsPresent, IsNull, IsNumeric, IsString, IsBoolean and

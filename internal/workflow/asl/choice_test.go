@@ -149,6 +149,35 @@ func TestChoiceOperators(t *testing.T) {
 	}
 }
 
+// TestNumericComparisonsAreExact compares integers with fractional numbers
+// by value. The specification's numeric operators compare numbers, not
+// their nearest doubles: 2^53+1 is greater than 2^53, though both convert
+// to the same float64.
+func TestNumericComparisonsAreExact(t *testing.T) {
+	in := `{"big":9007199254740993,"max":9223372036854775807,"two53":9007199254740992.0,"neg":-9007199254740993}`
+	tests := []struct {
+		rule string
+		want bool
+	}{
+		{`"Variable":"$.big","NumericEquals":9007199254740992.0`, false},
+		{`"Variable":"$.big","NumericGreaterThan":9007199254740992.0`, true},
+		{`"Variable":"$.big","NumericLessThanEquals":9007199254740992.0`, false},
+		{`"Variable":"$.big","NumericEqualsPath":"$.two53"`, false},
+		{`"Variable":"$.two53","NumericLessThanPath":"$.big"`, true},
+		{`"Variable":"$.neg","NumericLessThan":-9007199254740992.0`, true},
+		{`"Variable":"$.max","NumericEquals":9223372036854775807.0`, false},
+		{`"Variable":"$.max","NumericLessThan":9223372036854775807.0`, true},
+		{`"Variable":"$.big","NumericEquals":9007199254740993`, true},
+		{`"Variable":"$.two53","NumericEquals":9007199254740992`, true},
+	}
+	for _, tt := range tests {
+		out := evalRule(t, "{"+tt.rule+`,"Next":"Yes"}`, in)
+		if got := out.Kind == Goto && out.Next == "Yes"; got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.rule, got, tt.want)
+		}
+	}
+}
+
 func TestChoiceRuntimeErrors(t *testing.T) {
 	tests := []string{
 		`"Variable":"$.missing","StringEquals":"x"`,

@@ -31,6 +31,10 @@ func TestArrayFunctions(t *testing.T) {
 		{"ArrayContains object", `{"a":[{"x":[1,{"y":null}]},2]}`, "States.ArrayContains($.a, States.StringToJson('\\{\"x\":[1.0,\\{\"y\":null\\}]\\}'))", `true`},
 		{"ArrayContains string is not number", `{"a":["1"]}`, "States.ArrayContains($.a, 1)", `false`},
 		{"ArrayContains null", `{"a":[0,null]}`, "States.ArrayContains($.a, null)", `true`},
+		// Numbers compare by value: 2^53+1 is not 2^53, though both round
+		// to the same float64.
+		{"ArrayContains big integer", `{"a":[9007199254740993]}`, "States.ArrayContains($.a, 9007199254740992.0)", `false`},
+		{"ArrayContains integral float", `{"a":[9007199254740992]}`, "States.ArrayContains($.a, 9007199254740992.0)", `true`},
 		{"ArrayRange descending", "", "States.ArrayRange(9, 1, -2)", `[9,7,5,3,1]`},
 		{"ArrayRange end not reached", "", "States.ArrayRange(1, 10, 4)", `[1,5,9]`},
 		{"ArrayRange single", "", "States.ArrayRange(5, 5, 3)", `[5]`},

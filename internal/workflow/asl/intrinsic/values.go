@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/meshgate/meshgate/internal/workflow/asl/jsonvalue"
 )
 
 // number is a JSON number: an integer when isInt, a float otherwise.
@@ -15,10 +17,10 @@ type number struct {
 	isInt bool
 }
 
-// float returns the number as a float64.
-func (n number) float() float64 {
+// value returns the number as the value tree holds it: int64 or float64.
+func (n number) value() any {
 	if n.isInt {
-		return float64(n.i)
+		return n.i
 	}
 	return n.f
 }
@@ -198,10 +200,8 @@ func equal(a, b any) bool {
 	if !ok {
 		return false
 	}
-	if m.isInt && n.isInt {
-		return m.i == n.i
-	}
-	return m.float() == n.float()
+	c, ok := jsonvalue.CompareNumbers(m.value(), n.value())
+	return ok && c == 0
 }
 
 // appendKey appends a canonical text for v: equal values get equal keys.

@@ -156,3 +156,80 @@ func check(v any, depth int) error {
 		return fmt.Errorf("unsupported type %T", v)
 	}
 }
+
+// CompareNumbers compares two numbers of the value tree (int64, int or
+// float64) by their exact values: -1, 0 or 1, and ok false when either is
+// not a number or is NaN. An integer and a float64 are not compared as two
+// float64s, which would round integers beyond 2^53 to their neighbours.
+func CompareNumbers(a, b any) (c int, ok bool) {
+	x, xInt, xOK := number(a)
+	y, yInt, yOK := number(b)
+	switch {
+	case !xOK || !yOK:
+		return 0, false
+	case xInt && yInt:
+		return cmpInt(x.(int64), y.(int64)), true
+	case xInt:
+		c, ok := cmpIntFloat(x.(int64), y.(float64))
+		return c, ok
+	case yInt:
+		c, ok := cmpIntFloat(y.(int64), x.(float64))
+		return -c, ok
+	}
+	f, g := x.(float64), y.(float64)
+	switch {
+	case math.IsNaN(f) || math.IsNaN(g):
+		return 0, false
+	case f < g:
+		return -1, true
+	case f > g:
+		return 1, true
+	}
+	return 0, true
+}
+
+func number(v any) (n any, isInt, ok bool) {
+	switch t := v.(type) {
+	case int64:
+		return t, true, true
+	case int:
+		return int64(t), true, true
+	case float64:
+		return t, false, true
+	}
+	return nil, false, false
+}
+
+func cmpInt(i, j int64) int {
+	switch {
+	case i < j:
+		return -1
+	case i > j:
+		return 1
+	}
+	return 0
+}
+
+// cmpIntFloat compares an integer with a float64 exactly.
+func cmpIntFloat(i int64, f float64) (int, bool) {
+	switch {
+	case math.IsNaN(f):
+		return 0, false
+	case f >= 1<<63:
+		return -1, true
+	case f < -(1 << 63):
+		return 1, true
+	}
+	// f is now within int64's range, so its integral part converts exactly.
+	t := math.Trunc(f)
+	if c := cmpInt(i, int64(t)); c != 0 {
+		return c, true
+	}
+	switch frac := f - t; {
+	case frac > 0:
+		return -1, true
+	case frac < 0:
+		return 1, true
+	}
+	return 0, true
+}

@@ -44,3 +44,33 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareNumbers(t *testing.T) {
+	const two53 = 1 << 53
+	tests := []struct {
+		a, b   any
+		want   int
+		wantOK bool
+	}{
+		{int64(1), int64(2), -1, true},
+		{int64(2), 2.0, 0, true},
+		{2.5, int64(2), 1, true},
+		{int64(-3), -2.5, -1, true},
+		{int64(two53 + 1), float64(two53), 1, true},
+		{float64(two53), int64(two53 + 1), -1, true},
+		{int64(-two53 - 1), -float64(two53), -1, true},
+		{int64(9223372036854775807), 9223372036854775807.0, -1, true}, // the float is 2^63
+		{int64(-9223372036854775808), -9223372036854775808.0, 0, true},
+		{int64(-9223372036854775808), -1e19, 1, true},
+		{1.5, 1.25, 1, true},
+		{7, int64(7), 0, true},
+		{int64(1), "1", 0, false},
+		{nil, 1.0, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := jsonvalue.CompareNumbers(tt.a, tt.b)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("CompareNumbers(%v, %v): got %d, %v, want %d, %v", tt.a, tt.b, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
