@@ -77,7 +77,9 @@
 // wildcards, slices, unions, descent or filters by github.com/ohler55/ojg/jp; paths starting
 // with "$$" read the context object (see Context.Object). Definite paths
 // select one node; paths with wildcards, slices, unions, descent or filters
-// select an array of the matched nodes, possibly empty.
+// select an array of the matched nodes, possibly empty; wildcards and
+// descent visit an object's members in the order of their keys, as value
+// trees keep no order of their own.
 //
 // A Task's TimeoutSeconds is 0 in TaskCall when the definition sets none;
 // the engine picks the default (Step Functions: 99999999 seconds; the

@@ -3,6 +3,8 @@ package asl
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -271,11 +273,67 @@ func (p *jsonPath) eval(data any) (v any, err error) {
 			v, err = nil, fmt.Errorf("path %s: %v", p.raw, r)
 		}
 	}()
-	res := p.expr.Get(data)
+	res := p.expr.Get(ordered(data))
 	if res == nil {
 		res = []any{}
 	}
+	for i, v := range res {
+		res[i] = plain(v)
+	}
 	return res, nil
+}
+
+// orderedMap and orderedArray show the value tree to ojg with each object's
+// keys in sorted order. Given plain maps, ojg ranges over them, in an order
+// Go changes from one run to the next, so "$.a.*" or "$..b" over objects
+// would select the same nodes in a different order each time. A node is
+// wrapped when ojg reaches it (a conversion, not a copy) and unwrapped in
+// the results.
+type orderedMap map[string]any
+
+func (m orderedMap) ValueForKey(k string) (any, bool) {
+	v, ok := m[k]
+	return ordered(v), ok
+}
+
+func (m orderedMap) Keys() []string { return slices.Sorted(maps.Keys(m)) }
+
+// SetValueForKey and RemoveValueForKey are never called: paths only read.
+func (m orderedMap) SetValueForKey(string, any) {}
+func (m orderedMap) RemoveValueForKey(string)   {}
+
+type orderedArray []any
+
+func (a orderedArray) ValueAtIndex(i int) any {
+	if i < 0 || i >= len(a) {
+		return nil
+	}
+	return ordered(a[i])
+}
+
+func (a orderedArray) Size() int { return len(a) }
+
+// SetValueAtIndex is never called: paths only read.
+func (a orderedArray) SetValueAtIndex(int, any) {}
+
+func ordered(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		return orderedMap(t)
+	case []any:
+		return orderedArray(t)
+	}
+	return v
+}
+
+func plain(v any) any {
+	switch t := v.(type) {
+	case orderedMap:
+		return map[string]any(t)
+	case orderedArray:
+		return []any(t)
+	}
+	return v
 }
 
 // setPath returns a copy of root with val stored at the reference path given

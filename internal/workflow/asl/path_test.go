@@ -212,3 +212,20 @@ func TestContextObject(t *testing.T) {
 	 "State":{"Name":"S","EnteredTime":"2026-01-02T03:04:06.500Z","RetryCount":2},"StateMachine":{"Id":"arn:sm","Name":"sm"},
 	 "Task":{"Token":"t"},"Map":{"Item":{"Index":3,"Value":"v"}}}`)
 }
+
+// TestIndefinitePathsSelectInAStableOrder runs a definition whose paths
+// select several members of objects: the same input must give the same
+// output every time, as the interpreter is deterministic. Objects keep no
+// order of their own here, so members come in the order of their keys.
+func TestIndefinitePathsSelectInAStableOrder(t *testing.T) {
+	m := mustParse(t, taskMachine(`"Parameters":{"wild.$":"$.k.*.t","descent.$":"$..t","first.$":"States.ArrayGetItem($.k[*].t, 0)"}`))
+	input := mustJSON(t, `{"k":{"e":{"t":5},"a":{"t":1},"d":{"t":4},"b":{"t":2},"c":{"t":3},"f":{"t":6},"g":{"t":7},"h":{"t":8}}}`)
+	for range 20 {
+		var got any
+		runMachine(t, m, input, func(_ string, in any) (any, *StateError) {
+			got = in
+			return nil, nil
+		})
+		assertJSON(t, got, `{"wild":[1,2,3,4,5,6,7,8],"descent":[1,2,3,4,5,6,7,8],"first":1}`)
+	}
+}
