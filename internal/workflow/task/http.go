@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/workflow"
 	"github.com/meshgate/meshgate/internal/workflow/asl"
 )
@@ -137,7 +138,9 @@ func (h *HTTP) Invoke(ctx context.Context, input any, meta workflow.TaskMeta) (a
 		if errors.As(err, &ue) {
 			err = ue.Err // its text repeats the whole URL
 		}
-		return nil, workflow.Errorf(ErrHTTPError, "%s %s: %v", method, endpoint(u), err)
+		// the history keeps a failed task's cause: it names the endpoint
+		// without its path, query and credentials, where secrets travel
+		return nil, workflow.Errorf(ErrHTTPError, "%s %s: %v", method, mesh.RedactURL(u.String()), err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
@@ -149,7 +152,7 @@ func (h *HTTP) Invoke(ctx context.Context, input any, meta workflow.TaskMeta) (a
 		if len(cause) > 1024 {
 			cause = cause[:1024]
 		}
-		return nil, workflow.Errorf(fmt.Sprintf("%s%d", ErrHTTPStatus, resp.StatusCode), "%s %s answered %s: %s", method, endpoint(u), resp.Status, cause)
+		return nil, workflow.Errorf(fmt.Sprintf("%s%d", ErrHTTPStatus, resp.StatusCode), "%s %s answered %s: %s", method, mesh.RedactURL(u.String()), resp.Status, cause)
 	}
 	if len(data) > maxResponse {
 		return nil, workflow.Errorf(asl.ErrDataLimitExceeded, "the answer is larger than %d bytes", maxResponse)
@@ -165,11 +168,4 @@ func (h *HTTP) Invoke(ctx context.Context, input any, meta workflow.TaskMeta) (a
 		}
 	}
 	return map[string]any{"StatusCode": int64(resp.StatusCode), "Headers": headers, "Body": out}, nil
-}
-
-// endpoint is u without its credentials, query and fragment, for the
-// causes of a failed task, which the execution's history keeps: a query
-// may carry what only the receiver should see, such as a task token.
-func endpoint(u *url.URL) string {
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }

@@ -58,12 +58,13 @@ func TestHTTPInvoke(t *testing.T) {
 		{"unreachable", map[string]any{"Url": "http://127.0.0.1:1/"}, "HTTP.Error", nil},
 	}
 	// a failed task's cause, which the history keeps, names the endpoint
-	// without the query, where a task token may travel
-	for _, u := range []string{srv.URL + "/missing?task_token=SECRET", "http://u:SECRET@127.0.0.1:1/?task_token=SECRET"} {
+	// without the query, where a task token may travel, or the path, which
+	// may be a webhook's secret
+	for _, u := range []string{srv.URL + "/missing?task_token=SECRET", "http://u:SECRET@127.0.0.1:1/?task_token=SECRET", srv.URL + "/hooks/SECRET"} {
 		_, err := h.Invoke(context.Background(), map[string]any{"Url": u}, meta)
 		var te *workflow.TaskError
 		if !errors.As(err, &te) || strings.Contains(te.Cause, "SECRET") || !strings.Contains(te.Cause, "127.0.0.1") {
-			t.Errorf("%s: got cause %v, want the endpoint named without its query or credentials", u, err)
+			t.Errorf("%s: got cause %v, want the endpoint named without its path, query or credentials", u, err)
 		}
 	}
 	for _, tt := range tests {
