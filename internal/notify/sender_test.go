@@ -1,7 +1,10 @@
 package notify_test
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -306,11 +309,29 @@ func warmPool(t *testing.T, st store.Store, n int) {
 func TestLongErrorTextStaysText(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st store.Store) {
 		f := newFixture(t, st, "", notify.SNSEmailPolicy)
-		rcv := notifytest.StartReceiver(t)
-		prefix := "webhook: " + rcv.URL + "/hook?city="
-		endpoint := rcv.URL + "/hook?city=" + strings.Repeat("a", 999-len(prefix)) + strings.Repeat("é", 100)
+		// a receiver whose status line's reason is long: the error repeats it
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		endpoint := "http://" + ln.Addr().String() + "/hook"
+		prefix := "webhook: " + mesh.RedactURL(endpoint) + " answered 503 "
+		reason := strings.Repeat("a", 999-len(prefix)) + strings.Repeat("é", 100)
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer c.Close()
+					http.ReadRequest(bufio.NewReader(c))
+					io.WriteString(c, "HTTP/1.1 503 "+reason+"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+				}()
+			}
+		}()
 		f.confirmed(t, endpoint)
-		rcv.Status.Store(http.StatusServiceUnavailable)
 		f.publish(t, msg("m-1"))
 		if _, err := f.svc.SendOnce(context.Background()); err != nil {
 			t.Fatalf("record the failed attempt: %v", err)

@@ -65,7 +65,7 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscribed
 	if in.Protocol != ProtocolEmail {
 		// as SNS: an https subscription is delivered over https only
 		if u, err := url.Parse(endpoint); err != nil || u.Scheme != in.Protocol {
-			return nil, mesh.Invalid("endpoint", "a subscription of protocol %s needs an %s:// URL, not %q", in.Protocol, in.Protocol, endpoint)
+			return nil, mesh.Invalid("endpoint", "a subscription of protocol %s needs an %s:// URL, not %s", in.Protocol, in.Protocol, mesh.RedactURL(endpoint))
 		}
 	}
 	now := s.clock.Now()
@@ -87,7 +87,7 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscribed
 				continue
 			}
 			if o.Status != store.SubscriptionPending || now.Before(o.TokenExpires) {
-				return mesh.Errorf(mesh.ECONFLICT, "%s %s is subscribed already (subscription %d, %s)", o.Protocol, o.Endpoint, o.ID, o.Status)
+				return mesh.Errorf(mesh.ECONFLICT, "%s %s is subscribed already (subscription %d, %s)", o.Protocol, store.EndpointName(o.Protocol, o.Endpoint), o.ID, o.Status)
 			}
 			// its link expired, and its error says to subscribe again:
 			// the new subscription replaces it
@@ -95,7 +95,7 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscribed
 				return err
 			}
 			if err := store.Audit(ctx, tx, now, "notify.unsubscribe", subResource(o.ID),
-				o.Protocol+" "+o.Endpoint+": not confirmed in time, subscribed again"); err != nil {
+				o.Protocol+" "+store.EndpointName(o.Protocol, o.Endpoint)+": not confirmed in time, subscribed again"); err != nil {
 				return err
 			}
 		}
@@ -107,7 +107,7 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscribed
 			return err
 		}
 		return store.Audit(ctx, tx, now, "notify.subscribe", subResource(sub.ID),
-			fmt.Sprintf("account=%s protocol=%s endpoint=%s", sub.AccountID, sub.Protocol, sub.Endpoint))
+			fmt.Sprintf("account=%s protocol=%s endpoint=%s", sub.AccountID, sub.Protocol, store.EndpointName(sub.Protocol, sub.Endpoint)))
 	})
 	if err != nil {
 		return nil, err
@@ -205,7 +205,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*store.Subscriptio
 			return err
 		}
 		sub.Status, sub.ConfirmedAt = store.SubscriptionConfirmed, now
-		return store.Audit(ctx, tx, now, "notify.confirm", subResource(sub.ID), sub.Protocol+" "+sub.Endpoint)
+		return store.Audit(ctx, tx, now, "notify.confirm", subResource(sub.ID), sub.Protocol+" "+store.EndpointName(sub.Protocol, sub.Endpoint))
 	})
 	if err != nil {
 		return nil, err
@@ -249,7 +249,7 @@ func (s *Service) unsubscribe(ctx context.Context, id int64, allow func(*store.S
 			return err
 		}
 		sub.Status = store.SubscriptionUnsubscribed
-		return store.Audit(ctx, tx, now, "notify.unsubscribe", subResource(id), sub.Protocol+" "+sub.Endpoint)
+		return store.Audit(ctx, tx, now, "notify.unsubscribe", subResource(id), sub.Protocol+" "+store.EndpointName(sub.Protocol, sub.Endpoint))
 	})
 	return sub, err
 }

@@ -223,3 +223,44 @@ func TestWebhookProtocolIsTheEndpointsScheme(t *testing.T) {
 		t.Errorf("the receiver got %d requests, want none", n)
 	}
 }
+
+// TestWebhookURLNotAudited: the audit entries of a webhook subscription,
+// the one ending an unconfirmed subscription of the same URL among them,
+// name the URL by scheme and host, without the path and query where its
+// secret travels.
+func TestWebhookURLNotAudited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		rcv := notifytest.StartReceiver(t)
+		endpoint := rcv.URL + "/services/T000/B000/SECRETPATH?token=SECRETQUERY"
+		first, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "http", Endpoint: endpoint})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Add(notify.ConfirmationTTL + time.Hour)
+		second, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "http", Endpoint: endpoint})
+		if err != nil {
+			t.Fatalf("subscribe again once the link expired: %v", err)
+		}
+		if _, err := f.svc.Unsubscribe(admin(), second.ID); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		err = f.st.View(context.Background(), func(tx store.Tx) error {
+			es, err := tx.FindAuditEntries(context.Background(), store.AuditFilter{Action: "notify.*", Limit: 100})
+			for _, e := range es {
+				n++
+				if strings.Contains(e.Detail, "SECRET") || !strings.Contains(e.Detail, rcv.URL+" (sha256:") {
+					t.Errorf("%s %s: got detail %q, want %s and a digest, without the path or query", e.Action, e.Resource, e.Detail, rcv.URL)
+				}
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 4 { // subscribe, the first's end, subscribe, unsubscribe
+			t.Errorf("got %d entries, want 4 (subscriptions %d and %d)", n, first.ID, second.ID)
+		}
+	})
+}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
 )
 
 // Topic is an account's notification topic: what its producers' events are
@@ -35,6 +37,18 @@ type Subscription struct {
 	CreatedBy   string    `json:"created_by"`
 	CreatedAt   time.Time `json:"created_at"`
 	ConfirmedAt time.Time `json:"confirmed_at,omitzero"`
+}
+
+// EndpointName names an endpoint of protocol in what others read than the
+// account's admins (the audit log, logs, errors, a delivery's last error,
+// the answer to whoever holds a link a message carried): an email address
+// as it is, a webhook URL by its scheme, host and a digest (mesh.RedactURL),
+// for its path or query may be its secret.
+func EndpointName(protocol, endpoint string) string {
+	if protocol == "email" {
+		return endpoint
+	}
+	return mesh.RedactURL(endpoint)
 }
 
 // Subscription statuses.

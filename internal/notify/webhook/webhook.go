@@ -127,17 +127,26 @@ var (
 )
 
 // ValidateEndpoint checks a webhook URL: absolute http(s), a host, and
-// every address it resolves to reachable under the allow list.
+// every address it resolves to reachable under the allow list. Its errors,
+// which the audit log keeps, name no more of the URL than its scheme and
+// host: its path or query may be its secret.
 func (c *Channel) ValidateEndpoint(ctx context.Context, endpoint string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(endpoint))
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the whole URL
+		}
 		return "", mesh.Invalid("endpoint", "is not a URL: %v", err)
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return "", mesh.Invalid("endpoint", "must be an http or https URL, not %q", endpoint)
+		if u.Scheme == "" {
+			return "", mesh.Invalid("endpoint", "must be an http or https URL, not one without a scheme")
+		}
+		return "", mesh.Invalid("endpoint", "must be an http or https URL, not %s://", u.Scheme)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return "", mesh.Invalid("endpoint", "%q has no host", endpoint)
+		return "", mesh.Invalid("endpoint", "has no host")
 	}
 	if u.User != nil {
 		return "", mesh.Invalid("endpoint", "must not carry a user or password; webhooks are signed instead")
@@ -237,9 +246,12 @@ func (c *Channel) Deliver(ctx context.Context, env *notify.Envelope) error {
 	if err != nil {
 		return notify.Permanent(err)
 	}
+	// errors become the delivery's last error, which names the endpoint
+	// without its path and query: they may be its secret
+	name := mesh.RedactURL(env.Endpoint)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, env.Endpoint, bytes.NewReader(body))
 	if err != nil {
-		return notify.Permanent(fmt.Errorf("webhook request: %w", err))
+		return notify.Permanent(fmt.Errorf("webhook request to %s: %w", name, withoutURL(err)))
 	}
 	ts := strconv.FormatInt(env.Timestamp.Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
@@ -252,15 +264,26 @@ func (c *Channel) Deliver(ctx context.Context, env *notify.Envelope) error {
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {
+		err = fmt.Errorf("webhook: %s: %w", name, withoutURL(err))
 		if errors.Is(err, errInternal) {
 			return notify.Permanent(err)
 		}
-		return fmt.Errorf("webhook: %w", err)
+		return err
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("webhook: %s answered %s", env.Endpoint, resp.Status)
+		return fmt.Errorf("webhook: %s answered %s", name, resp.Status)
 	}
 	return nil
+}
+
+// withoutURL returns the cause of a *url.Error, whose text repeats the
+// whole URL, and any other error as it is.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

@@ -130,7 +130,7 @@ func (tx *Tx) CreateSubscription(ctx context.Context, s *store.Subscription) err
 		s.TopicID, s.AccountID, s.Protocol, s.Endpoint, s.Status, s.Slack, nullString(s.TokenHash), optTime(s.TokenExpires),
 		s.Secret, s.CreatedBy, s.CreatedAt.UTC(), optTime(s.ConfirmedAt)).Scan(&s.ID)
 	if isAccessUnique(err) {
-		return mesh.Errorf(mesh.ECONFLICT, "%s %s is subscribed already", s.Protocol, s.Endpoint)
+		return mesh.Errorf(mesh.ECONFLICT, "%s %s is subscribed already", s.Protocol, store.EndpointName(s.Protocol, s.Endpoint))
 	}
 	if err != nil {
 		return fmt.Errorf("insert subscription: %w", err)

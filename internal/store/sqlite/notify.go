@@ -133,7 +133,7 @@ func (tx *Tx) CreateSubscription(ctx context.Context, s *store.Subscription) err
 		s.TopicID, s.AccountID, s.Protocol, s.Endpoint, s.Status, s.Slack, nullString(s.TokenHash), nullTime(s.TokenExpires),
 		s.Secret, s.CreatedBy, formatTime(s.CreatedAt), nullTime(s.ConfirmedAt)).Scan(&s.ID)
 	if isUniqueViolation(err) {
-		return mesh.Errorf(mesh.ECONFLICT, "%s %s is subscribed already", s.Protocol, s.Endpoint)
+		return mesh.Errorf(mesh.ECONFLICT, "%s %s is subscribed already", s.Protocol, store.EndpointName(s.Protocol, s.Endpoint))
 	}
 	if err != nil {
 		return fmt.Errorf("insert subscription: %w", err)
