@@ -150,6 +150,9 @@ func (d *Deps) confirmSubscription(w http.ResponseWriter, r *http.Request) error
 		token = in.Token
 	}
 	sub, err := d.Notify.Confirm(r.Context(), token)
+	if err == nil {
+		sub = forLinkHolder(sub)
+	}
 	if wantsHTML(r) {
 		if err != nil {
 			writeLinkPage(w, web.StatusOf(err), linkPageData{Title: "Not confirmed", Text: mesh.ErrorMessage(err)})
@@ -164,6 +167,16 @@ func (d *Deps) confirmSubscription(w http.ResponseWriter, r *http.Request) error
 	}
 	web.WriteJSON(w, http.StatusOK, sub)
 	return nil
+}
+
+// forLinkHolder is sub as the answer to whoever holds a link its messages
+// carry: a webhook's URL named by its scheme and host only, for its path
+// may be its secret and a Slack channel's every member reads the links
+// posted to it. The account's admins read the URL whole.
+func forLinkHolder(sub *store.Subscription) *store.Subscription {
+	c := *sub
+	c.Endpoint = store.EndpointName(c.Protocol, c.Endpoint)
+	return &c
 }
 
 func (d *Deps) unsubscribePage(w http.ResponseWriter, r *http.Request) error {
@@ -187,6 +200,9 @@ func (d *Deps) unsubscribeByLink(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sub, err := d.Notify.UnsubscribeByLink(r.Context(), id, r.URL.Query().Get("sig"))
+	if err == nil {
+		sub = forLinkHolder(sub)
+	}
 	if wantsHTML(r) {
 		if err != nil {
 			writeLinkPage(w, web.StatusOf(err), linkPageData{Title: "Not unsubscribed", Text: mesh.ErrorMessage(err)})
