@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +57,7 @@ type ApprovalLink struct {
 	Request  *mesh.AccessRequest
 	Approval *mesh.Approval
 	// Recipient is the subscription's email address, or its webhook's
-	// scheme and host.
+	// scheme and host (mesh.RedactURL).
 	Recipient string
 	// Channel is ChannelEmailLink or ChannelWebhookLink.
 	Channel   string
@@ -188,10 +187,10 @@ func (s *Service) checkLink(ctx context.Context, tx store.Tx, token string) (*Ap
 		Decided: ap.Decision != nil}
 	if sub.Protocol == notify.ProtocolEmail {
 		l.Channel = ChannelEmailLink
-	} else if u, err := url.Parse(sub.Endpoint); err == nil {
+	} else {
 		// a webhook URL's path may be its secret (Slack's are): the
 		// decision, which requesters read, names only its host
-		l.Recipient = "webhook " + u.Scheme + "://" + u.Host
+		l.Recipient = "webhook " + mesh.RedactURL(sub.Endpoint)
 	}
 	if c.Expires > 0 {
 		l.ExpiresAt = time.Unix(c.Expires, 0).UTC()
