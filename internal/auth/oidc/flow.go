@@ -139,7 +139,10 @@ func (s *Service) finish(ctx context.Context, p *provider, l *store.OIDCLogin, c
 	}
 	tok, err := p.oauth2(op).Exchange(p.ctx(ctx), c.Code, oauth2.VerifierOption(l.Verifier))
 	if err != nil {
-		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "the identity provider did not take the code: %v", err)
+		// its text quotes the provider's answer, for the logs only
+		s.log.WarnContext(ctx, "oidc: the identity provider refused the sign-in code", "provider", p.cfg.Name,
+			"request_id", c.RequestID, "err", err)
+		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "the identity provider at %s refused the sign-in code; start again", p.cfg.Issuer)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -598,5 +600,80 @@ func TestReturnStaysOnThisServer(t *testing.T) {
 		if fin.Return != tt.want {
 			t.Errorf("return %q: got %q, want %q", tt.ret, fin.Return, tt.want)
 		}
+	}
+}
+
+// TestProviderAnswerNotShown: what an identity provider answers when it
+// fails (its discovery document, its refusal of the sign-in code) goes to
+// the logs, not to the caller or the audit log: its body may hold internals
+// of the provider. The answer names the problem and the issuer.
+func TestProviderAnswerNotShown(t *testing.T) {
+	const marker = "PROVIDER-INTERNALS-7f3a"
+	tests := []struct {
+		name      string
+		discovery bool // the discovery document fails, not the token endpoint
+		token     string
+		code      string
+		text      string
+	}{
+		{"discovery fails", true, "", mesh.EUNAVAILABLE, "cannot be reached"},
+		{"code refused with a JSON error", false, `{"error": "invalid_grant", "error_description": "` + marker + `"}`, mesh.EUNAUTHORIZED, "refused the sign-in code"},
+		{"code refused with a text", false, marker + " stack trace", mesh.EUNAUTHORIZED, "refused the sign-in code"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var issuer string
+			idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.URL.Path == "/.well-known/openid-configuration" && tt.discovery:
+					http.Error(w, marker+" database down", http.StatusInternalServerError)
+				case r.URL.Path == "/.well-known/openid-configuration":
+					w.Header().Set("Content-Type", "application/json")
+					io.WriteString(w, `{"issuer": "`+issuer+`", "authorization_endpoint": "`+issuer+`/auth", "token_endpoint": "`+issuer+`/token",
+						"jwks_uri": "`+issuer+`/keys", "id_token_signing_alg_values_supported": ["RS256"]}`)
+				case r.URL.Path == "/token":
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusBadRequest)
+					io.WriteString(w, tt.token)
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			t.Cleanup(idp.Close)
+			issuer = idp.URL
+			s := storetest.OpenSQLite(t, nil)
+			var logs strings.Builder
+			a := auth.NewService(s, mesh.SystemClock{}, auth.Options{Argon2: auth.Argon2Params{Time: 1, Memory: 64, Threads: 1}})
+			svc, err := oidc.New(oidc.Config{PublicURL: publicURL, Providers: []oidc.ProviderConfig{{Name: "corp", DisplayName: "Corp SSO",
+				Issuer: issuer, ClientID: oidctest.WebClientID, ClientSecret: oidctest.WebClientSecret, Rules: rules}}},
+				s, a, mesh.SystemClock{}, slog.New(slog.NewTextHandler(&logs, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			start, err := svc.Begin(ctx, "corp", "/", "192.0.2.7")
+			if err == nil {
+				_, err = svc.Finish(ctx, oidc.Callback{Provider: "corp", State: start.State, Code: "a-code", CookieState: start.State, RemoteAddr: "192.0.2.7"})
+			}
+			wantCode(t, err, tt.code, tt.text)
+			if msg := mesh.ErrorMessage(err); strings.Contains(msg, marker) || !strings.Contains(msg, issuer) {
+				t.Errorf("got %q, want the issuer named without the provider's answer", msg)
+			}
+			if !strings.Contains(logs.String(), marker) || !strings.Contains(logs.String(), "level=WARN") {
+				t.Errorf("logs: got %q, want the provider's answer at warn", logs.String())
+			}
+			err = s.View(ctx, func(tx store.Tx) error {
+				es, err := tx.FindAuditEntries(ctx, store.AuditFilter{Limit: 100})
+				for _, e := range es {
+					if strings.Contains(e.Detail, marker) {
+						t.Errorf("audit %s: got detail %q, want no provider answer", e.Action, e.Detail)
+					}
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -22,6 +23,7 @@ type provider struct {
 	client     *http.Client
 	retryEvery time.Duration
 	now        func() time.Time
+	log        *slog.Logger
 
 	mu      sync.Mutex
 	op      *gooidc.Provider
@@ -60,20 +62,29 @@ func (p *provider) discover(ctx context.Context) (*gooidc.Provider, error) {
 	// The provider is kept beyond this call: its key set must outlive dctx.
 	op, err := gooidc.NewProvider(p.ctx(dctx), p.cfg.Issuer)
 	if err != nil {
-		p.lastErr = err
-		return nil, p.unavailable()
+		return nil, p.failed(ctx, err)
 	}
 	var meta metadata
 	if err := op.Claims(&meta); err != nil {
-		p.lastErr = err
-		return nil, p.unavailable()
+		return nil, p.failed(ctx, err)
 	}
 	p.op, p.meta, p.lastErr = op, meta, nil
 	return op, nil
 }
 
+// failed records a failed discovery and logs why: its error may hold the
+// provider's answer, which stays out of what callers read.
+func (p *provider) failed(ctx context.Context, err error) error {
+	p.lastErr = err
+	p.log.WarnContext(ctx, "identity provider unreachable; its sign-ins are unavailable until it answers",
+		"provider", p.cfg.Name, "issuer", p.cfg.Issuer, "err", err)
+	return p.unavailable()
+}
+
+// unavailable names the provider and its issuer only: the cause, which may
+// quote the provider's answer, is logged (failed).
 func (p *provider) unavailable() error {
-	return mesh.Errorf(mesh.EUNAVAILABLE, "sign-in through %s is unavailable: its identity provider cannot be reached (%v); try again later, or sign in with a password", p.cfg.DisplayName, p.lastErr)
+	return mesh.Errorf(mesh.EUNAVAILABLE, "sign-in through %s is unavailable: the identity provider at %s cannot be reached; try again later, or sign in with a password", p.cfg.DisplayName, p.cfg.Issuer)
 }
 
 // oauth2 returns the web client's configuration.

@@ -46,7 +46,7 @@ func New(cfg Config, st store.Store, a *auth.Service, clock mesh.Clock, log *slo
 		starts: auth.NewLimiter(auth.Rate{Burst: 30, Every: 2 * time.Second}, clock)}
 	for _, pc := range cfg.Providers {
 		s.providers[pc.Name] = &provider{cfg: pc, redirect: cfg.PublicURL + CallbackPath(pc.Name),
-			client: &http.Client{Timeout: 15 * time.Second}, retryEvery: cfg.RetryEvery, now: clock.Now}
+			client: &http.Client{Timeout: 15 * time.Second}, retryEvery: cfg.RetryEvery, now: clock.Now, log: log}
 		s.order = append(s.order, pc.Name)
 	}
 	return s, nil
@@ -91,9 +91,8 @@ func (s *Service) Providers() []ProviderInfo {
 // cannot be reached (they are tried again when a sign-in needs them).
 func (s *Service) Discover(ctx context.Context) {
 	for _, n := range s.order {
-		if _, err := s.providers[n].discover(ctx); err != nil {
-			s.log.Warn("identity provider unreachable; its sign-ins are unavailable until it answers", "provider", n, "err", err)
-		}
+		// a failure is logged with its cause where it happens
+		s.providers[n].discover(ctx)
 	}
 }
 
