@@ -168,9 +168,17 @@ func (s *Service) finish(ctx context.Context, p *provider, l *store.OIDCLogin, c
 
 // verifyIDToken checks a JWT's signature against the provider's keys, its
 // issuer, expiry (with the bounded skew) and that it was not issued in the
-// future, and that one of audiences is among its audiences.
+// future, and that one of audiences is among its audiences. Errors:
+// EUNAUTHORIZED, EUNAVAILABLE (the provider's keys cannot be fetched).
 func (s *Service) verifyIDToken(ctx context.Context, p *provider, op *gooidc.Provider, raw string, audiences ...string) (*gooidc.IDToken, error) {
 	idt, err := p.verifierFor(op, s.cfg.ClockSkew).Verify(p.ctx(ctx), raw)
+	if err != nil && strings.Contains(err.Error(), "fetching keys") {
+		// go-oidc could not fetch the key set, and its text (it wraps
+		// with %v, so only the text tells) quotes the provider's answer:
+		// the provider failed, not the token
+		s.log.WarnContext(ctx, "identity provider's signing keys unavailable", "provider", p.cfg.Name, "err", err)
+		return nil, mesh.Errorf(mesh.EUNAVAILABLE, "the identity provider at %s did not give its signing keys; try again later", p.cfg.Issuer)
+	}
 	if err != nil {
 		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "the token from %s is not valid: %v", p.cfg.DisplayName, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -604,21 +605,23 @@ func TestReturnStaysOnThisServer(t *testing.T) {
 }
 
 // TestProviderAnswerNotShown: what an identity provider answers when it
-// fails (its discovery document, its refusal of the sign-in code) goes to
-// the logs, not to the caller or the audit log: its body may hold internals
+// fails (its discovery document, its refusal of the sign-in code, its key
+// set when the CLI's ID token is checked) goes to the logs, not to the caller or the audit log: its body may hold internals
 // of the provider. The answer names the problem and the issuer.
 func TestProviderAnswerNotShown(t *testing.T) {
 	const marker = "PROVIDER-INTERNALS-7f3a"
 	tests := []struct {
 		name      string
-		discovery bool // the discovery document fails, not the token endpoint
+		discovery bool // the discovery document fails
+		keys      bool // the key set fails, when an ID token is exchanged
 		token     string
 		code      string
 		text      string
 	}{
-		{"discovery fails", true, "", mesh.EUNAVAILABLE, "cannot be reached"},
-		{"code refused with a JSON error", false, `{"error": "invalid_grant", "error_description": "` + marker + `"}`, mesh.EUNAUTHORIZED, "refused the sign-in code"},
-		{"code refused with a text", false, marker + " stack trace", mesh.EUNAUTHORIZED, "refused the sign-in code"},
+		{"discovery fails", true, false, "", mesh.EUNAVAILABLE, "cannot be reached"},
+		{"code refused with a JSON error", false, false, `{"error": "invalid_grant", "error_description": "` + marker + `"}`, mesh.EUNAUTHORIZED, "refused the sign-in code"},
+		{"code refused with a text", false, false, marker + " stack trace", mesh.EUNAUTHORIZED, "refused the sign-in code"},
+		{"keys fail", false, true, "", mesh.EUNAVAILABLE, "signing keys"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -631,6 +634,8 @@ func TestProviderAnswerNotShown(t *testing.T) {
 					w.Header().Set("Content-Type", "application/json")
 					io.WriteString(w, `{"issuer": "`+issuer+`", "authorization_endpoint": "`+issuer+`/auth", "token_endpoint": "`+issuer+`/token",
 						"jwks_uri": "`+issuer+`/keys", "id_token_signing_alg_values_supported": ["RS256"]}`)
+				case r.URL.Path == "/keys":
+					http.Error(w, marker+" key store down", http.StatusInternalServerError)
 				case r.URL.Path == "/token":
 					w.Header().Set("Content-Type", "application/json")
 					w.WriteHeader(http.StatusBadRequest)
@@ -651,9 +656,14 @@ func TestProviderAnswerNotShown(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			start, err := svc.Begin(ctx, "corp", "/", "192.0.2.7")
-			if err == nil {
-				_, err = svc.Finish(ctx, oidc.Callback{Provider: "corp", State: start.State, Code: "a-code", CookieState: start.State, RemoteAddr: "192.0.2.7"})
+			if tt.keys {
+				_, _, err = svc.ExchangeIDToken(ctx, oidc.Exchange{Provider: "corp", IDToken: unsignedIDToken(issuer, oidctest.WebClientID), RemoteAddr: "192.0.2.7"})
+			} else {
+				var start *oidc.Start
+				start, err = svc.Begin(ctx, "corp", "/", "192.0.2.7")
+				if err == nil {
+					_, err = svc.Finish(ctx, oidc.Callback{Provider: "corp", State: start.State, Code: "a-code", CookieState: start.State, RemoteAddr: "192.0.2.7"})
+				}
 			}
 			wantCode(t, err, tt.code, tt.text)
 			if msg := mesh.ErrorMessage(err); strings.Contains(msg, marker) || !strings.Contains(msg, issuer) {
@@ -676,4 +686,13 @@ func TestProviderAnswerNotShown(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unsignedIDToken is a current ID token of issuer for audience whose
+// signature no key verifies.
+func unsignedIDToken(issuer, audience string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	now := time.Now().Unix()
+	claims := fmt.Sprintf(`{"iss": %q, "aud": %q, "sub": "ann", "iat": %d, "exp": %d}`, issuer, audience, now, now+300)
+	return enc([]byte(`{"alg": "RS256", "kid": "k1"}`)) + "." + enc([]byte(claims)) + "." + enc([]byte("not a signature"))
 }

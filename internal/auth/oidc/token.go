@@ -152,7 +152,8 @@ func looksLikeJWT(s string) bool {
 // audience, expiry with bounded skew); its groups map like a sign-in's, and
 // its subject's user is found or created. It returns (nil, nil) for a token
 // that is no JWT or when no provider takes access tokens, so API tokens are
-// tried instead. Errors: EUNAUTHORIZED, EFORBIDDEN.
+// tried instead. Errors: EUNAUTHORIZED, EFORBIDDEN, EUNAVAILABLE (the
+// provider or its keys cannot be reached).
 func (s *Service) AuthenticateBearer(ctx context.Context, raw string) (*mesh.Actor, error) {
 	if s == nil || !looksLikeJWT(raw) {
 		return nil, nil
