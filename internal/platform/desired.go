@@ -162,7 +162,7 @@ func (sc *scope) actual(ps []Privilege) map[Privilege]bool {
 		if !sc.managed(p.Role) || (p.Table != "" && !sc.native[p.Table]) {
 			continue
 		}
-		if p.Table == "" && p.Priv != "USAGE" {
+		if p.Table == "" && p.Priv != "USAGE" && p.Priv != "GRANT OPTION FOR USAGE" {
 			continue // CREATE on a schema is not meshgate's to manage
 		}
 		out[p] = true

@@ -41,6 +41,8 @@ type fixture struct {
 	held func(t testing.TB, role, schema, table string) bool
 	// q quotes identifiers as the platform does.
 	q func(parts ...string) string
+	// queryBool runs an admin query that returns one boolean.
+	queryBool func(t testing.TB, query string, args ...any) bool
 }
 
 func pgFixture(t testing.TB) *fixture {
@@ -58,6 +60,14 @@ func pgFixture(t testing.TB) *fixture {
 		if _, err := admin.Exec(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
 		}
+	}
+	f.queryBool = func(t testing.TB, query string, args ...any) bool {
+		t.Helper()
+		var ok bool
+		if err := admin.QueryRow(ctx, query, args...).Scan(&ok); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		return ok
 	}
 	f.held = func(t testing.TB, role, schema, table string) bool {
 		t.Helper()
@@ -123,6 +133,14 @@ func mariaFixture(t testing.TB) *fixture {
 		if _, err := db.Exec(stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
 		}
+	}
+	f.queryBool = func(t testing.TB, query string, args ...any) bool {
+		t.Helper()
+		var ok bool
+		if err := db.QueryRow(query, args...).Scan(&ok); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		return ok
 	}
 	f.held = func(t testing.TB, role, schema, table string) bool {
 		t.Helper()

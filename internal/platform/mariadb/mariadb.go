@@ -146,8 +146,14 @@ func (c *conn) Privileges(ctx context.Context, schema string, _ []string, manage
 			return
 		}
 		for _, p := range strings.Split(privs, ",") {
+			p = strings.ToUpper(p)
+			if p == "GRANT" {
+				// The grant tables call the grant option Grant; its
+				// statements, GRANT OPTION (REVOKE GRANT OPTION ON db.t).
+				p = "GRANT OPTION"
+			}
 			if p != "" {
-				out = append(out, platform.Privilege{Role: role, Schema: schema, Table: table, Column: column, Priv: strings.ToUpper(p)})
+				out = append(out, platform.Privilege{Role: role, Schema: schema, Table: table, Column: column, Priv: p})
 			}
 		}
 	}

@@ -143,20 +143,21 @@ func (c *conn) Inspect(ctx context.Context, schemas []string) ([]platform.Schema
 }
 
 // Privileges reads the schema's USAGE grants and the named tables' table
-// and column ACLs. Tables are found by name through pg_class's index, so
+// and column ACLs; a privilege held with grant option is read twice, the
+// second time as "GRANT OPTION FOR priv". Tables are found by name through pg_class's index, so
 // the read does not scan the catalog of a database with many schemas.
 func (c *conn) Privileges(ctx context.Context, schema string, tables []string, managed func(string) bool) ([]platform.Privilege, error) {
 	rows, err := c.pool.Query(ctx, `
 		WITH n AS (SELECT oid, nspacl FROM pg_namespace WHERE nspname = $1),
 		cl AS (SELECT c.oid, c.relname, c.relacl FROM pg_class c, n
 		       WHERE c.relnamespace = n.oid AND c.relname = ANY($2) AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))
-		SELECT r.rolname, '', '', x.privilege_type
+		SELECT r.rolname, '', '', x.privilege_type, x.is_grantable
 		FROM n CROSS JOIN LATERAL aclexplode(n.nspacl) x JOIN pg_roles r ON r.oid = x.grantee
 		UNION ALL
-		SELECT r.rolname, cl.relname, '', x.privilege_type
+		SELECT r.rolname, cl.relname, '', x.privilege_type, x.is_grantable
 		FROM cl CROSS JOIN LATERAL aclexplode(cl.relacl) x JOIN pg_roles r ON r.oid = x.grantee
 		UNION ALL
-		SELECT r.rolname, cl.relname, a.attname, x.privilege_type
+		SELECT r.rolname, cl.relname, a.attname, x.privilege_type, x.is_grantable
 		FROM cl JOIN pg_attribute a ON a.attrelid = cl.oid
 		CROSS JOIN LATERAL aclexplode(a.attacl) x JOIN pg_roles r ON r.oid = x.grantee
 		WHERE a.attnum > 0 AND NOT a.attisdropped`, schema, tables)
@@ -167,10 +168,19 @@ func (c *conn) Privileges(ctx context.Context, schema string, tables []string, m
 	var out []platform.Privilege
 	for rows.Next() {
 		p := platform.Privilege{Schema: schema}
-		if err := rows.Scan(&p.Role, &p.Table, &p.Column, &p.Priv); err != nil {
+		var grantable bool
+		if err := rows.Scan(&p.Role, &p.Table, &p.Column, &p.Priv, &grantable); err != nil {
 			return nil, err
 		}
-		if managed(p.Role) {
+		if !managed(p.Role) {
+			continue
+		}
+		out = append(out, p)
+		if grantable {
+			// The right to pass the privilege on is a privilege of its
+			// own: meshgate never grants it, so a repair revokes it
+			// (REVOKE GRANT OPTION FOR priv) and leaves the privilege.
+			p.Priv = "GRANT OPTION FOR " + p.Priv
 			out = append(out, p)
 		}
 	}

@@ -1,0 +1,72 @@
+package platform_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/meshgate/meshgate/client"
+)
+
+// grantable reports whether role may pass SELECT on the table on, as the
+// platform's catalogs say.
+func grantable(t testing.TB, f *fixture, role, schema, table string) bool {
+	t.Helper()
+	var stmt string
+	var args []any
+	if f.kind == "postgres" {
+		stmt = `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) THEN has_table_privilege($1, $2, 'SELECT WITH GRANT OPTION') ELSE false END`
+		args = []any{role, f.q(schema, table)}
+	} else {
+		stmt = "SELECT COUNT(*) > 0 FROM mysql.tables_priv WHERE User = ? AND Db = ? AND Table_name = ? AND FIND_IN_SET('Grant', Table_priv)"
+		args = []any{role, schema, table}
+	}
+	return f.queryBool(t, stmt, args...)
+}
+
+// TestPlatformRevokesGrantOptionGivenByHand gives a managed role, by hand,
+// the right to pass on a privilege meshgate granted it: reconcile takes the
+// grant option back and keeps the privilege, and a second reconcile finds
+// nothing.
+func TestPlatformRevokesGrantOptionGivenByHand(t *testing.T) {
+	for _, kind := range []string{"postgres", "mariadb"} {
+		t.Run(kind, func(t *testing.T) {
+			f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
+			e := newEnv(t, "sqlite", f)
+			ctx := context.Background()
+			e.register(t)
+			if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
+				t.Fatal(err)
+			}
+			all := client.Resource{Database: e.database(t), Table: "*"}
+			if _, err := e.admin.Grant(ctx, client.GrantInput{Principal: e.consumerID, Resource: all, Permissions: []string{"SELECT"}, Grantable: []string{"SELECT"}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.consumer.Grant(ctx, client.GrantInput{Principal: e.consumerID + "/" + e.alice, Resource: all, Permissions: []string{"SELECT"}}); err != nil {
+				t.Fatal(err)
+			}
+			e.waitApplied(t)
+			f.exec(t, "GRANT SELECT ON "+f.q(e.schema, e.other)+" TO "+f.q(e.role())+" WITH GRANT OPTION")
+			want := 1
+			if kind == "postgres" {
+				f.exec(t, "GRANT USAGE ON SCHEMA "+f.q(e.schema)+" TO "+f.q(e.role())+" WITH GRANT OPTION")
+				want = 2
+			}
+			rec, err := e.admin.ReconcilePlatform(ctx, e.name)
+			if err != nil || len(rec.Databases) != 1 || rec.Databases[0].Error != "" || rec.Databases[0].Found != want {
+				t.Fatalf("reconcile: got %+v (%v), want the grant option found and repaired", rec, err)
+			}
+			if grantable(t, f, e.role(), e.schema, e.other) {
+				t.Error("after the repair the role may still pass SELECT on")
+			}
+			if kind == "postgres" && f.queryBool(t, "SELECT has_schema_privilege($1, $2, 'USAGE WITH GRANT OPTION')", e.role(), e.schema) {
+				t.Error("after the repair the role may still pass the schema's USAGE on")
+			}
+			if !f.held(t, e.role(), e.schema, e.other) {
+				t.Error("the repair took the privilege meshgate granted")
+			}
+			if rec, err := e.admin.ReconcilePlatform(ctx, e.name); err != nil || rec.Databases[0].Found != 0 || rec.Databases[0].Error != "" {
+				t.Errorf("a second reconcile: got %+v (%v), want nothing to repair", rec, err)
+			}
+		})
+	}
+}
