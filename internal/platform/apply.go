@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -170,8 +171,18 @@ func (s *Service) applyDatabase(ctx context.Context, platformID int64, database 
 		return nil, 0, nil // no longer imported: nothing of it is managed
 	}
 	want := sc.desired(grants)
-	stmts, found, aerr := s.enforce(ctx, rec, sc, want, repair)
-	if aerr != nil {
+	stmts, found, roleErrs, aerr := s.enforce(ctx, rec, sc, want, repair)
+	// aerr fails every grant of the database; a role's error, only that
+	// role's grants. Either leaves the outbox entries to be retried.
+	failed := aerr
+	if failed == nil && len(roleErrs) > 0 {
+		errs := make([]error, 0, len(roleErrs))
+		for _, r := range sortedKeys(roleErrs) {
+			errs = append(errs, roleErrs[r])
+		}
+		failed = errors.Join(errs...)
+	}
+	if failed != nil {
 		s.applyFailed.Add(1)
 	} else {
 		s.applied.Add(1)
@@ -179,12 +190,15 @@ func (s *Service) applyDatabase(ctx context.Context, platformID int64, database 
 	now := s.clock.Now()
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		for _, g := range grants {
-			if g.Status != mesh.GrantActive || sc.roleOf(g.Principal) == "" {
+			role := sc.roleOf(g.Principal)
+			if g.Status != mesh.GrantActive || role == "" {
 				continue
 			}
 			st := store.PlatformGrantStatus{GrantID: g.ID, PlatformID: rec.ID, State: store.PlatformInForce, UpdatedAt: now}
 			if aerr != nil {
 				st.State, st.Error = store.PlatformFailed, aerr.Error()
+			} else if rerr := roleErrs[role]; rerr != nil {
+				st.State, st.Error = store.PlatformFailed, rerr.Error()
 			}
 			if err := tx.SetPlatformGrantStatus(ctx, st); err != nil {
 				return err
@@ -203,21 +217,26 @@ func (s *Service) applyDatabase(ctx context.Context, platformID int64, database 
 	if err != nil {
 		return stmts, found, err
 	}
-	return stmts, found, aerr
+	return stmts, found, failed
 }
 
 // enforce reads what the platform holds, creates missing roles when
 // allowed, and runs the statements that make it hold want. It returns the
-// statements that ran.
-func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *scope, want map[Privilege]bool, repair bool) ([]string, int, error) {
+// statements that ran, the differences found, the errors of roles whose
+// statements failed, and an error that stopped the whole apply. A role
+// that fails (it is missing and may not be created, or the platform
+// refuses one of its statements) stops no other role's statements: one
+// user's grant that cannot take effect must not keep another's revoke
+// from taking effect.
+func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *scope, want map[Privilege]bool, repair bool) ([]string, int, map[string]error, error) {
 	c, err := s.conn(ctx, rec)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	ps, err := c.Privileges(ctx, sc.schema, sortedKeys(sc.native), sc.managed)
 	if err != nil {
 		s.dropConn(rec.ID)
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	have := sc.actual(ps)
 	grant, revoke := diff(want, have)
@@ -226,38 +245,59 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 		s.driftFound.Add(int64(found))
 	}
 	grant = append(grant, retaken(want, have, revoke)...)
-	var stmts []string
-	roles := map[string]bool{}
+	byRole := map[string]*struct{ grant, revoke []Privilege }{}
+	of := func(r string) *struct{ grant, revoke []Privilege } {
+		if byRole[r] == nil {
+			byRole[r] = &struct{ grant, revoke []Privilege }{}
+		}
+		return byRole[r]
+	}
 	for _, p := range grant {
-		roles[p.Role] = true
+		of(p.Role).grant = append(of(p.Role).grant, p)
 	}
-	for _, r := range sortedKeys(roles) {
-		ok, err := c.RoleExists(ctx, r)
-		if err != nil {
-			return stmts, found, err
-		}
-		if ok {
-			continue
-		}
-		if !rec.CreateRoles {
-			return stmts, found, fmt.Errorf("platform role %s does not exist, and meshgate may not create roles on %s", r, rec.Name)
-		}
-		stmt := sc.d.CreateRole(r)
-		if err := c.Exec(ctx, stmt); err != nil {
-			return stmts, found, fmt.Errorf("%s: %w", stmt, err)
-		}
-		stmts = append(stmts, stmt)
+	for _, p := range revoke {
+		of(p.Role).revoke = append(of(p.Role).revoke, p)
 	}
-	for _, stmt := range statements(sc.d, grant, revoke) {
-		if err := c.Exec(ctx, stmt); err != nil {
-			return stmts, found, fmt.Errorf("%s: %w", stmt, err)
+	var stmts []string
+	roleErrs := map[string]error{}
+	for _, r := range sortedKeys(byRole) {
+		ps := byRole[r]
+		if len(ps.grant) > 0 {
+			ok, err := c.RoleExists(ctx, r)
+			if err != nil {
+				return stmts, found, roleErrs, err
+			}
+			if !ok && !rec.CreateRoles {
+				roleErrs[r] = fmt.Errorf("platform role %s does not exist, and meshgate may not create roles on %s", r, rec.Name)
+				ps.grant = nil // its revokes, if any, still run
+			} else if !ok {
+				stmt := sc.d.CreateRole(r)
+				if err := c.Exec(ctx, stmt); err != nil {
+					if !IsRefused(err) {
+						return stmts, found, roleErrs, fmt.Errorf("%s: %w", stmt, err)
+					}
+					roleErrs[r] = fmt.Errorf("%s: %w", stmt, err)
+					ps.grant = nil
+				} else {
+					stmts = append(stmts, stmt)
+				}
+			}
 		}
-		stmts = append(stmts, stmt)
-		if repair {
-			s.driftRepaired.Add(1)
+		for _, stmt := range statements(sc.d, ps.grant, ps.revoke) {
+			if err := c.Exec(ctx, stmt); err != nil {
+				if !IsRefused(err) {
+					return stmts, found, roleErrs, fmt.Errorf("%s: %w", stmt, err)
+				}
+				roleErrs[r] = errors.Join(roleErrs[r], fmt.Errorf("%s: %w", stmt, err))
+				continue
+			}
+			stmts = append(stmts, stmt)
+			if repair {
+				s.driftRepaired.Add(1)
+			}
 		}
 	}
-	return stmts, found, nil
+	return stmts, found, roleErrs, nil
 }
 
 // GrantStatus is a grant's state on one platform.

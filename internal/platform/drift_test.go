@@ -2,7 +2,9 @@ package platform_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/meshgate/meshgate/client"
 )
@@ -66,6 +68,91 @@ func TestPlatformRevokesGrantOptionGivenByHand(t *testing.T) {
 			}
 			if rec, err := e.admin.ReconcilePlatform(ctx, e.name); err != nil || rec.Databases[0].Found != 0 || rec.Databases[0].Error != "" {
 				t.Errorf("a second reconcile: got %+v (%v), want nothing to repair", rec, err)
+			}
+		})
+	}
+}
+
+// TestPlatformMissingRoleBlocksNoOtherRole maps alice to a role that does
+// not exist and that meshgate may not create, and bob to one that does:
+// bob's revoke and carol's grant take effect on the platform while alice's
+// grant fails, and only alice's grant shows failed.
+func TestPlatformMissingRoleBlocksNoOtherRole(t *testing.T) {
+	for _, kind := range []string{"postgres", "mariadb"} {
+		t.Run(kind, func(t *testing.T) {
+			f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
+			e := newEnv(t, "sqlite", f)
+			ctx := context.Background()
+			bob, carol := "bob"+randomHex(4), "carol"+randomHex(4)
+			for _, u := range []string{bob, carol} {
+				if _, err := e.admin.CreateUser(ctx, e.consumerID, client.UserInput{Username: u, Roles: []string{"member"}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			missing, bobRole, carolRole := "mgt_missing_"+randomHex(4), "mgt_bob_"+randomHex(4), "mgt_carol_"+randomHex(4)
+			for _, r := range []string{bobRole, carolRole} {
+				f.exec(t, "CREATE ROLE "+f.q(r))
+				t.Cleanup(func() { dropRole(t, f, r) })
+			}
+			in := client.PlatformInput{Name: e.name, Kind: f.kind, DSN: f.dsn, AccountID: e.producer, Schemas: []string{e.schema},
+				Roles: map[string]string{e.consumerID + "/" + e.alice: missing, e.consumerID + "/" + bob: bobRole, e.consumerID + "/" + carol: carolRole}}
+			if _, err := e.admin.RegisterPlatform(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
+				t.Fatal(err)
+			}
+			all := client.Resource{Database: e.database(t), Table: "*"}
+			if _, err := e.admin.Grant(ctx, client.GrantInput{Principal: e.consumerID, Resource: all, Permissions: []string{"SELECT"}, Grantable: []string{"SELECT"}}); err != nil {
+				t.Fatal(err)
+			}
+			bobGrant := client.GrantInput{Principal: e.consumerID + "/" + bob, Resource: all, Permissions: []string{"SELECT"}}
+			if _, err := e.consumer.Grant(ctx, bobGrant); err != nil {
+				t.Fatal(err)
+			}
+			e.waitApplied(t)
+			if !f.held(t, bobRole, e.schema, e.other) {
+				t.Fatal("bob's grant is not in force")
+			}
+
+			a, err := e.consumer.Grant(ctx, client.GrantInput{Principal: e.consumerID + "/" + e.alice, Resource: all, Permissions: []string{"SELECT"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := e.consumer.Grant(ctx, client.GrantInput{Principal: e.consumerID + "/" + carol, Resource: all, Permissions: []string{"SELECT"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.consumer.Revoke(ctx, bobGrant); err != nil {
+				t.Fatal(err)
+			}
+			states := map[int64]string{}
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				sts, err := e.admin.PlatformGrants(ctx, e.name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range sts {
+					states[s.GrantID] = s.State
+					if s.GrantID == a.ID && s.State == "failed" && !strings.Contains(s.Error, missing) {
+						t.Errorf("alice's grant failed with %q, want it to name the missing role", s.Error)
+					}
+				}
+				if states[a.ID] == "failed" && states[c.ID] != "pending" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("grant states: got %+v, want alice's failed and carol's settled", sts)
+				}
+			}
+			if states[c.ID] != "in_force" {
+				t.Errorf("carol's grant: got %s, want in_force", states[c.ID])
+			}
+			if f.held(t, bobRole, e.schema, e.other) {
+				t.Error("bob's revoked grant is still held on the platform")
+			}
+			if !f.held(t, carolRole, e.schema, e.other) {
+				t.Error("carol's grant is not held on the platform")
 			}
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"sort"
 	"strings"
 
@@ -95,11 +96,27 @@ type Conn interface {
 	// RoleExists reports whether the role exists.
 	RoleExists(ctx context.Context, role string) (bool, error)
 	// Exec runs one statement. A revoke of what is not held succeeds, so
-	// that every statement is safe to repeat.
+	// that every statement is safe to repeat. A statement the platform
+	// answered and refused returns an error marked with Refused; any other
+	// error (the connection failed) stops the apply.
 	Exec(ctx context.Context, stmt string) error
 	// Close releases the connection.
 	Close() error
 }
+
+// Refused marks err as the platform's refusal of a statement: the platform
+// is reachable, and statements of other roles may still succeed.
+func Refused(err error) error { return refusedError{err} }
+
+// IsRefused reports whether err is a statement the platform refused.
+func IsRefused(err error) bool {
+	var r refusedError
+	return errors.As(err, &r)
+}
+
+type refusedError struct{ error }
+
+func (e refusedError) Unwrap() error { return e.error }
 
 // Dialect writes a platform's statements, quoting every identifier.
 type Dialect interface {

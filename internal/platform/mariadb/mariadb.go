@@ -203,8 +203,9 @@ func (c *conn) Exec(ctx context.Context, stmt string) error {
 				return nil
 			}
 		case 1044, 1045, 1142, 1143, 1227:
-			return fmt.Errorf("%w (the platform user needs GRANT OPTION with the privileges it grants, and CREATE USER to create roles)", err)
+			return platform.Refused(fmt.Errorf("%w (the platform user needs GRANT OPTION with the privileges it grants, and CREATE USER to create roles)", err))
 		}
+		return platform.Refused(err)
 	}
 	return err
 }

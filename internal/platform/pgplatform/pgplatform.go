@@ -202,7 +202,10 @@ func (c *conn) Exec(ctx context.Context, stmt string) error {
 		return nil // another replica created it first
 	}
 	if errors.As(err, &pe) && pe.Code == "42501" {
-		return fmt.Errorf("%w (the platform user needs CREATEROLE to create roles, and to grant on a table it must own it, hold the privilege WITH GRANT OPTION, or be a member of its owner)", err)
+		return platform.Refused(fmt.Errorf("%w (the platform user needs CREATEROLE to create roles, and to grant on a table it must own it, hold the privilege WITH GRANT OPTION, or be a member of its owner)", err))
+	}
+	if pe != nil {
+		return platform.Refused(err)
 	}
 	return err
 }
