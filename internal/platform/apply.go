@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -297,7 +298,40 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 			}
 		}
 	}
+	if len(stmts) == 0 {
+		return stmts, found, roleErrs, nil
+	}
+	// A statement can succeed and change nothing: PostgreSQL's REVOKE takes
+	// back only what its issuer granted, and its GRANT without the grant
+	// option only warns. Read the privileges again, so that such a
+	// difference fails its role instead of being counted as done.
+	ps, err = c.Privileges(ctx, sc.schema, sortedKeys(sc.native), sc.managed)
+	if err != nil {
+		s.dropConn(rec.ID)
+		return stmts, found, roleErrs, err
+	}
+	lacking, extra := diff(want, sc.actual(ps))
+	for _, p := range slices.Concat(lacking, extra) {
+		if roleErrs[p.Role] != nil && !stillHeld(roleErrs[p.Role]) {
+			continue // its error already says why
+		}
+		verb := "lacks"
+		if !want[p] {
+			verb = "still holds"
+		}
+		roleErrs[p.Role] = errors.Join(roleErrs[p.Role], stillError{fmt.Sprintf("role %s %s %s after the statements that should change it (a REVOKE takes back only what the platform user granted: a privilege another role granted must be revoked by it; a GRANT needs the privilege WITH GRANT OPTION)", p.Role, verb, p.describe())})
+	}
 	return stmts, found, roleErrs, nil
+}
+
+// stillError is a privilege that the statements did not change.
+type stillError struct{ msg string }
+
+func (e stillError) Error() string { return e.msg }
+
+func stillHeld(err error) bool {
+	var s stillError
+	return errors.As(err, &s)
 }
 
 // GrantStatus is a grant's state on one platform.

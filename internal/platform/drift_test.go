@@ -157,3 +157,58 @@ func TestPlatformMissingRoleBlocksNoOtherRole(t *testing.T) {
 		})
 	}
 }
+
+// TestPlatformRevokeThatDoesNotTakeIsReported has a role other than
+// meshgate's user grant a managed role a privilege by hand: PostgreSQL's
+// REVOKE takes back only what its issuer granted, so the repair cannot
+// take it. Reconcile says so, instead of counting the privilege repaired
+// at every round.
+func TestPlatformRevokeThatDoesNotTakeIsReported(t *testing.T) {
+	f := pgFixture(t)
+	e := newEnv(t, "sqlite", f)
+	ctx := context.Background()
+	e.register(t)
+	if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
+		t.Fatal(err)
+	}
+	tables, err := e.admin.ListTables(ctx, e.database(t), client.CatalogListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orders string
+	for _, tb := range tables.Tables {
+		if tb.Description == "orders" {
+			orders = tb.Name
+		}
+	}
+	res := client.Resource{Database: e.database(t), Table: orders}
+	if _, err := e.admin.Grant(ctx, client.GrantInput{Principal: e.consumerID, Resource: res, Permissions: []string{"SELECT"}, Grantable: []string{"SELECT"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.consumer.Grant(ctx, client.GrantInput{Principal: e.consumerID + "/" + e.alice, Resource: res, Permissions: []string{"SELECT"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitApplied(t)
+	grantor := "mgt_grantor_" + randomHex(4)
+	f.exec(t, "CREATE ROLE "+f.q(grantor))
+	t.Cleanup(func() { dropRole(t, f, grantor) })
+	f.exec(t, "GRANT USAGE ON SCHEMA "+f.q(e.schema)+" TO "+f.q(grantor))
+	f.exec(t, "GRANT SELECT ON "+f.q(e.schema, e.other)+" TO "+f.q(grantor)+" WITH GRANT OPTION")
+	t.Cleanup(func() { f.exec(t, "RESET ROLE") })
+	f.exec(t, "SET ROLE "+f.q(grantor))
+	f.exec(t, "GRANT SELECT ON "+f.q(e.schema, e.other)+" TO "+f.q(e.role()))
+	f.exec(t, "RESET ROLE")
+	for i := 0; i < 2; i++ {
+		rec, err := e.admin.ReconcilePlatform(ctx, e.name)
+		if err != nil || len(rec.Databases) != 1 || !strings.Contains(rec.Databases[0].Error, "still holds") {
+			t.Fatalf("reconcile %d: got %+v (%v), want an error saying the role still holds the privilege", i+1, rec, err)
+		}
+	}
+	if !f.held(t, e.role(), e.schema, e.other) {
+		t.Fatal("the privilege is gone: the test shows nothing")
+	}
+	f.exec(t, "REVOKE SELECT ON "+f.q(e.schema, e.other)+" FROM "+f.q(grantor)+" CASCADE")
+	if rec, err := e.admin.ReconcilePlatform(ctx, e.name); err != nil || rec.Databases[0].Error != "" || rec.Databases[0].Found != 0 {
+		t.Errorf("once the grantor's grant is gone: got %+v (%v), want nothing to repair", rec, err)
+	}
+}

@@ -65,6 +65,17 @@ type Privilege struct {
 	Priv   string `json:"privilege"`
 }
 
+// describe names the privilege and its object for messages.
+func (p Privilege) describe() string {
+	switch {
+	case p.Table == "":
+		return p.Priv + " on schema " + p.Schema
+	case p.Column == "":
+		return p.Priv + " on table " + p.Schema + "." + p.Table
+	}
+	return p.Priv + " on column " + p.Column + " of table " + p.Schema + "." + p.Table
+}
+
 // Column is a column read from a platform's information schema.
 type Column struct {
 	Name    string
