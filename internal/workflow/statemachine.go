@@ -168,7 +168,8 @@ func (e *Engine) FindStateMachines(ctx context.Context) ([]*mesh.StateMachine, e
 // DeleteStateMachine deletes a state machine: it is no longer listed and
 // cannot be started; its versions stay readable for its past executions
 // and their numbers are never reused. While executions run it is
-// refused (ECONFLICT) unless force is set, which aborts them first.
+// refused (ECONFLICT) unless force is set, which aborts them first, each
+// audited as StopExecution audits it.
 // Errors: ENOTFOUND, ECONFLICT.
 func (e *Engine) DeleteStateMachine(ctx context.Context, name string, force bool) error {
 	return e.store.Update(ctx, func(tx store.Tx) error {
@@ -182,6 +183,7 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, name string, force bool
 		if n > 0 && !force {
 			return mesh.Errorf(mesh.ECONFLICT, "state machine %q has %d running executions; stop them or delete with force", name, n)
 		}
+		aborted := 0
 		for n > 0 {
 			running, err := tx.FindExecutions(ctx, store.ExecutionFilter{StateMachine: name, Status: mesh.ExecutionRunning, Limit: 500})
 			if err != nil {
@@ -205,6 +207,11 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, name string, force bool
 				if err := s.save(); err != nil {
 					return err
 				}
+				// as StopExecution records the executions it aborts
+				if err := store.Audit(ctx, tx, s.r.now, "workflow.execution.stop", "execution/"+x.ID, "States.Aborted"); err != nil {
+					return err
+				}
+				aborted++
 			}
 			n = len(running)
 			if n < 500 {
@@ -214,7 +221,11 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, name string, force bool
 		if err := tx.DeleteStateMachine(ctx, name); err != nil {
 			return err
 		}
-		return store.Audit(ctx, tx, e.clock.Now(), "workflow.state_machine.delete", "state_machine/"+name, "")
+		detail := ""
+		if aborted > 0 {
+			detail = fmt.Sprintf("force: %d running executions aborted", aborted)
+		}
+		return store.Audit(ctx, tx, e.clock.Now(), "workflow.state_machine.delete", "state_machine/"+name, detail)
 	})
 }
 
