@@ -506,7 +506,8 @@ func (s *Service) RevokeRequest(ctx context.Context, id int64) (*mesh.AccessRequ
 		}
 		out = r
 		if now := s.clock.Now(); !r.ExpiresAt.IsZero() && !now.Before(r.ExpiresAt) {
-			return s.endShared(ctx, tx, r, mesh.RequestExpired, s.system.Principal(), expiredWhy(r))
+			// the expiry's, recorded as the sweep would: the caller ended nothing
+			return s.endShared(s.systemCtx(ctx), tx, r, mesh.RequestExpired, s.system.Principal(), expiredWhy(r))
 		}
 		return s.endShared(ctx, tx, r, mesh.RequestRevoked, a.Principal(), "revoked by "+a.Principal())
 	})

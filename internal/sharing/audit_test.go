@@ -1,0 +1,106 @@
+package sharing_test
+
+import (
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/sharing"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+)
+
+// TestChangesAreAudited runs each change of a request and checks the audit
+// entries it left on the request: what, and who, the system for what the
+// workflow and the expiry do.
+func TestChangesAreAudited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		const system = central + "/system"
+		hourly := func(in *sharing.RequestInput) { in.Duration = mesh.Duration(time.Hour) }
+		var r *mesh.AccessRequest
+		tests := []struct {
+			name string
+			do   func() error
+			want []string // "action principal", oldest first
+		}{
+			{"create, shared at once", func() error {
+				r = f.request(siblingCarl, "marketing", "campaigns", hourly)
+				return nil
+			}, []string{"sharing.request.create " + sibling + "/carl", "sharing.request.shared " + system}},
+			{"revoke", func() error {
+				_, err := f.svc.RevokeRequest(producerAdmin, r.ID)
+				return err
+			}, []string{"sharing.request.revoke " + producer + "/padmin"}},
+			{"expire", func() error {
+				r = f.request(siblingCarl, "marketing", "campaigns", hourly)
+				f.clock.Add(time.Hour)
+				_, err := f.svc.ExpireOnce(f.ctx)
+				return err
+			}, []string{"sharing.request.create " + sibling + "/carl", "sharing.request.shared " + system, "sharing.request.expire " + system}},
+			{"revoke once expired", func() error {
+				r = f.request(siblingCarl, "marketing", "campaigns", hourly)
+				f.clock.Add(time.Hour)
+				if _, err := f.svc.RevokeRequest(producerAdmin, r.ID); !mesh.IsCode(err, mesh.ECONFLICT) {
+					t.Errorf("revoke once expired: got %v, want %s", err, mesh.ECONFLICT)
+				}
+				return nil
+			}, []string{"sharing.request.create " + sibling + "/carl", "sharing.request.shared " + system, "sharing.request.expire " + system}},
+			{"approval", func() error {
+				r = f.request(consumerAnn, "sales", "orders")
+				return nil
+			}, []string{"sharing.request.create " + consumer + "/ann", "sharing.approval.request " + system}},
+			{"deny", func() error {
+				_, err := f.decide(approver, r.ID, false, "no")
+				return err
+			}, []string{"sharing.approval.deny " + producer + "/sam", "sharing.request.denied " + system}},
+			{"approve", func() error {
+				r = f.request(consumerAnn, "sales", "orders")
+				_, err := f.decide(approver, r.ID, true, "fine")
+				return err
+			}, []string{"sharing.request.create " + consumer + "/ann", "sharing.approval.request " + system,
+				"sharing.approval.approve " + producer + "/sam", "sharing.request.shared " + system}},
+			{"cancel", func() error {
+				r = f.request(consumerAnn, "hr", "people")
+				_, err := f.svc.CancelRequest(consumerAnn, r.ID)
+				return err
+			}, []string{"sharing.request.create " + consumer + "/ann", "sharing.approval.request " + system,
+				"sharing.request.cancel " + consumer + "/ann"}},
+		}
+		last := int64(0)
+		for _, tt := range tests {
+			if err := tt.do(); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			var got []string
+			for _, e := range auditSince(t, s, last) {
+				last = e.ID
+				if e.Resource == "request/"+strconv.FormatInt(r.ID, 10) {
+					got = append(got, e.Action+" "+e.Principal)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("%s: got audit entries %q, want %q", tt.name, got, tt.want)
+			}
+		}
+	})
+}
+
+// auditSince returns the audit entries after id, oldest first.
+func auditSince(t *testing.T, s store.Store, id int64) []*mesh.AuditEntry {
+	t.Helper()
+	var es []*mesh.AuditEntry
+	err := s.View(t.Context(), func(tx store.Tx) error {
+		var err error
+		es, err = tx.FindAuditEntries(t.Context(), store.AuditFilter{Limit: 1000})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es = slices.DeleteFunc(es, func(e *mesh.AuditEntry) bool { return e.ID <= id })
+	slices.Reverse(es)
+	return es
+}
