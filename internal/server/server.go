@@ -149,7 +149,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	reg.MustRegister(rt.Collectors()...)
 	reg.MustRegister(storeSizeGauge(s.Store, s.log))
 	if s.cfg.AuditRetention > 0 {
-		ret := NewAuditRetention(s.Store, s.cfg.Clock, s.cfg.AuditRetention, time.Hour, s.log)
+		ret := NewAuditRetention(s.Store, s.cfg.Clock, s.cfg.AuditRetention, time.Hour, s.cfg.CentralAccountID, s.log)
 		reg.MustRegister(ret.deleted)
 		s.background = append(s.background, ret)
 	}

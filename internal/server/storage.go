@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -20,18 +21,26 @@ const auditRetentionBatch = 1000
 
 // AuditRetention is a background loop that deletes audit entries older than
 // the retention, in batches, once an interval (and once at start).
+//
+// Each batch leaves one entry of its own (audit.retention, by the system,
+// saying how many entries older than when it deleted), in the transaction
+// that deletes them: an entry per deleted row would only be deleted in its
+// turn, but without any the log could lose entries and not show it.
 type AuditRetention struct {
 	store    store.Store
 	clock    mesh.Clock
 	keep     time.Duration
 	interval time.Duration
+	system   context.Context // carries the system actor, for the entries of the retention itself
 	log      *slog.Logger
 	deleted  prometheus.Counter
 }
 
-// NewAuditRetention returns a loop keeping keep of st's audit log.
-func NewAuditRetention(st store.Store, clock mesh.Clock, keep, interval time.Duration, log *slog.Logger) *AuditRetention {
+// NewAuditRetention returns a loop keeping keep of st's audit log; its own
+// entries name the system actor of the central account.
+func NewAuditRetention(st store.Store, clock mesh.Clock, keep, interval time.Duration, centralAccountID string, log *slog.Logger) *AuditRetention {
 	return &AuditRetention{store: st, clock: clock, keep: keep, interval: interval, log: log,
+		system: mesh.NewContext(context.Background(), mesh.SystemActor(centralAccountID)),
 		deleted: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "meshgate_audit_retention_deleted_total",
 			Help: "Audit entries deleted because they were older than the retention.",
@@ -65,8 +74,11 @@ func (a *AuditRetention) Sweep(ctx context.Context) (int, error) {
 		var n int
 		err := a.store.Update(ctx, func(tx store.Tx) error {
 			var err error
-			n, err = tx.DeleteAuditBefore(ctx, before, auditRetentionBatch)
-			return err
+			if n, err = tx.DeleteAuditBefore(ctx, before, auditRetentionBatch); err != nil || n == 0 {
+				return err
+			}
+			return store.Audit(a.system, tx, a.clock.Now(), "audit.retention", "audit_log",
+				fmt.Sprintf("deleted %d entries older than %s", n, before.UTC().Format(time.RFC3339)))
 		})
 		if err != nil {
 			return total, err

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,14 +47,14 @@ func TestAuditRetentionSweep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := server.NewAuditRetention(st, clock, 30*24*time.Hour, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		r := server.NewAuditRetention(st, clock, 30*24*time.Hour, time.Hour, "central", slog.New(slog.NewTextHandler(io.Discard, nil)))
 		n, err := r.Sweep(ctx)
 		if err != nil || n != old {
 			t.Fatalf("sweep: got %d, %v; want %d deleted", n, err, old)
 		}
 		var left []*mesh.AuditEntry
 		st.View(ctx, func(tx store.Tx) error {
-			left, err = tx.FindAuditEntries(ctx, store.AuditFilter{Limit: 1000})
+			left, err = tx.FindAuditEntries(ctx, store.AuditFilter{Action: "test", Limit: 1000})
 			return err
 		})
 		if len(left) != recent {
@@ -63,6 +64,37 @@ func TestAuditRetentionSweep(t *testing.T) {
 		if n, err := r.Sweep(ctx); err != nil || n != 4 {
 			t.Errorf("second sweep: got %d, %v; want 4", n, err)
 		}
+		// Each batch is in the log, as the system, with what it deleted.
+		var got []string
+		st.View(ctx, func(tx store.Tx) error {
+			es, err := tx.FindAuditEntries(ctx, store.AuditFilter{Action: "audit.retention"})
+			for _, e := range es {
+				got = append(got, e.Principal+" "+e.Resource+" "+e.Detail)
+			}
+			return err
+		})
+		cut := func(h time.Duration) string {
+			return now.Add(h - 30*24*time.Hour).Format(time.RFC3339)
+		}
+		want := []string{ // newest first
+			"central/system audit_log deleted 4 entries older than " + cut(4*time.Hour),
+			"central/system audit_log deleted 500 entries older than " + cut(0),
+			"central/system audit_log deleted 1000 entries older than " + cut(0),
+			"central/system audit_log deleted 1000 entries older than " + cut(0),
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("got retention entries %q, want %q", got, want)
+		}
+		if n, err := r.Sweep(ctx); err != nil || n != 0 {
+			t.Errorf("third sweep: got %d, %v; want 0", n, err)
+		}
+		st.View(ctx, func(tx store.Tx) error {
+			es, err := tx.FindAuditEntries(ctx, store.AuditFilter{Action: "audit.retention"})
+			if len(es) != len(want) {
+				t.Errorf("a sweep that deleted nothing: got %d retention entries, want %d", len(es), len(want))
+			}
+			return err
+		})
 	})
 }
 
