@@ -41,7 +41,10 @@ func (r *SessionReaper) Run(ctx context.Context) error {
 }
 
 // ReapSessions deletes the sessions that have expired or been idle too long,
-// and returns how many.
+// and returns how many. It is logged, not audited: a session ends when its
+// time is up, whether or not its row is gone, and every sign-in and sign-out
+// is audited already. The unfinished identity-provider sign-ins and the
+// marks of exchanged ID tokens it deletes are bookkeeping of sign-ins too.
 func (s *Service) ReapSessions(ctx context.Context) (int, error) {
 	now := s.clock.Now()
 	var n int

@@ -31,7 +31,9 @@ type Pruned struct {
 // them) stay, however old; a dead letter an admin retries starts its
 // retention again once it finishes. Several processes may prune one store
 // at once: each batch deletes rows the others are not deleting. It does
-// nothing when the retention is negative (kept forever).
+// nothing when the retention is negative (kept forever). It is logged, not
+// audited: deliveries and mailbox messages are the outbox's own records of
+// messages sent, not changes anyone made, and their retention is configured.
 //
 // The mailbox is where mail goes while no SMTP server is configured, so
 // its messages, which keep their links (a mail server would too), go with
