@@ -236,14 +236,21 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	}
 	ps, err := c.Privileges(ctx, sc.schema, sortedKeys(sc.native), sc.managed)
 	if err != nil {
-		s.dropConn(rec.ID)
+		if !IsRefused(err) {
+			s.dropConn(rec.ID) // others may be using it; a refusal leaves it sound
+		}
 		return nil, 0, nil, err
 	}
 	have := sc.actual(ps)
 	grant, revoke := diff(want, have)
-	found := len(grant) + len(revoke)
+	wide := sc.wider(ps)
+	found := len(grant) + len(revoke) + len(wide)
 	if repair {
 		s.driftFound.Add(int64(found))
+	}
+	roleErrs := map[string]error{}
+	for _, p := range wide {
+		roleErrs[p.Role] = errors.Join(roleErrs[p.Role], stillError{fmt.Sprintf("role %s holds %s, which covers database %s and others: meshgate does not revoke it, as that would change what the role holds elsewhere; revoke it by hand", p.Role, p.describe(), sc.schema)})
 	}
 	grant = append(grant, retaken(want, have, revoke)...)
 	byRole := map[string]*struct{ grant, revoke []Privilege }{}
@@ -260,7 +267,6 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 		of(p.Role).revoke = append(of(p.Role).revoke, p)
 	}
 	var stmts []string
-	roleErrs := map[string]error{}
 	for _, r := range sortedKeys(byRole) {
 		ps := byRole[r]
 		if len(ps.grant) > 0 {
@@ -269,7 +275,7 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 				return stmts, found, roleErrs, err
 			}
 			if !ok && !rec.CreateRoles {
-				roleErrs[r] = fmt.Errorf("platform role %s does not exist, and meshgate may not create roles on %s", r, rec.Name)
+				roleErrs[r] = errors.Join(roleErrs[r], fmt.Errorf("platform role %s does not exist, and meshgate may not create roles on %s", r, rec.Name))
 				ps.grant = nil // its revokes, if any, still run
 			} else if !ok {
 				stmt := sc.d.CreateRole(r)
@@ -277,7 +283,7 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 					if !IsRefused(err) {
 						return stmts, found, roleErrs, fmt.Errorf("%s: %w", stmt, err)
 					}
-					roleErrs[r] = fmt.Errorf("%s: %w", stmt, err)
+					roleErrs[r] = errors.Join(roleErrs[r], fmt.Errorf("%s: %w", stmt, err))
 					ps.grant = nil
 				} else {
 					stmts = append(stmts, stmt)
@@ -307,7 +313,9 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	// difference fails its role instead of being counted as done.
 	ps, err = c.Privileges(ctx, sc.schema, sortedKeys(sc.native), sc.managed)
 	if err != nil {
-		s.dropConn(rec.ID)
+		if !IsRefused(err) {
+			s.dropConn(rec.ID)
+		}
 		return stmts, found, roleErrs, err
 	}
 	lacking, extra := diff(want, sc.actual(ps))

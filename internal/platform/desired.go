@@ -155,17 +155,30 @@ func (sc *scope) desired(grants []*mesh.Grant) map[Privilege]bool {
 	return out
 }
 
-// actual keeps the privileges of managed roles on managed objects.
+// actual keeps the privileges of managed roles on managed objects. Those
+// granted on more than the schema are wider's.
 func (sc *scope) actual(ps []Privilege) map[Privilege]bool {
 	out := map[Privilege]bool{}
 	for _, p := range ps {
-		if !sc.managed(p.Role) || (p.Table != "" && !sc.native[p.Table]) {
+		if !sc.managed(p.Role) || p.On != "" || (p.Table != "" && !sc.native[p.Table]) {
 			continue
 		}
-		if p.Table == "" && p.Priv != "USAGE" && p.Priv != "GRANT OPTION FOR USAGE" {
-			continue // CREATE on a schema is not meshgate's to manage
+		if p.Table == "" && sc.d.SchemaUsage() && p.Priv != "USAGE" && p.Priv != "GRANT OPTION FOR USAGE" {
+			continue // CREATE on a PostgreSQL schema is not meshgate's to manage
 		}
 		out[p] = true
+	}
+	return out
+}
+
+// wider returns the privileges of managed roles granted on more than the
+// schema (Privilege.On): drift that meshgate reports and does not revoke.
+func (sc *scope) wider(ps []Privilege) []Privilege {
+	var out []Privilege
+	for _, p := range ps {
+		if p.On != "" && sc.managed(p.Role) {
+			out = append(out, p)
+		}
 	}
 	return out
 }

@@ -49,13 +49,13 @@ func TestDesired(t *testing.T) {
 		want  []Privilege
 	}{
 		{"columns", false, mesh.Grant{Principal: alice, Resource: mesh.Resource{Database: "p-s", Table: "t", Columns: []string{"a", "b"}}, Permissions: sel, Status: mesh.GrantActive},
-			[]Privilege{{role, "S", "T", "A", "SELECT"}, {role, "S", "T", "B", "SELECT"}}},
+			[]Privilege{{role, "S", "T", "A", "SELECT", ""}, {role, "S", "T", "B", "SELECT", ""}}},
 		{"excluded columns are the complement", false, mesh.Grant{Principal: alice, Resource: mesh.Resource{Database: "p-s", Table: "t", ExcludedColumns: []string{"c"}}, Permissions: sel, Status: mesh.GrantActive},
-			[]Privilege{{role, "S", "T", "A", "SELECT"}, {role, "S", "T", "B", "SELECT"}}},
+			[]Privilege{{role, "S", "T", "A", "SELECT", ""}, {role, "S", "T", "B", "SELECT", ""}}},
 		{"all tables, with schema usage", true, mesh.Grant{Principal: alice, Resource: mesh.Resource{Database: "p-s", Table: "*"}, Permissions: sel | mesh.PermInsert.Bit(), Status: mesh.GrantActive},
-			[]Privilege{{role, "S", "", "", "USAGE"}, {role, "S", "T", "", "INSERT"}, {role, "S", "T", "", "SELECT"}, {role, "S", "U", "", "INSERT"}, {role, "S", "U", "", "SELECT"}}},
+			[]Privilege{{role, "S", "", "", "USAGE", ""}, {role, "S", "T", "", "INSERT", ""}, {role, "S", "T", "", "SELECT", ""}, {role, "S", "U", "", "INSERT", ""}, {role, "S", "U", "", "SELECT", ""}}},
 		{"ALL is what meshgate can map", false, mesh.Grant{Principal: alice, Resource: mesh.Resource{Database: "p-s", Table: "u"}, Permissions: mesh.PermAll.Bit(), Status: mesh.GrantActive},
-			[]Privilege{{role, "S", "U", "", "DELETE"}, {role, "S", "U", "", "INSERT"}, {role, "S", "U", "", "SELECT"}}},
+			[]Privilege{{role, "S", "U", "", "DELETE", ""}, {role, "S", "U", "", "INSERT", ""}, {role, "S", "U", "", "SELECT", ""}}},
 		{"a pending grant holds nothing", false, mesh.Grant{Principal: alice, Resource: mesh.Resource{Database: "p-s", Table: "u"}, Permissions: sel, Status: mesh.GrantPending}, nil},
 		{"an account's own grant holds nothing", false, mesh.Grant{Principal: "222233334444", Resource: mesh.Resource{Database: "p-s", Table: "u"}, Permissions: sel, Status: mesh.GrantActive}, nil},
 	}
@@ -90,8 +90,8 @@ func keys(m map[Privilege]bool) []Privilege {
 
 func TestStatementsRevokeFirstColumnsTogether(t *testing.T) {
 	r := "mg_x"
-	grant := []Privilege{{r, "S", "T", "B", "SELECT"}, {r, "S", "T", "A", "SELECT"}, {r, "S", "", "", "USAGE"}}
-	revoke := []Privilege{{r, "S", "U", "", "SELECT"}}
+	grant := []Privilege{{r, "S", "T", "B", "SELECT", ""}, {r, "S", "T", "A", "SELECT", ""}, {r, "S", "", "", "USAGE", ""}}
+	revoke := []Privilege{{r, "S", "U", "", "SELECT", ""}}
 	got := statements(quoteDialect{true}, grant, revoke)
 	want := []string{"REVOKE SELECT [S].[U]  FROM [mg_x]", "GRANT USAGE [S].[]  TO [mg_x]", "GRANT SELECT [S].[T] [A][B] TO [mg_x]"}
 	if !slices.Equal(got, want) {
@@ -104,9 +104,9 @@ func TestStatementsRevokeFirstColumnsTogether(t *testing.T) {
 // again after it.
 func TestRetakenColumns(t *testing.T) {
 	r := "mg_x"
-	want := map[Privilege]bool{{r, "S", "T", "A", "SELECT"}: true, {r, "S", "T", "B", "SELECT"}: true, {r, "S", "U", "A", "SELECT"}: true}
-	have := map[Privilege]bool{{r, "S", "T", "A", "SELECT"}: true, {r, "S", "T", "B", "SELECT"}: true, {r, "S", "U", "A", "SELECT"}: true,
-		{r, "S", "T", "", "SELECT"}: true} // the whole table, by hand
+	want := map[Privilege]bool{{r, "S", "T", "A", "SELECT", ""}: true, {r, "S", "T", "B", "SELECT", ""}: true, {r, "S", "U", "A", "SELECT", ""}: true}
+	have := map[Privilege]bool{{r, "S", "T", "A", "SELECT", ""}: true, {r, "S", "T", "B", "SELECT", ""}: true, {r, "S", "U", "A", "SELECT", ""}: true,
+		{r, "S", "T", "", "SELECT", ""}: true} // the whole table, by hand
 	grant, revoke := diff(want, have)
 	got := statements(quoteDialect{true}, append(grant, retaken(want, have, revoke)...), revoke)
 	wanted := []string{"REVOKE SELECT [S].[T]  FROM [mg_x]", "GRANT SELECT [S].[T] [A][B] TO [mg_x]"}

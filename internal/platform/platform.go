@@ -56,18 +56,28 @@ type Platform struct {
 }
 
 // Privilege is one privilege a role holds on a platform: on a column, on a
-// table (Column empty), or USAGE of a schema (Table empty).
+// table (Column empty), or on a whole schema (Table empty: PostgreSQL's
+// USAGE, a MariaDB privilege on db.*).
 type Privilege struct {
 	Role   string `json:"role"`
 	Schema string `json:"schema"`
 	Table  string `json:"table,omitempty"`
 	Column string `json:"column,omitempty"`
 	Priv   string `json:"privilege"`
+	// On, when set, is what a privilege reaching the schema's tables was
+	// granted on, written as a GRANT writes it, when that is more than the
+	// schema: every database (MariaDB's *.*) or the databases a name
+	// pattern matches (`sales%`.*). meshgate reports such a privilege as
+	// drift and does not revoke it: the REVOKE would change what the role
+	// holds on objects meshgate does not manage.
+	On string `json:"on,omitempty"`
 }
 
 // describe names the privilege and its object for messages.
 func (p Privilege) describe() string {
 	switch {
+	case p.On != "":
+		return p.Priv + " ON " + p.On
 	case p.Table == "":
 		return p.Priv + " on schema " + p.Schema
 	case p.Column == "":
@@ -102,7 +112,10 @@ type Conn interface {
 	// Inspect reads the named schemas' tables, columns, types and comments.
 	Inspect(ctx context.Context, schemas []string) ([]Schema, error)
 	// Privileges reads the privileges on the schema and on the named tables
-	// and their columns held by the roles managed selects.
+	// and their columns held by the roles managed selects, and those that
+	// reach the tables from wider grants (Privilege.On). A read the
+	// platform refuses (the user lacks a privilege) returns an error
+	// marked with Refused.
 	Privileges(ctx context.Context, schema string, tables []string, managed func(role string) bool) ([]Privilege, error)
 	// RoleExists reports whether the role exists.
 	RoleExists(ctx context.Context, role string) (bool, error)
@@ -134,7 +147,7 @@ type Dialect interface {
 	// SchemaUsage reports whether a role needs USAGE of a schema to reach its tables.
 	SchemaUsage() bool
 	// Grant and Revoke write the statement of one privilege, on a table or
-	// on columns (cols non-empty), or of schema usage (table empty).
+	// on columns (cols non-empty), or on the whole schema (table empty).
 	Grant(role, schema, table string, cols []string, priv string) string
 	Revoke(role, schema, table string, cols []string, priv string) string
 	// CreateRole writes the statement that creates a role that cannot log in.

@@ -35,13 +35,21 @@ func columns(cols []string) string {
 // SchemaUsage is false: MariaDB has no usage of a database.
 func (Driver) SchemaUsage() bool { return false }
 
-// Grant writes GRANT priv [(cols)] ON db.table TO role.
+// object writes db.table, or db.* for the whole database (table empty).
+func object(schema, table string) string {
+	if table == "" {
+		return ident(schema) + ".*"
+	}
+	return ident(schema) + "." + ident(table)
+}
+
+// Grant writes GRANT priv [(cols)] ON db.table TO role (db.* with table empty).
 func (Driver) Grant(role, schema, table string, cols []string, priv string) string {
 	c := ""
 	if len(cols) > 0 {
 		c = columns(cols)
 	}
-	return "GRANT " + priv + c + " ON " + ident(schema) + "." + ident(table) + " TO " + ident(role)
+	return "GRANT " + priv + c + " ON " + object(schema, table) + " TO " + ident(role)
 }
 
 // Revoke writes the REVOKE matching Grant.
@@ -50,7 +58,7 @@ func (Driver) Revoke(role, schema, table string, cols []string, priv string) str
 	if len(cols) > 0 {
 		c = columns(cols)
 	}
-	return "REVOKE " + priv + c + " ON " + ident(schema) + "." + ident(table) + " FROM " + ident(role)
+	return "REVOKE " + priv + c + " ON " + object(schema, table) + " FROM " + ident(role)
 }
 
 // CreateRole writes CREATE ROLE IF NOT EXISTS role.
@@ -84,14 +92,20 @@ func (Driver) Open(ctx context.Context, dsn, password string) (platform.Conn, er
 	}
 	db := sql.OpenDB(cn)
 	db.SetMaxOpenConns(4)
-	if err := db.PingContext(ctx); err != nil {
+	var lower int
+	if err := db.QueryRowContext(ctx, `SELECT @@lower_case_table_names`).Scan(&lower); err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &conn{db: db}, nil
+	return &conn{db: db, fold: lower != 0}, nil
 }
 
-type conn struct{ db *sql.DB }
+type conn struct {
+	db *sql.DB
+	// fold is set when the server compares database names ignoring case
+	// (lower_case_table_names), as its grants then match them.
+	fold bool
+}
 
 func (c *conn) Close() error { return c.db.Close() }
 
@@ -137,8 +151,10 @@ func (c *conn) Inspect(ctx context.Context, schemas []string) ([]platform.Schema
 	return out, nil
 }
 
-// Privileges reads the roles' table and column privileges in the database.
-// Roles have an empty host in the grant tables.
+// Privileges reads the roles' table and column privileges in the database,
+// and those of their privileges on the whole database (mysql.db) and on
+// every database (mysql.user) that reach its tables. Roles have an empty
+// host in the grant tables.
 func (c *conn) Privileges(ctx context.Context, schema string, _ []string, managed func(string) bool) ([]platform.Privilege, error) {
 	var out []platform.Privilege
 	add := func(role, table, column, privs string) {
@@ -159,7 +175,7 @@ func (c *conn) Privileges(ctx context.Context, schema string, _ []string, manage
 	}
 	rows, err := c.db.QueryContext(ctx, `SELECT User, Table_name, Table_priv FROM mysql.tables_priv WHERE Db = ? AND Host = ''`, schema)
 	if err != nil {
-		return nil, fmt.Errorf("read privileges of database %s (the platform user needs SELECT on mysql.tables_priv and mysql.columns_priv): %w", schema, err)
+		return nil, readError(fmt.Errorf("read privileges of database %s (the platform user needs SELECT on mysql.tables_priv and mysql.columns_priv): %w", schema, err))
 	}
 	for rows.Next() {
 		var role, table, privs string
@@ -172,17 +188,170 @@ func (c *conn) Privileges(ctx context.Context, schema string, _ []string, manage
 	rows.Close()
 	rows, err = c.db.QueryContext(ctx, `SELECT User, Table_name, Column_name, Column_priv FROM mysql.columns_priv WHERE Db = ? AND Host = ''`, schema)
 	if err != nil {
-		return nil, fmt.Errorf("read column privileges of database %s: %w", schema, err)
+		return nil, readError(fmt.Errorf("read column privileges of database %s (the platform user needs SELECT on mysql.columns_priv): %w", schema, err))
 	}
-	defer rows.Close()
 	for rows.Next() {
 		var role, table, col, privs string
 		if err := rows.Scan(&role, &table, &col, &privs); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		add(role, table, col, privs)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	wide, err := c.widePrivileges(ctx, schema, managed)
+	return append(out, wide...), err
+}
+
+// tableReaching are the columns of mysql.db and mysql.user holding the
+// privileges that can also be granted on a table, with their names in
+// statements: held on a database or on every database, they reach its
+// tables. The others (EXECUTE, EVENT, CREATE ROUTINE, …) reach no table,
+// and meshgate leaves them alone.
+var tableReaching = []struct{ column, priv string }{
+	{"Select_priv", "SELECT"}, {"Insert_priv", "INSERT"}, {"Update_priv", "UPDATE"}, {"Delete_priv", "DELETE"},
+	{"Create_priv", "CREATE"}, {"Drop_priv", "DROP"}, {"Grant_priv", "GRANT OPTION"}, {"References_priv", "REFERENCES"},
+	{"Index_priv", "INDEX"}, {"Alter_priv", "ALTER"}, {"Create_view_priv", "CREATE VIEW"}, {"Show_view_priv", "SHOW VIEW"},
+	{"Trigger_priv", "TRIGGER"}, {"Delete_history_priv", "DELETE HISTORY"},
+}
+
+// widePrivileges reads the privileges that reach the database's tables
+// from grants on the database (GRANT … ON db.*) and on every database
+// (*.*). mysql.db's database names are patterns (% and _ are wildcards, \
+// escapes them): a grant naming the database itself is on the schema,
+// and revoked as drift; one whose pattern also matches other databases,
+// like a grant on *.*, is returned with Privilege.On, to be reported.
+func (c *conn) widePrivileges(ctx context.Context, schema string, managed func(string) bool) ([]platform.Privilege, error) {
+	cols := make([]string, len(tableReaching))
+	for i, p := range tableReaching {
+		cols[i] = p.column
+	}
+	var out []platform.Privilege
+	list := strings.Join(cols, ", ")
+	// read reads mysql.db's grants on databases (db set) or mysql.user's on every database.
+	read := func(table, what string, db bool) error {
+		query := "SELECT User, " + list + " FROM " + table + " WHERE Host = ''"
+		if db {
+			query = "SELECT User, Db, " + list + " FROM " + table + " WHERE Host = ''"
+		}
+		rows, err := c.db.QueryContext(ctx, query)
+		if err != nil {
+			return readError(fmt.Errorf("read %s (the platform user needs SELECT on %s): %w", what, table, err))
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var role, pattern string
+			flags := make([]sql.NullString, len(tableReaching))
+			dest := []any{&role, &pattern}
+			if !db {
+				dest = dest[:1]
+			}
+			for i := range flags {
+				dest = append(dest, &flags[i])
+			}
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			if !managed(role) {
+				continue
+			}
+			p := platform.Privilege{Role: role, Schema: schema, On: "*.*"}
+			if db {
+				exact, match := covers(pattern, schema, c.fold)
+				switch {
+				case exact:
+					p.Schema, p.On = pattern, "" // revoked by the name it was granted on
+				case match:
+					p.On = ident(pattern) + ".*"
+				default:
+					continue
+				}
+			}
+			for i, f := range flags {
+				if f.String == "Y" {
+					p.Priv = tableReaching[i].priv
+					out = append(out, p)
+				}
+			}
+		}
+		return rows.Err()
+	}
+	if err := read("mysql.db", "the privileges on databases", true); err != nil {
+		return nil, err
+	}
+	if err := read("mysql.user", "the privileges on every database", false); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// covers reports whether a database name pattern of mysql.db names db
+// itself (exact: read literally, its escapes removed, it is db, as GRANT …
+// ON db.* writes it with or without escaping db's _ and %), or matches it
+// among others through its wildcards (% any run of characters, _ any one;
+// \ makes the next character literal). fold compares ignoring case.
+func covers(pattern, db string, fold bool) (exact, match bool) {
+	if fold {
+		pattern, db = strings.ToLower(pattern), strings.ToLower(db)
+	}
+	p, s := []rune(pattern), []rune(db)
+	var literal []rune
+	for i := 0; i < len(p); i++ {
+		if p[i] == '\\' && i+1 < len(p) {
+			i++
+		}
+		literal = append(literal, p[i])
+	}
+	if string(literal) == db {
+		return true, true
+	}
+	return false, wildMatch(p, s)
+}
+
+// wildMatch matches s against the pattern p, as covers describes.
+func wildMatch(p, s []rune) bool {
+	for len(p) > 0 {
+		switch {
+		case p[0] == '%':
+			for len(p) > 0 && p[0] == '%' {
+				p = p[1:]
+			}
+			if len(p) == 0 {
+				return true
+			}
+			for i := 0; i <= len(s); i++ {
+				if wildMatch(p, s[i:]) {
+					return true
+				}
+			}
+			return false
+		case len(s) == 0:
+			return false
+		case p[0] == '_':
+		case p[0] == '\\' && len(p) > 1:
+			p = p[1:]
+			fallthrough
+		default:
+			if p[0] != s[0] {
+				return false
+			}
+		}
+		p, s = p[1:], s[1:]
+	}
+	return len(s) == 0
+}
+
+// readError marks a read the server answered and refused, so that the
+// connection is kept: it is sound, the user lacks a privilege.
+func readError(err error) error {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return platform.Refused(err)
+	}
+	return err
 }
 
 // RoleExists reports whether the role exists.
