@@ -162,6 +162,10 @@ type Driver interface {
 	// CheckDSN refuses a DSN that holds a password (it belongs in an
 	// environment variable or a file) or does not parse.
 	CheckDSN(dsn string) error
+	// CheckRole refuses a role name the platform cannot hold as it is
+	// (too long, a NUL): quoted, it would name another role than the one
+	// looked up, or be refused at every grant.
+	CheckRole(role string) error
 	// Open connects with the password and checks the connection.
 	Open(ctx context.Context, dsn, password string) (Conn, error)
 }

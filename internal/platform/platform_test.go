@@ -419,3 +419,43 @@ func TestRegisterRefusesWrongPassword(t *testing.T) {
 		t.Errorf("got %+v (%v), want nothing stored", ps, err)
 	}
 }
+
+// TestRegisterRefusesRoleNamesThePlatformCannotHold: a fixed mapping's role
+// longer than the platform allows, or holding a NUL, would be quoted as
+// another name than the one looked up (PostgreSQL cuts names at 63 bytes and
+// drops NULs) or refused at every grant (MariaDB); registration refuses it,
+// naming the mapping.
+func TestRegisterRefusesRoleNamesThePlatformCannotHold(t *testing.T) {
+	_, admin := servertest.New(t, servertest.Options{})
+	ctx := context.Background()
+	if _, err := admin.OnboardAccount(ctx, client.AccountInput{ID: "111122223333", Name: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing listens there: a name that passed would fail on the connection instead.
+	dsns := map[string]string{"postgres": "postgres://meshgate@127.0.0.1:1/x", "mariadb": "meshgate@tcp(127.0.0.1:1)/x"}
+	for _, tt := range []struct{ kind, role, want string }{
+		{"postgres", strings.Repeat("r", 64), "63 bytes"},
+		{"postgres", strings.Repeat("é", 32), "63 bytes"},
+		{"postgres", "ana\x00lyst", "NUL"},
+		{"mariadb", strings.Repeat("r", 129), "128 characters"},
+		{"mariadb", "ana\x00lyst", "NUL"},
+		{"mariadb", "analyst 😀", "outside"},
+	} {
+		t.Run(tt.kind+"/"+tt.want, func(t *testing.T) {
+			in := client.PlatformInput{Name: "p", Kind: tt.kind, DSN: dsns[tt.kind], AccountID: "111122223333", Schemas: []string{"s"},
+				Roles: map[string]string{"222233334444/ada": "ok", "222233334444/bob": tt.role}}
+			_, err := admin.RegisterPlatform(ctx, in)
+			var ce *client.Error
+			if !errors.As(err, &ce) || ce.Status != http.StatusBadRequest || ce.Field != "roles.222233334444/bob" || !strings.Contains(ce.Message, tt.want) {
+				t.Errorf("got %v, want 400 on roles.222233334444/bob naming %q", err, tt.want)
+			}
+		})
+	}
+	for kind, n := range map[string]int{"postgres": 63, "mariadb": 128} {
+		in := client.PlatformInput{Name: "p", Kind: kind, DSN: dsns[kind], AccountID: "111122223333", Schemas: []string{"s"},
+			Roles: map[string]string{"222233334444/ada": strings.Repeat("r", n)}}
+		if _, err := admin.RegisterPlatform(ctx, in); err == nil || !strings.Contains(err.Error(), "dsn:") {
+			t.Errorf("%s: a role of %d characters: got %v, want it accepted and the connection refused", kind, n, err)
+		}
+	}
+}

@@ -136,6 +136,9 @@ func (in *RegisterInput) validate(drivers map[string]Driver) (Driver, error) {
 		if r == "" {
 			return nil, mesh.Invalid("roles."+p, "names no role")
 		}
+		if err := d.CheckRole(r); err != nil {
+			return nil, mesh.Invalid("roles."+p, "%s", err.Error())
+		}
 	}
 	return d, nil
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -75,6 +76,24 @@ func (Driver) CheckDSN(dsn string) error {
 	}
 	if cfg.Passwd != "" {
 		return errors.New("the DSN holds a password: give it in an environment variable or a file instead")
+	}
+	return nil
+}
+
+// CheckRole refuses a name longer than MariaDB's 128 characters, holding a
+// NUL, or a character outside the Basic Multilingual Plane, which the grant
+// tables (utf8mb3) cannot store.
+func (Driver) CheckRole(role string) error {
+	if strings.ContainsRune(role, 0) {
+		return errors.New("a MariaDB role name cannot hold a NUL character")
+	}
+	if n := utf8.RuneCountInString(role); n > 128 {
+		return fmt.Errorf("is %d characters long: MariaDB's role names hold at most 128 characters", n)
+	}
+	for _, r := range role {
+		if r > 0xFFFF {
+			return fmt.Errorf("holds %q, a character outside the Basic Multilingual Plane, which MariaDB's grant tables (utf8mb3) cannot store", r)
+		}
 	}
 	return nil
 }

@@ -77,6 +77,18 @@ func (Driver) CheckDSN(dsn string) error {
 	return nil
 }
 
+// CheckRole refuses a name longer than PostgreSQL's 63 bytes, which it
+// would cut, or holding a NUL, which quoting drops.
+func (Driver) CheckRole(role string) error {
+	if strings.ContainsRune(role, 0) {
+		return errors.New("a PostgreSQL role name cannot hold a NUL character")
+	}
+	if len(role) > 63 {
+		return fmt.Errorf("is %d bytes long: PostgreSQL's role names hold at most 63 bytes", len(role))
+	}
+	return nil
+}
+
 // Open connects with the password and checks the connection.
 func (Driver) Open(ctx context.Context, dsn, password string) (platform.Conn, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
