@@ -80,6 +80,18 @@ func TestEmailSubscription(t *testing.T) {
 		if n := len(srv.Received()); n != 2 {
 			t.Errorf("got %d mails after unsubscribing, want still 2", n)
 		}
+		// whoever follows the links is anonymous: the entries name the
+		// subscription's account, so that its audit lists them
+		for _, action := range []string{"notify.confirm", "notify.unsubscribe"} {
+			var es []*mesh.AuditEntry
+			f.update(t, func(tx store.Tx) (err error) {
+				es, err = tx.FindAuditEntries(context.Background(), store.AuditFilter{Action: action, Limit: 10})
+				return err
+			})
+			if len(es) != 1 || es[0].AccountID != producer || es[0].Principal != "anonymous" {
+				t.Errorf("%s: got %d entries (%+v), want one by anonymous in account %s", action, len(es), es, producer)
+			}
+		}
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -205,7 +206,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*store.Subscriptio
 			return err
 		}
 		sub.Status, sub.ConfirmedAt = store.SubscriptionConfirmed, now
-		return store.Audit(ctx, tx, now, "notify.confirm", subResource(sub.ID), sub.Protocol+" "+store.EndpointName(sub.Protocol, sub.Endpoint))
+		return auditSubscription(ctx, tx, now, "notify.confirm", sub)
 	})
 	if err != nil {
 		return nil, err
@@ -249,7 +250,7 @@ func (s *Service) unsubscribe(ctx context.Context, id int64, allow func(*store.S
 			return err
 		}
 		sub.Status = store.SubscriptionUnsubscribed
-		return store.Audit(ctx, tx, now, "notify.unsubscribe", subResource(id), sub.Protocol+" "+store.EndpointName(sub.Protocol, sub.Endpoint))
+		return auditSubscription(ctx, tx, now, "notify.unsubscribe", sub)
 	})
 	return sub, err
 }
@@ -287,6 +288,19 @@ func scope(ctx context.Context, accountID string) (string, error) {
 	}
 	_, err = canManage(ctx, accountID)
 	return accountID, err
+}
+
+// auditSubscription records action on sub, naming its endpoint (a webhook
+// without its secret parts). Whoever follows a confirmation or unsubscribe
+// link is anonymous: the entry then names the subscription's account, so
+// that the account's audit lists it.
+func auditSubscription(ctx context.Context, tx store.Tx, now time.Time, action string, sub *store.Subscription) error {
+	e := mesh.NewAuditEntry(mesh.ActorFromContext(ctx), now, action, subResource(sub.ID))
+	e.Detail = sub.Protocol + " " + store.EndpointName(sub.Protocol, sub.Endpoint)
+	if e.AccountID == "" {
+		e.AccountID = sub.AccountID
+	}
+	return tx.InsertAudit(ctx, &e)
 }
 
 // knownAccount is ENOTFOUND for an account a listing names that was never
