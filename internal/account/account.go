@@ -299,7 +299,7 @@ func (s *Service) UpdateAccount(ctx context.Context, id string, upd Update) (*me
 		if err := tx.UpdateAccount(ctx, a); err != nil {
 			return err
 		}
-		return store.Audit(ctx, tx, now, "account.update", "account/"+a.ID, "name="+a.Name+" organization="+a.Organization)
+		return store.Audit(ctx, tx, now, "account.update", "account/"+a.ID, "name="+a.Name+" organization="+a.Organization+" email="+a.Email)
 	})
 	if err != nil {
 		return nil, err

@@ -143,6 +143,20 @@ func TestOnboardAndUpdate(t *testing.T) {
 		if a, err := svc.UpdateAccount(meshAdmin, "111122223333", account.Update{Organization: &org}); err != nil || a.Organization != org {
 			t.Errorf("got %+v (%v), want the mesh admin to move the organization", a, err)
 		}
+		// each update's entry says what the account is now, its email too
+		var es []*mesh.AuditEntry
+		err = s.View(context.Background(), func(tx store.Tx) (err error) {
+			es, err = tx.FindAuditEntries(context.Background(), store.AuditFilter{Action: "account.update", Limit: 10})
+			return err
+		})
+		if err != nil || len(es) != 2 {
+			t.Fatalf("got %d account.update entries (%v), want 2", len(es), err)
+		}
+		for i, want := range []string{"organization=" + org, "email=" + email} {
+			if !strings.Contains(es[i].Detail, want) || !strings.Contains(es[i].Detail, "email="+email) {
+				t.Errorf("entry %d: got detail %q, want %q and the email", i, es[i].Detail, want)
+			}
+		}
 	})
 }
 
