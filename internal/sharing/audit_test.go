@@ -104,3 +104,39 @@ func auditSince(t *testing.T, s store.Store, id int64) []*mesh.AuditEntry {
 	slices.Reverse(es)
 	return es
 }
+
+// TestRevokeEntriesJoin: the grant a revoke takes back is audited as the
+// system, which holds the authority, yet under the caller's request id and
+// address, so that the entry joins the caller's sharing.request.revoke.
+func TestRevokeEntriesJoin(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(siblingCarl, "marketing", "campaigns")
+		caller := *mesh.ActorFromContext(producerAdmin)
+		caller.RequestID, caller.RemoteAddr = "req-revoke-1", "192.0.2.7"
+		if _, err := f.svc.RevokeRequest(mesh.NewContext(f.ctx, &caller), r.ID); err != nil {
+			t.Fatal(err)
+		}
+		var es []*mesh.AuditEntry
+		err := s.View(f.ctx, func(tx store.Tx) (err error) {
+			es, err = tx.FindAuditEntries(f.ctx, store.AuditFilter{Limit: 20})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]*mesh.AuditEntry{}
+		for _, e := range es {
+			if e.RequestID == caller.RequestID {
+				got[e.Action] = e
+			}
+		}
+		rv, ok := got["access.revoke"]
+		if !ok || got["sharing.request.revoke"] == nil {
+			t.Fatalf("entries under request id %s: got %v, want sharing.request.revoke and access.revoke", caller.RequestID, got)
+		}
+		if rv.Principal != central+"/system" || rv.RemoteAddr != caller.RemoteAddr {
+			t.Errorf("access.revoke: got %s from %q, want %s/system from %s", rv.Principal, rv.RemoteAddr, central, caller.RemoteAddr)
+		}
+	})
+}

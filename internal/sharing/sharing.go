@@ -159,9 +159,16 @@ func (s *Service) EnsureStateMachine(ctx context.Context) error {
 }
 
 // systemCtx carries the system actor, which the workflow's grants and
-// revocations act as, keeping ctx's deadline and values.
+// revocations act as, keeping ctx's deadline and values, and the request id
+// and address of the call it acts for: its audit entries join the caller's.
 func (s *Service) systemCtx(ctx context.Context) context.Context {
-	return mesh.NewContext(ctx, s.system)
+	a := mesh.ActorFromContext(ctx)
+	if a == nil || (a.RequestID == "" && a.RemoteAddr == "") {
+		return mesh.NewContext(ctx, s.system)
+	}
+	sys := *s.system
+	sys.RequestID, sys.RemoteAddr = a.RequestID, a.RemoteAddr
+	return mesh.NewContext(ctx, &sys)
 }
 
 // update runs fn in a transaction, retried when the store broke a conflict.
