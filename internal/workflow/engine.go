@@ -212,10 +212,17 @@ func (e *Engine) load(ctx context.Context, tx store.Tx, rec *store.ExecutionReco
 // transaction, and returns how many it advanced. Tests call it to step the
 // engine deterministically; the dispatcher loop calls it in a loop.
 func (e *Engine) RunOnce(ctx context.Context) (int, error) {
+	n, _, err := e.runOnce(ctx)
+	return n, err
+}
+
+// runOnce is RunOnce, also returning the time it claimed executions due by.
+func (e *Engine) runOnce(ctx context.Context) (int, time.Time, error) {
 	n, outbox := 0, false
+	var at time.Time
 	err := e.store.Update(ctx, func(tx store.Tx) error {
-		n, outbox = 0, false
-		recs, err := tx.ClaimExecutions(ctx, e.clock.Now(), e.opts.BatchSize)
+		n, outbox, at = 0, false, e.clock.Now()
+		recs, err := tx.ClaimExecutions(ctx, at, e.opts.BatchSize)
 		if err != nil {
 			return err
 		}
@@ -249,7 +256,7 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("advance executions: %w", err)
+		return 0, at, fmt.Errorf("advance executions: %w", err)
 	}
 	if n > 0 {
 		e.passes.Add(1)
@@ -257,7 +264,7 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 	if outbox {
 		e.wakeOutbox()
 	}
-	return n, nil
+	return n, at, nil
 }
 
 // Drain advances executions until none is due now, for tests and the
@@ -282,7 +289,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	e := d.e
 	backoff := 100 * time.Millisecond
 	for {
-		n, err := e.RunOnce(ctx)
+		n, claimed, err := e.runOnce(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -304,7 +311,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			var err error
 			next, err = tx.NextWake(ctx)
 			return err
-		}); err == nil && !next.IsZero() {
+		}); err == nil && !next.IsZero() && (n > 0 || next.After(claimed)) {
+			// Executions due by the claim that it left were held by other
+			// transactions (PostgreSQL skips locked rows): another
+			// replica's pass, a callback. Their holders advance them, or
+			// release them to the next poll, and claiming again at once
+			// would only spin until then.
 			wait = min(wait, max(next.Sub(e.clock.Now()), time.Millisecond))
 		}
 		t := time.NewTimer(wait)
