@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -16,9 +17,22 @@ func (e *Engine) callback(ctx context.Context, token, action string, use bool, f
 	if token == "" || len(token) > 1024 {
 		return mesh.Invalid("task_token", "is required and at most 1024 characters")
 	}
-	return e.store.Update(ctx, func(tx store.Tx) error {
-		return e.callbackTx(ctx, tx, hashToken(token), action, use, false, fn)
+	var late error
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		late = nil
+		err := e.callbackTx(ctx, tx, hashToken(token), action, use, false, fn)
+		if errors.Is(err, errLate) {
+			// what the execution did until now, which the answer came too
+			// late for (a timeout, its end), is saved
+			late = err
+			return nil
+		}
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	return late
 }
 
 // errProtected answers the generic task calls for a protected resource's task.
@@ -51,21 +65,19 @@ func (e *Engine) callbackTx(ctx context.Context, tx store.Tx, hash, action strin
 	case store.TokenExpired:
 		return mesh.Errorf(mesh.ECONFLICT, "the task token expired: its task timed out, failed or its execution ended")
 	}
+	// the token is spent only on the task it was made for: one that is no
+	// longer running withdrew it, or does when the execution catches up
 	apply := func(s *stepper, f *frame) error {
 		if !internal && e.registry.Protected(f.Resource) {
 			return errProtected
 		}
-		return fn(s, f)
-	}
-	if use {
-		if err := tx.UpdateTaskTokens(ctx, tok.ExecutionID, tok.Attempt, store.TokenUsed, e.clock.Now()); err != nil {
-			return err
-		}
-		inner := apply
-		apply = func(s *stepper, f *frame) error {
+		if use {
+			if err := tx.UpdateTaskTokens(ctx, tok.ExecutionID, tok.Attempt, store.TokenUsed, e.clock.Now()); err != nil {
+				return err
+			}
 			f.Callback = false // the token is spent: ending the task leaves it alone
-			return inner(s, f)
 		}
+		return fn(s, f)
 	}
 	if err := e.deliver(ctx, tx, rec, tok.Attempt, apply); err != nil {
 		return err

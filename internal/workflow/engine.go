@@ -27,6 +27,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -186,13 +187,22 @@ func (e *Engine) machine(ctx context.Context, tx store.Tx, name string, version 
 	}
 	m, err := asl.Parse(sm.Definition)
 	if err != nil {
-		return nil, fmt.Errorf("state machine %s: %w", key, err)
+		return nil, &unreadableError{fmt.Errorf("state machine %s: %w", key, err)}
 	}
 	e.machines.Store(key, m)
 	return m, nil
 }
 
-// load prepares a stepper for an execution record in tx.
+// unreadableError is the reason the engine cannot load an execution: its
+// definition or its saved state is unreadable (the parser of a later
+// release may refuse a definition an earlier one took).
+type unreadableError struct{ err error }
+
+func (e *unreadableError) Error() string { return e.err.Error() }
+func (e *unreadableError) Unwrap() error { return e.err }
+
+// load prepares a stepper for an execution record in tx. Errors: the
+// store's, or an *unreadableError.
 func (e *Engine) load(ctx context.Context, tx store.Tx, rec *store.ExecutionRecord) (*stepper, error) {
 	r := &run{rec: rec, now: e.clock.Now()}
 	if !rec.Terminal() {
@@ -202,10 +212,31 @@ func (e *Engine) load(ctx context.Context, tx store.Tx, rec *store.ExecutionReco
 		}
 		r.top = m
 		if err := r.decode(); err != nil {
-			return nil, err
+			return nil, &unreadableError{err}
 		}
 	}
 	return &stepper{e: e, ctx: ctx, tx: tx, r: r}, nil
+}
+
+// loadOrBroken is load for those who must end an execution even when it
+// cannot be loaded. Such an execution comes back as a stepper with nothing
+// to step, which withdraws every task token and outbox entry of the
+// execution when it is saved, with the reason it is broken; the caller
+// ends it.
+func (e *Engine) loadOrBroken(ctx context.Context, tx store.Tx, rec *store.ExecutionRecord) (s *stepper, broken, err error) {
+	s, err = e.load(ctx, tx, rec)
+	var u *unreadableError
+	if !errors.As(err, &u) {
+		return s, nil, err
+	}
+	e.log.Error("workflow: cannot load execution", "execution", rec.ID, "err", err)
+	s = &stepper{e: e, ctx: ctx, tx: tx, r: &run{rec: rec, now: e.clock.Now()}, withdrawAll: true}
+	return s, err, nil
+}
+
+// failBroken fails an execution that cannot be loaded.
+func (s *stepper) failBroken(broken error) {
+	s.endExecution(mesh.ExecutionFailed, asl.ErrRuntime, "the engine cannot load the execution: "+broken.Error())
 }
 
 // RunOnce advances every execution due now, up to BatchSize, in one
@@ -228,13 +259,13 @@ func (e *Engine) runOnce(ctx context.Context) (int, time.Time, error) {
 		}
 		var events []*mesh.HistoryEvent
 		for _, rec := range recs {
-			s, err := e.load(ctx, tx, rec)
+			s, broken, err := e.loadOrBroken(ctx, tx, rec)
 			if err != nil {
-				// an execution that cannot be loaded (its definition or
-				// state unreadable) fails alone rather than stall the batch
-				e.log.Error("workflow: cannot load execution", "execution", rec.ID, "err", err)
-				s = &stepper{e: e, ctx: ctx, tx: tx, r: &run{rec: rec, now: e.clock.Now()}}
-				s.endExecution(mesh.ExecutionFailed, asl.ErrRuntime, "the engine cannot load the execution: "+err.Error())
+				return err
+			}
+			if broken != nil {
+				// it fails alone rather than stall the batch
+				s.failBroken(broken)
 			}
 			if err := s.advance(); err != nil {
 				return err

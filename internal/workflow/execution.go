@@ -460,7 +460,7 @@ func (e *Engine) StopExecutionTx(ctx context.Context, tx store.Tx, id, errName, 
 	if rec.Terminal() {
 		return nil, mesh.Errorf(mesh.ECONFLICT, "execution %s has already ended with status %s", id, rec.Status)
 	}
-	s, err := e.load(ctx, tx, rec)
+	s, _, err := e.loadOrBroken(ctx, tx, rec)
 	if err != nil {
 		return nil, err
 	}

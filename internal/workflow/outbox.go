@@ -28,9 +28,17 @@ func (e *Engine) deliver(ctx context.Context, tx store.Tx, rec *store.ExecutionR
 	if rec.Terminal() {
 		return errLate
 	}
-	s, err := e.load(ctx, tx, rec)
+	s, broken, err := e.loadOrBroken(ctx, tx, rec)
 	if err != nil {
 		return err
+	}
+	if broken != nil {
+		// no result can reach it: it fails, and its task is done
+		s.failBroken(broken)
+		if err := s.save(); err != nil {
+			return err
+		}
+		return errLate
 	}
 	if err := s.advance(); err != nil {
 		return err

@@ -199,7 +199,7 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, name string, force bool
 					// (PostgreSQL): its end stands
 					continue
 				}
-				s, err := e.load(ctx, tx, rec)
+				s, _, err := e.loadOrBroken(ctx, tx, rec)
 				if err != nil {
 					return err
 				}

@@ -84,6 +84,10 @@ type stepper struct {
 	// ended is set when the execution ended in this transaction, for the
 	// end hooks prepare runs.
 	ended bool
+	// withdrawAll is set for an execution that could not be loaded, whose
+	// task attempts are unknown: prepare withdraws all its tokens and
+	// outbox entries.
+	withdrawAll bool
 }
 
 // advance moves the execution as far as it can go now: ready states,

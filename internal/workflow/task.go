@@ -226,6 +226,10 @@ func (s *stepper) clearTask(f *frame) {
 // prepare withdraws cancelled task attempts and encodes the execution; the
 // caller then writes it with its events, alone (save) or in a batch.
 func (s *stepper) prepare() error {
+	if s.withdrawAll {
+		// attempt 0: every attempt of the execution
+		s.expired, s.cancelled = []int64{0}, []int64{0}
+	}
 	for _, seq := range s.expired {
 		if err := s.tx.UpdateTaskTokens(s.ctx, s.r.rec.ID, seq, store.TokenExpired, s.r.now); err != nil {
 			return err
