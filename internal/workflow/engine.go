@@ -207,6 +207,9 @@ func (e *Engine) load(ctx context.Context, tx store.Tx, rec *store.ExecutionReco
 	r := &run{rec: rec, now: e.clock.Now()}
 	if !rec.Terminal() {
 		m, err := e.machine(ctx, tx, rec.StateMachine, rec.Version)
+		if mesh.IsCode(err, mesh.ENOTFOUND) {
+			return nil, &unreadableError{err} // versions are never removed: it is lost
+		}
 		if err != nil {
 			return nil, err
 		}
