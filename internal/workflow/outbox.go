@@ -60,7 +60,8 @@ func (e *Engine) deliver(ctx context.Context, tx store.Tx, rec *store.ExecutionR
 		return err
 	}
 	if s.outbox {
-		e.wakeOutbox()
+		// once the entry can be seen: woken before, the sender may find nothing yet
+		tx.AfterCommit(e.wakeOutbox)
 	}
 	return nil
 }

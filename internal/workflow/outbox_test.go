@@ -157,3 +157,60 @@ func TestPanickingExternalTask(t *testing.T) {
 		}
 	})
 }
+
+// slowCommit is a store whose write transactions wait between their work
+// and their commit.
+type slowCommit struct {
+	store.Store
+	delay time.Duration
+}
+
+func (s *slowCommit) Unwrap() store.Store { return s.Store }
+
+func (s *slowCommit) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		err := fn(tx)
+		time.Sleep(s.delay)
+		return err
+	})
+}
+
+// TestAnswerWakesSenderAfterCommit: an answered task token whose execution
+// goes on to an external task wakes the outbox sender once the answer has
+// committed. Woken before, the sender found nothing it could see yet
+// (PostgreSQL) and slept its poll interval.
+func TestAnswerWakesSenderAfterCommit(t *testing.T) {
+	pg := storetest.OpenPostgres(t, nil) // SQLite's claim waits for the answer's commit
+	ev := newEnv(t, &slowCommit{Store: pg, delay: 200 * time.Millisecond})
+	called := make(chan time.Time, 1)
+	ev.engine.Registry().RegisterExternal("test:after", func(ctx context.Context, input any, meta workflow.TaskMeta) (any, error) {
+		called <- time.Now()
+		return nil, nil
+	})
+	ev.create("then", `{"StartAt": "Ask", "States": {
+		"Ask": {"Type": "Task", "Resource": "test:token.waitForTaskToken", "Parameters": {"token.$": "$$.Task.Token"}, "Next": "Call"},
+		"Call": {"Type": "Task", "Resource": "test:after", "End": true}}}`)
+	x := ev.start("then", "", `{}`)
+	ctx, cancel := context.WithCancel(ev.ctx)
+	done := make(chan struct{})
+	go func() { ev.engine.Sender().Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(300 * time.Millisecond) // the sender waits for news
+	answered := time.Now()
+	if err := ev.engine.SendTaskSuccess(ev.ctx, ev.lastToken(), nil); err != nil {
+		t.Fatalf("success: %v", err)
+	}
+	select {
+	case at := <-called:
+		// the answer's commit and the claim's take 200ms each; the poll interval is 1s
+		if got := at.Sub(answered); got > 800*time.Millisecond {
+			t.Errorf("external task called %v after the answer, want within 800ms", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the external task was not called")
+	}
+	for deadline := time.Now().Add(5 * time.Second); ev.get(x.ID).Status == mesh.ExecutionRunning && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	ev.wantStatus(x.ID, mesh.ExecutionSucceeded)
+}
