@@ -9,8 +9,9 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-// ownedDatabases returns the databases whose data_owner is accountID, in name order.
-func ownedDatabases(ctx context.Context, tx store.Tx, accountID string) ([]*mesh.Database, error) {
+// OwnedDatabases returns the databases whose data_owner is accountID, in
+// name order, as tx sees them.
+func OwnedDatabases(ctx context.Context, tx store.Tx, accountID string) ([]*mesh.Database, error) {
 	var out []*mesh.Database
 	f := store.DatabaseFilter{Owner: accountID, Limit: MaxListLimit}
 	for {
@@ -37,7 +38,7 @@ func productLine(d *mesh.Database, tables int) string {
 // data_owner it is), one "database/NAME: ..." line each, for the account
 // service's offboarding.
 func (s *Service) OffboardDependents(ctx context.Context, tx store.Tx, accountID string) ([]string, error) {
-	ds, err := ownedDatabases(ctx, tx, accountID)
+	ds, err := OwnedDatabases(ctx, tx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +63,7 @@ func (s *Service) OffboardDependents(ctx context.Context, tx store.Tx, accountID
 // runs inside the account service's offboarding transaction and checks no
 // permissions.
 func (s *Service) Offboard(ctx context.Context, tx store.Tx, accountID, transferTo string) ([]string, error) {
-	ds, err := ownedDatabases(ctx, tx, accountID)
+	ds, err := OwnedDatabases(ctx, tx, accountID)
 	if err != nil || len(ds) == 0 {
 		return nil, err
 	}

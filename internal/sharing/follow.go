@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 )
@@ -118,9 +119,13 @@ func ownerChanged(databases []string, owner string) stopping {
 // ended or held, and lock no execution after the access version, which a
 // share task holding its execution waits for.
 func (s *Service) Offboard(ctx context.Context, tx store.Tx, accountID, transferTo string) ([]string, error) {
-	products, err := ownedDatabases(ctx, tx, accountID)
+	owned, err := catalog.OwnedDatabases(ctx, tx, accountID)
 	if err != nil {
 		return nil, err
+	}
+	products := make([]string, len(owned))
+	for i, d := range owned {
+		products[i] = d.Name
 	}
 	stops := []stopping{{filter: store.RequestFilter{VisibleAccount: accountID}, errName: ErrAccountOffboarded,
 		cause: func(*mesh.AccessRequest) string {
@@ -134,25 +139,6 @@ func (s *Service) Offboard(ctx context.Context, tx store.Tx, accountID, transfer
 		stops = append(stops, ownerChanged(products, transferTo))
 	}
 	return s.endOpen(ctx, tx, stops...)
-}
-
-// ownedDatabases returns the names of the databases whose data_owner is accountID.
-func ownedDatabases(ctx context.Context, tx store.Tx, accountID string) ([]string, error) {
-	var out []string
-	f := store.DatabaseFilter{Owner: accountID, Limit: 1000}
-	for {
-		ds, err := tx.FindDatabases(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range ds {
-			out = append(out, d.Name)
-		}
-		if len(ds) < f.Limit {
-			return out, nil
-		}
-		f.After = ds[len(ds)-1].Name
-	}
 }
 
 // stopping selects open requests to end: those filter finds that end
