@@ -86,6 +86,31 @@ func (e *linkEnv) user(account, name, addr string, roles ...string) *client.Clie
 	return client.New(e.srv.URL, tok.Secret)
 }
 
+// shareSales grants the consumer account every table of sales, with the
+// grant option, and has a second admin of it (cad2) accept the invitation:
+// the consumer's admins then see the resource link /shared/sales.
+func (e *linkEnv) shareSales(t *testing.T) {
+	t.Helper()
+	if _, err := e.admin.Grant(e.ctx, client.GrantInput{Principal: consumerID, Resource: client.Resource{Database: "sales", Table: "*"},
+		Permissions: []string{"SELECT", "DESCRIBE"}, Grantable: []string{"SELECT", "DESCRIBE"}}); err != nil {
+		t.Fatal(err)
+	}
+	cad := e.user(consumerID, "cad2", "cad2@example.com", mesh.RoleAdmin)
+	invs, err := cad.Invitations(e.ctx, consumerID, "pending")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inv := range invs {
+		if inv.Database == "sales" {
+			if _, err := cad.AcceptInvitation(e.ctx, inv.ID, ""); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no pending invitation to sales among %v", invs)
+}
+
 // subscribeEmail subscribes addr to the producer's topic and confirms it
 // through the link of the confirmation email.
 func (e *linkEnv) subscribeEmail(addr string) int64 {

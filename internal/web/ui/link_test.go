@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/meshgate/meshgate/client"
-	"github.com/meshgate/meshgate/internal/mesh"
 )
 
 // TestLinkGrantRefusalOfTableNotShown: a grant through a resource link to a
@@ -19,18 +18,7 @@ func TestLinkGrantRefusalOfTableNotShown(t *testing.T) {
 	if err := e.admin.CreateTables(e.ctx, "sales", []client.Table{{Name: "regions", Columns: []client.Column{{Name: "code", Type: "string"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.admin.Grant(e.ctx, client.GrantInput{Principal: consumerID, Resource: client.Resource{Database: "sales", Table: "*"},
-		Permissions: []string{"SELECT", "DESCRIBE"}, Grantable: []string{"SELECT", "DESCRIBE"}}); err != nil {
-		t.Fatal(err)
-	}
-	cad := e.user(consumerID, "cad2", "cad2@example.com", mesh.RoleAdmin)
-	invs, err := cad.Invitations(e.ctx, consumerID, "pending")
-	if err != nil || len(invs) != 1 {
-		t.Fatalf("invitations: %v %v", invs, err)
-	}
-	if _, err := cad.AcceptInvitation(e.ctx, invs[0].ID, ""); err != nil {
-		t.Fatal(err)
-	}
+	e.shareSales(t)
 	cookie := sessionOf(t, e, "cadmin")
 	resp, page := do(t, "GET", e.srv.URL+"/shared/sales", nil, nil, cookie)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `name="table" value="orders"`) {

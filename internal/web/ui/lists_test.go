@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshgate/meshgate/client"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 )
@@ -96,18 +95,7 @@ func TestAccountsPastAThousand(t *testing.T) {
 // short.
 func TestUsersPastAThousand(t *testing.T) {
 	e := newLinkEnv(t, "sqlite", nil)
-	if _, err := e.admin.Grant(e.ctx, client.GrantInput{Principal: consumerID, Resource: client.Resource{Database: "sales", Table: "*"},
-		Permissions: []string{"SELECT", "DESCRIBE"}, Grantable: []string{"SELECT", "DESCRIBE"}}); err != nil {
-		t.Fatal(err)
-	}
-	cad := e.user(consumerID, "cad2", "cad2@example.com", mesh.RoleAdmin)
-	invs, err := cad.Invitations(e.ctx, consumerID, "pending")
-	if err != nil || len(invs) != 1 {
-		t.Fatalf("invitations: %v %v", invs, err)
-	}
-	if _, err := cad.AcceptInvitation(e.ctx, invs[0].ID, ""); err != nil {
-		t.Fatal(err)
-	}
+	e.shareSales(t)
 	now := time.Now()
 	storeAll(t, e, func(tx store.Tx, i int) error {
 		return tx.CreateUser(e.ctx, &mesh.User{AccountID: consumerID, Username: fmt.Sprintf("member%04d", i),
@@ -156,18 +144,7 @@ func TestInvitationsPastAThousand(t *testing.T) {
 // on page by page to the last.
 func TestLinkGrantsPastAThousand(t *testing.T) {
 	e := newLinkEnv(t, "sqlite", nil)
-	if _, err := e.admin.Grant(e.ctx, client.GrantInput{Principal: consumerID, Resource: client.Resource{Database: "sales", Table: "*"},
-		Permissions: []string{"SELECT", "DESCRIBE"}, Grantable: []string{"SELECT", "DESCRIBE"}}); err != nil {
-		t.Fatal(err)
-	}
-	cad := e.user(consumerID, "cad2", "cad2@example.com", mesh.RoleAdmin)
-	invs, err := cad.Invitations(e.ctx, consumerID, "pending")
-	if err != nil || len(invs) != 1 {
-		t.Fatalf("invitations: %v %v", invs, err)
-	}
-	if _, err := cad.AcceptInvitation(e.ctx, invs[0].ID, ""); err != nil {
-		t.Fatal(err)
-	}
+	e.shareSales(t)
 	now := time.Now()
 	storeAll(t, e, func(tx store.Tx, i int) error {
 		name := fmt.Sprintf("member%04d", i)

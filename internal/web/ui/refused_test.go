@@ -43,18 +43,7 @@ func TestRefusedFormsAudited(t *testing.T) {
 	if _, err := e.ann.CancelRequest(ctx, cancelled.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.admin.Grant(ctx, client.GrantInput{Principal: consumerID, Resource: client.Resource{Database: "sales", Table: "*"},
-		Permissions: []string{"SELECT", "DESCRIBE"}, Grantable: []string{"SELECT", "DESCRIBE"}}); err != nil {
-		t.Fatal(err)
-	}
-	cad := e.user(consumerID, "cad2", "cad2@example.com", mesh.RoleAdmin)
-	invs, err := cad.Invitations(ctx, consumerID, "pending")
-	if err != nil || len(invs) == 0 {
-		t.Fatalf("invitations: %v %v", invs, err)
-	}
-	if _, err := cad.AcceptInvitation(ctx, invs[0].ID, ""); err != nil {
-		t.Fatal(err)
-	}
+	e.shareSales(t)
 	ds, err := e.admin.Deliveries(ctx, "", "", 10)
 	if err != nil || len(ds) == 0 {
 		t.Fatalf("deliveries: %v %v", ds, err)
