@@ -99,17 +99,13 @@ func TestHistoryChunksMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	// as a store of before migration 0016 left it
-	for _, stmt := range []string{
+	execAll(t, db,
 		`DROP VIEW workflow_history`,
 		`DROP TABLE workflow_history_chunks`,
 		`DELETE FROM schema_migrations WHERE version = 16`,
 		`CREATE TABLE workflow_history (execution_id TEXT NOT NULL, id INTEGER NOT NULL, previous_id INTEGER NOT NULL,
 			type TEXT NOT NULL, timestamp TIMESTAMPTZ NOT NULL, details TEXT, PRIMARY KEY (execution_id, id))`,
-	} {
-		if _, err := db.Pool().Exec(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
+	)
 	for _, r := range storetest.OldHistory {
 		if _, err := db.Pool().Exec(ctx, `INSERT INTO workflow_history VALUES ($1, $2::integer, $3::integer, $4, $5::timestamptz, NULLIF($6, ''))`,
 			r[0], r[1], r[2], r[3], r[4], r[5]); err != nil {
@@ -151,7 +147,7 @@ func TestSearchRefoldMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	// as a store of before migration 0022 left it: vectors of unfolded tokens
-	for _, stmt := range []string{
+	execAll(t, db,
 		`DROP INDEX catalog_databases_refold`,
 		`DROP INDEX catalog_tables_refold`,
 		`ALTER TABLE catalog_databases DROP COLUMN search_refold`,
@@ -159,11 +155,7 @@ func TestSearchRefoldMigration(t *testing.T) {
 		`DELETE FROM schema_migrations WHERE version = 22`,
 		`UPDATE catalog_databases SET search = setweight(to_tsvector('simple', name), 'A') || setweight(to_tsvector('simple', lower(description)), 'B')`,
 		`UPDATE catalog_tables SET search = setweight(to_tsvector('simple', name), 'A') || setweight(to_tsvector('simple', 'dish crème brûlée'), 'C')`,
-	} {
-		if _, err := db.Pool().Exec(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
+	)
 	search := func(q string) []string {
 		t.Helper()
 		var got []string
@@ -388,6 +380,34 @@ func reopen(t *testing.T, db *postgres.DB, url string) *postgres.DB {
 	return db
 }
 
+// execAll runs stmts on db's pool, one after another, failing the test at
+// the first error.
+func execAll(t *testing.T, db *postgres.DB, stmts ...string) {
+	t.Helper()
+	for _, stmt := range stmts {
+		if _, err := db.Pool().Exec(context.Background(), stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+}
+
+// insertOldSubscriptions stores rows (id, protocol, endpoint, status) as
+// subscriptions of topic, as a store of before a migration held them, and
+// moves the ids' sequence past them.
+func insertOldSubscriptions(t *testing.T, db *postgres.DB, topic int64, rows [][4]string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, r := range rows {
+		if _, err := db.Pool().Exec(ctx, `INSERT INTO notify_subscriptions (id, topic_id, account_id, protocol, endpoint, status, token_hash, secret, created_at)
+			VALUES ($1::bigint, $2, '111122223333', $3, $4, $5, 'token-' || $1, 'x', now())`, r[0], topic, r[1], r[2], r[3]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Pool().Exec(ctx, `SELECT setval(pg_get_serial_sequence('notify_subscriptions', 'id'), (SELECT max(id) FROM notify_subscriptions))`); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSchemaTooNew: a store that a newer binary migrated (it has a
 // migration this binary does not know) is refused at open.
 func TestSchemaTooNew(t *testing.T) {
@@ -422,23 +442,11 @@ func TestSubscriptionUniqueMigration(t *testing.T) {
 	}
 	topic := storetest.CreateOldSubscriptionsTopic(t, db)
 	// as a store of before migration 0024 left it
-	for _, stmt := range []string{
+	execAll(t, db,
 		`DROP INDEX notify_subscriptions_live_endpoint`,
 		`DELETE FROM schema_migrations WHERE version IN (24, 26)`,
-	} {
-		if _, err := db.Pool().Exec(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	for _, r := range storetest.OldSubscriptions {
-		if _, err := db.Pool().Exec(ctx, `INSERT INTO notify_subscriptions (id, topic_id, account_id, protocol, endpoint, status, token_hash, secret, created_at)
-			VALUES ($1::bigint, $2, '111122223333', $3, $4, $5, 'token-' || $1, 'x', now())`, r[0], topic, r[1], r[2], r[3]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.Pool().Exec(ctx, `SELECT setval(pg_get_serial_sequence('notify_subscriptions', 'id'), 7)`); err != nil {
-		t.Fatal(err)
-	}
+	)
+	insertOldSubscriptions(t, db, topic, storetest.OldSubscriptions)
 	db = reopen(t, db, url)
 	storetest.SubscriptionsMigrated(t, db)
 }
@@ -454,16 +462,12 @@ func TestNotifyRetentionMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	// as a store of before migration 0027 left it
-	for _, stmt := range []string{
+	execAll(t, db,
 		`DROP INDEX notify_deliveries_finished`,
 		`DROP INDEX notify_mailbox_created`,
 		`ALTER TABLE notify_deliveries DROP COLUMN finished_at`,
 		`DELETE FROM schema_migrations WHERE version = 27`,
-	} {
-		if _, err := db.Pool().Exec(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
+	)
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, d := range storetest.OldDeliveries {
 		var sent any
@@ -493,24 +497,12 @@ func TestSubscriptionEmailCaseMigration(t *testing.T) {
 	topic := storetest.CreateOldSubscriptionsTopic(t, db)
 	// as a store of before migration 0026 left it: 0024's index compared
 	// endpoints as they were spelled
-	for _, stmt := range []string{
+	execAll(t, db,
 		`DROP INDEX notify_subscriptions_live_endpoint`,
 		`CREATE UNIQUE INDEX notify_subscriptions_live_endpoint ON notify_subscriptions (topic_id, protocol, endpoint) WHERE status <> 'unsubscribed'`,
 		`DELETE FROM schema_migrations WHERE version = 26`,
-	} {
-		if _, err := db.Pool().Exec(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	for _, r := range storetest.OldEmailSubscriptions {
-		if _, err := db.Pool().Exec(ctx, `INSERT INTO notify_subscriptions (id, topic_id, account_id, protocol, endpoint, status, token_hash, secret, created_at)
-			VALUES ($1::bigint, $2, '111122223333', $3, $4, $5, 'token-' || $1, 'x', now())`, r[0], topic, r[1], r[2], r[3]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.Pool().Exec(ctx, `SELECT setval(pg_get_serial_sequence('notify_subscriptions', 'id'), 9)`); err != nil {
-		t.Fatal(err)
-	}
+	)
+	insertOldSubscriptions(t, db, topic, storetest.OldEmailSubscriptions)
 	db = reopen(t, db, url)
 	storetest.EmailSubscriptionsMigrated(t, db)
 }
