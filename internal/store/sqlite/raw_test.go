@@ -129,17 +129,13 @@ func TestHistoryViewShowsEvents(t *testing.T) {
 func TestHistoryChunksMigration(t *testing.T) {
 	path, raw := migratedRaw(t)
 	// as a store of before migration 0016 left it
-	for _, stmt := range []string{
+	execAll(t, raw,
 		`DROP VIEW workflow_history`,
 		`DROP TABLE workflow_history_chunks`,
 		`DELETE FROM schema_migrations WHERE version = 16`,
 		`CREATE TABLE workflow_history (execution_id TEXT NOT NULL, id INTEGER NOT NULL, previous_id INTEGER NOT NULL,
 			type TEXT NOT NULL, timestamp TEXT NOT NULL, details TEXT, PRIMARY KEY (execution_id, id)) WITHOUT ROWID`,
-	} {
-		if _, err := raw.Exec(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
+	)
 	for _, r := range storetest.OldHistory {
 		at, _ := time.Parse(time.RFC3339Nano, r[4])
 		if _, err := raw.Exec(`INSERT INTO workflow_history VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))`,
@@ -206,7 +202,7 @@ func TestGrantSourceMigration(t *testing.T) {
 	path, raw := migratedRaw(t)
 	// as a store of before migration 0021 left it: grants 1 and 2 kept,
 	// 3 to 9 deleted
-	for _, stmt := range []string{
+	execAll(t, raw,
 		`DROP TABLE grants`,
 		`DELETE FROM schema_migrations WHERE version = 21`,
 		`CREATE TABLE grants (id INTEGER PRIMARY KEY AUTOINCREMENT, principal TEXT NOT NULL, account_id TEXT NOT NULL,
@@ -225,11 +221,7 @@ func TestGrantSourceMigration(t *testing.T) {
 		`INSERT INTO grants VALUES (2, '333344445555/alice', '333344445555', 1, 'sales', 'orders', '', '', 3, 0, 'active', 0, '333344445555', '333344445555/sadmin', 6,
 			'2026-03-04T05:06:07.000000000Z', '2026-03-04T05:06:07.000000000Z')`,
 		`UPDATE sqlite_sequence SET seq = 9 WHERE name = 'grants'`,
-	} {
-		if _, err := raw.Exec(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
+	)
 	raw.Close()
 
 	db := reopen(t, path)
@@ -277,20 +269,11 @@ func TestSubscriptionUniqueMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	// as a store of before migration 0022 left it
-	for _, stmt := range []string{
+	execAll(t, raw,
 		`DROP INDEX notify_subscriptions_live_endpoint`,
 		`DELETE FROM schema_migrations WHERE version IN (22, 24)`,
-	} {
-		if _, err := raw.Exec(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	for _, r := range storetest.OldSubscriptions {
-		if _, err := raw.Exec(`INSERT INTO notify_subscriptions (id, topic_id, account_id, protocol, endpoint, status, token_hash, secret, created_at)
-			VALUES (?, ?, '111122223333', ?, ?, ?, 'token-' || ?, 'x', '2026-03-01T12:00:00.000000000Z')`, r[0], topic, r[1], r[2], r[3], r[0]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	)
+	insertOldSubscriptions(t, raw, topic, storetest.OldSubscriptions)
 	raw.Close()
 	db = reopen(t, path)
 	storetest.SubscriptionsMigrated(t, db)
@@ -315,21 +298,12 @@ func TestSubscriptionEmailCaseMigration(t *testing.T) {
 	}
 	// as a store of before migration 0024 left it: 0022's index compared
 	// endpoints as they were spelled
-	for _, stmt := range []string{
+	execAll(t, raw,
 		`DROP INDEX notify_subscriptions_live_endpoint`,
 		`CREATE UNIQUE INDEX notify_subscriptions_live_endpoint ON notify_subscriptions (topic_id, protocol, endpoint) WHERE status <> 'unsubscribed'`,
 		`DELETE FROM schema_migrations WHERE version = 24`,
-	} {
-		if _, err := raw.Exec(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	for _, r := range storetest.OldEmailSubscriptions {
-		if _, err := raw.Exec(`INSERT INTO notify_subscriptions (id, topic_id, account_id, protocol, endpoint, status, token_hash, secret, created_at)
-			VALUES (?, ?, '111122223333', ?, ?, ?, 'token-' || ?, 'x', '2026-03-01T12:00:00.000000000Z')`, r[0], topic, r[1], r[2], r[3], r[0]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	)
+	insertOldSubscriptions(t, raw, topic, storetest.OldEmailSubscriptions)
 	raw.Close()
 	db = reopen(t, path)
 	storetest.EmailSubscriptionsMigrated(t, db)
@@ -341,16 +315,12 @@ func TestSubscriptionEmailCaseMigration(t *testing.T) {
 func TestNotifyRetentionMigration(t *testing.T) {
 	path, raw := migratedRaw(t)
 	// as a store of before migration 0025 left it
-	for _, stmt := range []string{
+	execAll(t, raw,
 		`DROP INDEX notify_deliveries_finished`,
 		`DROP INDEX notify_mailbox_created`,
 		`ALTER TABLE notify_deliveries DROP COLUMN finished_at`,
 		`DELETE FROM schema_migrations WHERE version = 25`,
-	} {
-		if _, err := raw.Exec(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
+	)
 	for _, d := range storetest.OldDeliveries {
 		var sent any
 		if d[2] != "" {
@@ -376,6 +346,29 @@ func reopen(t *testing.T, path string) *sqlite.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// execAll runs stmts on raw, one after another, failing the test at the
+// first error.
+func execAll(t *testing.T, raw *sql.DB, stmts ...string) {
+	t.Helper()
+	for _, stmt := range stmts {
+		if _, err := raw.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+}
+
+// insertOldSubscriptions stores rows (id, protocol, endpoint, status) as
+// subscriptions of topic, as a store of before a migration held them.
+func insertOldSubscriptions(t *testing.T, raw *sql.DB, topic int64, rows [][4]string) {
+	t.Helper()
+	for _, r := range rows {
+		if _, err := raw.Exec(`INSERT INTO notify_subscriptions (id, topic_id, account_id, protocol, endpoint, status, token_hash, secret, created_at)
+			VALUES (?, ?, '111122223333', ?, ?, ?, 'token-' || ?, 'x', '2026-03-01T12:00:00.000000000Z')`, r[0], topic, r[1], r[2], r[3], r[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // migratedRaw makes a store's database file, every migration applied, and
