@@ -111,7 +111,16 @@ func putBodyBuffer(b *bytes.Buffer) {
 func decodeStrict(body io.Reader, v any) error {
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return jsonError(err, reflect.TypeOf(v))
+	}
+	// null would decode into v as nothing at all: a request that names
+	// nothing, which no route reads
+	if string(raw) == "null" {
+		return mesh.Invalid("body", "must be %s, not null", jsonKind(reflect.TypeOf(v)))
+	}
+	if err := strictUnmarshal(raw, v); err != nil {
 		return jsonError(err, reflect.TypeOf(v))
 	}
 	if dec.More() {
@@ -124,6 +133,43 @@ func decodeStrict(body io.Reader, v any) error {
 }
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// strictUnmarshal decodes one JSON value into v, refusing unknown fields.
+func strictUnmarshal(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// jsonKind names, in the body's terms, the JSON value that t is decoded
+// from: the server's type names mean nothing to a client.
+func jsonKind(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "a JSON value"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "a JSON object"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 && t.Kind() == reflect.Slice {
+			return "a base64 string"
+		}
+		return "a JSON array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a JSON value"
+}
 
 // jsonError turns a decoding error into a mesh error naming the field; t is
 // the type decoded into.
@@ -143,7 +189,7 @@ func jsonError(err error, t reflect.Type) error {
 		// Value (mesh.ValueError); the decoder put the field's path
 		return mesh.Invalid(cmp.Or(bodyPath(t, typeErr.Field), "body"), "%s", typeErr.Value)
 	case errors.As(err, &typeErr):
-		return mesh.Invalid(bodyPath(t, typeErr.Field), "must be %s, not %s", typeErr.Type, typeErr.Value)
+		return mesh.Invalid(cmp.Or(bodyPath(t, typeErr.Field), "body"), "must be %s, not %s", jsonKind(typeErr.Type), typeErr.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return mesh.Invalid(field, "unknown field %q", field)

@@ -114,3 +114,49 @@ func TestUnmarshalerErrorNamesItsField(t *testing.T) {
 		t.Errorf("a valid body: got %v, want it decoded", err)
 	}
 }
+
+// TestDecodeJSONNotAnObject checks that a body that is not the JSON value a
+// route reads is refused naming the body, with a message that speaks JSON
+// rather than the server's type names, and that null is refused too rather
+// than read as an empty request.
+func TestDecodeJSONNotAnObject(t *testing.T) {
+	type inner struct {
+		A int `json:"a"`
+	}
+	type thing struct {
+		Name  string  `json:"name"`
+		Inner inner   `json:"inner"`
+		List  []inner `json:"list"`
+	}
+	tests := []struct{ body, wantField, wantMessage string }{
+		{`null`, "body", "must be a JSON object, not null"},
+		{` null `, "body", "must be a JSON object, not null"},
+		{`[]`, "body", "must be a JSON object, not array"},
+		{`"x"`, "body", "must be a JSON object, not string"},
+		{`1`, "body", "must be a JSON object, not number"},
+		{`{"inner": "x"}`, "inner", "must be a JSON object, not string"},
+		{`{"list": {}}`, "list", "must be a JSON array, not object"},
+		{`{"list": [1]}`, "list", "must be a JSON object, not number"},
+		{`{"name": []}`, "name", "must be a string, not array"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			var v thing
+			r := httptest.NewRequest("POST", "/things", strings.NewReader(tt.body))
+			err := DecodeJSON(httptest.NewRecorder(), r, &v)
+			var e *mesh.Error
+			if !errors.As(err, &e) || e.Code != mesh.EINVALID || e.Field == "" {
+				t.Fatalf("got %v, want an invalid error naming a field", err)
+			}
+			if !strings.HasPrefix(e.Field, tt.wantField) {
+				t.Errorf("got field %q, want %q", e.Field, tt.wantField)
+			}
+			if tt.wantMessage != "" && e.Message != tt.wantMessage {
+				t.Errorf("got message %q, want %q", e.Message, tt.wantMessage)
+			}
+			if strings.Contains(e.Message, "thing") || strings.Contains(e.Message, "inner") || strings.Contains(e.Message, "struct") {
+				t.Errorf("got message %q, which names the server's types", e.Message)
+			}
+		})
+	}
+}

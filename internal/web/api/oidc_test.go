@@ -11,14 +11,15 @@ import (
 )
 
 // PUT /api/v1/settings/password-sign-in documents "enabled" as required: a
-// body without it is refused naming enabled and leaves password sign-in on,
-// where before it switched it off.
+// body without it is refused naming enabled (a null body naming the body) and
+// leaves password sign-in on, where before it switched it off.
 func TestPasswordSignInSettingRequiresEnabled(t *testing.T) {
 	ctx := context.Background()
 	_, admin := servertest.New(t, servertest.Options{})
-	for _, body := range []string{`{}`, `null`} {
+	for _, tt := range []struct{ body, field string }{{`{}`, "enabled"}, {`null`, "body"}} {
+		body := tt.body
 		err := admin.Do(ctx, "PUT", "/api/v1/settings/password-sign-in", nil, json.RawMessage(body), nil)
-		wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, "enabled")
+		wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, tt.field)
 		var got struct {
 			Enabled bool `json:"enabled"`
 		}
