@@ -264,7 +264,8 @@ type Update struct {
 
 // UpdateAccount changes an account. Mesh admins change anything; an
 // account's admins change its name and email, not its organization (which
-// decides how shares reach it). Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND.
+// decides how shares reach it). An update naming no field is refused.
+// Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND.
 func (s *Service) UpdateAccount(ctx context.Context, id string, upd Update) (*mesh.Account, error) {
 	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
@@ -275,6 +276,9 @@ func (s *Service) UpdateAccount(ctx context.Context, id string, upd Update) (*me
 	}
 	if upd.Organization != nil && !actor.IsMeshAdmin() {
 		return nil, mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins may change an account's organization")
+	}
+	if upd == (Update{}) {
+		return nil, mesh.Invalid("body", "names nothing to change (name, organization or email)")
 	}
 	now := s.clock.Now()
 	var a *mesh.Account

@@ -122,11 +122,15 @@ type UserUpdate struct {
 
 // UpdateUser changes a user's roles or email. Mesh admins update anyone, an
 // account's admins their own account's users. The last mesh admin cannot lose
-// the admin role. Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND, ECONFLICT.
+// the admin role. An update naming no field is refused.
+// Errors: EUNAUTHORIZED, EINVALID, EFORBIDDEN, ENOTFOUND, ECONFLICT.
 func (s *Service) UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*mesh.User, error) {
 	actor, err := mesh.RequireActor(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if upd.Email == nil && upd.Roles == nil {
+		return nil, mesh.Invalid("body", "names nothing to change (email or roles)")
 	}
 	if upd.Email != nil {
 		if err := mesh.ValidateEmail("email", *upd.Email); err != nil {

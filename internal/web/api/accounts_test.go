@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -230,4 +232,60 @@ func TestNotifyListsCheckTheAccount(t *testing.T) {
 			t.Errorf("subscriptions of an account without any: got %v (%v), want none", subs, err)
 		}
 	}
+}
+
+// TestEmptyUpdateRefused checks that an update naming nothing to change (an
+// empty object or null) is refused naming the body, and changes nothing: not
+// the account's or user's updated_at, not the audit log's successes.
+func TestEmptyUpdateRefused(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			_, admin := servertest.New(t, servertest.Options{Store: kind})
+			a, err := admin.OnboardAccount(ctx, client.AccountInput{ID: "111122223333", Name: "Sales"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			nu, err := admin.CreateUser(ctx, a.ID, client.UserInput{Username: "ann", Roles: []string{mesh.RoleMember}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// read back: PostgreSQL keeps microseconds
+			if a, err = admin.GetAccount(ctx, a.ID); err != nil {
+				t.Fatal(err)
+			}
+			u, err := admin.GetUser(ctx, nu.User.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, body := range []any{client.AccountUpdate{}, nil, map[string]any{"name": nil}} {
+				err := admin.Do(ctx, "PATCH", "/api/v1/accounts/"+a.ID, nil, rawOrNull(body), nil)
+				wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, "body")
+			}
+			for _, body := range []any{client.UserUpdate{}, nil} {
+				err := admin.Do(ctx, "PATCH", "/api/v1/users/"+strconv.FormatInt(u.ID, 10), nil, rawOrNull(body), nil)
+				wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, "body")
+			}
+			if got, err := admin.GetAccount(ctx, a.ID); err != nil || !got.UpdatedAt.Equal(a.UpdatedAt) {
+				t.Errorf("got %+v, %v; want the account as it was (updated at %v)", got, err, a.UpdatedAt)
+			}
+			if got, err := admin.GetUser(ctx, u.ID); err != nil || !got.UpdatedAt.Equal(u.UpdatedAt) {
+				t.Errorf("got %+v, %v; want the user as it was (updated at %v)", got, err, u.UpdatedAt)
+			}
+			for _, action := range []string{"account.update", "user.update"} {
+				l, err := admin.ListAudit(ctx, client.AuditFilter{Action: action, Result: "ok"}, client.ListOptions{})
+				if err != nil || len(l.Entries) != 0 {
+					t.Errorf("%s: got %+v, %v; want no successful update audited", action, l, err)
+				}
+			}
+		})
+	}
+}
+
+// rawOrNull is body as the client sends it, with nil sent as JSON null.
+func rawOrNull(body any) any {
+	if body == nil {
+		return json.RawMessage("null")
+	}
+	return body
 }
