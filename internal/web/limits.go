@@ -81,15 +81,61 @@ func pathLimitsOf(pattern string) []pathLimit {
 	return out
 }
 
-// checkPathValues refuses a wildcard value longer than its identifier can be,
-// naming the wildcard, before authentication and audit see the request.
+// checkPathValues refuses a wildcard value longer than its identifier can be
+// or holding what no identifier holds (control characters, bytes that are
+// not UTF-8), and a query value with NUL or bytes that are not UTF-8, naming
+// the parameter, before authentication and audit see the request.
+// PostgreSQL refuses such text in a comparison, so it would otherwise fail
+// there where SQLite found nothing.
 func checkPathValues(r *http.Request, limits []pathLimit) error {
 	for _, l := range limits {
-		if v := r.PathValue(l.name); len(v) > l.max {
+		v := r.PathValue(l.name)
+		if len(v) > l.max {
 			return mesh.Invalid(l.name, "is longer than %d characters", l.max)
+		}
+		if !utf8.ValidString(v) || hasControl(v) {
+			return mesh.Invalid(l.name, "must be UTF-8 text without control characters")
+		}
+	}
+	if plainASCII(r.URL.RawQuery) {
+		return nil // only an escape or a raw byte past ASCII can carry NUL or a bad byte
+	}
+	for k, vs := range r.URL.Query() {
+		if !storableText(k) {
+			return mesh.Invalid("query", "parameter names must be UTF-8 text without NUL")
+		}
+		for _, v := range vs {
+			if !storableText(v) {
+				return mesh.Invalid(k, "must be UTF-8 text without NUL")
+			}
 		}
 	}
 	return nil
+}
+
+// plainASCII reports whether s has no escape and no byte past ASCII.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '%' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// hasControl reports a C0 control character or DEL in s.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// storableText reports whether s is text every store keeps: UTF-8 without NUL.
+func storableText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 // refuseLongURI answers 414 to a request whose target is longer than

@@ -60,7 +60,7 @@ func TestOpenAPILintFindsMistakes(t *testing.T) {
 		}, `failed to resolve "Nope"`},
 		{"typed parameter without 400", func(d map[string]any) {
 			delete(op(d, "/api/v1/mailbox/{id}", "get")["responses"].(map[string]any), "400")
-		}, "GET /api/v1/mailbox/{id}: takes a body, a path parameter or a number, boolean or enum parameter but lists no 400"},
+		}, "GET /api/v1/mailbox/{id}: takes a body, a path or query parameter or a number, boolean or enum parameter but lists no 400"},
 		{"path parameter without 400", func(d map[string]any) {
 			delete(op(d, "/api/v1/accounts/{id}", "get")["responses"].(map[string]any), "400")
 		}, "GET /api/v1/accounts/{id}: takes a body"},
@@ -148,7 +148,7 @@ func lintOpenAPI(ctx context.Context, doc map[string]any) []string {
 			}
 			responses := asMap(op["responses"])
 			if responses["400"] == nil && takesTypedInput(item, op) {
-				add("%s: takes a body, a path parameter or a number, boolean or enum parameter but lists no 400", where)
+				add("%s: takes a body, a path or query parameter or a number, boolean or enum parameter but lists no 400", where)
 			}
 			for _, code := range sortedKeys(responses) {
 				if !strings.HasPrefix(code, "2") || code == "204" {
@@ -191,19 +191,20 @@ func lintOpenAPI(ctx context.Context, doc map[string]any) []string {
 	return problems
 }
 
-// takesTypedInput reports whether an operation reads a body, a path
-// parameter, or a parameter (its own or its path's) that is a number, a
+// takesTypedInput reports whether an operation reads a body, a path or
+// query parameter, or a parameter (its own or its path's) that is a number, a
 // boolean or one of an enum's values: input the server parses, and refuses
-// with a 400 when it does not parse. Every path parameter counts: the router
-// refuses one longer than its identifier can be (web.checkPathValues). Other
-// free strings (names, account ids in a query) are left out: the document
-// does not say which of them the server checks.
+// with a 400 when it does not parse. Every path and query parameter counts:
+// the router refuses a path value longer than its identifier can be, and a
+// value holding NUL or bytes that are not UTF-8 (web.checkPathValues). Other
+// free strings (headers) are left out: the document does not say which of
+// them the server checks.
 func takesTypedInput(item, op map[string]any) bool {
 	if op["requestBody"] != nil {
 		return true
 	}
 	for _, p := range slices.Concat(asSlice(item["parameters"]), asSlice(op["parameters"])) {
-		if asMap(p)["in"] == "path" {
+		if in := asMap(p)["in"]; in == "path" || in == "query" {
 			return true
 		}
 		schema := asMap(asMap(p)["schema"])

@@ -1,0 +1,60 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/server/servertest"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+	"github.com/meshgate/meshgate/internal/web"
+)
+
+// TestRequestTextRefused checks that a path or query value holding NUL, a
+// control character or bytes that are not UTF-8 is refused naming the
+// parameter, on both stores: PostgreSQL cannot compare such text with what
+// it keeps, and answered 500 where SQLite answered 404 or 200.
+func TestRequestTextRefused(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			srv, _ := servertest.New(t, servertest.Options{Store: kind})
+			tests := []struct{ method, target, field string }{
+				{"GET", "/api/v1/executions/%00", "id"},
+				{"POST", "/api/v1/executions/%00/stop", "id"},
+				{"GET", "/api/v1/state-machines/a%00b", "name"},
+				{"DELETE", "/api/v1/state-machines/%FF", "name"},
+				{"GET", "/api/v1/platforms/a%0Ab", "name"},
+				{"GET", "/api/v1/accounts/999988887777/links/%00/tables", "name"},
+				{"GET", "/api/v1/audit?principal=%00", "principal"},
+				{"GET", "/api/v1/audit?resource=%C3%28", "resource"},
+				{"GET", "/api/v1/grants?database=a%00", "database"},
+				{"GET", "/api/v1/executions?state_machine=%00", "state_machine"},
+				{"GET", "/api/v1/invitations?account=%00", "account"},
+				{"GET", "/api/v1/audit?a%00=1", "query"},
+			}
+			for _, tt := range tests {
+				req, err := http.NewRequestWithContext(context.Background(), tt.method, srv.URL+tt.target, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Authorization", "Bearer "+srv.AdminToken)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var body web.ErrorBody
+				err = json.NewDecoder(resp.Body).Decode(&body)
+				resp.Body.Close()
+				e := body.Error
+				if err != nil {
+					t.Errorf("%s %s: got %d, %v; want an error body", tt.method, tt.target, resp.StatusCode, err)
+				}
+				if resp.StatusCode != http.StatusBadRequest || e.Code != mesh.EINVALID || e.Field != tt.field {
+					t.Errorf("%s %s: got %d %+v, want 400 invalid naming %s", tt.method, tt.target, resp.StatusCode, e, tt.field)
+				}
+			}
+		})
+	}
+}
