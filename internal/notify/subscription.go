@@ -45,9 +45,12 @@ func canManage(ctx context.Context, accountID string) (*mesh.Actor, error) {
 // subscription of the same endpoint whose confirmation link expired ends.
 // An email address is the same endpoint in any case (sameEndpoint).
 // Errors:
-// EUNAUTHORIZED, EFORBIDDEN, EINVALID (protocol, endpoint), ENOTFOUND (no
+// EUNAUTHORIZED, EFORBIDDEN, EINVALID (account_id, protocol, endpoint), ENOTFOUND (no
 // topic), ECONFLICT (the endpoint is subscribed already).
 func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscribed, error) {
+	if err := mesh.ValidateAccountID("account_id", in.AccountID); err != nil {
+		return nil, err
+	}
 	actor, err := canManage(ctx, in.AccountID)
 	if err != nil {
 		return nil, err

@@ -83,7 +83,7 @@ func (e *Engine) unknownResources(m *asl.Machine) []asl.Problem {
 }
 
 // CreateStateMachine saves version 1 of a new state machine. Errors:
-// EINVALID (name, definition: every problem in Details), ETOOLARGE,
+// EINVALID (name, description, definition: every problem in Details), ETOOLARGE,
 // ECONFLICT (the name exists).
 func (e *Engine) CreateStateMachine(ctx context.Context, in StateMachineInput) (*mesh.StateMachine, error) {
 	return e.saveStateMachine(ctx, in, true)
@@ -102,6 +102,9 @@ func (e *Engine) saveStateMachine(ctx context.Context, in StateMachineInput, cre
 	}
 	if len(in.Description) > mesh.MaxDescriptionLen {
 		return nil, mesh.Invalid("description", "is longer than %d characters", mesh.MaxDescriptionLen)
+	}
+	if err := mesh.CheckText("description", in.Description); err != nil {
+		return nil, err
 	}
 	if _, err := e.Validate(in.Definition); err != nil {
 		return nil, err

@@ -58,3 +58,30 @@ func TestRequestTextRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestBodyTextRefused checks that body fields that reached the store
+// unchecked refuse NUL and control characters naming the field, on both
+// stores: PostgreSQL answered 500 where SQLite kept the NUL.
+func TestBodyTextRefused(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			_, admin := servertest.New(t, servertest.Options{Store: kind})
+			tests := []struct {
+				path, field string
+				body        map[string]any
+			}{
+				{"/api/v1/subscriptions", "account_id", map[string]any{"account_id": "a\x00b", "protocol": "email", "endpoint": "a@example.com"}},
+				{"/api/v1/subscriptions", "account_id", map[string]any{"account_id": "\x00", "protocol": "email", "endpoint": "a@example.com"}},
+				{"/api/v1/state-machines", "description", map[string]any{"name": "sm1", "description": "a\x00b",
+					"definition": map[string]any{"StartAt": "A", "States": map[string]any{"A": map[string]any{"Type": "Pass", "End": true}}}}},
+				{"/api/v1/state-machines", "description", map[string]any{"name": "sm1", "description": "a\x1bb",
+					"definition": map[string]any{"StartAt": "A", "States": map[string]any{"A": map[string]any{"Type": "Pass", "End": true}}}}},
+			}
+			for _, tt := range tests {
+				err := admin.Do(ctx, "POST", tt.path, nil, tt.body, nil)
+				wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, tt.field)
+			}
+		})
+	}
+}
