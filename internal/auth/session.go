@@ -40,7 +40,9 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*Login, error) {
 	if password == "" {
 		return nil, mesh.Invalid("password", "is required")
 	}
-	if len(username) > mesh.MaxUsernameLen || len(password) > MaxPasswordLen {
+	// a name no user can have (too long, NUL, not UTF-8) is a wrong name:
+	// the stores are not asked, and PostgreSQL would refuse the text
+	if len(username) > mesh.MaxUsernameLen || len(password) > MaxPasswordLen || mesh.CheckText("username", username) != nil {
 		return nil, mesh.Errorf(mesh.EUNAUTHORIZED, "invalid username or password")
 	}
 	if on, err := s.PasswordSignIn(ctx); err != nil {

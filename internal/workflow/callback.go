@@ -133,8 +133,8 @@ func (e *Engine) SendTaskSuccess(ctx context.Context, token string, output json.
 // SendTaskFailure fails the task waiting for token; errName defaults to
 // States.TaskFailed. Errors: as SendTaskSuccess.
 func (e *Engine) SendTaskFailure(ctx context.Context, token, errName, cause string) error {
-	if len(errName) > 256 || len(cause) > 32768 {
-		return mesh.Invalid("error", "error is limited to 256 characters and cause to 32768")
+	if err := checkErrorCause(errName, cause); err != nil {
+		return err
 	}
 	if errName == "" {
 		errName = asl.ErrTaskFailed

@@ -447,11 +447,27 @@ func (e *Engine) StopExecution(ctx context.Context, id, errName, cause string) (
 	return out, err
 }
 
+// checkErrorCause checks the error name and cause a caller gives an
+// execution's end: bounded, and text every store keeps (no NUL or other
+// control characters but tab and line breaks, UTF-8). Errors: EINVALID.
+func checkErrorCause(errName, cause string) error {
+	if len(errName) > 256 {
+		return mesh.Invalid("error", "is limited to 256 characters")
+	}
+	if len(cause) > 32768 {
+		return mesh.Invalid("cause", "is limited to 32768 characters")
+	}
+	if err := mesh.CheckText("error", errName); err != nil {
+		return err
+	}
+	return mesh.CheckText("cause", cause)
+}
+
 // StopExecutionTx is StopExecution in the caller's transaction, for a
 // service that records why it stopped the execution in the same commit.
 func (e *Engine) StopExecutionTx(ctx context.Context, tx store.Tx, id, errName, cause string) (*mesh.Execution, error) {
-	if len(errName) > 256 || len(cause) > 32768 {
-		return nil, mesh.Invalid("error", "error is limited to 256 characters and cause to 32768")
+	if err := checkErrorCause(errName, cause); err != nil {
+		return nil, err
 	}
 	rec, err := tx.LockExecution(ctx, id)
 	if err != nil {

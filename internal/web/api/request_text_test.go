@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/meshgate/meshgate/client"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/server/servertest"
 	"github.com/meshgate/meshgate/internal/store/storetest"
@@ -61,7 +62,8 @@ func TestRequestTextRefused(t *testing.T) {
 
 // TestBodyTextRefused checks that body fields that reached the store
 // unchecked refuse NUL and control characters naming the field, on both
-// stores: PostgreSQL answered 500 where SQLite kept the NUL.
+// stores: PostgreSQL answered 500 where SQLite kept the NUL (or, for a user
+// name signing in, found no user).
 func TestBodyTextRefused(t *testing.T) {
 	for _, kind := range storetest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
@@ -78,10 +80,37 @@ func TestBodyTextRefused(t *testing.T) {
 				{"/api/v1/state-machines", "description", map[string]any{"name": "sm1", "description": "a\x1bb",
 					"definition": map[string]any{"StartAt": "A", "States": map[string]any{"A": map[string]any{"Type": "Pass", "End": true}}}}},
 			}
+			waiting := startWaiting(t, admin)
+			for _, field := range []string{"error", "cause"} {
+				tests = append(tests, struct {
+					path, field string
+					body        map[string]any
+				}{"/api/v1/executions/" + waiting + "/stop", field, map[string]any{field: "a\x00b"}})
+			}
 			for _, tt := range tests {
 				err := admin.Do(ctx, "POST", tt.path, nil, tt.body, nil)
 				wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, tt.field)
 			}
+			// A user name no user can have is a wrong user name, as an over-long one is.
+			err := admin.Do(ctx, "POST", "/api/v1/login", nil, map[string]any{"username": "a\x00b", "password": "x"}, nil)
+			wantAPIError(t, err, http.StatusUnauthorized, mesh.EUNAUTHORIZED, "")
 		})
 	}
+}
+
+// startWaiting starts an execution that waits an hour and returns its id.
+func startWaiting(t *testing.T, admin *client.Client) string {
+	t.Helper()
+	ctx := context.Background()
+	def := json.RawMessage(`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}`)
+	if err := admin.Do(ctx, "POST", "/api/v1/state-machines", nil, map[string]any{"name": "waits", "definition": def}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		ID string `json:"id"`
+	}
+	if err := admin.Do(ctx, "POST", "/api/v1/executions", nil, map[string]any{"state_machine": "waits"}, &e); err != nil {
+		t.Fatal(err)
+	}
+	return e.ID
 }
