@@ -32,6 +32,12 @@ var hostileValues = []string{
 	url.PathEscape("é\u202E漢🙂"), "1e3",
 }
 
+// hostileHeaders replace one header parameter (If-Match, Idempotency-Key) at
+// a time: a header cannot carry NUL or a line break.
+var hostileHeaders = []string{
+	"", "0", "-1", "9223372036854775808", "1e3", `W/"1"`, `"1"`, "*", strings.Repeat("a", 300), "\xc3\xa9\xff",
+}
+
 // hostileOp is one documented operation.
 type hostileOp struct {
 	method, tmpl string
@@ -72,16 +78,23 @@ func sweepHostile(t *testing.T, kind string) {
 		opAudit := h.lastAuditID()
 		// Path and query parameters, one at a time, on resources that do
 		// not exist (a valid value could make a DELETE succeed).
+		// A GET's query is sent on resources that exist too.
 		for _, p := range o.params {
-			if p.Value.In != "path" && p.Value.In != "query" {
+			vals := hostileValues
+			switch p.Value.In {
+			case "path":
+			case "query":
+				vals = append(slices.Clone(vals), "1&"+p.Value.Name+"=2")
+			case "header":
+				vals = hostileHeaders
+			default:
 				continue
 			}
-			vals := hostileValues
-			if p.Value.In == "query" {
-				vals = append(slices.Clone(vals), "1&"+p.Value.Name+"=2")
-			}
 			for _, v := range vals {
-				h.send(o, map[string]string{p.Value.Name: v}, p.Value.In, nil, "")
+				h.send(o, map[string]string{p.Value.Name: v}, p.Value.In, nil, "", false)
+				if o.method == http.MethodGet && p.Value.In == "query" {
+					h.send(o, map[string]string{p.Value.Name: v}, p.Value.In, nil, "", true)
+				}
 			}
 		}
 		// Bodies, on resources that exist, so that validation is reached.
@@ -91,7 +104,7 @@ func sweepHostile(t *testing.T, kind string) {
 			bodyAudit := h.lastAuditID()
 			bodies := hostileBodies(o.op)
 			for _, b := range bodies {
-				h.send(o, nil, "", b.body, b.field)
+				h.send(o, nil, "", b.body, b.field, true)
 			}
 			if o.method != http.MethodGet && o.op.Security == nil {
 				es := h.auditSince(bodyAudit)
@@ -134,12 +147,13 @@ func sweepHostile(t *testing.T, kind string) {
 }
 
 type hostile struct {
-	t     *testing.T
-	url   string
-	token string
-	doc   *openapi3.T
-	ops   map[string]hostileOp // by "METHOD template"
-	sent  int
+	t      *testing.T
+	url    string
+	token  string
+	doc    *openapi3.T
+	ops    map[string]hostileOp // by "METHOD template"
+	header http.Header          // the next request's hostile header, if any
+	sent   int
 }
 
 // newHostileServer gives srv the resources the sweeps name (account
@@ -167,23 +181,28 @@ func newHostileServer(t *testing.T, srv *servertest.Server, admin *client.Client
 // send makes one request to o, with the given parameters replaced in path or
 // query (in), body (nil for none) and, when the body is wrong in one field,
 // that field; it reports what is wrong with the answer.
-func (h *hostile) send(o hostileOp, vals map[string]string, in string, body []byte, field string) {
+func (h *hostile) send(o hostileOp, vals map[string]string, in string, body []byte, field string, exists bool) {
 	t := h.t
 	t.Helper()
 	path := o.tmpl
 	var query []string
+	h.header = nil
 	for _, p := range o.params {
 		name := p.Value.Name
 		switch p.Value.In {
 		case "path":
 			v, ok := vals[name]
 			if !ok || in != "path" {
-				v = defaultPathValue(o.tmpl, name, body != nil)
+				v = defaultPathValue(o.tmpl, name, exists)
 			}
 			path = strings.Replace(path, "{"+name+"}", v, 1)
 		case "query":
 			if v, ok := vals[name]; ok && in == "query" {
 				query = append(query, name+"="+v)
+			}
+		case "header":
+			if v, ok := vals[name]; ok && in == "header" {
+				h.header = http.Header{name: {v}}
 			}
 		}
 	}
@@ -208,6 +227,9 @@ func (h *hostile) sendTo(o hostileOp, path string, body []byte, field string, mu
 	if err != nil {
 		t.Errorf("%s %s: %v", o.method, target, err)
 		return
+	}
+	for k, v := range h.header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+h.token)
 	if body != nil {
