@@ -192,7 +192,7 @@ func jsonError(err error, t reflect.Type) error {
 		return mesh.Invalid(cmp.Or(bodyPath(t, typeErr.Field), "body"), "must be %s, not %s", jsonKind(typeErr.Type), typeErr.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return mesh.Invalid(field, "unknown field %q", field)
+		return mesh.Invalid(cmp.Or(field, "body"), "unknown field %q", field)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return mesh.Invalid("body", "truncated JSON")
 	}

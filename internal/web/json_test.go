@@ -30,6 +30,7 @@ func TestDecodeJSONFunc(t *testing.T) {
 		{"parsed by hand", `{"name":"fast"}`, "fast", "", ""},
 		{"left to the strict decoding", ` {"name":"slow"} `, "slow", "", ""},
 		{"unknown field named", `{"name":"a","colour":"red"}`, "", mesh.EINVALID, "colour"},
+		{"unknown field without a name", `{"name":"a","":"red"}`, "", mesh.EINVALID, "body"},
 		{"wrong type named", `{"name":5}`, "", mesh.EINVALID, "name"},
 		{"malformed", `{"name":`, "", mesh.EINVALID, "body"},
 		{"trailing data", `{"name":"a"} {}`, "", mesh.EINVALID, "body"},
