@@ -79,10 +79,14 @@ type mutation struct {
 	mustRefuse bool // the body holds text no store should keep
 }
 
-// mutations returns v with one leaf replaced, for every leaf and every
-// hostile replacement of its kind.
+// mutations returns v with one value replaced, for every value below the
+// body: by null, by an array or object, and each leaf by every hostile
+// replacement of its kind.
 func mutations(v any, path string) []mutation {
 	var out []mutation
+	if path != "" { // any value but the body itself: null, and a value of another kind
+		out = append(out, mutation{nil, false}, mutation{[]any{map[string]any{}}, false}, mutation{map[string]any{"": []any{}}, false})
+	}
 	switch v := v.(type) {
 	case map[string]any:
 		keys := make([]string, 0, len(v))
@@ -121,7 +125,7 @@ func mutations(v any, path string) []mutation {
 		out = append(out, mutation{json.Number("1e400"), false}, mutation{json.Number("99999999999999999999"), false},
 			mutation{json.Number("-9223372036854775809"), false}, mutation{json.Number("-1"), false}, mutation{json.Number("0.5"), false})
 	case bool:
-		out = append(out, mutation{"true", false}, mutation{nil, false})
+		out = append(out, mutation{"true", false})
 	}
 	return out
 }

@@ -78,7 +78,7 @@ func sweepHostile(t *testing.T, kind string) {
 		opAudit := h.lastAuditID()
 		// Path and query parameters, one at a time, on resources that do
 		// not exist (a valid value could make a DELETE succeed).
-		// A GET's query is sent on resources that exist too.
+		// A GET's path and query are sent on resources that exist too.
 		for _, p := range o.params {
 			vals := hostileValues
 			switch p.Value.In {
@@ -92,7 +92,7 @@ func sweepHostile(t *testing.T, kind string) {
 			}
 			for _, v := range vals {
 				h.send(o, map[string]string{p.Value.Name: v}, p.Value.In, nil, "", false)
-				if o.method == http.MethodGet && p.Value.In == "query" {
+				if o.method == http.MethodGet && (p.Value.In == "query" || p.Value.In == "path") {
 					h.send(o, map[string]string{p.Value.Name: v}, p.Value.In, nil, "", true)
 				}
 			}
