@@ -2,10 +2,13 @@ package api_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/server/servertest"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
@@ -128,4 +131,39 @@ func mutations(v any, path string) []mutation {
 		out = append(out, mutation{"true", false})
 	}
 	return out
+}
+
+// TestAdminRoutesRefusalDocumented checks that the mesh admins' workflow
+// routes, called by an account's admin, answer 403 and that the document
+// describes that answer.
+func TestAdminRoutesRefusalDocumented(t *testing.T) {
+	ctx := t.Context()
+	srv, admin := servertest.New(t, servertest.Options{})
+	h := newHostileServer(t, srv, admin)
+	u, err := admin.CreateUser(ctx, "111122223333", client.UserInput{Username: "sales-admin", Roles: []string{mesh.RoleAdmin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := admin.IssueToken(ctx, u.User.ID, "t", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.token = tok.Secret
+	for _, key := range []string{
+		"POST /api/v1/state-machines", "GET /api/v1/state-machines", "GET /api/v1/state-machines/{name}",
+		"PUT /api/v1/state-machines/{name}", "DELETE /api/v1/state-machines/{name}", "POST /api/v1/state-machines/{name}/rollback",
+		"POST /api/v1/executions", "GET /api/v1/executions", "GET /api/v1/executions/{id}",
+		"POST /api/v1/executions/{id}/stop", "GET /api/v1/executions/{id}/history",
+	} {
+		o, ok := h.ops[key]
+		if !ok {
+			t.Fatalf("%s is not documented", key)
+		}
+		path := strings.NewReplacer("{name}", "data-sharing", "{id}", "x").Replace(o.tmpl)
+		status, body := h.raw(o.method, path)
+		if status != http.StatusForbidden {
+			t.Errorf("%s: got %d %s, want 403", key, status, body)
+		}
+		h.checkDocumented(o, status, body, key)
+	}
 }

@@ -487,6 +487,19 @@ func (h *hostile) get(path string) []byte {
 	return b
 }
 
+// raw makes a request without a body and returns its status and body.
+func (h *hostile) raw(method, path string) (int, []byte) {
+	req, _ := http.NewRequest(method, h.url+path, nil)
+	req.Header.Set("Authorization", "Bearer "+h.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
 func (h *hostile) lastAuditID() int64 {
 	var l api.AuditList
 	if err := json.Unmarshal(h.get("/api/v1/audit?limit=1"), &l); err != nil || len(l.Entries) == 0 {
