@@ -170,14 +170,26 @@ func (db *DB) run(ctx context.Context, begin string, fn func(store.Tx) error) er
 	}()
 	if err := fn(tx); err != nil {
 		rollback()
-		return err
+		return textRefused(err)
 	}
 	if err := tx.commit(ctx); err != nil {
 		rollback()
-		return err
+		return textRefused(err)
 	}
 	tx.Committed()
 	return nil
+}
+
+// textRefused answers EINVALID for text PostgreSQL cannot hold (a NUL
+// character, bytes that are not UTF-8: 22021, 22P05), which SQLite stores:
+// the services check the fields they know, and this is what the rest gets
+// instead of an internal error.
+func textRefused(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Code == "22021" || pe.Code == "22P05") {
+		return mesh.Errorf(mesh.EINVALID, "the input holds a NUL character or bytes that are not UTF-8, which the store cannot keep")
+	}
+	return err
 }
 
 // commit commits the transaction in one round trip with what it writes
