@@ -67,6 +67,9 @@ func TestOpenAPILintFindsMistakes(t *testing.T) {
 		{"body without 400", func(d map[string]any) {
 			delete(op(d, "/api/v1/tasks/heartbeat", "post")["responses"].(map[string]any), "400")
 		}, "POST /api/v1/tasks/heartbeat: takes a body"},
+		{"signed-in operation without 401", func(d map[string]any) {
+			delete(op(d, "/api/v1/mailbox/{id}", "get")["responses"].(map[string]any), "401")
+		}, "GET /api/v1/mailbox/{id}: needs a token or a session but lists no 401"},
 		{"undeclared path parameter", func(d map[string]any) {
 			delete(op(d, "/api/v1/invitations/{id}/accept", "post"), "parameters")
 		}, "must define exactly all path parameters (missing: [id])"},
@@ -91,7 +94,9 @@ var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "p
 // lintOpenAPI returns what is wrong with doc: what kin-openapi's loader and
 // validator find, and every operation without a unique lowerCamelCase
 // operationId or a declared tag, every operation that takes typed input
-// (takesTypedInput) but lists no 400, every 2xx answer but 204 that does
+// (takesTypedInput) but lists no 400, every operation that needs a token
+// or a session (the document's security, unless its own is empty) but
+// lists no 401, every 2xx answer but 204 that does
 // not describe its body, and every component schema no operation reaches.
 func lintOpenAPI(ctx context.Context, doc map[string]any) []string {
 	var problems []string
@@ -147,6 +152,13 @@ func lintOpenAPI(ctx context.Context, doc map[string]any) []string {
 				}
 			}
 			responses := asMap(op["responses"])
+			security, own := op["security"]
+			if !own {
+				security = doc["security"]
+			}
+			if len(asSlice(security)) > 0 && responses["401"] == nil {
+				add("%s: needs a token or a session but lists no 401", where)
+			}
 			if responses["400"] == nil && takesTypedInput(item, op) {
 				add("%s: takes a body, a path or query parameter or a number, boolean or enum parameter but lists no 400", where)
 			}
