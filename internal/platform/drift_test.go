@@ -39,14 +39,7 @@ func TestPlatformRevokesGrantOptionGivenByHand(t *testing.T) {
 			if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
 				t.Fatal(err)
 			}
-			all := client.Resource{Database: e.database(t), Table: "*"}
-			if _, err := e.admin.Grant(ctx, client.GrantInput{Principal: e.consumerID, Resource: all, Permissions: []string{"SELECT"}, Grantable: []string{"SELECT"}}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := e.consumer.Grant(ctx, client.GrantInput{Principal: e.consumerID + "/" + e.alice, Resource: all, Permissions: []string{"SELECT"}}); err != nil {
-				t.Fatal(err)
-			}
-			e.waitApplied(t)
+			e.grantAliceAll(t)
 			f.exec(t, "GRANT SELECT ON "+f.q(e.schema, e.other)+" TO "+f.q(e.role())+" WITH GRANT OPTION")
 			want := 1
 			if kind == "postgres" {

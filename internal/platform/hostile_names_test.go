@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"github.com/meshgate/meshgate/client"
 )
 
 // TestPlatformHostileNames imports tables and columns whose names hold
@@ -33,14 +31,7 @@ func TestPlatformHostileNames(t *testing.T) {
 			if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
 				t.Fatal(err)
 			}
-			all := client.Resource{Database: e.database(t), Table: "*"}
-			if _, err := e.admin.Grant(ctx, client.GrantInput{Principal: e.consumerID, Resource: all, Permissions: []string{"SELECT"}, Grantable: []string{"SELECT"}}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := e.consumer.Grant(ctx, client.GrantInput{Principal: e.consumerID + "/" + e.alice, Resource: all, Permissions: []string{"SELECT"}}); err != nil {
-				t.Fatal(err)
-			}
-			e.waitApplied(t)
+			alice := e.grantAliceAll(t)
 			for _, n := range append(names, e.other) {
 				if !f.held(t, e.role(), e.schema, n) {
 					t.Errorf("table %q: not granted", n)
@@ -52,7 +43,7 @@ func TestPlatformHostileNames(t *testing.T) {
 			if rec, err := e.admin.ReconcilePlatform(ctx, e.name); err != nil || rec.Databases[0].Found != 0 || rec.Databases[0].Error != "" {
 				t.Errorf("reconcile: got %+v (%v), want nothing to repair", rec, err)
 			}
-			if _, err := e.consumer.Revoke(ctx, client.GrantInput{Principal: e.consumerID + "/" + e.alice, Resource: all, Permissions: []string{"SELECT"}}); err != nil {
+			if _, err := e.consumer.Revoke(ctx, alice); err != nil {
 				t.Fatal(err)
 			}
 			e.waitApplied(t)

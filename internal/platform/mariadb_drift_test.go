@@ -27,15 +27,7 @@ func TestPlatformMariaDBDatabaseGrantsAreDrift(t *testing.T) {
 	if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
 		t.Fatal(err)
 	}
-	all := client.Resource{Database: e.database(t), Table: "*"}
-	if _, err := e.admin.Grant(ctx, client.GrantInput{Principal: e.consumerID, Resource: all, Permissions: []string{"SELECT"}, Grantable: []string{"SELECT"}}); err != nil {
-		t.Fatal(err)
-	}
-	alice := client.GrantInput{Principal: e.consumerID + "/" + e.alice, Resource: all, Permissions: []string{"SELECT"}}
-	if _, err := e.consumer.Grant(ctx, alice); err != nil {
-		t.Fatal(err)
-	}
-	e.waitApplied(t)
+	alice := e.grantAliceAll(t)
 	if _, err := e.consumer.Revoke(ctx, alice); err != nil {
 		t.Fatal(err)
 	}

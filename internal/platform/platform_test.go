@@ -138,6 +138,25 @@ func randomDigits(n int) string {
 	return string(b)
 }
 
+// grantAliceAll has the producer's admin grant the consumer SELECT, with
+// the grant option, on every table of the synced database, and the
+// consumer grant it to alice, and waits until the platform applied them;
+// it returns alice's grant.
+func (e *env) grantAliceAll(t testing.TB) client.GrantInput {
+	t.Helper()
+	ctx := context.Background()
+	all := client.Resource{Database: e.database(t), Table: "*"}
+	if _, err := e.admin.Grant(ctx, client.GrantInput{Principal: e.consumerID, Resource: all, Permissions: []string{"SELECT"}, Grantable: []string{"SELECT"}}); err != nil {
+		t.Fatal(err)
+	}
+	alice := client.GrantInput{Principal: e.consumerID + "/" + e.alice, Resource: all, Permissions: []string{"SELECT"}}
+	if _, err := e.consumer.Grant(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	e.waitApplied(t)
+	return alice
+}
+
 func (e *env) role() string { return "mg_" + e.consumerID + "_" + e.alice }
 
 func (e *env) register(t testing.TB) {

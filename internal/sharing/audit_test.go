@@ -75,7 +75,7 @@ func TestChangesAreAudited(t *testing.T) {
 				t.Fatalf("%s: %v", tt.name, err)
 			}
 			var got []string
-			for _, e := range auditSince(t, s, last) {
+			for _, e := range storetest.AuditSince(t, s, last) {
 				last = e.ID
 				if e.Resource == "request/"+strconv.FormatInt(r.ID, 10) {
 					got = append(got, e.Action+" "+e.Principal)
@@ -86,23 +86,6 @@ func TestChangesAreAudited(t *testing.T) {
 			}
 		}
 	})
-}
-
-// auditSince returns the audit entries after id, oldest first.
-func auditSince(t *testing.T, s store.Store, id int64) []*mesh.AuditEntry {
-	t.Helper()
-	var es []*mesh.AuditEntry
-	err := s.View(t.Context(), func(tx store.Tx) error {
-		var err error
-		es, err = tx.FindAuditEntries(t.Context(), store.AuditFilter{Limit: 1000})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	es = slices.DeleteFunc(es, func(e *mesh.AuditEntry) bool { return e.ID <= id })
-	slices.Reverse(es)
-	return es
 }
 
 // TestRevokeEntriesJoin: the grant a revoke takes back is audited as the
@@ -117,16 +100,8 @@ func TestRevokeEntriesJoin(t *testing.T) {
 		if _, err := f.svc.RevokeRequest(mesh.NewContext(f.ctx, &caller), r.ID); err != nil {
 			t.Fatal(err)
 		}
-		var es []*mesh.AuditEntry
-		err := s.View(f.ctx, func(tx store.Tx) (err error) {
-			es, err = tx.FindAuditEntries(f.ctx, store.AuditFilter{Limit: 20})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
 		got := map[string]*mesh.AuditEntry{}
-		for _, e := range es {
+		for _, e := range storetest.AuditSince(t, s, 0) {
 			if e.RequestID == caller.RequestID {
 				got[e.Action] = e
 			}

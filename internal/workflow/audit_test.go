@@ -78,7 +78,7 @@ func TestChangesAreAudited(t *testing.T) {
 				t.Fatalf("%s: %v", tt.name, err)
 			}
 			var got []string
-			for _, e := range auditSince(t, s, last) {
+			for _, e := range storetest.AuditSince(t, s, last) {
 				got = append(got, e.Action+" "+e.Resource)
 				last = e.ID
 			}
@@ -92,26 +92,9 @@ func TestChangesAreAudited(t *testing.T) {
 // lastAuditID returns the id of the newest audit entry, or 0.
 func lastAuditID(t *testing.T, s store.Store) int64 {
 	t.Helper()
-	es := auditSince(t, s, 0)
+	es := storetest.AuditSince(t, s, 0)
 	if len(es) == 0 {
 		return 0
 	}
 	return es[len(es)-1].ID
-}
-
-// auditSince returns the audit entries after id, oldest first.
-func auditSince(t *testing.T, s store.Store, id int64) []*mesh.AuditEntry {
-	t.Helper()
-	var es []*mesh.AuditEntry
-	err := s.View(t.Context(), func(tx store.Tx) error {
-		var err error
-		es, err = tx.FindAuditEntries(t.Context(), store.AuditFilter{Limit: 1000})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	es = slices.DeleteFunc(es, func(e *mesh.AuditEntry) bool { return e.ID <= id })
-	slices.Reverse(es)
-	return es
 }

@@ -171,7 +171,7 @@ func newHostileServer(t *testing.T, srv *servertest.Server, admin *client.Client
 	if err := admin.CreateTables(ctx, "sales", []client.Table{{Name: "orders", Columns: []client.Column{{Name: "id", Type: "int"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	h := &hostile{t: t, url: srv.URL, token: srv.AdminToken, doc: loadDocument(t), ops: map[string]hostileOp{}}
+	h := &hostile{t: t, url: srv.URL, token: srv.AdminToken, doc: api.LoadDocument(t), ops: map[string]hostileOp{}}
 	for _, o := range documentedOps(h.doc) {
 		h.ops[o.method+" "+o.tmpl] = o
 	}
@@ -441,23 +441,6 @@ func documentedOps(doc *openapi3.T) []hostileOp {
 		return out[i].method < out[j].method
 	})
 	return out
-}
-
-func loadDocument(t *testing.T) *openapi3.T {
-	t.Helper()
-	m, err := api.OpenAPI()
-	if err != nil {
-		t.Fatalf("openapi: %v", err)
-	}
-	raw, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := openapi3.NewLoader().LoadFromData(raw)
-	if err != nil {
-		t.Fatalf("load: %v", err)
-	}
-	return doc
 }
 
 // snapshot reads the lists a refused write must leave as they were.

@@ -3,14 +3,12 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/meshgate/meshgate/internal/store/storetest"
@@ -98,24 +96,13 @@ func TestDocumentListsBadRequests(t *testing.T) {
 // status to method on the path template tmpl.
 func checkAnswer(t *testing.T, method, tmpl string, status int, body []byte) {
 	t.Helper()
-	m, err := OpenAPI()
-	if err != nil {
-		t.Fatalf("openapi: %v", err)
-	}
-	raw, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := openapi3.NewLoader().LoadFromData(raw)
-	if err != nil {
-		t.Fatalf("load: %v", err)
-	}
+	doc := LoadDocument(t)
 	item := doc.Paths.Find(tmpl)
 	if item == nil || item.GetOperation(method) == nil {
 		t.Fatalf("%s %s is not documented", method, tmpl)
 	}
 	route := &routers.Route{Spec: doc, Path: tmpl, PathItem: item, Method: method, Operation: item.GetOperation(method)}
-	err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+	err := openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: httptest.NewRequest(method, tmpl, nil), Route: route},
 		Status:                 status,
 		Header:                 http.Header{"Content-Type": {"application/json"}},

@@ -15,16 +15,9 @@ var versionRe = regexp.MustCompile(`name="version" value="(\d+)"`)
 // the definition as typed, rather than saving a version 3 that silently
 // undoes version 2; sent again from the page it shows, it saves.
 func TestStateMachineEditSavedMeanwhile(t *testing.T) {
-	e := newLinkEnv(t, "sqlite", nil)
-	e.passwords["admin"] = e.srv.BootstrapPassword(t)
-	cookie := sessionOf(t, e, "admin")
-	same := map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}
-	def := func(state string) string {
-		return `{"StartAt": "` + state + `", "States": {"` + state + `": {"Type": "Succeed"}}}`
-	}
-	_, page := do(t, "GET", e.srv.URL+"/admin/state-machines/new", nil, nil, cookie)
-	csrf := csrfRe.FindStringSubmatch(page)[1]
-	resp, _ := do(t, "POST", e.srv.URL+"/admin/state-machines", url.Values{"csrf": {csrf}, "name": {"m"}, "definition": {def("One")}}, same, cookie)
+	e, cookie, same, csrf := stateMachineAdmin(t)
+	var page string
+	resp, _ := do(t, "POST", e.srv.URL+"/admin/state-machines", url.Values{"csrf": {csrf}, "name": {"m"}, "definition": {succeedAt("One")}}, same, cookie)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create: got %d, want 303", resp.StatusCode)
 	}
@@ -35,7 +28,7 @@ func TestStateMachineEditSavedMeanwhile(t *testing.T) {
 		t.Fatalf("edit form: got version field %v, want 1", v)
 	}
 	form := func(state, version string) url.Values {
-		return url.Values{"csrf": {csrf}, "definition": {def(state)}, "version": {version}}
+		return url.Values{"csrf": {csrf}, "definition": {succeedAt(state)}, "version": {version}}
 	}
 	if resp, _ := do(t, "POST", e.srv.URL+"/admin/state-machines/m", form("Two", "1"), same, cookie); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("first save: got %d, want 303", resp.StatusCode)
@@ -63,24 +56,17 @@ func TestStateMachineEditSavedMeanwhile(t *testing.T) {
 // reason, and so is a form without its token and one of a user who is not
 // a mesh admin, none of them adding a version.
 func TestStateMachineRollback(t *testing.T) {
-	e := newLinkEnv(t, "sqlite", nil)
-	e.passwords["admin"] = e.srv.BootstrapPassword(t)
-	cookie := sessionOf(t, e, "admin")
-	same := map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}
-	def := func(state string) string {
-		return `{"StartAt": "` + state + `", "States": {"` + state + `": {"Type": "Succeed"}}}`
-	}
-	_, page := do(t, "GET", e.srv.URL+"/admin/state-machines/new", nil, nil, cookie)
-	csrf := csrfRe.FindStringSubmatch(page)[1]
+	e, cookie, same, csrf := stateMachineAdmin(t)
+	var page string
 	for _, f := range []url.Values{
-		{"csrf": {csrf}, "name": {"m"}, "definition": {def("One")}},
-		{"csrf": {csrf}, "name": {"single"}, "definition": {def("Only")}},
+		{"csrf": {csrf}, "name": {"m"}, "definition": {succeedAt("One")}},
+		{"csrf": {csrf}, "name": {"single"}, "definition": {succeedAt("Only")}},
 	} {
 		if resp, _ := do(t, "POST", e.srv.URL+"/admin/state-machines", f, same, cookie); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("create %s: got %d, want 303", f.Get("name"), resp.StatusCode)
 		}
 	}
-	if resp, _ := do(t, "POST", e.srv.URL+"/admin/state-machines/m", url.Values{"csrf": {csrf}, "definition": {def("Two")}}, same, cookie); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := do(t, "POST", e.srv.URL+"/admin/state-machines/m", url.Values{"csrf": {csrf}, "definition": {succeedAt("Two")}}, same, cookie); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save version 2: got %d, want 303", resp.StatusCode)
 	}
 	const action = `action="/admin/state-machines/m/rollback"`
@@ -148,4 +134,22 @@ func TestStateMachineRollback(t *testing.T) {
 	if !strings.Contains(page, "version 3") {
 		t.Errorf("audit: want the rollback's version 3 recorded")
 	}
+}
+
+// stateMachineAdmin signs the mesh's first admin in and returns the
+// environment, the session, the headers of a same-origin form post and the
+// session's form token.
+func stateMachineAdmin(t *testing.T) (*linkEnv, *http.Cookie, map[string]string, string) {
+	t.Helper()
+	e := newLinkEnv(t, "sqlite", nil)
+	e.passwords["admin"] = e.srv.BootstrapPassword(t)
+	cookie := sessionOf(t, e, "admin")
+	_, page := do(t, "GET", e.srv.URL+"/admin/state-machines/new", nil, nil, cookie)
+	same := map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}
+	return e, cookie, same, csrfRe.FindStringSubmatch(page)[1]
+}
+
+// succeedAt is a state machine of one Succeed state named state.
+func succeedAt(state string) string {
+	return `{"StartAt": "` + state + `", "States": {"` + state + `": {"Type": "Succeed"}}}`
 }
