@@ -239,7 +239,8 @@ func TestEmailAddressIgnoresCase(t *testing.T) {
 }
 
 // TestSimultaneousSubscribesKeepOne: subscribing one endpoint from several
-// callers at once stores one subscription, and the others are told it is
+// callers at once, some typing the address in another case, stores one
+// subscription, and the others are told it is
 // subscribed already. On PostgreSQL their checks ran side by side and could
 // all pass.
 func TestSimultaneousSubscribesKeepOne(t *testing.T) {
@@ -250,7 +251,11 @@ func TestSimultaneousSubscribesKeepOne(t *testing.T) {
 		warmPool(t, st, callers)
 		errs := make(chan error, callers)
 		start := make(chan struct{})
-		for range callers {
+		for i := range callers {
+			in := in
+			if i%2 == 1 { // typed in another case: the same address
+				in.Endpoint = strings.ToUpper(in.Endpoint)
+			}
 			go func() {
 				<-start
 				_, err := f.svc.Subscribe(admin(), in)
