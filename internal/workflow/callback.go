@@ -82,7 +82,10 @@ func (e *Engine) callbackTx(ctx context.Context, tx store.Tx, hash, action strin
 	if err := e.deliver(ctx, tx, rec, tok.Attempt, apply); err != nil {
 		return err
 	}
-	if internal {
+	if use {
+		// the answer may leave the execution due (a Wait, a retry, more
+		// states than one pass enters): the dispatcher, asleep until its
+		// last known wake time, looks again once the answer is committed
 		tx.AfterCommit(e.wake)
 	}
 	return store.Audit(ctx, tx, e.clock.Now(), action, "execution/"+tok.ExecutionID, tok.State)

@@ -2,6 +2,8 @@ package workflow_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
+	"github.com/meshgate/meshgate/internal/workflow"
 )
 
 // passCounter is a store that counts its write transactions.
@@ -77,4 +80,70 @@ func TestDispatcherWaitsForHeldExecutions(t *testing.T) {
 	ev.wantStatus(x.ID, mesh.ExecutionSucceeded)
 	cancel()
 	<-done
+}
+
+// TestAnswerWakesDispatcher: an answer through the task API (SendTaskSuccess,
+// SendTaskFailure) that leaves its execution due, here because the states
+// after the task are more than one pass enters, wakes the dispatcher after
+// its commit, as a decision answered in-process does. The poll interval is
+// an hour, so only the wake can finish the execution within the test.
+func TestAnswerWakesDispatcher(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		ev.engine = workflow.New(s, workflow.Options{Registry: ev.engine.Registry(), Clock: ev.clock, PollInterval: time.Hour})
+		// more Pass states than one pass of the stepper enters (500)
+		states := []string{`"Ask": {"Type": "Task", "Resource": "test:token.waitForTaskToken", "Parameters": {"token.$": "$$.Task.Token"}, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "P0"}], "Next": "P0"}`}
+		const passes = 700
+		for i := range passes {
+			next := fmt.Sprintf(`"Next": "P%d"`, i+1)
+			if i == passes-1 {
+				next = `"End": true`
+			}
+			states = append(states, fmt.Sprintf(`"P%d": {"Type": "Pass", %s}`, i, next))
+		}
+		ev.create("long", `{"StartAt": "Ask", "States": {`+strings.Join(states, ",")+`}}`)
+
+		ctx, cancel := context.WithCancel(ev.ctx)
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- ev.engine.Dispatcher().Run(ctx) }()
+		defer func() { cancel(); <-done }()
+
+		for _, answer := range []struct {
+			name string
+			send func(token string) error
+		}{
+			{"success", func(token string) error { return ev.engine.SendTaskSuccess(ev.ctx, token, nil) }},
+			{"failure", func(token string) error { return ev.engine.SendTaskFailure(ev.ctx, token, "Test.No", "caught") }},
+		} {
+			x := ev.start("long", "", `{}`)
+			deadline := time.Now().Add(10 * time.Second)
+			for ev.tokenCount() == 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(300 * time.Millisecond) // the dispatcher goes to sleep for its poll interval
+			if err := answer.send(ev.lastToken()); err != nil {
+				t.Fatalf("%s: %v", answer.name, err)
+			}
+			ev.clearTokens()
+			for ev.get(x.ID).Status == mesh.ExecutionRunning && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if got := ev.get(x.ID); got.Status != mesh.ExecutionSucceeded {
+				t.Fatalf("%s: status %v 10s after the start, want %v: the dispatcher was not woken", answer.name, got.Status, mesh.ExecutionSucceeded)
+			}
+		}
+	})
+}
+
+func (ev *env) tokenCount() int {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	return len(ev.tokens)
+}
+
+func (ev *env) clearTokens() {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	ev.tokens = nil
 }
