@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"encoding/json"
 	"maps"
+	"net/http"
 	"net/url"
 	"strconv"
 
@@ -40,4 +42,37 @@ func nextPage[T any](items []T, size int, path string, params map[string]string,
 	}
 	next["before"] = strconv.FormatInt(id(items[size-1]), 10)
 	return items, listLink(path, next)
+}
+
+// A form on a page of a list sends, in its "return" field, the page's own
+// link (the page struct's Here), so that its answer, a redirect or the
+// list shown again with the form's errors, is the page it was on, with its
+// filters, rather than the first.
+
+// returnQuery reads a form's "return" field as the query of a page of
+// list (a path on this server). A link that localPath refuses or that
+// leads elsewhere than list reads as no query (the list's first page), as
+// do a "page" token or a "before" id the list would refuse; callers take
+// from it only the parameters their list has.
+func (u *UI) returnQuery(r *http.Request, list string) url.Values {
+	back := localPath(r.FormValue("return"))
+	if back == "" {
+		return url.Values{}
+	}
+	l, err := url.Parse(back)
+	if err != nil || l.Path != list {
+		return url.Values{}
+	}
+	q, err := url.ParseQuery(l.RawQuery)
+	if err != nil {
+		return url.Values{}
+	}
+	var c json.RawMessage
+	if tok := q.Get("page"); tok != "" && u.Pages.Decode("page", tok, &c) != nil {
+		q.Del("page")
+	}
+	if _, err := beforeParam(q, "id"); err != nil {
+		q.Del("before")
+	}
+	return q
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/meshgate/meshgate/internal/auth"
@@ -26,9 +27,11 @@ type UsersPage struct {
 	// Next is the next page's link ("" on the last page); First is set
 	// when this is not the first page.
 	Next, First string
-	Roles       []string
-	Form        auth.NewUser
-	Errors      FieldErrors
+	// Here links to this page, which its forms return to.
+	Here   string
+	Roles  []string
+	Form   auth.NewUser
+	Errors FieldErrors
 	// Created and Password are the user just created and its temporary
 	// password, shown once.
 	Created  *mesh.User
@@ -46,7 +49,7 @@ func (u *UI) usersPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p.Form.Roles = []string{mesh.RoleMember}
-	return u.showUsers(w, r, http.StatusOK, p)
+	return u.showUsers(w, r, r.URL.Query(), http.StatusOK, p)
 }
 
 // knownAccount is ENOTFOUND for an account a mesh admin's page names that
@@ -74,9 +77,9 @@ type userCursor struct {
 	After int64 `json:"a"`
 }
 
-// showUsers lists the page of users the request's "page" names (the first
-// without one).
-func (u *UI) showUsers(w http.ResponseWriter, r *http.Request, status int, p UsersPage) error {
+// showUsers lists the page of users q's "page" names (the first without
+// one): the page's own query, or that of the page a form returns to.
+func (u *UI) showUsers(w http.ResponseWriter, r *http.Request, q url.Values, status int, p UsersPage) error {
 	var err error
 	if p.IsMeshAdmin() {
 		if p.Accounts, err = u.accountChoices(r); err != nil {
@@ -85,13 +88,14 @@ func (u *UI) showUsers(w http.ResponseWriter, r *http.Request, status int, p Use
 	}
 	f := store.UserFilter{AccountID: p.Account, Limit: usersPageSize + 1}
 	filter := map[string]string{"account": p.Account}
-	if tok := r.URL.Query().Get("page"); tok != "" {
+	p.Here = usersLink(p.Account, "")
+	if tok := q.Get("page"); tok != "" {
 		var c userCursor
 		if err := u.Pages.Decode("page", tok, &c); err != nil {
 			return err
 		}
 		f.AfterID = c.After
-		p.First = listLink("/admin/users", filter)
+		p.First, p.Here = p.Here, usersLink(p.Account, tok)
 	}
 	if p.Users, err = u.Auth.FindUsers(r.Context(), f); err != nil {
 		return err
@@ -99,7 +103,7 @@ func (u *UI) showUsers(w http.ResponseWriter, r *http.Request, status int, p Use
 	if len(p.Users) > usersPageSize {
 		p.Users = p.Users[:usersPageSize]
 		filter["page"] = u.Pages.Encode(userCursor{After: p.Users[usersPageSize-1].ID})
-		p.Next = listLink("/admin/users", filter)
+		p.Next = listLink(usersPath, filter)
 	}
 	p.Title = "Users of " + p.Account
 	return u.render(w, status, "users", p)
@@ -117,12 +121,12 @@ func (u *UI) createUser(w http.ResponseWriter, r *http.Request) error {
 		}
 		p.Errors, p.Error = fe, msg
 		// the API names the account in its path; this page's path does not
-		return refused(web.WithAuditNote(err, "account "+web.QuoteForAudit(p.Account)), u.showUsers(w, r, statusOfForm(err), p))
+		return refused(web.WithAuditNote(err, "account "+web.QuoteForAudit(p.Account)), u.showUsers(w, r, u.returnQuery(r, usersPath), statusOfForm(err), p))
 	}
 	// The temporary password is shown in this response only.
 	p.Created, p.Password = user, password
 	p.Form = auth.NewUser{AccountID: p.Account, Roles: []string{mesh.RoleMember}}
-	return u.showUsers(w, r, http.StatusCreated, p)
+	return u.showUsers(w, r, u.returnQuery(r, usersPath), http.StatusCreated, p)
 }
 
 func (u *UI) updateRoles(w http.ResponseWriter, r *http.Request) error {
@@ -134,6 +138,7 @@ func (u *UI) updateRoles(w http.ResponseWriter, r *http.Request) error {
 	if roles == nil {
 		roles = []string{}
 	}
+	back := u.returnQuery(r, usersPath)
 	user, err := u.Auth.UpdateUser(r.Context(), id, auth.UserUpdate{Roles: &roles})
 	if err != nil {
 		fe, msg, ferr := formFailure(err)
@@ -145,15 +150,18 @@ func (u *UI) updateRoles(w http.ResponseWriter, r *http.Request) error {
 		if fe != nil {
 			p.Error = fe[firstKey(fe)]
 		}
-		return refused(err, u.showUsers(w, r, statusOfForm(err), p))
+		return refused(err, u.showUsers(w, r, back, statusOfForm(err), p))
 	}
-	return redirect(w, r, usersLink(user.AccountID), "roles")
+	return redirect(w, r, usersLink(user.AccountID, back.Get("page")), "roles")
 }
 
 // UserDeletePage asks before a user is removed.
 type UserDeletePage struct {
 	Page
 	User *mesh.User
+	// Back is the page of users the removal was asked from, which the
+	// page links back to and its form returns to.
+	Back string
 }
 
 func (u *UI) deleteUserPage(w http.ResponseWriter, r *http.Request) error {
@@ -165,7 +173,8 @@ func (u *UI) deleteUserPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return u.render(w, http.StatusOK, "user_delete", UserDeletePage{Page: u.page(r, "Remove "+user.Username, "users"), User: user})
+	back := usersLink(user.AccountID, u.returnQuery(r, usersPath).Get("page"))
+	return u.render(w, http.StatusOK, "user_delete", UserDeletePage{Page: u.page(r, "Remove "+user.Username, "users"), User: user, Back: back})
 }
 
 func (u *UI) deleteUser(w http.ResponseWriter, r *http.Request) error {
@@ -177,6 +186,7 @@ func (u *UI) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	back := u.returnQuery(r, usersPath)
 	if err := u.Auth.DeleteUser(r.Context(), id); err != nil {
 		_, msg, ferr := formFailure(err)
 		if ferr != nil {
@@ -184,12 +194,19 @@ func (u *UI) deleteUser(w http.ResponseWriter, r *http.Request) error {
 		}
 		p := u.newUsersPage(r, user.AccountID)
 		p.Failed, p.Error = id, msg
-		return refused(err, u.showUsers(w, r, statusOfForm(err), p))
+		return refused(err, u.showUsers(w, r, back, statusOfForm(err), p))
 	}
-	return redirect(w, r, usersLink(user.AccountID), "removed")
+	return redirect(w, r, usersLink(user.AccountID, back.Get("page")), "removed")
 }
 
-func usersLink(account string) string { return "/admin/users?account=" + account }
+// usersPath is the users list's path.
+const usersPath = "/admin/users"
+
+// usersLink links to the page of account's users that page names (the
+// first for "").
+func usersLink(account, page string) string {
+	return listLink(usersPath, map[string]string{"account": account, "page": page})
+}
 
 func firstKey(m FieldErrors) string {
 	for k := range m {

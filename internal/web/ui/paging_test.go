@@ -1,0 +1,142 @@
+package ui_test
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+var (
+	returnRe  = regexp.MustCompile(`name="return" value="([^"]*)"`)
+	userRowRe = regexp.MustCompile(`<tr id="user-(\d+)">`)
+)
+
+// secondPage opens path and follows its "next" link; it returns the second
+// page's link and the page.
+func secondPage(t *testing.T, e *linkEnv, cookie *http.Cookie, path string) (string, string) {
+	t.Helper()
+	_, page := do(t, "GET", e.srv.URL+path, nil, nil, cookie)
+	m := nextRe.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("%s: no next page", path)
+	}
+	link := html.UnescapeString(m[1])
+	resp, page := do(t, "GET", e.srv.URL+link, nil, nil, cookie)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: got %d, want 200", link, resp.StatusCode)
+	}
+	return link, page
+}
+
+// returnOf is where the page's forms return to, which is one link for
+// all; "" when no form says.
+func returnOf(t *testing.T, page string) string {
+	t.Helper()
+	ms := returnRe.FindAllStringSubmatch(page, -1)
+	if len(ms) == 0 {
+		return ""
+	}
+	for _, m := range ms[1:] {
+		if m[1] != ms[0][1] {
+			t.Errorf("forms return to %q and to %q, want one page", html.UnescapeString(ms[0][1]), html.UnescapeString(m[1]))
+		}
+	}
+	return html.UnescapeString(ms[0][1])
+}
+
+// post sends form, with the form token of page (one the user was shown),
+// to path, as the browser would from that page.
+func post(t *testing.T, e *linkEnv, cookie *http.Cookie, page, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	form.Set("csrf", csrfRe.FindStringSubmatch(page)[1])
+	return do(t, "POST", e.srv.URL+path, form, map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}, cookie)
+}
+
+// hostileReturns are "return" values a form of list (a path) must not
+// follow: other hosts, spelt as browsers and http.Redirect read them,
+// other pages of this server, and a page or position the list would
+// refuse. Each leads to the list's first page.
+func hostileReturns(list string) []string {
+	return []string{
+		"https://evil.example" + list,
+		"//evil.example" + list,
+		"/\\evil.example" + list,
+		list + "/../\\evil.example/",
+		"/\t/evil.example" + list,
+		"/logout",
+		list + "/../../logout",
+		list + "x",
+		list + "?page=forged.token",
+		list + "?before=-1",
+	}
+}
+
+// TestUsersFormsReturnToTheirPage: the forms on the second page of an
+// account's users (a user's roles, a user's removal through its
+// confirmation, a new user refused) answer with that page, where they
+// went back to the first; a "return" that leads elsewhere leads to the
+// first page.
+func TestUsersFormsReturnToTheirPage(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	now := time.Now()
+	storeAll(t, e, func(tx store.Tx, i int) error {
+		return tx.CreateUser(e.ctx, &mesh.User{AccountID: consumerID, Username: fmt.Sprintf("member%04d", i),
+			Roles: []string{mesh.RoleMember}, CreatedAt: now, UpdatedAt: now}, "not-a-hash")
+	})
+	cookie := sessionOf(t, e, "cadmin")
+	two, page := secondPage(t, e, cookie, "/admin/users")
+	if got := returnOf(t, page); got != two {
+		t.Errorf("forms of page 2 (%s): return to %q, want page 2", two, got)
+	}
+	rows := userRowRe.FindAllStringSubmatch(page, -1)
+	if len(rows) < 2 {
+		t.Fatalf("page 2 lists %d users, want more", len(rows))
+	}
+	first, second := rows[0][1], rows[1][1]
+
+	roles := url.Values{"account_id": {consumerID}, "roles": {mesh.RoleMember, mesh.RoleApprover}, "return": {two}}
+	resp, _ := post(t, e, cookie, page, "/admin/users/"+first+"/roles", roles)
+	if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != two+"&notice=roles" {
+		t.Errorf("roles saved on page 2: got %d to %q, want 303 to %s&notice=roles", resp.StatusCode, got, two)
+	}
+
+	remove := regexp.MustCompile(`href="(/admin/users/` + first + `/delete[^"]*)"`).FindStringSubmatch(page)
+	if remove == nil {
+		t.Fatalf("page 2: no link to remove user %s", first)
+	}
+	_, confirm := do(t, "GET", e.srv.URL+html.UnescapeString(remove[1]), nil, nil, cookie)
+	if got := returnOf(t, confirm); got != two {
+		t.Errorf("removal asked from page 2: its form returns to %q, want page 2", got)
+	}
+	resp, _ = post(t, e, cookie, confirm, "/admin/users/"+first+"/delete", url.Values{"return": {returnOf(t, confirm)}})
+	if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != two+"&notice=removed" {
+		t.Errorf("user removed from page 2: got %d to %q, want 303 to %s&notice=removed", resp.StatusCode, got, two)
+	}
+
+	// a new user refused (the name is taken) shows the form on page 2
+	create := url.Values{"account_id": {consumerID}, "username": {"ann"}, "roles": {mesh.RoleMember}, "return": {two}}
+	resp, page = post(t, e, cookie, page, "/admin/users", create)
+	if resp.StatusCode != http.StatusConflict || !regexp.MustCompile(`<tr id="user-`+second+`">`).MatchString(page) || returnOf(t, page) != two {
+		t.Errorf("new user refused on page 2: got %d returning to %q, want 409 showing page 2 (user %s)", resp.StatusCode, returnOf(t, page), second)
+	}
+
+	firstPage := "/admin/users?account=" + consumerID
+	for _, back := range hostileReturns("/admin/users") {
+		roles.Set("return", back)
+		resp, _ := post(t, e, cookie, page, "/admin/users/"+second+"/roles", roles)
+		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != firstPage+"&notice=roles" {
+			t.Errorf("roles saved with return %q: got %d to %q, want 303 to %s&notice=roles", back, resp.StatusCode, got, firstPage)
+		}
+		_, confirm := do(t, "GET", e.srv.URL+"/admin/users/"+second+"/delete?return="+url.QueryEscape(back), nil, nil, cookie)
+		if got := returnOf(t, confirm); got != firstPage {
+			t.Errorf("removal asked with return %q: its form returns to %q, want %s", back, got, firstPage)
+		}
+	}
+}
