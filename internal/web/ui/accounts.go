@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -18,8 +19,10 @@ type AccountsPage struct {
 	// Next is the next page's link ("" on the last page); First is set
 	// when this is not the first page.
 	Next, First string
-	Form        mesh.Account
-	Errors      FieldErrors
+	// Here links to this page, which its form returns to.
+	Here   string
+	Form   mesh.Account
+	Errors FieldErrors
 }
 
 // accountCursor continues the listing after an account's id.
@@ -28,20 +31,25 @@ type accountCursor struct {
 }
 
 func (u *UI) accountsPage(w http.ResponseWriter, r *http.Request) error {
-	return u.showAccounts(w, r, http.StatusOK, AccountsPage{Page: u.page(r, "Accounts", "accounts")})
+	return u.showAccounts(w, r, r.URL.Query(), http.StatusOK, AccountsPage{Page: u.page(r, "Accounts", "accounts")})
 }
 
-// showAccounts lists the page of accounts the request's "page" names (the
-// first without one).
-func (u *UI) showAccounts(w http.ResponseWriter, r *http.Request, status int, p AccountsPage) error {
+// accountsPath is the accounts list's path.
+const accountsPath = "/admin/accounts"
+
+// showAccounts lists the page of accounts q's "page" names (the first
+// without one): the page's own query, or that of the page a form returns
+// to.
+func (u *UI) showAccounts(w http.ResponseWriter, r *http.Request, q url.Values, status int, p AccountsPage) error {
 	f := store.AccountFilter{Limit: accountsPageSize + 1}
-	if tok := r.URL.Query().Get("page"); tok != "" {
+	p.Here = accountsPath
+	if tok := q.Get("page"); tok != "" {
 		var c accountCursor
 		if err := u.Pages.Decode("page", tok, &c); err != nil {
 			return err
 		}
 		f.AfterID = c.After
-		p.First = "/admin/accounts"
+		p.First, p.Here = accountsPath, listLink(accountsPath, map[string]string{"page": tok})
 	}
 	accts, err := u.Accounts.FindAccounts(r.Context(), f)
 	if err != nil {
@@ -49,7 +57,7 @@ func (u *UI) showAccounts(w http.ResponseWriter, r *http.Request, status int, p 
 	}
 	if len(accts) > accountsPageSize {
 		accts = accts[:accountsPageSize]
-		p.Next = listLink("/admin/accounts", map[string]string{"page": u.Pages.Encode(accountCursor{After: accts[accountsPageSize-1].ID})})
+		p.Next = listLink(accountsPath, map[string]string{"page": u.Pages.Encode(accountCursor{After: accts[accountsPageSize-1].ID})})
 	}
 	p.Accounts = accts
 	return u.render(w, status, "accounts", p)
@@ -66,7 +74,7 @@ func (u *UI) onboardAccount(w http.ResponseWriter, r *http.Request) error {
 		}
 		p := AccountsPage{Page: u.page(r, "Accounts", "accounts"), Form: form, Errors: fe}
 		p.Error = msg
-		return refused(err, u.showAccounts(w, r, statusOfForm(err), p))
+		return refused(err, u.showAccounts(w, r, u.returnQuery(r, accountsPath), statusOfForm(err), p))
 	}
 	return redirect(w, r, "/admin/accounts/"+a.ID, "onboarded")
 }

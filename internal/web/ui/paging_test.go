@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,6 +138,36 @@ func TestUsersFormsReturnToTheirPage(t *testing.T) {
 		_, confirm := do(t, "GET", e.srv.URL+"/admin/users/"+second+"/delete?return="+url.QueryEscape(back), nil, nil, cookie)
 		if got := returnOf(t, confirm); got != firstPage {
 			t.Errorf("removal asked with return %q: its form returns to %q, want %s", back, got, firstPage)
+		}
+	}
+}
+
+// TestAccountsFormReturnsToItsPage: an account refused from the second
+// page of the accounts shows its form's errors on that page, where it
+// showed the first; a "return" that leads elsewhere shows the first.
+func TestAccountsFormReturnsToItsPage(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	now := time.Now()
+	storeAll(t, e, func(tx store.Tx, i int) error {
+		return tx.CreateAccount(e.ctx, &mesh.Account{ID: fmt.Sprintf("5000000%05d", i), Name: fmt.Sprintf("Team %d", i), CreatedAt: now, UpdatedAt: now})
+	})
+	e.passwords["admin"] = e.srv.BootstrapPassword(t)
+	cookie := sessionOf(t, e, "admin")
+	two, page := secondPage(t, e, cookie, "/admin/accounts")
+	if got := returnOf(t, page); got != two {
+		t.Errorf("form of page 2 (%s): returns to %q, want page 2", two, got)
+	}
+	shown := regexp.MustCompile(`<a href="/admin/accounts/(\d+)">`).FindStringSubmatch(page)[1]
+	onboard := url.Values{"id": {"Not An Id"}, "name": {"Finance"}, "return": {two}}
+	resp, page := post(t, e, cookie, page, "/admin/accounts", onboard)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `<a href="/admin/accounts/`+shown+`">`) || returnOf(t, page) != two {
+		t.Errorf("account refused on page 2: got %d returning to %q, want 400 showing page 2 (account %s)", resp.StatusCode, returnOf(t, page), shown)
+	}
+	for _, back := range hostileReturns("/admin/accounts") {
+		onboard.Set("return", back)
+		resp, page := post(t, e, cookie, page, "/admin/accounts", onboard)
+		if got := returnOf(t, page); resp.StatusCode != http.StatusBadRequest || got != "/admin/accounts" {
+			t.Errorf("account refused with return %q: got %d returning to %q, want 400 showing the first page", back, resp.StatusCode, got)
 		}
 	}
 }
