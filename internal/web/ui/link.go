@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/meshgate/meshgate/internal/access"
@@ -21,6 +22,8 @@ type LinkPage struct {
 	// First is set when this is not the first page.
 	Grants      []*mesh.Grant
 	Next, First string
+	// Here links to this page, which its forms return to.
+	Here string
 	// Form is what the last, failed grant form held.
 	Form   GrantForm
 	Errors FieldErrors
@@ -45,10 +48,16 @@ func (f GrantForm) Has(list []string, v string) bool { return slices.Contains(li
 var grantablePermissions = []mesh.Permission{mesh.PermSelect, mesh.PermDescribe}
 
 func (u *UI) linkPage(w http.ResponseWriter, r *http.Request) error {
-	return u.showLink(w, r, http.StatusOK, GrantForm{Permissions: []string{string(mesh.PermSelect)}}, nil, "")
+	return u.showLink(w, r, r.URL.Query(), http.StatusOK, GrantForm{Permissions: []string{string(mesh.PermSelect)}}, nil, "")
 }
 
-func (u *UI) showLink(w http.ResponseWriter, r *http.Request, status int, form GrantForm, fe FieldErrors, msg string) error {
+// linkPath is the path of the page of the link named name.
+func linkPath(name string) string { return "/shared/" + name }
+
+// showLink shows the link the request's path names, with the page of its
+// grants that q's "page" names: the page's own query, or that of the page
+// a form returns to.
+func (u *UI) showLink(w http.ResponseWriter, r *http.Request, q url.Values, status int, form GrantForm, fe FieldErrors, msg string) error {
 	p := LinkPage{Page: u.page(r, "Shared data", "shared"), Form: form, Errors: fe, Permissions: grantablePermissions}
 	p.FormError = msg
 	acct := p.Actor.AccountID
@@ -66,6 +75,7 @@ func (u *UI) showLink(w http.ResponseWriter, r *http.Request, status int, form G
 		return mesh.NotFound("resource link", name)
 	}
 	p.Title = "Shared data: " + name
+	p.Here = linkPath(name)
 	if p.Tables, err = u.Access.LinkTables(r.Context(), acct, name); err != nil {
 		return err
 	}
@@ -88,7 +98,7 @@ func (u *UI) showLink(w http.ResponseWriter, r *http.Request, status int, form G
 		if p.Users, err = u.userChoices(r, acct); err != nil {
 			return err
 		}
-		if err := u.linkGrants(r, &p); err != nil {
+		if err := u.linkGrants(r, q, &p); err != nil {
 			return err
 		}
 	}
@@ -103,18 +113,18 @@ type grantCursor struct {
 	After int64 `json:"a"`
 }
 
-// linkGrants reads the page of the link's grants that the request's "page"
-// names (the first without one).
-func (u *UI) linkGrants(r *http.Request, p *LinkPage) error {
-	path := "/shared/" + p.Link.Name
+// linkGrants reads the page of the link's grants that q's "page" names
+// (the first without one).
+func (u *UI) linkGrants(r *http.Request, q url.Values, p *LinkPage) error {
+	path := linkPath(p.Link.Name)
 	f := access.GrantFilter{AccountID: p.Actor.AccountID, UsersOnly: true, Database: p.Link.Database, Limit: linkGrantsPageSize}
-	if tok := r.URL.Query().Get("page"); tok != "" {
+	if tok := q.Get("page"); tok != "" {
 		var c grantCursor
 		if err := u.Pages.Decode("page", tok, &c); err != nil {
 			return err
 		}
 		f.AfterID = c.After
-		p.First = path
+		p.First, p.Here = path, listLink(path, map[string]string{"page": tok})
 	}
 	grants, next, err := u.Access.ListGrants(r.Context(), f)
 	if err != nil {
@@ -131,12 +141,14 @@ func (u *UI) grantLink(w http.ResponseWriter, r *http.Request) error {
 	actor := mesh.ActorFromContext(r.Context())
 	f := GrantForm{Table: r.PostForm.Get("table"), User: r.PostForm.Get("user"),
 		Permissions: r.PostForm["permissions"], Columns: r.PostForm["columns"]}
+	path := linkPath(r.PathValue("name"))
+	back := u.returnQuery(r, path)
 	fail := func(err error) error {
 		fe, msg, ferr := formFailure(err)
 		if ferr != nil {
 			return ferr
 		}
-		return refused(err, u.showLink(w, r, statusOfForm(err), f, fe, msg))
+		return refused(err, u.showLink(w, r, back, statusOfForm(err), f, fe, msg))
 	}
 	if f.User == "" {
 		return fail(mesh.Invalid("user", "choose a user"))
@@ -153,5 +165,5 @@ func (u *UI) grantLink(w http.ResponseWriter, r *http.Request) error {
 	if _, err := u.Access.Grant(r.Context(), in); err != nil {
 		return fail(err)
 	}
-	return redirect(w, r, "/shared/"+r.PathValue("name"), "granted")
+	return redirect(w, r, listLink(path, map[string]string{"page": back.Get("page")}), "granted")
 }

@@ -171,3 +171,47 @@ func TestAccountsFormReturnsToItsPage(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkGrantFormReturnsToItsPage: a grant made from the second page of
+// a resource link's grants answers with that page, and a grant refused
+// there shows its errors on that page, where both showed the first; a
+// "return" that leads elsewhere leads to the first page.
+func TestLinkGrantFormReturnsToItsPage(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	e.shareSales(t)
+	now := time.Now()
+	storeAll(t, e, func(tx store.Tx, i int) error {
+		name := fmt.Sprintf("member%04d", i)
+		if err := tx.CreateUser(e.ctx, &mesh.User{AccountID: consumerID, Username: name,
+			Roles: []string{mesh.RoleMember}, CreatedAt: now, UpdatedAt: now}, "not-a-hash"); err != nil {
+			return err
+		}
+		return tx.CreateGrant(e.ctx, &mesh.Grant{Principal: mesh.UserPrincipal(consumerID, name),
+			Resource: mesh.Resource{Database: "sales", Table: "orders"}, Permissions: mesh.PermissionsOf(mesh.PermSelect),
+			Status: mesh.GrantActive, Source: mesh.Principal(consumerID), GrantedBy: "cadmin", CreatedAt: now, UpdatedAt: now})
+	})
+	cookie := sessionOf(t, e, "cadmin")
+	two, page := secondPage(t, e, cookie, "/shared/sales")
+	if got := returnOf(t, page); got != two {
+		t.Errorf("forms of page 2 (%s): return to %q, want page 2", two, got)
+	}
+	shown := regexp.MustCompile(`<td data-label="User">([^<]+)</td>`).FindStringSubmatch(page)[1]
+	grant := url.Values{"table": {"orders"}, "user": {"ann"}, "permissions": {"SELECT"}, "return": {two}}
+	resp, _ := post(t, e, cookie, page, "/shared/sales/grants", grant)
+	if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != two+"&notice=granted" {
+		t.Errorf("grant from page 2: got %d to %q, want 303 to %s&notice=granted", resp.StatusCode, got, two)
+	}
+	grant.Set("user", "nobody-here")
+	resp, page = post(t, e, cookie, page, "/shared/sales/grants", grant)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(page, `<td data-label="User">`+shown+`</td>`) || returnOf(t, page) != two {
+		t.Errorf("grant refused on page 2: got %d returning to %q, want 404 showing page 2 (%s)", resp.StatusCode, returnOf(t, page), shown)
+	}
+	grant.Set("user", "ann")
+	for _, back := range hostileReturns("/shared/sales") {
+		grant.Set("return", back)
+		resp, _ := post(t, e, cookie, page, "/shared/sales/grants", grant)
+		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != "/shared/sales?notice=granted" {
+			t.Errorf("grant with return %q: got %d to %q, want 303 to /shared/sales?notice=granted", back, resp.StatusCode, got)
+		}
+	}
+}
