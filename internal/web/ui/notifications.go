@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -111,16 +112,25 @@ type DeliveriesPage struct {
 	Statuses    []string
 	Deliveries  []*store.Delivery
 	Next, First string
+	// Here links to this page, which its forms return to.
+	Here string
 }
+
+// deliveriesPath is the deliveries list's path.
+const deliveriesPath = "/admin/deliveries"
+
+// deliveryStatuses are those the deliveries list filters by.
+var deliveryStatuses = []string{store.DeliveryPending, store.DeliverySent, store.DeliveryFailed}
 
 func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) error {
-	return u.showDeliveries(w, r, http.StatusOK, "")
+	return u.showDeliveries(w, r, r.URL.Query(), http.StatusOK, "")
 }
 
-func (u *UI) showDeliveries(w http.ResponseWriter, r *http.Request, status int, msg string) error {
-	q := r.URL.Query()
+// showDeliveries lists the page of deliveries q's "status" and "before"
+// name: the page's own query, or that of the page a form returns to.
+func (u *UI) showDeliveries(w http.ResponseWriter, r *http.Request, q url.Values, status int, msg string) error {
 	p := DeliveriesPage{Page: u.page(r, "Deliveries", "notifications"), Status: q.Get("status"),
-		Statuses: []string{store.DeliveryPending, store.DeliverySent, store.DeliveryFailed}}
+		Statuses: deliveryStatuses}
 	p.Error = msg
 	f := store.DeliveryFilter{Status: p.Status, Limit: deliveriesPageSize + 1}
 	filter := map[string]string{"status": p.Status}
@@ -128,14 +138,15 @@ func (u *UI) showDeliveries(w http.ResponseWriter, r *http.Request, status int, 
 	if f.BeforeID, err = beforeParam(q, "delivery id"); err != nil {
 		return err
 	}
+	p.Here = deliveriesLink(q)
 	if f.BeforeID != 0 {
-		p.First = listLink("/admin/deliveries", filter)
+		p.First = listLink(deliveriesPath, filter)
 	}
 	ds, err := u.Notify.FindDeliveries(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	p.Deliveries, p.Next = nextPage(ds, deliveriesPageSize, "/admin/deliveries", filter, func(d *store.Delivery) int64 { return d.ID })
+	p.Deliveries, p.Next = nextPage(ds, deliveriesPageSize, deliveriesPath, filter, func(d *store.Delivery) int64 { return d.ID })
 	return u.render(w, status, "deliveries", p)
 }
 
@@ -144,13 +155,20 @@ func (u *UI) retryDelivery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	back := keepFilter(u.returnQuery(r, deliveriesPath), "status", deliveryStatuses)
 	if _, err := u.Notify.RetryDelivery(r.Context(), id); err != nil {
 		if mesh.IsCode(err, mesh.ECONFLICT) {
-			return refused(err, u.showDeliveries(w, r, http.StatusConflict, mesh.ErrorMessage(err)))
+			return refused(err, u.showDeliveries(w, r, back, http.StatusConflict, mesh.ErrorMessage(err)))
 		}
 		return err
 	}
-	return redirect(w, r, listLink("/admin/deliveries", map[string]string{"status": r.URL.Query().Get("status")}), "retried")
+	return redirect(w, r, deliveriesLink(back), "retried")
+}
+
+// deliveriesLink links to the page of deliveries q's "status" and "before"
+// name, leaving out any other parameter.
+func deliveriesLink(q url.Values) string {
+	return listLink(deliveriesPath, map[string]string{"status": q.Get("status"), "before": q.Get("before")})
 }
 
 // MailboxPage lists the built-in mailbox: mail sent while no SMTP server

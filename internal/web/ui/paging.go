@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -73,6 +74,15 @@ func (u *UI) returnQuery(r *http.Request, list string) url.Values {
 	}
 	if _, err := beforeParam(q, "id"); err != nil {
 		q.Del("before")
+	}
+	return q
+}
+
+// keepFilter drops q's key unless it holds one of values, those the list
+// filters by, so that a form's return leads to no page the list refuses.
+func keepFilter(q url.Values, key string, values []string) url.Values {
+	if v := q.Get(key); v != "" && !slices.Contains(values, v) {
+		q.Del(key)
 	}
 	return q
 }

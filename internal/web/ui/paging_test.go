@@ -215,3 +215,59 @@ func TestLinkGrantFormReturnsToItsPage(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliveriesRetryReturnsToItsPage: a retry from the second page of the
+// dead letters answers with that page, its status filter kept, where it
+// went back to the first; a retry refused there (sent again already)
+// shows why on that page; a "return" that leads elsewhere, or names a
+// status the list does not filter by, leads to the first page.
+func TestDeliveriesRetryReturnsToItsPage(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	now := time.Now()
+	later := now.Add(365 * 24 * time.Hour) // after any the server's sender claims
+	storeAll(t, e, func(tx store.Tx, i int) error {
+		return tx.InsertDeliveries(e.ctx, []*store.Delivery{{MessageID: fmt.Sprintf("m%04d", i), Kind: "direct", Protocol: "email",
+			Endpoint: fmt.Sprintf("dead%04d@example.com", i), Subject: "Hello", Payload: []byte("{}"), NextAttempt: later, CreatedAt: now}})
+	})
+	err := e.srv.Store.Update(e.ctx, func(tx store.Tx) error {
+		ds, err := tx.ClaimDeliveries(e.ctx, "test", later, later.Add(time.Minute), many, nil)
+		if err != nil {
+			return err
+		}
+		var rs []store.DeliveryResult
+		for _, d := range ds {
+			rs = append(rs, store.DeliveryResult{ID: d.ID, Status: store.DeliveryFailed, Error: "refused", At: later})
+		}
+		_, err = tx.FinishDeliveries(e.ctx, "test", rs)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.passwords["admin"] = e.srv.BootstrapPassword(t)
+	cookie := sessionOf(t, e, "admin")
+	two, page := secondPage(t, e, cookie, "/admin/deliveries?status=failed")
+	if got := returnOf(t, page); got != two {
+		t.Errorf("forms of page 2 (%s): return to %q, want page 2", two, got)
+	}
+	rows := regexp.MustCompile(`<tr id="delivery-(\d+)">`).FindAllStringSubmatch(page, -1)
+	hostile := append(hostileReturns("/admin/deliveries"), "/admin/deliveries?status=bogus")
+	if len(rows) < 2+len(hostile) {
+		t.Fatalf("page 2 lists %d deliveries, want more", len(rows))
+	}
+	retry := "/admin/deliveries/" + rows[0][1] + "/retry"
+	resp, _ := post(t, e, cookie, page, retry, url.Values{"return": {two}})
+	if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != two+"&notice=retried" {
+		t.Errorf("retry from page 2: got %d to %q, want 303 to %s&notice=retried", resp.StatusCode, got, two)
+	}
+	resp, page = post(t, e, cookie, page, retry, url.Values{"return": {two}})
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, `<tr id="delivery-`+rows[1][1]+`">`) || returnOf(t, page) != two {
+		t.Errorf("retry refused on page 2: got %d returning to %q, want 409 showing page 2 (delivery %s)", resp.StatusCode, returnOf(t, page), rows[1][1])
+	}
+	for i, back := range hostile {
+		resp, _ := post(t, e, cookie, page, "/admin/deliveries/"+rows[2+i][1]+"/retry", url.Values{"return": {back}})
+		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != "/admin/deliveries?notice=retried" {
+			t.Errorf("retry with return %q: got %d to %q, want 303 to /admin/deliveries?notice=retried", back, resp.StatusCode, got)
+		}
+	}
+}
