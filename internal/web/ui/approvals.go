@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -29,10 +30,15 @@ type ApprovalsPage struct {
 	// Next is the next page's link ("" on the last page); First is set
 	// when this is not the first page.
 	Next, First string
+	// Here links to this page, which its forms return to.
+	Here string
 }
 
 // approvalsPageSize is how many approvals one page lists.
 const approvalsPageSize = 50
+
+// approvalsPath is the approvals list's path.
+const approvalsPath = "/approvals"
 
 var approvalStatuses = []string{mesh.ApprovalPending, mesh.ApprovalApproved, mesh.ApprovalDenied, mesh.ApprovalExpired, mesh.ApprovalCancelled, "all"}
 
@@ -42,14 +48,15 @@ func (p ApprovalsPage) IsMine(r *mesh.AccessRequest) bool {
 }
 
 func (u *UI) approvalsPage(w http.ResponseWriter, r *http.Request) error {
-	return u.showApprovals(w, r, http.StatusOK, ApprovalsPage{})
+	return u.showApprovals(w, r, r.URL.Query(), http.StatusOK, ApprovalsPage{})
 }
 
-func (u *UI) showApprovals(w http.ResponseWriter, r *http.Request, status int, p ApprovalsPage) error {
+// showApprovals lists the page of approvals q's "status" and "before"
+// name: the page's own query, or that of the page a form returns to.
+func (u *UI) showApprovals(w http.ResponseWriter, r *http.Request, q url.Values, status int, p ApprovalsPage) error {
 	msg := p.Error
 	p.Page = u.page(r, "Approvals", "approvals")
 	p.Error = msg
-	q := r.URL.Query()
 	p.Status, p.Statuses = q.Get("status"), approvalStatuses
 	f := sharing.ApprovalFilter{Status: p.Status, Limit: approvalsPageSize + 1}
 	filter := map[string]string{"status": p.Status}
@@ -61,14 +68,16 @@ func (u *UI) showApprovals(w http.ResponseWriter, r *http.Request, status int, p
 		// the page that starts with the failed form, which shows why
 		f.BeforeID = p.Failed + 1
 	}
+	p.Here = listLink(approvalsPath, filter)
 	if f.BeforeID != 0 {
-		p.First = listLink("/approvals", filter)
+		p.First = p.Here
+		p.Here = listLink(approvalsPath, map[string]string{"status": p.Status, "before": strconv.FormatInt(f.BeforeID, 10)})
 	}
 	list, err := u.Sharing.FindApprovals(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	p.Approvals, p.Next = nextPage(list, approvalsPageSize, "/approvals", filter, func(a *mesh.Approval) int64 { return a.RequestID })
+	p.Approvals, p.Next = nextPage(list, approvalsPageSize, approvalsPath, filter, func(a *mesh.Approval) int64 { return a.RequestID })
 	if p.Errors != nil && !slices.ContainsFunc(p.Approvals, func(a *mesh.Approval) bool {
 		return a.RequestID == p.Failed && a.Status == mesh.ApprovalPending && !p.IsMine(a.Request)
 	}) {
@@ -90,6 +99,7 @@ func (u *UI) decide(w http.ResponseWriter, r *http.Request, approve bool) error 
 		return err
 	}
 	comment := r.PostForm.Get("comment")
+	back := keepFilter(u.returnQuery(r, approvalsPath), "status", approvalStatuses)
 	_, err = u.Sharing.Decide(r.Context(), sharing.DecisionInput{RequestID: id, Approve: approve, Comment: comment, Channel: mesh.ChannelWeb})
 	if err == nil {
 		notice := "denied"
@@ -105,7 +115,7 @@ func (u *UI) decide(w http.ResponseWriter, r *http.Request, approve bool) error 
 		if ap, ok := me.Details.(*mesh.Approval); ok {
 			p.Recorded = ap
 		}
-		return refused(err, u.showApprovals(w, r, http.StatusConflict, p))
+		return refused(err, u.showApprovals(w, r, back, http.StatusConflict, p))
 	}
 	fe, msg, ferr := formFailure(err)
 	if ferr != nil {
@@ -115,7 +125,7 @@ func (u *UI) decide(w http.ResponseWriter, r *http.Request, approve bool) error 
 		fe = FieldErrors{"decision": msg}
 	}
 	p.Errors = fe
-	return refused(err, u.showApprovals(w, r, statusOfForm(err), p))
+	return refused(err, u.showApprovals(w, r, back, statusOfForm(err), p))
 }
 
 // recordedDecision tells what a conflicting decision found.

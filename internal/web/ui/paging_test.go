@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshgate/meshgate/client"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 )
@@ -268,6 +269,62 @@ func TestDeliveriesRetryReturnsToItsPage(t *testing.T) {
 		resp, _ := post(t, e, cookie, page, "/admin/deliveries/"+rows[2+i][1]+"/retry", url.Values{"return": {back}})
 		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != "/admin/deliveries?notice=retried" {
 			t.Errorf("retry with return %q: got %d to %q, want 303 to /admin/deliveries?notice=retried", back, resp.StatusCode, got)
+		}
+	}
+}
+
+// TestApprovalsFormReturnsToItsPage: a decision refused on the second page
+// of the approvals, filtered by status, shows why on that page with the
+// filter kept, where it showed a page of pending ones, and one that came
+// too late (decided already) showed the first; a "return" that leads
+// elsewhere, or names a status the list does not filter by, shows the
+// first page.
+func TestApprovalsFormReturnsToItsPage(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	const n = 60
+	var tables []client.Table
+	for i := range n {
+		tables = append(tables, client.Table{Name: fmt.Sprintf("t%02d", i),
+			Columns: []client.Column{{Name: "email", Type: "string", Parameters: map[string]string{"pii_flag": "true"}}}})
+	}
+	if err := e.admin.CreateTables(e.ctx, "sales", tables); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		if _, _, err := e.ann.CreateRequest(e.ctx, client.RequestInput{Database: "sales", Table: tb.Name, Justification: "all of them"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.user(producerID, "pat", "pat@example.com", mesh.RoleApprover)
+	cookie := sessionOf(t, e, "pat")
+	if _, page := do(t, "GET", e.srv.URL+"/approvals?status=all", nil, nil, cookie); returnOf(t, page) != "/approvals?status=all" {
+		t.Errorf("forms of page 1 (/approvals?status=all): return to %q, want page 1", returnOf(t, page))
+	}
+	two, page := secondPage(t, e, cookie, "/approvals?status=all")
+	if got := returnOf(t, page); got != two {
+		t.Errorf("forms of page 2 (%s): return to %q, want page 2", two, got)
+	}
+	ids := approvalIDRe.FindAllStringSubmatch(page, -1)
+	if len(ids) < 3 {
+		t.Fatalf("page 2 lists %d approvals, want more", len(ids))
+	}
+	last := ids[len(ids)-1][1]
+	resp, page := post(t, e, cookie, page, "/approvals/"+last+"/approve", url.Values{"comment": {"fine\x01"}, "return": {two}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="comment-`+last+`-error"`) || returnOf(t, page) != two {
+		t.Errorf("decision refused on page 2: got %d returning to %q, want 400 showing page 2 with the form's error", resp.StatusCode, returnOf(t, page))
+	}
+	decided := ids[0][1]
+	if resp, _ := post(t, e, cookie, page, "/approvals/"+decided+"/deny", url.Values{"return": {two}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deny %s: got %d, want 303", decided, resp.StatusCode)
+	}
+	resp, page = post(t, e, cookie, page, "/approvals/"+decided+"/approve", url.Values{"return": {two}})
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, `id="approval-`+ids[1][1]+`"`) || returnOf(t, page) != two {
+		t.Errorf("decision too late on page 2: got %d returning to %q, want 409 showing page 2 (approval %s)", resp.StatusCode, returnOf(t, page), ids[1][1])
+	}
+	for _, back := range append(hostileReturns("/approvals"), "/approvals?status=bogus") {
+		resp, page := post(t, e, cookie, page, "/approvals/"+decided+"/approve", url.Values{"return": {back}})
+		if got := returnOf(t, page); resp.StatusCode != http.StatusConflict || got != "/approvals" {
+			t.Errorf("decision too late with return %q: got %d returning to %q, want 409 showing the first page", back, resp.StatusCode, got)
 		}
 	}
 }
