@@ -328,3 +328,40 @@ func TestApprovalsFormReturnsToItsPage(t *testing.T) {
 		}
 	}
 }
+
+// TestInvitationsFormsReturnToTheirPage: the invitations' forms kept their
+// page before the other lists' did, in their action's "before": a
+// rejection from the second page answers with that page, and an
+// acceptance refused there shows why on that page.
+func TestInvitationsFormsReturnToTheirPage(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	const n = 30 // more than a page
+	var tables []client.Table
+	for i := range n {
+		tables = append(tables, client.Table{Name: fmt.Sprintf("t%02d", i), Columns: []client.Column{{Name: "id", Type: "int"}}})
+	}
+	if err := e.admin.CreateTables(e.ctx, "sales", tables); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		if _, err := e.admin.Grant(e.ctx, client.GrantInput{Principal: consumerID, Resource: client.Resource{Database: "sales", Table: tb.Name},
+			Permissions: []string{"SELECT"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cookie := sessionOf(t, e, "cadmin")
+	two, page := secondPage(t, e, cookie, "/invitations")
+	actions := regexp.MustCompile(`action="(/invitations/(\d+)/(?:accept|reject)[^"]*)"`).FindAllStringSubmatch(page, -1)
+	if len(actions) < 4 {
+		t.Fatalf("page 2 (%s) holds %d invitation forms, want more", two, len(actions))
+	}
+	accept, id, reject := html.UnescapeString(actions[0][1]), actions[0][2], html.UnescapeString(actions[3][1])
+	resp, _ := post(t, e, cookie, page, reject, url.Values{})
+	if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != two+"&notice=rejected" {
+		t.Errorf("rejection from page 2: got %d to %q, want 303 to %s&notice=rejected", resp.StatusCode, got, two)
+	}
+	resp, page = post(t, e, cookie, page, accept, url.Values{"link_name": {"Not A Name"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="link-`+id+`-error"`) || !strings.Contains(page, `href="/invitations">First page`) {
+		t.Errorf("acceptance refused on page 2: got %d, want 400 showing page 2 with the form's error", resp.StatusCode)
+	}
+}
