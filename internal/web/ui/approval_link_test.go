@@ -692,3 +692,58 @@ func TestApprovalLinkRace(t *testing.T) {
 		})
 	}
 }
+
+// TestApprovalLinkDeadAfterTheApprovalEnds: the copies of an approval's
+// links that outlive it (a dead letter's payload, the built-in mailbox's
+// messages, kept until the retention) decide nothing once it ends. An
+// approval email dead-lettered while the mail server was down and retried
+// after its request was cancelled arrives with links that refuse, on
+// opening and on posting, as those of a decided approval show its decision
+// (TestApprovalLinkEmail) and those of an expired one refuse
+// (TestApprovalLinkRefusals).
+func TestApprovalLinkDeadAfterTheApprovalEnds(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			e := newLinkEnv(t, kind, nil)
+			e.subscribeEmail("ops@example.com")
+			e.smtp.Stop()
+			r := e.request("orders")
+			var dead *client.Delivery
+			for deadline := time.Now().Add(15 * time.Second); dead == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				ds, err := e.admin.Deliveries(e.ctx, "failed", producerID, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range ds {
+					if d.MessageID == "approval-request-"+itoa(r.ID) {
+						dead = &d
+					}
+				}
+			}
+			if dead == nil {
+				t.Fatalf("the approval email of request %d was not dead-lettered", r.ID)
+			}
+			if _, err := e.ann.CancelRequest(e.ctx, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			wantRequestStatus(t, e, r.ID, "CANCELLED")
+
+			e.smtp.Start(t)
+			if _, err := e.admin.RetryDelivery(e.ctx, dead.ID); err != nil {
+				t.Fatal(err)
+			}
+			m := e.mail("ops@example.com", "Approval needed")
+			for _, label := range []string{"Approve", "Deny"} {
+				link := actionLink(t, m, label)
+				resp, body := fetch(t, "GET", link, nil, nil)
+				if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "nothing to decide") || strings.Contains(body, `name="token"`) {
+					t.Errorf("%s link of a cancelled approval: got %d\n%s\nwant 409 with no form", label, resp.StatusCode, body)
+				}
+				if resp, body := confirm2(t, link); resp.StatusCode != http.StatusConflict {
+					t.Errorf("%s form of a cancelled approval: got %d\n%s\nwant 409", label, resp.StatusCode, body)
+				}
+			}
+			wantRequestStatus(t, e, r.ID, "CANCELLED")
+		})
+	}
+}
