@@ -104,10 +104,21 @@ func OpenSQLite(t testing.TB, clock mesh.Clock) *sqlite.DB {
 // part of the run.
 func OpenPostgres(t testing.TB, clock mesh.Clock) *postgres.DB {
 	t.Helper()
+	return OpenPostgresWith(t, postgres.Options{Clock: clock})
+}
+
+// OpenPostgresWith is OpenPostgres with opts; its Schema is the test's own,
+// and its MaxConns 8 unless set.
+func OpenPostgresWith(t testing.TB, opts postgres.Options) *postgres.DB {
+	t.Helper()
 	url := PostgresURL(t)
 	schema := NewSchemaName(t)
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, url, postgres.Options{Schema: schema, Clock: clock, MaxConns: 8})
+	opts.Schema = schema
+	if opts.MaxConns == 0 {
+		opts.MaxConns = 8
+	}
+	db, err := postgres.Open(ctx, url, opts)
 	if err != nil {
 		t.Fatalf("open postgres (%s): %v", PostgresURLEnv, err)
 	}
