@@ -20,6 +20,7 @@ type ServeCmd struct {
 	Data              string        `help:"Directory of the embedded SQLite store." default:"meshgate-data" env:"MESHGATE_DATA" type:"path"`
 	Database          string        `help:"PostgreSQL URL (postgres://...); uses PostgreSQL instead of SQLite." env:"MESHGATE_DATABASE"`
 	Synchronous       string        `help:"SQLite synchronous pragma: FULL survives power loss; NORMAL is faster." default:"FULL" enum:"FULL,NORMAL" env:"MESHGATE_SQLITE_SYNCHRONOUS"`
+	IdleTxTimeout     time.Duration `name:"idle-in-transaction-timeout" help:"PostgreSQL: how long a transaction may stay idle between statements before the server ends it, releasing its locks (idle_in_transaction_session_timeout; one set in the database URL wins); 0 leaves PostgreSQL's own setting." default:"1m" env:"MESHGATE_POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT"`
 	CentralAccount    string        `help:"Id of the central account (the server's own)." default:"central" env:"MESHGATE_CENTRAL_ACCOUNT"`
 	Organization      string        `help:"Organization of the central account; its accounts get shares without invitations." env:"MESHGATE_ORGANIZATION"`
 	InvitationTTL     time.Duration `help:"How long a share invitation stays pending." default:"12h" env:"MESHGATE_INVITATION_TTL"`
@@ -79,11 +80,12 @@ func (c *ServeCmd) Config() (server.Config, error) {
 		NotifyRetry:               policy,
 		NotifyTimeout:             c.NotifyTimeout,
 		NotifyLease:               c.NotifyLease,
-		NotifyRetention:           keepForever(c.NotifyRetention),
+		NotifyRetention:           offIfZero(c.NotifyRetention),
 		Addr:                      c.Addr,
 		DataDir:                   c.Data,
 		DatabaseURL:               c.Database,
 		Synchronous:               c.Synchronous,
+		IdleInTransactionTimeout:  offIfZero(c.IdleTxTimeout),
 		CentralAccountID:          c.CentralAccount,
 		Organization:              c.Organization,
 		BootstrapToken:            os.Getenv("MESHGATE_BOOTSTRAP_TOKEN"),
@@ -93,15 +95,16 @@ func (c *ServeCmd) Config() (server.Config, error) {
 		ApprovalTimeout:           c.ApprovalTimeout,
 		PlatformReconcileInterval: c.PlatformReconcile,
 		ShutdownTimeout:           c.ShutdownTimeout,
-		AuditRetention:            keepForever(c.AuditRetention),
+		AuditRetention:            offIfZero(c.AuditRetention),
 		TrustedOrigins:            c.TrustedOrigin,
 		TrustedProxies:            c.TrustedProxy,
 		OIDC:                      oc,
 	}, nil
 }
 
-// keepForever maps a retention flag's 0 (keep forever) to the config's negative value.
-func keepForever(d time.Duration) time.Duration {
+// offIfZero maps a flag's 0 (a retention's keep forever, a timeout left
+// to PostgreSQL) to the config's negative value.
+func offIfZero(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/meshgate/meshgate/internal/notify"
 	"github.com/meshgate/meshgate/internal/notify/email"
 	"github.com/meshgate/meshgate/internal/sharing"
+	"github.com/meshgate/meshgate/internal/store/postgres"
 	"github.com/meshgate/meshgate/internal/web"
 )
 
@@ -32,6 +33,13 @@ type Config struct {
 	DatabaseURL string
 	// Synchronous is SQLite's synchronous pragma: FULL (default) or NORMAL.
 	Synchronous string
+	// IdleInTransactionTimeout is, on PostgreSQL, how long a transaction may
+	// stay idle between two statements before the server ends its session,
+	// and with it the transaction and its locks: a replica stalled in a
+	// transaction holds the others up no longer (default
+	// postgres.DefaultIdleInTransactionTimeout, a minute; a negative value
+	// leaves PostgreSQL's own setting). A value the database URL sets wins.
+	IdleInTransactionTimeout time.Duration
 	// CentralAccountID is the id of the server's own account (default "central").
 	CentralAccountID string
 	// CentralAccountName is its display name (default "Central").
@@ -112,6 +120,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Synchronous != "FULL" && c.Synchronous != "NORMAL" {
 		return fmt.Errorf("sqlite synchronous must be FULL or NORMAL, not %q", c.Synchronous)
+	}
+	if err := c.validateIdleInTransactionTimeout(); err != nil {
+		return err
 	}
 	if c.CentralAccountID == "" {
 		c.CentralAccountID = "central"
@@ -198,6 +209,23 @@ func (c *Config) validateNotify() error {
 	if c.NotifyLease < 2*c.NotifyTimeout {
 		return fmt.Errorf("notify-lease %s is shorter than twice notify-timeout %s: a delivery could be sent twice while still in flight; use at least %s",
 			c.NotifyLease, c.NotifyTimeout, 2*c.NotifyTimeout)
+	}
+	return nil
+}
+
+// validateIdleInTransactionTimeout fills in PostgreSQL's idle-in-transaction
+// timeout and refuses one under a second, which a transaction busy between
+// two statements on a loaded server may reach, or one longer than
+// PostgreSQL takes.
+func (c *Config) validateIdleInTransactionTimeout() error {
+	d := c.IdleInTransactionTimeout
+	if d == 0 {
+		c.IdleInTransactionTimeout = postgres.DefaultIdleInTransactionTimeout
+		return nil
+	}
+	if d > 0 && (d < time.Second || d > postgres.MaxIdleInTransactionTimeout) {
+		return fmt.Errorf("idle-in-transaction-timeout %s is out of range: use from 1s to %s, or 0 to leave PostgreSQL's own setting",
+			d, postgres.MaxIdleInTransactionTimeout)
 	}
 	return nil
 }

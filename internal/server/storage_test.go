@@ -18,6 +18,7 @@ import (
 	"github.com/meshgate/meshgate/internal/server"
 	"github.com/meshgate/meshgate/internal/server/servertest"
 	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/postgres"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 	"github.com/meshgate/meshgate/internal/web"
 )
@@ -142,6 +143,36 @@ func TestNotifyRetentionConfig(t *testing.T) {
 		}
 		if err == nil && cfg.NotifyRetention != tt.want {
 			t.Errorf("%v: got %v, want %v", tt.in, cfg.NotifyRetention, tt.want)
+		}
+	}
+}
+
+// TestIdleInTransactionTimeoutConfig checks PostgreSQL's idle-in-transaction
+// timeout: a minute by default, negative for PostgreSQL's own setting, and
+// neither under a second nor longer than PostgreSQL takes.
+func TestIdleInTransactionTimeoutConfig(t *testing.T) {
+	tests := []struct {
+		in      time.Duration
+		want    time.Duration
+		wantErr bool
+	}{
+		{0, postgres.DefaultIdleInTransactionTimeout, false},
+		{-1, -1, false},
+		{time.Second, time.Second, false},
+		{10 * time.Minute, 10 * time.Minute, false},
+		{postgres.MaxIdleInTransactionTimeout, postgres.MaxIdleInTransactionTimeout, false},
+		{500 * time.Millisecond, 0, true},
+		{postgres.MaxIdleInTransactionTimeout + time.Millisecond, 0, true},
+	}
+	for _, tt := range tests {
+		cfg := server.Config{IdleInTransactionTimeout: tt.in}
+		err := cfg.Validate()
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%v: got error %v, want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if err == nil && cfg.IdleInTransactionTimeout != tt.want {
+			t.Errorf("%v: got %v, want %v", tt.in, cfg.IdleInTransactionTimeout, tt.want)
 		}
 	}
 }
