@@ -110,7 +110,8 @@ var errOpen = &mesh.Error{Code: mesh.ECONFLICT, Message: "an open request exists
 // CreateRequest records a request and starts its execution in one
 // transaction (shared with concurrent starts). Asking again for the same
 // resource and target account while a request is open returns the open one
-// and false; so does asking again with the same IdempotencyKey, whatever
+// and false (without who made it and why to those who may not see it, as
+// openFor says); so does asking again with the same IdempotencyKey, whatever
 // the request's status, when the resource, target and permissions are the
 // same (ECONFLICT naming the key when they differ). Errors: EUNAUTHORIZED, EINVALID (naming the field; a database
 // without data_owner), ENOTFOUND (database, table, account), EFORBIDDEN
@@ -169,7 +170,7 @@ func (s *Service) CreateRequest(ctx context.Context, in RequestInput) (*mesh.Acc
 				return nil, false, err
 			}
 		}
-		return existing, false, nil
+		return openFor(a, existing), false, nil
 	}
 	if err != nil {
 		return nil, false, err
@@ -184,6 +185,20 @@ func (s *Service) CreateRequest(ctx context.Context, in RequestInput) (*mesh.Acc
 		return nil, false, err
 	}
 	return r, true, nil
+}
+
+// openFor is the open request r as an asker who found it answers: whole
+// to those who may see it; to the others (another member of the target
+// account) what they asked for and how it stands, not who asked, why, or
+// its execution, which canSee keeps from them.
+func openFor(a *mesh.Actor, r *mesh.AccessRequest) *mesh.AccessRequest {
+	if canSee(a, r) {
+		return r
+	}
+	return &mesh.AccessRequest{ID: r.ID, RequesterAccount: r.RequesterAccount, TargetAccount: r.TargetAccount,
+		Database: r.Database, Table: r.Table, OwnerAccount: r.OwnerAccount, Permissions: r.Permissions,
+		Duration: r.Duration, Status: r.Status, PIIColumns: r.PIIColumns, StateMachine: r.StateMachine,
+		StateMachineVersion: r.StateMachineVersion, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // prepareRequest checks a request against the store and inserts it, in the
@@ -297,6 +312,16 @@ func canSee(a *mesh.Actor, r *mesh.AccessRequest) bool {
 		return a.HasRole(mesh.RoleAdmin)
 	}
 	return false
+}
+
+// MaySee reports whether the caller may see r, as FindRequest decides: for
+// pages that lead to it. Errors: EUNAUTHORIZED.
+func (s *Service) MaySee(ctx context.Context, r *mesh.AccessRequest) (bool, error) {
+	a, err := mesh.RequireActor(ctx)
+	if err != nil {
+		return false, err
+	}
+	return canSee(a, r), nil
 }
 
 // RequestView is a request with its approval, its timeline (the

@@ -320,6 +320,21 @@ func TestDuplicateReturnsOpen(t *testing.T) {
 		if err != nil || created || again.ID != r.ID {
 			t.Fatalf("asking again: got %v, created %v, %v; want request %d", again, created, err, r.ID)
 		}
+		// bob may not see ann's request (TestVisibility): he learns that it
+		// is open and what it asks for, not who made it or why
+		if again.Status != mesh.RequestPendingApproval || again.Database != "sales" || again.Table != "orders" ||
+			again.TargetAccount != consumer || again.Permissions != r.Permissions {
+			t.Errorf("another member asking again: got %+v, want the open request's resource, target, permissions and status", again)
+		}
+		if again.RequesterUser != "" || again.Justification != "" || again.ExecutionID != "" {
+			t.Errorf("another member asking again sees requester %q, justification %q, execution %q; want none of them",
+				again.RequesterUser, again.Justification, again.ExecutionID)
+		}
+		// her account's admin, who sees it, gets it whole
+		if whole, _, err := f.svc.CreateRequest(consumerAdmin, sharing.RequestInput{Database: "sales", Table: "orders", Justification: "x"}); err != nil ||
+			whole.ID != r.ID || whole.RequesterUser != "ann" || whole.Justification != r.Justification {
+			t.Errorf("the account's admin asking again: got %+v, %v; want request %d whole", whole, err, r.ID)
+		}
 		// concurrent askers in one batch get one request between them
 		var wg sync.WaitGroup
 		ids := make([]int64, 8)

@@ -74,6 +74,7 @@ var notices = map[string]string{
 	"signed-out":      "You are signed out.",
 	"requested":       "The request is submitted; its status and workflow are below.",
 	"open":            "You have an open request for this already; here it is.",
+	"open-other":      "Another user of your account has an open request for this already; your account's admins see it.",
 	"resent":          "This form was sent already; here is the request it made.",
 	"cancelled":       "The request is cancelled.",
 	"request-revoked": "The access is revoked.",

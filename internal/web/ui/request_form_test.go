@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/mesh"
 )
 
 var keyRe = regexp.MustCompile(`name="idempotency_key" value="([^"]+)"`)
@@ -149,5 +150,39 @@ func TestRequestFormDatabaseWithoutOwner(t *testing.T) {
 	}
 	if rs, _ := e.admin.Requests(e.ctx, client.RequestsFilter{}); len(rs) != 0 {
 		t.Errorf("requests after the refused forms: got %d, want 0", len(rs))
+	}
+}
+
+// TestRequestFormOthersOpenRequest: a member asking for what another member
+// of the account has an open request for is told so and led to their own
+// requests, where the other's request, which they may not see, would have
+// answered 403.
+func TestRequestFormOthersOpenRequest(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	r, _, err := e.ann.CreateRequest(e.ctx, client.RequestInput{Database: "sales", Table: "orders", Justification: "ann's reasons"})
+	if err != nil || r.Status != "PENDING_APPROVAL" {
+		t.Fatalf("ann's request: got %+v, %v; want PENDING_APPROVAL", r, err)
+	}
+	e.user(consumerID, "bob", "bob@example.com", mesh.RoleMember)
+	cookie := sessionOf(t, e, "bob")
+	same := map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}
+	_, page := do(t, "GET", e.srv.URL+"/catalog/sales/orders", nil, nil, cookie)
+	c := csrfRe.FindStringSubmatch(page)
+	if c == nil {
+		t.Fatalf("table page: no form token in %q", page)
+	}
+	form := url.Values{"csrf": {c[1]}, "database": {"sales"}, "table": {"orders"}, "target_account": {consumerID},
+		"justification": {"bob's reasons"}, "permissions": {"SELECT"}}
+	resp, _ := do(t, "POST", e.srv.URL+"/requests", form, same, cookie)
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/requests?") {
+		t.Fatalf("bob asks for what ann asked: got %d to %q, want 303 to his requests", resp.StatusCode, loc)
+	}
+	resp, page = do(t, "GET", e.srv.URL+loc, nil, nil, cookie)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Another user of your account") || strings.Contains(page, "ann&#39;s reasons") {
+		t.Errorf("where bob is led: got %d, want 200 saying another user's request is open, without its justification, in %q", resp.StatusCode, page)
+	}
+	if rs, _ := e.admin.Requests(e.ctx, client.RequestsFilter{}); len(rs) != 1 {
+		t.Errorf("requests: got %d, want 1", len(rs))
 	}
 }

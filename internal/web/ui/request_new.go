@@ -156,6 +156,12 @@ func (u *UI) createRequest(w http.ResponseWriter, r *http.Request) error {
 		notice = "resent"
 	case !created:
 		notice = "open"
+		// another member's request, which this user may not see
+		if ok, err := u.Sharing.MaySee(r.Context(), req); err != nil {
+			return err
+		} else if !ok {
+			return redirect(w, r, "/requests", "open-other")
+		}
 	}
 	return redirect(w, r, "/requests/"+strconv.FormatInt(req.ID, 10), notice)
 }
