@@ -161,6 +161,20 @@ func lockForDecision(ctx context.Context, tx store.Tx, r *mesh.AccessRequest) (*
 	return r, ap, nil
 }
 
+// decidedConflict is the ECONFLICT of a decision on request r, whose
+// approval ap is no longer pending: it names the approval's status (and
+// who decided it) and the request's current one, which has moved on since
+// (an approval APPROVED of a request REVOKED, one CANCELLED with a request
+// FAILED), and carries the approval with the request.
+func decidedConflict(ap *mesh.Approval, r *mesh.AccessRequest) error {
+	err := store.ApprovalConflict(ap).(*mesh.Error)
+	cur := *ap
+	cur.Request = r
+	err.Message += "; the request is " + r.Status
+	err.Details = &cur
+	return err
+}
+
 // recordDecision records d on request r's approval ap and resumes its
 // execution, in tx: an approval runs ApprovedPIIShareCatalogItem, a denial
 // the Catch into AccessDenied. The caller has checked who decides, and read
@@ -170,7 +184,7 @@ func lockForDecision(ctx context.Context, tx store.Tx, r *mesh.AccessRequest) (*
 // after the decision.
 func (s *Service) recordDecision(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, ap *mesh.Approval, d *mesh.RequestDecision) (*mesh.AccessRequest, error) {
 	if ap.Status != mesh.ApprovalPending {
-		return nil, store.ApprovalConflict(ap)
+		return nil, decidedConflict(ap, r)
 	}
 	now := s.clock.Now()
 	if !ap.ExpiresAt.IsZero() && !now.Before(ap.ExpiresAt) {

@@ -916,3 +916,40 @@ func TestApprovalMessageShowsStoredExpiry(t *testing.T) {
 		}
 	})
 }
+
+// TestDecideAfterTheEndNamesStatus: deciding a request whose approval ended
+// answers 409 with the request's current status, not only the approval's:
+// an approval APPROVED whose access was revoked since, or one CANCELLED
+// with a request that FAILED; the conflict carries the approval, with its
+// decision, and the request.
+func TestDecideAfterTheEndNamesStatus(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		revoked := f.request(consumerAnn, "sales", "orders")
+		if _, err := f.decide(approver, revoked.ID, true, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.RevokeRequest(consumerAdmin, revoked.ID); err != nil {
+			t.Fatal(err)
+		}
+		failed := f.request(consumerAnn, "hr", "people")
+		if _, err := f.engine.StopExecution(meshAdmin, failed.ExecutionID, "Ops.Stopped", "by hand"); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			id               int64
+			approval, status string
+		}{{revoked.ID, mesh.ApprovalApproved, mesh.RequestRevoked}, {failed.ID, mesh.ApprovalCancelled, mesh.RequestFailed}} {
+			_, err := f.decide(approver2, tt.id, false, "late")
+			var me *mesh.Error
+			if !errors.As(err, &me) || me.Code != mesh.ECONFLICT || !strings.Contains(me.Message, tt.approval) || !strings.Contains(me.Message, tt.status) {
+				t.Errorf("decide request %d: got %v, want a conflict naming the approval %s and the request %s", tt.id, err, tt.approval, tt.status)
+				continue
+			}
+			ap, ok := me.Details.(*mesh.Approval)
+			if !ok || ap.Status != tt.approval || ap.Request == nil || ap.Request.Status != tt.status {
+				t.Errorf("decide request %d: got details %#v, want the approval %s with its request %s", tt.id, me.Details, tt.approval, tt.status)
+			}
+		}
+	})
+}
