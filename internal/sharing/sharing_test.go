@@ -953,3 +953,36 @@ func TestDecideAfterTheEndNamesStatus(t *testing.T) {
 		}
 	})
 }
+
+// TestEndWithoutErrorStillSaysWhy: an execution that ends with no error
+// name (stopped by hand without one, or a replaced machine's Fail state
+// naming none) leaves its request FAILED with an error and cause that say
+// how it ended, where the request showed FAILED and nothing else.
+func TestEndWithoutErrorStillSaysWhy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		stopped := f.request(consumerAnn, "sales", "orders")
+		if _, err := f.engine.StopExecution(meshAdmin, stopped.ExecutionID, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if v := f.wantStatus(stopped.ID, mesh.RequestFailed); v.Error != sharing.ErrExecutionAborted || !strings.Contains(v.Cause, "stopped") {
+			t.Errorf("stopped without an error: got %q: %q, want %s saying it was stopped", v.Error, v.Cause, sharing.ErrExecutionAborted)
+		}
+		_, err := f.engine.UpdateStateMachine(meshAdmin, workflow.StateMachineInput{Name: sharing.DefaultStateMachine,
+			Definition: json.RawMessage(`{"StartAt": "No", "States": {"No": {"Type": "Fail"}}}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := f.request(siblingCarl, "marketing", "campaigns")
+		if r.Status != mesh.RequestFailed || r.Error != sharing.ErrExecutionFailed || r.Cause == "" {
+			t.Errorf("a Fail state naming no error: got %s %q: %q, want FAILED %s with a cause", r.Status, r.Error, r.Cause, sharing.ErrExecutionFailed)
+		}
+		for _, id := range []int64{stopped.ID, r.ID} {
+			for _, n := range f.get(id).Notifications {
+				if n.Event == "request.failed" && strings.Contains(n.Body, "()") {
+					t.Errorf("request %d: the requester is told %q, with no reason", id, n.Body)
+				}
+			}
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package sharing
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -30,6 +31,14 @@ const (
 	ErrProductDeleted    = "Sharing.ProductDeleted"
 	ErrOwnerChanged      = "Sharing.OwnerChanged"
 	ErrAccountOffboarded = "Sharing.AccountOffboarded"
+)
+
+// Error names of requests whose executions ended naming no error (stopped
+// by hand without one, a replaced machine's Fail state without Error).
+const (
+	ErrExecutionFailed   = "Sharing.ExecutionFailed"
+	ErrExecutionAborted  = "Sharing.ExecutionAborted"
+	ErrExecutionTimedOut = "Sharing.ExecutionTimedOut"
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -275,6 +284,12 @@ func (s *Service) executionEnded(ctx context.Context, tx store.Tx, x *mesh.Execu
 		r.Status, r.Error, r.Cause, event, approval = mesh.RequestExpired, x.Error, x.Cause, "request.expired", mesh.ApprovalExpired
 	default:
 		r.Status, r.Error, r.Cause = mesh.RequestFailed, x.Error, x.Cause
+		if r.Error == "" || r.Cause == "" {
+			// a failed request says why, whatever the execution named
+			name, how := endedHow(x)
+			r.Error = cmp.Or(r.Error, name)
+			r.Cause = cmp.Or(r.Cause, fmt.Sprintf("execution %s %s without saying why", x.ID, how))
+		}
 	}
 	r.UpdatedAt = now
 	if err := tx.UpdateAccessRequest(ctx, r, from); err != nil {
@@ -294,4 +309,15 @@ func (s *Service) executionEnded(ctx context.Context, tx store.Tx, x *mesh.Execu
 	}
 	return s.notify(ctx, tx, r, r.RequesterAccount, requester(r), event, fmt.Sprintf("Request %d is %s", r.ID, r.Status),
 		fmt.Sprintf("Request %d for %s: %s (%s).", r.ID, what(r), r.Status, r.Cause))
+}
+
+// endedHow names an execution's end that named no error, and says it.
+func endedHow(x *mesh.Execution) (name, how string) {
+	switch x.Status {
+	case mesh.ExecutionAborted:
+		return ErrExecutionAborted, "was stopped"
+	case mesh.ExecutionTimedOut:
+		return ErrExecutionTimedOut, "timed out"
+	}
+	return ErrExecutionFailed, "failed"
 }
