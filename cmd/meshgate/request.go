@@ -47,6 +47,9 @@ func (c *RequestCreateCmd) Run(ctx context.Context, g *Globals) error {
 	if !created && !g.JSON() {
 		if c.IdempotencyKey != "" && r.IdempotencyKey == c.IdempotencyKey {
 			fmt.Fprintf(g.stderr, "request %d was made with this idempotency key already\n", r.ID)
+		} else if r.RequesterUser == "" {
+			// the server names no requester to those who may not see it
+			fmt.Fprintf(g.stderr, "request %d for the same resource and account is open already, made by another user of your account\n", r.ID)
 		} else {
 			fmt.Fprintf(g.stderr, "request %d for the same resource and account is open already\n", r.ID)
 		}
@@ -59,9 +62,18 @@ func (c *RequestCreateCmd) Run(ctx context.Context, g *Globals) error {
 func printRequests(g *Globals, v any, rs []*client.AccessRequest) error {
 	return printRows(g, v, []string{"ID", "RESOURCE", "TARGET", "REQUESTER", "PERMISSIONS", "PERSONAL DATA", "STATUS", "EXPIRES", "CREATED"}, rs,
 		func(r *client.AccessRequest) []string {
-			return []string{itoa64(r.ID), dbTable(r.Database, r.Table), r.TargetAccount, r.RequesterAccount + "/" + r.RequesterUser,
+			return []string{itoa64(r.ID), dbTable(r.Database, r.Table), r.TargetAccount, requesterOf(r),
 				r.Permissions.String(), strings.Join(r.PIIColumns, ","), r.Status, fmtTime(r.ExpiresAt), fmtTime(r.CreatedAt)}
 		})
+}
+
+// requesterOf is who made r, "account/user"; the account alone when the
+// server leaves the user out (another member's open request).
+func requesterOf(r *client.AccessRequest) string {
+	if r.RequesterUser == "" {
+		return r.RequesterAccount
+	}
+	return r.RequesterAccount + "/" + r.RequesterUser
 }
 
 // RequestGetCmd shows a request.

@@ -107,3 +107,28 @@ func TestListsPage(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestCreateOthersOpenRequest: asking for what another member of
+// the account has an open request for prints that request, saying it is
+// another user's, with its requester's account alone (the server leaves
+// out who made it), where it printed "account/" as the requester.
+func TestRequestCreateOthersOpenRequest(t *testing.T) {
+	m := newAccessMesh(t, storetest.Kinds()[0])
+	ctx := context.Background()
+	if out, code := m.run(t, m.alice, "request", "create", "--database", "sales", "--table", "orders", "--justification", "alice's reasons"); code != 0 {
+		t.Fatalf("alice's request: exit %d:\n%s", code, out)
+	}
+	u, err := m.adminClient.CreateUser(ctx, "222233334444", client.UserInput{Username: "bob", Roles: []string{"member"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.adminClient.IssueToken(ctx, u.User.ID, "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, code := m.run(t, tok.Secret, "request", "create", "--database", "sales", "--table", "orders", "--justification", "bob's reasons")
+	if code != 0 || !strings.Contains(out, "open already, made by another user of your account") ||
+		strings.Contains(out, "222233334444/ ") || !regexp.MustCompile(`sales\.orders +222233334444 +222233334444 +`).MatchString(out) {
+		t.Errorf("bob asks for what alice asked: got exit %d:\n%s\nwant alice's request, said to be another user's, its requester the account alone", code, out)
+	}
+}
