@@ -132,6 +132,11 @@ func (u *UI) decide(w http.ResponseWriter, r *http.Request, approve bool) error 
 func recordedDecision(e *mesh.Error) string {
 	switch d := e.Details.(type) {
 	case *mesh.Approval:
+		// the request may have moved on since (revoked, expired, failed)
+		now := ""
+		if d.Request != nil {
+			now = fmt.Sprintf(" The request is %s now.", d.Request.Status)
+		}
 		if dec := d.Decision; dec != nil {
 			verb := "denied"
 			if dec.Approved {
@@ -141,9 +146,9 @@ func recordedDecision(e *mesh.Error) string {
 			if dec.Comment != "" {
 				s += fmt.Sprintf(": %q", dec.Comment)
 			}
-			return s + "."
+			return s + "." + now
 		}
-		return fmt.Sprintf("The approval of request %d is %s already; nothing was changed.", d.RequestID, d.Status)
+		return fmt.Sprintf("The approval of request %d is %s already; nothing was changed.", d.RequestID, d.Status) + now
 	case *mesh.AccessRequest:
 		return fmt.Sprintf("Request %d is %s; nothing was changed.", d.ID, d.Status)
 	}

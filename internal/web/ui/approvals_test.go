@@ -139,3 +139,27 @@ func TestRefusalsOfItemsNotShown(t *testing.T) {
 		t.Errorf("pat's own request: got %s, want it still pending", st.Status)
 	}
 }
+
+// TestLateDecisionNamesTheRequestsStatus: a decision on the Approvals page
+// that comes after the approval ended says how the request stands now, not
+// only how its approval ended: approved, and revoked since.
+func TestLateDecisionNamesTheRequestsStatus(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	r := e.request("orders")
+	if _, err := e.admin.Decide(e.ctx, r.ID, true, "fine", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.admin.RevokeRequest(e.ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.user(producerID, "pat", "pat@example.com", mesh.RoleApprover)
+	cookie := sessionOf(t, e, "pat")
+	_, page := do(t, "GET", e.srv.URL+"/approvals", nil, nil, cookie)
+	form := url.Values{"csrf": {csrfRe.FindStringSubmatch(page)[1]}, "comment": {"late"}}
+	resp, page := do(t, "POST", fmt.Sprintf("%s/approvals/%d/approve", e.srv.URL, r.ID), form,
+		map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}, cookie)
+	want := fmt.Sprintf("Request %d was approved already by", r.ID)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, want) || !strings.Contains(page, "The request is REVOKED now.") {
+		t.Errorf("late decision: got %d, want 409 saying %q and that the request is REVOKED now; page:\n%s", resp.StatusCode, want, page)
+	}
+}
