@@ -172,6 +172,9 @@ func (s *Service) CreateRequest(ctx context.Context, in RequestInput) (*mesh.Acc
 		}
 		return openFor(a, existing), false, nil
 	}
+	if mesh.IsCode(err, mesh.ENOTFOUND) {
+		err = s.checkStateMachine(ctx, err)
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -185,6 +188,19 @@ func (s *Service) CreateRequest(ctx context.Context, in RequestInput) (*mesh.Acc
 		return nil, false, err
 	}
 	return r, true, nil
+}
+
+// checkStateMachine is the error of a start that found nothing (err): when
+// the workflow's state machine is what it did not find, deleted by a mesh
+// admin, nothing can be requested until it is back, which the asker cannot
+// change: EUNAVAILABLE, saying how it comes back. Else err (an unknown
+// database or table).
+func (s *Service) checkStateMachine(ctx context.Context, err error) error {
+	if _, ferr := s.engine.FindStateMachine(mesh.NewContext(ctx, s.system), s.cfg.StateMachine, 0); !mesh.IsCode(ferr, mesh.ENOTFOUND) {
+		return err
+	}
+	return mesh.Errorf(mesh.EUNAVAILABLE, "the data-sharing workflow's state machine %q was deleted: nothing can be requested until a mesh admin creates it again (meshgate workflow create --name %s --definition ...) or a server restarts, which creates it with the default definition",
+		s.cfg.StateMachine, s.cfg.StateMachine)
 }
 
 // openFor is the open request r as an asker who found it answers: whole

@@ -986,3 +986,28 @@ func TestEndWithoutErrorStillSaysWhy(t *testing.T) {
 		}
 	})
 }
+
+// TestRequestWhileTheStateMachineIsDeleted: with the workflow's state
+// machine deleted by a mesh admin, a request is refused as unavailable,
+// saying how the machine comes back, where it answered 404 as if the
+// request's resource were unknown; once the machine is back, requests
+// work again.
+func TestRequestWhileTheStateMachineIsDeleted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		if err := f.engine.DeleteStateMachine(meshAdmin, sharing.DefaultStateMachine, true); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := f.svc.CreateRequest(consumerAnn, sharing.RequestInput{Database: "marketing", Table: "campaigns", Justification: "the report"})
+		var me *mesh.Error
+		if !errors.As(err, &me) || me.Code != mesh.EUNAVAILABLE || !strings.Contains(me.Message, "deleted") || !strings.Contains(me.Message, "workflow create") {
+			t.Errorf("request with the state machine deleted: got %v, want unavailable saying it was deleted and how it comes back", err)
+		}
+		if err := f.svc.EnsureStateMachine(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if r := f.request(consumerAnn, "marketing", "campaigns"); r.Status != mesh.RequestShared {
+			t.Errorf("request once the machine is back: got %s, want %s", r.Status, mesh.RequestShared)
+		}
+	})
+}
