@@ -234,11 +234,15 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	ps, err := c.Privileges(ctx, sc.schema, sortedKeys(sc.native), sc.managed)
-	if err != nil {
-		if !IsRefused(err) {
+	read := func() ([]Privilege, error) {
+		ps, err := c.Privileges(ctx, sc.schema, sortedKeys(sc.native), sc.managed)
+		if err != nil && !IsRefused(err) {
 			s.dropConn(rec.ID) // others may be using it; a refusal leaves it sound
 		}
+		return ps, err
+	}
+	ps, err := read()
+	if err != nil {
 		return nil, 0, nil, err
 	}
 	have := sc.actual(ps)
@@ -253,6 +257,25 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 		roleErrs[p.Role] = errors.Join(roleErrs[p.Role], stillError{fmt.Sprintf("role %s holds %s, which covers database %s and others: meshgate does not revoke it, as that would change what the role holds elsewhere; revoke it by hand", p.Role, p.describe(), sc.schema)})
 	}
 	grant = append(grant, retaken(want, have, revoke)...)
+	var stmts []string
+	// run runs a role's statements; a refused one fails the role, any
+	// other error the apply.
+	run := func(role string, list []string) error {
+		for _, stmt := range list {
+			if err := c.Exec(ctx, stmt); err != nil {
+				if !IsRefused(err) {
+					return fmt.Errorf("%s: %w", stmt, err)
+				}
+				roleErrs[role] = errors.Join(roleErrs[role], fmt.Errorf("%s: %w", stmt, err))
+				continue
+			}
+			stmts = append(stmts, stmt)
+			if repair {
+				s.driftRepaired.Add(1)
+			}
+		}
+		return nil
+	}
 	byRole := map[string]*struct{ grant, revoke []Privilege }{}
 	of := func(r string) *struct{ grant, revoke []Privilege } {
 		if byRole[r] == nil {
@@ -266,7 +289,6 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	for _, p := range revoke {
 		of(p.Role).revoke = append(of(p.Role).revoke, p)
 	}
-	var stmts []string
 	for _, r := range sortedKeys(byRole) {
 		ps := byRole[r]
 		if len(ps.grant) > 0 {
@@ -290,18 +312,8 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 				}
 			}
 		}
-		for _, stmt := range statements(sc.d, ps.grant, ps.revoke) {
-			if err := c.Exec(ctx, stmt); err != nil {
-				if !IsRefused(err) {
-					return stmts, found, roleErrs, fmt.Errorf("%s: %w", stmt, err)
-				}
-				roleErrs[r] = errors.Join(roleErrs[r], fmt.Errorf("%s: %w", stmt, err))
-				continue
-			}
-			stmts = append(stmts, stmt)
-			if repair {
-				s.driftRepaired.Add(1)
-			}
+		if err := run(r, statements(sc.d, ps.grant, ps.revoke)); err != nil {
+			return stmts, found, roleErrs, err
 		}
 	}
 	if len(stmts) == 0 {
@@ -311,14 +323,36 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	// back only what its issuer granted, and its GRANT without the grant
 	// option only warns. Read the privileges again, so that such a
 	// difference fails its role instead of being counted as done.
-	ps, err = c.Privileges(ctx, sc.schema, sortedKeys(sc.native), sc.managed)
-	if err != nil {
-		if !IsRefused(err) {
-			s.dropConn(rec.ID)
-		}
+	if ps, err = read(); err != nil {
 		return stmts, found, roleErrs, err
 	}
 	lacking, extra := diff(want, sc.actual(ps))
+	// A REVOKE … CASCADE also takes what other roles hold only through the
+	// grant option it revokes (PostgreSQL's dependent privileges), and a
+	// managed role may have held a privilege meshgate wants that way: what
+	// was held before the statements and none of them granted is granted
+	// again, so that the pass ends with exactly want.
+	granted := map[Privilege]bool{}
+	for _, p := range grant {
+		granted[p] = true
+	}
+	again := map[string][]Privilege{}
+	for _, p := range lacking {
+		if have[p] && !granted[p] {
+			again[p.Role] = append(again[p.Role], p)
+		}
+	}
+	if len(again) > 0 {
+		for _, r := range sortedKeys(again) {
+			if err := run(r, statements(sc.d, again[r], nil)); err != nil {
+				return stmts, found, roleErrs, err
+			}
+		}
+		if ps, err = read(); err != nil {
+			return stmts, found, roleErrs, err
+		}
+		lacking, extra = diff(want, sc.actual(ps))
+	}
 	for _, p := range slices.Concat(lacking, extra) {
 		if roleErrs[p.Role] != nil && !stillHeld(roleErrs[p.Role]) {
 			continue // its error already says why

@@ -205,3 +205,113 @@ func TestPlatformRevokeThatDoesNotTakeIsReported(t *testing.T) {
 		t.Errorf("once the grantor's grant is gone: got %+v (%v), want nothing to repair", rec, err)
 	}
 }
+
+// TestPlatformRevokeTakesWhatTheRolePassedOn gives alice's role, by hand,
+// the grant option on a privilege meshgate granted it, and has the role
+// pass the privilege on to an unmanaged role and to bob's managed role,
+// whose own grant of it is taken by hand so that he holds it only through
+// alice's. On PostgreSQL the grant option's repair, and later the revoke of
+// alice's grant, must take the privileges that depend on it (REVOKE …
+// CASCADE), where they failed with "dependent privileges exist" and the
+// role stayed failed; bob's privilege, which meshgate wants him to keep, is
+// granted again in the same pass, so that the end state is exactly
+// meshgate's grants. MariaDB has no dependent privileges: its revokes
+// succeed and what the role passed on stays, as any grant by hand to a
+// role meshgate does not manage.
+func TestPlatformRevokeTakesWhatTheRolePassedOn(t *testing.T) {
+	for _, kind := range []string{"postgres", "mariadb"} {
+		t.Run(kind, func(t *testing.T) {
+			f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
+			e := newEnv(t, "sqlite", f)
+			ctx := context.Background()
+			q := f.q
+			e.register(t)
+			if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
+				t.Fatal(err)
+			}
+			bob := "bob" + randomHex(4)
+			if _, err := e.admin.CreateUser(ctx, e.consumerID, client.UserInput{Username: bob, Roles: []string{"member"}}); err != nil {
+				t.Fatal(err)
+			}
+			bobRole := "mg_" + e.consumerID + "_" + bob
+			t.Cleanup(func() { dropRole(t, f, bobRole) })
+			alice := e.grantAliceAll(t)
+			if _, err := e.consumer.Grant(ctx, client.GrantInput{Principal: e.consumerID + "/" + bob, Resource: alice.Resource, Permissions: []string{"SELECT"}}); err != nil {
+				t.Fatal(err)
+			}
+			e.waitApplied(t)
+			outsider := "mgt_outsider_" + randomHex(4)
+			f.exec(t, "CREATE ROLE "+q(outsider))
+			t.Cleanup(func() { dropRole(t, f, outsider) })
+			// Dropped first, alice's role takes along what it passed on,
+			// which would keep the other roles from being dropped.
+			t.Cleanup(func() { dropRole(t, f, e.role()) })
+
+			// passOn has alice's role, given the grant option by hand,
+			// grant SELECT on the other table to the outsider and to bob.
+			passOn := func() {
+				t.Helper()
+				f.exec(t, "GRANT SELECT ON "+q(e.schema, e.other)+" TO "+q(e.role())+" WITH GRANT OPTION")
+				stmts := []string{"GRANT SELECT ON " + q(e.schema, e.other) + " TO " + q(outsider), "GRANT SELECT ON " + q(e.schema, e.other) + " TO " + q(bobRole)}
+				if kind == "mariadb" {
+					for _, s := range stmts {
+						if err := f.queryAs(t, e.role(), s); err != nil {
+							t.Fatalf("%s as alice's role: %v", s, err)
+						}
+					}
+					return
+				}
+				t.Cleanup(func() { f.exec(t, "RESET ROLE") })
+				f.exec(t, "SET ROLE "+q(e.role()))
+				for _, s := range stmts {
+					f.exec(t, s)
+				}
+				f.exec(t, "RESET ROLE")
+			}
+			passOn()
+			if kind == "postgres" {
+				f.exec(t, "REVOKE SELECT ON "+q(e.schema, e.other)+" FROM "+q(bobRole))
+				if !f.held(t, bobRole, e.schema, e.other) {
+					t.Fatal("bob does not hold SELECT through alice's role: the test shows nothing")
+				}
+			}
+			rec, err := e.admin.ReconcilePlatform(ctx, e.name)
+			if err != nil || len(rec.Databases) != 1 || rec.Databases[0].Error != "" || rec.Databases[0].Found != 1 {
+				t.Fatalf("reconcile: got %+v (%v), want the grant option found and repaired", rec, err)
+			}
+			if grantable(t, f, e.role(), e.schema, e.other) || !f.held(t, e.role(), e.schema, e.other) {
+				t.Error("after the repair alice's role may still pass SELECT on, or lost it")
+			}
+			if !f.held(t, bobRole, e.schema, e.other) {
+				t.Error("after the repair bob lacks SELECT, which meshgate granted him")
+			}
+			// MariaDB has no dependent privileges: the outsider keeps what
+			// alice's role passed on, and meshgate leaves an unmanaged role alone.
+			if got, want := f.held(t, outsider, e.schema, e.other), kind == "mariadb"; got != want {
+				t.Errorf("after the repair the outsider holds SELECT: got %v, want %v", got, want)
+			}
+			if rec, err := e.admin.ReconcilePlatform(ctx, e.name); err != nil || rec.Databases[0].Found != 0 || rec.Databases[0].Error != "" {
+				t.Errorf("a second reconcile: got %+v (%v), want nothing to repair", rec, err)
+			}
+
+			// The same passed-on privileges, when meshgate revokes alice's grant.
+			passOn()
+			if _, err := e.consumer.Revoke(ctx, alice); err != nil {
+				t.Fatal(err)
+			}
+			e.waitApplied(t)
+			if f.held(t, e.role(), e.schema, e.other) || f.held(t, e.role(), e.schema, e.table) {
+				t.Error("after the revoke alice's role still holds SELECT")
+			}
+			if !f.held(t, bobRole, e.schema, e.other) {
+				t.Error("after alice's revoke bob lacks SELECT, which meshgate granted him")
+			}
+			if got, want := f.held(t, outsider, e.schema, e.other), kind == "mariadb"; got != want {
+				t.Errorf("after the revoke the outsider holds SELECT: got %v, want %v", got, want)
+			}
+			if rec, err := e.admin.ReconcilePlatform(ctx, e.name); err != nil || rec.Databases[0].Found != 0 || rec.Databases[0].Error != "" {
+				t.Errorf("a reconcile after the revoke: got %+v (%v), want nothing to repair", rec, err)
+			}
+		})
+	}
+}

@@ -14,7 +14,7 @@ func TestStatementsQuoteEveryName(t *testing.T) {
 		{"postgres columns", pgplatform.Driver{}.Grant(`mg_a_b"c`, `My "S"`, "T t", []string{`x"`, "Y"}, "SELECT"),
 			`GRANT SELECT ("x""", "Y") ON TABLE "My ""S"""."T t" TO "mg_a_b""c"`},
 		{"postgres schema usage", pgplatform.Driver{}.Revoke("r", `s"; DROP TABLE x; --`, "", nil, "USAGE"),
-			`REVOKE USAGE ON SCHEMA "s""; DROP TABLE x; --" FROM "r"`},
+			`REVOKE USAGE ON SCHEMA "s""; DROP TABLE x; --" FROM "r" CASCADE`},
 		{"postgres role", pgplatform.Driver{}.CreateRole(`r"`), `CREATE ROLE "r""" NOLOGIN`},
 		{"mariadb columns", mariadb.Driver{}.Grant("mg_a_b`c", "My `S`", "T t", []string{"x`", "Y"}, "SELECT"),
 			"GRANT SELECT (`x```, `Y`) ON `My ``S```.`T t` TO `mg_a_b``c`"},

@@ -53,7 +53,9 @@ func (Driver) Grant(role, schema, table string, cols []string, priv string) stri
 	return "GRANT " + priv + c + " ON " + object(schema, table) + " TO " + ident(role)
 }
 
-// Revoke writes the REVOKE matching Grant.
+// Revoke writes the REVOKE matching Grant. MariaDB keeps no dependent
+// privileges (nor has REVOKE … CASCADE): what a role passed on with a
+// grant option stays with its grantee when the option is revoked.
 func (Driver) Revoke(role, schema, table string, cols []string, priv string) string {
 	c := ""
 	if len(cols) > 0 {

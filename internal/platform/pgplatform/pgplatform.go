@@ -47,16 +47,22 @@ func (Driver) Grant(role, schema, table string, cols []string, priv string) stri
 	return "GRANT " + priv + c + " ON TABLE " + ident(schema, table) + " TO " + ident(role)
 }
 
-// Revoke writes the REVOKE matching Grant.
+// Revoke writes the REVOKE matching Grant, with CASCADE: when the role
+// held the privilege with grant option (given by hand: meshgate never
+// gives it) and passed it on, PostgreSQL refuses to revoke it or its grant
+// option alone ("dependent privileges exist"). What others hold only
+// through it is no grant of meshgate's, on an object meshgate manages: it
+// goes too. A managed role that held a privilege meshgate wants that way
+// is granted it again in the same apply.
 func (Driver) Revoke(role, schema, table string, cols []string, priv string) string {
 	if table == "" {
-		return "REVOKE " + priv + " ON SCHEMA " + ident(schema) + " FROM " + ident(role)
+		return "REVOKE " + priv + " ON SCHEMA " + ident(schema) + " FROM " + ident(role) + " CASCADE"
 	}
 	c := ""
 	if len(cols) > 0 {
 		c = columns(cols)
 	}
-	return "REVOKE " + priv + c + " ON TABLE " + ident(schema, table) + " FROM " + ident(role)
+	return "REVOKE " + priv + c + " ON TABLE " + ident(schema, table) + " FROM " + ident(role) + " CASCADE"
 }
 
 // CreateRole writes CREATE ROLE role NOLOGIN.
