@@ -221,8 +221,10 @@ func (s *Service) applyDatabase(ctx context.Context, platformID int64, database 
 	return stmts, found, failed
 }
 
-// enforce reads what the platform holds, creates missing roles when
-// allowed, and runs the statements that make it hold want. It returns the
+// enforce reads what the platform holds (the managed roles' privileges,
+// and their memberships in roles reaching the managed objects), creates
+// missing roles when allowed, and runs the statements that make it hold
+// want. It returns the
 // statements that ran, the differences found, the errors of roles whose
 // statements failed, and an error that stopped the whole apply. A role
 // that fails (it is missing and may not be created, or the platform
@@ -234,27 +236,47 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	read := func() ([]Privilege, error) {
-		ps, err := c.Privileges(ctx, sc.schema, sortedKeys(sc.native), sc.managed)
+	read := func() ([]Privilege, []Membership, error) {
+		tables := sortedKeys(sc.native)
+		ps, err := c.Privileges(ctx, sc.schema, tables, sc.managed)
+		var ms []Membership
+		if err == nil {
+			ms, err = c.Memberships(ctx, sc.schema, tables, sc.managed)
+		}
 		if err != nil && !IsRefused(err) {
 			s.dropConn(rec.ID) // others may be using it; a refusal leaves it sound
 		}
-		return ps, err
+		return ps, ms, err
 	}
-	ps, err := read()
+	ps, ms, err := read()
 	if err != nil {
 		return nil, 0, nil, err
 	}
 	have := sc.actual(ps)
 	grant, revoke := diff(want, have)
 	wide := sc.wider(ps)
-	found := len(grant) + len(revoke) + len(wide)
+	found := len(grant) + len(revoke) + len(wide) + len(ms)
 	if repair {
 		s.driftFound.Add(int64(found))
 	}
 	roleErrs := map[string]error{}
 	for _, p := range wide {
 		roleErrs[p.Role] = errors.Join(roleErrs[p.Role], stillError{fmt.Sprintf("role %s holds %s, which covers database %s and others: meshgate does not revoke it, as that would change what the role holds elsewhere; revoke it by hand", p.Role, p.describe(), sc.schema)})
+	}
+	// A membership through which a managed role reaches the managed
+	// objects is ended when the role is wholly meshgate's, and reported
+	// otherwise.
+	leave := map[string][]string{}
+	for _, m := range ms {
+		whose := "a role a fixed mapping names, which may serve elsewhere"
+		switch {
+		case m.Login:
+			whose = "a role that can log in, someone's account"
+		case sc.owns(m.Role):
+			leave[m.Role] = append(leave[m.Role], sc.d.RevokeRole(m.Role, m.Of))
+			continue
+		}
+		roleErrs[m.Role] = errors.Join(roleErrs[m.Role], stillError{fmt.Sprintf("%s: meshgate grants no memberships, and does not end those of %s; end it by hand (REVOKE %s FROM %s), or grant %s to the logins that need it instead", m.describe(), whose, m.Of, m.Role, m.Of)})
 	}
 	grant = append(grant, retaken(want, have, revoke)...)
 	var stmts []string
@@ -289,6 +311,9 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	for _, p := range revoke {
 		of(p.Role).revoke = append(of(p.Role).revoke, p)
 	}
+	for r := range leave {
+		of(r)
+	}
 	for _, r := range sortedKeys(byRole) {
 		ps := byRole[r]
 		if len(ps.grant) > 0 {
@@ -312,7 +337,7 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 				}
 			}
 		}
-		if err := run(r, statements(sc.d, ps.grant, ps.revoke)); err != nil {
+		if err := run(r, slices.Concat(leave[r], statements(sc.d, ps.grant, ps.revoke))); err != nil {
 			return stmts, found, roleErrs, err
 		}
 	}
@@ -323,7 +348,7 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	// back only what its issuer granted, and its GRANT without the grant
 	// option only warns. Read the privileges again, so that such a
 	// difference fails its role instead of being counted as done.
-	if ps, err = read(); err != nil {
+	if ps, ms, err = read(); err != nil {
 		return stmts, found, roleErrs, err
 	}
 	lacking, extra := diff(want, sc.actual(ps))
@@ -348,10 +373,15 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 				return stmts, found, roleErrs, err
 			}
 		}
-		if ps, err = read(); err != nil {
+		if ps, ms, err = read(); err != nil {
 			return stmts, found, roleErrs, err
 		}
 		lacking, extra = diff(want, sc.actual(ps))
+	}
+	for _, m := range ms {
+		if sc.owns(m.Role) && !m.Login && (roleErrs[m.Role] == nil || stillHeld(roleErrs[m.Role])) {
+			roleErrs[m.Role] = errors.Join(roleErrs[m.Role], stillError{fmt.Sprintf("%s, after the statement that should end the membership", m.describe())})
+		}
 	}
 	for _, p := range slices.Concat(lacking, extra) {
 		if roleErrs[p.Role] != nil && !stillHeld(roleErrs[p.Role]) {

@@ -19,6 +19,9 @@ func (quoteDialect) Grant(role, schema, table string, cols []string, priv string
 func (quoteDialect) Revoke(role, schema, table string, cols []string, priv string) string {
 	return "REVOKE " + priv + " [" + schema + "].[" + table + "] " + slicesJoin(cols) + " FROM [" + role + "]"
 }
+func (quoteDialect) RevokeRole(role, of string) string {
+	return "REVOKE [" + of + "] FROM [" + role + "]"
+}
 func (quoteDialect) CreateRole(role string) string { return "CREATE ROLE [" + role + "]" }
 func (quoteDialect) RoleName(name string) string   { return FitName(name, 63) }
 func slicesJoin(cols []string) string {

@@ -92,10 +92,11 @@ func TestPlatformMariaDBDatabaseGrantsAreDrift(t *testing.T) {
 }
 
 // TestPlatformMariaDBNeedsDatabasePrivileges registers MariaDB with a user
-// holding the privileges the README lists but SELECT on mysql.db: the
-// reconcile fails naming it, rather than seeing no database-level grant.
-// With it, the documented privileges suffice to repair a grant on the
-// database.
+// holding the privileges the README lists but SELECT on mysql.db and on
+// mysql.roles_mapping: the reconcile fails naming the first, then, once it
+// is granted, the second, rather than seeing no database-level grant or
+// membership. With both, the documented privileges suffice to repair a
+// grant on the database.
 func TestPlatformMariaDBNeedsDatabasePrivileges(t *testing.T) {
 	f := mariaFixture(t)
 	e := newEnv(t, "sqlite", f)
@@ -130,18 +131,20 @@ func TestPlatformMariaDBNeedsDatabasePrivileges(t *testing.T) {
 	}
 	f.exec(t, "CREATE ROLE "+q(e.role()))
 	f.exec(t, "GRANT SELECT ON "+q(e.schema)+".* TO "+q(e.role()))
-	rec, err := e.admin.ReconcilePlatform(ctx, e.name)
-	if err != nil || len(rec.Databases) != 1 || !strings.Contains(rec.Databases[0].Error, "mysql.db") {
-		t.Fatalf("reconcile without SELECT on mysql.db: got %+v (%v), want an error naming it", rec, err)
+	for _, tb := range []string{"db", "roles_mapping"} {
+		rec, err := e.admin.ReconcilePlatform(ctx, e.name)
+		if err != nil || len(rec.Databases) != 1 || !strings.Contains(rec.Databases[0].Error, "SELECT on mysql."+tb) {
+			t.Fatalf("reconcile without SELECT on mysql.%s: got %+v (%v), want an error naming it", tb, rec, err)
+		}
+		for _, h := range hosts {
+			f.exec(t, fmt.Sprintf("GRANT SELECT ON mysql.%s TO '%s'@'%s'", tb, user, h))
+		}
 	}
-	for _, h := range hosts {
-		f.exec(t, fmt.Sprintf("GRANT SELECT ON mysql.db TO '%s'@'%s'", user, h))
-	}
-	// the applier retries the database the refused read failed, and may
+	// the applier retries the database the refused reads failed, and may
 	// repair the grant before this reconcile does: either repairs it
-	rec, err = e.admin.ReconcilePlatform(ctx, e.name)
+	rec, err := e.admin.ReconcilePlatform(ctx, e.name)
 	if err != nil || len(rec.Databases) != 1 || rec.Databases[0].Found > 1 || rec.Databases[0].Error != "" {
-		t.Fatalf("reconcile with SELECT on mysql.db: got %+v (%v), want the grant on the database repaired", rec, err)
+		t.Fatalf("reconcile with SELECT on mysql.db and mysql.roles_mapping: got %+v (%v), want the grant on the database repaired", rec, err)
 	}
 	if f.queryBool(t, "SELECT COUNT(*) > 0 FROM mysql.db WHERE User = ? AND Host = ''", e.role()) {
 		t.Error("the role still holds privileges on the database")

@@ -16,6 +16,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -86,6 +87,38 @@ func (p Privilege) describe() string {
 	return p.Priv + " on column " + p.Column + " of table " + p.Schema + "." + p.Table
 }
 
+// Membership is a managed role's membership in another role (GRANT Of TO
+// Role), through which it holds what Of holds. meshgate grants no
+// memberships: one through which the role reaches the managed objects is
+// drift, as a privilege granted by hand is.
+type Membership struct {
+	Role string `json:"role"`
+	Of   string `json:"of"`
+	// Login is set when Role can log in: it is someone's account, even
+	// with meshgate's prefix, and meshgate does not end its memberships.
+	Login bool `json:"login,omitempty"`
+	// Reaches is what Of holds on the managed tables, itself or through
+	// its own memberships, beyond what every role holds (PUBLIC).
+	Reaches []Privilege `json:"reaches"`
+}
+
+// describe names the membership and some of what it reaches for messages.
+func (m Membership) describe() string {
+	var b strings.Builder
+	b.WriteString("role " + m.Role + " is a member of role " + m.Of + ", which holds ")
+	for i, p := range m.Reaches {
+		if i == 3 {
+			fmt.Fprintf(&b, " and %d more", len(m.Reaches)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(p.describe())
+	}
+	return b.String()
+}
+
 // Column is a column read from a platform's information schema.
 type Column struct {
 	Name    string
@@ -117,6 +150,13 @@ type Conn interface {
 	// platform refuses (the user lacks a privilege) returns an error
 	// marked with Refused.
 	Privileges(ctx context.Context, schema string, tables []string, managed func(role string) bool) ([]Privilege, error)
+	// Memberships reads the memberships of the roles managed selects in
+	// roles that hold privileges on the named tables of the schema,
+	// themselves or through their own memberships. The memberships of the
+	// platform user (and of the role it acts as) are left out: they are
+	// how it may grant, and never meshgate's to end. A read the platform
+	// refuses returns an error marked with Refused.
+	Memberships(ctx context.Context, schema string, tables []string, managed func(role string) bool) ([]Membership, error)
 	// RoleExists reports whether the role exists.
 	RoleExists(ctx context.Context, role string) (bool, error)
 	// Exec runs one statement. A revoke of what is not held succeeds, so
@@ -150,6 +190,8 @@ type Dialect interface {
 	// on columns (cols non-empty), or on the whole schema (table empty).
 	Grant(role, schema, table string, cols []string, priv string) string
 	Revoke(role, schema, table string, cols []string, priv string) string
+	// RevokeRole writes the statement that ends role's membership in of.
+	RevokeRole(role, of string) string
 	// CreateRole writes the statement that creates a role that cannot log in.
 	CreateRole(role string) string
 	// RoleName fits a role name to the platform's length limit.

@@ -64,6 +64,11 @@ func (Driver) Revoke(role, schema, table string, cols []string, priv string) str
 	return "REVOKE " + priv + c + " ON " + object(schema, table) + " FROM " + ident(role)
 }
 
+// RevokeRole writes REVOKE of FROM role.
+func (Driver) RevokeRole(role, of string) string {
+	return "REVOKE " + ident(of) + " FROM " + ident(role)
+}
+
 // CreateRole writes CREATE ROLE IF NOT EXISTS role.
 func (Driver) CreateRole(role string) string { return "CREATE ROLE IF NOT EXISTS " + ident(role) }
 
@@ -375,6 +380,89 @@ func readError(err error) error {
 	return err
 }
 
+// Memberships reads the managed roles' memberships in other roles
+// (mysql.roles_mapping, whose rows of a role have an empty host): a role
+// granted to a role is active whenever the latter is. What a role
+// reaches is read as Privileges reads it, for the role and every role it
+// is itself granted, and kept when it is on the named tables, the whole
+// database, or more (Privilege.On).
+func (c *conn) Memberships(ctx context.Context, schema string, tables []string, managed func(string) bool) ([]platform.Membership, error) {
+	var user, role string
+	if err := c.db.QueryRowContext(ctx, `SELECT CURRENT_USER(), COALESCE(CURRENT_ROLE(), '')`).Scan(&user, &role); err != nil {
+		return nil, err
+	}
+	self := func(r string) bool { return r == role || r+"@" == user } // the platform user, were it a role
+	// A member with an empty host is a role, or a user who logs in from any host.
+	rows, err := c.db.QueryContext(ctx, `
+		SELECT m.User, m.Role, COALESCE(u.is_role, 'N') <> 'Y'
+		FROM mysql.roles_mapping m LEFT JOIN mysql.user u ON u.User = m.User AND u.Host = ''
+		WHERE m.Host = '' ORDER BY m.User, m.Role`)
+	if err != nil {
+		return nil, readError(fmt.Errorf("read role memberships (the platform user needs SELECT on mysql.roles_mapping): %w", err))
+	}
+	granted := map[string][]string{} // role → the roles granted to it
+	var ms []platform.Membership
+	for rows.Next() {
+		var m platform.Membership
+		if err := rows.Scan(&m.Role, &m.Of, &m.Login); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		granted[m.Role] = append(granted[m.Role], m.Of)
+		if managed(m.Role) && !self(m.Role) {
+			ms = append(ms, m)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ms) == 0 {
+		return nil, err
+	}
+	// closure returns the role and every role granted to it, at any depth.
+	closure := func(r string) []string {
+		seen := map[string]bool{r: true}
+		out := []string{r}
+		for i := 0; i < len(out); i++ {
+			for _, g := range granted[out[i]] {
+				if !seen[g] {
+					seen[g] = true
+					out = append(out, g)
+				}
+			}
+		}
+		return out
+	}
+	holders := map[string]bool{}
+	for _, m := range ms {
+		for _, r := range closure(m.Of) {
+			holders[r] = true
+		}
+	}
+	ps, err := c.Privileges(ctx, schema, nil, func(r string) bool { return holders[r] })
+	if err != nil {
+		return nil, err
+	}
+	named := map[string]bool{}
+	for _, t := range tables {
+		named[t] = true
+	}
+	held := map[string][]platform.Privilege{}
+	for _, p := range ps {
+		if p.Table == "" || named[p.Table] {
+			held[p.Role] = append(held[p.Role], p)
+		}
+	}
+	out := ms[:0]
+	for _, m := range ms {
+		for _, r := range closure(m.Of) {
+			m.Reaches = append(m.Reaches, held[r]...)
+		}
+		if len(m.Reaches) > 0 {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
 // RoleExists reports whether the role exists.
 func (c *conn) RoleExists(ctx context.Context, role string) (bool, error) {
 	var n int
@@ -392,8 +480,8 @@ func (c *conn) Exec(ctx context.Context, stmt string) error {
 			if strings.HasPrefix(stmt, "REVOKE") {
 				return nil
 			}
-		case 1044, 1045, 1142, 1143, 1227:
-			return platform.Refused(fmt.Errorf("%w (the platform user needs GRANT OPTION with the privileges it grants, and CREATE USER to create roles)", err))
+		case 1044, 1045, 1142, 1143, 1227, 1698:
+			return platform.Refused(fmt.Errorf("%w (the platform user needs GRANT OPTION with the privileges it grants, CREATE USER to create roles, and a role's ADMIN OPTION to end a membership in it)", err))
 		}
 		return platform.Refused(err)
 	}

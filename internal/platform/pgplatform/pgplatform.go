@@ -65,6 +65,12 @@ func (Driver) Revoke(role, schema, table string, cols []string, priv string) str
 	return "REVOKE " + priv + c + " ON TABLE " + ident(schema, table) + " FROM " + ident(role) + " CASCADE"
 }
 
+// RevokeRole writes REVOKE of FROM role, with CASCADE for what the role
+// passed on with an admin option, as Revoke does.
+func (Driver) RevokeRole(role, of string) string {
+	return "REVOKE " + ident(of) + " FROM " + ident(role) + " CASCADE"
+}
+
 // CreateRole writes CREATE ROLE role NOLOGIN.
 func (Driver) CreateRole(role string) string { return "CREATE ROLE " + ident(role) + " NOLOGIN" }
 
@@ -205,6 +211,86 @@ func (c *conn) Privileges(ctx context.Context, schema string, tables []string, m
 	return out, rows.Err()
 }
 
+// Memberships reads the managed roles' memberships (pg_auth_members),
+// whatever their INHERIT: a member may SET ROLE to any role it is a
+// member of. What a role reaches is asked of PostgreSQL
+// (has_table_privilege, has_column_privilege), so that what it holds as
+// the tables' owner or a superuser counts, for it and for every role it
+// is itself a member of; what PUBLIC holds reaches nothing more.
+func (c *conn) Memberships(ctx context.Context, schema string, tables []string, managed func(string) bool) ([]platform.Membership, error) {
+	if len(tables) == 0 {
+		return nil, nil
+	}
+	rows, err := c.pool.Query(ctx, `
+		SELECT m.rolname, g.rolname, m.rolcanlogin
+		FROM pg_auth_members am JOIN pg_roles m ON m.oid = am.member JOIN pg_roles g ON g.oid = am.roleid
+		WHERE m.rolname NOT IN (current_user, session_user)
+		ORDER BY 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("read role memberships: %w", err)
+	}
+	var ms []platform.Membership
+	var of []string
+	for rows.Next() {
+		var m platform.Membership
+		if err := rows.Scan(&m.Role, &m.Of, &m.Login); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if managed(m.Role) {
+			ms = append(ms, m)
+			of = append(of, m.Of)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ms) == 0 {
+		return nil, err
+	}
+	rows, err = c.pool.Query(ctx, `
+		WITH RECURSIVE via(via, role) AS (
+			SELECT oid, oid FROM pg_roles WHERE rolname = ANY($3)
+			UNION
+			SELECT via.via, am.roleid FROM via JOIN pg_auth_members am ON am.member = via.role
+		),
+		n AS (SELECT oid FROM pg_namespace WHERE nspname = $1),
+		cl AS (SELECT c.oid, c.relname FROM pg_class c, n
+		       WHERE c.relnamespace = n.oid AND c.relname = ANY($2) AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))
+		SELECT g.rolname, cl.relname, '', p.priv
+		FROM via JOIN pg_roles g ON g.oid = via.via CROSS JOIN cl
+		CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p(priv)
+		WHERE has_table_privilege(via.role, cl.oid, p.priv) AND NOT has_table_privilege('public'::name, cl.oid, p.priv)
+		UNION
+		SELECT g.rolname, cl.relname, a.attname, p.priv
+		FROM via JOIN pg_roles g ON g.oid = via.via CROSS JOIN cl
+		JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped
+		CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'REFERENCES']) p(priv)
+		WHERE has_any_column_privilege(via.role, cl.oid, p.priv) AND NOT has_table_privilege(via.role, cl.oid, p.priv)
+		  AND has_column_privilege(via.role, cl.oid, a.attnum, p.priv) AND NOT has_column_privilege('public'::name, cl.oid, a.attnum, p.priv)
+		ORDER BY 1, 2, 3, 4`, schema, tables, of)
+	if err != nil {
+		return nil, fmt.Errorf("read what the roles of memberships hold in schema %s: %w", schema, err)
+	}
+	defer rows.Close()
+	reach := map[string][]platform.Privilege{}
+	for rows.Next() {
+		p := platform.Privilege{Schema: schema}
+		if err := rows.Scan(&p.Role, &p.Table, &p.Column, &p.Priv); err != nil {
+			return nil, err
+		}
+		reach[p.Role] = append(reach[p.Role], p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := ms[:0]
+	for _, m := range ms {
+		if m.Reaches = reach[m.Of]; len(m.Reaches) > 0 {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
 // RoleExists reports whether the role exists.
 func (c *conn) RoleExists(ctx context.Context, role string) (bool, error) {
 	var ok bool
@@ -220,7 +306,7 @@ func (c *conn) Exec(ctx context.Context, stmt string) error {
 		return nil // another replica created it first
 	}
 	if errors.As(err, &pe) && pe.Code == "42501" {
-		return platform.Refused(fmt.Errorf("%w (the platform user needs CREATEROLE to create roles, and to grant on a table it must own it, hold the privilege WITH GRANT OPTION, or be a member of its owner)", err))
+		return platform.Refused(fmt.Errorf("%w (the platform user needs CREATEROLE to create roles; to grant on a table it must own it, hold the privilege WITH GRANT OPTION, or be a member of its owner; to end a membership in a role, the role's ADMIN OPTION, or CREATEROLE before PostgreSQL 16)", err))
 	}
 	if pe != nil {
 		return platform.Refused(err)
