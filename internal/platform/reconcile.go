@@ -23,9 +23,12 @@ type ReconcileReport struct {
 }
 
 // Reconcile compares the platform's privileges on the objects meshgate
-// manages with meshgate's grants and repairs each difference, auditing it
+// manages, and the managed roles' memberships that reach them, with
+// meshgate's grants and repairs each difference, auditing it
 // (platform.repair). Privileges of roles or on objects meshgate does not
-// manage are left alone. Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
+// manage are left alone, but for what another role holds on a managed
+// object only through a managed role's grant option, which PostgreSQL's
+// REVOKE … CASCADE takes with it. Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
 func (s *Service) Reconcile(ctx context.Context, name string) (*ReconcileReport, error) {
 	if _, err := requireMeshAdmin(ctx); err != nil {
 		return nil, err
