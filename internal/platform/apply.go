@@ -236,47 +236,29 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	read := func() ([]Privilege, []Membership, error) {
-		tables := sortedKeys(sc.native)
-		ps, err := c.Privileges(ctx, sc.schema, tables, sc.managed)
-		var ms []Membership
-		if err == nil {
-			ms, err = c.Memberships(ctx, sc.schema, tables, sc.managed)
-		}
+	tables := sortedKeys(sc.native)
+	// failed drops the connection after an error that may have left it
+	// broken: others may be using it, and a refusal leaves it sound.
+	failed := func(err error) error {
 		if err != nil && !IsRefused(err) {
-			s.dropConn(rec.ID) // others may be using it; a refusal leaves it sound
+			s.dropConn(rec.ID)
 		}
-		return ps, ms, err
+		return err
 	}
-	ps, ms, err := read()
+	ps, err := c.Privileges(ctx, sc.schema, tables, sc.managed)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, 0, nil, failed(err)
 	}
 	have := sc.actual(ps)
 	grant, revoke := diff(want, have)
 	wide := sc.wider(ps)
-	found := len(grant) + len(revoke) + len(wide) + len(ms)
+	found := len(grant) + len(revoke) + len(wide)
 	if repair {
 		s.driftFound.Add(int64(found))
 	}
 	roleErrs := map[string]error{}
 	for _, p := range wide {
 		roleErrs[p.Role] = errors.Join(roleErrs[p.Role], stillError{fmt.Sprintf("role %s holds %s, which covers database %s and others: meshgate does not revoke it, as that would change what the role holds elsewhere; revoke it by hand", p.Role, p.describe(), sc.schema)})
-	}
-	// A membership through which a managed role reaches the managed
-	// objects is ended when the role is wholly meshgate's, and reported
-	// otherwise.
-	leave := map[string][]string{}
-	for _, m := range ms {
-		whose := "a role a fixed mapping names, which may serve elsewhere"
-		switch {
-		case m.Login:
-			whose = "a role that can log in, someone's account"
-		case sc.owns(m.Role):
-			leave[m.Role] = append(leave[m.Role], sc.d.RevokeRole(m.Role, m.Of))
-			continue
-		}
-		roleErrs[m.Role] = errors.Join(roleErrs[m.Role], stillError{fmt.Sprintf("%s: meshgate grants no memberships, and does not end those of %s; end it by hand (REVOKE %s FROM %s), or grant %s to the logins that need it instead", m.describe(), whose, m.Of, m.Role, m.Of)})
 	}
 	grant = append(grant, retaken(want, have, revoke)...)
 	var stmts []string
@@ -311,9 +293,6 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	for _, p := range revoke {
 		of(p.Role).revoke = append(of(p.Role).revoke, p)
 	}
-	for r := range leave {
-		of(r)
-	}
 	for _, r := range sortedKeys(byRole) {
 		ps := byRole[r]
 		if len(ps.grant) > 0 {
@@ -337,7 +316,25 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 				}
 			}
 		}
-		if err := run(r, slices.Concat(leave[r], statements(sc.d, ps.grant, ps.revoke))); err != nil {
+		if err := run(r, statements(sc.d, ps.grant, ps.revoke)); err != nil {
+			return stmts, found, roleErrs, err
+		}
+	}
+	// A membership through which a managed role reaches the managed
+	// objects is ended when the role is wholly meshgate's, and reported
+	// otherwise. Read after the privileges' statements, so that a grant
+	// takes effect without waiting for it.
+	ms, err := c.Memberships(ctx, sc.schema, tables, sc.managed)
+	if err != nil {
+		return stmts, found, roleErrs, failed(err)
+	}
+	found += len(ms)
+	if repair {
+		s.driftFound.Add(int64(len(ms)))
+	}
+	leave := sc.leave(ms, roleErrs)
+	for _, r := range sortedKeys(leave) {
+		if err := run(r, leave[r]); err != nil {
 			return stmts, found, roleErrs, err
 		}
 	}
@@ -348,8 +345,8 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	// back only what its issuer granted, and its GRANT without the grant
 	// option only warns. Read the privileges again, so that such a
 	// difference fails its role instead of being counted as done.
-	if ps, ms, err = read(); err != nil {
-		return stmts, found, roleErrs, err
+	if ps, err = c.Privileges(ctx, sc.schema, tables, sc.managed); err != nil {
+		return stmts, found, roleErrs, failed(err)
 	}
 	lacking, extra := diff(want, sc.actual(ps))
 	// A REVOKE … CASCADE also takes what other roles hold only through the
@@ -373,10 +370,16 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 				return stmts, found, roleErrs, err
 			}
 		}
-		if ps, ms, err = read(); err != nil {
-			return stmts, found, roleErrs, err
+		if ps, err = c.Privileges(ctx, sc.schema, tables, sc.managed); err != nil {
+			return stmts, found, roleErrs, failed(err)
 		}
 		lacking, extra = diff(want, sc.actual(ps))
+	}
+	if len(leave) > 0 {
+		// Only a statement ending a membership changes them.
+		if ms, err = c.Memberships(ctx, sc.schema, tables, sc.managed); err != nil {
+			return stmts, found, roleErrs, failed(err)
+		}
 	}
 	for _, m := range ms {
 		if sc.owns(m.Role) && !m.Login && (roleErrs[m.Role] == nil || stillHeld(roleErrs[m.Role])) {
@@ -394,6 +397,26 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 		roleErrs[p.Role] = errors.Join(roleErrs[p.Role], stillError{fmt.Sprintf("role %s %s %s after the statements that should change it (a REVOKE takes back only what the platform user granted: a privilege another role granted must be revoked by it; a GRANT needs the privilege WITH GRANT OPTION)", p.Role, verb, p.describe())})
 	}
 	return stmts, found, roleErrs, nil
+}
+
+// leave returns, by role, the statements that end the memberships of
+// roles wholly meshgate's (scope.owns) that can not log in, and reports
+// the others in roleErrs: meshgate ends no membership of a role the
+// operator may use elsewhere.
+func (sc *scope) leave(ms []Membership, roleErrs map[string]error) map[string][]string {
+	out := map[string][]string{}
+	for _, m := range ms {
+		whose := "a role a fixed mapping names, which may serve elsewhere"
+		switch {
+		case m.Login:
+			whose = "a role that can log in, someone's account"
+		case sc.owns(m.Role):
+			out[m.Role] = append(out[m.Role], sc.d.RevokeRole(m.Role, m.Of))
+			continue
+		}
+		roleErrs[m.Role] = errors.Join(roleErrs[m.Role], stillError{fmt.Sprintf("%s: meshgate grants no memberships, and does not end those of %s; end it by hand (REVOKE %s FROM %s), or grant %s to the logins that need it instead", m.describe(), whose, m.Of, m.Role, m.Of)})
+	}
+	return out
 }
 
 // stillError is a privilege that the statements did not change.
