@@ -38,6 +38,7 @@ import (
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/workflow/asl"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options tune the engine. The zero value is the documented default.
@@ -81,6 +82,8 @@ type Engine struct {
 	startCommits atomic.Int64
 	starts       atomic.Int64
 	passes       atomic.Int64
+	// ended counts executions ended, by status, after their commit.
+	ended *prometheus.CounterVec
 }
 
 // Stats are counters of this process's engine, for metrics and load reports.
@@ -130,7 +133,7 @@ func New(s store.Store, opts Options) *Engine {
 	}
 	e := &Engine{
 		store: s, registry: opts.Registry, clock: opts.Clock, log: opts.Logger, opts: opts,
-		kick: make(chan struct{}, 1), kickOut: make(chan struct{}, 1),
+		kick: make(chan struct{}, 1), kickOut: make(chan struct{}, 1), ended: newEndedCounter(),
 	}
 	e.queue.e = e
 	return e

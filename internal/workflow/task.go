@@ -243,6 +243,7 @@ func (s *stepper) prepare() error {
 	s.expired, s.cancelled = nil, nil
 	if s.ended {
 		s.ended = false
+		s.countEnd()
 		for _, h := range s.e.endHooks() {
 			if err := h(s.ctx, s.tx, &s.r.rec.Execution); err != nil {
 				return fmt.Errorf("execution %s end hook: %w", s.r.rec.ID, err)
