@@ -203,7 +203,7 @@ func (s *Service) recordDecision(ctx context.Context, tx store.Tx, r *mesh.Acces
 		return nil, err
 	}
 	r.Decision, r.UpdatedAt = d, now
-	if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestPendingApproval); err != nil {
+	if err := s.saveRequest(ctx, tx, r, mesh.RequestPendingApproval); err != nil {
 		return nil, err
 	}
 	detail := fmt.Sprintf("%s via %s: %s", what(r), d.Channel, d.Comment)

@@ -261,7 +261,7 @@ func (s *Service) insertRequest(ctx context.Context, tx store.Tx, a *mesh.Actor,
 		Justification: in.Justification, Duration: in.Duration, Status: mesh.RequestSubmitted,
 		ExecutionID: x.ID, StateMachine: x.StateMachine, StateMachineVersion: x.Version, CreatedAt: now, UpdatedAt: now,
 		IdempotencyKey: in.IdempotencyKey}
-	ok, err := tx.InsertAccessRequest(ctx, r)
+	ok, err := s.addRequest(ctx, tx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -498,7 +498,7 @@ func (s *Service) CancelRequest(ctx context.Context, id int64) (*mesh.AccessRequ
 		now := s.clock.Now()
 		from := r.Status
 		r.Status, r.EndedBy, r.UpdatedAt = mesh.RequestCancelled, a.Principal(), now
-		if err := tx.UpdateAccessRequest(ctx, r, from); err != nil {
+		if err := s.saveRequest(ctx, tx, r, from); err != nil {
 			return err
 		}
 		if ap, err := tx.FindApproval(ctx, id); err == nil && ap.Status == mesh.ApprovalPending {
@@ -655,7 +655,7 @@ func (s *Service) heldByNoOther(ctx context.Context, tx store.Tx, r *mesh.Access
 func (s *Service) markEnded(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, status, by, why string) error {
 	now := s.clock.Now()
 	r.Status, r.EndedBy, r.Cause, r.UpdatedAt = status, by, why, now
-	if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestShared); err != nil {
+	if err := s.saveRequest(ctx, tx, r, mesh.RequestShared); err != nil {
 		return err
 	}
 	action := "sharing.request.revoke"

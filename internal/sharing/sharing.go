@@ -104,6 +104,8 @@ type Service struct {
 	decisions *decisionQueue
 	// starting follows requests through the transactions that start them.
 	starting startingRequests
+	// requests counts the statuses requests reach (metrics.go).
+	requests requestCounter
 }
 
 // New returns the service and registers its task resources and its end
@@ -127,6 +129,7 @@ func New(s store.Store, clock mesh.Clock, cfg Config, engine *workflow.Engine, a
 	}
 	svc := &Service{store: s, clock: clock, cfg: cfg, engine: engine, access: acc, system: mesh.SystemActor(cfg.CentralAccountID), log: cfg.Logger}
 	svc.decisions = &decisionQueue{s: svc}
+	svc.requests = newRequestCounter()
 	svc.starting.precision = store.TimePrecision(s.Dialect())
 	reg := engine.Registry()
 	reg.RegisterAtomic(ResourceCatalogDetails, svc.catalogDetails)

@@ -168,7 +168,7 @@ func (s *Service) shareTask(ctx context.Context, tx store.Tx, input any) (any, e
 	if r.Duration > 0 {
 		r.ExpiresAt = now.Add(time.Duration(r.Duration))
 	}
-	if err := tx.UpdateAccessRequest(ctx, r, from); err != nil {
+	if err := s.saveRequest(ctx, tx, r, from); err != nil {
 		return nil, err
 	}
 	s.starting.observe(r)
@@ -239,7 +239,7 @@ func (s *Service) approvalTask(ctx context.Context, tx store.Tx, input any) (any
 	}
 	from := r.Status
 	r.Status, r.PIIColumns, r.UpdatedAt = mesh.RequestPendingApproval, cols, now
-	if err := tx.UpdateAccessRequest(ctx, r, from); err != nil {
+	if err := s.saveRequest(ctx, tx, r, from); err != nil {
 		return nil, err
 	}
 	s.starting.observe(r)
@@ -292,7 +292,7 @@ func (s *Service) executionEnded(ctx context.Context, tx store.Tx, x *mesh.Execu
 		}
 	}
 	r.UpdatedAt = now
-	if err := tx.UpdateAccessRequest(ctx, r, from); err != nil {
+	if err := s.saveRequest(ctx, tx, r, from); err != nil {
 		return err
 	}
 	s.starting.observe(r)
