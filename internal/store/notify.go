@@ -178,6 +178,11 @@ type NotifyTx interface {
 	FindDelivery(ctx context.Context, id int64) (*Delivery, error)
 	// FindDeliveries lists deliveries matching f, newest first.
 	FindDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
+	// CountDeliveries counts the deliveries in status, every process's, up
+	// to limit: a count that reaches limit stops there, so that the read
+	// stays short however many there are. It reads an index of status and
+	// takes no write lock (on SQLite, not the writer).
+	CountDeliveries(ctx context.Context, status string, limit int) (int, error)
 	// RetryDelivery puts a failed delivery back to pending, due at now;
 	// ECONFLICT when it is not failed, ENOTFOUND when missing.
 	RetryDelivery(ctx context.Context, id int64, now time.Time) error

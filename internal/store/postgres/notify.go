@@ -355,6 +355,17 @@ func (tx *Tx) FindDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*st
 	return collectDeliveries(rows, "find deliveries")
 }
 
+// CountDeliveries counts up to limit deliveries in status, through the
+// index of status and id.
+func (tx *Tx) CountDeliveries(ctx context.Context, status string, limit int) (int, error) {
+	var n int
+	err := tx.tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM notify_deliveries WHERE status = $1 LIMIT $2) d`, status, limit).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count deliveries: %w", err)
+	}
+	return n, nil
+}
+
 // RetryDelivery puts a failed delivery back to pending.
 func (tx *Tx) RetryDelivery(ctx context.Context, id int64, now time.Time) error {
 	tag, err := tx.tx.Exec(ctx, `UPDATE notify_deliveries SET status = 'pending', next_attempt = $1, attempts = 0, lease_owner = '', lease_until = NULL,

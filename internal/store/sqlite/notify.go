@@ -364,6 +364,17 @@ func (tx *Tx) FindDeliveries(ctx context.Context, f store.DeliveryFilter) ([]*st
 	return collect(rows, "scan delivery", scanDelivery)
 }
 
+// CountDeliveries counts up to limit deliveries in status, through the
+// index of status and id.
+func (tx *Tx) CountDeliveries(ctx context.Context, status string, limit int) (int, error) {
+	var n int
+	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM notify_deliveries WHERE status = ? LIMIT ?)`, status, limit).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count deliveries: %w", err)
+	}
+	return n, nil
+}
+
 // RetryDelivery puts a failed delivery back to pending.
 func (tx *Tx) RetryDelivery(ctx context.Context, id int64, now time.Time) error {
 	res, err := tx.tx.ExecContext(ctx, `UPDATE notify_deliveries SET status = 'pending', next_attempt = ?, attempts = 0, lease_owner = '', lease_until = NULL,

@@ -16,6 +16,7 @@ func init() {
 	register("notify/subscriptions", testNotifySubscriptions)
 	register("notify/subscriptions-one-live", testNotifyOneLiveSubscription)
 	register("notify/deliveries", testNotifyDeliveries)
+	register("notify/count-deliveries", testNotifyCountDeliveries)
 	register("notify/mailbox", testNotifyMailbox)
 	register("notify/optouts", testNotifyOptOuts)
 }
@@ -166,6 +167,50 @@ func testNotifySubscriptions(t *testing.T, open Opener) {
 
 // testNotifyOneLiveSubscription: an endpoint holds one live subscription
 // to a topic, whatever the callers checked before inserting; once it is
+// testNotifyCountDeliveries: deliveries are counted by status, in a read
+// transaction, up to the limit.
+func testNotifyCountDeliveries(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	_, sub := notifyFixture(t, s)
+	var ds []*store.Delivery
+	for i := range 5 {
+		ds = append(ds, &store.Delivery{MessageID: fmt.Sprintf("m%d", i), SubscriptionID: sub.ID, Kind: "notification", Protocol: "https",
+			Endpoint: sub.Endpoint, Payload: []byte(`{}`), NextAttempt: notifyT0, CreatedAt: notifyT0})
+	}
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if err := tx.InsertDeliveries(ctx, ds); err != nil {
+			return err
+		}
+		if _, err := tx.ClaimDeliveries(ctx, "a", notifyT0, notifyT0.Add(time.Minute), 2, nil); err != nil {
+			return err
+		}
+		_, err := tx.FinishDeliveries(ctx, "a", []store.DeliveryResult{
+			{ID: ds[0].ID, Status: store.DeliverySent, At: notifyT0},
+			{ID: ds[1].ID, Status: store.DeliveryFailed, Error: "HTTP 410", At: notifyT0},
+		})
+		return err
+	})
+	for _, c := range []struct {
+		status string
+		limit  int
+		want   int
+	}{
+		{store.DeliveryPending, 100, 3},
+		{store.DeliveryPending, 2, 2},
+		{store.DeliveryFailed, 100, 1},
+		{store.DeliverySent, 100, 1},
+	} {
+		mustView(t, s, func(tx store.Tx) error {
+			got, err := tx.CountDeliveries(ctx, c.status, c.limit)
+			if err != nil || got != c.want {
+				t.Errorf("%s up to %d: got %d, %v, want %d", c.status, c.limit, got, err, c.want)
+			}
+			return nil
+		})
+	}
+}
+
 // unsubscribed the endpoint may subscribe again.
 func testNotifyOneLiveSubscription(t *testing.T, open Opener) {
 	s := open(t)
