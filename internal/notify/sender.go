@@ -128,7 +128,7 @@ func (s *Service) envelope(d *store.Delivery, sub *store.Subscription, now time.
 
 // attempt delivers one job and returns its outcome.
 func (s *Service) attempt(ctx context.Context, j *job) store.DeliveryResult {
-	r := store.DeliveryResult{ID: j.d.ID}
+	r := store.DeliveryResult{ID: j.d.ID, Protocol: j.d.Protocol}
 	err := j.failed
 	permanent := err != nil
 	if err == nil {
@@ -175,12 +175,16 @@ func truncate(s string) string {
 	return strings.ToValidUTF8(s, "")
 }
 
-// record stores results; a result for a lease this process lost is skipped
-// (another process has the delivery now).
+// record stores results and counts them; a result for a lease this process
+// lost is skipped (another process has the delivery now).
 func (s *Service) record(ctx context.Context, rs []store.DeliveryResult) error {
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		_, err := tx.FinishDeliveries(ctx, s.opts.Owner, rs)
-		return err
+		done, err := tx.FinishDeliveries(ctx, s.opts.Owner, rs)
+		if err != nil {
+			return err
+		}
+		s.counters.count(tx, rs, done)
+		return nil
 	})
 }
 

@@ -70,6 +70,8 @@ type Service struct {
 	clock  mesh.Clock
 	log    *slog.Logger
 	kick   chan struct{}
+	// counters count the sender's outcomes (metrics.go).
+	counters deliveryCounters
 }
 
 // NewService returns the notification service.
@@ -113,7 +115,8 @@ func NewService(s store.Store, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Service{store: s, opts: opts, policy: policy, clock: opts.Clock, log: opts.Logger, kick: make(chan struct{}, 1)}
+	return &Service{store: s, opts: opts, policy: policy, clock: opts.Clock, log: opts.Logger, kick: make(chan struct{}, 1),
+		counters: newDeliveryCounters()}
 }
 
 // PublicURL returns the base of the service's links.

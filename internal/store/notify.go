@@ -93,6 +93,9 @@ const (
 // DeliveryResult is the outcome of one attempt at a leased delivery.
 type DeliveryResult struct {
 	ID int64
+	// Protocol is the delivery's, by which the sender counts its outcomes;
+	// the store does not write it.
+	Protocol string
 	// Status is DeliverySent, DeliveryPending (try again at NextAttempt) or DeliveryFailed.
 	Status      string
 	NextAttempt time.Time
