@@ -139,6 +139,8 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.Sharing = sharing.New(s.Store, s.cfg.Clock, sharing.Config{CentralAccountID: s.cfg.CentralAccountID,
 		ApprovalTimeout: s.cfg.ApprovalTimeout, Logger: s.log, Notify: s.Notify, ExpiryWarning: s.cfg.ExpiryWarning}, s.Workflow, s.Access)
 	s.Sharing.SetPlanner(s.Platforms)
+	reg.MustRegister(s.Sharing.Metrics()...)
+	reg.MustRegister(s.Notify.Metrics()...)
 	s.followChanges()
 	if err := s.Sharing.EnsureStateMachine(ctx); err != nil {
 		return fmt.Errorf("data-sharing state machine: %w", err)

@@ -255,19 +255,11 @@ var storeSizeRe = regexp.MustCompile(`(?m)^meshgate_store_size_bytes (\S+)$`)
 // storeSize reads meshgate_store_size_bytes from /metrics.
 func storeSize(t *testing.T, srv *servertest.Server) float64 {
 	t.Helper()
-	req, _ := http.NewRequest("GET", srv.URL+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer "+srv.AdminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	m := storeSizeRe.FindSubmatch(b)
+	m := storeSizeRe.FindStringSubmatch(scrape(t, srv))
 	if m == nil {
 		t.Fatalf("/metrics has no meshgate_store_size_bytes")
 	}
-	v, err := strconv.ParseFloat(string(m[1]), 64)
+	v, err := strconv.ParseFloat(m[1], 64)
 	if err != nil {
 		t.Fatal(err)
 	}
