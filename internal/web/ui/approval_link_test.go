@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/meshgate/meshgate/internal/notify/webhook"
 	"github.com/meshgate/meshgate/internal/server"
 	"github.com/meshgate/meshgate/internal/server/servertest"
+	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
 
@@ -158,6 +160,43 @@ func (e *linkEnv) request(table string) *client.AccessRequest {
 		e.t.Fatal(err)
 	}
 	return r
+}
+
+// piiRequests adds n tables with a column flagged pii_flag to sales, t00
+// onwards, and has ann request each: n approvals wait for the producer.
+func (e *linkEnv) piiRequests(n int) {
+	e.t.Helper()
+	var tables []client.Table
+	for i := range n {
+		tables = append(tables, client.Table{Name: fmt.Sprintf("t%02d", i),
+			Columns: []client.Column{{Name: "email", Type: "string", Parameters: map[string]string{"pii_flag": "true"}}}})
+	}
+	if err := e.admin.CreateTables(e.ctx, "sales", tables); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, tb := range tables {
+		if _, _, err := e.ann.CreateRequest(e.ctx, client.RequestInput{Database: "sales", Table: tb.Name, Justification: "all of them"}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// storeLinkGrants stores, straight into the store, many users of the
+// consumer each granted SELECT on sales.orders by its admin cadmin: more
+// grants than a page of the link's list shows.
+func storeLinkGrants(t *testing.T, e *linkEnv) {
+	t.Helper()
+	now := time.Now()
+	storeAll(t, e, func(tx store.Tx, i int) error {
+		name := fmt.Sprintf("member%04d", i)
+		if err := tx.CreateUser(e.ctx, &mesh.User{AccountID: consumerID, Username: name,
+			Roles: []string{mesh.RoleMember}, CreatedAt: now, UpdatedAt: now}, "not-a-hash"); err != nil {
+			return err
+		}
+		return tx.CreateGrant(e.ctx, &mesh.Grant{Principal: mesh.UserPrincipal(consumerID, name),
+			Resource: mesh.Resource{Database: "sales", Table: "orders"}, Permissions: mesh.PermissionsOf(mesh.PermSelect),
+			Status: mesh.GrantActive, Source: mesh.Principal(consumerID), GrantedBy: "cadmin", CreatedAt: now, UpdatedAt: now})
+	})
 }
 
 func (e *linkEnv) status(id int64) *client.RequestView {

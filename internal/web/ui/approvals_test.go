@@ -24,19 +24,7 @@ var (
 func TestApprovalsPages(t *testing.T) {
 	e := newLinkEnv(t, "sqlite", nil)
 	const n = 201 // more than the 200 the page once listed, with no way to the rest
-	var tables []client.Table
-	for i := range n {
-		tables = append(tables, client.Table{Name: fmt.Sprintf("t%02d", i),
-			Columns: []client.Column{{Name: "email", Type: "string", Parameters: map[string]string{"pii_flag": "true"}}}})
-	}
-	if err := e.admin.CreateTables(e.ctx, "sales", tables); err != nil {
-		t.Fatal(err)
-	}
-	for _, tb := range tables {
-		if _, _, err := e.ann.CreateRequest(e.ctx, client.RequestInput{Database: "sales", Table: tb.Name, Justification: "all of them"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.piiRequests(n)
 	e.user(producerID, "pat", "pat@example.com", mesh.RoleApprover)
 	cookie := sessionOf(t, e, "pat")
 	seen := map[string]int{}

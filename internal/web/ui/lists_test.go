@@ -145,17 +145,7 @@ func TestInvitationsPastAThousand(t *testing.T) {
 func TestLinkGrantsPastAThousand(t *testing.T) {
 	e := newLinkEnv(t, "sqlite", nil)
 	e.shareSales(t)
-	now := time.Now()
-	storeAll(t, e, func(tx store.Tx, i int) error {
-		name := fmt.Sprintf("member%04d", i)
-		if err := tx.CreateUser(e.ctx, &mesh.User{AccountID: consumerID, Username: name,
-			Roles: []string{mesh.RoleMember}, CreatedAt: now, UpdatedAt: now}, "not-a-hash"); err != nil {
-			return err
-		}
-		return tx.CreateGrant(e.ctx, &mesh.Grant{Principal: mesh.UserPrincipal(consumerID, name),
-			Resource: mesh.Resource{Database: "sales", Table: "orders"}, Permissions: mesh.PermissionsOf(mesh.PermSelect),
-			Status: mesh.GrantActive, Source: mesh.Principal(consumerID), GrantedBy: "cadmin", CreatedAt: now, UpdatedAt: now})
-	})
+	storeLinkGrants(t, e)
 	cookie := sessionOf(t, e, "cadmin")
 	reach(t, e, cookie, "/shared/sales", `<td data-label="User">`+string(mesh.UserPrincipal(consumerID, fmt.Sprintf("member%04d", many-1)))+`</td>`)
 }

@@ -180,17 +180,7 @@ func TestAccountsFormReturnsToItsPage(t *testing.T) {
 func TestLinkGrantFormReturnsToItsPage(t *testing.T) {
 	e := newLinkEnv(t, "sqlite", nil)
 	e.shareSales(t)
-	now := time.Now()
-	storeAll(t, e, func(tx store.Tx, i int) error {
-		name := fmt.Sprintf("member%04d", i)
-		if err := tx.CreateUser(e.ctx, &mesh.User{AccountID: consumerID, Username: name,
-			Roles: []string{mesh.RoleMember}, CreatedAt: now, UpdatedAt: now}, "not-a-hash"); err != nil {
-			return err
-		}
-		return tx.CreateGrant(e.ctx, &mesh.Grant{Principal: mesh.UserPrincipal(consumerID, name),
-			Resource: mesh.Resource{Database: "sales", Table: "orders"}, Permissions: mesh.PermissionsOf(mesh.PermSelect),
-			Status: mesh.GrantActive, Source: mesh.Principal(consumerID), GrantedBy: "cadmin", CreatedAt: now, UpdatedAt: now})
-	})
+	storeLinkGrants(t, e)
 	cookie := sessionOf(t, e, "cadmin")
 	two, page := secondPage(t, e, cookie, "/shared/sales")
 	if got := returnOf(t, page); got != two {
@@ -282,19 +272,7 @@ func TestDeliveriesRetryReturnsToItsPage(t *testing.T) {
 func TestApprovalsFormReturnsToItsPage(t *testing.T) {
 	e := newLinkEnv(t, "sqlite", nil)
 	const n = 60
-	var tables []client.Table
-	for i := range n {
-		tables = append(tables, client.Table{Name: fmt.Sprintf("t%02d", i),
-			Columns: []client.Column{{Name: "email", Type: "string", Parameters: map[string]string{"pii_flag": "true"}}}})
-	}
-	if err := e.admin.CreateTables(e.ctx, "sales", tables); err != nil {
-		t.Fatal(err)
-	}
-	for _, tb := range tables {
-		if _, _, err := e.ann.CreateRequest(e.ctx, client.RequestInput{Database: "sales", Table: tb.Name, Justification: "all of them"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.piiRequests(n)
 	e.user(producerID, "pat", "pat@example.com", mesh.RoleApprover)
 	cookie := sessionOf(t, e, "pat")
 	if _, page := do(t, "GET", e.srv.URL+"/approvals?status=all", nil, nil, cookie); returnOf(t, page) != "/approvals?status=all" {
