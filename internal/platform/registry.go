@@ -46,6 +46,7 @@ type Service struct {
 	cfg     Config
 	drivers map[string]Driver
 
+	// mu guards conns, and is never held while waiting on a platform.
 	mu    sync.Mutex
 	conns map[int64]Conn // open connections by platform id
 
@@ -315,10 +316,11 @@ func (s *Service) Remove(ctx context.Context, name string) error {
 }
 
 // conn returns an open connection to the platform, opening it if needed.
+// The dial holds no lock, so that openConn never waits on it; two callers
+// that find no connection may both dial, and the second to finish keeps
+// the first one's connection and closes its own.
 func (s *Service) conn(ctx context.Context, r *store.PlatformRecord) (Conn, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.conns[r.ID]; c != nil {
+	if c := s.openConn(r.ID); c != nil {
 		return c, nil
 	}
 	d, ok := s.drivers[r.Kind]
@@ -335,8 +337,22 @@ func (s *Service) conn(ctx context.Context, r *store.PlatformRecord) (Conn, erro
 	if err != nil {
 		return nil, fmt.Errorf("connect to platform %s: %s", r.Name, redact(err.Error(), pw))
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if open := s.conns[r.ID]; open != nil {
+		c.Close()
+		return open, nil
+	}
 	s.conns[r.ID] = c
 	return c, nil
+}
+
+// openConn returns the platform's open connection, or nil when none is
+// open; it never dials.
+func (s *Service) openConn(id int64) Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns[id]
 }
 
 // dropConn forgets a connection that failed, so the next use reconnects.
