@@ -71,6 +71,9 @@ type PlanEntry struct {
 	Platform   string   `json:"platform"`
 	Kind       string   `json:"kind"`
 	Statements []string `json:"statements"`
+	// Note says what the plan could not learn from the platform: whether
+	// the role exists, when the platform did not answer in time.
+	Note string `json:"note,omitempty"`
 }
 
 // PlatformGrantStatus is a grant's state on a platform: pending, in_force or failed.

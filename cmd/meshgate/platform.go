@@ -176,6 +176,9 @@ func (c *PlatformPlanCmd) Run(ctx context.Context, g *Globals) error {
 			for _, s := range p.Statements {
 				rows = append(rows, []string{p.Platform, s})
 			}
+			if p.Note != "" {
+				rows = append(rows, []string{p.Platform, "-- " + p.Note})
+			}
 		}
 		return rows
 	})

@@ -13,23 +13,21 @@ import (
 // transaction: nothing when no registered platform holds it. A principal
 // that maps to no role (an account in per-user mode, or one missing from a
 // fixed mapping) gets a plan with no statements and a note saying why.
+// Inside the transaction the platform is asked nothing but, on a
+// connection already open and within roleCheckTimeout, whether a role it
+// would create exists; a plan that could not tell says so in its note.
 func (s *Service) PlanGrant(ctx context.Context, tx store.Tx, resource mesh.Resource, perms mesh.Permissions, target mesh.Principal) ([]mesh.PlatformPlan, error) {
 	in := PlanInput{Principal: target, Resource: resource.Normalize(), Permissions: perms}
-	entry, err := s.PlanTx(ctx, tx, in)
+	entry, err := s.planTx(ctx, tx, in)
 	if err != nil || entry == nil {
 		return nil, err
 	}
-	pid, err := tx.FindPlatformOfDatabase(ctx, in.Resource.Database)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := tx.FindPlatformByID(ctx, pid)
-	if err != nil {
-		return nil, err
-	}
+	s.checkRole(ctx, entry, false)
+	rec := entry.rec
 	p := mesh.PlatformPlan{Platform: entry.Platform, Kind: entry.Kind, Statements: entry.Statements,
-		Role: roleFor(rec, nil, s.drivers[rec.Kind], target)}
+		Role: roleFor(rec, nil, s.drivers[rec.Kind], target), Note: entry.Note}
 	switch {
+	case p.Note != "": // the platform could not tell whether the role exists
 	case p.Role == "" && rec.RoleMode == RolesFixed:
 		p.Note = fmt.Sprintf("%s maps to no role in platform %s's fixed mapping: the grant changes nothing there", target, rec.Name)
 	case p.Role == "":

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -21,12 +22,18 @@ type PlanEntry struct {
 	Platform   string   `json:"platform"`
 	Kind       string   `json:"kind"`
 	Statements []string `json:"statements"`
+	// Note says what the plan could not learn from the platform: whether
+	// the role exists, when the platform did not answer in time. The
+	// CREATE ROLE is then left out, and named here.
+	Note string `json:"note,omitempty"`
 }
 
 // Plan returns the statements each platform would run for the proposed
 // grant or revoke, given meshgate's grants now (an empty list when the
-// resource is on no registered platform). Mesh admins and the admins of the
-// platform's owning account may ask. Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID.
+// resource is on no registered platform). Whether the role exists is asked
+// after the store's read, within roleCheckTimeout (see roleCheck).
+// Mesh admins and the admins of the platform's owning account may ask.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID.
 func (s *Service) Plan(ctx context.Context, in PlanInput) ([]PlanEntry, error) {
 	a, err := mesh.RequireActor(ctx)
 	if err != nil {
@@ -42,30 +49,38 @@ func (s *Service) Plan(ctx context.Context, in PlanInput) ([]PlanEntry, error) {
 	if in.Permissions == 0 {
 		return nil, mesh.Invalid("permissions", "name at least one permission")
 	}
-	out := []PlanEntry{}
+	var entry *plannedEntry
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		entry, err := s.PlanTx(ctx, tx, in)
+		entry, err = s.planTx(ctx, tx, in)
 		if err != nil || entry == nil {
 			return err
 		}
-		if !a.IsMeshAdmin() && !a.IsAdminOf(entry.account) {
-			return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins and admins of account %s see plans for platform %s", entry.account, entry.Platform)
+		if !a.IsMeshAdmin() && !a.IsAdminOf(entry.rec.AccountID) {
+			return mesh.Errorf(mesh.EFORBIDDEN, "only mesh admins and admins of account %s see plans for platform %s", entry.rec.AccountID, entry.Platform)
 		}
-		out = append(out, entry.PlanEntry)
 		return nil
 	})
-	return out, err
+	if err != nil || entry == nil {
+		return []PlanEntry{}, err
+	}
+	s.checkRole(ctx, entry, true)
+	return []PlanEntry{entry.PlanEntry}, nil
 }
 
-// PlannedEntry is a plan with the platform's owning account.
-type PlannedEntry struct {
+// plannedEntry is a plan with its platform, and the role whose existence
+// decides whether it starts with creating it.
+type plannedEntry struct {
 	PlanEntry
-	account string
+	rec *store.PlatformRecord
+	// check is the role to ask about ("" when the plan creates no role),
+	// create the statement that creates it.
+	check, create string
 }
 
-// PlanTx computes a plan inside the caller's transaction, for the approval
-// API to show with a request; nil when the resource is on no platform.
-func (s *Service) PlanTx(ctx context.Context, tx store.Tx, in PlanInput) (*PlannedEntry, error) {
+// planTx computes a plan from the store, in the caller's transaction; nil
+// when the resource is on no platform. It does not ask the platform
+// anything: checkRole does.
+func (s *Service) planTx(ctx context.Context, tx store.Tx, in PlanInput) (*plannedEntry, error) {
 	pid, err := tx.FindPlatformOfDatabase(ctx, in.Resource.Database)
 	if mesh.IsCode(err, mesh.ENOTFOUND) {
 		return nil, nil
@@ -111,15 +126,30 @@ func (s *Service) PlanTx(ctx context.Context, tx store.Tx, in PlanInput) (*Plann
 	grant, revoke := diff(want, before)
 	grant = append(grant, retaken(want, before, revoke)...)
 	stmts := statements(d, grant, revoke)
-	if role := sc.roleOf(in.Principal); role != "" && !in.Revoke && rec.CreateRoles && len(grant) > 0 {
-		if c, err := s.conn(ctx, rec); err == nil {
-			if ok, err := c.RoleExists(ctx, role); err == nil && !ok {
-				stmts = append([]string{d.CreateRole(role)}, stmts...)
-			}
-		}
-	}
 	if stmts == nil {
 		stmts = []string{}
 	}
-	return &PlannedEntry{PlanEntry: PlanEntry{Platform: rec.Name, Kind: rec.Kind, Statements: stmts}, account: rec.AccountID}, nil
+	e := &plannedEntry{PlanEntry: PlanEntry{Platform: rec.Name, Kind: rec.Kind, Statements: stmts}, rec: rec}
+	// The applier creates a missing role before granting to it, when it may.
+	if role := sc.roleOf(in.Principal); role != "" && !in.Revoke && rec.CreateRoles && len(grant) > 0 {
+		e.check, e.create = role, d.CreateRole(role)
+	}
+	return e, nil
+}
+
+// checkRole asks the platform whether the plan's role exists (see
+// roleCheck; dial only outside a store transaction), and starts the plan
+// with creating it when it is missing. When the platform cannot tell, the
+// plan leaves the CREATE ROLE out and its note says so.
+func (s *Service) checkRole(ctx context.Context, e *plannedEntry, dial bool) {
+	if e.check == "" {
+		return
+	}
+	ok, err := s.roleCheck(ctx, e.rec, e.check, dial)
+	switch {
+	case err != nil:
+		e.Note = fmt.Sprintf("could not ask platform %s whether role %s exists (%v): if it is missing, %s runs first", e.rec.Name, e.check, err, e.create)
+	case !ok:
+		e.Statements = append([]string{e.create}, e.Statements...)
+	}
 }

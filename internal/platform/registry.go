@@ -46,9 +46,13 @@ type Service struct {
 	cfg     Config
 	drivers map[string]Driver
 
-	// mu guards conns, and is never held while waiting on a platform.
+	// mu guards the maps below, and is never held while waiting on a
+	// platform: a plan reads them inside a store transaction.
 	mu    sync.Mutex
 	conns map[int64]Conn // open connections by platform id
+	// quiet holds, by platform id, when plans ask a platform again after
+	// it failed to answer one (see roleCheck).
+	quiet map[int64]quietMark
 
 	wake chan struct{}
 	// Counters for /metrics.
@@ -67,7 +71,7 @@ func NewService(s store.Store, cat *catalog.Service, clock mesh.Clock, cfg Confi
 		clock = mesh.SystemClock{}
 	}
 	return &Service{store: s, catalog: cat, clock: clock, cfg: cfg, drivers: drivers,
-		conns: map[int64]Conn{}, wake: make(chan struct{}, 1)}
+		conns: map[int64]Conn{}, quiet: map[int64]quietMark{}, wake: make(chan struct{}, 1)}
 }
 
 // RegisterInput registers a platform.
@@ -311,6 +315,7 @@ func (s *Service) Remove(ctx context.Context, name string) error {
 		c.Close()
 		delete(s.conns, id)
 	}
+	delete(s.quiet, id)
 	s.mu.Unlock()
 	return nil
 }
@@ -344,6 +349,7 @@ func (s *Service) conn(ctx context.Context, r *store.PlatformRecord) (Conn, erro
 		return open, nil
 	}
 	s.conns[r.ID] = c
+	delete(s.quiet, r.ID) // it answered
 	return c, nil
 }
 
