@@ -172,7 +172,13 @@ func (s *Service) applyDatabase(ctx context.Context, platformID int64, database 
 		return nil, 0, nil // no longer imported: nothing of it is managed
 	}
 	want := sc.desired(grants)
-	stmts, found, roleErrs, aerr := s.enforce(ctx, rec, sc, want, repair)
+	actx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
+	stmts, found, roleErrs, aerr := s.enforce(actx, rec, sc, want, repair)
+	if aerr != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		// the connection it hung on is dropped (enforce's failed)
+		aerr = fmt.Errorf("platform %s did not answer within %s: %w", rec.Name, s.cfg.ApplyTimeout, aerr)
+	}
+	cancel()
 	// aerr fails every grant of the database; a role's error, only that
 	// role's grants. Either leaves the outbox entries to be retried.
 	failed := aerr

@@ -36,6 +36,12 @@ type Config struct {
 	// another replica wrote or whose retry is due (default 2s); this
 	// process's own entries are applied at once after their commit.
 	PollInterval time.Duration
+	// ApplyTimeout bounds the platform's part of one database's apply
+	// (reading its privileges, the statements); a platform that hangs
+	// fails the apply, retried with backoff, instead of holding the
+	// applier, and every other platform's changes, for as long as it
+	// hangs (default the outbox lease, 30s).
+	ApplyTimeout time.Duration
 }
 
 // Service registers platforms, imports their catalogs and enforces grants on them.
@@ -66,6 +72,9 @@ func NewService(s store.Store, cat *catalog.Service, clock mesh.Clock, cfg Confi
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.ApplyTimeout <= 0 {
+		cfg.ApplyTimeout = outboxLease
 	}
 	if clock == nil {
 		clock = mesh.SystemClock{}
@@ -362,12 +371,17 @@ func (s *Service) openConn(id int64) Conn {
 }
 
 // dropConn forgets a connection that failed, so the next use reconnects.
+// It closes it in the background: closing a connection whose query was
+// cut short asks the platform to cancel it first, which a platform that
+// hangs answers only after the driver's own limit (pgx: 15 s), and
+// neither the caller nor the lock may wait on a platform.
 func (s *Service) dropConn(id int64) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.conns[id]; c != nil {
-		c.Close()
-		delete(s.conns, id)
+	c := s.conns[id]
+	delete(s.conns, id)
+	s.mu.Unlock()
+	if c != nil {
+		go c.Close()
 	}
 }
 
