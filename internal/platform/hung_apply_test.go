@@ -15,7 +15,7 @@ import (
 // apply's time limit, naming it, where the applier waited on it for as
 // long as it hung, and every other platform's changes with it, and then
 // for the connection's close; once the platform answers again, the retry
-// puts the grant in force.
+// puts the grant in force. A sync gives up on it as an apply does.
 func TestApplyGivesUpOnAHungPlatform(t *testing.T) {
 	f := *pgFixture(t)
 	px, dsn := pgProxy(t, f.dsn)
@@ -60,6 +60,13 @@ func TestApplyGivesUpOnAHungPlatform(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("the grant failed %s after it was made", time.Since(start).Round(time.Millisecond))
+
+	// a sync, which reads the platform's schemas, gives up as an apply does
+	sctx, cancel := context.WithTimeout(ctx, patience)
+	defer cancel()
+	if _, err := e.admin.SyncPlatform(sctx, e.name); err == nil || !strings.Contains(err.Error(), "did not answer within 2s") {
+		t.Errorf("sync of the hung platform: got %v, want an error saying it did not answer within 2s", err)
+	}
 	if !strings.Contains(failed, "did not answer within 2s") {
 		t.Errorf("failed grant's error: got %q, want it to say the platform did not answer within 2s", failed)
 	}

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 
@@ -44,16 +45,9 @@ func (s *Service) Sync(ctx context.Context, name string) (*SyncReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.conn(ctx, rec)
+	found, err := s.inspect(ctx, rec)
 	if err != nil {
-		return nil, mesh.Errorf(mesh.EINVALID, "%s", err.Error())
-	}
-	var schemas []string
-	_ = json.Unmarshal([]byte(rec.Schemas), &schemas)
-	found, err := c.Inspect(ctx, schemas)
-	if err != nil {
-		s.dropConn(rec.ID)
-		return nil, mesh.Errorf(mesh.EINVALID, "read platform %s: %s", name, err.Error())
+		return nil, err
 	}
 	rep := &SyncReport{Platform: name, Added: []string{}, Changed: []string{}, Dropped: []string{}, EndedGrants: []string{}}
 	seen := map[string]bool{}
@@ -218,4 +212,30 @@ func sameColumns(a, b []mesh.Column) bool {
 		}
 	}
 	return true
+}
+
+// inspect reads the schemas of platform rec, giving it as long as an apply
+// (ApplyTimeout) to connect and answer: a platform that hangs fails the
+// sync, naming the limit, instead of holding it for as long as it hangs.
+func (s *Service) inspect(ctx context.Context, rec *store.PlatformRecord) ([]Schema, error) {
+	ictx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
+	defer cancel()
+	hung := func(err error) string {
+		if ctx.Err() == nil && errors.Is(ictx.Err(), context.DeadlineExceeded) {
+			return fmt.Sprintf("platform %s did not answer within %s: %s", rec.Name, s.cfg.ApplyTimeout, err)
+		}
+		return err.Error()
+	}
+	c, err := s.conn(ictx, rec)
+	if err != nil {
+		return nil, mesh.Errorf(mesh.EINVALID, "%s", hung(err))
+	}
+	var schemas []string
+	_ = json.Unmarshal([]byte(rec.Schemas), &schemas)
+	found, err := c.Inspect(ictx, schemas)
+	if err != nil {
+		s.dropConn(rec.ID)
+		return nil, mesh.Errorf(mesh.EINVALID, "read platform %s: %s", rec.Name, hung(err))
+	}
+	return found, nil
 }
