@@ -743,3 +743,45 @@ func TestTokenChangesReachOtherReplicas(t *testing.T) {
 	}
 	waitFor("an account's deletion", secret, gone)
 }
+
+// TestPasswordChangeEndsOtherSessions: a user changing its own password
+// ends its other sessions (a browser left signed in elsewhere, whoever
+// stole a cookie), keeps the session it changed it from, and keeps its API
+// tokens.
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		sam, pw := f.createUser(t, "111122223333", "sam", mesh.RoleMember)
+		next := pw2(t, f, sam, pw)
+		_, secret, err := f.svc.CreateToken(f.as(t, sam), 0, "ci", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		login := func() *auth.Login {
+			t.Helper()
+			l, err := f.svc.Login(ctx, auth.Credentials{Username: "sam", Password: next, RemoteAddr: "10.0.0.4"})
+			if err != nil {
+				t.Fatalf("login: %v", err)
+			}
+			return l
+		}
+		here, elsewhere := login(), login()
+		actor, err := f.svc.Authenticate(ctx, request("POST", "/api/v1/me/password", here.Secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.ChangePassword(mesh.NewContext(ctx, actor), next, "yet another long password"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Authenticate(ctx, request("GET", "/api/v1/me", here.Secret)); err != nil {
+			t.Errorf("the session that changed the password: got %v, want it kept", err)
+		}
+		if _, err := f.svc.Authenticate(ctx, request("GET", "/api/v1/me", elsewhere.Secret)); !mesh.IsCode(err, mesh.EUNAUTHORIZED) {
+			t.Errorf("another session: got %v, want unauthorized", err)
+		}
+		if _, err := f.svc.AuthenticateToken(ctx, secret); err != nil {
+			t.Errorf("an API token: got %v, want it kept", err)
+		}
+	})
+}
