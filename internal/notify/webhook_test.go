@@ -2,8 +2,13 @@ package notify_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -263,4 +268,75 @@ func TestWebhookURLNotAudited(t *testing.T) {
 			t.Errorf("got %d entries, want 4 (subscriptions %d and %d)", n, first.ID, second.ID)
 		}
 	})
+}
+
+// TestWebhookSignedAsDocumented: a receiver that knows only what the README
+// says, its verify function copied from there, checks meshgate's webhooks:
+// JSON of the documented fields, the documented headers, and
+// X-Meshgate-Signature "v1=" and the hex HMAC-SHA256 of the timestamp, a
+// "." and the raw body, keyed with the signing secret shown at subscribing.
+// webhook.Verify, which the other tests use, shares its code with the
+// signer and would not notice the two drifting from the README together.
+func TestWebhookSignedAsDocumented(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t, nil), "", notify.SNSEmailPolicy)
+	rcv := notifytest.StartReceiver(t)
+	rcv.OnConfirm = func(b webhook.Body) { f.svc.Confirm(context.Background(), b.Token) }
+	sub, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "http", Endpoint: rcv.URL + "/hook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sendAll(t)
+	f.publish(t, msg("m-1"))
+	f.sendAll(t)
+	got := rcv.Received()
+	if len(got) != 2 {
+		t.Fatalf("got %d requests, want the confirmation and m-1", len(got))
+	}
+	for i, wantType := range []string{"SubscriptionConfirmation", "Notification"} {
+		r := got[i]
+		if !readmeVerify(sub.SigningSecret, r.Header, r.Raw, t0) {
+			t.Errorf("%s: the README's verify refuses signature %q over timestamp %q", wantType, r.Header.Get("X-Meshgate-Signature"), r.Header.Get("X-Meshgate-Timestamp"))
+		}
+		if readmeVerify(sub.SigningSecret, r.Header, r.Raw, t0.Add(6*time.Minute)) {
+			t.Errorf("%s: the README's verify takes it six minutes later", wantType)
+		}
+		if readmeVerify(sub.SigningSecret+"0", r.Header, r.Raw, t0) {
+			t.Errorf("%s: verified with another secret", wantType)
+		}
+		if r.Header.Get("X-Meshgate-Message-Type") != wantType || r.Header.Get("X-Meshgate-Message-Id") == "" || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s: got headers %v", wantType, r.Header)
+		}
+		var body map[string]any
+		if err := json.Unmarshal(r.Raw, &body); err != nil {
+			t.Fatalf("%s: body %s: %v", wantType, r.Raw, err)
+		}
+		want := []string{"type", "message_id", "timestamp", "account_id", "topic", "subscription_id", "subject", "message", "unsubscribe_url"}
+		if wantType == "SubscriptionConfirmation" {
+			want = append(want, "token", "subscribe_url")
+		} else {
+			want = append(want, "data", "links")
+		}
+		for _, k := range want {
+			if _, ok := body[k]; !ok {
+				t.Errorf("%s: body lacks %q: %s", wantType, k, r.Raw)
+			}
+		}
+		if body["type"] != wantType || body["message_id"] != r.Header.Get("X-Meshgate-Message-Id") {
+			t.Errorf("%s: got type %v, message id %v", wantType, body["type"], body["message_id"])
+		}
+	}
+}
+
+// readmeVerify is the README's verify, with now for time.Now.
+func readmeVerify(secret string, h http.Header, body []byte, now time.Time) bool {
+	ts := h.Get("X-Meshgate-Timestamp")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || math.Abs(now.Sub(time.Unix(sec, 0)).Seconds()) > 300 {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	want := "v1=" + hex.EncodeToString(mac.Sum(nil))
+	return hmac.Equal([]byte(want), []byte(h.Get("X-Meshgate-Signature")))
 }
