@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -339,4 +340,33 @@ func readmeVerify(secret string, h http.Header, body []byte, now time.Time) bool
 	mac.Write(body)
 	want := "v1=" + hex.EncodeToString(mac.Sum(nil))
 	return hmac.Equal([]byte(want), []byte(h.Get("X-Meshgate-Signature")))
+}
+
+// TestWebhookRedirectNotFollowed: an endpoint that answers with a redirect
+// (a 307 would have the POST repeated, body and signature with it) fails
+// the attempt, naming the status; the place it points at, which the
+// address checks at subscribing never saw, is not called.
+func TestWebhookRedirectNotFollowed(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t, nil), "", notify.RetryPolicy{})
+	target := notifytest.StartReceiver(t)
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusFound} {
+		redirect := httptest.NewServer(http.RedirectHandler(target.URL+"/elsewhere", status))
+		t.Cleanup(redirect.Close)
+		if _, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "http", Endpoint: redirect.URL + "/hook"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.sendAll(t)
+	if n := target.Count(); n != 0 {
+		t.Errorf("the redirect's target got %d requests, want none", n)
+	}
+	failed := f.deliveries(t, store.DeliveryFailed)
+	if len(failed) != 2 {
+		t.Fatalf("got %d dead letters, want both confirmations", len(failed))
+	}
+	for _, d := range failed {
+		if !strings.Contains(d.LastError, "307") && !strings.Contains(d.LastError, "302") {
+			t.Errorf("delivery %d: got last error %q, want the redirect's status", d.ID, d.LastError)
+		}
+	}
 }
