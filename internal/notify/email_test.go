@@ -270,3 +270,42 @@ func TestConfirmTwice(t *testing.T) {
 		}
 	})
 }
+
+// TestEmailListUnsubscribe: every email carries its unsubscribe link in a
+// List-Unsubscribe header as well as in its text, which mail clients show as
+// an unsubscribe button: a subscription's confirmation and messages name the
+// subscription's link, a direct message the address's opt-out.
+func TestEmailListUnsubscribe(t *testing.T) {
+	srv := notifytest.StartSMTP(t)
+	f := newFixture(t, storetest.OpenSQLite(t, nil), srv.Addr, notify.SNSEmailPolicy)
+	if _, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: "approver@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	f.sendAll(t)
+	if _, err := f.svc.Confirm(context.Background(), tokenOf(t, srv.Received()[0].Text)); err != nil {
+		t.Fatal(err)
+	}
+	f.publish(t, msg("m-1"))
+	f.update(t, func(tx store.Tx) error {
+		return f.svc.Send(context.Background(), tx, "req@example.com", msg("outcome-1"))
+	})
+	f.sendAll(t)
+	got := srv.Received()
+	if len(got) != 3 {
+		t.Fatalf("got %d mails, want the confirmation, m-1 and outcome-1", len(got))
+	}
+	unsubscribe := regexp.MustCompile(`Unsubscribe: (\S+)`)
+	for _, m := range got {
+		wantPath := "/api/v1/subscriptions/" // the confirmation's and m-1's
+		if m.MessageID() == "outcome-1" {
+			wantPath = "/api/v1/optout"
+		}
+		link := unsubscribe.FindStringSubmatch(m.Text)
+		if link == nil || !strings.Contains(link[1], wantPath) {
+			t.Fatalf("%q: got text %q, want an unsubscribe link to %s", m.Subject, m.Text, wantPath)
+		}
+		if h := m.Header.Get("List-Unsubscribe"); h != "<"+link[1]+">" {
+			t.Errorf("%q: got List-Unsubscribe %q, want <%s>", m.Subject, h, link[1])
+		}
+	}
+}
