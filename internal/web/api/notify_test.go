@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/meshgate/meshgate/internal/notify/notifytest"
 	"github.com/meshgate/meshgate/internal/server"
 	"github.com/meshgate/meshgate/internal/server/servertest"
+	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
 
@@ -181,4 +183,112 @@ func postLink(t *testing.T, link string, html bool) string {
 		}
 	}
 	return string(b)
+}
+
+// TestMessageLinksChangeNothingOnGet: a mail scanner or link preview
+// follows every link of a message with GET or HEAD; the confirmation, the
+// unsubscribe and the opt-out links then only show a page whose button
+// POSTs. The subscription stays pending, then confirmed, and the address
+// keeps getting direct mail, until the button is pressed.
+func TestMessageLinksChangeNothingOnGet(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			srv, admin := servertest.New(t, servertest.Options{Store: kind})
+			const account = "111122223333"
+			if _, err := admin.OnboardAccount(ctx, client.AccountInput{ID: account, Name: "Sales"}); err != nil {
+				t.Fatal(err)
+			}
+			mail := func(to, id string) client.MailboxMessage {
+				t.Helper()
+				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+					box, err := admin.Mailbox(ctx, 100)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, m := range box {
+						if m.To == to && (id == "" || m.MessageID == id) {
+							return m
+						}
+					}
+				}
+				t.Fatalf("no mail %q to %s", id, to)
+				return client.MailboxMessage{}
+			}
+			link := func(m client.MailboxMessage, re string) string {
+				t.Helper()
+				l := regexp.MustCompile(re).FindString(m.Text)
+				if l == "" {
+					t.Fatalf("no link %s in %q", re, m.Text)
+				}
+				return l
+			}
+			scan := func(l string) {
+				t.Helper()
+				for _, method := range []string{"GET", "HEAD"} {
+					req, _ := http.NewRequest(method, l, nil)
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK || method == "GET" && !strings.Contains(string(b), `method="post"`) {
+						t.Errorf("%s %s: got %d\n%s\nwant 200 and a form that posts", method, l, resp.StatusCode, b)
+					}
+				}
+			}
+			status := func(id int64) string {
+				t.Helper()
+				s, err := admin.Subscription(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s.Status
+			}
+
+			sub, err := admin.Subscribe(ctx, client.SubscribeInput{AccountID: account, Protocol: "email", Endpoint: "ops@example.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			confirmation := mail("ops@example.com", "")
+			confirm := link(confirmation, `https?://\S+/api/v1/subscriptions/confirm\?token=\S+`)
+			scan(confirm)
+			scan(link(confirmation, `https?://\S+/api/v1/subscriptions/\d+/unsubscribe\?sig=\S+`))
+			if got := status(sub.ID); got != store.SubscriptionPending {
+				t.Fatalf("after a scanner opened the links: got %s, want %s", got, store.SubscriptionPending)
+			}
+			postLink(t, confirm, true)
+			if got := status(sub.ID); got != store.SubscriptionConfirmed {
+				t.Fatalf("after the confirmation's button: got %s, want %s", got, store.SubscriptionConfirmed)
+			}
+			scan(link(confirmation, `https?://\S+/api/v1/subscriptions/\d+/unsubscribe\?sig=\S+`))
+			if got := status(sub.ID); got != store.SubscriptionConfirmed {
+				t.Errorf("after a scanner opened the unsubscribe link: got %s, want %s", got, store.SubscriptionConfirmed)
+			}
+
+			direct := func(id string) {
+				t.Helper()
+				err := srv.Store.Update(ctx, func(tx store.Tx) error {
+					return srv.Notify.Send(ctx, tx, "req@example.com", notify.Message{ID: id, Subject: "Access shared", Text: "Your request was approved."})
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			direct("outcome-1")
+			optOut := link(mail("req@example.com", "outcome-1"), `https?://\S+/api/v1/optout\?\S+`)
+			scan(optOut)
+			direct("outcome-2")
+			mail("req@example.com", "outcome-2")
+			postLink(t, optOut, true)
+			var out bool
+			if err := srv.Store.View(ctx, func(tx store.Tx) (err error) {
+				out, err = tx.IsOptedOut(ctx, "req@example.com")
+				return err
+			}); err != nil || !out {
+				t.Errorf("after the opt-out's button: got opted out %v (%v), want true", out, err)
+			}
+		})
+	}
 }
