@@ -1011,3 +1011,61 @@ func TestRequestWhileTheStateMachineIsDeleted(t *testing.T) {
 		}
 	})
 }
+
+// TestExpiryWarningLead: the requester of a time-bound grant is warned
+// --expiry-warning before it ends, but at most half its duration before
+// (a two-hour grant an hour before, not as soon as it starts, with the
+// default of a day); a negative setting warns of nothing, and the grant
+// still expires.
+func TestExpiryWarningLead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		warnings := func(svc *sharing.Service, id int64) int {
+			t.Helper()
+			v, err := svc.FindRequest(meshAdmin, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, m := range v.Notifications {
+				if m.Event == "request.expiring" {
+					n++
+				}
+			}
+			return n
+		}
+		expire := func(f *fixture, svc *sharing.Service) {
+			t.Helper()
+			if _, err := svc.ExpireOnce(f.ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		f := newFixture(t, s)
+		if got := f.svc.Config().ExpiryWarning; got != 24*time.Hour {
+			t.Fatalf("default expiry warning: got %s, want 24h", got)
+		}
+		r := f.request(siblingCarl, "marketing", "campaigns", func(in *sharing.RequestInput) { in.Duration = mesh.Duration(2 * time.Hour) })
+		expire(f, f.svc)
+		f.clock.Add(time.Hour - time.Second)
+		expire(f, f.svc)
+		if n := warnings(f.svc, r.ID); n != 0 {
+			t.Errorf("two-hour grant, after 59m59s: got %d warnings, want none before half its duration", n)
+		}
+		f.clock.Add(time.Second)
+		expire(f, f.svc)
+		if n := warnings(f.svc, r.ID); n != 1 {
+			t.Errorf("two-hour grant, an hour before its end: got %d warnings, want 1", n)
+		}
+
+		never := sharing.New(f.store, f.clock, sharing.Config{CentralAccountID: central, ExpiryWarning: -1}, f.engine, f.access)
+		r2 := f.request(consumerAnn, "hr", "teams", func(in *sharing.RequestInput) { in.Duration = mesh.Duration(48 * time.Hour) })
+		f.clock.Add(47 * time.Hour)
+		expire(f, never)
+		f.clock.Add(time.Hour)
+		expire(f, never)
+		f.wantStatus(r2.ID, mesh.RequestExpired)
+		if n := warnings(never, r2.ID); n != 0 {
+			t.Errorf("expiry warning negative: got %d warnings, want none", n)
+		}
+	})
+}
