@@ -1069,3 +1069,45 @@ func TestExpiryWarningLead(t *testing.T) {
 		}
 	})
 }
+
+// TestExpiryEndsWhatTheConsumerGranted: a time-bound share's end takes
+// with it what the consumer's admin granted its users through the resource
+// link: a user's access does not outlive the account's.
+func TestExpiryEndsWhatTheConsumerGranted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		f := newFixture(t, s)
+		r := f.request(consumerAnn, "hr", "teams", func(in *sharing.RequestInput) { in.Duration = mesh.Duration(time.Hour) })
+		f.wantStatus(r.ID, mesh.RequestShared)
+		invs, _, err := f.access.ListInvitations(consumerAdmin, access.InvitationFilter{Status: mesh.InvitationPending})
+		if err != nil || len(invs) != 1 {
+			t.Fatalf("invitations: got %d, %v; want 1", len(invs), err)
+		}
+		if _, err := f.access.AcceptInvitation(consumerAdmin, invs[0].ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		teams := mesh.Resource{Database: "hr", Table: "teams"}
+		if _, err := f.access.Grant(consumerAdmin, access.GrantInput{Principal: mesh.Principal(consumer + "/ann"), Resource: teams,
+			Permissions: mesh.PermissionsOf(mesh.PermSelect)}); err != nil {
+			t.Fatal(err)
+		}
+		if !f.allowed(consumer+"/ann", "hr", "teams") {
+			t.Fatal("ann: got denied through the link, want allowed")
+		}
+		f.clock.Add(time.Hour)
+		if n, err := f.svc.ExpireOnce(f.ctx); err != nil || n != 1 {
+			t.Fatalf("expire: ended %d, %v; want 1", n, err)
+		}
+		f.wantStatus(r.ID, mesh.RequestExpired)
+		if f.allowed(consumer+"/ann", "hr", "teams") || f.allowed(consumer, "hr", "teams") {
+			t.Error("after the expiry: got the account or ann allowed, want neither")
+		}
+		var gs []*mesh.Grant
+		err = s.View(f.ctx, func(tx store.Tx) (err error) {
+			gs, err = tx.FindGrants(f.ctx, store.GrantFilter{Database: "hr"})
+			return err
+		})
+		if err != nil || len(gs) != 0 {
+			t.Errorf("grants on hr after the expiry: got %+v, %v; want none", gs, err)
+		}
+	})
+}
