@@ -410,6 +410,20 @@ func TestExchange(t *testing.T) {
 				t.Fatalf("got %v, want the token accepted within the skew", err)
 			}
 		})
+		t.Run("issued over 10 minutes ago", func(t *testing.T) {
+			// A provider whose ID tokens live an hour: still unexpired,
+			// one issued more than 10 minutes (and the skew) ago is refused.
+			f.op.SetIDTokenLifetime(time.Hour)
+			defer f.op.SetIDTokenLifetime(0)
+			fresh, stale := cliToken(t, f.op), cliToken(t, f.op)
+			f.clock.d.Store(int64(9 * time.Minute))
+			if err := ex(fresh); err != nil {
+				t.Errorf("9 minutes old: got %v, want it exchanged", err)
+			}
+			f.clock.d.Store(int64(11*time.Minute + 30*time.Second))
+			defer f.clock.d.Store(0)
+			wantCode(t, ex(stale), mesh.EUNAUTHORIZED, "more than 10m0s ago")
+		})
 		t.Run("not a token", func(t *testing.T) { wantCode(t, ex(""), mesh.EINVALID, "is required") })
 		if n := f.userCount(t); n != 1 {
 			t.Errorf("got %d users, want 1", n)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,6 +92,10 @@ func (p *Provider) AddUser(username, email string, groups []string) {
 	p.SetGroups(id, groups)
 }
 
+// SetIDTokenLifetime changes how long the ID tokens issued from now on
+// live (default 5 minutes), as providers that issue long-lived ones do.
+func (p *Provider) SetIDTokenLifetime(d time.Duration) { p.st.lifetime.Store(int64(d)) }
+
 // SetGroups changes a user's groups (nil: no groups claim) for its next tokens.
 func (p *Provider) SetGroups(username string, groups []string) {
 	id := username
@@ -137,6 +142,8 @@ type groupStorage struct {
 	users  *users
 	mu     sync.Mutex
 	groups map[string][]string
+	// lifetime is how long its ID tokens live; 0: 5 minutes.
+	lifetime atomic.Int64
 }
 
 func newStorage() *groupStorage {
@@ -189,16 +196,24 @@ func (s *groupStorage) GetClientByClientID(ctx context.Context, id string) (op.C
 	if err != nil {
 		return nil, err
 	}
-	return testClient{Client: c}, nil
+	return testClient{Client: c, st: s}, nil
 }
 
 // testClient puts userinfo claims in ID tokens, issues JWT access tokens,
 // and lets the CLI's public client use the device grant too.
-type testClient struct{ op.Client }
+type testClient struct {
+	op.Client
+	st *groupStorage
+}
 
 func (c testClient) IDTokenUserinfoClaimsAssertion() bool { return true }
 func (c testClient) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
-func (c testClient) IDTokenLifetime() time.Duration       { return 5 * time.Minute }
+func (c testClient) IDTokenLifetime() time.Duration {
+	if d := c.st.lifetime.Load(); d > 0 {
+		return time.Duration(d)
+	}
+	return 5 * time.Minute
+}
 func (c testClient) GrantTypes() []zoidc.GrantType {
 	if c.GetID() == CLIClientID {
 		return []zoidc.GrantType{zoidc.GrantTypeCode, zoidc.GrantTypeDeviceCode}
