@@ -127,6 +127,39 @@ func TestAnonymousRejectionFloodIsBounded(t *testing.T) {
 	}
 }
 
+// TestSignedInRejectionsAllAudited: the bound on rejected calls is for
+// callers without valid credentials; every rejected call of a signed-in
+// user is audited, whole, however many come from one address in a minute.
+func TestSignedInRejectionsAllAudited(t *testing.T) {
+	clock := mesh.NewFakeClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	audit := &auditLog{}
+	rt := newLimitsRouter(audit, clock)
+	rt.Handle("DELETE", "/api/v1/accounts/{id}", MeshAdmin, func(w http.ResponseWriter, r *http.Request) error { return nil })
+	h := Middleware(rt, nil, discardLogger())
+	const calls = 3 * RejectedAuditPerMinute
+	for i := range calls {
+		req := httptest.NewRequest("DELETE", fmt.Sprintf("/api/v1/accounts/%012d", i), nil)
+		req.RemoteAddr = "203.0.113.7:40000"
+		req.Header.Set("Authorization", "Bearer member")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusForbidden {
+			t.Fatalf("call %d: got %d, want 403", i, rec.Code)
+		}
+	}
+	if got := len(audit.entries); got != calls {
+		t.Fatalf("got %d audit entries, want all %d", got, calls)
+	}
+	for i, e := range audit.entries {
+		if e.Principal != "111122223333/m" || e.Result != mesh.EFORBIDDEN || e.Resource != fmt.Sprintf("/api/v1/accounts/%012d", i) {
+			t.Errorf("entry %d: got %+v, want forbidden by 111122223333/m on the account's raw path", i, e)
+		}
+	}
+	if got := testutil.ToFloat64(rt.rejects.dropped); got != 0 {
+		t.Errorf("dropped: got %v, want none", got)
+	}
+}
+
 // TestRejectLimiterTotal checks that many addresses together stay within
 // the total budget, and that addresses past the tracked ones share one budget.
 func TestRejectLimiterTotal(t *testing.T) {
