@@ -90,3 +90,45 @@ func (f *fixture) find(t *testing.T, id int64) *store.Delivery {
 	}
 	return d
 }
+
+// TestRetentionOfARetriedDeadLetter: a dead letter keeps its message, so
+// that an admin's retry sends it again; retried and failed again, its
+// retention counts from the second dead-lettering, not the first.
+func TestRetentionOfARetriedDeadLetter(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		noRetry := notify.RetryPolicy{}
+		f.svc = notify.NewService(st, notify.Options{PublicURL: "https://mesh.example.com", LinkKey: []byte("k"), Clock: f.clock, Policy: &noRetry,
+			Channels: map[string]notify.Channel{"email": failing{}}})
+		f.update(t, func(tx store.Tx) error {
+			return f.svc.Send(context.Background(), tx, "req@example.com", msg("outcome-1"))
+		})
+		f.sendAll(t)
+		dead := f.deliveries(t, store.DeliveryFailed)
+		if len(dead) != 1 {
+			t.Fatalf("got %d dead letters, want outcome-1", len(dead))
+		}
+		if got := f.find(t, dead[0].ID); len(got.Payload) == 0 {
+			t.Fatal("the dead letter's message: got it dropped, want it kept for a retry")
+		}
+		f.clock.Add(notify.DefaultRetention - 24*time.Hour)
+		if _, err := f.svc.RetryDelivery(admin(), dead[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.find(t, dead[0].ID); got.Status != store.DeliveryPending {
+			t.Fatalf("retried: got status %s, want pending", got.Status)
+		}
+		f.sendAll(t)
+		if got := f.find(t, dead[0].ID); got.Status != store.DeliveryFailed || got.Attempts != 1 || len(got.Payload) == 0 {
+			t.Fatalf("after the retry: got status %s, %d attempts, payload %d bytes; want failed again, its message kept", got.Status, got.Attempts, len(got.Payload))
+		}
+		f.clock.Add(48 * time.Hour) // past the retention from the first dead-lettering
+		if n, err := f.svc.Prune(context.Background()); err != nil || n.Deliveries != 0 {
+			t.Errorf("prune a retention after the first failure: got %+v, %v; want the retried dead letter kept", n, err)
+		}
+		f.clock.Add(notify.DefaultRetention - 48*time.Hour + time.Minute)
+		if n, err := f.svc.Prune(context.Background()); err != nil || n.Deliveries != 1 {
+			t.Errorf("prune a retention after the second failure: got %+v, %v; want it deleted", n, err)
+		}
+	})
+}
