@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/meshgate/meshgate/internal/loadtest"
+	"github.com/meshgate/meshgate/internal/store/storetest"
 	"github.com/meshgate/meshgate/internal/testbin"
 )
 
@@ -17,24 +18,25 @@ import (
 // reached its end (authorize said yes), none failed, and memory and store
 // growth were measured. It times nothing.
 func TestRunSharing(t *testing.T) {
-	pg := os.Getenv("MESHGATE_TEST_POSTGRES")
 	tests := []struct {
-		name, mode, db string
+		name, mode string
+		postgres   bool
 	}{
-		{"sqlite nopii", loadtest.SharingNoPII, ""},
-		{"sqlite pii", loadtest.SharingPII, ""},
-		{"postgres nopii", loadtest.SharingNoPII, pg},
-		{"postgres pii", loadtest.SharingPII, pg},
+		{"sqlite nopii", loadtest.SharingNoPII, false},
+		{"sqlite pii", loadtest.SharingPII, false},
+		{"postgres nopii", loadtest.SharingNoPII, true},
+		{"postgres pii", loadtest.SharingPII, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.name[:8] == "postgres" && pg == "" {
-				t.Skip("MESHGATE_TEST_POSTGRES is not set")
+			var db string // SQLite
+			if tt.postgres {
+				db = storetest.PostgresURL(t) // skips, or fails when the run requires PostgreSQL
 			}
 			const n = 60
 			profile := filepath.Join(t.TempDir(), "cpu.prof")
 			res, err := loadtest.RunSharing(context.Background(), loadtest.SharingOptions{
-				Mode: tt.mode, Concurrency: 4, Requests: n, Accounts: n, DatabaseURL: tt.db,
+				Mode: tt.mode, Concurrency: 4, Requests: n, Accounts: n, DatabaseURL: db,
 				Replicas: 1, CommitProbe: 100 * time.Millisecond, SampleEvery: time.Hour, CPUProfile: profile})
 			if err != nil {
 				t.Fatal(err)
@@ -59,14 +61,14 @@ func TestRunSharing(t *testing.T) {
 			}
 			// PostgreSQL's CPU, when the server runs on this machine (as the
 			// suite's does at 127.0.0.1); none on SQLite
-			if local := strings.Contains(tt.db, "@127.0.0.1") || strings.Contains(tt.db, "@localhost"); local && res.DBCPUPerRequest <= 0 || tt.db == "" && res.DBCPUPerRequest != 0 {
+			if local := strings.Contains(db, "@127.0.0.1") || strings.Contains(db, "@localhost"); local && res.DBCPUPerRequest <= 0 || db == "" && res.DBCPUPerRequest != 0 {
 				t.Errorf("database CPU a request: got %v", res.DBCPUPerRequest)
 			}
 			// the SQLite writer's figures, read from the server's /metrics;
 			// a group begun before the first reading may push Busy a little
 			// past 1
-			if w := res.Writer; tt.db == "" && (w == nil || w.Busy <= 0 || w.Busy > 1.05 || w.CommitShare <= 0 || w.CommitShare >= 1 ||
-				w.TransactionsPerSecond <= 0 || w.CallsPerTransaction < 1 || w.RequestsPerTransaction <= 0) || tt.db != "" && w != nil {
+			if w := res.Writer; db == "" && (w == nil || w.Busy <= 0 || w.Busy > 1.05 || w.CommitShare <= 0 || w.CommitShare >= 1 ||
+				w.TransactionsPerSecond <= 0 || w.CallsPerTransaction < 1 || w.RequestsPerTransaction <= 0) || db != "" && w != nil {
 				t.Errorf("SQLite writer: got %+v", w)
 			}
 			if fi, err := os.Stat(profile); err != nil || fi.Size() == 0 {
