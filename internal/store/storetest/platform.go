@@ -107,8 +107,8 @@ func testPlatform(t *testing.T, open Opener) {
 				t.Errorf("claim: got %+v, want c1 then c2, attempt 1", got)
 			}
 			again, err := tx.ClaimPlatformChanges(ctx, now.Add(time.Second), now.Add(time.Minute), 10)
-			if len(again) != 0 {
-				t.Errorf("claim while leased: got %d, want 0", len(again))
+			if err != nil || len(again) != 0 {
+				t.Errorf("claim while leased: got %d, %v; want 0", len(again), err)
 			}
 			if err := tx.DeletePlatformChange(ctx, c1.ID); err != nil {
 				return err
