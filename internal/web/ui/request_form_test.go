@@ -112,8 +112,8 @@ func TestRequestFormDurationTooLong(t *testing.T) {
 			t.Errorf("duration %s: got %d to %q, want 400 with the duration's error and what was typed", d, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
-	if rs, _ := e.admin.Requests(e.ctx, client.RequestsFilter{}); len(rs) != 0 {
-		t.Errorf("requests after the refused forms: got %d, want 0", len(rs))
+	if rs, err := e.admin.Requests(e.ctx, client.RequestsFilter{}); err != nil || len(rs) != 0 {
+		t.Errorf("requests after the refused forms: got %d (%v), want 0", len(rs), err)
 	}
 }
 
@@ -148,8 +148,8 @@ func TestRequestFormDatabaseWithoutOwner(t *testing.T) {
 			t.Errorf("request from %s: got %d, want 400 saying the database has no data_owner, with the justification kept", path, resp.StatusCode)
 		}
 	}
-	if rs, _ := e.admin.Requests(e.ctx, client.RequestsFilter{}); len(rs) != 0 {
-		t.Errorf("requests after the refused forms: got %d, want 0", len(rs))
+	if rs, err := e.admin.Requests(e.ctx, client.RequestsFilter{}); err != nil || len(rs) != 0 {
+		t.Errorf("requests after the refused forms: got %d (%v), want 0", len(rs), err)
 	}
 }
 
