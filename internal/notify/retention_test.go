@@ -64,8 +64,8 @@ func TestRetention(t *testing.T) {
 		if left := f.deliveries(t, ""); len(left) != 2 || left[0].MessageID != "pending-1" || left[1].MessageID != "dead-1" {
 			t.Errorf("left: got %v, want pending-1 and the later dead letter dead-1", left)
 		}
-		if box, _ := f.svc.FindMailbox(admin(), 0, 10); len(box) != 0 {
-			t.Errorf("mailbox: got %d messages, want none", len(box))
+		if box, err := f.svc.FindMailbox(admin(), 0, 10); err != nil || len(box) != 0 {
+			t.Errorf("mailbox: got %d messages (%v), want none", len(box), err)
 		}
 	})
 }
