@@ -333,8 +333,8 @@ func TestHasPII(t *testing.T) {
 	if err := s.DeleteTable(admin, "sales", "orders"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.HasPII(ctx, "sales", "*"); got {
-		t.Errorf("HasPII after the PII table went: got true, want false")
+	if got, err := s.HasPII(ctx, "sales", "*"); err != nil || got {
+		t.Errorf("HasPII after the PII table went: got %v, %v; want false", got, err)
 	}
 	pii := map[string]string{"data_owner": producer, "pii_flag": "True"}
 	if _, err := s.UpdateDatabase(admin, "sales", catalog.DatabaseUpdate{Parameters: pii}, 1); err != nil {
