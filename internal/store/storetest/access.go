@@ -252,8 +252,8 @@ func testAccessShares(t *testing.T, open Opener) {
 		if err != nil || len(links) != 1 || links[0].Name != "sales" {
 			t.Errorf("got %+v, %v; want one link named sales", links, err)
 		}
-		if links, _ := tx.FindResourceLinks(ctx, "", sh.ID+100); len(links) != 0 {
-			t.Errorf("other share: got %d links, want 0", len(links))
+		if links, err := tx.FindResourceLinks(ctx, "", sh.ID+100); err != nil || len(links) != 0 {
+			t.Errorf("other share: got %d links, %v; want 0", len(links), err)
 		}
 		if err := tx.DeleteResourceLink(ctx, l.ID); err != nil {
 			return err
@@ -310,17 +310,18 @@ func testAccessVersion(t *testing.T, open Opener) {
 		if err != nil || !slices.Equal(gone, []int64{a.ID}) {
 			t.Errorf("deleted since 1: got %v (%v), want [%d]", gone, err, a.ID)
 		}
-		if gone, _ := tx.FindGrantTombstones(ctx, 2); len(gone) != 0 {
-			t.Errorf("deleted since 2: got %v, want none", gone)
+		if gone, err := tx.FindGrantTombstones(ctx, 2); err != nil || len(gone) != 0 {
+			t.Errorf("deleted since 2: got %v, %v; want none", gone, err)
 		}
 		return nil
 	})
 	mustUpdate(t, s, func(tx store.Tx) error { return tx.PruneGrantTombstones(ctx, 2) })
-	s.View(ctx, func(tx store.Tx) error {
-		if gone, _ := tx.FindGrantTombstones(ctx, 0); len(gone) != 0 {
+	mustView(t, s, func(tx store.Tx) error {
+		gone, err := tx.FindGrantTombstones(ctx, 0)
+		if len(gone) != 0 {
 			t.Errorf("after pruning: got %v, want none", gone)
 		}
-		return nil
+		return err
 	})
 	var got []int64
 	for range 2 {

@@ -304,9 +304,8 @@ func testCatalogTables(t *testing.T, open Opener) {
 		if got.Version != 2 || len(got.Columns) != 3 || got.HasPII() {
 			t.Errorf("got version %d, %d columns, pii %v; want 2, 3, false", got.Version, len(got.Columns), got.HasPII())
 		}
-		pii, _ := tx.TablesHavePII(ctx, "sales")
-		if pii {
-			t.Errorf("tables have pii after update: got true, want false")
+		if pii, err := tx.TablesHavePII(ctx, "sales"); pii || err != nil {
+			t.Errorf("tables have pii after update: got %v, %v; want false", pii, err)
 		}
 		return nil
 	})

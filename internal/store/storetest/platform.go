@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -148,13 +149,13 @@ func testPlatform(t *testing.T, open Opener) {
 		})
 		mustUpdate(t, s, func(tx store.Tx) error { return tx.DeletePlatform(ctx, p.ID) })
 		mustView(t, s, func(tx store.Tx) error {
-			got, _ := tx.FindPlatformGrantStatuses(ctx, 7, 0)
-			os, _ := tx.FindPlatformObjects(ctx, p.ID, "")
+			got, err1 := tx.FindPlatformGrantStatuses(ctx, 7, 0)
+			os, err2 := tx.FindPlatformObjects(ctx, p.ID, "")
 			n, err := tx.CountPlatformChanges(ctx, p.ID)
 			if len(got)+len(os)+n != 0 {
 				t.Errorf("after removal: got %d states, %d objects, %d changes, want none", len(got), len(os), n)
 			}
-			return err
+			return errors.Join(err1, err2, err)
 		})
 	})
 }

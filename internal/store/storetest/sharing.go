@@ -249,8 +249,8 @@ func testSharingApprovals(t *testing.T, open Opener) {
 		if err := tx.UpdateApproval(ctx, &mesh.Approval{RequestID: 9999, Status: mesh.ApprovalDenied}, mesh.ApprovalPending); !mesh.IsCode(err, mesh.ENOTFOUND) {
 			t.Errorf("unknown approval: got %v, want not found", err)
 		}
-		if list, _ := tx.FindApprovals(ctx, store.ApprovalFilter{Status: mesh.ApprovalPending}); len(list) != 0 {
-			t.Errorf("pending after the decision: got %d, want 0", len(list))
+		if list, err := tx.FindApprovals(ctx, store.ApprovalFilter{Status: mesh.ApprovalPending}); err != nil || len(list) != 0 {
+			t.Errorf("pending after the decision: got %d, %v; want 0", len(list), err)
 		}
 
 		for _, ev := range []string{"approval.requested", "request.shared"} {

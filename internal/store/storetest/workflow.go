@@ -240,8 +240,8 @@ func testWorkflow(t *testing.T, open Opener) {
 			if err != nil || len(got) != 1 || got[0].Tries != 1 {
 				t.Fatalf("claim: got %v %v, want one task", got, err)
 			}
-			if again, _ := tx.ClaimOutboxTasks(ctx, "b", now.Add(time.Second), now.Add(time.Minute), 10); len(again) != 0 {
-				t.Errorf("claim while leased: got %d tasks, want 0", len(again))
+			if again, err := tx.ClaimOutboxTasks(ctx, "b", now.Add(time.Second), now.Add(time.Minute), 10); err != nil || len(again) != 0 {
+				t.Errorf("claim while leased: got %d tasks, %v; want 0", len(again), err)
 			}
 			if again, _ := tx.ClaimOutboxTasks(ctx, "b", now.Add(2*time.Minute), now.Add(3*time.Minute), 10); len(again) != 1 {
 				t.Errorf("claim after the lease expired: got %d tasks, want 1", len(again))
