@@ -97,7 +97,7 @@ func testAccessGrants(t *testing.T, open Opener) {
 		}
 		return nil
 	})
-	s.View(ctx, func(tx store.Tx) error {
+	mustView(t, s, func(tx store.Tx) error {
 		g, err := tx.FindGrantByResource(ctx, "222233334444/alice", mesh.Resource{Database: "sales", Table: "orders", Columns: []string{"id", "total"}}, "222233334444")
 		if err != nil {
 			t.Fatalf("find by resource: %v", err)
@@ -295,7 +295,7 @@ func testAccessVersion(t *testing.T, open Opener) {
 		}
 		return tx.DeleteGrant(ctx, a.ID)
 	})
-	s.View(ctx, func(tx store.Tx) error {
+	mustView(t, s, func(tx store.Tx) error {
 		changed, err := tx.FindGrants(ctx, store.GrantFilter{SinceVersion: 1})
 		if err != nil || len(changed) != 1 || changed[0].ID != b.ID || changed[0].Version != 2 {
 			t.Errorf("changed since 1: got %+v (%v), want grant %d at version 2", changed, err, b.ID)
@@ -331,7 +331,7 @@ func testAccessVersion(t *testing.T, open Opener) {
 			return err
 		})
 	}
-	s.View(ctx, func(tx store.Tx) error {
+	mustView(t, s, func(tx store.Tx) error {
 		v, err := tx.AccessVersion(ctx)
 		got = append(got, v)
 		return err

@@ -44,7 +44,7 @@ var OldHistory = [][6]string{
 func HistoryMigrated(t *testing.T, s store.Store) {
 	t.Helper()
 	ctx := context.Background()
-	s.View(ctx, func(tx store.Tx) error {
+	mustView(t, s, func(tx store.Tx) error {
 		for _, exec := range []string{"e1", "e2"} {
 			var want [][6]string
 			for _, row := range OldHistory {

@@ -64,7 +64,7 @@ func testSavepointAfterFailedStatement(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.View(ctx, func(tx store.Tx) error {
+	mustView(t, s, func(tx store.Tx) error {
 		if got, err := tx.FindHistoryEvents(ctx, "e", 0, 0); err != nil || len(got) != 2 {
 			t.Errorf("history committed: got %d events, %v; want 2", len(got), err)
 		}

@@ -100,7 +100,7 @@ func testWorkflow(t *testing.T, open Opener) {
 			}
 			return nil
 		})
-		s.View(ctx, func(tx store.Tx) error {
+		mustView(t, s, func(tx store.Tx) error {
 			got, err := tx.FindExecution(ctx, "e1")
 			if err != nil || got.Status != mesh.ExecutionSucceeded || string(got.Output) != `"done"` || !got.StoppedAt.Equal(now) || !got.WakeAt.IsZero() {
 				t.Errorf("find: got %+v %v", got, err)
@@ -146,7 +146,7 @@ func testWorkflow(t *testing.T, open Opener) {
 			return tx.InsertHistoryEvents(ctx, []*mesh.HistoryEvent{ev("a", 4, `{}`), ev("a", 5, `true`)})
 		})
 		want := []*mesh.HistoryEvent{ev("a", 1, `{"input":{"x":"é \"q\" \u2028"}}`), ev("a", 2, `[1,2.5,null]`), ev("a", 3, ""), ev("a", 4, `{}`), ev("a", 5, `true`)}
-		s.View(ctx, func(tx store.Tx) error {
+		mustView(t, s, func(tx store.Tx) error {
 			for _, c := range []struct{ after, limit, from, to int }{
 				{0, 0, 0, 5}, {0, 10, 0, 5}, {2, 10, 2, 5}, {3, 10, 3, 5}, {1, 3, 1, 4}, {0, 2, 0, 2}, {5, 10, 5, 5},
 			} {
@@ -203,7 +203,7 @@ func testWorkflow(t *testing.T, open Opener) {
 		if err == nil {
 			t.Error("an event repeating one of an earlier call: got no error")
 		}
-		s.View(ctx, func(tx store.Tx) error {
+		mustView(t, s, func(tx store.Tx) error {
 			for _, after := range []int{0, 3} {
 				got, err := tx.FindHistoryEvents(ctx, "r", after, 0)
 				if err != nil || !sameEvents(got, want[after:]) {
