@@ -115,7 +115,10 @@ func (f *fixture) user(t *testing.T, username string) *mesh.User {
 func (f *fixture) userCount(t *testing.T) int {
 	t.Helper()
 	var n int
-	f.store.View(context.Background(), func(tx store.Tx) (err error) { n, err = tx.CountUsers(context.Background()); return err })
+	err := f.store.View(context.Background(), func(tx store.Tx) (err error) { n, err = tx.CountUsers(context.Background()); return err })
+	if err != nil {
+		t.Fatalf("count users: %v", err)
+	}
 	return n
 }
 
