@@ -535,8 +535,8 @@ func TestBadRequests(t *testing.T) {
 				t.Errorf("%s: got %v, want %s on %q", tt.name, err, tt.code, tt.field)
 			}
 		}
-		if all, _ := f.svc.FindRequests(meshAdmin, sharing.RequestFilter{}); len(all) != 0 {
-			t.Errorf("bad requests left %d requests, want 0", len(all))
+		if all, err := f.svc.FindRequests(meshAdmin, sharing.RequestFilter{}); err != nil || len(all) != 0 {
+			t.Errorf("bad requests left %d requests (%v), want 0", len(all), err)
 		}
 	})
 }
