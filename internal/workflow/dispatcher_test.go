@@ -82,17 +82,57 @@ func TestDispatcherWaitsForHeldExecutions(t *testing.T) {
 	<-done
 }
 
+// dispatcherViews is a store that counts the read transactions of the
+// dispatcher (those whose context carries dispatcherKey) once they end: the
+// last thing a dispatcher does before it sleeps is such a read (NextWake).
+type dispatcherViews struct {
+	store.Store
+	views atomic.Int64
+}
+
+type dispatcherKey struct{}
+
+func (s *dispatcherViews) Unwrap() store.Store { return s.Store }
+
+func (s *dispatcherViews) View(ctx context.Context, fn func(tx store.Tx) error) error {
+	err := s.Store.View(ctx, fn)
+	if ctx.Value(dispatcherKey{}) != nil {
+		s.views.Add(1)
+	}
+	return err
+}
+
 // TestAnswerWakesDispatcher: an answer through the task API (SendTaskSuccess,
 // SendTaskFailure) that leaves its execution due, here because the states
 // after the task are more than one pass enters, wakes the dispatcher after
 // its commit, as a decision answered in-process does. The poll interval is
-// an hour, so only the wake can finish the execution within the test.
+// an hour, and the answer comes once the dispatcher has gone to sleep, so
+// only the wake can finish the execution within the test.
 func TestAnswerWakesDispatcher(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
-		ev := newEnv(t, s)
-		ev.engine = workflow.New(s, workflow.Options{Registry: ev.engine.Registry(), Clock: ev.clock, PollInterval: time.Hour})
+		counted := &dispatcherViews{Store: s}
+		ev := newEnv(t, counted)
+		// the dispatcher's reads ended when the token was made
+		var atToken atomic.Int64
+		ev.engine.Registry().Register("test:hold", func(ctx context.Context, tx store.Tx, input any) (any, error) {
+			atToken.Store(counted.views.Load())
+			in, _ := input.(map[string]any)
+			tok, _ := in["token"].(string)
+			ev.mu.Lock()
+			ev.tokens = append(ev.tokens, tok)
+			ev.mu.Unlock()
+			return nil, nil
+		})
+		ev.engine = workflow.New(counted, workflow.Options{Registry: ev.engine.Registry(), Clock: ev.clock, PollInterval: time.Hour})
+		// the dispatcher's reads ended when the last execution ended (in
+		// its pass): the next read is the one before it sleeps
+		var atEnd atomic.Int64
+		ev.engine.OnExecutionEnd(func(ctx context.Context, tx store.Tx, x *mesh.Execution) error {
+			atEnd.Store(counted.views.Load())
+			return nil
+		})
 		// more Pass states than one pass of the stepper enters (500)
-		states := []string{`"Ask": {"Type": "Task", "Resource": "test:token.waitForTaskToken", "Parameters": {"token.$": "$$.Task.Token"}, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "P0"}], "Next": "P0"}`}
+		states := []string{`"Ask": {"Type": "Task", "Resource": "test:hold.waitForTaskToken", "Parameters": {"token.$": "$$.Task.Token"}, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "P0"}], "Next": "P0"}`}
 		const passes = 700
 		for i := range passes {
 			next := fmt.Sprintf(`"Next": "P%d"`, i+1)
@@ -103,12 +143,22 @@ func TestAnswerWakesDispatcher(t *testing.T) {
 		}
 		ev.create("long", `{"StartAt": "Ask", "States": {`+strings.Join(states, ",")+`}}`)
 
-		ctx, cancel := context.WithCancel(ev.ctx)
+		ctx, cancel := context.WithCancel(context.WithValue(ev.ctx, dispatcherKey{}, true))
 		defer cancel()
 		done := make(chan error, 1)
 		go func() { done <- ev.engine.Dispatcher().Run(ctx) }()
 		defer func() { cancel(); <-done }()
-
+		// waitAsleep waits until the dispatcher has read its next wake time
+		// after the read it made before n.
+		waitAsleep := func(n int64, deadline time.Time) {
+			t.Helper()
+			for counted.views.Load() <= n {
+				if time.Now().After(deadline) {
+					t.Fatal("the dispatcher made no read: it did not go to sleep")
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
 		for _, answer := range []struct {
 			name string
 			send func(token string) error
@@ -116,12 +166,13 @@ func TestAnswerWakesDispatcher(t *testing.T) {
 			{"success", func(token string) error { return ev.engine.SendTaskSuccess(ev.ctx, token, nil) }},
 			{"failure", func(token string) error { return ev.engine.SendTaskFailure(ev.ctx, token, "Test.No", "caught") }},
 		} {
-			x := ev.start("long", "", `{}`)
 			deadline := time.Now().Add(10 * time.Second)
+			waitAsleep(atEnd.Load(), deadline) // its first pass, or the one that ended the last execution
+			x := ev.start("long", "", `{}`)
 			for ev.tokenCount() == 0 && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
+				time.Sleep(time.Millisecond)
 			}
-			time.Sleep(300 * time.Millisecond) // the dispatcher goes to sleep for its poll interval
+			waitAsleep(atToken.Load(), deadline)
 			if err := answer.send(ev.lastToken()); err != nil {
 				t.Fatalf("%s: %v", answer.name, err)
 			}
