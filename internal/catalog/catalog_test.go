@@ -380,3 +380,98 @@ func TestLookups(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPIIFlagIsTrueOrFalse checks that pii_flag, wherever it is set
+// (database, table, column, partition key), is true or false in any case
+// with surrounding spaces, the values the workflow reads, and that another
+// value, or the key spelled another way, is refused naming the field and
+// changes nothing: "yes" or "1" would be stored and read as not flagged, and
+// the data shared without its owner's approval.
+func TestPIIFlagIsTrueOrFalse(t *testing.T) {
+	s, _ := newService(t)
+	ctx := as(producerAdmin)
+	flagged := func(v string) map[string]string { return map[string]string{"pii_flag": v} }
+	owned := func(k, v string) map[string]string { return map[string]string{"data_owner": producer, k: v} }
+	for _, v := range []string{"true", "false", "TRUE", " True ", "False"} {
+		if _, err := s.UpdateDatabase(ctx, "sales", catalog.DatabaseUpdate{Parameters: owned("pii_flag", v)}, mustDatabase(t, s).Version); err != nil {
+			t.Errorf("database pii_flag %q: got %v, want accepted", v, err)
+		}
+	}
+	before := mustDatabase(t, s)
+	badDatabase := []struct {
+		params map[string]string
+		field  string
+	}{
+		{owned("pii_flag", "yes"), "parameters.pii_flag"},
+		{owned("pii_flag", "1"), "parameters.pii_flag"},
+		{owned("pii_flag", ""), "parameters.pii_flag"},
+		{owned("pii_flag", "true-ish"), "parameters.pii_flag"},
+		{owned("PII_FLAG", "true"), "parameters"},
+		{owned(" pii_flag", "true"), "parameters"},
+	}
+	for _, tt := range badDatabase {
+		_, err := s.UpdateDatabase(ctx, "sales", catalog.DatabaseUpdate{Parameters: tt.params}, before.Version)
+		var me *mesh.Error
+		if !errors.As(err, &me) || me.Code != mesh.EINVALID || me.Field != tt.field {
+			t.Errorf("database parameters %q: got %v, want invalid naming %s", tt.params, err, tt.field)
+		}
+		d := tt.params
+		if _, err := s.CreateDatabase(as(meshAdmin), &mesh.Database{Name: "hr", Parameters: d}); code(err) != mesh.EINVALID {
+			t.Errorf("create database with %q: got %v, want invalid", d, err)
+		}
+	}
+	if got := mustDatabase(t, s); got.Version != before.Version || !reflect.DeepEqual(got.Parameters, before.Parameters) {
+		t.Errorf("refused updates changed the database: got %+v, want %+v", got, before)
+	}
+	if _, err := s.FindDatabase(ctx, "hr"); code(err) != mesh.ENOTFOUND {
+		t.Errorf("a refused create made the database: got %v, want not found", err)
+	}
+
+	badTables := []struct {
+		name  string
+		table *mesh.Table
+		field string
+	}{
+		{"table", &mesh.Table{Name: "t", Parameters: flagged("yes")}, "parameters.pii_flag"},
+		{"column", &mesh.Table{Name: "t", Columns: []mesh.Column{{Name: "a", Type: "int"}, {Name: "b", Type: "string", Parameters: flagged("1")}}}, "columns[1].parameters.pii_flag"},
+		{"partition key", &mesh.Table{Name: "t", PartitionKeys: []mesh.Column{{Name: "dt", Type: "date", Parameters: flagged("Y")}}}, "partition_keys[0].parameters.pii_flag"},
+		{"column key spelled otherwise", &mesh.Table{Name: "t", Columns: []mesh.Column{{Name: "a", Type: "int", Parameters: map[string]string{"Pii_Flag": "true"}}}}, "columns[0].parameters"},
+	}
+	for _, tt := range badTables {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.table.DatabaseName = "sales"
+			_, err := s.CreateTable(ctx, tt.table)
+			var me *mesh.Error
+			if !errors.As(err, &me) || me.Code != mesh.EINVALID || me.Field != tt.field {
+				t.Errorf("create: got %v, want invalid naming %s", err, tt.field)
+			}
+			cur, err := s.FindTable(ctx, "sales", "orders")
+			if err != nil {
+				t.Fatal(err)
+			}
+			upd := catalog.TableReplace(tt.table)
+			_, err = s.UpdateTable(ctx, "sales", "orders", upd, cur.Version)
+			if !errors.As(err, &me) || me.Code != mesh.EINVALID || me.Field != tt.field {
+				t.Errorf("update: got %v, want invalid naming %s", err, tt.field)
+			}
+			if got, _ := s.FindTable(ctx, "sales", "orders"); got.Version != cur.Version {
+				t.Errorf("a refused update changed the table: got version %d, want %d", got.Version, cur.Version)
+			}
+		})
+	}
+	ok := &mesh.Table{DatabaseName: "sales", Name: "ok", Parameters: flagged("FALSE"),
+		Columns:       []mesh.Column{{Name: "a", Type: "int", Parameters: flagged(" true ")}},
+		PartitionKeys: []mesh.Column{{Name: "dt", Type: "date", Parameters: flagged("False")}}}
+	if _, err := s.CreateTable(ctx, ok); err != nil {
+		t.Errorf("create with true and false in any case: got %v, want created", err)
+	}
+}
+
+func mustDatabase(t *testing.T, s *catalog.Service) *mesh.Database {
+	t.Helper()
+	d, err := s.FindDatabase(as(meshAdmin), "sales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

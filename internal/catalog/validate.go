@@ -44,7 +44,9 @@ func checkText(field, s string, max int) error {
 // breaks the tools that read parameters back. A SerDe's values (delimiters
 // true) are the exception: Hive's delimiters are control characters
 // (field.delim \u0001 by default, line.delim \n), so they keep every
-// control character but NUL.
+// control character but NUL. pii_flag, where it is set, is true or false
+// (any case, spaces around), and neither it nor data_owner may be spelled
+// another way (checkFlagKey).
 func validateParameters(field string, p map[string]string, delimiters bool) error {
 	if err := mesh.ValidateParameters(field, p); err != nil {
 		return err
@@ -60,13 +62,38 @@ func validateParameters(field string, p map[string]string, delimiters bool) erro
 			if strings.IndexByte(v, 0) >= 0 {
 				return mesh.Invalid(field+"."+k, "must not hold NUL")
 			}
-		} else if err := mesh.CheckSingleLine(field+"."+k, v); err != nil {
+			continue
+		}
+		if err := mesh.CheckSingleLine(field+"."+k, v); err != nil {
 			return err
 		}
+		if err := checkFlagKey(field, k); err != nil {
+			return err
+		}
+	}
+	if v, ok := p[mesh.ParamPIIFlag]; ok && !mesh.ParseBool(v) && !strings.EqualFold(strings.TrimSpace(v), "false") {
+		// Any other value would be stored and read as not flagged, and the
+		// data shared without its owner's approval.
+		return mesh.Invalid(field+"."+mesh.ParamPIIFlag, "must be true or false, not %q", v)
 	}
 	if owner, ok := p[mesh.ParamDataOwner]; ok && owner != "" {
 		if err := mesh.ValidateAccountID(field+"."+mesh.ParamDataOwner, owner); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkFlagKey refuses a key that the workflow would take for pii_flag or
+// data_owner but does not read: the key spelled in another case or with
+// spaces around it ("PII_FLAG"), so that what looks flagged or owned is.
+func checkFlagKey(field, k string) error {
+	if k == mesh.ParamPIIFlag || k == mesh.ParamDataOwner {
+		return nil
+	}
+	for _, name := range []string{mesh.ParamPIIFlag, mesh.ParamDataOwner} {
+		if strings.EqualFold(strings.TrimSpace(k), name) {
+			return mesh.Invalid(field, "key %q must be spelled %s: the workflow reads that key alone", k, name)
 		}
 	}
 	return nil

@@ -10,7 +10,7 @@ import (
 const (
 	ParamDataOwner     = "data_owner"      // the owning account's id
 	ParamDataOwnerName = "data_owner_name" // the owner's display name
-	ParamPIIFlag       = "pii_flag"        // "true" marks personal data
+	ParamPIIFlag       = "pii_flag"        // "true" marks personal data, "false" not (any case); the catalog refuses other values
 )
 
 // Database is a catalog database (Glue's Database): a data product of the

@@ -474,3 +474,20 @@ func TestParametersRefuseControlCharacters(t *testing.T) {
 		})
 	}
 }
+
+// TestGluePIIFlagRefusedNamesGlueField: a Glue TableInput whose column
+// says pii_flag "yes" is refused with 400 naming the field in Glue's shape,
+// and creates nothing.
+func TestGluePIIFlagRefusedNamesGlueField(t *testing.T) {
+	ctx := context.Background()
+	_, admin := servertest.New(t, servertest.Options{})
+	if _, err := admin.CreateDatabase(ctx, &client.Database{Name: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"Name": "t", "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "int"}, {"Name": "email", "Type": "string", "Parameters": {"pii_flag": "yes"}}]}}`
+	err := admin.Do(ctx, http.MethodPost, "/api/v1/catalog/databases/d/tables?shape=glue", nil, json.RawMessage(body), nil)
+	wantAPIError(t, err, http.StatusBadRequest, mesh.EINVALID, "table_input.StorageDescriptor.Columns[1].Parameters.pii_flag")
+	if _, err := admin.GetTable(ctx, "d", "t"); err == nil {
+		t.Errorf("a refused table was created")
+	}
+}
