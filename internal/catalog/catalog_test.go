@@ -475,3 +475,39 @@ func mustDatabase(t *testing.T, s *catalog.Service) *mesh.Database {
 	}
 	return d
 }
+
+// TestOwnerChangeAuditNamesBothOwners: the audit entry of a change of a
+// database's data_owner names the owner it had as well as the new one, as
+// an offboarding's hand-over does, so that who owned a product is in the
+// log even once its creation has aged out of it; an update that keeps the
+// owner says nothing of a change.
+func TestOwnerChangeAuditNamesBothOwners(t *testing.T) {
+	s, st := newService(t)
+	ctx := as(meshAdmin)
+	desc := "kept owner"
+	if _, err := s.UpdateDatabase(ctx, "sales", catalog.DatabaseUpdate{Description: &desc}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateDatabase(ctx, "sales", catalog.DatabaseUpdate{Parameters: map[string]string{"data_owner": other}}, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateDatabase(ctx, "sales", catalog.DatabaseUpdate{Parameters: map[string]string{}}, 3); err != nil {
+		t.Fatal(err)
+	}
+	var details []string
+	st.View(context.Background(), func(tx store.Tx) error {
+		es, err := tx.FindAuditEntries(context.Background(), store.AuditFilter{Action: "catalog.update-database"})
+		for _, e := range es {
+			details = append(details, e.Detail)
+		}
+		return err
+	})
+	want := []string{ // newest first
+		`version 4; data_owner="" pii_flag=""; data_owner changed from account 444455556666 to none`,
+		`version 3; data_owner="444455556666" pii_flag=""; data_owner changed from account 111122223333 to account 444455556666`,
+		`version 2; data_owner="111122223333" pii_flag="false"`,
+	}
+	if !reflect.DeepEqual(details, want) {
+		t.Errorf("audit details:\ngot  %q\nwant %q", details, want)
+	}
+}

@@ -153,8 +153,12 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 			return err
 		}
 		out = d
-		return store.Audit(ctx, tx, s.clock.Now(), "catalog.update-database", "database/"+name,
-			auditNote(fmt.Sprintf("version %d; %s", d.Version, ownerDetail(d.Parameters)), note))
+		detail := fmt.Sprintf("version %d; %s", d.Version, ownerDetail(d.Parameters))
+		if d.DataOwner() != cur.DataOwner() {
+			// the former owner too: the entry that named it may have aged out
+			detail += fmt.Sprintf("; data_owner changed from %s to %s", ownerOrNone(cur.DataOwner()), ownerOrNone(d.DataOwner()))
+		}
+		return store.Audit(ctx, tx, s.clock.Now(), "catalog.update-database", "database/"+name, auditNote(detail, note))
 	})
 	if err != nil {
 		return nil, err
@@ -228,6 +232,14 @@ func (s *Service) deleteWithTables(ctx context.Context, tx store.Tx, database st
 		}
 	}
 	return nil
+}
+
+// ownerOrNone names an owner in an audit detail.
+func ownerOrNone(owner string) string {
+	if owner == "" {
+		return "none"
+	}
+	return "account " + owner
 }
 
 // ownerDetail is the audit detail of a change: who owns the resource and its flag.
