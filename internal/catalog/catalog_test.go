@@ -511,3 +511,38 @@ func TestOwnerChangeAuditNamesBothOwners(t *testing.T) {
 		t.Errorf("audit details:\ngot  %q\nwant %q", details, want)
 	}
 }
+
+// TestOwnerChangeRefusalSaysWhy: a producer's admin whose update would give
+// its database to another account, or leave it without data_owner (as a
+// Glue UpdateDatabase input without Parameters does, which replaces them
+// all), is refused with 403 naming parameters.data_owner and saying what
+// the update would do, where the refusal said that only mesh admins may
+// change resources without a data_owner, of a database that has one, or
+// called the other account "the data_owner".
+func TestOwnerChangeRefusalSaysWhy(t *testing.T) {
+	s, _ := newService(t)
+	ctx := as(producerAdmin)
+	desc := "new"
+	tests := []struct {
+		name string
+		upd  catalog.DatabaseUpdate
+		want string
+	}{
+		{"owner left out", catalog.DatabaseReplace(&mesh.Database{Name: "sales", Description: desc}),
+			"the update leaves out data_owner, which would take database sales from account 111122223333: only mesh admins may leave a database without one (Glue's UpdateDatabase replaces all the parameters: send data_owner with them)"},
+		{"given away", catalog.DatabaseUpdate{Parameters: map[string]string{"data_owner": other}},
+			"the update gives database sales to account 444455556666: only mesh admins and admins of account 444455556666 may give it a database"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.UpdateDatabase(ctx, "sales", tt.upd, 1)
+			var me *mesh.Error
+			if !errors.As(err, &me) || me.Code != mesh.EFORBIDDEN || me.Field != "parameters.data_owner" || me.Message != tt.want {
+				t.Errorf("got %#v, want forbidden naming parameters.data_owner: %s", err, tt.want)
+			}
+		})
+	}
+	if got := mustDatabase(t, s); got.Version != 1 || got.DataOwner() != producer {
+		t.Errorf("a refused owner change changed the database: got %+v", got)
+	}
+}

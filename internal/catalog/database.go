@@ -122,7 +122,7 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 			return err
 		}
 		if d.DataOwner() != cur.DataOwner() {
-			if err := authorizeEdit(actor, d.DataOwner()); err != nil {
+			if err := authorizeOwnerChange(actor, name, cur.DataOwner(), d.DataOwner()); err != nil {
 				return err
 			}
 			if err := checkOwner(ctx, tx, "parameters."+mesh.ParamDataOwner, d.DataOwner()); err != nil {
@@ -164,6 +164,24 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 		return nil, err
 	}
 	return out, nil
+}
+
+// authorizeOwnerChange checks, with authorizeEdit, that actor may give
+// database name, which it may change, from owner old to owner new, and
+// says what the update would do when it may not: a producer's admin who
+// sent Glue's input without Parameters would otherwise read that only mesh
+// admins may change a database without a data_owner, of one that has one.
+func authorizeOwnerChange(actor *mesh.Actor, name, old, new string) error {
+	if authorizeEdit(actor, new) == nil {
+		return nil
+	}
+	field := "parameters." + mesh.ParamDataOwner
+	if new == "" {
+		return &mesh.Error{Code: mesh.EFORBIDDEN, Field: field, Message: fmt.Sprintf(
+			"the update leaves out data_owner, which would take database %s from account %s: only mesh admins may leave a database without one (Glue's UpdateDatabase replaces all the parameters: send data_owner with them)", name, old)}
+	}
+	return &mesh.Error{Code: mesh.EFORBIDDEN, Field: field, Message: fmt.Sprintf(
+		"the update gives database %s to account %s: only mesh admins and admins of account %s may give it a database", name, new, new)}
 }
 
 // DeleteOptions tune a deletion.
