@@ -6,7 +6,9 @@
 // admins change the databases whose data_owner is their account, and those
 // databases' tables. Every change is audited in its own transaction, and
 // updates carry the version they read (a stale version is ECONFLICT and
-// changes nothing).
+// changes nothing). A write holds its database (store.CatalogTx.LockDatabase)
+// and checks the editor against the owner it holds, so that the former
+// owner's admins change nothing of a database given away while they wrote.
 package catalog
 
 import (
@@ -138,6 +140,26 @@ func authorizeEdit(actor *mesh.Actor, owner string) error {
 // that actor may change it and its tables. Errors: ENOTFOUND, EFORBIDDEN.
 func editableDatabase(ctx context.Context, tx store.Tx, actor *mesh.Actor, name string) (*mesh.Database, error) {
 	d, err := tx.FindDatabase(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorizeEdit(actor, d.DataOwner()); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// heldDatabase reads database name as committed and holds it until tx
+// ends (store.CatalogTx.LockDatabase), and checks with authorizeEdit that
+// actor may still change it: a write that read the database before a
+// change of its owner committed would otherwise go on under the former
+// owner's rights. Table creations and updates hold it from the start, so
+// that a change of owner waits for them (they take no other lock it holds);
+// deletions, whose hooks take the access lock, which a change of owner
+// takes before the database's row, hold it after their hooks.
+// Errors: ENOTFOUND, EFORBIDDEN.
+func heldDatabase(ctx context.Context, tx store.Tx, actor *mesh.Actor, name string) (*mesh.Database, error) {
+	d, err := tx.LockDatabase(ctx, name)
 	if err != nil {
 		return nil, err
 	}

@@ -223,6 +223,9 @@ func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOp
 		if err := s.deleteWithTables(ctx, tx, name); err != nil {
 			return err
 		}
+		if cur, err = heldDatabase(ctx, tx, actor, name); err != nil {
+			return err
+		}
 		if err := tx.DeleteDatabase(ctx, name); err != nil {
 			return err
 		}

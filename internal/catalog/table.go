@@ -126,7 +126,7 @@ func (s *Service) CreateTables(ctx context.Context, database string, tables []*m
 		out[i].DatabaseName = database
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		d, err := editableDatabase(ctx, tx, actor, database)
+		d, err := heldDatabase(ctx, tx, actor, database)
 		if err != nil {
 			return err
 		}
@@ -165,7 +165,7 @@ func (s *Service) UpdateTable(ctx context.Context, database, name string, upd Ta
 	}
 	var out *mesh.Table
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		d, err := editableDatabase(ctx, tx, actor, database)
+		d, err := heldDatabase(ctx, tx, actor, database)
 		if err != nil {
 			return err
 		}
@@ -244,6 +244,9 @@ func (s *Service) DeleteTable(ctx context.Context, database, name string) error 
 			return err
 		}
 		if err := s.runDeleteHooks(ctx, tx, database, name); err != nil {
+			return err
+		}
+		if _, err := heldDatabase(ctx, tx, actor, database); err != nil {
 			return err
 		}
 		if err := tx.DeleteTable(ctx, database, name); err != nil {

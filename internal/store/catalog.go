@@ -64,6 +64,12 @@ type SearchHit struct {
 type CatalogTx interface {
 	// FindDatabase returns the database, or ENOTFOUND.
 	FindDatabase(ctx context.Context, name string) (*mesh.Database, error)
+	// LockDatabase returns the database as committed, not as the
+	// transaction's earlier reads saw it, and holds it until the
+	// transaction ends: a change of it (a new owner) or its deletion by
+	// another transaction waits (PostgreSQL's FOR SHARE; SQLite's writer
+	// holds everything). ENOTFOUND if missing.
+	LockDatabase(ctx context.Context, name string) (*mesh.Database, error)
 	// FindDatabases returns the databases matching f, in name order.
 	FindDatabases(ctx context.Context, f DatabaseFilter) ([]*mesh.Database, error)
 	// CreateDatabase inserts d with version 1 and both times set to now

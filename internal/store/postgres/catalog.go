@@ -116,6 +116,20 @@ func (tx *Tx) FindDatabase(ctx context.Context, name string) (*mesh.Database, er
 	return d, err
 }
 
+// LockDatabase reads the database FOR SHARE: its latest committed row,
+// which no other transaction may update or delete until this one ends.
+func (tx *Tx) LockDatabase(ctx context.Context, name string) (*mesh.Database, error) {
+	d, _, err := scanDatabase(tx.tx.QueryRow(ctx, `SELECT `+databaseCols+` FROM catalog_databases WHERE name = $1 FOR SHARE`, name))
+	if isNoRows(err) {
+		return nil, mesh.NotFound("database", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock database %s: %w", name, err)
+	}
+	tx.Memo().PutDatabase(d)
+	return d, nil
+}
+
 func (tx *Tx) findDatabase(ctx context.Context, name string) (*mesh.Database, int64, error) {
 	d, id, err := scanDatabase(tx.tx.QueryRow(ctx, `SELECT `+databaseCols+` FROM catalog_databases WHERE name = $1`, name))
 	if isNoRows(err) {

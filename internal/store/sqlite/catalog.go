@@ -77,6 +77,16 @@ func (tx *Tx) FindDatabase(ctx context.Context, name string) (*mesh.Database, er
 	return d, err
 }
 
+// LockDatabase reads the database past the memo; the writer, which this
+// transaction holds, keeps others from changing it.
+func (tx *Tx) LockDatabase(ctx context.Context, name string) (*mesh.Database, error) {
+	d, _, err := tx.findDatabase(ctx, name)
+	if err == nil {
+		tx.Memo().PutDatabase(d)
+	}
+	return d, err
+}
+
 func (tx *Tx) findDatabase(ctx context.Context, name string) (*mesh.Database, int64, error) {
 	d, id, err := scanDatabase(tx.tx.QueryRowContext(ctx, `SELECT `+databaseCols+` FROM catalog_databases WHERE name = ?`, name))
 	if isNoRows(err) {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
@@ -19,6 +20,79 @@ func init() {
 	register("catalog/batch", testCatalogBatch)
 	register("catalog/search-many", testCatalogSearchMany)
 	register("catalog/search-large", testCatalogSearchLarge)
+	register("catalog/lock-database", testCatalogLockDatabase)
+}
+
+// testCatalogLockDatabase checks that LockDatabase reads the database as
+// committed, past what the transaction read of it before, and answers
+// ENOTFOUND for a missing one; and that a change of the database by another
+// transaction waits for the one that holds it (on SQLite, for the writer).
+func testCatalogLockDatabase(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	mustUpdate(t, s, func(tx store.Tx) error {
+		return tx.CreateDatabase(ctx, &mesh.Database{Name: "sales", Parameters: map[string]string{mesh.ParamDataOwner: "111122223333"}})
+	})
+	held, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Update(ctx, func(tx store.Tx) error {
+			if _, err := tx.FindDatabase(ctx, "sales"); err != nil {
+				return err
+			}
+			d, err := tx.LockDatabase(ctx, "sales")
+			if err != nil {
+				return err
+			}
+			if d.DataOwner() != "111122223333" || d.Version != 1 {
+				t.Errorf("locked: got %+v, want version 1 owned by 111122223333", d)
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	changed := make(chan error, 1)
+	go func() {
+		changed <- s.Update(ctx, func(tx store.Tx) error {
+			d, err := tx.FindDatabase(ctx, "sales")
+			if err != nil {
+				return err
+			}
+			d = d.Clone()
+			d.Parameters[mesh.ParamDataOwner] = "444455556666"
+			return tx.UpdateDatabase(ctx, d, 1)
+		})
+	}()
+	select {
+	case err := <-changed:
+		t.Errorf("a change of the held database finished (%v) while it was held, want it to wait", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-changed; err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if _, err := tx.FindDatabase(ctx, "sales"); err != nil {
+			return err
+		}
+		d, err := tx.LockDatabase(ctx, "sales")
+		if err != nil {
+			return err
+		}
+		if d.DataOwner() != "444455556666" || d.Version != 2 {
+			t.Errorf("locked after the change: got %+v, want version 2 owned by 444455556666", d)
+		}
+		if _, err := tx.LockDatabase(ctx, "nope"); !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("missing database: got %v, want not found", err)
+		}
+		return nil
+	})
 }
 
 // testCatalogSearchLarge checks that a table within every limit of its own
