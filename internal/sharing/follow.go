@@ -76,6 +76,12 @@ func (s *Service) OnOwnerChange(ctx context.Context, tx store.Tx, databases []st
 	if _, err := s.endOpen(ctx, tx, ownerChanged(databases, owner)); err != nil || owner == "" || from == "" {
 		return err
 	}
+	// The requests' rows, shared ones among them, are written under the
+	// access version, after the executions, as endShared writes them: a
+	// revocation holding the version waits for none of them here.
+	if err := s.access.OrderTx(ctx, tx); err != nil {
+		return err
+	}
 	// the new owner's admins and approvers see the products' requests, and
 	// the former owner's no longer do
 	return tx.SetRequestsOwner(ctx, databases, from, owner)

@@ -593,17 +593,21 @@ func mayRevoke(ctx context.Context, tx store.Tx, a *mesh.Actor, r *mesh.AccessRe
 // takes back what it granted that no other shared request still holds
 // (with the cascade and, when the grant was the share's last, the share),
 // in tx. Requests of one account for one resource share a grant: ending
-// the one that lasts an hour must not end the one that lasts a year. The
-// request's row is written first: of two replicas ending it at once, the
-// second finds it ended (ECONFLICT) before touching the grant. The other
-// requests are read under the access version's lock (OrderTx): of two
-// requests of one grant ending at once, the second sees the first ended
-// and takes the grant back.
+// the one that lasts an hour must not end the one that lasts a year.
+// The access version is taken first (OrderTx), then the request's row is
+// written: every transaction that writes shared requests' rows does so
+// under that lock (a grant's end through grantEnded, an owner change
+// through OnOwnerChange, the expiry's batch of many), so none holds a row
+// while it waits for the version another holder of that version waits to
+// write the row of. Of two replicas ending a request at once, the second
+// then finds it ended (ECONFLICT) before touching the grant; and the other
+// requests are read under the lock: of two requests of one grant ending at
+// once, the second sees the first ended and takes the grant back.
 func (s *Service) endShared(ctx context.Context, tx store.Tx, r *mesh.AccessRequest, status, by, why string) error {
-	if err := s.markEnded(ctx, tx, r, status, by, why); err != nil {
+	if err := s.access.OrderTx(ctx, tx); err != nil {
 		return err
 	}
-	if err := s.access.OrderTx(ctx, tx); err != nil {
+	if err := s.markEnded(ctx, tx, r, status, by, why); err != nil {
 		return err
 	}
 	perms, err := s.heldByNoOther(ctx, tx, r)

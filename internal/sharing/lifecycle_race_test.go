@@ -1,0 +1,196 @@
+package sharing_test
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meshgate/meshgate/internal/catalog"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/sharing"
+	"github.com/meshgate/meshgate/internal/store"
+	"github.com/meshgate/meshgate/internal/store/storetest"
+)
+
+// replicas is a fixture on PostgreSQL, whose deadlocks are counted, with
+// another replica's sharing service on the same store.
+func replicas(t *testing.T) (*fixture, *deadlockCounter, *sharing.Service) {
+	t.Helper()
+	if !slices.Contains(storetest.Kinds(), "postgres") {
+		t.Skip("PostgreSQL only: SQLite's one writer runs transactions one at a time")
+	}
+	s := &deadlockCounter{Store: storetest.Open(t, "postgres", nil)}
+	f := newFixture(t, s)
+	_, _, other := f.services()
+	return f, s, other
+}
+
+// atOnce runs fns at once and waits for them.
+func atOnce(fns ...func()) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, fn := range fns {
+		wg.Go(func() { <-start; fn() })
+	}
+	close(start)
+	wg.Wait()
+}
+
+// noInternal fails the test on an error that is not the caller's (500).
+func noInternal(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil && mesh.ErrorCode(err) == mesh.EINTERNAL {
+		t.Errorf("%s: %v", what, err)
+	}
+}
+
+// noDeadlocks fails the test when PostgreSQL broke deadlocks since the
+// last call.
+func noDeadlocks(t *testing.T, s *deadlockCounter, round int) {
+	t.Helper()
+	if n := s.deadlocks.Swap(0); n > 0 {
+		t.Errorf("round %d: PostgreSQL broke %d deadlocks", round, n)
+	}
+}
+
+// inStep checks every request against its approval, execution and grant:
+// an open request runs and waits for a pending approval, a shared one
+// holds its permissions through its grant after an approved approval, an
+// ended one neither runs nor waits; and every grant of the workflow is
+// held by a shared request.
+func inStep(t *testing.T, f *fixture, round int) {
+	t.Helper()
+	err := f.store.View(f.ctx, func(tx store.Tx) error {
+		rs, err := tx.FindAccessRequests(f.ctx, store.RequestFilter{Limit: 1000})
+		if err != nil {
+			return err
+		}
+		held := map[int64]bool{}
+		for _, r := range rs {
+			x, err := tx.FindExecution(f.ctx, r.ExecutionID)
+			if err != nil {
+				return err
+			}
+			ap, err := tx.FindApproval(f.ctx, r.ID)
+			if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+				return err
+			}
+			pending := ap != nil && ap.Status == mesh.ApprovalPending
+			switch {
+			case r.Open():
+				if x.Status != mesh.ExecutionRunning || (r.Status == mesh.RequestPendingApproval && !pending) {
+					t.Errorf("round %d: request %d is %s, its execution %s, its approval %+v", round, r.ID, r.Status, x.Status, ap)
+				}
+			case r.Status == mesh.RequestShared:
+				held[r.GrantID] = true
+				if g, err := tx.FindGrantByID(f.ctx, r.GrantID); err != nil || g.Permissions&r.Permissions != r.Permissions {
+					t.Errorf("round %d: request %d is SHARED (%s), its grant %d: %+v, %v", round, r.ID, r.Permissions, r.GrantID, g, err)
+				}
+				if x.Status != mesh.ExecutionSucceeded || (ap != nil && ap.Status != mesh.ApprovalApproved) {
+					t.Errorf("round %d: request %d is SHARED, its execution %s, its approval %+v", round, r.ID, x.Status, ap)
+				}
+			default:
+				if x.Status == mesh.ExecutionRunning || pending {
+					t.Errorf("round %d: request %d is %s, its execution %s, its approval %+v", round, r.ID, r.Status, x.Status, ap)
+				}
+			}
+		}
+		gs, err := tx.FindGrants(f.ctx, store.GrantFilter{Source: mesh.Principal(mesh.SourceSharing)})
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
+			if !held[g.ID] {
+				t.Errorf("round %d: grant %d (%s on %v) is held by no shared request", round, g.ID, g.Principal, g.Resource)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEndingSharedWhileOthersDo: on PostgreSQL, revocations on one replica
+// meet, on another, the expiry's sweep of several requests past their end,
+// a table's deletion (whose grants' end ends their requests), and a change
+// of the database's owner (which gives its requests to the new owner).
+// Every transaction writes shared requests' rows under the access version,
+// so none waits for the other in a circle: PostgreSQL breaks no deadlock,
+// and nothing fails. Every request ends in step with its grant.
+func TestEndingSharedWhileOthersDo(t *testing.T) {
+	hour := func(in *sharing.RequestInput) { in.Duration = mesh.Duration(time.Hour) }
+	t.Run("expiry", func(t *testing.T) {
+		f, s, other := replicas(t)
+		for i := range 8 {
+			rs := []*mesh.AccessRequest{f.request(siblingCarl, "marketing", "campaigns", hour),
+				f.request(siblingCarl, "hr", "teams", hour), f.request(consumerAnn, "marketing", "campaigns", hour)}
+			f.clock.Add(time.Hour)
+			fns := []func(){func() { _, err := f.svc.ExpireOnce(f.ctx); noInternal(t, "expire", err) }}
+			for _, r := range slices.Backward(rs) { // the sweep ends them oldest first
+				fns = append(fns, func() { _, err := other.RevokeRequest(producerAdmin, r.ID); noInternal(t, "revoke", err) })
+			}
+			atOnce(fns...)
+			noDeadlocks(t, s, i)
+			inStep(t, f, i)
+			for _, r := range rs {
+				f.wantStatus(r.ID, mesh.RequestExpired)
+			}
+		}
+	})
+	t.Run("table deleted", func(t *testing.T) {
+		f, s, other := replicas(t)
+		for i := range 8 {
+			name := fmt.Sprintf("t%d", i)
+			if _, err := f.catalog.CreateTable(meshAdmin, &mesh.Table{DatabaseName: "marketing", Name: name, Columns: []mesh.Column{col("id", false)}}); err != nil {
+				t.Fatal(err)
+			}
+			rs := []*mesh.AccessRequest{f.request(siblingCarl, "marketing", name), f.request(consumerAnn, "marketing", name)}
+			var derr error
+			fns := []func(){func() { derr = f.catalog.DeleteTable(meshAdmin, "marketing", name) }}
+			for _, r := range rs {
+				fns = append(fns, func() { _, err := other.RevokeRequest(producerAdmin, r.ID); noInternal(t, "revoke", err) })
+			}
+			atOnce(fns...)
+			if derr != nil {
+				t.Fatalf("round %d: delete: %v", i, derr)
+			}
+			noDeadlocks(t, s, i)
+			inStep(t, f, i)
+			for _, r := range rs {
+				f.wantStatus(r.ID, mesh.RequestRevoked)
+			}
+		}
+	})
+	t.Run("owner changed", func(t *testing.T) {
+		f, s, other := replicas(t)
+		for i := range 8 {
+			rs := []*mesh.AccessRequest{f.request(consumerAnn, "marketing", "campaigns"), f.request(consumerAnn, "marketing", mesh.AllTables)}
+			d, err := f.catalog.FindDatabase(meshAdmin, "marketing")
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := map[string]string{producer: sibling, sibling: producer}[d.DataOwner()]
+			var uerr error
+			fns := []func(){func() {
+				_, uerr = f.catalog.UpdateDatabase(meshAdmin, "marketing", catalog.DatabaseUpdate{Parameters: map[string]string{mesh.ParamDataOwner: next}}, d.Version)
+			}}
+			for _, r := range rs {
+				fns = append(fns, func() { _, err := other.RevokeRequest(consumerAdmin, r.ID); noInternal(t, "revoke", err) })
+			}
+			atOnce(fns...)
+			if uerr != nil {
+				t.Fatalf("round %d: owner change: %v", i, uerr)
+			}
+			noDeadlocks(t, s, i)
+			inStep(t, f, i)
+			for _, r := range rs {
+				if v := f.wantStatus(r.ID, mesh.RequestRevoked); v.OwnerAccount != next {
+					t.Errorf("round %d: request %d: got owner %s, want %s", i, r.ID, v.OwnerAccount, next)
+				}
+			}
+		}
+	})
+}
