@@ -194,3 +194,105 @@ func TestEndingSharedWhileOthersDo(t *testing.T) {
 		}
 	})
 }
+
+// TestLifecycleRacesOnTwoReplicas: on PostgreSQL, pairs of operations on
+// one request (or one grant) meet on two replicas: exactly one of two that
+// exclude each other wins, the other is refused as the caller's (never
+// 500), PostgreSQL breaks no deadlock, and every request ends in step with
+// its grant, approval and execution.
+func TestLifecycleRacesOnTwoReplicas(t *testing.T) {
+	oneWins := func(t *testing.T, round int, a, b error) {
+		t.Helper()
+		noInternal(t, "first", a)
+		noInternal(t, "second", b)
+		if (a == nil) == (b == nil) {
+			t.Errorf("round %d: got %v and %v, want exactly one to succeed", round, a, b)
+		}
+	}
+	tests := []struct {
+		name  string
+		round func(t *testing.T, f *fixture, other *sharing.Service, i int)
+	}{
+		{"cancel and approve", func(t *testing.T, f *fixture, other *sharing.Service, i int) {
+			r := f.request(consumerAnn, "sales", "orders")
+			var c, d error
+			atOnce(func() { _, c = f.svc.CancelRequest(consumerAnn, r.ID) },
+				func() { _, d = other.Decide(approver, sharing.DecisionInput{RequestID: r.ID, Approve: true}) })
+			oneWins(t, i, c, d)
+			if d == nil {
+				if _, err := f.svc.RevokeRequest(producerAdmin, r.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+		{"cancel and deny", func(t *testing.T, f *fixture, other *sharing.Service, i int) {
+			r := f.request(consumerAnn, "sales", "orders")
+			var c, d error
+			atOnce(func() { _, c = f.svc.CancelRequest(consumerAnn, r.ID) },
+				func() { _, d = other.Decide(approver, sharing.DecisionInput{RequestID: r.ID}) })
+			oneWins(t, i, c, d)
+		}},
+		{"revoke by the owner's and the requester's admins", func(t *testing.T, f *fixture, other *sharing.Service, i int) {
+			r := f.request(siblingCarl, "marketing", "campaigns")
+			var a, b error
+			atOnce(func() { _, a = f.svc.RevokeRequest(producerAdmin, r.ID) },
+				func() { _, b = other.RevokeRequest(as(sibling, "sadmin", mesh.RoleAdmin), r.ID) })
+			oneWins(t, i, a, b)
+		}},
+		{"approve at the approval's expiry", func(t *testing.T, f *fixture, other *sharing.Service, i int) {
+			r := f.request(consumerAnn, "sales", "orders")
+			f.clock.Add(sharing.DefaultApprovalTimeout)
+			var d error
+			atOnce(func() { noInternal(t, "timers", f.engine.Drain(f.ctx)) },
+				func() { _, d = other.Decide(approver, sharing.DecisionInput{RequestID: r.ID, Approve: true}) })
+			if !mesh.IsCode(d, mesh.ECONFLICT) {
+				t.Errorf("round %d: approve after the expiry: got %v, want conflict", i, d)
+			}
+			noInternal(t, "timers", f.engine.Drain(f.ctx))
+			f.wantStatus(r.ID, mesh.RequestExpired)
+		}},
+		{"one request asked for twice", func(t *testing.T, f *fixture, other *sharing.Service, i int) {
+			in := sharing.RequestInput{Database: "sales", Table: "orders", Justification: "x"}
+			var r1, r2 *mesh.AccessRequest
+			var c1, c2 bool
+			var e1, e2 error
+			atOnce(func() { r1, c1, e1 = f.svc.CreateRequest(consumerAnn, in) }, func() { r2, c2, e2 = other.CreateRequest(consumerBob, in) })
+			if e1 != nil || e2 != nil {
+				t.Fatalf("round %d: %v, %v", i, e1, e2)
+			}
+			if c1 == c2 || r1.ID != r2.ID {
+				t.Errorf("round %d: got request %d (created %v) and %d (created %v), want one made", i, r1.ID, c1, r2.ID, c2)
+			}
+			if _, err := f.svc.CancelRequest(meshAdmin, r1.ID); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"revoke one of a grant's requests, approve the other", func(t *testing.T, f *fixture, other *sharing.Service, i int) {
+			a := f.request(consumerAnn, "sales", "orders")
+			if _, err := f.decide(approver, a.ID, true, ""); err != nil {
+				t.Fatal(err)
+			}
+			b := f.request(consumerAnn, "sales", "orders", func(in *sharing.RequestInput) { in.Permissions = mesh.PermissionsOf(mesh.PermSelect) })
+			var r, d error
+			atOnce(func() { _, r = f.svc.RevokeRequest(producerAdmin, a.ID) },
+				func() { _, d = other.Decide(approver, sharing.DecisionInput{RequestID: b.ID, Approve: true}) })
+			if r != nil || d != nil {
+				t.Fatalf("round %d: revoke %v, approve %v; want both", i, r, d)
+			}
+			f.wantStatus(b.ID, mesh.RequestShared) // inStep: its grant holds SELECT
+			if _, err := f.svc.RevokeRequest(producerAdmin, b.ID); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, s, other := replicas(t)
+			for i := range 6 {
+				tt.round(t, f, other, i)
+				noDeadlocks(t, s, i)
+				inStep(t, f, i)
+			}
+		})
+	}
+}
