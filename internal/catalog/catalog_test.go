@@ -546,3 +546,77 @@ func TestOwnerChangeRefusalSaysWhy(t *testing.T) {
 		t.Errorf("a refused owner change changed the database: got %+v", got)
 	}
 }
+
+// abortingStore aborts the commits of its next aborts write transactions
+// with an error it calls transient, as PostgreSQL does to break a deadlock.
+type abortingStore struct {
+	store.Store
+	aborts int
+}
+
+var errAborted = errors.New("aborted to break a deadlock")
+
+func (s *abortingStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if s.aborts > 0 {
+			s.aborts--
+			return errAborted
+		}
+		return nil
+	})
+}
+
+func (s *abortingStore) Transient(err error) bool {
+	return errors.Is(err, errAborted) || s.Store.Transient(err)
+}
+
+// TestAbortedCatalogWriteRunsAgain: a catalog write whose transaction the
+// store aborted to break a deadlock (an owner change meeting a revocation
+// on PostgreSQL) runs again, where it answered the caller with the
+// store's error: creating and updating a database, creating and updating
+// a table, each once, with one audit entry each.
+func TestAbortedCatalogWriteRunsAgain(t *testing.T) {
+	clock := mesh.NewFakeClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	aborting := &abortingStore{Store: storetest.OpenSQLite(t, clock)}
+	s := catalog.NewService(aborting, clock)
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"create database", func() error { _, err := s.CreateDatabase(as(meshAdmin), salesDB()); return err }},
+		{"create table", func() error { _, err := s.CreateTable(as(meshAdmin), ordersTable()); return err }},
+		{"update database", func() error {
+			desc := "Sales, again"
+			_, err := s.UpdateDatabase(as(producerAdmin), "sales", catalog.DatabaseUpdate{Description: &desc}, 1)
+			return err
+		}},
+		{"update table", func() error {
+			desc := "orders, again"
+			_, err := s.UpdateTable(as(producerAdmin), "sales", "orders", catalog.TableUpdate{Description: &desc}, 1)
+			return err
+		}},
+	}
+	for _, step := range steps {
+		aborting.aborts = 1
+		if err := step.run(); err != nil {
+			t.Errorf("%s, its first commit aborted: %v", step.name, err)
+		}
+	}
+	var actions []string
+	if err := aborting.View(context.Background(), func(tx store.Tx) error {
+		entries, err := tx.FindAuditEntries(context.Background(), store.AuditFilter{})
+		for _, e := range entries {
+			actions = append(actions, e.Action)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(actions)
+	if want := []string{"catalog.create-database", "catalog.create-table", "catalog.update-database", "catalog.update-table"}; !slices.Equal(actions, want) {
+		t.Errorf("audit entries: got %q, want one of each of %q", actions, want)
+	}
+}

@@ -62,7 +62,7 @@ func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database, opts ...
 		return nil, err
 	}
 	d = d.Clone()
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := store.UpdateRetrying(ctx, s.store, func(tx store.Tx) error {
 		if err := checkOwner(ctx, tx, "parameters."+mesh.ParamDataOwner, d.DataOwner()); err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 		return nil, err
 	}
 	var out *mesh.Database
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := store.UpdateRetrying(ctx, s.store, func(tx store.Tx) error {
 		cur, err := editableDatabase(ctx, tx, actor, name)
 		if err != nil {
 			return err

@@ -125,7 +125,7 @@ func (s *Service) CreateTables(ctx context.Context, database string, tables []*m
 		out[i] = t.Clone()
 		out[i].DatabaseName = database
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := store.UpdateRetrying(ctx, s.store, func(tx store.Tx) error {
 		d, err := heldDatabase(ctx, tx, actor, database)
 		if err != nil {
 			return err
@@ -164,7 +164,7 @@ func (s *Service) UpdateTable(ctx context.Context, database, name string, upd Ta
 		return nil, err
 	}
 	var out *mesh.Table
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := store.UpdateRetrying(ctx, s.store, func(tx store.Tx) error {
 		d, err := heldDatabase(ctx, tx, actor, database)
 		if err != nil {
 			return err
