@@ -17,3 +17,7 @@ func (s *Service) ApprovalTask() workflow.TxTaskFunc { return s.approvalTask }
 func (s *Service) EndSharedTx(ctx context.Context, tx store.Tx, r *mesh.AccessRequest) error {
 	return s.endShared(ctx, tx, r, mesh.RequestRevoked, s.system.Principal(), "revoked by a test")
 }
+
+// WarnExpiring runs the expiry's warnings alone, as ExpireOnce does after
+// its sweep.
+func (s *Service) WarnExpiring(ctx context.Context) error { return s.warnExpiring(ctx) }

@@ -3,6 +3,7 @@ package sharing_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -292,6 +293,83 @@ func TestLifecycleRacesOnTwoReplicas(t *testing.T) {
 				tt.round(t, f, other, i)
 				noDeadlocks(t, s, i)
 				inStep(t, f, i)
+			}
+		})
+	}
+}
+
+// warnedAfterEnd names the requests of rs whose history warns of their
+// end after it records that end.
+func warnedAfterEnd(t *testing.T, f *fixture, rs []*mesh.AccessRequest) []string {
+	t.Helper()
+	var bad []string
+	err := f.store.View(f.ctx, func(tx store.Tx) error {
+		for _, r := range rs {
+			ns, err := tx.FindNotifications(f.ctx, store.NotificationFilter{RequestID: r.ID, Limit: 1000})
+			if err != nil {
+				return err
+			}
+			var events []string
+			ended := false
+			for _, n := range ns { // oldest first
+				events = append(events, n.Event)
+				ended = ended || n.Event == "request.revoked" || n.Event == "request.expired"
+				if ended && n.Event == "request.expiring" {
+					bad = append(bad, fmt.Sprintf("request %d: %s", r.ID, strings.Join(events, ", ")))
+					break
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bad
+}
+
+// TestExpiryWarningWhileEnding: on PostgreSQL, one replica warns the
+// requesters of time-bound grants that end soon while another revokes
+// them, or, its clock a second ahead, ends them at their expiry. A request
+// is warned of its end before it ends or not at all: never "access ends
+// soon" after "access ended".
+func TestExpiryWarningWhileEnding(t *testing.T) {
+	twoDays := func(in *sharing.RequestInput) { in.Duration = mesh.Duration(48 * time.Hour) }
+	for _, ending := range []string{"revoke", "expiry"} {
+		t.Run(ending, func(t *testing.T) {
+			f, s, other := replicas(t)
+			ahead := mesh.NewFakeClock(f.clock.Now())
+			if ending == "expiry" {
+				clock := f.clock
+				f.clock = ahead
+				_, _, other = f.services()
+				f.clock = clock
+			}
+			for i := range 10 {
+				rs := []*mesh.AccessRequest{f.request(siblingCarl, "marketing", "campaigns", twoDays), f.request(siblingCarl, "hr", "teams", twoDays),
+					f.request(consumerAnn, "marketing", "campaigns", twoDays), f.request(consumerAnn, "hr", "teams", twoDays)}
+				f.clock.Add(48*time.Hour - time.Second) // within the warning's lead, not yet ended
+				ahead.Set(f.clock.Now().Add(time.Second))
+				fns := []func(){func() { noInternal(t, "warn", f.svc.WarnExpiring(f.ctx)) }}
+				if ending == "expiry" {
+					fns = append(fns, func() { _, err := other.ExpireOnce(f.ctx); noInternal(t, "expire", err) })
+				} else {
+					for _, r := range rs {
+						fns = append(fns, func() { _, err := other.RevokeRequest(producerAdmin, r.ID); noInternal(t, "revoke", err) })
+					}
+				}
+				atOnce(fns...)
+				f.clock.Add(time.Second)
+				noDeadlocks(t, s, i)
+				inStep(t, f, i)
+				for _, r := range rs {
+					if v := f.get(r.ID); v.Open() || v.Status == mesh.RequestShared {
+						t.Errorf("round %d: request %d: got %s, want it ended", i, r.ID, v.Status)
+					}
+				}
+				if bad := warnedAfterEnd(t, f, rs); len(bad) > 0 {
+					t.Errorf("round %d: warned of the end after it: %s", i, strings.Join(bad, "; "))
+				}
 			}
 		})
 	}

@@ -249,7 +249,18 @@ func (s *Service) warnExpiring(ctx context.Context) error {
 		}
 		err := s.update(ctx, func(tx store.Tx) error {
 			r, err := tx.FindAccessRequest(ctx, r.ID)
-			if err != nil || r.Status != mesh.RequestShared {
+			if err != nil || r.Status != mesh.RequestShared || !s.clock.Now().Before(r.ExpiresAt) {
+				return err // ended, or the sweep's to end
+			}
+			// Hold the request's row, writing it as it is, while SHARED: an
+			// ending (a revocation, another replica's sweep) that committed
+			// since the read refuses the write, and one after it waits for
+			// this warning's commit, so that the warning never follows the
+			// end. Only the row is taken, and nothing after it that an
+			// ending, holding the access version, holds: no circle.
+			if err := tx.UpdateAccessRequest(ctx, r, mesh.RequestShared); mesh.IsCode(err, mesh.ECONFLICT) {
+				return nil
+			} else if err != nil {
 				return err
 			}
 			past, err := tx.FindNotifications(ctx, store.NotificationFilter{RequestID: r.ID, Limit: 1000})
