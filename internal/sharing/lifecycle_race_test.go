@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshgate/meshgate/internal/access"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/sharing"
@@ -114,6 +115,69 @@ func inStep(t *testing.T, f *fixture, round int) {
 	}
 }
 
+// sharesInStep checks shares against their grants, links and invitations:
+// a link's share is active, a share holds a grant, a pending invitation's
+// share waits for it, and what an account granted its users from its grant
+// option (through its link) stands on a grant the account still holds there.
+func sharesInStep(t *testing.T, f *fixture, round int) {
+	t.Helper()
+	err := f.store.View(f.ctx, func(tx store.Tx) error {
+		ls, err := tx.FindResourceLinks(f.ctx, "", 0)
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			if sh, err := tx.FindShareByID(f.ctx, l.ShareID); err != nil || sh.Status != mesh.ShareActive {
+				t.Errorf("round %d: link %s/%s: its share %d: %+v, %v", round, l.AccountID, l.Name, l.ShareID, sh, err)
+			}
+		}
+		shs, err := tx.FindShares(f.ctx, store.ShareFilter{})
+		if err != nil {
+			return err
+		}
+		for _, sh := range shs {
+			if gs, err := tx.FindGrants(f.ctx, store.GrantFilter{ShareID: sh.ID, Limit: 1}); err != nil || len(gs) == 0 {
+				t.Errorf("round %d: share %d (%s) holds no grant (%v)", round, sh.ID, sh.Status, err)
+			}
+		}
+		invs, err := tx.FindInvitations(f.ctx, store.InvitationFilter{Status: mesh.InvitationPending})
+		if err != nil {
+			return err
+		}
+		for _, inv := range invs {
+			if sh, err := tx.FindShareByID(f.ctx, inv.ShareID); err != nil || sh.Status != mesh.SharePending {
+				t.Errorf("round %d: pending invitation %d: its share %d: %+v, %v", round, inv.ID, inv.ShareID, sh, err)
+			}
+		}
+		gs, err := tx.FindGrants(f.ctx, store.GrantFilter{})
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
+			if g.Source == "" || g.Source == mesh.SourceSharing {
+				continue
+			}
+			if held, err := tx.FindGrants(f.ctx, store.GrantFilter{Principal: g.Source, Database: g.Resource.Database}); err != nil || len(held) == 0 {
+				t.Errorf("round %d: grant %d (%s on %v) from %s, which holds nothing there (%v)", round, g.ID, g.Principal, g.Resource, g.Source, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pendingInvitation returns the consumer's one pending invitation.
+func pendingInvitation(t *testing.T, f *fixture) *mesh.Invitation {
+	t.Helper()
+	invs, _, err := f.access.ListInvitations(consumerAdmin, access.InvitationFilter{Status: mesh.InvitationPending})
+	if err != nil || len(invs) != 1 {
+		t.Fatalf("invitations: got %d, %v; want 1", len(invs), err)
+	}
+	return invs[0]
+}
+
 // TestEndingSharedWhileOthersDo: on PostgreSQL, revocations on one replica
 // meet, on another, the expiry's sweep of several requests past their end,
 // a table's deletion (whose grants' end ends their requests), and a change
@@ -199,8 +263,9 @@ func TestEndingSharedWhileOthersDo(t *testing.T) {
 // TestLifecycleRacesOnTwoReplicas: on PostgreSQL, pairs of operations on
 // one request (or one grant) meet on two replicas: exactly one of two that
 // exclude each other wins, the other is refused as the caller's (never
-// 500), PostgreSQL breaks no deadlock, and every request ends in step with
-// its grant, approval and execution.
+// 500), PostgreSQL breaks no deadlock, every request ends in step with its
+// grant, approval and execution, and every share with its grants, link and
+// invitation: nothing granted through a link outlives its share.
 func TestLifecycleRacesOnTwoReplicas(t *testing.T) {
 	oneWins := func(t *testing.T, round int, a, b error) {
 		t.Helper()
@@ -285,6 +350,61 @@ func TestLifecycleRacesOnTwoReplicas(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{"cancel at the approval's expiry", func(t *testing.T, f *fixture, other *sharing.Service, i int) {
+			r := f.request(consumerAnn, "sales", "orders")
+			f.clock.Add(sharing.DefaultApprovalTimeout)
+			var c error
+			atOnce(func() { noInternal(t, "timers", f.engine.Drain(f.ctx)) },
+				func() { _, c = other.CancelRequest(consumerAnn, r.ID) })
+			noInternal(t, "timers", f.engine.Drain(f.ctx))
+			switch v := f.get(r.ID); {
+			case c == nil && v.Status != mesh.RequestCancelled, c != nil && (!mesh.IsCode(c, mesh.ECONFLICT) || v.Status != mesh.RequestExpired):
+				t.Errorf("round %d: cancel: got %v and the request %s, want it cancelled, or refused as expired", i, c, v.Status)
+			}
+		}},
+		{"accept the invitation and revoke", func(t *testing.T, f *fixture, other *sharing.Service, i int) {
+			r := f.request(consumerAnn, "hr", "teams")
+			inv := pendingInvitation(t, f)
+			var a, v error
+			atOnce(func() { _, a = f.access.AcceptInvitation(consumerAdmin, inv.ID, "") },
+				func() { _, v = other.RevokeRequest(producerAdmin, r.ID) })
+			if v != nil || (a != nil && !mesh.IsCode(a, mesh.ECONFLICT)) {
+				t.Errorf("round %d: accept %v, revoke %v; want the revocation, and the acceptance or a conflict", i, a, v)
+			}
+			if err := f.access.Refresh(f.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if f.allowed(consumer, "hr", "teams") {
+				t.Errorf("round %d: account %s allowed after the revocation", i, consumer)
+			}
+		}},
+		{"grant through the link and revoke, or expire", func(t *testing.T, f *fixture, other *sharing.Service, i int) {
+			r := f.request(consumerAnn, "hr", "teams", func(in *sharing.RequestInput) { in.Duration = mesh.Duration(time.Hour) })
+			if _, err := f.access.AcceptInvitation(consumerAdmin, pendingInvitation(t, f).ID, ""); err != nil {
+				t.Fatal(err)
+			}
+			end := func() error { _, err := other.RevokeRequest(producerAdmin, r.ID); return err }
+			if i%2 == 1 {
+				f.clock.Add(time.Hour)
+				end = func() error { _, err := other.ExpireOnce(f.ctx); return err }
+			}
+			ann := mesh.Principal(consumer + "/ann")
+			var g, e error
+			atOnce(func() {
+				_, g = f.access.Grant(consumerAdmin, access.GrantInput{Principal: ann, Resource: mesh.Resource{Database: "hr", Table: "teams"},
+					Permissions: mesh.PermissionsOf(mesh.PermSelect)})
+			}, func() { e = end() })
+			noInternal(t, "grant", g)
+			if e != nil {
+				t.Errorf("round %d: the share's end: %v", i, e)
+			}
+			if err := f.access.Refresh(f.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if f.allowed(string(ann), "hr", "teams") {
+				t.Errorf("round %d: %s allowed after the share ended (the grant: %v)", i, ann, g)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -293,6 +413,7 @@ func TestLifecycleRacesOnTwoReplicas(t *testing.T) {
 				tt.round(t, f, other, i)
 				noDeadlocks(t, s, i)
 				inStep(t, f, i)
+				sharesInStep(t, f, i)
 			}
 		})
 	}
