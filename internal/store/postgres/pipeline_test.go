@@ -780,3 +780,53 @@ func TestPanickingTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAccessLockForgetsReads: taking the access lock to add empties the
+// read memo, as other locks do: the lock may wait for a transaction that
+// deletes a database or an account, and what follows it (a grant's checks)
+// reads what that transaction committed, not the rows read before.
+func TestAccessLockForgetsReads(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTraced(t)
+	now := time.Now()
+	err := db.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateAccount(ctx, &mesh.Account{ID: "222233334444", Name: "Analytics", CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+		return tx.CreateDatabase(ctx, &mesh.Database{Name: "sales"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.FindDatabase(ctx, "sales"); err != nil {
+			return err
+		}
+		if _, err := tx.FindAccountByID(ctx, "222233334444"); err != nil {
+			return err
+		}
+		// another replica's deletion commits while tx waits for the lock
+		err := db.Update(ctx, func(other store.Tx) error {
+			if err := other.DeleteDatabase(ctx, "sales"); err != nil {
+				return err
+			}
+			return other.DeleteAccount(ctx, "222233334444")
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.AddAccessVersion(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.FindDatabase(ctx, "sales"); !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("database read after the access lock: got %v, want ENOTFOUND (deleted)", err)
+		}
+		if _, err := tx.FindAccountByID(ctx, "222233334444"); !mesh.IsCode(err, mesh.ENOTFOUND) {
+			t.Errorf("account read after the access lock: got %v, want ENOTFOUND (offboarded)", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

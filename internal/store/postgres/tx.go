@@ -70,8 +70,13 @@ func (t pgTx) begun() bool { return t.q.begin == "" }
 func (t pgTx) idle() bool { return !t.begun() && len(t.q.deferred) == 0 }
 
 // deferStatement queues a savepoint or lock statement for the next round
-// trip.
-func (t pgTx) deferStatement(sql string) { t.q.deferred = append(t.q.deferred, deferred{sql: sql}) }
+// trip. The memo sees it now: a lock (the access lock an adding
+// transaction takes) may wait for another transaction, whose commit what
+// follows must read, not the rows read before.
+func (t pgTx) deferStatement(sql string) {
+	t.memo.Saw(sql)
+	t.q.deferred = append(t.q.deferred, deferred{sql: sql})
+}
 
 // deferWrite queues a write for the next round trip. Only for a write
 // whose result nobody reads and which no constraint can refuse: should it
