@@ -208,7 +208,7 @@ func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOp
 	// Its grants go, so PostgreSQL may abort it to break a deadlock with a
 	// sharing transaction: it then runs again.
 	return store.UpdateRetrying(ctx, s.store, func(tx store.Tx) error {
-		cur, err := editableDatabase(ctx, tx, actor, name)
+		cur, err := ownerHeldDatabase(ctx, tx, actor, name)
 		if err != nil {
 			return err
 		}
@@ -234,6 +234,33 @@ func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOp
 		}
 		return store.Audit(ctx, tx, s.clock.Now(), "catalog.delete-database", "database/"+name, fmt.Sprintf("with %d tables", n))
 	})
+}
+
+// ownerHeldDatabase is editableDatabase for a delete, which first holds
+// the account that owns the database (FOR UPDATE), as an offboarding
+// holds its own, before its hooks find the open requests the delete ends
+// and take the access version: a request being made for the database
+// holds that account shared from its start, so it commits before the
+// hooks read, and they find it then, or waits and then finds the
+// database gone. An owner read as changed is held too, and the database
+// read again.
+func ownerHeldDatabase(ctx context.Context, tx store.Tx, actor *mesh.Actor, name string) (*mesh.Database, error) {
+	held := map[string]bool{}
+	for {
+		d, err := editableDatabase(ctx, tx, actor, name)
+		owner := ""
+		if err == nil {
+			owner = d.DataOwner()
+		}
+		if err != nil || owner == "" || held[owner] {
+			return d, err
+		}
+		// an owner never onboarded has no requests made under it
+		if err := tx.LockAccount(ctx, owner, true); err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+			return nil, err
+		}
+		held[owner] = true
+	}
 }
 
 // deleteWithTables runs the delete hooks for every table of a database

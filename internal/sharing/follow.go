@@ -123,7 +123,9 @@ func ownerChanged(databases []string, owner string) stopping {
 // requests, in the order of their ids: the catalog's hooks that delete or
 // hand over the products later in the transaction then find the requests
 // ended or held, and lock no execution after the access version, which a
-// share task holding its execution waits for.
+// share task holding its execution waits for. A request made meanwhile
+// holds the accounts this one's offboarding locked first (heldProduct): it
+// committed before, and is found here, or waits for the offboarding.
 func (s *Service) Offboard(ctx context.Context, tx store.Tx, accountID, transferTo string) ([]string, error) {
 	owned, err := catalog.OwnedDatabases(ctx, tx, accountID)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -236,7 +237,7 @@ func (s *Service) prepareRequest(ctx context.Context, tx store.Tx, a *mesh.Actor
 // The insert finds an unknown target account (ENOTFOUND) and reads a known
 // one, which the grant's task then finds in the transaction's memo.
 func (s *Service) insertRequest(ctx context.Context, tx store.Tx, a *mesh.Actor, in RequestInput, x *mesh.Execution) (*mesh.AccessRequest, error) {
-	d, err := tx.FindDatabase(ctx, in.Database)
+	d, err := heldProduct(ctx, tx, in.Database, in.TargetAccount)
 	if err != nil {
 		return nil, err
 	}
@@ -284,6 +285,47 @@ func (s *Service) insertRequest(ctx context.Context, tx store.Tx, a *mesh.Actor,
 		detail += " (for " + time.Duration(r.Duration).String() + ")"
 	}
 	return r, store.Audit(ctx, tx, now, "sharing.request.create", requestResource(r), detail)
+}
+
+// heldProduct reads the database asked for holding, shared, the account
+// that owns it and the target account, in the start's transaction before
+// its steps take any other lock. An offboarding locks its account first
+// and a forced delete of a database its owner's, and then find the open
+// requests they end, before the access version: a request either
+// commits before them, and they find it then, or waits for them and then
+// reads the database deleted or handed over, or its target gone (ENOTFOUND
+// naming the account). An owner read as changed is held too, and the
+// database read again.
+func heldProduct(ctx context.Context, tx store.Tx, database, target string) (*mesh.Database, error) {
+	d, err := tx.FindDatabase(ctx, database)
+	if err != nil {
+		return nil, err
+	}
+	held := map[string]bool{}
+	for {
+		owner := d.DataOwner()
+		if owner == "" || held[owner] && held[target] {
+			return d, nil
+		}
+		ids := []string{owner}
+		if owner != target {
+			ids = append(ids, target)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			if held[id] {
+				continue
+			}
+			// an owner never onboarded has no offboarding to wait for
+			if err := tx.LockAccount(ctx, id, false); err != nil && (id == target || !mesh.IsCode(err, mesh.ENOTFOUND)) {
+				return nil, err
+			}
+			held[id] = true
+		}
+		if d, err = tx.FindDatabase(ctx, database); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // keyed returns the request a made with in's idempotency key, and errOpen
