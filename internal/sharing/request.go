@@ -237,7 +237,7 @@ func (s *Service) prepareRequest(ctx context.Context, tx store.Tx, a *mesh.Actor
 // The insert finds an unknown target account (ENOTFOUND) and reads a known
 // one, which the grant's task then finds in the transaction's memo.
 func (s *Service) insertRequest(ctx context.Context, tx store.Tx, a *mesh.Actor, in RequestInput, x *mesh.Execution) (*mesh.AccessRequest, error) {
-	d, err := heldProduct(ctx, tx, in.Database, in.TargetAccount)
+	d, err := s.heldProduct(ctx, tx, in.Database, in.TargetAccount)
 	if err != nil {
 		return nil, err
 	}
@@ -295,11 +295,12 @@ func (s *Service) insertRequest(ctx context.Context, tx store.Tx, a *mesh.Actor,
 // commits before them, and they find it then, or waits for them and then
 // reads the database deleted or handed over, or its target gone (ENOTFOUND
 // naming the account). An owner read as changed is held too, and the
-// database read again.
-func heldProduct(ctx context.Context, tx store.Tx, database, target string) (*mesh.Database, error) {
+// database read again. SQLite's one writer runs the transactions one after
+// the other, and it reads the database alone.
+func (s *Service) heldProduct(ctx context.Context, tx store.Tx, database, target string) (*mesh.Database, error) {
 	d, err := tx.FindDatabase(ctx, database)
-	if err != nil {
-		return nil, err
+	if err != nil || !s.rowLocks {
+		return d, err
 	}
 	held := map[string]bool{}
 	for {

@@ -106,6 +106,10 @@ type Service struct {
 	starting startingRequests
 	// requests counts the statuses requests reach (metrics.go).
 	requests requestCounter
+	// rowLocks: the store's transactions lock rows one by one
+	// (PostgreSQL), so a request holds the accounts of its product
+	// (heldProduct); SQLite's one writer orders them without it.
+	rowLocks bool
 }
 
 // New returns the service and registers its task resources and its end
@@ -128,6 +132,7 @@ func New(s store.Store, clock mesh.Clock, cfg Config, engine *workflow.Engine, a
 		cfg.ExpiryWarning = DefaultExpiryWarning
 	}
 	svc := &Service{store: s, clock: clock, cfg: cfg, engine: engine, access: acc, system: mesh.SystemActor(cfg.CentralAccountID), log: cfg.Logger}
+	_, svc.rowLocks = store.As[store.RowLocking](s)
 	svc.decisions = &decisionQueue{s: svc}
 	svc.requests = newRequestCounter()
 	svc.starting.precision = store.TimePrecision(s.Dialect())
