@@ -93,7 +93,7 @@ func waitForLockWait(t *testing.T, pool *pgxpool.Pool, created <-chan error) {
 		}
 		var n int
 		err := pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-			WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT 1 FROM accounts WHERE id = $1 FOR SHARE%'`).Scan(&n)
+			WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT pg_advisory_xact_lock_shared(1633903476,%'`).Scan(&n)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -226,6 +226,16 @@ func (m *ReadMemo) Clear() { *m = ReadMemo{} }
 // stay as they are, and stay held: nobody else can have changed them.
 func (m *ReadMemo) forgetReads() { *m = ReadMemo{executions: m.executions, held: m.held} }
 
+// ForgetAccountAndDatabases forgets account id and every database: what
+// a transaction reads after taking the account's lock without waiting
+// must show what committed before it, the catalog's hand-overs and
+// deletes of the account's products included; the rest of what it read
+// no holder of that lock changed since.
+func (m *ReadMemo) ForgetAccountAndDatabases(id string) {
+	delete(m.accounts, id)
+	m.databases = nil
+}
+
 // Database returns a copy of the memoized database.
 func (m *ReadMemo) Database(name string) (*mesh.Database, bool) {
 	d, ok := m.databases[name]

@@ -10,13 +10,67 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-// LockAccount locks the account's row (FOR UPDATE, or FOR SHARE) until the
-// transaction ends.
+// The account lock: an advisory lock of the account in the schema, taken
+// shared by writes that name the account (a request for its product, a
+// catalog write naming it data_owner) and exclusive, with the account's row
+// (FOR UPDATE), by what ends or empties it (its offboarding, a forced
+// delete of its database). Shared, it writes nothing, where a row lock FOR
+// SHARE marks the row at every request for the account's products, many
+// at once through a multixact. 1633903476 is "acct".
+const (
+	accountLockShared    = `SELECT pg_advisory_xact_lock_shared(1633903476, hashtext(current_schema() || '/' || $1))`
+	accountLockExclusive = `SELECT pg_advisory_xact_lock(1633903476, hashtext(current_schema() || '/' || $1))`
+	// accountLockTry takes the lock shared if nobody holds it exclusive,
+	// and reads whether the account exists in the same statement: when it
+	// took the lock at once, whatever ended the account committed before
+	// the statement began, and what would end it now waits for this
+	// transaction.
+	accountLockTry = `SELECT pg_try_advisory_xact_lock_shared(1633903476, hashtext(current_schema() || '/' || $1)),
+		EXISTS (SELECT 1 FROM accounts WHERE id = $1)`
+)
+
+type accountsHeldKey struct{}
+
+// LockAccount takes the account lock, shared or (forUpdate) exclusive with
+// the account's row, until the transaction ends, and then finds the
+// account. Shared, it first tries the lock and reads the account in one
+// statement, which in a batch of requests for one product's consumers
+// leaves the memo of what the batch read as it is (the account and the
+// databases aside); when an offboarding holds the lock, it waits for it,
+// and what follows reads everything again. A lock the transaction holds
+// already costs nothing. Errors: ENOTFOUND.
 func (tx *Tx) LockAccount(ctx context.Context, id string, forUpdate bool) error {
-	q := `SELECT 1 FROM accounts WHERE id = $1 FOR SHARE`
-	if forUpdate {
-		q = `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`
+	held, _ := tx.Local(accountsHeldKey{}).(map[string]bool)
+	if held[id] || (!forUpdate && held["+"+id]) {
+		return nil
 	}
+	hold := func(k string) {
+		next := make(map[string]bool, len(held)+1)
+		for h := range held {
+			next[h] = true
+		}
+		next[k] = true
+		tx.SetLocal(accountsHeldKey{}, next) // undone by a rollback to a savepoint, as the lock is
+	}
+	if !forUpdate {
+		var got, exists bool
+		if err := tx.tx.queryRow(ctx, accountLockTry, []any{id}).Scan(&got, &exists); err != nil {
+			return fmt.Errorf("lock account %s: %w", id, err)
+		}
+		if got {
+			tx.tx.memo.ForgetAccountAndDatabases(id)
+			if !exists {
+				return mesh.NotFound("account", id)
+			}
+			hold("+" + id)
+			return nil
+		}
+	}
+	lock, q := accountLockShared, `SELECT 1 FROM accounts WHERE id = $1`
+	if forUpdate {
+		lock, q = accountLockExclusive, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`
+	}
+	tx.tx.deferLock(lock, id)
 	var one int
 	err := tx.tx.QueryRow(ctx, q, id).Scan(&one)
 	if isNoRows(err) {
@@ -24,6 +78,11 @@ func (tx *Tx) LockAccount(ctx context.Context, id string, forUpdate bool) error 
 	}
 	if err != nil {
 		return fmt.Errorf("lock account %s: %w", id, err)
+	}
+	if forUpdate {
+		hold(id)
+	} else {
+		hold("+" + id)
 	}
 	return nil
 }

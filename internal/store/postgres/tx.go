@@ -78,6 +78,12 @@ func (t pgTx) deferStatement(sql string) {
 	t.q.deferred = append(t.q.deferred, deferred{sql: sql})
 }
 
+// deferLock is deferStatement for a lock statement with arguments.
+func (t pgTx) deferLock(sql string, args ...any) {
+	t.memo.Saw(sql)
+	t.q.deferred = append(t.q.deferred, deferred{sql: sql, args: args})
+}
+
 // deferWrite queues a write for the next round trip. Only for a write
 // whose result nobody reads and which no constraint can refuse: should it
 // fail, the statement that carries it reports its error.
