@@ -105,6 +105,11 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 	var out *mesh.Database
 	err := store.UpdateRetrying(ctx, s.store, func(tx store.Tx) error {
 		cur, err := editableDatabase(ctx, tx, actor, name)
+		if err == nil && upd.Parameters != nil && upd.Parameters[mesh.ParamDataOwner] != cur.DataOwner() {
+			// a change of owner holds the former owner's account, as a
+			// delete does, before its hooks find the requests to hand over
+			cur, err = ownerHeldDatabase(ctx, tx, actor, name)
+		}
 		if err != nil {
 			return err
 		}
@@ -236,14 +241,14 @@ func (s *Service) DeleteDatabase(ctx context.Context, name string, opts DeleteOp
 	})
 }
 
-// ownerHeldDatabase is editableDatabase for a delete, which first holds
-// the account that owns the database (FOR UPDATE), as an offboarding
-// holds its own, before its hooks find the open requests the delete ends
-// and take the access version: a request being made for the database
-// holds that account shared from its start, so it commits before the
-// hooks read, and they find it then, or waits and then finds the
-// database gone. An owner read as changed is held too, and the database
-// read again.
+// ownerHeldDatabase is editableDatabase for a delete or a change of
+// owner, which first holds the account that owns the database
+// (exclusive), as an offboarding holds its own, before its hooks find the
+// open requests it ends or hands over and take the access version: a
+// request being made for the database holds that account shared from its
+// start, so it commits before the hooks read, and they find it then, or
+// waits and then finds the database gone or handed over. An owner read as
+// changed is held too, and the database read again.
 func ownerHeldDatabase(ctx context.Context, tx store.Tx, actor *mesh.Actor, name string) (*mesh.Database, error) {
 	held := map[string]bool{}
 	for {

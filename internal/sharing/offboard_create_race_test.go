@@ -2,6 +2,7 @@ package sharing_test
 
 import (
 	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/meshgate/meshgate/internal/account"
@@ -14,8 +15,8 @@ import (
 // TestRequestsMadeWhileProductsGo: on PostgreSQL, requests are made on
 // one replica, those waiting for approval approved there at once, while
 // another offboards the producer (its products deleted, or handed to
-// another account), force-deletes a database, or offboards the consumer
-// the requests are for. A request holds the owning and the target account
+// another account), force-deletes a database, gives one to another
+// account, or offboards the consumer the requests are for. A request holds the owning and the target account
 // from its start, which the offboarding and the delete hold from theirs:
 // it commits before they look for open requests, or waits and then finds
 // its product or account gone. PostgreSQL breaks no deadlock, and no
@@ -23,7 +24,7 @@ import (
 // account, or under a former owner.
 func TestRequestsMadeWhileProductsGo(t *testing.T) {
 	for i := range 8 {
-		for _, mode := range []string{"offboard", "transfer", "delete", "consumer"} {
+		for _, mode := range []string{"offboard", "transfer", "delete", "consumer", "owner"} {
 			t.Run(fmt.Sprintf("%s/%d", mode, i), func(t *testing.T) {
 				f, s, other := replicas(t)
 				accts := account.NewService(s, f.clock, account.Central{ID: central, Name: "Central", Organization: org})
@@ -34,6 +35,10 @@ func TestRequestsMadeWhileProductsGo(t *testing.T) {
 				accts.RegisterCleanup(f.catalog.Offboard)
 				// one open before, for the offboarding's first read to find
 				f.request(consumerBob, "sales", "orders")
+				hr, err := f.catalog.FindDatabase(meshAdmin, "hr")
+				if err != nil {
+					t.Fatal(err)
+				}
 				var fns []func()
 				fns = append(fns, func() {
 					var err error
@@ -46,6 +51,10 @@ func TestRequestsMadeWhileProductsGo(t *testing.T) {
 						err = f.catalog.DeleteDatabase(meshAdmin, "hr", catalog.DeleteOptions{Force: true})
 					case "consumer":
 						_, err = accts.OffboardAccount(meshAdmin, consumer, account.OffboardOptions{Force: true})
+					case "owner":
+						params := maps.Clone(hr.Parameters)
+						params[mesh.ParamDataOwner] = sibling
+						_, err = f.catalog.UpdateDatabase(meshAdmin, "hr", catalog.DatabaseUpdate{Parameters: params}, hr.Version)
 					}
 					if err != nil {
 						t.Errorf("%s: %v", mode, err)
