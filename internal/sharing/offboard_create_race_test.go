@@ -24,7 +24,7 @@ import (
 // account, or under a former owner.
 func TestRequestsMadeWhileProductsGo(t *testing.T) {
 	for i := range 8 {
-		for _, mode := range []string{"offboard", "transfer", "delete", "consumer", "owner"} {
+		for _, mode := range []string{"offboard", "transfer", "delete", "consumer", "owner", "table"} {
 			t.Run(fmt.Sprintf("%s/%d", mode, i), func(t *testing.T) {
 				f, s, other := replicas(t)
 				accts := account.NewService(s, f.clock, account.Central{ID: central, Name: "Central", Organization: org})
@@ -51,6 +51,8 @@ func TestRequestsMadeWhileProductsGo(t *testing.T) {
 						err = f.catalog.DeleteDatabase(meshAdmin, "hr", catalog.DeleteOptions{Force: true})
 					case "consumer":
 						_, err = accts.OffboardAccount(meshAdmin, consumer, account.OffboardOptions{Force: true})
+					case "table":
+						err = f.catalog.DeleteTable(meshAdmin, "hr", "people")
 					case "owner":
 						params := maps.Clone(hr.Parameters)
 						params[mesh.ParamDataOwner] = sibling
@@ -100,6 +102,13 @@ func checkProducts(t *testing.T, f *fixture, mode string) {
 			}
 			if err != nil {
 				return err
+			}
+			if r.Table != "" && r.Table != mesh.AllTables {
+				if _, err := tx.FindTable(f.ctx, r.Database, r.Table); mesh.IsCode(err, mesh.ENOTFOUND) {
+					t.Errorf("%s: request %d is %s on deleted table %s.%s", mode, r.ID, r.Status, r.Database, r.Table)
+				} else if err != nil {
+					return err
+				}
 			}
 			if r.OwnerAccount != d.DataOwner() {
 				t.Errorf("%s: request %d is %s, owner %s, database %s owned by %s", mode, r.ID, r.Status, r.OwnerAccount, r.Database, d.DataOwner())
