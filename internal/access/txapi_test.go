@@ -254,42 +254,16 @@ func TestGrantHeldAlready(t *testing.T) {
 	})
 }
 
-// abortingStore aborts the next aborts transactions after their work, as
-// PostgreSQL aborts the victim of a deadlock.
-type abortingStore struct {
-	store.Store
-	aborts int
-}
-
-var errAborted = errors.New("aborted to break a deadlock")
-
-func (s *abortingStore) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return s.Store.Update(ctx, func(tx store.Tx) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		if s.aborts > 0 {
-			s.aborts--
-			return errAborted
-		}
-		return nil
-	})
-}
-
-func (s *abortingStore) Transient(err error) bool {
-	return errors.Is(err, errAborted) || s.Store.Transient(err)
-}
-
 // TestAbortedChangeRunsAgain: a grant or revocation whose transaction the
 // store aborted to break a deadlock (a sharing transaction may hold a grant
 // it found held already while waiting for the access version) runs again,
 // and only what committed counts: one version, one audit entry.
 func TestAbortedChangeRunsAgain(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
-		aborting := &abortingStore{Store: s}
+		aborting := &storetest.Aborting{Store: s}
 		f := newFixture(t, aborting)
 		before := f.accessVersion()
-		aborting.aborts = 2
+		aborting.Aborts = 2
 		f.grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
 		if v := f.accessVersion(); v != before+1 || !f.allowed(sibling, mesh.PermSelect, orders()) {
 			t.Errorf("after two aborted runs: version %d (want %d), allowed %v (want true)", v, before+1, f.allowed(sibling, mesh.PermSelect, orders()))
@@ -297,13 +271,13 @@ func TestAbortedChangeRunsAgain(t *testing.T) {
 		if d := f.auditDetails("access.grant"); len(d) != 1 {
 			t.Errorf("audit: got %q, want one grant", d)
 		}
-		aborting.aborts = 1
+		aborting.Aborts = 1
 		f.revoke(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0))
 		if f.allowed(sibling, mesh.PermSelect, orders()) {
 			t.Error("allowed after the revocation ran again")
 		}
-		aborting.aborts = 10
-		if _, err := f.svc.Grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0)); !errors.Is(err, errAborted) {
+		aborting.Aborts = 10
+		if _, err := f.svc.Grant(producerAdmin, in(sibling, orders(), set(mesh.PermSelect), 0)); !errors.Is(err, storetest.ErrAborted) {
 			t.Errorf("aborted every time: got %v, want the abort after the last try", err)
 		}
 	})

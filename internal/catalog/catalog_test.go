@@ -547,32 +547,6 @@ func TestOwnerChangeRefusalSaysWhy(t *testing.T) {
 	}
 }
 
-// abortingStore aborts the commits of its next aborts write transactions
-// with an error it calls transient, as PostgreSQL does to break a deadlock.
-type abortingStore struct {
-	store.Store
-	aborts int
-}
-
-var errAborted = errors.New("aborted to break a deadlock")
-
-func (s *abortingStore) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return s.Store.Update(ctx, func(tx store.Tx) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		if s.aborts > 0 {
-			s.aborts--
-			return errAborted
-		}
-		return nil
-	})
-}
-
-func (s *abortingStore) Transient(err error) bool {
-	return errors.Is(err, errAborted) || s.Store.Transient(err)
-}
-
 // TestAbortedCatalogWriteRunsAgain: a catalog write whose transaction the
 // store aborted to break a deadlock (an owner change meeting a revocation
 // on PostgreSQL) runs again, where it answered the caller with the
@@ -580,7 +554,7 @@ func (s *abortingStore) Transient(err error) bool {
 // a table, each once, with one audit entry each.
 func TestAbortedCatalogWriteRunsAgain(t *testing.T) {
 	clock := mesh.NewFakeClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	aborting := &abortingStore{Store: storetest.OpenSQLite(t, clock)}
+	aborting := &storetest.Aborting{Store: storetest.OpenSQLite(t, clock)}
 	s := catalog.NewService(aborting, clock)
 	steps := []struct {
 		name string
@@ -600,7 +574,7 @@ func TestAbortedCatalogWriteRunsAgain(t *testing.T) {
 		}},
 	}
 	for _, step := range steps {
-		aborting.aborts = 1
+		aborting.Aborts = 1
 		if err := step.run(); err != nil {
 			t.Errorf("%s, its first commit aborted: %v", step.name, err)
 		}

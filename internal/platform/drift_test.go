@@ -164,17 +164,7 @@ func TestPlatformRevokeThatDoesNotTakeIsReported(t *testing.T) {
 	if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
 		t.Fatal(err)
 	}
-	tables, err := e.admin.ListTables(ctx, e.database(t), client.CatalogListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var orders string
-	for _, tb := range tables.Tables {
-		if tb.Description == "orders" {
-			orders = tb.Name
-		}
-	}
-	res := client.Resource{Database: e.database(t), Table: orders}
+	res := client.Resource{Database: e.database(t), Table: e.orders(t)}
 	if _, err := e.admin.Grant(ctx, client.GrantInput{Principal: e.consumerID, Resource: res, Permissions: []string{"SELECT"}, Grantable: []string{"SELECT"}}); err != nil {
 		t.Fatal(err)
 	}

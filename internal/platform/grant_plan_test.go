@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/meshgate/meshgate/client"
-	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
@@ -46,26 +45,7 @@ func testApprovalPlan(t *testing.T, e *env, fixed bool) {
 	if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
-	db := e.database(t)
-	sys := mesh.NewContext(ctx, mesh.SystemActor("central"))
-	tables, err := e.admin.ListTables(ctx, db, client.CatalogListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var orders string
-	for _, tb := range tables.Tables {
-		if tb.Description == "orders" {
-			orders = tb.Name
-		}
-	}
-	tb, err := e.srv.Catalog.FindTable(sys, db, orders)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb.Columns[2].Parameters = map[string]string{mesh.ParamPIIFlag: "true"}
-	if _, err := e.srv.Catalog.UpdateTable(sys, db, orders, catalog.TableUpdate{Columns: tb.Columns}, tb.Version); err != nil {
-		t.Fatal(err)
-	}
+	db, orders := e.database(t), e.ordersWithPII(t)
 	r, _, err := e.consumer.CreateRequest(ctx, client.RequestInput{Database: db, Table: orders, Justification: "the report"})
 	if err != nil || r.Status != mesh.RequestPendingApproval {
 		t.Fatalf("request: got %+v, %v; want PENDING_APPROVAL", r, err)

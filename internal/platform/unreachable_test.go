@@ -178,17 +178,7 @@ func testPlansUnreachable(t *testing.T, e *env, px *proxy) {
 func (e *env) ordersWithPII(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
-	db := e.database(t)
-	tables, err := e.admin.ListTables(ctx, db, client.CatalogListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var orders string
-	for _, tb := range tables.Tables {
-		if tb.Description == "orders" {
-			orders = tb.Name
-		}
-	}
+	db, orders := e.database(t), e.orders(t)
 	sys := mesh.NewContext(ctx, mesh.SystemActor("central"))
 	tb, err := e.srv.Catalog.FindTable(sys, db, orders)
 	if err != nil {
@@ -199,4 +189,21 @@ func (e *env) ordersWithPII(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return orders
+}
+
+// orders returns the catalog name of the synced database's orders table
+// (the platform's names are quoted into catalog names).
+func (e *env) orders(t testing.TB) string {
+	t.Helper()
+	tables, err := e.admin.ListTables(context.Background(), e.database(t), client.CatalogListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables.Tables {
+		if tb.Description == "orders" {
+			return tb.Name
+		}
+	}
+	t.Fatalf("no orders table among %+v", tables.Tables)
+	return ""
 }

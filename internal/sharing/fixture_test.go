@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/meshgate/meshgate/internal/access"
+	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/notify"
@@ -235,4 +236,16 @@ func (f *fixture) token(id int64) string {
 		f.t.Fatalf("no task token seen for request %d", id)
 	}
 	return tok
+}
+
+// accounts is the account service on s, with the fixture's services'
+// offboarding hooks registered as the server registers them.
+func (f *fixture) accounts(s store.Store) *account.Service {
+	accts := account.NewService(s, f.clock, account.Central{ID: central, Name: "Central", Organization: org})
+	accts.RegisterDependents(f.catalog.OffboardDependents)
+	accts.RegisterDependents(f.access.OffboardDependents)
+	accts.RegisterCleanup(f.svc.Offboard)
+	accts.RegisterCleanup(f.access.Offboard)
+	accts.RegisterCleanup(f.catalog.Offboard)
+	return accts
 }

@@ -156,12 +156,7 @@ func TestOpenRequestEndsWithWhatItAsks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, s store.Store) {
 				f := newFixture(t, s)
-				accts := account.NewService(s, f.clock, account.Central{ID: central, Name: "Central", Organization: org})
-				accts.RegisterDependents(f.catalog.OffboardDependents)
-				accts.RegisterDependents(f.access.OffboardDependents)
-				accts.RegisterCleanup(f.svc.Offboard)
-				accts.RegisterCleanup(f.access.Offboard)
-				accts.RegisterCleanup(f.catalog.Offboard)
+				accts := f.accounts(s)
 				r := f.request(consumerAnn, tt.db, tt.tbl)
 				f.wantStatus(r.ID, mesh.RequestPendingApproval)
 				other := f.request(siblingCarl, "hr", "people") // another product, another account
@@ -287,12 +282,7 @@ func TestOffboardingHandsManyDatabasesOver(t *testing.T) {
 		f := newFixture(t, s)
 		const heir = "444455556666"
 		counted := &countingStore{Store: s}
-		accts := account.NewService(counted, f.clock, account.Central{ID: central, Name: "Central", Organization: org})
-		accts.RegisterDependents(f.catalog.OffboardDependents)
-		accts.RegisterDependents(f.access.OffboardDependents)
-		accts.RegisterCleanup(f.svc.Offboard)
-		accts.RegisterCleanup(f.access.Offboard)
-		accts.RegisterCleanup(f.catalog.Offboard)
+		accts := f.accounts(counted)
 		if err := accts.Onboard(meshAdmin, &mesh.Account{ID: heir, Name: "Heir", Organization: org}, account.OnboardOptions{}); err != nil {
 			t.Fatal(err)
 		}

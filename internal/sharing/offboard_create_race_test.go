@@ -27,12 +27,7 @@ func TestRequestsMadeWhileProductsGo(t *testing.T) {
 		for _, mode := range []string{"offboard", "transfer", "delete", "consumer", "owner", "table"} {
 			t.Run(fmt.Sprintf("%s/%d", mode, i), func(t *testing.T) {
 				f, s, other := replicas(t)
-				accts := account.NewService(s, f.clock, account.Central{ID: central, Name: "Central", Organization: org})
-				accts.RegisterDependents(f.catalog.OffboardDependents)
-				accts.RegisterDependents(f.access.OffboardDependents)
-				accts.RegisterCleanup(f.svc.Offboard)
-				accts.RegisterCleanup(f.access.Offboard)
-				accts.RegisterCleanup(f.catalog.Offboard)
+				accts := f.accounts(s)
 				// one open before, for the offboarding's first read to find
 				f.request(consumerBob, "sales", "orders")
 				hr, err := f.catalog.FindDatabase(meshAdmin, "hr")

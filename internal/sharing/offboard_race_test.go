@@ -31,12 +31,7 @@ func TestOffboardingWhileSharing(t *testing.T) {
 	for i := range 12 {
 		s := &deadlockCounter{Store: storetest.Open(t, "postgres", nil)}
 		f := newFixture(t, s)
-		accts := account.NewService(s, f.clock, account.Central{ID: central, Name: "Central", Organization: org})
-		accts.RegisterDependents(f.catalog.OffboardDependents)
-		accts.RegisterDependents(f.access.OffboardDependents)
-		accts.RegisterCleanup(f.svc.Offboard)
-		accts.RegisterCleanup(f.access.Offboard)
-		accts.RegisterCleanup(f.catalog.Offboard)
+		accts := f.accounts(s)
 		var ids []int64
 		for _, who := range []context.Context{consumerAnn, siblingCarl} {
 			for _, p := range [][2]string{{"sales", "orders"}, {"sales", mesh.AllTables}, {"hr", "people"}} {
