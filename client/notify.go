@@ -67,6 +67,9 @@ type MailboxMessage struct {
 	Text      string    `json:"text"`
 	HTML      string    `json:"html"`
 	CreatedAt time.Time `json:"created_at"`
+	// Withheld says why links of the message were taken out for the reader
+	// (an approval link of a request they made); "" when none were.
+	Withheld string `json:"withheld,omitempty"`
 }
 
 func accountQuery(account string) url.Values {

@@ -2,6 +2,8 @@ package notify_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -155,30 +157,107 @@ func TestSMTPDownThenUp(t *testing.T) {
 	})
 }
 
+// confirmedInMailbox subscribes addr by email to an empty mailbox and
+// confirms it through the token of the confirmation it holds then.
+func (f *fixture) confirmedInMailbox(t *testing.T, addr string) {
+	t.Helper()
+	if _, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: addr}); err != nil {
+		t.Fatal(err)
+	}
+	f.sendAll(t)
+	box, err := f.svc.FindMailbox(admin(), 0, 10)
+	if err != nil || len(box) != 1 {
+		t.Fatalf("mailbox: got %d, %v, want the confirmation", len(box), err)
+	}
+	if _, err := f.svc.Confirm(context.Background(), tokenOf(t, box[0].Text)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestMailbox: without SMTP, mail lands in the built-in mailbox with both
 // bodies, readable by mesh admins only.
 func TestMailbox(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st store.Store) {
 		f := newFixture(t, st, "", notify.SNSEmailPolicy)
-		if _, err := f.svc.Subscribe(admin(), notify.SubscribeInput{AccountID: producer, Protocol: "email", Endpoint: "ops@example.com"}); err != nil {
-			t.Fatal(err)
-		}
-		f.sendAll(t)
-		box, err := f.svc.FindMailbox(admin(), 0, 10)
-		if err != nil || len(box) != 1 {
-			t.Fatalf("mailbox: got %d, %v, want the confirmation", len(box), err)
-		}
-		if _, err := f.svc.Confirm(context.Background(), tokenOf(t, box[0].Text)); err != nil {
-			t.Fatal(err)
-		}
+		f.confirmedInMailbox(t, "ops@example.com")
 		f.publish(t, msg("m-1"))
 		f.sendAll(t)
-		box, _ = f.svc.FindMailbox(admin(), 0, 10)
+		box, _ := f.svc.FindMailbox(admin(), 0, 10)
 		if len(box) != 2 || box[0].MessageID != "m-1" || box[0].To != "ops@example.com" || !strings.Contains(box[0].HTML, "Review") {
 			t.Fatalf("mailbox: got %+v, want m-1 first", box)
 		}
 		if _, err := f.svc.FindMailbox(producerAdmin(), 0, 10); err == nil {
 			t.Error("an account admin read the mesh's mailbox")
+		}
+	})
+}
+
+// TestMailboxWithholdsGuardedLinks: a reader of the mailbox gets no
+// signed link, nor its bare token, that the guard of its purpose refuses
+// them, and is told why; links the guard lets through, links of another
+// purpose and other readers are untouched; a guard's error fails the read
+// and shows nothing.
+func TestMailboxWithholdsGuardedLinks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		f.svc.GuardLinks("test", func(ctx context.Context, _ store.Tx, data []byte) (string, error) {
+			switch a := mesh.ActorFromContext(ctx); {
+			case string(data) == "boom":
+				return "", errors.New("the guard failed")
+			case a != nil && string(data) == a.Username:
+				return "it is for " + string(data) + "'s eyes only", nil
+			}
+			return "", nil
+		})
+		f.confirmedInMailbox(t, "ops@example.com")
+		rootsToken := f.svc.SignLink("test", []byte("root"))
+		kept := []string{f.svc.SignLink("test", []byte("ann")), f.svc.SignLink("other", []byte("root"))}
+		m := msg("m-1")
+		m.Text += "\n\nOr type the code " + rootsToken + "."
+		for i, tok := range append([]string{rootsToken}, kept...) {
+			m.Links = append(m.Links, notify.Link{Label: fmt.Sprintf("Link %d", i), URL: "https://mesh.example.com/act?token=" + tok + "&x=1"})
+		}
+		f.publish(t, m)
+		f.sendAll(t)
+
+		box, err := f.svc.FindMailbox(admin(), 0, 1)
+		if err != nil || len(box) != 1 {
+			t.Fatalf("mailbox: got %d, %v, want m-1", len(box), err)
+		}
+		one, err := f.svc.FindMailboxMessage(admin(), box[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, got := range map[string]*store.MailboxMessage{"the list": box[0], "the message": one} {
+			if want := "it is for root's eyes only"; got.Withheld != want {
+				t.Errorf("%s: got withheld %q, want %q", name, got.Withheld, want)
+			}
+			for part, body := range map[string]string{"text": got.Text, "html": got.HTML} {
+				if strings.Contains(body, rootsToken) {
+					t.Errorf("%s's %s: got the withheld token in\n%s", name, part, body)
+				}
+				for _, tok := range kept {
+					if !strings.Contains(body, tok) {
+						t.Errorf("%s's %s: got\n%s\nwant the link of %s kept", name, part, body, tok)
+					}
+				}
+			}
+			if !strings.Contains(got.Text, "Link 0: "+notify.WithheldLink+"\n") || !strings.Contains(got.Text, "the code "+notify.WithheldLink+".") {
+				t.Errorf("%s: got text\n%s\nwant the link and the code shown as %s", name, got.Text, notify.WithheldLink)
+			}
+		}
+
+		other := mesh.NewContext(context.Background(), &mesh.Actor{Username: "max", AccountID: "central", CentralAccountID: "central", Roles: []string{mesh.RoleAdmin}})
+		if got, err := f.svc.FindMailboxMessage(other, box[0].ID); err != nil || got.Withheld != "" || !strings.Contains(got.Text, rootsToken) {
+			t.Errorf("another mesh admin: got %+v, %v, want the message whole", got, err)
+		}
+
+		m = msg("m-2")
+		m.Links = []notify.Link{{Label: "Boom", URL: "https://mesh.example.com/act?token=" + f.svc.SignLink("test", []byte("boom"))}}
+		f.publish(t, m)
+		f.sendAll(t)
+		if got, err := f.svc.FindMailbox(admin(), 0, 10); err == nil {
+			t.Errorf("a guard failed: got %d messages, want the error", len(got))
 		}
 	})
 }

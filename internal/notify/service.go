@@ -72,6 +72,8 @@ type Service struct {
 	kick   chan struct{}
 	// counters count the sender's outcomes (metrics.go).
 	counters deliveryCounters
+	// guards are the guards of signed links' purposes (GuardLinks).
+	guards map[string]LinkGuard
 }
 
 // NewService returns the notification service.
@@ -116,7 +118,7 @@ func NewService(s store.Store, opts Options) *Service {
 		opts.Logger = slog.Default()
 	}
 	return &Service{store: s, opts: opts, policy: policy, clock: opts.Clock, log: opts.Logger, kick: make(chan struct{}, 1),
-		counters: newDeliveryCounters()}
+		counters: newDeliveryCounters(), guards: map[string]LinkGuard{}}
 }
 
 // PublicURL returns the base of the service's links.

@@ -426,6 +426,7 @@ func (s *Service) RetryDelivery(ctx context.Context, id int64) (*store.Delivery,
 }
 
 // FindMailbox lists the built-in mailbox, newest first; mesh admins only.
+// The links a guard refuses the reader are withheld (GuardLinks).
 // Errors: EUNAUTHORIZED, EFORBIDDEN.
 func (s *Service) FindMailbox(ctx context.Context, beforeID int64, limit int) ([]*store.MailboxMessage, error) {
 	if err := requireMeshAdmin(ctx); err != nil {
@@ -434,16 +435,25 @@ func (s *Service) FindMailbox(ctx context.Context, beforeID int64, limit int) ([
 	out := []*store.MailboxMessage{}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		ms, err := tx.FindMailbox(ctx, beforeID, limit)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if err := s.withhold(ctx, tx, m); err != nil {
+				return err
+			}
+		}
 		if ms != nil {
 			out = ms
 		}
-		return err
+		return nil
 	})
 	return out, err
 }
 
 // FindMailboxMessage returns one message of the built-in mailbox; mesh
-// admins only. Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
+// admins only. The links a guard refuses the reader are withheld
+// (GuardLinks). Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND.
 func (s *Service) FindMailboxMessage(ctx context.Context, id int64) (*store.MailboxMessage, error) {
 	if err := requireMeshAdmin(ctx); err != nil {
 		return nil, err
@@ -451,8 +461,10 @@ func (s *Service) FindMailboxMessage(ctx context.Context, id int64) (*store.Mail
 	var m *store.MailboxMessage
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
-		m, err = tx.FindMailboxMessage(ctx, id)
-		return err
+		if m, err = tx.FindMailboxMessage(ctx, id); err != nil {
+			return err
+		}
+		return s.withhold(ctx, tx, m)
 	})
 	return m, err
 }

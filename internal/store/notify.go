@@ -124,6 +124,9 @@ type MailboxMessage struct {
 	Text      string    `json:"text"`
 	HTML      string    `json:"html"`
 	CreatedAt time.Time `json:"created_at"`
+	// Withheld, never stored, says why the notify service took links out
+	// of Text and HTML for the reader (notify.GuardLinks); "" when it took none.
+	Withheld string `json:"withheld,omitempty"`
 }
 
 // NotifyTx is the notification part of a transaction.
