@@ -212,6 +212,10 @@ func (c *MailboxShowCmd) Run(ctx context.Context, g *Globals) error {
 	if g.JSON() {
 		return g.PrintJSON(m)
 	}
-	fmt.Fprintf(g.stdout, "To: %s\nSubject: %s\nMessage-Id: %s\nDate: %s\n\n%s", m.To, m.Subject, m.MessageID, fmtTime(m.CreatedAt), m.Text)
+	fmt.Fprintf(g.stdout, "To: %s\nSubject: %s\nMessage-Id: %s\nDate: %s\n", m.To, m.Subject, m.MessageID, fmtTime(m.CreatedAt))
+	if m.Withheld != "" {
+		fmt.Fprintf(g.stdout, "Withheld: %s\n", m.Withheld) // why links read [link withheld]
+	}
+	fmt.Fprintf(g.stdout, "\n%s", m.Text)
 	return nil
 }

@@ -163,3 +163,58 @@ func TestNotifyCommands(t *testing.T) {
 		})
 	}
 }
+
+// TestMailboxShowWithholdsTheRequestersLinks: the mesh admin who made a
+// request reads its approval email in the mailbox through the CLI with the
+// approval links withheld, and is told why: opened signed out, a link
+// would decide their own request as its recipient.
+func TestMailboxShowWithholdsTheRequestersLinks(t *testing.T) {
+	m := newAccessMesh(t, storetest.Kinds()[0])
+	ctx := context.Background()
+	mail := func(id string) client.MailboxMessage {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			box, err := m.adminClient.Mailbox(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, msg := range box {
+				if strings.HasPrefix(msg.MessageID, id) {
+					return msg
+				}
+			}
+		}
+		t.Fatalf("no message %s… in the mailbox", id)
+		return client.MailboxMessage{}
+	}
+	if _, err := m.adminClient.Subscribe(ctx, client.SubscribeInput{AccountID: "111122223333", Protocol: "email", Endpoint: "ops@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`Confirm subscription: (\S+)`).FindStringSubmatch(mail("confirm-").Text)
+	if link == nil {
+		t.Fatal("no confirmation link in the mailbox")
+	}
+	resp, err := http.PostForm(link[1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("confirm: got %d, want 200", resp.StatusCode)
+	}
+	if out, code := m.run(t, m.admin, "request", "create", "--database", "sales", "--table", "orders", "--target-account", "222233334444",
+		"--justification", "a report of my own"); code != 0 {
+		t.Fatalf("request create: exit %d:\n%s", code, out)
+	}
+	id := strconv.FormatInt(mail("approval-request-").ID, 10)
+	for _, args := range [][]string{{"mailbox", "show", "--id", id}, {"mailbox", "show", "--id", id, "-o", "json"}, {"mailbox", "list", "-o", "json"}} {
+		out, code := m.run(t, m.admin, args...)
+		if code != 0 || strings.Contains(out, "/approval-link?token=") || !strings.Contains(out, "[link withheld]") ||
+			!strings.Contains(out, "nobody decides a request they made") {
+			t.Errorf("%s: got exit %d:\n%s\nwant the approval links withheld, saying why", strings.Join(args, " "), code, out)
+		}
+	}
+	if out, _ := m.run(t, m.admin, "mailbox", "show", "--id", id); !strings.Contains(out, "Withheld: you made request") {
+		t.Errorf("mailbox show: got\n%s\nwant a Withheld: line", out)
+	}
+}

@@ -130,7 +130,7 @@ func (s *Service) Decide(ctx context.Context, in DecisionInput) (*mesh.AccessReq
 			// decide it, who see it anyway
 			return store.RequestConflict(r)
 		}
-		if a.AccountID == r.RequesterAccount && a.Username == r.RequesterUser {
+		if madeBy(a, r) {
 			return mesh.Errorf(mesh.EFORBIDDEN, "nobody decides a request they made")
 		}
 		out, err = s.recordDecision(ctx, tx, r, ap, &mesh.RequestDecision{By: a.Principal(), Comment: in.Comment, Channel: in.Channel, Approved: in.Approve})

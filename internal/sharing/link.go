@@ -21,6 +21,12 @@ import (
 // the approval API's rules. Once the approval is decided every link of it
 // shows the decision: a link decides once. An account may require the
 // approver to sign in as well (ApprovalLinkSettings).
+//
+// A link opened signed out decides as its recipient, whoever holds it, so
+// the requester must never hold one: a link sent to their own address
+// refuses, and the built-in mailbox, where mesh admins (who may request for
+// any account) read the approvers' mail, withholds the links of a request
+// from the mesh admin who made it (linkWithheld).
 
 // ApprovalLinkPath is the page an approval link opens (internal/web/ui).
 const ApprovalLinkPath = "/approval-link"
@@ -73,8 +79,9 @@ var errBadLink = mesh.Errorf(mesh.EFORBIDDEN, "this approval link is not valid: 
 
 // OpenApprovalLink checks an approval link and returns what it shows,
 // changing nothing. Errors: EFORBIDDEN (a link that is not valid, whose
-// subscription ended, sent to the requester or opened by the requester
-// signed in), ECONFLICT (the approval expired or was cancelled).
+// subscription ended, sent to the requester's own email address, or opened
+// by the requester signed in, on either channel: a webhook's URL names no
+// person to compare), ECONFLICT (the approval expired or was cancelled).
 func (s *Service) OpenApprovalLink(ctx context.Context, token string) (*ApprovalLink, error) {
 	var out *ApprovalLink
 	err := s.store.View(ctx, func(tx store.Tx) error {
@@ -117,7 +124,7 @@ func (s *Service) DecideByLink(ctx context.Context, token string, approve bool, 
 			if !mayDecide(a, l.Approval.AccountID) {
 				return mesh.Errorf(mesh.EFORBIDDEN, "only approvers and admins of account %s, and mesh admins, decide request %d", l.Approval.AccountID, l.Request.ID)
 			}
-			if a.AccountID == l.Request.RequesterAccount && a.Username == l.Request.RequesterUser {
+			if madeBy(a, l.Request) {
 				return mesh.Errorf(mesh.EFORBIDDEN, "nobody decides a request they made")
 			}
 			by = a.Principal() + " via " + by
@@ -206,7 +213,7 @@ func (s *Service) checkLink(ctx context.Context, tx store.Tx, token string) (*Ap
 	}
 	// A link decides as its recipient, but whoever is signed in is known:
 	// the requester does not decide through a team's address or channel.
-	if a := mesh.ActorFromContext(ctx); a != nil && a.AccountID == r.RequesterAccount && a.Username == r.RequesterUser {
+	if madeBy(mesh.ActorFromContext(ctx), r) {
 		return nil, nil, mesh.Errorf(mesh.EFORBIDDEN, "nobody decides a request they made: you are signed in as its requester")
 	}
 	if l.Channel == ChannelEmailLink && !l.SignInRequired {
@@ -226,6 +233,25 @@ func (s *Service) checkLink(ctx context.Context, tx store.Tx, token string) (*Ap
 		return nil, nil, &mesh.Error{Code: mesh.ECONFLICT, Message: fmt.Sprintf("this approval link expired at %s with the approval of request %d", ap.ExpiresAt.UTC().Format(time.RFC1123), r.ID), Details: ap}
 	}
 	return l, sub, nil
+}
+
+// linkWithheld is the guard of approval links in the mail the notify
+// service shows (notify.GuardLinks): the requester reading the built-in
+// mailbox gets no link of their own request, which they could open signed
+// out and decide as its recipient; any other reader gets it whole.
+func (s *Service) linkWithheld(ctx context.Context, tx store.Tx, data []byte) (string, error) {
+	var c linkClaims
+	if json.Unmarshal(data, &c) != nil {
+		return "", nil
+	}
+	r, err := tx.FindAccessRequest(ctx, c.Request)
+	if mesh.IsCode(err, mesh.ENOTFOUND) {
+		return "", nil // the link names no request: it decides nothing
+	}
+	if err != nil || !madeBy(mesh.ActorFromContext(ctx), r) {
+		return "", err
+	}
+	return fmt.Sprintf("you made request %d, and nobody decides a request they made; its approvers decide it", r.ID), nil
 }
 
 // ApprovalLinkSettings are an account's rules for approval links.

@@ -143,6 +143,9 @@ func New(s store.Store, clock mesh.Clock, cfg Config, engine *workflow.Engine, a
 	reg.Protect(ResourceApproval)
 	engine.OnExecutionEnd(svc.executionEnded)
 	acc.OnGrantEnd(svc.grantEnded)
+	if cfg.Notify != nil {
+		cfg.Notify.GuardLinks(linkPurpose, svc.linkWithheld)
+	}
 	return svc
 }
 
@@ -202,6 +205,11 @@ func (s *Service) notifyWith(ctx context.Context, tx store.Tx, r *mesh.AccessReq
 }
 
 func requester(r *mesh.AccessRequest) string { return r.RequesterAccount + "/" + r.RequesterUser }
+
+// madeBy reports whether a made r: nobody decides a request they made.
+func madeBy(a *mesh.Actor, r *mesh.AccessRequest) bool {
+	return a != nil && a.AccountID == r.RequesterAccount && a.Username == r.RequesterUser
+}
 
 func requestResource(r *mesh.AccessRequest) string { return "request/" + itoa(r.ID) }
 

@@ -49,12 +49,21 @@ type linkEnv struct {
 func newLinkEnv(t *testing.T, kind string, clock mesh.Clock) *linkEnv {
 	t.Helper()
 	smtp := notifytest.StartSMTP(t)
+	e := newMeshEnv(t, kind, clock, email.Config{Addr: smtp.Addr, From: "meshgate@example.com", TLS: "none"})
+	e.smtp = smtp
+	return e
+}
+
+// newMeshEnv is linkEnv's mesh, its mail sent as smtp says: with no
+// address, to the built-in mailbox (and e.smtp is nil).
+func newMeshEnv(t *testing.T, kind string, clock mesh.Clock, smtp email.Config) *linkEnv {
+	t.Helper()
 	srv, admin := servertest.New(t, servertest.Options{Store: kind, Clock: clock, Config: server.Config{
-		SMTP:         email.Config{Addr: smtp.Addr, From: "meshgate@example.com", TLS: "none"},
+		SMTP:         smtp,
 		WebhookAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		NotifyRetry:  &notify.RetryPolicy{Pre: 1, PreDelay: 50 * time.Millisecond},
 	}})
-	e := &linkEnv{t: t, ctx: context.Background(), srv: srv, admin: admin, smtp: smtp, passwords: map[string]string{}}
+	e := &linkEnv{t: t, ctx: context.Background(), srv: srv, admin: admin, passwords: map[string]string{}}
 	for _, a := range []client.AccountInput{{ID: producerID, Name: "Sales", Email: "sales@example.com"},
 		{ID: consumerID, Name: "Analytics", Organization: "o-other", Email: "analytics@example.com"}} {
 		if _, err := admin.OnboardAccount(e.ctx, a); err != nil {
@@ -233,9 +242,15 @@ func links(m *notifytest.Mail) []string {
 // actionLink returns the mail's link labelled label ("Approve", "Deny").
 func actionLink(t *testing.T, m *notifytest.Mail, label string) string {
 	t.Helper()
-	got := regexp.MustCompile(`(?m)^` + label + `: (\S+)`).FindStringSubmatch(m.Text)
+	return textLink(t, m.Text, label)
+}
+
+// textLink returns the link labelled label of a message's text.
+func textLink(t *testing.T, text, label string) string {
+	t.Helper()
+	got := regexp.MustCompile(`(?m)^` + label + `: (\S+)`).FindStringSubmatch(text)
 	if got == nil {
-		t.Fatalf("no %s link in\n%s", label, m.Text)
+		t.Fatalf("no %s link in\n%s", label, text)
 	}
 	return got[1]
 }

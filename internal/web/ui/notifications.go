@@ -202,10 +202,13 @@ func (u *UI) mailboxPage(w http.ResponseWriter, r *http.Request) error {
 
 // MailboxMessagePage shows one message of the built-in mailbox as text.
 // Its HTML part is not rendered: the text part says the same, and mail
-// content is not this site's to run.
+// content is not this site's to run. Links not for the reader (an approval
+// link of a request they made) are withheld, and the page says why.
 type MailboxMessagePage struct {
 	Page
 	Message *store.MailboxMessage
+	// WithheldLink is what stands for a withheld link in the text.
+	WithheldLink string
 }
 
 func (u *UI) mailboxMessagePage(w http.ResponseWriter, r *http.Request) error {
@@ -217,5 +220,6 @@ func (u *UI) mailboxMessagePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return u.render(w, http.StatusOK, "mailbox_message", MailboxMessagePage{Page: u.page(r, "Message "+strconv.FormatInt(id, 10), "notifications"), Message: m})
+	return u.render(w, http.StatusOK, "mailbox_message", MailboxMessagePage{Page: u.page(r, "Message "+strconv.FormatInt(id, 10), "notifications"), Message: m,
+		WithheldLink: notify.WithheldLink})
 }
