@@ -578,7 +578,8 @@ func sessionOf(t *testing.T, e *linkEnv, name string) *http.Cookie {
 }
 
 // TestApprovalLinkWebhook: a webhook subscription receives the approval
-// request signed, with links of its own that decide as "webhook-link".
+// request signed, with links of its own that decide as "webhook-link"; the
+// requester signed in is refused them, as an email link.
 func TestApprovalLinkWebhook(t *testing.T) {
 	e := newLinkEnv(t, "sqlite", nil)
 	rcv := notifytest.StartReceiver(t)
@@ -619,6 +620,16 @@ func TestApprovalLinkWebhook(t *testing.T) {
 	}
 	for _, method := range []string{"GET", "HEAD"} {
 		fetch(t, method, approve, nil, nil)
+	}
+	// a webhook's URL names no person, but the requester signed in is
+	// known on this channel too
+	annSession := sessionOf(t, e, "ann")
+	if resp, body := fetch(t, "GET", approve, nil, annSession); resp.StatusCode != http.StatusForbidden || strings.Contains(body, `name="token"`) {
+		t.Errorf("the requester opens the webhook's link: got %d, want 403 with no form", resp.StatusCode)
+	}
+	u, _ := url.Parse(approve)
+	if resp, _ := fetch(t, "POST", e.srv.URL+"/approval-link", url.Values{"token": {u.Query().Get("token")}, "decision": {"approve"}}, annSession); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the requester posts the webhook link's form: got %d, want 403", resp.StatusCode)
 	}
 	wantRequestStatus(t, e, r.ID, "PENDING_APPROVAL")
 	if resp, _ := confirm(t, approve, "approve", "", nil); resp.StatusCode != http.StatusSeeOther {
