@@ -55,7 +55,7 @@ func (s *Service) FindDatabases(ctx context.Context, f DatabaseFilter) ([]*mesh.
 // Errors: EUNAUTHORIZED, EFORBIDDEN (also naming the owner of an overlapping
 // location), EINVALID naming the field, ECONFLICT if the name is taken.
 func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database, opts ...WriteOptions) (*mesh.Database, error) {
-	if err := validateDatabase("", d); err != nil {
+	if err := validateDatabase("", d, nil); err != nil {
 		return nil, err
 	}
 	if err := authorizeEdit(mesh.ActorFromContext(ctx), d.DataOwner()); err != nil {
@@ -123,7 +123,7 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 		if upd.Parameters != nil {
 			d.Parameters = maps.Clone(upd.Parameters)
 		}
-		if err := validateDatabase("", d); err != nil {
+		if err := validateDatabase("", d, cur); err != nil {
 			return err
 		}
 		if d.DataOwner() != cur.DataOwner() {

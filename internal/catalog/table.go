@@ -115,7 +115,7 @@ func (s *Service) CreateTables(ctx context.Context, database string, tables []*m
 		if t.DatabaseName != "" && t.DatabaseName != database {
 			return nil, mesh.Invalid(prefix+"database_name", "is %q, not the database %q it is created in", t.DatabaseName, database)
 		}
-		if err := validateTable(prefix, t); err != nil {
+		if err := validateTable(prefix, t, nil); err != nil {
 			return nil, err
 		}
 		if j, dup := names[t.Name]; dup {
@@ -174,7 +174,7 @@ func (s *Service) UpdateTable(ctx context.Context, database, name string, upd Ta
 			return err
 		}
 		t := applyTableUpdate(cur, upd)
-		if err := validateTable("", t); err != nil {
+		if err := validateTable("", t, cur); err != nil {
 			return err
 		}
 		var note string

@@ -46,8 +46,13 @@ func checkText(field, s string, max int) error {
 // (field.delim \u0001 by default, line.delim \n), so they keep every
 // control character but NUL. pii_flag, where it is set, is true or false
 // (any case, spaces around), and neither it nor data_owner may be spelled
-// another way (checkFlagKey).
-func validateParameters(field string, p map[string]string, delimiters bool) error {
+// another way (checkFlagKey). Those two checks leave alone an entry that
+// kept (the parameters stored at the same place, nil for new ones) holds
+// with the same value: older versions stored other values ("yes", "1",
+// ""), which stay until someone sets the field, and an update that
+// leaves such a value as it is, or sends it back as it read it, is not
+// refused for what its caller did not set (legacyFlags shows them).
+func validateParameters(field string, p, kept map[string]string, delimiters bool) error {
 	if err := mesh.ValidateParameters(field, p); err != nil {
 		return err
 	}
@@ -67,11 +72,11 @@ func validateParameters(field string, p map[string]string, delimiters bool) erro
 		if err := mesh.CheckSingleLine(field+"."+k, v); err != nil {
 			return err
 		}
-		if err := checkFlagKey(field, k); err != nil {
+		if err := checkFlagKey(field, k); err != nil && !isKept(kept, k, v) {
 			return err
 		}
 	}
-	if v, ok := p[mesh.ParamPIIFlag]; ok && !mesh.ParseBool(v) && !strings.EqualFold(strings.TrimSpace(v), "false") {
+	if v, ok := p[mesh.ParamPIIFlag]; ok && !isFlag(v) && !isKept(kept, mesh.ParamPIIFlag, v) {
 		// Any other value would be stored and read as not flagged, and the
 		// data shared without its owner's approval.
 		return mesh.Invalid(field+"."+mesh.ParamPIIFlag, "must be true or false, not %q", v)
@@ -82,6 +87,18 @@ func validateParameters(field string, p map[string]string, delimiters bool) erro
 		}
 	}
 	return nil
+}
+
+// isFlag reports whether v is a pii_flag value the catalog accepts: true
+// or false, in any case, with spaces around.
+func isFlag(v string) bool {
+	return mesh.ParseBool(v) || strings.EqualFold(strings.TrimSpace(v), "false")
+}
+
+// isKept reports whether kept holds k with the value v.
+func isKept(kept map[string]string, k, v string) bool {
+	old, ok := kept[k]
+	return ok && old == v
 }
 
 // checkFlagKey refuses a key that the workflow would take for pii_flag or
@@ -99,8 +116,9 @@ func checkFlagKey(field, k string) error {
 	return nil
 }
 
-// validateDatabase checks a database's input fields.
-func validateDatabase(prefix string, d *mesh.Database) error {
+// validateDatabase checks a database's input fields; cur is the database
+// as stored, nil for a new one.
+func validateDatabase(prefix string, d, cur *mesh.Database) error {
 	if err := validateName(prefix+"name", d.Name); err != nil {
 		return err
 	}
@@ -110,11 +128,16 @@ func validateDatabase(prefix string, d *mesh.Database) error {
 	if err := checkText(prefix+"location_uri", d.LocationURI, MaxLocationLen); err != nil {
 		return err
 	}
-	return validateParameters(prefix+"parameters", d.Parameters, false)
+	var kept map[string]string
+	if cur != nil {
+		kept = cur.Parameters
+	}
+	return validateParameters(prefix+"parameters", d.Parameters, kept, false)
 }
 
-// validateTable checks a table's input fields; prefix starts every field path.
-func validateTable(prefix string, t *mesh.Table) error {
+// validateTable checks a table's input fields; prefix starts every field
+// path. cur is the table as stored, nil for a new one.
+func validateTable(prefix string, t, cur *mesh.Table) error {
 	if err := validateName(prefix+"name", t.Name); err != nil {
 		return err
 	}
@@ -136,24 +159,33 @@ func validateTable(prefix string, t *mesh.Table) error {
 			return err
 		}
 	}
-	if err := validateParameters(prefix+"format.serde.parameters", t.Format.SerDe.Parameters, true); err != nil {
+	if err := validateParameters(prefix+"format.serde.parameters", t.Format.SerDe.Parameters, nil, true); err != nil {
 		return err
 	}
-	if err := validateParameters(prefix+"parameters", t.Parameters, false); err != nil {
+	var kept map[string]string
+	if cur != nil {
+		kept = cur.Parameters
+	}
+	if err := validateParameters(prefix+"parameters", t.Parameters, kept, false); err != nil {
 		return err
 	}
 	if n := len(t.Columns) + len(t.PartitionKeys); n > MaxColumns {
 		return mesh.Invalid(prefix+"columns", "has %d columns and partition keys, more than %d", n, MaxColumns)
 	}
 	seen := make(map[string]string, len(t.Columns)+len(t.PartitionKeys))
+	var curCols, curKeys []mesh.Column
+	if cur != nil {
+		curCols, curKeys = cur.Columns, cur.PartitionKeys
+	}
 	for _, group := range []struct {
 		field string
 		cols  []mesh.Column
-	}{{"columns", t.Columns}, {"partition_keys", t.PartitionKeys}} {
+		cur   []mesh.Column
+	}{{"columns", t.Columns, curCols}, {"partition_keys", t.PartitionKeys, curKeys}} {
 		for i := range group.cols {
 			c := &group.cols[i]
 			// Field paths are built only on error: a table has many columns.
-			if err := validateColumn(c); err != nil {
+			if err := validateColumn(c, storedColumn(group.cur, i, c.Name)); err != nil {
 				err.Field = fmt.Sprintf("%s%s[%d].%s", prefix, group.field, i, err.Field)
 				return err
 			}
@@ -166,8 +198,23 @@ func validateTable(prefix string, t *mesh.Table) error {
 	return nil
 }
 
-// validateColumn checks a column; the error's field is relative to the column.
-func validateColumn(c *mesh.Column) *mesh.Error {
+// storedColumn returns the column of cur named name, looked for at index i
+// first (where it usually stays), or nil.
+func storedColumn(cur []mesh.Column, i int, name string) *mesh.Column {
+	if i < len(cur) && cur[i].Name == name {
+		return &cur[i]
+	}
+	for j := range cur {
+		if cur[j].Name == name {
+			return &cur[j]
+		}
+	}
+	return nil
+}
+
+// validateColumn checks a column; the error's field is relative to the
+// column. old is the column of the same name as stored, or nil.
+func validateColumn(c, old *mesh.Column) *mesh.Error {
 	if err := validateName("name", c.Name); err != nil {
 		return asMeshError(err)
 	}
@@ -181,7 +228,11 @@ func validateColumn(c *mesh.Column) *mesh.Error {
 		return asMeshError(err)
 	}
 	if len(c.Parameters) > 0 {
-		if err := validateParameters("parameters", c.Parameters, false); err != nil {
+		var kept map[string]string
+		if old != nil {
+			kept = old.Parameters
+		}
+		if err := validateParameters("parameters", c.Parameters, kept, false); err != nil {
 			return asMeshError(err)
 		}
 	}

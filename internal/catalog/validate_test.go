@@ -55,7 +55,7 @@ func TestTextFieldsRefuseControlCharacters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := validateTable("", tt.table)
+			err := validateTable("", tt.table, nil)
 			if tt.wantField == "" {
 				if err != nil {
 					t.Errorf("got %v, want valid", err)
@@ -68,11 +68,11 @@ func TestTextFieldsRefuseControlCharacters(t *testing.T) {
 			}
 		})
 	}
-	if err := validateDatabase("", &mesh.Database{Name: "d", Description: "a\x00b"}); !mesh.IsCode(err, mesh.EINVALID) {
+	if err := validateDatabase("", &mesh.Database{Name: "d", Description: "a\x00b"}, nil); !mesh.IsCode(err, mesh.EINVALID) {
 		t.Errorf("NUL in a database description: got %v, want invalid", err)
 	}
 	var me *mesh.Error
-	if err := validateDatabase("", &mesh.Database{Name: "d", Parameters: map[string]string{"note": "a\nb"}}); !errors.As(err, &me) || me.Field != "parameters.note" {
+	if err := validateDatabase("", &mesh.Database{Name: "d", Parameters: map[string]string{"note": "a\nb"}}, nil); !errors.As(err, &me) || me.Field != "parameters.note" {
 		t.Errorf("LF in a database parameter: got %v, want invalid parameters.note", err)
 	}
 }

@@ -237,7 +237,14 @@ func (h *catalogHandlers) writeDatabase(w http.ResponseWriter, status int, glue 
 		web.WriteJSON(w, status, map[string]any{"Database": catalog.ToGlueDatabase(d, h.catalogID)})
 		return
 	}
-	web.WriteJSON(w, status, d)
+	web.WriteJSON(w, status, databaseAnswer{d, catalog.LegacyDatabaseFlags(d)})
+}
+
+// databaseAnswer is a database as meshgate's own shape answers it, with
+// its legacy pii_flag, as tableAnswer.
+type databaseAnswer struct {
+	*mesh.Database
+	LegacyPIIFlags []catalog.LegacyFlag `json:"legacy_pii_flags,omitempty"`
 }
 
 // decodeDatabase reads one database to create in either shape.

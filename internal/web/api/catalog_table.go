@@ -52,7 +52,15 @@ func (h *catalogHandlers) writeTable(w http.ResponseWriter, status int, glue boo
 		web.WriteJSON(w, status, map[string]any{"Table": catalog.ToGlueTable(t, h.catalogID)})
 		return
 	}
-	web.WriteJSON(w, status, t)
+	web.WriteJSON(w, status, tableAnswer{t, catalog.LegacyTableFlags(t)})
+}
+
+// tableAnswer is a table as meshgate's own shape answers it, with the
+// pii_flags an older version stored that the catalog refuses now, for the
+// caller to correct (catalog.LegacyFlag).
+type tableAnswer struct {
+	*mesh.Table
+	LegacyPIIFlags []catalog.LegacyFlag `json:"legacy_pii_flags,omitempty"`
 }
 
 // listTables serves both /catalog/databases/{name}/tables and /catalog/tables

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
 
@@ -46,5 +48,33 @@ func TestCatalogSearchSensitivity(t *testing.T) {
 				t.Errorf("search with sensitive=maybe: got %d, want 400", resp.StatusCode)
 			}
 		})
+	}
+}
+
+// TestLegacyPIIFlagShown: the table page lists a column's pii_flag value
+// that an older version stored and the catalog refuses now, saying it is
+// read as not personal data; a table without one shows no such notice.
+func TestLegacyPIIFlagShown(t *testing.T) {
+	e := newLinkEnv(t, "sqlite", nil)
+	cookie := sessionOf(t, e, "ann")
+	if _, page := do(t, "GET", e.srv.URL+"/catalog/sales/orders", nil, nil, cookie); strings.Contains(page, `id="legacy-pii-flags"`) {
+		t.Errorf("a table whose flags are true or false: got a notice of legacy flags")
+	}
+	// as an older version stored it, before the check
+	err := e.srv.Store.Update(e.ctx, func(tx store.Tx) error {
+		tb, err := tx.FindTable(e.ctx, "sales", "orders")
+		if err != nil {
+			return err
+		}
+		tb.Columns[1].Parameters[mesh.ParamPIIFlag] = "yes"
+		return tx.UpdateTable(e.ctx, tb, tb.Version)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, page := do(t, "GET", e.srv.URL+"/catalog/sales/orders", nil, nil, cookie)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="legacy-pii-flags"`) ||
+		!strings.Contains(page, "<code>columns[1].parameters.pii_flag</code> = “yes”") || !strings.Contains(page, "not personal data") {
+		t.Errorf("got %d and a page without the column's legacy flag, want 200 naming columns[1].parameters.pii_flag = “yes”", resp.StatusCode)
 	}
 }

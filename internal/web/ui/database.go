@@ -13,7 +13,9 @@ type DatabasePage struct {
 	Page
 	Database  *mesh.Database
 	Sensitive bool
-	Tables    []*mesh.Table
+	// Legacy lists the database's legacy pii_flag, as TablePage's.
+	Legacy []catalog.LegacyFlag
+	Tables []*mesh.Table
 	// More is set when the database has more tables than the page lists.
 	More    bool
 	Request RequestForm
@@ -39,7 +41,7 @@ func (u *UI) showDatabase(w http.ResponseWriter, r *http.Request, status int, na
 	if err != nil {
 		return err
 	}
-	p := DatabasePage{Page: u.page(r, d.Name, "catalog"), Database: d, Tables: tables, Request: f}
+	p := DatabasePage{Page: u.page(r, d.Name, "catalog"), Database: d, Legacy: catalog.LegacyDatabaseFlags(d), Tables: tables, Request: f}
 	if len(tables) > databaseTablesShown {
 		p.Tables, p.More = tables[:databaseTablesShown], true
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 
+	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 )
 
@@ -13,7 +14,10 @@ type TablePage struct {
 	Database  *mesh.Database
 	Table     *mesh.Table
 	Sensitive bool
-	Request   RequestForm
+	// Legacy lists the pii_flags an older version stored that the catalog
+	// refuses now, read as not personal data until someone corrects them.
+	Legacy  []catalog.LegacyFlag
+	Request RequestForm
 }
 
 func (u *UI) tablePage(w http.ResponseWriter, r *http.Request) error {
@@ -33,6 +37,7 @@ func (u *UI) showTable(w http.ResponseWriter, r *http.Request, status int, datab
 	if err != nil {
 		return err
 	}
-	p := TablePage{Page: u.page(r, d.Name+"."+t.Name, "catalog"), Database: d, Table: t, Sensitive: d.PII() || t.HasPII(), Request: f}
+	p := TablePage{Page: u.page(r, d.Name+"."+t.Name, "catalog"), Database: d, Table: t, Sensitive: d.PII() || t.HasPII(),
+		Legacy: catalog.LegacyTableFlags(t), Request: f}
 	return u.render(w, status, "table", p)
 }

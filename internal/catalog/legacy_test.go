@@ -1,0 +1,163 @@
+package catalog_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/meshgate/meshgate/internal/catalog"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// storeLegacyPIIFlags writes pii_flag values the catalog refuses now, as
+// older versions stored them, directly through the store: the database
+// "sales" gets "yes", the table "orders" "1", its column "email" "yes" and
+// a partition key "dt" "".
+func storeLegacyPIIFlags(t *testing.T, st store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	err := st.Update(ctx, func(tx store.Tx) error {
+		d, err := tx.FindDatabase(ctx, "sales")
+		if err != nil {
+			return err
+		}
+		d.Parameters[mesh.ParamPIIFlag] = "yes"
+		if err := tx.UpdateDatabase(ctx, d, d.Version); err != nil {
+			return err
+		}
+		tb, err := tx.FindTable(ctx, "sales", "orders")
+		if err != nil {
+			return err
+		}
+		tb.Parameters = map[string]string{mesh.ParamPIIFlag: "1"}
+		tb.Columns[1].Parameters[mesh.ParamPIIFlag] = "yes"
+		tb.PartitionKeys = []mesh.Column{{Name: "dt", Type: "date", Parameters: map[string]string{mesh.ParamPIIFlag: ""}}}
+		return tx.UpdateTable(ctx, tb, tb.Version)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLegacyPIIFlagKept: a pii_flag value stored before the catalog refused
+// values other than true and false stays through an update that does not
+// set it, whether the update leaves the field out or sends it back as it
+// read it (as Glue's UpdateTable and the platform sync do); an update that
+// sets such a value, on another field or in place of the old one, is
+// refused naming the field, and changes nothing.
+func TestLegacyPIIFlagKept(t *testing.T) {
+	str := func(s string) *string { return &s }
+	flagged := func(v string) map[string]string { return map[string]string{mesh.ParamPIIFlag: v} }
+	tableTests := []struct {
+		name   string
+		update func(cur *mesh.Table) catalog.TableUpdate
+		field  string // the field the refusal names; "" for accepted
+	}{
+		{"description only", func(*mesh.Table) catalog.TableUpdate {
+			return catalog.TableUpdate{Description: str("orders, described")}
+		}, ""},
+		{"the whole table sent back as read", func(cur *mesh.Table) catalog.TableUpdate {
+			cur.Description = "orders, described"
+			return catalog.TableReplace(cur)
+		}, ""},
+		{"columns sent back with another column", func(cur *mesh.Table) catalog.TableUpdate {
+			return catalog.TableUpdate{Columns: append(cur.Columns, mesh.Column{Name: "phone", Type: "string"})}
+		}, ""},
+		{"a legacy value on a new column", func(cur *mesh.Table) catalog.TableUpdate {
+			return catalog.TableUpdate{Columns: append(cur.Columns, mesh.Column{Name: "phone", Type: "string", Parameters: flagged("yes")})}
+		}, "columns[2].parameters.pii_flag"},
+		{"another legacy value in place of the old", func(cur *mesh.Table) catalog.TableUpdate {
+			cur.Columns[1].Parameters = flagged("Y")
+			return catalog.TableUpdate{Columns: cur.Columns}
+		}, "columns[1].parameters.pii_flag"},
+		{"a legacy value on the table", func(cur *mesh.Table) catalog.TableUpdate {
+			return catalog.TableUpdate{Parameters: flagged("on")}
+		}, "parameters.pii_flag"},
+		{"a partition key's legacy value on a column", func(cur *mesh.Table) catalog.TableUpdate {
+			return catalog.TableUpdate{Columns: append(cur.Columns, mesh.Column{Name: "dt2", Type: "date", Parameters: flagged("")})}
+		}, "columns[2].parameters.pii_flag"},
+	}
+	for _, tt := range tableTests {
+		t.Run("table/"+tt.name, func(t *testing.T) {
+			s, st := newService(t)
+			storeLegacyPIIFlags(t, st)
+			ctx := as(producerAdmin)
+			cur, err := s.FindTable(ctx, "sales", "orders")
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := cur.Clone()
+			got, err := s.UpdateTable(ctx, "sales", "orders", tt.update(cur.Clone()), cur.Version)
+			if tt.field != "" {
+				var me *mesh.Error
+				if !errors.As(err, &me) || me.Code != mesh.EINVALID || me.Field != tt.field {
+					t.Fatalf("got %v, want invalid naming %s", err, tt.field)
+				}
+				if after, _ := s.FindTable(ctx, "sales", "orders"); after.Version != before.Version {
+					t.Errorf("a refused update changed the table: got version %d, want %d", after.Version, before.Version)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("got %v, want the update accepted", err)
+			}
+			kept := []struct{ got, want string }{
+				{got.Parameters[mesh.ParamPIIFlag], "1"},
+				{got.Columns[1].Parameters[mesh.ParamPIIFlag], "yes"},
+				{got.PartitionKeys[0].Parameters[mesh.ParamPIIFlag], ""},
+			}
+			for _, k := range kept {
+				if k.got != k.want {
+					t.Errorf("got pii_flag %q, want the stored %q kept", k.got, k.want)
+				}
+			}
+			if got.HasPII() {
+				t.Errorf("got %v flagged, want legacy values read as not PII, as before", got.PIIColumns())
+			}
+		})
+	}
+
+	databaseTests := []struct {
+		name   string
+		update func(cur *mesh.Database) catalog.DatabaseUpdate
+		field  string
+	}{
+		{"description only", func(*mesh.Database) catalog.DatabaseUpdate {
+			return catalog.DatabaseUpdate{Description: str("sales, described")}
+		}, ""},
+		{"the whole database sent back as read", func(cur *mesh.Database) catalog.DatabaseUpdate {
+			cur.Description = "sales, described"
+			return catalog.DatabaseReplace(cur)
+		}, ""},
+		{"another legacy value in place of the old", func(cur *mesh.Database) catalog.DatabaseUpdate {
+			cur.Parameters[mesh.ParamPIIFlag] = "1"
+			return catalog.DatabaseUpdate{Parameters: cur.Parameters}
+		}, "parameters.pii_flag"},
+	}
+	for _, tt := range databaseTests {
+		t.Run("database/"+tt.name, func(t *testing.T) {
+			s, st := newService(t)
+			storeLegacyPIIFlags(t, st)
+			ctx := as(producerAdmin)
+			cur := mustDatabase(t, s)
+			got, err := s.UpdateDatabase(ctx, "sales", tt.update(cur.Clone()), cur.Version)
+			if tt.field != "" {
+				var me *mesh.Error
+				if !errors.As(err, &me) || me.Code != mesh.EINVALID || me.Field != tt.field {
+					t.Fatalf("got %v, want invalid naming %s", err, tt.field)
+				}
+				if after := mustDatabase(t, s); after.Version != cur.Version {
+					t.Errorf("a refused update changed the database: got version %d, want %d", after.Version, cur.Version)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("got %v, want the update accepted", err)
+			}
+			if v := got.Parameters[mesh.ParamPIIFlag]; v != "yes" || got.PII() {
+				t.Errorf("got pii_flag %q (PII %v), want the stored %q kept, read as not PII", v, got.PII(), "yes")
+			}
+		})
+	}
+}

@@ -1,0 +1,58 @@
+package platform_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
+)
+
+// TestSyncKeepsLegacyPIIFlag: a column whose pii_flag holds a value stored
+// before the catalog refused values other than true and false ("yes") does
+// not stop the next sync from importing its table's changes: the table's
+// comment changes on the platform, the sync changes it in the catalog and
+// keeps the column's value as it was (read, as before, as not PII).
+func TestSyncKeepsLegacyPIIFlag(t *testing.T) {
+	for _, kind := range []string{"postgres", "mariadb"} {
+		t.Run(kind, func(t *testing.T) {
+			f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
+			e := newEnv(t, "sqlite", f)
+			ctx := context.Background()
+			e.register(t)
+			if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
+				t.Fatalf("sync: %v", err)
+			}
+			db, orders := e.database(t), e.orders(t)
+			// as an older version stored it, before the check
+			err := e.srv.Store.Update(ctx, func(tx store.Tx) error {
+				tb, err := tx.FindTable(ctx, db, orders)
+				if err != nil {
+					return err
+				}
+				tb.Columns[2].Parameters = map[string]string{mesh.ParamPIIFlag: "yes"}
+				return tx.UpdateTable(ctx, tb, tb.Version)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kind == "postgres" {
+				e.f.exec(t, "COMMENT ON TABLE "+e.f.q(e.schema, e.table)+" IS 'orders, commented'")
+			} else {
+				e.f.exec(t, "ALTER TABLE "+e.f.q(e.schema, e.table)+" COMMENT 'orders, commented'")
+			}
+			rep, err := e.admin.SyncPlatform(ctx, e.name)
+			if err != nil || len(rep.Changed) != 1 {
+				t.Fatalf("re-sync: got %+v (%v), want the orders table changed", rep, err)
+			}
+			tb, err := e.srv.Catalog.FindTable(mesh.NewContext(ctx, mesh.SystemActor("central")), db, orders)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tb.Description != "orders, commented" || tb.Columns[2].Parameters[mesh.ParamPIIFlag] != "yes" {
+				t.Errorf("after the re-sync: got description %q and column %+v, want the new comment and pii_flag %q kept",
+					tb.Description, tb.Columns[2], "yes")
+			}
+		})
+	}
+}
