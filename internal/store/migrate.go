@@ -75,3 +75,19 @@ func maxVersion(ms []Migration) int {
 	}
 	return ms[len(ms)-1].Version
 }
+
+// CheckSteps returns an error when steps, a store's migration steps
+// written in Go by version, holds one whose migration file is missing:
+// it would never run.
+func CheckSteps[F any](all []Migration, steps map[int]F) error {
+	known := map[int]bool{}
+	for _, m := range all {
+		known[m.Version] = true
+	}
+	for v := range steps {
+		if !known[v] {
+			return fmt.Errorf("migration %d has a step in Go but no SQL file", v)
+		}
+	}
+	return nil
+}

@@ -526,3 +526,19 @@ func TestSharingGrantSourceMigration(t *testing.T) {
 	db = reopen(t, db, url)
 	storetest.SharingGrantsMigrated(t, db, old)
 }
+
+// TestWebhookURLsRedactedMigration checks that migration 0029 rewrites the
+// audit entries and deliveries' last errors that older versions wrote with
+// a webhook's whole URL as new code writes them (storetest.WebhookURLsRedacted).
+func TestWebhookURLsRedactedMigration(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresSchemaURL(t)
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CreateOldWebhookRows(t, db)
+	// as a store of before migration 0029 left it
+	execAll(t, db, `DELETE FROM schema_migrations WHERE version = 29`)
+	storetest.WebhookURLsRedacted(t, reopen(t, db, url))
+}

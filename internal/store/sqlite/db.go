@@ -262,6 +262,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := store.CheckSteps(all, migrationSteps); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
 	for _, m := range pending {
 		tx, err := db.writer.BeginTx(ctx, nil)
 		if err != nil {
@@ -270,6 +273,12 @@ func (db *DB) migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
+		}
+		if step := migrationSteps[m.Version]; step != nil {
+			if err := step(ctx, tx); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 			m.Version, m.Name, db.clock.Now().Format(time.RFC3339Nano)); err != nil {

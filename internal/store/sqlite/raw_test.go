@@ -434,3 +434,25 @@ func TestSharingGrantSourceMigration(t *testing.T) {
 	db = reopen(t, path)
 	storetest.SharingGrantsMigrated(t, db, old)
 }
+
+// TestWebhookURLsRedactedMigration checks that migration 0027 rewrites the
+// audit entries and deliveries' last errors that older versions wrote with
+// a webhook's whole URL as new code writes them (storetest.WebhookURLsRedacted).
+func TestWebhookURLsRedactedMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "meshgate.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CreateOldWebhookRows(t, db)
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// as a store of before migration 0027 left it
+	execAll(t, raw, `DELETE FROM schema_migrations WHERE version = 27`)
+	raw.Close()
+	storetest.WebhookURLsRedacted(t, reopen(t, path))
+}

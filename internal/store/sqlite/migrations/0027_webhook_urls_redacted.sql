@@ -1,0 +1,5 @@
+-- Audit entries and deliveries' last errors written before meshgate named a
+-- webhook by scheme, host and digest (mesh.RedactURL) hold its whole URL,
+-- whose path or query may be its secret. This migration's step in Go
+-- (redactWebhookURLs, run in its transaction, recorded with it) rewrites
+-- them as new code writes them: SQLite's SQL cannot compute the digest.
