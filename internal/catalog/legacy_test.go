@@ -87,20 +87,12 @@ func TestLegacyPIIFlagKept(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			before := cur.Clone()
 			got, err := s.UpdateTable(ctx, "sales", "orders", tt.update(cur.Clone()), cur.Version)
-			if tt.field != "" {
-				var me *mesh.Error
-				if !errors.As(err, &me) || me.Code != mesh.EINVALID || me.Field != tt.field {
-					t.Fatalf("got %v, want invalid naming %s", err, tt.field)
-				}
-				if after, _ := s.FindTable(ctx, "sales", "orders"); after.Version != before.Version {
-					t.Errorf("a refused update changed the table: got version %d, want %d", after.Version, before.Version)
-				}
+			if !accepted(t, err, tt.field, cur.Version, func() int64 {
+				after, _ := s.FindTable(ctx, "sales", "orders")
+				return after.Version
+			}) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("got %v, want the update accepted", err)
 			}
 			kept := []struct{ got, want string }{
 				{got.Parameters[mesh.ParamPIIFlag], "1"},
@@ -142,22 +134,34 @@ func TestLegacyPIIFlagKept(t *testing.T) {
 			ctx := as(producerAdmin)
 			cur := mustDatabase(t, s)
 			got, err := s.UpdateDatabase(ctx, "sales", tt.update(cur.Clone()), cur.Version)
-			if tt.field != "" {
-				var me *mesh.Error
-				if !errors.As(err, &me) || me.Code != mesh.EINVALID || me.Field != tt.field {
-					t.Fatalf("got %v, want invalid naming %s", err, tt.field)
-				}
-				if after := mustDatabase(t, s); after.Version != cur.Version {
-					t.Errorf("a refused update changed the database: got version %d, want %d", after.Version, cur.Version)
-				}
+			if !accepted(t, err, tt.field, cur.Version, func() int64 { return mustDatabase(t, s).Version }) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("got %v, want the update accepted", err)
 			}
 			if v := got.Parameters[mesh.ParamPIIFlag]; v != "yes" || got.PII() {
 				t.Errorf("got pii_flag %q (PII %v), want the stored %q kept, read as not PII", v, got.PII(), "yes")
 			}
 		})
 	}
+}
+
+// accepted checks err, the outcome of an update that should be refused
+// naming field, or accepted when field is "", and that a refused update
+// left the version (read again by version) at before. It reports whether
+// the update was accepted.
+func accepted(t *testing.T, err error, field string, before int64, version func() int64) bool {
+	t.Helper()
+	if field == "" {
+		if err != nil {
+			t.Fatalf("got %v, want the update accepted", err)
+		}
+		return true
+	}
+	var me *mesh.Error
+	if !errors.As(err, &me) || me.Code != mesh.EINVALID || me.Field != field {
+		t.Fatalf("got %v, want invalid naming %s", err, field)
+	}
+	if v := version(); v != before {
+		t.Errorf("a refused update changed what it updated: got version %d, want %d", v, before)
+	}
+	return false
 }

@@ -32,13 +32,8 @@ func grantable(t testing.TB, f *fixture, role, schema, table string) bool {
 func TestPlatformRevokesGrantOptionGivenByHand(t *testing.T) {
 	for _, kind := range []string{"postgres", "mariadb"} {
 		t.Run(kind, func(t *testing.T) {
-			f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
-			e := newEnv(t, "sqlite", f)
-			ctx := context.Background()
-			e.register(t)
-			if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
-				t.Fatal(err)
-			}
+			e := syncedEnv(t, kind)
+			f, ctx := e.f, context.Background()
 			e.grantAliceAll(t)
 			f.exec(t, "GRANT SELECT ON "+f.q(e.schema, e.other)+" TO "+f.q(e.role())+" WITH GRANT OPTION")
 			want := 1
@@ -211,14 +206,9 @@ func TestPlatformRevokeThatDoesNotTakeIsReported(t *testing.T) {
 func TestPlatformRevokeTakesWhatTheRolePassedOn(t *testing.T) {
 	for _, kind := range []string{"postgres", "mariadb"} {
 		t.Run(kind, func(t *testing.T) {
-			f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
-			e := newEnv(t, "sqlite", f)
-			ctx := context.Background()
+			e := syncedEnv(t, kind)
+			f, ctx := e.f, context.Background()
 			q := f.q
-			e.register(t)
-			if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
-				t.Fatal(err)
-			}
 			bob := "bob" + randomHex(4)
 			if _, err := e.admin.CreateUser(ctx, e.consumerID, client.UserInput{Username: bob, Roles: []string{"member"}}); err != nil {
 				t.Fatal(err)

@@ -16,13 +16,8 @@ import (
 func TestSyncKeepsLegacyPIIFlag(t *testing.T) {
 	for _, kind := range []string{"postgres", "mariadb"} {
 		t.Run(kind, func(t *testing.T) {
-			f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
-			e := newEnv(t, "sqlite", f)
+			e := syncedEnv(t, kind)
 			ctx := context.Background()
-			e.register(t)
-			if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
-				t.Fatalf("sync: %v", err)
-			}
 			db, orders := e.database(t), e.orders(t)
 			// as an older version stored it, before the check
 			err := e.srv.Store.Update(ctx, func(tx store.Tx) error {

@@ -51,14 +51,9 @@ func readerRoles(t testing.TB, e *env) (reader, middle, unrelated string) {
 func TestPlatformMembershipsAreDrift(t *testing.T) {
 	for _, kind := range []string{"postgres", "mariadb"} {
 		t.Run(kind, func(t *testing.T) {
-			f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
-			e := newEnv(t, "sqlite", f)
-			ctx := context.Background()
+			e := syncedEnv(t, kind)
+			f, ctx := e.f, context.Background()
 			q := f.q
-			e.register(t)
-			if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
-				t.Fatal(err)
-			}
 			alice := e.grantAliceAll(t)
 			if _, err := e.consumer.Revoke(ctx, alice); err != nil {
 				t.Fatal(err)

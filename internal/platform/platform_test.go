@@ -76,6 +76,19 @@ func newEnv(t testing.TB, storeKind string, f *fixture) *env {
 	return e
 }
 
+// syncedEnv returns an env on SQLite beside a platform of kind ("postgres"
+// or "mariadb"), registered and synced once.
+func syncedEnv(t testing.TB, kind string) *env {
+	t.Helper()
+	f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
+	e := newEnv(t, "sqlite", f)
+	e.register(t)
+	if _, err := e.admin.SyncPlatform(context.Background(), e.name); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	return e
+}
+
 // dropRole drops a role meshgate created, with what it holds.
 func dropRole(t testing.TB, f *fixture, role string) {
 	q := f.q
