@@ -148,7 +148,7 @@ func redactRefusal(detail string) string {
 		}
 		return detail
 	}
-	if strings.HasPrefix(detail, `"`) && strings.HasSuffix(detail, cutMark) {
+	if strings.HasPrefix(detail, `"`) && strings.HasSuffix(detail, cutMark) && strings.Contains(detail, "/") {
 		if _, _, ok := quoted(detail); !ok {
 			return cutQuoted(detail) // "RAW" has no host, cut inside RAW
 		}
