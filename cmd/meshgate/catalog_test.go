@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store/storetest"
@@ -30,13 +31,16 @@ func (adminAuth) Authenticate(_ context.Context, r *http.Request) (*mesh.Actor, 
 	return &mesh.Actor{Username: "root", AccountID: "central", CentralAccountID: "central", Roles: []string{mesh.RoleAdmin}}, nil
 }
 
-// catalogServer serves the catalog API with a test authenticator (the real
-// binary's end-to-end test runs the same commands against `meshgate serve`).
+// catalogServer serves the catalog and accounts API with a test
+// authenticator, account 111122223333 onboarded (the real binary's
+// end-to-end test runs the same commands against `meshgate serve`).
 func catalogServer(t *testing.T) string {
 	t.Helper()
 	st := storetest.OpenSQLite(t, nil)
+	storetest.CreateAccounts(t, st, "111122223333")
 	rt := web.NewRouter(adminAuth{}, nil)
-	api.Register(rt, &api.Deps{Store: st, Pages: web.NewPageTokens([]byte("k")), Catalog: catalog.NewService(st, nil), CentralAccountID: "central"})
+	api.Register(rt, &api.Deps{Store: st, Pages: web.NewPageTokens([]byte("k")), Catalog: catalog.NewService(st, nil), CentralAccountID: "central",
+		Accounts: account.NewService(st, nil, account.Central{ID: "central", Name: "Central"})})
 	srv := httptest.NewServer(web.Middleware(rt, nil, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(srv.Close)
 	return srv.URL

@@ -68,6 +68,7 @@ func TestCatalogSearchFindsSensitiveDatabase(t *testing.T) {
 func TestCatalogPages(t *testing.T) {
 	needBrowser(t)
 	srv := testbin.StartServer(t, testbin.Options{})
+	cli(t, srv, "account", "onboard", "--id", "111122223333", "--name", "Sales")
 	for i := range 27 {
 		cli(t, srv, "catalog", "create-database", "--database-input",
 			fmt.Sprintf(`{"Name":"db%02d","Parameters":{"data_owner":"111122223333","pii_flag":"%v"}}`, i, i%2 == 0))

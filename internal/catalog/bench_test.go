@@ -9,6 +9,7 @@ import (
 	"github.com/meshgate/meshgate/internal/loadtest"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store/sqlite"
+	"github.com/meshgate/meshgate/internal/store/storetest"
 )
 
 // BenchmarkCreateTables creates batches of 100 generated tables of 20
@@ -22,6 +23,7 @@ func BenchmarkCreateTables(b *testing.B) {
 	defer st.Close()
 	s := catalog.NewService(st, nil)
 	spec := loadtest.CatalogSpec{Tables: 1 << 30, TablesPerDatabase: 1 << 30}.WithDefaults()
+	storetest.CreateAccounts(b, st, spec.Database(0).DataOwner())
 	if _, err := s.CreateDatabase(ctx, spec.Database(0)); err != nil {
 		b.Fatal(err)
 	}

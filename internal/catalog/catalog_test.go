@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,12 +30,21 @@ var (
 
 func as(a *mesh.Actor) context.Context { return mesh.NewContext(context.Background(), a) }
 
+// openStore returns a fresh store of kind in which the producer and the
+// other account are onboarded.
+func openStore(t *testing.T, kind string, clock mesh.Clock) store.Store {
+	t.Helper()
+	st := storetest.Open(t, kind, clock)
+	storetest.CreateAccounts(t, st, producer, other)
+	return st
+}
+
 // newService returns a service on a fresh SQLite store with database "sales"
 // owned by the producer and holding table "orders".
 func newService(t *testing.T) (*catalog.Service, store.Store) {
 	t.Helper()
 	clock := mesh.NewFakeClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	st := storetest.OpenSQLite(t, clock)
+	st := openStore(t, "sqlite", clock)
 	s := catalog.NewService(st, clock)
 	if _, err := s.CreateDatabase(as(meshAdmin), salesDB()); err != nil {
 		t.Fatalf("create sales: %v", err)
@@ -547,6 +557,57 @@ func TestOwnerChangeRefusalSaysWhy(t *testing.T) {
 	}
 }
 
+// TestDatabaseOfUnknownOwnerKeepsWorking: a database whose data_owner names
+// an account the mesh does not have, as the catalog accepted before it
+// checked the owner, keeps taking the writes that leave its owner (a
+// description, Glue's whole-definition update naming the same owner, a
+// table), and may be given to an onboarded account; only naming such an
+// account anew is refused.
+func TestDatabaseOfUnknownOwnerKeepsWorking(t *testing.T) {
+	s, st := newService(t)
+	const ghost = "999900001111"
+	err := st.Update(context.Background(), func(tx store.Tx) error {
+		return tx.CreateDatabase(context.Background(), &mesh.Database{Name: "legacy", Parameters: map[string]string{mesh.ParamDataOwner: ghost}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := as(meshAdmin)
+	desc := "kept"
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"update its description", func() error {
+			_, err := s.UpdateDatabase(ctx, "legacy", catalog.DatabaseUpdate{Description: &desc}, 1)
+			return err
+		}},
+		{"replace it naming the same owner", func() error {
+			_, err := s.UpdateDatabase(ctx, "legacy", catalog.DatabaseReplace(&mesh.Database{Name: "legacy",
+				Parameters: map[string]string{mesh.ParamDataOwner: ghost, mesh.ParamPIIFlag: "true"}}), 2)
+			return err
+		}},
+		{"create a table", func() error {
+			_, err := s.CreateTable(ctx, &mesh.Table{DatabaseName: "legacy", Name: "t"})
+			return err
+		}},
+		{"give it to an onboarded account", func() error {
+			_, err := s.UpdateDatabase(ctx, "legacy", catalog.DatabaseUpdate{Parameters: map[string]string{mesh.ParamDataOwner: producer}}, 3)
+			return err
+		}},
+	}
+	for _, step := range steps {
+		if err := step.run(); err != nil {
+			t.Errorf("%s: got %v, want it done", step.name, err)
+		}
+	}
+	_, err = s.CreateDatabase(ctx, &mesh.Database{Name: "ghost", Parameters: map[string]string{mesh.ParamDataOwner: ghost}})
+	var me *mesh.Error
+	if !errors.As(err, &me) || me.Code != mesh.EINVALID || me.Field != "parameters.data_owner" || !strings.Contains(me.Message, ghost) {
+		t.Errorf("a new database of the unknown account: got %v, want invalid naming parameters.data_owner and %s", err, ghost)
+	}
+}
+
 // TestAbortedCatalogWriteRunsAgain: a catalog write whose transaction the
 // store aborted to break a deadlock (an owner change meeting a revocation
 // on PostgreSQL) runs again, where it answered the caller with the
@@ -554,7 +615,7 @@ func TestOwnerChangeRefusalSaysWhy(t *testing.T) {
 // a table, each once, with one audit entry each.
 func TestAbortedCatalogWriteRunsAgain(t *testing.T) {
 	clock := mesh.NewFakeClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	aborting := &storetest.Aborting{Store: storetest.OpenSQLite(t, clock)}
+	aborting := &storetest.Aborting{Store: openStore(t, "sqlite", clock)}
 	s := catalog.NewService(aborting, clock)
 	steps := []struct {
 		name string

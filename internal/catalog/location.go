@@ -72,8 +72,10 @@ func checkLocation(ctx context.Context, tx store.Tx, field, location, owner, dat
 		Details: map[string]string{"owner": u.Owner, "database": u.Database, "table": u.Table, "location": u.Location}}
 }
 
-// checkOwner refuses a data_owner naming an offboarded account that was
-// not onboarded again: its products would pass to whoever gets the id next.
+// checkOwner refuses a data_owner naming an account the mesh does not
+// have: one never onboarded, whose product's PII requests would wait for
+// approvers who do not exist until they expire, or one offboarded and not
+// onboarded again, whose products would pass to whoever gets the id next.
 // It holds the owner's account row (shared) until the write commits.
 func checkOwner(ctx context.Context, tx store.Tx, field, owner string) error {
 	if owner == "" {
@@ -87,7 +89,7 @@ func checkOwner(ctx context.Context, tx store.Tx, field, owner string) error {
 	}
 	rec, err := tx.FindOffboardedAccount(ctx, owner)
 	if mesh.IsCode(err, mesh.ENOTFOUND) {
-		return nil
+		return mesh.Invalid(field, "account %s is not onboarded in the mesh; name an onboarded account", owner)
 	}
 	if err != nil {
 		return err

@@ -24,7 +24,7 @@ func TestEditAfterOwnerChangeIsRefused(t *testing.T) {
 	for _, kind := range storetest.Kinds() {
 		for _, what := range []string{"table", "database"} {
 			t.Run(kind+"/"+what, func(t *testing.T) {
-				st := storetest.Open(t, kind, nil)
+				st := openStore(t, kind, nil)
 				s := catalog.NewService(st, nil)
 				if _, err := s.CreateDatabase(as(meshAdmin), salesDB()); err != nil {
 					t.Fatal(err)

@@ -136,6 +136,9 @@ func Catalog(ctx context.Context, o CatalogOptions) (*CatalogResult, error) {
 }
 
 func loadCatalog(ctx context.Context, o *CatalogOptions) error {
+	if err := onboardOwners(ctx, o); err != nil {
+		return err
+	}
 	for i := range o.Spec.Databases() {
 		d := o.Spec.Database(i)
 		_, err := o.Client.CreateDatabase(ctx, &client.Database{Name: d.Name, Description: d.Description, LocationURI: d.LocationURI, Parameters: d.Parameters})
@@ -173,6 +176,27 @@ func loadCatalog(ctx context.Context, o *CatalogOptions) error {
 	}
 	if done.Load() != int64(o.Spec.Tables) {
 		return fmt.Errorf("loaded %d of %d tables: %v", done.Load(), o.Spec.Tables, ctx.Err())
+	}
+	return nil
+}
+
+// onboardOwners onboards the accounts that own the spec's databases (a
+// database's data_owner must be an onboarded account), leaving those an
+// earlier load onboarded as they are.
+func onboardOwners(ctx context.Context, o *CatalogOptions) error {
+	seen := map[string]bool{}
+	for i := range o.Spec.Databases() {
+		owner := o.Spec.Database(i).DataOwner()
+		if seen[owner] {
+			continue
+		}
+		seen[owner] = true
+		if _, err := o.Client.GetAccount(ctx, owner); err == nil {
+			continue
+		}
+		if _, err := o.Client.OnboardAccount(ctx, client.AccountInput{ID: owner, Name: "Producer " + owner[:4]}); err != nil {
+			return fmt.Errorf("onboard account %s, which owns load databases: %w", owner, err)
+		}
 	}
 	return nil
 }

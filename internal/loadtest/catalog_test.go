@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/account"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store/storetest"
@@ -27,7 +28,8 @@ func (adminAuth) Authenticate(context.Context, *http.Request) (*mesh.Actor, erro
 func TestCatalogLoad(t *testing.T) {
 	st := storetest.OpenSQLite(t, nil)
 	rt := web.NewRouter(adminAuth{}, nil)
-	api.Register(rt, &api.Deps{Store: st, Pages: web.NewPageTokens([]byte("k")), Catalog: catalog.NewService(st, nil), CentralAccountID: "central"})
+	api.Register(rt, &api.Deps{Store: st, Pages: web.NewPageTokens([]byte("k")), Catalog: catalog.NewService(st, nil), CentralAccountID: "central",
+		Accounts: account.NewService(st, nil, account.Central{ID: "central", Name: "Central"})})
 	srv := httptest.NewServer(web.Middleware(rt, nil, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	defer srv.Close()
 	cl := client.New(srv.URL, "").WithHTTPClient(NewHTTPClient(4))

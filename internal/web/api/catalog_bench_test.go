@@ -16,6 +16,7 @@ import (
 	"github.com/meshgate/meshgate/internal/loadtest"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store/sqlite"
+	"github.com/meshgate/meshgate/internal/store/storetest"
 	"github.com/meshgate/meshgate/internal/web"
 	"github.com/meshgate/meshgate/internal/web/api"
 )
@@ -32,6 +33,7 @@ func benchCatalogServer(b *testing.B, n int) (string, loadtest.CatalogSpec) {
 	b.Cleanup(func() { st.Close() })
 	svc := catalog.NewService(st, nil)
 	spec := loadtest.CatalogSpec{Tables: n}.WithDefaults()
+	storetest.CreateAccounts(b, st, loadtest.Owners...)
 	for i := range spec.Databases() {
 		if _, err := svc.CreateDatabase(ctx, spec.Database(i)); err != nil {
 			b.Fatal(err)

@@ -49,6 +49,7 @@ func newCatalogServer(t *testing.T) http.Handler {
 	t.Helper()
 	clock := mesh.NewFakeClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	st := storetest.OpenSQLite(t, clock)
+	storetest.CreateAccounts(t, st, "111122223333", "444455556666")
 	rt := web.NewRouter(actors, nil)
 	api.Register(rt, &api.Deps{Store: st, Clock: clock, Pages: web.NewPageTokens([]byte("test key")),
 		Catalog: catalog.NewService(st, clock), CentralAccountID: "central"})
@@ -176,6 +177,52 @@ func TestGlueDatabaseShapes(t *testing.T) {
 		{"bad name", "admin", "GET", "/api/v1/catalog/databases/No%20Such", "", "", 400, "name"},
 		{"delete", "admin", "DELETE", "/api/v1/catalog/databases/sales", "", "", 204, ""},
 	})
+}
+
+// TestDataOwnerMustBeOnboarded: a data_owner naming an account the mesh
+// does not have (999900001111 was never onboarded) is refused, in either
+// shape, on a create and on an update, with 400 naming the field and the
+// account, and changes nothing: a PII request on such a database would wait
+// for approvers who do not exist until its approval expired.
+func TestDataOwnerMustBeOnboarded(t *testing.T) {
+	h := newCatalogServer(t)
+	if res := call(t, h, "admin", "POST", "/api/v1/catalog/databases?shape=glue", seedDB); res.status != 201 {
+		t.Fatalf("create sales: got %d %s, want 201", res.status, res.raw)
+	}
+	const ghost = "999900001111"
+	tests := []struct {
+		name, method, path, body, ifMatch, field string
+	}{
+		{"create", "POST", "/api/v1/catalog/databases",
+			`{"name": "ghost", "parameters": {"data_owner": "` + ghost + `"}}`, "", "parameters.data_owner"},
+		{"create in glue shape", "POST", "/api/v1/catalog/databases?shape=glue",
+			`{"Name": "ghost", "Parameters": {"data_owner": "` + ghost + `"}}`, "", "database_input.Parameters.data_owner"},
+		{"update", "PATCH", "/api/v1/catalog/databases/sales",
+			`{"parameters": {"data_owner": "` + ghost + `"}, "version": 1}`, "", "parameters.data_owner"},
+		{"update in glue shape", "PUT", "/api/v1/catalog/databases/sales?shape=glue",
+			`{"Name": "sales", "Parameters": {"data_owner": "` + ghost + `"}}`, `"1"`, "database_input.Parameters.data_owner"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hdr []string
+			if tt.ifMatch != "" {
+				hdr = []string{"If-Match", tt.ifMatch}
+			}
+			res := call(t, h, "admin", tt.method, tt.path, tt.body, hdr...)
+			e, _ := res.body["error"].(map[string]any)
+			msg, _ := e["message"].(string)
+			if res.status != 400 || res.errField() != tt.field || !strings.Contains(msg, ghost) {
+				t.Errorf("got %d field %q (%s), want 400 naming %s and account %s", res.status, res.errField(), res.raw, tt.field, ghost)
+			}
+		})
+	}
+	if res := call(t, h, "admin", "GET", "/api/v1/catalog/databases/ghost", ""); res.status != 404 {
+		t.Errorf("database ghost: got %d %s, want 404 (not created)", res.status, res.raw)
+	}
+	res := call(t, h, "admin", "GET", "/api/v1/catalog/databases/sales", "")
+	if p, _ := res.body["parameters"].(map[string]any); res.header.Get("ETag") != `"1"` || p["data_owner"] != "111122223333" {
+		t.Errorf("database sales: got etag %s %s, want version 1 owned by 111122223333", res.header.Get("ETag"), res.raw)
+	}
 }
 
 func TestGlueTableShapes(t *testing.T) {
