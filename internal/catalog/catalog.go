@@ -154,9 +154,11 @@ func editableDatabase(ctx context.Context, tx store.Tx, actor *mesh.Actor, name 
 // actor may still change it: a write that read the database before a
 // change of its owner committed would otherwise go on under the former
 // owner's rights. Table creations and updates hold it from the start, so
-// that a change of owner waits for them (they take no other lock it holds);
-// deletions, whose hooks take the access lock, which a change of owner
-// takes before the database's row, hold it after their hooks.
+// that a change of owner waits for them (they take no other lock it holds)
+// before it reads the tables it hands over, or they wait for it and see
+// the new owner; deletions, whose hooks take the access lock, which a
+// change of owner takes before the database's row, hold it after their
+// hooks.
 // Errors: ENOTFOUND, EFORBIDDEN.
 func heldDatabase(ctx context.Context, tx store.Tx, actor *mesh.Actor, name string) (*mesh.Database, error) {
 	d, err := tx.LockDatabase(ctx, name)

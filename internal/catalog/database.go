@@ -141,14 +141,6 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 				return err
 			}
 		}
-		if d.DataOwner() != cur.DataOwner() {
-			// Its tables pass to the new owner with it.
-			tables, err := checkOwnerTables(ctx, tx, "parameters."+mesh.ParamDataOwner, d, opts)
-			if err != nil {
-				return err
-			}
-			note = auditNote(note, tables)
-		}
 		// The owner hooks go first: they take the access lock, which a
 		// delete takes before the database's row too.
 		if err := s.ownerChanged(ctx, tx, name, cur.DataOwner(), d.DataOwner()); err != nil {
@@ -156,6 +148,18 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 		}
 		if err := tx.UpdateDatabase(ctx, d, expectedVersion); err != nil {
 			return err
+		}
+		if d.DataOwner() != cur.DataOwner() {
+			// Its tables pass to the new owner with it. They are read once
+			// the update holds the database's row: a table write holds it
+			// from its start (heldDatabase), so one that held it first has
+			// committed and is read here, and one that comes after reads
+			// the new owner and is checked against it.
+			tables, err := checkOwnerTables(ctx, tx, "parameters."+mesh.ParamDataOwner, d, opts)
+			if err != nil {
+				return err
+			}
+			note = auditNote(note, tables)
 		}
 		out = d
 		detail := fmt.Sprintf("version %d; %s", d.Version, ownerDetail(d.Parameters))

@@ -165,7 +165,9 @@ func checkLocations(ctx context.Context, tx store.Tx, d *mesh.Database, tables [
 }
 
 // checkOwnerTables checks, when database d is given a new owner (d holds
-// it), its tables' locations against that owner (see checkLocation): the
+// it, and the update giving it holds the database's row, so that a table
+// write that held it before has committed and is read here), its tables'
+// locations against that owner (see checkLocation): the
 // tables become the new owner's, so a location inside the old owner's other
 // data, fine while both were the old owner's, would now shadow it. An
 // overlap is refused with EFORBIDDEN naming field and the table, unless a
