@@ -37,7 +37,11 @@ type ApprovalFilter struct {
 // each with its request (whose pii_columns name the flagged columns) and,
 // when pending, the statements each data platform would run on approval:
 // their account's for approvers and admins, every account's for mesh
-// admins. Errors: EUNAUTHORIZED, EFORBIDDEN (neither), EINVALID (status).
+// admins. An account's are those of the requests it owns now, as
+// FindRequest lets them see: a database given to another account takes
+// its requests with it, and the decisions recorded on them, which the
+// former owner's approvers then no longer list.
+// Errors: EUNAUTHORIZED, EFORBIDDEN (neither), EINVALID (status).
 func (s *Service) FindApprovals(ctx context.Context, f ApprovalFilter) ([]*mesh.Approval, error) {
 	a, err := mesh.RequireActor(ctx)
 	if err != nil {

@@ -43,6 +43,10 @@ type RequestFilter struct {
 
 // ApprovalFilter selects approvals, newest first. Zero fields match everything.
 type ApprovalFilter struct {
+	// AccountID keeps the approvals of that account whose requests it
+	// still owns: a database given to another account (SetRequestsOwner)
+	// takes its requests' approvals, decided ones too, out of the former
+	// owner's.
 	AccountID string
 	Status    string
 	BeforeID  int64

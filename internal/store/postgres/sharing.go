@@ -316,7 +316,9 @@ func (tx *Tx) FindApprovals(ctx context.Context, f store.ApprovalFilter) ([]*mes
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	var where []string
 	if f.AccountID != "" {
-		where = append(where, `account_id = `+arg(f.AccountID))
+		// while the account owns the request: its approvers see it
+		where = append(where, `account_id = `+arg(f.AccountID)+` AND EXISTS (SELECT 1 FROM access_requests r
+			WHERE r.id = approvals.request_id AND r.owner_account = approvals.account_id)`)
 	}
 	if f.Status != "" {
 		where = append(where, `status = `+arg(f.Status))
@@ -385,7 +387,9 @@ func (tx *Tx) FindNotifications(ctx context.Context, f store.NotificationFilter)
 		where = append(where, `request_id = `+arg(f.RequestID))
 	}
 	if f.AccountID != "" {
-		where = append(where, `account_id = `+arg(f.AccountID))
+		// while the account owns the request: its approvers see it
+		where = append(where, `account_id = `+arg(f.AccountID)+` AND EXISTS (SELECT 1 FROM access_requests r
+			WHERE r.id = approvals.request_id AND r.owner_account = approvals.account_id)`)
 	}
 	if f.Unsent {
 		where = append(where, `sent_at IS NULL`)

@@ -296,7 +296,9 @@ func (tx *Tx) FindApprovals(ctx context.Context, f store.ApprovalFilter) ([]*mes
 	var where []string
 	var args []any
 	if f.AccountID != "" {
-		where, args = append(where, `account_id = ?`), append(args, f.AccountID)
+		// while the account owns the request: its approvers see it
+		where, args = append(where, `account_id = ? AND EXISTS (SELECT 1 FROM access_requests r
+			WHERE r.id = approvals.request_id AND r.owner_account = approvals.account_id)`), append(args, f.AccountID)
 	}
 	if f.Status != "" {
 		where, args = append(where, `status = ?`), append(args, f.Status)
@@ -357,7 +359,9 @@ func (tx *Tx) FindNotifications(ctx context.Context, f store.NotificationFilter)
 		where, args = append(where, `request_id = ?`), append(args, f.RequestID)
 	}
 	if f.AccountID != "" {
-		where, args = append(where, `account_id = ?`), append(args, f.AccountID)
+		// while the account owns the request: its approvers see it
+		where, args = append(where, `account_id = ? AND EXISTS (SELECT 1 FROM access_requests r
+			WHERE r.id = approvals.request_id AND r.owner_account = approvals.account_id)`), append(args, f.AccountID)
 	}
 	if f.Unsent {
 		where = append(where, `sent_at IS NULL`)

@@ -252,6 +252,23 @@ func testSharingApprovals(t *testing.T, open Opener) {
 		if list, err := tx.FindApprovals(ctx, store.ApprovalFilter{Status: mesh.ApprovalPending}); err != nil || len(list) != 0 {
 			t.Errorf("pending after the decision: got %d, %v; want 0", len(list), err)
 		}
+		// an account lists its approvals while it owns their requests
+		for _, step := range []struct {
+			owner string
+			want  map[string]int // listed per account ("" for all)
+		}{
+			{"111122223333", map[string]int{"111122223333": 1, "333344445555": 0, "": 1}},
+			{"333344445555", map[string]int{"111122223333": 0, "333344445555": 0, "": 1}},
+		} {
+			if err := tx.SetRequestsOwner(ctx, []string{"sales"}, "111122223333", step.owner); err != nil {
+				return err
+			}
+			for account, want := range step.want {
+				if list, err := tx.FindApprovals(ctx, store.ApprovalFilter{AccountID: account}); err != nil || len(list) != want {
+					t.Errorf("requests owned by %s: approvals of %q: got %d, %v; want %d", step.owner, account, len(list), err, want)
+				}
+			}
+		}
 
 		for _, ev := range []string{"approval.requested", "request.shared"} {
 			if err := tx.InsertNotification(ctx, &mesh.Notification{AccountID: "111122223333", Recipient: "role:approver",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,6 +115,69 @@ func TestSharingAPI(t *testing.T) {
 			rb, err := admin.RollbackStateMachine(ctx, "data-sharing", 1)
 			if err != nil || rb.Version != 3 {
 				t.Errorf("rollback: got %+v, %v; want version 3", rb, err)
+			}
+		})
+	}
+}
+
+// TestApprovalsFollowTheProduct: once a database is given to another
+// account, the former owner's approvers no longer list its requests'
+// approvals, even those they decided (GET /api/v1/approvals?status=all, as
+// `meshgate approval list --status all` and the Approvals page ask), just
+// as GET of the request answers them 403: the request, and the decision
+// recorded on it, now belong to the new owner's product, whose approvers
+// read it there. Mesh admins still list every approval.
+func TestApprovalsFollowTheProduct(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			srv, admin := servertest.New(t, servertest.Options{Store: kind})
+			ctx := context.Background()
+			for _, a := range []client.AccountInput{{ID: "111122223333", Name: "Sales"}, {ID: "222233334444", Name: "Analytics"}, {ID: "333344445555", Name: "Retail"}} {
+				if _, err := admin.OnboardAccount(ctx, a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := admin.CreateDatabase(ctx, &client.Database{Name: "sales", Parameters: map[string]string{"data_owner": "111122223333", "pii_flag": "true"}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := admin.CreateTables(ctx, "sales", []client.Table{{Name: "orders", Columns: []client.Column{{Name: "id", Type: "int"}}}}); err != nil {
+				t.Fatal(err)
+			}
+			ann := sharingUser(t, srv, admin, "222233334444", "ann", mesh.RoleMember)
+			sam := sharingUser(t, srv, admin, "111122223333", "sam", mesh.RoleApprover)
+			rita := sharingUser(t, srv, admin, "333344445555", "rita", mesh.RoleApprover)
+			r, _, err := ann.CreateRequest(ctx, client.RequestInput{Database: "sales", Table: "orders", Justification: "the report"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sam.Decide(ctx, r.ID, true, "ok for the report", ""); err != nil {
+				t.Fatal(err)
+			}
+			listed := func(c *client.Client) bool {
+				t.Helper()
+				list, err := c.Approvals(ctx, client.ApprovalsFilter{Status: "all"})
+				if err != nil {
+					t.Fatalf("approvals: %v", err)
+				}
+				return slices.ContainsFunc(list, func(a *client.Approval) bool { return a.RequestID == r.ID })
+			}
+			if !listed(sam) {
+				t.Fatal("sam's approval before the change of owner: not listed, want listed")
+			}
+			if _, err := admin.UpdateDatabaseGlue(ctx, "sales", json.RawMessage(`{"Name": "sales", "Parameters": {"data_owner": "333344445555", "pii_flag": "true"}}`), 1); err != nil {
+				t.Fatal(err)
+			}
+			_, err = sam.Request(ctx, r.ID)
+			sharingError(t, err, 403, "")
+			if listed(sam) {
+				t.Errorf("the former owner's approver lists the approval of request %d, which GET answers 403; want it not listed", r.ID)
+			}
+			if !listed(admin) {
+				t.Errorf("a mesh admin: approval of request %d not listed, want listed", r.ID)
+			}
+			v, err := rita.Request(ctx, r.ID)
+			if err != nil || v.Approval == nil || v.Approval.Decision == nil || v.Approval.Decision.By != "111122223333/sam" {
+				t.Errorf("the new owner's approver reads the request: got %+v, %v; want it with sam's decision", v, err)
 			}
 		})
 	}
