@@ -30,23 +30,34 @@ func sharingUser(t *testing.T, srv *servertest.Server, admin *client.Client, acc
 	return client.New(srv.URL, tok.Secret)
 }
 
+// sharingServer starts a server on a store of kind with Sales
+// (111122223333, owning the PII database sales and its table orders),
+// Analytics (222233334444) and more onboarded, and returns it with a mesh
+// admin's client.
+func sharingServer(t *testing.T, kind string, more ...client.AccountInput) (*servertest.Server, *client.Client) {
+	t.Helper()
+	srv, admin := servertest.New(t, servertest.Options{Store: kind})
+	ctx := context.Background()
+	for _, a := range append([]client.AccountInput{{ID: "111122223333", Name: "Sales"}, {ID: "222233334444", Name: "Analytics"}}, more...) {
+		if _, err := admin.OnboardAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := admin.CreateDatabase(ctx, &client.Database{Name: "sales", Parameters: map[string]string{"data_owner": "111122223333", "pii_flag": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.CreateTables(ctx, "sales", []client.Table{{Name: "orders", Columns: []client.Column{{Name: "id", Type: "int"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	return srv, admin
+}
+
 // TestSharingAPI walks the request and approval routes over real HTTP.
 func TestSharingAPI(t *testing.T) {
 	for _, kind := range storetest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
-			srv, admin := servertest.New(t, servertest.Options{Store: kind})
+			srv, admin := sharingServer(t, kind)
 			ctx := context.Background()
-			for _, a := range []client.AccountInput{{ID: "111122223333", Name: "Sales"}, {ID: "222233334444", Name: "Analytics"}} {
-				if _, err := admin.OnboardAccount(ctx, a); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := admin.CreateDatabase(ctx, &client.Database{Name: "sales", Parameters: map[string]string{"data_owner": "111122223333", "pii_flag": "true"}}); err != nil {
-				t.Fatal(err)
-			}
-			if err := admin.CreateTables(ctx, "sales", []client.Table{{Name: "orders", Columns: []client.Column{{Name: "id", Type: "int"}}}}); err != nil {
-				t.Fatal(err)
-			}
 			ann := sharingUser(t, srv, admin, "222233334444", "ann", mesh.RoleMember)
 			sam := sharingUser(t, srv, admin, "111122223333", "sam", mesh.RoleApprover)
 			tom := sharingUser(t, srv, admin, "111122223333", "tom", mesh.RoleApprover)
@@ -130,19 +141,8 @@ func TestSharingAPI(t *testing.T) {
 func TestApprovalsFollowTheProduct(t *testing.T) {
 	for _, kind := range storetest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
-			srv, admin := servertest.New(t, servertest.Options{Store: kind})
+			srv, admin := sharingServer(t, kind, client.AccountInput{ID: "333344445555", Name: "Retail"})
 			ctx := context.Background()
-			for _, a := range []client.AccountInput{{ID: "111122223333", Name: "Sales"}, {ID: "222233334444", Name: "Analytics"}, {ID: "333344445555", Name: "Retail"}} {
-				if _, err := admin.OnboardAccount(ctx, a); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := admin.CreateDatabase(ctx, &client.Database{Name: "sales", Parameters: map[string]string{"data_owner": "111122223333", "pii_flag": "true"}}); err != nil {
-				t.Fatal(err)
-			}
-			if err := admin.CreateTables(ctx, "sales", []client.Table{{Name: "orders", Columns: []client.Column{{Name: "id", Type: "int"}}}}); err != nil {
-				t.Fatal(err)
-			}
 			ann := sharingUser(t, srv, admin, "222233334444", "ann", mesh.RoleMember)
 			sam := sharingUser(t, srv, admin, "111122223333", "sam", mesh.RoleApprover)
 			rita := sharingUser(t, srv, admin, "333344445555", "rita", mesh.RoleApprover)
