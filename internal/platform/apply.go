@@ -230,9 +230,10 @@ func (s *Service) applyDatabase(ctx context.Context, platformID int64, database 
 // enforce reads what the platform holds (the managed roles' privileges,
 // and their memberships in roles reaching the managed objects), creates
 // missing roles when allowed, and runs the statements that make it hold
-// want. It returns the
-// statements that ran, the differences found, the errors of roles whose
-// statements failed, and an error that stopped the whole apply. A role
+// want and end what reaches the managed objects from beyond them, as far
+// as scope.ends lets it. It returns the statements that ran, the
+// differences found, the errors of roles whose statements failed, and an
+// error that stopped the whole apply. A role
 // that fails (it is missing and may not be created, or the platform
 // refuses one of its statements) stops no other role's statements: one
 // user's grant that cannot take effect must not keep another's revoke
@@ -264,9 +265,6 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 		s.driftFound.Add(int64(found))
 	}
 	roleErrs := map[string]error{}
-	for _, p := range wide {
-		roleErrs[p.Role] = errors.Join(roleErrs[p.Role], stillError{fmt.Sprintf("role %s holds %s, which covers database %s and others: meshgate does not revoke it, as that would change what the role holds elsewhere; revoke it by hand", p.Role, p.describe(), sc.schema)})
-	}
 	grant = append(grant, retaken(want, have, revoke)...)
 	var stmts []string
 	// run runs a role's statements; a refused one fails the role, any
@@ -327,10 +325,10 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 			return stmts, found, roleErrs, err
 		}
 	}
-	// A membership through which a managed role reaches the managed
-	// objects is ended when the role is wholly meshgate's, and reported
-	// otherwise. Read after the privileges' statements, so that a grant
-	// takes effect without waiting for it.
+	// What reaches the managed tables from beyond them, a grant on more
+	// than the schema or a membership, is ended or reported (scope.ends).
+	// Memberships are read after the privileges' statements, so that a
+	// grant takes effect without waiting for them.
 	ms, err := c.Memberships(ctx, sc.schema, tables, sc.managed)
 	if err != nil {
 		return stmts, found, roleErrs, failed(err)
@@ -339,9 +337,12 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	if repair {
 		s.driftFound.Add(int64(len(ms)))
 	}
-	leave := sc.leave(ms, roleErrs)
-	for _, r := range sortedKeys(leave) {
-		if err := run(r, leave[r]); err != nil {
+	end, reports := sc.beyond(wide, ms)
+	for _, r := range sortedKeys(reports) {
+		roleErrs[r] = errors.Join(roleErrs[r], reports[r])
+	}
+	for _, r := range sortedKeys(end) {
+		if err := run(r, end[r]); err != nil {
 			return stmts, found, roleErrs, err
 		}
 	}
@@ -382,16 +383,23 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 		}
 		lacking, extra = diff(want, sc.actual(ps))
 	}
-	if len(leave) > 0 {
-		// Only a statement ending a membership changes them.
+	if len(end) > 0 {
+		// Only a statement of end changes them.
 		if ms, err = c.Memberships(ctx, sc.schema, tables, sc.managed); err != nil {
 			return stmts, found, roleErrs, failed(err)
 		}
 	}
-	for _, m := range ms {
-		if sc.owns(m.Role) && !m.Login && (roleErrs[m.Role] == nil || stillHeld(roleErrs[m.Role])) {
-			roleErrs[m.Role] = errors.Join(roleErrs[m.Role], stillError{fmt.Sprintf("%s, after the statement that should end the membership", m.describe())})
+	// still fails role with what the statement that should end it left.
+	still := func(role string, login bool, what string) {
+		if sc.ends(role, login) && (roleErrs[role] == nil || stillHeld(roleErrs[role])) {
+			roleErrs[role] = errors.Join(roleErrs[role], stillError{what + ", after the statement that should end it"})
 		}
+	}
+	for _, p := range sc.wider(ps) {
+		still(p.Role, false, fmt.Sprintf("role %s holds %s", p.Role, p.describe()))
+	}
+	for _, m := range ms {
+		still(m.Role, m.Login, m.describe())
 	}
 	for _, p := range slices.Concat(lacking, extra) {
 		if roleErrs[p.Role] != nil && !stillHeld(roleErrs[p.Role]) {
@@ -404,26 +412,6 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 		roleErrs[p.Role] = errors.Join(roleErrs[p.Role], stillError{fmt.Sprintf("role %s %s %s after the statements that should change it (a REVOKE takes back only what the platform user granted: a privilege another role granted must be revoked by it; a GRANT needs the privilege WITH GRANT OPTION)", p.Role, verb, p.describe())})
 	}
 	return stmts, found, roleErrs, nil
-}
-
-// leave returns, by role, the statements that end the memberships of
-// roles wholly meshgate's (scope.owns) that can not log in, and reports
-// the others in roleErrs: meshgate ends no membership of a role the
-// operator may use elsewhere.
-func (sc *scope) leave(ms []Membership, roleErrs map[string]error) map[string][]string {
-	out := map[string][]string{}
-	for _, m := range ms {
-		whose := "a role a fixed mapping names, which may serve elsewhere"
-		switch {
-		case m.Login:
-			whose = "a role that can log in, someone's account"
-		case sc.owns(m.Role):
-			out[m.Role] = append(out[m.Role], sc.d.RevokeRole(m.Role, m.Of))
-			continue
-		}
-		roleErrs[m.Role] = errors.Join(roleErrs[m.Role], stillError{fmt.Sprintf("%s: meshgate grants no memberships, and does not end those of %s; end it by hand (REVOKE %s FROM %s), or grant %s to the logins that need it instead", m.describe(), whose, m.Of, m.Role, m.Of)})
-	}
-	return out
 }
 
 // stillError is a privilege that the statements did not change.

@@ -85,15 +85,6 @@ func (sc *scope) managed(role string) bool {
 	return strings.HasPrefix(role, RolePrefix)
 }
 
-// owns reports whether a managed role is wholly meshgate's: a per-user
-// role (mg_…), which exists to carry meshgate's grants to the logins it
-// is granted to, so that a membership of its own in another role is
-// meshgate's to end. A fixed mapping's roles are the operator's, who may
-// use their memberships elsewhere: meshgate reports them and ends none.
-func (sc *scope) owns(role string) bool {
-	return sc.rec.RoleMode != RolesFixed && sc.managed(role)
-}
-
 // desired is what the platform should hold on the scope for the grants.
 func (sc *scope) desired(grants []*mesh.Grant) map[Privilege]bool {
 	out := map[Privilege]bool{}
@@ -181,7 +172,7 @@ func (sc *scope) actual(ps []Privilege) map[Privilege]bool {
 }
 
 // wider returns the privileges of managed roles granted on more than the
-// schema (Privilege.On): drift that meshgate reports and does not revoke.
+// schema (Privilege.On): drift that scope.beyond ends or reports.
 func (sc *scope) wider(ps []Privilege) []Privilege {
 	var out []Privilege
 	for _, p := range ps {

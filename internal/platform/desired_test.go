@@ -19,6 +19,9 @@ func (quoteDialect) Grant(role, schema, table string, cols []string, priv string
 func (quoteDialect) Revoke(role, schema, table string, cols []string, priv string) string {
 	return "REVOKE " + priv + " [" + schema + "].[" + table + "] " + slicesJoin(cols) + " FROM [" + role + "]"
 }
+func (quoteDialect) RevokeOn(role, on, priv string) string {
+	return "REVOKE " + priv + " " + on + " FROM [" + role + "]"
+}
 func (quoteDialect) RevokeRole(role, of string) string {
 	return "REVOKE [" + of + "] FROM [" + role + "]"
 }

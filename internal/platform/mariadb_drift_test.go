@@ -3,6 +3,8 @@ package platform_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,12 +14,10 @@ import (
 )
 
 // TestPlatformMariaDBDatabaseGrantsAreDrift gives a managed role, by hand,
-// privileges on the whole imported database (GRANT … ON db.*), on database
-// name patterns that cover it, and on every database (*.*), after meshgate
-// revoked the role's grant. Reconcile revokes what was granted on the
-// database itself, reports what was granted more widely without revoking
-// it (that would change what the role holds elsewhere), and leaves the
-// privileges that do not reach the tables.
+// privileges on the whole imported database (GRANT … ON db.*) after
+// meshgate revoked the role's grant. Reconcile revokes those that reach
+// the tables, and leaves the privileges that do not (EXECUTE).
+// TestPlatformMariaDBWiderGrants grants more widely.
 func TestPlatformMariaDBDatabaseGrantsAreDrift(t *testing.T) {
 	f := mariaFixture(t)
 	e := newEnv(t, "sqlite", f)
@@ -55,39 +55,6 @@ func TestPlatformMariaDBDatabaseGrantsAreDrift(t *testing.T) {
 	}
 	if rec, err := e.admin.ReconcilePlatform(ctx, e.name); err != nil || rec.Databases[0].Found != 0 || rec.Databases[0].Error != "" {
 		t.Errorf("a second reconcile: got %+v (%v), want nothing to repair", rec, err)
-	}
-
-	// A pattern covers the database and others; *.* covers every database.
-	// Revoking them would change what the role holds on databases meshgate
-	// does not manage: reconcile reports them instead. (MariaDB takes a
-	// role's privileges on a database from the most specific of its rows
-	// that match: the row left holding EXECUTE would hide the patterns'.)
-	f.exec(t, "REVOKE EXECUTE ON "+q(e.schema)+".* FROM "+q(e.role()))
-	prefix := `Mg "Sales" %`
-	one := strings.Replace(e.schema, `"`, "_", 1)
-	wide := []string{"GRANT INSERT ON " + q(prefix) + ".*", "GRANT SELECT ON " + q(one) + ".*", "GRANT DELETE ON *.*"}
-	for _, g := range wide {
-		f.exec(t, g+" TO "+q(e.role()))
-	}
-	for i := 0; i < 2; i++ {
-		rec, err = e.admin.ReconcilePlatform(ctx, e.name)
-		if err != nil || len(rec.Databases) != 1 || rec.Databases[0].Found != 3 || len(rec.Databases[0].Statements) != 0 {
-			t.Fatalf("reconcile %d with wider grants: got %+v (%v), want 3 differences found and no statement", i+1, rec, err)
-		}
-		for _, want := range []string{e.role(), "INSERT ON " + q(prefix) + ".*", "SELECT ON " + q(one) + ".*", "DELETE ON *.*"} {
-			if !strings.Contains(rec.Databases[0].Error, want) {
-				t.Errorf("reconcile %d: error %q does not name %s", i+1, rec.Databases[0].Error, want)
-			}
-		}
-	}
-	if err := f.queryAs(t, e.role(), read); err != nil {
-		t.Errorf("meshgate revoked a grant on a pattern: %v", err)
-	}
-	for _, g := range wide {
-		f.exec(t, strings.Replace(g, "GRANT", "REVOKE", 1)+" FROM "+q(e.role()))
-	}
-	if rec, err := e.admin.ReconcilePlatform(ctx, e.name); err != nil || rec.Databases[0].Found != 0 || rec.Databases[0].Error != "" {
-		t.Errorf("once revoked by hand: got %+v (%v), want nothing to repair", rec, err)
 	}
 }
 
@@ -149,4 +116,114 @@ func TestPlatformMariaDBNeedsDatabasePrivileges(t *testing.T) {
 	if f.queryBool(t, "SELECT COUNT(*) > 0 FROM mysql.db WHERE User = ? AND Host = ''", e.role()) {
 		t.Error("the role still holds privileges on the database")
 	}
+}
+
+// TestPlatformMariaDBWiderGrants gives a managed role, by hand, privileges
+// reaching the imported tables from grants on database name patterns that
+// cover the database and others, and on every database (*.*). Revoking
+// them changes what the role holds elsewhere too, as ending a membership
+// does, and the same rule decides: meshgate revokes them from its per-user
+// role, which exists only to carry its grants, and reports them on a role
+// a fixed mapping names, the organisation's own, naming the REVOKE to run
+// by hand, with the role's grants failed until it is run. (MariaDB takes a
+// role's privileges on a database from the most specific of its rows that
+// match: the role has no row on the database itself, which would hide the
+// patterns'.)
+func TestPlatformMariaDBWiderGrants(t *testing.T) {
+	for _, fixed := range []bool{false, true} {
+		name := map[bool]string{false: "per-user", true: "fixed"}[fixed]
+		t.Run(name, func(t *testing.T) {
+			f := mariaFixture(t)
+			e := newEnv(t, "sqlite", f)
+			ctx := context.Background()
+			q := f.q
+			role := e.role()
+			if fixed {
+				role = "mgt Analyst`" + randomHex(4)
+				f.exec(t, "CREATE ROLE "+q(role))
+				t.Cleanup(func() { dropRole(t, f, role) })
+				in := client.PlatformInput{Name: e.name, Kind: f.kind, DSN: f.dsn, AccountID: e.producer, Schemas: []string{e.schema},
+					Roles: map[string]string{e.consumerID + "/" + e.alice: role}}
+				if _, err := e.admin.RegisterPlatform(ctx, in); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				e.register(t)
+			}
+			if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
+				t.Fatal(err)
+			}
+			// alice's grant is revoked from her role; the fixed mapping's role keeps it.
+			alice := e.grantAliceAll(t)
+			if !fixed {
+				if _, err := e.consumer.Revoke(ctx, alice); err != nil {
+					t.Fatal(err)
+				}
+				e.waitApplied(t)
+			}
+			read := "SELECT * FROM " + q(e.schema, e.other)
+			prefix := `Mg "Sales" %`
+			one := strings.Replace(e.schema, `"`, "_", 1)
+			wide := map[string]string{"INSERT": q(prefix) + ".*", "SELECT": q(one) + ".*", "DELETE": "*.*"}
+			var revokes []string
+			for _, priv := range slices.Sorted(maps.Keys(wide)) {
+				f.exec(t, "GRANT "+priv+" ON "+wide[priv]+" TO "+q(role))
+				revokes = append(revokes, "REVOKE "+priv+" ON "+wide[priv]+" FROM "+q(role))
+			}
+			if !fixed {
+				if err := f.queryAs(t, role, read); err != nil {
+					t.Fatalf("the wider grants do not let the role read: %v", err)
+				}
+				rec, err := e.admin.ReconcilePlatform(ctx, e.name)
+				if err != nil || len(rec.Databases) != 1 || rec.Databases[0].Found != 3 || rec.Databases[0].Error != "" ||
+					!sameSet(rec.Databases[0].Statements, revokes) {
+					t.Fatalf("reconcile: got %+v (%v), want 3 differences repaired by %q", rec, err, revokes)
+				}
+				if err := f.queryAs(t, role, read); !denied(err) {
+					t.Errorf("after the repair: got %v, want the read refused", err)
+				}
+				if rec, err := e.admin.ReconcilePlatform(ctx, e.name); err != nil || rec.Databases[0].Found != 0 || rec.Databases[0].Error != "" {
+					t.Errorf("a second reconcile: got %+v (%v), want nothing to repair", rec, err)
+				}
+				return
+			}
+			for i := 0; i < 2; i++ {
+				rec, err := e.admin.ReconcilePlatform(ctx, e.name)
+				if err != nil || len(rec.Databases) != 1 || rec.Databases[0].Found != 3 || len(rec.Databases[0].Statements) != 0 {
+					t.Fatalf("reconcile %d: got %+v (%v), want 3 differences found and no statement", i+1, rec, err)
+				}
+				for _, want := range append([]string{"which covers database " + e.schema + " and others", "role " + role + " is one a fixed mapping names",
+					"grant the privilege on just the databases they need to their logins instead of to role " + role}, revokes...) {
+					if !strings.Contains(rec.Databases[0].Error, want) {
+						t.Errorf("reconcile %d: error %q does not say %q", i+1, rec.Databases[0].Error, want)
+					}
+				}
+			}
+			if !f.queryBool(t, "SELECT COUNT(*) = 2 FROM mysql.db WHERE User = ? AND Host = ''", role) ||
+				!f.queryBool(t, "SELECT COUNT(*) = 1 FROM mysql.user WHERE User = ? AND Host = '' AND Delete_priv = 'Y'", role) {
+				t.Error("meshgate revoked a wider grant of a fixed mapping's role")
+			}
+			sts, err := e.admin.PlatformGrants(ctx, e.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sts) != 1 || sts[0].State != "failed" || !strings.Contains(sts[0].Error, revokes[0]) {
+				t.Errorf("alice's grant: got %+v, want it failed naming %s", sts, revokes[0])
+			}
+			for _, r := range revokes {
+				f.exec(t, r)
+			}
+			if rec, err := e.admin.ReconcilePlatform(ctx, e.name); err != nil || rec.Databases[0].Found != 0 || rec.Databases[0].Error != "" {
+				t.Errorf("once revoked by hand: got %+v (%v), want nothing to repair", rec, err)
+			}
+		})
+	}
+}
+
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }

@@ -120,9 +120,13 @@ func TestPlatformMembershipsAreDrift(t *testing.T) {
 
 // TestPlatformFixedRoleMembershipIsReported maps alice to an existing
 // role, which the operator also makes a member of a role reading an
-// imported table. A fixed mapping's role is the operator's: reconcile
-// reports the membership, naming it, and alice's grant shows failed, but
-// meshgate does not end it; once ended by hand, nothing is left to repair.
+// imported table. A fixed mapping's role is the organisation's: meshgate
+// cannot tell a membership it intends from drift, so reconcile reports
+// it, naming the statement that ends it, quoted to run as it is, and how
+// to give the role's members what the membership gave them instead;
+// alice's grant shows failed, and meshgate does not end the membership.
+// Once it is ended by hand, nothing is left to repair and the grant is in
+// force.
 func TestPlatformFixedRoleMembershipIsReported(t *testing.T) {
 	for _, kind := range []string{"postgres", "mariadb"} {
 		t.Run(kind, func(t *testing.T) {
@@ -130,7 +134,7 @@ func TestPlatformFixedRoleMembershipIsReported(t *testing.T) {
 			e := newEnv(t, "sqlite", f)
 			ctx := context.Background()
 			q := f.q
-			analyst := "mgt_analyst_" + randomHex(4)
+			analyst := "mgt Analyst\"`" + randomHex(4)
 			f.exec(t, "CREATE ROLE "+q(analyst))
 			t.Cleanup(func() { dropRole(t, f, analyst) })
 			in := client.PlatformInput{Name: e.name, Kind: f.kind, DSN: f.dsn, AccountID: e.producer, Schemas: []string{e.schema},
@@ -157,7 +161,13 @@ func TestPlatformFixedRoleMembershipIsReported(t *testing.T) {
 				if err != nil || len(rec.Databases) != 1 || rec.Databases[0].Found != 1 || len(rec.Databases[0].Statements) != 0 {
 					t.Fatalf("reconcile %d: got %+v (%v), want the membership found and no statement", i+1, rec, err)
 				}
-				for _, want := range []string{"role " + analyst + " is a member of role " + reader, "SELECT on table " + e.schema + "." + e.other, "REVOKE " + reader + " FROM " + analyst} {
+				revoke := "REVOKE " + q(reader) + " FROM " + q(analyst)
+				if kind == "postgres" {
+					revoke += " CASCADE"
+				}
+				for _, want := range []string{"role " + analyst + " is a member of role " + reader, "SELECT on table " + e.schema + "." + e.other,
+					"role " + analyst + " is one a fixed mapping names", "stay failed until this is ended by hand", "run " + revoke,
+					"grant role " + reader + " to their logins instead of to role " + analyst, "map the principal to a role kept for meshgate's grants alone"} {
 					if !strings.Contains(rec.Databases[0].Error, want) {
 						t.Errorf("reconcile %d: error %q does not say %q", i+1, rec.Databases[0].Error, want)
 					}
@@ -178,6 +188,9 @@ func TestPlatformFixedRoleMembershipIsReported(t *testing.T) {
 			f.exec(t, "REVOKE "+q(reader)+" FROM "+q(analyst))
 			if rec, err := e.admin.ReconcilePlatform(ctx, e.name); err != nil || rec.Databases[0].Found != 0 || rec.Databases[0].Error != "" {
 				t.Errorf("once ended by hand: got %+v (%v), want nothing to repair", rec, err)
+			}
+			if sts, err := e.admin.PlatformGrants(ctx, e.name); err != nil || len(sts) != 1 || sts[0].GrantID != g.ID || sts[0].State != "in_force" {
+				t.Errorf("alice's grant once the membership ended: got %+v (%v), want it in force", sts, err)
 			}
 		})
 	}

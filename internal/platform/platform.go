@@ -68,9 +68,9 @@ type Privilege struct {
 	// On, when set, is what a privilege reaching the schema's tables was
 	// granted on, written as a GRANT writes it, when that is more than the
 	// schema: every database (MariaDB's *.*) or the databases a name
-	// pattern matches (`sales%`.*). meshgate reports such a privilege as
-	// drift and does not revoke it: the REVOKE would change what the role
-	// holds on objects meshgate does not manage.
+	// pattern matches (`sales%`.*). Its REVOKE changes what the role holds
+	// on objects meshgate does not manage too: meshgate revokes it from a
+	// per-user role and reports it on any other (see scope.ends).
 	On string `json:"on,omitempty"`
 }
 
@@ -190,6 +190,9 @@ type Dialect interface {
 	// on columns (cols non-empty), or on the whole schema (table empty).
 	Grant(role, schema, table string, cols []string, priv string) string
 	Revoke(role, schema, table string, cols []string, priv string) string
+	// RevokeOn writes the REVOKE of a privilege granted on more than a
+	// schema (Privilege.On, written as the platform wrote it).
+	RevokeOn(role, on, priv string) string
 	// RevokeRole writes the statement that ends role's membership in of.
 	RevokeRole(role, of string) string
 	// CreateRole writes the statement that creates a role that cannot log in.

@@ -21,6 +21,7 @@ func TestStatementsQuoteEveryName(t *testing.T) {
 			"GRANT SELECT (`x```, `Y`) ON `My ``S```.`T t` TO `mg_a_b``c`"},
 		{"mariadb table", mariadb.Driver{}.Revoke("r", "d", `t'`, nil, "INSERT"), "REVOKE INSERT ON `d`.`t'` FROM `r`"},
 		{"mariadb role", mariadb.Driver{}.CreateRole("r`"), "CREATE ROLE IF NOT EXISTS `r```"},
+		{"mariadb wider", mariadb.Driver{}.RevokeOn("mg_a`; --", "`sales%`.*", "SELECT"), "REVOKE SELECT ON `sales%`.* FROM `mg_a``; --`"},
 		{"mariadb membership", mariadb.Driver{}.RevokeRole("mg_a`; --", "Read`er"), "REVOKE `Read``er` FROM `mg_a``; --`"},
 	}
 	for _, tt := range tests {

@@ -64,6 +64,12 @@ func (Driver) Revoke(role, schema, table string, cols []string, priv string) str
 	return "REVOKE " + priv + c + " ON " + object(schema, table) + " FROM " + ident(role)
 }
 
+// RevokeOn writes REVOKE priv ON on FROM role, on being *.* or a
+// database name pattern as Privileges read it (`sales%`.*).
+func (Driver) RevokeOn(role, on, priv string) string {
+	return "REVOKE " + priv + " ON " + on + " FROM " + ident(role)
+}
+
 // RevokeRole writes REVOKE of FROM role.
 func (Driver) RevokeRole(role, of string) string {
 	return "REVOKE " + ident(of) + " FROM " + ident(role)
@@ -249,7 +255,9 @@ var tableReaching = []struct{ column, priv string }{
 // (*.*). mysql.db's database names are patterns (% and _ are wildcards, \
 // escapes them): a grant naming the database itself is on the schema,
 // and revoked as drift; one whose pattern also matches other databases,
-// like a grant on *.*, is returned with Privilege.On, to be reported.
+// like a grant on *.*, is returned with Privilege.On. Only roles are read
+// (an empty host: MariaDB gives a user created with one the host %), so
+// none of them can log in.
 func (c *conn) widePrivileges(ctx context.Context, schema string, managed func(string) bool) ([]platform.Privilege, error) {
 	cols := make([]string, len(tableReaching))
 	for i, p := range tableReaching {
@@ -481,7 +489,7 @@ func (c *conn) Exec(ctx context.Context, stmt string) error {
 				return nil
 			}
 		case 1044, 1045, 1142, 1143, 1227, 1698:
-			return platform.Refused(fmt.Errorf("%w (the platform user needs GRANT OPTION with the privileges it grants, CREATE USER to create roles, and a role's ADMIN OPTION to end a membership in it)", err))
+			return platform.Refused(fmt.Errorf("%w (the platform user needs GRANT OPTION with the privileges it grants or revokes, where they are granted, CREATE USER to create roles, and a role's ADMIN OPTION to end a membership in it)", err))
 		}
 		return platform.Refused(err)
 	}

@@ -65,6 +65,12 @@ func (Driver) Revoke(role, schema, table string, cols []string, priv string) str
 	return "REVOKE " + priv + c + " ON TABLE " + ident(schema, table) + " FROM " + ident(role) + " CASCADE"
 }
 
+// RevokeOn writes REVOKE priv ON on FROM role CASCADE. PostgreSQL's
+// privileges are read per schema and table: none has Privilege.On.
+func (Driver) RevokeOn(role, on, priv string) string {
+	return "REVOKE " + priv + " ON " + on + " FROM " + ident(role) + " CASCADE"
+}
+
 // RevokeRole writes REVOKE of FROM role, with CASCADE for what the role
 // passed on with an admin option, as Revoke does.
 func (Driver) RevokeRole(role, of string) string {
