@@ -71,8 +71,11 @@ type PlanEntry struct {
 	Platform   string   `json:"platform"`
 	Kind       string   `json:"kind"`
 	Statements []string `json:"statements"`
-	// Note says what the plan could not learn from the platform: whether
-	// the role exists, when the platform did not answer in time.
+	// Note says what the apply reports rather than runs (what reaches the
+	// imported tables through a role meshgate does not end it for), and
+	// what the plan could not learn from the platform when it did not
+	// answer in time: whether the role exists, and what the apply ends or
+	// reports beyond the statements.
 	Note string `json:"note,omitempty"`
 }
 

@@ -146,7 +146,8 @@ type PlatformPlan struct {
 	// Role is the platform role the grant's principal maps to ("" for none).
 	Role       string   `json:"role,omitempty"`
 	Statements []string `json:"statements"`
-	// Note says why the platform runs nothing, when it runs nothing.
+	// Note says why the platform runs nothing, when it runs nothing, and
+	// what the preview could not learn from the platform.
 	Note string `json:"note,omitempty"`
 }
 

@@ -256,7 +256,7 @@ func (s *Service) enforce(ctx context.Context, rec *store.PlatformRecord, sc *sc
 	if err != nil {
 		return nil, 0, nil, failed(err)
 	}
-	s.answered(rec.ID) // plans may ask it again (roleCheck)
+	s.answered(rec.ID) // plans may ask it again (ask)
 	have := sc.actual(ps)
 	grant, revoke := diff(want, have)
 	wide := sc.wider(ps)

@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -229,5 +230,88 @@ func TestPlatformLoginUserKeepsItsMemberships(t *testing.T) {
 	}
 	if !memberOf(t, f, login, reader) {
 		t.Error("the platform user lost its membership")
+	}
+}
+
+// TestPlanSaysWhatTheApplyEndsOrReports: a plan says what the apply does
+// with what reaches the imported tables through the plan's role from
+// beyond them. alice's per-user role is made a member, by hand, of a role
+// reading an imported table (and, on MariaDB, given DELETE on every
+// database): the plan of her grant's revoke ends with the statements that
+// end them, and the revoke's apply runs them. A role a fixed mapping names,
+// in such a membership, gets a plan whose note reports it, naming the
+// statement to run by hand, and no statement that ends it.
+func TestPlanSaysWhatTheApplyEndsOrReports(t *testing.T) {
+	for _, kind := range []string{"postgres", "mariadb"} {
+		for _, fixed := range []bool{false, true} {
+			name := kind + "/" + map[bool]string{false: "per-user", true: "fixed"}[fixed]
+			t.Run(name, func(t *testing.T) {
+				f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
+				testPlanBeyond(t, newEnv(t, "sqlite", f), fixed)
+			})
+		}
+	}
+}
+
+func testPlanBeyond(t *testing.T, e *env, fixed bool) {
+	ctx := context.Background()
+	f, q := e.f, e.f.q
+	alice := e.consumerID + "/" + e.alice
+	role := e.role()
+	if fixed {
+		role = "mgt Analyst\"`" + randomHex(4)
+		f.exec(t, "CREATE ROLE "+q(role))
+		t.Cleanup(func() { dropRole(t, f, role) })
+		in := client.PlatformInput{Name: e.name, Kind: f.kind, DSN: f.dsn, AccountID: e.producer, Schemas: []string{e.schema},
+			Roles: map[string]string{alice: role}}
+		if _, err := e.admin.RegisterPlatform(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		e.register(t)
+	}
+	if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
+		t.Fatal(err)
+	}
+	grant := e.grantAliceAll(t)
+	_, middle, _ := readerRoles(t, e)
+	f.exec(t, "GRANT "+q(middle)+" TO "+q(role))
+	ends := []string{"REVOKE " + q(middle) + " FROM " + q(role)}
+	if f.kind == "postgres" {
+		ends[0] += " CASCADE"
+	} else {
+		f.exec(t, "GRANT DELETE ON *.* TO "+q(role))
+		ends = append([]string{"REVOKE DELETE ON *.* FROM " + q(role)}, ends...)
+	}
+
+	ps, err := e.admin.PlanPlatforms(ctx, client.PlanInput{Principal: alice, Resource: client.Resource{Database: e.database(t), Table: "*"},
+		Permissions: []string{"SELECT"}, Revoke: true})
+	if err != nil || len(ps) != 1 || len(ps[0].Statements) == 0 || !strings.HasPrefix(ps[0].Statements[0], "REVOKE SELECT") {
+		t.Fatalf("plan of alice's revoke: got %+v (%v), want the revoke's statements", ps, err)
+	}
+	p := ps[0]
+	if fixed {
+		if slices.ContainsFunc(ends, func(s string) bool { return slices.Contains(p.Statements, s) }) {
+			t.Errorf("plan: got statements %q, want none ending what the fixed mapping's role holds", p.Statements)
+		}
+		for _, want := range append([]string{"the apply runs these and reports", "role " + role + " is a member of role " + middle, "stay failed until this is ended by hand"}, ends...) {
+			if !strings.Contains(p.Note, want) {
+				t.Errorf("plan: note %q does not say %q", p.Note, want)
+			}
+		}
+		return
+	}
+	if got := p.Statements[len(p.Statements)-len(ends):]; !slices.Equal(got, ends) || p.Note != "" {
+		t.Fatalf("plan: got statements %q ending with %q and note %q, want them ending with %q and no note", p.Statements, got, p.Note, ends)
+	}
+	if _, err := e.consumer.Revoke(ctx, grant); err != nil {
+		t.Fatal(err)
+	}
+	e.waitApplied(t)
+	if memberOf(t, f, role, middle) {
+		t.Error("the revoke's apply did not end the membership the plan said it ends")
+	}
+	if f.kind == "mariadb" && f.queryBool(t, "SELECT COUNT(*) > 0 FROM mysql.user WHERE User = ? AND Host = '' AND Delete_priv = 'Y'", role) {
+		t.Error("the revoke's apply did not revoke DELETE ON *.*, which the plan said it revokes")
 	}
 }

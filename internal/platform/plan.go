@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -22,16 +23,20 @@ type PlanEntry struct {
 	Platform   string   `json:"platform"`
 	Kind       string   `json:"kind"`
 	Statements []string `json:"statements"`
-	// Note says what the plan could not learn from the platform: whether
-	// the role exists, when the platform did not answer in time. The
-	// CREATE ROLE is then left out, and named here.
+	// Note says what the apply reports rather than runs (what reaches the
+	// imported tables through the role from beyond them, on a role
+	// meshgate does not end it for), and what the plan could not learn
+	// from the platform when it did not answer in time: whether the role
+	// exists (the CREATE ROLE is then left out, and named here), and what
+	// the apply ends or reports beyond the statements.
 	Note string `json:"note,omitempty"`
 }
 
 // Plan returns the statements each platform would run for the proposed
 // grant or revoke, given meshgate's grants now (an empty list when the
-// resource is on no registered platform). Whether the role exists is asked
-// after the store's read, within roleCheckTimeout (see roleCheck).
+// resource is on no registered platform). Whether the role exists, and
+// what reaches the imported tables through it from beyond them, are asked
+// after the store's read, within roleCheckTimeout (see askPlatform).
 // Mesh admins and the admins of the platform's owning account may ask.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, EINVALID.
 func (s *Service) Plan(ctx context.Context, in PlanInput) ([]PlanEntry, error) {
@@ -63,23 +68,24 @@ func (s *Service) Plan(ctx context.Context, in PlanInput) ([]PlanEntry, error) {
 	if err != nil || entry == nil {
 		return []PlanEntry{}, err
 	}
-	s.checkRole(ctx, entry, true)
+	s.askPlatform(ctx, entry, true)
 	return []PlanEntry{entry.PlanEntry}, nil
 }
 
-// plannedEntry is a plan with its platform, and the role whose existence
-// decides whether it starts with creating it.
+// plannedEntry is a plan with its platform and scope, and the role it
+// grants to or revokes from.
 type plannedEntry struct {
 	PlanEntry
-	rec *store.PlatformRecord
-	// check is the role to ask about ("" when the plan creates no role),
-	// create the statement that creates it.
-	check, create string
+	rec  *store.PlatformRecord
+	sc   *scope
+	role string // "" when the principal maps to no role
+	// create is the statement that creates role, when the plan may need it.
+	create string
 }
 
 // planTx computes a plan from the store, in the caller's transaction; nil
 // when the resource is on no platform. It does not ask the platform
-// anything: checkRole does.
+// anything: askPlatform does.
 func (s *Service) planTx(ctx context.Context, tx store.Tx, in PlanInput) (*plannedEntry, error) {
 	pid, err := tx.FindPlatformOfDatabase(ctx, in.Resource.Database)
 	if mesh.IsCode(err, mesh.ENOTFOUND) {
@@ -129,27 +135,84 @@ func (s *Service) planTx(ctx context.Context, tx store.Tx, in PlanInput) (*plann
 	if stmts == nil {
 		stmts = []string{}
 	}
-	e := &plannedEntry{PlanEntry: PlanEntry{Platform: rec.Name, Kind: rec.Kind, Statements: stmts}, rec: rec}
+	e := &plannedEntry{PlanEntry: PlanEntry{Platform: rec.Name, Kind: rec.Kind, Statements: stmts}, rec: rec, sc: sc, role: sc.roleOf(in.Principal)}
 	// The applier creates a missing role before granting to it, when it may.
-	if role := sc.roleOf(in.Principal); role != "" && !in.Revoke && rec.CreateRoles && len(grant) > 0 {
-		e.check, e.create = role, d.CreateRole(role)
+	if e.role != "" && !in.Revoke && rec.CreateRoles && len(grant) > 0 {
+		e.create = d.CreateRole(e.role)
 	}
 	return e, nil
 }
 
-// checkRole asks the platform whether the plan's role exists (see
-// roleCheck; dial only outside a store transaction), and starts the plan
-// with creating it when it is missing. When the platform cannot tell, the
-// plan leaves the CREATE ROLE out and its note says so.
-func (s *Service) checkRole(ctx context.Context, e *plannedEntry, dial bool) {
-	if e.check == "" {
+// askPlatform asks the platform what the plan's store read cannot tell
+// (see ask), so that the plan says what the apply does: whether the role
+// exists, when the plan would create it, and what reaches the imported
+// tables through the role from beyond them (a grant on more than the
+// schema, a membership), which the apply ends or reports (scope.beyond).
+// The plan then starts with the CREATE ROLE when the role is missing, ends
+// with the statements that end what reaches the tables, and notes what
+// the apply reports. When the platform cannot tell, the note says what
+// the apply may run or report. Inside a store transaction (dial unset)
+// only whether the role exists is asked, on a connection already open:
+// the rest would be asked for every approval's preview in a fixed mapping,
+// with the store's read held open.
+func (s *Service) askPlatform(ctx context.Context, e *plannedEntry, dial bool) {
+	if e.role == "" {
 		return
 	}
-	ok, err := s.roleCheck(ctx, e.rec, e.check, dial)
+	exists := true
+	var wide []Privilege
+	var ms []Membership
+	var err error
+	if e.create != "" || dial {
+		err = s.ask(ctx, e.rec, dial, func(ctx context.Context, c Conn) (err error) {
+			if e.create != "" {
+				if exists, err = c.RoleExists(ctx, e.role); err != nil || !exists {
+					return err
+				}
+			}
+			if !dial {
+				return nil
+			}
+			tables := sortedKeys(e.sc.native)
+			mine := func(r string) bool { return r == e.role }
+			ps, err := c.Privileges(ctx, e.sc.schema, tables, mine)
+			if err != nil {
+				return err
+			}
+			wide = e.sc.wider(ps)
+			ms, err = c.Memberships(ctx, e.sc.schema, tables, mine)
+			return err
+		})
+	}
+	var notes []string
 	switch {
 	case err != nil:
-		e.Note = fmt.Sprintf("could not ask platform %s whether role %s exists (%v): if it is missing, %s runs first", e.rec.Name, e.check, err, e.create)
-	case !ok:
+		missing := ""
+		if e.create != "" {
+			missing = fmt.Sprintf(": if it is missing, %s runs first", e.create)
+		}
+		notes = append(notes, fmt.Sprintf("could not ask platform %s about role %s (%v)%s", e.rec.Name, e.role, err, missing), e.unasked())
+	case !exists:
 		e.Statements = append([]string{e.create}, e.Statements...)
+	case !dial:
+		notes = append(notes, fmt.Sprintf("this preview does not ask platform %s about role %s", e.rec.Name, e.role), e.unasked())
+	default:
+		end, report := e.sc.beyond(wide, ms)
+		e.Statements = append(e.Statements, end[e.role]...)
+		if report[e.role] != nil {
+			// one line: the CLI writes a note as a comment
+			notes = append(notes, "the apply runs these and reports: "+strings.ReplaceAll(report[e.role].Error(), "\n", "; "))
+		}
 	}
+	e.Note = strings.Join(notes, "; ")
+}
+
+// unasked says what the apply does with what reaches the imported tables
+// through the plan's role from beyond them, for a plan that could not ask.
+func (e *plannedEntry) unasked() string {
+	const what = "what reaches the imported tables through it from beyond them (a membership in a role holding privileges on them, or a grant on more than their schema)"
+	if e.sc.ends(e.role, false) {
+		return "the apply also ends " + what
+	}
+	return "the apply also reports " + what + ", failing the role's grants until that is ended by hand"
 }

@@ -57,7 +57,7 @@ type Service struct {
 	mu    sync.Mutex
 	conns map[int64]Conn // open connections by platform id
 	// quiet holds, by platform id, when plans ask a platform again after
-	// it failed to answer one (see roleCheck).
+	// it failed to answer one (see ask).
 	quiet map[int64]quietMark
 
 	wake chan struct{}

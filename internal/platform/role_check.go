@@ -9,11 +9,13 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-// A plan that would create a role asks the platform whether it exists.
-// Plans are shown with pending approvals, read inside a store transaction,
-// so the question must never hold that transaction for long: a platform
-// that is down or hangs would otherwise make every listing wait on it, once
-// per approval, while the store keeps its read open.
+// A plan asks the platform what the store cannot tell: whether a role it
+// would create exists, and what reaches the imported tables through the
+// plan's role from beyond them (see askPlatform). Plans are shown with
+// pending approvals, read inside a store transaction, so a question must
+// never hold that transaction for long: a platform that is down or hangs
+// would otherwise make every listing wait on it, once per approval, while
+// the store keeps its read open.
 const (
 	// roleCheckTimeout bounds how long a plan waits for the answer (and,
 	// for a plan made outside a transaction, for the connection).
@@ -37,23 +39,25 @@ type quietMark struct {
 // long as connectTimeout.
 var errNoConn = errors.New("meshgate has no connection open to it")
 
-// roleCheck asks the platform rec whether role exists, within
+// ask puts a plan's question to the platform rec, all of it within
 // roleCheckTimeout, on the connection that is open; with dial set (outside
 // a store transaction) it may open one within that time. An error says why
 // it could not tell: the platform is left alone for roleCheckQuiet after it
-// failed to answer.
-func (s *Service) roleCheck(ctx context.Context, rec *store.PlatformRecord, role string, dial bool) (bool, error) {
+// failed to answer. One that answered and refused a read (Refused: the
+// platform user lacks a privilege) is asked again at the next plan: it
+// does not keep a plan waiting.
+func (s *Service) ask(ctx context.Context, rec *store.PlatformRecord, dial bool, question func(context.Context, Conn) error) error {
 	now := s.clock.Now()
 	s.mu.Lock()
 	q, quiet := s.quiet[rec.ID]
 	c := s.conns[rec.ID]
 	s.mu.Unlock()
 	if quiet && now.Before(q.until) {
-		return false, fmt.Errorf("it failed to answer at %s (%w); plans ask it again after %s",
+		return fmt.Errorf("it failed to answer at %s (%w); plans ask it again after %s",
 			q.at.UTC().Format(time.RFC3339), q.err, q.until.UTC().Format(time.RFC3339))
 	}
 	if c == nil && !dial {
-		return false, errNoConn
+		return errNoConn
 	}
 	cctx, cancel := context.WithTimeout(ctx, roleCheckTimeout)
 	defer cancel()
@@ -61,23 +65,22 @@ func (s *Service) roleCheck(ctx context.Context, rec *store.PlatformRecord, role
 	if c == nil {
 		c, err = s.conn(cctx, rec)
 	}
-	var ok bool
 	if err == nil {
-		ok, err = c.RoleExists(cctx, role)
+		err = question(cctx, c)
 	}
-	if err != nil && ctx.Err() == nil {
+	if err != nil && ctx.Err() == nil && !IsRefused(err) {
 		if cctx.Err() != nil {
 			err = fmt.Errorf("no answer within %s", roleCheckTimeout)
 		}
 		s.mu.Lock()
 		s.quiet[rec.ID] = quietMark{until: now.Add(roleCheckQuiet), at: now, err: err}
 		s.mu.Unlock()
-		return false, err
+		return err
 	}
 	if err == nil {
 		s.answered(rec.ID)
 	}
-	return ok, err
+	return err
 }
 
 // answered ends a platform's quiet: it answered since.

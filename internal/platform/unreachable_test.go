@@ -25,6 +25,8 @@ const patience = 20 * time.Second
 // platform that did not answer is left alone for a while instead of being
 // dialed, or waited on, again at every plan. Once the platform answers
 // again the plan lists the CREATE ROLE exactly when the role is missing.
+// A plan that could not ask says too that the apply ends what reaches the
+// imported tables through the role from beyond them.
 func TestPlansWithThePlatformDownOrHung(t *testing.T) {
 	for _, storeKind := range storetest.Kinds() {
 		t.Run(storeKind, func(t *testing.T) {
@@ -118,8 +120,8 @@ func testPlansUnreachable(t *testing.T, e *env, px *proxy) {
 			t.Errorf("listing the approvals twice dialed the platform %d times, want none", n)
 		}
 		// A plan, outside the store's read, may try to connect once.
-		if p := plan(t, alice, "SELECT"); creates(p) || !strings.Contains(p.Note, "CREATE ROLE") {
-			t.Errorf("platform down: got %+v, want no CREATE ROLE and a note saying it runs first if the role is missing", p)
+		if p := plan(t, alice, "SELECT"); creates(p) || !strings.Contains(p.Note, "CREATE ROLE") || !strings.Contains(p.Note, "the apply also ends what reaches the imported tables") {
+			t.Errorf("platform down: got %+v, want no CREATE ROLE and a note saying it runs first if the role is missing, and what else the apply ends", p)
 		}
 		for i := range 5 {
 			if p := plan(t, alice, "SELECT"); creates(p) || !strings.Contains(p.Note, "ask it again after") {

@@ -53,7 +53,8 @@ func TestTemplatesParse(t *testing.T) {
 
 // TestApprovalsShowPlatformPlans renders the approvals page with a pending
 // approval that carries data platform plans: the approver sees each
-// platform's statements, or why it runs none, before deciding.
+// platform's statements, or why it runs none, and what else the apply
+// does, before deciding.
 func TestApprovalsShowPlatformPlans(t *testing.T) {
 	st, err := loadAssets()
 	if err != nil {
@@ -68,7 +69,8 @@ func TestApprovalsShowPlatformPlans(t *testing.T) {
 	p := ApprovalsPage{Page: Page{Title: "Approvals", Actor: &mesh.Actor{AccountID: "111122223333", Username: "sales-approver"}},
 		Approvals: []*mesh.Approval{{RequestID: 7, AccountID: "111122223333", Status: mesh.ApprovalPending, Request: req,
 			Plans: []mesh.PlatformPlan{
-				{Platform: "warehouse", Kind: "postgres", Role: "analytics", Statements: []string{`GRANT SELECT ON TABLE "sales"."orders" TO "analytics"`}},
+				{Platform: "warehouse", Kind: "postgres", Role: "analytics", Statements: []string{`GRANT SELECT ON TABLE "sales"."orders" TO "analytics"`},
+					Note: "the apply also reports what reaches the imported tables"},
 				{Platform: "shop", Kind: "mariadb", Note: "account 222233334444 maps to no role here"},
 			}}}}
 	var buf bytes.Buffer
@@ -77,7 +79,7 @@ func TestApprovalsShowPlatformPlans(t *testing.T) {
 	}
 	got := buf.String()
 	for _, want := range []string{"On data platforms", "warehouse (postgres), role <code>analytics</code> would run:",
-		"GRANT SELECT ON TABLE &#34;sales&#34;.&#34;orders&#34; TO &#34;analytics&#34;", "shop (mariadb)", "account 222233334444 maps to no role here"} {
+		"GRANT SELECT ON TABLE &#34;sales&#34;.&#34;orders&#34; TO &#34;analytics&#34;", "shop (mariadb)", "account 222233334444 maps to no role here", "the apply also reports what reaches the imported tables"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("approvals page: want %q in\n%s", want, got)
 		}
