@@ -137,22 +137,7 @@ func TestPlatformMariaDBWiderGrants(t *testing.T) {
 			e := newEnv(t, "sqlite", f)
 			ctx := context.Background()
 			q := f.q
-			role := e.role()
-			if fixed {
-				role = "mgt Analyst`" + randomHex(4)
-				f.exec(t, "CREATE ROLE "+q(role))
-				t.Cleanup(func() { dropRole(t, f, role) })
-				in := client.PlatformInput{Name: e.name, Kind: f.kind, DSN: f.dsn, AccountID: e.producer, Schemas: []string{e.schema},
-					Roles: map[string]string{e.consumerID + "/" + e.alice: role}}
-				if _, err := e.admin.RegisterPlatform(ctx, in); err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				e.register(t)
-			}
-			if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
-				t.Fatal(err)
-			}
+			role := e.registerSynced(t, fixed)
 			// alice's grant is revoked from her role; the fixed mapping's role keeps it.
 			alice := e.grantAliceAll(t)
 			if !fixed {

@@ -39,6 +39,33 @@ func readerRoles(t testing.TB, e *env) (reader, middle, unrelated string) {
 	return reader, middle, unrelated
 }
 
+// registerSynced registers the platform and syncs it, alice's role being
+// meshgate's per-user role or, with fixed, one the test creates, with a
+// name that needs quoting, that a fixed mapping names for her; it returns
+// alice's role.
+func (e *env) registerSynced(t testing.TB, fixed bool) string {
+	t.Helper()
+	ctx := context.Background()
+	f, q := e.f, e.f.q
+	role := e.role()
+	if fixed {
+		role = "mgt Analyst\"`" + randomHex(4)
+		f.exec(t, "CREATE ROLE "+q(role))
+		t.Cleanup(func() { dropRole(t, f, role) })
+		in := client.PlatformInput{Name: e.name, Kind: f.kind, DSN: f.dsn, AccountID: e.producer, Schemas: []string{e.schema},
+			Roles: map[string]string{e.consumerID + "/" + e.alice: role}}
+		if _, err := e.admin.RegisterPlatform(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		e.register(t)
+	}
+	if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
+		t.Fatal(err)
+	}
+	return role
+}
+
 // TestPlatformMembershipsAreDrift makes meshgate's role of alice, after her
 // grant is revoked, a member by hand of a role that reads an imported
 // table through a role it is a member of, and of a role that holds
@@ -135,17 +162,7 @@ func TestPlatformFixedRoleMembershipIsReported(t *testing.T) {
 			e := newEnv(t, "sqlite", f)
 			ctx := context.Background()
 			q := f.q
-			analyst := "mgt Analyst\"`" + randomHex(4)
-			f.exec(t, "CREATE ROLE "+q(analyst))
-			t.Cleanup(func() { dropRole(t, f, analyst) })
-			in := client.PlatformInput{Name: e.name, Kind: f.kind, DSN: f.dsn, AccountID: e.producer, Schemas: []string{e.schema},
-				Roles: map[string]string{e.consumerID + "/" + e.alice: analyst}}
-			if _, err := e.admin.RegisterPlatform(ctx, in); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
-				t.Fatal(err)
-			}
+			analyst := e.registerSynced(t, true)
 			all := client.Resource{Database: e.database(t), Table: "*"}
 			if _, err := e.admin.Grant(ctx, client.GrantInput{Principal: e.consumerID, Resource: all, Permissions: []string{"SELECT"}, Grantable: []string{"SELECT"}}); err != nil {
 				t.Fatal(err)
@@ -257,22 +274,7 @@ func testPlanBeyond(t *testing.T, e *env, fixed bool) {
 	ctx := context.Background()
 	f, q := e.f, e.f.q
 	alice := e.consumerID + "/" + e.alice
-	role := e.role()
-	if fixed {
-		role = "mgt Analyst\"`" + randomHex(4)
-		f.exec(t, "CREATE ROLE "+q(role))
-		t.Cleanup(func() { dropRole(t, f, role) })
-		in := client.PlatformInput{Name: e.name, Kind: f.kind, DSN: f.dsn, AccountID: e.producer, Schemas: []string{e.schema},
-			Roles: map[string]string{alice: role}}
-		if _, err := e.admin.RegisterPlatform(ctx, in); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		e.register(t)
-	}
-	if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
-		t.Fatal(err)
-	}
+	role := e.registerSynced(t, fixed)
 	grant := e.grantAliceAll(t)
 	_, middle, _ := readerRoles(t, e)
 	f.exec(t, "GRANT "+q(middle)+" TO "+q(role))
