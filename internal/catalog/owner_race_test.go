@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -17,9 +16,11 @@ import (
 // admin) before a mesh admin gave it to another account, does not delete
 // the new owner's data once that change has committed: the write checks the
 // owner again, on the database as committed and held until it commits, and
-// is refused. On PostgreSQL the two interleave (a write transaction does
-// not hold the database's row while it works); on SQLite the change of
-// owner waits for the write, which then went first and stands.
+// is refused. On PostgreSQL a table's delete and the change interleave (a
+// write transaction does not hold the database's row while it works); a
+// database's forced delete holds its owner's account, and on SQLite the
+// one writer, so there the change of owner waits for the delete, which
+// goes first and stands.
 func TestEditAfterOwnerChangeIsRefused(t *testing.T) {
 	for _, kind := range storetest.Kinds() {
 		for _, what := range []string{"table", "database"} {
@@ -53,26 +54,30 @@ func TestEditAfterOwnerChangeIsRefused(t *testing.T) {
 					_, err := s.UpdateDatabase(as(meshAdmin), "sales", catalog.DatabaseUpdate{Parameters: map[string]string{"data_owner": other}}, 1)
 					given <- err
 				}()
-				var givenFirst bool
-				select {
-				case err := <-given:
-					if err != nil {
-						t.Fatalf("give the database away: %v", err)
+				if kind == "sqlite" || what == "database" {
+					// The change of owner waits for the delete (SQLite's
+					// one writer; on PostgreSQL the former owner's
+					// account, which a forced delete holds): the delete
+					// goes first and stands; the change of owner then
+					// finds the table gone, or the database.
+					close(release)
+					if err := <-deleted; err != nil {
+						t.Errorf("delete before the change of owner: %v", err)
 					}
-					givenFirst = true
-				case <-time.After(500 * time.Millisecond): // SQLite: it waits for the delete
+					err := <-given
+					if what == "table" && err != nil {
+						t.Errorf("change of owner after the table's delete: %v", err)
+					}
+					if what == "database" && !mesh.IsCode(err, mesh.ENOTFOUND) {
+						t.Errorf("change of owner after the database's delete: got %v, want not found", err)
+					}
+					return
+				}
+				if err := <-given; err != nil {
+					t.Fatalf("give the database away: %v", err)
 				}
 				close(release)
 				err := <-deleted
-				if !givenFirst {
-					// The delete went first and stands; the change of owner
-					// then found the table gone, or the database.
-					if err != nil {
-						t.Errorf("delete before the change of owner: %v", err)
-					}
-					<-given
-					return
-				}
 				if !mesh.IsCode(err, mesh.EFORBIDDEN) {
 					t.Errorf("delete by the former owner's admin after the change of owner: got %v, want forbidden", err)
 				}
