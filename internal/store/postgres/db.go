@@ -20,7 +20,8 @@ import (
 //go:embed migrations
 var migrationsFS embed.FS
 
-// migrationLock is the advisory lock key that serializes migrations across replicas.
+// migrationLock is the advisory lock key that serializes migrations across
+// replicas (a transaction's lock: see migrate).
 const migrationLock = 0x6d657368 // "mesh"
 
 // Options tune the store.
@@ -283,45 +284,29 @@ func (tx *Tx) commit(ctx context.Context) error {
 	return nil
 }
 
+// migrate applies the pending migrations in order, each in a transaction
+// of its own that holds the migration lock and records it. The lock is a
+// transaction's (pg_advisory_xact_lock), taken anew for each migration: a
+// replica that stalls while it migrates holds it only inside a transaction,
+// which the idle-in-transaction timeout ends, and never between two
+// migrations, when a session's lock would keep every other replica from
+// starting for as long as it stalls. So replicas starting together may take
+// turns: each migration reads, under the lock, what is applied, and applies
+// the first migration still pending.
 func (db *DB) migrate(ctx context.Context) error {
 	all, err := store.LoadMigrations(migrationsFS, "migrations")
-	if err != nil {
-		return err
-	}
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: acquire: %w", err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
-		return fmt.Errorf("postgres: lock migrations: %w", err)
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
-		return fmt.Errorf("postgres: create schema_migrations: %w", err)
-	}
-	rows, err := conn.Query(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return fmt.Errorf("postgres: read schema_migrations: %w", err)
-	}
-	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
-		return fmt.Errorf("postgres: read schema_migrations: %w", err)
-	}
-	applied := map[int]bool{}
-	for _, v := range versions {
-		applied[v] = true
-	}
-	pending, err := store.Pending(all, applied)
 	if err != nil {
 		return err
 	}
 	if err := store.CheckSteps(all, migrationSteps); err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	for _, m := range pending {
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+	for {
+		var m *store.Migration
+		err := pgx.BeginTxFunc(ctx, db.pool, migrationTx, func(tx pgx.Tx) (err error) {
+			if m, err = nextMigration(ctx, tx, all); err != nil || m == nil {
+				return err
+			}
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
@@ -330,15 +315,53 @@ func (db *DB) migrate(ctx context.Context) error {
 					return err
 				}
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+			_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 				m.Version, m.Name, db.clock.Now())
 			return err
 		})
-		if err != nil {
+		switch {
+		case err != nil && m != nil:
 			return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
+		case err != nil:
+			return fmt.Errorf("postgres: migrate: %w", err)
+		case m == nil:
+			return nil
 		}
 	}
-	return nil
+}
+
+// migrationTx is read committed whatever the server's default, so that
+// what a migration's transaction reads after it waited for the lock sees
+// what the lock's holder committed.
+var migrationTx = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
+
+// nextMigration takes the migration lock in tx and returns the first of all
+// the store has not applied, or nil when none is left.
+func nextMigration(ctx context.Context, tx pgx.Tx, all []store.Migration) (*store.Migration, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+		return nil, fmt.Errorf("lock migrations: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	for _, v := range versions {
+		applied[v] = true
+	}
+	pending, err := store.Pending(all, applied)
+	if err != nil || len(pending) == 0 {
+		return nil, err
+	}
+	return &pending[0], nil
 }
 
 // isNoRows reports whether err is pgx.ErrNoRows; callers turn it into ENOTFOUND.
