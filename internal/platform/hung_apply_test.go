@@ -8,6 +8,7 @@ import (
 
 	"github.com/meshgate/meshgate/client"
 	"github.com/meshgate/meshgate/internal/platform"
+	"github.com/meshgate/meshgate/internal/tcptest"
 )
 
 // TestApplyGivesUpOnAHungPlatform: a platform that stops answering (a
@@ -18,10 +19,10 @@ import (
 // puts the grant in force. A sync gives up on it as an apply does.
 func TestApplyGivesUpOnAHungPlatform(t *testing.T) {
 	f := *pgFixture(t)
-	px, dsn := pgProxy(t, f.dsn)
+	px, dsn := tcptest.ProxyURL(t, f.dsn)
 	f.dsn = dsn
 	e := newEnv(t, "sqlite", &f)
-	t.Cleanup(func() { px.set(forwarding) })
+	t.Cleanup(func() { px.Set(tcptest.Forwarding) })
 	platform.SetApplyTimeout(e.srv.Platforms, 2*time.Second)
 	ctx := context.Background()
 	e.register(t)
@@ -34,7 +35,7 @@ func TestApplyGivesUpOnAHungPlatform(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	px.set(frozen)
+	px.Set(tcptest.Frozen)
 	if _, err := e.consumer.Grant(ctx, client.GrantInput{Principal: e.consumerID + "/" + bob,
 		Resource: client.Resource{Database: e.database(t), Table: "*"}, Permissions: []string{"SELECT"}}); err != nil {
 		t.Fatal(err)
@@ -71,7 +72,7 @@ func TestApplyGivesUpOnAHungPlatform(t *testing.T) {
 		t.Errorf("failed grant's error: got %q, want it to say the platform did not answer within 2s", failed)
 	}
 
-	px.set(forwarding)
+	px.Set(tcptest.Forwarding)
 	// the retry, a few seconds later, reconnects
 	for deadline := time.Now().Add(patience); ; time.Sleep(50 * time.Millisecond) {
 		sts, err := e.admin.PlatformGrants(ctx, e.name)

@@ -11,6 +11,7 @@ import (
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store/storetest"
+	"github.com/meshgate/meshgate/internal/tcptest"
 )
 
 // patience bounds each call of the tests below: a call that waits on the
@@ -31,16 +32,16 @@ func TestPlansWithThePlatformDownOrHung(t *testing.T) {
 	for _, storeKind := range storetest.Kinds() {
 		t.Run(storeKind, func(t *testing.T) {
 			f := *pgFixture(t)
-			px, dsn := pgProxy(t, f.dsn)
+			px, dsn := tcptest.ProxyURL(t, f.dsn)
 			f.dsn = dsn
 			testPlansUnreachable(t, newEnv(t, storeKind, &f), px)
 		})
 	}
 }
 
-func testPlansUnreachable(t *testing.T, e *env, px *proxy) {
+func testPlansUnreachable(t *testing.T, e *env, px *tcptest.Proxy) {
 	// Freed before the server stops, so that nothing of it waits on the proxy.
-	t.Cleanup(func() { px.set(forwarding) })
+	t.Cleanup(func() { px.Set(tcptest.Forwarding) })
 	ctx := context.Background()
 	e.register(t)
 	if _, err := e.admin.SyncPlatform(ctx, e.name); err != nil {
@@ -112,11 +113,11 @@ func testPlansUnreachable(t *testing.T, e *env, px *proxy) {
 	t.Run("down", func(t *testing.T) {
 		// No connection open, as after a restart, and the platform down.
 		e.srv.Platforms.Close()
-		px.set(down)
-		before := px.accepted.Load()
+		px.Set(tcptest.Down)
+		before := px.Accepted()
 		approvals(t)
 		approvals(t)
-		if n := px.accepted.Load() - before; n != 0 {
+		if n := px.Accepted() - before; n != 0 {
 			t.Errorf("listing the approvals twice dialed the platform %d times, want none", n)
 		}
 		// A plan, outside the store's read, may try to connect once.
@@ -131,13 +132,13 @@ func testPlansUnreachable(t *testing.T, e *env, px *proxy) {
 		approvals(t)
 		// pgx makes one connection attempt of two TCP connections, the
 		// second after it returned.
-		if n := px.accepted.Load() - before; n > 2 {
+		if n := px.Accepted() - before; n > 2 {
 			t.Errorf("two listings, six plans and a listing made %d connections to the platform, want one attempt's (at most 2)", n)
 		}
 	})
 
 	t.Run("healthy again", func(t *testing.T) {
-		px.set(forwarding)
+		px.Set(tcptest.Forwarding)
 		// The applier reaches the platform again, and plans ask it again.
 		if _, err := e.admin.ReconcilePlatform(ctx, e.name); err != nil {
 			t.Fatalf("reconcile: %v", err)
@@ -156,7 +157,7 @@ func testPlansUnreachable(t *testing.T, e *env, px *proxy) {
 
 	t.Run("hung", func(t *testing.T) {
 		// A connection is open, and the platform stops answering on it.
-		px.set(frozen)
+		px.Set(tcptest.Frozen)
 		approvals(t)
 		start := time.Now()
 		if p := plan(t, alice, "INSERT"); creates(p) || !strings.Contains(p.Note, "CREATE ROLE") {
