@@ -21,6 +21,7 @@ type ServeCmd struct {
 	Database          string        `help:"PostgreSQL URL (postgres://...); uses PostgreSQL instead of SQLite." env:"MESHGATE_DATABASE"`
 	Synchronous       string        `help:"SQLite synchronous pragma: FULL survives power loss; NORMAL is faster." default:"FULL" enum:"FULL,NORMAL" env:"MESHGATE_SQLITE_SYNCHRONOUS"`
 	IdleTxTimeout     time.Duration `name:"idle-in-transaction-timeout" help:"PostgreSQL: how long a transaction may stay idle between statements before the server ends it, releasing its locks (idle_in_transaction_session_timeout; one set in the database URL wins); 0 leaves PostgreSQL's own setting." default:"1m" env:"MESHGATE_POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT"`
+	TCPUserTimeout    time.Duration `name:"tcp-user-timeout" help:"PostgreSQL: how long what the server sends a connection may go unacknowledged, or wait for the replica to read it, before the server drops the connection, releasing its locks (tcp_user_timeout; one set in the database URL wins); 0 leaves PostgreSQL's own setting." default:"1m" env:"MESHGATE_POSTGRES_TCP_USER_TIMEOUT"`
 	CentralAccount    string        `help:"Id of the central account (the server's own)." default:"central" env:"MESHGATE_CENTRAL_ACCOUNT"`
 	Organization      string        `help:"Organization of the central account; its accounts get shares without invitations." env:"MESHGATE_ORGANIZATION"`
 	InvitationTTL     time.Duration `help:"How long a share invitation stays pending." default:"12h" env:"MESHGATE_INVITATION_TTL"`
@@ -86,6 +87,7 @@ func (c *ServeCmd) Config() (server.Config, error) {
 		DatabaseURL:               c.Database,
 		Synchronous:               c.Synchronous,
 		IdleInTransactionTimeout:  offIfZero(c.IdleTxTimeout),
+		TCPUserTimeout:            offIfZero(c.TCPUserTimeout),
 		CentralAccountID:          c.CentralAccount,
 		Organization:              c.Organization,
 		BootstrapToken:            os.Getenv("MESHGATE_BOOTSTRAP_TOKEN"),

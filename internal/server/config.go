@@ -40,6 +40,14 @@ type Config struct {
 	// postgres.DefaultIdleInTransactionTimeout, a minute; a negative value
 	// leaves PostgreSQL's own setting). A value the database URL sets wins.
 	IdleInTransactionTimeout time.Duration
+	// TCPUserTimeout is, on PostgreSQL, how long what the server sends a
+	// connection may stay unacknowledged, or wait for the connection's
+	// window to open, before the server drops the connection, and with it
+	// the session's transaction and locks: a replica stalled while the
+	// server sends it a result holds the others up no longer (default
+	// postgres.DefaultTCPUserTimeout, a minute; a negative value leaves
+	// PostgreSQL's own setting). A value the database URL sets wins.
+	TCPUserTimeout time.Duration
 	// CentralAccountID is the id of the server's own account (default "central").
 	CentralAccountID string
 	// CentralAccountName is its display name (default "Central").
@@ -121,7 +129,7 @@ func (c *Config) Validate() error {
 	if c.Synchronous != "FULL" && c.Synchronous != "NORMAL" {
 		return fmt.Errorf("sqlite synchronous must be FULL or NORMAL, not %q", c.Synchronous)
 	}
-	if err := c.validateIdleInTransactionTimeout(); err != nil {
+	if err := c.validatePostgresTimeouts(); err != nil {
 		return err
 	}
 	if c.CentralAccountID == "" {
@@ -213,19 +221,25 @@ func (c *Config) validateNotify() error {
 	return nil
 }
 
-// validateIdleInTransactionTimeout fills in PostgreSQL's idle-in-transaction
-// timeout and refuses one under a second, which a transaction busy between
-// two statements on a loaded server may reach, or one longer than
-// PostgreSQL takes.
-func (c *Config) validateIdleInTransactionTimeout() error {
-	d := c.IdleInTransactionTimeout
-	if d == 0 {
-		c.IdleInTransactionTimeout = postgres.DefaultIdleInTransactionTimeout
-		return nil
-	}
-	if d > 0 && (d < time.Second || d > postgres.MaxIdleInTransactionTimeout) {
-		return fmt.Errorf("idle-in-transaction-timeout %s is out of range: use from 1s to %s, or 0 to leave PostgreSQL's own setting",
-			d, postgres.MaxIdleInTransactionTimeout)
+// validatePostgresTimeouts fills in PostgreSQL's idle-in-transaction and
+// TCP user timeouts and refuses one under a second, which a transaction
+// busy between two statements on a loaded server, or a network's brief
+// loss of packets, may reach, or one longer than PostgreSQL takes.
+func (c *Config) validatePostgresTimeouts() error {
+	for _, t := range []struct {
+		flag     string
+		d        *time.Duration
+		def, max time.Duration
+	}{
+		{"idle-in-transaction-timeout", &c.IdleInTransactionTimeout, postgres.DefaultIdleInTransactionTimeout, postgres.MaxIdleInTransactionTimeout},
+		{"tcp-user-timeout", &c.TCPUserTimeout, postgres.DefaultTCPUserTimeout, postgres.MaxTCPUserTimeout},
+	} {
+		if *t.d == 0 {
+			*t.d = t.def
+		}
+		if *t.d > 0 && (*t.d < time.Second || *t.d > t.max) {
+			return fmt.Errorf("%s %s is out of range: use from 1s to %s, or 0 to leave PostgreSQL's own setting", t.flag, *t.d, t.max)
+		}
 	}
 	return nil
 }

@@ -73,7 +73,8 @@ type Background interface {
 // OpenStore opens the store the config names and applies its migrations.
 func OpenStore(ctx context.Context, cfg *Config) (store.Store, error) {
 	if cfg.DatabaseURL != "" {
-		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Clock: cfg.Clock, IdleInTransactionTimeout: cfg.IdleInTransactionTimeout})
+		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Clock: cfg.Clock,
+			IdleInTransactionTimeout: cfg.IdleInTransactionTimeout, TCPUserTimeout: cfg.TCPUserTimeout})
 	}
 	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "meshgate.db"), sqlite.Options{Synchronous: cfg.Synchronous, Clock: cfg.Clock})
 }

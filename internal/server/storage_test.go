@@ -147,32 +147,45 @@ func TestNotifyRetentionConfig(t *testing.T) {
 	}
 }
 
-// TestIdleInTransactionTimeoutConfig checks PostgreSQL's idle-in-transaction
-// timeout: a minute by default, negative for PostgreSQL's own setting, and
-// neither under a second nor longer than PostgreSQL takes.
-func TestIdleInTransactionTimeoutConfig(t *testing.T) {
-	tests := []struct {
-		in      time.Duration
-		want    time.Duration
-		wantErr bool
+// TestPostgresTimeoutsConfig checks PostgreSQL's idle-in-transaction and
+// TCP user timeouts: a minute by default, negative for PostgreSQL's own
+// setting, and neither under a second nor longer than PostgreSQL takes.
+func TestPostgresTimeoutsConfig(t *testing.T) {
+	fields := []struct {
+		name     string
+		field    func(*server.Config) *time.Duration
+		def, max time.Duration
 	}{
-		{0, postgres.DefaultIdleInTransactionTimeout, false},
-		{-1, -1, false},
-		{time.Second, time.Second, false},
-		{10 * time.Minute, 10 * time.Minute, false},
-		{postgres.MaxIdleInTransactionTimeout, postgres.MaxIdleInTransactionTimeout, false},
-		{500 * time.Millisecond, 0, true},
-		{postgres.MaxIdleInTransactionTimeout + time.Millisecond, 0, true},
+		{"idle-in-transaction", func(c *server.Config) *time.Duration { return &c.IdleInTransactionTimeout },
+			postgres.DefaultIdleInTransactionTimeout, postgres.MaxIdleInTransactionTimeout},
+		{"tcp-user", func(c *server.Config) *time.Duration { return &c.TCPUserTimeout },
+			postgres.DefaultTCPUserTimeout, postgres.MaxTCPUserTimeout},
 	}
-	for _, tt := range tests {
-		cfg := server.Config{IdleInTransactionTimeout: tt.in}
-		err := cfg.Validate()
-		if (err != nil) != tt.wantErr {
-			t.Errorf("%v: got error %v, want error %v", tt.in, err, tt.wantErr)
-			continue
+	for _, f := range fields {
+		tests := []struct {
+			in      time.Duration
+			want    time.Duration
+			wantErr bool
+		}{
+			{0, f.def, false},
+			{-1, -1, false},
+			{time.Second, time.Second, false},
+			{10 * time.Minute, 10 * time.Minute, false},
+			{f.max, f.max, false},
+			{500 * time.Millisecond, 0, true},
+			{f.max + time.Millisecond, 0, true},
 		}
-		if err == nil && cfg.IdleInTransactionTimeout != tt.want {
-			t.Errorf("%v: got %v, want %v", tt.in, cfg.IdleInTransactionTimeout, tt.want)
+		for _, tt := range tests {
+			var cfg server.Config
+			*f.field(&cfg) = tt.in
+			err := cfg.Validate()
+			if (err != nil) != tt.wantErr {
+				t.Errorf("%s %v: got error %v, want error %v", f.name, tt.in, err, tt.wantErr)
+				continue
+			}
+			if got := *f.field(&cfg); err == nil && got != tt.want {
+				t.Errorf("%s %v: got %v, want %v", f.name, tt.in, got, tt.want)
+			}
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,24 +37,11 @@ type Options struct {
 	// negative: PostgreSQL's own setting). A value the URL gives the
 	// connections (options=-c ..., a runtime parameter, PGOPTIONS) is kept.
 	IdleInTransactionTimeout time.Duration
+	// TCPUserTimeout is the tcp_user_timeout of every pooled connection
+	// (default DefaultTCPUserTimeout; negative: PostgreSQL's own setting).
+	// A value the URL gives the connections is kept.
+	TCPUserTimeout time.Duration
 }
-
-// DefaultIdleInTransactionTimeout is how long a transaction of the store may
-// wait between two statements before PostgreSQL ends its session, rolling
-// it back and releasing its locks. A replica that stalls in a transaction
-// (stopped, frozen, cut off before its connection is noticed dead) would
-// otherwise hold its row locks, and every replica's work on those rows,
-// without limit. Between two statements meshgate's transactions do only
-// quick work of their own: mail, webhooks, external tasks and the data
-// platforms' grants run outside them, so a minute is far more than any
-// needs. (An approval's plan asks its platform whether a role exists inside
-// a read transaction: should the platform hang for longer, the read fails
-// instead of keeping its snapshot.)
-const DefaultIdleInTransactionTimeout = time.Minute
-
-// MaxIdleInTransactionTimeout is the longest idle_in_transaction_session_timeout
-// PostgreSQL takes (its milliseconds are an int32: about 24.9 days).
-const MaxIdleInTransactionTimeout = math.MaxInt32 * time.Millisecond
 
 // DB is a PostgreSQL store.
 type DB struct {
@@ -89,15 +75,8 @@ func open(ctx context.Context, url string, opts Options, configure func(*pgxpool
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
-	if opts.IdleInTransactionTimeout == 0 {
-		opts.IdleInTransactionTimeout = DefaultIdleInTransactionTimeout
-	}
-	if opts.IdleInTransactionTimeout > 0 {
-		set, err := setIdleInTransactionTimeout(opts.IdleInTransactionTimeout)
-		if err != nil {
-			return nil, err
-		}
-		cfg.AfterConnect = set
+	if cfg.AfterConnect, err = opts.setTimeouts(); err != nil {
+		return nil, err
 	}
 	if configure != nil {
 		configure(cfg)
@@ -124,28 +103,6 @@ func open(ctx context.Context, url string, opts Options, configure func(*pgxpool
 		return nil, err
 	}
 	return db, nil
-}
-
-// setIdleInTransactionTimeout returns the pool's AfterConnect that sets a
-// new connection's idle_in_transaction_session_timeout to d, unless the
-// connection's startup already set it (source client: the URL's options or
-// runtime parameter, PGOPTIONS), which the operator meant to win. It is set
-// once a connection, by a statement rather than as a startup parameter:
-// the server says what the startup set however it was spelled, and a
-// pooler that refuses startup parameters it does not know passes it.
-func setIdleInTransactionTimeout(d time.Duration) (func(context.Context, *pgx.Conn) error, error) {
-	if d > MaxIdleInTransactionTimeout {
-		return nil, fmt.Errorf("postgres: idle-in-transaction timeout %s is longer than PostgreSQL takes (%s)", d, MaxIdleInTransactionTimeout)
-	}
-	ms := (d + time.Millisecond - 1) / time.Millisecond // at least 1ms: 0 would turn it off
-	sql := fmt.Sprintf(`SELECT set_config('idle_in_transaction_session_timeout', '%d', false)
-		FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout' AND source <> 'client'`, ms)
-	return func(ctx context.Context, conn *pgx.Conn) error {
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			return fmt.Errorf("postgres: set idle_in_transaction_session_timeout: %w", err)
-		}
-		return nil
-	}, nil
 }
 
 // Pool exposes the connection pool, for the engine's listeners and for tests.
