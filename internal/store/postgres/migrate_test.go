@@ -51,10 +51,6 @@ func (s *stallAfter) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, d pgx.Trace
 // stalled replica, once resumed, finds the store migrated, or fails with
 // its session ended.
 func TestStalledMigration(t *testing.T) {
-	all, err := store.LoadMigrations(os.DirFS("."), "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		name  string
 		after string // the replica stalls after the first statement it sends that begins so
@@ -92,20 +88,10 @@ func TestStalledMigration(t *testing.T) {
 				t.Fatalf("another replica's Open while one stalls migrating: %v", err)
 			}
 			defer other.Close()
-			var n int
-			if err := other.Pool().QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			if n != len(all) {
-				t.Errorf("got %d migrations recorded, want %d", n, len(all))
-			}
+			checkMigrated(t, other)
 
 			resume()
-			select {
-			case err = <-done:
-			case <-time.After(30 * time.Second):
-				t.Fatal("the stalled replica's Open did not return once resumed")
-			}
+			err = await(t, done, "the stalled replica's Open, resumed,")
 			if tt.ended && !idleSessionEnded(err) {
 				t.Errorf("the stalled replica's Open: got %v, want its session ended for its idle transaction (25P03)", err)
 			}
@@ -119,10 +105,6 @@ func TestStalledMigration(t *testing.T) {
 // TestConcurrentMigrations: replicas that start together on a fresh store
 // take turns migrating it: each opens, and each migration is applied once.
 func TestConcurrentMigrations(t *testing.T) {
-	all, err := store.LoadMigrations(os.DirFS("."), "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	u := storetest.PostgresSchemaURL(t)
@@ -149,11 +131,33 @@ func TestConcurrentMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	checkMigrated(t, db)
+}
+
+// checkMigrated checks that db's store recorded each of the migrations.
+func checkMigrated(t *testing.T, db *postgres.DB) {
+	t.Helper()
+	all, err := store.LoadMigrations(os.DirFS("."), "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var n int
-	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+	if err := db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != len(all) {
 		t.Errorf("got %d migrations recorded, want %d", n, len(all))
+	}
+}
+
+// await returns what ch gives, or fails the test, naming what, after 30s.
+func await(t *testing.T, ch <-chan error, what string) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not return within 30s", what)
+		return nil
 	}
 }

@@ -78,12 +78,7 @@ func TestIdleInTransactionTimeout(t *testing.T) {
 			takeRow(t, db, a.ID)
 
 			unstall()
-			var err error
-			select {
-			case err = <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the stalled transaction did not return once resumed")
-			}
+			err := await(t, done, "the stalled transaction, resumed,")
 			if err == nil {
 				t.Fatal("the stalled transaction: got nil, want an error")
 			}
@@ -248,12 +243,7 @@ func TestTCPUserTimeout(t *testing.T) {
 	takeRow(t, other, a.ID)
 
 	px.Set(tcptest.Forwarding)
-	select {
-	case err = <-read:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the stalled result did not end once the replica resumed")
-	}
-	if err == nil {
+	if err := await(t, read, "the stalled result, its replica resumed,"); err == nil {
 		t.Error("the stalled result: got nil, want an error: the server dropped the connection")
 	}
 	if err := tx.Commit(ctx); err == nil {
