@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/meshgate/meshgate/internal/catalog"
@@ -164,4 +165,161 @@ func accepted(t *testing.T, err error, field string, before int64, version func(
 		t.Errorf("a refused update changed what it updated: got version %d, want %d", v, before)
 	}
 	return false
+}
+
+// storeLegacyText writes text the catalog refuses now, as versions before
+// it checked control characters stored it, directly through the store:
+// line breaks in the database "sales"' description and a parameter, and
+// in the table "orders"' description, table type, a parameter's key and
+// value, its SerDe's name and a SerDe value (NUL), the column "email"'s
+// type, comment and a parameter.
+func storeLegacyText(t *testing.T, st store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	err := st.Update(ctx, func(tx store.Tx) error {
+		d, err := tx.FindDatabase(ctx, "sales")
+		if err != nil {
+			return err
+		}
+		d.Description = "Sales\nEMEA"
+		d.Parameters["note"] = "first line\nsecond line"
+		if err := tx.UpdateDatabase(ctx, d, d.Version); err != nil {
+			return err
+		}
+		tb, err := tx.FindTable(ctx, "sales", "orders")
+		if err != nil {
+			return err
+		}
+		tb.Description = "orders\r\nof 2026"
+		tb.TableType = "EXTERNAL_TABLE\n"
+		tb.Parameters = map[string]string{"note": "a\nb", "key\x01": "v"}
+		tb.Format.SerDe = mesh.SerDe{Name: "serde\n", Parameters: map[string]string{"null.format": "\x00"}}
+		tb.Columns[1].Type = "struct<street:string,\ncity:string>"
+		tb.Columns[1].Comment = "where the\ncustomer lives"
+		tb.Columns[1].Parameters["note"] = "a\u0085b"
+		return tx.UpdateTable(ctx, tb, tb.Version)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLegacyTextKept: text stored before the catalog refused control
+// characters in its one-line fields and parameters (a line break in a
+// description, a column's type or comment, a parameter) stays through an
+// update that does not set it, whether the update leaves the field out or
+// sends it back as it read it (Glue's UpdateTable and UpdateDatabase, the
+// platform sync), even with the column moved; an update that sets such
+// text, on another field or in place of the old, is refused naming the
+// field, and changes nothing.
+func TestLegacyTextKept(t *testing.T) {
+	str := func(s string) *string { return &s }
+	tableTests := []struct {
+		name   string
+		update func(cur *mesh.Table) catalog.TableUpdate
+		field  string // the field the refusal names; "" for accepted
+	}{
+		{"description only", func(*mesh.Table) catalog.TableUpdate {
+			return catalog.TableUpdate{Description: str("orders, described")}
+		}, ""},
+		{"the whole table sent back as read", func(cur *mesh.Table) catalog.TableUpdate {
+			cur.Location = "s3://sales-data/orders/"
+			return catalog.TableReplace(cur)
+		}, ""},
+		{"columns sent back moved, with another column", func(cur *mesh.Table) catalog.TableUpdate {
+			return catalog.TableUpdate{Columns: []mesh.Column{{Name: "phone", Type: "string"}, cur.Columns[1], cur.Columns[0]}}
+		}, ""},
+		{"parameters sent back with another", func(cur *mesh.Table) catalog.TableUpdate {
+			cur.Parameters["owner_team"] = "billing"
+			return catalog.TableUpdate{Parameters: cur.Parameters}
+		}, ""},
+		{"a line break in another description", func(*mesh.Table) catalog.TableUpdate {
+			return catalog.TableUpdate{Description: str("orders\nof 2027")}
+		}, "description"},
+		{"a line break in a new column's comment", func(cur *mesh.Table) catalog.TableUpdate {
+			return catalog.TableUpdate{Columns: append(cur.Columns, mesh.Column{Name: "phone", Type: "string", Comment: "a\nb"})}
+		}, "columns[2].comment"},
+		{"another line break in place of the old type", func(cur *mesh.Table) catalog.TableUpdate {
+			cur.Columns[1].Type = "struct<street:string,\nzip:string>"
+			return catalog.TableUpdate{Columns: cur.Columns}
+		}, "columns[1].type"},
+		{"a line break in a new parameter", func(cur *mesh.Table) catalog.TableUpdate {
+			cur.Parameters["other"] = "c\nd"
+			return catalog.TableUpdate{Parameters: cur.Parameters}
+		}, "parameters.other"},
+		{"a NUL in another SerDe value", func(cur *mesh.Table) catalog.TableUpdate {
+			cur.Format.SerDe.Parameters["field.delim"] = "\x00"
+			return catalog.TableUpdate{Format: &cur.Format}
+		}, "format.serde.parameters.field.delim"},
+	}
+	for _, tt := range tableTests {
+		t.Run("table/"+tt.name, func(t *testing.T) {
+			s, st := newService(t)
+			storeLegacyText(t, st)
+			ctx := as(producerAdmin)
+			cur, err := s.FindTable(ctx, "sales", "orders")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.UpdateTable(ctx, "sales", "orders", tt.update(cur.Clone()), cur.Version)
+			if !accepted(t, err, tt.field, cur.Version, func() int64 {
+				after, _ := s.FindTable(ctx, "sales", "orders")
+				return after.Version
+			}) {
+				return
+			}
+			email := got.Columns[slices.IndexFunc(got.Columns, func(c mesh.Column) bool { return c.Name == "email" })]
+			kept := []struct{ got, want string }{
+				{got.TableType, cur.TableType},
+				{got.Parameters["note"], "a\nb"},
+				{got.Parameters["key\x01"], "v"},
+				{got.Format.SerDe.Name, "serde\n"},
+				{got.Format.SerDe.Parameters["null.format"], "\x00"},
+				{email.Type, cur.Columns[1].Type},
+				{email.Comment, cur.Columns[1].Comment},
+				{email.Parameters["note"], "a\u0085b"},
+			}
+			for _, k := range kept {
+				if k.got != k.want {
+					t.Errorf("got %q, want the stored %q kept", k.got, k.want)
+				}
+			}
+		})
+	}
+
+	databaseTests := []struct {
+		name   string
+		update func(cur *mesh.Database) catalog.DatabaseUpdate
+		field  string
+	}{
+		{"location only", func(*mesh.Database) catalog.DatabaseUpdate {
+			return catalog.DatabaseUpdate{LocationURI: str("s3://sales-data/")}
+		}, ""},
+		{"the whole database sent back as read", func(cur *mesh.Database) catalog.DatabaseUpdate {
+			cur.Parameters["owner_team"] = "billing"
+			return catalog.DatabaseReplace(cur)
+		}, ""},
+		{"a line break in a new parameter", func(cur *mesh.Database) catalog.DatabaseUpdate {
+			cur.Parameters["other"] = "c\nd"
+			return catalog.DatabaseUpdate{Parameters: cur.Parameters}
+		}, "parameters.other"},
+		{"another line break in place of the old description", func(*mesh.Database) catalog.DatabaseUpdate {
+			return catalog.DatabaseUpdate{Description: str("Sales\nAPAC")}
+		}, "description"},
+	}
+	for _, tt := range databaseTests {
+		t.Run("database/"+tt.name, func(t *testing.T) {
+			s, st := newService(t)
+			storeLegacyText(t, st)
+			ctx := as(producerAdmin)
+			cur := mustDatabase(t, s)
+			got, err := s.UpdateDatabase(ctx, "sales", tt.update(cur.Clone()), cur.Version)
+			if !accepted(t, err, tt.field, cur.Version, func() int64 { return mustDatabase(t, s).Version }) {
+				return
+			}
+			if got.Description != "Sales\nEMEA" || got.Parameters["note"] != "first line\nsecond line" {
+				t.Errorf("got description %q and note %q, want the stored text kept", got.Description, got.Parameters["note"])
+			}
+		})
+	}
 }

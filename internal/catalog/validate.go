@@ -37,6 +37,20 @@ func checkText(field, s string, max int) error {
 	return mesh.CheckSingleLine(field, s)
 }
 
+// checkSet is checkText for a field an update may keep: a value equal to
+// stored, the field as stored ("" for a new resource), is not checked
+// again. Versions before the catalog refused control characters stored
+// line breaks in descriptions, types and comments; such text stays until
+// someone sets the field, and an update that leaves it out, or sends it
+// back as it read it, is not refused for what its caller did not set. The
+// lengths and UTF-8 it checks were checked when it was stored.
+func checkSet(field, s, stored string, max int) error {
+	if s == stored {
+		return nil
+	}
+	return checkText(field, s, max)
+}
+
 // validateParameters checks a parameter map (field names it, each value is
 // field.KEY): its size, UTF-8, and control characters. Keys and values are
 // one line, as the catalog's other text fields (mesh.CheckSingleLine):
@@ -46,17 +60,23 @@ func checkText(field, s string, max int) error {
 // (field.delim \u0001 by default, line.delim \n), so they keep every
 // control character but NUL. pii_flag, where it is set, is true or false
 // (any case, spaces around), and neither it nor data_owner may be spelled
-// another way (checkFlagKey). Those two checks leave alone an entry that
-// kept (the parameters stored at the same place, nil for new ones) holds
-// with the same value: older versions stored other values ("yes", "1",
-// ""), which stay until someone sets the field, and an update that
-// leaves such a value as it is, or sends it back as it read it, is not
-// refused for what its caller did not set (legacyFlags shows them).
+// another way (checkFlagKey). An entry that kept (the parameters stored at
+// the same place, nil for new ones) holds with the same value is not
+// checked again: older versions stored what these checks refuse now (a
+// pii_flag "yes", "1" or "", a line break in a value), which stays until
+// someone sets the entry, and an update that leaves such an entry as it
+// is, or sends it back as it read it, is not refused for what its caller
+// did not set (legacyFlags shows the pii_flags). The map's size, its
+// entries' lengths and data_owner's account-id form, checked alike since
+// the first version, apply to every entry.
 func validateParameters(field string, p, kept map[string]string, delimiters bool) error {
 	if err := mesh.ValidateParameters(field, p); err != nil {
 		return err
 	}
 	for k, v := range p {
+		if isKept(kept, k, v) {
+			continue
+		}
 		if !utf8.ValidString(k) || !utf8.ValidString(v) {
 			return mesh.Invalid(field+"."+k, "is not valid UTF-8")
 		}
@@ -72,7 +92,7 @@ func validateParameters(field string, p, kept map[string]string, delimiters bool
 		if err := mesh.CheckSingleLine(field+"."+k, v); err != nil {
 			return err
 		}
-		if err := checkFlagKey(field, k); err != nil && !isKept(kept, k, v) {
+		if err := checkFlagKey(field, k); err != nil {
 			return err
 		}
 	}
@@ -122,17 +142,17 @@ func validateDatabase(prefix string, d, cur *mesh.Database) error {
 	if err := validateName(prefix+"name", d.Name); err != nil {
 		return err
 	}
-	if err := checkText(prefix+"description", d.Description, mesh.MaxDescriptionLen); err != nil {
-		return err
-	}
-	if err := checkText(prefix+"location_uri", d.LocationURI, MaxLocationLen); err != nil {
-		return err
-	}
-	var kept map[string]string
+	var was mesh.Database
 	if cur != nil {
-		kept = cur.Parameters
+		was = *cur
 	}
-	return validateParameters(prefix+"parameters", d.Parameters, kept, false)
+	if err := checkSet(prefix+"description", d.Description, was.Description, mesh.MaxDescriptionLen); err != nil {
+		return err
+	}
+	if err := checkSet(prefix+"location_uri", d.LocationURI, was.LocationURI, MaxLocationLen); err != nil {
+		return err
+	}
+	return validateParameters(prefix+"parameters", d.Parameters, was.Parameters, false)
 }
 
 // validateTable checks a table's input fields; prefix starts every field
@@ -141,32 +161,32 @@ func validateTable(prefix string, t, cur *mesh.Table) error {
 	if err := validateName(prefix+"name", t.Name); err != nil {
 		return err
 	}
+	var was mesh.Table
+	if cur != nil {
+		was = *cur
+	}
 	checks := []struct {
-		field string
-		value string
-		max   int
+		field         string
+		value, stored string
+		max           int
 	}{
-		{"description", t.Description, mesh.MaxDescriptionLen},
-		{"table_type", t.TableType, MaxShortLen},
-		{"location", t.Location, MaxLocationLen},
-		{"format.input_format", t.Format.InputFormat, MaxShortLen},
-		{"format.output_format", t.Format.OutputFormat, MaxShortLen},
-		{"format.serde.name", t.Format.SerDe.Name, MaxShortLen},
-		{"format.serde.serialization_library", t.Format.SerDe.SerializationLibrary, MaxShortLen},
+		{"description", t.Description, was.Description, mesh.MaxDescriptionLen},
+		{"table_type", t.TableType, was.TableType, MaxShortLen},
+		{"location", t.Location, was.Location, MaxLocationLen},
+		{"format.input_format", t.Format.InputFormat, was.Format.InputFormat, MaxShortLen},
+		{"format.output_format", t.Format.OutputFormat, was.Format.OutputFormat, MaxShortLen},
+		{"format.serde.name", t.Format.SerDe.Name, was.Format.SerDe.Name, MaxShortLen},
+		{"format.serde.serialization_library", t.Format.SerDe.SerializationLibrary, was.Format.SerDe.SerializationLibrary, MaxShortLen},
 	}
 	for _, c := range checks {
-		if err := checkText(prefix+c.field, c.value, c.max); err != nil {
+		if err := checkSet(prefix+c.field, c.value, c.stored, c.max); err != nil {
 			return err
 		}
 	}
-	if err := validateParameters(prefix+"format.serde.parameters", t.Format.SerDe.Parameters, nil, true); err != nil {
+	if err := validateParameters(prefix+"format.serde.parameters", t.Format.SerDe.Parameters, was.Format.SerDe.Parameters, true); err != nil {
 		return err
 	}
-	var kept map[string]string
-	if cur != nil {
-		kept = cur.Parameters
-	}
-	if err := validateParameters(prefix+"parameters", t.Parameters, kept, false); err != nil {
+	if err := validateParameters(prefix+"parameters", t.Parameters, was.Parameters, false); err != nil {
 		return err
 	}
 	if n := len(t.Columns) + len(t.PartitionKeys); n > MaxColumns {
@@ -221,18 +241,18 @@ func validateColumn(c, old *mesh.Column) *mesh.Error {
 	if c.Type == "" {
 		return mesh.Invalid("type", "is required")
 	}
-	if err := checkText("type", c.Type, MaxTypeLen); err != nil {
+	var was mesh.Column
+	if old != nil {
+		was = *old
+	}
+	if err := checkSet("type", c.Type, was.Type, MaxTypeLen); err != nil {
 		return asMeshError(err)
 	}
-	if err := checkText("comment", c.Comment, MaxCommentLen); err != nil {
+	if err := checkSet("comment", c.Comment, was.Comment, MaxCommentLen); err != nil {
 		return asMeshError(err)
 	}
 	if len(c.Parameters) > 0 {
-		var kept map[string]string
-		if old != nil {
-			kept = old.Parameters
-		}
-		if err := validateParameters("parameters", c.Parameters, kept, false); err != nil {
+		if err := validateParameters("parameters", c.Parameters, was.Parameters, false); err != nil {
 			return asMeshError(err)
 		}
 	}
