@@ -287,16 +287,7 @@ func (s *Service) UpdateAccount(ctx context.Context, id string, upd Update) (*me
 		if a, err = tx.FindAccountByID(ctx, id); err != nil {
 			return err
 		}
-		if upd.Name != nil {
-			a.Name = *upd.Name
-		}
-		if upd.Organization != nil {
-			a.Organization = *upd.Organization
-		}
-		if upd.Email != nil {
-			a.Email = *upd.Email
-		}
-		if err := Validate(a); err != nil {
+		if err := applyUpdate(a, upd); err != nil {
 			return err
 		}
 		a.UpdatedAt = now
@@ -309,6 +300,36 @@ func (s *Service) UpdateAccount(ctx context.Context, id string, upd Update) (*me
 		return nil, err
 	}
 	return a, nil
+}
+
+// applyUpdate sets on a the fields upd names, checking each as Validate
+// does. A field sent as it is stored is kept, not checked again: names
+// stored before they refused zero-width characters and bidirectional
+// controls, or before they were kept in NFC, stay as they are until
+// someone sets another, so that an update of the email, or one sending
+// the name back as it read it, is not refused for a name its caller did
+// not set.
+func applyUpdate(a *mesh.Account, upd Update) error {
+	if upd.Name != nil && *upd.Name != a.Name {
+		name, err := mesh.CleanAccountName("name", *upd.Name)
+		if err != nil {
+			return err
+		}
+		a.Name = name
+	}
+	if upd.Organization != nil && *upd.Organization != a.Organization {
+		if err := mesh.ValidateOrganization("organization", *upd.Organization); err != nil {
+			return err
+		}
+		a.Organization = *upd.Organization
+	}
+	if upd.Email != nil && *upd.Email != a.Email {
+		if err := mesh.ValidateEmail("email", *upd.Email); err != nil {
+			return err
+		}
+		a.Email = *upd.Email
+	}
+	return nil
 }
 
 // Offboarding is what offboarding an account affected.

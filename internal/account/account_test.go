@@ -310,3 +310,63 @@ func TestOffboard(t *testing.T) {
 		})
 	})
 }
+
+// TestLegacyNameKept: an account name stored before names refused
+// zero-width characters and bidirectional controls, or before they were
+// kept in NFC, stays through an update that does not set it, whether the
+// update leaves the name out or sends it back as it read it; a name the
+// update sets is checked, and refused naming name, changing nothing.
+func TestLegacyNameKept(t *testing.T) {
+	const legacy = "Sales\u200b Cafe\u0301" // a zero-width space, an e and its accent apart
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		svc, _ := newService(t, s, "")
+		if err := svc.CreateAccount(meshAdmin, salesAccount()); err != nil {
+			t.Fatal(err)
+		}
+		email := "eu@example.com"
+		tests := []struct {
+			name     string
+			upd      account.Update
+			wantName string // "" for refused
+		}{
+			{"email only", account.Update{Email: &email}, legacy},
+			{"the name sent back as read", account.Update{Name: new(string(legacy)), Email: &email}, legacy},
+			{"another name with a zero-width character", account.Update{Name: new(string("Sales\u200d")), Email: &email}, ""},
+			{"a name without one", account.Update{Name: new(string("Sales Cafe\u0301"))}, "Sales Caf\u00e9"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				ctx := context.Background()
+				// as an older version stored it, before the check
+				err := s.Update(ctx, func(tx store.Tx) error {
+					a, err := tx.FindAccountByID(ctx, "111122223333")
+					if err != nil {
+						return err
+					}
+					a.Name, a.Email = legacy, ""
+					return tx.UpdateAccount(ctx, a)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := svc.UpdateAccount(salesAdmin, "111122223333", tt.upd)
+				if tt.wantName == "" {
+					var me *mesh.Error
+					if !errors.As(err, &me) || me.Code != mesh.EINVALID || me.Field != "name" {
+						t.Fatalf("got %v, want invalid naming name", err)
+					}
+					if a, _ := svc.FindAccountByID(meshAdmin, "111122223333"); a.Name != legacy || a.Email != "" {
+						t.Errorf("a refused update changed the account: got %+v", a)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("got %v, want the update accepted", err)
+				}
+				if got.Name != tt.wantName || tt.upd.Email != nil && got.Email != email {
+					t.Errorf("got name %q and email %q, want %q and the email set", got.Name, got.Email, tt.wantName)
+				}
+			})
+		}
+	})
+}
