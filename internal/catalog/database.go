@@ -66,7 +66,7 @@ func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database, opts ...
 		if err := checkOwner(ctx, tx, "parameters."+mesh.ParamDataOwner, d.DataOwner()); err != nil {
 			return err
 		}
-		note, err := checkLocation(ctx, tx, "location_uri", d.LocationURI, d.DataOwner(), d.Name, writeOptions(opts))
+		note, err := checkLocation(ctx, tx, "location_uri", d.LocationURI, d.DataOwner(), d.Name, writeOptions(opts), setLocation)
 		if err != nil {
 			return err
 		}
@@ -136,8 +136,15 @@ func (s *Service) UpdateDatabase(ctx context.Context, name string, upd DatabaseU
 		}
 		var note string
 		opts := WriteOptions{AllowLocationOverlap: upd.AllowLocationOverlap}
-		if d.DataOwner() != cur.DataOwner() || mesh.LocationKey(d.LocationURI) != mesh.LocationKey(cur.LocationURI) || upd.AllowLocationOverlap {
-			if note, err = checkLocation(ctx, tx, "location_uri", d.LocationURI, d.DataOwner(), d.Name, opts); err != nil {
+		moved := mesh.LocationKey(d.LocationURI) != mesh.LocationKey(cur.LocationURI)
+		if d.DataOwner() != cur.DataOwner() || moved || upd.AllowLocationOverlap {
+			text := setLocation
+			if !moved && d.DataOwner() != cur.DataOwner() {
+				// kept, perhaps from before locations were checked: the
+				// new owner would hold it
+				text = passing("database "+name, d.DataOwner(), "set location_uri outside it in this update or before it")
+			}
+			if note, err = checkLocation(ctx, tx, "location_uri", d.LocationURI, d.DataOwner(), d.Name, opts, text); err != nil {
 				return err
 			}
 		}

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -25,6 +24,24 @@ func writeOptions(opts []WriteOptions) WriteOptions {
 	return opts[0]
 }
 
+// overlapText words checkLocation's refusal: what the refused location is
+// (subject, which the message starts with) and how to correct it (fix,
+// which ends it).
+type overlapText struct{ subject, fix string }
+
+// setLocation words the refusal of a location that a write sets.
+var setLocation = overlapText{fix: " (a mesh admin may allow it with allow_location_overlap=true)"}
+
+// passing words the refusal of a change of owner that would hand newOwner
+// what, a database or a table ("table sales.orders"), at a location stored
+// before the change, even before locations were checked: the change is
+// refused while that location overlaps a third owner's data, which the
+// new owner would then hold, and correct says how to correct it.
+func passing(what, newOwner, correct string) overlapText {
+	return overlapText{subject: fmt.Sprintf("%s would pass to %s: its stored ", what, ownerName(newOwner)),
+		fix: ": " + correct + ", or a mesh admin may allow it with allow_location_overlap=true"}
+}
+
 // checkLocation keeps storage locations from being shadowed: engines that
 // map data by location would take a consumer's database at
 // s3://sales-data/, or a table inside it, for Sales' data (and its owner
@@ -35,8 +52,10 @@ func writeOptions(opts []WriteOptions) WriteOptions {
 // allowed, for the audit record. database is left out of the comparison
 // (its own tables are the same owner's, whichever that becomes).
 // Locations compare by mesh.LocationKey, on path-segment boundaries, with
-// indexed lookups (store.CatalogTx.FindLocationOverlaps).
-func checkLocation(ctx context.Context, tx store.Tx, field, location, owner, database string, opts WriteOptions) (string, error) {
+// indexed lookups (store.CatalogTx.FindLocationOverlaps). text words the
+// refusal: setLocation for a location the write sets, passing for one
+// stored before it that a change of owner would hand over.
+func checkLocation(ctx context.Context, tx store.Tx, field, location, owner, database string, opts WriteOptions, text overlapText) (string, error) {
 	key := mesh.LocationKey(location)
 	if key == "" {
 		return "", nil
@@ -67,8 +86,8 @@ func checkLocation(ctx context.Context, tx store.Tx, field, location, owner, dat
 		return fmt.Sprintf("location %s %s the location of %s, owned by %s: allowed by a mesh admin", location, relation, what, whose), nil
 	}
 	return "", &mesh.Error{Code: mesh.EFORBIDDEN, Field: field,
-		Message: fmt.Sprintf("location %s %s the location of %s (%s), owned by %s; a location may not overlap another owner's data (a mesh admin may allow it with allow_location_overlap=true)",
-			location, relation, what, u.Location, whose),
+		Message: fmt.Sprintf("%slocation %s %s the location of %s (%s), owned by %s; a location may not overlap another owner's data%s",
+			text.subject, location, relation, what, u.Location, whose, text.fix),
 		Details: map[string]string{"owner": u.Owner, "database": u.Database, "table": u.Table, "location": u.Location}}
 }
 
@@ -113,18 +132,18 @@ func auditNote(detail, note string) string {
 // batch is one query; only when it finds an overlap are the tables checked
 // one by one, to name the first that overlaps.
 func checkTableLocations(ctx context.Context, tx store.Tx, d *mesh.Database, tables []*mesh.Table, opts WriteOptions) (string, error) {
-	return checkLocations(ctx, tx, d, tables, opts, func(i int) (string, string) {
+	return checkLocations(ctx, tx, d, tables, opts, func(i int) (string, overlapText) {
 		if len(tables) > 1 {
-			return fmt.Sprintf("tables[%d].location", i), ""
+			return fmt.Sprintf("tables[%d].location", i), setLocation
 		}
-		return "location", ""
+		return "location", setLocation
 	})
 }
 
 // checkLocations is checkTableLocations with the field an error names, and
-// what its message starts with, given by where for the table at index i.
+// how its message is worded, given by where for the table at index i.
 func checkLocations(ctx context.Context, tx store.Tx, d *mesh.Database, tables []*mesh.Table, opts WriteOptions,
-	where func(i int) (field, prefix string)) (string, error) {
+	where func(i int) (field string, text overlapText)) (string, error) {
 	keys := make([]string, 0, len(tables))
 	for _, t := range tables {
 		if k := mesh.LocationKey(t.Location); k != "" {
@@ -146,14 +165,8 @@ func checkLocations(ctx context.Context, tx store.Tx, d *mesh.Database, tables [
 			continue
 		}
 		checked[key] = true
-		field, prefix := where(i)
-		note, err := checkLocation(ctx, tx, field, t.Location, d.DataOwner(), d.Name, opts)
-		var me *mesh.Error
-		if prefix != "" && errors.As(err, &me) {
-			cp := *me
-			cp.Message = prefix + cp.Message
-			return "", &cp
-		}
+		field, text := where(i)
+		note, err := checkLocation(ctx, tx, field, t.Location, d.DataOwner(), d.Name, opts, text)
 		if err != nil {
 			return "", err
 		}
@@ -182,8 +195,9 @@ func checkOwnerTables(ctx context.Context, tx store.Tx, field string, d *mesh.Da
 		if err != nil {
 			return "", err
 		}
-		note, err := checkLocations(ctx, tx, d, ts, opts, func(i int) (string, string) {
-			return field, fmt.Sprintf("table %s.%s would pass to %s: its ", d.Name, ts[i].Name, ownerName(d.DataOwner()))
+		note, err := checkLocations(ctx, tx, d, ts, opts, func(i int) (string, overlapText) {
+			return field, passing("table "+d.Name+"."+ts[i].Name, d.DataOwner(),
+				"move the table's location outside it before giving the database")
 		})
 		if err != nil {
 			return "", err

@@ -180,7 +180,7 @@ func (s *Service) UpdateTable(ctx context.Context, database, name string, upd Ta
 		var note string
 		if mesh.LocationKey(t.Location) != mesh.LocationKey(cur.Location) || upd.AllowLocationOverlap {
 			if note, err = checkLocation(ctx, tx, "location", t.Location, d.DataOwner(), database,
-				WriteOptions{AllowLocationOverlap: upd.AllowLocationOverlap}); err != nil {
+				WriteOptions{AllowLocationOverlap: upd.AllowLocationOverlap}, setLocation); err != nil {
 				return err
 			}
 		}

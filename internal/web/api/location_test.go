@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/meshgate/meshgate/client"
+	"github.com/meshgate/meshgate/internal/mesh"
+	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 )
 
@@ -148,6 +150,84 @@ func TestOwnerChangeChecksTableLocations(t *testing.T) {
 			if err != nil || len(audit.Entries) != 1 || !strings.Contains(audit.Entries[0].Detail, "t: location s3://sales-data/staging/t/") ||
 				!strings.Contains(audit.Entries[0].Detail, "allowed by a mesh admin") {
 				t.Errorf("got %+v (%v), want the allowed overlap of table t audited", audit, err)
+			}
+		})
+	}
+}
+
+// TestLegacyLocationOverlap: a database and a table of Marketing that were
+// stored, before the catalog checked locations, inside Sales'
+// s3://sales-data/ take updates that keep their locations (a description,
+// Glue's UpdateDatabase and UpdateTable sending them back); a location an
+// update sets there is refused, as always. Giving either to Finance stays
+// refused, since Finance would then hold a location inside Sales' data:
+// the refusal names the stored location that blocks it and says how to
+// correct it, and the change of owner goes through once it is corrected.
+func TestLegacyLocationOverlap(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			m := newOwnershipMesh(t, kind) // Sales: sales at s3://sales-data/
+			owned := map[string]string{"data_owner": marketingID}
+			// as an older version stored them, before the check
+			err := m.srv.Store.Update(ctx, func(tx store.Tx) error {
+				if err := tx.CreateDatabase(ctx, &mesh.Database{Name: "mkt", LocationURI: "s3://sales-data/mkt/", Parameters: owned}); err != nil {
+					return err
+				}
+				if err := tx.CreateDatabase(ctx, &mesh.Database{Name: "mkt2", LocationURI: "s3://marketing-data/", Parameters: owned}); err != nil {
+					return err
+				}
+				return tx.CreateTables(ctx, "mkt2", []*mesh.Table{{DatabaseName: "mkt2", Name: "t", Location: "s3://sales-data/t/",
+					Columns: []mesh.Column{{Name: "id", Type: "bigint"}}}})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			patch := func(c *client.Client, path string, body map[string]any) error {
+				return c.Do(ctx, http.MethodPatch, "/api/v1/catalog/databases/"+path, nil, body, nil)
+			}
+			kept := []struct {
+				name string
+				do   func() error
+			}{
+				{"a description", func() error { return patch(m.mkt, "mkt", map[string]any{"description": "campaigns", "version": 1}) }},
+				{"Glue's UpdateDatabase sending it back", func() error {
+					_, err := m.mkt.UpdateDatabaseGlue(ctx, "mkt", json.RawMessage(`{"Name": "mkt", "Description": "campaigns", "LocationUri": "s3://sales-data/mkt/",
+						"Parameters": {"data_owner": "`+marketingID+`", "pii_flag": "true"}}`), 2)
+					return err
+				}},
+				{"Glue's UpdateTable sending it back", func() error {
+					_, err := m.mkt.UpdateTableGlue(ctx, "mkt2", "t", json.RawMessage(`{"Name": "t", "Description": "clicks",
+						"StorageDescriptor": {"Location": "s3://sales-data/t/", "Columns": [{"Name": "id", "Type": "bigint"}, {"Name": "at", "Type": "timestamp"}]}}`), 1)
+					return err
+				}},
+			}
+			for _, k := range kept {
+				if err := k.do(); err != nil {
+					t.Errorf("%s: got %v, want the update taken, its location kept", k.name, err)
+				}
+			}
+			wantHTTPError(t, "moving the table to another place in Sales' data", patch(m.mkt, "mkt2/tables/t", map[string]any{"location": "s3://sales-data/t2/", "version": 2}), http.StatusForbidden)
+
+			refusals := []struct {
+				database, field string
+				version         int
+				want            []string // in the message
+			}{
+				{"mkt", "location_uri", 3, []string{"database mkt would pass to account " + financeID, "stored location s3://sales-data/mkt/", salesID, "set location_uri outside it"}},
+				{"mkt2", "parameters.data_owner", 1, []string{"table mkt2.t would pass to account " + financeID, "stored location s3://sales-data/t/", salesID, "move the table"}},
+			}
+			for _, r := range refusals {
+				e := wantHTTPError(t, "giving "+r.database+" to Finance", patch(m.admin, r.database, map[string]any{"parameters": map[string]string{"data_owner": financeID}, "version": r.version}), http.StatusForbidden)
+				for _, w := range append(r.want, "allow_location_overlap=true") {
+					if e.Field != r.field || !strings.Contains(e.Message, w) {
+						t.Errorf("giving %s to Finance: got field %q %q, want %s and %q in the message", r.database, e.Field, e.Message, r.field, w)
+						break
+					}
+				}
+			}
+			if err := patch(m.admin, "mkt", map[string]any{"location_uri": "s3://finance-data/mkt/", "parameters": map[string]string{"data_owner": financeID}, "version": 3}); err != nil {
+				t.Errorf("giving mkt to Finance with a location of its own: got %v, want it given", err)
 			}
 		})
 	}
