@@ -3,6 +3,8 @@ package workflow_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -140,6 +142,59 @@ func TestRollbackStateMachine(t *testing.T) {
 		}
 		if sm, err := ev.engine.FindStateMachine(ev.ctx, "m", 0); err != nil || sm.Version != 3 {
 			t.Errorf("after rolling back to the current version: got %+v, %v; want version 3 still current", sm, err)
+		}
+	})
+}
+
+// TestLegacyDescriptionKept: a state machine description stored before
+// descriptions refused control characters other than tab and line breaks
+// (an ESC) stays through a save that sends it back as it read it, with a
+// new definition, and through a rollback to the version that holds it; a
+// save that sets such a description is refused naming description.
+func TestLegacyDescriptionKept(t *testing.T) {
+	const legacy = "deploys \x1b[1mfast\x1b[0m"
+	def := func(result int) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": %d, "End": true}}}`, result))
+	}
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ev := newEnv(t, s)
+		// as an older version stored it, before the check
+		err := s.Update(ev.ctx, func(tx store.Tx) error {
+			return tx.InsertStateMachine(ev.ctx, &mesh.StateMachine{Name: "m", Version: 1, Description: legacy, Definition: def(1), CreatedAt: ev.clock.Now()})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps := []struct {
+			name  string
+			save  func() (*mesh.StateMachine, error)
+			field string // the field a refusal names; "" for saved
+			desc  string // the description saved
+		}{
+			{"the description sent back with a new definition", func() (*mesh.StateMachine, error) {
+				return ev.engine.UpdateStateMachine(ev.ctx, workflow.StateMachineInput{Name: "m", Description: legacy, Definition: def(2)})
+			}, "", legacy},
+			{"another description with an ESC", func() (*mesh.StateMachine, error) {
+				return ev.engine.UpdateStateMachine(ev.ctx, workflow.StateMachineInput{Name: "m", Description: "\x1b[2J", Definition: def(3)})
+			}, "description", ""},
+			{"a description without one", func() (*mesh.StateMachine, error) {
+				return ev.engine.UpdateStateMachine(ev.ctx, workflow.StateMachineInput{Name: "m", Description: "deploys", Definition: def(3)})
+			}, "", "deploys"},
+			{"a rollback to the first version", func() (*mesh.StateMachine, error) {
+				return ev.engine.RollbackStateMachine(ev.ctx, "m", 1)
+			}, "", legacy},
+		}
+		for _, st := range steps {
+			sm, err := st.save()
+			var me *mesh.Error
+			switch {
+			case st.field != "" && (!errors.As(err, &me) || me.Code != mesh.EINVALID || me.Field != st.field):
+				t.Errorf("%s: got %v, want invalid naming %s", st.name, err, st.field)
+			case st.field == "" && err != nil:
+				t.Errorf("%s: got %v, want saved", st.name, err)
+			case st.field == "" && sm.Description != st.desc:
+				t.Errorf("%s: got description %q, want %q", st.name, sm.Description, st.desc)
+			}
 		}
 	})
 }

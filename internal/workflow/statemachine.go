@@ -86,25 +86,36 @@ func (e *Engine) unknownResources(m *asl.Machine) []asl.Problem {
 // EINVALID (name, description, definition: every problem in Details), ETOOLARGE,
 // ECONFLICT (the name exists).
 func (e *Engine) CreateStateMachine(ctx context.Context, in StateMachineInput) (*mesh.StateMachine, error) {
-	return e.saveStateMachine(ctx, in, true)
+	return e.saveStateMachine(ctx, in, true, nil)
 }
 
 // UpdateStateMachine saves a new version; running executions keep theirs.
+// A description sent as the latest version holds it is kept, not checked
+// again (see saveStateMachine).
 // Errors: as CreateStateMachine, ENOTFOUND, and ECONFLICT when the latest
 // version is not in.BaseVersion (if set).
 func (e *Engine) UpdateStateMachine(ctx context.Context, in StateMachineInput) (*mesh.StateMachine, error) {
-	return e.saveStateMachine(ctx, in, false)
+	return e.saveStateMachine(ctx, in, false, nil)
 }
 
-func (e *Engine) saveStateMachine(ctx context.Context, in StateMachineInput, create bool) (*mesh.StateMachine, error) {
+// saveStateMachine saves in as a new version, or as the first (create).
+// restored is the version a rollback copies, nil otherwise. A description
+// that is the latest version's, or restored's, is kept and not checked
+// again: versions saved before descriptions refused control characters
+// (an ESC, a NUL on SQLite) hold such text, and an update sending it back
+// as it read it with a new definition, or a rollback to such a version,
+// is not refused for a description its caller did not set.
+func (e *Engine) saveStateMachine(ctx context.Context, in StateMachineInput, create bool, restored *mesh.StateMachine) (*mesh.StateMachine, error) {
 	if err := mesh.ValidateName("name", in.Name); err != nil {
 		return nil, err
 	}
 	if len(in.Description) > mesh.MaxDescriptionLen {
 		return nil, mesh.Invalid("description", "is longer than %d characters", mesh.MaxDescriptionLen)
 	}
-	if err := mesh.CheckText("description", in.Description); err != nil {
-		return nil, err
+	if create {
+		if err := mesh.CheckText("description", in.Description); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := e.Validate(in.Definition); err != nil {
 		return nil, err
@@ -130,6 +141,12 @@ func (e *Engine) saveStateMachine(ctx context.Context, in StateMachineInput, cre
 			sm.Version = n + 1
 		default:
 			return err
+		}
+		kept := func(v *mesh.StateMachine) bool { return v != nil && v.Description == in.Description }
+		if !create && !kept(latest) && !kept(restored) {
+			if err := mesh.CheckText("description", in.Description); err != nil {
+				return err
+			}
 		}
 		if err := tx.InsertStateMachine(ctx, sm); err != nil {
 			return err
@@ -235,10 +252,10 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, name string, force bool
 // RollbackStateMachine makes an earlier version's definition the current
 // one again, as a new version (version numbers name one definition
 // forever); running executions keep theirs. The definition is validated
-// again, since the task resources it names may have gone. Rolling back to
-// the current version is refused: it would add a copy of it and restore
-// nothing. Errors: ENOTFOUND (state machine or version), EINVALID,
-// ECONFLICT (the current version).
+// again, since the task resources it names may have gone; the description
+// is restored as stored. Rolling back to the current version is refused:
+// it would add a copy of it and restore nothing. Errors: ENOTFOUND (state
+// machine or version), EINVALID, ECONFLICT (the current version).
 func (e *Engine) RollbackStateMachine(ctx context.Context, name string, version int) (*mesh.StateMachine, error) {
 	if version <= 0 {
 		return nil, mesh.Invalid("version", "name the version to roll back to (1 or more)")
@@ -254,6 +271,5 @@ func (e *Engine) RollbackStateMachine(ctx context.Context, name string, version 
 	if latest.Version == version {
 		return nil, mesh.Errorf(mesh.ECONFLICT, "version %d is the current version of state machine %s: there is nothing to roll back to", version, name)
 	}
-	desc := old.Description
-	return e.saveStateMachine(ctx, StateMachineInput{Name: name, Description: desc, Definition: old.Definition}, false)
+	return e.saveStateMachine(ctx, StateMachineInput{Name: name, Description: old.Description, Definition: old.Definition}, false, old)
 }
