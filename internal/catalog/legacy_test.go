@@ -50,11 +50,7 @@ func storeLegacyPIIFlags(t *testing.T, st store.Store) {
 func TestLegacyPIIFlagKept(t *testing.T) {
 	str := func(s string) *string { return &s }
 	flagged := func(v string) map[string]string { return map[string]string{mesh.ParamPIIFlag: v} }
-	tableTests := []struct {
-		name   string
-		update func(cur *mesh.Table) catalog.TableUpdate
-		field  string // the field the refusal names; "" for accepted
-	}{
+	tableTests := []tableUpdateCase{
 		{"description only", func(*mesh.Table) catalog.TableUpdate {
 			return catalog.TableUpdate{Description: str("orders, described")}
 		}, ""},
@@ -81,18 +77,8 @@ func TestLegacyPIIFlagKept(t *testing.T) {
 	}
 	for _, tt := range tableTests {
 		t.Run("table/"+tt.name, func(t *testing.T) {
-			s, st := newService(t)
-			storeLegacyPIIFlags(t, st)
-			ctx := as(producerAdmin)
-			cur, err := s.FindTable(ctx, "sales", "orders")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.UpdateTable(ctx, "sales", "orders", tt.update(cur.Clone()), cur.Version)
-			if !accepted(t, err, tt.field, cur.Version, func() int64 {
-				after, _ := s.FindTable(ctx, "sales", "orders")
-				return after.Version
-			}) {
+			got, _ := updateLegacyTable(t, storeLegacyPIIFlags, tt.update, tt.field)
+			if got == nil {
 				return
 			}
 			kept := []struct{ got, want string }{
@@ -111,11 +97,7 @@ func TestLegacyPIIFlagKept(t *testing.T) {
 		})
 	}
 
-	databaseTests := []struct {
-		name   string
-		update func(cur *mesh.Database) catalog.DatabaseUpdate
-		field  string
-	}{
+	databaseTests := []databaseUpdateCase{
 		{"description only", func(*mesh.Database) catalog.DatabaseUpdate {
 			return catalog.DatabaseUpdate{Description: str("sales, described")}
 		}, ""},
@@ -130,12 +112,8 @@ func TestLegacyPIIFlagKept(t *testing.T) {
 	}
 	for _, tt := range databaseTests {
 		t.Run("database/"+tt.name, func(t *testing.T) {
-			s, st := newService(t)
-			storeLegacyPIIFlags(t, st)
-			ctx := as(producerAdmin)
-			cur := mustDatabase(t, s)
-			got, err := s.UpdateDatabase(ctx, "sales", tt.update(cur.Clone()), cur.Version)
-			if !accepted(t, err, tt.field, cur.Version, func() int64 { return mustDatabase(t, s).Version }) {
+			got := updateLegacyDatabase(t, storeLegacyPIIFlags, tt.update, tt.field)
+			if got == nil {
 				return
 			}
 			if v := got.Parameters[mesh.ParamPIIFlag]; v != "yes" || got.PII() {
@@ -143,6 +121,63 @@ func TestLegacyPIIFlagKept(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tableUpdateCase is an update of the table sales.orders holding values an
+// older version stored: update builds it from the table as read, and field
+// is the field its refusal names, "" when it is accepted.
+type tableUpdateCase struct {
+	name   string
+	update func(cur *mesh.Table) catalog.TableUpdate
+	field  string
+}
+
+// databaseUpdateCase is tableUpdateCase for the database sales.
+type databaseUpdateCase struct {
+	name   string
+	update func(cur *mesh.Database) catalog.DatabaseUpdate
+	field  string
+}
+
+// updateLegacyTable makes, on a fresh service's table sales.orders after
+// legacy stored there what older versions stored, the update that update
+// builds from the table as read, as the producer's admin. An update that
+// should be refused (field, the field its refusal names) must be, and
+// leave the table's version as it was; one that should be accepted (field
+// "") must be. It returns the table as updated and as read before, or nil
+// for a refused update.
+func updateLegacyTable(t *testing.T, legacy func(*testing.T, store.Store), update func(cur *mesh.Table) catalog.TableUpdate, field string) (got, cur *mesh.Table) {
+	t.Helper()
+	s, st := newService(t)
+	legacy(t, st)
+	ctx := as(producerAdmin)
+	read := func() *mesh.Table {
+		t.Helper()
+		tb, err := s.FindTable(ctx, "sales", "orders")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tb
+	}
+	cur = read()
+	got, err := s.UpdateTable(ctx, "sales", "orders", update(cur.Clone()), cur.Version)
+	if !accepted(t, err, field, cur.Version, func() int64 { return read().Version }) {
+		return nil, cur
+	}
+	return got, cur
+}
+
+// updateLegacyDatabase is updateLegacyTable for the database sales.
+func updateLegacyDatabase(t *testing.T, legacy func(*testing.T, store.Store), update func(cur *mesh.Database) catalog.DatabaseUpdate, field string) *mesh.Database {
+	t.Helper()
+	s, st := newService(t)
+	legacy(t, st)
+	cur := mustDatabase(t, s)
+	got, err := s.UpdateDatabase(as(producerAdmin), "sales", update(cur.Clone()), cur.Version)
+	if !accepted(t, err, field, cur.Version, func() int64 { return mustDatabase(t, s).Version }) {
+		return nil
+	}
+	return got
 }
 
 // accepted checks err, the outcome of an update that should be refused
@@ -213,14 +248,9 @@ func storeLegacyText(t *testing.T, st store.Store) {
 // text, on another field or in place of the old, is refused naming the
 // field, and changes nothing.
 func TestLegacyTextKept(t *testing.T) {
-	str := func(s string) *string { return &s }
-	tableTests := []struct {
-		name   string
-		update func(cur *mesh.Table) catalog.TableUpdate
-		field  string // the field the refusal names; "" for accepted
-	}{
+	tableTests := []tableUpdateCase{
 		{"description only", func(*mesh.Table) catalog.TableUpdate {
-			return catalog.TableUpdate{Description: str("orders, described")}
+			return catalog.TableUpdate{Description: new(string("orders, described"))}
 		}, ""},
 		{"the whole table sent back as read", func(cur *mesh.Table) catalog.TableUpdate {
 			cur.Location = "s3://sales-data/orders/"
@@ -234,7 +264,7 @@ func TestLegacyTextKept(t *testing.T) {
 			return catalog.TableUpdate{Parameters: cur.Parameters}
 		}, ""},
 		{"a line break in another description", func(*mesh.Table) catalog.TableUpdate {
-			return catalog.TableUpdate{Description: str("orders\nof 2027")}
+			return catalog.TableUpdate{Description: new(string("orders\nof 2027"))}
 		}, "description"},
 		{"a line break in a new column's comment", func(cur *mesh.Table) catalog.TableUpdate {
 			return catalog.TableUpdate{Columns: append(cur.Columns, mesh.Column{Name: "phone", Type: "string", Comment: "a\nb"})}
@@ -254,18 +284,8 @@ func TestLegacyTextKept(t *testing.T) {
 	}
 	for _, tt := range tableTests {
 		t.Run("table/"+tt.name, func(t *testing.T) {
-			s, st := newService(t)
-			storeLegacyText(t, st)
-			ctx := as(producerAdmin)
-			cur, err := s.FindTable(ctx, "sales", "orders")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.UpdateTable(ctx, "sales", "orders", tt.update(cur.Clone()), cur.Version)
-			if !accepted(t, err, tt.field, cur.Version, func() int64 {
-				after, _ := s.FindTable(ctx, "sales", "orders")
-				return after.Version
-			}) {
+			got, cur := updateLegacyTable(t, storeLegacyText, tt.update, tt.field)
+			if got == nil {
 				return
 			}
 			email := got.Columns[slices.IndexFunc(got.Columns, func(c mesh.Column) bool { return c.Name == "email" })]
@@ -287,13 +307,9 @@ func TestLegacyTextKept(t *testing.T) {
 		})
 	}
 
-	databaseTests := []struct {
-		name   string
-		update func(cur *mesh.Database) catalog.DatabaseUpdate
-		field  string
-	}{
+	databaseTests := []databaseUpdateCase{
 		{"location only", func(*mesh.Database) catalog.DatabaseUpdate {
-			return catalog.DatabaseUpdate{LocationURI: str("s3://sales-data/")}
+			return catalog.DatabaseUpdate{LocationURI: new(string("s3://sales-data/"))}
 		}, ""},
 		{"the whole database sent back as read", func(cur *mesh.Database) catalog.DatabaseUpdate {
 			cur.Parameters["owner_team"] = "billing"
@@ -304,17 +320,13 @@ func TestLegacyTextKept(t *testing.T) {
 			return catalog.DatabaseUpdate{Parameters: cur.Parameters}
 		}, "parameters.other"},
 		{"another line break in place of the old description", func(*mesh.Database) catalog.DatabaseUpdate {
-			return catalog.DatabaseUpdate{Description: str("Sales\nAPAC")}
+			return catalog.DatabaseUpdate{Description: new(string("Sales\nAPAC"))}
 		}, "description"},
 	}
 	for _, tt := range databaseTests {
 		t.Run("database/"+tt.name, func(t *testing.T) {
-			s, st := newService(t)
-			storeLegacyText(t, st)
-			ctx := as(producerAdmin)
-			cur := mustDatabase(t, s)
-			got, err := s.UpdateDatabase(ctx, "sales", tt.update(cur.Clone()), cur.Version)
-			if !accepted(t, err, tt.field, cur.Version, func() int64 { return mustDatabase(t, s).Version }) {
+			got := updateLegacyDatabase(t, storeLegacyText, tt.update, tt.field)
+			if got == nil {
 				return
 			}
 			if got.Description != "Sales\nEMEA" || got.Parameters["note"] != "first line\nsecond line" {

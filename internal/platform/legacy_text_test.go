@@ -1,11 +1,9 @@
 package platform_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/meshgate/meshgate/internal/mesh"
-	"github.com/meshgate/meshgate/internal/store"
 )
 
 // TestSyncKeepsLegacyText: a table comment holding a line break, which a
@@ -19,7 +17,6 @@ func TestSyncKeepsLegacyText(t *testing.T) {
 	for _, kind := range []string{"postgres", "mariadb"} {
 		t.Run(kind, func(t *testing.T) {
 			e := syncedEnv(t, kind)
-			ctx := context.Background()
 			db, orders := e.database(t), e.orders(t)
 			const comment = "orders\nof 2026"
 			q := e.f.q
@@ -28,32 +25,14 @@ func TestSyncKeepsLegacyText(t *testing.T) {
 			} else {
 				e.f.exec(t, "ALTER TABLE "+q(e.schema, e.table)+` COMMENT 'orders\nof 2026'`)
 			}
-			// as an older version imported and stored them, before the check
-			err := e.srv.Store.Update(ctx, func(tx store.Tx) error {
-				tb, err := tx.FindTable(ctx, db, orders)
-				if err != nil {
-					return err
-				}
+			// as an older version imported and stored them
+			e.storeLegacy(t, db, orders, func(tb *mesh.Table) {
 				tb.Description = comment
 				tb.Columns[2].Parameters = map[string]string{"note": "first line\nsecond line"}
-				return tx.UpdateTable(ctx, tb, tb.Version)
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if kind == "postgres" {
-				e.f.exec(t, "COMMENT ON COLUMN "+q(e.schema, e.table, "Id")+" IS 'the order id'")
-			} else {
-				e.f.exec(t, "ALTER TABLE "+q(e.schema, e.table)+" MODIFY `Id` int COMMENT 'the order id'")
-			}
-			rep, err := e.admin.SyncPlatform(ctx, e.name)
-			if err != nil || len(rep.Changed) != 1 {
-				t.Fatalf("re-sync: got %+v (%v), want the orders table changed", rep, err)
-			}
-			tb, err := e.srv.Catalog.FindTable(mesh.NewContext(ctx, mesh.SystemActor("central")), db, orders)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tb := e.resync(t, db, orders, map[string]string{
+				"postgres": "COMMENT ON COLUMN " + q(e.schema, e.table, "Id") + " IS 'the order id'",
+				"mariadb":  "ALTER TABLE " + q(e.schema, e.table) + " MODIFY `Id` int COMMENT 'the order id'"})
 			if tb.Description != comment || tb.Columns[0].Comment != "the order id" || tb.Columns[2].Parameters["note"] != "first line\nsecond line" {
 				t.Errorf("after the re-sync: got description %q and columns %+v, want %q kept, the new comment and the note kept",
 					tb.Description, tb.Columns, comment)

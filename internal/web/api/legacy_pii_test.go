@@ -21,33 +21,10 @@ import (
 // the list empties once the value is set to true.
 func TestLegacyPIIFlagsShown(t *testing.T) {
 	ctx := context.Background()
-	srv, admin := servertest.New(t, servertest.Options{})
-	if _, err := admin.CreateDatabase(ctx, &client.Database{Name: "d"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.CreateTables(ctx, "d", []client.Table{{Name: "t", Columns: []client.Column{{Name: "id", Type: "int"}, {Name: "email", Type: "string"}}}}); err != nil {
-		t.Fatal(err)
-	}
-	// as an older version stored them, before the check
-	err := srv.Store.Update(ctx, func(tx store.Tx) error {
-		d, err := tx.FindDatabase(ctx, "d")
-		if err != nil {
-			return err
-		}
+	admin := legacyServer(t, func(d *mesh.Database, tb *mesh.Table) {
 		d.Parameters = map[string]string{mesh.ParamPIIFlag: "yes"}
-		if err := tx.UpdateDatabase(ctx, d, d.Version); err != nil {
-			return err
-		}
-		tb, err := tx.FindTable(ctx, "d", "t")
-		if err != nil {
-			return err
-		}
 		tb.Columns[1].Parameters = map[string]string{mesh.ParamPIIFlag: "yes"}
-		return tx.UpdateTable(ctx, tb, tb.Version)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	legacy := func(path string) []catalog.LegacyFlag {
 		t.Helper()
 		var out struct {
@@ -85,4 +62,39 @@ func TestLegacyPIIFlagsShown(t *testing.T) {
 	if got := legacy("/api/v1/catalog/databases/d/tables/t"); len(got) != 0 {
 		t.Errorf("once set to true: got legacy_pii_flags %v, want none", got)
 	}
+}
+
+// legacyServer returns a server's admin client, on a server holding the
+// database d and its table t (columns id and email) as legacy changes
+// them directly through the store, as an older version stored them before
+// a check the catalog makes now.
+func legacyServer(t *testing.T, legacy func(d *mesh.Database, tb *mesh.Table)) *client.Client {
+	t.Helper()
+	ctx := context.Background()
+	srv, admin := servertest.New(t, servertest.Options{})
+	if _, err := admin.CreateDatabase(ctx, &client.Database{Name: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.CreateTables(ctx, "d", []client.Table{{Name: "t", Columns: []client.Column{{Name: "id", Type: "int"}, {Name: "email", Type: "string"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	err := srv.Store.Update(ctx, func(tx store.Tx) error {
+		d, err := tx.FindDatabase(ctx, "d")
+		if err != nil {
+			return err
+		}
+		tb, err := tx.FindTable(ctx, "d", "t")
+		if err != nil {
+			return err
+		}
+		legacy(d, tb)
+		if err := tx.UpdateDatabase(ctx, d, d.Version); err != nil {
+			return err
+		}
+		return tx.UpdateTable(ctx, tb, tb.Version)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return admin
 }

@@ -6,11 +6,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/meshgate/meshgate/client"
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
-	"github.com/meshgate/meshgate/internal/server/servertest"
-	"github.com/meshgate/meshgate/internal/store"
 )
 
 // TestGlueSendsLegacyTextBack: a table and a database holding line breaks
@@ -21,44 +18,13 @@ import (
 // naming the field in Glue's shape.
 func TestGlueSendsLegacyTextBack(t *testing.T) {
 	ctx := context.Background()
-	srv, admin := servertest.New(t, servertest.Options{})
-	if _, err := admin.CreateDatabase(ctx, &client.Database{Name: "d"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.CreateTables(ctx, "d", []client.Table{{Name: "t", Columns: []client.Column{{Name: "id", Type: "int"}, {Name: "email", Type: "string"}}}}); err != nil {
-		t.Fatal(err)
-	}
-	// as an older version stored them, before the check
-	err := srv.Store.Update(ctx, func(tx store.Tx) error {
-		d, err := tx.FindDatabase(ctx, "d")
-		if err != nil {
-			return err
-		}
+	admin := legacyServer(t, func(d *mesh.Database, tb *mesh.Table) {
 		d.Description, d.Parameters = "sales\ndata", map[string]string{"note": "a\nb"}
-		if err := tx.UpdateDatabase(ctx, d, d.Version); err != nil {
-			return err
-		}
-		tb, err := tx.FindTable(ctx, "d", "t")
-		if err != nil {
-			return err
-		}
 		tb.Description, tb.Parameters = "orders\r\nof 2026", map[string]string{"note": "c\nd"}
 		tb.Columns[1].Comment = "the customer's\naddress"
-		return tx.UpdateTable(ctx, tb, tb.Version)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 
-	raw, err := admin.GetTableGlue(ctx, "d", "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var gotTable struct{ Table catalog.GlueTable }
-	if err := json.Unmarshal(raw, &gotTable); err != nil {
-		t.Fatal(err)
-	}
-	read := gotTable.Table
+	read := glueRead[struct{ Table catalog.GlueTable }](t)(admin.GetTableGlue(ctx, "d", "t")).Table
 	tableInput := func(comment string) json.RawMessage {
 		sd := read.StorageDescriptor
 		sd.Columns = append(sd.Columns[:len(sd.Columns):len(sd.Columns)], catalog.GlueColumn{Name: "phone", Type: "string", Comment: comment})
@@ -87,15 +53,7 @@ func TestGlueSendsLegacyTextBack(t *testing.T) {
 		t.Errorf("got %+v, want the stored text kept and the column added", tb)
 	}
 
-	raw, err = admin.GetDatabaseGlue(ctx, "d")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var gotDatabase struct{ Database catalog.GlueDatabase }
-	if err := json.Unmarshal(raw, &gotDatabase); err != nil {
-		t.Fatal(err)
-	}
-	rd := gotDatabase.Database
+	rd := glueRead[struct{ Database catalog.GlueDatabase }](t)(admin.GetDatabaseGlue(ctx, "d")).Database
 	rd.Parameters[mesh.ParamPIIFlag] = "true"
 	in, err := json.Marshal(catalog.GlueDatabaseInput{Name: rd.Name, Description: rd.Description, LocationUri: rd.LocationUri, Parameters: rd.Parameters})
 	if err != nil {
@@ -110,5 +68,21 @@ func TestGlueSendsLegacyTextBack(t *testing.T) {
 	}
 	if d.Description != "sales\ndata" || d.Parameters["note"] != "a\nb" || d.Parameters[mesh.ParamPIIFlag] != "true" {
 		t.Errorf("got %+v, want the stored text kept and the database flagged", d)
+	}
+}
+
+// glueRead returns a function that decodes a Glue-shaped answer into T,
+// failing t on the call's error or an answer it cannot decode.
+func glueRead[T any](t *testing.T) func(raw json.RawMessage, err error) T {
+	return func(raw json.RawMessage, err error) T {
+		t.Helper()
+		var out T
+		if err == nil {
+			err = json.Unmarshal(raw, &out)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
 	}
 }
