@@ -33,13 +33,15 @@ type Options struct {
 	// Clock stamps rows; default the system clock.
 	Clock mesh.Clock
 	// IdleInTransactionTimeout is the idle_in_transaction_session_timeout
-	// of every pooled connection (default DefaultIdleInTransactionTimeout;
-	// negative: PostgreSQL's own setting). A value the URL gives the
-	// connections (options=-c ..., a runtime parameter, PGOPTIONS) is kept.
+	// of every connection of the store, pooled or not (the listeners'),
+	// default DefaultIdleInTransactionTimeout (negative: PostgreSQL's own
+	// setting). A value the URL gives the connections (options=-c ..., a
+	// runtime parameter, PGOPTIONS) is kept.
 	IdleInTransactionTimeout time.Duration
-	// TCPUserTimeout is the tcp_user_timeout of every pooled connection
-	// (default DefaultTCPUserTimeout; negative: PostgreSQL's own setting).
-	// A value the URL gives the connections is kept.
+	// TCPUserTimeout is the tcp_user_timeout of every connection of the
+	// store, pooled or not, default DefaultTCPUserTimeout (negative:
+	// PostgreSQL's own setting). A value the URL gives the connections is
+	// kept.
 	TCPUserTimeout time.Duration
 }
 
@@ -57,7 +59,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 }
 
 // open is Open, with configure (if any) changing the pool's configuration
-// before it connects.
+// before the store connects.
 func open(ctx context.Context, url string, opts Options, configure func(*pgxpool.Config)) (*DB, error) {
 	if opts.Clock == nil {
 		opts.Clock = mesh.SystemClock{}
@@ -66,20 +68,22 @@ func open(ctx context.Context, url string, opts Options, configure func(*pgxpool
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse url: %w", err)
 	}
+	// Every connection made from cfg.ConnConfig sets the timeouts: the
+	// pool's, and those outside it (the schema's creation, the listeners').
+	if cfg.ConnConfig.AfterConnect, err = opts.setTimeouts(); err != nil {
+		return nil, err
+	}
+	if configure != nil {
+		configure(cfg)
+	}
 	if opts.Schema != "" {
-		if err := createSchema(ctx, url, opts.Schema); err != nil {
+		if err := createSchema(ctx, cfg.ConnConfig, opts.Schema); err != nil {
 			return nil, err
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
 	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
-	}
-	if cfg.AfterConnect, err = opts.setTimeouts(); err != nil {
-		return nil, err
-	}
-	if configure != nil {
-		configure(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

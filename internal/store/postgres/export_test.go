@@ -9,7 +9,9 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 )
 
-// OpenTraced is Open with tracer seeing every statement the pool sends.
+// OpenTraced is Open with tracer seeing every statement the store sends,
+// on every connection it makes: its pool's, the one that creates its schema
+// and its listeners'.
 func OpenTraced(ctx context.Context, url string, opts Options, tracer pgx.QueryTracer) (*DB, error) {
 	return open(ctx, url, opts, func(c *pgxpool.Config) { c.ConnConfig.Tracer = tracer })
 }

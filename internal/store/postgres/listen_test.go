@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/postgres"
 	"github.com/meshgate/meshgate/internal/store/storetest"
+	"github.com/meshgate/meshgate/internal/tcptest"
 )
 
 // TestAccessNoticeOncePerCommit: a transaction that bumps the access
@@ -134,4 +136,224 @@ func TestListenAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait("after the other replica's change")
+}
+
+// listenFunc is one of the store's listeners (ListenAuth, ListenAccess).
+type listenFunc func(db *postgres.DB, ctx context.Context, changed func()) error
+
+// listeners are the store's listeners, each on a connection of its own
+// outside the pool, and the channel each listens on.
+var listeners = []struct {
+	name    string
+	listen  listenFunc
+	channel string
+}{
+	{"ListenAuth", (*postgres.DB).ListenAuth, "meshgate_auth"},
+	{"ListenAccess", (*postgres.DB).ListenAccess, "meshgate_access"},
+}
+
+// sessionsAfter is a tracer that reads, through each connection that runs
+// a statement beginning with one of its prefixes, right after it, the
+// connection's backend pid and the settings named: a session's settings
+// can be read only through its own connection. Each session read is sent
+// on got.
+type sessionsAfter struct {
+	prefixes []string
+	settings []string
+	got      chan session
+}
+
+// session is what a sessionsAfter read of one connection.
+type session struct {
+	after    string // the prefix of the statement it ran
+	pid      int
+	settings map[string]string
+	err      error
+}
+
+type afterKey struct{}
+
+func newSessionsAfter(prefixes []string, settings ...string) *sessionsAfter {
+	return &sessionsAfter{prefixes: prefixes, settings: settings, got: make(chan session, 16)}
+}
+
+func (s *sessionsAfter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	for _, p := range s.prefixes {
+		if strings.HasPrefix(d.SQL, p) {
+			return context.WithValue(ctx, afterKey{}, p)
+		}
+	}
+	return context.WithValue(ctx, afterKey{}, nil) // not the statements it reads with
+}
+
+// TraceQueryEnd reads the session on the goroutine that ran the statement,
+// before the connection sends anything else.
+func (s *sessionsAfter) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, d pgx.TraceQueryEndData) {
+	after, ok := ctx.Value(afterKey{}).(string)
+	if !ok || d.Err != nil {
+		return
+	}
+	got := session{after: after, settings: map[string]string{}}
+	got.err = conn.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&got.pid)
+	for _, name := range s.settings {
+		var v string
+		if err := conn.QueryRow(ctx, `SELECT setting FROM pg_settings WHERE name = $1`, name).Scan(&v); err != nil {
+			got.err = err
+		}
+		got.settings[name] = v
+	}
+	select {
+	case s.got <- got:
+	case <-ctx.Done():
+	}
+}
+
+// next returns the next session read, after a statement beginning with
+// after, or fails the test after 30s.
+func (s *sessionsAfter) next(t *testing.T, after string) session {
+	t.Helper()
+	select {
+	case got := <-s.got:
+		if got.err != nil {
+			t.Fatalf("read the session after %q: %v", got.after, got.err)
+		}
+		if got.after != after {
+			t.Fatalf("got a session after %q, want one after %q", got.after, after)
+		}
+		return got
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no session ran %q within 30s", after)
+		return session{}
+	}
+}
+
+// startListener runs listen on db until the test ends (before db closes,
+// when db was opened before), and returns the calls of changed.
+func startListener(t *testing.T, db *postgres.DB, listen listenFunc) <-chan struct{} {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	changed := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		listen(db, ctx, func() {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		})
+	})
+	t.Cleanup(func() { stop(); wg.Wait() })
+	return changed
+}
+
+// waitChanged returns once changed is called, or fails the test after 30s.
+func waitChanged(t *testing.T, changed <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-changed:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no call of changed %s within 30s", what)
+	}
+}
+
+// TestFrozenListener: a listener whose replica stalls (a proxy between
+// them freezes) while other connections notify its channel, more than the
+// buffers between the server and the replica hold, leaves its backend
+// blocked writing the notifications; PostgreSQL's notification queue
+// cannot be cleaned past it, and once the queue fills every transaction
+// that notifies fails at commit. With the store's TCP user timeout on the
+// listener's connection, the server drops the connection once the timeout
+// passes (a deadline far beyond it fails the test instead of hanging it).
+// The listener, resumed, finds its connection gone, listens on a new one,
+// calls changed for what it missed meanwhile, and hears changes again.
+func TestFrozenListener(t *testing.T) {
+	for _, l := range listeners {
+		t.Run(l.name, func(t *testing.T) {
+			ctx := context.Background()
+			u := storetest.PostgresSchemaURL(t)
+			px, proxied := tcptest.ProxyURL(t, u)
+			sessions := newSessionsAfter([]string{"LISTEN "})
+			db, err := postgres.OpenTraced(ctx, proxied, postgres.Options{TCPUserTimeout: 2 * time.Second, MaxConns: 2}, sessions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			other, err := postgres.Open(ctx, u, postgres.Options{}) // another replica, not behind the proxy
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { other.Close() })
+
+			changed := startListener(t, db, l.listen)
+			stalled := sessions.next(t, "LISTEN ")
+			waitChanged(t, changed, "when listening starts")
+
+			px.Set(tcptest.Frozen)
+			fillListener(t, other, l.channel, stalled.pid)
+			waitForBackendGone(t, other, stalled.pid)
+
+			px.Set(tcptest.Forwarding)
+			resumed := sessions.next(t, "LISTEN ") // the listener resumed
+			if resumed.pid == stalled.pid {
+				t.Errorf("the resumed listener's backend: got %d, want a new one", resumed.pid)
+			}
+			waitChanged(t, changed, "once listening again, for what the gap missed")
+			if _, err := other.Pool().Exec(ctx, `SELECT pg_notify($1, current_schema())`, l.channel); err != nil {
+				t.Fatal(err)
+			}
+			waitChanged(t, changed, "after the other replica's change")
+		})
+	}
+}
+
+// fillListener notifies channel from db, about 1MB at a time of payloads
+// of nearly 8000 bytes (PostgreSQL's most) that no listener takes for a
+// change, until the listening backend pid has waited to write to its
+// client after 4 rounds in a row (the server's kernel may grow the
+// connection's send buffer once the backend waits: a backend seen waiting
+// once may yet write all it was sent), or fails the test after 64MB.
+func fillListener(t *testing.T, db *postgres.DB, channel string, pid int) {
+	t.Helper()
+	ctx := context.Background()
+	waiting := 0
+	for range 64 {
+		if _, err := db.Pool().Exec(ctx, `SELECT pg_notify($1, i || repeat('x', 7990))
+			FROM generate_series(1, 128) i`, channel); err != nil {
+			t.Fatal(err)
+		}
+		var wait string
+		if err := db.Pool().QueryRow(ctx, `SELECT coalesce(wait_event, '') FROM pg_stat_activity WHERE pid = $1`,
+			pid).Scan(&wait); err != nil {
+			t.Fatalf("the listener's backend: %v", err)
+		}
+		if wait != "ClientWrite" {
+			waiting = 0
+		} else if waiting++; waiting == 4 {
+			return
+		}
+	}
+	t.Fatal("the listener's backend, sent 64MB of notifications, does not keep waiting to write to its client")
+}
+
+// waitForBackendGone returns once the backend pid, seen from db, has ended,
+// or fails the test after 30s.
+func waitForBackendGone(t *testing.T, db *postgres.DB, pid int) {
+	t.Helper()
+	start := time.Now()
+	for {
+		var state, wait string
+		err := db.Pool().QueryRow(context.Background(), `SELECT coalesce(state, ''), coalesce(wait_event, '')
+			FROM pg_stat_activity WHERE pid = $1`, pid).Scan(&state, &wait)
+		if errors.Is(err, pgx.ErrNoRows) {
+			t.Logf("the stalled backend ended after %s", time.Since(start).Round(time.Millisecond))
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("the stalled backend, after 30s: got state %q, waiting for %q; want it ended", state, wait)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

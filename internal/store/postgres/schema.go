@@ -13,11 +13,24 @@ import (
 // the pool reads it, so that the pool's own settings (pool_max_conns, ...),
 // which a server would refuse as unknown parameters, may stay in it.
 func connect(ctx context.Context, dbURL string) (*pgx.Conn, error) {
+	cfg, err := parseConnConfig(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	return connectConfig(ctx, cfg)
+}
+
+// parseConnConfig reads dbURL as the pool reads it (see connect).
+func parseConnConfig(dbURL string) (*pgx.ConnConfig, error) {
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse url: %w", err)
 	}
-	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+	return cfg.ConnConfig, nil
+}
+
+func connectConfig(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
@@ -33,7 +46,11 @@ func SchemaURL(ctx context.Context, dbURL, schema string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("postgres: parse url: %w", err)
 	}
-	if err := createSchema(ctx, dbURL, schema); err != nil {
+	cfg, err := parseConnConfig(dbURL)
+	if err != nil {
+		return "", err
+	}
+	if err := createSchema(ctx, cfg, schema); err != nil {
 		return "", err
 	}
 	q := u.Query()
@@ -55,8 +72,9 @@ func DropSchema(ctx context.Context, dbURL, schema string) error {
 	return nil
 }
 
-func createSchema(ctx context.Context, url, schema string) error {
-	conn, err := connect(ctx, url)
+// createSchema creates schema, if missing, on a connection made from cfg.
+func createSchema(ctx context.Context, cfg *pgx.ConnConfig, schema string) error {
+	conn, err := connectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -7,13 +7,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// The timeouts below are set on every connection of the store's pool, so
-// that a replica that stalls (stopped, a frozen VM, a host cut off before
-// its connection is noticed dead) holds its locks, and every other
-// replica's work on what they cover, for a while and not without limit.
+// The timeouts below are set on every connection the store makes, pooled
+// or not, so that a replica that stalls (stopped, a frozen VM, a host cut
+// off before its connection is noticed dead) holds its locks, and every
+// other replica's work on what they cover, for a while and not without
+// limit; and its listeners hold back PostgreSQL's notification queue no
+// longer either (ListenAuth, ListenAccess).
 
 // DefaultIdleInTransactionTimeout is how long a transaction of the store may
 // wait between two statements before PostgreSQL ends its session, rolling
@@ -37,8 +39,12 @@ const DefaultIdleInTransactionTimeout = time.Minute
 // the idle-in-transaction timeout nor statement_timeout ends it, and TCP
 // keepalives wait while data is unacknowledged. It also bounds how long the
 // server retries sending to a host gone or cut off (without it, a quarter
-// of an hour or more). The store reads each result whole as it comes, so a
-// minute is far more than a replica that runs needs.
+// of an hour or more). A listener's backend that its stalled replica
+// leaves waiting to write notifications ends as well: PostgreSQL cleans
+// its notification queue no further than its slowest listener has read,
+// and once the queue is full every transaction that notifies fails at
+// commit. The store reads each result, and each notification, whole as it
+// comes, so a minute is far more than a replica that runs needs.
 const DefaultTCPUserTimeout = time.Minute
 
 // MaxIdleInTransactionTimeout and MaxTCPUserTimeout are the longest
@@ -57,16 +63,19 @@ type sessionTimeout struct {
 	def     time.Duration
 }
 
-// setTimeouts returns the pool's AfterConnect that sets the options'
-// timeouts on a new connection, or nil when none is to be set. A setting
-// the connection's startup already set (source client: the URL's options
-// or runtime parameter, PGOPTIONS) is kept, since the operator meant it to
-// win; one the server does not have (tcp_user_timeout before PostgreSQL 12)
-// is not set. They are set once a connection, by one statement rather than as
-// startup parameters: the server says what the startup set however it was
-// spelled, and a pooler that refuses startup parameters it does not know
-// passes it.
-func (opts Options) setTimeouts() (func(context.Context, *pgx.Conn) error, error) {
+// setTimeouts returns the AfterConnect that sets the options' timeouts on a
+// new connection, or nil when none is to be set. It goes in the store's
+// connection configuration, below the pool, so that every connection the
+// store makes from it has them: the pool's, and those it makes outside the
+// pool (the one that creates its schema, ListenAuth's and ListenAccess's). A
+// setting the connection's startup already set (source client: the URL's
+// options or runtime parameter, PGOPTIONS) is kept, since the operator meant
+// it to win; one the server does not have (tcp_user_timeout before
+// PostgreSQL 12) is not set. They are set once a connection, by one
+// statement rather than as startup parameters: the server says what the
+// startup set however it was spelled, and a pooler that refuses startup
+// parameters it does not know passes it.
+func (opts Options) setTimeouts() (pgconn.AfterConnectFunc, error) {
 	var values []string
 	for _, t := range []sessionTimeout{
 		{"idle_in_transaction_session_timeout", "idle-in-transaction timeout", opts.IdleInTransactionTimeout, DefaultIdleInTransactionTimeout},
@@ -91,8 +100,8 @@ func (opts Options) setTimeouts() (func(context.Context, *pgx.Conn) error, error
 	sql := `SELECT set_config(name, v.ms, false)
 		FROM pg_settings JOIN (VALUES ` + strings.Join(values, ", ") + `) v (name, ms) USING (name)
 		WHERE source <> 'client'`
-	return func(ctx context.Context, conn *pgx.Conn) error {
-		if _, err := conn.Exec(ctx, sql); err != nil {
+	return func(ctx context.Context, conn *pgconn.PgConn) error {
+		if _, err := conn.Exec(ctx, sql).ReadAll(); err != nil {
 			return fmt.Errorf("postgres: set the connection's timeouts: %w", err)
 		}
 		return nil

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -282,11 +283,12 @@ func waitForClientWrite(t *testing.T, db *postgres.DB, pid int) {
 	}
 }
 
-// TestTimeoutSettings: every pooled connection gets the store's
-// idle-in-transaction and TCP user timeouts, rounded up to milliseconds,
-// unless the URL sets one of its own (as options, a runtime parameter, or
-// through PGOPTIONS), which is kept; a negative timeout leaves PostgreSQL's
-// own. Each is set apart from the other.
+// TestTimeoutSettings: every pooled connection, and each listener's
+// connection outside the pool, gets the store's idle-in-transaction and TCP
+// user timeouts, rounded up to milliseconds, unless the URL sets one of its
+// own (as options, a runtime parameter, or through PGOPTIONS), which is
+// kept; a negative timeout leaves PostgreSQL's own. Each is set apart from
+// the other.
 func TestTimeoutSettings(t *testing.T) {
 	ctx := context.Background()
 	settings := []struct {
@@ -338,13 +340,16 @@ func TestTimeoutSettings(t *testing.T) {
 					q.Set(strings.ReplaceAll(k, "SETTING", st.name), strings.ReplaceAll(v[0], "SETTING", st.name))
 				}
 				u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20") // pgx reads no + as a space
-				opts := postgres.Options{MaxConns: 2}
+				// The store creates its schema, there already, on a
+				// connection of its own.
+				opts := postgres.Options{MaxConns: 2, Schema: u.Query().Get("search_path")}
 				st.set(&opts, tt.timeout)
-				db, err := postgres.Open(ctx, u.String(), opts)
+				sessions := newSessionsAfter([]string{"CREATE SCHEMA", "LISTEN "}, settings[0].name, settings[1].name)
+				db, err := postgres.OpenTraced(ctx, u.String(), opts, sessions)
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer db.Close()
+				t.Cleanup(func() { db.Close() })
 				want := tt.want
 				if want == "" {
 					want = serverOwn(t, st.name)
@@ -360,14 +365,32 @@ func TestTimeoutSettings(t *testing.T) {
 					defer c.Release()
 					conns = append(conns, c.Conn())
 				}
+				// And so has each connection outside the pool: the one
+				// that created the schema, and each listener's.
+				type conn struct {
+					name     string
+					settings map[string]string
+				}
+				got := []conn{{"the schema's creation", sessions.next(t, "CREATE SCHEMA").settings}}
 				for i, c := range conns {
+					s := conn{fmt.Sprintf("connection %d", i), map[string]string{}}
+					for _, other := range settings {
+						s.settings[other.name] = settingOf(t, c, other.name)
+					}
+					got = append(got, s)
+				}
+				for _, l := range listeners {
+					startListener(t, db, l.listen)
+					got = append(got, conn{l.name, sessions.next(t, "LISTEN ").settings})
+				}
+				for _, s := range got {
 					for _, other := range settings {
 						want := want
 						if other.name != st.name {
 							want = "60000"
 						}
-						if got := settingOf(t, c, other.name); got != want {
-							t.Errorf("connection %d: got %s %sms, want %sms", i, other.name, got, want)
+						if s.settings[other.name] != want {
+							t.Errorf("%s: got %s %sms, want %sms", s.name, other.name, s.settings[other.name], want)
 						}
 					}
 				}
