@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -120,10 +121,33 @@ func (s *Service) envelope(d *store.Delivery, sub *store.Subscription, now time.
 	} else {
 		env.UnsubscribeURL = s.optOutURL(d.Endpoint)
 	}
+	if err := inClear(d); err != nil {
+		return nil, err
+	}
 	if d.Kind == KindConfirmation {
 		env.Token, env.ConfirmURL = p.Token, s.confirmURL(p.Token)
 	}
 	return env, nil
+}
+
+// inClear refuses a delivery of protocol https whose endpoint is not an
+// https:// URL. Subscribe did not always refuse such endpoints, and the
+// subscriptions stored then were sent over plain HTTP, approval links and
+// signed bodies included, to receivers their admins were told were HTTPS.
+// The check is made here, at every attempt, rather than once over the
+// stored subscriptions, so that no such delivery goes however it came to be
+// queued. An http subscription whose endpoint is https:// is sent as it is:
+// over TLS, more than it asked for.
+func inClear(d *store.Delivery) error {
+	if d.Protocol != ProtocolHTTPS {
+		return nil
+	}
+	if u, err := url.Parse(d.Endpoint); err == nil && u.Scheme == ProtocolHTTPS {
+		return nil
+	}
+	return fmt.Errorf("subscription %d is of protocol https but its endpoint %s is not an https:// URL (it was stored before endpoints had to have their protocol's scheme): "+
+		"not sent over plain HTTP; subscribe the endpoint again with its https:// URL, then unsubscribe subscription %d",
+		d.SubscriptionID, mesh.RedactURL(d.Endpoint), d.SubscriptionID)
 }
 
 // attempt delivers one job and returns its outcome.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -369,4 +370,80 @@ func TestWebhookRedirectNotFollowed(t *testing.T) {
 			t.Errorf("delivery %d: got last error %q, want the redirect's status", d.ID, d.LastError)
 		}
 	}
+}
+
+// TestWebhookHTTPSNotSentInClear: an https subscription stored, before
+// subscribing checked that the endpoint has its protocol's scheme, with an
+// http:// endpoint (written here through the store, as Subscribe wrote it
+// then) receives nothing over plain HTTP, neither a notification, approval
+// links and signature included, nor a confirmation, nor a dead letter's
+// retry: each attempt is dead-lettered at once, counted, its error naming
+// the subscription and how to fix it (without the URL's path and query).
+// An http subscription of the same receiver still gets its messages.
+func TestWebhookHTTPSNotSentInClear(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st, "", notify.SNSEmailPolicy)
+		rcv := notifytest.StartReceiver(t) // http://127.0.0.1:port
+		legacy := func(protocol, path, status string) *store.Subscription {
+			t.Helper()
+			sub := &store.Subscription{AccountID: producer, Protocol: protocol, Endpoint: rcv.URL + path, Status: status,
+				TokenHash: "token-of-" + path, TokenExpires: t0.Add(notify.ConfirmationTTL), Secret: "s3cret", CreatedBy: "user:root", CreatedAt: t0}
+			f.update(t, func(tx store.Tx) error {
+				top, err := tx.FindTopicByAccount(context.Background(), producer)
+				if err != nil {
+					return err
+				}
+				sub.TopicID = top.ID
+				return tx.CreateSubscription(context.Background(), sub)
+			})
+			return sub
+		}
+		confirmed := legacy("https", "/hook?token=SECRETQUERY", store.SubscriptionConfirmed)
+		pending := legacy("https", "/pending", store.SubscriptionPending)
+		plain := legacy("http", "/plain", store.SubscriptionConfirmed)
+		f.update(t, func(tx store.Tx) error {
+			// the pending one's confirmation, as Subscribe queued it
+			return tx.InsertDeliveries(context.Background(), []*store.Delivery{{MessageID: "confirm-legacy", SubscriptionID: pending.ID,
+				Kind: notify.KindConfirmation, Protocol: pending.Protocol, Endpoint: pending.Endpoint, Subject: "Confirm",
+				Payload: []byte(`{"message":{"id":"confirm-legacy","subject":"Confirm","text":"Confirm."},"token":"t0k3n"}`), NextAttempt: t0, CreatedAt: t0}})
+		})
+		f.publish(t, msg("approval-request-1"))
+		f.sendAll(t)
+		got := rcv.Received()
+		if len(got) != 1 || got[0].Body.SubscriptionID != plain.ID {
+			t.Fatalf("got %d requests, want only the http subscription's notification", len(got))
+		}
+		failed := f.deliveries(t, store.DeliveryFailed)
+		if len(failed) != 2 {
+			t.Fatalf("got %d dead letters, want the https subscriptions' 2", len(failed))
+		}
+		for _, d := range failed {
+			want := fmt.Sprintf("subscription %d", d.SubscriptionID)
+			if d.Attempts != 1 || !strings.Contains(d.LastError, want) || !strings.Contains(d.LastError, "https://") ||
+				!strings.Contains(d.LastError, rcv.URL+" (sha256:") || strings.Contains(d.LastError, "SECRET") {
+				t.Errorf("delivery %d (%s): got %d attempts, last error %q; want 1, naming %s, its endpoint without path or query, and https://",
+					d.ID, d.Kind, d.Attempts, d.LastError, want)
+			}
+		}
+		if _, err := f.svc.RetryDelivery(admin(), failed[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		f.sendAll(t)
+		if n := rcv.Count(); n != 1 {
+			t.Errorf("after a retry: the receiver got %d requests, want 1", n)
+		}
+		counts := gathered(t, f.svc.Metrics())
+		for key, want := range map[string]float64{
+			"meshgate_notify_deliveries_dead_lettered_total/https": 3,
+			"meshgate_notify_deliveries_sent_total/https":          0,
+			"meshgate_notify_deliveries_sent_total/http":           1,
+		} {
+			if counts[key] != want {
+				t.Errorf("%s: got %v, want %v", key, counts[key], want)
+			}
+		}
+		if sub, err := f.svc.FindSubscription(admin(), confirmed.ID); err != nil || sub.Status != store.SubscriptionConfirmed {
+			t.Errorf("subscription %d: got %+v, %v; want it kept as it was", confirmed.ID, sub, err)
+		}
+	})
 }
