@@ -6,9 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/workflow"
 	"github.com/meshgate/meshgate/internal/workflow/task"
 )
@@ -82,5 +84,53 @@ func TestHTTPInvoke(t *testing.T) {
 				tt.check(t, out.(map[string]any))
 			}
 		})
+	}
+}
+
+// TestHTTPOldCausesRewritten: the causes that older versions wrote for a
+// failed HTTP task, with the URL whole (before ac7b42e) or by its path
+// (before bd296e4), are rewritten by the stores' migration
+// (store.RedactedHTTPTaskCause) to the cause the task writes now.
+func TestHTTPOldCausesRewritten(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "gone", http.StatusGone)
+	}))
+	defer srv.Close()
+	h := task.NewHTTP(task.HTTPOptions{})
+	meta := workflow.TaskMeta{DedupeKey: "exec/State/1"}
+	for _, raw := range []string{
+		// answers 410
+		strings.Replace(srv.URL, "http://", "http://mesh:SECRET@", 1) + "/hooks/SECRET?token=SECRET",
+		// refuses the connection
+		"http://127.0.0.1:1/hooks/SECRET?token=SECRET",
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = h.Invoke(context.Background(), map[string]any{"Method": "put", "Url": raw}, meta)
+		var te *workflow.TaskError
+		if !errors.As(err, &te) {
+			t.Fatalf("%s: got %v, want a task error", raw, err)
+		}
+		// what the versions before wrote
+		path := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+		var olds []string
+		if te.Name == "HTTP.Error" {
+			req, _ := http.NewRequest(http.MethodPut, raw, nil)
+			_, uerr := http.DefaultClient.Do(req)
+			var ue *url.Error
+			if !errors.As(uerr, &ue) {
+				t.Fatalf("%s: got %v, want a *url.Error", raw, uerr)
+			}
+			olds = []string{uerr.Error(), "PUT " + path + ": " + ue.Err.Error()}
+		} else {
+			olds = []string{"PUT " + u.Redacted() + " answered 410 Gone: gone\n", "PUT " + path + " answered 410 Gone: gone\n"}
+		}
+		for _, old := range olds {
+			if got, _ := store.RedactedHTTPTaskCause(te.Name, raw, old); got != te.Cause {
+				t.Errorf("%q: got %q, want %q", old, got, te.Cause)
+			}
+		}
 	}
 }
