@@ -542,3 +542,20 @@ func TestWebhookURLsRedactedMigration(t *testing.T) {
 	execAll(t, db, `DELETE FROM schema_migrations WHERE version = 29`)
 	storetest.WebhookURLsRedacted(t, reopen(t, db, url))
 }
+
+// TestWorkflowURLsRedactedMigration checks that migration 0030 rewrites the
+// failed HTTP tasks' causes and the decisions through a webhook's link
+// that older versions wrote with a URL whole, in histories and wherever
+// they were copied, as new code writes them (storetest.WorkflowURLsRedacted).
+func TestWorkflowURLsRedactedMigration(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.PostgresSchemaURL(t)
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CreateOldWorkflowRows(t, db)
+	// as a store of before migration 0030 left it
+	execAll(t, db, `DELETE FROM schema_migrations WHERE version = 30`)
+	storetest.WorkflowURLsRedacted(t, reopen(t, db, url))
+}

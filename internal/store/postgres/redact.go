@@ -15,6 +15,7 @@ import (
 // committed holds no row they left as it was.
 var migrationSteps = map[int]func(context.Context, pgx.Tx) error{
 	29: redactWebhookURLs,
+	30: redactWorkflowURLs,
 }
 
 // redactWebhookURLs is migration 0029's step: the audit entries and the

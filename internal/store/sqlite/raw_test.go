@@ -456,3 +456,26 @@ func TestWebhookURLsRedactedMigration(t *testing.T) {
 	raw.Close()
 	storetest.WebhookURLsRedacted(t, reopen(t, path))
 }
+
+// TestWorkflowURLsRedactedMigration checks that migration 0028 rewrites the
+// failed HTTP tasks' causes and the decisions through a webhook's link
+// that older versions wrote with a URL whole, in histories and wherever
+// they were copied, as new code writes them (storetest.WorkflowURLsRedacted).
+func TestWorkflowURLsRedactedMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "meshgate.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CreateOldWorkflowRows(t, db)
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// as a store of before migration 0028 left it
+	execAll(t, raw, `DELETE FROM schema_migrations WHERE version = 28`)
+	raw.Close()
+	storetest.WorkflowURLsRedacted(t, reopen(t, path))
+}

@@ -15,6 +15,7 @@ import (
 // holds no row they left as it was.
 var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
 	27: redactWebhookURLs,
+	28: redactWorkflowURLs,
 }
 
 // redactWebhookURLs is migration 0027's step: the audit entries and the

@@ -1,0 +1,7 @@
+-- Failed HTTP tasks' causes and decisions through a webhook's approval link
+-- written before meshgate named a URL by scheme, host and digest
+-- (mesh.RedactURL) hold the URL whole or its path, which may be a
+-- webhook's secret, in an execution's history and wherever the engine and
+-- the data-sharing workflow copied them. This migration's step in Go
+-- (redactWorkflowURLs, run in its transaction, recorded with it) rewrites
+-- them as new code writes them, with the same Go as SQLite's step.
