@@ -380,6 +380,21 @@ func reopen(t *testing.T, db *postgres.DB, url string) *postgres.DB {
 	return db
 }
 
+// migrateAgain opens a store in a new schema, lets create write into it,
+// and opens it again as a store of before migration version left it: the
+// migration runs on what create wrote.
+func migrateAgain(t *testing.T, version int, create func(store.Store)) *postgres.DB {
+	t.Helper()
+	url := storetest.PostgresSchemaURL(t)
+	db, err := postgres.Open(context.Background(), url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	create(db)
+	execAll(t, db, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version = %d`, version))
+	return reopen(t, db, url)
+}
+
 // execAll runs stmts on db's pool, one after another, failing the test at
 // the first error.
 func execAll(t *testing.T, db *postgres.DB, stmts ...string) {
@@ -512,18 +527,8 @@ func TestSubscriptionEmailCaseMigration(t *testing.T) {
 // own the source @sharing where requests alone gave them, and keeps the
 // owner's source on those that may hold a grant made by hand.
 func TestSharingGrantSourceMigration(t *testing.T) {
-	ctx := context.Background()
-	url := storetest.PostgresSchemaURL(t)
-	db, err := postgres.Open(ctx, url, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := storetest.CreateOldSharingGrants(t, db)
-	// as a store of before migration 0028 left it
-	if _, err := db.Pool().Exec(ctx, `DELETE FROM schema_migrations WHERE version = 28`); err != nil {
-		t.Fatal(err)
-	}
-	db = reopen(t, db, url)
+	var old storetest.OldSharingGrants
+	db := migrateAgain(t, 28, func(s store.Store) { old = storetest.CreateOldSharingGrants(t, s) })
 	storetest.SharingGrantsMigrated(t, db, old)
 }
 
@@ -531,16 +536,7 @@ func TestSharingGrantSourceMigration(t *testing.T) {
 // audit entries and deliveries' last errors that older versions wrote with
 // a webhook's whole URL as new code writes them (storetest.WebhookURLsRedacted).
 func TestWebhookURLsRedactedMigration(t *testing.T) {
-	ctx := context.Background()
-	url := storetest.PostgresSchemaURL(t)
-	db, err := postgres.Open(ctx, url, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	storetest.CreateOldWebhookRows(t, db)
-	// as a store of before migration 0029 left it
-	execAll(t, db, `DELETE FROM schema_migrations WHERE version = 29`)
-	storetest.WebhookURLsRedacted(t, reopen(t, db, url))
+	storetest.WebhookURLsRedacted(t, migrateAgain(t, 29, func(s store.Store) { storetest.CreateOldWebhookRows(t, s) }))
 }
 
 // TestWorkflowURLsRedactedMigration checks that migration 0030 rewrites the
@@ -548,14 +544,5 @@ func TestWebhookURLsRedactedMigration(t *testing.T) {
 // that older versions wrote with a URL whole, in histories and wherever
 // they were copied, as new code writes them (storetest.WorkflowURLsRedacted).
 func TestWorkflowURLsRedactedMigration(t *testing.T) {
-	ctx := context.Background()
-	url := storetest.PostgresSchemaURL(t)
-	db, err := postgres.Open(ctx, url, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	storetest.CreateOldWorkflowRows(t, db)
-	// as a store of before migration 0030 left it
-	execAll(t, db, `DELETE FROM schema_migrations WHERE version = 30`)
-	storetest.WorkflowURLsRedacted(t, reopen(t, db, url))
+	storetest.WorkflowURLsRedacted(t, migrateAgain(t, 30, func(s store.Store) { storetest.CreateOldWorkflowRows(t, s) }))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -348,6 +349,27 @@ func reopen(t *testing.T, path string) *sqlite.DB {
 	return db
 }
 
+// migrateAgain opens a new store, lets create write into it, and opens it
+// again as a store of before migration version left it: the migration
+// runs on what create wrote.
+func migrateAgain(t *testing.T, version int, create func(store.Store)) *sqlite.DB {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "meshgate.db")
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	create(db)
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	execAll(t, raw, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version = %d`, version))
+	raw.Close()
+	return reopen(t, path)
+}
+
 // execAll runs stmts on raw, one after another, failing the test at the
 // first error.
 func execAll(t *testing.T, raw *sql.DB, stmts ...string) {
@@ -414,24 +436,8 @@ func TestSchemaTooNew(t *testing.T) {
 // own the source @sharing where requests alone gave them, and keeps the
 // owner's source on those that may hold a grant made by hand.
 func TestSharingGrantSourceMigration(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "meshgate.db")
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := storetest.CreateOldSharingGrants(t, db)
-	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// as a store of before migration 0026 left it
-	if _, err := raw.Exec(`DELETE FROM schema_migrations WHERE version = 26`); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-	db = reopen(t, path)
+	var old storetest.OldSharingGrants
+	db := migrateAgain(t, 26, func(s store.Store) { old = storetest.CreateOldSharingGrants(t, s) })
 	storetest.SharingGrantsMigrated(t, db, old)
 }
 
@@ -439,22 +445,7 @@ func TestSharingGrantSourceMigration(t *testing.T) {
 // audit entries and deliveries' last errors that older versions wrote with
 // a webhook's whole URL as new code writes them (storetest.WebhookURLsRedacted).
 func TestWebhookURLsRedactedMigration(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "meshgate.db")
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	storetest.CreateOldWebhookRows(t, db)
-	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// as a store of before migration 0027 left it
-	execAll(t, raw, `DELETE FROM schema_migrations WHERE version = 27`)
-	raw.Close()
-	storetest.WebhookURLsRedacted(t, reopen(t, path))
+	storetest.WebhookURLsRedacted(t, migrateAgain(t, 27, func(s store.Store) { storetest.CreateOldWebhookRows(t, s) }))
 }
 
 // TestWorkflowURLsRedactedMigration checks that migration 0028 rewrites the
@@ -462,20 +453,5 @@ func TestWebhookURLsRedactedMigration(t *testing.T) {
 // that older versions wrote with a URL whole, in histories and wherever
 // they were copied, as new code writes them (storetest.WorkflowURLsRedacted).
 func TestWorkflowURLsRedactedMigration(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "meshgate.db")
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	storetest.CreateOldWorkflowRows(t, db)
-	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// as a store of before migration 0028 left it
-	execAll(t, raw, `DELETE FROM schema_migrations WHERE version = 28`)
-	raw.Close()
-	storetest.WorkflowURLsRedacted(t, reopen(t, path))
+	storetest.WorkflowURLsRedacted(t, migrateAgain(t, 28, func(s store.Store) { storetest.CreateOldWorkflowRows(t, s) }))
 }
