@@ -5,3 +5,6 @@ import "time"
 // SetApplyTimeout sets the service's ApplyTimeout, for tests of a platform
 // that hangs.
 func SetApplyTimeout(s *Service, d time.Duration) { s.cfg.ApplyTimeout = d }
+
+// OneLine is oneLine.
+var OneLine = oneLine

@@ -11,8 +11,9 @@ import (
 // descriptions, and a line break in a parameter set in meshgate then, do
 // not stop the next sync from importing the table's other changes: a
 // column's comment changes on the platform, the sync sends the table's
-// comment back as it is and the column's parameters as they are, and the
-// catalog takes the new column comment and keeps the rest as stored.
+// comment made one line, as it now imports it, and the column's
+// parameters as they are, and the catalog takes the new column comment
+// and the one-line description and keeps the parameter as stored.
 func TestSyncKeepsLegacyText(t *testing.T) {
 	for _, kind := range []string{"postgres", "mariadb"} {
 		t.Run(kind, func(t *testing.T) {
@@ -33,9 +34,9 @@ func TestSyncKeepsLegacyText(t *testing.T) {
 			tb := e.resync(t, db, orders, map[string]string{
 				"postgres": "COMMENT ON COLUMN " + q(e.schema, e.table, "Id") + " IS 'the order id'",
 				"mariadb":  "ALTER TABLE " + q(e.schema, e.table) + " MODIFY `Id` int COMMENT 'the order id'"})
-			if tb.Description != comment || tb.Columns[0].Comment != "the order id" || tb.Columns[2].Parameters["note"] != "first line\nsecond line" {
-				t.Errorf("after the re-sync: got description %q and columns %+v, want %q kept, the new comment and the note kept",
-					tb.Description, tb.Columns, comment)
+			if tb.Description != "orders of 2026" || tb.Columns[0].Comment != "the order id" || tb.Columns[2].Parameters["note"] != "first line\nsecond line" {
+				t.Errorf("after the re-sync: got description %q and columns %+v, want %q, the new comment and the note kept",
+					tb.Description, tb.Columns, "orders of 2026")
 			}
 		})
 	}

@@ -76,12 +76,19 @@ func newEnv(t testing.TB, storeKind string, f *fixture) *env {
 	return e
 }
 
+// kindEnv returns an env on SQLite beside a platform of kind ("postgres"
+// or "mariadb"), not registered yet.
+func kindEnv(t testing.TB, kind string) *env {
+	t.Helper()
+	f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
+	return newEnv(t, "sqlite", f)
+}
+
 // syncedEnv returns an env on SQLite beside a platform of kind ("postgres"
 // or "mariadb"), registered and synced once.
 func syncedEnv(t testing.TB, kind string) *env {
 	t.Helper()
-	f := map[string]func(testing.TB) *fixture{"postgres": pgFixture, "mariadb": mariaFixture}[kind](t)
-	e := newEnv(t, "sqlite", f)
+	e := kindEnv(t, kind)
 	e.register(t)
 	if _, err := e.admin.SyncPlatform(context.Background(), e.name); err != nil {
 		t.Fatalf("sync: %v", err)

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/meshgate/meshgate/internal/catalog"
 	"github.com/meshgate/meshgate/internal/mesh"
@@ -24,9 +27,10 @@ type SyncReport struct {
 
 // Sync imports the platform's schemas into the catalog through the catalog
 // service: a schema becomes a database owned by the platform's account, its
-// tables and columns with their types and comments. Parameters set in
-// meshgate (a column's pii_flag) survive. A table gone from the platform is
-// deleted from the catalog, and the grants on it end, each with its reason.
+// tables and columns with their types and comments, each made one line
+// (oneLine), as the locations naming them. Parameters set in meshgate (a
+// column's pii_flag) survive. A table gone from the platform is deleted
+// from the catalog, and the grants on it end, each with its reason.
 // Database-wide grants then reach the tables that appeared.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, EINVALID (the platform refused).
 func (s *Service) Sync(ctx context.Context, name string) (*SyncReport, error) {
@@ -91,19 +95,22 @@ func (s *Service) Sync(ctx context.Context, name string) (*SyncReport, error) {
 
 // syncSchema imports one schema as catalog database db.
 func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db string, sch Schema, rep *SyncReport) error {
-	loc := rec.Kind + "://" + rec.Name + "/" + sch.Name
+	// A schema's or table's name may hold a line break too: the location
+	// that names it is made one line alike.
+	loc := oneLine(rec.Kind + "://" + rec.Name + "/" + sch.Name)
+	comment := oneLine(sch.Comment)
 	d, err := s.catalog.FindDatabase(ctx, db)
 	switch {
 	case mesh.IsCode(err, mesh.ENOTFOUND):
-		if _, err := s.catalog.CreateDatabase(ctx, &mesh.Database{Name: db, Description: sch.Comment, LocationURI: loc,
+		if _, err := s.catalog.CreateDatabase(ctx, &mesh.Database{Name: db, Description: comment, LocationURI: loc,
 			Parameters: map[string]string{mesh.ParamDataOwner: rec.AccountID}}); err != nil {
 			return err
 		}
 		rep.Added = append(rep.Added, "database "+db)
 	case err != nil:
 		return err
-	case d.Description != sch.Comment:
-		if _, err := s.catalog.UpdateDatabase(ctx, db, catalog.DatabaseUpdate{Description: &sch.Comment}, d.Version); err != nil {
+	case d.Description != comment:
+		if _, err := s.catalog.UpdateDatabase(ctx, db, catalog.DatabaseUpdate{Description: &comment}, d.Version); err != nil {
 			return err
 		}
 		rep.Changed = append(rep.Changed, "database "+db)
@@ -131,10 +138,11 @@ func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db 
 		onPlatform[name] = true
 		objs = append(objs, store.PlatformObject{PlatformID: rec.ID, Database: db, Table: name, NativeSchema: sch.Name, NativeTable: t.Name})
 		old := existing[name]
+		desc := oneLine(t.Comment)
 		cols := make([]mesh.Column, len(t.Columns))
 		for i, c := range t.Columns {
 			cn := catalogName(c.Name)
-			cols[i] = mesh.Column{Name: cn, Type: c.Type, Comment: c.Comment}
+			cols[i] = mesh.Column{Name: cn, Type: oneLine(c.Type), Comment: oneLine(c.Comment)}
 			if old != nil {
 				for _, oc := range old.Columns {
 					if oc.Name == cn {
@@ -145,14 +153,14 @@ func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db 
 			objs = append(objs, store.PlatformObject{PlatformID: rec.ID, Database: db, Table: name, Column: cn, NativeSchema: sch.Name, NativeTable: t.Name, NativeColumn: c.Name})
 		}
 		if old == nil {
-			create = append(create, &mesh.Table{DatabaseName: db, Name: name, Description: t.Comment, Location: loc + "/" + t.Name, Columns: cols})
+			create = append(create, &mesh.Table{DatabaseName: db, Name: name, Description: desc, Location: oneLine(loc + "/" + t.Name), Columns: cols})
 			rep.Added = append(rep.Added, "table "+db+"."+name)
 			continue
 		}
-		if old.Description == t.Comment && sameColumns(old.Columns, cols) {
+		if old.Description == desc && sameColumns(old.Columns, cols) {
 			continue
 		}
-		if _, err := s.catalog.UpdateTable(ctx, db, name, catalog.TableUpdate{Description: &t.Comment, Columns: cols}, old.Version); err != nil {
+		if _, err := s.catalog.UpdateTable(ctx, db, name, catalog.TableUpdate{Description: &desc, Columns: cols}, old.Version); err != nil {
 			return err
 		}
 		rep.Changed = append(rep.Changed, "table "+db+"."+name)
@@ -212,6 +220,49 @@ func sameColumns(a, b []mesh.Column) bool {
 		}
 	}
 	return true
+}
+
+// oneLine makes text imported from a platform one line, as the catalog
+// holds it: each run of control characters (line breaks, tabs, NUL, DEL,
+// C1), with the spaces around it, becomes one space, and none is left at
+// either end. A platform's comments are often written over several lines,
+// indented with tabs: the catalog refuses the line breaks
+// (mesh.CheckSingleLine), and a tab it takes is, once the lines are
+// joined, the rest of an indent: "first line\n\tsecond" becomes "first
+// line second". Text without control characters is kept as it is, its
+// spaces included, so that what a sync imported before stays unchanged;
+// bytes that are not UTF-8 are kept too, for the catalog to refuse.
+func oneLine(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r != ' ' && !unicode.IsControl(r) {
+			b.WriteString(s[i : i+n])
+			i += n
+			continue
+		}
+		j, control := i, false
+		for j < len(s) {
+			r, n := utf8.DecodeRuneInString(s[j:])
+			if r != ' ' && !unicode.IsControl(r) {
+				break
+			}
+			control = control || r != ' '
+			j += n
+		}
+		switch {
+		case !control:
+			b.WriteString(s[i:j])
+		case i > 0 && j < len(s):
+			b.WriteByte(' ')
+		}
+		i = j
+	}
+	return b.String()
 }
 
 // inspect reads the schemas of platform rec, giving it as long as an apply
