@@ -35,13 +35,15 @@ type Platform struct {
 	Pending     int               `json:"pending"`
 }
 
-// SyncReport says what a platform sync added, changed and dropped.
+// SyncReport says what a platform sync added, changed and dropped, and
+// what the catalog refused.
 type SyncReport struct {
 	Platform    string   `json:"platform"`
 	Added       []string `json:"added"`
 	Changed     []string `json:"changed"`
 	Dropped     []string `json:"dropped"`
 	EndedGrants []string `json:"ended_grants"`
+	Refused     []string `json:"refused"`
 }
 
 // Repair is what reconciling one database of a platform found and ran.

@@ -131,7 +131,7 @@ type PlatformSyncCmd struct {
 	Name string `required:"" help:"The platform's name."`
 }
 
-// Run syncs and prints what changed.
+// Run syncs and prints what changed, and what the catalog refused.
 func (c *PlatformSyncCmd) Run(ctx context.Context, g *Globals) error {
 	r, err := g.Client().SyncPlatform(ctx, c.Name)
 	if err != nil {
@@ -142,7 +142,7 @@ func (c *PlatformSyncCmd) Run(ctx context.Context, g *Globals) error {
 		for _, group := range []struct {
 			name  string
 			items []string
-		}{{"added", r.Added}, {"changed", r.Changed}, {"dropped", r.Dropped}, {"ended", r.EndedGrants}} {
+		}{{"added", r.Added}, {"changed", r.Changed}, {"dropped", r.Dropped}, {"ended", r.EndedGrants}, {"refused", r.Refused}} {
 			for _, it := range group.items {
 				rows = append(rows, []string{group.name, it})
 			}

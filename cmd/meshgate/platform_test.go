@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -26,7 +28,12 @@ func TestPlatformCLI(t *testing.T) {
 	b := make([]byte, 4)
 	rand.Read(b)
 	schema := "cli_" + hex.EncodeToString(b)
-	if _, err := pg.Exec(ctx, `CREATE SCHEMA `+schema+`; CREATE TABLE `+schema+`.orders (id int, total int)`); err != nil {
+	// wide has more columns than the catalog holds: the sync reports it.
+	wide := make([]string, 1001)
+	for i := range wide {
+		wide[i] = fmt.Sprintf("c%d int", i)
+	}
+	if _, err := pg.Exec(ctx, `CREATE SCHEMA `+schema+`; CREATE TABLE `+schema+`.orders (id int, total int); CREATE TABLE `+schema+`.wide (`+strings.Join(wide, ", ")+`)`); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pg.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`) })
@@ -47,10 +54,11 @@ func TestPlatformCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(must("platform", "list", "-o", "json")), &ps); err != nil || len(ps) != 1 || ps[0]["name"] != "wh" {
 		t.Fatalf("list: got %v (%v), want wh", ps, err)
 	}
-	if out := must("platform", "sync", "--name", "wh"); !strings.Contains(out, "table wh-"+schema+".orders") {
-		t.Errorf("sync: got %q, want the table added", out)
+	out := must("platform", "sync", "--name", "wh")
+	if !strings.Contains(out, "table wh-"+schema+".orders") || !regexp.MustCompile(`(?m)^refused +table wh-`+schema+`\.wide: columns: has 1001 columns`).MatchString(out) {
+		t.Errorf("sync: got %q, want the orders table added and the wide one refused", out)
 	}
-	out := must("platform", "plan", "--principal", "111122223333/ada", "--database", "wh-"+schema, "--table", "orders", "--columns", "id", "--permissions", "select")
+	out = must("platform", "plan", "--principal", "111122223333/ada", "--database", "wh-"+schema, "--table", "orders", "--columns", "id", "--permissions", "select")
 	if !strings.Contains(out, `GRANT SELECT ("id") ON TABLE "`+schema+`"."orders" TO "mg_111122223333_ada"`) {
 		t.Errorf("plan: got %q, want the column grant", out)
 	}

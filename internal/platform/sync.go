@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -17,21 +18,35 @@ import (
 
 // SyncReport says what a sync added, changed and dropped in the catalog.
 // Dropping a table or database that had grants names the grants it ended.
+// Refused names each database and table the catalog refused, with its
+// reason ("table warehouse-sales.wide: columns: has 1200 columns …").
 type SyncReport struct {
 	Platform    string   `json:"platform"`
 	Added       []string `json:"added"`
 	Changed     []string `json:"changed"`
 	Dropped     []string `json:"dropped"`
 	EndedGrants []string `json:"ended_grants"`
+	Refused     []string `json:"refused"`
 }
 
 // Sync imports the platform's schemas into the catalog through the catalog
 // service: a schema becomes a database owned by the platform's account, its
 // tables and columns with their types and comments, each made one line
-// (oneLine), as the locations naming them. Parameters set in meshgate (a
-// column's pii_flag) survive. A table gone from the platform is deleted
-// from the catalog, and the grants on it end, each with its reason.
-// Database-wide grants then reach the tables that appeared.
+// (oneLine), as the locations naming them. Parameters set in meshgate (a column's pii_flag) survive. A
+// table gone from the platform is deleted from the catalog, and the grants
+// on it end, each with its reason. Database-wide grants then reach the
+// tables that appeared.
+//
+// A table the catalog refuses (EINVALID: more columns than it holds, a
+// comment too long) does not stop the others: the report and the audit
+// entry name it with the catalog's reason, and it stays as the catalog
+// holds it, absent if new, as the last sync left it if not, together with
+// the platform objects that say what grants on it reach, so that a grant
+// never reaches a column the catalog does not show. A schema whose
+// database the catalog refuses is reported alike: if new, none of its
+// tables are imported; if not, its description stays and its tables are
+// synced. Any other error stops the sync where it is, what it did before
+// staying done, and the next sync takes up from there.
 // Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, EINVALID (the platform refused).
 func (s *Service) Sync(ctx context.Context, name string) (*SyncReport, error) {
 	if _, err := requireMeshAdmin(ctx); err != nil {
@@ -53,7 +68,7 @@ func (s *Service) Sync(ctx context.Context, name string) (*SyncReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &SyncReport{Platform: name, Added: []string{}, Changed: []string{}, Dropped: []string{}, EndedGrants: []string{}}
+	rep := &SyncReport{Platform: name, Added: []string{}, Changed: []string{}, Dropped: []string{}, EndedGrants: []string{}, Refused: []string{}}
 	seen := map[string]bool{}
 	for _, sch := range found {
 		db := databaseName(rec.Name, sch.Name)
@@ -83,8 +98,11 @@ func (s *Service) Sync(ctx context.Context, name string) (*SyncReport, error) {
 				return err
 			}
 		}
-		return store.Audit(ctx, tx, s.clock.Now(), "platform.sync", "platform/"+name,
-			fmt.Sprintf("added %d, changed %d, dropped %d, ended %d grants", len(rep.Added), len(rep.Changed), len(rep.Dropped), len(rep.EndedGrants)))
+		detail := fmt.Sprintf("added %d, changed %d, dropped %d, ended %d grants", len(rep.Added), len(rep.Changed), len(rep.Dropped), len(rep.EndedGrants))
+		if len(rep.Refused) > 0 {
+			detail += fmt.Sprintf("; refused %d: %s", len(rep.Refused), strings.Join(rep.Refused, "; "))
+		}
+		return store.Audit(ctx, tx, s.clock.Now(), "platform.sync", "platform/"+name, detail)
 	})
 	if err != nil {
 		return rep, err
@@ -93,7 +111,8 @@ func (s *Service) Sync(ctx context.Context, name string) (*SyncReport, error) {
 	return rep, nil
 }
 
-// syncSchema imports one schema as catalog database db.
+// syncSchema imports one schema as catalog database db; what the catalog
+// refuses is reported (see Sync).
 func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db string, sch Schema, rep *SyncReport) error {
 	// A schema's or table's name may hold a line break too: the location
 	// that names it is made one line alike.
@@ -102,18 +121,23 @@ func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db 
 	d, err := s.catalog.FindDatabase(ctx, db)
 	switch {
 	case mesh.IsCode(err, mesh.ENOTFOUND):
-		if _, err := s.catalog.CreateDatabase(ctx, &mesh.Database{Name: db, Description: comment, LocationURI: loc,
-			Parameters: map[string]string{mesh.ParamDataOwner: rec.AccountID}}); err != nil {
-			return err
+		_, err := s.catalog.CreateDatabase(ctx, &mesh.Database{Name: db, Description: comment, LocationURI: loc,
+			Parameters: map[string]string{mesh.ParamDataOwner: rec.AccountID}})
+		if err != nil {
+			return rep.refuse("database "+db, err) // its tables have nowhere to go
 		}
 		rep.Added = append(rep.Added, "database "+db)
 	case err != nil:
 		return err
 	case d.Description != comment:
-		if _, err := s.catalog.UpdateDatabase(ctx, db, catalog.DatabaseUpdate{Description: &comment}, d.Version); err != nil {
-			return err
+		_, err := s.catalog.UpdateDatabase(ctx, db, catalog.DatabaseUpdate{Description: &comment}, d.Version)
+		if err != nil {
+			if err := rep.refuse("database "+db, err); err != nil {
+				return err
+			}
+		} else {
+			rep.Changed = append(rep.Changed, "database "+db)
 		}
-		rep.Changed = append(rep.Changed, "database "+db)
 	}
 	existing := map[string]*mesh.Table{}
 	f := catalog.TableFilter{Database: db, Limit: 1000}
@@ -133,6 +157,7 @@ func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db 
 	objs := []store.PlatformObject{{PlatformID: rec.ID, Database: db, NativeSchema: sch.Name}}
 	var create []*mesh.Table
 	onPlatform := map[string]bool{}
+	refused := map[string]bool{} // tables the catalog refused
 	for _, t := range sch.Tables {
 		name := catalogName(t.Name)
 		onPlatform[name] = true
@@ -154,19 +179,22 @@ func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db 
 		}
 		if old == nil {
 			create = append(create, &mesh.Table{DatabaseName: db, Name: name, Description: desc, Location: oneLine(loc + "/" + t.Name), Columns: cols})
-			rep.Added = append(rep.Added, "table "+db+"."+name)
 			continue
 		}
 		if old.Description == desc && sameColumns(old.Columns, cols) {
 			continue
 		}
 		if _, err := s.catalog.UpdateTable(ctx, db, name, catalog.TableUpdate{Description: &desc, Columns: cols}, old.Version); err != nil {
-			return err
+			if err := rep.refuse("table "+db+"."+name, err); err != nil {
+				return err
+			}
+			refused[name] = true
+			continue
 		}
 		rep.Changed = append(rep.Changed, "table "+db+"."+name)
 	}
 	for i := 0; i < len(create); i += 500 {
-		if _, err := s.catalog.CreateTables(ctx, db, create[i:min(i+500, len(create))]); err != nil {
+		if err := s.createTables(ctx, db, create[i:min(i+500, len(create))], refused, rep); err != nil {
 			return err
 		}
 	}
@@ -183,16 +211,74 @@ func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db 
 		rep.Dropped = append(rep.Dropped, "table "+db+"."+name)
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
+		put := objs
+		if len(refused) > 0 {
+			// A refused table keeps the objects of what the catalog holds
+			// of it (none if it is new), not the platform's.
+			stored, err := tx.FindPlatformObjects(ctx, rec.ID, db)
+			if err != nil {
+				return err
+			}
+			put = slices.DeleteFunc(slices.Clone(objs), func(o store.PlatformObject) bool { return refused[o.Table] })
+			for _, o := range stored {
+				if refused[o.Table] {
+					put = append(put, o)
+				}
+			}
+		}
 		if err := tx.DeletePlatformObject(ctx, db, "", ""); err != nil {
 			return err
 		}
-		for _, o := range objs {
+		for _, o := range put {
 			if err := tx.PutPlatformObject(ctx, o); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// createTables creates a batch of new tables in db. If the catalog refuses
+// the batch, it creates them one at a time, to import all but the tables
+// it refuses, which it records in refused and the report.
+func (s *Service) createTables(ctx context.Context, db string, batch []*mesh.Table, refused map[string]bool, rep *SyncReport) error {
+	_, err := s.catalog.CreateTables(ctx, db, batch)
+	if err == nil {
+		for _, t := range batch {
+			rep.Added = append(rep.Added, "table "+db+"."+t.Name)
+		}
+		return nil
+	}
+	if !mesh.IsCode(err, mesh.EINVALID) {
+		return err
+	}
+	for _, t := range batch {
+		if _, err := s.catalog.CreateTables(ctx, db, []*mesh.Table{t}); err != nil {
+			if err := rep.refuse("table "+db+"."+t.Name, err); err != nil {
+				return err
+			}
+			refused[t.Name] = true
+			continue
+		}
+		rep.Added = append(rep.Added, "table "+db+"."+t.Name)
+	}
+	return nil
+}
+
+// refuse records in the report that the catalog refused what ("table
+// db.name") if err is its EINVALID, with the field and the reason it
+// gives, and returns nil; it returns any other error as it is.
+func (rep *SyncReport) refuse(what string, err error) error {
+	var me *mesh.Error
+	if !errors.As(err, &me) || me.Code != mesh.EINVALID {
+		return err
+	}
+	reason := me.Message
+	if me.Field != "" {
+		reason = me.Field + ": " + reason
+	}
+	rep.Refused = append(rep.Refused, what+": "+reason)
+	return nil
 }
 
 // noteEnded records in the report the grants that dropping a table (or a
