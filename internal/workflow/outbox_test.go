@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 	"github.com/meshgate/meshgate/internal/workflow"
+	"github.com/meshgate/meshgate/internal/workflow/task"
 )
 
 func TestHTTPTaskThroughOutbox(t *testing.T) {
@@ -221,4 +223,87 @@ func TestAnswerWakesSenderAfterCommit(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	ev.wantStatus(x.ID, mesh.ExecutionSucceeded)
+}
+
+// TestHTTPTaskSecretsNotInHistory: an HTTP task's URL path and query and
+// its headers' values, which may be secrets of the state machine's
+// definition, are kept out of the history (its TaskScheduled events name
+// the URL by scheme, host and digest and the headers by name), while every
+// attempt, the retry included, still calls the whole URL with the headers.
+func TestHTTPTaskSecretsNotInHistory(t *testing.T) {
+	type call struct{ uri, auth string }
+	var mu sync.Mutex
+	var calls []call
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, call{r.URL.RequestURI(), r.Header.Get("Authorization")})
+		if len(calls)%2 == 1 {
+			http.Error(w, "busy", http.StatusInternalServerError) // each execution's first attempt
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	const uri, auth = "/hooks/PATHSECRET?token=QUERYSECRET", "Bearer HEADERSECRET"
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		mu.Lock()
+		calls = nil
+		mu.Unlock()
+		ev := newEnv(t, s)
+		ev.create("hook", `{"StartAt": "Post", "States": {
+			"Post": {"Type": "Task", "Resource": "meshgate:http:invoke", "TimeoutSeconds": 10,
+				"Parameters": {"Method": "POST", "Url": "`+srv.URL+uri+`", "Headers": {"Authorization": "`+auth+`"}, "Body": {"text": "a request"}},
+				"Retry": [{"ErrorEquals": ["HTTP.StatusCode.500"], "IntervalSeconds": 1, "MaxAttempts": 1}], "End": true}}}`)
+		x := ev.start("hook", "", `{}`)
+		ev.drain()
+		for i := range 2 {
+			if n, err := ev.engine.SendOutboxOnce(ev.ctx); err != nil || n != 1 {
+				t.Fatalf("attempt %d: got %v %v, want 1 task sent", i+1, n, err)
+			}
+			ev.drain()
+			ev.clock.Add(time.Second) // the retry's interval
+			ev.drain()
+		}
+		ev.wantStatus(x.ID, mesh.ExecutionSucceeded)
+		mu.Lock()
+		got := calls
+		mu.Unlock()
+		want := []call{{uri, auth}, {uri, auth}}
+		if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("calls: got %v, want %v", got, want)
+		}
+		evs, err := ev.engine.History(ev.ctx, x.ID, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scheduled := 0
+		for _, e := range evs {
+			if strings.Contains(string(e.Details), "SECRET") {
+				t.Errorf("%s event: got %s, want no secret of the URL or headers", e.Type, e.Details)
+			}
+			if e.Type != "TaskScheduled" {
+				continue
+			}
+			scheduled++
+			var d struct {
+				Parameters struct {
+					URL     string            `json:"Url"`
+					Headers map[string]string `json:"Headers"`
+				} `json:"parameters"`
+			}
+			if err := json.Unmarshal(e.Details, &d); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := d.Parameters.URL, mesh.RedactURL(srv.URL+uri); got != want {
+				t.Errorf("TaskScheduled Url: got %q, want %q", got, want)
+			}
+			if got := d.Parameters.Headers["Authorization"]; got != task.HiddenHeader {
+				t.Errorf("TaskScheduled Authorization: got %q, want %q", got, task.HiddenHeader)
+			}
+		}
+		if scheduled != 2 {
+			t.Errorf("TaskScheduled events: got %d, want 2", scheduled)
+		}
+	})
 }

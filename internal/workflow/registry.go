@@ -72,11 +72,14 @@ type Registry struct {
 	external map[string]ExternalTaskFunc
 	// protected resources' tasks are answered only in-process
 	protected map[string]bool
+	// redact gives the form of a resource's parameters the history keeps
+	redact map[string]func(params any) any
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{tx: map[string]TxTaskFunc{}, atomic: map[string]bool{}, external: map[string]ExternalTaskFunc{}, protected: map[string]bool{}}
+	return &Registry{tx: map[string]TxTaskFunc{}, atomic: map[string]bool{}, external: map[string]ExternalTaskFunc{}, protected: map[string]bool{},
+		redact: map[string]func(any) any{}}
 }
 
 // DefaultRegistry is the registry servers use; packages register their
@@ -131,6 +134,7 @@ func (r *Registry) replace(uri string) {
 	delete(r.atomic, uri)
 	delete(r.external, uri)
 	delete(r.protected, uri)
+	delete(r.redact, uri)
 }
 
 // Protect marks a registered resource whose callback tasks only its own
@@ -141,6 +145,33 @@ func (r *Registry) Protect(uri string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.protected[uri] = true
+}
+
+// RedactParameters sets how the history shows a registered resource's
+// parameters (the TaskScheduled event): fn returns a copy without what
+// only the task may read, such as an HTTP task's URL path and query and
+// its headers' values. The history is read by more people than the state
+// machine's definition (a request's requester and approvers read its
+// timeline), and it is kept and exported for as long as the execution.
+// The task itself still gets its parameters whole: the engine never reads
+// them back from the history (a retry computes them again from the state's
+// input, and an external task's are kept in its outbox row).
+func (r *Registry) RedactParameters(uri string, fn func(params any) any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.redact[uri] = fn
+}
+
+// shownParameters returns a resource's parameters as the history shows them.
+func (r *Registry) shownParameters(resource string, params any) any {
+	base, _ := strings.CutSuffix(resource, CallbackSuffix)
+	r.mu.RLock()
+	fn := r.redact[base]
+	r.mu.RUnlock()
+	if fn == nil {
+		return params
+	}
+	return fn(params)
 }
 
 // Protected reports whether a resource (with or without the callback suffix) is protected.

@@ -29,9 +29,11 @@ func (s *stepper) startTask(f *frame, call *asl.TaskCall, token string) error {
 		f.HeartbeatDue = r.now.Add(time.Duration(call.HeartbeatSeconds) * time.Second)
 	}
 	// The task gets call.Input with its token; history shows the token
-	// only by its first characters: it is read by more people than the
+	// only by its first characters, and the parameters as the resource
+	// redacts them (RedactParameters): it is read by more people than the
 	// task, and only the token's hash is kept anywhere else.
-	sched := map[string]any{"resource": call.Resource, "parameters": redactToken(call.Input, token)}
+	shown := redactToken(s.e.registry.shownParameters(call.Resource, call.Input), token)
+	sched := map[string]any{"resource": call.Resource, "parameters": shown}
 	if call.TimeoutSeconds > 0 {
 		sched["timeoutInSeconds"] = call.TimeoutSeconds
 	}

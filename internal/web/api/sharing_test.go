@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -193,4 +195,72 @@ func sharingError(t *testing.T, err error, status int, mention string) *client.E
 		t.Errorf("got %q, want it to name %q", e.Message, mention)
 	}
 	return e
+}
+
+// TestSharingTimelineHidesHTTPTaskSecrets: when the data-sharing state
+// machine calls an HTTP endpoint whose URL path and query and whose
+// Authorization header hold secrets, the request's timeline as its
+// requester and its approver read it (GET /api/v1/requests/N) names the
+// URL by scheme, host and digest and the header by its name only.
+func TestSharingTimelineHidesHTTPTaskSecrets(t *testing.T) {
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer hook.Close()
+	url := hook.URL + "/hooks/PATHSECRET?token=QUERYSECRET"
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			srv, admin := sharingServer(t, kind)
+			ctx := context.Background()
+			ann := sharingUser(t, srv, admin, "222233334444", "ann", mesh.RoleMember)
+			sam := sharingUser(t, srv, admin, "111122223333", "sam", mesh.RoleApprover)
+			sm, err := admin.StateMachine(ctx, "data-sharing", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var def map[string]any
+			if err := json.Unmarshal(sm.Definition, &def); err != nil {
+				t.Fatal(err)
+			}
+			def["States"].(map[string]any)["Announce"] = map[string]any{
+				"Type": "Task", "Resource": "meshgate:http:invoke", "ResultPath": nil, "Next": def["StartAt"],
+				"Parameters": map[string]any{"Method": "POST", "Url": url,
+					"Headers": map[string]any{"Authorization": "Bearer HEADERSECRET"}, "Body": map[string]any{"text": "a request"}},
+			}
+			def["StartAt"] = "Announce"
+			b, err := json.Marshal(def)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := admin.UpdateStateMachine(ctx, "data-sharing", "", b); err != nil {
+				t.Fatal(err)
+			}
+			r, _, err := ann.CreateRequest(ctx, client.RequestInput{Database: "sales", Table: "orders", Justification: "the report"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				who    string
+				client *client.Client
+			}{{"requester", ann}, {"approver", sam}} {
+				v, err := c.client.Request(ctx, r.ID)
+				if err != nil {
+					t.Fatalf("%s: %v", c.who, err)
+				}
+				scheduled := false
+				for _, ev := range v.Timeline {
+					if strings.Contains(string(ev.Details), "SECRET") {
+						t.Errorf("%s's timeline, %s event: got %s, want no secret of the URL or headers", c.who, ev.Type, ev.Details)
+					}
+					if ev.Type == "TaskScheduled" && strings.Contains(string(ev.Details), "meshgate:http:invoke") {
+						scheduled = true
+						if want := mesh.RedactURL(url); !strings.Contains(string(ev.Details), want) {
+							t.Errorf("%s's timeline, TaskScheduled: got %s, want the URL named %s", c.who, ev.Details, want)
+						}
+					}
+				}
+				if !scheduled {
+					t.Errorf("%s's timeline: got no TaskScheduled event of the HTTP task, want one", c.who)
+				}
+			}
+		})
+	}
 }
