@@ -53,7 +53,7 @@ func (s *Service) FindDatabases(ctx context.Context, f DatabaseFilter) ([]*mesh.
 // create databases only with their account as data_owner. Its location may not overlap another owner's (see
 // checkLocation), and its data_owner may not be an offboarded account.
 // Errors: EUNAUTHORIZED, EFORBIDDEN (also naming the owner of an overlapping
-// location), EINVALID naming the field, ECONFLICT if the name is taken.
+// location: then it matches ErrLocationOverlap), EINVALID naming the field, ECONFLICT if the name is taken.
 func (s *Service) CreateDatabase(ctx context.Context, d *mesh.Database, opts ...WriteOptions) (*mesh.Database, error) {
 	if err := validateDatabase("", d, nil); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -85,11 +86,24 @@ func checkLocation(ctx context.Context, tx store.Tx, field, location, owner, dat
 		}
 		return fmt.Sprintf("location %s %s the location of %s, owned by %s: allowed by a mesh admin", location, relation, what, whose), nil
 	}
-	return "", &mesh.Error{Code: mesh.EFORBIDDEN, Field: field,
+	return "", locationOverlap{&mesh.Error{Code: mesh.EFORBIDDEN, Field: field,
 		Message: fmt.Sprintf("%slocation %s %s the location of %s (%s), owned by %s; a location may not overlap another owner's data%s",
 			text.subject, location, relation, what, u.Location, whose, text.fix),
-		Details: map[string]string{"owner": u.Owner, "database": u.Database, "table": u.Table, "location": u.Location}}
+		Details: map[string]string{"owner": u.Owner, "database": u.Database, "table": u.Table, "location": u.Location}}}
 }
+
+// ErrLocationOverlap is matched (errors.Is) by checkLocation's refusal
+// (EFORBIDDEN) of a location that overlaps another owner's data: a refusal
+// of the location, not of the caller, which one importing many resources
+// (a platform's sync) reports and goes on. A refusal of the caller (not
+// allowed to change the database, or to allow an overlap) does not match.
+var ErrLocationOverlap = errors.New("the location overlaps another owner's data")
+
+type locationOverlap struct{ err *mesh.Error }
+
+func (e locationOverlap) Error() string        { return e.err.Error() }
+func (e locationOverlap) Unwrap() error        { return e.err }
+func (e locationOverlap) Is(target error) bool { return target == ErrLocationOverlap }
 
 // checkOwner refuses a data_owner naming an account the mesh does not
 // have: one never onboarded, whose product's PII requests would wait for

@@ -77,7 +77,7 @@ func (s *Service) FindTables(ctx context.Context, f TableFilter) ([]*mesh.Table,
 // CreateTable creates t in its database (t.DatabaseName). Its location may
 // not overlap another owner's (see checkLocation).
 // Errors: EUNAUTHORIZED, EFORBIDDEN (also naming the owner of an overlapping
-// location), EINVALID naming the field, ENOTFOUND (no such database),
+// location: then it matches ErrLocationOverlap), EINVALID naming the field, ENOTFOUND (no such database),
 // ECONFLICT (the name is taken).
 func (s *Service) CreateTable(ctx context.Context, t *mesh.Table, opts ...WriteOptions) (*mesh.Table, error) {
 	ts, err := s.CreateTables(ctx, t.DatabaseName, []*mesh.Table{t}, opts...)
