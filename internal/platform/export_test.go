@@ -8,3 +8,6 @@ func SetApplyTimeout(s *Service, d time.Duration) { s.cfg.ApplyTimeout = d }
 
 // OneLine is oneLine.
 var OneLine = oneLine
+
+// CatalogName is catalogName.
+var CatalogName = catalogName

@@ -38,7 +38,8 @@ type SyncReport struct {
 // tables that appeared.
 //
 // A table the catalog refuses (EINVALID: more columns than it holds, a
-// comment too long) does not stop the others: the report and the audit
+// comment too long; or a location overlapping another owner's data,
+// catalog.ErrLocationOverlap) does not stop the others: the report and the audit
 // entry name it with the catalog's reason, and it stays as the catalog
 // holds it, absent if new, as the last sync left it if not, together with
 // the platform objects that say what grants on it reach, so that a grant
@@ -249,7 +250,7 @@ func (s *Service) createTables(ctx context.Context, db string, batch []*mesh.Tab
 		}
 		return nil
 	}
-	if !mesh.IsCode(err, mesh.EINVALID) {
+	if !refusedByCatalog(err) {
 		return err
 	}
 	for _, t := range batch {
@@ -266,11 +267,12 @@ func (s *Service) createTables(ctx context.Context, db string, batch []*mesh.Tab
 }
 
 // refuse records in the report that the catalog refused what ("table
-// db.name") if err is its EINVALID, with the field and the reason it
-// gives, and returns nil; it returns any other error as it is.
+// db.name") if err is such a refusal (refusedByCatalog), with the field
+// and the reason it gives, and returns nil; it returns any other error as
+// it is.
 func (rep *SyncReport) refuse(what string, err error) error {
 	var me *mesh.Error
-	if !errors.As(err, &me) || me.Code != mesh.EINVALID {
+	if !refusedByCatalog(err) || !errors.As(err, &me) {
 		return err
 	}
 	reason := me.Message
@@ -279,6 +281,14 @@ func (rep *SyncReport) refuse(what string, err error) error {
 	}
 	rep.Refused = append(rep.Refused, what+": "+reason)
 	return nil
+}
+
+// refusedByCatalog reports whether err is the catalog's refusal of what
+// the sync imports, not of the sync: EINVALID, or a location overlapping
+// another owner's data (catalog.ErrLocationOverlap). Any other EFORBIDDEN
+// refuses the caller, and fails the sync.
+func refusedByCatalog(err error) bool {
+	return mesh.IsCode(err, mesh.EINVALID) || errors.Is(err, catalog.ErrLocationOverlap)
 }
 
 // noteEnded records in the report the grants that dropping a table (or a
