@@ -17,7 +17,6 @@ import (
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/store/storetest"
 	"github.com/meshgate/meshgate/internal/workflow"
-	"github.com/meshgate/meshgate/internal/workflow/task"
 )
 
 func TestHTTPTaskThroughOutbox(t *testing.T) {
@@ -298,8 +297,8 @@ func TestHTTPTaskSecretsNotInHistory(t *testing.T) {
 			if got, want := d.Parameters.URL, mesh.RedactURL(srv.URL+uri); got != want {
 				t.Errorf("TaskScheduled Url: got %q, want %q", got, want)
 			}
-			if got := d.Parameters.Headers["Authorization"]; got != task.HiddenHeader {
-				t.Errorf("TaskScheduled Authorization: got %q, want %q", got, task.HiddenHeader)
+			if got := d.Parameters.Headers["Authorization"]; got != mesh.HiddenHeader {
+				t.Errorf("TaskScheduled Authorization: got %q, want %q", got, mesh.HiddenHeader)
 			}
 		}
 		if scheduled != 2 {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,39 +70,6 @@ func NewHTTP(opts HTTPOptions) *HTTP {
 	return &HTTP{client: c}
 }
 
-// HiddenHeader stands for each header's value in the history.
-const HiddenHeader = "(hidden)"
-
-// RedactHTTPParameters returns an HTTP task's Parameters as the history
-// keeps them (workflow.Registry.RedactParameters): the Url named by
-// scheme, host and digest (mesh.RedactURL, as a failed task's cause names
-// it), and each header by its name alone, its value HiddenHeader. A
-// URL's path and query and a header's value (Authorization, an API key)
-// may be secrets that only those who read the state machine's definition
-// may hold, and the history is read by a request's requester and
-// approvers. The rest is kept as given; params is left as it is.
-func RedactHTTPParameters(params any) any {
-	in, ok := params.(map[string]any)
-	if !ok {
-		return params
-	}
-	out := maps.Clone(in)
-	if raw, ok := in["Url"].(string); ok {
-		if u, err := url.Parse(raw); err == nil {
-			raw = u.String() // as Invoke calls it and its cause names it
-		}
-		out["Url"] = mesh.RedactURL(raw)
-	}
-	if hs, ok := in["Headers"].(map[string]any); ok {
-		shown := make(map[string]any, len(hs))
-		for k := range hs {
-			shown[k] = HiddenHeader
-		}
-		out["Headers"] = shown
-	}
-	return out
-}
-
 // Invoke runs one request.
 func (h *HTTP) Invoke(ctx context.Context, input any, meta workflow.TaskMeta) (any, error) {
 	in, ok := input.(map[string]any)
@@ -123,7 +89,7 @@ func (h *HTTP) Invoke(ctx context.Context, input any, meta workflow.TaskMeta) (a
 	raw, _ := in["Url"].(string)
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, workflow.Errorf(ErrHTTPInvalid, "Url must be an absolute http or https URL, got %q", raw)
+		return nil, workflow.Errorf(ErrHTTPInvalid, "%s", mesh.HTTPTaskURLCause(raw))
 	}
 	if t, ok := in["TimeoutSeconds"].(int64); ok && t > 0 {
 		var cancel context.CancelFunc

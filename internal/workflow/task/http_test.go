@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshgate/meshgate/internal/mesh"
 	"github.com/meshgate/meshgate/internal/store"
 	"github.com/meshgate/meshgate/internal/workflow"
 	"github.com/meshgate/meshgate/internal/workflow/task"
@@ -131,6 +132,27 @@ func TestHTTPOldCausesRewritten(t *testing.T) {
 			if got, _ := store.RedactedHTTPTaskCause(te.Name, raw, old); got != te.Cause {
 				t.Errorf("%q: got %q, want %q", old, got, te.Cause)
 			}
+		}
+	}
+}
+
+// TestHTTPRefusedURLCause: the cause of an HTTP task whose Url is not an
+// absolute http or https URL names it as its TaskScheduled event does, by
+// digest (and scheme and host where it has them), not whole: a Url
+// without its scheme may still hold a webhook's secret. The cause older
+// versions wrote, which quoted the Url, is rewritten by the stores'
+// migration (store.RedactedHTTPTaskURLCause) to the cause written now.
+func TestHTTPRefusedURLCause(t *testing.T) {
+	h := task.NewHTTP(task.HTTPOptions{})
+	for _, raw := range []string{"hooks.example.com/SECRET", "hooks.example.com?token=SECRET", "/hooks/SECRET", "ftp://files.example.com/SECRET", ""} {
+		_, err := h.Invoke(context.Background(), map[string]any{"Method": "POST", "Url": raw}, workflow.TaskMeta{})
+		var te *workflow.TaskError
+		if !errors.As(err, &te) || te.Name != task.ErrHTTPInvalid {
+			t.Fatalf("%q: got %v, want %s", raw, err, task.ErrHTTPInvalid)
+		}
+		shown := mesh.RedactHTTPParameters(map[string]any{"Url": raw}).(map[string]any)["Url"].(string)
+		if strings.Contains(te.Cause, "SECRET") || !strings.Contains(te.Cause, shown) {
+			t.Errorf("%q: got cause %q, want it to name the Url %s, as its TaskScheduled event does", raw, te.Cause, shown)
 		}
 	}
 }

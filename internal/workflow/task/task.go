@@ -37,7 +37,7 @@ func RegisterBuiltins() {
 func Register(r *workflow.Registry, opts HTTPOptions) {
 	r.RegisterAtomic(CounterIncrement, Counter)
 	r.RegisterExternal(HTTPInvoke, NewHTTP(opts).Invoke)
-	r.RedactParameters(HTTPInvoke, RedactHTTPParameters)
+	r.RedactParameters(HTTPInvoke, mesh.RedactHTTPParameters)
 }
 
 // Counter is the CounterIncrement resource.
