@@ -204,16 +204,22 @@ func fillRepeated(prevEvent, ev *mesh.HistoryEvent, repeats json.RawMessage) (js
 		details[field] = v
 	}
 	// keys in order, values as written: the details the event had
-	b := []byte{'{'}
-	for k, key := range sortedKeys(details) {
+	return appendObject(nil, details), nil
+}
+
+// appendObject appends the JSON object of fields, its keys in order (as
+// the engine writes a map), its values as written.
+func appendObject(b []byte, fields map[string]json.RawMessage) []byte {
+	b = append(b, '{')
+	for k, key := range sortedKeys(fields) {
 		if k > 0 {
 			b = append(b, ',')
 		}
 		b = ojg.AppendJSONString(b, key, false)
 		b = append(b, ':')
-		b = append(b, details[key]...)
+		b = append(b, fields[key]...)
 	}
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // HistoryRows are the rows of a query of an execution's chunks, in order

@@ -170,9 +170,14 @@ func RedactedLinkDecider(by string) (newBy, username, oldUsername string, ok boo
 // them: its history, a chunk at a time in order, then the rows beyond it
 // that copy what the history says (ExecutionTexts).
 type WorkflowRedactor struct {
-	tasks map[int]httpTask  // the TaskScheduled and TaskStarted events of HTTP tasks, by id
-	texts map[string]string // the old texts, each with what new code writes
-	repl  *strings.Replacer // of texts, made when first needed
+	// parameters is set for migration SQLite 0029, PostgreSQL 0031
+	// (RedactHTTPTaskParameters): the HTTP tasks' parameters and refused
+	// Urls, where it is unset for 0028 and 0030 (RedactWorkflowURLs): the
+	// failed tasks' URLs and the link decisions
+	parameters bool
+	tasks      map[int]httpTask  // the TaskScheduled and TaskStarted events of HTTP tasks, by id
+	texts      map[string]string // the old texts, each with what new code writes
+	repl       *strings.Replacer // of texts, made when first needed
 }
 
 // httpTask is an HTTP task's TaskScheduled or TaskStarted event.
@@ -232,6 +237,17 @@ func (w *WorkflowRedactor) Chunk(executionID string, raw []byte) ([]byte, bool, 
 	if err != nil {
 		return nil, false, err
 	}
+	if w.parameters {
+		for _, ev := range evs {
+			w.seeRefused(ev)
+		}
+		out, changed, err := w.JSON(raw)
+		if err != nil {
+			return nil, false, err
+		}
+		out, scheduled, err := redactScheduledChunk(out)
+		return out, changed || scheduled, err
+	}
 	for _, ev := range evs {
 		w.see(ev)
 	}
@@ -286,9 +302,8 @@ func (w *WorkflowRedactor) see(ev *mesh.HistoryEvent) {
 // rewritten in its strings, and whether any changed. The rest of the
 // document stays as it is, byte for byte.
 func (w *WorkflowRedactor) JSON(raw []byte) ([]byte, bool, error) {
-	// every old text names a URL, which JSON writes unescaped
 	repl := w.replacer()
-	if repl == nil || !bytes.Contains(raw, []byte("://")) {
+	if repl == nil {
 		return raw, false, nil
 	}
 	var out []byte
@@ -310,9 +325,6 @@ func (w *WorkflowRedactor) JSON(raw []byte) ([]byte, bool, error) {
 		lit := raw[i : end+1]
 		start := i
 		i = end
-		if !bytes.Contains(lit, []byte("://")) {
-			continue
-		}
 		var s string
 		if err := json.Unmarshal(lit, &s); err != nil {
 			return nil, false, err
@@ -407,6 +419,11 @@ type WorkflowURLsTx interface {
 	// failure naming a URL (a superset, found in SQL); none once it
 	// returned them all.
 	HTTPFailedExecutions(ctx context.Context, limit int) ([]string, error)
+	// HTTPScheduledExecutions returns the next up to limit executions, in
+	// order of id, with a chunk of history that may hold an HTTP task's
+	// parameters or a cause naming its Url as older versions wrote them (a
+	// superset, found in SQL); none once it returned them all.
+	HTTPScheduledExecutions(ctx context.Context, limit int) ([]string, error)
 	// LinkDecisions returns the next up to limit requests, in order of id,
 	// decided through a webhook's link whose decided_by may name its whole
 	// URL (a superset, found in SQL); none once it returned them all.
@@ -451,7 +468,7 @@ func RedactWorkflowURLs(ctx context.Context, tx WorkflowURLsTx) error {
 		if len(ids) == 0 {
 			break
 		}
-		if err := redactExecutionTexts(ctx, tx, ids, map[string]*WorkflowRedactor{}); err != nil {
+		if err := redactExecutionTexts(ctx, tx, ids, map[string]*WorkflowRedactor{}, NewWorkflowRedactor); err != nil {
 			return err
 		}
 	}
@@ -471,15 +488,16 @@ func RedactWorkflowURLs(ctx context.Context, tx WorkflowURLsTx) error {
 				ids, ws[d.ExecutionID] = append(ids, d.ExecutionID), w
 			}
 		}
-		if err := redactExecutionTexts(ctx, tx, ids, ws); err != nil {
+		if err := redactExecutionTexts(ctx, tx, ids, ws, NewWorkflowRedactor); err != nil {
 			return err
 		}
 	}
 }
 
 // redactExecutionTexts rewrites the texts of executions ids, their history
-// a page of chunks at a time, with ws's redactors, or new ones.
-func redactExecutionTexts(ctx context.Context, tx WorkflowURLsTx, ids []string, ws map[string]*WorkflowRedactor) error {
+// a page of chunks at a time, with ws's redactors, or new ones that
+// newRedactor returns.
+func redactExecutionTexts(ctx context.Context, tx WorkflowURLsTx, ids []string, ws map[string]*WorkflowRedactor, newRedactor func() *WorkflowRedactor) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -491,7 +509,7 @@ func redactExecutionTexts(ctx context.Context, tx WorkflowURLsTx, ids []string, 
 		for _, c := range cs {
 			w := ws[c.ExecutionID]
 			if w == nil {
-				w = NewWorkflowRedactor()
+				w = newRedactor()
 				ws[c.ExecutionID] = w
 			}
 			events, changed, err := w.Chunk(c.ExecutionID, []byte(c.Events))

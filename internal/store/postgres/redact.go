@@ -16,6 +16,7 @@ import (
 var migrationSteps = map[int]func(context.Context, pgx.Tx) error{
 	29: redactWebhookURLs,
 	30: redactWorkflowURLs,
+	31: redactHTTPTaskParameters,
 }
 
 // redactWebhookURLs is migration 0029's step: the audit entries and the

@@ -21,6 +21,15 @@ func redactWorkflowURLs(ctx context.Context, tx pgx.Tx) error {
 	return store.RedactWorkflowURLs(ctx, &workflowURLsTx{tx: tx, declared: map[string]bool{}})
 }
 
+// redactHTTPTaskParameters is migration 0031's step: the HTTP tasks'
+// TaskScheduled events and the causes quoting a refused Url that older
+// versions wrote with the Url and the headers whole read as new code
+// writes them (store.RedactHTTPTaskParameters), with the same Go as
+// SQLite's step.
+func redactHTTPTaskParameters(ctx context.Context, tx pgx.Tx) error {
+	return store.RedactHTTPTaskParameters(ctx, &workflowURLsTx{tx: tx, declared: map[string]bool{}})
+}
+
 // workflowURLsTx reads and writes the rows store.RedactWorkflowURLs
 // rewrites. It reads the executions and the requests to rewrite through
 // cursors, a batch at a time, so that each table is scanned once however
@@ -46,6 +55,17 @@ func (t *workflowURLsTx) fetch(ctx context.Context, name, query string, limit in
 func (t *workflowURLsTx) HTTPFailedExecutions(ctx context.Context, limit int) ([]string, error) {
 	rows, err := t.fetch(ctx, "workflow_urls_http", `SELECT DISTINCT execution_id FROM workflow_history_chunks
 		WHERE events LIKE '%"TaskFailed"%' AND events LIKE '%meshgate:http:invoke%' AND events LIKE '%://%'
+		ORDER BY execution_id`, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+func (t *workflowURLsTx) HTTPScheduledExecutions(ctx context.Context, limit int) ([]string, error) {
+	rows, err := t.fetch(ctx, "workflow_http_scheduled", `SELECT DISTINCT execution_id FROM workflow_history_chunks
+		WHERE events LIKE '%meshgate:http:invoke%'
+		AND (events LIKE '%"TaskScheduled"%' OR events LIKE '%Url must be an absolute http or https URL, got %')
 		ORDER BY execution_id`, limit)
 	if err != nil {
 		return nil, err

@@ -455,3 +455,11 @@ func TestWebhookURLsRedactedMigration(t *testing.T) {
 func TestWorkflowURLsRedactedMigration(t *testing.T) {
 	storetest.WorkflowURLsRedacted(t, migrateAgain(t, 28, func(s store.Store) { storetest.CreateOldWorkflowRows(t, s) }))
 }
+
+// TestHTTPTaskParametersRedactedMigration checks that migration 0029
+// rewrites the HTTP tasks' TaskScheduled events and the causes quoting a
+// refused Url that older versions wrote with the Url and the headers
+// whole, as new code writes them (storetest.HTTPTaskParametersRedacted).
+func TestHTTPTaskParametersRedactedMigration(t *testing.T) {
+	storetest.HTTPTaskParametersRedacted(t, migrateAgain(t, 29, func(s store.Store) { storetest.CreateOldWorkflowRows(t, s) }))
+}

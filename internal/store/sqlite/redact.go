@@ -16,6 +16,7 @@ import (
 var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
 	27: redactWebhookURLs,
 	28: redactWorkflowURLs,
+	29: redactHTTPTaskParameters,
 }
 
 // redactWebhookURLs is migration 0027's step: the audit entries and the

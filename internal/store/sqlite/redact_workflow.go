@@ -20,6 +20,14 @@ func redactWorkflowURLs(ctx context.Context, tx *sql.Tx) error {
 	return store.RedactWorkflowURLs(ctx, &workflowURLsTx{tx: tx})
 }
 
+// redactHTTPTaskParameters is migration 0029's step: the HTTP tasks'
+// TaskScheduled events and the causes quoting a refused Url that older
+// versions wrote with the Url and the headers whole read as new code
+// writes them (store.RedactHTTPTaskParameters).
+func redactHTTPTaskParameters(ctx context.Context, tx *sql.Tx) error {
+	return store.RedactHTTPTaskParameters(ctx, &workflowURLsTx{tx: tx})
+}
+
 // workflowURLsTx reads and writes the rows store.RedactWorkflowURLs
 // rewrites. It reads the executions and the requests to rewrite a batch
 // at a time by their keys' index, from where the last batch ended: SQLite
@@ -32,10 +40,21 @@ type workflowURLsTx struct {
 }
 
 func (t *workflowURLsTx) HTTPFailedExecutions(ctx context.Context, limit int) ([]string, error) {
+	return t.executions(ctx, `events LIKE '%"TaskFailed"%' AND events LIKE '%meshgate:http:invoke%' AND events LIKE '%://%'`, limit)
+}
+
+func (t *workflowURLsTx) HTTPScheduledExecutions(ctx context.Context, limit int) ([]string, error) {
+	return t.executions(ctx, `events LIKE '%meshgate:http:invoke%'
+		AND (events LIKE '%"TaskScheduled"%' OR events LIKE '%Url must be an absolute http or https URL, got %')`, limit)
+}
+
+// executions returns the next up to limit executions with a chunk of
+// history that filter, SQL, matches.
+func (t *workflowURLsTx) executions(ctx context.Context, filter string, limit int) ([]string, error) {
 	// the chunks in the order of their key, whose index SQLite reads to
 	// the limit: an execution's id once a chunk
 	rows, err := t.tx.QueryContext(ctx, `SELECT execution_id FROM workflow_history_chunks
-		WHERE execution_id > ? AND events LIKE '%"TaskFailed"%' AND events LIKE '%meshgate:http:invoke%' AND events LIKE '%://%'
+		WHERE execution_id > ? AND `+filter+`
 		ORDER BY execution_id, last_id LIMIT ?`, t.lastExecution, limit)
 	if err != nil {
 		return nil, err

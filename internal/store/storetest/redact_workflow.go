@@ -58,10 +58,21 @@ var oldWorkflowTexts = []struct{ old, want string }{
 		"denied by 111122223333/carol via webhook " + mesh.RedactURL(oldHook) + " (subscription 8)"},
 	// texts that stay: what new code writes
 	{"POST " + mesh.RedactURL(oldHook) + " answered 404 Not Found: gone", ""},
-	{`Url must be an absolute http or https URL, got "ftp://files.example.com/KEPT"`, ""},
+	// 10: a refused Url's cause, which this rewrite of failed requests'
+	// URLs leaves to the rewrite of the tasks' parameters
+	// (HTTPTaskParametersRedacted, parametersTexts)
+	{`Url must be an absolute http or https URL, got "ftp://files.example.com/SECRETKEPT"`, ""},
 	{"webhook https://hooks.example.com (subscription 9)", ""}, // from d7bd4f2: no secret, no digest
 	{"ann@example.com (subscription 10)", ""},
+	// 13: a refused Url without its scheme, quoted whole before this
+	// version; 14: as new code writes it
+	{`Url must be an absolute http or https URL, got "` + oldRefused + `"`, ""},
+	{mesh.HTTPTaskURLCause(oldRefused), ""},
 }
+
+// oldRefused is an HTTP task's Url without its scheme, which the task
+// refuses, but whose path holds a webhook's secret all the same.
+const oldRefused = "hooks.example.com/services/SECRETPATH"
 
 // oldExecution is an execution as CreateOldWorkflowRows writes it, its
 // texts (the indexes of oldWorkflowTexts) old or as new code writes them.
@@ -90,8 +101,12 @@ type oldRequest struct {
 	notifications []func(x func(int) string) string
 }
 
+// httpScheduled is an HTTP task's TaskScheduled event as versions before
+// 8602361 wrote it: its Url and its headers' values whole.
 func httpScheduled(resource, method, url string) [2]any {
-	return [2]any{"TaskScheduled", map[string]any{"resource": resource, "parameters": map[string]any{"Method": method, "Url": url}}}
+	return [2]any{"TaskScheduled", map[string]any{"resource": resource, "timeoutInSeconds": 10,
+		"parameters": map[string]any{"Method": method, "Url": url, "Headers": map[string]any{"Authorization": "Bearer SECRETHEADER"},
+			"Body": map[string]any{"text": "a <request> & 1.50"}}}}
 }
 
 func taskStarted(resource string) [2]any {
@@ -197,6 +212,22 @@ var oldExecutions = withCopies([]oldExecution{
 			return [][][2]any{{{"TaskSucceeded", map[string]any{"resource": oldApproval, "output": map[string]any{"approved": true, "by": x(11)}}}}}
 		},
 		request: &oldRequest{table: "items", status: mesh.RequestShared, cause: -1, by: 11, channel: "webhook-link", approved: true}},
+	{id: "old-refused", status: mesh.ExecutionFailed, errName: "HTTP.InvalidParameters", cause: 13,
+		history: func(x func(int) string) [][][2]any {
+			return [][][2]any{
+				{httpScheduled(oldHTTP, "POST", oldRefused), taskStarted(oldHTTP)},
+				{taskFailed(oldHTTP, "HTTP.InvalidParameters", x(13)), {"ExecutionFailed", map[string]any{"error": "HTTP.InvalidParameters", "cause": x(13)}}},
+			}
+		}},
+	// an HTTP task's parameters and a refused Url's cause as new code writes them
+	{id: "new-scheduled", status: mesh.ExecutionFailed, errName: "HTTP.InvalidParameters", cause: 14,
+		history: func(x func(int) string) [][][2]any {
+			return [][][2]any{
+				{{"TaskScheduled", map[string]any{"resource": oldHTTP, "parameters": map[string]any{"Method": "POST",
+					"Url": mesh.RedactURL(oldRefused), "Headers": map[string]any{"Authorization": mesh.HiddenHeader}}}}, taskStarted(oldHTTP)},
+				{taskFailed(oldHTTP, "HTTP.InvalidParameters", x(14)), {"ExecutionFailed", map[string]any{"error": "HTTP.InvalidParameters", "cause": x(14)}}},
+			}
+		}},
 	{id: "email-link-approved", status: mesh.ExecutionSucceeded, cause: -1,
 		history: func(x func(int) string) [][][2]any {
 			return [][][2]any{{{"TaskSucceeded", map[string]any{"resource": oldApproval, "output": map[string]any{"approved": true, "by": x(12)}}}}}
@@ -368,25 +399,17 @@ func createOldRequest(ctx context.Context, tx store.Tx, e oldExecution) error {
 }
 
 // WorkflowURLsRedacted checks that s, opened on a store that held the rows
-// of CreateOldWorkflowRows before its migration, reads them as new code
-// writes them: no secret left but in the Url a task was scheduled with,
-// which new code keeps too, and everything else as it was.
+// of CreateOldWorkflowRows before its migration of the failed HTTP tasks'
+// and the link decisions' URLs (SQLite 0028, PostgreSQL 0030), reads them
+// as new code writes them: no secret left but in an HTTP task's
+// TaskScheduled event and a refused Url's cause, which the next migration
+// rewrites (HTTPTaskParametersRedacted), and everything else as it was.
 func WorkflowURLsRedacted(t *testing.T, s store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	mustView(t, s, func(tx store.Tx) error {
 		for _, e := range oldExecutions {
-			var want, olds []*mesh.HistoryEvent
-			for _, chunk := range historyEvents(t, e, newText) {
-				want = append(want, chunk...)
-			}
-			for _, chunk := range historyEvents(t, e, oldText) {
-				olds = append(olds, chunk...)
-			}
-			got, err := tx.FindHistoryEvents(ctx, e.id, 0, 1000)
-			if err != nil || len(got) != len(want) {
-				t.Fatalf("history of %s: got %d events, %v, want %d", e.id, len(got), err, len(want))
-			}
+			got, want, olds := historyAfter(t, tx, e, newText)
 			for i, ev := range got {
 				w := want[i]
 				if ev.ID != w.ID || ev.PreviousID != w.PreviousID || ev.Type != w.Type || !ev.Timestamp.Equal(w.Timestamp) {
@@ -403,7 +426,7 @@ func WorkflowURLsRedacted(t *testing.T, s store.Store) {
 				if old := olds[i]; w.Repeats == nil && string(old.Details) == string(w.Details) && string(ev.Details) != string(old.Details) {
 					t.Errorf("%s event %d (%s): got details %s, want them untouched, %s", e.id, ev.ID, ev.Type, ev.Details, old.Details)
 				}
-				if ev.Type != "TaskScheduled" && strings.Contains(string(ev.Details), "SECRET") {
+				if ev.Type != "TaskScheduled" && !strings.Contains(string(ev.Details), mesh.HTTPTaskURLRefused) && strings.Contains(string(ev.Details), "SECRET") {
 					t.Errorf("%s event %d (%s): got details %s, which hold a secret", e.id, ev.ID, ev.Type, ev.Details)
 				}
 			}
@@ -474,6 +497,23 @@ func requestRedacted(t *testing.T, tx store.Tx, e oldExecution) {
 			t.Errorf("notification of %s: got %q, want %q", e.id, ns[i].Body, n(newText))
 		}
 	}
+}
+
+// historyAfter returns the history of e that a migration left in tx, the
+// events it should hold, their texts by x, and the events of before it.
+func historyAfter(t *testing.T, tx store.Tx, e oldExecution, x func(int) string) (got, want, olds []*mesh.HistoryEvent) {
+	t.Helper()
+	for _, chunk := range historyEvents(t, e, x) {
+		want = append(want, chunk...)
+	}
+	for _, chunk := range historyEvents(t, e, oldText) {
+		olds = append(olds, chunk...)
+	}
+	got, err := tx.FindHistoryEvents(context.Background(), e.id, 0, 1000)
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("history of %s: got %d events, %v, want %d", e.id, len(got), err, len(want))
+	}
+	return got, want, olds
 }
 
 // withInput returns details with the output of prev's details as its input.

@@ -3,6 +3,7 @@ package task_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -153,6 +154,10 @@ func TestHTTPRefusedURLCause(t *testing.T) {
 		shown := mesh.RedactHTTPParameters(map[string]any{"Url": raw}).(map[string]any)["Url"].(string)
 		if strings.Contains(te.Cause, "SECRET") || !strings.Contains(te.Cause, shown) {
 			t.Errorf("%q: got cause %q, want it to name the Url %s, as its TaskScheduled event does", raw, te.Cause, shown)
+		}
+		old := fmt.Sprintf("Url must be an absolute http or https URL, got %q", raw)
+		if got, _ := store.RedactedHTTPTaskURLCause(te.Name, old); got != te.Cause {
+			t.Errorf("%q: got %q, want %q", old, got, te.Cause)
 		}
 	}
 }

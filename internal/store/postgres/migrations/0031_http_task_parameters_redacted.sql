@@ -1,0 +1,7 @@
+-- HTTP tasks' TaskScheduled events written before meshgate named their
+-- Url by scheme, host and digest (mesh.RedactURL) and their headers by
+-- name hold the Url and the headers' values whole, which may be secrets,
+-- and the cause of a task whose Url was not an absolute http or https URL
+-- quoted it. This migration's step in Go (redactHTTPTaskParameters, run in
+-- its transaction, recorded with it) rewrites them as new code writes
+-- them, with the same Go as SQLite's step.
