@@ -46,9 +46,16 @@ type SyncReport struct {
 // never reaches a column the catalog does not show. A schema whose
 // database the catalog refuses is reported alike: if new, none of its
 // tables are imported; if not, its description stays and its tables are
-// synced. Any other error stops the sync where it is, what it did before
-// staying done, and the next sync takes up from there.
-// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, EINVALID (the platform refused).
+// synced. The sync calls the catalog as a mesh admin, whom it never
+// refuses, so it refuses itself a database that is not the platform's
+// account's (there first under that name, or given to another account by
+// a mesh admin): it is reported, with its owner, and left as it is, none
+// of its tables created, changed or dropped, not deleted when the schema
+// goes, and nothing of it queued for the platform. Any other error stops
+// the sync where it is, what it did before staying done, and the next
+// sync takes up from there.
+// Errors: EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, EINVALID (the platform
+// refused), ECONFLICT (the platform's account was offboarded).
 func (s *Service) Sync(ctx context.Context, name string) (*SyncReport, error) {
 	if _, err := requireMeshAdmin(ctx); err != nil {
 		return nil, err
@@ -57,6 +64,9 @@ func (s *Service) Sync(ctx context.Context, name string) (*SyncReport, error) {
 	var known []string
 	err := s.store.View(ctx, func(tx store.Tx) (err error) {
 		if rec, err = tx.FindPlatform(ctx, name); err != nil {
+			return err
+		}
+		if err := checkAccount(ctx, tx, rec); err != nil {
 			return err
 		}
 		known, err = platformDatabases(ctx, tx, rec.ID)
@@ -71,15 +81,28 @@ func (s *Service) Sync(ctx context.Context, name string) (*SyncReport, error) {
 	}
 	rep := &SyncReport{Platform: name, Added: []string{}, Changed: []string{}, Dropped: []string{}, EndedGrants: []string{}, Refused: []string{}}
 	seen := map[string]bool{}
+	var imported []string // the databases whose platform objects the sync wrote
 	for _, sch := range found {
 		db := databaseName(rec.Name, sch.Name)
 		seen[db] = true
-		if err := s.syncSchema(ctx, rec, db, sch, rep); err != nil {
+		ok, err := s.syncSchema(ctx, rec, db, sch, rep)
+		if err != nil {
 			return rep, err
+		}
+		if ok {
+			imported = append(imported, db)
 		}
 	}
 	for _, db := range known {
 		if seen[db] {
+			continue
+		}
+		d, err := s.catalog.FindDatabase(ctx, db)
+		if err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
+			return rep, err
+		}
+		if err == nil && d.DataOwner() != rec.AccountID {
+			rep.Refused = append(rep.Refused, notOwned(db, d, rec.AccountID))
 			continue
 		}
 		if err := s.noteEnded(ctx, db, "", rep); err != nil {
@@ -94,7 +117,7 @@ func (s *Service) Sync(ctx context.Context, name string) (*SyncReport, error) {
 		rep.Dropped = append(rep.Dropped, "database "+db)
 	}
 	err = s.store.Update(ctx, func(tx store.Tx) error {
-		for db := range seen {
+		for _, db := range imported {
 			if err := tx.EnqueuePlatformChange(ctx, &store.PlatformChange{PlatformID: rec.ID, Database: db, CreatedAt: s.clock.Now()}); err != nil {
 				return err
 			}
@@ -113,8 +136,10 @@ func (s *Service) Sync(ctx context.Context, name string) (*SyncReport, error) {
 }
 
 // syncSchema imports one schema as catalog database db; what the catalog
-// refuses is reported (see Sync).
-func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db string, sch Schema, rep *SyncReport) error {
+// refuses is reported (see Sync). It reports whether it wrote the schema's
+// platform objects: not if db is refused, being new, or is another
+// account's (or no account's), which it reports and leaves as it is.
+func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db string, sch Schema, rep *SyncReport) (bool, error) {
 	// A schema's or table's name may hold a line break too: the location
 	// that names it is made one line alike.
 	loc := oneLine(rec.Kind + "://" + rec.Name + "/" + sch.Name)
@@ -125,16 +150,21 @@ func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db 
 		_, err := s.catalog.CreateDatabase(ctx, &mesh.Database{Name: db, Description: comment, LocationURI: loc,
 			Parameters: map[string]string{mesh.ParamDataOwner: rec.AccountID}})
 		if err != nil {
-			return rep.refuse("database "+db, err) // its tables have nowhere to go
+			return false, rep.refuse("database "+db, err) // its tables have nowhere to go
 		}
 		rep.Added = append(rep.Added, "database "+db)
 	case err != nil:
-		return err
+		return false, err
+	case d.DataOwner() != rec.AccountID:
+		// The catalog does not refuse the sync, a mesh admin's, writing
+		// into another account's data product: the sync refuses itself.
+		rep.Refused = append(rep.Refused, notOwned(db, d, rec.AccountID))
+		return false, nil
 	case d.Description != comment:
 		_, err := s.catalog.UpdateDatabase(ctx, db, catalog.DatabaseUpdate{Description: &comment}, d.Version)
 		if err != nil {
 			if err := rep.refuse("database "+db, err); err != nil {
-				return err
+				return false, err
 			}
 		} else {
 			rep.Changed = append(rep.Changed, "database "+db)
@@ -145,7 +175,7 @@ func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db 
 	for {
 		ts, err := s.catalog.FindTables(ctx, f)
 		if err != nil {
-			return err
+			return false, err
 		}
 		for _, t := range ts {
 			existing[t.Name] = t
@@ -187,7 +217,7 @@ func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db 
 		}
 		if _, err := s.catalog.UpdateTable(ctx, db, name, catalog.TableUpdate{Description: &desc, Columns: cols}, old.Version); err != nil {
 			if err := rep.refuse("table "+db+"."+name, err); err != nil {
-				return err
+				return false, err
 			}
 			refused[name] = true
 			continue
@@ -196,7 +226,7 @@ func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db 
 	}
 	for i := 0; i < len(create); i += 500 {
 		if err := s.createTables(ctx, db, create[i:min(i+500, len(create))], refused, rep); err != nil {
-			return err
+			return false, err
 		}
 	}
 	for name := range existing {
@@ -204,14 +234,14 @@ func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db 
 			continue
 		}
 		if err := s.noteEnded(ctx, db, name, rep); err != nil {
-			return err
+			return false, err
 		}
 		if err := s.catalog.DeleteTable(ctx, db, name); err != nil && !mesh.IsCode(err, mesh.ENOTFOUND) {
-			return err
+			return false, err
 		}
 		rep.Dropped = append(rep.Dropped, "table "+db+"."+name)
 	}
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.store.Update(ctx, func(tx store.Tx) error {
 		put := objs
 		if len(refused) > 0 {
 			// A refused table keeps the objects of what the catalog holds
@@ -237,6 +267,7 @@ func (s *Service) syncSchema(ctx context.Context, rec *store.PlatformRecord, db 
 		}
 		return nil
 	})
+	return err == nil, err
 }
 
 // createTables creates a batch of new tables in db. If the catalog refuses
@@ -264,6 +295,18 @@ func (s *Service) createTables(ctx context.Context, db string, batch []*mesh.Tab
 		rep.Added = append(rep.Added, "table "+db+"."+t.Name)
 	}
 	return nil
+}
+
+// notOwned is the report's refusal of database db, which the catalog
+// holds as d, for being another account's (or no account's) than account,
+// the platform's: the sync leaves it as it is.
+func notOwned(db string, d *mesh.Database, account string) string {
+	owner := "has no data_owner"
+	if o := d.DataOwner(); o != "" {
+		owner = "is account " + o + "'s"
+	}
+	return fmt.Sprintf("database %s: data_owner: %s, not the platform's account %s: the sync leaves it and its tables as they are; "+
+		"rename the schema on the platform, or have a mesh admin give the database back to account %s", db, owner, account, account)
 }
 
 // refuse records in the report that the catalog refused what ("table
@@ -385,4 +428,24 @@ func (s *Service) inspect(ctx context.Context, rec *store.PlatformRecord) ([]Sch
 		return nil, mesh.Errorf(mesh.EINVALID, "read platform %s: %s", rec.Name, hung(err))
 	}
 	return found, nil
+}
+
+// checkAccount refuses to sync platform rec once its account is
+// offboarded, with ECONFLICT: every database the sync would create names
+// it as data_owner, which the catalog refuses, and those the offboarding
+// handed to another account are no longer the platform's to write, so a
+// sync could only report each schema as refused. The platform stays
+// registered; removing it and registering it again under an onboarded
+// account lets its schemas be imported.
+func checkAccount(ctx context.Context, tx store.Tx, rec *store.PlatformRecord) error {
+	_, err := tx.FindAccountByID(ctx, rec.AccountID)
+	if !mesh.IsCode(err, mesh.ENOTFOUND) {
+		return err
+	}
+	off, ferr := tx.FindOffboardedAccount(ctx, rec.AccountID)
+	if ferr != nil {
+		return err
+	}
+	return mesh.Errorf(mesh.ECONFLICT, "platform %s's account %s was offboarded on %s: nothing of it can be imported; remove the platform and register it again under an onboarded account",
+		rec.Name, rec.AccountID, off.OffboardedAt.Format("2006-01-02"))
 }
