@@ -91,25 +91,13 @@ func (o *Options) setDefaults() {
 		o.LoginMaxDelay = 2 * time.Second
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = mesh.Sleep
 	}
 	if o.MaxHashes == 0 {
 		o.MaxHashes = 4
 	}
 	if o.TokenCacheTTL == 0 {
 		o.TokenCacheTTL = 5 * time.Second
-	}
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -44,4 +45,17 @@ func (c *FakeClock) Set(t time.Time) {
 	c.mu.Lock()
 	c.now = t.UTC()
 	c.mu.Unlock()
+}
+
+// Sleep waits d or until ctx ends, and then returns ctx's error. Services
+// that wait take it as a function field, so tests can record the waits.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
