@@ -147,7 +147,7 @@ func (c *MigrateCmd) Run(ctx context.Context, g *Globals) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	st, err := server.OpenStore(ctx, &cfg)
+	st, err := server.OpenStore(ctx, &cfg, slog.Default())
 	if err != nil {
 		return err
 	}

@@ -70,10 +70,11 @@ type Background interface {
 	Run(ctx context.Context) error
 }
 
-// OpenStore opens the store the config names and applies its migrations.
-func OpenStore(ctx context.Context, cfg *Config) (store.Store, error) {
+// OpenStore opens the store the config names and applies its migrations;
+// log takes what the store logs (PostgreSQL's listeners' outages).
+func OpenStore(ctx context.Context, cfg *Config, log *slog.Logger) (store.Store, error) {
 	if cfg.DatabaseURL != "" {
-		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Clock: cfg.Clock,
+		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Clock: cfg.Clock, Logger: log,
 			IdleInTransactionTimeout: cfg.IdleInTransactionTimeout, TCPUserTimeout: cfg.TCPUserTimeout})
 	}
 	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "meshgate.db"), sqlite.Options{Synchronous: cfg.Synchronous, Clock: cfg.Clock})
@@ -84,7 +85,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st, err := OpenStore(ctx, &cfg)
+	st, err := OpenStore(ctx, &cfg, log)
 	if err != nil {
 		return nil, err
 	}

@@ -775,45 +775,12 @@ func (tx *Tx) CommittedAccessVersion() int64 { return tx.accessState().version }
 const accessChannel = "meshgate_access"
 
 // ListenAccess calls changed whenever a connection commits an access change
-// to this store, until ctx ends. It listens on a connection of its own,
-// outside the pool, so that it takes nothing from the requests, and
-// reconnects after errors. It also calls changed each time it starts
-// listening, since changes may have been missed before.
+// to this store, until ctx ends, as listen does: also each time it starts
+// listening, the periodic refresh bounding what a gap may miss.
 func (db *DB) ListenAccess(ctx context.Context, changed func()) error {
-	for {
-		db.listenAccess(ctx, changed)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
-			// Reconnect; the periodic refresh covers the gap.
-		}
-	}
-}
-
-func (db *DB) listenAccess(ctx context.Context, changed func()) error {
-	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	var schema string
-	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-		return err
-	}
-	if _, err := conn.Exec(ctx, "LISTEN "+accessChannel); err != nil {
-		return err
-	}
-	changed()
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		if n.Payload == schema || strings.HasPrefix(n.Payload, schema+":") {
-			changed()
-		}
-	}
+	return db.listen(ctx, accessChannel, func(payload, schema string) bool {
+		return payload == schema || strings.HasPrefix(payload, schema+":")
+	}, changed)
 }
 
 // FindAccessChanges reads the access version and what changed after since

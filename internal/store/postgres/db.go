@@ -7,6 +7,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,6 +33,8 @@ type Options struct {
 	MaxConns int32
 	// Clock stamps rows; default the system clock.
 	Clock mesh.Clock
+	// Logger logs what the listeners cannot do (default slog.Default()).
+	Logger *slog.Logger
 	// IdleInTransactionTimeout is the idle_in_transaction_session_timeout
 	// of every connection of the store, pooled or not (the listeners'),
 	// default DefaultIdleInTransactionTimeout (negative: PostgreSQL's own
@@ -49,6 +52,11 @@ type Options struct {
 type DB struct {
 	pool  *pgxpool.Pool
 	clock mesh.Clock
+	log   *slog.Logger
+	// sleep waits between a listener's attempts and listenTimeout bounds
+	// one's connect and LISTEN (tests change both: see SetListening).
+	sleep         func(ctx context.Context, d time.Duration) error
+	listenTimeout time.Duration
 }
 
 var _ store.Store = (*DB)(nil)
@@ -63,6 +71,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 func open(ctx context.Context, url string, opts Options, configure func(*pgxpool.Config)) (*DB, error) {
 	if opts.Clock == nil {
 		opts.Clock = mesh.SystemClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -89,7 +100,7 @@ func open(ctx context.Context, url string, opts Options, configure func(*pgxpool
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	db := &DB{pool: pool, clock: opts.Clock}
+	db := &DB{pool: pool, clock: opts.Clock, log: opts.Logger, sleep: mesh.Sleep, listenTimeout: listenTimeout}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

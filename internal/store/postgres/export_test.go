@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,3 +23,9 @@ var ResourceLinksQuery = resourceLinksQuery
 // ExecUnchecked runs sql in tx and drops its error, as a careless caller
 // might.
 func ExecUnchecked(ctx context.Context, tx store.Tx, sql string) { tx.(*Tx).tx.Exec(ctx, sql) }
+
+// SetListening makes db's listeners give timeout to connect and LISTEN,
+// and wait between attempts with sleep; set before any listener runs.
+func (db *DB) SetListening(timeout time.Duration, sleep func(ctx context.Context, d time.Duration) error) {
+	db.listenTimeout, db.sleep = timeout, sleep
+}

@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -356,4 +358,139 @@ func waitForBackendGone(t *testing.T, db *postgres.DB, pid int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestListenerRetries: a listener whose server is down tries again after
+// each failure, waiting twice as long each time up to its most (each wait
+// follows more connections the proxy accepted: an attempt, and pgx's
+// cancel request when it fails), and logs the outage
+// once; a connection the server never answers (the proxy frozen) is given
+// up after the listener's timeout. Once the server answers again, the
+// listener listens, calls changed for the gap and logs that it listens
+// again; the next outage starts again from the first wait.
+func TestListenerRetries(t *testing.T) {
+	for _, l := range listeners {
+		t.Run(l.name, func(t *testing.T) {
+			px, proxied := tcptest.ProxyURL(t, storetest.PostgresSchemaURL(t))
+			logs := &logRecords{}
+			db, err := postgres.Open(context.Background(), proxied, postgres.Options{Logger: slog.New(logs)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			steps := newStepper()
+			db.SetListening(500*time.Millisecond, steps.sleep)
+			changed := startListener(t, db, l.listen)
+			waitChanged(t, changed, "when listening starts")
+
+			px.Set(tcptest.Down)
+			want := []time.Duration{100, 200, 400, 800, 1600, 3200, 5000, 5000}
+			var got []time.Duration
+			accepted := px.Accepted()
+			for i := range want {
+				want[i] *= time.Millisecond
+				got = append(got, steps.next(t))
+				if a := px.Accepted(); i > 0 && a <= accepted {
+					t.Errorf("before wait %d: got %d connections accepted, want more than %d", i, a, accepted)
+				}
+				accepted = px.Accepted()
+				if i < len(want)-1 {
+					steps.resume()
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("got waits %v, want %v", got, want)
+			}
+			if got, want := logs.levels(), []slog.Level{slog.LevelWarn}; !slices.Equal(got, want) {
+				t.Errorf("after the failed attempts: got log levels %v, want %v", got, want)
+			}
+
+			px.Set(tcptest.Frozen)
+			steps.resume()
+			if d := steps.next(t); d != 5*time.Second {
+				t.Errorf("after the frozen connection: got a wait of %s, want 5s", d)
+			}
+			if a := px.Accepted(); a <= accepted {
+				t.Errorf("after the frozen connection: got %d connections accepted, want more than %d", a, accepted)
+			}
+
+			px.Set(tcptest.Forwarding)
+			steps.resume()
+			waitChanged(t, changed, "once listening again, for what the gap missed")
+			if got, want := logs.levels(), []slog.Level{slog.LevelWarn, slog.LevelInfo}; !slices.Equal(got, want) {
+				t.Errorf("once listening again: got log levels %v, want %v", got, want)
+			}
+
+			px.Set(tcptest.Down)
+			if d := steps.next(t); d != 100*time.Millisecond {
+				t.Errorf("after the next loss: got a wait of %s, want 100ms", d)
+			}
+		})
+	}
+}
+
+// stepper is a listener's sleep that hands each wait to the test and goes
+// on when the test resumes it, so that the test changes the proxy between
+// two attempts and no one sleeps.
+type stepper struct {
+	waits chan time.Duration
+	goOn  chan struct{}
+}
+
+func newStepper() *stepper {
+	return &stepper{waits: make(chan time.Duration), goOn: make(chan struct{})}
+}
+
+func (s *stepper) sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case s.waits <- d:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-s.goOn:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// next returns the listener's next wait, leaving it waiting until resume,
+// or fails the test after 30s.
+func (s *stepper) next(t *testing.T) time.Duration {
+	t.Helper()
+	select {
+	case d := <-s.waits:
+		return d
+	case <-time.After(30 * time.Second):
+		t.Fatal("the listener did not try again within 30s")
+		return 0
+	}
+}
+
+// resume ends the wait next returned.
+func (s *stepper) resume() { s.goOn <- struct{}{} }
+
+// logRecords is a slog.Handler that keeps the levels of the records logged.
+type logRecords struct {
+	mu   sync.Mutex
+	list []slog.Level
+}
+
+func (h *logRecords) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *logRecords) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.list = append(h.list, r.Level)
+	return nil
+}
+
+func (h *logRecords) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *logRecords) WithGroup(string) slog.Handler      { return h }
+
+func (h *logRecords) levels() []slog.Level {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.list)
 }
