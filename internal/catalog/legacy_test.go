@@ -48,11 +48,10 @@ func storeLegacyPIIFlags(t *testing.T, st store.Store) {
 // sets such a value, on another field or in place of the old one, is
 // refused naming the field, and changes nothing.
 func TestLegacyPIIFlagKept(t *testing.T) {
-	str := func(s string) *string { return &s }
 	flagged := func(v string) map[string]string { return map[string]string{mesh.ParamPIIFlag: v} }
 	tableTests := []tableUpdateCase{
 		{"description only", func(*mesh.Table) catalog.TableUpdate {
-			return catalog.TableUpdate{Description: str("orders, described")}
+			return catalog.TableUpdate{Description: new(string("orders, described"))}
 		}, ""},
 		{"the whole table sent back as read", func(cur *mesh.Table) catalog.TableUpdate {
 			cur.Description = "orders, described"
@@ -99,7 +98,7 @@ func TestLegacyPIIFlagKept(t *testing.T) {
 
 	databaseTests := []databaseUpdateCase{
 		{"description only", func(*mesh.Database) catalog.DatabaseUpdate {
-			return catalog.DatabaseUpdate{Description: str("sales, described")}
+			return catalog.DatabaseUpdate{Description: new(string("sales, described"))}
 		}, ""},
 		{"the whole database sent back as read", func(cur *mesh.Database) catalog.DatabaseUpdate {
 			cur.Description = "sales, described"

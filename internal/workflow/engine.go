@@ -332,7 +332,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		if err != nil {
 			e.log.Error("workflow dispatcher", "err", err)
-			if !sleep(ctx, backoff) {
+			if mesh.Sleep(ctx, backoff) != nil {
 				return nil
 			}
 			backoff = min(2*backoff, 10*time.Second)
@@ -365,16 +365,5 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		t.Stop()
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
